@@ -1,0 +1,1 @@
+"""24Nettbutikk adapter (in progress)."""

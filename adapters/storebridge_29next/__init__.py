@@ -1,0 +1,1 @@
+"""29 Next adapter (in progress)."""

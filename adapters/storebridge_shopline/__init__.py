@@ -1,0 +1,1 @@
+"""SHOPLINE adapter (in progress)."""

@@ -1,0 +1,337 @@
+"""What an adapter provides: the contract between the facade and a platform.
+
+An adapter is sans-I/O (see :mod:`storebridge.flow`). It declares:
+
+* ``name`` (the entry-point name, e.g. ``"29next"``) and ``display_name`` for messages;
+* ``Settings``: an attrs class validated at connect time (:mod:`storebridge.settings`);
+* ``rate_limit``: what the platform allows per credential; the facade enforces it;
+* ``auth``: an ``httpx.Auth`` flow; ``base_url``; ``secrets`` to redact;
+* ``parse_error``: the platform's error body as an :class:`~storebridge.errors.APIError`;
+* the operations it supports, as methods returning flows. A method not overridden is not
+  supported: ``capabilities`` is derived from what the subclass overrides, so it cannot drift.
+
+Platform-specific operations are plain methods marked with :func:`platform_operation`;
+``store.extra.<name>(...)`` runs them (and ``store.run(flow)`` runs any flow).
+
+To ship an adapter for a platform storebridge does not cover, subclass :class:`Adapter` and
+register it in your package's ``pyproject.toml``::
+
+    [project.entry-points."storebridge.adapters"]
+    myplatform = "my_package:MyAdapter"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, Literal, Self, TypeVar
+
+import attrs
+
+from storebridge._http import Auth, Response
+from storebridge.errors import (
+    APIError,
+    RateLimited,
+    UnsupportedOperation,
+    ValidationError,
+    error_class_for_status,
+)
+from storebridge.flow import Flow, ListFlow
+from storebridge.model import (
+    Address,
+    Customer,
+    CustomerDraft,
+    CustomerUpdate,
+    Order,
+    OrderDraft,
+    Product,
+    ProductDraft,
+    Refund,
+    RefundLine,
+    RefundQuote,
+    Transaction,
+)
+from storebridge.model.money import Money
+from storebridge.settings import parse_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@attrs.frozen
+class RateLimit:
+    """Requests per second per credential, and how many may burst at once."""
+
+    per_second: float
+    burst: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        if self.per_second <= 0 or self.burst < 1:
+            raise ValueError("rate limit needs per_second > 0 and burst >= 1")
+
+
+def _aware_or_none(_i: object, a: attrs.Attribute[Any], v: datetime | None) -> None:
+    if v is not None and v.tzinfo is None:
+        raise ValidationError(
+            f"{a.name} must be timezone-aware (e.g. datetime(..., tzinfo=UTC))", field=a.name
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ListQuery:
+    """Filters every listing understands; ``extra`` carries platform-specific ones."""
+
+    updated_since: datetime | None = attrs.field(default=None, validator=_aware_or_none)
+    updated_until: datetime | None = attrs.field(default=None, validator=_aware_or_none)
+    created_since: datetime | None = attrs.field(default=None, validator=_aware_or_none)
+    created_until: datetime | None = attrs.field(default=None, validator=_aware_or_none)
+    page_size: int | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        if self.page_size is not None and self.page_size < 1:
+            raise ValidationError("page_size must be at least 1", field="page_size")
+        for lo, hi in (("updated_since", "updated_until"), ("created_since", "created_until")):
+            a, b = getattr(self, lo), getattr(self, hi)
+            if a is not None and b is not None and a > b:
+                raise ValidationError(f"{lo} is after {hi}", field=lo)
+
+
+@attrs.frozen(kw_only=True)
+class OrderQuery(ListQuery):
+    status: str | None = None
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    detail: bool = False
+    """Return complete orders (with lines) even where list rows are slim; costs requests."""
+
+
+OPERATIONS: Mapping[str, str] = {
+    "orders.list": "list_orders",
+    "orders.get": "get_order",
+    "orders.create": "create_order",
+    "orders.cancel": "cancel_order",
+    "orders.update_shipping_address": "update_shipping_address",
+    "customers.list": "list_customers",
+    "customers.get": "get_customer",
+    "customers.create": "create_customer",
+    "customers.update": "update_customer",
+    "products.list": "list_products",
+    "products.get": "get_product",
+    "products.create": "create_product",
+    "refunds.calculate": "calculate_refund",
+    "refunds.create": "create_refund",
+    "transactions.list": "list_transactions",
+}
+"""Unified operation name -> adapter method name."""
+
+
+def platform_operation(kind: Literal["single", "list"] = "single") -> Callable[[F], F]:
+    """Mark an adapter method as a platform-specific operation reachable via ``store.extra``."""
+
+    def mark(fn: F) -> F:
+        fn.__storebridge_extra__ = kind  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class Adapter:
+    """Base class of every adapter. Subclasses override what their platform supports."""
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    Settings: ClassVar[type[Any]]
+    default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=2, burst=1)
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+
+    @classmethod
+    def from_settings(cls, **given: Any) -> Self:
+        """Validate ``given`` against ``Settings``; ConfigurationError names the bad one."""
+        return cls(parse_settings(cls.Settings, given, platform=cls.name))
+
+    # Transport-level declarations --------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def auth(self) -> Auth | None:
+        return None
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        return self.default_rate_limit
+
+    @property
+    def credential_key(self) -> str:
+        """Who the rate limit applies to (a token fingerprint, an app and store...)."""
+        return f"{self.name}:{self.base_url}"
+
+    @property
+    def secrets(self) -> Sequence[str]:
+        """Values that must never appear in logs, reprs or error messages."""
+        return ()
+
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        return {}
+
+    def parse_error(self, response: Response) -> APIError:
+        """The platform's error response as an exception; override to read its body."""
+        return error_from_response(self, response, message=response.reason_phrase or "error")
+
+    def retry_after(self, response: Response) -> float | None:
+        """Seconds the platform asked to wait before retrying, from ``Retry-After``."""
+        return parse_retry_after(response.headers.get("retry-after"))
+
+    # Capabilities --------------------------------------------------------------------
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """Unified operations this adapter supports (derived from overridden methods)."""
+        base = Adapter
+        return frozenset(
+            op
+            for op, method in OPERATIONS.items()
+            if getattr(type(self), method) is not getattr(base, method)
+        )
+
+    def require(self, operation: str, reason: str = "") -> None:
+        if operation not in self.capabilities:
+            raise UnsupportedOperation(self.display_name, operation, reason)
+
+    def unsupported(self, operation: str, reason: str = "") -> UnsupportedOperation:
+        return UnsupportedOperation(self.display_name, operation, reason)
+
+    # Unified operations: default is "not supported" -------------------------------------
+    def list_orders(self, query: OrderQuery) -> ListFlow[Order]:
+        raise self.unsupported("orders.list")
+
+    def get_order(self, ref: str) -> Flow[Order]:
+        raise self.unsupported("orders.get")
+
+    def create_order(self, draft: OrderDraft) -> Flow[Order]:
+        raise self.unsupported("orders.create")
+
+    def cancel_order(
+        self, ref: str, *, reason: str | None, refund: bool, notify: bool
+    ) -> Flow[Order]:
+        raise self.unsupported("orders.cancel")
+
+    def update_shipping_address(self, ref: str, address: Address) -> Flow[Order]:
+        raise self.unsupported("orders.update_shipping_address")
+
+    def list_customers(self, query: ListQuery) -> ListFlow[Customer]:
+        raise self.unsupported("customers.list")
+
+    def get_customer(self, ref: str) -> Flow[Customer]:
+        raise self.unsupported("customers.get")
+
+    def create_customer(self, draft: CustomerDraft) -> Flow[Customer]:
+        raise self.unsupported("customers.create")
+
+    def update_customer(self, ref: str, update: CustomerUpdate) -> Flow[Customer]:
+        raise self.unsupported("customers.update")
+
+    def list_products(self, query: ListQuery) -> ListFlow[Product]:
+        raise self.unsupported("products.list")
+
+    def get_product(self, ref: str) -> Flow[Product]:
+        raise self.unsupported("products.get")
+
+    def create_product(self, draft: ProductDraft) -> Flow[Product]:
+        raise self.unsupported("products.create")
+
+    def calculate_refund(
+        self, order_ref: str, *, lines: Sequence[RefundLine], shipping: Money | None
+    ) -> Flow[RefundQuote]:
+        raise self.unsupported("refunds.calculate")
+
+    def create_refund(self, quote: RefundQuote, *, note: str | None, notify: bool) -> Flow[Refund]:
+        raise self.unsupported("refunds.create")
+
+    def list_transactions(self, order_ref: str | None) -> ListFlow[Transaction]:
+        raise self.unsupported("transactions.list")
+
+    # Helpers for migrations and incremental sync -------------------------------------
+    def identity_tag(self, source_platform: str, source_store: str, source_ref: str) -> str:
+        """The tag that marks a migrated record with where it came from."""
+        return f"sb:{source_platform}:{source_store}:{source_ref}"
+
+    @property
+    def store_id(self) -> str:
+        """A stable name of the store this adapter talks to (for ledgers and reports)."""
+        return self.base_url
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.base_url}>"
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date); None when absent or bad."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def error_from_response(
+    adapter: Adapter,
+    response: Response,
+    *,
+    message: str,
+    field_errors: Mapping[str, Sequence[str]] | None = None,
+    request_id: str | None = None,
+    cls: type[APIError] | None = None,
+) -> APIError:
+    """Build the APIError subclass for ``response.status_code`` with the platform's details."""
+    kind = cls or error_class_for_status(response.status_code)
+    request = response.request if _has_request(response) else None
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text[:2000]
+    kwargs: dict[str, Any] = {
+        "status": response.status_code,
+        "platform": adapter.display_name,
+        "request_id": request_id
+        or response.headers.get("x-request-id")
+        or response.headers.get("traceid"),
+        "field_errors": field_errors,
+        "method": request.method if request is not None else None,
+        "url": str(request.url) if request is not None else None,
+        "body": body,
+    }
+    if issubclass(kind, RateLimited):
+        kwargs["retry_after"] = adapter.retry_after(response)
+    return kind(message, **kwargs)
+
+
+def _has_request(response: Response) -> bool:
+    try:
+        response.request  # noqa: B018 - raises when the response was built standalone
+    except RuntimeError:
+        return False
+    return True
+
+
+__all__ = [
+    "OPERATIONS",
+    "Adapter",
+    "ListQuery",
+    "OrderQuery",
+    "RateLimit",
+    "error_from_response",
+    "parse_retry_after",
+    "platform_operation",
+]

@@ -1,0 +1,5 @@
+"""The ``storebridge`` command line."""
+
+from storebridge.cli.app import app, main
+
+__all__ = ["app", "main"]

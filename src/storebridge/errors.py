@@ -1,0 +1,202 @@
+"""Exceptions raised by storebridge.
+
+Every exception derives from :class:`StorebridgeError`, so one ``except`` catches them all::
+
+    StorebridgeError
+    ├── ConfigurationError          a setting is missing or malformed (raised by connect())
+    ├── ValidationError             bad user input, raised before any request is sent
+    ├── UnsupportedOperation        this platform cannot do that operation
+    ├── TransportError              no HTTP response (connection refused, timeout, DNS...)
+    │   └── OutcomeUnknown          a write was sent but its result is unknown
+    ├── PayloadError                the platform sent something we cannot read; has a JSON path
+    └── APIError                    the platform answered with an error status
+        ├── AuthenticationError     401: token missing, wrong or expired
+        │   └── TokenRefreshError   a token refresh failed; nothing was stored
+        ├── PermissionDenied        403: the token lacks a scope / the store is blocked
+        ├── NotFound                404
+        ├── Conflict                409, 422 and other business-rule refusals
+        ├── RateLimited             429, carries ``retry_after`` in seconds
+        └── ServerError             5xx
+
+Every :class:`APIError` carries the HTTP ``status``, the ``platform``, the ``request_id`` (the
+platform's request or trace id when it sends one), the platform's own ``message`` and any
+per-field errors. Messages never contain secrets: they pass through the store's redactor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class StorebridgeError(Exception):
+    """Base class of every storebridge exception."""
+
+
+class ConfigurationError(StorebridgeError):
+    """A setting passed to :func:`storebridge.connect` is missing or malformed.
+
+    ``setting`` names the offending setting.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class ValidationError(StorebridgeError):
+    """User input is invalid; raised before any request is sent.
+
+    ``field`` names the offending argument or field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnsupportedOperation(StorebridgeError):
+    """The platform cannot perform this operation (see ``store.capabilities``)."""
+
+    def __init__(self, platform: str, operation: str, reason: str = "") -> None:
+        text = f"{platform} does not support {operation}"
+        if reason:
+            text += f": {reason}"
+        super().__init__(text)
+        self.platform = platform
+        self.operation = operation
+
+
+class TransportError(StorebridgeError):
+    """No HTTP response was received (connection refused, timeout, TLS failure...)."""
+
+
+class OutcomeUnknown(TransportError):
+    """A write request was sent but no response came back, so it may or may not have happened.
+
+    storebridge never re-sends such a write blindly. Adapters that can read the result back
+    reconcile automatically; otherwise this error reaches you and you must check the store.
+    """
+
+
+class PayloadError(StorebridgeError):
+    """The platform sent data storebridge cannot read.
+
+    ``path`` is a JSON path into the payload, such as ``$.lines[2].price``.
+    """
+
+    def __init__(self, message: str, *, path: str = "$", platform: str | None = None) -> None:
+        where = f" at {path}" if path else ""
+        who = f"{platform}: " if platform else ""
+        super().__init__(f"{who}{message}{where}")
+        self.path = path
+        self.platform = platform
+
+
+class APIError(StorebridgeError):
+    """The platform answered with an error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        platform: str,
+        request_id: str | None = None,
+        field_errors: Mapping[str, Sequence[str]] | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.platform = platform
+        self.request_id = request_id
+        self.field_errors: dict[str, list[str]] = {
+            k: list(v) for k, v in (field_errors or {}).items()
+        }
+        self.method = method
+        self.url = url
+        self.body = body
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [f"{self.platform} answered {self.status}"]
+        if self.method and self.url:
+            parts.append(f"to {self.method} {self.url}")
+        text = " ".join(parts) + f": {self.message}"
+        if self.field_errors:
+            fields = "; ".join(f"{k}: {', '.join(v)}" for k, v in self.field_errors.items())
+            text += f" ({fields})"
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        return text
+
+
+class AuthenticationError(APIError):
+    """401: the credentials are missing, wrong or expired."""
+
+
+class TokenRefreshError(AuthenticationError):
+    """Refreshing an access token failed. The previous token was kept; nothing was stored."""
+
+
+class PermissionDenied(APIError):
+    """403: the credentials are valid but not allowed to do this."""
+
+
+class NotFound(APIError):
+    """404: the object does not exist."""
+
+
+class Conflict(APIError):
+    """The platform refused the request on a business rule (409, 422 and the like)."""
+
+
+class RateLimited(APIError):
+    """429: too many requests. ``retry_after`` is the wait the platform asked for, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ServerError(APIError):
+    """5xx: the platform failed."""
+
+
+def error_class_for_status(status: int) -> type[APIError]:
+    """The exception class that matches an HTTP error status."""
+    if status == 401:
+        return AuthenticationError
+    if status == 403:
+        return PermissionDenied
+    if status == 404:
+        return NotFound
+    if status == 429:
+        return RateLimited
+    if status >= 500:
+        return ServerError
+    if status in (409, 412, 422, 423):
+        return Conflict
+    return APIError
+
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "Conflict",
+    "NotFound",
+    "OutcomeUnknown",
+    "PayloadError",
+    "PermissionDenied",
+    "RateLimited",
+    "ServerError",
+    "StorebridgeError",
+    "TokenRefreshError",
+    "TransportError",
+    "UnsupportedOperation",
+    "ValidationError",
+    "error_class_for_status",
+]

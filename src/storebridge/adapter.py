@@ -37,7 +37,7 @@ from storebridge.errors import (
     ValidationError,
     error_class_for_status,
 )
-from storebridge.flow import Flow, ListFlow
+from storebridge.flow import Flow, ListFlow, just
 from storebridge.model import (
     Address,
     Customer,
@@ -53,6 +53,8 @@ from storebridge.model import (
     Transaction,
 )
 from storebridge.model.money import Money
+from storebridge.sandbox.clock import Clock
+from storebridge.sandbox.kit import Sandbox
 from storebridge.settings import parse_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -255,7 +257,31 @@ class Adapter:
     def list_transactions(self, order_ref: str | None) -> ListFlow[Transaction]:
         raise self.unsupported("transactions.list")
 
+    # Sandbox ---------------------------------------------------------------------------
+    @classmethod
+    def sandbox(
+        cls,
+        *,
+        seed: int = 1,
+        orders: int = 25,
+        customers: int | None = None,
+        products: int | None = None,
+        latency: float = 0.0,
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> Sandbox:
+        """An emulator of this platform with deterministic seeded data, and its settings.
+
+        ``customers`` / ``products`` default to a size proportional to ``orders``.
+        Adapters without an emulator raise NotImplementedError.
+        """
+        raise NotImplementedError(f"{cls.name} ships no sandbox")
+
     # Helpers for migrations and incremental sync -------------------------------------
+    def store_currencies(self) -> Flow[frozenset[str] | None]:
+        """Currencies the store accepts for orders, or None when the platform cannot say."""
+        return just(None)
+
     def identity_tag(self, source_platform: str, source_store: str, source_ref: str) -> str:
         """The tag that marks a migrated record with where it came from."""
         return f"sb:{source_platform}:{source_store}:{source_ref}"

@@ -14,6 +14,7 @@ from storebridge.sandbox.emulator import (
     HTTPProblem,
     json_response,
 )
+from storebridge.sandbox.kit import Sandbox
 from storebridge.sandbox.limits import LeakyBucket
 from storebridge.sandbox.server import LoopbackServer
 
@@ -27,5 +28,6 @@ __all__ = [
     "HTTPProblem",
     "LeakyBucket",
     "LoopbackServer",
+    "Sandbox",
     "json_response",
 ]

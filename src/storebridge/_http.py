@@ -29,6 +29,7 @@ TransportError = httpx.TransportError
 ConnectError = httpx.ConnectError
 ConnectTimeout = httpx.ConnectTimeout
 PoolTimeout = httpx.PoolTimeout
+ReadTimeout = httpx.ReadTimeout
 ByteStream = httpx.ByteStream
 URL = httpx.URL
 
@@ -49,6 +50,7 @@ __all__ = [
     "MockTransport",
     "PoolTimeout",
     "QueryParams",
+    "ReadTimeout",
     "Request",
     "Response",
     "Timeout",

@@ -35,16 +35,19 @@ class TokenBucket:
             return -self._tokens / rate
 
 
-_buckets: dict[tuple[str, RateLimit], TokenBucket] = {}
+_buckets: dict[tuple[str, RateLimit, Callable[[], float]], TokenBucket] = {}
 _buckets_lock = threading.Lock()
 
 
 def shared_bucket(
     key: str, limit: RateLimit, clock: Callable[[], float] = time.monotonic
 ) -> TokenBucket:
-    """The bucket for ``key``: every Store using the same credential shares it."""
+    """The bucket for ``key``: every Store using the same credential shares it.
+
+    The clock is part of the key so a test's fake clock never shares state with real time.
+    """
     with _buckets_lock:
-        bucket = _buckets.get((key, limit))
+        bucket = _buckets.get((key, limit, clock))
         if bucket is None:
-            bucket = _buckets[(key, limit)] = TokenBucket(limit, clock)
+            bucket = _buckets[(key, limit, clock)] = TokenBucket(limit, clock)
         return bucket

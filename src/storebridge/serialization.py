@@ -35,8 +35,6 @@ def _make_model_converter() -> cattrs.Converter:
         Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
     )
     conv.register_structure_hook(Money, lambda v, _: Money(v["amount"], v["currency"]))
-    # ``raw`` is typed as a Mapping of Any: keep it as is in both directions.
-    conv.register_structure_hook(Mapping[str, Any], lambda v, _: dict(v))
     return conv
 
 

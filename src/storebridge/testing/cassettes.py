@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from vcr import matchers
 from vcr.cassette import Cassette
 from vcr.record_mode import RecordMode
 from vcr.request import Request as VcrRequest
@@ -34,7 +35,15 @@ SENSITIVE_JSON_KEYS = frozenset(
     {"accessToken", "access_token", "token", "refresh_token", "appSecret", "app_secret",
      "secret_key", "client_secret", "password"}
 )  # fmt: skip
-MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
+MATCH_ON = (
+    matchers.method,
+    matchers.scheme,
+    matchers.host,
+    matchers.port,
+    matchers.path,
+    matchers.query,
+    matchers.body,
+)
 
 
 class CassetteMiss(RuntimeError):

@@ -28,6 +28,7 @@ from storebridge.errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from storebridge.migrate import MigrationReport, migrate
 from storebridge.model import (
     Address,
     Customer,
@@ -89,6 +90,7 @@ __all__ = [
     "FulfillmentStatus",
     "ListQuery",
     "MemoryTokenStore",
+    "MigrationReport",
     "Money",
     "NotFound",
     "Order",
@@ -128,6 +130,7 @@ __all__ = [
     "__version__",
     "connect",
     "connect_async",
+    "migrate",
     "platform_operation",
     "platforms",
     "register_adapter",

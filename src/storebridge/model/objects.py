@@ -41,10 +41,7 @@ def _raw() -> Any:
     return attrs.field(factory=dict, eq=False, repr=False)
 
 
-_frozen = attrs.frozen(slots=True, kw_only=True)
-
-
-@_frozen
+@attrs.frozen(kw_only=True)
 class Address:
     first_name: str | None = None
     last_name: str | None = None
@@ -59,7 +56,7 @@ class Address:
     phone: str | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class Customer:
     platform: str
     ref: str
@@ -76,7 +73,7 @@ class Customer:
     raw: Mapping[str, Any] = _raw()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class CustomerDraft:
     """A customer to create."""
 
@@ -90,7 +87,7 @@ class CustomerDraft:
     accepts_marketing: bool | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class CustomerUpdate:
     """Changes to a customer; fields left as ``None`` are not sent."""
 
@@ -103,7 +100,7 @@ class CustomerUpdate:
     accepts_marketing: bool | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class Variant:
     platform: str
     ref: str
@@ -116,7 +113,7 @@ class Variant:
     raw: Mapping[str, Any] = _raw()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class Product:
     platform: str
     ref: str
@@ -129,7 +126,7 @@ class Product:
     raw: Mapping[str, Any] = _raw()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class VariantDraft:
     sku: str
     price: Money
@@ -137,7 +134,7 @@ class VariantDraft:
     stock: int | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class ProductDraft:
     """A product to create."""
 
@@ -147,7 +144,7 @@ class ProductDraft:
     tags: tuple[str, ...] = ()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class OrderLine:
     platform: str
     ref: str
@@ -164,7 +161,7 @@ class OrderLine:
     raw: Mapping[str, Any] = _raw()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class Transaction:
     platform: str
     ref: str
@@ -179,7 +176,7 @@ class Transaction:
     raw: Mapping[str, Any] = _raw()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class RefundLine:
     """A line in a refund: which order line, how many units, and what happens to stock."""
 
@@ -189,7 +186,7 @@ class RefundLine:
     amount: Money | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class TransactionAllocation:
     """How much of a refund goes back through one payment transaction."""
 
@@ -199,7 +196,7 @@ class TransactionAllocation:
     maximum: Money | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class RefundQuote:
     """The result of a refund calculation: what ``refunds.create`` needs to issue it."""
 
@@ -214,7 +211,7 @@ class RefundQuote:
     raw: Mapping[str, Any] = _raw()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class Refund:
     platform: str
     ref: str
@@ -227,7 +224,7 @@ class Refund:
     raw: Mapping[str, Any] = _raw()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class FulfillmentOrderLine:
     ref: str
     line_ref: str | None
@@ -235,7 +232,7 @@ class FulfillmentOrderLine:
     sku: str | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class FulfillmentOrder:
     platform: str
     ref: str
@@ -247,7 +244,7 @@ class FulfillmentOrder:
     raw: Mapping[str, Any] = _raw()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class Fulfillment:
     platform: str
     ref: str
@@ -258,7 +255,7 @@ class Fulfillment:
     raw: Mapping[str, Any] = _raw()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class Order:
     platform: str
     ref: str
@@ -291,7 +288,7 @@ class Order:
     raw: Mapping[str, Any] = _raw()
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class OrderLineDraft:
     title: str
     quantity: int
@@ -301,7 +298,7 @@ class OrderLineDraft:
     product_ref: str | None = None
 
 
-@_frozen
+@attrs.frozen(kw_only=True)
 class OrderDraft:
     """A (usually historical) order to create on a target store, e.g. during a migration."""
 

@@ -1,0 +1,74 @@
+"""Connection settings for the 29 Next Admin API."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from storebridge.errors import ConfigurationError
+from storebridge.settings import Secret, SettingError, check_base_url, secret_field
+
+DEFAULT_API_VERSION = "2024-04-01"
+LEGACY_API_VERSION = "2023-02-10"
+API_VERSIONS = (DEFAULT_API_VERSION, LEGACY_API_VERSION)
+"""Versions this adapter speaks; behaviour differs between them for refunds."""
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _check_store(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SUBDOMAIN.match(value.strip().lower()):
+        raise SettingError(
+            "store",
+            f"store must be the store's subdomain (the 'acme' in acme.29next.store), got {value!r}",
+        )
+    return value.strip().lower()
+
+
+def _check_version(value: str) -> str:
+    if value not in API_VERSIONS:
+        raise SettingError(
+            "api_version",
+            f"api_version {value!r} is not supported; use one of: {', '.join(API_VERSIONS)}",
+        )
+    return value
+
+
+def _optional_base_url(value: str | None) -> str | None:
+    return None if value is None else check_base_url(value)
+
+
+@attrs.frozen
+class TwentyNineNextSettings:
+    """``store`` (subdomain) or ``base_url``; an OAuth app ``access_token``; ``api_version``.
+
+    ``base_url`` is the Admin API root, e.g. ``https://acme.29next.store/api/admin`` (a
+    sandbox or proxy may use ``http://127.0.0.1:PORT/api/admin``).
+    """
+
+    access_token: Secret = secret_field()
+    store: str | None = attrs.field(default=None, converter=_check_store)
+    base_url: str | None = attrs.field(default=None, converter=_optional_base_url)
+    api_version: str = attrs.field(default=DEFAULT_API_VERSION, converter=_check_version)
+
+    def __attrs_post_init__(self) -> None:
+        if self.store is None and self.base_url is None:
+            raise ConfigurationError(
+                "29next needs the setting 'store' (your store's subdomain, as in "
+                "https://{store}.29next.store) or 'base_url'",
+                setting="store",
+            )
+        if self.store is not None and self.base_url is not None:
+            raise ConfigurationError(
+                "29next takes either 'store' or 'base_url', not both", setting="base_url"
+            )
+
+    @property
+    def api_root(self) -> str:
+        """The Admin API root without a trailing slash."""
+        if self.base_url is not None:
+            return self.base_url.rstrip("/")
+        return f"https://{self.store}.29next.store/api/admin"

@@ -1,0 +1,73 @@
+"""Authentication for the three kinds of SHOPLINE app.
+
+* Custom and public apps (OAuth): a 10-hour token refreshed before it expires, exactly once
+  under concurrency, and once after a 401 (:class:`storebridge.auth.RefreshingTokenAuth`
+  with :class:`~storebridge_shopline.oauth.ShoplineRefresher`).
+* Private apps: a 3-year token made in the store admin. It cannot be refreshed through the
+  API, so an expired one stops requests with a message saying how to renew it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import datetime
+
+from storebridge import _http
+from storebridge.auth import RefreshingTokenAuth, Token, TokenStore
+from storebridge.errors import AuthenticationError
+from storebridge.settings import Secret
+from storebridge_shopline.errors import PRIVATE_APP_RENEWAL
+from storebridge_shopline.oauth import ShoplineRefresher
+from storebridge_shopline.settings import ShoplineSettings
+
+
+class PrivateAppAuth(_http.Auth):
+    """``Authorization: Bearer`` with the private app's admin token."""
+
+    def __init__(
+        self, token: Secret, expires_at: datetime | None, clock: Callable[[], float]
+    ) -> None:
+        self._token = token
+        self._expires_at = expires_at
+        self._clock = clock
+
+    def auth_flow(self, request: _http.Request) -> Generator[_http.Request, _http.Response, None]:
+        if self._expires_at is not None and self._expires_at.timestamp() <= self._clock():
+            raise AuthenticationError(
+                f"the private app's access token expired at {self._expires_at.isoformat()}. "
+                + PRIVATE_APP_RENEWAL,
+                status=401,
+                platform="SHOPLINE",
+                method=request.method,
+                url=str(request.url),
+            )
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return f"PrivateAppAuth(expires_at={self._expires_at}, token=***)"
+
+
+def token_store_key(settings: ShoplineSettings) -> str:
+    return f"shopline:{settings.root_url}:{settings.app_key or 'private'}"
+
+
+def make_auth(settings: ShoplineSettings, store: TokenStore | None) -> _http.Auth:
+    if settings.private_app:
+        return PrivateAppAuth(settings.access_token, settings.token_expires_at, settings.clock)
+    assert settings.app_key is not None
+    assert settings.app_secret is not None
+    refresher = ShoplineRefresher(
+        settings.root_url, settings.app_key, settings.app_secret, settings.clock
+    )
+    return RefreshingTokenAuth(
+        Token(access_token=settings.access_token, expires_at=settings.token_expires_at),
+        refresher,
+        store=store,
+        store_key=token_store_key(settings),
+        leeway=settings.refresh_leeway,
+        clock=settings.clock,
+    )
+
+
+__all__ = ["PrivateAppAuth", "make_auth", "token_store_key"]

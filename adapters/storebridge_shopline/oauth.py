@@ -1,0 +1,255 @@
+"""SHOPLINE app authorization: authorize URL, callback check, token create and refresh.
+
+SHOPLINE's OAuth2 is not the standard one, so authlib's grant clients do not apply to the
+token calls: the token endpoints take ``appkey``/``timestamp``/``sign`` headers (an HMAC of
+the body and timestamp) instead of client credentials, there is no ``refresh_token`` (the
+store handle, app key and signature identify the grant), and answers come wrapped as
+``{"code": 200, "i18nCode": "SUCCESS", "data": {"accessToken", "expireTime", "scope"}}``.
+authlib still provides the token shape (``OAuth2Token``, via :class:`storebridge.auth.Token`),
+the random ``state`` and the URL building.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from authlib.common.security import generate_token
+
+from storebridge import _http
+from storebridge.auth import Token
+from storebridge.errors import TokenRefreshError, ValidationError
+from storebridge.flow import build_request
+from storebridge.payload import parse_iso_datetime
+from storebridge.settings import Secret
+from storebridge_shopline.signing import same_signature, sign_body, sign_query
+
+log = logging.getLogger("storebridge.shopline.oauth")
+
+OAUTH_TOKEN_LIFETIME = timedelta(hours=10)
+CALLBACK_WINDOW_SECONDS = 600.0
+"""Callbacks whose ``timestamp`` is older than ten minutes are refused (replay protection)."""
+
+
+def authorize_url(
+    root_url: str,
+    *,
+    app_key: str,
+    scopes: list[str] | tuple[str, ...],
+    redirect_uri: str,
+    state: str | None = None,
+) -> tuple[str, str]:
+    """The merchant's consent page, and the ``state`` sent as ``customField``.
+
+    The query sits after the ``#``: SHOPLINE's consent page is a single-page app. Keep the
+    returned state and compare it with the callback's ``customField``.
+    """
+    if not scopes:
+        raise ValidationError("at least one scope is needed, e.g. 'read_orders'", field="scopes")
+    state = state or generate_token(32)
+    query = (
+        f"appKey={quote(app_key, safe='')}&responseType=code"
+        f"&scope={quote(','.join(scopes), safe='')}"
+        f"&redirectUri={quote(redirect_uri, safe='')}"
+        f"&customField={quote(state, safe='')}"
+    )
+    return f"{root_url.rstrip('/')}/admin/oauth-web/#/oauth/authorize?{query}", state
+
+
+def verify_callback(
+    params: Mapping[str, str],
+    app_secret: str,
+    *,
+    now: float | None = None,
+    window: float = CALLBACK_WINDOW_SECONDS,
+    expected_state: str | None = None,
+) -> bool:
+    """Check an install request or OAuth callback: signature, freshness and ``state``.
+
+    ``params`` is the decoded query (``appkey, code, handle, timestamp, sign[, customField]``).
+    ``timestamp`` is in milliseconds; one older than ``window`` seconds is refused.
+    """
+    sign = params.get("sign")
+    if not sign or not same_signature(sign_query(app_secret, params), sign):
+        return False
+    if expected_state is not None and params.get("customField") != expected_state:
+        return False
+    try:
+        stamp = int(params.get("timestamp", "")) / 1000
+    except ValueError:
+        return False
+    current = time.time() if now is None else now
+    return abs(current - stamp) <= window
+
+
+def _timestamp_ms(clock: Callable[[], float]) -> str:
+    return str(int(clock() * 1000))
+
+
+def _signed_headers(app_key: str, secret: str, body: bytes, stamp: str) -> dict[str, str]:
+    return {
+        "appkey": app_key,
+        "timestamp": stamp,
+        "sign": sign_body(secret, body, stamp),
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+
+
+def create_token_request(
+    root_url: str, *, app_key: str, app_secret: str, code: str, clock: Callable[[], float]
+) -> _http.Request:
+    """``POST /admin/oauth/token/create`` for an authorization ``code``."""
+    # The signature covers the exact bytes, so the body is serialised here, compactly.
+    body = json.dumps({"code": code}, separators=(",", ":")).encode("utf-8")
+    return build_request(
+        "POST",
+        f"{root_url}/admin/oauth/token/create",
+        operation="oauth.token_create",
+        content=body,
+        headers=_signed_headers(app_key, app_secret, body, _timestamp_ms(clock)),
+    )
+
+
+def refresh_token_request(
+    root_url: str, *, app_key: str, app_secret: str, clock: Callable[[], float]
+) -> _http.Request:
+    """``POST /admin/oauth/token/refresh``: no body, the signature covers the timestamp."""
+    return build_request(
+        "POST",
+        f"{root_url}/admin/oauth/token/refresh",
+        operation="oauth.token_refresh",
+        content=b"",
+        headers=_signed_headers(app_key, app_secret, b"", _timestamp_ms(clock)),
+    )
+
+
+def parse_expire_time(value: Any, now: float) -> datetime:
+    """``expireTime`` as an aware datetime.
+
+    Seen as ISO 8601 with milliseconds and offset, and (in SDK mocks) as a bare date. A bare
+    date or naive time cannot be trusted, so the documented 10-hour lifetime is assumed.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, UTC)
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.isdigit():
+            number = int(text)
+            return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
+        try:
+            return parse_iso_datetime(text)
+        except ValueError:
+            log.warning("expireTime %r has no time zone; assuming a 10-hour token", text)
+    return datetime.fromtimestamp(now, UTC) + OAUTH_TOKEN_LIFETIME
+
+
+def parse_token_response(
+    response: _http.Response, *, now: float, platform: str = "SHOPLINE"
+) -> Token:
+    """The token in a create/refresh answer; TokenRefreshError for anything else."""
+    trace = response.headers.get("traceid")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise TokenRefreshError(
+            "token endpoint answered without a JSON object",
+            status=response.status_code, platform=platform, request_id=trace,
+        )  # fmt: skip
+    code = body.get("code")
+    data = body.get("data")
+    if response.status_code != 200 or str(code) != "200" or not isinstance(data, dict):
+        reason = body.get("message") or body.get("errors") or body.get("i18nCode") or "failed"
+        raise TokenRefreshError(
+            f"token request refused: {reason} (code {code!r}, i18nCode "
+            f"{body.get('i18nCode')!r}). Check app_key/app_secret and that the app is still "
+            "installed; otherwise re-authorize the app.",
+            status=response.status_code, platform=platform, request_id=trace, body=body,
+        )  # fmt: skip
+    access = data.get("accessToken")
+    if not isinstance(access, str) or not access.strip():
+        raise TokenRefreshError(
+            "token answer has no accessToken",
+            status=response.status_code, platform=platform, request_id=trace,
+        )  # fmt: skip
+    scope = data.get("scope")
+    return Token(
+        access_token=Secret(access),
+        expires_at=parse_expire_time(data.get("expireTime"), now),
+        scope=scope if isinstance(scope, str) and scope else None,
+    )
+
+
+class ShoplineRefresher:
+    """The SHOPLINE part of :class:`storebridge.auth.RefreshingTokenAuth`."""
+
+    def __init__(
+        self, root_url: str, app_key: str, app_secret: Secret, clock: Callable[[], float]
+    ) -> None:
+        self._root = root_url
+        self._app_key = app_key
+        self._secret = app_secret
+        self._clock = clock
+
+    def refresh_request(self, current: Token) -> _http.Request:
+        return refresh_token_request(
+            self._root, app_key=self._app_key, app_secret=self._secret.reveal(), clock=self._clock
+        )
+
+    def parse_refresh(self, response: _http.Response) -> Token:
+        response.read()
+        return parse_token_response(response, now=self._clock())
+
+    def authorize(self, request: _http.Request, token: Token) -> None:
+        request.headers["Authorization"] = f"Bearer {token.access_token.reveal()}"
+
+    def __repr__(self) -> str:
+        return f"ShoplineRefresher({self._root!r}, app_key={self._app_key!r}, app_secret=***)"
+
+
+def exchange_code(
+    code: str,
+    *,
+    app_key: str,
+    app_secret: str,
+    handle: str | None = None,
+    base_url: str | None = None,
+    transport: _http.BaseTransport | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Token:
+    """Step 4 of app authorization: trade the callback's ``code`` for an access token.
+
+    Verify the callback with :func:`verify_callback` first. Save the returned token (and its
+    ``expires_at``) and pass both to ``storebridge.connect("shopline", ...)``.
+    """
+    if (handle is None) == (base_url is None):
+        raise ValidationError("pass exactly one of handle or base_url", field="handle")
+    root = base_url.rstrip("/") if base_url else f"https://{handle}.myshopline.com"
+    request = create_token_request(
+        root, app_key=app_key, app_secret=app_secret, code=code, clock=clock
+    )
+    with _http.Client(transport=transport, timeout=_http.Timeout(30.0)) as client:
+        response = client.send(request)
+        response.read()
+    return parse_token_response(response, now=clock())
+
+
+__all__ = [
+    "CALLBACK_WINDOW_SECONDS",
+    "OAUTH_TOKEN_LIFETIME",
+    "ShoplineRefresher",
+    "authorize_url",
+    "create_token_request",
+    "exchange_code",
+    "parse_expire_time",
+    "parse_token_response",
+    "refresh_token_request",
+    "verify_callback",
+]

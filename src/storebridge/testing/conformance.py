@@ -33,7 +33,7 @@ def _check_value(value: Any, where: str) -> None:
     if isinstance(value, datetime) and value.tzinfo is None:
         raise AssertionError(f"{where} is a naive datetime")
     if isinstance(value, Money):
-        assert isinstance(value.amount, Decimal), where
+        _require(isinstance(value.amount, Decimal), where)
     if attrs.has(type(value)):
         _check_object(value, where)
     if isinstance(value, tuple):
@@ -48,10 +48,16 @@ def _check_object(obj: Any, where: str) -> None:
         _check_value(getattr(obj, field.name), f"{where}.{field.name}")
 
 
+def _require(condition: object, message: str) -> None:
+    # Explicit raises, not asserts: the kit must work under python -O too.
+    if not condition:
+        raise AssertionError(message)
+
+
 def check_record(record: Any, platform: str, where: str) -> None:
-    assert record.platform == platform, f"{where}.platform is {record.platform!r}"
-    assert isinstance(record.ref, str) and record.ref, f"{where}.ref must be a non-empty str"
-    assert record.raw, f"{where}.raw must keep the platform payload"
+    _require(record.platform == platform, f"{where}.platform is {record.platform!r}")
+    _require(isinstance(record.ref, str) and record.ref, f"{where}.ref must be a non-empty str")
+    _require(record.raw, f"{where}.raw must keep the platform payload")
     _check_object(record, where)
 
 
@@ -66,15 +72,15 @@ def check_adapter(adapter_cls: type[Adapter], *, orders: int = 6) -> dict[str, i
             if f"{resource}.list" not in store.capabilities:
                 continue
             records = list(getattr(store, resource).list())
-            assert records, f"{adapter_cls.name} sandbox has no {resource}"
+            _require(records, f"{adapter_cls.name} sandbox has no {resource}")
             refs = [r.ref for r in records]
-            assert len(refs) == len(set(refs)), f"{resource} listing repeats records"
+            _require(len(refs) == len(set(refs)), f"{resource} listing repeats records")
             for i, record in enumerate(records):
                 check_record(record, adapter_cls.name, f"{resource}[{i}]")
             if op in store.capabilities:
                 one = getattr(store, resource).get(records[0].ref)
                 check_record(one, adapter_cls.name, f"{resource}.get")
-                assert one.ref == records[0].ref, f"{op} returned another record"
+                _require(one.ref == records[0].ref, f"{op} returned another record")
             counts[resource] = len(records)
         _check_unsupported(store, kit.emulator)
 
@@ -83,13 +89,13 @@ def check_adapter(adapter_cls: type[Adapter], *, orders: int = 6) -> dict[str, i
             return len([o async for o in astore.orders.list()])
 
     if "orders.list" in adapter.capabilities:
-        assert asyncio.run(async_list()) == counts["orders"], "async listing differs from sync"
+        _require(asyncio.run(async_list()) == counts["orders"], "async listing differs from sync")
     return counts
 
 
 def _check_unsupported(store: Store, emulator: Any) -> None:
     before = len(emulator.requests)
-    calls = {
+    calls: dict[str, Any] = {
         "refunds.calculate": lambda: store.refunds.calculate(
             "1", lines=[RefundLine(line_ref="1", quantity=1)]
         ),
@@ -101,7 +107,7 @@ def _check_unsupported(store: Store, emulator: Any) -> None:
         try:
             call()
         except UnsupportedOperation as exc:
-            assert store.adapter.display_name in str(exc) and op in str(exc), str(exc)
+            _require(store.adapter.display_name in str(exc) and op in str(exc), str(exc))
         else:
             raise AssertionError(f"{op} is not a capability but did not raise")
-    assert len(emulator.requests) == before, "an unsupported operation sent a request"
+    _require(len(emulator.requests) == before, "an unsupported operation sent a request")

@@ -12,9 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import storebridge  # noqa: E402
-from storebridge import _http  # noqa: E402
-from tests.support.toy import ToyAdapter, ToyEmulator  # noqa: E402
+from tests.support.toy import ToyAdapter, ToyEmulator
+
+import storebridge
+from storebridge import _http
 
 TOKEN = "toy-secret-token-123"
 ORDERS = 3000

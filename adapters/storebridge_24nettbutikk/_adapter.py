@@ -98,9 +98,10 @@ class NettbutikkAdapter(Adapter):
         status = response.status_code
         text = decode_text(response.content).strip()
         if status == 401:
+            # Worded so no credential-looking "token <word>" pair appears for redaction to mask.
             message = (
-                "the shop rejected the API token; check the token setting (admin panel, "
-                "/admin/index.php?nr=103) and auth_style"
+                "the shop rejected the API token. Check the setting token= (the shop's key "
+                "from the admin panel, /admin/index.php?nr=103) and auth_style="
             )
         elif status == 400 and not text:
             message = "the shop rejected the request's path arguments (400, empty body)"
@@ -218,7 +219,7 @@ class NettbutikkAdapter(Adapter):
         return expand_pages(self._rows("orders", query), finish)
 
     def get_order(self, ref: str) -> Flow[Order]:
-        response = yield self._get(ref, "orders.get")
+        response = yield self._get(f"orders/{ref}", "orders.get")
         found = rows(body_json(response))
         if not found:
             raise _not_found(self, response, f"order {ref}")

@@ -51,6 +51,8 @@ def user(state: StoreState, record: dict[str, Any]) -> dict[str, Any]:
     spent = sum((o.total for o in orders if o.status != "canceled"), Decimal(0))
     return {
         **record,
+        # The spec's oneOf [{}, null] rejects null (it matches both), so send an empty object.
+        "metadata": record.get("metadata") or {},
         "orders_count": len(orders),
         "subscriptions_count": 0,
         "total_spent": money(spent),
@@ -149,7 +151,7 @@ def _common_order(
         "display_taxes": "excl",
         "is_test": True,
         "source": record.source,
-        "metadata": record.metadata,
+        "metadata": record.metadata or {},
         "order_status_url": f"{origin}/checkout/order/{record.number}/",
         "shipping_code": "standard" if record.shipping else "free",
         "shipping_method": "Standard Shipping" if record.shipping else "Free Shipping",
@@ -196,7 +198,7 @@ def _line(line: Line, record: OrderRecord, version: str, origin: str) -> dict[st
         "tax_lines": [],
         "is_upsell": False,
         "is_gift_card": False,
-        "metadata": None,
+        "metadata": {},
         "created_at": iso(record.created_at),
         "updated_at": iso(record.updated_at),
     }
@@ -285,6 +287,7 @@ def product(record: dict[str, Any], origin: str) -> dict[str, Any]:
         variants.append(
             {
                 **item,
+                "metadata": item.get("metadata") or {},
                 "images": "",
                 "inventory_availability": "in_stock",
                 "purchase_availability": "available",
@@ -293,6 +296,7 @@ def product(record: dict[str, Any], origin: str) -> dict[str, Any]:
         )
     return {
         **record,
+        "metadata": record.get("metadata") or {},
         "variants": variants,
         "categories": [],
         "images": [],

@@ -10,7 +10,7 @@ when *either* reading falls inside the window, so nothing modified in that hour 
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -25,7 +25,18 @@ def parse_local(text: str, zone: ZoneInfo, *, fold: int = 0) -> datetime:
     naive = datetime.fromisoformat(value.replace("T", " "))
     if naive.tzinfo is not None:
         return naive
-    return naive.replace(tzinfo=zone, fold=fold)
+    return fixed_offset(naive.replace(tzinfo=zone, fold=fold))
+
+
+def fixed_offset(moment: datetime) -> datetime:
+    """The same instant and wall time with a fixed UTC offset instead of the zone.
+
+    A zone-aware datetime in a repeated hour never compares equal to one in another zone
+    (PEP 495), which would surprise anyone comparing model timestamps; a fixed offset
+    names the instant unambiguously.
+    """
+    offset = moment.utcoffset()
+    return moment if offset is None else moment.astimezone(timezone(offset))
 
 
 def readings(text: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -39,7 +50,7 @@ def order_placed(day: str, clock: str | None, zone: ZoneInfo) -> datetime:
     """An order's ``order_date`` + ``order_time`` as an aware datetime."""
     placed_on = date.fromisoformat(day.strip())
     at = time.fromisoformat(clock.strip()) if clock and clock.strip() else time(0, 0)
-    return datetime.combine(placed_on, at, tzinfo=zone)
+    return fixed_offset(datetime.combine(placed_on, at, tzinfo=zone))
 
 
 def format_local(instant: datetime, zone: ZoneInfo) -> str:

@@ -272,6 +272,10 @@ class SpecChecker:
     def check(self, request: http.Request, response: http.Response) -> None:
         version = request.headers.get("x-29next-api-version") or self.default_version
         where = f"{request.method} {request.url.path} [{version}]"
+        folder = spec_dir()
+        if folder is None or not (folder / f"{version}.yaml").is_file():
+            self.violations.append(f"{where}: no spec for API version {version!r}")
+            return
         op = find_operation(version, request.method, request.url.path)
         if op is None:
             if response.status_code != 404:

@@ -256,6 +256,8 @@ class RefreshingTokenAuth(Auth):
         if self._token is not used and not self._due():
             return
         response = yield self._refresher.refresh_request(self._token)
+        # These flows override sync_auth_flow, so httpx does not read bodies for us.
+        response.read()
         self._accept(response)
 
     def sync_auth_flow(self, request: Request) -> Generator[Request, Response, None]:
@@ -270,7 +272,9 @@ class RefreshingTokenAuth(Auth):
             with self._thread_lock:
                 if self._token is token:
                     refresh = self._refresher.refresh_request(self._token)
-                    self._accept((yield refresh))
+                    refreshed = yield refresh
+                    refreshed.read()
+                    self._accept(refreshed)
             self._refresher.authorize(request, self._token)
             yield request
 
@@ -281,6 +285,7 @@ class RefreshingTokenAuth(Auth):
             async with lock:
                 if self._token is used or self._due():
                     response = yield self._refresher.refresh_request(self._token)
+                    await response.aread()
                     self._accept(response)
         token = self._token
         self._refresher.authorize(request, token)
@@ -289,7 +294,9 @@ class RefreshingTokenAuth(Auth):
             async with lock:
                 if self._token is token:
                     refresh = self._refresher.refresh_request(self._token)
-                    self._accept((yield refresh))
+                    refreshed = yield refresh
+                    await refreshed.aread()
+                    self._accept(refreshed)
             self._refresher.authorize(request, self._token)
             yield request
 

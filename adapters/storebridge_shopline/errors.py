@@ -108,7 +108,7 @@ def shopline_error(adapter: Adapter, response: _http.Response, *, private_app: b
         cls, advice = _SPECIAL[status]
         text = f"{text} ({advice})" if message else advice
     elif status == 401:
-        text = f"{text}. {PRIVATE_APP_RENEWAL if private_app else OAUTH_RENEWAL}"
+        text = f"{text} ({PRIVATE_APP_RENEWAL if private_app else OAUTH_RENEWAL})"
     elif status == 403:
         text = f"{text} (the app may lack the scope this call needs, e.g. write_orders)"
     return error_from_response(

@@ -204,7 +204,7 @@ class ShoplineRefresher:
         )
 
     def parse_refresh(self, response: _http.Response) -> Token:
-        response.read()
+        # RefreshingTokenAuth asks for the body up front (sync or async), so it is read.
         return parse_token_response(response, now=self._clock())
 
     def authorize(self, request: _http.Request, token: Token) -> None:

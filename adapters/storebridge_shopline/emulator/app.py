@@ -418,7 +418,7 @@ class ShoplineEmulator(Emulator):
         items = [render(r) for r in page]
         if fields:
             items = [{k: v for k, v in item.items() if k in fields} for item in items]
-        headers = {"link": ",\n".join(links)} if links else {}
+        headers = {"link": ", ".join(links)} if links else {}
         return json_response(200, {key: items}, headers)
 
     def _order(self, req: EmulatorRequest) -> dict[str, Any]:

@@ -1,0 +1,295 @@
+"""SHOPLINE tokens: proactive refresh, one refresh under concurrency, 401 retry, token stores,
+private apps and the OAuth code exchange, against the emulator (in-process and on loopback)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import storebridge
+from storebridge import (
+    AuthenticationError,
+    FileTokenStore,
+    MemoryTokenStore,
+    RateLimit,
+    TokenRefreshError,
+)
+from storebridge.http import Request, Response
+from storebridge.sandbox import Fault
+from storebridge_shopline import ShoplineEmulator, exchange_code
+from storebridge_shopline.oauth import refresh_token_request
+from tests.shopline_support import ROOT, World, world
+
+FAST = RateLimit(per_second=10_000, burst=10_000)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def record_statuses(emulator: ShoplineEmulator) -> list[tuple[str, int]]:
+    """Every (path, status) the emulator answers from now on."""
+    seen: list[tuple[str, int]] = []
+    original: Callable[[Request], Response] = emulator.handle
+
+    def handle(request: Request) -> Response:
+        response = original(request)
+        seen.append((request.url.path, response.status_code))
+        return response
+
+    emulator.handle = handle  # type: ignore[method-assign]
+    return seen
+
+
+def bearer(request: Any) -> str:
+    return str(request.headers.get("authorization", ""))[7:]
+
+
+def test_long_listing_on_loopback_refreshes_before_every_expiry() -> None:
+    # 5-second tokens; the facade's 4/s pacing moves the shared fake clock, so listing
+    # 600 orders five at a time takes about 20 fake seconds: several token lifetimes.
+    w = world(orders=600, token_lifetime=5.0)
+    store_tokens = MemoryTokenStore()
+    statuses = record_statuses(w.emulator)
+    with w.emulator.serve() as url:
+        settings = {**w.settings, "base_url": url, "token_store": store_tokens}
+        settings["refresh_leeway"] = 1.0
+        with storebridge.connect("shopline", options=w.options(), **settings) as store:
+            orders = list(store.orders.list(page_size=5))
+            refreshes = store.adapter.refresh_count  # type: ignore[attr-defined]
+    assert len(orders) == 600 and len({o.ref for o in orders}) == 600
+    assert w.clock.now() - 1_767_225_600.0 > 3 * 5.0  # several lifetimes went by
+    assert refreshes >= 3
+    assert w.emulator.refreshes == refreshes == len(store_tokens.saved)
+    assert all(status == 200 for _, status in statuses), [s for s in statuses if s[1] != 200]
+    # Each saved token is the one the emulator issued, and each was used afterwards.
+    issued = [t.value for t in w.emulator.tokens.issued[1:]]
+    assert [t.access_token.reveal() for _, t in store_tokens.saved] == issued
+    used = {bearer(r) for r in w.emulator.requests if "/openapi/" in r.path}
+    assert set(issued) <= used
+
+
+def _due_world(**options: Any) -> World:
+    w = world(orders=5, rate_limit=False, token_lifetime=3600.0, **options)
+    w.settings["refresh_leeway"] = 600.0
+    return w
+
+
+def test_eight_threads_share_one_refresh_per_expiry() -> None:
+    w = _due_world()
+    ref = next(iter(w.emulator.orders))
+    tokens = MemoryTokenStore()
+    with w.emulator.serve() as url:
+        settings = {**w.settings, "base_url": url, "token_store": tokens}
+        with storebridge.connect("shopline", options=w.options(rate_limit=FAST), **settings) as store:
+            for round_ in (1, 2):
+                w.clock.advance(3600 - 300)  # inside the leeway, before expiry
+                barrier = threading.Barrier(8)
+                errors: list[BaseException] = []
+
+                def work() -> None:
+                    barrier.wait()
+                    try:
+                        for _ in range(3):
+                            store.orders.get(ref)
+                    except BaseException as exc:  # noqa: BLE001 - reported below
+                        errors.append(exc)
+
+                threads = [threading.Thread(target=work) for _ in range(8)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                assert errors == []
+                assert w.emulator.refreshes == round_
+                assert len(tokens.saved) == round_
+
+
+@pytest.mark.anyio
+async def test_fifty_async_listings_share_one_refresh_per_expiry() -> None:
+    w = _due_world()
+    tokens = MemoryTokenStore()
+    with w.emulator.serve() as url:
+        settings = {**w.settings, "base_url": url, "token_store": tokens}
+        options = w.options(rate_limit=FAST, max_concurrency=50)
+        async with storebridge.connect_async("shopline", options=options, **settings) as store:
+
+            async def listing() -> int:
+                return len([o async for o in store.orders.list(page_size=2)])
+
+            for round_ in (1, 2):
+                w.clock.advance(3600 - 300)
+                counts = await asyncio.gather(*(listing() for _ in range(50)))
+                assert counts == [5] * 50
+                assert w.emulator.refreshes == round_
+                assert len(tokens.saved) == round_
+
+
+@pytest.mark.anyio
+async def test_unknown_expiry_refreshes_once_after_401_under_concurrency() -> None:
+    w = world(orders=3, rate_limit=False, token_lifetime=3600.0)
+    del w.settings["token_expires_at"]
+    statuses = record_statuses(w.emulator)
+    with w.emulator.serve() as url:
+        settings = {**w.settings, "base_url": url}
+        options = w.options(rate_limit=FAST, max_concurrency=50)
+        async with storebridge.connect_async("shopline", options=options, **settings) as store:
+            w.clock.advance(3601)
+            ref = next(iter(w.emulator.orders))
+            found = await asyncio.gather(*(store.orders.get(ref) for _ in range(20)))
+    assert {o.ref for o in found} == {ref}
+    assert w.emulator.refreshes == 1
+    assert sum(1 for _, status in statuses if status == 401) >= 1
+
+
+def test_401_then_refresh_then_retry_in_process() -> None:
+    w = world(orders=3, rate_limit=False, token_lifetime=3600.0)
+    del w.settings["token_expires_at"]
+    with w.connect() as store:
+        w.clock.advance(4000)
+        assert len(list(store.orders.list())) == 3
+        assert w.emulator.refreshes == 1
+
+
+def test_old_token_lives_five_minutes_after_refresh() -> None:
+    w = world(orders=2, rate_limit=False)
+    old = w.settings["access_token"]
+    with w.connect(refresh_leeway=3600) as store:
+        w.clock.advance(10 * 3600 - 3000)  # due (inside the leeway), far from expiry
+        list(store.orders.list())
+        assert w.emulator.refreshes == 1
+    # Reuse the old token as a plain bearer token (never refreshed) to see when it dies.
+    check = {**w.settings, "token_expires_at": None, "private_app": True}
+    check.update(app_key=None, app_secret=None)
+    w.clock.advance(299)
+    with w.connect(**check) as old_store:
+        assert old_store.adapter.settings.access_token.reveal() == old
+        list(old_store.orders.list())  # still inside the 5-minute grace
+        w.clock.advance(2)
+        with pytest.raises(AuthenticationError):
+            list(old_store.orders.list())
+
+
+def test_failed_refresh_raises_and_stores_nothing() -> None:
+    w = _due_world()
+    tokens = MemoryTokenStore()
+    with w.connect(app_secret="not-the-secret", token_store=tokens) as store:
+        w.clock.advance(3600 - 300)
+        with pytest.raises(TokenRefreshError) as err:
+            store.orders.get(next(iter(w.emulator.orders)))
+        assert "SIGN_ERROR" in str(err.value)
+        assert "not-the-secret" not in str(err.value)
+    assert tokens.saved == []
+    assert w.emulator.refreshes == 0
+
+
+def test_refresh_answer_that_is_not_a_token_is_refused() -> None:
+    w = _due_world()
+    w.emulator.inject(Fault(kind="status", status=500, path="/admin/oauth/token/refresh"))
+    tokens = MemoryTokenStore()
+    with w.connect(token_store=tokens) as store:
+        w.clock.advance(3600 - 300)
+        with pytest.raises(TokenRefreshError):
+            store.orders.get(next(iter(w.emulator.orders)))
+        before = store.adapter.token  # type: ignore[attr-defined]
+        assert before.access_token.reveal() == w.settings["access_token"]
+    assert tokens.saved == []
+
+
+def test_file_token_store_is_private_and_reused(tmp_path: Path) -> None:
+    w = _due_world()
+    path = tmp_path / "tokens.json"
+    with w.connect(token_store=FileTokenStore(path)) as store:
+        w.clock.advance(3600 - 300)
+        store.orders.get(next(iter(w.emulator.orders)))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    new_token = w.emulator.tokens.issued[-1].value
+    assert new_token in path.read_text()
+    # A later connection given the original (older) token picks the stored, newer one.
+    with w.connect(token_store=FileTokenStore(path)) as again:
+        again.orders.get(next(iter(w.emulator.orders)))
+    assert bearer(w.emulator.requests[-1]) == new_token
+    assert w.emulator.refreshes == 1
+
+
+def test_private_app_expired_token_says_how_to_renew() -> None:
+    w = world(orders=2, rate_limit=False, private_app=True, private_token_lifetime=100.0)
+    with w.connect() as store:
+        assert len(list(store.orders.list())) == 2
+        w.clock.advance(101)
+        sent = len(w.emulator.requests)
+        with pytest.raises(AuthenticationError) as err:
+            list(store.orders.list())
+        assert "store admin" in str(err.value)
+        assert len(w.emulator.requests) == sent  # refused before sending
+    unknown = {**w.settings, "token_expires_at": None}
+    with w.connect(**unknown) as store:
+        with pytest.raises(AuthenticationError) as err:
+            list(store.orders.list())
+        assert err.value.status == 401 and "store admin" in str(err.value)
+    assert w.emulator.refreshes == 0
+
+
+def test_private_token_rotated_in_admin_keeps_old_one_thirty_minutes() -> None:
+    w = world(orders=1, rate_limit=False, private_app=True)
+    w.emulator.rotate_private_token()
+    with w.connect() as store:
+        w.clock.advance(29 * 60)
+        list(store.orders.list())
+        w.clock.advance(2 * 60)
+        with pytest.raises(AuthenticationError):
+            list(store.orders.list())
+
+
+def test_exchange_code_for_a_token() -> None:
+    w = world(orders=1, rate_limit=False)
+    code = w.emulator.issue_code()
+    kwargs: dict[str, Any] = {
+        "app_key": w.emulator.app_key,
+        "app_secret": w.emulator.app_secret,
+        "base_url": ROOT,
+        "transport": w.emulator.transport(),
+        "clock": w.clock.now,
+    }
+    token = exchange_code(code, **kwargs)
+    assert token.expires_at is not None
+    assert token.expires_at.timestamp() == pytest.approx(w.clock.now() + 10 * 3600, abs=1)
+    assert token.scope and "read_orders" in token.scope
+    with pytest.raises(TokenRefreshError):  # a code works once
+        exchange_code(code, **kwargs)
+    with pytest.raises(TokenRefreshError):
+        exchange_code(w.emulator.issue_code(), **{**kwargs, "app_secret": "wrong-secret"})
+    body = w.emulator.requests[0]
+    assert body.body == b'{"code":"' + code.encode() + b'"}'  # compact, as signed
+
+
+def test_token_endpoint_rules() -> None:
+    w = world(orders=1, rate_limit=False, min_refresh_interval=60.0)
+    client = w.emulator.transport()
+
+    def refresh(clock: Callable[[], float], content: bytes = b"") -> dict[str, Any]:
+        request = refresh_token_request(
+            ROOT, app_key=w.emulator.app_key, app_secret=w.emulator.app_secret, clock=clock
+        )
+        if content:
+            request = Request("POST", request.url, headers=request.headers, content=content)
+        response = client.handle_request(request)
+        response.read()
+        assert "traceid" in response.headers
+        return response.json()  # type: ignore[no-any-return]
+
+    assert refresh(w.clock.now)["code"] == 200
+    assert refresh(w.clock.now)["i18nCode"] == "REQUEST_FREQUENTLY"
+    w.clock.advance(61)
+    assert refresh(w.clock.now, b"{}")["code"] == 200  # tolerated: signed as an empty body
+    w.clock.advance(61)
+    assert refresh(w.clock.now, b'{"x":1}')["i18nCode"] == "PARAM_ERROR"
+    assert refresh(lambda: w.clock.now() - 601)["i18nCode"] == "TIMESTAMP_EXPIRED"

@@ -50,11 +50,15 @@ def test_order_and_refund_flow_replays() -> None:
         assert order.lines
         quote = store.refunds.calculate(
             order.ref,
-            lines=[RefundLine(line_ref=order.lines[0].ref, quantity=1, restock=RestockType.NO_RESTOCK)],
+            lines=[
+                RefundLine(line_ref=order.lines[0].ref, quantity=1, restock=RestockType.NO_RESTOCK)
+            ],
         )
         refund = store.refunds.create(quote, note="cassette")
         assert refund.amount == quote.total == order.lines[0].unit_price
-        customer = store.customers.create(CustomerDraft(email="cassette@example.com", tags=("sb:x",)))
+        customer = store.customers.create(
+            CustomerDraft(email="cassette@example.com", tags=("sb:x",))
+        )
         assert customer.tags == ("sb:x",)
         renamed = store.customers.update(customer.ref, CustomerUpdate(first_name="Cass"))
         assert renamed.first_name == "Cass"

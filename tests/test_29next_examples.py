@@ -30,7 +30,9 @@ examples = importlib.import_module("tests.29next_support.examples")
 ADAPTER = TwentyNineNextAdapter.from_settings(store="acme", access_token="example-token-000")
 
 
-def responder(routes: dict[tuple[str, str], Any], sent: list[Request]) -> Callable[[Request], Response]:
+def responder(
+    routes: dict[tuple[str, str], Any], sent: list[Request]
+) -> Callable[[Request], Response]:
     def respond(request: Request) -> Response:
         sent.append(request)
         key = (request.method, request.url.path)
@@ -67,8 +69,13 @@ def test_documented_refund_calculation_totals_63_98_usd() -> None:
     assert allocation.amount == Money("63.98", "USD")
     assert allocation.maximum == Money("184.96", "USD")
 
-    refund_body = {"id": 9, "order_number": "100123", "total_refund_amount": "63.98",
-                   "transactions": [{"id": 1001, "type": "refund", "amount": "63.98", "currency": "USD"}]}  # fmt: skip
+    refund_txn = {"id": 1001, "type": "refund", "amount": "63.98", "currency": "USD"}
+    refund_body = {
+        "id": 9,
+        "order_number": "100123",
+        "total_refund_amount": "63.98",
+        "transactions": [refund_txn],
+    }
     routes[("POST", ORDER_PATH + "refund/")] = refund_body
     refund, _ = drive(
         ADAPTER.create_refund(quote, note="Example reason for the refund", notify=True),
@@ -79,7 +86,9 @@ def test_documented_refund_calculation_totals_63_98_usd() -> None:
 
 
 def test_documented_order_lines() -> None:
-    order, _ = drive(ADAPTER.get_order("100123"), responder({("GET", ORDER_PATH): examples.ORDER_RETRIEVE}, []))
+    order, _ = drive(
+        ADAPTER.get_order("100123"), responder({("GET", ORDER_PATH): examples.ORDER_RETRIEVE}, [])
+    )
     line = order.lines[0]
     assert (line.ref, line.quantity, line.unit_price) == ("1000", 3, Money("59.99", "USD"))
     assert order.total.amount == Decimal("184.96")
@@ -91,9 +100,10 @@ def test_documented_restock_rule_is_enforced_before_calculating() -> None:
     with pytest.raises(ValidationError, match="no_restock or return"):
         drive(
             ADAPTER.calculate_refund(
-                "100123", lines=[RefundLine(line_ref="1000", quantity=1, restock=RestockType.CANCEL)],
+                "100123",
+                lines=[RefundLine(line_ref="1000", quantity=1, restock=RestockType.CANCEL)],
                 shipping=None,
-            ),  # fmt: skip
+            ),
             responder({("GET", ORDER_PATH): examples.ORDER_RETRIEVE}, sent),
         )
     assert [r.method for r in sent] == ["GET"]
@@ -105,9 +115,14 @@ def test_documented_restock_rule_is_enforced_before_calculating() -> None:
         (
             lambda: ADAPTER.update_shipping_address(
                 "100123",
-                Address(line1="4765 Test Lane West", city="Mountain Pass", region="CA",
-                        postal_code="92366", country="US"),
-            ),  # fmt: skip
+                Address(
+                    line1="4765 Test Lane West",
+                    city="Mountain Pass",
+                    region="CA",
+                    postal_code="92366",
+                    country="US",
+                ),
+            ),
             ORDER_PATH,
             examples.SHIPPING_ADDRESS_PATCH,
         ),
@@ -166,7 +181,10 @@ def test_documented_fulfillment_request_move_and_locations() -> None:
             return Response(200, json=body, request=request)
         return Response(200, json=fo, request=request)
 
-    drive(ADAPTER.request_fulfillment("5", lines={"0": 1}, message="Special message to warehouse"), respond)
+    drive(
+        ADAPTER.request_fulfillment("5", lines={"0": 1}, message="Special message to warehouse"),
+        respond,
+    )
     assert json.loads(sent[-1].content) == examples.FULFILLMENT_REQUEST
     locations, _ = drive(ADAPTER.available_locations("5"), respond)
     assert [(loc.ref, loc.line_refs) for loc in locations] == [

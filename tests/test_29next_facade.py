@@ -202,7 +202,9 @@ def test_emulator_refuses_refunds_above_refundable(harness: Harness) -> None:
         order = _fulfilled_paid(store)
         quote = store.refunds.calculate(
             order.ref,
-            lines=[RefundLine(line_ref=order.lines[0].ref, quantity=1, restock=RestockType.NO_RESTOCK)],
+            lines=[
+                RefundLine(line_ref=order.lines[0].ref, quantity=1, restock=RestockType.NO_RESTOCK)
+            ],
         )
         inflated = storebridge.RefundQuote(
             platform="29next",
@@ -247,7 +249,10 @@ def test_move_fulfillment_order(store: storebridge.Store) -> None:
     fos = store.extra.fulfillment_orders(order.ref)
     open_fo = next(fo for fo in fos if fo.status_raw == "open")
     locations = store.extra.available_locations(open_fo.ref)
-    target = next((loc for loc in locations if set(loc.line_refs) == {l.ref for l in open_fo.lines}), None)
+    target = next(
+        (loc for loc in locations if set(loc.line_refs) == {line.ref for line in open_fo.lines}),
+        None,
+    )
     target_ref = target.ref if target else "3"
     moved = store.extra.move_fulfillment_order(open_fo.ref, target_ref)
     assert moved.moved.location_ref == target_ref and moved.moved.status_raw == "open"
@@ -270,7 +275,9 @@ def test_move_requires_open_fulfillment_order(store: storebridge.Store) -> None:
 def test_split_fulfillment_request(store: storebridge.Store) -> None:
     for row in store.orders.list():
         fos = store.extra.fulfillment_orders(row.ref)
-        fo = next((f for f in fos if f.status_raw == "open" and f.lines and f.lines[0].quantity > 1), None)
+        fo = next(
+            (f for f in fos if f.status_raw == "open" and f.lines and f.lines[0].quantity > 1), None
+        )
         if fo is not None:
             break
     else:
@@ -334,14 +341,22 @@ async def test_async_facade(harness: Harness, astore: storebridge.AsyncStore) ->
     assert updated.last_name == "Async"
     target = next(
         o for o in orders
-        if o.financial_status_raw == "paid" and all(l.fulfillment_status.value == "fulfilled" for l in o.lines)
+        if o.financial_status_raw == "paid"
+        and all(line.fulfillment_status.value == "fulfilled" for line in o.lines)
     )  # fmt: skip
     quote = await astore.refunds.calculate(
-        target.ref, lines=[RefundLine(line_ref=target.lines[0].ref, quantity=1, restock=RestockType.NO_RESTOCK)]
+        target.ref,
+        lines=[
+            RefundLine(line_ref=target.lines[0].ref, quantity=1, restock=RestockType.NO_RESTOCK)
+        ],
     )
     refund = await astore.refunds.create(quote)
     assert refund.amount == quote.total
-    open_order = next(o for o in orders if o.financial_status_raw == "paid" and o.fulfillment_status_raw == "unfulfilled")
+    open_order = next(
+        o
+        for o in orders
+        if o.financial_status_raw == "paid" and o.fulfillment_status_raw == "unfulfilled"
+    )
     cancelled = await astore.orders.cancel(open_order.ref, reason="async", refund=True)
     assert cancelled.status is OrderStatus.CANCELLED
     fos = await astore.extra.fulfillment_orders(orders[0].ref)

@@ -43,11 +43,15 @@ def test_done_when_scenario_sync(served: tuple[fixtures.Harness, str]) -> None:
         full = [store.orders.get(r.ref) for r in rows]
         assert all(o.lines for o in full)
         customer = store.customers.create(CustomerDraft(email="loop@example.com", first_name="L"))
-        assert store.customers.update(customer.ref, CustomerUpdate(last_name="Oop")).last_name == "Oop"
+        assert (
+            store.customers.update(customer.ref, CustomerUpdate(last_name="Oop")).last_name == "Oop"
+        )
         target = _pick(full, fulfilled=True)
         quote = store.refunds.calculate(
             target.ref,
-            lines=[RefundLine(line_ref=target.lines[0].ref, quantity=1, restock=RestockType.RETURN)],
+            lines=[
+                RefundLine(line_ref=target.lines[0].ref, quantity=1, restock=RestockType.RETURN)
+            ],
         )
         refund = store.refunds.create(quote, note="loopback")
         assert refund.amount == quote.total
@@ -55,13 +59,18 @@ def test_done_when_scenario_sync(served: tuple[fixtures.Harness, str]) -> None:
         fo = store.extra.fulfillment_orders(open_order.ref)[0]
         moved = store.extra.move_fulfillment_order(fo.ref, "3")
         assert moved.moved.location_ref == "3"
-        assert store.orders.cancel(open_order.ref, reason="loop", refund=True).status is OrderStatus.CANCELLED
+        assert (
+            store.orders.cancel(open_order.ref, reason="loop", refund=True).status
+            is OrderStatus.CANCELLED
+        )
 
 
 @pytest.mark.anyio
 async def test_done_when_scenario_async(served: tuple[fixtures.Harness, str]) -> None:
     harness, url = served
-    async with storebridge.connect_async("29next", options=harness.options, **harness.settings(url)) as store:
+    async with storebridge.connect_async(
+        "29next", options=harness.options, **harness.settings(url)
+    ) as store:
         rows = [o async for o in store.orders.list(detail=True)]
         assert len(rows) == 45 and all(o.lines for o in rows)
         customer = await store.customers.create(CustomerDraft(email="aloop@example.com"))
@@ -70,7 +79,9 @@ async def test_done_when_scenario_async(served: tuple[fixtures.Harness, str]) ->
         target = _pick(rows, fulfilled=True)
         quote = await store.refunds.calculate(
             target.ref,
-            lines=[RefundLine(line_ref=target.lines[0].ref, quantity=1, restock=RestockType.NO_RESTOCK)],
+            lines=[
+                RefundLine(line_ref=target.lines[0].ref, quantity=1, restock=RestockType.NO_RESTOCK)
+            ],
         )
         refund = await store.refunds.create(quote)
         assert refund.amount == quote.total

@@ -35,7 +35,11 @@ def test_a_full_session_has_zero_violations() -> None:
         )  # fmt: skip
         quote = store.refunds.calculate(
             fulfilled.ref,
-            lines=[RefundLine(line_ref=fulfilled.lines[0].ref, quantity=1, restock=RestockType.NO_RESTOCK)],
+            lines=[
+                RefundLine(
+                    line_ref=fulfilled.lines[0].ref, quantity=1, restock=RestockType.NO_RESTOCK
+                )
+            ],
             shipping=Money("2.00", "USD"),
         )
         store.refunds.create(quote, note="spec", notify=True)
@@ -44,7 +48,11 @@ def test_a_full_session_has_zero_violations() -> None:
         list(store.customers.list())
         list(store.products.list())
         list(store.transactions.list())
-        unfulfilled = next(o for o in orders if o.fulfillment_status_raw == "unfulfilled" and o.financial_status_raw == "paid")
+        unfulfilled = next(
+            o
+            for o in orders
+            if o.fulfillment_status_raw == "unfulfilled" and o.financial_status_raw == "paid"
+        )
         fos = store.extra.fulfillment_orders(unfulfilled.ref)
         if fos:
             store.extra.available_locations(fos[0].ref)
@@ -54,7 +62,9 @@ def test_a_full_session_has_zero_violations() -> None:
         list(legacy.orders.list())
         order = legacy.orders.get(orders[0].ref)
         legacy.refunds.create(
-            storebridge.RefundQuote(platform="29next", order_ref=order.ref, lines=(), total=Money("1.00", "USD"))
+            storebridge.RefundQuote(
+                platform="29next", order_ref=order.ref, lines=(), total=Money("1.00", "USD")
+            )
         )
     assert harness.checker is not None
     operations = {entry.split()[0] for entry in harness.checker.checked}
@@ -66,7 +76,9 @@ def test_a_full_session_has_zero_violations() -> None:
     assert harness.checker.violations == []
 
 
-def _exchange(method: str, path: str, status: int, body: object, sent: object = None) -> tuple[Request, Response]:
+def _exchange(
+    method: str, path: str, status: int, body: object, sent: object = None
+) -> tuple[Request, Response]:
     content = json.dumps(sent).encode() if sent is not None else b""
     request = Request(
         method, f"https://acme.29next.store{path}", content=content,
@@ -78,11 +90,15 @@ def _exchange(method: str, path: str, status: int, body: object, sent: object = 
 
 def test_the_checker_catches_a_bad_response_and_a_bad_request() -> None:
     checker = spec.SpecChecker()
-    checker.check(*_exchange("GET", "/api/admin/users/1/", 200, {"id": 1, "email": "x@example.com"}))
+    checker.check(
+        *_exchange("GET", "/api/admin/users/1/", 200, {"id": 1, "email": "x@example.com"})
+    )
     assert any("date_joined" in v for v in checker.violations)
     checker = spec.SpecChecker()
     checker.check(
-        *_exchange("POST", "/api/admin/orders/1/cancel/", 400, {"detail": "x"}, sent={"full_refund": True})
+        *_exchange(
+            "POST", "/api/admin/orders/1/cancel/", 400, {"detail": "x"}, sent={"full_refund": True}
+        )
     )
     assert any("cancel_reason" in v for v in checker.violations)
     checker = spec.SpecChecker()

@@ -113,9 +113,16 @@ FULFILLMENT_REQUEST: dict[str, Any] = {
 
 AVAILABLE_LOCATIONS: dict[str, Any] = {
     "available_locations": [
-        {"id": 123, "name": "Example Warehouse Location", "fulfillment_order_line_ids": [7731, 7730]},
+        {
+            "id": 123,
+            "name": "Example Warehouse Location",
+            "fulfillment_order_line_ids": [7731, 7730],
+        },
         {"id": 456, "name": "Another Warehouse Location", "fulfillment_order_line_ids": [7731]},
     ]
 }
 
-MOVE_REQUEST: dict[str, Any] = {"new_location_id": 123, "fulfillment_order_line_items": [{"id": 7711}]}
+MOVE_REQUEST: dict[str, Any] = {
+    "new_location_id": 123,
+    "fulfillment_order_line_items": [{"id": 7711}],
+}

@@ -61,7 +61,10 @@ def load_spec(version: str) -> dict[str, Any]:
     if folder is None:
         raise FileNotFoundError(missing_reason())
     with open(folder / f"{version}.yaml", "rb") as handle:
-        loaded: dict[str, Any] = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        # CSafeLoader is the C build of the safe loader: same guarantees, ten times faster
+        # on these ~900 kB files.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        loaded: dict[str, Any] = yaml.load(handle, Loader=loader)  # noqa: S506
     return loaded
 
 
@@ -120,7 +123,9 @@ def _registry(version: str, mode: str) -> Registry:
 
 def validator(version: str, mode: str, schema: dict[str, Any]) -> Draft202012Validator:
     rooted = _rebase(_transform(schema, mode))
-    return Draft202012Validator(rooted, registry=_registry(version, mode), format_checker=FORMAT_CHECKER)
+    return Draft202012Validator(
+        rooted, registry=_registry(version, mode), format_checker=FORMAT_CHECKER
+    )
 
 
 def _rebase(node: Any) -> Any:
@@ -128,7 +133,11 @@ def _rebase(node: Any) -> Any:
         return [_rebase(item) for item in node]
     if isinstance(node, dict):
         return {
-            k: (SPEC_URI + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rebase(v))
+            k: (
+                SPEC_URI + v
+                if k == "$ref" and isinstance(v, str) and v.startswith("#")
+                else _rebase(v)
+            )
             for k, v in node.items()
         }
     return node
@@ -228,7 +237,10 @@ def _locations_list(body: Any, schema: dict[str, Any]) -> tuple[Any, dict[str, A
                     "properties": {
                         "id": {"type": "integer"},
                         "name": {"type": "string"},
-                        "fulfillment_order_line_ids": {"type": "array", "items": {"type": "integer"}},
+                        "fulfillment_order_line_ids": {
+                            "type": "array",
+                            "items": {"type": "integer"},
+                        },
                     },
                 },
             }
@@ -281,14 +293,14 @@ class SpecChecker:
             if response.status_code != 404:
                 self.violations.append(f"{where}: no such operation in the {version} spec")
             return
-        header = next(
-            (p for p in op.spec.get("parameters", []) if p.get("in") == "header"), None
-        )
+        header = next((p for p in op.spec.get("parameters", []) if p.get("in") == "header"), None)
         if header is not None:
             allowed = header.get("schema", {}).get("enum", [])
             sent = request.headers.get(header["name"])
             if sent is None or (allowed and sent not in allowed):
-                self.violations.append(f"{where}: header {header['name']}={sent!r} not in {allowed}")
+                self.violations.append(
+                    f"{where}: header {header['name']}={sent!r} not in {allowed}"
+                )
         body = request.content
         request_schema = _json_schema(op.spec.get("requestBody"))
         if body:
@@ -312,11 +324,15 @@ class SpecChecker:
             self._validate(where + f" response {status}", op, "response", response.json(), schema)
         elif response.status_code >= 400:
             if "json" in content_type:
-                self._validate(where + f" error {status}", op, "response", response.json(), ERROR_BODY)
+                self._validate(
+                    where + f" error {status}", op, "response", response.json(), ERROR_BODY
+                )
             elif response.status_code != 404:
                 self.violations.append(f"{where}: error {status} is not JSON")
         else:
-            self.violations.append(f"{where}: status {status} is not documented ({sorted(responses)})")
+            self.violations.append(
+                f"{where}: status {status} is not documented ({sorted(responses)})"
+            )
 
     def _validate(
         self, where: str, op: Operation, mode: str, body: Any, schema: dict[str, Any]
@@ -325,7 +341,9 @@ class SpecChecker:
         if exception is not None and mode == "response" and schema is not ERROR_BODY:
             body, schema = exception.adjust(body, schema)
         for error in validator(op.version, mode, schema).iter_errors(body):
-            path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+            path = "$" + "".join(
+                f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+            )
             self.violations.append(f"{where} at {path}: {error.message[:300]}")
 
 

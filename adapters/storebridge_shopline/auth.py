@@ -55,8 +55,8 @@ def token_store_key(settings: ShoplineSettings) -> str:
 def make_auth(settings: ShoplineSettings, store: TokenStore | None) -> _http.Auth:
     if settings.private_app:
         return PrivateAppAuth(settings.access_token, settings.token_expires_at, settings.clock)
-    assert settings.app_key is not None
-    assert settings.app_secret is not None
+    if settings.app_key is None or settings.app_secret is None:  # ShoplineSettings checks it
+        raise ValueError("an OAuth app needs app_key and app_secret")
     refresher = ShoplineRefresher(
         settings.root_url, settings.app_key, settings.app_secret, settings.clock
     )

@@ -1,0 +1,121 @@
+"""The emulator's OAuth token endpoints (create and refresh) and token helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from storebridge import _http
+from storebridge.sandbox import (
+    EmulatorRequest,
+    HTTPProblem,
+    json_response,
+)
+from storebridge_shopline.emulator.querying import (
+    ALL_SCOPES,
+)
+from storebridge_shopline.emulator.state import StoreState
+from storebridge_shopline.signing import same_signature, sign_body
+
+
+class TokenEndpoints(StoreState):
+    """Token create and refresh, signed with the app secret; token helpers for tests."""
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def issue_token(
+        self, *, private: bool = False, scope: str = ALL_SCOPES
+    ) -> tuple[str, datetime]:
+        """A token as the admin (private app) or an OAuth grant would hand out; for tests."""
+        with self.lock:
+            lifetime = self.private_token_lifetime if private else self.token_lifetime
+            token = self.tokens.issue(
+                app_key=self.app_key, private=private, scope=scope, now=self.now(),
+                lifetime=lifetime,
+            )  # fmt: skip
+            return token.value, datetime.fromtimestamp(token.expires_at, UTC)
+
+    def rotate_private_token(self) -> str:
+        """What "refresh" in the store admin does: a new token, the old one lives 30 min."""
+        with self.lock:
+            value, _ = self.issue_token(private=True)
+            self.tokens.supersede(self.app_key, True, self.now(), self.private_refresh_grace, value)
+            return value
+
+    def issue_code(self) -> str:
+        """An authorization code, as SHOPLINE puts on the OAuth callback (valid 10 min)."""
+        with self.lock:
+            code = f"code{len(self.codes) + 1:06d}"
+            self.codes[code] = self.now() + 600
+            return code
+
+    def _token_refusal(self, code: int | str, i18n: str, message: str) -> HTTPProblem:
+        return HTTPProblem(
+            self.token_error_status, {"code": code, "i18nCode": i18n, "message": message}
+        )
+
+    def _check_signed(self, req: EmulatorRequest, bodies: tuple[bytes, ...]) -> None:
+        appkey = req.headers.get("appkey")
+        stamp = req.headers.get("timestamp")
+        sign = req.headers.get("sign")
+        if not appkey or not stamp or not sign:
+            raise self._token_refusal(400, "PARAM_ERROR", "appkey, timestamp and sign are required")
+        if appkey != self.app_key:
+            raise self._token_refusal(401, "APP_NOT_FOUND", "unknown appkey")
+        try:
+            skew = abs(self.now() - int(stamp) / 1000)
+        except ValueError:
+            raise self._token_refusal(400, "PARAM_ERROR", "timestamp must be epoch ms") from None
+        if skew > 600:
+            raise self._token_refusal(401, "TIMESTAMP_EXPIRED", "timestamp is outside 10 minutes")
+        if not any(same_signature(sign_body(self.app_secret, b, stamp), sign) for b in bodies):
+            raise self._token_refusal(401, "SIGN_ERROR", "sign verification failed")
+
+    def _token_answer(self, value: str, expires_at: float, scope: str) -> _http.Response:
+        expire = datetime.fromtimestamp(expires_at, UTC)
+        stamp = expire.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expire.microsecond // 1000:03d}+00:00"
+        return json_response(
+            200,
+            {
+                "code": 200,
+                "i18nCode": "SUCCESS",
+                "message": "ok",
+                "data": {"accessToken": value, "expireTime": stamp, "scope": scope},
+            },
+        )
+
+    def token_create(self, req: EmulatorRequest) -> _http.Response:
+        self._check_signed(req, (req.body,))
+        code = req.json().get("code") if req.body else None
+        expires = self.codes.pop(code, None) if isinstance(code, str) else None
+        if expires is None or expires < self.now():
+            raise self._token_refusal(400, "CODE_INVALID", "code is invalid or expired")
+        token = self.tokens.issue(
+            app_key=self.app_key, private=False, scope=ALL_SCOPES, now=self.now(),
+            lifetime=self.token_lifetime,
+        )  # fmt: skip
+        self.tokens.supersede(self.app_key, False, self.now(), self.refresh_grace, token.value)
+        return self._token_answer(token.value, token.expires_at, token.scope)
+
+    def token_refresh(self, req: EmulatorRequest) -> _http.Response:
+        bodies: tuple[bytes, ...] = (b"",)
+        if req.body.strip() == b"{}" and self.tolerate_brace_refresh_body:
+            bodies = (b"", b"{}")
+        elif req.body.strip():
+            raise self._token_refusal(400, "PARAM_ERROR", "refresh takes no body")
+        self._check_signed(req, bodies)
+        now = self.now()
+        if (
+            self.min_refresh_interval
+            and self._last_refresh is not None
+            and now - self._last_refresh < self.min_refresh_interval
+        ):
+            raise self._token_refusal(400, "REQUEST_FREQUENTLY", "refresh requested too often")
+        self._last_refresh = now
+        self.refreshes += 1
+        token = self.tokens.issue(
+            app_key=self.app_key, private=False, scope=ALL_SCOPES, now=now,
+            lifetime=self.token_lifetime,
+        )  # fmt: skip
+        self.tokens.supersede(self.app_key, False, now, self.refresh_grace, token.value)
+        return self._token_answer(token.value, token.expires_at, token.scope)

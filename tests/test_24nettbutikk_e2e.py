@@ -135,6 +135,19 @@ def test_every_switch_combination_lists_everything_once_and_syncs_exactly(
         assert [r.method for r in emulator.requests[before:]] == ["HEAD"]
 
 
+def test_customers_fall_back_to_the_bare_list_when_paging_is_refused() -> None:
+    clock = FakeClock(datetime(2026, 6, 1, tzinfo=UTC))
+    emulator = make_emulator(clock, customer_paging=False)
+    start = datetime.fromtimestamp(clock.now(), UTC)
+    clock.advance(60)
+    emulator.touch("customers", 1003)
+    with served(emulator) as store:
+        everyone = [c.ref for c in store.customers.list()]
+        assert sorted(everyone) == sorted(str(c["id"]) for c in emulator.customers)
+        assert [c.ref for c in store.customers.list(updated_since=start)] == ["1003"]
+        assert len(list(store.orders.list())) == len(emulator.orders)
+
+
 def test_incremental_read_across_spring_forward() -> None:
     clock = FakeClock(SPRING_FORWARD - timedelta(minutes=30))  # 01:30 CET
     emulator = make_emulator(clock)

@@ -229,3 +229,12 @@ def test_seeded_data_is_deterministic_and_norwegian() -> None:
     assert all(letter in text for letter in "æøå")
     big = NettbutikkEmulator(seed=2, orders=500)
     assert len(big.orders) == 500 and len({o["order_no"] for o in big.orders}) == 500
+
+
+def test_customer_paging_switch() -> None:
+    emu = emulator(customer_paging=False)
+    with _http.Client(transport=emu.transport(), base_url=ORIGIN, headers=basic()) as c:
+        assert c.get("/api/v1/customers/10/0").status_code == 400
+        bare = c.get("/api/v1/customers").json()
+        assert bare["paging"] == [] and len(bare["data"]) == len(emu.customers)
+        assert c.get("/api/v1/customers/1001").json()["data"][0]["id"] == "1001"

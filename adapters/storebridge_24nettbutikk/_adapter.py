@@ -179,11 +179,20 @@ class NettbutikkAdapter(Adapter):
         seen: set[str] = set()
         zone = self.settings.zone
         offset = 0
+        plain_list_tried = False
         while True:
             try:
                 response = yield request
             except NotFound:
                 return  # some shops answer an empty list (or a page past the end) with 404
+            except APIError as exc:
+                # No client was ever seen paging customers; the one documented customer
+                # list is the bare GET /customers. Fall back to it if paging is refused.
+                if exc.status != 400 or resource != "customers" or offset or plain_list_tried:
+                    raise
+                plain_list_tried = True
+                request = self._get("customers", "customers.list", params)
+                continue
             body = body_json(response)
             fresh: list[dict[str, Any]] = []
             for index, row in enumerate(rows(body)):

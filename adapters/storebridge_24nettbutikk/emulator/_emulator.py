@@ -286,8 +286,12 @@ class NettbutikkEmulator(Emulator):
             return self._encode(req, {"data": self._one(resource, segments[0], flat)})
         if len(segments) > 4 or not all(s.isdigit() for s in segments):
             raise HTTPProblem(400, None)
+        if resource == "customers" and segments and not self.options.customer_paging:
+            raise HTTPProblem(400, None)
         numbers = [int(s) for s in segments]
         limit, offset = (numbers[0], numbers[1]) if numbers else (100, 0)
+        if resource == "customers" and not self.options.customer_paging:
+            limit = max(1, len(self.customers))
         since = numbers[2] if len(numbers) > 2 else None
         until = numbers[3] if len(numbers) > 3 else None
         if limit < 1:

@@ -32,6 +32,8 @@ class EmulatorOptions:
     * ``encoding``: response bodies in ``"utf-8"`` or ``"latin-1"`` (ISO-8859-1).
     * ``string_scalars``: numbers and flags as strings (``"199.00"``, ``"1"``) or JSON numbers.
     * ``head_on_all``: ``HEAD`` works on every list root, or on ``/orders`` only.
+    * ``customer_paging``: ``/customers/{limit}/{offset}`` pages like the other lists, or
+      (False) answers 400 and only the bare ``GET /customers`` lists (everything at once).
     * ``time_zone``: the zone ``modified_on`` is written in.
     * ``rate_limit`` / ``rate_burst``: a server-side leaky bucket per token (None: off); over
       it the shop answers 429 with ``Retry-After`` (the real limit is undocumented).
@@ -43,6 +45,7 @@ class EmulatorOptions:
     encoding: str = attrs.field(default="utf-8", validator=_one_of(ENCODINGS))
     string_scalars: bool = True
     head_on_all: bool = True
+    customer_paging: bool = True
     time_zone: str = "Europe/Oslo"
     rate_limit: float | None = None
     rate_burst: int = 20

@@ -78,7 +78,9 @@ def test_get_uses_ids_filter_and_reports_missing() -> None:
     with w.connect() as store:
         order = store.orders.get(ref)
         assert order.ref == ref and order.lines and order.lines[0].sku
-        assert order.total.amount == Decimal(w.emulator.render_order(w.emulator.orders[ref])["current_total_price"])
+        assert order.total.amount == Decimal(
+            w.emulator.render_order(w.emulator.orders[ref])["current_total_price"]
+        )
         with pytest.raises(NotFound):
             store.orders.get("999")
     assert w.emulator.requests[0].query["ids"] == ref
@@ -97,16 +99,19 @@ def test_orders_have_what_migrations_read() -> None:
 
 def test_update_shipping_address_and_tags() -> None:
     w = world(orders=3, rate_limit=False)
-    ref = list(w.emulator.orders)[0]
+    ref = next(iter(w.emulator.orders))
     with w.connect() as store:
         order = store.orders.update_shipping_address(
             ref, Address(first_name="Kari", line1="Storgata 1", city="Oslo", country="NO")
         )
         assert order.shipping_address is not None
-        assert (order.shipping_address.line1, order.shipping_address.country) == ("Storgata 1", "NO")
+        assert (order.shipping_address.line1, order.shipping_address.country) == (
+            "Storgata 1",
+            "NO",
+        )
         tagged = store.extra.set_order_tags(ref, ["x", "y"])
         assert tagged.tags == ("x", "y")
-    put = [r for r in w.emulator.requests if r.method == "PUT"][0]
+    put = next(r for r in w.emulator.requests if r.method == "PUT")
     assert put.json()["order"]["shipping_address"]["address1"] == "Storgata 1"
 
 
@@ -129,7 +134,9 @@ def test_refund_calculate_then_create_and_never_above_refundable() -> None:
     ref = _paid_order(w)
     line = w.emulator.orders[ref]["line_items"][0]
     with w.connect() as store:
-        lines = [RefundLine(line_ref=line["id"], quantity=line["quantity"], restock=RestockType.RETURN)]
+        lines = [
+            RefundLine(line_ref=line["id"], quantity=line["quantity"], restock=RestockType.RETURN)
+        ]
         quote = store.refunds.calculate(ref, lines=lines)
         assert quote.total.amount >= Decimal(line["price"]) * line["quantity"]
         assert quote.allocations[0].transaction_ref.startswith("230")
@@ -137,13 +144,16 @@ def test_refund_calculate_then_create_and_never_above_refundable() -> None:
         assert refund.amount == quote.total and refund.order_ref == ref
         assert refund.created_at is not None and refund.created_at.tzinfo is not None
         again = store.orders.get(ref)
-        assert again.financial_status in (FinancialStatus.PARTIALLY_REFUNDED, FinancialStatus.REFUNDED)
+        assert again.financial_status in (
+            FinancialStatus.PARTIALLY_REFUNDED,
+            FinancialStatus.REFUNDED,
+        )
         assert [r.ref for r in again.refunds] == [refund.ref]
         with pytest.raises(Conflict):  # the line has nothing left to refund
             store.refunds.calculate(ref, lines=lines)
         with pytest.raises(Conflict):  # the same quote again would refund twice
             store.refunds.create(quote)
-    calc = [r for r in w.emulator.requests if r.path.endswith("calculate.json")][0]
+    calc = next(r for r in w.emulator.requests if r.path.endswith("calculate.json"))
     assert calc.json()["refund_line_items"][0]["type"] == "Returned"
 
 
@@ -254,7 +264,9 @@ def test_unknown_version_on_the_wire_is_404() -> None:
             store.run(_send(build_request("GET", url, operation="test")))
         response = store.request("GET", "orders/count.json")
     assert response.json() == {"count": 1}
-    assert all(r.headers.get("authorization", "").startswith("Bearer ") for r in w.emulator.requests)
+    assert all(
+        r.headers.get("authorization", "").startswith("Bearer ") for r in w.emulator.requests
+    )
 
 
 @pytest.mark.anyio
@@ -265,10 +277,14 @@ async def test_async_operations() -> None:
         assert len(orders) == 9
         ref = _paid_order(w)
         line = w.emulator.orders[ref]["line_items"][0]
-        quote = await store.refunds.calculate(ref, lines=[RefundLine(line_ref=line["id"], quantity=1)])
+        quote = await store.refunds.calculate(
+            ref, lines=[RefundLine(line_ref=line["id"], quantity=1)]
+        )
         refund = await store.refunds.create(quote)
         assert refund.amount == quote.total
-        customer = await store.customers.create(CustomerDraft(email="async@example.com", tags=("t",)))
+        customer = await store.customers.create(
+            CustomerDraft(email="async@example.com", tags=("t",))
+        )
         updated = await store.customers.update(customer.ref, CustomerUpdate(tags=("t", "u")))
         assert updated.tags == ("t", "u")
         other = next(k for k in w.emulator.orders if k != ref)

@@ -60,7 +60,7 @@ def test_token_expiry_accepts_epoch_and_rejects_naive() -> None:
     ms = adapter(handle="acme", token_expires_at=1_800_000_000_000, **OAUTH)
     assert ms.settings.token_expires_at == a.settings.token_expires_at
     with pytest.raises(ConfigurationError) as err:
-        adapter(handle="acme", token_expires_at=datetime(2030, 1, 1), **OAUTH)  # noqa: DTZ001
+        adapter(handle="acme", token_expires_at=datetime(2030, 1, 1), **OAUTH)
     assert err.value.setting == "token_expires_at"
 
 

@@ -77,6 +77,26 @@ def test_long_listing_on_loopback_refreshes_before_every_expiry() -> None:
     assert set(issued) <= used
 
 
+def run_together(count: int, work: Callable[[], object]) -> list[BaseException]:
+    """Run ``work`` in ``count`` threads released at the same moment; their errors."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            work()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def _due_world(**options: Any) -> World:
     w = world(orders=5, rate_limit=False, token_lifetime=3600.0, **options)
     w.settings["refresh_leeway"] = 600.0
@@ -89,25 +109,12 @@ def test_eight_threads_share_one_refresh_per_expiry() -> None:
     tokens = MemoryTokenStore()
     with w.emulator.serve() as url:
         settings = {**w.settings, "base_url": url, "token_store": tokens}
-        with storebridge.connect("shopline", options=w.options(rate_limit=FAST), **settings) as store:
+        with storebridge.connect(
+            "shopline", options=w.options(rate_limit=FAST), **settings
+        ) as store:
             for round_ in (1, 2):
                 w.clock.advance(3600 - 300)  # inside the leeway, before expiry
-                barrier = threading.Barrier(8)
-                errors: list[BaseException] = []
-
-                def work() -> None:
-                    barrier.wait()
-                    try:
-                        for _ in range(3):
-                            store.orders.get(ref)
-                    except BaseException as exc:  # noqa: BLE001 - reported below
-                        errors.append(exc)
-
-                threads = [threading.Thread(target=work) for _ in range(8)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
+                errors = run_together(8, lambda: [store.orders.get(ref) for _ in range(3)])
                 assert errors == []
                 assert w.emulator.refreshes == round_
                 assert len(tokens.saved) == round_

@@ -1,4 +1,4 @@
-"""The SHOPLINE adapter: the Admin REST API at ``{handle}.myshopline.com/admin/openapi/{version}``."""
+"""The SHOPLINE adapter: Admin REST API at ``{handle}.myshopline.com/admin/openapi/{version}``."""
 
 from __future__ import annotations
 
@@ -46,8 +46,14 @@ PAGE_CAPS: Mapping[str, int] = {"orders": 100, "customers": 250, "products": 250
 
 ORDER_STATUSES = ("open", "cancelled", "any")
 FINANCIAL_STATUSES = (
-    "unpaid", "authorized", "pending", "partially_paid", "paid", "partially_refunded", "refunded",
-)  # fmt: skip
+    "unpaid",
+    "authorized",
+    "pending",
+    "partially_paid",
+    "paid",
+    "partially_refunded",
+    "refunded",
+)
 FULFILLMENT_QUERY = {
     "unshipped": "unshipped",
     "unfulfilled": "unshipped",
@@ -206,9 +212,14 @@ class ShoplineAdapter(Adapter):
         return self._structure(self._body(response).obj(key), cls, currency)
 
     def _list(
-        self, path: str, key: str, cls: type[Any], params: dict[str, Any], operation: str,
+        self,
+        path: str,
+        key: str,
+        cls: type[Any],
+        params: dict[str, Any],
+        operation: str,
         currency: str | None = None,
-    ) -> ListFlow[Any]:  # fmt: skip
+    ) -> ListFlow[Any]:
         first = self._get(path, operation, params)
         return paginate(
             first,
@@ -270,9 +281,12 @@ class ShoplineAdapter(Adapter):
         note_attributes, shipping_address...). ``tags`` replaces every tag."""
         body = {"order": {"id": ref, **fields}}
         request = build_request(
-            "PUT", self.url(f"orders/{ref}.json"), operation="orders.update",
-            idempotent=True, json=body,
-        )  # fmt: skip
+            "PUT",
+            self.url(f"orders/{ref}.json"),
+            operation="orders.update",
+            idempotent=True,
+            json=body,
+        )
         response = yield request
         return self._one(response, "order", Order)
 
@@ -293,9 +307,10 @@ class ShoplineAdapter(Adapter):
         if refund:
             current = yield from self.get_order(ref)
             body.update(
-                amount=_money_str(current.total), currency=current.currency,
+                amount=_money_str(current.total),
+                currency=current.currency,
                 refund_type="OriginalPayment Refund",
-            )  # fmt: skip
+            )
         request = build_request(
             "POST", self.url(f"orders/{ref}/cancel.json"), operation="orders.cancel", json=body
         )
@@ -315,11 +330,14 @@ class ShoplineAdapter(Adapter):
             if line.unit_price.currency != draft.currency:
                 raise ValidationError(
                     f"lines[{index}].unit_price is in {line.unit_price.currency}, the order "
-                    f"in {draft.currency}", field=f"lines[{index}].unit_price",
-                )  # fmt: skip
+                    f"in {draft.currency}",
+                    field=f"lines[{index}].unit_price",
+                )
             item: dict[str, Any] = {
-                "title": line.title, "quantity": line.quantity, "price": _money_str(line.unit_price),
-            }  # fmt: skip
+                "title": line.title,
+                "quantity": line.quantity,
+                "price": _money_str(line.unit_price),
+            }
             if line.sku:
                 item["sku"] = line.sku
             if line.variant_ref:
@@ -365,9 +383,13 @@ class ShoplineAdapter(Adapter):
             order["billing_address"] = _address_body(draft.billing_address)
         if draft.financial_status.value == "paid":
             order["transactions"] = [
-                {"kind": "sale", "status": "success", "gateway": "manual",
-                 "amount": _money_str(draft.total)}
-            ]  # fmt: skip
+                {
+                    "kind": "sale",
+                    "status": "success",
+                    "gateway": "manual",
+                    "amount": _money_str(draft.total),
+                }
+            ]
         request = build_request(
             "POST", self.url("orders.json"), operation="orders.create", json={"order": order}
         )
@@ -423,9 +445,11 @@ class ShoplineAdapter(Adapter):
         if draft.accepts_marketing is not None:
             body["email_marketing_consent"] = {"state": 1 if draft.accepts_marketing else 2}
         request = build_request(
-            "POST", self.url("customers.json"), operation="customers.create",
+            "POST",
+            self.url("customers.json"),
+            operation="customers.create",
             json={"customer": body},
-        )  # fmt: skip
+        )
         return (
             yield from reconciled_write(
                 request,
@@ -444,9 +468,12 @@ class ShoplineAdapter(Adapter):
         if update.accepts_marketing is not None:
             body["email_marketing_consent"] = {"state": 1 if update.accepts_marketing else 2}
         request = build_request(
-            "PUT", self.url(f"customers/{ref}.json"), operation="customers.update",
-            idempotent=True, json={"customer": body},
-        )  # fmt: skip
+            "PUT",
+            self.url(f"customers/{ref}.json"),
+            operation="customers.update",
+            idempotent=True,
+            json={"customer": body},
+        )
         response = yield request
         return self._one(response, "customer", Customer)
 
@@ -472,12 +499,15 @@ class ShoplineAdapter(Adapter):
             if item.price.currency != currency:
                 raise ValidationError(
                     f"variants[{index}].price is in {item.price.currency}; this store sells "
-                    f"in {currency}", field=f"variants[{index}].price",
-                )  # fmt: skip
+                    f"in {currency}",
+                    field=f"variants[{index}].price",
+                )
             variant: dict[str, Any] = {
-                "sku": item.sku, "price": _money_str(item.price),
-                "title": item.title or item.sku, "option1": item.title or item.sku,
-            }  # fmt: skip
+                "sku": item.sku,
+                "price": _money_str(item.price),
+                "title": item.title or item.sku,
+                "option1": item.title or item.sku,
+            }
             if item.stock is not None:
                 variant.update(inventory_quantity=item.stock, inventory_tracker=True)
             variants.append(variant)
@@ -491,9 +521,11 @@ class ShoplineAdapter(Adapter):
         if draft.description is not None:
             body["body_html"] = draft.description
         request = build_request(
-            "POST", self.url("products/products.json"), operation="products.create",
+            "POST",
+            self.url("products/products.json"),
+            operation="products.create",
             json={"product": body},
-        )  # fmt: skip
+        )
         skus = {v.sku for v in draft.variants}
 
         def existing() -> Flow[Product | None]:
@@ -523,34 +555,46 @@ class ShoplineAdapter(Adapter):
         body: dict[str, Any] = {
             "currency": order.currency,
             "refund_line_items": [
-                {"line_item_id": line.line_ref, "quantity": line.quantity,
-                 "type": self._refund_type(line)}
+                {
+                    "line_item_id": line.line_ref,
+                    "quantity": line.quantity,
+                    "type": self._refund_type(line),
+                }
                 for line in lines
             ],
-        }  # fmt: skip
+        }
         if shipping is not None:
             body["shipping"] = {"amount": _money_str(shipping)}
         response = yield build_request(
-            "POST", self.url(f"orders/{order_ref}/refunds/calculate.json"),
-            operation="refunds.calculate", idempotent=True, json=body,
-        )  # fmt: skip
+            "POST",
+            self.url(f"orders/{order_ref}/refunds/calculate.json"),
+            operation="refunds.calculate",
+            idempotent=True,
+            json=body,
+        )
         payload = self._body(response).obj("refund")
         quote = conv.refund_quote(payload, order_ref, order.currency)
         # Keep what the request asked for (restock intent) next to SHOPLINE's answer.
         asked = {line.line_ref: line for line in lines}
         return RefundQuote(
-            platform=quote.platform, order_ref=quote.order_ref,
+            platform=quote.platform,
+            order_ref=quote.order_ref,
             lines=tuple(
                 RefundLine(
-                    line_ref=q.line_ref, quantity=q.quantity,
+                    line_ref=q.line_ref,
+                    quantity=q.quantity,
                     restock=asked[q.line_ref].restock if q.line_ref in asked else q.restock,
                     amount=q.amount,
                 )
                 for q in quote.lines
             ),
-            total=quote.total, shipping=quote.shipping, subtotal=quote.subtotal,
-            tax=quote.tax, allocations=quote.allocations, raw=quote.raw,
-        )  # fmt: skip
+            total=quote.total,
+            shipping=quote.shipping,
+            subtotal=quote.subtotal,
+            tax=quote.tax,
+            allocations=quote.allocations,
+            raw=quote.raw,
+        )
 
     @platform_operation()
     def list_refunds(self, order_ref: str) -> Flow[list[Refund]]:
@@ -571,18 +615,29 @@ class ShoplineAdapter(Adapter):
             "notify": notify,
             "currency": currency,
             "refund_line_items": [
-                {"line_item_id": line.line_ref, "quantity": line.quantity,
-                 "restock_type": "return" if line.restock is RestockType.RETURN else "no_restock",
-                 "type": self._refund_type(line)}
+                {
+                    "line_item_id": line.line_ref,
+                    "quantity": line.quantity,
+                    "restock_type": "return"
+                    if line.restock is RestockType.RETURN
+                    else "no_restock",
+                    "type": self._refund_type(line),
+                }
                 for line in quote.lines
             ],
             "transactions": [
-                {"id": a.transaction_ref, "gateway": a.gateway, "kind": "refund",
-                 "amount": _money_str(a.amount), "currency": a.amount.currency, "type": True}
+                {
+                    "id": a.transaction_ref,
+                    "gateway": a.gateway,
+                    "kind": "refund",
+                    "amount": _money_str(a.amount),
+                    "currency": a.amount.currency,
+                    "type": True,
+                }
                 for a in quote.allocations
                 if a.amount.amount > 0
             ],
-        }  # fmt: skip
+        }
         if note:
             body["note"] = note
         if quote.shipping is not None:
@@ -639,9 +694,14 @@ class ShoplineAdapter(Adapter):
         from storebridge_shopline.emulator import sandbox
 
         return sandbox(
-            seed=seed, orders=orders, customers=customers, products=products,
-            latency=latency, clock=clock, **options,
-        )  # fmt: skip
+            seed=seed,
+            orders=orders,
+            customers=customers,
+            products=products,
+            latency=latency,
+            clock=clock,
+            **options,
+        )
 
 
 __all__ = ["FOLLOW_UP_PARAMS", "PAGE_CAPS", "ShoplineAdapter"]

@@ -112,9 +112,13 @@ def shopline_error(adapter: Adapter, response: _http.Response, *, private_app: b
     elif status == 403:
         text = f"{text} (the app may lack the scope this call needs, e.g. write_orders)"
     return error_from_response(
-        adapter, response, message=text, field_errors=fields or None,
-        request_id=trace_id(response), cls=cls,
-    )  # fmt: skip
+        adapter,
+        response,
+        message=text,
+        field_errors=fields or None,
+        request_id=trace_id(response),
+        cls=cls,
+    )
 
 
 __all__ = [

@@ -161,8 +161,10 @@ def parse_token_response(
     if not isinstance(body, dict):
         raise TokenRefreshError(
             "token endpoint answered without a JSON object",
-            status=response.status_code, platform=platform, request_id=trace,
-        )  # fmt: skip
+            status=response.status_code,
+            platform=platform,
+            request_id=trace,
+        )
     code = body.get("code")
     data = body.get("data")
     if response.status_code != 200 or str(code) != "200" or not isinstance(data, dict):
@@ -171,14 +173,19 @@ def parse_token_response(
             f"token request refused: {reason} (code {code!r}, i18nCode "
             f"{body.get('i18nCode')!r}). Check app_key/app_secret and that the app is still "
             "installed; otherwise re-authorize the app.",
-            status=response.status_code, platform=platform, request_id=trace, body=body,
-        )  # fmt: skip
+            status=response.status_code,
+            platform=platform,
+            request_id=trace,
+            body=body,
+        )
     access = data.get("accessToken")
     if not isinstance(access, str) or not access.strip():
         raise TokenRefreshError(
             "token answer has no accessToken",
-            status=response.status_code, platform=platform, request_id=trace,
-        )  # fmt: skip
+            status=response.status_code,
+            platform=platform,
+            request_id=trace,
+        )
     scope = data.get("scope")
     return Token(
         access_token=Secret(access),

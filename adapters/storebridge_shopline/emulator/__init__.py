@@ -27,9 +27,14 @@ def sandbox(
     use a private app's admin token instead of a refreshable OAuth token.
     """
     emulator = ShoplineEmulator(
-        seed=seed, orders=orders, customers=customers, products=products,
-        latency=latency, clock=clock, **options,
-    )  # fmt: skip
+        seed=seed,
+        orders=orders,
+        customers=customers,
+        products=products,
+        latency=latency,
+        clock=clock,
+        **options,
+    )
     token, expires = emulator.issue_token(private=private_app)
 
     def settings(base_url: str) -> dict[str, Any]:

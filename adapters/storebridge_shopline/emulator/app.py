@@ -142,11 +142,19 @@ class ShoplineEmulator(OrderEndpoints, CatalogEndpoints, TokenEndpoints):
             ("GET", r"orders/count\.json", self.count_orders, "read_orders"),
             ("PUT", r"orders/(?P<id>\d+)\.json", self.update_order, "write_orders"),
             ("POST", r"orders/(?P<id>\d+)/cancel\.json", self.cancel_order, "write_orders"),
-            ("GET", r"orders/(?P<id>\d+)/transactions\.json", self.order_transactions,
-             "read_orders"),
+            (
+                "GET",
+                r"orders/(?P<id>\d+)/transactions\.json",
+                self.order_transactions,
+                "read_orders",
+            ),
             ("GET", r"orders/(?P<id>\d+)/refunds\.json", self.list_refunds, "read_orders"),
-            ("POST", r"orders/(?P<id>\d+)/refunds/calculate\.json", self.calculate_refund,
-             "write_orders"),
+            (
+                "POST",
+                r"orders/(?P<id>\d+)/refunds/calculate\.json",
+                self.calculate_refund,
+                "write_orders",
+            ),
             ("POST", r"order/refund\.json", self.create_refund, "write_orders"),
             ("GET", r"v2/customers\.json", self.list_customers, "read_customers"),
             ("GET", r"customers/v2/search\.json", self.search_customers, "read_customers"),
@@ -158,7 +166,7 @@ class ShoplineEmulator(OrderEndpoints, CatalogEndpoints, TokenEndpoints):
             ("POST", r"products/products\.json", self.create_product, "write_products"),
             ("GET", r"products/count\.json", self.count_products, "read_products"),
             ("GET", r"products/(?P<id>\d+)\.json", self.get_product, "read_products"),
-        ]  # fmt: skip
+        ]
         for method, path, handler, scope in rest:
             self.route(method, API + path, self._rest(handler, scope))
 

@@ -40,9 +40,10 @@ class CatalogEndpoints(StoreState):
 
         def select(filters: Mapping[str, str]) -> list[dict[str, Any]]:
             return [
-                c for c in self.customers.values()
+                c
+                for c in self.customers.values()
                 if all(str(c.get(k) or "").lower() == v for k, v in terms.items())
-            ]  # fmt: skip
+            ]
 
         return self._paged(req, "customers", "customers", select, dict)
 
@@ -88,8 +89,15 @@ class CatalogEndpoints(StoreState):
         if not body.get("email") and not body.get("phone"):
             raise HTTPProblem(422, {"errors": {"email": ["email or phone is required"]}})
         cid = self._ids.new("customer")
-        customer: dict[str, Any] = {"id": cid, "state": 1, "orders_count": 0, "total_spent": "0.00",
-                                    "tags": "", "created_at": self._stamp(), "updated_at": self._stamp()}  # fmt: skip
+        customer: dict[str, Any] = {
+            "id": cid,
+            "state": 1,
+            "orders_count": 0,
+            "total_spent": "0.00",
+            "tags": "",
+            "created_at": self._stamp(),
+            "updated_at": self._stamp(),
+        }
         self._customer_fields(body, customer)
         addresses = []
         for index, addr in enumerate(body.get("addresses") or []):
@@ -153,27 +161,49 @@ class CatalogEndpoints(StoreState):
                 )
             variants.append(
                 {
-                    "id": self._ids.new("variant"), "product_id": pid, "title": item.get("title") or "Default",
-                    "sku": sku, "barcode": item.get("barcode"), "position": index + 1,
-                    "price": money_str(parse_amount(item.get("price", 0), f"variants[{index}].price")),
-                    "compare_at_price": item.get("compare_at_price"), "weight": item.get("weight", "0"),
-                    "weight_unit": item.get("weight_unit", "kg"), "inventory_item_id": self._ids.new("inventory"),
+                    "id": self._ids.new("variant"),
+                    "product_id": pid,
+                    "title": item.get("title") or "Default",
+                    "sku": sku,
+                    "barcode": item.get("barcode"),
+                    "position": index + 1,
+                    "price": money_str(
+                        parse_amount(item.get("price", 0), f"variants[{index}].price")
+                    ),
+                    "compare_at_price": item.get("compare_at_price"),
+                    "weight": item.get("weight", "0"),
+                    "weight_unit": item.get("weight_unit", "kg"),
+                    "inventory_item_id": self._ids.new("inventory"),
                     "inventory_quantity": int(item.get("inventory_quantity") or 0),
                     "inventory_policy": item.get("inventory_policy", "deny"),
                     "inventory_tracker": bool(item.get("inventory_tracker", True)),
-                    "taxable": True, "required_shipping": True,
-                    "option1": item.get("option1"), "option2": item.get("option2"), "option3": item.get("option3"),
+                    "taxable": True,
+                    "required_shipping": True,
+                    "option1": item.get("option1"),
+                    "option2": item.get("option2"),
+                    "option3": item.get("option3"),
                 }
-            )  # fmt: skip
+            )
         title = str(body["title"])
         product = {
-            "id": pid, "title": title, "subtitle": body.get("subtitle", ""),
+            "id": pid,
+            "title": title,
+            "subtitle": body.get("subtitle", ""),
             "handle": body.get("handle") or title.lower().replace(" ", "-"),
-            "body_html": body.get("body_html"), "vendor": body.get("vendor"), "tags": body.get("tags") or "",
-            "status": body.get("status", "active"), "published_scope": "web", "product_type": "NORMAL",
-            "created_at": now, "updated_at": now, "published_at": now,
-            "options": [{"id": self._ids.new("option"), "product_id": pid, **o} for o in body.get("options") or []],
+            "body_html": body.get("body_html"),
+            "vendor": body.get("vendor"),
+            "tags": body.get("tags") or "",
+            "status": body.get("status", "active"),
+            "published_scope": "web",
+            "product_type": "NORMAL",
+            "created_at": now,
+            "updated_at": now,
+            "published_at": now,
+            "options": [
+                {"id": self._ids.new("option"), "product_id": pid, **o}
+                for o in body.get("options") or []
+            ],
             "variants": variants,
-        }  # fmt: skip
+        }
         self.products[pid] = product
         return json_response(200, {"product": product})

@@ -30,9 +30,12 @@ class TokenEndpoints(StoreState):
         with self.lock:
             lifetime = self.private_token_lifetime if private else self.token_lifetime
             token = self.tokens.issue(
-                app_key=self.app_key, private=private, scope=scope, now=self.now(),
+                app_key=self.app_key,
+                private=private,
+                scope=scope,
+                now=self.now(),
                 lifetime=lifetime,
-            )  # fmt: skip
+            )
             return token.value, datetime.fromtimestamp(token.expires_at, UTC)
 
     def rotate_private_token(self) -> str:
@@ -91,9 +94,12 @@ class TokenEndpoints(StoreState):
         if expires is None or expires < self.now():
             raise self._token_refusal(400, "CODE_INVALID", "code is invalid or expired")
         token = self.tokens.issue(
-            app_key=self.app_key, private=False, scope=ALL_SCOPES, now=self.now(),
+            app_key=self.app_key,
+            private=False,
+            scope=ALL_SCOPES,
+            now=self.now(),
             lifetime=self.token_lifetime,
-        )  # fmt: skip
+        )
         self.tokens.supersede(self.app_key, False, self.now(), self.refresh_grace, token.value)
         return self._token_answer(token.value, token.expires_at, token.scope)
 
@@ -114,8 +120,11 @@ class TokenEndpoints(StoreState):
         self._last_refresh = now
         self.refreshes += 1
         token = self.tokens.issue(
-            app_key=self.app_key, private=False, scope=ALL_SCOPES, now=now,
+            app_key=self.app_key,
+            private=False,
+            scope=ALL_SCOPES,
+            now=now,
             lifetime=self.token_lifetime,
-        )  # fmt: skip
+        )
         self.tokens.supersede(self.app_key, False, now, self.refresh_grace, token.value)
         return self._token_answer(token.value, token.expires_at, token.scope)

@@ -58,10 +58,17 @@ class OrderEndpoints(RefundEndpoints):
             subtotal += line_total
             line_tax = (line_total * tax_rate).quantize(CENT)
             line["tax_lines"] = (
-                [{"title": "VAT", "rate": float(tax_rate), "price": money_str(line_tax),
-                  "type": "product_tax"}]
-                if line_tax else []
-            )  # fmt: skip
+                [
+                    {
+                        "title": "VAT",
+                        "rate": float(tax_rate),
+                        "price": money_str(line_tax),
+                        "type": "product_tax",
+                    }
+                ]
+                if line_tax
+                else []
+            )
             line["_tax"] = money_str(line_tax)
             tax_total += line_tax
         if tax_override is not None:

@@ -75,17 +75,27 @@ class RefundEndpoints(StoreState):
             if quantity > self._refundable_quantity(line):
                 raise HTTPProblem(
                     422,
-                    {"errors": f"refund quantity {quantity} exceeds the refundable quantity "
-                     f"{self._refundable_quantity(line)} of line item {line['id']}"},
-                )  # fmt: skip
+                    {
+                        "errors": f"refund quantity {quantity} exceeds the refundable quantity "
+                        f"{self._refundable_quantity(line)} of line item {line['id']}"
+                    },
+                )
             line_sub = Decimal(line["price"]) * quantity
             line_tax = (Decimal(line.get("_tax", "0")) * quantity / int(line["quantity"])).quantize(
                 CENT
             )
             subtotal += line_sub
             tax += line_tax
-            lines.append({"line": line, "quantity": quantity, "type": kind, "subtotal": line_sub,
-                          "tax": line_tax, "restock_type": item.get("restock_type")})  # fmt: skip
+            lines.append(
+                {
+                    "line": line,
+                    "quantity": quantity,
+                    "type": kind,
+                    "subtotal": line_sub,
+                    "tax": line_tax,
+                    "restock_type": item.get("restock_type"),
+                }
+            )
         shipping_left = Decimal(order["_shipping"]) - Decimal(order["_shipping_refunded"])
         shipping = Decimal(0)
         ship = body.get("shipping") or {}
@@ -94,14 +104,16 @@ class RefundEndpoints(StoreState):
         elif ship.get("amount") not in (None, ""):
             shipping = parse_amount(ship["amount"], "shipping.amount")
         if shipping < 0 or shipping > shipping_left:
-            raise HTTPProblem(
-                422,
-                {
-                    "errors": f"shipping refund exceeds the refundable shipping {money_str(shipping_left)}"
-                },
-            )
-        return {"lines": lines, "subtotal": subtotal, "tax": tax, "shipping": shipping,
-                "shipping_left": shipping_left, "total": subtotal + tax + shipping}  # fmt: skip
+            left = money_str(shipping_left)
+            raise HTTPProblem(422, {"errors": f"shipping refund exceeds the refundable {left}"})
+        return {
+            "lines": lines,
+            "subtotal": subtotal,
+            "tax": tax,
+            "shipping": shipping,
+            "shipping_left": shipping_left,
+            "total": subtotal + tax + shipping,
+        }
 
     def calculate_refund(self, req: EmulatorRequest) -> _http.Response:
         order = self._order(req)
@@ -114,25 +126,40 @@ class RefundEndpoints(StoreState):
             share = min(left, remaining)
             left -= share
             suggestions.append(
-                {"order_id": order["id"], "parent_id": sale["id"], "gateway": sale["gateway"],
-                 "kind": "suggested_refund", "amount": money_str(share),
-                 "maximum_refundable": money_str(remaining), "currency": cur}
-            )  # fmt: skip
+                {
+                    "order_id": order["id"],
+                    "parent_id": sale["id"],
+                    "gateway": sale["gateway"],
+                    "kind": "suggested_refund",
+                    "amount": money_str(share),
+                    "maximum_refundable": money_str(remaining),
+                    "currency": cur,
+                }
+            )
         if left > 0:
             raise HTTPProblem(422, {"errors": "refund amount exceeds the refundable amount"})
         refund = {
             "currency": cur,
             "refund_line_items": [
-                {"line_item_id": p["line"]["id"], "price": p["line"]["price"], "quantity": p["quantity"],
-                 "subtotal": money_str(p["subtotal"]), "total_tax": money_str(p["tax"]),
-                 "discount_total_amount": "0.00", "type": p["type"]}
+                {
+                    "line_item_id": p["line"]["id"],
+                    "price": p["line"]["price"],
+                    "quantity": p["quantity"],
+                    "subtotal": money_str(p["subtotal"]),
+                    "total_tax": money_str(p["tax"]),
+                    "discount_total_amount": "0.00",
+                    "type": p["type"],
+                }
                 for p in plan["lines"]
             ],
-            "shipping": {"amount": money_str(plan["shipping"]), "tax": "0.00",
-                         "maximum_refundable": money_str(plan["shipping_left"])},
+            "shipping": {
+                "amount": money_str(plan["shipping"]),
+                "tax": "0.00",
+                "maximum_refundable": money_str(plan["shipping_left"]),
+            },
             "total_duties_set": self._set(Decimal(0), cur),
             "transactons": suggestions,
-        }  # fmt: skip
+        }
         return json_response(200, {"refund": refund})
 
     def _refund_money(self, order: dict[str, Any], amount: Decimal) -> list[dict[str, Any]]:
@@ -158,11 +185,18 @@ class RefundEndpoints(StoreState):
         order["financial_status"] = "refunded" if refunded_all else "partially_refunded"
         now = self._stamp()
         tx = {
-            "id": self._ids.new("transaction"), "order_id": order["id"], "kind": "refund",
-            "status": "success", "gateway": sale["gateway"], "amount": money_str(amount),
-            "currency": order["currency"], "created_at": now, "processed_at": now,
-            "parent_id": sale["id"], "_refunded": "0.00",
-        }  # fmt: skip
+            "id": self._ids.new("transaction"),
+            "order_id": order["id"],
+            "kind": "refund",
+            "status": "success",
+            "gateway": sale["gateway"],
+            "amount": money_str(amount),
+            "currency": order["currency"],
+            "created_at": now,
+            "processed_at": now,
+            "parent_id": sale["id"],
+            "_refunded": "0.00",
+        }
         self.transactions[order["id"]].append(tx)
         return tx
 
@@ -187,9 +221,12 @@ class RefundEndpoints(StoreState):
             amount = parse_amount(item.get("amount"), f"transactions[{index}].amount")
             if amount <= 0 or amount > self._remaining(sale):
                 raise HTTPProblem(
-                    422, {"errors": f"refund amount {money_str(amount)} exceeds the refundable "
-                          f"{money_str(self._remaining(sale))} of transaction {sale['id']}"},
-                )  # fmt: skip
+                    422,
+                    {
+                        "errors": f"refund amount {money_str(amount)} exceeds the refundable "
+                        f"{money_str(self._remaining(sale))} of transaction {sale['id']}"
+                    },
+                )
             amounts.append((sale, amount))
         now_ms = str(int(self.now() * 1000))
         made = [self._refund_transaction(order, sale, amount) for sale, amount in amounts]
@@ -200,28 +237,44 @@ class RefundEndpoints(StoreState):
             if p.get("restock_type") == "return":
                 self._restock(line, p["quantity"])
             refund_lines.append(
-                {"id": self._ids.new("refund_line"), "line_item_id": line["id"], "quantity": p["quantity"],
-                 "restock_type": p.get("restock_type") or "no_restock",
-                 "subtotal": money_str(p["subtotal"]), "total_tax": money_str(p["tax"])}
-            )  # fmt: skip
+                {
+                    "id": self._ids.new("refund_line"),
+                    "line_item_id": line["id"],
+                    "quantity": p["quantity"],
+                    "restock_type": p.get("restock_type") or "no_restock",
+                    "subtotal": money_str(p["subtotal"]),
+                    "total_tax": money_str(p["tax"]),
+                }
+            )
         order["_shipping_refunded"] = money_str(
             Decimal(order["_shipping_refunded"]) + plan["shipping"]
         )
         rid = self._ids.new("refund")
         clean = [{k: v for k, v in t.items() if not k.startswith("_")} for t in made]
         stored = {
-            "id": rid, "order_id": order["id"], "note": body.get("note"), "user_id": None,
-            "created_at": self._stamp(), "processed_at": self._stamp(),
-            "refund_line_items": refund_lines, "transactions": clean, "order_adjustments": [],
-        }  # fmt: skip
+            "id": rid,
+            "order_id": order["id"],
+            "note": body.get("note"),
+            "user_id": None,
+            "created_at": self._stamp(),
+            "processed_at": self._stamp(),
+            "refund_line_items": refund_lines,
+            "transactions": clean,
+            "order_adjustments": [],
+        }
         order["refunds"].append(stored)
         order["updated_at"] = self._stamp()
         data = {
-            "id": rid, "order_id": order["id"], "note": body.get("note"), "create_at": now_ms,
-            "status": "success", "refund_line_items": refund_lines,
+            "id": rid,
+            "order_id": order["id"],
+            "note": body.get("note"),
+            "create_at": now_ms,
+            "status": "success",
+            "refund_line_items": refund_lines,
             "transactions": [{**t, "create_at": now_ms} for t in clean],
-            "order_adjustments": [], "total_duties_set": self._set(Decimal(0), order["currency"]),
-        }  # fmt: skip
+            "order_adjustments": [],
+            "total_duties_set": self._set(Decimal(0), order["currency"]),
+        }
         return json_response(200, {"data": data})
 
     def list_refunds(self, req: EmulatorRequest) -> _http.Response:

@@ -291,3 +291,22 @@ async def test_async_operations() -> None:
         assert (await store.orders.cancel(other)).status is OrderStatus.CANCELLED
         since = datetime.now(UTC) - timedelta(days=1)
         assert [c async for c in store.customers.list(updated_since=since)] == []
+
+
+def test_historical_order_keeps_a_discounted_total() -> None:
+    w = world(orders=2, rate_limit=False)
+    variant = next(iter(w.emulator.products.values()))["variants"][0]
+    price = Money(variant["price"], "USD")
+    with w.connect() as store:
+        order = store.orders.create(
+            OrderDraft(
+                currency="USD",
+                lines=(
+                    OrderLineDraft(title="x", quantity=2, unit_price=price, sku=variant["sku"]),
+                ),
+                total=Money(price.amount * 2 - Decimal("3.00"), "USD"),
+                tax_total=Money("0", "USD"),
+            )
+        )
+    assert order.total == Money(price.amount * 2 - Decimal("3.00"), "USD")
+    assert order.discount_total == Money("3.00", "USD")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import cattrs
@@ -349,7 +350,6 @@ class ShoplineAdapter(Adapter):
             "currency": draft.currency,
             "line_items": lines,
             "financial_status": draft.financial_status.value,
-            "total_price": _money_str(draft.total),
             "tags": conv.join_tags(list(draft.tags)),
             "send_receipt": False,
             "inventory_behaviour": "bypass",
@@ -377,6 +377,17 @@ class ShoplineAdapter(Adapter):
             order["shipping_lines"] = [
                 {"title": "Shipping", "price": _money_str(draft.shipping_total)}
             ]
+        # Orders have no total_price field: the total follows from lines, shipping, tax and
+        # discounts, so a source total below that sum is kept as a discount.
+        lines_total = sum(
+            (line.unit_price.amount * line.quantity for line in draft.lines), Decimal(0)
+        )
+        extras = sum(
+            (m.amount for m in (draft.shipping_total, draft.tax_total) if m is not None), Decimal(0)
+        )
+        discount = lines_total + extras - draft.total.amount
+        if discount > 0:
+            order["total_discounts"] = str(discount.quantize(Decimal("0.01")))
         if draft.shipping_address is not None:
             order["shipping_address"] = _address_body(draft.shipping_address)
         if draft.billing_address is not None:

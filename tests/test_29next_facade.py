@@ -362,3 +362,42 @@ async def test_async_facade(harness: Harness, astore: storebridge.AsyncStore) ->
     fos = await astore.extra.fulfillment_orders(orders[0].ref)
     assert isinstance(fos, list)
     assert datetime.now(UTC) > orders[0].created_at
+
+
+def test_migration_target_creates_keep_identity_tags(store: storebridge.Store) -> None:
+    product = store.products.create(
+        storebridge.ProductDraft(
+            title="Imported Lamp",
+            variants=(
+                storebridge.VariantDraft(sku="IMP-LAMP", price=Money("19.50", "USD"), stock=7),
+            ),
+            tags=("sb:shopline:acme:p1",),
+        )
+    )
+    assert product.tags == ("sb:shopline:acme:p1",)
+    assert product.variants[0].stock == 7 and product.variants[0].price == Money("19.50", "USD")
+    placed = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+    order = store.orders.create(
+        storebridge.OrderDraft(
+            currency="USD",
+            lines=(
+                storebridge.OrderLineDraft(
+                    title="Imported Lamp",
+                    quantity=2,
+                    unit_price=Money("19.50", "USD"),
+                    sku="IMP-LAMP",
+                ),
+            ),
+            total=Money("39.00", "USD"),
+            email="migrated@example.com",
+            created_at=placed,
+            tags=("sb:shopline:acme:o1",),
+            shipping_address=Address(
+                first_name="Mi", last_name="Grant", line1="1 Road", city="Austin", country="US"
+            ),
+        )
+    )
+    assert order.tags == ("sb:shopline:acme:o1",)
+    assert order.created_at == placed and order.total == Money("39.00", "USD")
+    assert order.financial_status_raw == "paid" and order.lines[0].sku == "IMP-LAMP"
+    assert store.orders.get(order.ref).email == "migrated@example.com"

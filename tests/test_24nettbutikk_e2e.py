@@ -311,3 +311,14 @@ async def test_async_store_lists_the_same() -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_sandbox_currency_option_reaches_orders_and_products() -> None:
+    from storebridge_24nettbutikk import NettbutikkAdapter
+
+    sandbox = NettbutikkAdapter.sandbox(seed=2, orders=4, rate_limit=None, currency="USD")
+    with sandbox.emulator.serve() as base_url:
+        with storebridge.connect("24nettbutikk", **sandbox.settings(base_url), **FAST) as store:
+            assert {o.currency for o in store.orders.list()} == {"USD"}
+            prices = [v.price for p in store.products.list() for v in p.variants]
+    assert prices and all(p is not None and p.currency == "USD" for p in prices)

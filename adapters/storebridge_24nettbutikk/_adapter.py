@@ -446,6 +446,8 @@ class NettbutikkAdapter(Adapter):
                 given["burst"] = max(1, int(emulator.options.rate_burst * 0.8))
             if emulator.options.time_zone != "Europe/Oslo":
                 given["time_zone"] = emulator.options.time_zone
+            if emulator.options.currency != "NOK":
+                given["currency"] = emulator.options.currency
             return given
 
         return Sandbox(platform=PLATFORM, emulator=emulator, settings=settings)

@@ -64,7 +64,9 @@ class NettbutikkEmulator(Emulator):
         self.products = make_products(rng, n_products)
         self.customers = make_customers(rng, n_customers)
         self.orders = (
-            make_orders(rng, orders, self.customers, self.products) if self.products else []
+            make_orders(rng, orders, self.customers, self.products, self.options.currency)
+            if self.products
+            else []
         )
         self.bucket = (
             LeakyBucket(self.options.rate_limit, self.options.rate_burst, limit_clock)

@@ -34,6 +34,7 @@ class EmulatorOptions:
     * ``head_on_all``: ``HEAD`` works on every list root, or on ``/orders`` only.
     * ``customer_paging``: ``/customers/{limit}/{offset}`` pages like the other lists, or
       (False) answers 400 and only the bare ``GET /customers`` lists (everything at once).
+    * ``currency``: the shop's currency (orders carry it; products are priced in it).
     * ``time_zone``: the zone ``modified_on`` is written in.
     * ``rate_limit`` / ``rate_burst``: a server-side leaky bucket per token (None: off); over
       it the shop answers 429 with ``Retry-After`` (the real limit is undocumented).
@@ -47,6 +48,7 @@ class EmulatorOptions:
     head_on_all: bool = True
     customer_paging: bool = True
     time_zone: str = "Europe/Oslo"
+    currency: str = "NOK"
     rate_limit: float | None = None
     rate_burst: int = 20
     token: str = "sandbox-24nb-token-0000"

@@ -157,6 +157,7 @@ def make_orders(
     count: int,
     customers: list[dict[str, Any]],
     products: list[dict[str, Any]],
+    currency: str = "NOK",
 ) -> list[dict[str, Any]]:
     orders = []
     line_id = 50_000
@@ -225,7 +226,7 @@ def make_orders(
                 "blocked": False,
                 "tripletex_sent": False,
                 "rest": False,
-                "currency": "NOK",
+                "currency": currency,
                 "exchange_rate": Decimal("1.00"),
                 "total_amount_gross": gross,
                 "total_vat": (gross * Decimal("0.2")).quantize(Decimal("0.01")),

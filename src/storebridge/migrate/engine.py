@@ -460,7 +460,8 @@ class Migration:
 
     # -- orders ----------------------------------------------------------------------------
     def _migrate_orders(self, orders: Sequence[Order]) -> None:
-        existing = list(self.target.orders.list())
+        # Some platforms' list rows omit tags (29 Next); detail rows always carry them.
+        existing = list(self.target.orders.list(detail=True))
         tagged = self._tag_index(existing)
         if not self._sku_map:
             self._sku_map.update(self._index_target_skus())

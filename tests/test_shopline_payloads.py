@@ -198,3 +198,35 @@ def test_error_body_shapes() -> None:
 def test_duplicated_trace_id_keeps_first() -> None:
     error = _error(404, {"errors": "x"}, {"traceid": "first-id, second-id"})
     assert error.request_id == "first-id"  # type: ignore[attr-defined]
+
+
+def test_emulator_expired_token_body_matches_vendor_example() -> None:
+    from tests.shopline_support import world
+
+    body = _json_after(vendor_seed(), "HTTP/1.1 401 Unauthorized")
+    w = world(orders=1, rate_limit=False, token_lifetime=10.0)
+    w.clock.advance(11)
+    token = w.settings["access_token"]
+    request = Request(
+        "GET",
+        "https://acme.myshopline.com/admin/openapi/v20230901/products/products.json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    response = w.emulator.handle(request)
+    assert response.status_code == 401
+    assert response.json() == body
+    assert response.headers["traceId"]
+
+
+def test_public_names_are_pinned() -> None:
+    import storebridge_shopline
+
+    assert set(storebridge_shopline.__all__) == {
+        "DEFAULT_VERSION", "KNOWN_VERSIONS", "PAGE_CAPS", "PrivateAppAuth", "RequestBlocked",
+        "RiskyContent", "ShoplineAdapter", "ShoplineEmulator", "ShoplineRefresher",
+        "ShoplineSettings", "StoreFrozen", "StoreLocked", "authorize_url", "exchange_code",
+        "parse_token_response", "sandbox", "sign_body", "sign_query", "sign_webhook",
+        "verify_callback", "verify_webhook", "verify_webhook_request",
+    }  # fmt: skip
+    for name in storebridge_shopline.__all__:
+        assert getattr(storebridge_shopline, name) is not None

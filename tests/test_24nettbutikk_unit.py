@@ -303,3 +303,22 @@ def test_example_payload_from_the_research_notes_converts() -> None:
         body["data"][0]["order_lines"][0]["unit_price"]
     )
     assert order.created_at is not None and order.created_at.tzinfo is not None
+
+
+def test_entry_point_and_public_names() -> None:
+    import storebridge
+    import storebridge_24nettbutikk
+    from storebridge.registry import adapter_class
+
+    assert "24nettbutikk" in storebridge.platforms()
+    assert adapter_class("24nettbutikk") is NettbutikkAdapter
+    assert sorted(storebridge_24nettbutikk.__all__) == [
+        "EmulatorOptions", "NettbutikkAdapter", "NettbutikkEmulator", "NettbutikkSettings",
+        "make_converter",
+    ]  # fmt: skip
+    extras = {"changed_since", "last_modified", "update_order_line", "update_order_status",
+              "update_stock"}  # fmt: skip
+    assert extras <= {
+        name for name in dir(NettbutikkAdapter)
+        if getattr(getattr(NettbutikkAdapter, name), "__storebridge_extra__", None)
+    }  # fmt: skip

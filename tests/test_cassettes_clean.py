@@ -46,3 +46,23 @@ def test_cassette_transport_records_filtered_and_replays(tmp_path: Path) -> None
         assert [o.ref for o in store.orders.list()] == recorded
         with pytest.raises(CassetteMiss):
             store.orders.get("2")
+
+
+def test_latin1_bodies_survive_recording(tmp_path: Path) -> None:
+    from storebridge.http import MockTransport, Request, Response
+    from storebridge.testing import CassetteTransport
+
+    body = '{"name": "Blåbærsyltetøy"}'.encode("latin-1")
+
+    def handler(request: Request) -> Response:
+        return Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    path = tmp_path / "latin1.yaml"
+    recorder = CassetteTransport(path, record_mode="once", inner=MockTransport(handler))
+    request = Request("GET", "https://shop.example/api/v1/products/1")
+    assert recorder.handle_request(request).content == body
+    recorder.save()
+    replayed = CassetteTransport(path, record_mode="none").handle_request(
+        Request("GET", "https://shop.example/api/v1/products/1")
+    )
+    assert replayed.content == body

@@ -112,7 +112,15 @@ class CassetteTransport(_http.BaseTransport, _http.AsyncBaseTransport):
     def _filter_body(self, body: Any) -> Any:
         if not body:
             return body
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        if isinstance(body, bytes):
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                # Not UTF-8 (e.g. a Latin-1 shop): mask secrets but keep the original
+                # encoding, so the replayed bytes are exactly what the platform sent.
+                return self._mask(body.decode("latin-1")).encode("latin-1")
+        else:
+            text = str(body)
         with contextlib.suppress(ValueError):
             text = json.dumps(_scrub_json(json.loads(text)), ensure_ascii=False, sort_keys=True)
         return self._mask(text).encode("utf-8")

@@ -225,7 +225,8 @@ def test_product_create_and_historical_order_create() -> None:
         assert order.created_at == when and order.tags == ("sb:24n:shop:o1",)
         assert order.customer is not None and order.customer.ref == customer.ref
         assert order.lines[0].sku == "WS-1"
-        assert store.run(store.adapter.store_currencies()) == frozenset({"USD"})
+        currencies = store.run(store.adapter.store_currencies())
+        assert currencies is not None and {"USD", "NOK"} <= currencies
         with pytest.raises(ValidationError):
             store.products.create(
                 ProductDraft(title="x", variants=(VariantDraft(sku="Z", price=Money(1, "EUR")),))
@@ -310,3 +311,18 @@ def test_historical_order_keeps_a_discounted_total() -> None:
         )
     assert order.total == Money(price.amount * 2 - Decimal("3.00"), "USD")
     assert order.discount_total == Money("3.00", "USD")
+
+
+def test_orders_in_enabled_currencies_only() -> None:
+    w = world(orders=1, rate_limit=False, enabled_currencies=("NOK",))
+    line = OrderLineDraft(title="x", quantity=1, unit_price=Money("100", "NOK"))
+    with w.connect() as store:
+        assert store.run(store.adapter.store_currencies()) == frozenset({"USD", "NOK"})
+        order = store.orders.create(
+            OrderDraft(currency="NOK", lines=(line,), total=Money("100", "NOK"))
+        )
+        assert order.total == Money("100", "NOK")
+        yen = OrderLineDraft(title="x", quantity=1, unit_price=Money("100", "JPY"))
+        with pytest.raises(Conflict) as err:
+            store.orders.create(OrderDraft(currency="JPY", lines=(yen,), total=Money("100", "JPY")))
+        assert "currency" in err.value.field_errors

@@ -241,7 +241,18 @@ class ShoplineAdapter(Adapter):
         return self._currency
 
     def store_currencies(self) -> Flow[frozenset[str] | None]:
-        return frozenset({(yield from self.shop_currency())})
+        """The settlement currency plus every enabled one (``currency/currencies.json``).
+
+        Orders may be placed in any of them; products are priced in the settlement currency.
+        """
+        settlement = yield from self.shop_currency()
+        response = yield self._get("currency/currencies.json", "shop.currencies")
+        enabled = {
+            row.string("currency").upper()
+            for row in self._body(response).iter("currencies")
+            if row.opt_bool("enabled") is not False
+        }
+        return frozenset({settlement, *enabled})
 
     # Orders ----------------------------------------------------------------------------
     def order_params(self, query: OrderQuery) -> dict[str, Any]:

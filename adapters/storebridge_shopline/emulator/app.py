@@ -54,6 +54,8 @@ class ShoplineEmulator(OrderEndpoints, CatalogEndpoints, TokenEndpoints):
       ``retry_after_header`` (inferred; SHOPLINE documents no rate-limit headers) adds
       ``Retry-After`` to 429s.
     * ``default_order_status`` for lists that send no ``status`` (inferred: ``open``).
+    * ``currency`` is the settlement currency (products are priced in it);
+      ``enabled_currencies`` are the others orders may be placed in.
     * ``numeric_set_amounts``: amounts inside ``*_set`` objects as numbers (documented
       both ways).
     * ``token_error_status``: HTTP status of token-endpoint refusals (inferred: 200, with
@@ -73,6 +75,7 @@ class ShoplineEmulator(OrderEndpoints, CatalogEndpoints, TokenEndpoints):
         app_key: str = "sandbox-app-key",
         app_secret: str = "sandbox-app-secret-0000",
         currency: str = "USD",
+        enabled_currencies: tuple[str, ...] = ("EUR", "GBP", "NOK", "SGD"),
         seed: int = 1,
         orders: int = 25,
         customers: int | None = None,
@@ -97,6 +100,7 @@ class ShoplineEmulator(OrderEndpoints, CatalogEndpoints, TokenEndpoints):
         self.app_key = app_key
         self.app_secret = app_secret
         self.currency = currency
+        self.enabled_currencies = tuple(dict.fromkeys((currency, *enabled_currencies)))
         self.token_lifetime = token_lifetime
         self.refresh_grace = refresh_grace
         self.private_refresh_grace = private_refresh_grace
@@ -202,7 +206,12 @@ class ShoplineEmulator(OrderEndpoints, CatalogEndpoints, TokenEndpoints):
     def currencies(self, req: EmulatorRequest) -> _http.Response:
         return json_response(
             200,
-            {"currencies": [{"currency": self.currency, "enabled": True, "rate_update_at": ""}]},
+            {
+                "currencies": [
+                    {"currency": code, "enabled": True, "rate_update_at": ""}
+                    for code in self.enabled_currencies
+                ]
+            },
         )
 
     # Webhooks --------------------------------------------------------------------------

@@ -316,8 +316,9 @@ class OrderEndpoints(RefundEndpoints):
             if customer is None:
                 raise HTTPProblem(422, {"errors": {"customer.id": ["does not exist"]}})
         currency = str(body.get("currency") or self.currency)
-        if currency != self.currency:
-            raise HTTPProblem(422, {"errors": {"currency": [f"currency must be {self.currency}"]}})
+        if currency not in self.enabled_currencies:
+            allowed = ", ".join(self.enabled_currencies)
+            raise HTTPProblem(422, {"errors": {"currency": [f"currency must be one of {allowed}"]}})
         shipping = sum(
             (
                 parse_amount(s.get("price", 0), "shipping_lines.price")

@@ -34,6 +34,7 @@ class StoreState(Emulator):
     app_key: str
     app_secret: str
     currency: str
+    enabled_currencies: tuple[str, ...]
     token_lifetime: float
     refresh_grace: float
     private_refresh_grace: float

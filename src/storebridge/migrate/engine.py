@@ -43,6 +43,7 @@ from storebridge.model import (
     Money,
     Order,
     OrderDraft,
+    OrderLine,
     OrderLineDraft,
     Product,
     ProductDraft,
@@ -499,7 +500,7 @@ class Migration:
                 OrderLineDraft(
                     title=line.title,
                     quantity=line.quantity,
-                    unit_price=line.unit_price,
+                    unit_price=_charged_unit_price(line),
                     sku=line.sku,
                     variant_ref=variant_ref,
                     product_ref=product_ref,
@@ -509,6 +510,7 @@ class Migration:
             currency=o.currency, lines=tuple(lines), total=o.total, number=o.number,
             email=o.email, customer_ref=customer_ref, subtotal=o.subtotal,
             shipping_total=o.shipping_total, tax_total=o.tax_total,
+            discount_total=o.discount_total, taxes_included=o.taxes_included,
             shipping_address=o.shipping_address, billing_address=o.billing_address,
             financial_status=o.financial_status, created_at=o.created_at,
             tags=(*o.tags, tag), note=o.note,
@@ -619,11 +621,26 @@ class Migration:
                 )
 
 
+def _charged_unit_price(line: OrderLine) -> Money:
+    """What one unit really cost: the line total over the quantity when that is exact.
+
+    Line discounts and surcharges (which not every target can record per line) are folded
+    into the unit price, so the migrated line charges what the source line charged.
+    """
+    if line.total is None or line.quantity < 1:
+        return line.unit_price
+    per_unit = line.total.amount / line.quantity
+    if per_unit == per_unit.quantize(Decimal("0.01")):
+        return Money(per_unit, line.total.currency)
+    return line.unit_price
+
+
 def _line_totals(order: Order) -> dict[str, Money]:
+    """Per-SKU amounts charged: the line total where the platform gives one."""
     totals: dict[str, Money] = {}
     for line in order.lines:
         key = line.sku or line.title
-        amount = line.unit_price * line.quantity
+        amount = line.total if line.total is not None else line.unit_price * line.quantity
         totals[key] = totals[key] + amount if key in totals else amount
     return totals
 

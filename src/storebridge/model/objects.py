@@ -283,6 +283,8 @@ class Order:
     note: str | None = None
     created_at: datetime | None = attrs.field(default=None, validator=_aware)
     updated_at: datetime | None = attrs.field(default=None, validator=_aware)
+    taxes_included: bool | None = None
+    """True when line prices already include tax (gross prices), None when unknown."""
     partial: bool = False
     """True when the platform's list rows omit detail (lines...); ``orders.get`` fills it."""
     raw: Mapping[str, Any] = _raw()
@@ -313,6 +315,9 @@ class OrderDraft:
     tax_total: Money | None = None
     shipping_address: Address | None = None
     billing_address: Address | None = None
+    discount_total: Money | None = None
+    taxes_included: bool | None = None
+    """Line prices already include tax: the target must not add tax on top."""
     financial_status: FinancialStatus = FinancialStatus.PAID
     created_at: datetime | None = attrs.field(default=None, validator=_aware)
     tags: tuple[str, ...] = ()

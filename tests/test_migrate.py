@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import storebridge
 from storebridge import Store
@@ -217,3 +219,25 @@ def test_killed_migration_resumes_exactly_once(seed: int, tmp_path: Path) -> Non
     assert set(counts.values()) == {1}, counts.most_common(3)
     assert len(target.tables["orders"]) == 30
     assert kills >= 1  # the scenario really interrupted a run
+
+
+@given(
+    quantity=st.integers(min_value=1, max_value=50),
+    cents=st.integers(min_value=0, max_value=10**7),
+)
+def test_charged_parts_keep_the_line_total_exact(quantity: int, cents: int) -> None:
+    from decimal import Decimal
+
+    from storebridge.migrate.engine import _charged_parts
+    from storebridge.model import OrderLine
+
+    total = storebridge.Money(Decimal(cents) / 100, "NOK")
+    line = OrderLine(
+        platform="x", ref="1", sku="S", title="t", quantity=quantity,
+        unit_price=storebridge.Money("999.99", "NOK"), total=total,
+    )  # fmt: skip
+    parts = _charged_parts(line)
+    assert sum(q for q, _ in parts) == quantity
+    assert sum((p.amount * q for q, p in parts), Decimal(0)) == total.amount
+    assert all(p.amount == p.amount.quantize(Decimal("0.01")) for _, p in parts)
+    assert len(parts) <= 2

@@ -46,7 +46,8 @@ def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
     * Order: ``ref`` and ``number`` = ``order_no``; ``total`` = ``total_amount_gross``;
       ``tax_total`` = ``total_vat``; ``shipping_total`` = ``shipping_costs`` +
       ``shipping_svalbard``; ``subtotal`` = sum of line totals; ``discount_total`` = sum of
-      line discounts; ``currency`` = ``currency`` or ``currency`` (setting) when blank;
+      line discounts; ``taxes_included`` is always true (amounts are gross);
+      ``currency`` = ``currency`` or ``currency`` (setting) when blank;
       ``note`` = ``customer_comment``; ``status`` is ``cancelled`` when ``deleted`` is set,
       else the shop's status code (values undocumented) kept in ``status_raw`` as UNKNOWN;
       ``financial_status`` = ``paid`` ? PAID : PENDING; ``fulfillment_status`` from the lines'
@@ -161,6 +162,8 @@ def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
             shipping_total=Money(sum(shipping, Decimal(0)), code) if shipping else None,
             tax_total=p.opt_money("total_vat", code),
             discount_total=Money(sum(discounts, Decimal(0)), code) if discounts else None,
+            # Amounts on this platform are gross (``total_amount_gross``): VAT is inside.
+            taxes_included=True,
             lines=lines,
             note=p.opt_string("customer_comment"),
             created_at=placed_at,

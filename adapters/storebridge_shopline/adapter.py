@@ -384,6 +384,8 @@ class ShoplineAdapter(Adapter):
             order["subtotal_price"] = _money_str(draft.subtotal)
         if draft.tax_total is not None:
             order["total_tax"] = _money_str(draft.tax_total)
+        if draft.taxes_included is not None:
+            order["taxes_included"] = draft.taxes_included
         if draft.shipping_total is not None:
             order["shipping_lines"] = [
                 {"title": "Shipping", "price": _money_str(draft.shipping_total)}
@@ -393,8 +395,10 @@ class ShoplineAdapter(Adapter):
         lines_total = sum(
             (line.unit_price.amount * line.quantity for line in draft.lines), Decimal(0)
         )
+        # Gross prices (taxes_included) already contain the tax, so it is not added on top.
+        added_tax = None if draft.taxes_included else draft.tax_total
         extras = sum(
-            (m.amount for m in (draft.shipping_total, draft.tax_total) if m is not None), Decimal(0)
+            (m.amount for m in (draft.shipping_total, added_tax) if m is not None), Decimal(0)
         )
         discount = lines_total + extras - draft.total.amount
         if discount > 0:

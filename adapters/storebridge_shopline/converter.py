@@ -243,6 +243,7 @@ def order(p: Payload) -> Order:
         shipping_total=shipping_total,
         tax_total=money(p, "total_tax", currency),
         discount_total=money(p, "total_discounts", currency),
+        taxes_included=p.opt_bool("taxes_included"),
         lines=p.each("line_items", lambda line: order_line(line, currency)),
         customer=customer(buyer) if buyer is not None and buyer.has("id") else None,
         shipping_address=_opt_address(p, "shipping_address"),

@@ -48,6 +48,7 @@ class OrderEndpoints(RefundEndpoints):
         note_attributes: list[dict[str, Any]] | None = None,
         tax_override: Decimal | None = None,
         gateway: str = "SLpayments",
+        taxes_included: bool = False,
     ) -> dict[str, Any]:
         oid = self._ids.new("order")
         subtotal = Decimal(0)
@@ -73,7 +74,8 @@ class OrderEndpoints(RefundEndpoints):
             tax_total += line_tax
         if tax_override is not None:
             tax_total = tax_override
-        total = subtotal + shipping + tax_total - discount
+        # Gross prices already contain the tax: it is reported, not added again.
+        total = subtotal + shipping - discount + (0 if taxes_included else tax_total)
         order: dict[str, Any] = {
             "id": oid,
             "name": name,
@@ -95,7 +97,7 @@ class OrderEndpoints(RefundEndpoints):
             "tags": tags,
             "note": note,
             "note_attributes": note_attributes or [],
-            "taxes_included": False,
+            "taxes_included": taxes_included,
             "line_items": lines,
             "shipping_lines": (
                 [
@@ -347,6 +349,7 @@ class OrderEndpoints(RefundEndpoints):
             billing_address=body.get("billing_address"),
             note_attributes=body.get("note_attributes"),
             gateway="manual",
+            taxes_included=body.get("taxes_included") is True,
         )
         order["updated_at"] = self._stamp()
         return json_response(200, {"order": self.render_order(order)})

@@ -21,8 +21,13 @@ from storebridge.model import FinancialStatus, Order, RefundLine, RestockType
 from storebridge.model.status import FulfillmentStatus
 from storebridge.registry import adapter_class
 
-SOURCES = ("24nettbutikk", "29next")
-TARGET = "shopline"
+# Each source moves into a SHOPLINE store of its own currency, as a real merchant would
+# set it up: SHOPLINE prices products in one settlement currency per store.
+ROUTES = (
+    ("24nettbutikk", "shopline-nok", {"currency": "NOK"}),
+    ("29next", "shopline-usd", {"currency": "USD"}),
+)
+TARGET_PLATFORM = "shopline"
 REFUND_ON = "29next"
 
 
@@ -47,24 +52,27 @@ def run_demo(console: Console, errors: Console, *, orders: int, as_json: bool, q
     ok = True
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         stores: dict[str, storebridge.Store] = {}
-        for name in (*SOURCES, TARGET):
-            size = orders if name != TARGET else 0
-            kit = adapter_class(name).sandbox(seed=7, orders=size, customers=None if size else 0,
-                                              products=None if size else 0)  # fmt: skip
+        sandboxes: list[tuple[str, str, dict[str, Any]]] = []
+        for source, target, target_options in ROUTES:
+            sandboxes.append((source, source, {"orders": orders}))
+            empty = {"orders": 0, "customers": 0, "products": 0}
+            sandboxes.append((target, TARGET_PLATFORM, {**empty, **target_options}))
+        for name, platform, options in sandboxes:
+            kit = adapter_class(platform).sandbox(seed=7, **options)
             url = stack.enter_context(kit.emulator.serve())
-            stores[name] = stack.enter_context(storebridge.connect(name, **kit.settings(url)))
+            stores[name] = stack.enter_context(storebridge.connect(platform, **kit.settings(url)))
             if not as_json:
                 console.print(f"sandbox {name:<13} {url}", highlight=False)
 
-        for source in SOURCES:
-            label = f"{source} -> {TARGET}: "
+        for source, target, _ in ROUTES:
+            label = f"{source} -> {target}: "
             with ProgressBars(errors, enabled=not (quiet or as_json), label=label) as bars:
                 report = storebridge.migrate(
-                    stores[source], stores[TARGET], ledger=Path(tmp) / f"{source}.sqlite",
+                    stores[source], stores[target], ledger=Path(tmp) / f"{source}.sqlite",
                     progress=bars.update,
                 )  # fmt: skip
             ok = ok and report.ok
-            out["migrations"][f"{source}->{TARGET}"] = report.to_dict()
+            out["migrations"][f"{source}->{target}"] = report.to_dict()
             if not as_json:
                 console.print(report.summary(), highlight=False)
 

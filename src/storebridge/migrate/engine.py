@@ -496,21 +496,23 @@ class Migration:
         lines = []
         for line in o.lines:
             product_ref, variant_ref = self._sku_map.get(line.sku or "", (None, None))
-            lines.append(
-                OrderLineDraft(
-                    title=line.title,
-                    quantity=line.quantity,
-                    unit_price=_charged_unit_price(line),
-                    sku=line.sku,
-                    variant_ref=variant_ref,
-                    product_ref=product_ref,
+            for quantity, unit_price in _charged_parts(line):
+                lines.append(
+                    OrderLineDraft(
+                        title=line.title,
+                        quantity=quantity,
+                        unit_price=unit_price,
+                        sku=line.sku,
+                        variant_ref=variant_ref,
+                        product_ref=product_ref,
+                    )
                 )
-            )
         return OrderDraft(
             currency=o.currency, lines=tuple(lines), total=o.total, number=o.number,
             email=o.email, customer_ref=customer_ref, subtotal=o.subtotal,
             shipping_total=o.shipping_total, tax_total=o.tax_total,
-            discount_total=o.discount_total, taxes_included=o.taxes_included,
+            # Line discounts are already folded into the lines' unit prices.
+            taxes_included=o.taxes_included,
             shipping_address=o.shipping_address, billing_address=o.billing_address,
             financial_status=o.financial_status, created_at=o.created_at,
             tags=(*o.tags, tag), note=o.note,
@@ -621,18 +623,25 @@ class Migration:
                 )
 
 
-def _charged_unit_price(line: OrderLine) -> Money:
-    """What one unit really cost: the line total over the quantity when that is exact.
+def _charged_parts(line: OrderLine) -> list[tuple[int, Money]]:
+    """(quantity, unit price) parts that charge exactly what the source line charged.
 
-    Line discounts and surcharges (which not every target can record per line) are folded
-    into the unit price, so the migrated line charges what the source line charged.
+    Line discounts and surcharges, which not every target can record per line, are folded
+    into the unit price. When the line total does not divide into whole cents per unit, the
+    line is split in two of the same SKU (e.g. 3 for 553.70 -> 2 x 184.57 + 1 x 184.56), so
+    the per-SKU total stays exact.
     """
     if line.total is None or line.quantity < 1:
-        return line.unit_price
-    per_unit = line.total.amount / line.quantity
-    if per_unit == per_unit.quantize(Decimal("0.01")):
-        return Money(per_unit, line.total.currency)
-    return line.unit_price
+        return [(line.quantity, line.unit_price)]
+    cents = int((line.total.amount * 100).to_integral_value())
+    if Decimal(cents) != line.total.amount * 100:
+        return [(line.quantity, line.unit_price)]
+    base, remainder = divmod(cents, line.quantity)
+    currency = line.total.currency
+    parts = [(line.quantity - remainder, Money(Decimal(base) / 100, currency))]
+    if remainder:
+        parts.append((remainder, Money(Decimal(base + 1) / 100, currency)))
+    return [(q, price) for q, price in parts if q > 0]
 
 
 def _line_totals(order: Order) -> dict[str, Money]:

@@ -182,11 +182,17 @@ def sandbox_serve(
     except (StorebridgeError, NotImplementedError) as exc:
         raise _fail(str(exc)) from None
     server = LoopbackServer(kit.emulator, port)
-    console.print(f"{platform} sandbox on {server.url}", highlight=False)
-    console.print("storebridge.toml profile:", highlight=False)
-    console.print(f'[stores.{platform}-sandbox]\nplatform = "{platform}"', highlight=False)
-    for key, value in kit.settings(server.url).items():
-        console.print(f"{key} = {json.dumps(value, default=str)}", highlight=False)
+    lines = [
+        f"{platform} sandbox on {server.url}",
+        "storebridge.toml profile:",
+        f"[stores.{platform}-sandbox]",
+        f'platform = "{platform}"',
+        *(f"{k} = {json.dumps(v, default=str)}" for k, v in kit.settings(server.url).items()),
+        "",
+    ]
+    console.print("\n".join(lines), markup=False, highlight=False)
+    # Scripts read the URL from a pipe while the server runs: do not leave it buffered.
+    sys.stdout.flush()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,0 +1,5 @@
+"""``python -m storebridge.cli``."""
+
+from storebridge.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""Migrations between the built-in platforms, over loopback ports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import storebridge
+from storebridge.sandbox import Clock
+from storebridge.registry import adapter_class
+
+
+def test_long_migration_crosses_shopline_token_refreshes(tmp_path: Path) -> None:
+    source_kit = adapter_class("24nettbutikk").sandbox(seed=5, orders=20)
+    # Two-second tokens and a slow network: the run outlives several tokens.
+    target_kit = adapter_class("shopline").sandbox(
+        seed=5, orders=0, customers=0, products=0, currency="NOK", token_lifetime=0.8,
+        latency=0.05, clock=Clock(),
+    )  # fmt: skip
+    with source_kit.emulator.serve() as src_url, target_kit.emulator.serve() as dst_url:
+        settings = {**target_kit.settings(dst_url), "refresh_leeway": 0.2}
+        with storebridge.connect("24nettbutikk", **source_kit.settings(src_url)) as source, \
+             storebridge.connect("shopline", **settings) as target:  # fmt: skip
+            report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
+            refreshes = target.adapter.refresh_count  # type: ignore[attr-defined]
+    assert report.status == "PASS", report.summary()
+    assert [f for r in report.results.values() for f in r.failed] == []
+    assert report.results["orders"].created == 20
+    assert refreshes >= 2
+
+
+def test_29next_to_shopline_keeps_tags_unique(tmp_path: Path) -> None:
+    source_kit = adapter_class("29next").sandbox(seed=9, orders=10)
+    target_kit = adapter_class("shopline").sandbox(
+        seed=9, orders=0, customers=0, products=0, currency="USD"
+    )
+    with storebridge.connect(
+        "29next", transport=source_kit.emulator.transport(),
+        **source_kit.settings("https://src.29next.store"),
+    ) as source, storebridge.connect(
+        "shopline", transport=target_kit.emulator.transport(),
+        **target_kit.settings("https://dst.myshopline.com"),
+    ) as target:  # fmt: skip
+        first = storebridge.migrate(source, target, ledger=tmp_path / "a.sqlite")
+        rebuilt = storebridge.migrate(source, target, ledger=tmp_path / "b.sqlite")
+        tags = Counter(t for o in target.orders.list() for t in o.tags if t.startswith("sb:"))
+    assert first.status == "PASS", first.summary()
+    assert rebuilt.status == "PASS", rebuilt.summary()
+    assert rebuilt.results["orders"].reconciled == 10 and rebuilt.results["orders"].created == 0
+    assert len(tags) == 10 and set(tags.values()) == {1}
+
+
+def test_24nettbutikk_cannot_be_a_target(tmp_path: Path) -> None:
+    kit = adapter_class("24nettbutikk").sandbox(seed=1, orders=3)
+    with storebridge.connect(
+        "24nettbutikk", transport=kit.emulator.transport(), **kit.settings("https://a.example")
+    ) as source, storebridge.connect(
+        "24nettbutikk", transport=kit.emulator.transport(), **kit.settings("https://a.example")
+    ) as target:  # fmt: skip
+        report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
+    assert report.status == "BLOCKED"
+    assert len(report.blockers) == 1
+    assert report.blockers[0].startswith("24Nettbutikk cannot be a migration target")
+
+
+def test_sandbox_serve_command_serves_a_platform() -> None:
+    proc = subprocess.Popen(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "storebridge.cli", "sandbox", "serve", "29next", "--port", "0",
+         "--orders", "4"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    watchdog = threading.Timer(60, proc.kill)  # never hang the suite on a silent server
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        url = first.split(" on ")[1].strip()
+        assert url.startswith("http://127.0.0.1:")
+        settings: dict[str, Any] = {}
+        for line in iter(proc.stdout.readline, "\n"):
+            if " = " in line:
+                key, value = line.split(" = ", 1)
+                settings[key.strip()] = json.loads(value)
+        assert settings.pop("platform") == "29next"
+        with storebridge.connect("29next", **settings) as store:
+            assert len(list(store.orders.list())) == 4
+    finally:
+        watchdog.cancel()
+        proc.terminate()
+        proc.communicate(timeout=10)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import storebridge
-from storebridge.sandbox import Clock
 from storebridge.registry import adapter_class
+from storebridge.sandbox import Clock
 
 
 def test_long_migration_crosses_shopline_token_refreshes(tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_24nettbutikk_cannot_be_a_target(tmp_path: Path) -> None:
 
 
 def test_sandbox_serve_command_serves_a_platform() -> None:
-    proc = subprocess.Popen(  # noqa: S603 - our own CLI
+    proc = subprocess.Popen(
         [sys.executable, "-m", "storebridge.cli", "sandbox", "serve", "29next", "--port", "0",
          "--orders", "4"],
         stdout=subprocess.PIPE, text=True,

@@ -13,7 +13,8 @@ def test_scanner_finds_planted_credentials() -> None:
     assert find_credentials("Authorization: Bearer abcdefgh12345")
     assert find_credentials("GET /x?access_token=abcdef123")
     assert find_credentials('{"accessToken": "abcdefgh1234"}')
-    assert not find_credentials("access_token=FILTERED")
+    assert not find_credentials("access_token=%2A%2A%2A")
+    assert not find_credentials('{"accessToken": "***"}')
 
 
 def test_no_cassette_contains_a_credential() -> None:

@@ -250,3 +250,35 @@ async def test_async_retries_and_reconciles() -> None:
         customer = await store.customers.create(CustomerDraft(email="d@example.com"))
     assert len(fake.sleeps) == 1
     assert len(emu.customers) == 1 and customer.email == "d@example.com"
+
+
+def test_with_options_overrides_per_call_and_shares_the_connection() -> None:
+    emu = ToyEmulator(orders=3)
+    emu.inject(Fault(status=503, path="/orders/1", times=5))
+    fake = FakeTime()
+    with connect(emu, fake) as store:
+        patient = store.with_options(retry=storebridge.RetryPolicy(max_attempts=8))
+        with patient:
+            assert patient.orders.get("1").ref == "1"  # 5 failures, 6th try succeeds
+        assert patient.options.retry.max_attempts == 8
+        assert store.options.retry.max_attempts == 4  # the original is unchanged
+        assert store.orders.get("2").ref == "2"  # still open after the derived one closed
+
+
+def test_timeout_reaches_every_request() -> None:
+    seen: list[object] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request.extensions.get("timeout"))
+        return Response(200, json={"id": "1", "currency": "EUR", "total": "1"})
+
+    with storebridge.connect(
+        "toy", base_url="https://toy.example", token=TOKEN, transport=MockTransport(handler),
+        options=FakeTime().options(timeout=7.5),
+    ) as store:  # fmt: skip
+        store.orders.get("1")
+        store.with_options(timeout=99).orders.get("1")
+    assert seen == [
+        {"connect": 7.5, "read": 7.5, "write": 7.5, "pool": 7.5},
+        {"connect": 99, "read": 99, "write": 99, "pool": 99},
+    ]

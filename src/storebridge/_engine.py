@@ -67,6 +67,11 @@ class _Policy:
         self.bucket: TokenBucket = shared_bucket(adapter.credential_key, limit, options.clock)
 
     def prepare(self, request: _http.Request) -> None:
+        # Per request, so a store derived with with_options(timeout=...) applies its own.
+        request.extensions = {
+            **request.extensions,
+            "timeout": _http.Timeout(self.options.timeout).as_dict(),
+        }
         for name, value in self.adapter.default_headers.items():
             request.headers.setdefault(name, value)
         request.headers.setdefault("User-Agent", self.options.user_agent)
@@ -204,11 +209,12 @@ class SyncEngine:
             except StopIteration as stop:
                 return stop.value
 
-    def close(self) -> None:
+    def close(self, *, close_client: bool = True) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        self.client.close()
+        if close_client:
+            self.client.close()
 
 
 class AsyncEngine:
@@ -295,5 +301,6 @@ class AsyncEngine:
             step = stepper.advance(result)
         return step.value
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
+    async def aclose(self, *, close_client: bool = True) -> None:
+        if close_client:
+            await self.client.aclose()

@@ -13,6 +13,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
+import attrs
+
 from storebridge import _http
 from storebridge._engine import AsyncEngine, StoreOptions, SyncEngine
 from storebridge._redact import Redactor, install_log_filter, registry
@@ -386,7 +388,7 @@ class _StoreBase:
         return self._redactor(f"<{type(self).__name__} {self.platform} {self.adapter.base_url}>")
 
 
-def _client_kwargs(adapter: Adapter, options: StoreOptions) -> dict[str, Any]:
+def _client_kwargs(options: StoreOptions) -> dict[str, Any]:
     return {"timeout": _http.Timeout(options.timeout), "follow_redirects": False}
 
 
@@ -399,9 +401,11 @@ class Store(_StoreBase):
         *,
         options: StoreOptions | None = None,
         transport: _http.BaseTransport | None = None,
+        _client: _http.Client | None = None,
     ) -> None:
         super().__init__(adapter, options or StoreOptions())
-        client = _http.Client(transport=transport, **_client_kwargs(adapter, self.options))
+        self._owns_client = _client is None
+        client = _client or _http.Client(transport=transport, **_client_kwargs(self.options))
         self._engine = SyncEngine(adapter, client, self.options, self._redactor)
         self.orders = Orders(adapter, self._engine)
         self.customers = Customers(adapter, self._engine)
@@ -434,8 +438,17 @@ class Store(_StoreBase):
         """
         return self._engine.send(self._raw_request(method, path, params, json, headers, idempotent))
 
+    def with_options(self, **changes: Any) -> Store:
+        """This store with some options changed, e.g. ``store.with_options(timeout=120)``.
+
+        The returned store shares this one's connection pool and rate limit; closing it
+        leaves this store open.
+        """
+        options = attrs.evolve(self.options, **changes)
+        return Store(self.adapter, options=options, _client=self._engine.client)
+
     def close(self) -> None:
-        self._engine.close()
+        self._engine.close(close_client=self._owns_client)
         registry.unregister(self._redactor)
 
     def __enter__(self) -> Self:
@@ -582,9 +595,11 @@ class AsyncStore(_StoreBase):
         *,
         options: StoreOptions | None = None,
         transport: _http.AsyncBaseTransport | None = None,
+        _client: _http.AsyncClient | None = None,
     ) -> None:
         super().__init__(adapter, options or StoreOptions())
-        client = _http.AsyncClient(transport=transport, **_client_kwargs(adapter, self.options))
+        self._owns_client = _client is None
+        client = _client or _http.AsyncClient(transport=transport, **_client_kwargs(self.options))
         self._engine = AsyncEngine(adapter, client, self.options, self._redactor)
         self.orders = AsyncOrders(adapter, self._engine)
         self.customers = AsyncCustomers(adapter, self._engine)
@@ -613,8 +628,13 @@ class AsyncStore(_StoreBase):
             self._raw_request(method, path, params, json, headers, idempotent)
         )
 
+    def with_options(self, **changes: Any) -> AsyncStore:
+        """This store with some options changed; shares the connection pool."""
+        options = attrs.evolve(self.options, **changes)
+        return AsyncStore(self.adapter, options=options, _client=self._engine.client)
+
     async def aclose(self) -> None:
-        await self._engine.aclose()
+        await self._engine.aclose(close_client=self._owns_client)
         registry.unregister(self._redactor)
 
     async def __aenter__(self) -> Self:

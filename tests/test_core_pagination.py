@@ -88,3 +88,25 @@ def test_time_windows_cover_range_and_merge_parallel_reads_all() -> None:
     _, items = drive(merged, respond)
     assert sorted(items) == sorted((n, i) for n in range(3) for i in range(7))
     assert isinstance(Emit(items), Emit)
+
+
+def test_next_links_to_another_origin_are_refused() -> None:
+    import pytest
+
+    from storebridge import PayloadError
+
+    first = build_request("GET", "https://shop.example/o.json", operation="orders.list")
+    for header in (
+        '<http://shop.example/o.json?page_info=x>; rel="next"',  # downgrade to http
+        '<https://evil.example/o.json?page_info=x>; rel="next"',  # another host
+        '<https://shop.example:8443/o.json?page_info=x>; rel="next"',  # another port
+    ):
+        response = Response(200, headers={"link": header}, request=first)
+        with pytest.raises(PayloadError, match="refusing to send credentials"):
+            LinkHeader().next_request(first, response)
+    body = Response(200, json={"next": "https://evil.example/r?cursor=2"}, request=first)
+    with pytest.raises(PayloadError, match="leaves the store's origin"):
+        BodyNextUrl().next_request(first, body)
+    relative = Response(200, json={"next": "/o.json?cursor=2"}, request=first)
+    nxt = BodyNextUrl().next_request(first, relative)
+    assert nxt is not None and str(nxt.url) == "https://shop.example/o.json?cursor=2"

@@ -91,3 +91,27 @@ def test_transport_error_text_is_redacted() -> None:
     with store, pytest.raises(storebridge.TransportError) as info:
         store.orders.get("1")
     assert SECRET not in str(info.value)
+
+
+def test_secrets_learned_after_connect_are_masked_too() -> None:
+    """A token refreshed mid-session must be masked like the first one."""
+    fresh = "refreshed-token-7a6b5c4d3e"
+
+    class RotatingToyAdapter(QueryToyAdapter):
+        rotated: list[str] = []  # noqa: RUF012 - shared on purpose within this test
+
+        @property
+        def secrets(self) -> list[str]:
+            return [self.settings.token.reveal(), *self.rotated]
+
+    def handler(request: storebridge.http.Request) -> storebridge.http.Response:
+        return storebridge.http.Response(404, json={"detail": f"token {fresh} is unknown"})
+
+    adapter = RotatingToyAdapter.from_settings(base_url="https://toy.example", token=SECRET)
+    store = storebridge.Store(
+        adapter, transport=storebridge.http.MockTransport(handler), options=FakeTime().options()
+    )
+    RotatingToyAdapter.rotated.append(fresh)  # as a refresh would, after connect
+    with store, pytest.raises(storebridge.NotFound) as info:
+        store.orders.get("1")
+    assert fresh not in str(info.value) and "token *** is unknown" in str(info.value)

@@ -149,6 +149,10 @@ class ShoplineAdapter(Adapter):
     @property
     def secrets(self) -> Sequence[str]:
         values = [self.settings.access_token.reveal()]
+        current = self.token
+        if current is not None:
+            # The live token changes at every refresh; it must be masked as well.
+            values.append(current.access_token.reveal())
         if self.settings.app_secret is not None:
             values.append(self.settings.app_secret.reveal())
         return values

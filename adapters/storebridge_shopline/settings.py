@@ -44,7 +44,7 @@ def _version(value: str) -> str:
 
 
 def to_aware_datetime(value: Any) -> datetime | None:
-    """An aware datetime from a datetime, epoch seconds or epoch milliseconds."""
+    """An aware datetime from a datetime, ISO 8601 text, epoch seconds or milliseconds."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -58,6 +58,14 @@ def to_aware_datetime(value: Any) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 10**11 else value
         return datetime.fromtimestamp(seconds, UTC)
+    if isinstance(value, str):
+        # Profiles in storebridge.toml carry the expiry as ISO 8601 text.
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return to_aware_datetime(parsed)
     raise SettingError(
         "token_expires_at", f"token_expires_at must be a datetime or epoch seconds, got {value!r}"
     )

@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 import weakref
+from collections.abc import Callable, Iterable
 
 REDACTED = "***"
 
@@ -18,10 +19,19 @@ _AUTH_HEADER = re.compile(r"(?i)\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{4,}"
 
 
 class Redactor:
-    """Masks registered secrets and credential-looking fragments in text."""
+    """Masks secrets and credential-looking fragments in text.
 
-    def __init__(self, secrets: list[str] | tuple[str, ...] = ()) -> None:
+    ``source`` is asked for the current secrets at every use, so a token refreshed after
+    the store was opened is masked too.
+    """
+
+    def __init__(
+        self,
+        secrets: list[str] | tuple[str, ...] = (),
+        source: Callable[[], Iterable[str]] | None = None,
+    ) -> None:
         self._secrets: set[str] = set()
+        self._source = source
         for secret in secrets:
             self.add(secret)
 
@@ -31,6 +41,9 @@ class Redactor:
             self._secrets.add(secret)
 
     def __call__(self, text: str) -> str:
+        if self._source is not None:
+            for secret in self._source():
+                self.add(secret)
         for secret in sorted(self._secrets, key=len, reverse=True):
             if secret in text:
                 text = text.replace(secret, REDACTED)

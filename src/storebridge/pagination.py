@@ -32,6 +32,22 @@ class PageStrategy(Protocol):
     def next_request(self, request: Request, response: Response) -> Request | None: ...
 
 
+def same_origin(request: Request, url: URL, where: str) -> URL:
+    """``url`` if it has the request's scheme, host and port; else PayloadError.
+
+    Auth rides along with every follow-up request, so a next-page link pointing at another
+    host (or downgrading to plain http) is refused rather than followed.
+    """
+    origin = (request.url.scheme, request.url.host, request.url.port)
+    if (url.scheme, url.host, url.port) != origin:
+        raise PayloadError(
+            f"next-page link {url.scheme}://{url.host} leaves the store's origin "
+            f"{request.url.scheme}://{request.url.host}; refusing to send credentials there",
+            path=where,
+        )
+    return url
+
+
 def _json(response: Response) -> Any:
     try:
         return response.json()
@@ -64,7 +80,8 @@ class BodyNextUrl:
         url = self.next_url(_json(response))
         if url is None:
             return None
-        return derive_request(request, str(request.url.join(url)))
+        target = same_origin(request, request.url.join(url), "$." + ".".join(self.path))
+        return derive_request(request, str(target))
 
 
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
@@ -99,7 +116,7 @@ class LinkHeader:
         url = parse_link_header(header).get("next")
         if not url:
             return None
-        target = request.url.join(url)
+        target = same_origin(request, request.url.join(url), "Link header")
         if self.keep_params is not None:
             params: list[tuple[str, str | int | float | bool | None]] = [
                 (k, v) for k, v in target.params.multi_items() if k in self.keep_params
@@ -134,7 +151,8 @@ class PathOffsetLimit:
         body = _json(response)
         url = BodyNextUrl(self.next_path).next_url(body)
         if url is not None:
-            return derive_request(request, str(request.url.join(url)))
+            target = same_origin(request, request.url.join(url), "$." + ".".join(self.next_path))
+            return derive_request(request, str(target))
         return None
 
 

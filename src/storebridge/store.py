@@ -353,7 +353,7 @@ class _StoreBase:
         install_log_filter()
         self.adapter = adapter
         self.options = options
-        self._redactor = Redactor(list(adapter.secrets))
+        self._redactor = Redactor(source=lambda: adapter.secrets)
         registry.register(self._redactor)
 
     @property

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
+import tomllib
 from collections import Counter
 from pathlib import Path
-from typing import Any
+
+import pytest
 
 import storebridge
 from storebridge.registry import adapter_class
@@ -68,9 +69,10 @@ def test_24nettbutikk_cannot_be_a_target(tmp_path: Path) -> None:
     assert report.blockers[0].startswith("24Nettbutikk cannot be a migration target")
 
 
-def test_sandbox_serve_command_serves_a_platform() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "storebridge.cli", "sandbox", "serve", "29next", "--port", "0",
+@pytest.mark.parametrize("platform", ["29next", "shopline", "24nettbutikk"])
+def test_sandbox_serve_prints_a_profile_that_connects(platform: str) -> None:
+    proc = subprocess.Popen(  # noqa: S603 - our own CLI with fixed arguments
+        [sys.executable, "-m", "storebridge.cli", "sandbox", "serve", platform, "--port", "0",
          "--orders", "4"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -79,15 +81,12 @@ def test_sandbox_serve_command_serves_a_platform() -> None:
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        url = first.split(" on ")[1].strip()
-        assert url.startswith("http://127.0.0.1:")
-        settings: dict[str, Any] = {}
-        for line in iter(proc.stdout.readline, "\n"):
-            if " = " in line:
-                key, value = line.split(" = ", 1)
-                settings[key.strip()] = json.loads(value)
-        assert settings.pop("platform") == "29next"
-        with storebridge.connect("29next", **settings) as store:
+        assert first.startswith(f"{platform} sandbox on http://127.0.0.1:")
+        assert proc.stdout.readline().strip() == "storebridge.toml profile:"
+        profile = "".join(iter(proc.stdout.readline, "\n"))
+        table = tomllib.loads(profile)["stores"][f"{platform}-sandbox"]
+        assert table.pop("platform") == platform
+        with storebridge.connect(platform, **table) as store:
             assert len(list(store.orders.list())) == 4
     finally:
         watchdog.cancel()

@@ -187,16 +187,30 @@ def sandbox_serve(
         "storebridge.toml profile:",
         f"[stores.{platform}-sandbox]",
         f'platform = "{platform}"',
-        *(f"{k} = {json.dumps(v, default=str)}" for k, v in kit.settings(server.url).items()),
+        *_toml_settings(kit.settings(server.url)),
         "",
     ]
-    console.print("\n".join(lines), markup=False, highlight=False)
+    # Plain output: a terminal-width wrap would break the TOML lines.
+    typer.echo("\n".join(lines))
     # Scripts read the URL from a pipe while the server runs: do not leave it buffered.
     sys.stdout.flush()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         console.print("stopped", highlight=False)
+
+
+def _toml_settings(settings: dict[str, Any]) -> list[str]:
+    """Settings as TOML lines; values that only make sense in-process are left out."""
+    lines = []
+    for key, value in settings.items():
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        if isinstance(value, bool | int | float | str):
+            lines.append(f"{key} = {json.dumps(value)}")
+        else:
+            lines.append(f"# {key}: in-process only, not needed over the network")
+    return lines
 
 
 @app.command()

@@ -68,7 +68,10 @@ def load_profiles(path: str | Path | None = None) -> dict[str, Profile]:
             f"no profile file at {file}; create one with a [stores.NAME] table per store",
             setting="config",
         )
-    data = tomllib.loads(file.read_text("utf-8"))
+    try:
+        data = tomllib.loads(file.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{file} is not valid TOML: {exc}", setting="config") from None
     stores = data.get("stores", {})
     profiles = {}
     for name, table in stores.items():

@@ -92,3 +92,42 @@ def test_sandbox_serve_prints_a_profile_that_connects(platform: str) -> None:
         watchdog.cancel()
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_refunded_order_is_copied_at_its_original_total(tmp_path: Path) -> None:
+    source_kit = adapter_class("29next").sandbox(seed=9, orders=8)
+    target_kit = adapter_class("shopline").sandbox(
+        seed=9, orders=0, customers=0, products=0, currency="USD"
+    )
+    with storebridge.connect(
+        "29next", transport=source_kit.emulator.transport(),
+        **source_kit.settings("https://src.29next.store"),
+    ) as source, storebridge.connect(
+        "shopline", transport=target_kit.emulator.transport(),
+        **target_kit.settings("https://dst.myshopline.com"),
+    ) as target:  # fmt: skip
+        # A shipped line, refunded and returned: the line stays on the order.
+        order = next(
+            o for o in source.orders.list(detail=True)
+            if o.financial_status is storebridge.FinancialStatus.PAID and o.lines
+            and o.lines[0].fulfillment_status is storebridge.FulfillmentStatus.FULFILLED
+        )  # fmt: skip
+        before = order.total
+        line = order.lines[0]
+        quote = source.refunds.calculate(
+            order.ref,
+            lines=[
+                storebridge.RefundLine(
+                    line_ref=line.ref, quantity=1, restock=storebridge.RestockType.RETURN
+                )
+            ],
+        )
+        source.refunds.create(quote, note="before migration")
+        after = source.orders.get(order.ref)
+        assert after.refunds and after.lines[0].quantity == line.quantity
+        report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
+        copied = next(o for o in target.orders.list(detail=True) if o.number.endswith(order.number))
+    assert report.status == "PASS", report.summary()
+    assert copied.total == before
+    assert copied.discount_total is None or copied.discount_total.amount == 0
+    assert any(order.number in x for x in report.refunds_not_carried)

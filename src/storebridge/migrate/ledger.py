@@ -75,6 +75,22 @@ class Ledger:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
 
+    @classmethod
+    def snapshot(cls, path: str | Path, route: Route) -> Ledger:
+        """An in-memory copy of the ledger at ``path`` (empty if there is none).
+
+        Dry runs plan against it: they see what earlier runs did, and write nothing.
+        """
+        ledger = cls(":memory:", route)
+        if Path(path).exists():
+            source = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+            try:
+                with ledger._lock:
+                    source.backup(ledger._db)
+            finally:
+                source.close()
+        return ledger
+
     def _key(self, resource: str, source_ref: str) -> tuple[str, ...]:
         r = self.route
         return (r.source_platform, r.source_store, resource, source_ref,

@@ -69,22 +69,35 @@ class MigrationReport:
     refunds_not_carried: list[str] = attrs.field(factory=list)
     verification: Verification | None = None
 
+    changed_not_updated: list[str] = attrs.field(factory=list)
+    """Records changed on the source since they were migrated, which the target offers no
+    way to update (historical orders, products on some platforms)."""
+
+    @property
+    def complete(self) -> bool:
+        """Every source record is on the target (nothing skipped or failed)."""
+        return not any(r.failed or r.skipped for r in self.results.values())
+
     @property
     def ok(self) -> bool:
-        """No blocker, no failed record, and (when verified) no mismatch."""
-        if self.blockers:
-            return False
-        if any(r.failed for r in self.results.values()):
+        """No blocker, every record moved, and (when verified) no mismatch."""
+        if self.blockers or not self.complete:
             return False
         return self.verification is None or self.verification.passed
 
     @property
     def status(self) -> str:
+        """PASS, FAIL (mismatch or failed record), INCOMPLETE (records skipped), BLOCKED,
+        or DRY RUN."""
         if self.blockers:
             return "BLOCKED"
         if self.dry_run:
             return "DRY RUN"
-        return "PASS" if self.ok else "FAIL"
+        if self.verification is not None and not self.verification.passed:
+            return "FAIL"
+        if any(r.failed for r in self.results.values()):
+            return "FAIL"
+        return "PASS" if self.complete else "INCOMPLETE"
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = attrs.asdict(self)
@@ -109,6 +122,7 @@ class MigrationReport:
             lines += [f"      FAILED {s.source_ref}: {s.reason}" for s in r.failed[:10]]
         lines += [f"  gap: {g}" for g in self.gaps[:20]]
         lines += [f"  not carried: {x}" for x in self.refunds_not_carried[:20]]
+        lines += [f"  changed, not updated: {x}" for x in self.changed_not_updated[:20]]
         v = self.verification
         if v is not None:
             checked = ", ".join(f"{k} {n}" for k, n in v.checked.items())

@@ -263,6 +263,7 @@ class Order:
     status: OrderStatus
     currency: str
     total: Money
+    """What the order amounts to now: after refunds, where the platform reports them."""
     financial_status: FinancialStatus = FinancialStatus.UNKNOWN
     fulfillment_status: FulfillmentStatus = FulfillmentStatus.UNKNOWN
     status_raw: str | None = None

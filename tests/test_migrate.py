@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 import storebridge
 from storebridge import Store
+from storebridge.sandbox import Emulator
 from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,46 +232,75 @@ def test_verification_catches_a_corrupted_target_record(
 
 MIGRATE_SCRIPT = textwrap.dedent(
     """
-    import sys, storebridge
+    import json, sys, storebridge
     from tests.support.toyshop import ToyShopAdapter
     storebridge.register_adapter(ToyShopAdapter)
-    src, dst, ledger = sys.argv[1:4]
-    with storebridge.connect("toyshop", base_url=src, token="shop-token-000111") as s, \\
-         storebridge.connect("toyshop", base_url=dst, token="shop-token-000111") as t:
+    source, target, ledger = (json.loads(a) for a in sys.argv[1:4])
+    fast = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(1000, 1000))
+    with storebridge.connect(options=fast, **source) as s, \\
+         storebridge.connect(options=fast, **target) as t:
         print(storebridge.migrate(s, t, ledger=ledger, concurrency=4).status)
     """
 )
 
 
+def posts(emulator: Emulator) -> int:
+    with emulator.lock:
+        return sum(1 for r in emulator.requests if r.method == "POST")
+
+
+def kill_during_writes(
+    source: dict[str, object],
+    target: dict[str, object],
+    target_emu: Emulator,
+    ledger: Path,
+    thresholds: list[int],
+) -> int:
+    """Run the migration in a child process and SIGKILL it as soon as the target has taken
+    each threshold's number of writes; returns how many runs were killed mid-write."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [json.dumps(source), json.dumps(target), json.dumps(str(ledger))]
+    kills = 0
+    for threshold in thresholds:
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", MIGRATE_SCRIPT, *args],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 90
+        while proc.poll() is None and posts(target_emu) < threshold:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.001)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.communicate(timeout=60)
+    return kills
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_killed_migration_resumes_exactly_once(seed: int, tmp_path: Path) -> None:
     rng = random.Random(seed)
-    source = ToyShopEmulator(latency=0.01)
-    target = ToyShopEmulator(latency=0.01)
+    source = ToyShopEmulator(latency=0.005)
+    target = ToyShopEmulator(latency=0.005)
     source.seed(customers=15, products=8, orders=30)
     ledger = tmp_path / "ledger.sqlite"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    writes = 15 + 8 + 30
     with source.serve() as src_url, target.serve() as dst_url:
-        kills = 0
-        for _ in range(3):  # kill up to three times at random moments, then let it finish
-            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-                [sys.executable, "-c", MIGRATE_SCRIPT, src_url, dst_url, str(ledger)],
-                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            )  # fmt: skip
-            time.sleep(rng.uniform(0.4, 2.0))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.communicate(timeout=60)
+        src = {"platform": "toyshop", "base_url": src_url, "token": TOKEN}
+        dst = {"platform": "toyshop", "base_url": dst_url, "token": TOKEN}
+        kills = kill_during_writes(
+            src, dst, target, ledger, sorted(rng.sample(range(1, writes), 3))
+        )
         with storebridge.connect("toyshop", base_url=src_url, token=TOKEN) as s, \
              storebridge.connect("toyshop", base_url=dst_url, token=TOKEN) as t:  # fmt: skip
             report = storebridge.migrate(s, t, ledger=ledger)
+    assert kills == 3  # every run was cut off in the middle of its writes
     assert report.status == "PASS", report.summary()
     counts = tag_counts(target)
-    assert len(counts) == 15 + 8 + 30
+    assert len(counts) == writes
     assert set(counts.values()) == {1}, counts.most_common(3)
     assert len(target.tables["orders"]) == 30
-    assert kills >= 1  # the scenario really interrupted a run
 
 
 @given(

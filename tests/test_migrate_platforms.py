@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import threading
 import tomllib
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,46 @@ def test_refunded_order_is_copied_at_its_original_total(tmp_path: Path) -> None:
     assert copied.total == before
     assert copied.discount_total is None or copied.discount_total.amount == 0
     assert any(order.number in x for x in report.refunds_not_carried)
+
+
+def _portable(settings: dict[str, object]) -> dict[str, object]:
+    """Settings a child process can receive as JSON (in-process clocks left out)."""
+    out: dict[str, object] = {}
+    for key, value in settings.items():
+        if isinstance(value, datetime):
+            out[key] = value.isoformat()
+        elif isinstance(value, bool | int | float | str):
+            out[key] = value
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_killed_29next_to_shopline_migration_resumes_exactly_once(
+    seed: int, tmp_path: Path
+) -> None:
+    from tests.test_migrate import kill_during_writes
+
+    rng = random.Random(seed)
+    source_kit = adapter_class("29next").sandbox(seed=seed, orders=20, rate_limit=1000.0)
+    target_kit = adapter_class("shopline").sandbox(
+        seed=seed, orders=0, customers=0, products=0, currency="USD", rate_limit=False,
+        latency=0.005, clock=Clock(),
+    )  # fmt: skip
+    ledger = tmp_path / "ledger.sqlite"
+    with source_kit.emulator.serve() as src_url, target_kit.emulator.serve() as dst_url:
+        src = {"platform": "29next", **_portable(source_kit.settings(src_url))}
+        dst = {"platform": "shopline", **_portable(target_kit.settings(dst_url))}
+        kills = kill_during_writes(
+            src, dst, target_kit.emulator, ledger, sorted(rng.sample(range(1, 25), 2))
+        )
+        with storebridge.connect(**src) as source, storebridge.connect(**dst) as target:  # type: ignore[arg-type]
+            report = storebridge.migrate(source, target, ledger=ledger)
+            tags = Counter(
+                t for o in target.orders.list() for t in o.tags if t.startswith("sb:")
+            ) + Counter(
+                t for c in target.customers.list() for t in c.tags if t.startswith("sb:")
+            )  # fmt: skip
+    assert kills == 2
+    assert report.status == "PASS", report.summary()
+    assert set(tags.values()) == {1}, tags.most_common(3)
+    assert sum(1 for t in tags if ":o" in t) == 20

@@ -54,9 +54,9 @@ def test_a_full_session_has_zero_violations() -> None:
             if o.fulfillment_status_raw == "unfulfilled" and o.financial_status_raw == "paid"
         )
         fos = store.extra.fulfillment_orders(unfulfilled.ref)
-        if fos:
-            store.extra.available_locations(fos[0].ref)
-            store.extra.move_fulfillment_order(fos[0].ref, "3")
+        assert fos, "the seeded unfulfilled order has no fulfillment order to move"
+        store.extra.available_locations(fos[0].ref)
+        store.extra.move_fulfillment_order(fos[0].ref, "3")
         store.orders.cancel(unfulfilled.ref, reason="spec", refund=True)
     with harness.connect(api_version="2023-02-10") as legacy:
         list(legacy.orders.list())
@@ -71,7 +71,7 @@ def test_a_full_session_has_zero_violations() -> None:
     assert {
         "ordersList", "ordersRetrieve", "ordersRefundCalculateCreate", "ordersRefundCreate",
         "usersCreate", "usersPartialUpdate", "usersList", "productsList", "transactionsList",
-        "ordersCancelCreate", "ordersFulfillmentOrdersRetrieve",
+        "ordersCancelCreate", "ordersFulfillmentOrdersRetrieve", "fulfillmentOrdersMove",
     } <= operations  # fmt: skip
     assert harness.checker.violations == []
 

@@ -401,3 +401,29 @@ def test_migration_target_creates_keep_identity_tags(store: storebridge.Store) -
     assert order.created_at == placed and order.total == Money("39.00", "USD")
     assert order.financial_status_raw == "paid" and order.lines[0].sku == "IMP-LAMP"
     assert store.orders.get(order.ref).email == "migrated@example.com"
+
+
+def test_orders_read_in_parallel_time_slices_match_one_walk() -> None:
+    import storebridge as sb
+    from storebridge.registry import adapter_class
+
+    kit = adapter_class("29next").sandbox(seed=4, orders=40, page_size=5, rate_limit=1000.0)
+    fast = sb.StoreOptions(rate_limit=sb.RateLimit(1000, 1000))
+    with sb.connect(
+        "29next", transport=kit.emulator.transport(), options=fast,
+        **kit.settings("https://acme.29next.store"),
+    ) as store:  # fmt: skip
+        everything = list(store.orders.list())
+        stamps = [o.created_at for o in everything if o.created_at is not None]
+        start, end = min(stamps), max(stamps)
+        one_walk = {o.ref for o in store.orders.list(created_since=start, created_until=end)}
+        before = len(kit.emulator.requests)
+        sliced = [
+            o.ref for o in store.orders.list(created_since=start, created_until=end, slices=4)
+        ]
+        sliced_requests = len(kit.emulator.requests) - before
+        with pytest.raises(sb.ValidationError, match="created_since and created_until"):
+            list(store.orders.list(slices=4))
+    assert len(sliced) == len(set(sliced))  # overlapping windows do not repeat orders
+    assert set(sliced) == one_walk == {o.ref for o in everything}
+    assert sliced_requests >= 4  # four cursors, not one

@@ -9,10 +9,21 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+import attrs
+
 from storebridge.adapter import Adapter, ListQuery, OrderQuery, RateLimit, platform_operation
 from storebridge.auth import BearerAuth
 from storebridge.errors import APIError, PayloadError, ValidationError
-from storebridge.flow import Batch, Emit, Flow, ListFlow, build_request, reconciled_write
+from storebridge.flow import (
+    Batch,
+    Emit,
+    Flow,
+    ListFlow,
+    build_request,
+    merge_parallel,
+    reconciled_write,
+    unique_items,
+)
 from storebridge.http import Auth, Request, Response
 from storebridge.model import (
     Address,
@@ -31,7 +42,7 @@ from storebridge.model import (
     RestockType,
     Transaction,
 )
-from storebridge.pagination import BodyNextUrl
+from storebridge.pagination import BodyNextUrl, time_windows
 from storebridge.payload import Payload
 from storebridge.sandbox.clock import Clock
 from storebridge.sandbox.kit import Sandbox
@@ -203,6 +214,9 @@ class TwentyNineNextAdapter(Adapter):
     def list_orders(self, query: OrderQuery) -> ListFlow[Order]:
         since = query.created_since
         until = query.created_until
+        slices = query.extra.get("slices")
+        if slices is not None:
+            return self._sliced_orders(query, slices)
         base: dict[str, Any] = {}
         if since is not None:
             base["date_placed_from"] = _day_before(since)
@@ -232,6 +246,27 @@ class TwentyNineNextAdapter(Adapter):
             return [self._structure(self._json(r), Order) for r in responses]
 
         return self._walk(first, to_items)
+
+    def _sliced_orders(self, query: OrderQuery, slices: Any) -> ListFlow[Order]:
+        """The cursor walked in ``slices`` placed-date windows side by side.
+
+        One cursor is a strictly sequential walk; windows of ``created_since`` ..
+        ``created_until`` are independent cursors, read concurrently within the rate limit.
+        The day-granular filters make neighbouring windows overlap, so repeats are dropped.
+        """
+        if isinstance(slices, bool) or not isinstance(slices, int) or slices < 1:
+            raise ValidationError("slices must be a whole number >= 1", field="slices")
+        if query.created_since is None or query.created_until is None:
+            raise ValidationError(
+                "slices needs created_since and created_until: the windows split that range",
+                field="slices",
+            )
+        extra = {k: v for k, v in query.extra.items() if k != "slices"}
+        flows = [
+            self.list_orders(attrs.evolve(query, created_since=a, created_until=b, extra=extra))
+            for a, b in time_windows(query.created_since, query.created_until, slices)
+        ]
+        return unique_items(merge_parallel(flows), lambda order: order.ref)
 
     def get_order(self, ref: str) -> Flow[Order]:
         response = yield self._get("orders.get", "orders", ref)

@@ -181,6 +181,25 @@ def merge_parallel(flows: Sequence[ListFlow[T]]) -> ListFlow[T]:
             pending.append((flow, part if isinstance(step, Batch) else part[0]))
 
 
+def unique_items(flow: ListFlow[T], key: Callable[[T], object]) -> ListFlow[T]:
+    """``flow`` without repeats (by ``key``): for overlapping slices of one listing."""
+    seen: set[object] = set()
+    value: Any = None
+    while True:
+        try:
+            step = flow.send(value)
+        except StopIteration:
+            return
+        if isinstance(step, Emit):
+            fresh = [item for item in step.items if key(item) not in seen]
+            seen.update(key(item) for item in fresh)
+            if fresh:
+                yield Emit(fresh)
+            value = None
+        else:
+            value = yield step
+
+
 @attrs.define
 class Done(Generic[T]):
     value: T
@@ -246,4 +265,5 @@ __all__ = [
     "merge_parallel",
     "reconciled_write",
     "request_meta",
+    "unique_items",
 ]

@@ -171,10 +171,6 @@ class ShoplineAdapter(Adapter):
         """Token refreshes this adapter has made."""
         return self._auth.refresh_count if isinstance(self._auth, RefreshingTokenAuth) else 0
 
-    @property
-    def store_id(self) -> str:
-        return self.settings.root_url
-
     def parse_error(self, response: _http.Response) -> APIError:
         return shopline_error(self, response, private_app=self.settings.private_app)
 

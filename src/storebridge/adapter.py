@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal, Self, TypeVar
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -288,8 +289,12 @@ class Adapter:
 
     @property
     def store_id(self) -> str:
-        """A stable name of the store this adapter talks to (for ledgers and reports)."""
-        return self.base_url
+        """A stable, short name of the store (for ledgers, reports and identity tags).
+
+        The API host (``acme.29next.store``): tags on the target stay short and readable,
+        and one store keeps one name whatever API version or path prefix is used.
+        """
+        return urlsplit(self.base_url).netloc or self.base_url
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base_url}>"

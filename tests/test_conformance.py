@@ -23,7 +23,9 @@ def test_kit_catches_a_broken_adapter() -> None:
         name = "broken"
 
         @classmethod
-        def sandbox(cls, **kw: object) -> storebridge.sandbox.Sandbox:  # type: ignore[override]
+        def build_sandbox(
+            cls, size: storebridge.sandbox.SandboxSize, **options: object
+        ) -> storebridge.sandbox.Sandbox:
             from tests.support.toyshop import ToyShopEmulator
 
             emu = ToyShopEmulator()

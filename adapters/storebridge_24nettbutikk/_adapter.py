@@ -30,8 +30,7 @@ from storebridge.flow import Batch, Emit, Flow, ListFlow, build_request, derive_
 from storebridge.http import Auth, Request, Response
 from storebridge.model import Customer, Order, OrderLine, Product, Variant
 from storebridge.payload import Payload
-from storebridge.sandbox.clock import Clock
-from storebridge.sandbox.kit import Sandbox
+from storebridge.sandbox.kit import Sandbox, SandboxSize
 from storebridge_24nettbutikk._auth import token_auth
 from storebridge_24nettbutikk._converter import make_converter, with_customer
 from storebridge_24nettbutikk._local_time import unix_ceil, unix_floor
@@ -409,17 +408,7 @@ class NettbutikkAdapter(Adapter):
 
     # Sandbox ---------------------------------------------------------------------------
     @classmethod
-    def sandbox(
-        cls,
-        *,
-        seed: int = 1,
-        orders: int = 25,
-        customers: int | None = None,
-        products: int | None = None,
-        latency: float = 0.0,
-        clock: Clock | None = None,
-        **options: Any,
-    ) -> Sandbox:
+    def build_sandbox(cls, size: SandboxSize, **options: Any) -> Sandbox:
         """A seeded emulator; ``options`` are :class:`EmulatorOptions` fields.
 
         The server-side rate limit is on by default (``rate_limit=20.0`` requests per
@@ -429,12 +418,7 @@ class NettbutikkAdapter(Adapter):
 
         options.setdefault("rate_limit", 20.0)
         emulator = NettbutikkEmulator(
-            seed=seed,
-            orders=orders,
-            customers=customers,
-            products=products,
-            latency=latency,
-            clock=clock,
+            **size.as_kwargs(),
             options=EmulatorOptions(**options),
         )
         limit = emulator.options.rate_limit

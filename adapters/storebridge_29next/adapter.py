@@ -44,8 +44,7 @@ from storebridge.model import (
 )
 from storebridge.pagination import BodyNextUrl, time_windows
 from storebridge.payload import Payload
-from storebridge.sandbox.clock import Clock
-from storebridge.sandbox.kit import Sandbox
+from storebridge.sandbox.kit import Sandbox, SandboxSize
 from storebridge_29next import converter as wire
 from storebridge_29next.errors import parse_error
 from storebridge_29next.fulfillment import (
@@ -869,28 +868,13 @@ class TwentyNineNextAdapter(Adapter):
 
     # Sandbox -----------------------------------------------------------------------------
     @classmethod
-    def sandbox(
-        cls,
-        *,
-        seed: int = 1,
-        orders: int = 25,
-        customers: int | None = None,
-        products: int | None = None,
-        latency: float = 0.0,
-        clock: Clock | None = None,
-        **options: Any,
-    ) -> Sandbox:
+    def build_sandbox(cls, size: SandboxSize, **options: Any) -> Sandbox:
         """A seeded 29 Next emulator; ``options`` go to :class:`TwentyNineNextEmulator`
         (``rate_limit``, ``page_size``, ``default_version``...)."""
         from storebridge_29next.emulator import TwentyNineNextEmulator
 
         emulator = TwentyNineNextEmulator(
-            seed=seed,
-            orders=orders,
-            customers=customers,
-            products=products,
-            latency=latency,
-            clock=clock,
+            **size.as_kwargs(),
             **options,
         )
 

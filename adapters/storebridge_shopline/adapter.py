@@ -33,8 +33,7 @@ from storebridge.model import (
 )
 from storebridge.pagination import LinkHeader, paginate
 from storebridge.payload import Payload
-from storebridge.sandbox.clock import Clock
-from storebridge.sandbox.kit import Sandbox
+from storebridge.sandbox.kit import Sandbox, SandboxSize
 from storebridge_shopline import converter as conv
 from storebridge_shopline.auth import make_auth
 from storebridge_shopline.errors import shopline_error
@@ -704,28 +703,13 @@ class ShoplineAdapter(Adapter):
 
     # Sandbox -------------------------------------------------------------------------
     @classmethod
-    def sandbox(
-        cls,
-        *,
-        seed: int = 1,
-        orders: int = 25,
-        customers: int | None = None,
-        products: int | None = None,
-        latency: float = 0.0,
-        clock: Clock | None = None,
-        **options: Any,
-    ) -> Sandbox:
+    def build_sandbox(cls, size: SandboxSize, **options: Any) -> Sandbox:
         """A seeded SHOPLINE emulator (see :class:`~storebridge_shopline.emulator.ShoplineEmulator`
         for ``options``: ``rate_limit``, ``token_lifetime``, ``private_app``...)."""
         from storebridge_shopline.emulator import sandbox
 
         return sandbox(
-            seed=seed,
-            orders=orders,
-            customers=customers,
-            products=products,
-            latency=latency,
-            clock=clock,
+            **size.as_kwargs(),
             **options,
         )
 

@@ -55,7 +55,7 @@ from storebridge.model import (
 )
 from storebridge.model.money import Money
 from storebridge.sandbox.clock import Clock
-from storebridge.sandbox.kit import Sandbox
+from storebridge.sandbox.kit import Sandbox, SandboxSize
 from storebridge.settings import parse_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -273,9 +273,19 @@ class Adapter:
     ) -> Sandbox:
         """An emulator of this platform with deterministic seeded data, and its settings.
 
-        ``customers`` / ``products`` default to a size proportional to ``orders``.
-        Adapters without an emulator raise NotImplementedError.
+        ``customers`` / ``products`` default to a size proportional to ``orders``;
+        ``options`` are the platform emulator's own switches. Adapters implement
+        :meth:`build_sandbox`; those without an emulator raise NotImplementedError.
         """
+        size = SandboxSize(
+            seed=seed, orders=orders, customers=customers, products=products,
+            latency=latency, clock=clock,
+        )  # fmt: skip
+        return cls.build_sandbox(size, **options)
+
+    @classmethod
+    def build_sandbox(cls, size: SandboxSize, **options: Any) -> Sandbox:
+        """The platform's emulator for ``size``; override this, not :meth:`sandbox`."""
         raise NotImplementedError(f"{cls.name} ships no sandbox")
 
     # Helpers for migrations and incremental sync -------------------------------------

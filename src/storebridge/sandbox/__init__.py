@@ -14,7 +14,7 @@ from storebridge.sandbox.emulator import (
     HTTPProblem,
     json_response,
 )
-from storebridge.sandbox.kit import Sandbox
+from storebridge.sandbox.kit import Sandbox, SandboxSize
 from storebridge.sandbox.limits import LeakyBucket
 from storebridge.sandbox.server import LoopbackServer
 
@@ -29,5 +29,6 @@ __all__ = [
     "LeakyBucket",
     "LoopbackServer",
     "Sandbox",
+    "SandboxSize",
     "json_response",
 ]

@@ -7,7 +7,27 @@ from typing import Any
 
 import attrs
 
+from storebridge.sandbox.clock import Clock
 from storebridge.sandbox.emulator import Emulator
+
+
+@attrs.frozen(kw_only=True)
+class SandboxSize:
+    """What every emulator is asked for: how much seeded data, how fast, on which clock.
+
+    ``customers`` / ``products`` of None mean a size proportional to ``orders``.
+    """
+
+    seed: int = 1
+    orders: int = 25
+    customers: int | None = None
+    products: int | None = None
+    latency: float = 0.0
+    clock: Clock | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """The fields as keyword arguments, for emulator constructors that take them."""
+        return attrs.asdict(self, recurse=False)
 
 
 @attrs.define

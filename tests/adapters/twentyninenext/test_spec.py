@@ -6,7 +6,6 @@ without them these tests skip and say where they looked.
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pytest
@@ -14,9 +13,7 @@ import pytest
 import storebridge
 from storebridge import CustomerDraft, CustomerUpdate, Money, RefundLine, RestockType
 from storebridge.http import Request, Response
-
-spec = importlib.import_module("tests.29next_support.spec")
-fixtures = importlib.import_module("tests.29next_support.fixtures")
+from tests.adapters.twentyninenext.support import fixtures, spec
 
 pytestmark = [
     pytest.mark.spec,

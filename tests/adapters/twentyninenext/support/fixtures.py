@@ -9,7 +9,6 @@ tests skip, naming where they looked).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -19,8 +18,7 @@ import storebridge
 from storebridge import StoreOptions
 from storebridge.sandbox import FakeClock
 from storebridge_29next import TwentyNineNextAdapter
-
-spec = importlib.import_module("tests.29next_support.spec")
+from tests.adapters.twentyninenext.support import spec
 
 FAKE_BASE = "https://acme.29next.store"
 

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 import storebridge
 from storebridge import Store
 from storebridge.sandbox import Emulator
+from tests.support.paths import REPO_ROOT
 from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 TOKEN = "shop-token-000111"
 
 

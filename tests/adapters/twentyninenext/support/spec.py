@@ -32,10 +32,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from storebridge import http
+from tests.support.paths import SHARED
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_VAR = "STOREBRIDGE_29NEXT_SPEC_DIR"
-DEFAULT_DIR = REPO_ROOT.parent / "shared" / "platforms" / "29next-openapi"
+DEFAULT_DIR = SHARED / "platforms" / "29next-openapi"
 API_ROOT = "/api/admin"
 SPEC_URI = "urn:29next-spec"
 

@@ -3,9 +3,9 @@
 The cassettes under cassettes/24nettbutikk/ were recorded from the emulator in-process at a
 fixed fake shop URL. To re-record them after changing the adapter or the emulator::
 
-    STOREBRIDGE_RECORD_24NETTBUTIKK=1 python -m pytest tests/test_24nettbutikk_cassettes.py
+    STOREBRIDGE_RECORD_24NETTBUTIKK=1 python -m pytest tests/adapters/nettbutikk/test_cassettes.py
 
-and commit the changed files (tests/test_cassettes_clean.py checks them for credentials).
+and commit the changed files (tests/core/test_cassettes_clean.py checks them for credentials).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,9 @@ import storebridge
 from storebridge.sandbox import FakeClock
 from storebridge.testing import CassetteTransport, find_credentials
 from storebridge_24nettbutikk import EmulatorOptions, NettbutikkEmulator
+from tests.support.paths import CASSETTES
 
-DIR = Path(__file__).resolve().parent.parent / "cassettes" / "24nettbutikk"
+DIR = CASSETTES / "24nettbutikk"
 SHOP = "https://acme.24nettbutikk.no"
 TOKEN = "cassette-24nb-token-9b3e1f"
 RECORD = os.environ.get("STOREBRIDGE_RECORD_24NETTBUTIKK") == "1"

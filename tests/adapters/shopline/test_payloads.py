@@ -7,9 +7,7 @@ directory in ``STOREBRIDGE_SHARED_DIR``) and skip, saying where they looked, whe
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,8 +34,8 @@ from storebridge_shopline import (
     StoreLocked,
 )
 from storebridge_shopline.converter import make_converter
+from tests.support.paths import SHARED
 
-SHARED = Path(os.environ.get("STOREBRIDGE_SHARED_DIR", Path(__file__).parents[2] / "shared"))
 SEED = SHARED / "seeds" / "002_96c4f7b3cb9ada21.txt"
 
 
@@ -201,7 +199,7 @@ def test_duplicated_trace_id_keeps_first() -> None:
 
 
 def test_emulator_expired_token_body_matches_vendor_example() -> None:
-    from tests.shopline_support import world
+    from tests.adapters.shopline.support import world
 
     body = _json_after(vendor_seed(), "HTTP/1.1 401 Unauthorized")
     w = world(orders=1, rate_limit=False, token_lifetime=10.0)

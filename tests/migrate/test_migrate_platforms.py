@@ -150,7 +150,7 @@ def _portable(settings: dict[str, object]) -> dict[str, object]:
 def test_killed_29next_to_shopline_migration_resumes_exactly_once(
     seed: int, tmp_path: Path
 ) -> None:
-    from tests.test_migrate import kill_during_writes
+    from tests.migrate.test_migrate import kill_during_writes
 
     rng = random.Random(seed)
     source_kit = adapter_class("29next").sandbox(seed=seed, orders=20, rate_limit=1000.0)

@@ -28,7 +28,7 @@ from storebridge import (
 from storebridge.flow import Flow, build_request
 from storebridge.http import Request, Response
 from storebridge.sandbox import Fault
-from tests.shopline_support import World, api_requests, world
+from tests.adapters.shopline.support import World, api_requests, world
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 CI replays with record mode "none". To re-record after changing the adapter or emulator:
 
-    STOREBRIDGE_29NEXT_RECORD=1 python -m pytest tests/test_29next_cassettes.py
+    STOREBRIDGE_29NEXT_RECORD=1 python -m pytest tests/adapters/twentyninenext/test_cassettes.py
 
 which runs the same scenario against the emulator at the fake base URL
 https://acme.29next.store and rewrites cassettes/29next/*.yaml (secrets filtered).
@@ -10,17 +10,15 @@ https://acme.29next.store and rewrites cassettes/29next/*.yaml (secrets filtered
 
 from __future__ import annotations
 
-import importlib
 import os
-from pathlib import Path
 
 import storebridge
 from storebridge import CustomerDraft, CustomerUpdate, Money, OrderStatus, RefundLine, RestockType
 from storebridge.testing.cassettes import CassetteTransport, find_credentials
+from tests.adapters.twentyninenext.support import fixtures
+from tests.support.paths import CASSETTES as REPO_CASSETTES
 
-fixtures = importlib.import_module("tests.29next_support.fixtures")
-
-CASSETTES = Path(__file__).resolve().parents[1] / "cassettes" / "29next"
+CASSETTES = REPO_CASSETTES / "29next"
 RECORD = os.environ.get("STOREBRIDGE_29NEXT_RECORD") == "1"
 
 

@@ -6,15 +6,14 @@ both sides without real waiting.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 
 import pytest
 
 import storebridge
 from storebridge import CustomerDraft, CustomerUpdate, OrderStatus, RefundLine, RestockType
+from tests.adapters.twentyninenext.support import fixtures
 
-fixtures = importlib.import_module("tests.29next_support.fixtures")
 anyio_backend = fixtures.anyio_backend
 
 

@@ -25,7 +25,7 @@ from storebridge.http import Request, Response
 from storebridge.sandbox import Fault
 from storebridge_shopline import ShoplineEmulator, exchange_code
 from storebridge_shopline.oauth import refresh_token_request
-from tests.shopline_support import ROOT, World, world
+from tests.adapters.shopline.support import ROOT, World, world
 
 FAST = RateLimit(per_second=10_000, burst=10_000)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -23,8 +22,8 @@ from storebridge import (
     UnsupportedOperation,
     ValidationError,
 )
+from tests.adapters.twentyninenext.support import fixtures
 
-fixtures = importlib.import_module("tests.29next_support.fixtures")
 Harness = fixtures.Harness
 harness = fixtures.harness
 store = fixtures.store

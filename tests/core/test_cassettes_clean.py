@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from storebridge.testing import find_credentials
+from tests.support.paths import CASSETTES
 
-ROOT = Path(__file__).resolve().parent.parent / "cassettes"
+ROOT = CASSETTES
 
 
 def test_scanner_finds_planted_credentials() -> None:

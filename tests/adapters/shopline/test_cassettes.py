@@ -4,9 +4,9 @@ The cassettes under cassettes/shopline/ were recorded from the emulator in-proce
 fake store ``https://acme.myshopline.com`` (``handle="acme"``). To re-record them after
 changing the adapter or the emulator::
 
-    STOREBRIDGE_RECORD_SHOPLINE=1 python -m pytest tests/test_shopline_cassettes.py
+    STOREBRIDGE_RECORD_SHOPLINE=1 python -m pytest tests/adapters/shopline/test_cassettes.py
 
-and commit the changed files (tests/test_cassettes_clean.py scans them for credentials).
+and commit the changed files (tests/core/test_cassettes_clean.py scans them for credentials).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,9 @@ from storebridge import CustomerDraft, CustomerUpdate, NotFound, RefundLine, Res
 from storebridge.sandbox import FakeClock
 from storebridge.testing import CassetteTransport, find_credentials
 from storebridge_shopline import ShoplineEmulator
+from tests.support.paths import CASSETTES
 
-DIR = Path(__file__).resolve().parent.parent / "cassettes" / "shopline"
+DIR = CASSETTES / "shopline"
 RECORD = os.environ.get("STOREBRIDGE_RECORD_SHOPLINE") == "1"
 START = 1_767_225_600.0
 APP_SECRET = "cassette-shopline-secret-7c1d"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -24,8 +23,7 @@ from storebridge_29next import (
     sign_webhook,
     verify_webhook_signature,
 )
-
-examples = importlib.import_module("tests.29next_support.examples")
+from tests.adapters.twentyninenext.support import examples
 
 ADAPTER = TwentyNineNextAdapter.from_settings(store="acme", access_token="example-token-000")
 

@@ -22,6 +22,7 @@ from storebridge.model import Customer, FinancialStatus, FulfillmentStatus, Orde
 from storebridge_24nettbutikk import NettbutikkAdapter, make_converter
 from storebridge_24nettbutikk._paging import Window
 from storebridge_24nettbutikk._wire import body_json, decode_text
+from tests.support.paths import SHARED
 
 OSLO = ZoneInfo("Europe/Oslo")
 BASE = "https://shop.example"
@@ -285,7 +286,7 @@ def notes_path() -> Path:
     given = os.environ.get(NOTES_ENV)
     if given:
         return Path(given)
-    return Path(__file__).resolve().parents[2] / "shared" / "platforms" / "24nettbutikk.md"
+    return SHARED / "platforms" / "24nettbutikk.md"
 
 
 def test_example_payload_from_the_research_notes_converts() -> None:

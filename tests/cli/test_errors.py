@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import storebridge
+from storebridge.registry import adapter_class
 from tests.cli.conftest import Cli
 from tests.cli.support import assert_clean_failure, run_storebridge
 
@@ -147,3 +149,26 @@ def test_unreachable_store_is_one_error_line(tmp_path: Path) -> None:
                        env={"GONE_TOKEN": "gone-token-value-123"})  # fmt: skip
     line = assert_clean_failure(proc, 1)
     assert "127.0.0.1:9" in line and "gone-token-value-123" not in proc.stderr
+
+
+def test_a_bug_is_one_error_line_with_the_traceback_only_under_debug(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "tok-0a1b2c3d4e5f-bug"
+    kit = adapter_class("29next").sandbox(orders=0, token=secret)
+
+    def broken() -> list[str]:
+        raise RuntimeError(f"something broke near {secret}")
+
+    monkeypatch.setattr("storebridge.cli.listing.platforms", broken)
+    with storebridge.connect("29next", **kit.settings("https://x.example")):
+        code, out, err = cli("platforms")
+        assert (code, out) == (1, "")
+        assert err.splitlines() == [
+            "error: unexpected RuntimeError: something broke near ***",
+            "hint: this is a bug in storebridge; run again with --debug for the traceback",
+        ]
+        code, _, err = cli("--debug", "platforms")
+    assert code == 1
+    assert err.startswith("Traceback (most recent call last):") and secret not in err
+    assert err.splitlines()[-2] == "error: unexpected RuntimeError: something broke near ***"

@@ -169,8 +169,16 @@ def export_command(
                 f"interrupted after {writer.count} {name}{where}", code=EXIT_INTERRUPTED
             ) from None
         out.flush()
+    seconds = time.monotonic() - started
     if not quiet:
-        _summary(writer, name, output, meter.count, time.monotonic() - started, complete)
+        _summary(writer, name, output, meter.count, seconds, complete)
+    if writer.partial:
+        # Even with --quiet: rows without lines must never pass silently.
+        warning(
+            f"{writer.partial} of {writer.count} orders are list rows without their lines "
+            '("partial": true); leave out --no-detail to fetch complete orders '
+            "(one more request per order on this platform)"
+        )
 
 
 def _summary(
@@ -191,12 +199,6 @@ def _summary(
             "; --no-detail reads list rows only)"
         )
     note(line)
-    if writer.partial:
-        warning(
-            f"{writer.partial} of {writer.count} orders are list rows without their lines "
-            '("partial": true); leave out --no-detail to fetch complete orders '
-            "(one more request per order on this platform)"
-        )
 
 
 __all__ = ["Format", "Resource", "export_command"]

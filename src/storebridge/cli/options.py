@@ -32,7 +32,9 @@ DebugOption = Annotated[
     bool,
     typer.Option("--debug", help="Also log DEBUG lines: every HTTP answer, 429s and retries."),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or notes.")]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bars or notes (warnings still show).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 STORE_HELP = f"Profile name in the profile file (default ${PROFILE_ENV})."

@@ -71,7 +71,9 @@ def profile_lines(
     lines = [f"[{table_name(profile)}]", f"platform = {json.dumps(platform)}"]
     env: dict[str, str] = {}
     for key, value in settings.items():
-        if key in secrets and value is not None:
+        if value is None:
+            continue
+        if key in secrets:
             variable = env_name(profile, key)
             env[variable] = value.reveal() if isinstance(value, Secret) else str(value)
             lines.append(f'{key} = "${{{variable}}}"')

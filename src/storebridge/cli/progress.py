@@ -23,6 +23,7 @@ from rich.progress import (
     TaskID,
     TextColumn,
 )
+from rich.table import Column
 from rich.text import Text
 
 log = logging.getLogger("storebridge.cli")
@@ -33,7 +34,14 @@ def terminal_wants_progress() -> bool:
     return sys.stderr.isatty()
 
 
-class _Count(ProgressColumn):
+class _Column(ProgressColumn):
+    """A column that never wraps: a narrow terminal shortens the bar instead."""
+
+    def __init__(self) -> None:
+        super().__init__(table_column=Column(no_wrap=True))
+
+
+class _Count(_Column):
     def render(self, task: Task) -> Text:
         done = int(task.completed)
         if task.total:
@@ -41,7 +49,7 @@ class _Count(ProgressColumn):
         return Text(f"{done:,}", style="progress.download")
 
 
-class _Percent(ProgressColumn):
+class _Percent(_Column):
     def render(self, task: Task) -> Text:
         return Text(f"{task.percentage:>3.0f}%" if task.total else "", style="progress.percentage")
 
@@ -55,7 +63,7 @@ def _average_rate(task: Task) -> float | None:
     return task.completed / elapsed
 
 
-class _Rate(ProgressColumn):
+class _Rate(_Column):
     def render(self, task: Task) -> Text:
         rate = _average_rate(task)
         return Text(f"{rate:,.1f}/s" if rate else "", style="progress.data.speed")
@@ -67,7 +75,7 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
-class _Time(ProgressColumn):
+class _Time(_Column):
     """Time left (``~0:01:20 left``) when the total is known, else time elapsed."""
 
     def render(self, task: Task) -> Text:
@@ -87,7 +95,7 @@ class ProgressDisplay:
         self._progress = Progress(
             # The phase text is never markup: names may contain brackets.
             TextColumn("{task.description}", markup=False),
-            BarColumn(),
+            BarColumn(bar_width=None),
             _Count(),
             _Percent(),
             _Rate(),

@@ -31,8 +31,10 @@ from urllib.parse import urlsplit
 import attrs
 
 from storebridge._http import Auth, Response
+from storebridge._json import read_json
 from storebridge.errors import (
     APIError,
+    PayloadError,
     RateLimited,
     UnsupportedOperation,
     ValidationError,
@@ -74,7 +76,13 @@ class RateLimit:
 
 
 def _aware_or_none(_i: object, a: attrs.Attribute[Any], v: datetime | None) -> None:
-    if v is not None and v.tzinfo is None:
+    if v is not None and not isinstance(v, datetime):
+        raise ValidationError(
+            f"{a.name} must be a timezone-aware datetime, got {type(v).__name__} {v!r} "
+            "(e.g. datetime(2025, 1, 1, tzinfo=UTC))",
+            field=a.name,
+        )
+    if v is not None and (v.tzinfo is None or v.utcoffset() is None):
         raise ValidationError(
             f"{a.name} must be timezone-aware (e.g. datetime(..., tzinfo=UTC))", field=a.name
         )
@@ -339,9 +347,12 @@ def error_from_response(
     kind = cls or error_class_for_status(response.status_code)
     request = response.request if _has_request(response) else None
     try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:2000]
+        body: Any = read_json(response)
+    except PayloadError:
+        try:
+            body = response.text[:2000]
+        except (LookupError, UnicodeDecodeError):
+            body = response.content[:2000].decode("utf-8", "replace")
     kwargs: dict[str, Any] = {
         "status": response.status_code,
         "platform": adapter.display_name,

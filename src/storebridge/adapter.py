@@ -201,17 +201,33 @@ class Adapter:
     # Capabilities --------------------------------------------------------------------
     @property
     def capabilities(self) -> frozenset[str]:
-        """Unified operations this adapter supports (derived from overridden methods)."""
+        """Unified operations this adapter, as configured, supports.
+
+        Derived from the operations the subclass implements (overrides) minus those
+        :meth:`unsupported_reason` refuses for this configuration (an API version without
+        the endpoint...), so the list cannot drift from what :meth:`require` accepts.
+        """
         base = Adapter
         return frozenset(
             op
             for op, method in OPERATIONS.items()
             if getattr(type(self), method) is not getattr(base, method)
+            and self.unsupported_reason(op) is None
         )
 
+    def unsupported_reason(self, operation: str) -> str | None:
+        """Why this adapter, as configured, cannot do ``operation``; None when it can.
+
+        Override to refuse an implemented operation for some configurations, or to explain
+        why an operation is not implemented at all. The reason is shown in
+        :class:`~storebridge.errors.UnsupportedOperation`.
+        """
+        return None
+
     def require(self, operation: str, reason: str = "") -> None:
+        """Raise UnsupportedOperation unless ``operation`` is in :attr:`capabilities`."""
         if operation not in self.capabilities:
-            raise UnsupportedOperation(self.display_name, operation, reason)
+            raise self.unsupported(operation, reason or self.unsupported_reason(operation) or "")
 
     def unsupported(self, operation: str, reason: str = "") -> UnsupportedOperation:
         return UnsupportedOperation(self.display_name, operation, reason)

@@ -26,8 +26,10 @@ Kinds of fault (``FAULT_KINDS``), each as it happens on real networks:
 * ``stale_page``    a page of a listing answered with an earlier page of the same listing
   (a stale cache or a replica behind); only for GETs of a listing that has an earlier page
 
-``only`` restricts faults to requests it accepts (e.g. writes only). Every injected fault is
-counted in :attr:`FaultTransport.injected` and logged in :attr:`FaultTransport.log`.
+``only`` restricts faults to requests it accepts (e.g. writes only); ``script`` replaces the
+random draw with a choice of your own (``script(n, request)`` for the n-th request, 1-based,
+returns a kind or None). Every injected fault is counted in :attr:`FaultTransport.injected`
+and logged in :attr:`FaultTransport.log`.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
         rate: float = 0.1,
         kinds: Mapping[str, float] | tuple[str, ...] | list[str] = FAULT_KINDS,
         only: Callable[[_http.Request], bool] | None = None,
+        script: Callable[[int, _http.Request], str | None] | None = None,
     ) -> None:
         unknown = set(kinds) - set(FAULT_KINDS)
         if unknown:
@@ -105,6 +108,7 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
         self.inner = inner
         self.rate = rate
         self.only = only
+        self.script = script
         self._kinds = list(weights)
         self._weights = [weights[k] for k in self._kinds]
         self._rng = random.Random(seed)
@@ -122,9 +126,17 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
             self.requests += 1
             if not self.enabled or (self.only is not None and not self.only(request)):
                 return None
-            if self._rng.random() >= self.rate:
+            if self.script is not None:
+                chosen = self.script(self.requests, request)
+                if chosen is None:
+                    return None
+                if chosen not in FAULT_KINDS:
+                    raise ValueError(f"script chose unknown fault kind {chosen!r}")
+                kind = chosen
+            elif self._rng.random() >= self.rate:
                 return None
-            kind = self._rng.choices(self._kinds, self._weights)[0]
+            else:
+                kind = self._rng.choices(self._kinds, self._weights)[0]
             if kind == "stale_page" and self._replay(request) is None:
                 return None
             self.injected[kind] += 1

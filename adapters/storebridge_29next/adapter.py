@@ -108,6 +108,7 @@ class TwentyNineNextAdapter(Adapter):
     display_name = "29 Next"
     Settings = TwentyNineNextSettings
     default_rate_limit = RateLimit(per_second=4, burst=1)
+    sensitive_headers = ("x-29next-signature",)
 
     settings: TwentyNineNextSettings
 

@@ -74,6 +74,9 @@ class StoreOptions:
     rate_limit: RateLimit | None = None
     """Override the adapter's declared rate limit (e.g. a plan with a higher allowance)."""
     user_agent: str = "storebridge"
+    idempotency_store: Any = None
+    """Where single-use refund quotes are recorded
+    (:class:`~storebridge.idempotency.IdempotencyStore`); None: this process's memory."""
     sleep: Callable[[float], None] = time.sleep
     async_sleep: Callable[[float], Any] = asyncio.sleep
     clock: Callable[[], float] = time.monotonic

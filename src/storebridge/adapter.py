@@ -154,6 +154,9 @@ class Adapter:
     display_name: ClassVar[str]
     Settings: ClassVar[type[Any]]
     default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=2, burst=1)
+    sensitive_headers: ClassVar[tuple[str, ...]] = ()
+    """Header names that carry credentials or signatures on this platform (beyond
+    ``Authorization`` and cookies): cassettes drop them, and logs never show them."""
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
@@ -281,6 +284,15 @@ class Adapter:
 
     def list_transactions(self, order_ref: str | None) -> ListFlow[Transaction]:
         raise self.unsupported("transactions.list")
+
+    def find_refund(self, quote: RefundQuote) -> Flow[Refund | None]:
+        """The refund ``quote`` produced on the platform, or None if there is none.
+
+        Used to settle a ``refunds.create`` whose outcome was never learned (a lost answer,
+        a crashed process) before the quote is sent again. Override it wherever the
+        platform lets refunds be read back; without it such a quote is never re-sent.
+        """
+        raise self.unsupported("refunds.find", "this adapter cannot read refunds back")
 
     # Sandbox ---------------------------------------------------------------------------
     @classmethod

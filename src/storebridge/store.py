@@ -21,11 +21,12 @@ import attrs
 
 from storebridge import _http
 from storebridge._engine import AsyncEngine, StoreOptions, SyncEngine
-from storebridge._operations import Async, M, Resource, Sync, listing, operation
+from storebridge._operations import Async, M, Resource, Runner, Sync, listing, operation
 from storebridge._redact import Redactor, install_log_filter, registry
 from storebridge.adapter import Adapter, ListQuery, OrderQuery
 from storebridge.errors import ValidationError
 from storebridge.flow import Flow, ListFlow, build_request
+from storebridge.idempotency import default_store, single_use_refund
 from storebridge.model import (
     Address,
     Customer,
@@ -203,6 +204,10 @@ class Products(Resource[M]):
 class Refunds(Resource[M]):
     """``store.refunds``: quote a refund, then issue exactly that refund once."""
 
+    def __init__(self, adapter: Adapter, runner: Runner, options: StoreOptions) -> None:
+        super().__init__(adapter, runner)
+        self._options = options
+
     @operation
     def calculate(
         self, order_ref: str, *, lines: Sequence[RefundLine] = (), shipping: Money | None = None
@@ -228,7 +233,13 @@ class Refunds(Resource[M]):
     def create(
         self, quote: RefundQuote, *, note: str | None = None, notify: bool = False
     ) -> Flow[Refund]:
-        """Issue the refund a :meth:`calculate` call quoted. Never sent twice on a retry."""
+        """Issue the refund a :meth:`calculate` call quoted, exactly once.
+
+        A quote is single-use: calling again with the same quote returns the first refund
+        (read back from the platform if its answer was lost) instead of refunding twice.
+        Keys are kept in ``StoreOptions.idempotency_store`` (this process's memory unless
+        you pass a persistent one, see :mod:`storebridge.idempotency`).
+        """
         self._require("refunds.create")
         _check_type(quote, RefundQuote, "quote")
         if quote.platform != self._adapter.name:
@@ -236,7 +247,8 @@ class Refunds(Resource[M]):
                 f"this quote was calculated on {quote.platform}, not {self._adapter.name}",
                 field="quote",
             )
-        return self._adapter.create_refund(quote, note=note, notify=notify)
+        keys = self._options.idempotency_store or default_store()
+        return single_use_refund(self._adapter, quote, note, notify, keys)
 
 
 class Transactions(Resource[M]):
@@ -356,7 +368,7 @@ class Store(_StoreBase):
         self.orders = Orders(adapter, self._engine)
         self.customers = Customers(adapter, self._engine)
         self.products = Products(adapter, self._engine)
-        self.refunds = Refunds(adapter, self._engine)
+        self.refunds = Refunds(adapter, self._engine, self.options)
         self.transactions = Transactions(adapter, self._engine)
         self.extra = _Extras(adapter, self._engine.run, self._engine.iterate)
 
@@ -439,7 +451,7 @@ class AsyncStore(_StoreBase):
         self.orders = Orders(adapter, self._engine)
         self.customers = Customers(adapter, self._engine)
         self.products = Products(adapter, self._engine)
-        self.refunds = Refunds(adapter, self._engine)
+        self.refunds = Refunds(adapter, self._engine, self.options)
         self.transactions = Transactions(adapter, self._engine)
         self.extra = _Extras(adapter, self._engine.run, self._engine.iterate)
 

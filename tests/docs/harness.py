@@ -104,25 +104,26 @@ class PageSandboxes:
             self._served[key] = (sandbox, url)
         return self._served[key]
 
-    def connect(self, platform: str, **kwargs: Any) -> storebridge.Store:
-        options, transport = kwargs.pop("options", None), kwargs.pop("transport", None)
-        store = _real_connect(
-            platform,
-            options=options,
-            transport=transport,
-            **self.settings(platform, kwargs, own_transport=transport is not None),
-        )
+    def _redirected(self, platform: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        facade = {k: kwargs.pop(k) for k in ("options", "transport") if k in kwargs}
+        own_transport = facade.get("transport") is not None
+        return {**self.settings(platform, kwargs, own_transport=own_transport), **facade}
+
+    # A call without a platform (say, a named profile) is not redirected: it runs as is.
+    def connect(self, platform: str | None = None, /, **kwargs: Any) -> storebridge.Store:
+        if platform is None:
+            store = _real_connect(**kwargs)
+        else:
+            store = _real_connect(platform, **self._redirected(platform, kwargs))
         self.opened.append(store)
         return store
 
-    def connect_async(self, platform: str, **kwargs: Any) -> storebridge.AsyncStore:
-        options, transport = kwargs.pop("options", None), kwargs.pop("transport", None)
-        return _real_connect_async(
-            platform,
-            options=options,
-            transport=transport,
-            **self.settings(platform, kwargs, own_transport=transport is not None),
-        )
+    def connect_async(
+        self, platform: str | None = None, /, **kwargs: Any
+    ) -> storebridge.AsyncStore:
+        if platform is None:
+            return _real_connect_async(**kwargs)
+        return _real_connect_async(platform, **self._redirected(platform, kwargs))
 
 
 _real_connect = storebridge.connect

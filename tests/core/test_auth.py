@@ -62,7 +62,9 @@ class Refresher:
 
 def make(clock: FakeClock, store: MemoryTokenStore | None = None) -> RefreshingTokenAuth:
     first = Token("tok-0", datetime.fromtimestamp(clock.now() + LIFETIME, UTC))
-    return RefreshingTokenAuth(first, Refresher(), store=store, leeway=10, clock=clock.now)
+    return RefreshingTokenAuth(
+        first, Refresher(), store=store, leeway=10, clock=clock.now, sleep=lambda _: None
+    )
 
 
 def test_refreshes_before_expiry_and_stores_token() -> None:
@@ -142,3 +144,27 @@ def test_file_token_store_is_private_and_round_trips(tmp_path: Path) -> None:
     assert store.load("shop:app") == token
     assert store.load("other") is None
     assert "secret-value-1234" not in repr(store.load("shop:app"))
+
+
+def test_token_dict_has_the_oauth2_field_names_and_round_trips() -> None:
+    token = Token(
+        "secret-value-1234",
+        datetime(2027, 1, 1, tzinfo=UTC),
+        scope="read_orders",
+        issued_at=datetime(2026, 12, 31, 14, tzinfo=UTC),
+    )
+    data = token.to_oauth2()
+    assert data == {
+        "access_token": "secret-value-1234",
+        "token_type": "Bearer",
+        "expires_at": 1798761600,
+        "scope": "read_orders",
+        "issued_at": 1798725600,
+    }
+    assert Token.from_oauth2(data) == token
+    assert token.lifetime == 10 * 3600
+    assert "secret-value" not in repr(token)
+    for bad in ({}, {"access_token": ""}, {"access_token": "t", "expires_at": 1e30}):
+        with pytest.raises(ValueError, match=r"access_token|out of range") as err:
+            Token.from_oauth2(bad)
+        assert "secret-value" not in str(err.value)

@@ -4,6 +4,7 @@ private apps and the OAuth code exchange, against the emulator (in-process and o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import stat
 import subprocess
@@ -20,8 +21,10 @@ from storebridge import (
     AuthenticationError,
     FileTokenStore,
     MemoryTokenStore,
+    OutcomeUnknown,
     RateLimit,
     TokenRefreshError,
+    TransportError,
 )
 from storebridge.http import Request, Response
 from storebridge.model import CustomerDraft
@@ -457,12 +460,22 @@ async def test_one_5xx_from_the_token_endpoint_fails_none_of_fifty_callers() -> 
     assert w.emulator.refreshes == len(tokens.saved) == 1
 
 
+@pytest.mark.parametrize("loopback", [False, True], ids=["in-process", "loopback"])
 @pytest.mark.parametrize("kind", ["drop_before", "drop_after"])
-def test_lost_token_answer_during_a_write_neither_fails_nor_doubles_it(kind: str) -> None:
+def test_lost_token_answer_during_a_write_neither_fails_nor_doubles_it(
+    kind: str, loopback: bool
+) -> None:
     w = _due_world()
     w.emulator.inject(Fault(kind=kind, path="/admin/oauth/token/refresh"))
     customers = len(w.emulator.customers)
-    with w.connect() as store:
+    with contextlib.ExitStack() as stack:
+        if loopback:  # real sockets: the connection is closed under the client
+            url = stack.enter_context(w.emulator.serve())
+            settings = {**w.settings, "base_url": url}
+            connected = storebridge.connect("shopline", options=w.options(), **settings)
+        else:
+            connected = w.connect()
+        store = stack.enter_context(connected)
         w.clock.advance(3600 - 300)
         created = store.customers.create(CustomerDraft(email="kari@example.com"))
         assert store.adapter.refresh_count == 1  # type: ignore[attr-defined]
@@ -517,3 +530,21 @@ def test_malformed_token_answer_is_refused_and_nothing_saved(case: str) -> None:
     assert "tök" not in str(err.value) and "Evil" not in str(err.value)
     assert not isinstance(err.value.__cause__, OverflowError | OSError)
     assert w.emulator.refreshes == 1
+
+
+def test_unreachable_token_endpoint_fails_a_write_as_not_sent_after_backoff() -> None:
+    w = _due_world()
+    w.emulator.inject(Fault(kind="drop_before", path="/admin/oauth/token/refresh", times=100))
+    statuses = record_statuses(w.emulator)
+    customers = len(w.emulator.customers)
+    with w.connect() as store:
+        w.clock.advance(3600 - 300)
+        with pytest.raises(TransportError) as err:
+            store.customers.create(CustomerDraft(email="kari@example.com"))
+    # Not OutcomeUnknown: the write never left, which the message says.
+    assert not isinstance(err.value, OutcomeUnknown)
+    assert "TokenEndpointUnreachable" in str(err.value) and "was not sent" in str(err.value)
+    assert len(w.emulator.customers) == customers
+    assert statuses == []  # every attempt was a token call that got no answer
+    assert len(w.sleeps) == 3  # four attempts, capped exponential backoff between them
+    assert w.sleeps == sorted(w.sleeps) and max(w.sleeps) <= 8.0

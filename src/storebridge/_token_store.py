@@ -6,9 +6,11 @@ file written by one version or process reads the same in another.
 
 :class:`FileTokenStore` is shared safely by several stores and processes: writes are atomic,
 and a refresh holds a lock on a side file (``<name>.lock``) around read-refresh-write, so
-the processes sharing the file make one refresh per expiry. The lock is ``fcntl.flock`` on
-POSIX systems. On Windows there is no cross-process lock: threads and tasks of one process
-still share one refresh, but two processes may each refresh once; writes stay atomic.
+the processes sharing the file make one refresh per expiry. Within a process every store
+on one file shares one lock object; across processes the lock is ``fcntl.flock`` on POSIX
+systems. On Windows there is no cross-process lock: stores, threads and tasks of one
+process still share one refresh, but two processes may each refresh once; writes stay
+atomic.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -256,6 +259,20 @@ class _FileLock:
             self.release()
 
 
+_FILE_LOCKS: weakref.WeakValueDictionary[str, _FileLock] = weakref.WeakValueDictionary()
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: Path) -> _FileLock:
+    """One lock object per lock file in the process, however many stores open the file."""
+    key = os.path.realpath(path)
+    with _FILE_LOCKS_GUARD:
+        lock = _FILE_LOCKS.get(key)
+        if lock is None:
+            lock = _FILE_LOCKS[key] = _FileLock(path)
+        return lock
+
+
 class FileTokenStore:
     """Keeps tokens in a JSON file readable only by its owner, shared safely between processes.
 
@@ -278,7 +295,7 @@ class FileTokenStore:
                 f"{self.path / 'tokens.json'}",
                 setting="token_store",
             )
-        self._lock = _FileLock(self.path.with_name(self.path.name + ".lock"))
+        self._lock = _file_lock(self.path.with_name(self.path.name + ".lock"))
 
     def _read(self) -> dict[str, object]:
         try:

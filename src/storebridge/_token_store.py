@@ -279,8 +279,9 @@ class FileTokenStore:
     ``~`` is expanded and missing parent folders are created (mode 0700) right away, so a bad
     path fails at construction rather than at the first refresh hours later. Every save
     replaces the file atomically with a mode-0600 file. Refreshes by stores in several
-    processes sharing the file are serialised by a lock on ``<file>.lock`` (see the module
-    notes for Windows), so they make one refresh per expiry.
+    processes sharing the file are serialised by ``fcntl.flock`` on ``<file>.lock``, so they
+    make one refresh per expiry. On Windows the lock covers one process only: two processes
+    sharing the file may each refresh once (the file stays consistent).
     """
 
     lock_timeout = 300.0

@@ -326,53 +326,51 @@ class RefreshingTokenAuth(Auth):
             "may be stuck refreshing the token. Retry once it has finished."
         )
 
-    def _acquire(self) -> None:
-        self._lock.acquire()
+    def _store_lock_waits(self) -> Generator[float, None, None]:
+        """Pauses to sleep until the shared store is locked (none for a private store)."""
         shared = self._shared_store()
         if shared is None:
             return
         deadline = time.monotonic() + self._lock_timeout
         pause = 0.005
+        while not shared.try_lock(self._key):
+            if time.monotonic() >= deadline:
+                raise self._store_lock_timeout()
+            yield pause
+            pause = min(pause * 2, 0.1)
+
+    def _unlock_store(self) -> None:
+        shared = self._shared_store()
+        if shared is not None:
+            shared.unlock(self._key)
+
+    def _acquire(self) -> None:
+        self._lock.acquire()
         try:
-            while not shared.try_lock(self._key):
-                if time.monotonic() >= deadline:
-                    raise self._store_lock_timeout()
+            for pause in self._store_lock_waits():
                 time.sleep(pause)
-                pause = min(pause * 2, 0.1)
         except BaseException:
             self._lock.release()
             raise
 
     def _release(self) -> None:
-        shared = self._shared_store()
         try:
-            if shared is not None:
-                shared.unlock(self._key)
+            self._unlock_store()
         finally:
             self._lock.release()
 
     async def _acquire_async(self) -> None:
         await self._lock.acquire_async()
-        shared = self._shared_store()
-        if shared is None:
-            return
-        deadline = time.monotonic() + self._lock_timeout
-        pause = 0.005
         try:
-            while not shared.try_lock(self._key):
-                if time.monotonic() >= deadline:
-                    raise self._store_lock_timeout()
+            for pause in self._store_lock_waits():
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, 0.1)
         except BaseException:
             self._lock.release_async()
             raise
 
     def _release_async(self) -> None:
-        shared = self._shared_store()
         try:
-            if shared is not None:
-                shared.unlock(self._key)
+            self._unlock_store()
         finally:
             self._lock.release_async()
 

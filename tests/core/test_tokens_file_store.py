@@ -20,7 +20,7 @@ from storebridge import ConfigurationError, StorebridgeError
 from storebridge._http import Client
 from storebridge.auth import FileTokenStore, RefreshingTokenAuth, Token
 from storebridge.sandbox import FakeClock
-from tests.core.test_tokens_refresh import LIFETIME, Refresher, TokenEmulator, get
+from tests.core.test_auth import LIFETIME, Refresher, TokenEmulator, get
 
 DOCUMENTED = "~/.config/acme/shopline-tokens.json"
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="file modes and flock are POSIX")

@@ -1,15 +1,13 @@
 """RefreshingTokenAuth edge cases, each with the number of refreshes asserted.
 
-A small token emulator stands in for a platform: ``POST /refresh`` issues ``tok-N`` living
-``lifetime`` seconds on a fake clock, ``GET /data`` answers 401 for an unknown or expired
-token. Faults come from the emulator framework (``Emulator.inject``).
+The token emulator of ``test_auth`` stands in for a platform; faults come from the emulator
+framework (``Emulator.inject``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,125 +23,18 @@ from storebridge.auth import (
     RefreshingTokenAuth,
     Token,
     TokenEndpointUnreachable,
-    TokenStore,
 )
-from storebridge.http import Request, Response
-from storebridge.sandbox import (
-    Emulator,
-    EmulatorRequest,
-    FakeClock,
-    Fault,
-    HTTPProblem,
-    json_response,
+from storebridge.http import Response
+from storebridge.sandbox import FakeClock, Fault
+from tests.core.test_auth import (
+    LIFETIME,
+    URL,
+    Pauses,
+    Refresher,
+    TokenEmulator,
+    get,
+    make,
 )
-
-LIFETIME = 60.0
-LEEWAY = 10.0
-URL = "https://api.example"
-
-
-class TokenEmulator(Emulator):
-    platform = "tokens"
-
-    def __init__(self, clock: FakeClock, lifetime: float = LIFETIME) -> None:
-        super().__init__(clock=clock)
-        self.lifetime = lifetime
-        self.valid: dict[str, float] = {"tok-0": clock.now() + lifetime}
-        self.refreshes = 0
-        self.refresh_attempts = 0
-        """Requests that reached /refresh, including those an injected fault answered."""
-        self.refresh_delay = 0.0
-        """Real seconds a refresh takes, so concurrent callers overlap it."""
-        self.answer: Callable[[str, float], dict[str, Any]] | None = None
-        """Replaces the body of the next refresh answers (for malformed-token cases)."""
-        self.route("POST", "/refresh", self.refresh)
-        self.route("GET", "/data", self.data)
-
-    def handle(self, request: Request) -> Response:
-        if request.url.path == "/refresh":
-            with self.lock:
-                self.refresh_attempts += 1
-        return super().handle(request)
-
-    def refresh(self, req: EmulatorRequest) -> Response:
-        if self.refresh_delay:
-            time.sleep(self.refresh_delay)
-        with self.lock:
-            self.refreshes += 1
-            token = f"tok-{self.refreshes}"
-            expires = self.clock.now() + self.lifetime
-            self.valid[token] = expires
-        body = {"token": token, "expires_at": expires}
-        if self.answer is not None:
-            body = self.answer(token, expires)
-        return json_response(200, body)
-
-    def data(self, req: EmulatorRequest) -> Response:
-        token = req.headers.get("x-token", "")
-        if self.valid.get(token, 0) <= self.clock.now():
-            raise HTTPProblem(401, {"error": "expired"})
-        return json_response(200, {"ok": token})
-
-
-class Refresher:
-    def refresh_request(self, current: Token) -> Request:
-        return Request("POST", f"{URL}/refresh")
-
-    def parse_refresh(self, response: Response) -> Token:
-        if response.status_code != 200:
-            raise TokenRefreshError("refresh refused", status=response.status_code, platform="t")
-        body = response.json()
-        return Token(body["token"], datetime.fromtimestamp(body["expires_at"], UTC))
-
-    def authorize(self, request: Request, token: Token) -> None:
-        request.headers["x-token"] = token.access_token.reveal()
-
-
-class Pauses:
-    """Records backoff pauses instead of sleeping them (sync and async).
-
-    ``real``: seconds actually slept per pause, so that concurrent callers surely queue up
-    behind a refresh that is retrying.
-    """
-
-    def __init__(self, real: float = 0.0) -> None:
-        self.seconds: list[float] = []
-        self.real = real
-
-    def sleep(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-        time.sleep(self.real)
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-
-
-def make(
-    clock: FakeClock,
-    store: TokenStore | None = None,
-    *,
-    key: str = "tokens-test",
-    pauses: Pauses | None = None,
-    leeway: float = LEEWAY,
-    lifetime: float = LIFETIME,
-) -> RefreshingTokenAuth:
-    first = Token("tok-0", datetime.fromtimestamp(clock.now() + lifetime, UTC))
-    pauses = pauses or Pauses()
-    return RefreshingTokenAuth(
-        first,
-        Refresher(),
-        store=store,
-        store_key=key,
-        leeway=leeway,
-        clock=clock.now,
-        sleep=pauses.sleep,
-        async_sleep=pauses.async_sleep,
-    )
-
-
-def get(client: Client) -> str:
-    return str(client.get(f"{URL}/data").json()["ok"])
-
 
 # One lock per credential ------------------------------------------------------------------
 

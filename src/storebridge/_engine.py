@@ -26,12 +26,14 @@ from storebridge._ratelimit import TokenBucket, shared_bucket
 from storebridge._redact import Redactor, scrub
 from storebridge._retry import RETRYABLE_STATUSES, RetryPolicy
 from storebridge.adapter import Adapter, RateLimit, error_from_response
+from storebridge.auth import TokenEndpointUnreachable
 from storebridge.errors import (
     APIError,
     OutcomeUnknown,
     PayloadError,
     RateLimited,
     StorebridgeError,
+    TokenRefreshError,
     TransportError,
 )
 from storebridge.flow import (
@@ -131,7 +133,15 @@ class _Policy:
         not_sent = isinstance(exc, _NOT_SENT)
         text = self.redact(f"{self._where(request)}: {type(exc).__name__}: {exc}")
         error: StorebridgeError
-        if meta.idempotent or not_sent:
+        if isinstance(exc, TokenEndpointUnreachable):
+            # The API request waited for a token that never came: nothing was sent.
+            error = TokenRefreshError(
+                f"the access token could not be renewed: its endpoint gave no answer "
+                f"({type(exc).__name__}); {meta.operation} was not sent",
+                status=0,
+                platform=self.adapter.name,
+            )
+        elif meta.idempotent or not_sent:
             error = TransportError(f"{self.adapter.display_name}: {text}")
         else:
             error = OutcomeUnknown(

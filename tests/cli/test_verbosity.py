@@ -15,7 +15,7 @@ from tests.cli.conftest import Cli
 from tests.cli.support import profile_for, run_storebridge, served
 
 
-def test_debug_shows_the_429_and_the_retry_and_no_token(tmp_path: Path) -> None:
+def test_debug_shows_the_429_the_retry_and_no_token(tmp_path: Path) -> None:
     with served("29next", orders=3) as (kit, url):
         profile, env = profile_for("shop", kit, url)
         (tmp_path / "storebridge.toml").write_text(profile)
@@ -29,9 +29,29 @@ def test_debug_shows_the_429_and_the_retry_and_no_token(tmp_path: Path) -> None:
     lines = [line for line in proc.stderr.splitlines() if "/api/admin/orders/ " in line]
     assert lines[0].startswith("debug: storebridge.http: GET http://127.0.0.1:")
     assert lines[0].endswith(")") and "-> 429 (" in lines[0]
-    assert "-> 200 (" in lines[1]
+    assert lines[1].startswith("info: storebridge.http: GET ") and "-> 429, retrying" in lines[1]
+    assert "-> 200 (" in lines[2]
     token = next(iter(env.values()))
     assert token not in proc.stderr + proc.stdout
+
+
+def test_verbose_shows_the_retry_without_the_debug_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
+    with served("29next", orders=1) as (kit, url):
+        profile, env = profile_for("shop", kit, url)
+        (tmp_path / "storebridge.toml").write_text(profile)
+        monkeypatch.chdir(tmp_path)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        kit.emulator.inject(
+            Fault(status=429, method="GET", path="/orders/$", headers={"Retry-After": "0"})
+        )
+        code, _, err = cli("export", "orders", "--store", "shop", "--no-detail", "-v")
+    assert code == 0, err
+    assert err.splitlines()[0].startswith("info: storebridge.http: GET http://127.0.0.1:")
+    assert err.splitlines()[0].endswith("/api/admin/orders/ -> 429, retrying")
+    assert "debug:" not in err
 
 
 def test_debug_after_the_command_name_or_before_it(

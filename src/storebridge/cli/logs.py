@@ -1,9 +1,9 @@
 """Log lines from the ``storebridge.*`` loggers on stderr, at the level the user asked for.
 
-Warnings always show; ``-v/--verbose`` adds INFO (token refreshes, phases finished),
-``--debug`` adds DEBUG (every HTTP answer with its status and time, so 429s and the
-retries that follow them are visible). Every line passes the core's redacting filter, so
-tokens, secrets and signatures print as ``***``.
+Warnings always show; ``-v/--verbose`` adds INFO (retries and why, token refreshes,
+phases finished), ``--debug`` adds DEBUG (every HTTP answer with its status and time).
+Every line passes the core's redacting filter, so tokens, secrets and signatures print as
+``***``.
 """
 
 from __future__ import annotations

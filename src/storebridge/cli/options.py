@@ -26,11 +26,14 @@ ConfigOption = Annotated[
     ),
 ]
 VerboseOption = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Also log INFO lines (token refreshes, phases).")
+    bool,
+    typer.Option("--verbose", "-v", help="Also log INFO lines (retries, token refreshes, phases)."),
 ]
 DebugOption = Annotated[
     bool,
-    typer.Option("--debug", help="Also log DEBUG lines: every HTTP answer, 429s and retries."),
+    typer.Option(
+        "--debug", help="Also log DEBUG lines: every HTTP answer with its status and time."
+    ),
 ]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bars or notes (warnings still show).")

@@ -46,10 +46,11 @@ class ConfigurationError(StorebridgeError):
         self.setting = setting
 
 
-class ValidationError(StorebridgeError):
+class ValidationError(StorebridgeError, ValueError):
     """User input is invalid; raised before any request is sent.
 
-    ``field`` names the offending argument or field.
+    ``field`` names the offending argument or field. It is also a ``ValueError``, so code
+    written to catch bad values the Python way keeps working.
     """
 
     def __init__(self, message: str, *, field: str | None = None) -> None:

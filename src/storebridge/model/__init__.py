@@ -1,5 +1,6 @@
 """The storebridge domain model: the same objects whatever the platform."""
 
+from storebridge.model.base import ModelObject
 from storebridge.model.money import Money, to_decimal
 from storebridge.model.objects import (
     Address,
@@ -45,6 +46,7 @@ __all__ = [
     "FulfillmentOrderLine",
     "FulfillmentOrderStatus",
     "FulfillmentStatus",
+    "ModelObject",
     "Money",
     "OpenEnum",
     "Order",

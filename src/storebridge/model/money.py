@@ -2,60 +2,115 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+from storebridge.errors import ValidationError
+from storebridge.model.base import ModelObject
+from storebridge.validation import AMOUNT_DIGITS, currency, describe
+
+_NUMBER_TEXT_MAX = 40
+# Below this exponent a non-zero amount is noise (or an attack on later arithmetic).
+_SMALLEST_EXPONENT = -24
+# Codes already in canonical form, so the common case is one dict lookup.
+_CODES: dict[str, str] = {}
 
 
-def to_decimal(value: Any) -> Decimal:
+def _fits(value: Decimal) -> bool:
+    """Finite, below 10**AMOUNT_DIGITS and not absurdly small: safe for any arithmetic.
+
+    A huge exponent (``1e999999``) is cheap to hold but makes ``int()`` or ``quantize()``
+    run for many seconds, so it is refused here, in constant time.
+    """
+    exponent = value.adjusted()  # for zero: its exponent, so 0e999999 is refused as well
+    return value.is_finite() and (
+        _SMALLEST_EXPONENT < exponent < AMOUNT_DIGITS or (not value and exponent < AMOUNT_DIGITS)
+    )
+
+
+def to_decimal(value: Any, field: str = "amount") -> Decimal:
     """Turn a wire amount (str, int, float, Decimal) into a Decimal, never keeping a float.
 
-    Floats go through ``str`` so ``0.1`` becomes ``Decimal("0.1")``, not its binary expansion.
+    Floats go through ``repr`` so ``0.1`` becomes ``Decimal("0.1")``, not its binary
+    expansion. Refuses (with :class:`~storebridge.errors.ValidationError`, a ``ValueError``)
+    anything that is not a finite number below ``10**18``, and text longer than 40
+    characters, in constant time whatever the input.
     """
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, bool):
-        raise ValueError(f"amount must be a number or numeric string, not {value!r}")
+        raise ValidationError(
+            f"{field} must be a number or numeric string, not {value!r}", field=field
+        )
     elif isinstance(value, int):
+        if value.bit_length() > 64:
+            raise ValidationError(f"{field} is too large: {describe(value)}", field=field)
         result = Decimal(value)
     elif isinstance(value, float):
         result = Decimal(repr(value))
     elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > _NUMBER_TEXT_MAX:
+            raise ValidationError(
+                f"{field} {describe(value)} is not an amount (more than "
+                f"{_NUMBER_TEXT_MAX} characters)",
+                field=field,
+            )
         try:
-            result = Decimal(value.strip())
+            result = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"amount {value!r} is not a number") from None
+            raise ValidationError(f"{field} {describe(value)} is not a number",
+                                  field=field) from None  # fmt: skip
     else:
-        raise ValueError(f"amount must be a number or numeric string, not {type(value).__name__}")
+        raise ValidationError(
+            f"{field} must be a number or numeric string, not {describe(value)}", field=field
+        )
     if not result.is_finite():
-        raise ValueError(f"amount {value!r} is not finite")
+        raise ValidationError(f"{field} {describe(value)} is not finite", field=field)
+    if not _fits(result):
+        raise ValidationError(
+            f"{field} {describe(value)} is out of range: amounts are below "
+            f"10**{AMOUNT_DIGITS} with at most {-_SMALLEST_EXPONENT} decimals",
+            field=field,
+        )
     return result
 
 
-def _to_currency(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"currency must be a 3-letter ISO 4217 code, not {value!r}")
-    code = value.strip().upper()
-    if not _CURRENCY.match(code):
-        raise ValueError(f"currency must be a 3-letter ISO 4217 code, not {value!r}")
-    return code
+def _code(value: Any) -> str:
+    found = currency(value)
+    if found == value:
+        _CODES[found] = found
+    return found
 
 
-@attrs.frozen(slots=True, order=False)
-class Money:
+@attrs.frozen(init=False, repr=False, order=False)
+class Money(ModelObject):
     """An amount of money. ``Money("59.99", "usd") == Money(Decimal("59.99"), "USD")``.
 
+    ``str()`` gives ``59.99 USD``, ``repr()`` ``Money('59.99', 'USD')``. A bad amount or
+    currency raises :class:`~storebridge.errors.ValidationError` (also a ``ValueError``).
     Arithmetic and comparison only work between amounts of the same currency; mixing
     currencies raises ``ValueError`` instead of producing a meaningless number.
     """
 
-    amount: Decimal = attrs.field(converter=to_decimal)
-    currency: str = attrs.field(converter=_to_currency)
+    amount: Decimal
+    currency: str
+
+    def __init__(self, amount: Decimal | int | float | str, currency: str) -> None:
+        # Hot path (converters, arithmetic): an ordinary Decimal and a canonical code pass
+        # with two C-level checks and one dict lookup; everything else goes the careful way.
+        if not (
+            type(amount) is Decimal
+            and amount.is_finite()
+            and _SMALLEST_EXPONENT < amount.adjusted() < AMOUNT_DIGITS
+        ):
+            amount = to_decimal(amount)
+        code = _CODES.get(currency) if type(currency) is str else None
+        object.__setattr__(self, "amount", amount)
+        object.__setattr__(self, "currency", code or _code(currency))
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -109,3 +164,6 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+    def __repr__(self) -> str:
+        return f"Money({str(self.amount)!r}, {self.currency!r})"

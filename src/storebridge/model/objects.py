@@ -4,23 +4,39 @@ Conventions:
 
 * ``ref`` is the platform's own key as a string (29 Next order *number*, SHOPLINE id, ...).
 * money is :class:`~storebridge.model.money.Money`, never a float.
-* datetimes are timezone-aware; building an object with a naive datetime raises ``ValueError``.
+* datetimes are timezone-aware; building an object with a naive datetime raises
+  :class:`~storebridge.errors.ValidationError` (a ``ValueError``).
 * statuses are open enums; the raw platform value sits next to each one (``status_raw``...).
 * ``platform`` names the source platform and ``raw`` keeps its payload untouched, as the
-  escape hatch for fields the model does not cover. ``raw`` takes no part in equality.
+  escape hatch for fields the model does not cover. ``raw`` takes no part in equality and
+  never appears in a repr; reprs are one short line (``Order(ref='100123', ...)``).
+* every object has ``to_dict()``, ``to_json()`` and ``from_dict()``.
 
-Objects are frozen; use :func:`attrs.evolve` to derive a changed copy.
+Two kinds of object live here. Objects read from a platform (``Order``, ``Customer``...)
+accept what platforms really send. Inputs (the ``*Draft`` classes, ``CustomerUpdate``,
+``RefundLine``, ``Address``) are checked at construction with the rules of
+:mod:`storebridge.validation` and raise ``ValidationError`` naming the field and the fix,
+never a bare ``TypeError``; ``Address`` and ``RefundLine`` skip the checks when a converter
+builds them from a platform's answer (see :func:`storebridge.validation.platform_data`).
+
+Objects are frozen; use :func:`attrs.evolve` to derive a changed copy (inputs are checked
+again).
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 import attrs
 
+from storebridge import validation as check
+from storebridge.errors import ValidationError
+from storebridge.model.base import ModelObject
 from storebridge.model.money import Money
 from storebridge.model.status import (
     FinancialStatus,
@@ -32,18 +48,82 @@ from storebridge.model.status import (
     TransactionStatus,
 )
 
+C = TypeVar("C", bound=type)
+
 
 def _aware(_instance: object, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(f"{attribute.name} must be timezone-aware, got naive {value!r}")
+    if value is not None:
+        check.aware(value, attribute.name)
 
 
 def _raw() -> Any:
     return attrs.field(factory=dict, eq=False, repr=False)
 
 
+def _input(cls: C) -> C:
+    """Report a missing or unknown keyword as a ValidationError naming it, not a TypeError."""
+    init: Callable[..., None] = cls.__dict__["__init__"]
+    fields = attrs.fields(cls)
+    known = {a.alias for a in fields}
+    required = [a.alias for a in fields if a.default is attrs.NOTHING]
+
+    @functools.wraps(init)
+    def __init__(self: object, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except TypeError:
+            name = cls.__name__
+            if args:
+                raise ValidationError(
+                    f"{name} takes keyword arguments only: {name}({required[0]}=...)",
+                    field=None,
+                ) from None
+            unknown = sorted(kwargs.keys() - known)
+            if unknown:
+                raise ValidationError(
+                    f"{name} has no field {unknown[0]!r}; its fields are "
+                    f"{', '.join(sorted(known))}",
+                    field=unknown[0],
+                ) from None
+            missing = [n for n in required if n not in kwargs]
+            if missing:
+                raise ValidationError(f"{name} needs {missing[0]}=...", field=missing[0]) from None
+            raise
+
+    cls.__init__ = __init__  # type: ignore[misc]
+    return cls
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Money):
+        return str(value)
+    if isinstance(value, Enum):
+        return repr(value.value)
+    return repr(value)
+
+
+def _short_repr(obj: object, **fields: Any) -> str:
+    """``Name(key=value, ...)`` with Money as ``59.99 USD`` and enums as their value."""
+    inner = ", ".join(f"{key}={_show(value)}" for key, value in fields.items())
+    return f"{type(obj).__name__}({inner})"
+
+
+def _opt_text(value: str | None, field: str, *, multiline: bool = False) -> None:
+    if value is not None:
+        check.text(value, field, multiline=multiline)
+
+
+def _tags(value: Any, field: str = "tags") -> None:
+    for index, tag in enumerate(check.items(value, field, str)):
+        check.text(tag, f"{field}[{index}]", required=True)
+
+
+@_input
 @attrs.frozen(kw_only=True)
-class Address:
+class Address(ModelObject):
+    """A postal address. Built by you, every field is single-line text (no control
+    characters); read from a platform, it holds what the platform sent."""
+
     first_name: str | None = None
     last_name: str | None = None
     company: str | None = None
@@ -56,9 +136,15 @@ class Address:
     """ISO 3166-1 alpha-2 code where the platform gives one, else the platform's text."""
     phone: str | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if check.checking_input():
+            check.address(self, "address")
 
-@attrs.frozen(kw_only=True)
-class Customer:
+
+@attrs.frozen(kw_only=True, repr=False)
+class Customer(ModelObject):
+    """A customer read from a platform."""
+
     platform: str
     ref: str
     email: str | None = None
@@ -73,10 +159,22 @@ class Customer:
     updated_at: datetime | None = attrs.field(default=None, validator=_aware)
     raw: Mapping[str, Any] = _raw()
 
+    def __repr__(self) -> str:
+        return _short_repr(self, ref=self.ref, email=self.email, platform=self.platform)
 
+
+def _person(obj: CustomerDraft | CustomerUpdate) -> None:
+    _opt_text(obj.first_name, "first_name")
+    _opt_text(obj.last_name, "last_name")
+    _opt_text(obj.phone, "phone")
+    _opt_text(obj.note, "note", multiline=True)
+    check.flag(obj.accepts_marketing, "accepts_marketing")
+
+
+@_input
 @attrs.frozen(kw_only=True)
-class CustomerDraft:
-    """A customer to create."""
+class CustomerDraft(ModelObject):
+    """A customer to create. ``email`` is required and must be an e-mail address."""
 
     email: str
     first_name: str | None = None
@@ -87,9 +185,17 @@ class CustomerDraft:
     note: str | None = None
     accepts_marketing: bool | None = None
 
+    def __attrs_post_init__(self) -> None:
+        check.email(self.email, "email")
+        _person(self)
+        for index, address in enumerate(check.items(self.addresses, "addresses", Address)):
+            check.address(address, f"addresses[{index}]")
+        _tags(self.tags)
 
+
+@_input
 @attrs.frozen(kw_only=True)
-class CustomerUpdate:
+class CustomerUpdate(ModelObject):
     """Changes to a customer; fields left as ``None`` are not sent."""
 
     email: str | None = None
@@ -100,9 +206,18 @@ class CustomerUpdate:
     note: str | None = None
     accepts_marketing: bool | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if self.email is not None:
+            check.email(self.email, "email")
+        _person(self)
+        if self.tags is not None:
+            _tags(self.tags)
 
-@attrs.frozen(kw_only=True)
-class Variant:
+
+@attrs.frozen(kw_only=True, repr=False)
+class Variant(ModelObject):
+    """A purchasable variant of a product, read from a platform."""
+
     platform: str
     ref: str
     sku: str | None = None
@@ -113,9 +228,15 @@ class Variant:
     product_ref: str | None = None
     raw: Mapping[str, Any] = _raw()
 
+    def __repr__(self) -> str:
+        return _short_repr(self, ref=self.ref, sku=self.sku, price=self.price, stock=self.stock,
+                           platform=self.platform)  # fmt: skip
 
-@attrs.frozen(kw_only=True)
-class Product:
+
+@attrs.frozen(kw_only=True, repr=False)
+class Product(ModelObject):
+    """A product read from a platform."""
+
     platform: str
     ref: str
     title: str
@@ -126,27 +247,54 @@ class Product:
     updated_at: datetime | None = attrs.field(default=None, validator=_aware)
     raw: Mapping[str, Any] = _raw()
 
+    def __repr__(self) -> str:
+        return _short_repr(self, ref=self.ref, title=self.title, variants=len(self.variants),
+                           platform=self.platform)  # fmt: skip
 
+
+@_input
 @attrs.frozen(kw_only=True)
-class VariantDraft:
+class VariantDraft(ModelObject):
+    """A variant to create: a non-blank SKU, a price that is not negative and has no more
+    decimals than its currency, and a stock level within
+    :data:`~storebridge.validation.STOCK_MIN`..:data:`~storebridge.validation.STOCK_MAX`
+    (``None``: not tracked)."""
+
     sku: str
     price: Money
     title: str | None = None
     stock: int | None = None
 
+    def __attrs_post_init__(self) -> None:
+        check.text(self.sku, "sku", required=True)
+        check.money(self.price, "price")
+        _opt_text(self.title, "title")
+        if self.stock is not None:
+            check.stock(self.stock, "stock")
 
+
+@_input
 @attrs.frozen(kw_only=True)
-class ProductDraft:
-    """A product to create."""
+class ProductDraft(ModelObject):
+    """A product to create: a non-blank title and its variants. ``description`` may span
+    lines (HTML on most platforms)."""
 
     title: str
     variants: tuple[VariantDraft, ...]
     description: str | None = None
     tags: tuple[str, ...] = ()
 
+    def __attrs_post_init__(self) -> None:
+        check.text(self.title, "title", required=True)
+        check.items(self.variants, "variants", VariantDraft)
+        _opt_text(self.description, "description", multiline=True)
+        _tags(self.tags)
 
-@attrs.frozen(kw_only=True)
-class OrderLine:
+
+@attrs.frozen(kw_only=True, repr=False)
+class OrderLine(ModelObject):
+    """A line of an order read from a platform."""
+
     platform: str
     ref: str
     sku: str | None
@@ -161,9 +309,15 @@ class OrderLine:
     fulfillment_status_raw: str | None = None
     raw: Mapping[str, Any] = _raw()
 
+    def __repr__(self) -> str:
+        return _short_repr(self, ref=self.ref, sku=self.sku, quantity=self.quantity,
+                           unit_price=self.unit_price, platform=self.platform)  # fmt: skip
 
-@attrs.frozen(kw_only=True)
-class Transaction:
+
+@attrs.frozen(kw_only=True, repr=False)
+class Transaction(ModelObject):
+    """A payment transaction (sale, capture, refund...) read from a platform."""
+
     platform: str
     ref: str
     kind: TransactionKind
@@ -176,19 +330,38 @@ class Transaction:
     created_at: datetime | None = attrs.field(default=None, validator=_aware)
     raw: Mapping[str, Any] = _raw()
 
+    def __repr__(self) -> str:
+        return _short_repr(self, ref=self.ref, kind=self.kind, status=self.status,
+                           amount=self.amount, platform=self.platform)  # fmt: skip
 
+
+@_input
 @attrs.frozen(kw_only=True)
-class RefundLine:
-    """A line in a refund: which order line, how many units, and what happens to stock."""
+class RefundLine(ModelObject):
+    """A line in a refund: which order line, how many units, and what happens to stock.
+
+    Built by you: ``line_ref`` non-blank, ``quantity`` an int of at least 1, ``restock`` a
+    :class:`RestockType`, ``amount`` (when given) Money that is not negative. Adapters
+    also check the quantity against what is refundable.
+    """
 
     line_ref: str
     quantity: int
     restock: RestockType = RestockType.NO_RESTOCK
     amount: Money | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if not check.checking_input():
+            return
+        check.text(self.line_ref, "line_ref", required=True)
+        check.quantity(self.quantity, "quantity")
+        check.member(self.restock, "restock", RestockType)
+        if self.amount is not None:
+            check.money(self.amount, "amount")
+
 
 @attrs.frozen(kw_only=True)
-class TransactionAllocation:
+class TransactionAllocation(ModelObject):
     """How much of a refund goes back through one payment transaction."""
 
     transaction_ref: str
@@ -197,8 +370,8 @@ class TransactionAllocation:
     maximum: Money | None = None
 
 
-@attrs.frozen(kw_only=True)
-class RefundQuote:
+@attrs.frozen(kw_only=True, repr=False)
+class RefundQuote(ModelObject):
     """The result of a refund calculation: what ``refunds.create`` needs to issue it."""
 
     platform: str
@@ -214,9 +387,15 @@ class RefundQuote:
     """Makes the quote single-use: ``refunds.create`` refunds it once, however often it is
     called (see :mod:`storebridge.idempotency`). Copies made with ``attrs.evolve`` keep it."""
 
+    def __repr__(self) -> str:
+        return _short_repr(self, order_ref=self.order_ref, total=self.total,
+                           lines=len(self.lines), platform=self.platform)  # fmt: skip
 
-@attrs.frozen(kw_only=True)
-class Refund:
+
+@attrs.frozen(kw_only=True, repr=False)
+class Refund(ModelObject):
+    """A refund read from a platform."""
+
     platform: str
     ref: str
     order_ref: str
@@ -227,17 +406,25 @@ class Refund:
     created_at: datetime | None = attrs.field(default=None, validator=_aware)
     raw: Mapping[str, Any] = _raw()
 
+    def __repr__(self) -> str:
+        return _short_repr(self, ref=self.ref, order_ref=self.order_ref, amount=self.amount,
+                           lines=len(self.lines), platform=self.platform)  # fmt: skip
+
 
 @attrs.frozen(kw_only=True)
-class FulfillmentOrderLine:
+class FulfillmentOrderLine(ModelObject):
+    """A line of a fulfillment order: which order line and how many units."""
+
     ref: str
     line_ref: str | None
     quantity: int
     sku: str | None = None
 
 
-@attrs.frozen(kw_only=True)
-class FulfillmentOrder:
+@attrs.frozen(kw_only=True, repr=False)
+class FulfillmentOrder(ModelObject):
+    """What a location is asked to ship for an order, read from a platform."""
+
     platform: str
     ref: str
     order_ref: str
@@ -247,9 +434,15 @@ class FulfillmentOrder:
     lines: tuple[FulfillmentOrderLine, ...] = ()
     raw: Mapping[str, Any] = _raw()
 
+    def __repr__(self) -> str:
+        return _short_repr(self, ref=self.ref, order_ref=self.order_ref, status=self.status,
+                           lines=len(self.lines), platform=self.platform)  # fmt: skip
 
-@attrs.frozen(kw_only=True)
-class Fulfillment:
+
+@attrs.frozen(kw_only=True, repr=False)
+class Fulfillment(ModelObject):
+    """A shipment of (some of) an order's lines, read from a platform."""
+
     platform: str
     ref: str
     order_ref: str
@@ -258,9 +451,15 @@ class Fulfillment:
     created_at: datetime | None = attrs.field(default=None, validator=_aware)
     raw: Mapping[str, Any] = _raw()
 
+    def __repr__(self) -> str:
+        return _short_repr(self, ref=self.ref, order_ref=self.order_ref, status=self.status,
+                           platform=self.platform)  # fmt: skip
 
-@attrs.frozen(kw_only=True)
-class Order:
+
+@attrs.frozen(kw_only=True, repr=False)
+class Order(ModelObject):
+    """An order read from a platform."""
+
     platform: str
     ref: str
     number: str
@@ -294,9 +493,17 @@ class Order:
     """True when the platform's list rows omit detail (lines...); ``orders.get`` fills it."""
     raw: Mapping[str, Any] = _raw()
 
+    def __repr__(self) -> str:
+        return _short_repr(self, ref=self.ref, number=self.number, total=self.total,
+                           lines=len(self.lines), platform=self.platform)  # fmt: skip
 
+
+@_input
 @attrs.frozen(kw_only=True)
-class OrderLineDraft:
+class OrderLineDraft(ModelObject):
+    """A line of an order to create: ``quantity`` an int of at least 1, ``unit_price``
+    Money that is not negative (a free line is 0)."""
+
     title: str
     quantity: int
     unit_price: Money
@@ -304,10 +511,27 @@ class OrderLineDraft:
     variant_ref: str | None = None
     product_ref: str | None = None
 
+    def __attrs_post_init__(self) -> None:
+        check.text(self.title, "title")
+        check.quantity(self.quantity, "quantity")
+        check.money(self.unit_price, "unit_price")
+        _opt_text(self.sku, "sku")
+        _opt_text(self.variant_ref, "variant_ref")
+        _opt_text(self.product_ref, "product_ref")
 
+
+_ORDER_AMOUNTS = ("total", "subtotal", "shipping_total", "tax_total", "discount_total")
+
+
+@_input
 @attrs.frozen(kw_only=True)
-class OrderDraft:
-    """A (usually historical) order to create on a target store, e.g. during a migration."""
+class OrderDraft(ModelObject):
+    """A (usually historical) order to create on a target store, e.g. during a migration.
+
+    Every amount (lines included) is Money in ``currency`` (stored upper-cased), not
+    negative (``discount_total`` is a positive amount taken off), with no more decimals
+    than the currency has; ``created_at`` is timezone-aware.
+    """
 
     currency: str
     lines: tuple[OrderLineDraft, ...]
@@ -327,3 +551,24 @@ class OrderDraft:
     created_at: datetime | None = attrs.field(default=None, validator=_aware)
     tags: tuple[str, ...] = ()
     note: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        code = check.currency(self.currency)
+        object.__setattr__(self, "currency", code)  # "usd" is stored as "USD"
+        for index, line in enumerate(check.items(self.lines, "lines", OrderLineDraft)):
+            check.money(line.unit_price, f"lines[{index}].unit_price", currency=code)
+        for name in _ORDER_AMOUNTS:
+            amount = getattr(self, name)
+            if amount is not None or name == "total":
+                check.money(amount, name, currency=code)
+        _opt_text(self.number, "number")
+        if self.email is not None:
+            check.email(self.email, "email")
+        _opt_text(self.customer_ref, "customer_ref")
+        for name in ("shipping_address", "billing_address"):
+            if getattr(self, name) is not None:
+                check.address(getattr(self, name), name)
+        check.flag(self.taxes_included, "taxes_included")
+        check.member(self.financial_status, "financial_status", FinancialStatus)
+        _tags(self.tags)
+        _opt_text(self.note, "note", multiline=True)

@@ -3,23 +3,46 @@
 Adapters read wire JSON through :class:`Payload`. Each accessor converts one field and, when
 the value is missing or malformed, raises :class:`~storebridge.errors.PayloadError` whose
 ``path`` points at it (``$.line_items[2].price``), so a bad payload is diagnosed in one look.
+
+Whatever the payload holds, an accessor returns a value or raises PayloadError, never another
+exception, and in bounded time:
+
+* numbers are read from ints, floats or numeric text of at most 40 characters; integers have
+  at most 40 digits, amounts are below ``10**18``; ``"1e999999"`` is refused at once rather
+  than expanded into a million digits;
+* text is ``str`` that can be encoded as UTF-8 (no unpaired surrogates); numbers are
+  accepted where text is expected (ids sent as numbers);
+* containers must have the expected type (an object where an object is read, a list where a
+  list is iterated); messages describe a bad value briefly instead of repeating it.
+
+Each accessor tries the common well-formed case first with as few checks as possible and
+falls back to a careful path that either converts an unusual but valid value (``"2"``,
+``2.0``, ``" 59.99 "``) or reports exactly what is wrong.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn, TypeVar
 
 from storebridge.errors import PayloadError
-from storebridge.model.money import Money, to_decimal
+from storebridge.model.money import Money, _fits, to_decimal
+from storebridge.validation import REF_MAX, currency, describe
 
 T = TypeVar("T")
 _MISSING: Any = object()
 
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off", ""}
+_BLANK_TIMES = ("", "0000-00-00 00:00:00")
+
+_NUMBER_TEXT_MAX = 40
+_INTEGER_DIGITS = 40
+_INTEGER_LIMIT = 10**_INTEGER_DIGITS
+_TIME_TEXT_MAX = 64
 
 
 def parse_iso_datetime(value: str) -> datetime:
@@ -33,22 +56,57 @@ def parse_iso_datetime(value: str) -> datetime:
     return parsed
 
 
-class Payload:
-    """A JSON object being read, and where it sits in the whole document."""
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if key.isidentifier():
+        return f"{path}.{key}"
+    return f"{path}[{key!r}]"
 
-    __slots__ = ("data", "path", "platform")
+
+class Payload:
+    """A JSON object being read, and where it sits in the whole document.
+
+    ``path`` is worked out only when an error needs it, so reading nested objects and list
+    items costs no string building.
+    """
+
+    __slots__ = ("_key", "_parent", "_path", "data", "platform")
 
     def __init__(self, data: Any, path: str = "$", platform: str | None = None) -> None:
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise PayloadError(
-                f"expected an object, got {type(data).__name__}", path=path, platform=platform
+                f"expected an object, got {describe(data)}", path=path, platform=platform
             )
         self.data: Mapping[str, Any] = data
-        self.path = path
+        self._path: str | None = path
+        self._parent: Payload | None = None
+        self._key: str | int = ""
         self.platform = platform
 
-    def fail(self, message: str, key: str | None = None) -> NoReturn:
-        path = self.path if key is None else f"{self.path}.{key}"
+    def _child(self, data: Any, key: str | int) -> Payload:
+        if type(data) is not dict and not isinstance(data, Mapping):
+            self.fail(f"expected an object, got {describe(data)}", key)
+        child = object.__new__(Payload)
+        child.data = data
+        child._path = None
+        child._parent = self
+        child._key = key
+        child.platform = self.platform
+        return child
+
+    @property
+    def path(self) -> str:
+        """Where this object sits, as a JSON path (``$.line_items[2]``)."""
+        path = self._path
+        if path is None:  # a child: its parent knows where it is
+            parent = self._parent
+            path = self._path = _join(parent.path if parent else "$", self._key)
+        return path
+
+    def fail(self, message: str, key: str | int | None = None) -> NoReturn:
+        """Raise PayloadError at this object, or at its field ``key``."""
+        path = self.path if key is None else _join(self.path, key)
         raise PayloadError(message, path=path, platform=self.platform)
 
     def has(self, key: str) -> bool:
@@ -57,123 +115,281 @@ class Payload:
     def raw(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
-    def _get(self, key: str, required: bool) -> Any:
-        value = self.data.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                self.fail("required field is missing" if value is _MISSING else "is null", key)
-            return None
-        return value
+    def _absent(self, key: str, value: Any, required: bool) -> None:
+        if required:
+            self.fail("required field is missing" if value is _MISSING else "is null", key)
 
-    def _convert(self, key: str, required: bool, fn: Callable[[Any], T], what: str) -> T | None:
-        value = self._get(key, required)
+    # Text ------------------------------------------------------------------------------
+    def string(self, key: str) -> str:
+        value = self.data.get(key, _MISSING)
+        if type(value) is str and value.isascii():
+            return value
+        return self._text(key, value, True)  # type: ignore[return-value]
+
+    def opt_string(self, key: str) -> str | None:
+        """The text, or None when missing, null or blank."""
+        value = self.data.get(key)
+        if type(value) is str and value.isascii():
+            return value or None
         if value is None:
             return None
+        return self._text(key, value, False) or None
+
+    def _text(self, key: str, value: Any, required: bool) -> str | None:
+        if value is _MISSING or value is None:
+            self._absent(key, value, required)
+            return None
         try:
-            return fn(value)
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            self.fail(f"expected {what}, got {value!r} ({exc})", key)
+            return _to_str(value)
+        except ValueError as exc:
+            self.fail(f"expected a string, got {describe(value)}: {exc}", key)
 
-    # Required accessors -------------------------------------------------------------
-    def string(self, key: str) -> str:
-        return self._convert(key, True, _to_str, "a string")  # type: ignore[return-value]
+    def ref(self, key: str) -> str:
+        """A platform key (id as text or number): non-blank, at most 256 characters, without
+        control characters."""
+        value = self.string(key)
+        if not value.strip() or len(value) > REF_MAX or not value.isprintable():
+            self.fail(f"expected a platform key, got {describe(value)}", key)
+        return value
 
+    def opt_ref(self, key: str) -> str | None:
+        """Like :meth:`ref`, but None when missing, null or blank."""
+        return self.ref(key) if self.opt_string(key) is not None else None
+
+    def currency(self, key: str) -> str:
+        """An ISO 4217 code, upper-cased."""
+        value = self.string(key)
+        try:
+            return currency(value, key)
+        except ValueError as exc:
+            self.fail(str(exc), key)
+
+    def opt_currency(self, key: str) -> str | None:
+        """Like :meth:`currency`, but None when missing, null or blank."""
+        return self.currency(key) if self.opt_string(key) is not None else None
+
+    # Numbers ---------------------------------------------------------------------------
     def integer(self, key: str) -> int:
-        return self._convert(key, True, _to_int, "an integer")  # type: ignore[return-value]
+        value = self.data.get(key, _MISSING)
+        if type(value) is int and -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
+            return value
+        return self._integer(key, value, True)  # type: ignore[return-value]
+
+    def opt_integer(self, key: str) -> int | None:
+        """The integer, or None when missing, null or ``""``."""
+        value = self.data.get(key)
+        if type(value) is int and -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
+            return value
+        if value is None or value == "":
+            return None
+        return self._integer(key, value, False)
+
+    def _integer(self, key: str, value: Any, required: bool) -> int | None:
+        if value is _MISSING or value is None:
+            self._absent(key, value, required)
+            return None
+        try:
+            return _to_int(value)
+        except ValueError as exc:
+            self.fail(f"expected an integer, got {describe(value)}: {exc}", key)
 
     def decimal(self, key: str) -> Decimal:
-        return self._convert(key, True, to_decimal, "a decimal amount")  # type: ignore[return-value]
+        value = self.data.get(key, _MISSING)
+        found = _quick_decimal(value)
+        if found is not None:
+            return found
+        return self._decimal(key, value, True)  # type: ignore[return-value]
+
+    def opt_decimal(self, key: str) -> Decimal | None:
+        """The amount, or None when missing, null or ``""``."""
+        value = self.data.get(key)
+        found = _quick_decimal(value)
+        if found is not None:
+            return found
+        if value is None or value == "":
+            return None
+        return self._decimal(key, value, False)
+
+    def _decimal(self, key: str, value: Any, required: bool) -> Decimal | None:
+        if value is _MISSING or value is None:
+            self._absent(key, value, required)
+            return None
+        try:
+            return to_decimal(value, key)
+        except ValueError as exc:
+            self.fail(f"expected a decimal amount: {exc}", key)
 
     def money(self, key: str, currency: str) -> Money:
-        amount = self.decimal(key)
-        return Money(amount, currency)
+        return self._money(key, self.decimal(key), currency)
+
+    def opt_money(self, key: str, currency: str) -> Money | None:
+        amount = self.opt_decimal(key)
+        return None if amount is None else self._money(key, amount, currency)
+
+    def _money(self, key: str, amount: Decimal, code: str) -> Money:
+        try:
+            return Money(amount, code)
+        except ValueError as exc:  # the currency: the amount was checked already
+            self.fail(f"cannot make an amount of money: {exc}", key)
+
+    # Other scalars ---------------------------------------------------------------------
+    def opt_bool(self, key: str) -> bool | None:
+        """True/False from booleans, 0/1, or text such as ``"1"``, ``"true"``, ``"no"``."""
+        value = self.data.get(key)
+        if value is True or value is False or value is None:
+            return value
+        try:
+            return _to_bool(value)
+        except ValueError:
+            self.fail(f"expected a boolean, got {describe(value)}", key)
 
     def timestamp(
         self, key: str, parse: Callable[[str], datetime] = parse_iso_datetime
     ) -> datetime:
-        return self._convert(key, True, lambda v: parse(_to_str(v)), "a datetime")  # type: ignore[return-value]
-
-    def obj(self, key: str) -> Payload:
-        value = self._get(key, True)
-        return Payload(value, f"{self.path}.{key}", self.platform)
-
-    def objects(self, key: str) -> list[Payload]:
-        return [*self.iter(key, required=True)]
-
-    # Optional accessors: None when missing, null, or (for strings) blank ---------------
-    def opt_string(self, key: str) -> str | None:
-        value = self._convert(key, False, _to_str, "a string")
-        return value if value else None
-
-    def opt_integer(self, key: str) -> int | None:
-        value = self._get(key, False)
-        if value == "":
-            return None
-        return self._convert(key, False, _to_int, "an integer")
-
-    def opt_decimal(self, key: str) -> Decimal | None:
-        if self.data.get(key) == "":
-            return None
-        return self._convert(key, False, to_decimal, "a decimal amount")
-
-    def opt_money(self, key: str, currency: str) -> Money | None:
-        amount = self.opt_decimal(key)
-        return None if amount is None else Money(amount, currency)
-
-    def opt_bool(self, key: str) -> bool | None:
-        return self._convert(key, False, _to_bool, "a boolean")
+        value = self.data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            self._absent(key, value, True)
+        return self._timestamp(key, value, parse)
 
     def opt_timestamp(
         self, key: str, parse: Callable[[str], datetime] = parse_iso_datetime
     ) -> datetime | None:
-        if self.data.get(key) in ("", "0000-00-00 00:00:00"):
+        """The datetime, or None when missing, null, ``""`` or ``0000-00-00 00:00:00``."""
+        value = self.data.get(key)
+        if value is None or (type(value) is str and value in _BLANK_TIMES):
             return None
-        return self._convert(key, False, lambda v: parse(_to_str(v)), "a datetime")
+        return self._timestamp(key, value, parse)
+
+    def _timestamp(self, key: str, value: Any, parse: Callable[[str], datetime]) -> datetime:
+        text = value if type(value) is str else (self._text(key, value, True) or "")
+        if len(text) > _TIME_TEXT_MAX:
+            self.fail(f"expected a datetime, got {describe(value)}", key)
+        try:
+            parsed = parse(text)
+        except (ValueError, TypeError, ArithmeticError, OSError) as exc:
+            # OSError: the platform's own clock functions refuse far-away epochs.
+            self.fail(f"expected a datetime, got {describe(value)} ({exc})", key)
+        if not isinstance(parsed, datetime) or parsed.tzinfo is None:
+            self.fail(f"expected a datetime with a UTC offset, got {describe(value)}", key)
+        return parsed
+
+    # Containers ------------------------------------------------------------------------
+    def obj(self, key: str) -> Payload:
+        value = self.data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            self._absent(key, value, True)
+        return self._child(value, key)
 
     def opt_obj(self, key: str) -> Payload | None:
-        value = self._get(key, False)
+        """The object, or None when missing, null, ``{}`` or ``[]`` (some platforms send an
+        empty list for an empty object)."""
+        value = self.data.get(key)
+        if type(value) is dict:
+            return self._child(value, key) if value else None
         if value is None or (isinstance(value, list | Mapping) and not value):
             return None
-        return Payload(value, f"{self.path}.{key}", self.platform)
+        return self._child(value, key)
+
+    def _items(self, key: str, required: bool) -> list[Payload]:
+        value = self.data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            self._absent(key, value, required)
+            return []
+        if type(value) is not list:
+            self.fail(f"expected a list, got {describe(value)}", key)
+        holder = self._child({}, key)  # stands for the list in the items' paths
+        return [holder._child(item, index) for index, item in enumerate(value)]
+
+    def objects(self, key: str) -> list[Payload]:
+        """The objects of a required list."""
+        return self._items(key, True)
 
     def iter(self, key: str, *, required: bool = False) -> Iterator[Payload]:
-        value = self._get(key, required)
-        if value is None:
-            return
-        if not isinstance(value, list):
-            self.fail(f"expected a list, got {type(value).__name__}", key)
-        for index, item in enumerate(value):
-            yield Payload(item, f"{self.path}.{key}[{index}]", self.platform)
+        """The objects of a list (none when an optional list is missing or null)."""
+        return iter(self._items(key, required))
 
     def each(self, key: str, fn: Callable[[Payload], T]) -> tuple[T, ...]:
         """Convert every element of an optional list with ``fn``."""
-        return tuple(fn(item) for item in self.iter(key))
+        return tuple([fn(item) for item in self._items(key, False)])
+
+
+def _quick_decimal(value: Any) -> Decimal | None:
+    """The common well-formed amounts (short numeric text, small ints); else None."""
+    if type(value) is str:
+        if len(value) <= _NUMBER_TEXT_MAX:
+            try:
+                found = Decimal(value)
+            except InvalidOperation:
+                return None
+            if _fits(found):
+                return found
+    elif type(value) is int and -(10**15) < value < 10**15:
+        return Decimal(value)
+    return None
 
 
 def _to_str(value: Any) -> str:
     if isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("it holds an unpaired surrogate, which is not text") from None
         return value
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise TypeError(f"not a string: {type(value).__name__}")
+        raise ValueError("not text")
+    if isinstance(value, int):
+        if not -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
+            raise ValueError(f"more than {_INTEGER_DIGITS} digits")
+        return str(value)
+    if not (math.isfinite(value) if isinstance(value, float) else value.is_finite()):
+        raise ValueError("not a finite number")
     return str(value)
 
 
 def _to_int(value: Any) -> int:
+    """An int from an int, a whole float or numeric text; ValueError saying why not."""
     if isinstance(value, bool):
-        raise TypeError("boolean is not an integer")
+        raise ValueError("a boolean is not an integer")
     if isinstance(value, int):
-        return value
-    if isinstance(value, float):
+        number = value
+    elif isinstance(value, float):
         if not value.is_integer():
             raise ValueError("not a whole number")
-        return int(value)
+        number = int(value)
+    elif isinstance(value, str | Decimal):
+        number = _int_from_text(value)
+    else:
+        raise ValueError("not a number")
+    if not -_INTEGER_LIMIT < number < _INTEGER_LIMIT:
+        raise ValueError(f"more than {_INTEGER_DIGITS} digits")
+    return number
+
+
+def _int_from_text(value: str | Decimal) -> int:
     if isinstance(value, str):
         text = value.strip()
-        dec = Decimal(text)
-        if dec != dec.to_integral_value():
-            raise ValueError("not a whole number")
-        return int(dec)
-    raise TypeError(f"not an integer: {type(value).__name__}")
+        if len(text) > _NUMBER_TEXT_MAX:
+            raise ValueError(f"longer than {_NUMBER_TEXT_MAX} characters")
+        digits = text[1:] if text[:1] in ("+", "-") else text
+        if digits.isascii() and digits.isdigit():
+            return int(text)
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError("not a number") from None
+    else:
+        number = value
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    # Checked before any integral arithmetic: 1e999999 would expand to a million digits.
+    if number.adjusted() >= _INTEGER_DIGITS:
+        raise ValueError(f"more than {_INTEGER_DIGITS} digits")
+    if number and number.adjusted() < 0:
+        raise ValueError("not a whole number")
+    if number != number.to_integral_value():
+        raise ValueError("not a whole number")
+    return int(number)
 
 
 def _to_bool(value: Any) -> bool:
@@ -181,7 +397,7 @@ def _to_bool(value: Any) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+    if isinstance(value, str) and len(value) <= 10 and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     raise ValueError("not a boolean")
 

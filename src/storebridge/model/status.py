@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Self
+from typing import Self, cast
 
 
 class OpenEnum(enum.StrEnum):
@@ -18,15 +18,20 @@ class OpenEnum(enum.StrEnum):
     @classmethod
     def parse(cls, raw: object, aliases: Mapping[str, str] | None = None) -> Self:
         """Map a platform value onto a member: via ``aliases``, then by value, else UNKNOWN."""
-        if raw is None:
-            return cls("unknown")
-        key = str(raw).strip().lower()
-        if aliases and key in aliases:
-            key = aliases[key]
-        try:
-            return cls(key)
-        except ValueError:
-            return cls("unknown")
+        if isinstance(raw, str):
+            key = raw.strip().lower()
+        elif raw is None:
+            key = "unknown"
+        else:
+            try:
+                key = str(raw).strip().lower()
+            except ValueError:  # str() refuses integers of thousands of digits: no status
+                key = "unknown"
+        if aliases:
+            key = aliases.get(key, key)
+        # A dict lookup, not cls(key): an unknown value would cost a raised ValueError.
+        member = cls._value2member_map_.get(key) or cls._value2member_map_["unknown"]
+        return cast(Self, member)
 
 
 class OrderStatus(OpenEnum):

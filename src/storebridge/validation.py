@@ -26,9 +26,9 @@ text           characters (no CR, LF, tab, NUL, DEL, C1 controls, U+2028/U+2029)
 multi-line     notes and product descriptions: as single-line text, but ``\\n``, ``\\r``
 text           and ``\\t`` are allowed, at most :data:`MULTILINE_MAX` characters
 datetimes      ``datetime`` with a UTC offset (aware)
-refs           a non-empty ``str`` of at most :data:`REF_MAX` characters, not ``.`` or
-               ``..``, without ``/`` or control characters: it must fit in one URL segment
 =============  ===========================================================================
+
+Refs (platform keys that go into URLs) are checked by :func:`storebridge.refs.check_ref`.
 
 Objects a converter builds from a platform's answer are not user input: inside
 :func:`platform_data` the model skips these checks for the classes that serve both roles
@@ -66,6 +66,10 @@ STOCK_MAX = 2**31 - 1
 AMOUNT_DIGITS = 18
 """Money amounts are below ``10**AMOUNT_DIGITS`` in magnitude (any real price or total)."""
 
+AMOUNT_MIN_EXPONENT = -24
+"""A non-zero amount's leading digit sits above ``10**AMOUNT_MIN_EXPONENT``: anything
+smaller is noise, not money."""
+
 LINE_MAX = 1000
 """Longest single-line text accepted; platforms have lower limits and adapters apply them."""
 
@@ -73,7 +77,6 @@ MULTILINE_MAX = 1_000_000
 """Longest multi-line text (notes, product descriptions with their HTML) accepted."""
 
 EMAIL_MAX = 254
-REF_MAX = 256
 
 MINOR_UNITS: Mapping[str, int] = {
     # ISO 4217 exponents that are not 2; every other currency has 2 decimals.
@@ -321,24 +324,6 @@ def aware(value: Any, field: str) -> datetime:
     return value
 
 
-def ref(value: Any, field: str = "ref") -> str:
-    """A platform key that fits in one URL path segment: a non-empty ``str`` of at most
-    :data:`REF_MAX` characters, not ``.`` or ``..``, without ``/`` or control characters."""
-    if not isinstance(value, str):
-        raise ValidationError(
-            f"{field} must be the platform's key as a str (e.g. '100123'), got {describe(value)}",
-            field=field,
-        )
-    if not value.strip() or value in (".", ".."):
-        raise ValidationError(f"{field} must be a platform key, got {value!r}", field=field)
-    if "/" in value:
-        raise ValidationError(
-            f"{field} {describe(value)} contains '/': a platform key never does", field=field
-        )
-    text(value, field, max_length=REF_MAX)
-    return value
-
-
 def flag(value: Any, field: str) -> bool | None:
     """``True``, ``False`` or ``None`` (not ``"yes"``, not 1)."""
     if value is None or isinstance(value, bool):
@@ -369,25 +354,29 @@ def items(value: Any, field: str, kind: type) -> tuple[Any, ...]:
 
 
 def address(value: Any, field: str = "address") -> Address:
-    """An :class:`~storebridge.model.Address` whose every field is single-line text."""
+    """An :class:`~storebridge.model.Address` whose every field is single-line text.
+
+    Errors name ``field.line1`` and so on (just ``line1`` when ``field`` is empty).
+    """
     from storebridge.model.objects import Address  # the model imports this module
 
-    member(value, field, Address)
+    member(value, field or "address", Address)
+    prefix = f"{field}." if field else ""
     for attribute in attrs.fields(Address):
         part = getattr(value, attribute.name)
         if part is not None:
-            text(part, f"{field}.{attribute.name}")
+            text(part, prefix + attribute.name)
     return value  # type: ignore[no-any-return]
 
 
 __all__ = [
     "AMOUNT_DIGITS",
+    "AMOUNT_MIN_EXPONENT",
     "EMAIL_MAX",
     "LINE_MAX",
     "MINOR_UNITS",
     "MULTILINE_MAX",
     "QUANTITY_MAX",
-    "REF_MAX",
     "STOCK_MAX",
     "STOCK_MIN",
     "address",
@@ -403,7 +392,6 @@ __all__ = [
     "money",
     "platform_data",
     "quantity",
-    "ref",
     "stock",
     "text",
 ]

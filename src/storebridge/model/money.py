@@ -10,11 +10,9 @@ import attrs
 
 from storebridge.errors import ValidationError
 from storebridge.model.base import ModelObject
-from storebridge.validation import AMOUNT_DIGITS, currency, describe
+from storebridge.validation import AMOUNT_DIGITS, AMOUNT_MIN_EXPONENT, currency, describe
 
 _NUMBER_TEXT_MAX = 40
-# Below this exponent a non-zero amount is noise (or an attack on later arithmetic).
-_SMALLEST_EXPONENT = -24
 # Codes already in canonical form, so the common case is one dict lookup.
 _CODES: dict[str, str] = {}
 
@@ -27,7 +25,7 @@ def _fits(value: Decimal) -> bool:
     """
     exponent = value.adjusted()  # for zero: its exponent, so 0e999999 is refused as well
     return value.is_finite() and (
-        _SMALLEST_EXPONENT < exponent < AMOUNT_DIGITS or (not value and exponent < AMOUNT_DIGITS)
+        AMOUNT_MIN_EXPONENT < exponent < AMOUNT_DIGITS or (not value and exponent < AMOUNT_DIGITS)
     )
 
 
@@ -73,7 +71,7 @@ def to_decimal(value: Any, field: str = "amount") -> Decimal:
     if not _fits(result):
         raise ValidationError(
             f"{field} {describe(value)} is out of range: amounts are below "
-            f"10**{AMOUNT_DIGITS} with at most {-_SMALLEST_EXPONENT} decimals",
+            f"10**{AMOUNT_DIGITS} (and, unless zero, above 10**{AMOUNT_MIN_EXPONENT})",
             field=field,
         )
     return result
@@ -105,7 +103,7 @@ class Money(ModelObject):
         if not (
             type(amount) is Decimal
             and amount.is_finite()
-            and _SMALLEST_EXPONENT < amount.adjusted() < AMOUNT_DIGITS
+            and AMOUNT_MIN_EXPONENT < amount.adjusted() < AMOUNT_DIGITS
         ):
             amount = to_decimal(amount)
         code = _CODES.get(currency) if type(currency) is str else None

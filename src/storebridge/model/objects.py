@@ -138,7 +138,7 @@ class Address(ModelObject):
 
     def __attrs_post_init__(self) -> None:
         if check.checking_input():
-            check.address(self, "address")
+            check.address(self, "")
 
 
 @attrs.frozen(kw_only=True, repr=False)

@@ -29,28 +29,35 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn, TypeVar
 
 from storebridge.errors import PayloadError
-from storebridge.model.money import Money, _fits, to_decimal
-from storebridge.validation import REF_MAX, currency, describe
+from storebridge.model.money import Money, to_decimal
+from storebridge.refs import MAX_REF_LENGTH
+from storebridge.validation import AMOUNT_DIGITS, AMOUNT_MIN_EXPONENT, currency, describe
 
 T = TypeVar("T")
 _MISSING: Any = object()
 
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off", ""}
+_BOOL_TEXT = {"1": True, "0": False, "true": True, "false": False}
+_new = object.__new__
 _BLANK_TIMES = ("", "0000-00-00 00:00:00")
 
 _NUMBER_TEXT_MAX = 40
 _INTEGER_DIGITS = 40
 _INTEGER_LIMIT = 10**_INTEGER_DIGITS
+_AMOUNT_LIMIT = 10**AMOUNT_DIGITS
 _TIME_TEXT_MAX = 64
 
 
 def parse_iso_datetime(value: str) -> datetime:
     """ISO 8601 with an offset (``Z`` accepted). A value without offset is an error."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
+    try:
+        parsed = datetime.fromisoformat(value)  # the usual case, "Z" included
+    except ValueError:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         raise ValueError(f"datetime {value!r} has no UTC offset")
     return parsed
@@ -71,7 +78,7 @@ class Payload:
     items costs no string building.
     """
 
-    __slots__ = ("_key", "_parent", "_path", "data", "platform")
+    __slots__ = ("_where", "data", "platform")
 
     def __init__(self, data: Any, path: str = "$", platform: str | None = None) -> None:
         if type(data) is not dict and not isinstance(data, Mapping):
@@ -79,29 +86,27 @@ class Payload:
                 f"expected an object, got {describe(data)}", path=path, platform=platform
             )
         self.data: Mapping[str, Any] = data
-        self._path: str | None = path
-        self._parent: Payload | None = None
-        self._key: str | int = ""
+        # The path, or (parent, key) until an error asks for the path.
+        self._where: str | tuple[Payload, str | int] = path
         self.platform = platform
 
     def _child(self, data: Any, key: str | int) -> Payload:
         if type(data) is not dict and not isinstance(data, Mapping):
             self.fail(f"expected an object, got {describe(data)}", key)
-        child = object.__new__(Payload)
+        child = _new(Payload)
         child.data = data
-        child._path = None
-        child._parent = self
-        child._key = key
+        child._where = (self, key)
         child.platform = self.platform
         return child
 
     @property
     def path(self) -> str:
         """Where this object sits, as a JSON path (``$.line_items[2]``)."""
-        path = self._path
-        if path is None:  # a child: its parent knows where it is
-            parent = self._parent
-            path = self._path = _join(parent.path if parent else "$", self._key)
+        where = self._where
+        if isinstance(where, str):
+            return where
+        parent, key = where
+        path = self._where = _join(parent.path, key)
         return path
 
     def fail(self, message: str, key: str | int | None = None) -> NoReturn:
@@ -148,7 +153,7 @@ class Payload:
         """A platform key (id as text or number): non-blank, at most 256 characters, without
         control characters."""
         value = self.string(key)
-        if not value.strip() or len(value) > REF_MAX or not value.isprintable():
+        if not value.strip() or len(value) > MAX_REF_LENGTH or not value.isprintable():
             self.fail(f"expected a platform key, got {describe(value)}", key)
         return value
 
@@ -173,6 +178,8 @@ class Payload:
         value = self.data.get(key, _MISSING)
         if type(value) is int and -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
             return value
+        if type(value) is str and _is_small_digits(value):
+            return int(value)
         return self._integer(key, value, True)  # type: ignore[return-value]
 
     def opt_integer(self, key: str) -> int | None:
@@ -180,6 +187,8 @@ class Payload:
         value = self.data.get(key)
         if type(value) is int and -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
             return value
+        if type(value) is str and _is_small_digits(value):
+            return int(value)
         if value is None or value == "":
             return None
         return self._integer(key, value, False)
@@ -238,6 +247,8 @@ class Payload:
         value = self.data.get(key)
         if value is True or value is False or value is None:
             return value
+        if type(value) is str and value in _BOOL_TEXT:
+            return _BOOL_TEXT[value]
         try:
             return _to_bool(value)
         except ValueError:
@@ -298,7 +309,17 @@ class Payload:
         if type(value) is not list:
             self.fail(f"expected a list, got {describe(value)}", key)
         holder = self._child({}, key)  # stands for the list in the items' paths
-        return [holder._child(item, index) for index, item in enumerate(value)]
+        platform = self.platform
+        children = []
+        for index, item in enumerate(value):
+            if type(item) is not dict and not isinstance(item, Mapping):
+                holder.fail(f"expected an object, got {describe(item)}", index)
+            child = _new(Payload)
+            child.data = item
+            child._where = (holder, index)
+            child.platform = platform
+            children.append(child)
+        return children
 
     def objects(self, key: str) -> list[Payload]:
         """The objects of a required list."""
@@ -314,18 +335,30 @@ class Payload:
 
 
 def _quick_decimal(value: Any) -> Decimal | None:
-    """The common well-formed amounts (short numeric text, small ints); else None."""
-    if type(value) is str:
-        if len(value) <= _NUMBER_TEXT_MAX:
-            try:
-                found = Decimal(value)
-            except InvalidOperation:
-                return None
-            if _fits(found):
-                return found
-    elif type(value) is int and -(10**15) < value < 10**15:
+    """The common well-formed amounts (short numeric text, floats, small ints); else None,
+    and the careful path decides."""
+    kind = type(value)
+    if kind is str:
+        if len(value) > _NUMBER_TEXT_MAX:
+            return None
+        try:
+            found = Decimal(value)
+        except InvalidOperation:
+            return None
+    elif kind is float:
+        found = Decimal(repr(value))  # repr: 0.1 stays 0.1, not its binary expansion
+    elif kind is int and -_AMOUNT_LIMIT < value < _AMOUNT_LIMIT:
         return Decimal(value)
+    else:
+        return None
+    if found.is_finite() and AMOUNT_MIN_EXPONENT < found.adjusted() < AMOUNT_DIGITS:
+        return found
     return None
+
+
+def _is_small_digits(text: str) -> bool:
+    """ASCII digits only and short: ``int(text)`` is exact and cheap."""
+    return len(text) <= _INTEGER_DIGITS and text.isascii() and text.isdigit()
 
 
 def _to_str(value: Any) -> str:

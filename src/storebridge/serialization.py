@@ -95,12 +95,26 @@ def from_dict(data: Mapping[str, Any], cls: type[T]) -> T:
     except ValidationError:
         raise
     except cattrs.BaseValidationError as exc:
+        found = _first_validation_error(exc)
+        if found is not None:  # a model check refused a value: its message names the field
+            raise found from exc
         leaves = cattrs.transform_error(exc, path="$")
         raise ValidationError(
             f"cannot rebuild {cls.__name__}: {'; '.join(leaves[:3])}", field=None
         ) from exc
     except _BAD_DATA as exc:
         raise ValidationError(f"cannot rebuild {cls.__name__}: {exc}") from exc
+
+
+def _first_validation_error(group: BaseExceptionGroup[Any]) -> ValidationError | None:
+    pending: list[BaseException] = [group]
+    while pending:  # a loop, not recursion: groups nest as deep as the data
+        current = pending.pop(0)
+        if isinstance(current, ValidationError):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+    return None
 
 
 WireHook = Callable[[Payload], Any]

@@ -5,17 +5,23 @@ captured once through the real adapters, so the figures describe what an export 
 Three tables:
 
 1. conversion per record: ``json.loads`` of the row (the parse floor) vs the platform's
-   wire converter turning the already-parsed row into a model object;
+   wire converter turning the already-parsed row into a model object, with the number of
+   Python function calls per record (deterministic: the figure that does not depend on
+   how busy the machine is);
 2. accessor cost: one ``Payload`` accessor call on a well-formed value, in ns;
 3. hostile numbers: the slowest rejection of huge numbers and exponents (``"1e999999"``)
    through the numeric accessors, which must fail with a PayloadError in well under 10 ms.
 
-Timings are the best of several rounds; compare figures from one machine only.
+Timings are CPU time of this process (so other load on the machine matters less), the best
+of several rounds; compare figures from one machine only. ``--skip-hostile`` leaves out
+table 3 (on code without the bounds it spins for minutes).
 """
 
 from __future__ import annotations
 
+import cProfile
 import json
+import pstats
 import sys
 import time
 import timeit
@@ -118,8 +124,8 @@ def _samples() -> dict[str, dict[type, tuple[list[Any], Callable[[Any, type], An
     return out
 
 
-def _best_us(fn: Callable[[], object], per: int, rounds: int = 7) -> float:
-    timer = timeit.Timer(fn)
+def _best_us(fn: Callable[[], object], per: int, rounds: int = 9) -> float:
+    timer = timeit.Timer(fn, timer=time.process_time)
     loops, _ = timer.autorange()
     best = min(timer.repeat(repeat=rounds, number=loops))
     return best / loops / per * 1e6
@@ -128,7 +134,7 @@ def _best_us(fn: Callable[[], object], per: int, rounds: int = 7) -> float:
 def conversion_table() -> None:
     print("1. conversion per record (us): parse floor (json.loads) vs model conversion")
     head = f"{'platform':<14}{'record':<10}{'rows':>5}{'json.loads':>12}{'convert':>10}"
-    print(f"   {head}{'ratio':>8}")
+    print(f"   {head}{'ratio':>8}{'calls':>8}")
     for platform, kinds in _samples().items():
         for cls, (rows, convert) in kinds.items():
             if not rows:
@@ -147,8 +153,11 @@ def conversion_table() -> None:
                     convert(row, cls)
 
             cost = _best_us(run, len(rows))
+            profile = cProfile.Profile()
+            profile.runcall(run)
+            calls = pstats.Stats(profile).total_calls / len(rows)  # type: ignore[attr-defined]
             print(f"   {platform:<14}{cls.__name__:<10}{len(rows):>5}{parse:>12.1f}{cost:>10.1f}"
-                  f"{cost / parse:>8.1f}")  # fmt: skip
+                  f"{cost / parse:>8.1f}{calls:>8.0f}")  # fmt: skip
 
 
 def accessor_table() -> None:

@@ -138,20 +138,35 @@ def make_wire_converter(platform: str, hooks: Mapping[type, WireHook]) -> cattrs
 def _wrap(platform: str, cls: type, hook: WireHook) -> Callable[[Any, type], Any]:
     def structure(value: Any, _cls: type) -> Any:
         payload = value if isinstance(value, Payload) else Payload(value, "$", platform)
-        try:
-            with platform_data():
-                return hook(payload)
-        except PayloadError:
-            raise
-        except _BAD_DATA as exc:
-            detail = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-            raise PayloadError(
-                f"cannot read a {cls.__name__}: {detail[:300]}",
-                path=payload.path,
-                platform=platform,
-            ) from exc
+        return read_payload(payload, hook, what=cls.__name__)
 
     return structure
 
 
-__all__ = ["from_dict", "make_wire_converter", "model_converter", "to_dict", "to_json"]
+def read_payload(payload: Payload, read: Callable[..., T], *args: Any, what: str = "record") -> T:
+    """``read(payload, *args)`` as a wire converter runs its hooks: inside
+    :func:`~storebridge.validation.platform_data`, and with any bad-data error turned into a
+    PayloadError at ``payload.path``. For converter functions an adapter calls directly::
+
+        refund = read_payload(body.obj("data"), converter.refund, currency)
+    """
+    try:
+        with platform_data():
+            return read(payload, *args)
+    except PayloadError:
+        raise
+    except _BAD_DATA as exc:
+        detail = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+        raise PayloadError(
+            f"cannot read a {what}: {detail[:300]}", path=payload.path, platform=payload.platform
+        ) from exc
+
+
+__all__ = [
+    "from_dict",
+    "make_wire_converter",
+    "model_converter",
+    "read_payload",
+    "to_dict",
+    "to_json",
+]

@@ -13,10 +13,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storebridge import Address, Customer, Money, Order, OrderStatus, PayloadError
+from storebridge import (
+    Address,
+    Customer,
+    Money,
+    Order,
+    OrderStatus,
+    PayloadError,
+    RefundLine,
+)
 from storebridge.model import OrderLine
 from storebridge.payload import Payload
-from storebridge.serialization import make_wire_converter
+from storebridge.serialization import make_wire_converter, read_payload
 
 
 def _line(p: Payload) -> OrderLine:
@@ -189,6 +197,20 @@ def test_wire_converter_turns_any_bad_data_error_into_a_payload_error() -> None:
     with pytest.raises(PayloadError) as info:
         conv.structure(Payload({"id": "1", "tags": 5}, "$.customers[4]", "toy"), Customer)
     assert info.value.path == "$.customers[4]" and "AttributeError" in str(info.value)
+
+
+def test_read_payload_runs_a_converter_function_like_a_wire_hook() -> None:
+    def refund_line(p: Payload, currency: str) -> RefundLine:
+        return RefundLine(line_ref=p.string("id"), quantity=p.integer("quantity"),
+                          amount=Money(p.decimal("subtotal"), currency))  # fmt: skip
+
+    body = Payload({"data": {"id": "9", "quantity": 0, "subtotal": "-1.005"}}, "$", "toy")
+    line = read_payload(body.obj("data"), refund_line, "USD")
+    assert line.quantity == 0 and line.amount == Money("-1.005", "USD")  # as the platform sent
+    with pytest.raises(PayloadError) as info:
+        read_payload(body.obj("data"), refund_line, "US$", what="refund line")
+    assert info.value.path == "$.data" and "refund line" in str(info.value)
+    assert info.value.platform == "toy"
 
 
 # -- mutation: whatever a platform sends, a model object or a PayloadError ---------------

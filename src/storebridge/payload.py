@@ -102,11 +102,17 @@ class Payload:
     @property
     def path(self) -> str:
         """Where this object sits, as a JSON path (``$.line_items[2]``)."""
-        where = self._where
-        if isinstance(where, str):
-            return where
-        parent, key = where
-        path = self._where = _join(parent.path, key)
+        if isinstance(self._where, str):
+            return self._where
+        keys: list[str | int] = []
+        node = self
+        while not isinstance(node._where, str):  # a loop: payloads nest arbitrarily deep
+            node, key = node._where
+            keys.append(key)
+        path = node._where
+        for key in reversed(keys):
+            path = _join(path, key)
+        self._where = path
         return path
 
     def fail(self, message: str, key: str | int | None = None) -> NoReturn:
@@ -115,9 +121,11 @@ class Payload:
         raise PayloadError(message, path=path, platform=self.platform)
 
     def has(self, key: str) -> bool:
+        """True when ``key`` is present and not null."""
         return self.data.get(key) is not None
 
     def raw(self, key: str, default: Any = None) -> Any:
+        """The value as parsed, unchecked (the caller checks what it uses)."""
         return self.data.get(key, default)
 
     def _absent(self, key: str, value: Any, required: bool) -> None:
@@ -126,6 +134,7 @@ class Payload:
 
     # Text ------------------------------------------------------------------------------
     def string(self, key: str) -> str:
+        """Required text (a number is accepted and turned into its digits)."""
         value = self.data.get(key, _MISSING)
         if type(value) is str and value.isascii():
             return value
@@ -175,6 +184,7 @@ class Payload:
 
     # Numbers ---------------------------------------------------------------------------
     def integer(self, key: str) -> int:
+        """A required integer: an int, a whole float or digits as text (``"2"``, ``"2.0"``)."""
         value = self.data.get(key, _MISSING)
         if type(value) is int and -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
             return value
@@ -203,6 +213,7 @@ class Payload:
             self.fail(f"expected an integer, got {describe(value)}: {exc}", key)
 
     def decimal(self, key: str) -> Decimal:
+        """A required amount as a Decimal, from numeric text, an int or a float."""
         value = self.data.get(key, _MISSING)
         found = _quick_decimal(value)
         if found is not None:
@@ -229,9 +240,11 @@ class Payload:
             self.fail(f"expected a decimal amount: {exc}", key)
 
     def money(self, key: str, currency: str) -> Money:
+        """A required amount in ``currency``."""
         return self._money(key, self.decimal(key), currency)
 
     def opt_money(self, key: str, currency: str) -> Money | None:
+        """An amount in ``currency``, or None when missing, null or ``""``."""
         amount = self.opt_decimal(key)
         return None if amount is None else self._money(key, amount, currency)
 
@@ -257,6 +270,8 @@ class Payload:
     def timestamp(
         self, key: str, parse: Callable[[str], datetime] = parse_iso_datetime
     ) -> datetime:
+        """A required datetime with a UTC offset; ``parse`` reads the text (ISO 8601 by
+        default)."""
         value = self.data.get(key, _MISSING)
         if value is _MISSING or value is None:
             self._absent(key, value, True)
@@ -286,6 +301,7 @@ class Payload:
 
     # Containers ------------------------------------------------------------------------
     def obj(self, key: str) -> Payload:
+        """A required nested object."""
         value = self.data.get(key, _MISSING)
         if value is _MISSING or value is None:
             self._absent(key, value, True)

@@ -77,6 +77,7 @@ MULTILINE_MAX = 1_000_000
 """Longest multi-line text (notes, product descriptions with their HTML) accepted."""
 
 EMAIL_MAX = 254
+"""Longest e-mail address (RFC 5321 path limit)."""
 
 MINOR_UNITS: Mapping[str, int] = {
     # ISO 4217 exponents that are not 2; every other currency has 2 decimals.
@@ -107,8 +108,9 @@ class platform_data:  # lower case: it is used like a function, ``with platform_
     """Build model objects from a platform's answer: input checks do not apply inside.
 
     The wire converters (:func:`storebridge.serialization.make_wire_converter`) already run
-    every hook inside this block; an adapter that calls a converter function directly wraps
-    the call in it. Blocks nest, and each thread or task has its own setting.
+    every hook inside this block; an adapter that calls a converter function directly goes
+    through :func:`storebridge.serialization.read_payload`, which does the same. Blocks nest,
+    and each thread or task has its own setting.
     """
 
     # A class rather than @contextmanager: it runs once per record converted.

@@ -166,6 +166,20 @@ def test_paths_are_json_paths_whatever_the_keys() -> None:
     assert info.value.path == "$.results[3]['a b'].x[0].y.id"
 
 
+def test_paths_of_deeply_nested_objects() -> None:
+    body: dict[str, Any] = {}
+    node = body
+    for _ in range(5000):
+        node["x"] = {}
+        node = node["x"]
+    p = Payload(body, "$", "toy")
+    for _ in range(5000):
+        p = p.obj("x")
+    with pytest.raises(PayloadError) as info:
+        p.string("id")
+    assert info.value.path == "$" + ".x" * 5000 + ".id"
+
+
 def test_timestamps_never_raise_anything_else() -> None:
     def epoch_ms(text: str) -> datetime:
         return datetime.fromtimestamp(int(text) / 1000, UTC)

@@ -14,7 +14,9 @@ What they are for:
 * the paging walk every listing goes through: :func:`walk` with a :class:`Page` reader or
   :class:`BodyNextUrl` / :class:`LinkHeader`;
 * reading and writing the wire: :class:`Payload` (JSON-path errors), :func:`read_json`,
-  :class:`AddressFields`, :func:`segment` for refs in URL paths;
+  :func:`read_payload` and :func:`platform_data` (what a platform sends is read leniently,
+  and any bad value becomes a PayloadError with its path), :class:`AddressFields`,
+  :func:`segment` for refs in URL paths; input checks live in :mod:`storebridge.validation`;
 * settings and auth: :func:`secret_field`, :func:`check_base_url`, :class:`BearerAuth`...;
 * sandboxes: :class:`Sandbox`, :class:`SandboxSize`.
 """
@@ -79,7 +81,7 @@ from storebridge.pagination import (
 from storebridge.payload import Payload, parse_iso_datetime
 from storebridge.refs import check_query_value, check_ref, segment
 from storebridge.sandbox.kit import Sandbox, SandboxSize
-from storebridge.serialization import make_wire_converter
+from storebridge.serialization import make_wire_converter, read_payload
 from storebridge.settings import (
     Secret,
     SettingError,
@@ -88,6 +90,7 @@ from storebridge.settings import (
     parse_settings,
     secret_field,
 )
+from storebridge.validation import platform_data
 
 __all__ = [
     "CONCURRENCY",
@@ -139,8 +142,10 @@ __all__ = [
     "parse_json",
     "parse_retry_after",
     "parse_settings",
+    "platform_data",
     "platform_operation",
     "read_json",
+    "read_payload",
     "reconciled_write",
     "relay",
     "request_meta",

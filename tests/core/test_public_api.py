@@ -77,8 +77,9 @@ KIT = {
     "build_request", "check_base_url", "check_query_value", "check_ref", "day_windows",
     "derive_request", "drive", "error_from_response", "expand_pages", "expiry_in",
     "is_loopback_host", "just", "make_wire_converter", "map_flow", "merge_parallel",
-    "parse_iso_datetime", "parse_json", "parse_retry_after", "parse_settings",
-    "platform_operation", "reconciled_write", "read_json", "relay", "request_meta", "rows_at",
+    "parse_iso_datetime", "parse_json", "parse_retry_after", "parse_settings", "platform_data",
+    "platform_operation", "reconciled_write", "read_json", "read_payload", "relay",
+    "request_meta", "rows_at",
     "same_origin", "secret_field", "segment", "time_windows", "unique_items", "walk",
     "with_check",
 }  # fmt: skip

@@ -213,9 +213,7 @@ class NettbutikkEmulator(Emulator):
             headers["Last-Modified"] = stamp
         return self.wire.encode(req, {"data": data, "paging": paging or []}, headers)
 
-    def _rows(
-        self, resource: str, since: int | None, until: int | None, flat: bool
-    ) -> Span[Any]:
+    def _rows(self, resource: str, since: int | None, until: int | None, flat: bool) -> Span[Any]:
         """What a list pages over: records, or (product, variant row) pairs when flat."""
         windowed = since is not None or until is not None
         if resource == "products" and flat:

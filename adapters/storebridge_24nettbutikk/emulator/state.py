@@ -9,7 +9,8 @@ filters lists on: the local ``modified_on`` reading. A list request bisects that
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -84,6 +85,8 @@ class ShopState:
     def __init__(self, size: SandboxSize, options: EmulatorOptions) -> None:
         self.zone = ZoneInfo(options.time_zone)
         self.options = options
+        self._offsets: dict[int, tuple[int, int] | None] = {}
+        """Quarter hour -> the zone's (offset, repeated-hour shift) then, None if it changes."""
         products, customers, orders = seed_shop(size, options.currency)
         self.tables = {
             "orders": Table("orders", orders, self),
@@ -93,14 +96,28 @@ class ShopState:
 
     # Time ------------------------------------------------------------------------------
     def local(self, instant: float) -> str:
-        return datetime.fromtimestamp(instant, self.zone).strftime(LOCAL_FORMAT)
+        return self.reading(instant)[1]
 
     def reading(self, instant: float) -> tuple[int, str]:
         """What the server compares with since/until (its local wall time read back, the
         first reading in a repeated DST hour, as a database would), and that wall time."""
-        wall = datetime.fromtimestamp(instant, self.zone).replace(microsecond=0)
-        naive = wall.replace(tzinfo=None)
-        return int(naive.replace(tzinfo=self.zone, fold=0).timestamp()), wall.strftime(LOCAL_FORMAT)
+        seconds = math.floor(instant)
+        if round((instant - seconds) * 1e6) >= 1_000_000:
+            seconds += 1  # the wall clock shows microseconds rounded, then cut to seconds
+        bucket = seconds // _QUARTER
+        if bucket not in self._offsets:
+            self._offsets[bucket] = self._steady(bucket * _QUARTER)
+        known = self._offsets[bucket]
+        if known is None:
+            return _exact_reading(seconds, self.zone)
+        offset, shift = known
+        return seconds - shift, time.strftime(LOCAL_FORMAT, time.gmtime(seconds + offset))
+
+    def _steady(self, start: int) -> tuple[int, int] | None:
+        """The zone's (UTC offset, repeated-hour shift) over a quarter hour, or None when
+        a transition falls inside it."""
+        first = _offset_and_shift(start, self.zone)
+        return first if first == _offset_and_shift(start + _QUARTER - 1, self.zone) else None
 
     def server_unix(self, instant: float) -> int:
         return self.reading(instant)[0]
@@ -157,3 +174,21 @@ class ShopState:
 
 def _server_reading(key: tuple[int, str, int]) -> int:
     return key[0]
+
+
+_QUARTER = 900
+"""Zones change offset on quarter hours, so one lookup serves a quarter hour of instants."""
+
+
+def _offset_and_shift(seconds: int, zone: ZoneInfo) -> tuple[int, int]:
+    wall = datetime.fromtimestamp(seconds, zone)
+    offset = wall.utcoffset() or timedelta(0)
+    first_pass = wall.replace(fold=0)
+    return int(offset.total_seconds()), int(wall.timestamp()) - int(first_pass.timestamp())
+
+
+def _exact_reading(seconds: int, zone: ZoneInfo) -> tuple[int, str]:
+    wall = datetime.fromtimestamp(seconds, zone)
+    # The second pass through a repeated hour reads back as the first.
+    first_pass = wall.replace(fold=0)
+    return int(first_pass.timestamp()), wall.strftime(LOCAL_FORMAT)

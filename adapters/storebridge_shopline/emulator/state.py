@@ -60,16 +60,16 @@ class Table:
     """One resource's records by id, and sorted by id, ``created_at`` and ``updated_at``.
 
     ``rows`` is the dict tests and endpoints read (insertion order, which is id order).
-    Endpoints that change a record's ``updated_at`` call :meth:`touched`.
+    Endpoints that change a record's ``updated_at`` call :meth:`touched`. The time indexes
+    are built by the first query that needs them (most stores are never read by a time
+    window, and building them costs a parse of every record's times), then kept.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.rows: dict[str, Record] = {}
         self.by_id: SortedIndex[Record] = SortedIndex(key=lambda r: int(r["id"]), ident=_ident)
-        self.by_time = {
-            field: SortedIndex(key=_time_key(field), ident=_ident) for field in TIME_FIELDS
-        }
+        self._by_time: dict[str, SortedIndex[Record]] = {}
 
     def add(self, record: Record) -> None:
         self.rows[str(record["id"])] = record
@@ -78,11 +78,19 @@ class Table:
 
     def touched(self, record: Record) -> None:
         """Re-sort ``record`` after its times changed."""
-        for field, index in self.by_time.items():
+        for field, index in self._by_time.items():
             if record.get(field):
                 index.refresh(record)
             else:
                 index.discard(record)
+
+    def by_time(self, field: str) -> SortedIndex[Record]:
+        """The records that have ``field``, sorted by it (then by id)."""
+        index = self._by_time.get(field)
+        if index is None:
+            timed = (r for r in self.rows.values() if r.get(field))
+            index = self._by_time[field] = SortedIndex(_time_key(field), _ident, timed)
+        return index
 
     def select(
         self,
@@ -135,7 +143,7 @@ class Table:
         for field in TIME_FIELDS:
             low, high = bounds.get((field, "min")), bounds.get((field, "max"))
             if low is not None or high is not None:
-                return self.by_time[field].span(low, high, by=_leading)
+                return self.by_time(field).span(low, high, by=_leading)
         return self.by_id.span()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -66,12 +65,8 @@ def iso(when: datetime) -> str:
     return when.astimezone(STORE_TZ).isoformat(timespec="seconds")
 
 
-@functools.lru_cache(maxsize=4096)
 def instant(value: str) -> float:
-    """A stored ISO 8601 time (always with an offset) as epoch seconds, for indexes.
-
-    Remembered for a while: a new record's ``created_at`` and ``updated_at`` are the same.
-    """
+    """A stored ISO 8601 time (always with an offset) as epoch seconds, for indexes."""
     return parse_iso_datetime(value).timestamp()
 
 

@@ -221,7 +221,8 @@ class SortedIndex(Generic[T]):
 @attrs.frozen
 class Page(Generic[T]):
     """One page of a listing: its records, where it starts, the page size asked for, and
-    how many records the whole listing has (for next/previous links)."""
+    how many records the whole listing has. ``has_next`` / ``has_previous``: records come
+    after / before the page's place in the listing (even when the page itself is empty)."""
 
     items: list[T]
     offset: int

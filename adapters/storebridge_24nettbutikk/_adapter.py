@@ -23,7 +23,6 @@ from storebridge.errors import (
     APIError,
     AuthenticationError,
     NotFound,
-    UnsupportedOperation,
     ValidationError,
 )
 from storebridge.flow import Batch, Emit, Flow, ListFlow, build_request, derive_request
@@ -111,11 +110,10 @@ class NettbutikkAdapter(Adapter):
         kind = AuthenticationError if status == 401 else None
         return error_from_response(self, response, message=message, cls=kind)
 
-    def require(self, operation: str, reason: str = "") -> None:
-        if operation not in self.capabilities:
-            if not reason and operation.endswith(".create"):
-                reason = "its API has no create endpoints; use it as a migration source"
-            raise UnsupportedOperation(self.display_name, operation, reason)
+    def unsupported_reason(self, operation: str) -> str | None:
+        if operation.endswith(".create"):
+            return "its API has no create endpoints; use it as a migration source"
+        return None
 
     # Requests --------------------------------------------------------------------------
     def _get(self, path: str, operation: str, params: Mapping[str, str] | None = None) -> Request:

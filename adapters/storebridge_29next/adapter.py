@@ -108,6 +108,7 @@ class TwentyNineNextAdapter(Adapter):
     display_name = "29 Next"
     Settings = TwentyNineNextSettings
     default_rate_limit = RateLimit(per_second=4, burst=1)
+    sensitive_headers = ("x-29next-signature",)
 
     settings: TwentyNineNextSettings
 
@@ -141,15 +142,14 @@ class TwentyNineNextAdapter(Adapter):
     def parse_error(self, response: Response) -> APIError:
         return parse_error(self, response)
 
-    def require(self, operation: str, reason: str = "") -> None:
+    def unsupported_reason(self, operation: str) -> str | None:
         if operation == "refunds.calculate" and self.api_version == LEGACY_API_VERSION:
-            raise self.unsupported(
-                operation,
+            return (
                 "refund calculation exists from API version 2024-04-01; connect with "
                 "api_version='2024-04-01' (on 2023-02-10, build a RefundQuote with the "
-                "amount and call refunds.create)",
+                "amount and call refunds.create)"
             )
-        super().require(operation, reason)
+        return None
 
     # Helpers -----------------------------------------------------------------------------
     def url(self, *parts: str | int) -> str:

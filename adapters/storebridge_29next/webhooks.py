@@ -23,22 +23,52 @@ def webhook_signature(body: bytes | str, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
 
 
-def verify_webhook_signature(body: bytes | str, signature: str | None, secret: str) -> bool:
+_HEX_LENGTH = 2 * hashlib.sha256().digest_size
+
+
+def _signature_bytes(signature: object) -> bytes | None:
+    """The 32 bytes of a hex signature header; None for anything malformed."""
+    if isinstance(signature, bytes):
+        try:
+            signature = signature.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(signature, str):
+        return None
+    text = signature.strip()
+    if len(text) != _HEX_LENGTH or not text.isascii():
+        return None
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return None
+
+
+def _digest(body: bytes | str, secret: str) -> bytes:
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return hmac.new(secret.encode("utf-8"), data, hashlib.sha256).digest()
+
+
+def verify_webhook_signature(body: bytes | str, signature: str | bytes | None, secret: str) -> bool:
     """True when ``signature`` (the ``X-29Next-Signature`` header) matches ``body``.
 
     ``body`` is the request body as received. Both the raw bytes and the vendor's
-    re-serialised form (``json.dumps`` of the parsed body) are accepted.
+    re-serialised form (``json.dumps`` of the parsed body) are accepted. A malformed
+    signature (missing, empty, not ASCII, not 64 hex digits) is False, never an exception.
     """
-    if not signature or not secret:
+    given = _signature_bytes(signature)
+    if given is None or not isinstance(secret, str) or not secret:
         return False
-    given = signature.strip().lower()
-    if hmac.compare_digest(webhook_signature(body, secret), given):
-        return True
+    if not isinstance(body, bytes | str):
+        return False
     try:
-        parsed = json.loads(body)
-    except ValueError:
+        if hmac.compare_digest(_digest(body, secret), given):
+            return True
+        canonical = json.dumps(json.loads(body))
+        return hmac.compare_digest(_digest(canonical, secret), given)
+    except (ValueError, RecursionError):
+        # Not JSON, not encodable text, or nested too deeply to re-serialise: no match.
         return False
-    return hmac.compare_digest(webhook_signature(json.dumps(parsed), secret), given)
 
 
 def sign_webhook(payload: Mapping[str, Any], secret: str) -> tuple[bytes, str]:

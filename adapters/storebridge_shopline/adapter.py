@@ -119,6 +119,7 @@ class ShoplineAdapter(Adapter):
     display_name = "SHOPLINE"
     Settings = ShoplineSettings
     default_rate_limit = RateLimit(per_second=4, burst=40)
+    sensitive_headers = ("appkey", "sign", "x-shopline-hmac-sha256")
 
     def __init__(self, settings: ShoplineSettings) -> None:
         super().__init__(settings)

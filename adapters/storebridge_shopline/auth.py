@@ -67,6 +67,7 @@ def make_auth(settings: ShoplineSettings, store: TokenStore | None) -> _http.Aut
         store_key=token_store_key(settings),
         leeway=settings.refresh_leeway,
         clock=settings.clock,
+        platform="SHOPLINE",
     )
 
 

@@ -1,28 +1,27 @@
 """SHOPLINE app authorization: authorize URL, callback check, token create and refresh.
 
-SHOPLINE's OAuth2 is not the standard one, so authlib's grant clients do not apply to the
-token calls: the token endpoints take ``appkey``/``timestamp``/``sign`` headers (an HMAC of
-the body and timestamp) instead of client credentials, there is no ``refresh_token`` (the
-store handle, app key and signature identify the grant), and answers come wrapped as
+SHOPLINE's OAuth2 is not the standard one, so no OAuth2 client library applies to the token
+calls: the token endpoints take ``appkey``/``timestamp``/``sign`` headers (an HMAC of the
+body and timestamp) instead of client credentials, there is no ``refresh_token`` (the store
+handle, app key and signature identify the grant), and answers come wrapped as
 ``{"code": 200, "i18nCode": "SUCCESS", "data": {"accessToken", "expireTime", "scope"}}``.
-authlib still provides the token shape (``OAuth2Token``, via :class:`storebridge.auth.Token`),
-the random ``state`` and the URL building.
+Every token read from an answer is checked before it is used or stored
+(:func:`storebridge.auth.token_problem`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from authlib.common.security import generate_token
-
 from storebridge import _http
-from storebridge.auth import Token
+from storebridge.auth import Token, token_problem
 from storebridge.errors import TokenRefreshError, ValidationError
 from storebridge.flow import build_request
 from storebridge.payload import parse_iso_datetime
@@ -51,7 +50,7 @@ def authorize_url(
     """
     if not scopes:
         raise ValidationError("at least one scope is needed, e.g. 'read_orders'", field="scopes")
-    state = state or generate_token(32)
+    state = state or secrets.token_urlsafe(24)
     query = (
         f"appKey={quote(app_key, safe='')}&responseType=code"
         f"&scope={quote(','.join(scopes), safe='')}"
@@ -75,12 +74,18 @@ def verify_callback(
     ``timestamp`` is in milliseconds; one older than ``window`` seconds is refused.
     """
     sign = params.get("sign")
-    if not sign or not same_signature(sign_query(app_secret, params), sign):
+    if not isinstance(sign, str) or not sign or not isinstance(app_secret, str):
+        return False
+    try:
+        expected = sign_query(app_secret, params)
+    except (TypeError, ValueError):  # values that are not text, or not encodable
+        return False
+    if not same_signature(expected, sign):
         return False
     if expected_state is not None and params.get("customField") != expected_state:
         return False
     try:
-        stamp = int(params.get("timestamp", "")) / 1000
+        stamp = int(str(params.get("timestamp", ""))) / 1000
     except ValueError:
         return False
     current = time.time() if now is None else now
@@ -130,68 +135,94 @@ def refresh_token_request(
 
 
 def parse_expire_time(value: Any, now: float) -> datetime:
-    """``expireTime`` as an aware datetime.
+    """``expireTime`` as an aware datetime; ValueError when it is missing or unreadable.
 
     Seen as ISO 8601 with milliseconds and offset, and (in SDK mocks) as a bare date. A bare
     date or naive time cannot be trusted, so the documented 10-hour lifetime is assumed.
+    Epoch numbers are read as seconds, or milliseconds when larger than 10**11.
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, UTC)
-    if isinstance(value, str) and value.strip():
-        text = value.strip()
-        if text.isdigit():
-            number = int(text)
-            return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
-        try:
-            return parse_iso_datetime(text)
-        except ValueError:
-            log.warning("expireTime %r has no time zone; assuming a 10-hour token", text)
+        return _from_epoch(value)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("the answer has no expireTime")
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return _from_epoch(int(text))
+    try:
+        return parse_iso_datetime(text)
+    except ValueError:
+        pass
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("the answer's expireTime is not a date") from None
+    log.warning("expireTime %r has no time zone; assuming a 10-hour token", text)
     return datetime.fromtimestamp(now, UTC) + OAUTH_TOKEN_LIFETIME
+
+
+def _from_epoch(number: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError("the answer's expireTime is out of range") from None
+
+
+def _refusal_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a refusal worth keeping; anything else (an echoed request) is dropped."""
+    keep = ("code", "i18nCode", "message")
+    return {k: body[k] for k in keep if isinstance(body.get(k), str | int | float)}
 
 
 def parse_token_response(
     response: _http.Response, *, now: float, platform: str = "SHOPLINE"
 ) -> Token:
-    """The token in a create/refresh answer; TokenRefreshError for anything else."""
+    """The token in a create/refresh answer, checked; TokenRefreshError for anything else."""
     trace = response.headers.get("traceid")
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise TokenRefreshError(
-            "token endpoint answered without a JSON object",
-            status=response.status_code,
-            platform=platform,
-            request_id=trace,
-        )
-    code = body.get("code")
-    data = body.get("data")
-    if response.status_code != 200 or str(code) != "200" or not isinstance(data, dict):
-        reason = body.get("message") or body.get("errors") or body.get("i18nCode") or "failed"
-        raise TokenRefreshError(
-            f"token request refused: {reason} (code {code!r}, i18nCode "
-            f"{body.get('i18nCode')!r}). Check app_key/app_secret and that the app is still "
-            "installed; otherwise re-authorize the app.",
+
+    def refused(message: str, body: dict[str, Any] | None = None) -> TokenRefreshError:
+        return TokenRefreshError(
+            message,
             status=response.status_code,
             platform=platform,
             request_id=trace,
             body=body,
         )
+
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise refused("the token-endpoint answer is not a JSON object")
+    code = body.get("code")
+    data = body.get("data")
+    if response.status_code != 200 or str(code) != "200" or not isinstance(data, dict):
+        kept = _refusal_body(body)
+        reason = kept.get("message") or kept.get("i18nCode") or "failed"
+        raise refused(
+            f"token-endpoint request refused: {reason} (code {kept.get('code')!r}, i18nCode "
+            f"{kept.get('i18nCode')!r}). Check app_key/app_secret and that the app is still "
+            "installed; otherwise re-authorize the app.",
+            kept,
+        )
     access = data.get("accessToken")
     if not isinstance(access, str) or not access.strip():
-        raise TokenRefreshError(
-            "token answer has no accessToken",
-            status=response.status_code,
-            platform=platform,
-            request_id=trace,
-        )
+        raise refused("the token-endpoint answer has no accessToken")
+    try:
+        expires = parse_expire_time(data.get("expireTime"), now)
+    except ValueError as exc:
+        raise refused(f"token-endpoint answer refused: {exc}") from None
     scope = data.get("scope")
-    return Token(
+    token = Token(
         access_token=Secret(access),
-        expires_at=parse_expire_time(data.get("expireTime"), now),
+        expires_at=expires,
         scope=scope if isinstance(scope, str) and scope else None,
+        issued_at=datetime.fromtimestamp(now, UTC),
     )
+    problem = token_problem(token, now)
+    if problem is not None:
+        raise refused(f"token-endpoint answer refused: {problem}")
+    return token
 
 
 class ShoplineRefresher:

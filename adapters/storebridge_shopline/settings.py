@@ -57,7 +57,14 @@ def to_aware_datetime(value: Any) -> datetime | None:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 10**11 else value
-        return datetime.fromtimestamp(seconds, UTC)
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise SettingError(
+                "token_expires_at",
+                "token_expires_at is out of range; give epoch seconds (or milliseconds) of "
+                "a real date, or an aware datetime",
+            ) from None
     if isinstance(value, str):
         # Profiles in storebridge.toml carry the expiry as ISO 8601 text.
         try:
@@ -100,7 +107,7 @@ class ShoplineSettings:
 
     handle: str | None = attrs.field(default=None, converter=_handle)
     base_url: str | None = attrs.field(default=None, converter=_base_url)
-    access_token: Secret = secret_field()
+    access_token: Secret = secret_field(header_safe=True)
     app_key: str | None = None
     app_secret: Secret | None = secret_field(default=None)
     token_expires_at: datetime | None = attrs.field(default=None, converter=to_aware_datetime)

@@ -35,8 +35,13 @@ def sign_query(secret: str, params: Mapping[str, str]) -> str:
     return hmac_hex(secret, canonical_query(params))
 
 
-def same_signature(expected: str, given: str) -> bool:
-    """Constant-time comparison of two hex signatures (case-insensitive)."""
+def same_signature(expected: str, given: object) -> bool:
+    """Constant-time comparison of two hex signatures (case-insensitive).
+
+    ``given`` comes from a request, so anything that is not ASCII text is simply no match.
+    """
+    if not isinstance(given, str) or not given.isascii():
+        return False
     return hmac.compare_digest(expected.lower().encode("ascii"), given.strip().lower().encode())
 
 

@@ -28,28 +28,52 @@ def sign_webhook(app_secret: str, body: bytes) -> str:
     return webhook_digest(app_secret, body).hex()
 
 
-def _decode(signature: str) -> bytes | None:
+_HEX_LENGTH = 2 * hashlib.sha256().digest_size
+_BASE64_LENGTH = 4 * ((hashlib.sha256().digest_size + 2) // 3)
+
+
+def _decode(signature: object) -> bytes | None:
+    """The 32 signature bytes of a hex or base64 header value; None for anything else."""
+    if isinstance(signature, bytes):
+        try:
+            signature = signature.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(signature, str):
+        return None
     text = signature.strip()
-    if len(text) == 64:
+    if not text.isascii():
+        return None
+    if len(text) == _HEX_LENGTH:
         try:
             return bytes.fromhex(text)
         except ValueError:
-            pass
+            return None
+    if len(text) != _BASE64_LENGTH:
+        return None
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return None
-    return raw if len(raw) == 32 else None
+    return raw if len(raw) == hashlib.sha256().digest_size else None
 
 
-def verify_webhook(app_secret: str, body: bytes, signature: str | None) -> bool:
-    """True when ``signature`` (hex, or base64) is the body's HMAC; constant-time compare."""
-    if not signature or not app_secret:
-        return False
+def verify_webhook(app_secret: str, body: bytes, signature: str | bytes | None) -> bool:
+    """True when ``signature`` (hex, or base64) is the body's HMAC; constant-time compare.
+
+    Any malformed signature (missing, empty, not ASCII, wrong length or encoding) is False,
+    never an exception.
+    """
     given = _decode(signature)
-    if given is None:
+    if given is None or not isinstance(app_secret, str) or not app_secret:
         return False
-    return hmac.compare_digest(webhook_digest(app_secret, body), given)
+    if not isinstance(body, bytes | bytearray | memoryview):
+        return False
+    try:
+        expected = webhook_digest(app_secret, bytes(body))
+    except UnicodeEncodeError:  # a secret that is not encodable text cannot have signed it
+        return False
+    return hmac.compare_digest(expected, given)
 
 
 def verify_webhook_request(app_secret: str, body: bytes, headers: Mapping[str, str]) -> bool:

@@ -30,6 +30,9 @@ ConnectError = httpx.ConnectError
 ConnectTimeout = httpx.ConnectTimeout
 PoolTimeout = httpx.PoolTimeout
 ReadTimeout = httpx.ReadTimeout
+ReadError = httpx.ReadError
+HTTPTransport = httpx.HTTPTransport
+AsyncHTTPTransport = httpx.AsyncHTTPTransport
 ByteStream = httpx.ByteStream
 URL = httpx.URL
 
@@ -37,6 +40,7 @@ __all__ = [
     "URL",
     "AsyncBaseTransport",
     "AsyncClient",
+    "AsyncHTTPTransport",
     "Auth",
     "BaseTransport",
     "BasicAuth",
@@ -45,11 +49,13 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "HTTPError",
+    "HTTPTransport",
     "Headers",
     "Limits",
     "MockTransport",
     "PoolTimeout",
     "QueryParams",
+    "ReadError",
     "ReadTimeout",
     "Request",
     "Response",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote
 
 REDACTED = "***"
 
@@ -37,8 +40,20 @@ class Redactor:
 
     def add(self, secret: str) -> None:
         # Very short values would mask ordinary words; no real credential is that short.
-        if secret and len(secret) >= 4:
-            self._secrets.add(secret)
+        if not secret or len(secret) < 4 or secret in self._secrets:
+            return
+        self._secrets.add(secret)
+        # The same secret as it travels: URL-escaped in a query string, and base64 inside
+        # an HTTP Basic header (token as user name, with or without a password after it)
+        # that a server or gateway may echo back in an error body.
+        self._secrets.add(quote(secret, safe=""))
+        for raw in (secret, f"{secret}:"):
+            encoded = base64.b64encode(raw.encode("utf-8", "surrogatepass")).decode("ascii")
+            # Only the part of the encoding fixed by the secret itself, so a password that
+            # follows it in the header does not hide the match.
+            stable = len(raw.encode("utf-8", "surrogatepass")) // 3 * 4
+            if stable >= 8:
+                self._secrets.add(encoded[:stable])
 
     def __call__(self, text: str) -> str:
         if self._source is not None:
@@ -49,6 +64,47 @@ class Redactor:
                 text = text.replace(secret, REDACTED)
         text = _SENSITIVE_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
         return _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+
+
+def scrub(error: BaseException, redact: Callable[[str], str]) -> BaseException:
+    """Redact every string ``error`` carries: its args, its attributes (an API error's body,
+    field errors, URL...) and the errors it was raised from. Returns ``error`` itself."""
+    seen: set[int] = set()
+
+    def clean(value: Any, depth: int = 0) -> Any:
+        if isinstance(value, str):
+            return redact(value)
+        if depth > 32:
+            return value
+        if isinstance(value, dict):
+            return {
+                k if not isinstance(k, str) else redact(k): clean(v, depth + 1)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [clean(v, depth + 1) for v in value]
+        if isinstance(value, tuple):
+            return tuple(clean(v, depth + 1) for v in value)
+        if isinstance(value, BaseException):
+            scrub_one(value)
+        return value
+
+    def scrub_one(exc: BaseException) -> None:
+        if id(exc) in seen:
+            return
+        seen.add(id(exc))
+        exc.args = tuple(clean(a) for a in exc.args)
+        for name, value in list(vars(exc).items()):
+            try:
+                setattr(exc, name, clean(value))
+            except AttributeError:  # read-only attribute of a foreign exception
+                continue
+        for linked in (exc.__cause__, exc.__context__):
+            if linked is not None:
+                scrub_one(linked)
+
+    scrub_one(error)
+    return error
 
 
 class _Registry:

@@ -31,8 +31,10 @@ from urllib.parse import urlsplit
 import attrs
 
 from storebridge._http import Auth, Response
+from storebridge._json import read_json
 from storebridge.errors import (
     APIError,
+    PayloadError,
     RateLimited,
     UnsupportedOperation,
     ValidationError,
@@ -74,7 +76,13 @@ class RateLimit:
 
 
 def _aware_or_none(_i: object, a: attrs.Attribute[Any], v: datetime | None) -> None:
-    if v is not None and v.tzinfo is None:
+    if v is not None and not isinstance(v, datetime):
+        raise ValidationError(
+            f"{a.name} must be a timezone-aware datetime, got {type(v).__name__} {v!r} "
+            "(e.g. datetime(2025, 1, 1, tzinfo=UTC))",
+            field=a.name,
+        )
+    if v is not None and (v.tzinfo is None or v.utcoffset() is None):
         raise ValidationError(
             f"{a.name} must be timezone-aware (e.g. datetime(..., tzinfo=UTC))", field=a.name
         )
@@ -146,6 +154,9 @@ class Adapter:
     display_name: ClassVar[str]
     Settings: ClassVar[type[Any]]
     default_rate_limit: ClassVar[RateLimit] = RateLimit(per_second=2, burst=1)
+    sensitive_headers: ClassVar[tuple[str, ...]] = ()
+    """Header names that carry credentials or signatures on this platform (beyond
+    ``Authorization`` and cookies): cassettes drop them, and logs never show them."""
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
@@ -193,17 +204,33 @@ class Adapter:
     # Capabilities --------------------------------------------------------------------
     @property
     def capabilities(self) -> frozenset[str]:
-        """Unified operations this adapter supports (derived from overridden methods)."""
+        """Unified operations this adapter, as configured, supports.
+
+        Derived from the operations the subclass implements (overrides) minus those
+        :meth:`unsupported_reason` refuses for this configuration (an API version without
+        the endpoint...), so the list cannot drift from what :meth:`require` accepts.
+        """
         base = Adapter
         return frozenset(
             op
             for op, method in OPERATIONS.items()
             if getattr(type(self), method) is not getattr(base, method)
+            and self.unsupported_reason(op) is None
         )
 
+    def unsupported_reason(self, operation: str) -> str | None:
+        """Why this adapter, as configured, cannot do ``operation``; None when it can.
+
+        Override to refuse an implemented operation for some configurations, or to explain
+        why an operation is not implemented at all. The reason is shown in
+        :class:`~storebridge.errors.UnsupportedOperation`.
+        """
+        return None
+
     def require(self, operation: str, reason: str = "") -> None:
+        """Raise UnsupportedOperation unless ``operation`` is in :attr:`capabilities`."""
         if operation not in self.capabilities:
-            raise UnsupportedOperation(self.display_name, operation, reason)
+            raise self.unsupported(operation, reason or self.unsupported_reason(operation) or "")
 
     def unsupported(self, operation: str, reason: str = "") -> UnsupportedOperation:
         return UnsupportedOperation(self.display_name, operation, reason)
@@ -257,6 +284,15 @@ class Adapter:
 
     def list_transactions(self, order_ref: str | None) -> ListFlow[Transaction]:
         raise self.unsupported("transactions.list")
+
+    def find_refund(self, quote: RefundQuote) -> Flow[Refund | None]:
+        """The refund ``quote`` produced on the platform, or None if there is none.
+
+        Used to settle a ``refunds.create`` whose outcome was never learned (a lost answer,
+        a crashed process) before the quote is sent again. Override it wherever the
+        platform lets refunds be read back; without it such a quote is never re-sent.
+        """
+        raise self.unsupported("refunds.find", "this adapter cannot read refunds back")
 
     # Sandbox ---------------------------------------------------------------------------
     @classmethod
@@ -339,9 +375,12 @@ def error_from_response(
     kind = cls or error_class_for_status(response.status_code)
     request = response.request if _has_request(response) else None
     try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:2000]
+        body: Any = read_json(response)
+    except PayloadError:
+        try:
+            body = response.text[:2000]
+        except (LookupError, UnicodeDecodeError):
+            body = response.content[:2000].decode("utf-8", "replace")
     kwargs: dict[str, Any] = {
         "status": response.status_code,
         "platform": adapter.display_name,

@@ -3,32 +3,41 @@
 * :class:`BearerAuth`           ``Authorization: Bearer <token>``
 * :class:`TokenAsBasicAuth`     HTTP Basic with the token as user name (password configurable)
 * :class:`QueryTokenAuth`       token in a query parameter (kept out of logs by the redactor)
-* :class:`RefreshingTokenAuth`  a short-lived token refreshed before expiry, exactly once under
-  any concurrency, handed to a :class:`TokenStore` you control.
+* :class:`RefreshingTokenAuth`  a short-lived token refreshed before expiry, once per expiry
+  under any concurrency (threads, tasks, sync and async stores, processes sharing a
+  :class:`FileTokenStore`), handed to a :class:`TokenStore` you control.
 
-Tokens are stored in authlib's ``OAuth2Token`` shape (``access_token``, ``expires_at`` as epoch
-seconds, ``scope``). Expiry is checked against an injectable clock rather than authlib's
-``is_expired`` (which reads the wall clock) so refresh timing can be tested.
+Expiry is checked against an injectable clock so refresh timing can be tested.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import json
+import enum
+import functools
 import logging
-import os
-import threading
+import random
 import time
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol
 
 import attrs
-from authlib.oauth2.rfc6749 import OAuth2Token
 
+from storebridge import _http
 from storebridge._http import Auth, Request, Response
+from storebridge._refresh_lock import credential_lock
+from storebridge._retry import RETRYABLE_STATUSES, RetryPolicy
+from storebridge._token_store import (
+    FileTokenStore,
+    MemoryTokenStore,
+    SharedTokenStore,
+    Token,
+    TokenStore,
+    token_problem,
+)
+from storebridge.adapter import parse_retry_after
 from storebridge.errors import StorebridgeError, TokenRefreshError
 from storebridge.settings import Secret
 
@@ -36,6 +45,13 @@ log = logging.getLogger("storebridge.auth")
 
 Clock = Callable[[], float]
 """Seconds since the epoch; ``time.time`` by default, a fake in tests."""
+
+TOKEN_ENDPOINT_RETRY = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=8.0)
+"""How a token endpoint answering 408, 429 or 5xx is retried before TokenRefreshError."""
+
+SHORT_TOKEN_LEEWAY = 0.1
+"""A token living shorter than the leeway is refreshed when this fraction of its life is left,
+so it is refreshed once in its life instead of on every call."""
 
 
 class BearerAuth(Auth):
@@ -80,106 +96,6 @@ class QueryTokenAuth(Auth):
         return f"QueryTokenAuth(param={self._param!r}, token=***)"
 
 
-@attrs.frozen
-class Token:
-    """An access token and when it expires (``None``: no known expiry)."""
-
-    access_token: Secret = attrs.field(converter=Secret)
-    expires_at: datetime | None = None
-    scope: str | None = None
-
-    def expires_within(self, seconds: float, now: float) -> bool:
-        if self.expires_at is None:
-            return False
-        return self.expires_at.timestamp() - seconds <= now
-
-    def to_oauth2(self) -> OAuth2Token:
-        data: dict[str, object] = {
-            "access_token": self.access_token.reveal(),
-            "token_type": "Bearer",
-        }
-        if self.expires_at is not None:
-            data["expires_at"] = int(self.expires_at.timestamp())
-        if self.scope is not None:
-            data["scope"] = self.scope
-        return OAuth2Token(data)
-
-    @classmethod
-    def from_oauth2(cls, data: dict[str, object]) -> Token:
-        expires = data.get("expires_at")
-        return cls(
-            access_token=str(data["access_token"]),
-            expires_at=(
-                datetime.fromtimestamp(float(expires), UTC)  # type: ignore[arg-type]
-                if expires is not None
-                else None
-            ),
-            scope=str(data["scope"]) if data.get("scope") is not None else None,
-        )
-
-
-@runtime_checkable
-class TokenStore(Protocol):
-    """Where refreshed tokens go. Implement it to keep tokens in your vault or database."""
-
-    def load(self, key: str) -> Token | None: ...
-
-    def save(self, key: str, token: Token) -> None: ...
-
-
-class MemoryTokenStore:
-    """Keeps tokens in memory (the default)."""
-
-    def __init__(self) -> None:
-        self._tokens: dict[str, Token] = {}
-        self.saved: list[tuple[str, Token]] = []
-        self._lock = threading.Lock()
-
-    def load(self, key: str) -> Token | None:
-        with self._lock:
-            return self._tokens.get(key)
-
-    def save(self, key: str, token: Token) -> None:
-        with self._lock:
-            self._tokens[key] = token
-            self.saved.append((key, token))
-
-
-class FileTokenStore:
-    """Keeps tokens in a JSON file readable only by its owner (mode 0600)."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-
-    def _read(self) -> dict[str, dict[str, object]]:
-        if not self.path.exists():
-            return {}
-        data = json.loads(self.path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise StorebridgeError(f"token file {self.path} is not a JSON object")
-        return data
-
-    def load(self, key: str) -> Token | None:
-        with self._lock:
-            entry = self._read().get(key)
-        return Token.from_oauth2(entry) if entry else None
-
-    def save(self, key: str, token: Token) -> None:
-        with self._lock:
-            data = self._read()
-            data[key] = dict(token.to_oauth2())
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-
-    def __repr__(self) -> str:
-        return f"FileTokenStore({str(self.path)!r})"
-
-
 class TokenRefresher(Protocol):
     """The platform part of a refresh: build the request, read the new token."""
 
@@ -194,12 +110,43 @@ class TokenRefresher(Protocol):
         ...
 
 
+class TokenEndpointUnreachable(_http.ConnectError):
+    """The token endpoint gave no answer, so the API request waiting for the token was not sent.
+
+    A connection error on purpose: the request never left, so the facade may re-send it,
+    write or not, with its usual backoff instead of calling the write's outcome unknown.
+    """
+
+
+class _Step(enum.Enum):
+    LOCK = "lock"
+    UNLOCK = "unlock"
+
+
+@attrs.frozen
+class _Pause:
+    seconds: float
+
+
+_Plan = Generator[Request | _Step | _Pause, Any, None]
+
+
 class RefreshingTokenAuth(Auth):
     """A token refreshed ``leeway`` seconds before it expires, and once after a 401.
 
-    One refresh happens per expiry however many threads or asyncio tasks send at once: the
-    first caller refreshes under a lock, the others wait and reuse the new token. A failed
-    refresh raises :class:`TokenRefreshError` and keeps the previous token; nothing is saved.
+    One refresh happens per expiry however many threads, asyncio tasks, sync and async
+    stores send at once: the lock is per credential (``store_key``) in the process, and the
+    token store is read again under it, so a token another store or process refreshed
+    meanwhile is used instead of refreshing again. A :class:`FileTokenStore` adds a file
+    lock, so processes sharing the file refresh once too.
+
+    A token endpoint answering 408, 429 or 5xx is retried with capped backoff (``retry``);
+    callers that waited on a refresh that failed get the same failure instead of repeating
+    it. A refreshed token is checked (header-safe value, known and plausible expiry) before
+    it is stored or used. A failed refresh raises :class:`TokenRefreshError`, keeps the
+    previous token and stores nothing. When the token endpoint cannot be reached at all,
+    :class:`TokenEndpointUnreachable` (a connection error) is raised, which the facade
+    retries like any request that was not sent.
     """
 
     requires_response_body = True
@@ -214,6 +161,12 @@ class RefreshingTokenAuth(Auth):
         leeway: float = 300.0,
         clock: Clock = time.time,
         can_refresh: bool = True,
+        platform: str = "auth",
+        retry: RetryPolicy = TOKEN_ENDPOINT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        lock_timeout: float = 300.0,
     ) -> None:
         self._refresher = refresher
         self._store = store if store is not None else MemoryTokenStore()
@@ -221,103 +174,305 @@ class RefreshingTokenAuth(Auth):
         self._leeway = leeway
         self._clock = clock
         self._can_refresh = can_refresh
+        self._platform = platform
+        self._retry = retry
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._rng = rng or random.Random()
+        self._lock_timeout = lock_timeout
+        self._lock = credential_lock(store_key)
         stored = self._store.load(store_key)
-        self._token = _newer(stored, token)
-        self._thread_lock = threading.Lock()
-        self._async_locks: dict[int, asyncio.Lock] = {}
+        self._token = _newer_at_start(stored, token)
+        self._outcomes = 0
+        self._last_failure: Callable[[], BaseException] | None = None
         self.refresh_count = 0
+        """Refreshes this object made (tokens adopted from the store are not counted)."""
 
     @property
     def token(self) -> Token:
         return self._token
 
-    def _due(self) -> bool:
-        return self._can_refresh and self._token.expires_within(self._leeway, self._clock())
+    def _due(self, token: Token) -> bool:
+        if not self._can_refresh:
+            return False
+        leeway = self._leeway
+        lifetime = token.lifetime
+        if lifetime is not None:
+            leeway = min(leeway, max(lifetime, 0.0) * SHORT_TOKEN_LEEWAY)
+        return token.expires_within(leeway, self._clock())
+
+    # The flow, once for sync and async: it yields API and token requests, lock steps and
+    # pauses; the two drivers below do the waiting and the I/O.
+    def _flow(self, request: Request) -> _Plan:
+        token = self._token
+        if self._due(token):
+            yield from self._locked_refresh(token, expired=False)
+        token = self._token
+        self._refresher.authorize(request, token)
+        response = yield request
+        if response.status_code == 401 and self._can_refresh:
+            yield from self._locked_refresh(token, expired=True)
+            self._refresher.authorize(request, self._token)
+            yield request
+
+    def _locked_refresh(self, stale: Token, *, expired: bool) -> _Plan:
+        seen = self._outcomes
+        yield _Step.LOCK
+        yield from self._refresh(stale, seen, expired=expired)
+        yield _Step.UNLOCK
+
+    def _refresh(self, stale: Token, seen: int, *, expired: bool) -> _Plan:
+        self._adopt_stored()
+        current = self._token
+        if current.access_token != stale.access_token and (expired or not self._due(current)):
+            return  # another caller, store or process refreshed while we waited
+        if self._outcomes != seen and self._last_failure is not None:
+            raise self._last_failure()  # the refresh we waited on failed: do not repeat it
+        attempt = 0
+        while True:
+            attempt += 1
+            response = yield self._refresher.refresh_request(current)
+            delay = self._retry_delay(response, attempt)
+            if delay is None:
+                break
+            log.warning(
+                "token-refresh endpoint answered %s; attempt %d of %d in %.1f s",
+                response.status_code,
+                attempt + 1,
+                self._retry.max_attempts,
+                delay,
+            )
+            yield _Pause(delay)
+        try:
+            self._accept(response)
+        except TokenRefreshError as exc:
+            self._record(functools.partial(_copy_refresh_error, exc))
+            raise
+        self._record(None)
+
+    def _adopt_stored(self) -> None:
+        stored = self._store.load(self._key)
+        if stored is not None and _newer(stored, self._token):
+            log.info("using the access token that another store or process refreshed")
+            self._token = stored
+
+    def _retry_delay(self, response: Response, attempt: int) -> float | None:
+        if response.status_code not in RETRYABLE_STATUSES:
+            return None
+        if attempt >= self._retry.max_attempts:
+            return None
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return self._retry.delay(attempt, retry_after, self._rng)
+
+    def _record(self, failure: Callable[[], BaseException] | None) -> None:
+        self._outcomes += 1
+        self._last_failure = failure
 
     def _accept(self, response: Response) -> Token:
+        now = self._clock()
         try:
             token = self._refresher.parse_refresh(response)
         except TokenRefreshError:
             raise
-        except (ValueError, KeyError, TypeError, StorebridgeError) as exc:
-            raise TokenRefreshError(
-                f"token refresh answer could not be read: {exc}",
-                status=response.status_code,
-                platform="auth",
-            ) from exc
+        except (ValueError, KeyError, TypeError, ArithmeticError, OSError) as exc:
+            # The exception text may quote the answer, token included: name the kind only.
+            raise self._error(
+                f"token-refresh answer could not be read ({type(exc).__name__})", response
+            ) from None
+        except StorebridgeError as exc:
+            raise self._error(f"token-refresh answer could not be read: {exc}", response) from None
+        if token.issued_at is None:
+            token = attrs.evolve(token, issued_at=datetime.fromtimestamp(now, UTC))
+        problem = token_problem(token, now)
+        if problem is not None:
+            raise self._error(
+                f"token-refresh answer refused: {problem}; nothing was stored", response
+            )
+        try:
+            self._store.save(self._key, token)
+        except (OSError, StorebridgeError) as exc:
+            raise self._error(f"could not save the new access token: {exc}", response) from None
         self._token = token
         self.refresh_count += 1
-        self._store.save(self._key, token)
-        log.info("access token refreshed; new expiry %s", token.expires_at)
+        log.info("refreshed the access token; new expiry %s", token.expires_at)
         return token
 
-    def _refresh_steps(self, used: Token) -> Generator[Request, Response, None]:
-        # Another caller may have refreshed while we waited for the lock.
-        if self._token is not used and not self._due():
-            return
-        response = yield self._refresher.refresh_request(self._token)
-        # These flows override sync_auth_flow, so httpx does not read bodies for us.
-        response.read()
-        self._accept(response)
+    def _error(self, message: str, response: Response) -> TokenRefreshError:
+        return TokenRefreshError(message, status=response.status_code, platform=self._platform)
 
+    def _unreachable(self, closing: GeneratorExit) -> None:
+        """Turn a lost token request into TokenEndpointUnreachable (see the class notes).
+
+        The client closes the flow while an exception propagates from sending the token
+        request; that exception is the ``GeneratorExit``'s context. Raising here replaces it.
+        """
+        cause = closing.__context__
+        if not isinstance(cause, _http.TransportError):
+            return
+        text = (
+            f"the token-refresh endpoint could not be reached ({type(cause).__name__}: {cause}); "
+            "the request waiting for a fresh token was not sent"
+        )
+        self._record(lambda: TokenEndpointUnreachable(text))
+        raise TokenEndpointUnreachable(text) from cause
+
+    # Locks ---------------------------------------------------------------------------
+    def _shared_store(self) -> SharedTokenStore | None:
+        return self._store if isinstance(self._store, SharedTokenStore) else None
+
+    def _store_lock_timeout(self) -> StorebridgeError:
+        return StorebridgeError(
+            f"the TokenStore stayed locked for {self._lock_timeout:.0f} s; another process "
+            "may be stuck refreshing the token. Retry once it has finished."
+        )
+
+    def _store_lock_waits(self) -> Generator[float, None, None]:
+        """Pauses to sleep until the shared store is locked (none for a private store)."""
+        shared = self._shared_store()
+        if shared is None:
+            return
+        deadline = time.monotonic() + self._lock_timeout
+        pause = 0.005
+        while not shared.try_lock(self._key):
+            if time.monotonic() >= deadline:
+                raise self._store_lock_timeout()
+            yield pause
+            pause = min(pause * 2, 0.1)
+
+    def _unlock_store(self) -> None:
+        shared = self._shared_store()
+        if shared is not None:
+            shared.unlock(self._key)
+
+    def _acquire(self) -> None:
+        self._lock.acquire()
+        try:
+            for pause in self._store_lock_waits():
+                time.sleep(pause)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _release(self) -> None:
+        try:
+            self._unlock_store()
+        finally:
+            self._lock.release()
+
+    async def _acquire_async(self) -> None:
+        await self._lock.acquire_async()
+        try:
+            for pause in self._store_lock_waits():
+                await asyncio.sleep(pause)
+        except BaseException:
+            self._lock.release_async()
+            raise
+
+    def _release_async(self) -> None:
+        try:
+            self._unlock_store()
+        finally:
+            self._lock.release_async()
+
+    # Drivers ---------------------------------------------------------------------------
     def sync_auth_flow(self, request: Request) -> Generator[Request, Response, None]:
-        used = self._token
-        if self._due():
-            with self._thread_lock:
-                yield from self._refresh_steps(used)
-        token = self._token
-        self._refresher.authorize(request, token)
-        response = yield request
-        if response.status_code == 401 and self._can_refresh:
-            with self._thread_lock:
-                if self._token is token:
-                    refresh = self._refresher.refresh_request(self._token)
-                    refreshed = yield refresh
-                    refreshed.read()
-                    self._accept(refreshed)
-            self._refresher.authorize(request, self._token)
-            yield request
+        flow = self._flow(request)
+        holding = False
+        reply: Any = None
+        try:
+            while True:
+                try:
+                    step = flow.send(reply)
+                except StopIteration:
+                    return
+                reply = None
+                if step is _Step.LOCK:
+                    self._acquire()
+                    holding = True
+                elif step is _Step.UNLOCK:
+                    holding = False
+                    self._release()
+                elif isinstance(step, _Pause):
+                    self._sleep(step.seconds)
+                else:
+                    try:
+                        reply = yield step
+                    except GeneratorExit as closing:
+                        if holding:
+                            self._unreachable(closing)
+                        raise
+                    if holding:  # a token answer: our flow reads it, httpx would not yet
+                        reply.read()
+        finally:
+            flow.close()
+            if holding:
+                self._release()
 
     async def async_auth_flow(self, request: Request) -> AsyncGenerator[Request, Response]:
-        used = self._token
-        lock = self._async_lock()
-        if self._due():
-            async with lock:
-                if self._token is used or self._due():
-                    response = yield self._refresher.refresh_request(self._token)
-                    await response.aread()
-                    self._accept(response)
-        token = self._token
-        self._refresher.authorize(request, token)
-        response = yield request
-        if response.status_code == 401 and self._can_refresh:
-            async with lock:
-                if self._token is token:
-                    refresh = self._refresher.refresh_request(self._token)
-                    refreshed = yield refresh
-                    await refreshed.aread()
-                    self._accept(refreshed)
-            self._refresher.authorize(request, self._token)
-            yield request
-
-    def _async_lock(self) -> asyncio.Lock:
-        # An asyncio.Lock belongs to one event loop; keep one per running loop.
-        loop_id = id(asyncio.get_running_loop())
-        lock = self._async_locks.get(loop_id)
-        if lock is None:
-            lock = self._async_locks[loop_id] = asyncio.Lock()
-        return lock
+        flow = self._flow(request)
+        holding = False
+        reply: Any = None
+        try:
+            while True:
+                try:
+                    step = flow.send(reply)
+                except StopIteration:
+                    return
+                reply = None
+                if step is _Step.LOCK:
+                    await self._acquire_async()
+                    holding = True
+                elif step is _Step.UNLOCK:
+                    holding = False
+                    self._release_async()
+                elif isinstance(step, _Pause):
+                    await self._async_sleep(step.seconds)
+                else:
+                    try:
+                        reply = yield step
+                    except GeneratorExit as closing:
+                        if holding:
+                            self._unreachable(closing)
+                        raise
+                    if holding:
+                        await reply.aread()
+        finally:
+            flow.close()
+            if holding:
+                self._release_async()
 
     def __repr__(self) -> str:
         return f"RefreshingTokenAuth(expires_at={self._token.expires_at}, token=***)"
 
 
-def _newer(stored: Token | None, given: Token) -> Token:
+def _copy_refresh_error(error: TokenRefreshError) -> TokenRefreshError:
+    """A fresh exception like ``error`` (one object must not be raised in many threads)."""
+    return TokenRefreshError(
+        error.message,
+        status=error.status,
+        platform=error.platform,
+        request_id=error.request_id,
+        field_errors=error.field_errors,
+        method=error.method,
+        url=error.url,
+        body=error.body,
+    )
+
+
+def _newer_at_start(stored: Token | None, given: Token) -> Token:
+    """At construction the given token wins unless the store has one known to expire later."""
     if stored is None:
         return given
     if given.expires_at is None or stored.expires_at is None:
         return given
     return stored if stored.expires_at > given.expires_at else given
+
+
+def _newer(candidate: Token, current: Token) -> bool:
+    """Whether a stored ``candidate`` replaces ``current``: another token, expiring no sooner."""
+    if candidate.access_token == current.access_token or candidate.expires_at is None:
+        return False
+    return current.expires_at is None or candidate.expires_at >= current.expires_at
 
 
 def expiry_in(seconds: float, now: float | None = None) -> datetime:
@@ -327,15 +482,20 @@ def expiry_in(seconds: float, now: float | None = None) -> datetime:
 
 
 __all__ = [
+    "SHORT_TOKEN_LEEWAY",
+    "TOKEN_ENDPOINT_RETRY",
     "BearerAuth",
     "Clock",
     "FileTokenStore",
     "MemoryTokenStore",
     "QueryTokenAuth",
     "RefreshingTokenAuth",
+    "SharedTokenStore",
     "Token",
     "TokenAsBasicAuth",
+    "TokenEndpointUnreachable",
     "TokenRefresher",
     "TokenStore",
     "expiry_in",
+    "token_problem",
 ]

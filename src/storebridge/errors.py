@@ -9,6 +9,8 @@ Every exception derives from :class:`StorebridgeError`, so one ``except`` catche
     ├── TransportError              no HTTP response (connection refused, timeout, DNS...)
     │   └── OutcomeUnknown          a write was sent but its result is unknown
     ├── PayloadError                the platform sent something we cannot read; has a JSON path
+    │   └── PaginationError         a listing could not move forward (a stale or repeated
+    │                               page, a short count): it never ends early in silence
     └── APIError                    the platform answered with an error status
         ├── AuthenticationError     401: token missing, wrong or expired
         │   └── TokenRefreshError   a token refresh failed; nothing was stored
@@ -72,11 +74,29 @@ class TransportError(StorebridgeError):
 
 
 class OutcomeUnknown(TransportError):
-    """A write request was sent but no response came back, so it may or may not have happened.
+    """A write was sent and its result is unknown: no answer, a late or unreadable one, or a 5xx.
 
-    storebridge never re-sends such a write blindly. Adapters that can read the result back
-    reconcile automatically; otherwise this error reaches you and you must check the store.
+    storebridge never re-sends such a write blindly: adapters read the platform back and
+    return the write's result when they find it. This error reaches you only when the
+    read-back could not settle it; check the store before trying again.
+
+    ``operation`` names the write; ``processed`` is True when the platform answered 2xx (the
+    write certainly happened but its answer could not be read), None when nobody can tell;
+    ``status`` is the HTTP status when there was one.
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        processed: bool | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.processed = processed
+        self.status = status
 
 
 class PayloadError(StorebridgeError):
@@ -91,6 +111,29 @@ class PayloadError(StorebridgeError):
         super().__init__(f"{who}{message}{where}")
         self.path = path
         self.platform = platform
+
+
+class PaginationError(PayloadError):
+    """A listing could not move forward, so it stopped with this error instead of ending early.
+
+    Raised when a page repeats one already read (a stale cache or replica), a next link or
+    offset does not advance, or a full listing yields fewer records than the platform's own
+    count, and asking again did not help. ``resource`` names the listing and ``page`` the
+    request that failed (credentials masked).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resource: str | None = None,
+        page: str | None = None,
+        path: str = "",
+        platform: str | None = None,
+    ) -> None:
+        super().__init__(message, path=path, platform=platform)
+        self.resource = resource
+        self.page = page
 
 
 class APIError(StorebridgeError):
@@ -189,6 +232,7 @@ __all__ = [
     "Conflict",
     "NotFound",
     "OutcomeUnknown",
+    "PaginationError",
     "PayloadError",
     "PermissionDenied",
     "RateLimited",

@@ -8,28 +8,49 @@ needs done and receives the result:
   :class:`~storebridge.errors.APIError`, so a flow may catch, say, ``NotFound`` and carry on);
 * yield a :class:`Batch` of requests -> receive the list of responses, in order; the facade
   sends them concurrently within the rate limit;
-* (list flows only) yield :class:`Emit` with a page of items -> receive ``None``; the facade hands
-  the items to the caller lazily, so the next page is only fetched when it is needed.
+* yield :data:`CONCURRENCY` -> receive how many requests the facade would keep in flight
+  now (derived from the rate limit and the observed latency), to size read-ahead;
+* (list flows only) yield :class:`Emit` with a page of items -> receive ``None``; the facade
+  hands the items to the caller lazily, so the next page is only fetched when it is needed;
+* (list flows only) yield :class:`Parallel` with several list flows -> the facade runs them
+  side by side and hands their items to the caller as they arrive; receive ``None`` when
+  all are done.
 
 A single-result flow ``return``s its result. The facade runs the very same flow with a sync or
 an async HTTP client, which is how one adapter serves both ``Store`` and ``AsyncStore``, and
 how adapters are unit-tested with no network at all (see :func:`drive`).
+
+Every request carries :class:`RequestMeta`: whether it may be re-sent (``idempotent``),
+whether its answer must be JSON (``expect_json``) and an optional ``check`` of the answer.
+An answer that fails them is *unreadable*: a read is asked again like a 5xx, a write becomes
+:class:`~storebridge.errors.OutcomeUnknown` and is reconciled by reading back.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, Generic, TypeAlias, TypeVar
 
 import attrs
 
 from storebridge._http import Request, Response
-from storebridge.errors import OutcomeUnknown, ServerError
+from storebridge._json import read_json
+from storebridge.errors import (
+    APIError,
+    OutcomeUnknown,
+    PayloadError,
+    ServerError,
+    StorebridgeError,
+)
 
 T = TypeVar("T")
 U = TypeVar("U")
 
 _META_KEY = "storebridge"
+
+ResponseCheck: TypeAlias = Callable[[Response], None]
+"""Raises PayloadError when an answer, though 2xx, cannot be used (wrong shape, stale page)."""
 
 
 @attrs.frozen
@@ -38,13 +59,23 @@ class RequestMeta:
 
     operation: str
     idempotent: bool
+    expect_json: bool = False
+    """The answer must be a JSON body (an empty, truncated or HTML answer is unreadable)."""
+    check: ResponseCheck | None = None
+    """Further checks of a 2xx answer; raise PayloadError when it cannot be used."""
 
 
 @attrs.frozen
 class Batch:
-    """Requests that may be sent concurrently; the flow receives ``list[Response]``."""
+    """Requests that may be sent concurrently; the flow receives ``list[Response]``.
+
+    By default the first failing request's error is thrown into the flow. With ``tolerant``
+    the flow receives each request's error in its place instead (``Response`` or
+    ``StorebridgeError``), for speculative requests such as pages read ahead.
+    """
 
     requests: tuple[Request, ...]
+    tolerant: bool = False
 
 
 @attrs.frozen
@@ -54,13 +85,28 @@ class Emit(Generic[T]):
     items: Sequence[T]
 
 
-Step: TypeAlias = Request | Batch
+@attrs.frozen
+class Parallel:
+    """List flows the facade runs side by side; their items go straight to the caller."""
+
+    flows: tuple[Generator[Any, Any, None], ...]
+
+
+@attrs.frozen
+class Concurrency:
+    """Ask the facade how many requests it would keep in flight now (an ``int`` >= 1)."""
+
+
+CONCURRENCY = Concurrency()
+
+Step: TypeAlias = Request | Batch | Concurrency
 Flow: TypeAlias = Generator[Step, Any, T]
 """A single-result operation: yields requests, returns the result."""
-ListFlow: TypeAlias = Generator[Step | Emit[T], Any, None]
+ListFlow: TypeAlias = Generator[Step | Emit[T] | Parallel, Any, None]
 """A listing: yields requests and pages of items."""
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_BODYLESS_ANSWERS = frozenset({"HEAD", "DELETE", "OPTIONS"})
 
 
 def build_request(
@@ -73,17 +119,22 @@ def build_request(
     json: Any = None,
     content: bytes | None = None,
     headers: Any = None,
+    expect_json: bool | None = None,
+    check: ResponseCheck | None = None,
 ) -> Request:
-    """A request tagged with its operation name and whether it may be re-sent.
+    """A request tagged with its operation name and how to treat its answer.
 
     ``idempotent`` defaults to True for GET, HEAD and OPTIONS and False otherwise: the facade
     retries idempotent requests freely and never re-sends a write whose outcome is unknown.
+    ``expect_json`` defaults to True except for HEAD, DELETE and OPTIONS.
     """
     method = method.upper()
     request = Request(method, url, params=params, json=json, content=content, headers=headers)
     meta = RequestMeta(
         operation=operation,
         idempotent=method in _SAFE_METHODS if idempotent is None else idempotent,
+        expect_json=method not in _BODYLESS_ANSWERS if expect_json is None else expect_json,
+        check=check,
     )
     request.extensions = {**request.extensions, _META_KEY: meta}
     return request
@@ -96,6 +147,13 @@ def request_meta(request: Request) -> RequestMeta:
     return RequestMeta(operation=request.method.lower(), idempotent=request.method in _SAFE_METHODS)
 
 
+def with_check(request: Request, check: ResponseCheck | None) -> Request:
+    """``request`` (same object) with ``check`` as its answer check."""
+    meta = request_meta(request)
+    request.extensions = {**request.extensions, _META_KEY: attrs.evolve(meta, check=check)}
+    return request
+
+
 def derive_request(previous: Request, url: str, **changes: Any) -> Request:
     """A follow-up request (next page...) with the same method, headers and metadata."""
     request = Request(
@@ -106,6 +164,22 @@ def derive_request(previous: Request, url: str, **changes: Any) -> Request:
     )
     request.extensions = dict(previous.extensions)
     return request
+
+
+def validate_answer(request: Request, response: Response) -> None:
+    """Raise PayloadError when a 2xx ``response`` cannot be used for ``request``.
+
+    Runs the request's declared expectations: a JSON body (parsed once and cached, see
+    :func:`storebridge.http.read_json`) and its ``check``. The facade calls this for every
+    answer; :func:`drive` does too, so unit tests see what the facade sees.
+    """
+    if response.status_code >= 300 or response.status_code == 204:
+        return
+    meta = request_meta(request)
+    if meta.expect_json:
+        read_json(response)
+    if meta.check is not None:
+        meta.check(response)
 
 
 def map_flow(flow: Flow[T], fn: Callable[[T], U]) -> Flow[U]:
@@ -128,76 +202,134 @@ def reconciled_write(
 ) -> Flow[T]:
     """Send a non-idempotent write; if its outcome is unknown, read back before re-sending.
 
-    A timeout after sending or a 5xx leaves a write in doubt. Instead of sending it again
-    (and, say, refunding twice), ``find_existing`` looks for its effect on the platform. If it
-    is there, that is the result; if not, the write is sent again, at most ``attempts`` times.
+    The outcome is unknown when no answer came back, the answer was late, unreadable, or a
+    5xx (the facade raises :class:`~storebridge.errors.OutcomeUnknown` for all of these).
+    Instead of sending again (and, say, refunding twice), ``find_existing`` looks for the
+    write's effect on the platform. If it is there, that is the result. If not, the write is
+    sent again, at most ``attempts`` times in all -- unless the platform answered 2xx: then it
+    certainly happened, so it is never re-sent and OutcomeUnknown reaches the caller.
+
+    ``parse`` failing with PayloadError on a 2xx answer counts as an unreadable answer too.
     """
     for attempt in range(1, attempts + 1):
         try:
             response = yield request
-        except (OutcomeUnknown, ServerError):
+            try:
+                return parse(response)
+            except PayloadError as exc:
+                raise OutcomeUnknown(
+                    f"the write {request_meta(request).operation} was accepted (HTTP "
+                    f"{response.status_code}) but its answer could not be read: {exc}",
+                    operation=request_meta(request).operation,
+                    processed=True,
+                    status=response.status_code,
+                ) from None
+        except (OutcomeUnknown, ServerError) as exc:
             existing = yield from find_existing()
             if existing is not None:
                 return existing
-            if attempt == attempts:
+            processed = isinstance(exc, OutcomeUnknown) and exc.processed is True
+            if processed or attempt == attempts:
                 raise
             continue
-        return parse(response)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def merge_parallel(flows: Sequence[ListFlow[T]]) -> ListFlow[T]:
-    """Run several list flows side by side: each round batches one request from each.
+def relay(
+    flow: Generator[Any, Any, T],
+    on_emit: Callable[[Emit[Any]], Generator[Any, Any, Emit[Any] | None]] | None = None,
+) -> Generator[Any, Any, T]:
+    """Run ``flow`` inside another flow, forwarding steps, results and thrown errors.
 
-    Used to read time-window slices of a cursor API in parallel; items are emitted as soon
-    as any slice produces them (order across slices is not preserved).
+    ``on_emit`` may replace each emitted page (a flow itself: it may send requests); the
+    page it returns is emitted if not None and not empty. Errors the facade throws in while
+    ``flow`` waits for an answer are thrown into ``flow``, so its own handlers (say, "404
+    means an empty list") run; closing the outer flow closes ``flow``.
     """
-    pending: list[tuple[ListFlow[T], Any]] = [(flow, None) for flow in flows]
-    while pending:
-        waiting: list[tuple[ListFlow[T], Step]] = []
-        for flow, value in pending:
+    value: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
             try:
-                step = flow.send(value)
-                while isinstance(step, Emit):
-                    yield step
-                    step = flow.send(None)
-            except StopIteration:
+                step = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            value, error = None, None
+            if isinstance(step, Emit) and on_emit is not None:
+                replaced = yield from on_emit(step)
+                if replaced is not None and replaced.items:
+                    yield replaced
                 continue
-            waiting.append((flow, step))
-        if not waiting:
-            return
-        requests: list[Request] = []
-        shape: list[int] = []
-        for _, step in waiting:
-            chunk = step.requests if isinstance(step, Batch) else (step,)
-            requests.extend(chunk)
-            shape.append(len(chunk))
-        responses: list[Response] = yield Batch(tuple(requests))
-        pending = []
-        offset = 0
-        for (flow, step), size in zip(waiting, shape, strict=True):
-            part = responses[offset : offset + size]
-            offset += size
-            pending.append((flow, part if isinstance(step, Batch) else part[0]))
+            try:
+                value = yield step
+            except StorebridgeError as exc:
+                error = exc
+    finally:
+        flow.close()
+
+
+def expand_pages(
+    source: ListFlow[Any], expand: Callable[[Sequence[Any]], Flow[Sequence[T]]]
+) -> ListFlow[T]:
+    """``source`` with each page passed through ``expand``, a flow that may send requests.
+
+    For converting rows to model objects and joining what list rows lack (details,
+    customers) in one batch per page before the page is emitted.
+    """
+
+    def on_emit(page: Emit[Any]) -> Generator[Any, Any, Emit[Any] | None]:
+        items = yield from expand(page.items)
+        return Emit(items)
+
+    yield from relay(source, on_emit)
 
 
 def unique_items(flow: ListFlow[T], key: Callable[[T], object]) -> ListFlow[T]:
-    """``flow`` without repeats (by ``key``): for overlapping slices of one listing."""
+    """``flow`` without repeats (by ``key``): a record that moves mid-listing comes once."""
     seen: set[object] = set()
-    value: Any = None
-    while True:
-        try:
-            step = flow.send(value)
-        except StopIteration:
-            return
-        if isinstance(step, Emit):
-            fresh = [item for item in step.items if key(item) not in seen]
-            seen.update(key(item) for item in fresh)
-            if fresh:
-                yield Emit(fresh)
-            value = None
-        else:
-            value = yield step
+
+    def on_emit(page: Emit[T]) -> Generator[Any, Any, Emit[T] | None]:
+        fresh = [item for item in page.items if key(item) not in seen]
+        seen.update(key(item) for item in fresh)
+        return Emit(fresh)
+        yield  # pragma: no cover - makes this a generator
+
+    yield from relay(flow, on_emit)
+
+
+def merge_parallel(
+    flows: Sequence[ListFlow[T]], key: Callable[[T], object] | None = None
+) -> ListFlow[T]:
+    """Run several list flows side by side (e.g. time-window slices of one cursor listing).
+
+    The facade keeps as many of them in flight as the rate limit and latency call for, and
+    hands items on as soon as any flow produces them: order across flows is not preserved.
+    With ``key``, an item seen in one flow is dropped from the others (overlapping windows).
+    """
+    if key is None:
+        yield Parallel(tuple(flows))
+        return
+    seen: set[object] = set()
+    lock = threading.Lock()
+
+    def fresh_only(flow: ListFlow[T]) -> ListFlow[T]:
+        def on_emit(page: Emit[T]) -> Generator[Any, Any, Emit[T] | None]:
+            with lock:
+                fresh = [item for item in page.items if key(item) not in seen]
+                seen.update(key(item) for item in fresh)
+            return Emit(fresh)
+            yield  # pragma: no cover - makes this a generator
+
+        yield from relay(flow, on_emit)
+
+    yield Parallel(tuple(fresh_only(flow) for flow in flows))
+
+
+def _capture(answer: Callable[[Request], Response], request: Request) -> Any:
+    try:
+        return answer(request)
+    except StorebridgeError as exc:
+        return exc
 
 
 @attrs.define
@@ -229,12 +361,34 @@ class FlowStepper(Generic[T]):
 
 
 def drive(
-    flow: Generator[Any, Any, T], respond: Callable[[Request], Response]
+    flow: Generator[Any, Any, T],
+    respond: Callable[[Request], Response],
+    *,
+    concurrency: int = 4,
 ) -> tuple[T, list[Any]]:
     """Run a flow against a plain function (no HTTP, no retries): for adapter unit tests.
 
-    Returns the flow's result and every item it emitted.
+    Answers are checked like the facade checks them, and error statuses are thrown into the
+    flow as APIError, so a test sees what a flow would see through the facade (without its
+    retries). :class:`Parallel` flows run one after another. Returns the flow's result and
+    every item it emitted.
     """
+    from storebridge.errors import error_class_for_status
+
+    def answer(request: Request) -> Response:
+        response = respond(request)
+        if response.status_code >= 400:
+            kind = error_class_for_status(response.status_code)
+            raise kind(
+                response.reason_phrase or "error",
+                status=response.status_code,
+                platform="test",
+                method=request.method,
+                url=str(request.url),
+            )
+        validate_answer(request, response)
+        return response
+
     stepper: FlowStepper[T] = FlowStepper(flow)
     items: list[Any] = []
     step = stepper.advance()
@@ -242,28 +396,51 @@ def drive(
         if isinstance(step, Emit):
             items.extend(step.items)
             step = stepper.advance(None)
-        elif isinstance(step, Batch):
-            step = stepper.advance([respond(r) for r in step.requests])
-        else:
-            step = stepper.advance(respond(step))
+            continue
+        if isinstance(step, Parallel):
+            for sub in step.flows:
+                items.extend(drive(sub, respond, concurrency=concurrency)[1])
+            step = stepper.advance(None)
+            continue
+        try:
+            if isinstance(step, Concurrency):
+                result: Any = concurrency
+            elif isinstance(step, Batch) and step.tolerant:
+                result = [_capture(answer, r) for r in step.requests]
+            elif isinstance(step, Batch):
+                result = [answer(r) for r in step.requests]
+            else:
+                result = answer(step)
+        except (APIError, PayloadError) as exc:
+            step = stepper.advance(error=exc)
+            continue
+        step = stepper.advance(result)
     return step.value, items
 
 
 __all__ = [
+    "CONCURRENCY",
     "Batch",
+    "Concurrency",
     "Emit",
     "Flow",
     "FlowStepper",
     "ListFlow",
+    "Parallel",
     "RequestMeta",
+    "ResponseCheck",
     "Step",
     "build_request",
     "derive_request",
     "drive",
+    "expand_pages",
     "just",
     "map_flow",
     "merge_parallel",
     "reconciled_write",
+    "relay",
     "request_meta",
     "unique_items",
+    "validate_answer",
+    "with_check",
 ]

@@ -1,4 +1,4 @@
-"""HTTP types for adapter authors: ``Request``, ``Response``, ``Auth`` and friends.
+"""HTTP types for adapter authors: ``Request``, ``Response``, ``Auth``, :func:`read_json`.
 
 Adapters build requests with these names instead of importing an HTTP library, so one
 module of storebridge decides which implementation of the httpx API is used.
@@ -18,6 +18,7 @@ from storebridge._http import (
     Request,
     Response,
 )
+from storebridge._json import read_json
 
 __all__ = [
     "URL",
@@ -30,4 +31,5 @@ __all__ = [
     "QueryParams",
     "Request",
     "Response",
+    "read_json",
 ]

@@ -1,34 +1,75 @@
-"""Reusable page strategies: how to get from one page's response to the next request.
+"""The one paging walk every listing uses, and the page strategies it walks with.
 
-Each strategy answers ``next_request(request, response) -> Request | None``; :func:`paginate`
-walks pages with any of them and emits each page's items:
+:func:`walk` follows a listing page by page and keeps its promise: **the only outcomes are
+every record exactly once, or an error.** A page is accepted only when it moves the listing
+forward:
+
+* a next link that was already requested (a cursor that does not advance), or a page whose
+  rows were all seen already while it still points onward (a stale cache, a replica behind,
+  a page answered twice) is a transient fault: the page is asked for again, with backoff,
+  within the facade's retry budget; if it persists the listing raises
+  :class:`~storebridge.errors.PaginationError`, never a normal end;
+* an unreadable page (not JSON, truncated, the wrong shape) is asked for again the same way;
+* a record seen on an earlier page (records modified mid-listing move between pages) is
+  yielded once: the walk de-duplicates by the row's key within one listing;
+* where the platform offers a count, a full listing compares the number of records it
+  yielded with it and raises if fewer came back.
+
+Page strategies answer ``read(request, response) -> Page``: the rows and the next request.
 
 * :class:`BodyNextUrl`   - the next page's URL sits in the body (DRF cursor ``next``, or a
   nested ``paging.next``); ``None``, a missing key or an empty value ends the walk.
 * :class:`LinkHeader`    - RFC 8288 ``Link`` header with ``rel="next"`` (Shopify-style
   ``page_info`` cursors); follow-ups keep only the query parameters the platform honours.
-* :class:`PathOffsetLimit` - ``.../{limit}/{offset}[/{since}[/{until}]]`` path segments.
-* :func:`time_windows`   - split a time range into slices so a cursor API can be read in
-  parallel (combine with :func:`storebridge.flow.merge_parallel`).
+
+Next-page links must stay on the request's origin (:func:`same_origin`): credentials ride
+along with every follow-up request.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
 from storebridge._http import URL, Request, Response
-from storebridge.errors import NotFound, PayloadError
-from storebridge.flow import Emit, ListFlow, derive_request
+from storebridge._json import read_json
+from storebridge.errors import NotFound, PaginationError, PayloadError, StorebridgeError
+from storebridge.flow import (
+    CONCURRENCY,
+    Batch,
+    Emit,
+    Flow,
+    ListFlow,
+    derive_request,
+    with_check,
+)
 
+R = TypeVar("R")
 T = TypeVar("T")
+
+_PAGE_KEY = "storebridge.page"
+
+
+@attrs.frozen
+class Page(Generic[R]):
+    """One page of a listing: its rows and the request for the next page (None: the end)."""
+
+    rows: Sequence[R]
+    next: Request | None
+
+
+class PageReader(Protocol[R]):
+    def __call__(self, request: Request, response: Response, /) -> Page[R]: ...
 
 
 class PageStrategy(Protocol):
+    """How a platform pages: read one answer into its rows and the next request."""
+
+    def read(self, request: Request, response: Response) -> Page[Any]: ...
+
     def next_request(self, request: Request, response: Response) -> Request | None: ...
 
 
@@ -48,22 +89,37 @@ def same_origin(request: Request, url: URL, where: str) -> URL:
     return url
 
 
-def _json(response: Response) -> Any:
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise PayloadError(f"response is not JSON ({exc})", path="$") from exc
+def rows_at(body: Any, path: Sequence[str | int], *, platform: str | None = None) -> list[Any]:
+    """The list at ``path`` in ``body`` (``()`` for a top-level list), else PayloadError."""
+    node = body
+    where = "$"
+    for key in path:
+        where += f"[{key}]" if isinstance(key, int) else f".{key}"
+        if isinstance(key, int):
+            ok = isinstance(node, list) and -len(node) <= key < len(node)
+            node = node[key] if ok else None
+        else:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            raise PayloadError("expected a list of rows here, found nothing", path=where,
+                               platform=platform)  # fmt: skip
+    if not isinstance(node, list):
+        raise PayloadError(
+            f"expected a list of rows, got {type(node).__name__}", path=where, platform=platform
+        )
+    return node
 
 
 @attrs.frozen
 class BodyNextUrl:
-    """Next page URL in the JSON body at ``path`` (e.g. ``("next",)`` or ``("paging", "next")``)."""
+    """Rows at ``rows`` and the next page URL at ``next`` in the JSON body."""
 
-    path: tuple[str, ...] = ("next",)
+    rows: tuple[str | int, ...] = ("results",)
+    next: tuple[str, ...] = ("next",)
 
     def next_url(self, body: Any) -> str | None:
         node = body
-        for key in self.path:
+        for key in self.next:
             if not isinstance(node, dict):
                 return None
             node = node.get(key)
@@ -72,48 +128,34 @@ class BodyNextUrl:
         if not isinstance(node, str):
             raise PayloadError(
                 f"next-page link must be a URL string, got {type(node).__name__}",
-                path="$." + ".".join(self.path),
+                path="$." + ".".join(self.next),
             )
         return node
 
     def next_request(self, request: Request, response: Response) -> Request | None:
-        url = self.next_url(_json(response))
+        url = self.next_url(read_json(response))
         if url is None:
             return None
-        target = same_origin(request, request.url.join(url), "$." + ".".join(self.path))
+        target = same_origin(request, request.url.join(url), "$." + ".".join(self.next))
         return derive_request(request, str(target))
 
-
-_LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
-
-
-def parse_link_header(value: str) -> dict[str, str]:
-    """``rel -> url`` from an RFC 8288 Link header value."""
-    links: dict[str, str] = {}
-    for match in _LINK.finditer(value):
-        url, params = match.group(1), match.group(2)
-        for param in params.split(";"):
-            key, _, val = param.strip().partition("=")
-            if key.strip().lower() == "rel":
-                for rel in val.strip().strip('"').split():
-                    links[rel.lower()] = url
-    return links
+    def read(self, request: Request, response: Response) -> Page[Any]:
+        return Page(rows_at(read_json(response), self.rows), self.next_request(request, response))
 
 
 @attrs.frozen
 class LinkHeader:
-    """Follow ``rel="next"`` in the Link header; keep only ``keep_params`` from its URL.
+    """Rows at ``rows`` in the body; follow ``rel="next"`` in the Link header.
 
-    Header names are case-insensitive, so ``link`` and ``Link`` both work.
+    Only ``keep_params`` of the next link's query are kept (None keeps them all). Header
+    names are case-insensitive, so ``link`` and ``Link`` both work.
     """
 
+    rows: tuple[str | int, ...] = ()
     keep_params: tuple[str, ...] | None = None
 
     def next_request(self, request: Request, response: Response) -> Request | None:
-        header = response.headers.get("link")
-        if not header:
-            return None
-        url = parse_link_header(header).get("next")
+        url = response.links.get("next", {}).get("url")
         if not url:
             return None
         target = same_origin(request, request.url.join(url), "Link header")
@@ -124,72 +166,238 @@ class LinkHeader:
             target = target.copy_with(query=None).copy_merge_params(params)
         return derive_request(request, str(target))
 
+    def read(self, request: Request, response: Response) -> Page[Any]:
+        return Page(rows_at(read_json(response), self.rows), self.next_request(request, response))
 
-@attrs.frozen
-class PathOffsetLimit:
-    """``{root}/{limit}/{offset}[/{since}[/{until}]]`` paths, next page from the body.
 
-    The platform's own next link (at ``next_path``) wins when present; when the platform
-    gives none and a page came back full, the offset is advanced by ``limit``, when
-    ``advance_on_full_page`` is set.
+def parse_link_header(value: str) -> dict[str, str]:
+    """``rel -> url`` from an RFC 8288 Link header value (see ``Response.links``)."""
+    response = Response(200, headers={"link": value})
+    return {str(rel): link["url"] for rel, link in response.links.items() if rel and "url" in link}
+
+
+def _describe_page(request: Request) -> str:
+    return f"{request.method} {request.url}"
+
+
+@attrs.define
+class _WalkState:
+    urls: set[str] = attrs.field(factory=set)
+    keys: set[object] = attrs.field(factory=set)
+    pages: int = 0
+    yielded: int = 0
+    asked_again: int = 0
+
+
+_MAX_ASKED_AGAIN = 3
+"""Pages read ahead that turn out stale are asked for again this many times in a row."""
+
+
+def walk(
+    first: Request,
+    read: PageReader[R] | PageStrategy,
+    *,
+    resource: str,
+    platform: str,
+    key: Callable[[R], object] | None = None,
+    empty_on_404: bool = False,
+    count: Callable[[], Flow[int | None]] | None = None,
+    ahead: Callable[[Request, int], Request] | None = None,
+) -> ListFlow[R]:
+    """Every row of a listing exactly once, or a storebridge error: see the module docstring.
+
+    * ``read``: a :class:`PageStrategy` or a function ``(request, response) -> Page``; it
+      raises PayloadError for an answer of the wrong shape (which is then asked again).
+    * ``key``: the row's identity (its ref); needed to spot repeated pages and to yield a
+      record that moved between pages once.
+    * ``empty_on_404``: a 404 means "no rows" (platforms that answer an empty list so).
+    * ``count``: a flow giving the platform's count for this exact listing (None when it
+      cannot say); pass it only for listings whose filters the count expresses.
+    * ``ahead``: for offset paging, ``ahead(request, k)`` builds the request ``k`` pages
+      after ``request``; the walk then reads as many pages at once as the facade keeps in
+      flight. The platform's own next link stays the authority: pages read ahead are kept
+      only while they match it.
     """
+    reader: PageReader[R] = read.read if hasattr(read, "read") else read
+    state = _WalkState()
+    expected: int | None = None
+    if count is not None:
+        expected = yield from count()
+    request: Request | None = first
+    while request is not None:
+        batch = [request]
+        if ahead is not None:
+            width = yield CONCURRENCY
+            batch += [ahead(request, k) for k in range(1, max(1, int(width)))]
+        checked = [_checked(r, reader, state, resource, platform, key) for r in batch]
+        try:
+            # Pages read ahead are guesses: their failures come back in place, not thrown.
+            answers: list[Any] = (
+                (yield Batch(tuple(checked), tolerant=True))
+                if len(checked) > 1
+                else [(yield checked[0])]
+            )
+        except NotFound:
+            if empty_on_404:
+                break
+            raise
+        if isinstance(answers[0], StorebridgeError):
+            if isinstance(answers[0], NotFound) and empty_on_404:
+                break
+            raise answers[0]
+        request = None
+        for index, (sent, answer) in enumerate(zip(checked, answers, strict=True)):
+            if request is not None and str(sent.url) != str(request.url):
+                break  # read ahead on a guess the platform's next link did not confirm
+            if isinstance(answer, StorebridgeError):
+                break  # the next round asks for this page on its own, errors and all
+            page: Page[R] = answer.extensions[_PAGE_KEY]
+            if index:
+                # Checked against the state before this batch: look again now that the
+                # pages before it are in, and ask again if it only repeats them.
+                problem = _no_progress(sent, page, state, key)
+                if problem is not None:
+                    state.asked_again += 1
+                    if state.asked_again > _MAX_ASKED_AGAIN:
+                        raise _stale(sent, problem, state, resource, platform)
+                    break
+            state.asked_again = 0
+            state.urls.add(str(sent.url))
+            state.pages += 1
+            fresh = _fresh_rows(page.rows, state, key)
+            if fresh:
+                state.yielded += len(fresh)
+                yield Emit(fresh)
+            request = page.next
+            if request is None:
+                break
+            request = with_check(request, None)
+    if expected is not None and state.yielded < expected:
+        recount = yield from count()  # type: ignore[misc]
+        floor = expected if recount is None else min(expected, recount)
+        if state.yielded < floor:
+            raise PaginationError(
+                f"{resource}: the listing ended after {state.yielded} records "
+                f"but the platform counts {floor}; pages were lost on the way (read the "
+                "listing again)",
+                resource=resource,
+                platform=platform,
+            )
 
-    root: str
-    limit: int
-    next_path: tuple[str, ...] = ("paging", "next")
-    advance_on_full_page: bool = False
 
-    def url(self, offset: int, since: int | None = None, until: int | None = None) -> str:
-        parts = [self.root.rstrip("/"), str(self.limit), str(offset)]
-        if since is not None or until is not None:
-            parts.append(str(since if since is not None else 0))
-        if until is not None:
-            parts.append(str(until))
-        return "/".join(parts)
+def _no_progress(
+    request: Request, page: Page[R], state: _WalkState, key: Callable[[R], object] | None
+) -> str | None:
+    """Why ``page`` does not move the listing forward, or None when it does."""
+    url = str(request.url)
+    if page.next is not None:
+        following = str(page.next.url)
+        if following == url or following in state.urls:
+            return "its next link points back to a page already read"
+        if key is not None and page.rows and all(key(row) in state.keys for row in page.rows):
+            return "it repeats rows already read"
+    if url in state.urls:
+        return "it was already read"
+    return None
 
-    def next_request(self, request: Request, response: Response) -> Request | None:
-        body = _json(response)
-        url = BodyNextUrl(self.next_path).next_url(body)
-        if url is not None:
-            target = same_origin(request, request.url.join(url), "$." + ".".join(self.next_path))
-            return derive_request(request, str(target))
-        return None
+
+def _stale(
+    request: Request, problem: str, state: _WalkState, resource: str, platform: str
+) -> PaginationError:
+    page = _describe_page(request)
+    return PaginationError(
+        f"{resource}: page {state.pages + 1} ({page}) does not move the listing "
+        f"forward: {problem}; asked again and it persisted",
+        resource=resource,
+        page=page,
+        platform=platform,
+    )
+
+
+def _checked(
+    request: Request,
+    reader: PageReader[R],
+    state: _WalkState,
+    resource: str,
+    platform: str,
+    key: Callable[[R], object] | None,
+) -> Request:
+    """``request`` with an answer check that reads the page and refuses one that does not
+    move the listing forward (so the facade asks again, then raises)."""
+
+    def check(response: Response) -> None:
+        try:
+            page = reader(request, response)
+            if key is not None:
+                for index, row in enumerate(page.rows):
+                    _key_of(row, key, index)
+        except PayloadError as exc:
+            if exc.platform is None:
+                raise PayloadError(_bare(exc), path=exc.path, platform=platform) from None
+            raise
+        problem = _no_progress(request, page, state, key)
+        if problem is not None:
+            raise _stale(request, problem, state, resource, platform)
+        response.extensions[_PAGE_KEY] = page
+
+    return with_check(request, check)
+
+
+def _bare(exc: PayloadError) -> str:
+    text = str(exc)
+    suffix = f" at {exc.path}"
+    return text[: -len(suffix)] if exc.path and text.endswith(suffix) else text
+
+
+def _key_of(row: Any, key: Callable[[Any], object], index: int) -> object:
+    try:
+        value = key(row)
+        hash(value)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        raise PayloadError(f"row has no usable key ({exc!r})", path=f"$[{index}]") from None
+    if value is None:
+        raise PayloadError("row has no key", path=f"$[{index}]")
+    return value
+
+
+def _fresh_rows(rows: Sequence[R], state: _WalkState, key: Callable[[R], object] | None) -> list[R]:
+    if key is None:
+        return list(rows)
+    fresh = []
+    for row in rows:
+        k = key(row)
+        if k in state.keys:
+            continue
+        state.keys.add(k)
+        fresh.append(row)
+    return fresh
 
 
 def paginate(
     first: Request,
     strategy: PageStrategy,
-    items: Callable[[Response], Sequence[T]],
+    items: Callable[[Response], Sequence[T]] | None = None,
     *,
+    resource: str = "records",
+    platform: str = "platform",
+    key: Callable[[Any], object] | None = None,
     empty_on_404: bool = False,
-    max_pages: int | None = None,
 ) -> ListFlow[T]:
-    """Walk every page from ``first``, emitting ``items(response)`` for each.
+    """:func:`walk` with a strategy, converting each page with ``items(response)``.
 
-    ``empty_on_404`` treats a 404 as "no (more) rows", for platforms that answer an empty
-    list that way. A page whose next request repeats the current URL stops the walk rather
-    than looping forever.
+    Kept for adapters written against the first release; new code uses :func:`walk` with
+    :func:`~storebridge.flow.expand_pages`.
     """
-    request: Request | None = first
-    seen: set[URL] = set()
-    pages = 0
-    while request is not None:
-        seen.add(request.url)
-        try:
-            response: Response = yield request
-        except NotFound:
-            if empty_on_404:
-                return
-            raise
-        page = items(response)
-        if page:
-            yield Emit(page)
-        pages += 1
-        if max_pages is not None and pages >= max_pages:
-            return
-        request = strategy.next_request(request, response)
-        if request is not None and request.url in seen:
-            return
+    if items is None:
+        yield from walk(first, strategy, resource=resource, platform=platform, key=key,
+                        empty_on_404=empty_on_404)  # fmt: skip
+        return
+
+    def reader(request: Request, response: Response) -> Page[T]:
+        return Page(list(items(response)), strategy.next_request(request, response))
+
+    yield from walk(first, reader, resource=resource, platform=platform, key=key,
+                    empty_on_404=empty_on_404)  # fmt: skip
 
 
 def time_windows(start: datetime, end: datetime, slices: int) -> list[tuple[datetime, datetime]]:
@@ -217,10 +425,14 @@ def day_windows(
 __all__ = [
     "BodyNextUrl",
     "LinkHeader",
+    "Page",
+    "PageReader",
     "PageStrategy",
-    "PathOffsetLimit",
     "day_windows",
     "paginate",
     "parse_link_header",
+    "rows_at",
+    "same_origin",
     "time_windows",
+    "walk",
 ]

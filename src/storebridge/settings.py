@@ -3,11 +3,17 @@
 An adapter declares its settings as an attrs class. :func:`parse_settings` builds it from the
 keyword arguments given to :func:`storebridge.connect` and turns every problem into a
 :class:`~storebridge.errors.ConfigurationError` that names the setting and says what to do.
+
+Those messages never echo a secret: a value given for a secret setting (declared with
+:func:`secret_field`) is masked wherever it appears, and so is anything that looks like a
+token in the other settings' values (a token pasted into ``store=`` by mistake).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -46,13 +52,50 @@ class Secret:
         return hash(self._value)
 
 
-def secret_field(**kwargs: Any) -> Any:
-    """An attrs field holding a :class:`Secret` (given as a plain str)."""
-    return attrs.field(converter=_optional_secret, repr=False, **kwargs)
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _optional_secret(value: Any) -> Secret | None:
-    return None if value is None else Secret(value)
+def secret_field(*, header_safe: bool = False, **kwargs: Any) -> Any:
+    """An attrs field holding a :class:`Secret` (given as a plain str).
+
+    The value is never shown: not in reprs, nor in the error for a bad value, nor in any other
+    setting's error. Control characters (a pasted line break) are refused. ``header_safe``:
+    the value travels in an HTTP header as issued by the platform, so it must be visible
+    ASCII; surrounding whitespace is dropped.
+    """
+    converter = attrs.Converter(_secret_converter(header_safe), takes_field=True)
+    metadata = {**kwargs.pop("metadata", {}), "secret": True}
+    return attrs.field(converter=converter, repr=False, metadata=metadata, **kwargs)
+
+
+def _secret_converter(header_safe: bool) -> Any:
+    def convert(value: Any, field: attrs.Attribute[Any]) -> Secret | None:
+        if value is None:
+            return None
+        name = field.name
+        if isinstance(value, Secret):
+            value = value.reveal()
+        if not isinstance(value, str) or not value.strip():
+            raise SettingError(
+                name, f"{name} must be a non-empty string (got {type(value).__name__})"
+            )
+        if header_safe:
+            value = value.strip()
+        if _CONTROL_CHARACTERS.search(value):
+            raise SettingError(
+                name,
+                f"{name} contains a control character (a line break or tab copied with it?); "
+                "copy the value again",
+            )
+        if header_safe and not all("!" <= char <= "~" for char in value):
+            raise SettingError(
+                name,
+                f"{name} has characters other than visible ASCII; copy the value exactly as "
+                "the platform shows it",
+            )
+        return Secret(value)
+
+    return convert
 
 
 def is_loopback_host(host: str) -> bool:
@@ -86,8 +129,25 @@ def check_base_url(value: str, *, setting: str = "base_url") -> str:
 
 
 def parse_settings(cls: type[S], given: Mapping[str, Any], *, platform: str) -> S:
-    """Build settings class ``cls`` from ``given``, with errors naming the setting."""
+    """Build settings class ``cls`` from ``given``, with errors naming the setting.
+
+    A ConfigurationError raised here shows no secret: see the module notes.
+    """
     fields = {a.name: a for a in attrs.fields(cls)}  # type: ignore[arg-type]
+    try:
+        return _build(cls, given, fields, platform)
+    except ConfigurationError as exc:
+        problem = exc
+    # Raised outside the except block, so no chained exception keeps an unmasked original.
+    masks = _masks(given, {name for name, a in fields.items() if a.metadata.get("secret")})
+    setting = problem.setting
+    raise ConfigurationError(
+        mask(str(problem), masks),
+        setting=mask(setting, masks) if setting is not None else None,
+    )
+
+
+def _build(cls: type[S], given: Mapping[str, Any], fields: Mapping[str, Any], platform: str) -> S:
     unknown = sorted(set(given) - set(fields))
     if unknown:
         raise ConfigurationError(
@@ -106,12 +166,64 @@ def parse_settings(cls: type[S], given: Mapping[str, Any], *, platform: str) -> 
         return cls(**given)
     except ConfigurationError:
         raise
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:
         name = _guess_field(exc, fields)
         raise ConfigurationError(
             f"{platform} setting {name!r} is invalid: {exc}" if name else f"{platform}: {exc}",
             setting=name,
         ) from None
+
+
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=-]+")
+
+
+def looks_like_token(text: str) -> bool:
+    """Whether ``text`` looks like a credential: a long run of token characters, mixed."""
+    if len(text) >= 32:
+        return True
+    if len(text) < 20:
+        return False
+    return any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
+
+
+def token_like_parts(text: str) -> list[str]:
+    """The parts of ``text`` that look like tokens (see :func:`looks_like_token`).
+
+    A run starting with ``/`` is a URL or path: its segments are judged one by one, so a
+    host name or path stays readable while a token among them does not.
+    """
+    found: list[str] = []
+    for run in _TOKEN_RUN.findall(text):
+        pieces = run.split("/") if run.startswith("/") else [run]
+        found.extend(piece for piece in pieces if looks_like_token(piece))
+    return found
+
+
+def _masks(given: Mapping[str, Any], secret_names: set[str]) -> list[str]:
+    masks: list[str] = []
+    for name, value in given.items():
+        masks.extend(token_like_parts(str(name)))
+        if isinstance(value, Secret):
+            value = value.reveal()
+        if isinstance(value, bytes | bytearray):
+            value = bytes(value).decode("latin-1")
+        if name in secret_names and isinstance(value, str) and len(value.strip()) >= 4:
+            masks.append(value)
+            masks.append(value.strip())
+        texts = [value] if isinstance(value, str) else []
+        with contextlib.suppress(Exception):  # a broken __repr__ cannot be echoed either
+            texts.append(repr(value))
+        for text in texts:
+            masks.extend(token_like_parts(text))
+    return masks
+
+
+def mask(text: str, masks: list[str]) -> str:
+    """``text`` with every mask (as written, or as ``repr`` escapes it) replaced by ``***``."""
+    forms = {form for m in masks for form in (m, repr(m)[1:-1]) if len(form) >= 4}
+    for form in sorted(forms, key=len, reverse=True):
+        text = re.sub(re.escape(form), "***", text, flags=re.IGNORECASE)
+    return text
 
 
 def _guess_field(exc: Exception, fields: Mapping[str, Any]) -> str | None:
@@ -138,6 +250,9 @@ __all__ = [
     "SettingError",
     "check_base_url",
     "is_loopback_host",
+    "looks_like_token",
+    "mask",
     "parse_settings",
     "secret_field",
+    "token_like_parts",
 ]

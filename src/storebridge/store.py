@@ -1,26 +1,32 @@
 """The facade: :class:`Store` (sync) and :class:`AsyncStore` over any adapter.
 
 Resources (``store.orders``, ``.customers``, ``.products``, ``.refunds``, ``.transactions``)
-check ``store.capabilities`` first, so an operation the platform cannot do raises
-:class:`~storebridge.errors.UnsupportedOperation` before any request is sent. Listings are
+check ``store.capabilities`` and the arguments first, so an operation the platform cannot
+do raises :class:`~storebridge.errors.UnsupportedOperation`, and bad input raises
+:class:`~storebridge.errors.ValidationError`, before any request is sent. Listings are
 lazy: pages are fetched as you iterate.
+
+Each operation is declared once (see :mod:`storebridge._operations`); ``Store`` runs it
+synchronously, ``AsyncStore`` returns awaitables and async iterators of the same results.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import attrs
 
 from storebridge import _http
 from storebridge._engine import AsyncEngine, StoreOptions, SyncEngine
+from storebridge._operations import Async, M, Resource, Runner, Sync, listing, operation
 from storebridge._redact import Redactor, install_log_filter, registry
-from storebridge.adapter import OPERATIONS, Adapter, ListQuery, OrderQuery
+from storebridge.adapter import Adapter, ListQuery, OrderQuery
 from storebridge.errors import ValidationError
 from storebridge.flow import Flow, ListFlow, build_request
+from storebridge.idempotency import default_store, single_use_refund
 from storebridge.model import (
     Address,
     Customer,
@@ -36,15 +42,9 @@ from storebridge.model import (
     RefundQuote,
     Transaction,
 )
+from storebridge.refs import check_ref
 
 T = TypeVar("T")
-R = TypeVar("R")  # what running a flow gives: T (sync) or Awaitable[T] (async)
-
-
-def _check_ref(ref: object, what: str = "ref") -> str:
-    if not isinstance(ref, str) or not ref.strip():
-        raise ValidationError(f"{what} must be a non-empty string (the platform's key)", field=what)
-    return ref
 
 
 def _check_type(value: object, cls: type, what: str) -> None:
@@ -54,101 +54,167 @@ def _check_type(value: object, cls: type, what: str) -> None:
         )
 
 
-class _Resource:
-    """Builds the flow for an operation after checking the capability and arguments."""
+class Orders(Resource[M]):
+    """``store.orders``: read, create, cancel and re-address orders."""
 
-    def __init__(self, adapter: Adapter) -> None:
-        self._adapter = adapter
+    @listing
+    def list(
+        self,
+        /,
+        *,
+        updated_since: datetime | None = None,
+        updated_until: datetime | None = None,
+        created_since: datetime | None = None,
+        created_until: datetime | None = None,
+        status: str | None = None,
+        financial_status: str | None = None,
+        fulfillment_status: str | None = None,
+        page_size: int | None = None,
+        detail: bool = False,
+        **extra: Any,
+    ) -> ListFlow[Order]:
+        """Every matching order exactly once, fetched page by page as you iterate.
 
-    def _flow(self, operation: str, *args: Any, **kwargs: Any) -> Any:
-        self._adapter.require(operation)
-        return getattr(self._adapter, OPERATIONS[operation])(*args, **kwargs)
+        ``detail=True`` returns complete orders (with lines) on platforms whose list rows are
+        slim, at the cost of one extra request per order (sent concurrently). A listing never
+        ends early in silence: a page that cannot be read or does not move forward is asked
+        for again and then raises :class:`~storebridge.errors.PaginationError`.
+        """
+        self._require("orders.list")
+        query = OrderQuery(
+            updated_since=updated_since, updated_until=updated_until,
+            created_since=created_since, created_until=created_until, status=status,
+            financial_status=financial_status, fulfillment_status=fulfillment_status,
+            page_size=page_size, detail=detail, extra=dict(extra),
+        )  # fmt: skip
+        return self._adapter.list_orders(query)
 
+    @operation
+    def get(self, ref: str) -> Flow[Order]:
+        """The order whose platform key is ``ref``."""
+        self._require("orders.get")
+        return self._adapter.get_order(check_ref(ref))
 
-def _order_query(
-    updated_since: datetime | None,
-    updated_until: datetime | None,
-    created_since: datetime | None,
-    created_until: datetime | None,
-    status: str | None,
-    financial_status: str | None,
-    fulfillment_status: str | None,
-    page_size: int | None,
-    detail: bool,
-    extra: Mapping[str, Any],
-) -> OrderQuery:
-    return OrderQuery(
-        updated_since=updated_since,
-        updated_until=updated_until,
-        created_since=created_since,
-        created_until=created_until,
-        status=status,
-        financial_status=financial_status,
-        fulfillment_status=fulfillment_status,
-        page_size=page_size,
-        detail=detail,
-        extra=dict(extra),
-    )
-
-
-class _OrderFlows(_Resource):
-    def list_flow(self, query: OrderQuery) -> ListFlow[Order]:
-        return self._flow("orders.list", query)  # type: ignore[no-any-return]
-
-    def get_flow(self, ref: str) -> Flow[Order]:
-        return self._flow("orders.get", _check_ref(ref))  # type: ignore[no-any-return]
-
-    def create_flow(self, draft: OrderDraft) -> Flow[Order]:
+    @operation
+    def create(self, draft: OrderDraft) -> Flow[Order]:
+        """Create an order (usually a historical one, e.g. during a migration)."""
+        self._require("orders.create")
         _check_type(draft, OrderDraft, "draft")
-        return self._flow("orders.create", draft)  # type: ignore[no-any-return]
+        return self._adapter.create_order(draft)
 
-    def cancel_flow(self, ref: str, reason: str | None, refund: bool, notify: bool) -> Flow[Order]:
-        return self._flow(  # type: ignore[no-any-return]
-            "orders.cancel", _check_ref(ref), reason=reason, refund=refund, notify=notify
+    @operation
+    def cancel(
+        self, ref: str, *, reason: str | None = None, refund: bool = False, notify: bool = False
+    ) -> Flow[Order]:
+        """Cancel the order; ``refund=True`` also refunds what was paid, where the platform can."""
+        self._require("orders.cancel")
+        return self._adapter.cancel_order(
+            check_ref(ref), reason=reason, refund=refund, notify=notify
         )
 
-    def address_flow(self, ref: str, address: Address) -> Flow[Order]:
+    @operation
+    def update_shipping_address(self, ref: str, address: Address) -> Flow[Order]:
+        """Replace the order's shipping address."""
+        self._require("orders.update_shipping_address")
         _check_type(address, Address, "address")
-        return self._flow("orders.update_shipping_address", _check_ref(ref), address)  # type: ignore[no-any-return]
+        return self._adapter.update_shipping_address(check_ref(ref), address)
 
 
-class _CustomerFlows(_Resource):
-    def list_flow(self, query: ListQuery) -> ListFlow[Customer]:
-        return self._flow("customers.list", query)  # type: ignore[no-any-return]
+class Customers(Resource[M]):
+    """``store.customers``: read, create and update customers."""
 
-    def get_flow(self, ref: str) -> Flow[Customer]:
-        return self._flow("customers.get", _check_ref(ref))  # type: ignore[no-any-return]
+    @listing
+    def list(
+        self,
+        /,
+        *,
+        updated_since: datetime | None = None,
+        updated_until: datetime | None = None,
+        page_size: int | None = None,
+        **extra: Any,
+    ) -> ListFlow[Customer]:
+        """Every matching customer exactly once, fetched page by page as you iterate."""
+        self._require("customers.list")
+        query = ListQuery(
+            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
+            extra=dict(extra),
+        )  # fmt: skip
+        return self._adapter.list_customers(query)
 
-    def create_flow(self, draft: CustomerDraft) -> Flow[Customer]:
+    @operation
+    def get(self, ref: str) -> Flow[Customer]:
+        """The customer whose platform key is ``ref``."""
+        self._require("customers.get")
+        return self._adapter.get_customer(check_ref(ref))
+
+    @operation
+    def create(self, draft: CustomerDraft) -> Flow[Customer]:
+        """Create a customer."""
+        self._require("customers.create")
         _check_type(draft, CustomerDraft, "draft")
         if "@" not in draft.email:
             raise ValidationError(f"email {draft.email!r} is not an e-mail address", field="email")
-        return self._flow("customers.create", draft)  # type: ignore[no-any-return]
+        return self._adapter.create_customer(draft)
 
-    def update_flow(self, ref: str, update: CustomerUpdate) -> Flow[Customer]:
+    @operation
+    def update(self, ref: str, update: CustomerUpdate) -> Flow[Customer]:
+        """Change the fields of ``update`` that are not None."""
+        self._require("customers.update")
         _check_type(update, CustomerUpdate, "update")
-        return self._flow("customers.update", _check_ref(ref), update)  # type: ignore[no-any-return]
+        return self._adapter.update_customer(check_ref(ref), update)
 
 
-class _ProductFlows(_Resource):
-    def list_flow(self, query: ListQuery) -> ListFlow[Product]:
-        return self._flow("products.list", query)  # type: ignore[no-any-return]
+class Products(Resource[M]):
+    """``store.products``: read and create products."""
 
-    def get_flow(self, ref: str) -> Flow[Product]:
-        return self._flow("products.get", _check_ref(ref))  # type: ignore[no-any-return]
+    @listing
+    def list(
+        self,
+        /,
+        *,
+        updated_since: datetime | None = None,
+        updated_until: datetime | None = None,
+        page_size: int | None = None,
+        **extra: Any,
+    ) -> ListFlow[Product]:
+        """Every matching product exactly once, fetched page by page as you iterate."""
+        self._require("products.list")
+        query = ListQuery(
+            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
+            extra=dict(extra),
+        )  # fmt: skip
+        return self._adapter.list_products(query)
 
-    def create_flow(self, draft: ProductDraft) -> Flow[Product]:
+    @operation
+    def get(self, ref: str) -> Flow[Product]:
+        """The product whose platform key is ``ref``."""
+        self._require("products.get")
+        return self._adapter.get_product(check_ref(ref))
+
+    @operation
+    def create(self, draft: ProductDraft) -> Flow[Product]:
+        """Create a product with its variants."""
+        self._require("products.create")
         _check_type(draft, ProductDraft, "draft")
         if not draft.variants:
             raise ValidationError("a product needs at least one variant", field="variants")
-        return self._flow("products.create", draft)  # type: ignore[no-any-return]
+        return self._adapter.create_product(draft)
 
 
-class _RefundFlows(_Resource):
-    def calculate_flow(
-        self, order_ref: str, lines: Sequence[RefundLine], shipping: Money | None
+class Refunds(Resource[M]):
+    """``store.refunds``: quote a refund, then issue exactly that refund once."""
+
+    def __init__(self, adapter: Adapter, runner: Runner, options: StoreOptions) -> None:
+        super().__init__(adapter, runner)
+        self._options = options
+
+    @operation
+    def calculate(
+        self, order_ref: str, *, lines: Sequence[RefundLine] = (), shipping: Money | None = None
     ) -> Flow[RefundQuote]:
-        _check_ref(order_ref, "order_ref")
+        """Ask the platform what refunding ``lines`` (and ``shipping``) would return, and how."""
+        self._require("refunds.calculate")
+        check_ref(order_ref, "order_ref")
         for index, line in enumerate(lines):
             _check_type(line, RefundLine, f"lines[{index}]")
             if line.quantity < 1:
@@ -161,158 +227,43 @@ class _RefundFlows(_Resource):
                 raise ValidationError("shipping must not be negative", field="shipping")
         if not lines and shipping is None:
             raise ValidationError("a refund needs lines, shipping, or both", field="lines")
-        return self._flow(  # type: ignore[no-any-return]
-            "refunds.calculate", order_ref, lines=tuple(lines), shipping=shipping
-        )
+        return self._adapter.calculate_refund(order_ref, lines=tuple(lines), shipping=shipping)
 
-    def create_flow(self, quote: RefundQuote, note: str | None, notify: bool) -> Flow[Refund]:
+    @operation
+    def create(
+        self, quote: RefundQuote, *, note: str | None = None, notify: bool = False
+    ) -> Flow[Refund]:
+        """Issue the refund a :meth:`calculate` call quoted, exactly once.
+
+        A quote is single-use: calling again with the same quote returns the first refund
+        (read back from the platform if its answer was lost) instead of refunding twice.
+        Keys are kept in ``StoreOptions.idempotency_store`` (this process's memory unless
+        you pass a persistent one, see :mod:`storebridge.idempotency`).
+        """
+        self._require("refunds.create")
         _check_type(quote, RefundQuote, "quote")
         if quote.platform != self._adapter.name:
             raise ValidationError(
                 f"this quote was calculated on {quote.platform}, not {self._adapter.name}",
                 field="quote",
             )
-        return self._flow("refunds.create", quote, note=note, notify=notify)  # type: ignore[no-any-return]
+        keys = self._options.idempotency_store or default_store()
+        return single_use_refund(self._adapter, quote, note, notify, keys)
 
 
-class _TransactionFlows(_Resource):
-    def list_flow(self, order_ref: str | None) -> ListFlow[Transaction]:
+class Transactions(Resource[M]):
+    """``store.transactions``: payment transactions."""
+
+    @listing
+    def list(self, *, order_ref: str | None = None) -> ListFlow[Transaction]:
+        """Transactions, of one order when ``order_ref`` is given."""
+        self._require("transactions.list")
         if order_ref is not None:
-            _check_ref(order_ref, "order_ref")
-        return self._flow("transactions.list", order_ref)  # type: ignore[no-any-return]
+            check_ref(order_ref, "order_ref")
+        return self._adapter.list_transactions(order_ref)
 
 
-# --- sync resources ------------------------------------------------------------------
-
-
-class Orders(_OrderFlows):
-    def __init__(self, adapter: Adapter, engine: SyncEngine) -> None:
-        super().__init__(adapter)
-        self._engine = engine
-
-    def list(
-        self,
-        *,
-        updated_since: datetime | None = None,
-        updated_until: datetime | None = None,
-        created_since: datetime | None = None,
-        created_until: datetime | None = None,
-        status: str | None = None,
-        financial_status: str | None = None,
-        fulfillment_status: str | None = None,
-        page_size: int | None = None,
-        detail: bool = False,
-        **extra: Any,
-    ) -> Iterator[Order]:
-        """Every matching order, fetched page by page as you iterate.
-
-        ``detail=True`` returns complete orders (with lines) on platforms whose list rows are
-        slim, at the cost of one extra request per order (sent concurrently).
-        """
-        query = _order_query(
-            updated_since, updated_until, created_since, created_until,
-            status, financial_status, fulfillment_status, page_size, detail, extra,
-        )  # fmt: skip
-        return self._engine.iterate(self.list_flow(query))
-
-    def get(self, ref: str) -> Order:
-        return self._engine.run(self.get_flow(ref))  # type: ignore[no-any-return]
-
-    def create(self, draft: OrderDraft) -> Order:
-        return self._engine.run(self.create_flow(draft))  # type: ignore[no-any-return]
-
-    def cancel(
-        self, ref: str, *, reason: str | None = None, refund: bool = False, notify: bool = False
-    ) -> Order:
-        return self._engine.run(self.cancel_flow(ref, reason, refund, notify))  # type: ignore[no-any-return]
-
-    def update_shipping_address(self, ref: str, address: Address) -> Order:
-        return self._engine.run(self.address_flow(ref, address))  # type: ignore[no-any-return]
-
-
-class Customers(_CustomerFlows):
-    def __init__(self, adapter: Adapter, engine: SyncEngine) -> None:
-        super().__init__(adapter)
-        self._engine = engine
-
-    def list(
-        self,
-        *,
-        updated_since: datetime | None = None,
-        updated_until: datetime | None = None,
-        page_size: int | None = None,
-        **extra: Any,
-    ) -> Iterator[Customer]:
-        query = ListQuery(
-            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
-            extra=extra,
-        )  # fmt: skip
-        return self._engine.iterate(self.list_flow(query))
-
-    def get(self, ref: str) -> Customer:
-        return self._engine.run(self.get_flow(ref))  # type: ignore[no-any-return]
-
-    def create(self, draft: CustomerDraft) -> Customer:
-        return self._engine.run(self.create_flow(draft))  # type: ignore[no-any-return]
-
-    def update(self, ref: str, update: CustomerUpdate) -> Customer:
-        return self._engine.run(self.update_flow(ref, update))  # type: ignore[no-any-return]
-
-
-class Products(_ProductFlows):
-    def __init__(self, adapter: Adapter, engine: SyncEngine) -> None:
-        super().__init__(adapter)
-        self._engine = engine
-
-    def list(
-        self,
-        *,
-        updated_since: datetime | None = None,
-        updated_until: datetime | None = None,
-        page_size: int | None = None,
-        **extra: Any,
-    ) -> Iterator[Product]:
-        query = ListQuery(
-            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
-            extra=extra,
-        )  # fmt: skip
-        return self._engine.iterate(self.list_flow(query))
-
-    def get(self, ref: str) -> Product:
-        return self._engine.run(self.get_flow(ref))  # type: ignore[no-any-return]
-
-    def create(self, draft: ProductDraft) -> Product:
-        return self._engine.run(self.create_flow(draft))  # type: ignore[no-any-return]
-
-
-class Refunds(_RefundFlows):
-    def __init__(self, adapter: Adapter, engine: SyncEngine) -> None:
-        super().__init__(adapter)
-        self._engine = engine
-
-    def calculate(
-        self, order_ref: str, *, lines: Sequence[RefundLine] = (), shipping: Money | None = None
-    ) -> RefundQuote:
-        """Ask the platform what refunding ``lines`` (and ``shipping``) would return, and how."""
-        return self._engine.run(self.calculate_flow(order_ref, lines, shipping))  # type: ignore[no-any-return]
-
-    def create(
-        self, quote: RefundQuote, *, note: str | None = None, notify: bool = False
-    ) -> Refund:
-        """Issue the refund a :meth:`calculate` call quoted. Never sent twice on a retry."""
-        return self._engine.run(self.create_flow(quote, note, notify))  # type: ignore[no-any-return]
-
-
-class Transactions(_TransactionFlows):
-    def __init__(self, adapter: Adapter, engine: SyncEngine) -> None:
-        super().__init__(adapter)
-        self._engine = engine
-
-    def list(self, *, order_ref: str | None = None) -> Iterator[Transaction]:
-        return self._engine.iterate(self.list_flow(order_ref))
-
-
-class _Extras(Generic[R]):
+class _Extras:
     """``store.extra.<operation>(...)``: the adapter's platform-specific operations."""
 
     def __init__(self, adapter: Adapter, run: Callable[[Any], Any], iterate: Callable[[Any], Any]):
@@ -358,6 +309,7 @@ class _StoreBase:
 
     @property
     def platform(self) -> str:
+        """The platform's name, as in :func:`storebridge.platforms` (``"29next"``)."""
         return self.adapter.name
 
     @property
@@ -381,7 +333,7 @@ class _StoreBase:
             )
         return build_request(
             method, url, operation=f"raw {method.upper()}", idempotent=idempotent,
-            params=params, json=json, headers=headers,
+            params=params, json=json, headers=headers, expect_json=False,
         )  # fmt: skip
 
     def __repr__(self) -> str:
@@ -394,6 +346,12 @@ def _client_kwargs(options: StoreOptions) -> dict[str, Any]:
 
 class Store(_StoreBase):
     """A connection to one store. Use as a context manager, or call :meth:`close`."""
+
+    orders: Orders[Sync]
+    customers: Customers[Sync]
+    products: Products[Sync]
+    refunds: Refunds[Sync]
+    transactions: Transactions[Sync]
 
     def __init__(
         self,
@@ -410,13 +368,19 @@ class Store(_StoreBase):
         self.orders = Orders(adapter, self._engine)
         self.customers = Customers(adapter, self._engine)
         self.products = Products(adapter, self._engine)
-        self.refunds = Refunds(adapter, self._engine)
+        self.refunds = Refunds(adapter, self._engine, self.options)
         self.transactions = Transactions(adapter, self._engine)
-        self.extra: _Extras[Any] = _Extras(adapter, self._engine.run, self._engine.iterate)
+        self.extra = _Extras(adapter, self._engine.run, self._engine.iterate)
+
+    @property
+    def concurrency(self) -> int:
+        """Requests this store would keep in flight now (rate limit x observed latency)."""
+        return self._engine.policy.pacer.in_flight()
 
     def run(self, flow: Flow[T]) -> T:
         """Run any adapter flow (e.g. a platform operation) and return its result."""
-        return self._engine.run(flow)  # type: ignore[no-any-return]
+        result: T = self._engine.run(flow)
+        return result
 
     def iterate(self, flow: ListFlow[T]) -> Iterator[T]:
         """Run a list flow lazily."""
@@ -463,131 +427,14 @@ class Store(_StoreBase):
         self.close()
 
 
-# --- async resources -------------------------------------------------------------------
-
-
-class AsyncOrders(_OrderFlows):
-    def __init__(self, adapter: Adapter, engine: AsyncEngine) -> None:
-        super().__init__(adapter)
-        self._engine = engine
-
-    def list(
-        self,
-        *,
-        updated_since: datetime | None = None,
-        updated_until: datetime | None = None,
-        created_since: datetime | None = None,
-        created_until: datetime | None = None,
-        status: str | None = None,
-        financial_status: str | None = None,
-        fulfillment_status: str | None = None,
-        page_size: int | None = None,
-        detail: bool = False,
-        **extra: Any,
-    ) -> AsyncIterator[Order]:
-        query = _order_query(
-            updated_since, updated_until, created_since, created_until,
-            status, financial_status, fulfillment_status, page_size, detail, extra,
-        )  # fmt: skip
-        return self._engine.iterate(self.list_flow(query))
-
-    async def get(self, ref: str) -> Order:
-        return await self._engine.run(self.get_flow(ref))  # type: ignore[no-any-return]
-
-    async def create(self, draft: OrderDraft) -> Order:
-        return await self._engine.run(self.create_flow(draft))  # type: ignore[no-any-return]
-
-    async def cancel(
-        self, ref: str, *, reason: str | None = None, refund: bool = False, notify: bool = False
-    ) -> Order:
-        return await self._engine.run(self.cancel_flow(ref, reason, refund, notify))  # type: ignore[no-any-return]
-
-    async def update_shipping_address(self, ref: str, address: Address) -> Order:
-        return await self._engine.run(self.address_flow(ref, address))  # type: ignore[no-any-return]
-
-
-class AsyncCustomers(_CustomerFlows):
-    def __init__(self, adapter: Adapter, engine: AsyncEngine) -> None:
-        super().__init__(adapter)
-        self._engine = engine
-
-    def list(
-        self,
-        *,
-        updated_since: datetime | None = None,
-        updated_until: datetime | None = None,
-        page_size: int | None = None,
-        **extra: Any,
-    ) -> AsyncIterator[Customer]:
-        query = ListQuery(
-            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
-            extra=extra,
-        )  # fmt: skip
-        return self._engine.iterate(self.list_flow(query))
-
-    async def get(self, ref: str) -> Customer:
-        return await self._engine.run(self.get_flow(ref))  # type: ignore[no-any-return]
-
-    async def create(self, draft: CustomerDraft) -> Customer:
-        return await self._engine.run(self.create_flow(draft))  # type: ignore[no-any-return]
-
-    async def update(self, ref: str, update: CustomerUpdate) -> Customer:
-        return await self._engine.run(self.update_flow(ref, update))  # type: ignore[no-any-return]
-
-
-class AsyncProducts(_ProductFlows):
-    def __init__(self, adapter: Adapter, engine: AsyncEngine) -> None:
-        super().__init__(adapter)
-        self._engine = engine
-
-    def list(
-        self,
-        *,
-        updated_since: datetime | None = None,
-        updated_until: datetime | None = None,
-        page_size: int | None = None,
-        **extra: Any,
-    ) -> AsyncIterator[Product]:
-        query = ListQuery(
-            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
-            extra=extra,
-        )  # fmt: skip
-        return self._engine.iterate(self.list_flow(query))
-
-    async def get(self, ref: str) -> Product:
-        return await self._engine.run(self.get_flow(ref))  # type: ignore[no-any-return]
-
-    async def create(self, draft: ProductDraft) -> Product:
-        return await self._engine.run(self.create_flow(draft))  # type: ignore[no-any-return]
-
-
-class AsyncRefunds(_RefundFlows):
-    def __init__(self, adapter: Adapter, engine: AsyncEngine) -> None:
-        super().__init__(adapter)
-        self._engine = engine
-
-    async def calculate(
-        self, order_ref: str, *, lines: Sequence[RefundLine] = (), shipping: Money | None = None
-    ) -> RefundQuote:
-        return await self._engine.run(self.calculate_flow(order_ref, lines, shipping))  # type: ignore[no-any-return]
-
-    async def create(
-        self, quote: RefundQuote, *, note: str | None = None, notify: bool = False
-    ) -> Refund:
-        return await self._engine.run(self.create_flow(quote, note, notify))  # type: ignore[no-any-return]
-
-
-class AsyncTransactions(_TransactionFlows):
-    def __init__(self, adapter: Adapter, engine: AsyncEngine) -> None:
-        super().__init__(adapter)
-        self._engine = engine
-
-    def list(self, *, order_ref: str | None = None) -> AsyncIterator[Transaction]:
-        return self._engine.iterate(self.list_flow(order_ref))
-
-
 class AsyncStore(_StoreBase):
     """The async twin of :class:`Store`: ``async with`` it, ``await`` its operations."""
+
+    orders: Orders[Async]
+    customers: Customers[Async]
+    products: Products[Async]
+    refunds: Refunds[Async]
+    transactions: Transactions[Async]
 
     def __init__(
         self,
@@ -601,17 +448,25 @@ class AsyncStore(_StoreBase):
         self._owns_client = _client is None
         client = _client or _http.AsyncClient(transport=transport, **_client_kwargs(self.options))
         self._engine = AsyncEngine(adapter, client, self.options, self._redactor)
-        self.orders = AsyncOrders(adapter, self._engine)
-        self.customers = AsyncCustomers(adapter, self._engine)
-        self.products = AsyncProducts(adapter, self._engine)
-        self.refunds = AsyncRefunds(adapter, self._engine)
-        self.transactions = AsyncTransactions(adapter, self._engine)
-        self.extra: _Extras[Any] = _Extras(adapter, self._engine.run, self._engine.iterate)
+        self.orders = Orders(adapter, self._engine)
+        self.customers = Customers(adapter, self._engine)
+        self.products = Products(adapter, self._engine)
+        self.refunds = Refunds(adapter, self._engine, self.options)
+        self.transactions = Transactions(adapter, self._engine)
+        self.extra = _Extras(adapter, self._engine.run, self._engine.iterate)
+
+    @property
+    def concurrency(self) -> int:
+        """Requests this store would keep in flight now (rate limit x observed latency)."""
+        return self._engine.policy.pacer.in_flight()
 
     def run(self, flow: Flow[T]) -> Awaitable[T]:
-        return self._engine.run(flow)
+        """Run any adapter flow and await its result."""
+        result: Awaitable[T] = self._engine.run(flow)
+        return result
 
     def iterate(self, flow: ListFlow[T]) -> AsyncIterator[T]:
+        """Run a list flow lazily."""
         return self._engine.iterate(flow)
 
     async def request(
@@ -624,6 +479,7 @@ class AsyncStore(_StoreBase):
         headers: Any = None,
         idempotent: bool | None = None,
     ) -> _http.Response:
+        """Send a request the model does not cover (see :meth:`Store.request`)."""
         return await self._engine.send(
             self._raw_request(method, path, params, json, headers, idempotent)
         )
@@ -647,3 +503,14 @@ class AsyncStore(_StoreBase):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+__all__ = [
+    "AsyncStore",
+    "Customers",
+    "Orders",
+    "Products",
+    "Refunds",
+    "Store",
+    "Transactions",
+]

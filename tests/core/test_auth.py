@@ -1,4 +1,7 @@
-"""Refreshing tokens: before expiry, once under concurrency, on 401, and stored safely."""
+"""Refreshing tokens: before expiry, once under concurrency, on 401, and stored safely.
+
+The token emulator and refresher here serve the other token tests too.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +9,73 @@ import asyncio
 import os
 import stat
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from storebridge import TokenRefreshError
 from storebridge._http import AsyncClient, Client
-from storebridge.auth import FileTokenStore, MemoryTokenStore, RefreshingTokenAuth, Token
+from storebridge.auth import (
+    FileTokenStore,
+    MemoryTokenStore,
+    RefreshingTokenAuth,
+    Token,
+    TokenStore,
+)
 from storebridge.http import Request, Response
-from storebridge.sandbox import Emulator, EmulatorRequest, FakeClock, HTTPProblem, json_response
+from storebridge.sandbox import (
+    Emulator,
+    EmulatorRequest,
+    FakeClock,
+    Fault,
+    HTTPProblem,
+    json_response,
+)
 
 LIFETIME = 60.0
+LEEWAY = 10.0
+URL = "https://api.example"
 
 
 class TokenEmulator(Emulator):
     platform = "tokens"
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: FakeClock, lifetime: float = LIFETIME) -> None:
         super().__init__(clock=clock)
-        self.valid: dict[str, float] = {"tok-0": clock.now() + LIFETIME}
+        self.lifetime = lifetime
+        self.valid: dict[str, float] = {"tok-0": clock.now() + lifetime}
         self.refreshes = 0
-        self.fail_refresh = False
+        self.refresh_attempts = 0
+        """Requests that reached /refresh, including those an injected fault answered."""
+        self.refresh_delay = 0.0
+        """Real seconds a refresh takes, so concurrent callers overlap it."""
+        self.answer: Callable[[str, float], dict[str, Any]] | None = None
+        """Replaces the body of the next refresh answers (for malformed-token cases)."""
         self.route("POST", "/refresh", self.refresh)
         self.route("GET", "/data", self.data)
 
+    def handle(self, request: Request) -> Response:
+        if request.url.path == "/refresh":
+            with self.lock:
+                self.refresh_attempts += 1
+        return super().handle(request)
+
     def refresh(self, req: EmulatorRequest) -> Response:
-        if self.fail_refresh:
-            raise HTTPProblem(500, {"error": "refresh broke"})
-        self.refreshes += 1
-        token = f"tok-{self.refreshes}"
-        self.valid[token] = self.clock.now() + LIFETIME
-        return json_response(200, {"token": token, "expires_at": self.valid[token]})
+        if self.refresh_delay:
+            time.sleep(self.refresh_delay)
+        with self.lock:
+            self.refreshes += 1
+            token = f"tok-{self.refreshes}"
+            expires = self.clock.now() + self.lifetime
+            self.valid[token] = expires
+        body = {"token": token, "expires_at": expires}
+        if self.answer is not None:
+            body = self.answer(token, expires)
+        return json_response(200, body)
 
     def data(self, req: EmulatorRequest) -> Response:
         token = req.headers.get("x-token", "")
@@ -48,7 +86,7 @@ class TokenEmulator(Emulator):
 
 class Refresher:
     def refresh_request(self, current: Token) -> Request:
-        return Request("POST", "https://api.example/refresh")
+        return Request("POST", f"{URL}/refresh")
 
     def parse_refresh(self, response: Response) -> Token:
         if response.status_code != 200:
@@ -60,9 +98,50 @@ class Refresher:
         request.headers["x-token"] = token.access_token.reveal()
 
 
-def make(clock: FakeClock, store: MemoryTokenStore | None = None) -> RefreshingTokenAuth:
-    first = Token("tok-0", datetime.fromtimestamp(clock.now() + LIFETIME, UTC))
-    return RefreshingTokenAuth(first, Refresher(), store=store, leeway=10, clock=clock.now)
+class Pauses:
+    """Records backoff pauses instead of sleeping them (sync and async).
+
+    ``real``: seconds actually slept per pause, so that concurrent callers surely queue up
+    behind a refresh that is retrying.
+    """
+
+    def __init__(self, real: float = 0.0) -> None:
+        self.seconds: list[float] = []
+        self.real = real
+
+    def sleep(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+        time.sleep(self.real)
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+def make(
+    clock: FakeClock,
+    store: TokenStore | None = None,
+    *,
+    key: str = "tokens-test",
+    pauses: Pauses | None = None,
+    leeway: float = LEEWAY,
+    lifetime: float = LIFETIME,
+) -> RefreshingTokenAuth:
+    first = Token("tok-0", datetime.fromtimestamp(clock.now() + lifetime, UTC))
+    pauses = pauses or Pauses()
+    return RefreshingTokenAuth(
+        first,
+        Refresher(),
+        store=store,
+        store_key=key,
+        leeway=leeway,
+        clock=clock.now,
+        sleep=pauses.sleep,
+        async_sleep=pauses.async_sleep,
+    )
+
+
+def get(client: Client) -> str:
+    return str(client.get(f"{URL}/data").json()["ok"])
 
 
 def test_refreshes_before_expiry_and_stores_token() -> None:
@@ -125,7 +204,7 @@ def test_failed_refresh_raises_and_keeps_old_token() -> None:
     emu = TokenEmulator(clock)
     store = MemoryTokenStore()
     auth = make(clock, store)
-    emu.fail_refresh = True
+    emu.inject(Fault(kind="status", status=500, path="^/refresh$", times=4))
     clock.advance(LIFETIME)
     with Client(transport=emu.transport(), auth=auth) as client, pytest.raises(TokenRefreshError):
         client.get("https://api.example/data")
@@ -142,3 +221,27 @@ def test_file_token_store_is_private_and_round_trips(tmp_path: Path) -> None:
     assert store.load("shop:app") == token
     assert store.load("other") is None
     assert "secret-value-1234" not in repr(store.load("shop:app"))
+
+
+def test_token_dict_has_the_oauth2_field_names_and_round_trips() -> None:
+    token = Token(
+        "secret-value-1234",
+        datetime(2027, 1, 1, tzinfo=UTC),
+        scope="read_orders",
+        issued_at=datetime(2026, 12, 31, 14, tzinfo=UTC),
+    )
+    data = token.to_oauth2()
+    assert data == {
+        "access_token": "secret-value-1234",
+        "token_type": "Bearer",
+        "expires_at": 1798761600,
+        "scope": "read_orders",
+        "issued_at": 1798725600,
+    }
+    assert Token.from_oauth2(data) == token
+    assert token.lifetime == 10 * 3600
+    assert "secret-value" not in repr(token)
+    for bad in ({}, {"access_token": ""}, {"access_token": "t", "expires_at": 1e30}):
+        with pytest.raises(ValueError, match=r"access_token|out of range") as err:
+            Token.from_oauth2(bad)
+        assert "secret-value" not in str(err.value)

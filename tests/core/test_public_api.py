@@ -66,3 +66,39 @@ def test_error_tree() -> None:
 
 def test_builtin_platforms_are_entry_points() -> None:
     assert {"29next", "shopline", "24nettbutikk"} <= set(storebridge.platforms())
+
+
+KIT = {
+    "CONCURRENCY", "OPERATIONS", "Adapter", "AddressFields", "Batch", "BearerAuth",
+    "BodyNextUrl", "Emit", "FileTokenStore", "Flow", "LinkHeader", "ListFlow", "ListQuery",
+    "MemoryTokenStore", "OrderQuery", "Page", "PageReader", "Parallel", "Payload",
+    "QueryTokenAuth", "RateLimit", "RefreshingTokenAuth", "Sandbox", "SandboxSize", "Secret",
+    "SettingError", "Token", "TokenAsBasicAuth", "TokenRefresher", "TokenStore",
+    "build_request", "check_base_url", "check_query_value", "check_ref", "day_windows",
+    "derive_request", "drive", "error_from_response", "expand_pages", "expiry_in",
+    "is_loopback_host", "just", "make_wire_converter", "map_flow", "merge_parallel",
+    "parse_iso_datetime", "parse_json", "parse_retry_after", "parse_settings",
+    "platform_operation", "reconciled_write", "read_json", "relay", "request_meta", "rows_at",
+    "same_origin", "secret_field", "segment", "time_windows", "unique_items", "walk",
+    "with_check",
+}  # fmt: skip
+
+
+def test_adapter_author_names_are_pinned() -> None:
+    from storebridge import kit
+
+    assert set(kit.__all__) == KIT
+    for name in KIT:
+        assert hasattr(kit, name), name
+
+
+def test_address_fields_read_and_write_both_ways() -> None:
+    from storebridge.kit import AddressFields, Payload
+
+    spelled = AddressFields(line1="address1", postal_code="zip", region=("province", "state"),
+                            company=None)  # fmt: skip
+    wire = {"address1": "Storgata 1", "zip": "0155", "state": "Oslo", "company": "ignored"}
+    address = spelled.read(Payload(wire))
+    assert address == model.Address(line1="Storgata 1", postal_code="0155", region="Oslo")
+    assert spelled.write(address) == {"address1": "Storgata 1", "zip": "0155", "province": "Oslo"}
+    assert spelled.read_optional(Payload({"a": {}}), "a") is None

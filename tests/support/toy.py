@@ -9,12 +9,13 @@ import attrs
 from storebridge.adapter import Adapter, OrderQuery, RateLimit, error_from_response
 from storebridge.auth import BearerAuth
 from storebridge.errors import APIError
-from storebridge.flow import Flow, ListFlow, build_request, reconciled_write
-from storebridge.http import Auth, Response
+from storebridge.flow import Flow, ListFlow, build_request, expand_pages, just, reconciled_write
+from storebridge.http import Auth, Response, read_json
 from storebridge.model import Customer, CustomerDraft, Order, OrderStatus
 from storebridge.model.money import Money
-from storebridge.pagination import BodyNextUrl, paginate
+from storebridge.pagination import BodyNextUrl, walk
 from storebridge.payload import Payload
+from storebridge.refs import segment
 from storebridge.sandbox import Emulator, EmulatorRequest, HTTPProblem, json_response
 from storebridge.settings import Secret, check_base_url, secret_field
 
@@ -76,17 +77,16 @@ class ToyAdapter(Adapter):
             operation="orders.list",
             params={"limit": query.page_size or self.settings.page_size},
         )
-        return paginate(
-            first,
-            BodyNextUrl(),
-            lambda r: [_order(p) for p in Payload(r.json(), platform="toy").objects("results")],
+        rows = walk(first, BodyNextUrl(), resource="orders", platform="toy", key=lambda r: r["id"])
+        return expand_pages(
+            rows, lambda page: just([_order(Payload(row, platform="toy")) for row in page])
         )
 
     def get_order(self, ref: str) -> Flow[Order]:
         response = yield build_request(
-            "GET", f"{self.base_url}/orders/{ref}", operation="orders.get"
+            "GET", f"{self.base_url}/orders/{segment(ref)}", operation="orders.get"
         )
-        return _order(Payload(response.json(), platform="toy"))
+        return _order(Payload(read_json(response), platform="toy"))
 
     def create_customer(self, draft: CustomerDraft) -> Flow[Customer]:
         request = build_request(
@@ -101,12 +101,12 @@ class ToyAdapter(Adapter):
                 "GET", f"{self.base_url}/customers", operation="customers.find",
                 params={"email": draft.email},
             )  # fmt: skip
-            rows = response.json()["results"]
+            rows = read_json(response)["results"]
             return _customer(Payload(rows[0])) if rows else None
 
         return (
             yield from reconciled_write(
-                request, lambda r: _customer(Payload(r.json(), platform="toy")), find
+                request, lambda r: _customer(Payload(read_json(r), platform="toy")), find
             )
         )
 

@@ -14,6 +14,7 @@ Objects are frozen; use :func:`attrs.evolve` to derive a changed copy.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -209,6 +210,9 @@ class RefundQuote:
     tax: Money | None = None
     allocations: tuple[TransactionAllocation, ...] = ()
     raw: Mapping[str, Any] = _raw()
+    idempotency_key: str = attrs.field(factory=lambda: uuid.uuid4().hex, eq=False)
+    """Makes the quote single-use: ``refunds.create`` refunds it once, however often it is
+    called (see :mod:`storebridge.idempotency`). Copies made with ``attrs.evolve`` keep it."""
 
 
 @attrs.frozen(kw_only=True)

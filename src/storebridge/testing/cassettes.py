@@ -20,17 +20,17 @@ from typing import Any
 
 from vcr import matchers
 from vcr.cassette import Cassette
+from vcr.persisters.filesystem import FilesystemPersister
 from vcr.record_mode import RecordMode
 from vcr.request import Request as VcrRequest
+from vcr.serializers import yamlserializer
 
 from storebridge import _http
 
 # Short and non-alphanumeric, so no credential scanner mistakes the placeholder for a token.
 FILTERED = "***"
-SENSITIVE_HEADERS = frozenset(
-    {"authorization", "cookie", "set-cookie", "appkey", "sign", "x-shopline-hmac-sha256",
-     "x-29next-signature", "proxy-authorization"}
-)  # fmt: skip
+SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
+"""Dropped from every cassette; adapters add their own (see ``Adapter.sensitive_headers``)."""
 SENSITIVE_PARAMS = frozenset({"access_token", "token", "sign", "code", "api_key", "client_secret"})
 SENSITIVE_JSON_KEYS = frozenset(
     {"accessToken", "access_token", "token", "refresh_token", "appSecret", "app_secret",
@@ -67,6 +67,8 @@ class CassetteTransport(_http.BaseTransport, _http.AsyncBaseTransport):
 
     ``record_mode`` is vcrpy's: ``"none"`` (CI: replay only, a miss raises CassetteMiss),
     ``"once"``, ``"new_episodes"`` or ``"all"``. Call :meth:`save` after recording.
+    ``sensitive_headers`` (the adapter's ``sensitive_headers``) are dropped on top of the
+    generic ones.
     """
 
     def __init__(
@@ -76,9 +78,11 @@ class CassetteTransport(_http.BaseTransport, _http.AsyncBaseTransport):
         record_mode: str = "none",
         inner: Any = None,
         secrets: Iterable[str] = (),
+        sensitive_headers: Iterable[str] = (),
     ) -> None:
         self.path = Path(path)
         self.inner = inner
+        self._headers = SENSITIVE_HEADERS | {h.lower() for h in sensitive_headers}
         self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
         self.cassette = Cassette.load(
             path=str(self.path),
@@ -96,7 +100,7 @@ class CassetteTransport(_http.BaseTransport, _http.AsyncBaseTransport):
 
     def _filter_request(self, request: VcrRequest) -> VcrRequest:
         for name in list(request.headers):
-            if name.lower() in SENSITIVE_HEADERS or name.lower() == "timestamp":
+            if name.lower() in self._headers or name.lower() == "timestamp":
                 del request.headers[name]
         url = _http.URL(request.uri)
         params: list[tuple[str, str | int | float | bool | None]] = [
@@ -128,7 +132,7 @@ class CassetteTransport(_http.BaseTransport, _http.AsyncBaseTransport):
 
     def _filter_response(self, response: dict[str, Any]) -> dict[str, Any]:
         response["headers"] = {
-            k: v for k, v in response["headers"].items() if k.lower() not in SENSITIVE_HEADERS
+            k: v for k, v in response["headers"].items() if k.lower() not in self._headers
         }
         response["body"]["string"] = self._filter_body(response["body"]["string"])
         return response
@@ -191,8 +195,10 @@ class CassetteTransport(_http.BaseTransport, _http.AsyncBaseTransport):
         return response
 
     def save(self) -> None:
+        """Write what was recorded (already filtered) to :attr:`path`."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.cassette._save()
+        recorded = {"requests": self.cassette.requests, "responses": self.cassette.responses}
+        FilesystemPersister.save_cassette(str(self.path), recorded, yamlserializer)
 
 
 CREDENTIAL_PATTERNS = (

@@ -22,7 +22,7 @@ import storebridge
 from storebridge import CustomerDraft, CustomerUpdate, NotFound, RefundLine, RestockType
 from storebridge.sandbox import FakeClock, SandboxSize
 from storebridge.testing import CassetteTransport, find_credentials
-from storebridge_shopline import ShoplineEmulator
+from storebridge_shopline import ShoplineAdapter, ShoplineEmulator
 from tests.support.paths import CASSETTES
 
 DIR = CASSETTES / "shopline"
@@ -47,7 +47,11 @@ def cassette_store(name: str, **settings: Any) -> Iterator[storebridge.Store]:
     if RECORD:
         path.unlink(missing_ok=True)
         transport = CassetteTransport(
-            path, record_mode="once", inner=emu.transport(), secrets=[token, APP_SECRET]
+            path,
+            record_mode="once",
+            inner=emu.transport(),
+            secrets=[token, APP_SECRET],
+            sensitive_headers=ShoplineAdapter.sensitive_headers,
         )
     else:
         if not path.exists():

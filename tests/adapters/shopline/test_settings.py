@@ -77,3 +77,19 @@ def test_declares_shopline_rate_limit_per_app_and_store() -> None:
     assert (a.rate_limit.per_second, a.rate_limit.burst) == (4, 40)
     assert a.credential_key != adapter(handle="other", **OAUTH).credential_key
     assert "shopline" in storebridge.platforms()
+
+
+def test_access_token_is_checked_without_being_shown() -> None:
+    pasted = adapter(handle="acme", **{**OAUTH, "access_token": "  tok-123456\n".strip(" ")})
+    assert pasted.settings.access_token.reveal() == "tok-123456"  # a pasted newline dropped
+    for bad in ("tok-1234\r\nX: 1", "tök-123456", "tok 123456", 123456):
+        with pytest.raises(ConfigurationError) as err:
+            adapter(handle="acme", **{**OAUTH, "access_token": bad})
+        assert err.value.setting == "access_token"
+        assert "tok" not in str(err.value).replace("token", "")
+
+
+def test_out_of_range_token_expiry_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError) as err:
+        adapter(handle="acme", token_expires_at=10**30, **OAUTH)
+    assert err.value.setting == "token_expires_at" and "out of range" in str(err.value)

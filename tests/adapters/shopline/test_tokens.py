@@ -4,8 +4,11 @@ private apps and the OAuth code exchange, against the emulator (in-process and o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,12 +21,15 @@ from storebridge import (
     AuthenticationError,
     FileTokenStore,
     MemoryTokenStore,
+    OutcomeUnknown,
     RateLimit,
     TokenRefreshError,
+    TransportError,
 )
 from storebridge.http import Request, Response
-from storebridge.sandbox import Fault
-from storebridge_shopline import ShoplineEmulator, exchange_code
+from storebridge.model import CustomerDraft
+from storebridge.sandbox import Fault, json_response
+from storebridge_shopline import ShoplineAdapter, ShoplineEmulator, exchange_code
 from storebridge_shopline.oauth import refresh_token_request
 from tests.adapters.shopline.support import ROOT, World, world
 
@@ -198,9 +204,10 @@ def test_failed_refresh_raises_and_stores_nothing() -> None:
     assert w.emulator.refreshes == 0
 
 
-def test_refresh_answer_that_is_not_a_token_is_refused() -> None:
+def test_token_endpoint_5xx_is_retried_then_refused() -> None:
     w = _due_world()
-    w.emulator.inject(Fault(kind="status", status=500, path="/admin/oauth/token/refresh"))
+    w.emulator.inject(Fault(kind="status", status=500, path="/admin/oauth/token/refresh", times=4))
+    statuses = record_statuses(w.emulator)
     tokens = MemoryTokenStore()
     with w.connect(token_store=tokens) as store:
         w.clock.advance(3600 - 300)
@@ -208,7 +215,9 @@ def test_refresh_answer_that_is_not_a_token_is_refused() -> None:
             store.orders.get(next(iter(w.emulator.orders)))
         before = store.adapter.token  # type: ignore[attr-defined]
         assert before.access_token.reveal() == w.settings["access_token"]
+        assert store.adapter.refresh_count == 0  # type: ignore[attr-defined]
     assert tokens.saved == []
+    assert [s for p, s in statuses if p == "/admin/oauth/token/refresh"] == [500] * 4
 
 
 def test_file_token_store_is_private_and_reused(tmp_path: Path) -> None:
@@ -300,3 +309,242 @@ def test_token_endpoint_rules() -> None:
     w.clock.advance(61)
     assert refresh(w.clock.now, b'{"x":1}')["i18nCode"] == "PARAM_ERROR"
     assert refresh(lambda: w.clock.now() - 601)["i18nCode"] == "TIMESTAMP_EXPIRED"
+
+
+# Token edge cases: each asserts how many refreshes happened ------------------------------
+
+
+def test_store_and_async_store_on_one_adapter_share_one_refresh() -> None:
+    w = _due_world()
+    w.emulator.latency = 0.1  # every answer is slow, so the two sides overlap
+    ref = next(iter(w.emulator.orders))
+    adapter = ShoplineAdapter.from_settings(**w.settings)
+    options = w.options(rate_limit=FAST)
+    w.clock.advance(3600 - 300)
+    start = threading.Barrier(2)
+    found: list[str] = []
+
+    def sync_side() -> None:
+        with storebridge.Store(adapter, options=options, transport=w.emulator.transport()) as s:
+            start.wait()
+            found.extend(s.orders.get(ref).ref for _ in range(2))
+
+    async def async_side() -> None:
+        transport = w.emulator.transport()
+        async with storebridge.AsyncStore(adapter, options=options, transport=transport) as s:
+            start.wait()
+            orders = await asyncio.gather(*(s.orders.get(ref) for _ in range(4)))
+            found.extend(o.ref for o in orders)
+
+    thread = threading.Thread(target=sync_side)
+    thread.start()
+    asyncio.run(async_side())
+    thread.join()
+    assert found == [ref] * 6
+    assert w.emulator.refreshes == adapter.refresh_count == 1
+
+
+def test_two_stores_sharing_a_file_token_store_refresh_once(tmp_path: Path) -> None:
+    w = _due_world()
+    ref = next(iter(w.emulator.orders))
+    path = tmp_path / "tokens.json"
+    first = w.connect(token_store=FileTokenStore(path))
+    second = w.connect(token_store=FileTokenStore(path))
+    with first, second:
+        w.clock.advance(3600 - 300)
+        first.orders.get(ref)
+        second.orders.get(ref)  # finds the token the first store saved
+        assert first.adapter.refresh_count == 1  # type: ignore[attr-defined]
+        assert second.adapter.refresh_count == 0  # type: ignore[attr-defined]
+    assert w.emulator.refreshes == 1
+    assert bearer(w.emulator.requests[-1]) == w.emulator.tokens.issued[-1].value
+
+
+WORKER = """
+import sys
+import storebridge
+from storebridge import FileTokenStore
+
+url, path, now, token, expires, app_key, secret, ref = sys.argv[1:9]
+settings = {
+    "base_url": url, "access_token": token, "token_expires_at": float(expires),
+    "app_key": app_key, "app_secret": secret, "refresh_leeway": 600.0,
+    "clock": lambda: float(now), "token_store": FileTokenStore(path),
+}
+with storebridge.connect("shopline", **settings) as store:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    store.orders.get(ref)
+    print(store.adapter.refresh_count, flush=True)
+"""
+
+
+def test_two_processes_sharing_a_token_file_refresh_once(tmp_path: Path) -> None:
+    w = _due_world()
+    w.emulator.latency = 0.2  # a slow refresh: the second process arrives while it runs
+    ref = next(iter(w.emulator.orders))
+    w.clock.advance(3600 - 300)
+    expires = w.settings["token_expires_at"].timestamp()
+    with w.emulator.serve() as url:
+        args = [
+            url, str(tmp_path / "tokens.json"), str(w.clock.now()), w.settings["access_token"],
+            str(expires), w.emulator.app_key, w.emulator.app_secret, ref,
+        ]  # fmt: skip
+        workers = [
+            subprocess.Popen(  # noqa: S603 - this interpreter running the script above
+                [sys.executable, "-c", WORKER, *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = []
+        for worker in workers:
+            assert worker.stdout is not None
+            assert worker.stdout.readline().strip() == "ready"
+        for worker in workers:  # release both at once
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        for worker in workers:
+            out, _ = worker.communicate(timeout=60)
+            assert worker.returncode == 0
+            outputs.append(int(out.strip()))
+    assert sorted(outputs) == [0, 1]
+    assert w.emulator.refreshes == 1
+
+
+def test_documented_file_token_store_works_from_a_fresh_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    w = _due_world()
+    with w.connect(token_store=FileTokenStore("~/.config/acme/shopline-tokens.json")) as store:
+        w.clock.advance(3600 - 300)
+        store.orders.get(next(iter(w.emulator.orders)))
+    path = tmp_path / ".config" / "acme" / "shopline-tokens.json"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    assert w.emulator.tokens.issued[-1].value in path.read_text()
+    assert w.emulator.refreshes == 1
+
+
+def test_token_living_shorter_than_the_leeway_is_refreshed_once_per_lifetime() -> None:
+    lifetime = 60.0
+    w = world(orders=3, rate_limit=False, token_lifetime=lifetime)
+    ref = next(iter(w.emulator.orders))
+    with w.connect(refresh_leeway=600.0) as store:
+        start = w.clock.now()
+        for _ in range(100):  # a call every 3 s for five minutes: five token lifetimes
+            store.orders.get(ref)
+            w.clock.advance(3.0)
+        elapsed = w.clock.now() - start
+        refreshes = store.adapter.refresh_count  # type: ignore[attr-defined]
+    assert elapsed / lifetime <= refreshes <= 1 + elapsed / (0.9 * lifetime)
+    assert w.emulator.refreshes == refreshes
+
+
+@pytest.mark.anyio
+async def test_one_5xx_from_the_token_endpoint_fails_none_of_fifty_callers() -> None:
+    w = _due_world()
+    w.emulator.inject(Fault(kind="status", status=503, path="/admin/oauth/token/refresh"))
+    tokens = MemoryTokenStore()
+    options = w.options(rate_limit=FAST, max_concurrency=50)
+    async with w.connect_async(token_store=tokens, options=options) as store:
+        w.clock.advance(3600 - 300)
+        ref = next(iter(w.emulator.orders))
+        found = await asyncio.gather(*(store.orders.get(ref) for _ in range(50)))
+        assert store.adapter.refresh_count == 1  # type: ignore[attr-defined]
+    assert [o.ref for o in found] == [ref] * 50
+    assert w.emulator.refreshes == len(tokens.saved) == 1
+
+
+@pytest.mark.parametrize("loopback", [False, True], ids=["in-process", "loopback"])
+@pytest.mark.parametrize("kind", ["drop_before", "drop_after"])
+def test_lost_token_answer_during_a_write_neither_fails_nor_doubles_it(
+    kind: str, loopback: bool
+) -> None:
+    w = _due_world()
+    w.emulator.inject(Fault(kind=kind, path="/admin/oauth/token/refresh"))
+    customers = len(w.emulator.customers)
+    with contextlib.ExitStack() as stack:
+        if loopback:  # real sockets: the connection is closed under the client
+            url = stack.enter_context(w.emulator.serve())
+            settings = {**w.settings, "base_url": url}
+            connected = storebridge.connect("shopline", options=w.options(), **settings)
+        else:
+            connected = w.connect()
+        store = stack.enter_context(connected)
+        w.clock.advance(3600 - 300)
+        created = store.customers.create(CustomerDraft(email="kari@example.com"))
+        assert store.adapter.refresh_count == 1  # type: ignore[attr-defined]
+    assert created.email == "kari@example.com"
+    assert len(w.emulator.customers) == customers + 1
+    assert len(w.sleeps) == 1  # the unsent write waited once (backoff), then went out
+    assert w.emulator.refreshes == (2 if kind == "drop_after" else 1)
+
+
+def _answering(emulator: ShoplineEmulator, data: dict[str, Any]) -> None:
+    """Make the token endpoint answer ``data`` (wrapped as SHOPLINE wraps it)."""
+    original: Callable[[Request], Response] = emulator.handle
+
+    def handle(request: Request) -> Response:
+        if request.url.path == "/admin/oauth/token/refresh":
+            original(request)  # counted as a refresh by the emulator
+            return json_response(200, {"code": 200, "i18nCode": "SUCCESS", "data": data})
+        return original(request)
+
+    emulator.handle = handle  # type: ignore[method-assign]
+
+
+FUTURE = "2026-01-01T11:00:00.000+00:00"
+BAD_TOKEN_ANSWERS: dict[str, dict[str, Any]] = {
+    "non-ASCII accessToken": {"accessToken": "tök-ü-123456", "expireTime": FUTURE},
+    "accessToken with CRLF": {"accessToken": "tok\r\nX-Evil: 1", "expireTime": FUTURE},
+    "empty accessToken": {"accessToken": "", "expireTime": FUTURE},
+    "no accessToken": {"expireTime": FUTURE},
+    "no expireTime": {"accessToken": "tok-new-123456"},
+    "expireTime not a date": {"accessToken": "tok-new-123456", "expireTime": "soon"},
+    "huge expireTime": {"accessToken": "tok-new-123456", "expireTime": 10**30},
+    "huge expireTime text": {"accessToken": "tok-new-123456", "expireTime": "9" * 40},
+    "infinite expireTime": {"accessToken": "tok-new-123456", "expireTime": float("inf")},
+    "year 9999": {"accessToken": "tok-new-123456", "expireTime": "9999-12-31T00:00:00Z"},
+    "expired already": {"accessToken": "tok-new-123456", "expireTime": "2025-01-01T00:00Z"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOKEN_ANSWERS))
+def test_malformed_token_answer_is_refused_and_nothing_saved(case: str) -> None:
+    w = _due_world()
+    _answering(w.emulator, BAD_TOKEN_ANSWERS[case])
+    tokens = MemoryTokenStore()
+    with w.connect(token_store=tokens) as store:
+        w.clock.advance(3600 - 300)
+        with pytest.raises(TokenRefreshError) as err:
+            store.orders.get(next(iter(w.emulator.orders)))
+        kept = store.adapter.token  # type: ignore[attr-defined]
+        assert kept.access_token.reveal() == w.settings["access_token"]
+        assert store.adapter.refresh_count == 0  # type: ignore[attr-defined]
+    assert tokens.saved == []
+    assert "tök" not in str(err.value) and "Evil" not in str(err.value)
+    assert not isinstance(err.value.__cause__, OverflowError | OSError)
+    assert w.emulator.refreshes == 1
+
+
+def test_unreachable_token_endpoint_fails_a_write_as_not_sent_after_backoff() -> None:
+    w = _due_world()
+    w.emulator.inject(Fault(kind="drop_before", path="/admin/oauth/token/refresh", times=100))
+    statuses = record_statuses(w.emulator)
+    customers = len(w.emulator.customers)
+    with w.connect() as store:
+        w.clock.advance(3600 - 300)
+        with pytest.raises(TokenRefreshError) as err:
+            store.customers.create(CustomerDraft(email="kari@example.com"))
+    # A refresh failure, not an unknown outcome: the write never left, which the message says.
+    assert not isinstance(err.value, OutcomeUnknown | TransportError)
+    assert "no answer" in str(err.value) and "was not sent" in str(err.value)
+    assert len(w.emulator.customers) == customers
+    assert statuses == []  # every attempt was a token call that got no answer
+    assert len(w.sleeps) == 3  # four attempts, capped exponential backoff between them
+    assert w.sleeps == sorted(w.sleeps) and max(w.sleeps) <= 8.0

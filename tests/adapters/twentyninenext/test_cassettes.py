@@ -15,6 +15,7 @@ import os
 import storebridge
 from storebridge import CustomerDraft, CustomerUpdate, Money, OrderStatus, RefundLine, RestockType
 from storebridge.testing.cassettes import CassetteTransport, find_credentials
+from storebridge_29next import TwentyNineNextAdapter
 from tests.adapters.twentyninenext.support import fixtures
 from tests.support.paths import CASSETTES as REPO_CASSETTES
 
@@ -29,6 +30,7 @@ def _cassette(name: str, harness: object) -> CassetteTransport:
         record_mode="all" if RECORD else "none",
         inner=harness.emulator.transport() if RECORD else None,
         secrets=[harness.emulator.token],
+        sensitive_headers=TwentyNineNextAdapter.sensitive_headers,
     )
 
 

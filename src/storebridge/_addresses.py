@@ -1,0 +1,84 @@
+"""Addresses to and from a platform's wire shape, declared once per platform.
+
+Every platform spells the same address differently (``line1``/``address1``,
+``postcode``/``zip``...). An adapter declares its spelling as :class:`AddressFields` and gets
+both directions from it, with the JSON path kept in every error::
+
+    ADDRESS = AddressFields(line1="address1", line2="address2", postal_code="zip",
+                            region=("province", "province_code"), country=("country_code",
+                            "country"))
+    ADDRESS.read(payload)          # -> Address
+    ADDRESS.write(address)         # -> {"address1": ..., "zip": ...}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from storebridge.model import Address
+from storebridge.payload import Payload
+
+WireNames = str | tuple[str, ...] | None
+"""One wire name, several (read: first present wins; write: the first), or None (absent)."""
+
+_FIELDS = tuple(a.name for a in attrs.fields(Address))
+
+
+def _names(value: WireNames) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class AddressFields:
+    """The wire names of each :class:`~storebridge.model.Address` field on one platform.
+
+    Defaults are the model's own names; pass None for a field the platform does not have.
+    """
+
+    first_name: WireNames = "first_name"
+    last_name: WireNames = "last_name"
+    company: WireNames = "company"
+    line1: WireNames = "line1"
+    line2: WireNames = "line2"
+    city: WireNames = "city"
+    region: WireNames = "region"
+    postal_code: WireNames = "postal_code"
+    country: WireNames = "country"
+    phone: WireNames = "phone"
+
+    def read(self, payload: Payload) -> Address:
+        """The address in ``payload`` (blank strings read as None)."""
+        values: dict[str, str | None] = {}
+        for field in _FIELDS:
+            found = None
+            for name in _names(getattr(self, field)):
+                found = payload.opt_string(name)
+                if found is not None:
+                    break
+            values[field] = found
+        return Address(**values)
+
+    def read_optional(self, payload: Payload, key: str) -> Address | None:
+        """The address at ``payload[key]``, or None when it is missing, null or empty."""
+        inner = payload.opt_obj(key)
+        if inner is None:
+            return None
+        address = self.read(inner)
+        return None if address == Address() else address
+
+    def write(self, address: Address, *, keep_empty: bool = False) -> dict[str, Any]:
+        """``address`` in the platform's names; fields left None are not sent."""
+        body: dict[str, Any] = {}
+        for field in _FIELDS:
+            names = _names(getattr(self, field))
+            value = getattr(address, field)
+            if names and (value is not None or keep_empty):
+                body[names[0]] = value
+        return body
+
+
+__all__ = ["AddressFields", "WireNames"]

@@ -1,0 +1,67 @@
+"""Reading JSON bodies once, fast, and never with a bare exception.
+
+Every response body is parsed by :func:`read_json` with orjson: the facade parses it while
+deciding whether an answer is usable (an unreadable answer to a read is retried like a 5xx),
+and the adapter's flow gets the same parsed value from the cache instead of parsing again.
+
+orjson refuses what the standard library would turn into surprises later: nesting deeper
+than 1,024 levels, ``NaN``/``Infinity``, numbers that overflow a double, invalid UTF-8 and
+lone surrogates. Each becomes a :class:`~storebridge.errors.PayloadError` at ``$``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from storebridge._http import Response
+from storebridge.errors import PayloadError
+
+_CACHE_KEY = "storebridge.json"
+_UTF8 = frozenset({None, "utf-8", "utf8", "ascii", "us-ascii"})
+
+
+def parse_json(content: bytes | str, *, platform: str | None = None) -> Any:
+    """``content`` parsed as JSON; PayloadError at ``$`` when it is not JSON."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        raise PayloadError(_describe(content, exc), path="$", platform=platform) from None
+
+
+def read_json(response: Response, *, platform: str | None = None) -> Any:
+    """The response body as JSON, parsed once per response and then served from a cache.
+
+    A body in a declared non-UTF-8 charset (some shops answer ISO-8859-1) is decoded with
+    that charset first. Raises PayloadError at ``$`` for anything that is not JSON: an empty
+    or truncated body, an HTML error page, invalid UTF-8.
+    """
+    extensions = response.extensions
+    if _CACHE_KEY in extensions:
+        return extensions[_CACHE_KEY]
+    charset = (response.charset_encoding or "").lower() or None
+    try:
+        content: bytes | str = response.content if charset in _UTF8 else response.text
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"body could not be decoded ({exc})", platform=platform) from None
+    value = parse_json(content, platform=platform)
+    extensions[_CACHE_KEY] = value
+    return value
+
+
+def _describe(content: bytes | str, exc: Exception) -> str:
+    if not content:
+        return "response body is empty; JSON expected"
+    head = content[:1] if isinstance(content, str) else content[:1].decode("latin-1")
+    if head == "<":
+        return "response is an HTML page, not JSON"
+    return f"response is not valid JSON ({exc})"
+
+
+def dumps(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON (non-string keys and Decimal-free data only)."""
+    return orjson.dumps(value)
+
+
+__all__ = ["dumps", "parse_json", "read_json"]

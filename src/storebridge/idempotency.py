@@ -1,0 +1,263 @@
+"""Single-use refund quotes: a quote refunds once, however often ``refunds.create`` is called.
+
+Every :class:`~storebridge.RefundQuote` carries an ``idempotency_key``. ``refunds.create``
+claims the key in an :class:`IdempotencyStore` before sending and records the refund it
+produced; a second create with the same quote returns that refund instead of sending. If
+an earlier attempt never learned its outcome (the answer was lost, the process died), the
+next attempt first looks for the refund on the platform (``Adapter.find_refund``) and only
+sends when it is certainly not there.
+
+The default store lives in memory (one process). To make quotes single-use across
+processes or restarts, pass a persistent store to the store's options::
+
+    from storebridge import StoreOptions
+    from storebridge.idempotency import SQLiteIdempotencyStore
+
+    options = StoreOptions(idempotency_store=SQLiteIdempotencyStore("refunds.sqlite"))
+    store = storebridge.connect("29next", options=options, ...)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import attrs
+
+from storebridge.adapter import Adapter
+from storebridge.errors import OutcomeUnknown, StorebridgeError
+from storebridge.flow import Flow
+from storebridge.model import Refund, RefundQuote
+from storebridge.serialization import from_dict, to_dict
+
+ClaimState = Literal["new", "done", "busy", "unsettled"]
+
+DEFAULT_LEASE = 600.0
+"""Seconds after which a claim nobody completed is treated as abandoned (a crashed process)."""
+
+
+@attrs.frozen
+class Claim:
+    """What :meth:`IdempotencyStore.claim` found for a key.
+
+    * ``new``: nobody used the key; the caller now holds it and may send.
+    * ``done``: the refund it produced is ``refund``.
+    * ``busy``: another call holds it right now.
+    * ``unsettled``: an earlier call held it and never learned its outcome; the caller now
+      holds it and must look for the refund on the platform before sending.
+    """
+
+    state: ClaimState
+    refund: Refund | None = None
+
+
+@runtime_checkable
+class IdempotencyStore(Protocol):
+    """Where single-use keys and the refunds they produced are kept."""
+
+    def claim(self, key: str, lease: float = DEFAULT_LEASE) -> Claim: ...
+
+    def complete(self, key: str, refund: Refund) -> None: ...
+
+    def release(self, key: str) -> None:
+        """The platform refused the write: the key may be used again."""
+        ...
+
+    def unsettle(self, key: str) -> None:
+        """The outcome is unknown: the next claim must look on the platform first."""
+        ...
+
+
+@attrs.define
+class _Entry:
+    state: Literal["pending", "unsettled", "done"]
+    since: float
+    refund: Refund | None = None
+
+
+class MemoryIdempotencyStore:
+    """Keys in this process's memory (the default)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, key: str, lease: float = DEFAULT_LEASE) -> Claim:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self._entries[key] = _Entry("pending", now)
+                return Claim("new")
+            if entry.state == "done":
+                return Claim("done", entry.refund)
+            if entry.state == "pending" and now - entry.since < lease:
+                return Claim("busy")
+            self._entries[key] = _Entry("pending", now)
+            return Claim("unsettled")
+
+    def complete(self, key: str, refund: Refund) -> None:
+        with self._lock:
+            self._entries[key] = _Entry("done", time.monotonic(), refund)
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def unsettle(self, key: str) -> None:
+        with self._lock:
+            self._entries[key] = _Entry("unsettled", time.monotonic())
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS refund_keys (
+    key       TEXT PRIMARY KEY,
+    state     TEXT NOT NULL,
+    since     REAL NOT NULL,
+    refund    TEXT
+)
+"""
+
+
+class SQLiteIdempotencyStore:
+    """Keys in a SQLite file, shared by every process that opens the same file.
+
+    Claims are taken in ``BEGIN IMMEDIATE`` transactions, so two processes racing with one
+    quote cannot both send it. Each state change is committed before the refund request
+    leaves (claim) and after its answer arrives (complete).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(
+            str(self.path), check_same_thread=False, isolation_level=None, timeout=30
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(_SCHEMA)
+
+    def claim(self, key: str, lease: float = DEFAULT_LEASE) -> Claim:
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT state, since, refund FROM refund_keys WHERE key = ?", (key,)
+                ).fetchone()
+                if row is None:
+                    self._put(key, "pending", now)
+                    claim = Claim("new")
+                elif row[0] == "done":
+                    claim = Claim("done", from_dict(json.loads(row[2]), Refund))
+                elif row[0] == "pending" and now - row[1] < lease:
+                    claim = Claim("busy")
+                else:
+                    self._put(key, "pending", now)
+                    claim = Claim("unsettled")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return claim
+
+    def _put(self, key: str, state: str, since: float, refund: str | None = None) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO refund_keys (key, state, since, refund) VALUES (?, ?, ?, ?)",
+            (key, state, since, refund),
+        )
+
+    def complete(self, key: str, refund: Refund) -> None:
+        text = json.dumps(to_dict(refund, include_raw=True), default=str)
+        with self._lock:
+            self._put(key, "done", time.time(), text)
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM refund_keys WHERE key = ?", (key,))
+
+    def unsettle(self, key: str) -> None:
+        with self._lock:
+            self._put(key, "unsettled", time.time())
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __repr__(self) -> str:
+        return f"SQLiteIdempotencyStore({str(self.path)!r})"
+
+
+def single_use_refund(
+    adapter: Adapter,
+    quote: RefundQuote,
+    note: str | None,
+    notify: bool,
+    keys: IdempotencyStore,
+) -> Flow[Refund]:
+    """``adapter.create_refund`` at most once per quote (see the module docstring)."""
+    key = f"{adapter.name}:{adapter.store_id}:{quote.idempotency_key}"
+    claim = keys.claim(key)
+    if claim.state == "done" and claim.refund is not None:
+        return claim.refund
+    if claim.state == "busy":
+        raise OutcomeUnknown(
+            "refunds.create with this quote is in progress in another call; once it has "
+            "finished, calling again returns its refund",
+            operation="refunds.create",
+        )
+    if claim.state == "unsettled":
+        if type(adapter).find_refund is Adapter.find_refund:
+            keys.unsettle(key)
+            raise OutcomeUnknown(
+                f"an earlier refunds.create with this quote did not learn its outcome and "
+                f"{adapter.display_name} cannot look refunds up; check order "
+                f"{quote.order_ref}'s refunds before refunding again",
+                operation="refunds.create",
+            )
+        try:
+            found = yield from adapter.find_refund(quote)
+        except BaseException:
+            keys.unsettle(key)
+            raise
+        if found is not None:
+            keys.complete(key, found)
+            return found
+    try:
+        refund = yield from adapter.create_refund(quote, note=note, notify=notify)
+    except OutcomeUnknown:
+        keys.unsettle(key)
+        raise
+    except StorebridgeError:
+        keys.release(key)  # refused before anything happened: the quote may be used again
+        raise
+    except BaseException:
+        keys.unsettle(key)
+        raise
+    keys.complete(key, refund)
+    return refund
+
+
+_default = MemoryIdempotencyStore()
+
+
+def default_store() -> MemoryIdempotencyStore:
+    """The process-wide store used when a store's options name none."""
+    return _default
+
+
+__all__ = [
+    "DEFAULT_LEASE",
+    "Claim",
+    "IdempotencyStore",
+    "MemoryIdempotencyStore",
+    "SQLiteIdempotencyStore",
+    "default_store",
+    "single_use_refund",
+]

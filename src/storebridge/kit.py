@@ -1,0 +1,155 @@
+"""Everything an adapter author imports: one namespace, pinned by a test.
+
+An adapter (built-in or third-party) imports from here, from :mod:`storebridge.model`,
+:mod:`storebridge.errors`, :mod:`storebridge.http` and, for its emulator,
+:mod:`storebridge.sandbox` -- and from nothing else in storebridge. Names here are public
+API: they change only with a deprecation period (see the version policy).
+
+What they are for:
+
+* the contract: :class:`Adapter`, its queries and :class:`RateLimit`;
+* sans-I/O flows: :func:`build_request`, :class:`Batch`, :class:`Emit`,
+  :func:`reconciled_write` for writes, :func:`expand_pages` / :func:`merge_parallel` to
+  shape listings;
+* the paging walk every listing goes through: :func:`walk` with a :class:`Page` reader or
+  :class:`BodyNextUrl` / :class:`LinkHeader`;
+* reading and writing the wire: :class:`Payload` (JSON-path errors), :func:`read_json`,
+  :class:`AddressFields`, :func:`segment` for refs in URL paths;
+* settings and auth: :func:`secret_field`, :func:`check_base_url`, :class:`BearerAuth`...;
+* sandboxes: :class:`Sandbox`, :class:`SandboxSize`.
+"""
+
+from __future__ import annotations
+
+from storebridge._addresses import AddressFields
+from storebridge._json import parse_json, read_json
+from storebridge.adapter import (
+    OPERATIONS,
+    Adapter,
+    ListQuery,
+    OrderQuery,
+    RateLimit,
+    error_from_response,
+    parse_retry_after,
+    platform_operation,
+)
+from storebridge.auth import (
+    BearerAuth,
+    FileTokenStore,
+    MemoryTokenStore,
+    QueryTokenAuth,
+    RefreshingTokenAuth,
+    Token,
+    TokenAsBasicAuth,
+    TokenRefresher,
+    TokenStore,
+    expiry_in,
+)
+from storebridge.flow import (
+    CONCURRENCY,
+    Batch,
+    Emit,
+    Flow,
+    ListFlow,
+    Parallel,
+    build_request,
+    derive_request,
+    drive,
+    expand_pages,
+    just,
+    map_flow,
+    merge_parallel,
+    reconciled_write,
+    relay,
+    request_meta,
+    unique_items,
+    with_check,
+)
+from storebridge.pagination import (
+    BodyNextUrl,
+    LinkHeader,
+    Page,
+    PageReader,
+    day_windows,
+    rows_at,
+    same_origin,
+    time_windows,
+    walk,
+)
+from storebridge.payload import Payload, parse_iso_datetime
+from storebridge.refs import check_query_value, check_ref, segment
+from storebridge.sandbox.kit import Sandbox, SandboxSize
+from storebridge.serialization import make_wire_converter
+from storebridge.settings import (
+    Secret,
+    SettingError,
+    check_base_url,
+    is_loopback_host,
+    parse_settings,
+    secret_field,
+)
+
+__all__ = [
+    "CONCURRENCY",
+    "OPERATIONS",
+    "Adapter",
+    "AddressFields",
+    "Batch",
+    "BearerAuth",
+    "BodyNextUrl",
+    "Emit",
+    "FileTokenStore",
+    "Flow",
+    "LinkHeader",
+    "ListFlow",
+    "ListQuery",
+    "MemoryTokenStore",
+    "OrderQuery",
+    "Page",
+    "PageReader",
+    "Parallel",
+    "Payload",
+    "QueryTokenAuth",
+    "RateLimit",
+    "RefreshingTokenAuth",
+    "Sandbox",
+    "SandboxSize",
+    "Secret",
+    "SettingError",
+    "Token",
+    "TokenAsBasicAuth",
+    "TokenRefresher",
+    "TokenStore",
+    "build_request",
+    "check_base_url",
+    "check_query_value",
+    "check_ref",
+    "day_windows",
+    "derive_request",
+    "drive",
+    "error_from_response",
+    "expand_pages",
+    "expiry_in",
+    "is_loopback_host",
+    "just",
+    "make_wire_converter",
+    "map_flow",
+    "merge_parallel",
+    "parse_iso_datetime",
+    "parse_json",
+    "parse_retry_after",
+    "parse_settings",
+    "platform_operation",
+    "read_json",
+    "reconciled_write",
+    "relay",
+    "request_meta",
+    "rows_at",
+    "same_origin",
+    "secret_field",
+    "segment",
+    "time_windows",
+    "unique_items",
+    "walk",
+    "with_check",
+]

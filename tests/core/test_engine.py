@@ -1,0 +1,335 @@
+"""The facade's engine: fan-out, unknown write outcomes, guarded error parsing, redaction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from storebridge import (
+    APIError,
+    AsyncStore,
+    CustomerDraft,
+    OutcomeUnknown,
+    PayloadError,
+    RateLimit,
+    ServerError,
+    Store,
+    StorebridgeError,
+    ValidationError,
+)
+from storebridge._concurrency import Pacer
+from storebridge.flow import (
+    Batch,
+    Emit,
+    Flow,
+    ListFlow,
+    build_request,
+    merge_parallel,
+    reconciled_write,
+)
+from storebridge.http import MockTransport, Request, Response, read_json
+from storebridge.testing import FakeTime, FaultTransport
+from tests.support.toy import ToyAdapter, ToyEmulator
+
+TOKEN = "toy-secret-token-123"
+
+
+def _adapter() -> ToyAdapter:
+    return ToyAdapter.from_settings(base_url="https://toy.example", token=TOKEN)
+
+
+def _store(handler: Callable[[Request], Response], time: FakeTime | None = None) -> Store:
+    return Store(
+        _adapter(), options=(time or FakeTime()).options(), transport=MockTransport(handler)
+    )
+
+
+def _rows(prefix: str, n: int) -> ListFlow[str]:
+    for page in range(n):
+        response = yield build_request("GET", f"https://toy.example/{prefix}/{page}",
+                                       operation="rows")  # fmt: skip
+        yield Emit([f"{prefix}{read_json(response)['n']}"])
+
+
+def _echo(request: Request) -> Response:
+    return Response(200, json={"n": request.url.path.rsplit("/", 1)[1]})
+
+
+def test_parallel_flows_deliver_every_item_sync() -> None:
+    with _store(_echo) as store:
+        items = list(store.iterate(merge_parallel([_rows(p, 5) for p in "abcd"])))
+    assert sorted(items) == sorted(f"{p}{i}" for p in "abcd" for i in range(5))
+
+
+def test_parallel_flows_deliver_every_item_async() -> None:
+    async def main() -> list[str]:
+        adapter = _adapter()
+        async with AsyncStore(adapter, options=FakeTime().options(),
+                              transport=MockTransport(_echo)) as store:  # fmt: skip
+            return [
+                item async for item in store.iterate(merge_parallel([_rows(p, 5) for p in "abc"]))
+            ]
+
+    assert sorted(asyncio.run(main())) == sorted(f"{p}{i}" for p in "abc" for i in range(5))
+
+
+def test_an_error_in_one_parallel_flow_raises_after_the_others_stop() -> None:
+    def failing(request: Request) -> Response:
+        if request.url.path == "/b/2":
+            return Response(404, json={"detail": "gone"})
+        return _echo(request)
+
+    with _store(failing) as store, pytest.raises(APIError) as caught:
+        list(store.iterate(merge_parallel([_rows(p, 5) for p in "abc"])))
+    assert caught.value.status == 404
+
+
+def test_stopping_early_closes_every_parallel_flow() -> None:
+    closed: list[str] = []
+
+    def flow(prefix: str) -> ListFlow[str]:
+        try:
+            yield from _rows(prefix, 50)
+        finally:
+            closed.append(prefix)
+
+    with _store(_echo) as store:
+        iterator = store.iterate(merge_parallel([flow(p) for p in "abc"]))
+        next(iterator)
+        iterator.close()  # type: ignore[attr-defined]
+    assert sorted(closed) == ["a", "b", "c"]
+
+
+def test_a_tolerant_batch_hands_back_each_failure_in_its_place() -> None:
+    def handler(request: Request) -> Response:
+        return Response(404, json={}) if request.url.path.endswith("/1") else _echo(request)
+
+    def flow() -> Flow[list[Any]]:
+        requests = tuple(build_request("GET", f"https://toy.example/x/{i}", operation="x")
+                         for i in range(3))  # fmt: skip
+        return (yield Batch(requests, tolerant=True))  # type: ignore[no-any-return]
+
+    with _store(handler) as store:
+        answers = store.run(flow())
+    assert isinstance(answers[0], Response) and isinstance(answers[2], Response)
+    assert isinstance(answers[1], APIError) and answers[1].status == 404
+
+
+def _write(handler: Callable[[Request], Response], find: Callable[[], Any]) -> Any:
+    def flow() -> Flow[Any]:
+        request = build_request("POST", "https://toy.example/w", operation="things.create",
+                                json={})  # fmt: skip
+
+        def finder() -> Flow[Any]:
+            return find()
+            yield  # pragma: no cover
+
+        return (yield from reconciled_write(request, lambda r: read_json(r)["id"], finder))
+
+    with _store(handler) as store:
+        return store.run(flow())
+
+
+def test_a_5xx_to_a_write_is_an_unknown_outcome_settled_by_reading_back() -> None:
+    sent: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        sent.append(request)
+        return Response(502, text="<html>bad gateway</html>")
+
+    assert _write(handler, lambda: "found-by-read-back") == "found-by-read-back"
+    assert len(sent) == 1
+
+
+def test_an_unreadable_2xx_to_a_write_is_never_re_sent() -> None:
+    sent: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        sent.append(request)
+        return Response(201, content=b'{"id": 1, "trunc')
+
+    with pytest.raises(OutcomeUnknown, match=r"accepted .*HTTP 201") as caught:
+        _write(handler, lambda: None)
+    assert caught.value.processed is True and caught.value.operation == "things.create"
+    assert len(sent) == 1  # the platform did the write: sending again would double it
+    assert _write(handler, lambda: "read back") == "read back"
+
+
+def test_a_lost_answer_with_nothing_found_is_sent_again_once() -> None:
+    answered: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        answered.append(request)
+        return Response(201, json={"id": "w1"})
+
+    faulty = FaultTransport(MockTransport(handler),
+                            script=lambda n, r: "reset_before" if n == 1 else None)  # fmt: skip
+
+    def flow() -> Flow[Any]:
+        request = build_request("POST", "https://toy.example/w", operation="w.create", json={})
+
+        def nothing() -> Flow[Any]:
+            return None
+            yield  # pragma: no cover
+
+        return (yield from reconciled_write(request, lambda r: read_json(r)["id"], nothing))
+
+    with Store(_adapter(), options=FakeTime().options(), transport=faulty) as store:
+        assert store.run(flow()) == "w1"
+    assert faulty.requests == 2 and len(answered) == 1  # reset before: the first never arrived
+
+
+class _BrokenErrors(ToyAdapter):
+    def parse_error(self, response: Response) -> APIError:
+        return APIError(str(response.json()["detail"]), status=response.status_code,
+                        platform=self.name)  # fmt: skip
+
+
+def test_an_adapter_whose_parse_error_fails_still_yields_the_status_error() -> None:
+    adapter = _BrokenErrors.from_settings(base_url="https://toy.example", token=TOKEN)
+    transport = MockTransport(lambda r: Response(502, text="<html>Bad gateway</html>"))
+    with Store(adapter, options=FakeTime().options(), transport=transport) as store:
+        with pytest.raises(ServerError) as caught:
+            store.orders.get("1")
+    assert caught.value.status == 502
+
+
+def test_secrets_echoed_in_error_bodies_are_masked_in_every_attribute() -> None:
+    import base64
+
+    basic = base64.b64encode(f"{TOKEN}:".encode()).decode()
+
+    def echo(request: Request) -> Response:
+        body = {
+            "detail": f"bad token {TOKEN}",
+            "echo": {"headers": {"Authorization": request.headers["authorization"]},
+                     "basic": basic, "list": [TOKEN, {"deep": [TOKEN]}]},
+            "errors": {"token": [f"{TOKEN} is revoked"]},
+        }  # fmt: skip
+        return Response(400, json=body)
+
+    with _store(echo) as store, pytest.raises(APIError) as caught:
+        store.orders.get("1")
+    _assert_clean(caught.value, TOKEN, basic)
+
+
+def _assert_clean(error: BaseException, *secrets: str) -> None:
+    seen: set[int] = set()
+
+    def walk(value: Any) -> None:
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, str):
+            for secret in secrets:
+                assert secret[:20] not in value, value
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(k)
+                walk(v)
+        elif isinstance(value, list | tuple | set):
+            for v in value:
+                walk(v)
+        elif isinstance(value, BaseException):
+            walk(value.args)
+            walk(vars(value))
+            walk(str(value))
+            walk(value.__cause__)
+            walk(value.__context__)
+
+    walk(error)
+
+
+def test_a_payload_error_quoting_a_secret_is_masked() -> None:
+    with _store(lambda r: Response(200, json={"id": TOKEN, "currency": TOKEN})) as store:
+        with pytest.raises(PayloadError) as caught:
+            store.orders.get("1")
+    _assert_clean(caught.value, TOKEN)
+
+
+def test_async_run_closes_the_flow_when_it_fails() -> None:
+    closed: list[bool] = []
+
+    def flow() -> Flow[Any]:
+        try:
+            yield build_request("GET", "https://toy.example/x", operation="x")
+        finally:
+            closed.append(True)
+
+    async def main() -> None:
+        transport = MockTransport(lambda r: Response(404, json={}))
+        async with AsyncStore(_adapter(), options=FakeTime().options(),
+                              transport=transport) as store:  # fmt: skip
+            with pytest.raises(APIError):
+                await store.run(flow())
+
+    asyncio.run(main())
+    assert closed == [True]
+
+
+def test_pacer_keeps_rate_times_latency_in_flight_and_backs_off_on_429() -> None:
+    pacer = Pacer(RateLimit(per_second=40, burst=1))
+    for _ in range(30):
+        pacer.observe(0.25)
+    assert pacer.in_flight() >= 10  # 40/s x 0.25 s = 10 in flight at the bound
+    wide = pacer.in_flight()
+    pacer.throttled()
+    assert pacer.in_flight() < wide
+    assert Pacer(RateLimit(per_second=40), fixed=3).in_flight() == 3
+
+
+@pytest.mark.parametrize(
+    "ref", ["", "   ", "a/b", "A/../B", ".", "..", "x\r\nHost: evil", "nul\x00", "x" * 257, 3.5]
+)
+def test_refs_that_cannot_be_platform_keys_never_reach_the_transport(ref: Any) -> None:
+    sent: list[Request] = []
+    with _store(lambda r: sent.append(r) or _echo(r)) as store:  # type: ignore[func-returns-value]
+        with pytest.raises(ValidationError) as caught:
+            store.orders.get(ref)
+    assert caught.value.field == "ref"
+    assert sent == []
+
+
+def test_refs_with_url_syntax_are_escaped_as_one_segment() -> None:
+    sent: list[str] = []
+
+    def handler(request: Request) -> Response:
+        sent.append(request.url.raw_path.decode())
+        return Response(404, json={"detail": "no"})
+
+    with _store(handler) as store:
+        for ref in ("?x=1", "#top", "a b", "%2F"):
+            with pytest.raises(APIError):
+                store.orders.get(ref)
+    assert sent == ["/orders/%3Fx%3D1", "/orders/%23top", "/orders/a%20b", "/orders/%252F"]
+
+
+def test_non_datetime_filters_are_validation_errors() -> None:
+    with _store(_echo) as store, pytest.raises(ValidationError, match="updated_since") as caught:
+        store.orders.list(updated_since="2025-01-01")  # type: ignore[arg-type]
+    assert caught.value.field == "updated_since"
+
+
+def test_capabilities_follow_what_require_accepts() -> None:
+    class Picky(ToyAdapter):
+        def unsupported_reason(self, operation: str) -> str | None:
+            return "not on this plan" if operation == "orders.get" else None
+
+    adapter = Picky.from_settings(base_url="https://toy.example", token=TOKEN)
+    assert "orders.get" not in adapter.capabilities
+    assert "orders.list" in adapter.capabilities
+    with pytest.raises(StorebridgeError, match="not on this plan"):
+        adapter.require("orders.get")
+
+
+def test_customer_create_reconciles_a_dropped_answer_through_the_toy_emulator() -> None:
+    emulator = ToyEmulator()
+    faulty = FaultTransport(emulator.transport(), seed=4, rate=1.0, kinds=("reset_after",),
+                            only=lambda r: r.method == "POST")  # fmt: skip
+    with Store(_adapter(), options=FakeTime().options(), transport=faulty) as store:
+        created = store.customers.create(CustomerDraft(email="a@example.com"))
+    assert created.email == "a@example.com"
+    assert len(emulator.customers) == 1  # read back, not sent twice

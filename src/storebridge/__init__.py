@@ -5,6 +5,10 @@ import storebridge
 with storebridge.connect("29next", store="acme", access_token=TOKEN) as store:
     for order in store.orders.list(updated_since=since):
         print(order.number, order.total)
+
+# or a [stores.acme] profile from storebridge.toml, secrets read from the environment:
+with storebridge.connect(profile="acme") as store:
+    ...
 """
 
 from storebridge._engine import StoreOptions

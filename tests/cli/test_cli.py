@@ -1,4 +1,4 @@
-"""The command line: profiles, export, migrate, exit codes; secrets never printed."""
+"""The command line in-process: profiles, export, migrate, exit codes; secrets never printed."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import storebridge
-from storebridge.cli import app
+from storebridge.sandbox import Fault
+from tests.cli.conftest import Cli
 from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
 
 TOKEN = "shop-token-000111"
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -25,6 +24,7 @@ def shops(
     source, target = ToyShopEmulator(), ToyShopEmulator()
     source.seed(customers=4, products=4, orders=6)
     monkeypatch.setenv("SHOP_TOKEN", TOKEN)
+    monkeypatch.delenv("STOREBRIDGE_PROFILE", raising=False)
     with source.serve() as src, target.serve() as dst:
         config = tmp_path / "storebridge.toml"
         config.write_text(
@@ -35,78 +35,174 @@ def shops(
     storebridge.unregister_adapter("toyshop")
 
 
-def test_platforms_lists_builtins() -> None:
-    result = runner.invoke(app, ["platforms"])
-    assert result.exit_code == 0
-    assert {"24nettbutikk", "29next", "shopline"} <= set(result.stdout.split())
+def test_platforms_lists_builtins(cli: Cli) -> None:
+    code, out, _ = cli("platforms")
+    assert code == 0
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert {"24nettbutikk", "29next", "shopline"} <= {row[0] for row in rows}
+    assert ["29next", "29 Next", "sandbox"] in rows
 
 
-def test_stores_shows_references_not_secrets(shops: tuple[Path, ToyShopEmulator]) -> None:
+def test_platforms_and_stores_as_json(cli: Cli, shops: tuple[Path, ToyShopEmulator]) -> None:
     config, _ = shops
-    result = runner.invoke(app, ["stores", "--config", str(config)])
-    assert result.exit_code == 0
-    assert "${SHOP_TOKEN}" in result.stdout and TOKEN not in result.stdout
+    code, out, _ = cli("platforms", "--json")
+    assert code == 0
+    described = {p["name"]: p for p in json.loads(out)}
+    assert described["shopline"] == {
+        "name": "shopline", "display_name": "SHOPLINE", "sandbox": True,
+    }  # fmt: skip
+    code, out, _ = cli("stores", "--json", "--config", str(config))
+    assert code == 0
+    listed = json.loads(out)
+    assert [p["name"] for p in listed] == ["src", "dst"]
+    assert listed[0]["settings"]["token"] == "${SHOP_TOKEN}"
+    assert listed[0]["environment"] == ["SHOP_TOKEN"] and TOKEN not in out
+
+
+def test_stores_shows_references_not_secrets(cli: Cli, shops: tuple[Path, ToyShopEmulator]) -> None:
+    config, _ = shops
+    code, out, _ = cli("stores", "--config", str(config))
+    assert code == 0
+    assert out.splitlines()[0].split("\t")[:2] == ["src", "toyshop"]
+    assert "${SHOP_TOKEN}" in out and TOKEN not in out
     assert config.read_text().count("${SHOP_TOKEN}") == 2  # never written back
 
 
-def test_export_jsonl_and_csv(shops: tuple[Path, ToyShopEmulator], tmp_path: Path) -> None:
+def test_literal_secrets_are_masked_in_listings(cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "s.toml"
+    config.write_text(
+        '[stores.a]\nplatform = "29next"\nstore = "acme"\naccess_token = "literal-tok-123456"\n'
+        '[stores.b]\nplatform = "shopline"\nhandle = "b"\naccess_token = "${B}"\n'
+        'token_expires_at = "2026-05-01T00:00:00+00:00"\napp_key = "public-app-key"\n'
+    )
+    code, out, _ = cli("stores", "--config", str(config))
+    assert code == 0
+    assert "literal-tok-123456" not in out and "access_token=***" in out
+    # Only the adapter's secret settings are masked, whatever their names look like.
+    assert "token_expires_at=2026-05-01T00:00:00+00:00" in out and "public-app-key" in out
+
+
+def test_export_jsonl_and_csv(
+    cli: Cli, shops: tuple[Path, ToyShopEmulator], tmp_path: Path
+) -> None:
     config, _ = shops
-    result = runner.invoke(app, ["export", "orders", "--store", "src", "--config", str(config)])
-    assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    code, out, err = cli("export", "orders", "--store", "src", "--config", str(config))
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 6 and rows[0]["total"]["currency"] in ("EUR", "NOK")
-    out = tmp_path / "c.csv"
-    result = runner.invoke(app, ["export", "customers", "--store", "src", "--format", "csv",
-                                 "-o", str(out), "--config", str(config)])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    lines = out.read_text().splitlines()
+    assert "exported 6 orders to stdout" in err
+    target = tmp_path / "c.csv"
+    code, out, err = cli("export", "customers", "--store", "src", "--format", "csv",
+                         "-o", str(target), "--config", str(config))  # fmt: skip
+    assert code == 0, err
+    lines = target.read_text().splitlines()
     assert lines[0].startswith("platform,ref,email") and len(lines) == 5
-    assert TOKEN not in result.output
+    assert not target.with_name("c.csv.part").exists()
+    assert TOKEN not in out + err
+
+
+def test_store_defaults_to_storebridge_profile(
+    cli: Cli, shops: tuple[Path, ToyShopEmulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, _ = shops
+    code, _, err = cli("export", "orders", "--config", str(config))
+    assert code == 2 and "--store is required" in err and "STOREBRIDGE_PROFILE" in err
+    monkeypatch.setenv("STOREBRIDGE_PROFILE", "src")
+    monkeypatch.setenv("STOREBRIDGE_CONFIG", str(config))
+    code, out, err = cli("export", "customers")
+    assert code == 0, err
+    assert len(out.splitlines()) == 4
 
 
 def test_missing_env_var_names_the_setting(
-    shops: tuple[Path, ToyShopEmulator], monkeypatch: pytest.MonkeyPatch
+    cli: Cli, shops: tuple[Path, ToyShopEmulator], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, _ = shops
     monkeypatch.delenv("SHOP_TOKEN")
-    result = runner.invoke(app, ["export", "orders", "--store", "src", "--config", str(config)])
-    assert result.exit_code == 1
-    assert "SHOP_TOKEN" in result.output and "'token'" in result.output
+    code, _, err = cli("export", "orders", "--store", "src", "--config", str(config))
+    assert code == 1
+    assert err.startswith("error: ") and "SHOP_TOKEN" in err and "'token'" in err
+
+
+def test_failed_export_leaves_no_file(
+    cli: Cli, shops: tuple[Path, ToyShopEmulator], tmp_path: Path
+) -> None:
+    config, _ = shops
+    refusing = ToyShopEmulator()
+    refusing.seed(customers=1, products=1, orders=6)
+    refusing.inject(Fault(status=403, method="GET", path="/orders"))
+    with refusing.serve() as url:
+        with config.open("a") as handle:
+            handle.write(f'[stores.refusing]\nplatform = "toyshop"\nbase_url = "{url}"\n'
+                         'token = "${SHOP_TOKEN}"\n')  # fmt: skip
+        target = tmp_path / "o.jsonl"
+        code, _, err = cli("export", "orders", "--store", "refusing", "-o", str(target),
+                           "--config", str(config))  # fmt: skip
+    assert code == 1 and err.startswith("error: ") and "403" in err
+    assert not target.exists() and not target.with_name("o.jsonl.part").exists()
 
 
 def test_migrate_dry_run_then_real_then_resume(
-    shops: tuple[Path, ToyShopEmulator], tmp_path: Path
+    cli: Cli, shops: tuple[Path, ToyShopEmulator], tmp_path: Path
 ) -> None:
     config, target = shops
     ledger = tmp_path / "m.sqlite"
     base = ["migrate", "--from", "src", "--to", "dst", "--ledger", str(ledger), "--config",
             str(config), "--quiet"]  # fmt: skip
-    dry = runner.invoke(app, [*base, "--dry-run", "--json"])
-    assert dry.exit_code == 0, dry.output
-    assert json.loads(dry.stdout)["status"] == "DRY RUN"
+    code, out, err = cli(*base, "--dry-run", "--json")
+    assert code == 0, err
+    assert json.loads(out)["status"] == "DRY RUN"
     assert not ledger.exists() and not target.tables["orders"]
 
-    real = runner.invoke(app, base)
-    assert real.exit_code == 0, real.output
-    assert "PASS" in real.stdout and TOKEN not in real.output
+    code, out, err = cli(*base)
+    assert code == 0, err
+    assert "PASS" in out and TOKEN not in out + err
     assert len(target.tables["orders"]) == 6
 
-    again = runner.invoke(app, base)
-    assert again.exit_code == 2 and "--resume" in again.output
-    resumed = runner.invoke(app, [*base, "--resume", "--json"])
-    assert resumed.exit_code == 0, resumed.output
-    assert json.loads(resumed.stdout)["results"]["orders"]["already"] == 6
+    code, _, err = cli(*base)
+    assert code == 2 and "--resume" in err
+    code, out, err = cli(*base, "--resume", "--json")
+    assert code == 0, err
+    assert json.loads(out)["results"]["orders"]["already"] == 6
 
 
 def test_migrate_exit_code_on_verification_mismatch(
-    shops: tuple[Path, ToyShopEmulator], tmp_path: Path
+    cli: Cli, shops: tuple[Path, ToyShopEmulator], tmp_path: Path
 ) -> None:
     config, target = shops
     ledger = tmp_path / "m.sqlite"
     base = ["migrate", "--from", "src", "--to", "dst", "--ledger", str(ledger), "--config",
             str(config), "--quiet"]  # fmt: skip
-    assert runner.invoke(app, base).exit_code == 0
+    assert cli(*base)[0] == 0
     target.tables["orders"]["1"]["total"] = "0.01"
-    result = runner.invoke(app, [*base, "--resume"])
-    assert result.exit_code == 3
-    assert "MISMATCH" in result.stdout
+    code, out, _ = cli(*base, "--resume")
+    assert code == 3
+    assert "MISMATCH" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--from", "src", "--to", "src"], "same profile"),
+        (["--from", "src", "--to", "nope"], "--to nope: no such profile"),
+        (["--from", "src", "--to", "dst", "--since", "yesterday"], "--since 'yesterday'"),
+    ],
+)
+def test_migrate_usage_errors(
+    cli: Cli, shops: tuple[Path, ToyShopEmulator], tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    config, _ = shops
+    code, _, err = cli("migrate", *args, "--ledger", str(tmp_path / "l.sqlite"),
+                       "--config", str(config))  # fmt: skip
+    assert code == 2 and err.startswith("error: ") and fragment in err
+
+
+def test_a_file_that_is_not_a_ledger(
+    cli: Cli, shops: tuple[Path, ToyShopEmulator], tmp_path: Path
+) -> None:
+    config, _ = shops
+    ledger = tmp_path / "notes.sqlite"
+    ledger.write_text("these are my notes, not a database\n" * 20)
+    code, _, err = cli("migrate", "--from", "src", "--to", "dst", "--ledger", str(ledger),
+                       "--resume", "--config", str(config), "--quiet")  # fmt: skip
+    assert code == 1 and err.startswith(f"error: --ledger {ledger}")

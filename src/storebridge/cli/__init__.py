@@ -1,5 +1,5 @@
 """The ``storebridge`` command line."""
 
-from storebridge.cli.app import app, main
+from storebridge.cli.app import app, main, run
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]

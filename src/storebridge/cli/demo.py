@@ -7,16 +7,21 @@ limits, so what it shows is what a run against real stores would do.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from rich.console import Console
+import typer
 
 import storebridge
-from storebridge.cli.progress import ProgressBars
+from storebridge.cli.interrupts import stop_at_once_on_interrupt
+from storebridge.cli.options import DebugOption, VerboseOption, apply_verbosity
+from storebridge.cli.output import EXIT_MISMATCH, result
+from storebridge.cli.progress import ProgressDisplay, terminal_wants_progress
 from storebridge.model import FinancialStatus, Order, RefundLine, RestockType
 from storebridge.model.status import FulfillmentStatus
 from storebridge.registry import adapter_class
@@ -29,6 +34,7 @@ ROUTES = (
 )
 TARGET_PLATFORM = "shopline"
 REFUND_ON = "29next"
+SEED = 7
 
 
 def _restock_for(order: Order, line_index: int) -> RestockType:
@@ -46,55 +52,113 @@ def _refundable(order: Order) -> bool:
     )
 
 
-def run_demo(console: Console, errors: Console, *, orders: int, as_json: bool, quiet: bool) -> bool:
+def demo_command(
+    orders: Annotated[
+        int, typer.Option(min=1, help="Orders seeded in each source sandbox (at least 1).")
+    ] = 15,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only a JSON report (no progress).")
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bars or steps; only the last line."),
+    ] = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Try it all on built-in sandboxes: two migrations, a refund, verified.
+
+    Migrates a 24Nettbutikk shop and a 29 Next store into SHOPLINE sandboxes and refunds
+    one line of a 29 Next order; exit 3 when verification finds a mismatch.
+    """
+    apply_verbosity(verbose, debug)
+    ok = run_demo(orders=orders, as_json=as_json, quiet=quiet)
+    if not ok:
+        raise typer.Exit(EXIT_MISMATCH)
+
+
+def run_demo(*, orders: int, as_json: bool, quiet: bool) -> bool:
+    """Run the demo; True when every migration verified."""
     started = time.monotonic()
-    out: dict[str, Any] = {"migrations": {}}
+    report: dict[str, Any] = {"migrations": {}}
+    steps = not (as_json or quiet)
+    bars_on = steps and terminal_wants_progress()
+    tmp = Path(tempfile.mkdtemp(prefix="storebridge-demo-"))
     ok = True
-    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
-        stores: dict[str, storebridge.Store] = {}
-        sandboxes: list[tuple[str, str, dict[str, Any]]] = []
-        for source, target, target_options in ROUTES:
-            sandboxes.append((source, source, {"orders": orders}))
-            empty = {"orders": 0, "customers": 0, "products": 0}
-            sandboxes.append((target, TARGET_PLATFORM, {**empty, **target_options}))
-        for name, platform, options in sandboxes:
-            kit = adapter_class(platform).sandbox(seed=7, **options)
-            url = stack.enter_context(kit.emulator.serve())
-            stores[name] = stack.enter_context(storebridge.connect(platform, **kit.settings(url)))
-            if not as_json:
-                console.print(f"sandbox {name:<13} {url}", highlight=False)
-
-        for source, target, _ in ROUTES:
-            label = f"{source} -> {target}: "
-            with ProgressBars(errors, enabled=not (quiet or as_json), label=label) as bars:
-                report = storebridge.migrate(
-                    stores[source], stores[target], ledger=Path(tmp) / f"{source}.sqlite",
-                    progress=bars.update,
-                )  # fmt: skip
-            ok = ok and report.ok
-            out["migrations"][f"{source}->{target}"] = report.to_dict()
-            if not as_json:
-                console.print(report.summary(), highlight=False)
-
-        refund_store = stores[REFUND_ON]
-        order = next(o for o in refund_store.orders.list(detail=True) if _refundable(o))
-        line = order.lines[0]
-        quote = refund_store.refunds.calculate(
-            order.ref,
-            lines=[RefundLine(line_ref=line.ref, quantity=1, restock=_restock_for(order, 0))],
-        )
-        refund = refund_store.refunds.create(quote, note="storebridge demo: partial refund")
-        out["refund"] = {"order": order.number, "amount": str(refund.amount), "ref": refund.ref}
-        if not as_json:
-            console.print(
-                f"partial refund on {REFUND_ON} order {order.number}: {refund.amount} "
-                f"(1 x {line.title}) -> refund {refund.ref}",
-                highlight=False,
-            )
-    out["status"] = "PASS" if ok else "FAIL"
-    out["seconds"] = round(time.monotonic() - started, 1)
+    try:
+        with ExitStack() as stack:
+            stores = _open_sandboxes(stack, orders, show=steps)
+            for source, target, _ in ROUTES:
+                bars = ProgressDisplay(enabled=bars_on, label=f"{source} -> {target}: ")
+                with (
+                    bars,
+                    stop_at_once_on_interrupt(
+                        lambda: "interrupted", cleanup=partial(_cleanup, bars, tmp)
+                    ),
+                ):
+                    migration = storebridge.migrate(
+                        stores[source], stores[target], ledger=tmp / f"{source}.sqlite",
+                        progress=bars.phase,
+                    )  # fmt: skip
+                ok = ok and migration.ok
+                report["migrations"][f"{source}->{target}"] = migration.to_dict()
+                if steps:
+                    result(migration.summary())
+            report["refund"] = _refund(stores[REFUND_ON], orders, show=steps)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report["status"] = "PASS" if ok else "FAIL"
+    report["seconds"] = round(time.monotonic() - started, 1)
     if as_json:
-        console.print_json(json.dumps(out, default=str))
+        typer.echo(json.dumps(report, indent=2, default=str))
     else:
-        console.print(f"demo {out['status']} in {out['seconds']} s", highlight=False)
+        result(f"demo {report['status']} in {report['seconds']} s")
     return ok
+
+
+def _cleanup(bars: ProgressDisplay, tmp: Path) -> None:
+    bars.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _open_sandboxes(stack: ExitStack, orders: int, *, show: bool) -> dict[str, storebridge.Store]:
+    stores: dict[str, storebridge.Store] = {}
+    sandboxes: list[tuple[str, str, dict[str, Any]]] = []
+    for source, target, target_options in ROUTES:
+        sandboxes.append((source, source, {"orders": orders}))
+        empty = {"orders": 0, "customers": 0, "products": 0}
+        sandboxes.append((target, TARGET_PLATFORM, {**empty, **target_options}))
+    for name, platform, options in sandboxes:
+        kit = adapter_class(platform).sandbox(seed=SEED, **options)
+        url = stack.enter_context(kit.emulator.serve())
+        stores[name] = stack.enter_context(storebridge.connect(platform, **kit.settings(url)))
+        if show:
+            result(f"sandbox {name:<13} {url}")
+    return stores
+
+
+def _refund(store: storebridge.Store, seeded: int, *, show: bool) -> dict[str, str] | None:
+    """A partial refund of one line of the first paid order, or None if none qualifies."""
+    order = next((o for o in store.orders.list(detail=True) if _refundable(o)), None)
+    if order is None:
+        if show:
+            result(
+                f"no paid order with lines among the {seeded} seeded {REFUND_ON} orders: "
+                "refund step skipped (seed more with --orders)"
+            )
+        return None
+    line = order.lines[0]
+    quote = store.refunds.calculate(
+        order.ref,
+        lines=[RefundLine(line_ref=line.ref, quantity=1, restock=_restock_for(order, 0))],
+    )
+    refund = store.refunds.create(quote, note="storebridge demo: partial refund")
+    if show:
+        result(
+            f"partial refund on {REFUND_ON} order {order.number}: {refund.amount} "
+            f"(1 x {line.title}) -> refund {refund.ref}"
+        )
+    return {"order": order.number, "amount": str(refund.amount), "ref": refund.ref}
+
+
+__all__ = ["demo_command", "run_demo"]

@@ -1,47 +1,204 @@
-"""Streaming records out as JSON lines or CSV."""
+"""``storebridge export``: stream a store's records to stdout or a file."""
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterable
-from typing import Any, TextIO
+import enum
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TextIO
 
-from storebridge.serialization import to_dict
+import typer
+
+from storebridge.cli.options import (
+    STORE_HELP,
+    ConfigOption,
+    DebugOption,
+    QuietOption,
+    VerboseOption,
+    apply_verbosity,
+    open_store,
+    profile_name,
+    since_option,
+    writable_file,
+)
+from storebridge.cli.output import EXIT_INTERRUPTED, CliError, note, usage_error, warning
+from storebridge.cli.progress import ProgressDisplay, terminal_wants_progress
+from storebridge.cli.records import RecordWriter
+from storebridge.profiles import PROFILE_ENV
 
 
-def _flat(record: dict[str, Any]) -> dict[str, Any]:
-    """Scalar columns for CSV: money as amount + currency, lists as counts."""
-    row: dict[str, Any] = {}
-    for key, value in record.items():
-        if isinstance(value, dict) and set(value) == {"amount", "currency"}:
-            row[key] = value["amount"]
-            row[f"{key}_currency"] = value["currency"]
-        elif isinstance(value, dict):
-            continue
-        elif isinstance(value, list):
-            if value and all(isinstance(v, str) for v in value):
-                row[key] = " ".join(value)
-            else:
-                row[f"{key}_count"] = len(value)
-        else:
-            row[key] = value
-    return row
+class Resource(enum.StrEnum):
+    orders = "orders"
+    customers = "customers"
+    products = "products"
 
 
-def write_records(records: Iterable[Any], out: TextIO, fmt: str) -> int:
-    """Write every record as it arrives; returns how many were written."""
-    count = 0
-    writer: csv.DictWriter[str] | None = None
-    for record in records:
-        data = to_dict(record)
-        if fmt == "jsonl":
-            out.write(json.dumps(data, ensure_ascii=False) + "\n")
-        else:
-            row = _flat(data)
-            if writer is None:
-                writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")
-                writer.writeheader()
-            writer.writerow(row)
-        count += 1
-    return count
+class Format(enum.StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class _RequestMeter(logging.Handler):
+    """Counts HTTP answers: the facade logs each one at DEBUG on ``storebridge.http``."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+@contextmanager
+def _metered() -> Iterator[_RequestMeter]:
+    logger = logging.getLogger("storebridge.http")
+    meter = _RequestMeter()
+    saved = logger.level
+    logger.addHandler(meter)
+    if logger.getEffectiveLevel() > logging.DEBUG:
+        # Only this logger: the stderr handler keeps the level the user asked for.
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield meter
+    finally:
+        logger.removeHandler(meter)
+        logger.setLevel(saved)
+
+
+@contextmanager
+def _destination(output: Path | None) -> Iterator[TextIO]:
+    """stdout, or ``output`` written as ``output.part`` and renamed only when complete."""
+    if output is None:
+        yield sys.stdout
+        return
+    part = output.with_name(output.name + ".part")
+    try:
+        handle = part.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise usage_error(
+            f"-o {output}: cannot create the file ({exc.strerror or exc})",
+            hint="pick another path for -o",
+        ) from None
+    try:
+        with handle:
+            yield handle
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    os.replace(part, output)
+
+
+def export_command(
+    resource: Annotated[Resource, typer.Argument(help="What to export.", show_default=False)],
+    store: Annotated[
+        str | None, typer.Option("--store", "-s", envvar=PROFILE_ENV, help=STORE_HELP)
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only records updated since this ISO date/time (with UTC offset)."),
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="jsonl: one JSON object per line; csv.")
+    ] = Format.jsonl,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            dir_okay=False,
+            help="Write to this file instead of stdout; it appears only once complete.",
+        ),
+    ] = None,
+    detail: Annotated[
+        bool | None,
+        typer.Option(
+            "--detail/--no-detail",
+            help="Orders only (default on): complete orders with their lines. Platforms "
+            "whose order lists carry no lines need one more request per order for it.",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Stream orders, customers or products as JSON lines or CSV.
+
+    Progress (records, rate, time) shows on stderr when it is a terminal; a summary with
+    the number of requests it took ends the run.
+    """
+    apply_verbosity(verbose, debug)
+    name = resource.value
+    if detail is not None and resource is not Resource.orders:
+        raise usage_error("--detail/--no-detail applies to orders only")
+    updated_since = since_option(since, allow_last_run=False)
+    if output is not None:
+        writable_file("-o", output)
+    profile = profile_name("--store", store, config)
+    complete = detail is not False and resource is Resource.orders
+    show_progress = (
+        not quiet
+        and terminal_wants_progress()
+        and not (
+            output is None and sys.stdout.isatty()  # rows and bars would share one screen
+        )
+    )
+    started = time.monotonic()
+    with ExitStack() as stack:
+        opened = stack.enter_context(open_store(profile, config))
+        meter = stack.enter_context(_metered())
+        out = stack.enter_context(_destination(output))
+        bars = stack.enter_context(ProgressDisplay(enabled=show_progress))
+        step = bars.counter(f"{name} ({opened.platform})")
+        query: dict[str, Any] = {"updated_since": updated_since}
+        if resource is Resource.orders:
+            query["detail"] = complete
+        writer = RecordWriter(out, fmt.value, name)
+        try:
+            writer.write_all(getattr(opened, name).list(**query), step)
+        except KeyboardInterrupt:
+            bars.stop()
+            where = f"; nothing was written to {output}" if output else ""
+            raise CliError(
+                f"interrupted after {writer.count} {name}{where}", code=EXIT_INTERRUPTED
+            ) from None
+        out.flush()
+    seconds = time.monotonic() - started
+    if not quiet:
+        _summary(writer, name, output, meter.count, seconds, complete)
+    if writer.partial:
+        # Even with --quiet: rows without lines must never pass silently.
+        warning(
+            f"{writer.partial} of {writer.count} orders are list rows without their lines "
+            '("partial": true); leave out --no-detail to fetch complete orders '
+            "(one more request per order on this platform)"
+        )
+
+
+def _summary(
+    writer: RecordWriter,
+    name: str,
+    output: Path | None,
+    requests: int,
+    seconds: float,
+    complete: bool,
+) -> None:
+    where = str(output) if output else "stdout"
+    plural = "request" if requests == 1 else "requests"
+    line = f"exported {writer.count} {name} to {where}: {requests} {plural} in {seconds:.1f} s"
+    if complete and writer.count:
+        extra = requests / writer.count
+        line += (
+            f" (complete orders with lines; {extra:.2f} requests per order"
+            "; --no-detail reads list rows only)"
+        )
+    note(line)
+
+
+__all__ = ["Format", "Resource", "export_command"]

@@ -1,0 +1,91 @@
+"""``storebridge platforms`` and ``storebridge stores``: what is installed and configured.
+
+Plain output is one record per line with tab-separated fields, for ``cut`` and friends;
+``--json`` gives the same as a JSON list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from storebridge.adapter import Adapter
+from storebridge.cli.options import ConfigOption, JsonOption
+from storebridge.cli.output import CliError, note, result, result_json
+from storebridge.cli.profile_toml import secret_settings
+from storebridge.errors import ConfigurationError
+from storebridge.profiles import config_path, load_profiles
+from storebridge.registry import adapter_class, platforms
+
+
+def _describe(name: str) -> dict[str, Any]:
+    try:
+        cls = adapter_class(name)
+    except (ConfigurationError, ImportError, AttributeError) as exc:
+        # A broken plug-in must not hide the others.
+        return {"name": name, "error": f"cannot be loaded: {exc}"}
+    has_sandbox = any("build_sandbox" in vars(k) for k in cls.__mro__ if k is not Adapter)
+    return {"name": name, "display_name": cls.display_name, "sandbox": has_sandbox}
+
+
+def platforms_command(as_json: JsonOption = False) -> None:
+    """List the installed platform adapters.
+
+    One per line: name, display name, whether it ships a sandbox (tab-separated).
+    """
+    described = [_describe(name) for name in platforms()]
+    if as_json:
+        result_json(described)
+        return
+    for item in described:
+        if "error" in item:
+            result(f"{item['name']}\t{item['error']}")
+        else:
+            sandbox = "sandbox" if item["sandbox"] else "no sandbox"
+            result(f"{item['name']}\t{item['display_name']}\t{sandbox}")
+
+
+def stores_command(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    """List the store profiles.
+
+    One per line: name, platform, settings (tab-separated); secrets show as the ${ENV}
+    references they are, never their values.
+    """
+    try:
+        profiles = load_profiles(config)
+    except ConfigurationError as exc:
+        raise CliError(str(exc)) from None
+    installed = set(platforms())
+    listed: list[dict[str, Any]] = [
+        {
+            "name": p.name,
+            "platform": p.platform,
+            "installed": p.platform in installed,
+            "settings": p.shown(_secrets(p.platform) if p.platform in installed else None),
+            "environment": p.references(),
+        }
+        for p in profiles.values()
+    ]
+    if as_json:
+        result_json(listed)
+        return
+    if not listed:
+        note(f"{_file(config)} has no profiles yet; add a [stores.NAME] table per store")
+    for item in listed:
+        settings = ", ".join(f"{k}={v}" for k, v in item["settings"].items())
+        platform = item["platform"] if item["installed"] else f"{item['platform']} (not installed)"
+        result(f"{item['name']}\t{platform}\t{settings}")
+
+
+def _secrets(platform: str) -> set[str] | None:
+    try:
+        return secret_settings(adapter_class(platform))
+    except (ConfigurationError, ImportError, AttributeError):
+        return None
+
+
+def _file(config: Path | None) -> Path:
+    return config_path(config)
+
+
+__all__ = ["platforms_command", "stores_command"]

@@ -1,0 +1,98 @@
+"""What the command line prints, how it fails, and its exit codes.
+
+Results go to stdout and everything else (notes, errors, progress) to stderr, as plain
+text: no Rich markup is ever applied to names or data the user gave, so ``[stores.NAME]``
+or ``platform = "..."`` print literally, and nothing is wrapped, so pipes and redirects
+(``storebridge stores | cut -f1``) see one record per line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import typer
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_MISMATCH = 3
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    success
+  1    the work failed: the store, the network, the profile file or a
+       platform refused (message on stderr)
+  2    usage error: a bad option or argument (message on stderr names it)
+  3    a migration or the demo finished, but records failed or
+       verification found mismatches
+  130  interrupted (Ctrl-C); a migration resumes with --resume"""
+
+
+class CliError(Exception):
+    """A failure to report as one ``error:`` line (plus an optional hint) and an exit code."""
+
+    def __init__(self, message: str, *, code: int = EXIT_FAILED, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.hint = hint
+
+
+def usage_error(message: str, hint: str | None = None) -> CliError:
+    """A bad option or argument (exit 2)."""
+    return CliError(message, code=EXIT_USAGE, hint=hint)
+
+
+def result(text: str) -> None:
+    """One line of the command's result on stdout."""
+    typer.echo(text)
+
+
+def result_json(data: Any) -> None:
+    """The command's result as JSON on stdout."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def note(text: str) -> None:
+    """Something for the person at the terminal (stderr, so results stay clean)."""
+    typer.echo(text, err=True)
+
+
+def _label(word: str, color: str) -> str:
+    # Colour only for a person at a terminal who has not opted out (no-color.org).
+    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+        return typer.style(word, fg=color, bold=True)
+    return word
+
+
+def error(message: str, hint: str | None = None) -> None:
+    """``error: message`` (and ``hint: ...``) on stderr."""
+    typer.echo(f"{_label('error:', 'red')} {message}", err=True)
+    if hint:
+        typer.echo(f"{_label('hint:', 'yellow')} {hint}", err=True)
+
+
+def warning(message: str) -> None:
+    """``warning: message`` on stderr."""
+    typer.echo(f"{_label('warning:', 'yellow')} {message}", err=True)
+
+
+__all__ = [
+    "EXIT_CODES_HELP",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_MISMATCH",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "CliError",
+    "error",
+    "note",
+    "result",
+    "result_json",
+    "usage_error",
+    "warning",
+]

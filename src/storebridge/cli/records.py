@@ -1,0 +1,159 @@
+"""Writing model objects as JSON lines or CSV, one record at a time.
+
+CSV columns come from the model class, not from the first record, so the header is the
+same for every run of a resource and no later record can lose a value to a missing
+column. Flattening rules: money is two columns (``total``, ``total_currency``); lists of
+words are joined with ``", "``; lists of objects become a count (``lines_count``); a nested
+object with a ``ref`` becomes ``<name>_ref``; other nested objects and ``raw`` are left out
+(JSON lines keep everything). Products get one row per variant with flat variant columns
+``variant_ref, sku, variant_title, price, currency, stock``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TextIO
+
+import attrs
+
+from storebridge.model import Customer, Money, Order, Product
+from storebridge.serialization import to_dict
+
+MODELS: dict[str, type] = {"orders": Order, "customers": Customer, "products": Product}
+"""What ``export`` can write: resource name -> model class."""
+
+_SCALARS = (str, int, float, bool, Decimal, datetime, Enum)
+_VARIANT_COLUMNS = ["variant_ref", "sku", "variant_title", "price", "currency", "stock"]
+
+Flatten = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _kind(hint: Any) -> tuple[str, type | None]:
+    """(how a field is flattened, the attrs class involved if any)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        return _kind(args[0])
+    if hint is Money:
+        return "money", None
+    if origin is tuple:
+        item = args[0] if args else Any
+        return ("words", None) if item is str else ("count", None)
+    if isinstance(hint, type) and attrs.has(hint):
+        has_ref = "ref" in attrs.fields_dict(hint)
+        return ("ref" if has_ref else "skip"), hint
+    if isinstance(hint, type) and issubclass(hint, _SCALARS):
+        return "scalar", None
+    return "skip", None
+
+
+def _plan(cls: type, leave_out: tuple[str, ...] = ("raw",)) -> tuple[list[str], Flatten]:
+    """The CSV columns of ``cls`` and a function turning its ``to_dict`` output into a row."""
+    hints = typing.get_type_hints(cls)
+    steps: list[tuple[str, str]] = []
+    columns: list[str] = []
+    for field in attrs.fields(cls):
+        if field.name in leave_out:
+            continue
+        kind, _ = _kind(hints[field.name])
+        steps.append((field.name, kind))
+        columns += {
+            "money": [field.name, f"{field.name}_currency"],
+            "words": [field.name],
+            "count": [f"{field.name}_count"],
+            "ref": [f"{field.name}_ref"],
+            "scalar": [field.name],
+            "skip": [],
+        }[kind]
+
+    def flatten(data: dict[str, Any]) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for name, kind in steps:
+            value = data.get(name)
+            if kind == "money":
+                row[name] = value["amount"] if value else None
+                row[f"{name}_currency"] = value["currency"] if value else None
+            elif kind == "words":
+                row[name] = ", ".join(value or ())
+            elif kind == "count":
+                row[f"{name}_count"] = len(value or ())
+            elif kind == "ref":
+                row[f"{name}_ref"] = value.get("ref") if isinstance(value, dict) else None
+            elif kind == "scalar":
+                row[name] = value
+        return row
+
+    return columns, flatten
+
+
+def csv_columns(resource: str) -> list[str]:
+    """The CSV header of ``resource``."""
+    if resource == "products":
+        columns, _ = _plan(Product, ("raw", "variants"))
+        return columns + _VARIANT_COLUMNS
+    columns, _ = _plan(MODELS[resource])
+    return columns
+
+
+def _csv_rows(resource: str) -> Callable[[dict[str, Any]], Iterator[dict[str, Any]]]:
+    if resource != "products":
+        _, flatten = _plan(MODELS[resource])
+        return lambda data: iter([flatten(data)])
+    _, product_row = _plan(Product, ("raw", "variants"))
+
+    def rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        base = product_row(data)
+        variants = data.get("variants") or [{}]
+        for variant in variants:
+            price = variant.get("price") or {}
+            yield {
+                **base,
+                "variant_ref": variant.get("ref"),
+                "sku": variant.get("sku"),
+                "variant_title": variant.get("title"),
+                "price": price.get("amount"),
+                "currency": price.get("currency"),
+                "stock": variant.get("stock"),
+            }
+
+    return rows
+
+
+class RecordWriter:
+    """Writes records of one resource to ``out`` as ``jsonl`` or ``csv``."""
+
+    def __init__(self, out: TextIO, fmt: str, resource: str) -> None:
+        self._out = out
+        self._jsonl = fmt == "jsonl"
+        self.count = 0
+        self.partial = 0
+        """Orders written without their lines (a platform's slim list rows)."""
+        if not self._jsonl:
+            self._rows = _csv_rows(resource)
+            self._csv = csv.DictWriter(out, fieldnames=csv_columns(resource))
+            self._csv.writeheader()
+
+    def write(self, record: Any) -> None:
+        data = to_dict(record)
+        if self._jsonl:
+            self._out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        else:
+            self._csv.writerows(self._rows(data))
+        self.count += 1
+        if getattr(record, "partial", False):
+            self.partial += 1
+
+    def write_all(self, records: Iterable[Any], step: Callable[[int], None]) -> None:
+        for record in records:
+            self.write(record)
+            step(1)
+
+
+__all__ = ["MODELS", "RecordWriter", "csv_columns"]

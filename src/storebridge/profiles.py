@@ -1,0 +1,247 @@
+"""Store profiles: named connections kept in ``storebridge.toml``.
+
+A profile is a ``[stores.NAME]`` table with the platform and the settings
+:func:`storebridge.connect` takes for it::
+
+    [stores.acme]
+    platform = "29next"
+    store = "acme"
+    access_token = "${ACME_TOKEN}"      # secrets are references to environment variables
+
+The same file serves the command line (``storebridge export orders --store acme``) and
+Python (``storebridge.connect(profile="acme")``). The rules, all of them:
+
+* **Which file**: the ``config=`` argument (``--config`` on the command line), else the
+  file named by ``$STOREBRIDGE_CONFIG``, else ``storebridge.toml`` in the current folder.
+* **Which profile**: the one named (``profile=`` / ``--store``), else ``$STOREBRIDGE_PROFILE``
+  when :func:`storebridge.connect` is given neither a platform nor a profile.
+* **Secrets**: ``${NAME}`` anywhere in a string value is replaced by the environment
+  variable ``NAME`` when the store is opened; an unset or empty variable is a
+  :class:`~storebridge.errors.ConfigurationError` naming it and the setting. Write ``$${``
+  for a literal ``${``. Values are never written back, printed or put in error messages.
+* **Keyword settings win**: ``connect(profile="acme", timeout=...)``-style keyword settings
+  given next to a profile replace the profile's values of the same name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from storebridge.errors import ConfigurationError
+
+DEFAULT_FILE = "storebridge.toml"
+CONFIG_ENV = "STOREBRIDGE_CONFIG"
+"""Environment variable naming the profile file when none is given."""
+PROFILE_ENV = "STOREBRIDGE_PROFILE"
+"""Environment variable naming the profile ``connect()`` opens when given no platform."""
+
+_REFERENCE = re.compile(r"\$(\$?)\{([^}]*)\}")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_WORDS = ("token", "secret", "password", "key")
+
+
+@attrs.frozen
+class Profile:
+    """One ``[stores.NAME]`` table: a platform and its settings as written in the file."""
+
+    name: str
+    platform: str
+    settings: Mapping[str, Any]
+    source: Path
+
+    def resolved(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The settings with every ``${VAR}`` replaced from ``environ`` (default: os.environ)."""
+        env = os.environ if environ is None else environ
+        return {key: self._resolve(key, value, env) for key, value in self.settings.items()}
+
+    def references(self) -> list[str]:
+        """Names of the environment variables this profile reads, in order of appearance."""
+        found: list[str] = []
+        for value in self.settings.values():
+            for text in _strings(value):
+                for match in _REFERENCE.finditer(text):
+                    if not match.group(1) and match.group(2) not in found:
+                        found.append(match.group(2))
+        return found
+
+    def shown(self, secrets: Collection[str] | None = None) -> dict[str, Any]:
+        """Settings safe to print: references as written, literal secrets masked.
+
+        ``secrets`` names the secret settings (from the adapter); without it, settings whose
+        names mention a token, secret, password or key are treated as secrets.
+        """
+        masked = (lambda key: key in secrets) if secrets is not None else _looks_secret
+        return {
+            key: "***" if masked(key) and not _is_reference(value) else value
+            for key, value in self.settings.items()
+        }
+
+    def _resolve(self, key: str, value: Any, env: Mapping[str, str]) -> Any:
+        if isinstance(value, str):
+            return _REFERENCE.sub(lambda m: self._substitute(key, m, env), value)
+        if isinstance(value, list):
+            return [self._resolve(key, item, env) for item in value]
+        if isinstance(value, dict):
+            return {k: self._resolve(key, item, env) for k, item in value.items()}
+        return value
+
+    def _substitute(self, key: str, match: re.Match[str], env: Mapping[str, str]) -> str:
+        escaped, variable = match.group(1), match.group(2)
+        if escaped:
+            return "${" + variable + "}"
+        where = f"profile {self.name!r} in {self.source}: setting {key!r}"
+        if not _VARIABLE.match(variable):
+            raise ConfigurationError(
+                f"{where} refers to ${{{variable}}}, which is not an environment variable "
+                "name (letters, digits and _; not starting with a digit)",
+                setting=key,
+            )
+        value = env.get(variable)
+        if value is None:
+            raise ConfigurationError(
+                f"{where} refers to ${{{variable}}}, which is not set in the environment; "
+                f"set it (export {variable}=...) before opening the store",
+                setting=key,
+            )
+        if not value:
+            raise ConfigurationError(
+                f"{where} refers to ${{{variable}}}, which is set but empty", setting=key
+            )
+        return value
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    return []
+
+
+def _is_reference(value: Any) -> bool:
+    return isinstance(value, str) and _REFERENCE.fullmatch(value) is not None
+
+
+def _looks_secret(key: str) -> bool:
+    return any(word in key.lower() for word in _SECRET_WORDS)
+
+
+def config_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The profile file that applies: ``path``, else ``$STOREBRIDGE_CONFIG``, else the default."""
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_FILE)
+
+
+def env_name(profile: str, setting: str) -> str:
+    """The environment variable a generated profile uses for ``setting``.
+
+    ``shop`` + ``access_token`` -> ``SHOP_ACCESS_TOKEN``; a name that would start with a
+    digit gets an ``SB_`` prefix, since shells refuse such variable names.
+    """
+    name = re.sub(r"[^A-Za-z0-9]+", "_", f"{profile}_{setting}").strip("_").upper()
+    return f"SB_{name}" if name[:1].isdigit() else name
+
+
+def load_profiles(path: str | os.PathLike[str] | None = None) -> dict[str, Profile]:
+    """Every profile in the profile file (see the module docstring for which file)."""
+    file = config_path(path)
+    data = _read(file)
+    unknown = sorted(set(data) - {"stores"})
+    if unknown:
+        raise ConfigurationError(_unknown_table(file, unknown[0], data), setting="config")
+    stores = data.get("stores", {})
+    if not isinstance(stores, dict):
+        raise ConfigurationError(
+            f"{file}: stores must be tables, one [stores.NAME] per store", setting="config"
+        )
+    profiles: dict[str, Profile] = {}
+    for name, table in stores.items():
+        if not isinstance(table, dict):
+            raise ConfigurationError(
+                f"{file}: stores.{name} must be a table: write it as [stores.{name}] "
+                "followed by its settings",
+                setting="config",
+            )
+        platform = table.get("platform")
+        if not isinstance(platform, str) or not platform.strip():
+            raise ConfigurationError(
+                f'{file}: [stores.{name}] needs a platform = "..." entry naming its platform',
+                setting="platform",
+            )
+        settings = {k: v for k, v in table.items() if k != "platform"}
+        profiles[name] = Profile(name=name, platform=platform, settings=settings, source=file)
+    return profiles
+
+
+def load_profile(name: str, path: str | os.PathLike[str] | None = None) -> Profile:
+    """The profile called ``name``; ConfigurationError listing the known ones if absent."""
+    profiles = load_profiles(path)
+    if name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ConfigurationError(
+            f"no profile {name!r} in {config_path(path)}; profiles there: {known}",
+            setting="profile",
+        )
+    return profiles[name]
+
+
+def default_profile() -> str | None:
+    """The profile named by ``$STOREBRIDGE_PROFILE``, if set."""
+    return os.environ.get(PROFILE_ENV) or None
+
+
+def _read(file: Path) -> dict[str, Any]:
+    if not file.exists():
+        raise ConfigurationError(
+            f"no profile file at {file}; create one with `storebridge init`, or name one "
+            f"with --config / config= / ${CONFIG_ENV}",
+            setting="config",
+        )
+    try:
+        text = file.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{file} is not UTF-8 text", setting="config") from None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read {file}: {exc.strerror or exc}", setting="config"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{file} is not valid TOML: {exc}", setting="config") from None
+
+
+def _unknown_table(file: Path, key: str, data: Mapping[str, Any]) -> str:
+    value = data[key]
+    if key.lower() in ("store", "stores", "profile", "profiles") and isinstance(value, dict):
+        example = next(iter(value), "NAME")
+        return (
+            f"{file}: found [{key}.{example}], but profiles are [stores.NAME] tables; "
+            f"rename it to [stores.{example}]"
+        )
+    return (
+        f"{file}: unknown top-level entry {key!r}; a profile file holds only [stores.NAME] tables"
+    )
+
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_FILE",
+    "PROFILE_ENV",
+    "Profile",
+    "config_path",
+    "default_profile",
+    "env_name",
+    "load_profile",
+    "load_profiles",
+]

@@ -1,0 +1,117 @@
+"""``storebridge sandbox serve``: a free port, a profile with ${ENV} references, --currency."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import threading
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+import storebridge
+from tests.cli.conftest import Cli
+from tests.cli.support import COMMAND, assert_clean_failure, cli_env, run_storebridge
+
+
+@contextmanager
+def serving(args: list[str], cwd: Path) -> Iterator[tuple[str, dict[str, str], list[str]]]:
+    """Run ``storebridge sandbox serve ARGS``: (stdout profile, exported env, stderr lines)."""
+    proc = subprocess.Popen(  # noqa: S603 - our own CLI with arguments from the test
+        [*COMMAND, "sandbox", "serve", *args], cwd=cwd, env=cli_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    watchdog = threading.Timer(60, proc.kill)  # never hang the suite on a silent server
+    watchdog.start()
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        profile = "".join(iter(proc.stdout.readline, "\n"))
+        notes = list(iter(proc.stderr.readline, "Ctrl-C stops it\n"))
+        env = {}
+        for line in notes:
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").strip().partition("=")
+                env[name] = shlex.split(value)[0]
+        yield profile, env, notes
+    finally:
+        watchdog.cancel()
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+@pytest.mark.parametrize("platform", ["29next", "shopline", "24nettbutikk"])
+def test_profile_has_env_references_and_connects(
+    platform: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serving([platform, "--orders", "4"], tmp_path) as (profile, env, notes):
+        assert profile.startswith(f"# {platform} sandbox on http://127.0.0.1:")
+        assert notes[0].startswith(f"{platform} sandbox on http://127.0.0.1:")
+        assert "a free port" in notes[0]
+        table = tomllib.loads(profile)["stores"][f"sandbox-{platform}"]
+        assert table["platform"] == platform
+        # Every secret is a reference, and its value is only in the export lines.
+        assert env and all(f'"${{{name}}}"' in profile for name in env)
+        assert all(value not in profile for value in env.values())
+        assert all(name.startswith(f"SANDBOX_{platform.upper()}_") for name in env)
+        config = tmp_path / "storebridge.toml"
+        config.write_text(profile)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        with storebridge.connect(profile=f"sandbox-{platform}", config=config) as store:
+            assert len(list(store.orders.list())) == 4
+
+
+def test_two_sandboxes_get_two_ports_and_a_taken_port_is_a_clean_error(tmp_path: Path) -> None:
+    with (
+        serving(["shopline", "--orders", "1"], tmp_path) as (first, _, _),
+        serving(["shopline", "--orders", "1", "--name", "second"], tmp_path) as (second, _, _),
+    ):
+        port = tomllib.loads(first)["stores"]["sandbox-shopline"]["base_url"].rsplit(":", 1)[1]
+        assert f":{port}" not in second and "[stores.second]" in second
+        proc = run_storebridge(["sandbox", "serve", "shopline", "--port", port], tmp_path)
+        line = assert_clean_failure(proc, 2)
+        assert f"--port {port}" in line and "in use" in line
+        assert "leave --port out" in proc.stderr
+
+
+def test_currency_reproduces_the_demo_pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with (
+        serving(["24nettbutikk", "--seed", "7", "--orders", "3", "--name", "old"], tmp_path)
+        as (old, old_env, _),
+        serving(["shopline", "--currency", "NOK", "--empty", "--name", "new"], tmp_path)
+        as (new, new_env, _),
+    ):  # fmt: skip
+        config = tmp_path / "storebridge.toml"
+        config.write_text(old + new)
+        for name, value in {**old_env, **new_env}.items():
+            monkeypatch.setenv(name, value)
+        with (
+            storebridge.connect(profile="old", config=config) as source,
+            storebridge.connect(profile="new", config=config) as target,
+        ):
+            assert {o.currency for o in source.orders.list()} == {"NOK"}
+            assert list(target.orders.list()) == []
+            report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
+            assert report.status == "PASS", report.summary()
+            assert {o.currency for o in target.orders.list()} == {"NOK"}
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["29next", "--port", "-1"], "'--port'"),
+        (["29next", "--currency", "EUR"], "no --currency option"),
+        (["shopline", "--currency", "euro"], "not a 3-letter ISO 4217 code"),
+        (["nosuch"], "no platform 'nosuch'"),
+        (["29next", "--latency", "nan"], "--latency"),
+        (["29next", "--orders", "-3"], "'--orders'"),
+        (["29next", "--empty", "--orders", "3"], "--empty cannot be combined"),
+    ],
+)
+def test_bad_options_are_one_error_line(cli: Cli, args: list[str], fragment: str) -> None:
+    code, out, err = cli("sandbox", "serve", *args)
+    assert (code, out) == (2, "")
+    assert err.startswith("error: ") and fragment in err.splitlines()[0], err

@@ -412,13 +412,10 @@ class NettbutikkAdapter(Adapter):
         The server-side rate limit is on by default (``rate_limit=20.0`` requests per
         second); the returned settings make the adapter stay below it.
         """
-        from storebridge_24nettbutikk.emulator import EmulatorOptions, NettbutikkEmulator
+        from storebridge_24nettbutikk.emulator import NettbutikkEmulator
 
         options.setdefault("rate_limit", 20.0)
-        emulator = NettbutikkEmulator(
-            **size.as_kwargs(),
-            options=EmulatorOptions(**options),
-        )
+        emulator = NettbutikkEmulator(size, **options)
         limit = emulator.options.rate_limit
 
         def settings(base_url: str) -> dict[str, Any]:

@@ -873,10 +873,7 @@ class TwentyNineNextAdapter(Adapter):
         (``rate_limit``, ``page_size``, ``default_version``...)."""
         from storebridge_29next.emulator import TwentyNineNextEmulator
 
-        emulator = TwentyNineNextEmulator(
-            **size.as_kwargs(),
-            **options,
-        )
+        emulator = TwentyNineNextEmulator(size, **options)
 
         def settings(base_url: str) -> dict[str, Any]:
             root = base_url.rstrip("/")

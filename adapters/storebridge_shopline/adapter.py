@@ -709,10 +709,7 @@ class ShoplineAdapter(Adapter):
         for ``options``: ``rate_limit``, ``token_lifetime``, ``private_app``...)."""
         from storebridge_shopline.emulator import sandbox
 
-        return sandbox(
-            **size.as_kwargs(),
-            **options,
-        )
+        return sandbox(size, **options)
 
 
 __all__ = ["FOLLOW_UP_PARAMS", "PAGE_CAPS", "ShoplineAdapter"]

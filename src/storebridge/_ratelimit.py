@@ -1,19 +1,34 @@
-"""Client-side rate limiting: one token bucket per credential, shared process-wide."""
+"""Rate limiting: one token bucket, used by clients to pace themselves and by emulators to
+refuse; client buckets are shared process-wide per credential."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from storebridge.adapter import RateLimit
+if TYPE_CHECKING:
+    from storebridge.adapter import RateLimit
+
+
+_EPSILON = 1e-9
+"""Float slack so a token refilled to exactly 1.0 after a fractional wait counts as whole."""
 
 
 class TokenBucket:
-    """Reservation-style token bucket: ``reserve()`` says how long to wait before sending.
+    """``limit.burst`` tokens, refilled continuously at ``limit.per_second``.
 
-    Reservations are taken under a lock, so threads and asyncio tasks sharing one bucket
-    never exceed the rate together; the caller does the waiting (sync or async).
+    Two ways to take a token, both under a lock so threads and asyncio tasks sharing one
+    bucket never exceed the rate together:
+
+    * :meth:`reserve` always takes one and returns how long to wait before using it; the
+      caller does the waiting (sync or async). Clients pace themselves this way.
+    * :meth:`try_take` takes one only if one is there; otherwise it takes nothing and
+      returns the seconds until one would be. Servers refuse (429) this way.
+
+    A leaky bucket of ``capacity`` draining at ``rate`` is the same limit as this bucket with
+    ``burst=capacity`` and ``per_second=rate``.
     """
 
     def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
@@ -23,16 +38,29 @@ class TokenBucket:
         self._stamp = clock()
         self._lock = threading.Lock()
 
+    def _refill(self) -> float:
+        now = self._clock()
+        gained = (now - self._stamp) * self.limit.per_second
+        self._tokens = min(float(self.limit.burst), self._tokens + gained)
+        self._stamp = now
+        return self._tokens
+
     def reserve(self) -> float:
+        """Take a token now; the seconds to wait before it may be used (0.0: at once)."""
         with self._lock:
-            now = self._clock()
-            rate = self.limit.per_second
-            self._tokens = min(float(self.limit.burst), self._tokens + (now - self._stamp) * rate)
-            self._stamp = now
-            self._tokens -= 1.0
+            self._tokens = self._refill() - 1.0
             if self._tokens >= 0:
                 return 0.0
-            return -self._tokens / rate
+            return -self._tokens / self.limit.per_second
+
+    def try_take(self) -> float | None:
+        """Take a token if one is there (None); else the seconds until one would be."""
+        with self._lock:
+            tokens = self._refill()
+            if tokens + _EPSILON >= 1.0:
+                self._tokens = tokens - 1.0
+                return None
+            return (1.0 - tokens) / self.limit.per_second
 
 
 _buckets: dict[tuple[str, RateLimit, Callable[[], float]], TokenBucket] = {}

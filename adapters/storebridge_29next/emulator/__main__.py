@@ -7,6 +7,7 @@ import contextlib
 import sys
 import threading
 
+from storebridge.sandbox import SandboxSize
 from storebridge_29next.emulator.app import TwentyNineNextEmulator
 
 
@@ -25,9 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-size", type=int, default=20)
     args = parser.parse_args(argv)
     emulator = TwentyNineNextEmulator(
-        seed=args.seed,
-        orders=args.orders,
-        latency=args.latency,
+        SandboxSize(seed=args.seed, orders=args.orders, latency=args.latency),
         rate_limit=args.rate_limit or None,
         page_size=args.page_size,
     )

@@ -1,41 +1,32 @@
-"""The emulated store's data, and deterministic seeding.
+"""The emulated store's records and the indexes that keep every request page-sized.
 
-Records are kept in an internal shape and rendered per API version by :mod:`.render`.
-Seeded orders follow a fixed pattern so tests can rely on it:
-
-* order index ``i % 5 == 3``: payment only authorized (uncaptured), ``payment_status``
-  ``authorized``;
-* otherwise paid by one ``debit`` transaction for the order total;
-* order index ``i % 4 == 1``: fulfilled (fulfillment order ``closed``, nothing left to
-  fulfil), else unfulfilled with an ``open`` fulfillment order at location 1;
-* every third variant is digital (``requires_shipping`` false).
+Records are kept in an internal shape and rendered per API version by the resource
+modules. Orders are kept sorted by placement (the order lists are read in), users, products
+and transactions by id; lookups that would otherwise scan the store (a variant by id, a
+user's orders, an order's fulfillment orders, users by email) are dicts kept up to date as
+records are added.
 """
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-SEED_EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
-CENT = Decimal("0.01")
+from storebridge.sandbox import Listings, SortedIndex
+from storebridge_29next.emulator.wire import not_found
 
-FIRST_NAMES = ("Ada", "Bo", "Chen", "Dana", "Eli", "Fay", "Gus", "Hana", "Ivo", "Juno", "Kai")
-LAST_NAMES = ("Ng", "Silva", "Berg", "Okafor", "Rossi", "Tan", "Moreau", "Haas", "Lind")
-PRODUCT_WORDS = ("Trail", "Canvas", "Merino", "Cedar", "Ember", "Harbor", "Summit", "Linen")
-PRODUCT_KINDS = ("Backpack", "Beanie", "Mug", "Tee", "Journal", "Lantern", "Scarf", "E-Guide")
-CITIES = (("Austin", "TX", "73301"), ("Denver", "CO", "80202"), ("Portland", "OR", "97201"))
-
-
-def money(value: Decimal) -> str:
-    return str(value.quantize(CENT))
-
-
-def iso(value: datetime) -> str:
-    return value.isoformat()
+__all__ = [
+    "FulfillmentOrderRecord",
+    "Line",
+    "OrderRecord",
+    "StoreState",
+    "TransactionRecord",
+    "add_fulfillment_order",
+]
 
 
 @attrs.define
@@ -103,6 +94,17 @@ class TransactionRecord:
     gateway_name: str = "Sandbox Gateway"
     is_external: bool = False
 
+    @property
+    def refundable(self) -> Decimal:
+        """What is left to refund (an authorization voids in full, never in part)."""
+        if self.status != "succeeded":
+            return Decimal(0)
+        if self.type == "debit":
+            return self.available_for_refund
+        if self.type == "authorize":
+            return self.amount  # voidable in full, never in part
+        return Decimal(0)
+
 
 @attrs.define
 class FulfillmentOrderRecord:
@@ -119,219 +121,119 @@ class FulfillmentOrderRecord:
     merchant_requests: list[dict[str, Any]] = attrs.field(factory=list)
 
 
-@attrs.define
-class StoreState:
-    """Everything the emulated store holds; ids come from per-kind counters."""
+def _placed(order: OrderRecord) -> tuple[datetime, str]:
+    return (order.date_placed, order.number)
 
-    locations: dict[int, dict[str, Any]] = attrs.field(factory=dict)
-    users: dict[int, dict[str, Any]] = attrs.field(factory=dict)
-    products: dict[int, dict[str, Any]] = attrs.field(factory=dict)
-    orders: dict[str, OrderRecord] = attrs.field(factory=dict)
-    transactions: dict[int, TransactionRecord] = attrs.field(factory=dict)
-    fulfillment_orders: dict[int, FulfillmentOrderRecord] = attrs.field(factory=dict)
-    counters: dict[str, int] = attrs.field(factory=dict)
+
+def _by_id(record: dict[str, Any]) -> int:
+    return int(record["id"])
+
+
+class StoreState:
+    """Everything the emulated store holds; ids come from per-kind counters.
+
+    Add records through the ``add_*`` methods so the indexes stay right.
+    """
+
+    def __init__(self) -> None:
+        self.locations: dict[int, dict[str, Any]] = {}
+        self.users: dict[int, dict[str, Any]] = {}
+        self.products: dict[int, dict[str, Any]] = {}
+        self.orders: dict[str, OrderRecord] = {}
+        self.transactions: dict[int, TransactionRecord] = {}
+        self.fulfillment_orders: dict[int, FulfillmentOrderRecord] = {}
+        self.counters: dict[str, int] = {}
+        self.orders_by_placed: SortedIndex[OrderRecord] = SortedIndex(
+            key=_placed, ident=lambda o: o.number
+        )
+        self.users_by_id: SortedIndex[dict[str, Any]] = SortedIndex(key=_by_id, ident=_by_id)
+        self.products_by_id: SortedIndex[dict[str, Any]] = SortedIndex(key=_by_id, ident=_by_id)
+        self.transactions_by_id: SortedIndex[TransactionRecord] = SortedIndex(
+            key=lambda t: t.id, ident=lambda t: t.id
+        )
+        self.orders_of_user: dict[int, list[str]] = {}
+        self.fulfillment_of_order: dict[str, list[int]] = {}
+        self.emails: dict[str, set[int]] = {}
+        """Lower-cased email -> ids of the users with it."""
+        self.variants: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.skus: set[str] = set()
+        self.offset_orders = 0
+        """Orders placed with a UTC offset other than zero: date filters then need care."""
+        self.listings = Listings()
+        self.revision: Callable[[], int] = lambda: 0
+        """The emulator's store revision (set by the emulator) for kept list answers."""
 
     def next_id(self, kind: str, start: int = 1000) -> int:
         value = self.counters.get(kind, start)
         self.counters[kind] = value + 1
         return value
 
+    def order(self, number: str) -> OrderRecord:
+        """The order, or the API's 404."""
+        record = self.orders.get(number)
+        if record is None:
+            raise not_found()
+        return record
+
     def variant(self, variant_id: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        for product in self.products.values():
-            for item in product["variants"]:
-                if item["id"] == variant_id:
-                    return product, item
+        return self.variants.get(variant_id)
+
+    # Adding records --------------------------------------------------------------------
+    def add_user(self, user: dict[str, Any]) -> None:
+        self.users[user["id"]] = user
+        self.users_by_id.add(user)
+        self.index_email(user, None)
+
+    def index_email(self, user: dict[str, Any], previous: Any) -> None:
+        """Keep the email lookup right after ``user``'s email changed from ``previous``."""
+        if isinstance(previous, str):
+            self.emails.get(previous.lower(), set()).discard(user["id"])
+        email = user.get("email")
+        if isinstance(email, str) and email:
+            self.emails.setdefault(email.lower(), set()).add(user["id"])
+
+    def user_with_email(self, email: str, other_than: int | None = None) -> int | None:
+        """The id of a user with ``email`` (any case), other than ``other_than``."""
+        for uid in sorted(self.emails.get(email.lower(), ())):
+            user = self.users.get(uid)
+            if uid != other_than and user and str(user["email"]).lower() == email.lower():
+                return uid
         return None
 
+    def add_product(self, product: dict[str, Any]) -> None:
+        self.products[product["id"]] = product
+        self.products_by_id.add(product)
+        for variant in product["variants"]:
+            self.variants[variant["id"]] = (product, variant)
+            if variant.get("sku"):
+                self.skus.add(variant["sku"])
 
-def _address(rng: random.Random, first: str, last: str) -> dict[str, Any]:
-    city, state, postcode = rng.choice(CITIES)
-    return {
-        "first_name": first,
-        "last_name": last,
-        "line1": f"{rng.randint(1, 999)} {rng.choice(PRODUCT_WORDS)} St",
-        "line4": city,
-        "state": state,
-        "postcode": postcode,
-        "country": "US",
-        "phone_number": f"+1512555{rng.randint(1000, 9999)}",
-    }
+    def add_order(self, order: OrderRecord) -> None:
+        self.orders[order.number] = order
+        self.orders_by_placed.add(order)
+        self.orders_of_user.setdefault(order.user_id, []).append(order.number)
+        if order.date_placed.utcoffset() != timedelta(0):
+            self.offset_orders += 1
 
+    def add_transaction(self, txn: TransactionRecord) -> None:
+        self.transactions[txn.id] = txn
+        self.transactions_by_id.add(txn)
 
-def seed_store(seed: int, orders: int, customers: int | None, products: int | None) -> StoreState:
-    rng = random.Random(seed)
-    state = StoreState()
-    n_customers = customers if customers is not None else max(3, orders // 2)
-    n_products = products if products is not None else max(3, min(50, orders // 3 + 2))
-    for index, name in enumerate(("Main Warehouse", "East Coast 3PL", "Retail Backroom"), 1):
-        state.locations[index] = {
-            "id": index,
-            "name": name,
-            "accept_return": True,
-            "callback_url": None,
-            "address": {
-                "line1": f"{index}00 Depot Rd",
-                "line4": CITIES[index - 1][0],
-                "state": CITIES[index - 1][1],
-                "postcode": CITIES[index - 1][2],
-                "country": "US",
-            },
-        }
-    state.counters["location"] = len(state.locations) + 1
-    for _ in range(n_customers):
-        uid = state.next_id("user", 100)
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        joined = SEED_EPOCH - timedelta(days=rng.randint(30, 400))
-        address = _address(rng, first, last)
-        state.users[uid] = {
-            "id": uid,
-            "email": f"{first.lower()}.{last.lower()}.{uid}@example.com",
-            "first_name": first,
-            "last_name": last,
-            "phone_number": address["phone_number"],
-            "language": "en",
-            "accepts_marketing": rng.random() < 0.5,
-            "is_blocked": False,
-            "ip": None,
-            "user_agent": None,
-            "tags": [],
-            "metadata": None,
-            "addresses": [
-                {
-                    **address,
-                    "id": state.next_id("address", 500),
-                    "is_default_for_billing": True,
-                    "is_default_for_shipping": True,
-                }
-            ],
-            "date_joined": iso(joined),
-            "user_type": "customer",
-        }
-    variant_counter = 0
-    for index in range(n_products):
-        pid = state.next_id("product", 10)
-        word = PRODUCT_WORDS[index % len(PRODUCT_WORDS)]
-        title = f"{word} {PRODUCT_KINDS[index % len(PRODUCT_KINDS)]}"
-        sizes = ("S", "M") if index % 2 else ("",)
-        created = SEED_EPOCH - timedelta(days=200 - index)
-        variants = []
-        for size in sizes:
-            variant_counter += 1
-            vid = state.next_id("variant", 200)
-            digital = variant_counter % 3 == 0
-            price = Decimal(rng.randint(5, 150)) + Decimal("0.99")
-            stockrecords = [
-                {
-                    "id": state.next_id("stockrecord", 700),
-                    "location_id": loc,
-                    "num_in_stock": rng.randint(5, 60),
-                    "num_allocated": 0,
-                    "low_stock_threshold": 3,
-                }
-                for loc in ((1, 2) if vid % 2 else (1,))
-            ]
-            variants.append(
-                {
-                    "id": vid,
-                    "product_id": pid,
-                    "sku": f"SKU-{pid}{('-' + size) if size else ''}",
-                    "title": f"{title} {size}".strip(),
-                    "upc": None,
-                    "prices": [{"currency": "USD", "price": money(price), "retail": None}],
-                    "stockrecords": stockrecords,
-                    "track_stock": True,
-                    "allow_backorders": False,
-                    "requires_shipping": not digital,
-                    "unit_cost": money(price * Decimal("0.4")),
-                    "metadata": None,
-                    "date_created": iso(created),
-                    "date_updated": iso(created + timedelta(days=index % 7)),
-                }
-            )
-        state.products[pid] = {
-            "id": pid,
-            "title": title,
-            "slug": f"{title.lower().replace(' ', '-')}-{pid}",
-            "description": f"<p>{title}, made to last.</p>",
-            "structure": "parent" if len(variants) > 1 else "standalone",
-            "is_public": True,
-            "metadata": None,
-            "variants": variants,
-            "date_created": iso(created),
-            "date_updated": iso(created + timedelta(days=index % 7)),
-        }
-    all_variants = [(p, v) for p in state.products.values() for v in p["variants"]]
-    user_ids = sorted(state.users)
-    for index in range(orders):
-        add_seed_order(state, rng, index, all_variants, user_ids)
-    return state
+    def add_fulfillment_order_record(self, fo: FulfillmentOrderRecord) -> None:
+        self.fulfillment_orders[fo.id] = fo
+        self.fulfillment_of_order.setdefault(fo.order_number, []).append(fo.id)
 
+    def fulfillment_orders_of(self, number: str) -> list[FulfillmentOrderRecord]:
+        ids = self.fulfillment_of_order.get(number, [])
+        return [self.fulfillment_orders[i] for i in ids if i in self.fulfillment_orders]
 
-def add_seed_order(
-    state: StoreState,
-    rng: random.Random,
-    index: int,
-    variants: list[tuple[dict[str, Any], dict[str, Any]]],
-    user_ids: list[int],
-) -> None:
-    number = str(100001 + index)
-    user = state.users[rng.choice(user_ids)]
-    placed = SEED_EPOCH + timedelta(hours=7 * index, minutes=rng.randint(0, 59))
-    fulfilled = index % 4 == 1
-    authorized = index % 5 == 3
-    lines = []
-    for product, item in rng.sample(variants, k=min(len(variants), rng.randint(1, 3))):
-        quantity = rng.randint(1, 3)
-        lines.append(
-            Line(
-                id=state.next_id("line", 1000),
-                product_id=product["id"],
-                variant_id=item["id"],
-                sku=item["sku"],
-                product_title=product["title"],
-                variant_title=item["title"],
-                price=Decimal(item["prices"][0]["price"]),
-                quantity=quantity,
-                current_quantity=quantity,
-                fulfillable_quantity=0 if fulfilled else quantity,
-                requires_shipping=item["requires_shipping"],
-                stockrecord_id=item["stockrecords"][0]["id"],
-            )
-        )
-    address = {k: v for k, v in user["addresses"][0].items() if not k.startswith("is_default")}
-    address["id"] = state.next_id("order_address", 3000)
-    record = OrderRecord(
-        number=number,
-        user_id=user["id"],
-        currency="USD",
-        lines=lines,
-        shipping=Decimal("4.99") if any(line.requires_shipping for line in lines) else Decimal(0),
-        shipping_address=address,
-        billing_address={**address, "id": state.next_id("order_address", 3000)},
-        date_placed=placed,
-        created_at=placed,
-        updated_at=placed + timedelta(hours=rng.randint(0, 30)),
-        payment_status="authorized" if authorized else "paid",
-        fulfillment_status="fulfilled" if fulfilled else "unfulfilled",
-        tags=["vip"] if index % 7 == 0 else [],
-    )
-    state.orders[number] = record
-    txn = TransactionRecord(
-        id=state.next_id("transaction", 5000),
-        order=number,
-        user_id=user["id"],
-        type="authorize" if authorized else "debit",
-        amount=record.total,
-        currency=record.currency,
-        date_created=placed,
-        available_for_refund=Decimal(0) if authorized else record.total,
-    )
-    state.transactions[txn.id] = txn
-    record.transaction_ids.append(txn.id)
-    add_fulfillment_order(state, record, fulfilled)
+    def orders_of(self, user_id: int) -> list[OrderRecord]:
+        numbers = self.orders_of_user.get(user_id, [])
+        return [self.orders[n] for n in numbers if n in self.orders]
 
 
 def add_fulfillment_order(state: StoreState, record: OrderRecord, fulfilled: bool) -> None:
+    """The fulfillment order a new order gets at location 1 (shippable lines only)."""
     shippable = [line for line in record.lines if line.requires_shipping]
     if not shippable:
         return
@@ -352,4 +254,4 @@ def add_fulfillment_order(state: StoreState, record: OrderRecord, fulfilled: boo
         status="closed" if fulfilled else "open",
         request_status="closed" if fulfilled else "pending",
     )
-    state.fulfillment_orders[fo.id] = fo
+    state.add_fulfillment_order_record(fo)

@@ -1,40 +1,29 @@
-"""The SHOPLINE sandbox: an emulator and the connect settings that reach it."""
+"""The SHOPLINE sandbox: an emulator and the connect settings that reach it.
+
+``ShoplineEmulator(size, **options)`` with a :class:`~storebridge.sandbox.SandboxSize` and
+:class:`~storebridge_shopline.emulator.options.ShoplineOptions` fields as keywords;
+``ShoplineAdapter.sandbox(...)`` (or :func:`sandbox`) builds one with its settings.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from storebridge.sandbox import Clock
-from storebridge.sandbox.kit import Sandbox
+from storebridge.sandbox import Sandbox, SandboxSize
 from storebridge_shopline.emulator.app import ALL_SCOPES, ShoplineEmulator
+from storebridge_shopline.emulator.options import ShoplineOptions
 
 
 def sandbox(
-    *,
-    seed: int = 1,
-    orders: int = 25,
-    customers: int | None = None,
-    products: int | None = None,
-    latency: float = 0.0,
-    clock: Clock | None = None,
-    private_app: bool = False,
-    **options: Any,
+    size: SandboxSize | None = None, *, private_app: bool = False, **options: Any
 ) -> Sandbox:
     """A seeded :class:`ShoplineEmulator` and ``settings(base_url)`` for ``connect``.
 
-    ``options`` go to the emulator (``rate_limit=False`` or a rate per second,
-    ``token_lifetime`` in seconds, ``currency``...). With ``private_app=True`` the settings
-    use a private app's admin token instead of a refreshable OAuth token.
+    ``options`` are :class:`ShoplineOptions` fields (``rate_limit=False`` or a rate per
+    second, ``token_lifetime`` in seconds, ``currency``...). With ``private_app=True`` the
+    settings use a private app's admin token instead of a refreshable OAuth token.
     """
-    emulator = ShoplineEmulator(
-        seed=seed,
-        orders=orders,
-        customers=customers,
-        products=products,
-        latency=latency,
-        clock=clock,
-        **options,
-    )
+    emulator = ShoplineEmulator(size, **options)
     token, expires = emulator.issue_token(private=private_app)
 
     def settings(base_url: str) -> dict[str, Any]:
@@ -53,4 +42,4 @@ def sandbox(
     return Sandbox(platform="shopline", emulator=emulator, settings=settings)
 
 
-__all__ = ["ALL_SCOPES", "ShoplineEmulator", "sandbox"]
+__all__ = ["ALL_SCOPES", "ShoplineEmulator", "ShoplineOptions", "sandbox"]

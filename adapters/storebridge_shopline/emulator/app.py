@@ -7,172 +7,125 @@ header pagination with opaque ``page_info`` cursors that ignore every filter but
 and ``fields``, ``{"errors": ...}`` bodies, the signed token create/refresh calls with 10-hour
 tokens whose predecessors live 5 more minutes (30 for private apps), and the refund rules
 (never more than is refundable). Behaviour the notes mark as inferred is switchable through
-constructor options.
+:class:`~storebridge_shopline.emulator.options.ShoplineOptions`.
 """
 
 from __future__ import annotations
 
 import json
-import random
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from storebridge import _http
+from storebridge.adapter import RateLimit
 from storebridge.sandbox import (
-    Clock,
+    Emulator,
     EmulatorRequest,
-    LeakyBucket,
+    Guard,
+    HTTPProblem,
+    SandboxSize,
+    Throttle,
     json_response,
 )
-from storebridge_shopline.emulator.catalog import CatalogEndpoints
+from storebridge.sandbox.kit import build_options, seeding
+from storebridge_shopline.emulator.customers import Customers
 from storebridge_shopline.emulator.oauth import TokenEndpoints
-from storebridge_shopline.emulator.orders import OrderEndpoints
-from storebridge_shopline.emulator.querying import (
-    ALL_SCOPES,
-    API,
-    Handler,
-)
-from storebridge_shopline.emulator.seed import (
-    SEED_START,
-    Ids,
-    iso,
-    seed_customers,
-    seed_products,
-)
-from storebridge_shopline.emulator.tokens import TEN_HOURS, THREE_YEARS, TokenRegistry
+from storebridge_shopline.emulator.options import ShoplineOptions
+from storebridge_shopline.emulator.orders import Orders
+from storebridge_shopline.emulator.products import Products
+from storebridge_shopline.emulator.refunds import Refunds
+from storebridge_shopline.emulator.seed import seed_store
+from storebridge_shopline.emulator.shop import SHOP_ID, Shop
+from storebridge_shopline.emulator.state import StoreState
+from storebridge_shopline.emulator.tokens import TokenRegistry
+from storebridge_shopline.emulator.wire import ALL_SCOPES, API, Handler, Record
+from storebridge_shopline.versions import KNOWN_VERSIONS
 from storebridge_shopline.webhooks import sign_webhook
 
+__all__ = ["ALL_SCOPES", "ShoplineEmulator"]
 
-class ShoplineEmulator(OrderEndpoints, CatalogEndpoints, TokenEndpoints):
+
+def _too_many(retry_after: bool) -> Any:
+    def refuse(seconds: int) -> HTTPProblem:
+        headers = {"Retry-After": str(seconds)} if retry_after else {}
+        return HTTPProblem(429, {"errors": "Too many request"}, headers)
+
+    return refuse
+
+
+class ShoplineEmulator(Emulator):
     """SHOPLINE for one store (``handle``) and one app (``app_key``/``app_secret``).
 
-    Options (defaults follow the notes; inferred behaviour is marked):
-
-    * ``token_lifetime`` (10 h), ``refresh_grace`` (5 min), ``private_refresh_grace`` (30
-      min), ``private_token_lifetime`` (3 years); ``clock`` decides when tokens expire.
-    * ``rate_limit``: True (4/s), False (off) or requests per second; ``bucket_size`` 40;
-      ``retry_after_header`` (inferred; SHOPLINE documents no rate-limit headers) adds
-      ``Retry-After`` to 429s.
-    * ``default_order_status`` for lists that send no ``status`` (inferred: ``open``).
-    * ``currency`` is the settlement currency (products are priced in it);
-      ``enabled_currencies`` are the others orders may be placed in.
-    * ``numeric_set_amounts``: amounts inside ``*_set`` objects as numbers (documented
-      both ways).
-    * ``token_error_status``: HTTP status of token-endpoint refusals (inferred: 200, with
-      the error in the ``code``/``i18nCode`` envelope).
-    * ``tolerate_brace_refresh_body``: accept a ``{}`` refresh body (inferred; the official
-      SDKs send none).
-    * ``min_refresh_interval``: refuse refreshes closer together than this with
-      ``REQUEST_FREQUENTLY`` (inferred from third-party code; 0 disables).
+    ``ShoplineEmulator(size, **options)``: ``size`` is a
+    :class:`~storebridge.sandbox.SandboxSize`, ``options`` the
+    :class:`~storebridge_shopline.emulator.options.ShoplineOptions` fields.
     """
 
     platform = "shopline"
 
-    def __init__(
-        self,
-        *,
-        handle: str = "acme",
-        app_key: str = "sandbox-app-key",
-        app_secret: str = "sandbox-app-secret-0000",
-        currency: str = "USD",
-        enabled_currencies: tuple[str, ...] = ("EUR", "GBP", "NOK", "SGD"),
-        seed: int = 1,
-        orders: int = 25,
-        customers: int | None = None,
-        products: int | None = None,
-        clock: Clock | None = None,
-        latency: float = 0.0,
-        token_lifetime: float = TEN_HOURS,
-        refresh_grace: float = 300.0,
-        private_refresh_grace: float = 1800.0,
-        private_token_lifetime: float = THREE_YEARS,
-        rate_limit: bool | float = True,
-        bucket_size: int = 40,
-        retry_after_header: bool = False,
-        default_order_status: str = "open",
-        numeric_set_amounts: bool = False,
-        token_error_status: int = 200,
-        tolerate_brace_refresh_body: bool = True,
-        min_refresh_interval: float = 0.0,
-    ) -> None:
-        super().__init__(clock=clock, latency=latency)
-        self.store_handle = handle
-        self.app_key = app_key
-        self.app_secret = app_secret
-        self.currency = currency
-        self.enabled_currencies = tuple(dict.fromkeys((currency, *enabled_currencies)))
-        self.token_lifetime = token_lifetime
-        self.refresh_grace = refresh_grace
-        self.private_refresh_grace = private_refresh_grace
-        self.private_token_lifetime = private_token_lifetime
-        self.retry_after_header = retry_after_header
-        self.default_order_status = default_order_status
-        self.numeric_set_amounts = numeric_set_amounts
-        self.token_error_status = token_error_status
-        self.tolerate_brace_refresh_body = tolerate_brace_refresh_body
-        self.min_refresh_interval = min_refresh_interval
-        per_second = 4.0 if rate_limit is True else float(rate_limit or 0)
-        self.bucket = LeakyBucket(per_second, bucket_size, self.clock) if per_second else None
-        self.tokens = TokenRegistry(handle, app_secret)
-        self.codes: dict[str, float] = {}
-        self.refreshes = 0
-        self.throttled = 0
-        self._last_refresh: float | None = None
+    def __init__(self, size: SandboxSize | None = None, **options: Any) -> None:
+        size = size or SandboxSize()
+        super().__init__(clock=size.clock, latency=size.latency)
+        self.options = build_options(ShoplineOptions, options, self.platform)
+        self.state = StoreState(self.options, self.clock)
+        self.state.revision = lambda: self.revision
+        with seeding(size.orders):
+            seed_store(self.state, size)
+            customers, products = Customers(self.state), Products(self.state)
+        per_second = self.options.per_second
+        throttle = None
+        if per_second:
+            throttle = Throttle(
+                limit=RateLimit(per_second, self.options.bucket_size),
+                refuse=_too_many(self.options.retry_after_header),
+                clock=self.clock,
+            )
+        self.guard = Guard(self._authenticate, throttle)
+        self.oauth = TokenEndpoints(self.state, self.lock)
+        refunds = Refunds(self.state)
+        self.shop = Shop(self.state)
+        self.order_endpoints = Orders(self.state, refunds)
         self._trace = 0
-        self._ids = Ids()
-        rng = random.Random(seed)
-        self.products = {
-            p["id"]: p
-            for p in seed_products(rng, self._ids, products or max(5, orders // 2), currency)
-        }
-        self.customers = {
-            c["id"]: c for c in seed_customers(rng, self._ids, customers or max(5, orders // 2))
-        }
-        self.orders: dict[str, dict[str, Any]] = {}
-        self.transactions: dict[str, list[dict[str, Any]]] = {}
-        for number in range(1, orders + 1):
-            self._seed_order(rng, number)
-        self._routes_up()
+        for endpoint in self.oauth.endpoints():
+            self.route(endpoint.method, endpoint.path, endpoint.handler)
+        for resource in (
+            self.shop,
+            self.order_endpoints,
+            refunds,
+            customers,
+            products,
+        ):
+            for endpoint in resource.endpoints():
+                self.route(endpoint.method, API + endpoint.path, self._rest(endpoint))
 
-    # Routes ----------------------------------------------------------------------------
-    def _routes_up(self) -> None:
-        self.route("POST", r"/admin/oauth/token/create", self.token_create)
-        self.route("POST", r"/admin/oauth/token/refresh", self.token_refresh)
-        rest: list[tuple[str, str, Handler, str]] = [
-            ("GET", r"merchants/shop\.json", self.shop, "read_store_information"),
-            ("GET", r"currency/currencies\.json", self.currencies, "read_store_information"),
-            ("GET", r"orders\.json", self.list_orders, "read_orders"),
-            ("POST", r"orders\.json", self.create_order, "write_orders"),
-            ("GET", r"orders/count\.json", self.count_orders, "read_orders"),
-            ("PUT", r"orders/(?P<id>\d+)\.json", self.update_order, "write_orders"),
-            ("POST", r"orders/(?P<id>\d+)/cancel\.json", self.cancel_order, "write_orders"),
-            (
-                "GET",
-                r"orders/(?P<id>\d+)/transactions\.json",
-                self.order_transactions,
-                "read_orders",
-            ),
-            ("GET", r"orders/(?P<id>\d+)/refunds\.json", self.list_refunds, "read_orders"),
-            (
-                "POST",
-                r"orders/(?P<id>\d+)/refunds/calculate\.json",
-                self.calculate_refund,
-                "write_orders",
-            ),
-            ("POST", r"order/refund\.json", self.create_refund, "write_orders"),
-            ("GET", r"v2/customers\.json", self.list_customers, "read_customers"),
-            ("GET", r"customers/v2/search\.json", self.search_customers, "read_customers"),
-            ("GET", r"customers/v2/count\.json", self.count_customers, "read_customers"),
-            ("GET", r"customers/v2/(?P<id>\d+)\.json", self.get_customer, "read_customers"),
-            ("POST", r"customers\.json", self.create_customer, "write_customers"),
-            ("PUT", r"customers/(?P<id>\d+)\.json", self.update_customer, "write_customers"),
-            ("GET", r"products/products\.json", self.list_products, "read_products"),
-            ("POST", r"products/products\.json", self.create_product, "write_products"),
-            ("GET", r"products/count\.json", self.count_products, "read_products"),
-            ("GET", r"products/(?P<id>\d+)\.json", self.get_product, "read_products"),
-        ]
-        for method, path, handler, scope in rest:
-            self.route(method, API + path, self._rest(handler, scope))
+    # Guard -----------------------------------------------------------------------------
+    def _rest(self, endpoint: Any) -> Handler:
+        handler: Handler = endpoint.handler
+        need: str = endpoint.need
+
+        def guarded(req: EmulatorRequest) -> _http.Response:
+            if req.params.get("version") not in KNOWN_VERSIONS:
+                raise HTTPProblem(404, {"errors": "Not Found"})
+            self.guard.check(req, need)
+            if req.method in ("POST", "PUT") and "application/json" not in req.headers.get(
+                "content-type", ""
+            ):
+                raise HTTPProblem(400, {"errors": "Content-Type must be application/json"})
+            return handler(req)
+
+        return guarded
+
+    def _authenticate(self, req: EmulatorRequest, scope: str) -> str:
+        header = req.headers.get("authorization", "")
+        value = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        token = self.tokens.get(value) if value else None
+        if token is None:
+            raise HTTPProblem(401, {"errors": "[API] Invalid API key or access token"})
+        if not token.valid(self.now()):
+            raise HTTPProblem(401, {"errors": "ACCESS_TOKEN is expired!"})
+        if scope not in token.scope.split(","):
+            raise HTTPProblem(403, {"errors": f"the access token lacks the {scope} scope"})
+        return f"{token.app_key}:{self.store_handle}"
 
     def not_found(self, request: EmulatorRequest) -> _http.Response:
         return json_response(404, {"errors": "Not Found"})
@@ -184,35 +137,78 @@ class ShoplineEmulator(OrderEndpoints, CatalogEndpoints, TokenEndpoints):
         response.headers["traceId"] = trace
         return response
 
-    # Store -----------------------------------------------------------------------------
-    def shop(self, req: EmulatorRequest) -> _http.Response:
-        return json_response(
-            200,
-            {
-                "data": {
-                    "id": 1631700219512,
-                    "name": self.store_handle.title(),
-                    "domain": f"{self.store_handle}.myshopline.com",
-                    "currency": self.currency,
-                    "iana_timezone": "Asia/Singapore",
-                    "language": "en",
-                    "biz_store_status": 2,
-                    "created_at": iso(SEED_START - timedelta(days=90)),
-                    "updated_at": iso(SEED_START - timedelta(days=90)),
-                }
-            },
-        )
+    # What tests and the sandbox kit read -----------------------------------------------
+    @property
+    def store_handle(self) -> str:
+        return self.options.handle
 
-    def currencies(self, req: EmulatorRequest) -> _http.Response:
-        return json_response(
-            200,
-            {
-                "currencies": [
-                    {"currency": code, "enabled": True, "rate_update_at": ""}
-                    for code in self.enabled_currencies
-                ]
-            },
-        )
+    @property
+    def app_key(self) -> str:
+        return self.options.app_key
+
+    @property
+    def app_secret(self) -> str:
+        return self.options.app_secret
+
+    @property
+    def currency(self) -> str:
+        return self.options.currency
+
+    @property
+    def enabled_currencies(self) -> tuple[str, ...]:
+        return self.shop.enabled_currencies
+
+    @property
+    def tokens(self) -> TokenRegistry:
+        return self.state.tokens
+
+    @property
+    def orders(self) -> dict[str, Record]:
+        return self.state.orders.rows
+
+    @property
+    def customers(self) -> dict[str, Record]:
+        return self.state.customers.rows
+
+    @property
+    def products(self) -> dict[str, Record]:
+        return self.state.products.rows
+
+    @property
+    def transactions(self) -> dict[str, list[Record]]:
+        return self.state.transactions
+
+    @property
+    def refreshes(self) -> int:
+        return self.oauth.refreshes
+
+    @property
+    def throttled(self) -> int:
+        return self.guard.throttled
+
+    @property
+    def codes(self) -> dict[str, float]:
+        return self.oauth.codes
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def render_order(self, order: Record) -> Record:
+        return self.order_endpoints.render_order(order)
+
+    def issue_token(
+        self, *, private: bool = False, scope: str = ALL_SCOPES
+    ) -> tuple[str, datetime]:
+        """A token as the admin (private app) or an OAuth grant would hand out; for tests."""
+        return self.oauth.issue_token(private=private, scope=scope)
+
+    def rotate_private_token(self) -> str:
+        """What "refresh" in the store admin does: a new token, the old one lives 30 min."""
+        return self.oauth.rotate_private_token()
+
+    def issue_code(self) -> str:
+        """An authorization code, as SHOPLINE puts on the OAuth callback (valid 10 min)."""
+        return self.oauth.issue_code()
 
     # Webhooks --------------------------------------------------------------------------
     def webhook_delivery(
@@ -224,11 +220,8 @@ class ShoplineEmulator(OrderEndpoints, CatalogEndpoints, TokenEndpoints):
             "X-Shopline-Topic": topic,
             "X-Shopline-Hmac-Sha256": sign_webhook(self.app_secret, body),
             "X-Shopline-Shop-Domain": f"{self.store_handle}.myshopline.com",
-            "X-Shopline-Shop-Id": "1631700219512",
+            "X-Shopline-Shop-Id": SHOP_ID,
             "X-Shopline-Merchant-Id": "4216472541",
             "X-Shopline-API-Version": "v20250601",
             "X-Shopline-Webhook-Id": webhook_id,
         }
-
-
-__all__ = ["ALL_SCOPES", "ShoplineEmulator"]

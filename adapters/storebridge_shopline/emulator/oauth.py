@@ -1,36 +1,58 @@
-"""The emulator's OAuth token endpoints (create and refresh) and token helpers."""
+"""OAuth: the token endpoints (create and refresh, signed) and token helpers for tests."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from storebridge import _http
 from storebridge.sandbox import (
     EmulatorRequest,
+    Endpoint,
     HTTPProblem,
     json_response,
 )
-from storebridge_shopline.emulator.querying import (
-    ALL_SCOPES,
-)
 from storebridge_shopline.emulator.state import StoreState
+from storebridge_shopline.emulator.wire import ALL_SCOPES, Handler
 from storebridge_shopline.signing import same_signature, sign_body
 
+__all__ = ["TokenEndpoints"]
 
-class TokenEndpoints(StoreState):
-    """Token create and refresh, signed with the app secret; token helpers for tests."""
+
+class TokenEndpoints:
+    """Token create and refresh, signed with the app secret; token helpers for tests.
+
+    Its routes live outside the versioned REST API and pass no bearer guard.
+    """
+
+    def __init__(self, state: StoreState, lock: threading.RLock) -> None:
+        self.state = state
+        self.options = state.options
+        self.tokens = state.tokens
+        self.lock = lock
+        self.codes: dict[str, float] = {}
+        self.refreshes = 0
+        self._last_refresh: float | None = None
+
+    def endpoints(self) -> list[Endpoint[Handler]]:
+        return [
+            Endpoint("POST", r"/admin/oauth/token/create", self.token_create),
+            Endpoint("POST", r"/admin/oauth/token/refresh", self.token_refresh),
+        ]
 
     def now(self) -> float:
-        return self.clock.now()
+        return self.state.now()
 
     def issue_token(
         self, *, private: bool = False, scope: str = ALL_SCOPES
     ) -> tuple[str, datetime]:
         """A token as the admin (private app) or an OAuth grant would hand out; for tests."""
         with self.lock:
-            lifetime = self.private_token_lifetime if private else self.token_lifetime
+            lifetime = (
+                self.options.private_token_lifetime if private else self.options.token_lifetime
+            )
             token = self.tokens.issue(
-                app_key=self.app_key,
+                app_key=self.options.app_key,
                 private=private,
                 scope=scope,
                 now=self.now(),
@@ -42,7 +64,9 @@ class TokenEndpoints(StoreState):
         """What "refresh" in the store admin does: a new token, the old one lives 30 min."""
         with self.lock:
             value, _ = self.issue_token(private=True)
-            self.tokens.supersede(self.app_key, True, self.now(), self.private_refresh_grace, value)
+            self.tokens.supersede(
+                self.options.app_key, True, self.now(), self.options.private_refresh_grace, value
+            )
             return value
 
     def issue_code(self) -> str:
@@ -54,7 +78,7 @@ class TokenEndpoints(StoreState):
 
     def _token_refusal(self, code: int | str, i18n: str, message: str) -> HTTPProblem:
         return HTTPProblem(
-            self.token_error_status, {"code": code, "i18nCode": i18n, "message": message}
+            self.options.token_error_status, {"code": code, "i18nCode": i18n, "message": message}
         )
 
     def _check_signed(self, req: EmulatorRequest, bodies: tuple[bytes, ...]) -> None:
@@ -63,7 +87,7 @@ class TokenEndpoints(StoreState):
         sign = req.headers.get("sign")
         if not appkey or not stamp or not sign:
             raise self._token_refusal(400, "PARAM_ERROR", "appkey, timestamp and sign are required")
-        if appkey != self.app_key:
+        if appkey != self.options.app_key:
             raise self._token_refusal(401, "APP_NOT_FOUND", "unknown appkey")
         try:
             skew = abs(self.now() - int(stamp) / 1000)
@@ -71,7 +95,9 @@ class TokenEndpoints(StoreState):
             raise self._token_refusal(400, "PARAM_ERROR", "timestamp must be epoch ms") from None
         if skew > 600:
             raise self._token_refusal(401, "TIMESTAMP_EXPIRED", "timestamp is outside 10 minutes")
-        if not any(same_signature(sign_body(self.app_secret, b, stamp), sign) for b in bodies):
+        if not any(
+            same_signature(sign_body(self.options.app_secret, b, stamp), sign) for b in bodies
+        ):
             raise self._token_refusal(401, "SIGN_ERROR", "sign verification failed")
 
     def _token_answer(self, value: str, expires_at: float, scope: str) -> _http.Response:
@@ -94,37 +120,41 @@ class TokenEndpoints(StoreState):
         if expires is None or expires < self.now():
             raise self._token_refusal(400, "CODE_INVALID", "code is invalid or expired")
         token = self.tokens.issue(
-            app_key=self.app_key,
+            app_key=self.options.app_key,
             private=False,
             scope=ALL_SCOPES,
             now=self.now(),
-            lifetime=self.token_lifetime,
+            lifetime=self.options.token_lifetime,
         )
-        self.tokens.supersede(self.app_key, False, self.now(), self.refresh_grace, token.value)
+        self.tokens.supersede(
+            self.options.app_key, False, self.now(), self.options.refresh_grace, token.value
+        )
         return self._token_answer(token.value, token.expires_at, token.scope)
 
     def token_refresh(self, req: EmulatorRequest) -> _http.Response:
         bodies: tuple[bytes, ...] = (b"",)
-        if req.body.strip() == b"{}" and self.tolerate_brace_refresh_body:
+        if req.body.strip() == b"{}" and self.options.tolerate_brace_refresh_body:
             bodies = (b"", b"{}")
         elif req.body.strip():
             raise self._token_refusal(400, "PARAM_ERROR", "refresh takes no body")
         self._check_signed(req, bodies)
         now = self.now()
         if (
-            self.min_refresh_interval
+            self.options.min_refresh_interval
             and self._last_refresh is not None
-            and now - self._last_refresh < self.min_refresh_interval
+            and now - self._last_refresh < self.options.min_refresh_interval
         ):
             raise self._token_refusal(400, "REQUEST_FREQUENTLY", "refresh requested too often")
         self._last_refresh = now
         self.refreshes += 1
         token = self.tokens.issue(
-            app_key=self.app_key,
+            app_key=self.options.app_key,
             private=False,
             scope=ALL_SCOPES,
             now=now,
-            lifetime=self.token_lifetime,
+            lifetime=self.options.token_lifetime,
         )
-        self.tokens.supersede(self.app_key, False, now, self.refresh_grace, token.value)
+        self.tokens.supersede(
+            self.options.app_key, False, now, self.options.refresh_grace, token.value
+        )
         return self._token_answer(token.value, token.expires_at, token.scope)

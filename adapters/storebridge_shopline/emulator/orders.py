@@ -1,208 +1,190 @@
-"""The emulator's order endpoints: list, create (historical), update, cancel, transactions."""
+"""Orders: list with filters, count, create (historical), update, cancel, transactions."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from storebridge import _http
 from storebridge.sandbox import (
     EmulatorRequest,
+    Endpoint,
     HTTPProblem,
+    Span,
     json_response,
+    read_member,
 )
-from storebridge_shopline.emulator.querying import (
+from storebridge_shopline.emulator.refunds import Refunds
+from storebridge_shopline.emulator.state import StoreState
+from storebridge_shopline.emulator.wire import (
+    CENT,
     FULFILLMENT_FILTERS,
-    matches_common_filters,
+    Handler,
+    Record,
+    money_str,
+    page_answer,
     parse_amount,
     parse_when,
 )
-from storebridge_shopline.emulator.refunds import RefundEndpoints
-from storebridge_shopline.emulator.seed import CENT, SEED_START, iso, money_str
+
+__all__ = ["Orders", "build_order", "customer_stub"]
+
+_ORDER = r"orders/(?P<id>\d+)"
+_WANTED_FULFILLMENT = {"unshipped": None, "partial": "partial", "shipped": "fulfilled"}
 
 
-class OrderEndpoints(RefundEndpoints):
-    """Orders: list with filters, create (historical), update, cancel, transactions."""
+def customer_stub(customer: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("id", "email", "first_name", "last_name", "phone", "created_at", "updated_at")
+    return {k: customer.get(k) for k in keys}
 
-    def _build_order(
-        self,
-        *,
-        lines: list[dict[str, Any]],
-        customer: dict[str, Any] | None,
-        email: str | None,
-        created: str,
-        name: str,
-        currency: str,
-        shipping: Decimal,
-        tax_rate: Decimal,
-        discount: Decimal = Decimal(0),
-        financial_status: str = "paid",
-        fulfillment_status: str | None = None,
-        tags: str = "",
-        note: str | None = None,
-        shipping_address: dict[str, Any] | None = None,
-        billing_address: dict[str, Any] | None = None,
-        note_attributes: list[dict[str, Any]] | None = None,
-        tax_override: Decimal | None = None,
-        gateway: str = "SLpayments",
-        taxes_included: bool = False,
-    ) -> dict[str, Any]:
-        oid = self._ids.new("order")
-        subtotal = Decimal(0)
-        tax_total = Decimal(0)
-        for line in lines:
-            line["id"] = self._ids.new("line")
-            line_total = Decimal(line["price"]) * line["quantity"]
-            subtotal += line_total
-            line_tax = (line_total * tax_rate).quantize(CENT)
-            line["tax_lines"] = (
-                [
-                    {
-                        "title": "VAT",
-                        "rate": float(tax_rate),
-                        "price": money_str(line_tax),
-                        "type": "product_tax",
-                    }
-                ]
-                if line_tax
-                else []
-            )
-            line["_tax"] = money_str(line_tax)
-            tax_total += line_tax
-        if tax_override is not None:
-            tax_total = tax_override
-        # Gross prices already contain the tax: it is reported, not added again.
-        total = subtotal + shipping - discount + (0 if taxes_included else tax_total)
-        order: dict[str, Any] = {
-            "id": oid,
-            "name": name,
-            "store_id": "1631700219512",
-            "email": email,
-            "phone": customer.get("phone") if customer else None,
-            "currency": currency,
-            "presentment_currency": currency,
-            "status": "open",
-            "financial_status": financial_status,
-            "fulfillment_status": fulfillment_status,
-            "cancel_reason": None,
-            "cancelled_at": None,
-            "hidden_order": False,
-            "created_at": created,
-            "updated_at": created,
-            "processed_at": created,
-            "order_at": created,
-            "tags": tags,
-            "note": note,
-            "note_attributes": note_attributes or [],
-            "taxes_included": taxes_included,
-            "line_items": lines,
-            "shipping_lines": (
-                [
-                    {
-                        "title": "Standard",
-                        "code": "standard",
-                        "price": money_str(shipping),
-                        "price_set": self._set(shipping, currency),
-                    }
-                ]
-                if shipping
-                else []
-            ),
-            "customer": self._customer_stub(customer) if customer else None,
-            "shipping_address": shipping_address,
-            "billing_address": billing_address,
-            "payment_gateway_names": [gateway] if financial_status == "paid" else [],
-            "refunds": [],
-            "_shipping": money_str(shipping),
-            "_shipping_refunded": "0.00",
-            "_total": money_str(total),
-            "_refunded": "0.00",
-            "_subtotal": money_str(subtotal),
-            "_tax": money_str(tax_total),
-            "_discount": money_str(discount),
-        }
-        self.orders[oid] = order
-        self.transactions[oid] = []
-        if financial_status in ("paid", "partially_refunded", "refunded"):
-            self.transactions[oid].append(
+
+def build_order(
+    state: StoreState,
+    *,
+    lines: list[dict[str, Any]],
+    customer: dict[str, Any] | None,
+    email: str | None,
+    created: str,
+    name: str,
+    currency: str,
+    shipping: Decimal,
+    tax_rate: Decimal,
+    discount: Decimal = Decimal(0),
+    financial_status: str = "paid",
+    fulfillment_status: str | None = None,
+    tags: str = "",
+    note: str | None = None,
+    shipping_address: dict[str, Any] | None = None,
+    billing_address: dict[str, Any] | None = None,
+    note_attributes: list[dict[str, Any]] | None = None,
+    tax_override: Decimal | None = None,
+    gateway: str = "SLpayments",
+    taxes_included: bool = False,
+) -> Record:
+    """Create an order (with its sale and the customer's totals), as checkout would."""
+    oid = state.ids.new("order")
+    subtotal = Decimal(0)
+    tax_total = Decimal(0)
+    for line in lines:
+        line["id"] = state.ids.new("line")
+        line_total = Decimal(line["price"]) * line["quantity"]
+        subtotal += line_total
+        line_tax = (line_total * tax_rate).quantize(CENT)
+        line["tax_lines"] = (
+            [
                 {
-                    "id": self._ids.new("transaction"),
-                    "order_id": oid,
-                    "kind": "sale",
-                    "status": "success",
-                    "gateway": gateway,
-                    "amount": money_str(total),
-                    "currency": currency,
-                    "created_at": created,
-                    "processed_at": created,
-                    "_refunded": "0.00",
+                    "title": "VAT",
+                    "rate": float(tax_rate),
+                    "price": money_str(line_tax),
+                    "type": "product_tax",
                 }
-            )
-        if customer is not None:
-            customer["orders_count"] = int(customer.get("orders_count") or 0) + 1
-            spent = Decimal(customer.get("total_spent") or "0") + total
-            customer["total_spent"] = money_str(spent)
-            customer["last_order_id"] = oid
-            customer["last_order_name"] = name
-        return order
-
-    @staticmethod
-    def _customer_stub(customer: Mapping[str, Any]) -> dict[str, Any]:
-        keys = ("id", "email", "first_name", "last_name", "phone", "created_at", "updated_at")
-        return {k: customer.get(k) for k in keys}
-
-    def _seed_order(self, rng: random.Random, number: int) -> None:
-        customer = rng.choice(list(self.customers.values()))
-        lines = []
-        variants = [(p, v) for p in self.products.values() for v in p["variants"]]
-        for product, variant in rng.sample(variants, k=min(len(variants), rng.randint(1, 3))):
-            quantity = rng.randint(1, 3)
-            lines.append(
-                {
-                    "product_id": product["id"],
-                    "variant_id": variant["id"],
-                    "sku": variant["sku"],
-                    "title": product["title"],
-                    "name": f"{product['title']} - {variant['title']}",
-                    "variant_title": variant["title"],
-                    "vendor": product["vendor"],
-                    "quantity": quantity,
-                    "price": variant["price"],
-                    "grams": 200,
-                    "requires_shipping": True,
-                    "taxable": True,
-                    "fulfillable_quantity": quantity,
-                }
-            )
-        fulfillment = rng.choice((None, None, "fulfilled", "fulfilled", "partial"))
-        for line in lines:
-            line["fulfillment_status"] = "fulfilled" if fulfillment == "fulfilled" else None
-        created = SEED_START + timedelta(hours=number * 7, minutes=rng.randint(0, 59))
-        address = {
-            k: v
-            for k, v in customer["default_address"].items()
-            if k not in ("id", "customer_id", "default")
-        }
-        self._build_order(
-            lines=lines,
-            customer=customer,
-            email=customer["email"],
-            created=iso(created),
-            name=f"#{1000 + number}",
-            currency=self.currency,
-            shipping=Decimal(rng.choice(("0.00", "5.00", "9.90"))),
-            tax_rate=Decimal(rng.choice(("0", "0.1"))),
-            financial_status="paid" if rng.random() < 0.9 else "unpaid",
-            fulfillment_status=fulfillment,
-            shipping_address=address,
-            billing_address=dict(address),
+            ]
+            if line_tax
+            else []
         )
+        line["_tax"] = money_str(line_tax)
+        tax_total += line_tax
+    if tax_override is not None:
+        tax_total = tax_override
+    # Gross prices already contain the tax: it is reported, not added again.
+    total = subtotal + shipping - discount + (0 if taxes_included else tax_total)
+    order: dict[str, Any] = {
+        "id": oid,
+        "name": name,
+        "store_id": "1631700219512",
+        "email": email,
+        "phone": customer.get("phone") if customer else None,
+        "currency": currency,
+        "presentment_currency": currency,
+        "status": "open",
+        "financial_status": financial_status,
+        "fulfillment_status": fulfillment_status,
+        "cancel_reason": None,
+        "cancelled_at": None,
+        "hidden_order": False,
+        "created_at": created,
+        "updated_at": created,
+        "processed_at": created,
+        "order_at": created,
+        "tags": tags,
+        "note": note,
+        "note_attributes": note_attributes or [],
+        "taxes_included": taxes_included,
+        "line_items": lines,
+        "shipping_lines": (
+            [
+                {
+                    "title": "Standard",
+                    "code": "standard",
+                    "price": money_str(shipping),
+                    "price_set": state.money(shipping, currency),
+                }
+            ]
+            if shipping
+            else []
+        ),
+        "customer": customer_stub(customer) if customer else None,
+        "shipping_address": shipping_address,
+        "billing_address": billing_address,
+        "payment_gateway_names": [gateway] if financial_status == "paid" else [],
+        "refunds": [],
+        "_shipping": money_str(shipping),
+        "_shipping_refunded": "0.00",
+        "_total": money_str(total),
+        "_refunded": "0.00",
+        "_subtotal": money_str(subtotal),
+        "_tax": money_str(tax_total),
+        "_discount": money_str(discount),
+    }
+    state.orders.add(order)
+    state.transactions[oid] = []
+    if financial_status in ("paid", "partially_refunded", "refunded"):
+        state.transactions[oid].append(
+            {
+                "id": state.ids.new("transaction"),
+                "order_id": oid,
+                "kind": "sale",
+                "status": "success",
+                "gateway": gateway,
+                "amount": money_str(total),
+                "currency": currency,
+                "created_at": created,
+                "processed_at": created,
+                "_refunded": "0.00",
+            }
+        )
+    if customer is not None:
+        customer["orders_count"] = int(customer.get("orders_count") or 0) + 1
+        spent = Decimal(customer.get("total_spent") or "0") + total
+        customer["total_spent"] = money_str(spent)
+        customer["last_order_id"] = oid
+        customer["last_order_name"] = name
+    return order
 
-    def render_order(self, order: dict[str, Any]) -> dict[str, Any]:
+
+class Orders:
+    """``orders.json`` and friends."""
+
+    def __init__(self, state: StoreState, refunds: Refunds) -> None:
+        self.state = state
+        self.refunds = refunds
+
+    def endpoints(self) -> list[Endpoint[Handler]]:
+        return [
+            Endpoint("GET", r"orders\.json", self.list_orders, "read_orders"),
+            Endpoint("POST", r"orders\.json", self.create_order, "write_orders"),
+            Endpoint("GET", r"orders/count\.json", self.count_orders, "read_orders"),
+            Endpoint("PUT", rf"{_ORDER}\.json", self.update_order, "write_orders"),
+            Endpoint("POST", rf"{_ORDER}/cancel\.json", self.cancel_order, "write_orders"),
+            Endpoint(
+                "GET", rf"{_ORDER}/transactions\.json", self.order_transactions, "read_orders"
+            ),
+        ]
+
+    def render_order(self, order: Record) -> Record:
         cur = order["currency"]
+        money = self.state.money
         subtotal, tax = Decimal(order["_subtotal"]), Decimal(order["_tax"])
         discount, shipping = Decimal(order["_discount"]), Decimal(order["_shipping"])
         current = Decimal(order["_total"]) - Decimal(order["_refunded"])
@@ -216,7 +198,7 @@ class OrderEndpoints(RefundEndpoints):
             {k: v for k, v in li.items() if not k.startswith("_")} for li in order["line_items"]
         ]
         for li in out["line_items"]:
-            li["price_set"] = self._set(Decimal(li["price"]), cur)
+            li["price_set"] = money(Decimal(li["price"]), cur)
         amounts = {
             "current_total_price": current,
             "current_subtotal_price": subtotal,
@@ -230,96 +212,59 @@ class OrderEndpoints(RefundEndpoints):
         }
         for key, value in amounts.items():
             out[key] = money_str(value)
-            out[f"{key}_set"] = self._set(value, cur)
-        out["total_shipping_price_set"] = self._set(shipping, cur)
+            out[f"{key}_set"] = money(value, cur)
+        out["total_shipping_price_set"] = money(shipping, cur)
         return out
 
-    def _order_rows(self, filters: Mapping[str, str]) -> list[dict[str, Any]]:
-        status = filters.get("status") or self.default_order_status
+    def _rows(self, filters: Mapping[str, str]) -> Span[Record]:
+        status = filters.get("status") or self.state.options.default_order_status
         if status not in ("open", "cancelled", "any"):
             raise HTTPProblem(400, {"errors": "status value is illegal"})
         fulfillment = filters.get("fulfillment_status")
         if fulfillment and fulfillment not in FULFILLMENT_FILTERS:
             raise HTTPProblem(400, {"errors": "fulfillment status value is illegal"})
-        wanted_fulfillment = {"unshipped": None, "partial": "partial", "shipped": "fulfilled"}
-        rows = []
-        for order in self.orders.values():
-            if status != "any" and order["status"] != status:
-                continue
-            if (
-                filters.get("financial_status")
-                and filters["financial_status"] != "any"
-                and (order["financial_status"] != filters["financial_status"])
-            ):
-                continue
-            if (
-                fulfillment
-                and fulfillment != "any"
-                and (order["fulfillment_status"] != wanted_fulfillment[fulfillment])
-            ):
-                continue
-            if filters.get("name") and order["name"] != filters["name"]:
-                continue
-            if filters.get("email") and (order["email"] or "").lower() != filters["email"].lower():
-                continue
-            if matches_common_filters(order, filters):
-                rows.append(order)
-        return rows
+        financial = filters.get("financial_status")
+        if financial == "any":
+            financial = None
+        shipped = _WANTED_FULFILLMENT[fulfillment] if fulfillment and fulfillment != "any" else ""
+        name = filters.get("name")
+        email = (filters.get("email") or "").lower()
+        if status == "any" and not financial and shipped == "" and not name and not email:
+            return self.state.select(self.state.orders, filters)
+
+        def keep(order: Record) -> bool:
+            return (
+                (status == "any" or order["status"] == status)
+                and (not financial or order["financial_status"] == financial)
+                and (shipped == "" or order["fulfillment_status"] == shipped)
+                and (not name or order["name"] == name)
+                and (not email or (order["email"] or "").lower() == email)
+            )
+
+        return self.state.select(self.state.orders, filters, keep, status)
 
     def list_orders(self, req: EmulatorRequest) -> _http.Response:
-        return self._paged(req, "orders", "orders", self._order_rows, self.render_order)
+        return page_answer(req, "orders", "orders", self._rows, self.render_order)
 
     def count_orders(self, req: EmulatorRequest) -> _http.Response:
-        return json_response(200, {"count": len(self._order_rows(req.query))})
+        return json_response(200, {"count": len(self._rows(req.query))})
 
     def create_order(self, req: EmulatorRequest) -> _http.Response:
-        body = req.json().get("order")
-        if not isinstance(body, dict):
-            raise HTTPProblem(400, {"errors": "order is required"})
+        body = read_member(req, "order", lambda: HTTPProblem(400, {"errors": "order is required"}))
         items = body.get("line_items")
         if not isinstance(items, list) or not items:
             raise HTTPProblem(422, {"errors": {"line_items": ["can't be blank"]}})
-        variants = {v["id"]: (p, v) for p in self.products.values() for v in p["variants"]}
-        lines = []
-        for index, item in enumerate(items):
-            found = variants.get(str(item.get("variant_id"))) if item.get("variant_id") else None
-            if item.get("variant_id") and found is None:
-                raise HTTPProblem(
-                    422, {"errors": {f"line_items[{index}].variant_id": ["does not exist"]}}
-                )
-            quantity = item.get("quantity")
-            if not isinstance(quantity, int) or quantity < 1:
-                raise HTTPProblem(
-                    422, {"errors": {f"line_items[{index}].quantity": ["must be at least 1"]}}
-                )
-            price = item.get("price", found[1]["price"] if found else None)
-            if price is None:
-                raise HTTPProblem(
-                    422, {"errors": {f"line_items[{index}].price": ["can't be blank"]}}
-                )
-            lines.append(
-                {
-                    "product_id": found[0]["id"] if found else item.get("product_id"),
-                    "variant_id": found[1]["id"] if found else None,
-                    "sku": item.get("sku") or (found[1]["sku"] if found else None),
-                    "title": item.get("title") or (found[0]["title"] if found else "Item"),
-                    "name": item.get("title"),
-                    "quantity": quantity,
-                    "price": money_str(parse_amount(price, f"line_items[{index}].price")),
-                    "requires_shipping": True,
-                    "taxable": True,
-                    "fulfillable_quantity": quantity,
-                    "fulfillment_status": None,
-                }
-            )
+        lines = [self._line(index, item) for index, item in enumerate(items)]
         customer = None
         if isinstance(body.get("customer"), dict) and body["customer"].get("id"):
-            customer = self.customers.get(str(body["customer"]["id"]))
+            customer = self.state.customers.rows.get(str(body["customer"]["id"]))
             if customer is None:
                 raise HTTPProblem(422, {"errors": {"customer.id": ["does not exist"]}})
-        currency = str(body.get("currency") or self.currency)
-        if currency not in self.enabled_currencies:
-            allowed = ", ".join(self.enabled_currencies)
+        options = self.state.options
+        enabled = tuple(dict.fromkeys((options.currency, *options.enabled_currencies)))
+        currency = str(body.get("currency") or options.currency)
+        if currency not in enabled:
+            allowed = ", ".join(enabled)
             raise HTTPProblem(422, {"errors": {"currency": [f"currency must be one of {allowed}"]}})
         shipping = sum(
             (
@@ -328,21 +273,21 @@ class OrderEndpoints(RefundEndpoints):
             ),
             Decimal(0),
         )
-        created = body.get("processed_at") or self._stamp()
+        created = body.get("processed_at") or self.state.stamp()
         parse_when(created, "processed_at")
-        financial = body.get("financial_status") or "paid"
-        order = self._build_order(
+        order = build_order(
+            self.state,
             lines=lines,
             customer=customer,
             email=body.get("email") or (customer or {}).get("email"),
             created=created,
-            name=str(body.get("name") or f"#{1000 + len(self.orders) + 1}"),
+            name=str(body.get("name") or f"#{1000 + len(self.state.orders.rows) + 1}"),
             currency=currency,
             shipping=shipping,
             tax_rate=Decimal(0),
             tax_override=parse_amount(body.get("total_tax", 0), "total_tax"),
             discount=parse_amount(body.get("total_discounts", 0), "total_discounts"),
-            financial_status=financial,
+            financial_status=body.get("financial_status") or "paid",
             tags=str(body.get("tags") or ""),
             note=body.get("note"),
             shipping_address=body.get("shipping_address"),
@@ -351,14 +296,46 @@ class OrderEndpoints(RefundEndpoints):
             gateway="manual",
             taxes_included=body.get("taxes_included") is True,
         )
-        order["updated_at"] = self._stamp()
+        self._updated(order)
         return json_response(200, {"order": self.render_order(order)})
 
+    def _line(self, index: int, item: Any) -> dict[str, Any]:
+        found = (
+            self.state.variants.get(str(item.get("variant_id"))) if item.get("variant_id") else None
+        )
+        if item.get("variant_id") and found is None:
+            raise HTTPProblem(
+                422, {"errors": {f"line_items[{index}].variant_id": ["does not exist"]}}
+            )
+        quantity = item.get("quantity")
+        if not isinstance(quantity, int) or quantity < 1:
+            raise HTTPProblem(
+                422, {"errors": {f"line_items[{index}].quantity": ["must be at least 1"]}}
+            )
+        price = item.get("price", found[1]["price"] if found else None)
+        if price is None:
+            raise HTTPProblem(422, {"errors": {f"line_items[{index}].price": ["can't be blank"]}})
+        return {
+            "product_id": found[0]["id"] if found else item.get("product_id"),
+            "variant_id": found[1]["id"] if found else None,
+            "sku": item.get("sku") or (found[1]["sku"] if found else None),
+            "title": item.get("title") or (found[0]["title"] if found else "Item"),
+            "name": item.get("title"),
+            "quantity": quantity,
+            "price": money_str(parse_amount(price, f"line_items[{index}].price")),
+            "requires_shipping": True,
+            "taxable": True,
+            "fulfillable_quantity": quantity,
+            "fulfillment_status": None,
+        }
+
+    def _updated(self, order: Record, stamp: str | None = None) -> None:
+        order["updated_at"] = stamp or self.state.stamp()
+        self.state.orders.touched(order)
+
     def update_order(self, req: EmulatorRequest) -> _http.Response:
-        order = self._order(req)
-        body = req.json().get("order")
-        if not isinstance(body, dict):
-            raise HTTPProblem(400, {"errors": "order is required"})
+        order = self.state.order(req.params["id"])
+        body = read_member(req, "order", lambda: HTTPProblem(400, {"errors": "order is required"}))
         for key in ("email", "phone", "tags", "note", "note_attributes"):
             if key in body:
                 order[key] = body[key]
@@ -367,30 +344,30 @@ class OrderEndpoints(RefundEndpoints):
                 **(order.get("shipping_address") or {}),
                 **body["shipping_address"],
             }
-        order["updated_at"] = self._stamp()
+        self._updated(order)
         return json_response(200, {"order": self.render_order(order)})
 
     def cancel_order(self, req: EmulatorRequest) -> _http.Response:
-        order = self._order(req)
+        order = self.state.order(req.params["id"])
         if order["status"] == "cancelled":
             raise HTTPProblem(422, {"errors": "The order has been cancelled."})
         body = req.json() if req.body else {}
         amount = parse_amount(body.get("amount") or 0, "amount")
         if amount > 0:
-            self._refund_money(order, amount)
+            self.refunds.refund_money(order, amount)
         if body.get("restock"):
             for line in order["line_items"]:
-                self._restock(line, line["quantity"])
+                self.refunds.restock(line, line["quantity"])
         order["status"] = "cancelled"
-        order["cancelled_at"] = self._stamp()
+        order["cancelled_at"] = self.state.stamp()
         order["cancel_reason"] = body.get("cancel_reason") or "other"
-        order["updated_at"] = order["cancelled_at"]
+        self._updated(order, order["cancelled_at"])
         return json_response(200, {"order": self.render_order(order)})
 
     def order_transactions(self, req: EmulatorRequest) -> _http.Response:
-        order = self._order(req)
+        order = self.state.order(req.params["id"])
         rows = [
             {k: v for k, v in t.items() if not k.startswith("_")}
-            for t in self.transactions[order["id"]]
+            for t in self.state.transactions[order["id"]]
         ]
         return json_response(200, {"transactions": rows})

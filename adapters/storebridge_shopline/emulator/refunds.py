@@ -1,4 +1,4 @@
-"""The emulator's refund endpoints: calculate and create, never above what is refundable."""
+"""Refunds: calculate (a trial) and create, never above what is refundable; list."""
 
 from __future__ import annotations
 
@@ -9,24 +9,37 @@ from typing import Any
 from storebridge import _http
 from storebridge.sandbox import (
     EmulatorRequest,
+    Endpoint,
     HTTPProblem,
     json_response,
 )
-from storebridge_shopline.emulator.querying import (
-    parse_amount,
-)
-from storebridge_shopline.emulator.seed import CENT, money_str
 from storebridge_shopline.emulator.state import StoreState
+from storebridge_shopline.emulator.wire import CENT, Handler, money_str, parse_amount
+
+__all__ = ["Refunds"]
 
 
-class RefundEndpoints(StoreState):
-    """Refund trial (calculate) and refund create, never above what is refundable."""
+class Refunds:
+    """Refund trial (calculate), refund create and the order's refunds."""
 
-    def _restock(self, line: Mapping[str, Any], quantity: int) -> None:
-        for product in self.products.values():
-            for variant in product["variants"]:
-                if variant["id"] == line.get("variant_id"):
-                    variant["inventory_quantity"] = int(variant["inventory_quantity"]) + quantity
+    def __init__(self, state: StoreState) -> None:
+        self.state = state
+
+    def endpoints(self) -> list[Endpoint[Handler]]:
+        order = r"orders/(?P<id>\d+)"
+        return [
+            Endpoint("GET", rf"{order}/refunds\.json", self.list_refunds, "read_orders"),
+            Endpoint(
+                "POST", rf"{order}/refunds/calculate\.json", self.calculate_refund, "write_orders"
+            ),
+            Endpoint("POST", r"order/refund\.json", self.create_refund, "write_orders"),
+        ]
+
+    def restock(self, line: Mapping[str, Any], quantity: int) -> None:
+        found = self.state.variants.get(str(line.get("variant_id")))
+        if found is not None and found[1]["id"] == line.get("variant_id"):
+            variant = found[1]
+            variant["inventory_quantity"] = int(variant["inventory_quantity"]) + quantity
 
     def _refundable_quantity(self, line: Mapping[str, Any]) -> int:
         return int(line["quantity"]) - int(line.get("_refunded_qty", 0))
@@ -34,7 +47,7 @@ class RefundEndpoints(StoreState):
     def _sales(self, order: Mapping[str, Any]) -> list[dict[str, Any]]:
         return [
             t
-            for t in self.transactions[order["id"]]
+            for t in self.state.transactions[order["id"]]
             if t["kind"] == "sale" and t["status"] == "success"
         ]
 
@@ -116,7 +129,7 @@ class RefundEndpoints(StoreState):
         }
 
     def calculate_refund(self, req: EmulatorRequest) -> _http.Response:
-        order = self._order(req)
+        order = self.state.order(req.params["id"])
         plan = self._refund_plan(order, req.json())
         cur = order["currency"]
         left = plan["total"]
@@ -157,12 +170,12 @@ class RefundEndpoints(StoreState):
                 "tax": "0.00",
                 "maximum_refundable": money_str(plan["shipping_left"]),
             },
-            "total_duties_set": self._set(Decimal(0), cur),
+            "total_duties_set": self.state.money(Decimal(0), cur),
             "transactons": suggestions,
         }
         return json_response(200, {"refund": refund})
 
-    def _refund_money(self, order: dict[str, Any], amount: Decimal) -> list[dict[str, Any]]:
+    def refund_money(self, order: dict[str, Any], amount: Decimal) -> list[dict[str, Any]]:
         """Refund ``amount`` across the order's sales (cancel with a refund)."""
         made = []
         left = amount
@@ -183,9 +196,9 @@ class RefundEndpoints(StoreState):
         order["_refunded"] = money_str(Decimal(order["_refunded"]) + amount)
         refunded_all = Decimal(order["_refunded"]) >= Decimal(order["_total"])
         order["financial_status"] = "refunded" if refunded_all else "partially_refunded"
-        now = self._stamp()
+        now = self.state.stamp()
         tx = {
-            "id": self._ids.new("transaction"),
+            "id": self.state.ids.new("transaction"),
             "order_id": order["id"],
             "kind": "refund",
             "status": "success",
@@ -197,12 +210,12 @@ class RefundEndpoints(StoreState):
             "parent_id": sale["id"],
             "_refunded": "0.00",
         }
-        self.transactions[order["id"]].append(tx)
+        self.state.transactions[order["id"]].append(tx)
         return tx
 
     def create_refund(self, req: EmulatorRequest) -> _http.Response:
         body = req.json()
-        order = self.orders.get(str(body.get("order_id")))
+        order = self.state.orders.rows.get(str(body.get("order_id")))
         if order is None:
             raise HTTPProblem(404, {"errors": "The order does not exist."})
         requested = body.get("transactions")
@@ -228,17 +241,17 @@ class RefundEndpoints(StoreState):
                     },
                 )
             amounts.append((sale, amount))
-        now_ms = str(int(self.now() * 1000))
+        now_ms = str(int(self.state.now() * 1000))
         made = [self._refund_transaction(order, sale, amount) for sale, amount in amounts]
         refund_lines = []
         for p in plan["lines"]:
             line = p["line"]
             line["_refunded_qty"] = int(line.get("_refunded_qty", 0)) + p["quantity"]
             if p.get("restock_type") == "return":
-                self._restock(line, p["quantity"])
+                self.restock(line, p["quantity"])
             refund_lines.append(
                 {
-                    "id": self._ids.new("refund_line"),
+                    "id": self.state.ids.new("refund_line"),
                     "line_item_id": line["id"],
                     "quantity": p["quantity"],
                     "restock_type": p.get("restock_type") or "no_restock",
@@ -249,21 +262,22 @@ class RefundEndpoints(StoreState):
         order["_shipping_refunded"] = money_str(
             Decimal(order["_shipping_refunded"]) + plan["shipping"]
         )
-        rid = self._ids.new("refund")
+        rid = self.state.ids.new("refund")
         clean = [{k: v for k, v in t.items() if not k.startswith("_")} for t in made]
         stored = {
             "id": rid,
             "order_id": order["id"],
             "note": body.get("note"),
             "user_id": None,
-            "created_at": self._stamp(),
-            "processed_at": self._stamp(),
+            "created_at": self.state.stamp(),
+            "processed_at": self.state.stamp(),
             "refund_line_items": refund_lines,
             "transactions": clean,
             "order_adjustments": [],
         }
         order["refunds"].append(stored)
-        order["updated_at"] = self._stamp()
+        order["updated_at"] = self.state.stamp()
+        self.state.orders.touched(order)
         data = {
             "id": rid,
             "order_id": order["id"],
@@ -273,9 +287,9 @@ class RefundEndpoints(StoreState):
             "refund_line_items": refund_lines,
             "transactions": [{**t, "create_at": now_ms} for t in clean],
             "order_adjustments": [],
-            "total_duties_set": self._set(Decimal(0), order["currency"]),
+            "total_duties_set": self.state.money(Decimal(0), order["currency"]),
         }
         return json_response(200, {"data": data})
 
     def list_refunds(self, req: EmulatorRequest) -> _http.Response:
-        return json_response(200, {"refunds": self._order(req)["refunds"]})
+        return json_response(200, {"refunds": self.state.order(req.params["id"])["refunds"]})

@@ -1,16 +1,20 @@
-"""Deterministic seeded store data in SHOPLINE's wire shapes."""
+"""Deterministic seeded store data in SHOPLINE's wire shapes, linear in the store's size."""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
-STORE_TZ = timezone(timedelta(hours=8))
-"""Stores answer in their own offset; +08:00 matches the docs' examples."""
+from storebridge.sandbox import SandboxSize
+from storebridge_shopline.emulator.orders import build_order
+from storebridge_shopline.emulator.state import Ids, StoreState
+from storebridge_shopline.emulator.wire import STORE_TZ, iso, money_str
+
+__all__ = ["SEED_START", "seed_customers", "seed_products", "seed_store"]
+
 SEED_START = datetime(2025, 1, 1, 9, 0, tzinfo=STORE_TZ)
-CENT = Decimal("0.01")
 
 _ADJECTIVES = ("Classic", "Organic", "Everyday", "Premium", "Travel", "Vintage", "Cosy", "Urban")
 _NOUNS = ("Mug", "Tote", "Hoodie", "Notebook", "Candle", "Scarf", "Bottle", "Cap", "Lamp", "Sock")
@@ -23,48 +27,6 @@ _CITIES = (
     ("Taipei", "TW", "Taipei", "100"),
     ("Austin", "US", "Texas", "73301"),
 )
-
-
-def iso(when: datetime) -> str:
-    return when.astimezone(STORE_TZ).isoformat(timespec="seconds")
-
-
-def money_str(value: Decimal) -> str:
-    return str(value.quantize(CENT))
-
-
-def money_set(value: Decimal, currency: str, numeric: bool = False) -> dict[str, Any]:
-    amount: Any = float(value.quantize(CENT)) if numeric else money_str(value)
-    entry = {"amount": amount, "currency_code": currency}
-    return {"shop_money": entry, "presentment_money": dict(entry)}
-
-
-class Ids:
-    """Long numeric string ids with SHOPLINE's prefixes, issued in increasing order."""
-
-    PREFIXES: ClassVar[dict[str, str]] = {
-        "order": "21050",
-        "product": "16057",
-        "variant": "18057",
-        "line": "30057",
-        "inventory": "57850",
-        "option": "16158",
-        "transaction": "230",
-        "refund_line": "40057",
-    }
-
-    def __init__(self) -> None:
-        self._next: dict[str, int] = {}
-
-    def new(self, kind: str) -> str:
-        number = self._next.get(kind, 1)
-        self._next[kind] = number + 1
-        if kind == "customer":
-            return str(4201000000 + number)
-        if kind == "refund":
-            return f"SL201AS{number:019d}"
-        prefix = self.PREFIXES[kind]
-        return f"{prefix}{number:0{26 - len(prefix)}d}"
 
 
 def address(rng: random.Random, first: str, last: str) -> dict[str, Any]:
@@ -177,4 +139,72 @@ def seed_customers(rng: random.Random, ids: Ids, count: int) -> list[dict[str, A
     return customers
 
 
-__all__ = ["SEED_START", "STORE_TZ", "Ids", "iso", "money_set", "money_str"]
+def seed_store(state: StoreState, size: SandboxSize) -> None:
+    """Products, customers and orders for ``size`` (same seed, same store)."""
+    rng = random.Random(size.seed)
+    orders = size.orders
+    currency = state.options.currency
+    # 0 or None both mean "proportional to orders" here.
+    state.add_products(
+        seed_products(rng, state.ids, size.products or max(5, orders // 2), currency)
+    )
+    for customer in seed_customers(rng, state.ids, size.customers or max(5, orders // 2)):
+        state.customers.add(customer)
+    customers = list(state.customers.rows.values())
+    variants = [(p, v) for p in state.products.rows.values() for v in p["variants"]]
+    for number in range(1, orders + 1):
+        _seed_order(state, rng, number, customers, variants)
+
+
+def _seed_order(
+    state: StoreState,
+    rng: random.Random,
+    number: int,
+    customers: list[dict[str, Any]],
+    variants: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> None:
+    customer = rng.choice(customers)
+    lines = []
+    for product, variant in rng.sample(variants, k=min(len(variants), rng.randint(1, 3))):
+        quantity = rng.randint(1, 3)
+        lines.append(
+            {
+                "product_id": product["id"],
+                "variant_id": variant["id"],
+                "sku": variant["sku"],
+                "title": product["title"],
+                "name": f"{product['title']} - {variant['title']}",
+                "variant_title": variant["title"],
+                "vendor": product["vendor"],
+                "quantity": quantity,
+                "price": variant["price"],
+                "grams": 200,
+                "requires_shipping": True,
+                "taxable": True,
+                "fulfillable_quantity": quantity,
+            }
+        )
+    fulfillment = rng.choice((None, None, "fulfilled", "fulfilled", "partial"))
+    for line in lines:
+        line["fulfillment_status"] = "fulfilled" if fulfillment == "fulfilled" else None
+    created = SEED_START + timedelta(hours=number * 7, minutes=rng.randint(0, 59))
+    address = {
+        k: v
+        for k, v in customer["default_address"].items()
+        if k not in ("id", "customer_id", "default")
+    }
+    build_order(
+        state,
+        lines=lines,
+        customer=customer,
+        email=customer["email"],
+        created=iso(created),
+        name=f"#{1000 + number}",
+        currency=state.options.currency,
+        shipping=Decimal(rng.choice(("0.00", "5.00", "9.90"))),
+        tax_rate=Decimal(rng.choice(("0", "0.1"))),
+        financial_status="paid" if rng.random() < 0.9 else "unpaid",
+        fulfillment_status=fulfillment,
+        shipping_address=address,
+        billing_address=dict(address),
+    )

@@ -20,6 +20,7 @@ import typer
 from storebridge.cli.options import DebugOption, VerboseOption, apply_verbosity, finite
 from storebridge.cli.output import note, usage_error
 from storebridge.cli.profile_toml import profile_lines, secret_settings
+from storebridge.errors import ConfigurationError
 from storebridge.registry import adapter_class, platforms
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
@@ -97,6 +98,15 @@ def serve_command(
         kit = adapter.sandbox(**size, **options)
     except NotImplementedError:
         raise usage_error(f"{platform} ships no sandbox") from None
+    except ConfigurationError as exc:
+        # Built-in sandboxes name the option they do not take or refused.
+        if exc.setting == "currency":
+            raise usage_error(
+                f"the {platform} sandbox has no --currency option: its store uses one "
+                "fixed currency",
+                hint="leave out --currency",
+            ) from None
+        raise usage_error(f"the {platform} sandbox refused an option: {exc}") from None
     except TypeError as exc:
         if "currency" in str(exc):
             raise usage_error(

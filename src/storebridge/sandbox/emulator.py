@@ -13,44 +13,40 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl
 
 import attrs
 
 from storebridge import _http
+from storebridge.sandbox.bodies import read_json
 from storebridge.sandbox.clock import Clock
+from storebridge.sandbox.problems import DropConnection, HTTPProblem
 
+__all__ = [
+    "DropConnection",
+    "Emulator",
+    "EmulatorRequest",
+    "Endpoint",
+    "Fault",
+    "HTTPProblem",
+    "json_response",
+]
 
-class HTTPProblem(Exception):
-    """Raise from a handler to answer with an error status and body."""
-
-    def __init__(
-        self,
-        status: int,
-        body: Any = None,
-        headers: Mapping[str, str] | None = None,
-        *,
-        raw: bytes | None = None,
-    ) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.body = body
-        self.headers = dict(headers or {})
-        self.raw = raw
-
-
-class DropConnection(Exception):
-    """Raise to close the connection with no response (simulates a lost answer)."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that never change an emulated store; any other bumps :attr:`Emulator.revision`."""
 
 
 @attrs.define
 class EmulatorRequest:
+    """One request as handlers see it; ``params`` are the route's named groups."""
+
     method: str
     url: _http.URL
     headers: _http.Headers
     body: bytes
     params: dict[str, str] = attrs.field(factory=dict)
+    _query: dict[str, str] | None = attrs.field(default=None, init=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -58,7 +54,11 @@ class EmulatorRequest:
 
     @property
     def query(self) -> dict[str, str]:
-        return dict(parse_qsl(self.url.query.decode("ascii"), keep_blank_values=True))
+        """Query parameters (the last value of a repeated name); read-only by convention."""
+        if self._query is None:
+            raw = self.url.query.decode("ascii")
+            self._query = dict(parse_qsl(raw, keep_blank_values=True))
+        return self._query
 
     @property
     def origin(self) -> str:
@@ -67,15 +67,23 @@ class EmulatorRequest:
         return f"{self.url.scheme}://{self.url.host}{port}"
 
     def json(self) -> Any:
-        if not self.body:
-            raise HTTPProblem(400, {"detail": "request body is empty; JSON expected"})
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            raise HTTPProblem(400, {"detail": "request body is not valid JSON"}) from None
+        """The body as JSON; ``400 {"detail": ...}`` when empty or not JSON."""
+        return read_json(self)
 
 
 Handler = Callable[[EmulatorRequest], _http.Response]
+H = TypeVar("H")
+
+
+@attrs.frozen
+class Endpoint(Generic[H]):
+    """One API route as a resource module declares it: ``path`` is a regex relative to the
+    platform's API root, ``need`` what the guard must see (a scope; ``""`` for nothing)."""
+
+    method: str
+    path: str
+    handler: H
+    need: str = ""
 
 
 @attrs.frozen
@@ -98,6 +106,7 @@ class Fault:
 def json_response(
     status: int, body: Any, headers: Mapping[str, str] | None = None
 ) -> _http.Response:
+    """A JSON answer (UTF-8, non-ASCII kept as is)."""
     return _http.Response(
         status,
         content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
@@ -118,6 +127,14 @@ class Emulator:
         self._faults: list[list[Any]] = []
         self.requests: list[EmulatorRequest] = []
         """Every request received, for tests that count calls."""
+        self.revision = 0
+        """Bumped by every request that may change the store (and by :meth:`changed`), so
+        answers kept for a query (:class:`~storebridge.sandbox.paging.Listings`) go stale."""
+
+    def changed(self) -> None:
+        """Say the store changed outside a request (a test helper editing records)."""
+        with self.lock:
+            self.revision += 1
 
     # Routing --------------------------------------------------------------------------
     def route(self, method: str, pattern: str, handler: Handler) -> None:
@@ -179,7 +196,11 @@ class Emulator:
             )
         with self.lock:
             self.requests.append(req)
-            response = self._dispatch(req)
+            try:
+                response = self._dispatch(req)
+            finally:
+                if req.method not in SAFE_METHODS:
+                    self.revision += 1
         if fault is not None and fault.kind == "drop_after":
             raise DropConnection()
         return self.decorate(req, response)

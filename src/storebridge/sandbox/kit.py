@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import gc
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import attrs
 
+from storebridge.errors import ConfigurationError
 from storebridge.sandbox.clock import Clock
 from storebridge.sandbox.emulator import Emulator
+
+__all__ = ["LARGE_STORE", "Sandbox", "SandboxSize", "build_options", "seeding"]
 
 
 @attrs.frozen(kw_only=True)
@@ -42,3 +47,52 @@ class Sandbox:
     platform: str
     emulator: Emulator
     settings: Callable[[str], dict[str, Any]]
+
+
+Options = TypeVar("Options", bound=attrs.AttrsInstance)
+
+
+def build_options(cls: type[Options], given: Mapping[str, Any], platform: str) -> Options:
+    """A platform's options class from ``sandbox(**options)`` / emulator keywords.
+
+    An unknown name or a refused value is a :class:`~storebridge.errors.ConfigurationError`
+    naming the option and what is accepted, never a bare TypeError.
+    """
+    known = sorted(field.alias for field in attrs.fields(cls))
+    for name in given:
+        if name not in known:
+            raise ConfigurationError(
+                f"the {platform} sandbox has no option {name!r}; "
+                f"it takes {', '.join(known)} (and the size: seed, orders, customers, "
+                "products, latency, clock)",
+                setting=name,
+            )
+    try:
+        return cls(**given)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{platform} sandbox option: {exc}") from None
+
+
+LARGE_STORE = 10_000
+"""Orders from which seeding ends with a full garbage collection (see :func:`seeding`)."""
+
+
+@contextmanager
+def seeding(orders: int = 0) -> Iterator[None]:
+    """Run a store's seeding with the cyclic garbage collector paused.
+
+    Seeding allocates hundreds of thousands of long-lived records and no garbage cycles;
+    the collector's repeated passes over them would cost as much as the seeding itself
+    (reference counting still frees everything as usual). A large store (``orders`` from
+    :data:`LARGE_STORE`) ends with one full collection, so the collector's first passes
+    over the new records happen now rather than as a pause of seconds in a later request.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            if orders >= LARGE_STORE:
+                gc.collect()

@@ -1,36 +1,41 @@
-"""Server-side rate limiting for emulators."""
+"""Server-side rate limiting for emulators: the client's token bucket, one per key."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from storebridge._ratelimit import TokenBucket
+
+if TYPE_CHECKING:
+    from storebridge.adapter import RateLimit
+
+__all__ = ["RateLimiter"]
 
 
-class LeakyBucket:
-    """Per-key leaky bucket: ``capacity`` requests queue up, draining at ``rate`` per second.
+class RateLimiter:
+    """One :class:`~storebridge._ratelimit.TokenBucket` per key (a token, an app and store...).
 
-    ``admit(key)`` returns None when the request fits, else the seconds until it would.
-    A token-bucket limit with burst 1 is the same thing with ``capacity=1``.
+    ``admit(key)`` returns None when the request fits, else the seconds until it would; a
+    refused request takes nothing from the bucket, as a server that answers 429 does not
+    count it.
     """
 
-    def __init__(self, rate: float, capacity: int, clock: Callable[[], float]) -> None:
-        self.rate = rate
-        self.capacity = capacity
+    def __init__(self, limit: RateLimit, clock: Callable[[], float]) -> None:
+        self.limit = limit
         self._clock = clock
-        self._levels: dict[str, tuple[float, float]] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
 
     def admit(self, key: str) -> float | None:
         with self._lock:
-            now = self._clock()
-            level, stamp = self._levels.get(key, (0.0, now))
-            level = max(0.0, level - (now - stamp) * self.rate)
-            if level + 1 > self.capacity + 1e-9:
-                self._levels[key] = (level, now)
-                return (level + 1 - self.capacity) / self.rate
-            self._levels[key] = (level + 1, now)
-            return None
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = TokenBucket(self.limit, self._clock)
+        return bucket.try_take()
 
     def reset(self) -> None:
+        """Forget every key's history (all buckets full again)."""
         with self._lock:
-            self._levels.clear()
+            self._buckets.clear()

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 import storebridge
-from storebridge.sandbox import FakeClock
+from storebridge.sandbox import FakeClock, SandboxSize
 from storebridge.testing import CassetteTransport, find_credentials
-from storebridge_24nettbutikk import EmulatorOptions, NettbutikkEmulator
+from storebridge_24nettbutikk import NettbutikkEmulator
 from tests.support.paths import CASSETTES
 
 DIR = CASSETTES / "24nettbutikk"
@@ -33,13 +33,13 @@ SINCE = datetime(2025, 12, 20, tzinfo=UTC)
 
 
 def shop() -> NettbutikkEmulator:
-    return NettbutikkEmulator(
+    size = SandboxSize(
         seed=5, orders=7, customers=4, products=4,
         clock=FakeClock(datetime(2026, 1, 15, tzinfo=UTC)),
-        # UTF-8: the cassette filter stores bodies as UTF-8 text and would mangle Latin-1
-        # bytes; Latin-1 bodies are covered against the live emulator instead.
-        options=EmulatorOptions(token=TOKEN, encoding="utf-8"),
     )  # fmt: skip
+    # UTF-8: the cassette filter stores bodies as UTF-8 text and would mangle Latin-1
+    # bytes; Latin-1 bodies are covered against the live emulator instead.
+    return NettbutikkEmulator(size, token=TOKEN, encoding="utf-8")
 
 
 @contextmanager

@@ -23,8 +23,8 @@ import storebridge
 from storebridge.errors import AuthenticationError, UnsupportedOperation, ValidationError
 from storebridge.model import CustomerDraft, OrderDraft, OrderLineDraft
 from storebridge.model.money import Money
-from storebridge.sandbox import FakeClock
-from storebridge_24nettbutikk import EmulatorOptions, NettbutikkEmulator
+from storebridge.sandbox import FakeClock, SandboxSize
+from storebridge_24nettbutikk import NettbutikkEmulator
 
 TOKEN = "e2e-24nb-token-5f1c9a"
 FAST = {"requests_per_second": 10_000.0, "burst": 10_000}
@@ -38,14 +38,14 @@ SPRING_FORWARD = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
 
 
 def make_emulator(clock: FakeClock | None = None, **options: Any) -> NettbutikkEmulator:
-    return NettbutikkEmulator(
+    size = SandboxSize(
         seed=7,
         orders=13,
         customers=6,
         products=5,
         clock=clock or FakeClock(datetime(2026, 6, 1, tzinfo=UTC)),
-        options=EmulatorOptions(token=TOKEN, **options),
     )
+    return NettbutikkEmulator(size, token=TOKEN, **options)
 
 
 @contextmanager

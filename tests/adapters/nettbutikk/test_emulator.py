@@ -12,19 +12,19 @@ from typing import Any
 import pytest
 
 from storebridge import _http
-from storebridge.sandbox import FakeClock
-from storebridge_24nettbutikk import EmulatorOptions, NettbutikkEmulator
+from storebridge.sandbox import FakeClock, SandboxSize
+from storebridge_24nettbutikk import NettbutikkEmulator
 
 TOKEN = "emu-24nb-token-77aa"
 ORIGIN = "https://acme.24nettbutikk.no"
 
 
 def emulator(**options: Any) -> NettbutikkEmulator:
-    return NettbutikkEmulator(
+    size = SandboxSize(
         seed=11, orders=9, customers=4, products=4,
         clock=FakeClock(datetime(2026, 6, 1, tzinfo=UTC)),
-        options=EmulatorOptions(token=TOKEN, **options),
     )  # fmt: skip
+    return NettbutikkEmulator(size, token=TOKEN, **options)
 
 
 def basic(password: str = "x-oauth-basic", user: str = TOKEN) -> dict[str, str]:
@@ -212,8 +212,8 @@ def test_patch_rules(client: _http.Client, emu: NettbutikkEmulator) -> None:
 def test_server_rate_limit_answers_429_with_retry_after() -> None:
     now = [0.0]
     emu = NettbutikkEmulator(
-        seed=1, orders=2, options=EmulatorOptions(token=TOKEN, rate_limit=1.0, rate_burst=2),
-        limit_clock=lambda: now[0],
+        SandboxSize(seed=1, orders=2),
+        token=TOKEN, rate_limit=1.0, rate_burst=2, limit_clock=lambda: now[0],
     )  # fmt: skip
     with _http.Client(transport=emu.transport(), base_url=ORIGIN, headers=basic()) as c:
         assert [c.get("/api/v1/orders").status_code for _ in range(3)] == [200, 200, 429]
@@ -227,7 +227,7 @@ def test_seeded_data_is_deterministic_and_norwegian() -> None:
     assert a.customers == b.customers and a.orders == b.orders
     text = json.dumps([a.customers, a.products], ensure_ascii=False, default=str)
     assert all(letter in text for letter in "æøå")
-    big = NettbutikkEmulator(seed=2, orders=500)
+    big = NettbutikkEmulator(SandboxSize(seed=2, orders=500))
     assert len(big.orders) == 500 and len({o["order_no"] for o in big.orders}) == 500
 
 

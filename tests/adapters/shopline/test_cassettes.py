@@ -20,7 +20,7 @@ import pytest
 
 import storebridge
 from storebridge import CustomerDraft, CustomerUpdate, NotFound, RefundLine, RestockType
-from storebridge.sandbox import FakeClock
+from storebridge.sandbox import FakeClock, SandboxSize
 from storebridge.testing import CassetteTransport, find_credentials
 from storebridge_shopline import ShoplineAdapter, ShoplineEmulator
 from tests.support.paths import CASSETTES
@@ -33,7 +33,7 @@ APP_SECRET = "cassette-shopline-secret-7c1d"
 
 def emulator() -> tuple[ShoplineEmulator, str]:
     emu = ShoplineEmulator(
-        seed=11, orders=7, customers=4, products=4, clock=FakeClock(START),
+        SandboxSize(seed=11, orders=7, customers=4, products=4, clock=FakeClock(START)),
         app_key="cassette-app", app_secret=APP_SECRET, rate_limit=False,
     )  # fmt: skip
     token, _ = emu.issue_token()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import attrs
+
+__all__ = ["BOUNDS", "EMPTY_LIST", "ENCODINGS", "SORTS", "EmulatorOptions"]
 
 EMPTY_LIST = ("empty", "404")
 BOUNDS = ("inclusive", "exclusive")
@@ -24,6 +28,9 @@ def _one_of(choices: tuple[str, ...]) -> Any:
 class EmulatorOptions:
     """How the emulated shop behaves where the real one is unknown.
 
+    Passed as keywords: ``NettbutikkEmulator(size, sort="key")`` or
+    ``NettbutikkAdapter.sandbox(sort="key")``.
+
     * ``empty_list``: an empty list (or a page past the end) answers ``200 {"data": []}``
       (``"empty"``) or ``404`` (``"404"``, as the Airbyte connector expects).
     * ``bounds``: ``since``/``until`` compare inclusively or exclusively with ``modified_on``.
@@ -36,8 +43,11 @@ class EmulatorOptions:
       (False) answers 400 and only the bare ``GET /customers`` lists (everything at once).
     * ``currency``: the shop's currency (orders carry it; products are priced in it).
     * ``time_zone``: the zone ``modified_on`` is written in.
-    * ``rate_limit`` / ``rate_burst``: a server-side leaky bucket per token (None: off); over
+    * ``rate_limit`` / ``rate_burst``: a server-side token bucket per shop (None: off); over
       it the shop answers 429 with ``Retry-After`` (the real limit is undocumented).
+      ``limit_clock`` is the clock that bucket refills by (real monotonic time by default,
+      so a frozen test clock does not starve it).
+    * ``token``: the shop's API token.
     """
 
     empty_list: str = attrs.field(default="empty", validator=_one_of(EMPTY_LIST))
@@ -51,4 +61,5 @@ class EmulatorOptions:
     currency: str = "NOK"
     rate_limit: float | None = None
     rate_burst: int = 20
+    limit_clock: Callable[[], float] = time.monotonic
     token: str = "sandbox-24nb-token-0000"

@@ -11,6 +11,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from storebridge.sandbox import SandboxSize
+
+__all__ = ["ANCHOR", "Seeded", "make_customers", "make_orders", "make_products", "seed_shop"]
+
 ANCHOR = datetime(2025, 12, 31, tzinfo=UTC)
 """Seeded records are created and modified in the 400 days before this instant."""
 
@@ -236,3 +240,17 @@ def make_orders(
             }
         )
     return orders
+
+
+Seeded = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def seed_shop(size: SandboxSize, currency: str) -> Seeded:
+    """Products, customers and orders for ``size`` (same seed, same shop)."""
+    rng = random.Random(size.seed)
+    n_products = size.products if size.products is not None else max(3, size.orders // 3)
+    n_customers = size.customers if size.customers is not None else max(1, (size.orders + 1) // 2)
+    products = make_products(rng, n_products)
+    customers = make_customers(rng, n_customers)
+    orders = make_orders(rng, size.orders, customers, products, currency) if products else []
+    return products, customers, orders

@@ -1,0 +1,79 @@
+"""Every platform's emulator has the same shape: the same modules, one options style taking
+the core's SandboxSize, the core's guard, and refusals of unknown options that say what is
+accepted."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import attrs
+import pytest
+
+from storebridge import ConfigurationError
+from storebridge.registry import adapter_class
+from storebridge.sandbox import Emulator, FakeClock, Guard, SandboxSize
+
+PACKAGES = {
+    "29next": "storebridge_29next.emulator",
+    "shopline": "storebridge_shopline.emulator",
+    "24nettbutikk": "storebridge_24nettbutikk.emulator",
+}
+SHARED_MODULES = {"app", "options", "state", "seed", "wire"}
+RESOURCES = {
+    "29next": {"orders", "refunds", "fulfillment", "users", "products", "transactions"},
+    "shopline": {"orders", "refunds", "customers", "products", "oauth", "shop"},
+    "24nettbutikk": {"orders", "customers", "products"},
+}
+NO_LIMIT = {"29next": None, "shopline": False, "24nettbutikk": None}
+
+
+def modules(package: str) -> set[str]:
+    found = importlib.import_module(package)
+    return {info.name for info in pkgutil.iter_modules(found.__path__)}
+
+
+@pytest.mark.parametrize("platform", sorted(PACKAGES))
+def test_emulator_packages_share_one_layout(platform: str) -> None:
+    names = modules(PACKAGES[platform])
+    assert names >= SHARED_MODULES
+    assert RESOURCES[platform] <= names
+    assert not [n for n in names if n.startswith("_") and n != "__main__"]
+    root = Path(importlib.import_module(PACKAGES[platform]).__path__[0])
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in root.glob("*.py")}
+    assert max(sizes.values()) <= 600, sizes
+
+
+@pytest.mark.parametrize("platform", sorted(PACKAGES))
+def test_one_options_style_through_build_sandbox(platform: str) -> None:
+    clock = FakeClock(1_767_225_600)
+    size = SandboxSize(seed=3, orders=4, customers=2, products=3, latency=0.0, clock=clock)
+    kit = adapter_class(platform).build_sandbox(size, rate_limit=NO_LIMIT[platform])
+    emulator = kit.emulator
+    assert isinstance(emulator, Emulator) and emulator.clock is clock
+    options = emulator.options  # type: ignore[attr-defined]
+    assert attrs.has(type(options))
+    assert options.rate_limit is NO_LIMIT[platform]
+    assert isinstance(emulator.guard, Guard)  # type: ignore[attr-defined]
+    same = type(emulator)(size, rate_limit=NO_LIMIT[platform])
+    assert same.options == options  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("platform", sorted(PACKAGES))
+def test_unknown_or_bad_options_name_the_option(platform: str) -> None:
+    with pytest.raises(ConfigurationError) as unknown:
+        adapter_class(platform).sandbox(orders=1, page_sise=5)
+    assert unknown.value.setting == "page_sise"
+    assert "page_sise" in str(unknown.value) and "rate_limit" in str(unknown.value)
+
+
+@pytest.mark.parametrize(
+    ("platform", "option"),
+    [("29next", {"default_version": "1999-01-01"}), ("24nettbutikk", {"sort": "random"})],
+)
+def test_refused_option_values_are_configuration_errors(
+    platform: str, option: dict[str, str]
+) -> None:
+    with pytest.raises(ConfigurationError, match=next(iter(option))):
+        adapter_class(platform).sandbox(orders=1, **option)

@@ -1,0 +1,114 @@
+"""CPU per order: page bytes -> Order objects, against the JSON-parse floor (orjson.loads).
+
+For each platform, the full order listing of a seeded sandbox is recorded once (answers by
+URL); then the adapter's listing flow is driven against the recorded answers with no HTTP at
+all, so what is timed is exactly what storebridge adds per order: parsing, the paging walk,
+conversion into the model. The floor is ``orjson.loads`` of the same bodies. Minimum of
+``--repeat`` runs; ratios are what to compare across machines.
+
+    .venv/bin/python benchmarks/bench_conversion.py [--orders 2000] [--repeat 5] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+import orjson
+
+from storebridge import OrderQuery
+from storebridge.flow import drive
+from storebridge.http import Request, Response
+from storebridge.registry import adapter_class
+
+PLATFORMS = ("29next", "shopline", "24nettbutikk")
+
+
+def record(platform: str, orders: int) -> tuple[Any, dict[str, tuple[int, bytes, Any]]]:
+    """The adapter and every answer its full order listing needed, by URL."""
+    cls = adapter_class(platform)
+    sandbox = (
+        cls.sandbox(orders=orders, seed=5, rate_limit=None)
+        if platform != "shopline"
+        else (cls.sandbox(orders=orders, seed=5, rate_limit=False))
+    )
+    adapter = cls.from_settings(**sandbox.settings("https://bench.example"))
+    transport = sandbox.emulator.transport()
+    answers: dict[str, tuple[int, bytes, Any]] = {}
+
+    def respond(request: Request) -> Response:
+        key = str(request.url)
+        if key not in answers:
+            response = transport.handle_request(request)
+            response.read()
+            answers[key] = (response.status_code, response.content, response.headers)
+        status, content, headers = answers[key]
+        return Response(status, content=content, headers=headers, request=request)
+
+    _, items = drive(adapter.list_orders(OrderQuery()), _authed(adapter, respond))
+    assert len(items) == orders, (platform, len(items))
+    return adapter, answers
+
+
+def _authed(adapter: Any, respond: Any) -> Any:
+    auth = adapter.auth
+
+    def send(request: Request) -> Response:
+        if auth is not None:
+            flow = auth.sync_auth_flow(request)
+            request = next(flow)
+        return respond(request)
+
+    return send
+
+
+def measure(platform: str, orders: int, repeat: int) -> dict[str, float]:
+    adapter, answers = record(platform, orders)
+
+    def replay(request: Request) -> Response:
+        status, content, headers = answers[str(request.url)]
+        return Response(status, content=content, headers=headers, request=request)
+
+    send = _authed(adapter, replay)
+    bodies = [content for _, content, _ in answers.values()]
+    convert = floor = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        drive(adapter.list_orders(OrderQuery()), send)
+        convert = min(convert, time.perf_counter() - started)
+        started = time.perf_counter()
+        for body in bodies:
+            orjson.loads(body)
+        floor = min(floor, time.perf_counter() - started)
+    per_order = convert / orders * 1e6
+    floor_per_order = floor / orders * 1e6
+    return {
+        "us_per_order": round(per_order, 1),
+        "orjson_us_per_order": round(floor_per_order, 1),
+        "ratio": round(per_order / floor_per_order, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--platform", action="append")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    results = {p: measure(p, args.orders, args.repeat) for p in (args.platform or PLATFORMS)}
+    print(f"{'platform':<14} {'us/order':>9} {'orjson':>8} {'ratio':>6}")
+    for platform, r in results.items():
+        print(f"{platform:<14} {r['us_per_order']:>9} {r['orjson_us_per_order']:>8} "
+              f"{r['ratio']:>5}x")  # fmt: skip
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(results, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

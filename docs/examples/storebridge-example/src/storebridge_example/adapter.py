@@ -156,9 +156,9 @@ class ExampleAdapter(Adapter):
         body = _refund_body(lines, shipping)
         url = f"{self.base_url}/orders/{segment(order_ref, 'order_ref')}/refunds/preview"
         # A preview changes nothing, so it may be asked again like a GET.
-        request = build_request("POST", url, operation="refunds.calculate", json=body,
-                                idempotent=True)  # fmt: skip
-        response = yield request
+        response = yield build_request(
+            "POST", url, operation="refunds.calculate", json=body, idempotent=True
+        )
         return _read_member(response, "refund", to_quote, order_ref)
 
     def create_refund(self, quote: RefundQuote, *, note: str | None, notify: bool) -> Flow[Refund]:
@@ -212,16 +212,26 @@ def _error_details(response: Response) -> tuple[str, dict[str, list[str]]]:
         fields = error.opt_obj("fields")
     except PayloadError:
         return response.reason_phrase or f"HTTP {response.status_code}", {}
-    found = {} if fields is None else fields.data
-    return message, {str(k): [str(m) for m in v] if isinstance(v, list) else [str(v)]
-                     for k, v in found.items()}  # fmt: skip
+    details: dict[str, list[str]] = {}
+    for name, value in (fields.data if fields is not None else {}).items():
+        details[str(name)] = [str(m) for m in value] if isinstance(value, list) else [str(value)]
+    return message, details
+
+
+NO_FILTER = (
+    "updated_until",
+    "created_since",
+    "created_until",
+    "financial_status",
+    "fulfillment_status",
+)
+"""Query fields Example Commerce cannot filter by."""
 
 
 def _listing_params(adapter: ExampleAdapter, query: ListQuery, *filters: str) -> dict[str, Any]:
-    """The query as Example Commerce parameters. A filter the platform lacks is refused,
-    not dropped: the listing would return records the caller meant to exclude."""
-    for name in ("updated_until", "created_since", "created_until",
-                 "financial_status", "fulfillment_status"):  # fmt: skip
+    """The query as Example Commerce parameters; ``filters`` are the platform filters the
+    listing takes (``store.customers.list(email=...)``)."""
+    for name in NO_FILTER:
         if getattr(query, name, None) is not None:
             raise ValidationError(f"{adapter.display_name} cannot filter by {name}", field=name)
     size = query.page_size or adapter.settings.page_size
@@ -250,9 +260,8 @@ def _listing(
     )
 
     def convert_page(page: Sequence[Any]) -> Flow[list[T]]:
-        where = f"$.{resource}"
-        return just([read_payload(Payload(row, f"{where}[{i}]", PLATFORM), convert)
-                     for i, row in enumerate(page)])  # fmt: skip
+        payloads = [Payload(row, f"$.{resource}[{i}]", PLATFORM) for i, row in enumerate(page)]
+        return just([read_payload(payload, convert) for payload in payloads])
 
     return expand_pages(rows, convert_page)
 

@@ -62,20 +62,22 @@ def to_refund(p: Payload, order_ref: str, currency: str) -> Refund:
     )
 
 
+def to_quote_line(p: Payload, currency: str) -> RefundLine:
+    """One line of a refund preview, with the amount it would return."""
+    return RefundLine(
+        line_ref=p.ref("line_id"),
+        quantity=p.integer("quantity"),
+        amount=p.money("amount", currency),
+    )
+
+
 def to_quote(p: Payload, order_ref: str) -> RefundQuote:
     """A refund preview: what refunding would return, line by line."""
     currency = p.currency("currency")
     return RefundQuote(
         platform=PLATFORM,
         order_ref=order_ref,
-        lines=p.each(
-            "lines",
-            lambda line: RefundLine(
-                line_ref=line.ref("line_id"),
-                quantity=line.integer("quantity"),
-                amount=line.money("amount", currency),
-            ),
-        ),
+        lines=p.each("lines", lambda line: to_quote_line(line, currency)),
         total=p.money("amount", currency),
         subtotal=p.opt_money("subtotal", currency),
         shipping=p.opt_money("shipping", currency),

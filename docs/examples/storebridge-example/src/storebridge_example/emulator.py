@@ -207,8 +207,8 @@ class ExampleEmulator(Emulator):
 
 
 def _too_many(seconds: int) -> HTTPProblem:
-    return problem(429, "rate_limited", f"slow down; retry in {seconds} s",
-                   headers={"Retry-After": str(seconds)})  # fmt: skip
+    retry_after = {"Retry-After": str(seconds)}
+    return problem(429, "rate_limited", f"slow down; retry in {seconds} s", headers=retry_after)
 
 
 def _iso(moment: datetime) -> str:
@@ -233,8 +233,8 @@ def _since(req: EmulatorRequest) -> str:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise problem(400, "invalid", "updated_since needs an ISO 8601 time with an offset",
-                      {"updated_since": ["e.g. 2025-01-01T00:00:00+00:00"]})  # fmt: skip
+        example = {"updated_since": ["e.g. 2025-01-01T00:00:00+00:00"]}
+        raise problem(400, "invalid", "updated_since needs a time with an offset", example)
     return _iso(moment)
 
 

@@ -46,14 +46,20 @@ def _distributed() -> Any:
 
 @contextmanager
 def local_cluster(
-    workers: int = 2, *, threads_per_worker: int = 1, processes: bool = True
+    workers: int = 2, *, threads_per_worker: int = 4, processes: bool = True
 ) -> Iterator[Any]:
     """A ``distributed.Client`` on a new LocalCluster of ``workers`` processes, listening
-    on loopback only, with no dashboard; both are stopped when the block ends."""
+    on loopback only, with no dashboard; both are stopped when the block ends.
+
+    A store's task mostly waits on its rate limit, so each worker runs several at once
+    (``threads_per_worker``). ``processes=False`` runs the workers as threads of this
+    process (quick to start; for trying things out).
+    """
     distributed = _distributed()
+    where = {"host": "127.0.0.1"} if processes else {}
     with distributed.LocalCluster(
         n_workers=workers, threads_per_worker=threads_per_worker, processes=processes,
-        host="127.0.0.1", dashboard_address=None,
+        dashboard_address=None, **where,
     ) as cluster, distributed.Client(cluster, set_as_default=False) as client:  # fmt: skip
         yield client
 
@@ -80,7 +86,6 @@ def run_on_dask(job: Job, specs: Sequence[StoreSpec], cluster: Any) -> FleetRepo
             client.submit(run_store_job, job, spec, key=f"storebridge-{run}-{index}", pure=False)
             for index, spec in enumerate(portable)
         ]
-        distributed.wait(futures)
         results = [_gathered(future, spec) for future, spec in zip(futures, portable, strict=True)]
     return FleetReport(
         {result.store: result for result in results},
@@ -90,9 +95,11 @@ def run_on_dask(job: Job, specs: Sequence[StoreSpec], cluster: Any) -> FleetRepo
 
 
 def _gathered(future: Any, spec: StoreSpec) -> StoreResult:
-    if future.status == "finished":
+    try:
         result: StoreResult = future.result()
-        return result
-    # The task itself never raises; this is the cluster failing it (a worker lost...).
-    error = future.exception()
-    return StoreResult(store=spec.name, platform=spec.platform or "", error=StoreFailure.of(error))
+    except Exception as exc:
+        # The task itself never raises: this is the cluster failing it (a worker lost...).
+        return StoreResult(
+            store=spec.name, platform=spec.platform or "", error=StoreFailure.of(exc)
+        )
+    return result

@@ -41,8 +41,8 @@ def _table(db: Path, sql: str) -> list[tuple[Any, ...]]:
 
 def _latest_load(db: Path, table: str) -> set[tuple[str, str]]:
     # Table names come from this test, never from input: S608 does not apply here or below.
-    latest = f"select max(_dlt_load_id) from storebridge.{table}"  # noqa: S608
-    query = f"select store, ref from storebridge.{table} where _dlt_load_id = ({latest})"  # noqa: S608
+    latest = f"select max(_dlt_load_id) from stores.{table}"  # noqa: S608
+    query = f"select store, ref from stores.{table} where _dlt_load_id = ({latest})"  # noqa: S608
     rows = _table(db, query)
     return {(store, ref) for store, ref in rows}
 
@@ -52,13 +52,13 @@ def _matches(db: Path, specs: list[StoreSpec]) -> None:
     for resource, children in (("orders", "lines"), ("customers", "addresses"),
                                ("products", "variants")):  # fmt: skip
         records = _snapshot(specs, resource)
-        rows = _table(db, f"select store, ref, updated_at, _dlt_id from storebridge.{resource}")  # noqa: S608
+        rows = _table(db, f"select store, ref, updated_at, _dlt_id from stores.{resource}")  # noqa: S608
         assert len(rows) == len(records), resource
         assert {(s, r): at for s, r, at, _ in rows} == {
             key: record.updated_at for key, record in records.items()
         }, resource
         join = (
-            f"storebridge.{resource} p left join storebridge.{resource}__{children} c "
+            f"stores.{resource} p left join stores.{resource}__{children} c "
             "on c._dlt_parent_id = p._dlt_id"
         )
         query = f"select p.store || '/' || p.ref, count(c._dlt_id) from {join} group by 1"  # noqa: S608
@@ -67,7 +67,7 @@ def _matches(db: Path, specs: list[StoreSpec]) -> None:
             f"{store}/{ref}": len(getattr(record, children))
             for (store, ref), record in records.items()
         }, resource
-    totals = dict(_table(db, "select store || '/' || ref, total__amount from storebridge.orders"))
+    totals = dict(_table(db, "select store || '/' || ref, total__amount from stores.orders"))
     orders = _snapshot(specs, "orders")
     assert totals == {f"{s}/{r}": o.total.amount for (s, r), o in orders.items()}
 

@@ -22,15 +22,16 @@ __all__ = ["DEFAULT_DATABASE", "DEFAULT_DATASET", "LoadJob", "LoadResult", "dest
 
 DEFAULT_DATABASE = "storebridge.duckdb"
 """The DuckDB file ``load()`` and ``storebridge load --to duckdb`` write by default."""
-DEFAULT_DATASET = "storebridge"
+DEFAULT_DATASET = "stores"
 
 
 def destination(name: str = "duckdb", database: str | os.PathLike[str] | None = None) -> Any:
-    """A dlt destination: DuckDB in ``database`` (default ``storebridge.duckdb``) for
+    """A dlt destination: DuckDB in ``database`` (default ``./storebridge.duckdb``) for
     ``"duckdb"``; any other dlt destination by name, configured the dlt way
     (``.dlt/secrets.toml`` or ``DESTINATION__...`` environment variables)."""
     if name == "duckdb":
-        return dlt.destinations.duckdb(str(Path(database or DEFAULT_DATABASE)))
+        # Absolute: dlt would resolve a relative file against its own working folder.
+        return dlt.destinations.duckdb(str(Path(database or DEFAULT_DATABASE).resolve()))
     return name
 
 

@@ -59,8 +59,15 @@ def _column(name: str, data_type: str, *, nullable: bool = True) -> dict[str, An
 
 
 def _walk(
-    cls: type, prefix: str, path: tuple[str, ...], columns: Columns, nested: NestedHints
+    cls: type,
+    prefix: str,
+    path: tuple[str, ...],
+    columns: Columns,
+    nested: NestedHints,
+    table: str,
 ) -> None:
+    """Columns of ``cls`` (flattened under ``prefix``) into ``columns``; its lists into
+    ``nested`` by path below the root; ``table`` is the name of the table being filled."""
     hints = typing.get_type_hints(cls)
     for field in attrs.fields(cls):
         if field.name in LEFT_OUT:
@@ -74,24 +81,28 @@ def _walk(
             columns[f"{name}__amount"] = _column(f"{name}__amount", "decimal")
             columns[f"{name}__currency"] = _column(f"{name}__currency", "text")
         elif isinstance(hint, type) and attrs.has(hint):
-            _walk(hint, f"{name}__", path, columns, nested)
+            _walk(hint, f"{name}__", path, columns, nested, table)
         elif typing.get_origin(hint) in (tuple, list):
             item = _unwrap(typing.get_args(hint)[0])
-            child = (*path, name)
+            # A list inside a flattened object (an order's customer's addresses) is a child
+            # of the table holding that object: its path names the object too.
+            child = (*path, *prefix.split("__")[:-1], field.name)
+            child_table = f"{table}__{name}"
             child_columns: Columns = {}
             item_type = _scalar(item)
             if item_type is not None:
                 child_columns["value"] = _column("value", item_type)
             elif isinstance(item, type) and attrs.has(item):
-                _walk(item, "", child, child_columns, nested)
-            nested[child] = {"columns": child_columns}
+                _walk(item, "", child, child_columns, nested, child_table)
+            nested[child] = {"columns": child_columns, "parent_table_name": table}
         # Mappings and anything else: left for dlt to infer, as they come.
 
 
-def table_hints(cls: type) -> tuple[Columns, NestedHints]:
-    """(the root table's columns, hints of its child tables by path) for model ``cls``."""
+def table_hints(cls: type, table: str) -> tuple[Columns, NestedHints]:
+    """(the root table's columns, hints of its child tables by path) for model ``cls``
+    loaded as ``table``."""
     columns: Columns = {"store": _column("store", "text", nullable=False)}
     nested: NestedHints = {}
-    _walk(cls, "", (), columns, nested)
+    _walk(cls, "", (), columns, nested, table)
     columns["ref"]["nullable"] = False  # part of the primary key
     return columns, nested

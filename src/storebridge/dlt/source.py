@@ -93,7 +93,7 @@ def source(
         def records() -> Iterator[list[dict[str, Any]]]:
             yield from _records(group, name, overlap, detail, errors, collect)
 
-        columns, nested = table_hints(MODELS[name])
+        columns, nested = table_hints(MODELS[name], name)
         hints: dict[str, Any] = {"columns": columns, "nested_hints": nested}
         return dlt.resource(
             records, name=name, write_disposition="merge", primary_key=("store", "ref"), **hints

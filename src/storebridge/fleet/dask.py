@@ -57,9 +57,11 @@ def local_cluster(
     """
     distributed = _distributed()
     where = {"host": "127.0.0.1"} if processes else {}
+    # The scheduler's HTTP endpoint on a free loopback port: its default, 8787 on every
+    # interface, may be taken (another cluster) and would face the network.
     with distributed.LocalCluster(
         n_workers=workers, threads_per_worker=threads_per_worker, processes=processes,
-        dashboard_address=None, **where,
+        dashboard_address="127.0.0.1:0", **where,
     ) as cluster, distributed.Client(cluster, set_as_default=False) as client:  # fmt: skip
         yield client
 

@@ -108,7 +108,8 @@ def test_sync_listing_works_inside_a_running_loop() -> None:
 
 
 def test_stopping_early_closes_everything() -> None:
-    specs, _ = in_process_specs(layout(6, orders=60))
+    # More orders than the read-ahead buffer holds: readers are waiting when we stop.
+    specs, _ = in_process_specs(layout(6, orders=400))
     listing = storebridge.fleet(specs, options=FAST).orders.list()
     taken = []
     for item in listing:
@@ -145,3 +146,14 @@ def test_merged_listing_under_transient_faults_is_still_exact() -> None:
     assert Counter(store for store, _ in counts) == {s: size["orders"] for s, _, size in stores}
     assert all(not item.record.partial for item in merged)
     assert sum(sum(spec.transport.injected.values()) for spec in faulty) > 10
+
+
+def test_a_failing_progress_callback_ends_the_listing() -> None:
+    specs, _ = in_process_specs(layout(2))
+
+    def broken(result: object) -> None:
+        raise RuntimeError("callback bug")
+
+    listing = storebridge.fleet(specs, options=FAST).customers.list().on_store_done(broken)
+    with pytest.raises(RuntimeError, match="callback bug"):
+        list(listing)

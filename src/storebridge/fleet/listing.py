@@ -45,10 +45,12 @@ class Tagged(NamedTuple, Generic[T]):
 
 
 class _StoreDone:
-    """A store's reader finished (its result is in the listing's results)."""
+    """A store's reader finished (its result is in the listing's results), or its
+    ``on_store_done`` callback raised ``error``, which ends the listing."""
 
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
 
-_DONE = _StoreDone()
 
 QueryFor = Callable[[str], dict[str, Any]]
 
@@ -114,14 +116,18 @@ class FleetListing(Generic[T]):
         results: dict[str, StoreResult] = {}
 
         async def read(spec: StoreSpec) -> None:
+            # Only cancellation escapes: then nobody waits for this store's end, and a
+            # put into a full queue would never return.
+            error: BaseException | None = None
+            async with limit:
+                result = await self._read_store(spec, queue)
+            results[spec.name] = result
             try:
-                async with limit:
-                    result = await self._read_store(spec, queue)
-                    results[spec.name] = result
-                    for callback in self._store_done:
-                        callback(result)
-            finally:
-                await queue.put(_DONE)
+                for callback in self._store_done:
+                    callback(result)
+            except Exception as exc:
+                error = exc
+            await queue.put(_StoreDone(error))
 
         tasks = [asyncio.create_task(read(spec)) for spec in self._specs]
         try:
@@ -131,6 +137,8 @@ class FleetListing(Generic[T]):
                 batch: list[Tagged[T]] = []
                 while True:
                     if isinstance(item, _StoreDone):
+                        if item.error is not None:
+                            raise item.error
                         finished += 1
                     else:
                         batch.append(item)

@@ -58,7 +58,7 @@ def load(
     pipeline_name: str = "storebridge",
     pipelines_dir: str | os.PathLike[str] | None = None,
     resources: Sequence[str] = RESOURCES,
-    config: str | None = None,
+    config: str | os.PathLike[str] | None = None,
     options: StoreOptions | None = None,
     overlap: timedelta = DEFAULT_OVERLAP,
     errors: Literal["warn", "raise"] = "warn",

@@ -11,6 +11,7 @@ where it was, so the next run picks up whatever it missed.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any, Literal
@@ -42,7 +43,7 @@ Collect = Callable[[str, FleetReport], None]
 
 def as_fleet(
     stores: Fleet | Iterable[str | StoreSpec],
-    config: str | None = None,
+    config: str | os.PathLike[str] | None = None,
     options: StoreOptions | None = None,
 ) -> Fleet:
     """``stores`` as a Fleet: one already, or profile names / StoreSpecs."""
@@ -60,7 +61,7 @@ def source(
     stores: Fleet | Iterable[str | StoreSpec],
     *,
     resources: Sequence[str] = RESOURCES,
-    config: str | None = None,
+    config: str | os.PathLike[str] | None = None,
     options: StoreOptions | None = None,
     overlap: timedelta = DEFAULT_OVERLAP,
     detail: bool = True,

@@ -10,7 +10,8 @@ every order of every store
   store with the same facade;
 
 and prints aggregate orders/s against the sum of the stores' bounds (rate limit x page
-size), with the client CPU seconds used (this process, plus the workers on the cluster).
+size), with the client CPU seconds used (this process, plus the workers on the cluster)
+and the emulators' CPU seconds (on a small machine they compete with the client for cores).
 Figures vary with the machine; compare the ratios. Not part of the test suite.
 
     .venv/bin/python benchmarks/bench_fleet.py                 # 20 and 100 stores
@@ -115,6 +116,8 @@ def _on_cluster(fleet: Any, client: Any, options: Any) -> tuple[int, float, floa
 
 
 def measure(count: int, orders: int, args: argparse.Namespace, client: Any) -> dict[str, Any]:
+    import psutil
+
     rate = DOCUMENTED_RATE * args.scale
     bound = count * rate * PAGE_SIZE
     with tempfile.TemporaryDirectory() as folder:
@@ -136,17 +139,21 @@ def measure(count: int, orders: int, args: argparse.Namespace, client: Any) -> d
             config = Path(folder, "storebridge.toml")
             fleet = storebridge.fleet(all_profiles=True, config=config, options=options)
             rows: dict[str, Any] = {"stores": count, "orders_per_store": orders, "bound": bound}
+            emulators = psutil.Process(server.pid)
             for where in ("in_process", "cluster"):
                 if where == "cluster" and client is None:
                     continue
+                served = sum(emulators.cpu_times()[:2])
                 if where == "in_process":
                     total, wall, cpu = _in_process(fleet)
                 else:
                     total, wall, cpu = _on_cluster(fleet, client, options)
+                served = sum(emulators.cpu_times()[:2]) - served
                 assert total == count * orders, (total, count * orders)
                 rows[where] = {
                     "orders_per_s": total / wall, "of_bound": total / wall / bound,
                     "wall_s": wall, "client_cpu_s": cpu, "cpu_per_order_us": cpu / total * 1e6,
+                    "emulator_cpu_s": served,
                 }  # fmt: skip
         finally:
             parent.send("stop")
@@ -182,7 +189,8 @@ def main() -> None:
           f"(x{args.scale:g}), {args.latency * 1000:.0f} ms latency, {PAGE_SIZE} orders/page; "
           f"{os.cpu_count()} cores")  # fmt: skip
     print(f"{'stores':>6} {'orders':>7} {'where':<10} {'orders/s':>9} {'bound/s':>9} "
-          f"{'of bound':>8} {'wall s':>7} {'client CPU s':>12} {'CPU/order':>10}")  # fmt: skip
+          f"{'of bound':>8} {'wall s':>7} {'client CPU s':>12} {'CPU/order':>10} "
+          f"{'emulators CPU s':>15}")  # fmt: skip
     for row in results:
         for where in ("in_process", "cluster"):
             if where not in row:
@@ -191,7 +199,7 @@ def main() -> None:
             print(f"{row['stores']:>6} {row['stores'] * row['orders_per_store']:>7} "
                   f"{where:<10} {fig['orders_per_s']:>9.0f} {row['bound']:>9.0f} "
                   f"{fig['of_bound']:>8.2f} {fig['wall_s']:>7.2f} {fig['client_cpu_s']:>12.2f} "
-                  f"{fig['cpu_per_order_us']:>8.0f}us")  # fmt: skip
+                  f"{fig['cpu_per_order_us']:>8.0f}us {fig['emulator_cpu_s']:>15.2f}")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
 

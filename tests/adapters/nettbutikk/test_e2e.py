@@ -1,4 +1,5 @@
-"""24Nettbutikk end to end: the public facade against the emulator on a loopback port.
+"""24Nettbutikk end to end: the public facade against the emulator, in-process (the
+emulator's transport) and, where the socket matters, on a loopback port.
 
 Every combination of the emulator's switches for unconfirmed behaviour (404 vs empty list,
 inclusive vs exclusive since/until, sort order, body encoding, string vs number scalars)
@@ -48,12 +49,15 @@ def make_emulator(clock: FakeClock | None = None, **options: Any) -> NettbutikkE
     return NettbutikkEmulator(size, token=TOKEN, **options)
 
 
+SHOP = "https://shop.24nettbutikk.test"
+
+
 @contextmanager
 def served(emulator: NettbutikkEmulator, **settings: Any) -> Iterator[storebridge.Store]:
-    with emulator.serve() as base_url:
-        given = {"base_url": base_url, "token": TOKEN, "page_size": 4, **FAST, **settings}
-        with storebridge.connect("24nettbutikk", **given) as store:
-            yield store
+    """A store on ``emulator`` in-process: no socket, no waiting."""
+    given = {"base_url": SHOP, "token": TOKEN, "page_size": 4, **FAST, **settings}
+    with storebridge.connect("24nettbutikk", transport=emulator.transport(), **given) as store:
+        yield store
 
 
 def expected_sku(emulator: NettbutikkEmulator, line: dict[str, Any]) -> str:
@@ -201,6 +205,7 @@ def test_each_auth_style_reaches_the_shop(style: str) -> None:
 
 
 def test_query_token_never_shows_in_errors_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    # On a socket: the token must stay out of what the HTTP stack logs too.
     emulator = make_emulator()
     caplog.set_level(logging.DEBUG)
     with emulator.serve() as base_url:
@@ -317,8 +322,10 @@ def test_sandbox_currency_option_reaches_orders_and_products() -> None:
     from storebridge_24nettbutikk import NettbutikkAdapter
 
     sandbox = NettbutikkAdapter.sandbox(seed=2, orders=4, rate_limit=None, currency="USD")
-    with sandbox.emulator.serve() as base_url:
-        with storebridge.connect("24nettbutikk", **sandbox.settings(base_url), **FAST) as store:
-            assert {o.currency for o in store.orders.list()} == {"USD"}
-            prices = [v.price for p in store.products.list() for v in p.variants]
+    settings = sandbox.settings(SHOP)
+    with storebridge.connect(
+        "24nettbutikk", transport=sandbox.emulator.transport(), **settings, **FAST
+    ) as store:
+        assert {o.currency for o in store.orders.list()} == {"USD"}
+        prices = [v.price for p in store.products.list() for v in p.variants]
     assert prices and all(p is not None and p.currency == "USD" for p in prices)

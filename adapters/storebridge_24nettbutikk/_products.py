@@ -16,7 +16,12 @@ from storebridge_24nettbutikk._converter import has_variants, stock_body
 from storebridge_24nettbutikk._joins import JoinPlan, Lookup, joined
 from storebridge_24nettbutikk._paging import listing
 from storebridge_24nettbutikk._patches import patch
-from storebridge_24nettbutikk._records import record_request, record_rows, require_rows
+from storebridge_24nettbutikk._records import (
+    path_ref,
+    record_request,
+    record_rows,
+    require_rows,
+)
 
 if TYPE_CHECKING:
     from storebridge_24nettbutikk._adapter import NettbutikkAdapter
@@ -70,7 +75,7 @@ def _plan(adapter: NettbutikkAdapter) -> JoinPlan[Product]:
 
     def needs(row: Payload) -> Iterator[Lookup]:
         if has_variants(row):
-            yield VARIANTS, row.ref("id")
+            yield VARIANTS, path_ref(row, "id")
 
     def read(lookup: Lookup, response: Response) -> Any:
         return record_rows(response, "id", lookup[1]) or None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from storebridge.errors import NotFound, PayloadError
+from storebridge.errors import NotFound, PayloadError, ValidationError
 from storebridge.http import Request, Response
 from storebridge.kit import Adapter, Payload, build_request, error_from_response, segment
 from storebridge_24nettbutikk._bodies import PLATFORM, body_json, data_payloads
@@ -76,11 +76,18 @@ def join_ref(row: Payload, key: str) -> str | None:
     if value is None or value == "" or value == "0" or value == 0:
         return None
     ref = row.ref(key).strip()
-    if ref in ("", "0"):
-        return None
-    if "/" in ref or ref in (".", ".."):
+    return None if ref in ("", "0") else path_ref(row, key, ref)
+
+
+def path_ref(row: Payload, key: str, ref: str | None = None) -> str:
+    """A row's key that is about to go into a URL path; PayloadError at its path when it
+    could not be one path segment (``/``, ``..``)."""
+    ref = row.ref(key) if ref is None else ref
+    try:
+        segment(ref, key)
+    except ValidationError:
         row.fail(f"expected a record key, got {ref[:40]!r}", key)
     return ref
 
 
-__all__ = ["join_ref", "record_request", "record_rows", "require_rows"]
+__all__ = ["join_ref", "path_ref", "record_request", "record_rows", "require_rows"]

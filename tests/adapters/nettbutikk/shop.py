@@ -29,6 +29,13 @@ def emulator(
     return NettbutikkEmulator(size, token=TOKEN, **options)
 
 
+def clock_of(shop: NettbutikkEmulator) -> FakeClock:
+    """The shop's fake clock (the shops here are built on one)."""
+    clock = shop.clock
+    assert isinstance(clock, FakeClock)
+    return clock
+
+
 def adapter(**settings: Any) -> NettbutikkAdapter:
     return NettbutikkAdapter.from_settings(base_url=SHOP, token=TOKEN, **settings)
 

@@ -28,7 +28,7 @@ from storebridge.sandbox import FakeClock, SandboxSize
 from storebridge_24nettbutikk import NettbutikkEmulator
 
 TOKEN = "e2e-24nb-token-5f1c9a"
-FAST = {"requests_per_second": 10_000.0, "burst": 10_000}
+FAST: dict[str, Any] = {"requests_per_second": 10_000.0, "burst": 10_000}
 COMBOS = list(
     itertools.product(("empty", "404"), ("inclusive", "exclusive"), ("modified", "key", "newest"),
                       ("utf-8", "latin-1"), (True, False))
@@ -256,7 +256,7 @@ def test_patch_operations_write_and_reread() -> None:
         with pytest.raises(ValidationError):
             store.extra.update_order_line(str(order["order_no"]), str(line["id"]))
         with pytest.raises(ValidationError):
-            store.extra.update_stock(str(plain["id"]), "5")  # type: ignore[arg-type]
+            store.extra.update_stock(str(plain["id"]), "5")
 
 
 def test_creates_fail_before_any_request() -> None:
@@ -289,10 +289,11 @@ def test_sandbox_defaults_rate_limit_and_connects() -> None:
 
     sandbox = NettbutikkAdapter.sandbox(seed=4, orders=30, latency=0.0)
     again = NettbutikkAdapter.sandbox(seed=4, orders=30)
+    assert isinstance(sandbox.emulator, NettbutikkEmulator)
+    assert isinstance(again.emulator, NettbutikkEmulator)
     assert sandbox.emulator.options.rate_limit is not None
-    assert [o["total_amount_gross"] for o in sandbox.emulator.orders] == [  # type: ignore[attr-defined]
-        o["total_amount_gross"]
-        for o in again.emulator.orders  # type: ignore[attr-defined]
+    assert [o["total_amount_gross"] for o in sandbox.emulator.orders] == [
+        o["total_amount_gross"] for o in again.emulator.orders
     ]
     with sandbox.emulator.serve() as base_url:
         settings = sandbox.settings(base_url)

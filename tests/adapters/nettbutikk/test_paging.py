@@ -19,6 +19,7 @@ from storebridge_24nettbutikk._paging import FIRST_WIDTH, SHOP_PAGE_CAP
 from tests.adapters.nettbutikk.shop import (
     SHOP,
     adapter,
+    clock_of,
     emulator,
     list_paths,
     responder,
@@ -235,7 +236,7 @@ def test_pages_and_lookups_share_batches() -> None:
 
     flow = a.list_orders(OrderQuery())
     step = next(flow)
-    items = []
+    items: list[Any] = []
     while True:
         try:
             if isinstance(step, Batch):
@@ -270,7 +271,7 @@ def test_query_token_style_reads_ahead_like_basic() -> None:
 def test_a_window_reads_the_widened_range_and_keeps_the_exact_one() -> None:
     shop = emulator(orders=20)
     since = shop.clock.utcnow()
-    shop.clock.advance(60)
+    clock_of(shop).advance(60)
     shop.touch("orders", 10_004)
     with store_on(shop, sync_overlap=10**9) as store:  # the shop sends back everything
         changed = [o.ref for o in store.customers.list(updated_since=since)] + [

@@ -26,7 +26,7 @@ from storebridge.model import (
 )
 from storebridge.model.money import Money
 from storebridge_24nettbutikk._bodies import PLATFORM
-from storebridge_24nettbutikk._local_time import order_placed, parse_local
+from storebridge_24nettbutikk._local_time import fixed_zone, order_placed, parse_local
 
 SkuMap = Mapping[str, str]
 """A product's article numbers: ``unique_product_id`` -> SKU, and ``""`` -> the SKU of a
@@ -65,6 +65,8 @@ _UNFULFILLED = FulfillmentStatus.UNFULFILLED
 _FULFILLED = FulfillmentStatus.FULFILLED
 _PARTIAL = FulfillmentStatus.PARTIALLY_FULFILLED
 _ZERO = Decimal(0)
+_KNOWN_MAX = 4096
+"""Spellings of amounts and numbers a reader keeps (beyond them values are read afresh)."""
 
 
 class WireReader:
@@ -78,10 +80,73 @@ class WireReader:
     def __init__(self, zone: ZoneInfo, currency: str) -> None:
         self.zone = zone
         self.currency = currency
+        # Amounts, quantities and status codes repeat from row to row; Money, Decimal and
+        # enum members are immutable, so each spelling is read once and its value shared.
+        self._money: dict[str, dict[str, Money]] = {}
+        self._sums: dict[str, dict[str, Money]] = {}
+        self._decimals: dict[str, Decimal] = {}
+        self._statuses: dict[str, OrderStatus] = {}
 
     def local(self, p: Payload, key: str) -> datetime | None:
+        """A server-local ``YYYY-MM-DD HH:MM:SS`` as an aware datetime (None when blank)."""
+        value = p.data.get(key)
+        if type(value) is str and len(value) == 19:
+            moment = self._wall_time(value)
+            if moment is not None:
+                return moment
         zone = self.zone
         return p.opt_timestamp(key, lambda text: parse_local(text, zone))
+
+    def _wall_time(self, text: str) -> datetime | None:
+        """The common case of :func:`parse_local` in a few C calls; None for anything else."""
+        try:
+            naive = datetime.fromisoformat(text)
+            offset = self.zone.utcoffset(naive)
+        except (ValueError, OverflowError):
+            return None
+        if naive.tzinfo is not None or offset is None:
+            return None
+        return naive.replace(tzinfo=fixed_zone(offset))
+
+    def money(self, p: Payload, key: str, code: str) -> Money | None:
+        """``p.opt_money(key, code)``, shared between rows that spell the amount the same."""
+        value = p.data.get(key)
+        if type(value) is not str:
+            return p.opt_money(key, code)
+        known = self._money.get(code)
+        if known is None:
+            known = self._money[code] = {}
+        found = known.get(value)
+        if found is None:
+            found = p.opt_money(key, code)
+            if found is not None and len(known) < _KNOWN_MAX:
+                known[value] = found
+        return found
+
+    def amount(self, value: Decimal, code: str) -> Money:
+        """``Money(value, code)`` for a sum worked out here (shared like read amounts)."""
+        known = self._sums.get(code)
+        if known is None:
+            known = self._sums[code] = {}
+        spelling = str(value)  # 1.0 and 1.00 are equal Decimals but print differently
+        found = known.get(spelling)
+        if found is None:
+            found = Money(value, code)
+            if len(known) < _KNOWN_MAX:
+                known[spelling] = found
+        return found
+
+    def decimal(self, p: Payload, key: str) -> Decimal | None:
+        """``p.opt_decimal(key)``, shared between rows that spell the number the same."""
+        value = p.data.get(key)
+        if type(value) is not str:
+            return p.opt_decimal(key)
+        found = self._decimals.get(value)
+        if found is None:
+            found = p.opt_decimal(key)
+            if found is not None and len(self._decimals) < _KNOWN_MAX:
+                self._decimals[value] = found
+        return found
 
     # Orders --------------------------------------------------------------------------
     def order(
@@ -90,44 +155,47 @@ class WireReader:
         customer: Customer | None = None,
         skus: Mapping[str, SkuMap | None] | None = None,
     ) -> Order:
-        code = p.opt_currency("currency") or self.currency
-        line_rows = list(p.iter("order_lines"))
+        data = p.data
+        code = data.get("currency")
+        if not (type(code) is str and len(code) == 3 and code.isupper() and code.isalpha()):
+            code = p.opt_currency("currency") or self.currency
+        line_rows = p.objects("order_lines") if data.get("order_lines") else ()
         lines = tuple([self.line(lp, code, skus) for lp in line_rows])
-        discounts = [d for lp in line_rows if (d := lp.opt_decimal("discount")) is not None]
         status_raw = p.opt_string("status")
-        placed = p.opt_string("order_date")
-        placed_at = None
-        if placed and placed != "0000-00-00":
-            clock, zone = p.opt_string("order_time"), self.zone
-            placed_at = p.opt_timestamp("order_date", lambda day: order_placed(day, clock, zone))
+        if p.opt_bool("deleted"):
+            status = OrderStatus.CANCELLED
+        elif status_raw in self._statuses:
+            status = self._statuses[status_raw]
+        else:
+            status = self._statuses.setdefault(status_raw or "", OrderStatus.parse(status_raw))
+        paid = p.opt_bool("paid")
+        total = self.money(p, "total_amount_gross", code) or p.money("total_amount_gross", code)
         shipping = [
             a
-            for a in (p.opt_decimal("shipping_costs"), p.opt_decimal("shipping_svalbard"))
+            for a in (self.decimal(p, "shipping_costs"), self.decimal(p, "shipping_svalbard"))
             if a is not None
         ]
         totals = [line.total.amount for line in lines if line.total is not None]
+        discounts = [d for lp in line_rows if (d := self.decimal(lp, "discount")) is not None]
         billing = shipping_address = None
         if customer is not None and customer.addresses:
             billing, shipping_address = customer.addresses[0], customer.addresses[-1]
+        ref = p.ref("order_no")
         return Order(
             platform=PLATFORM,
-            ref=p.ref("order_no"),
-            number=p.ref("order_no"),
-            status=OrderStatus.CANCELLED
-            if p.opt_bool("deleted")
-            else OrderStatus.parse(status_raw),
+            ref=ref,
+            number=ref,
+            status=status,
             status_raw=status_raw,
             currency=code,
-            total=p.money("total_amount_gross", code),
-            financial_status=FinancialStatus.PAID
-            if p.opt_bool("paid")
-            else FinancialStatus.PENDING,
+            total=total,
+            financial_status=FinancialStatus.PAID if paid else FinancialStatus.PENDING,
             financial_status_raw=p.opt_string("paid"),
             fulfillment_status=_order_fulfillment(lines, p.opt_string("sent_date")),
-            subtotal=Money(sum(totals, _ZERO), code) if len(totals) == len(lines) else None,
-            shipping_total=Money(sum(shipping, _ZERO), code) if shipping else None,
-            tax_total=p.opt_money("total_vat", code),
-            discount_total=Money(sum(discounts, _ZERO), code) if discounts else None,
+            subtotal=self.amount(sum(totals, _ZERO), code) if len(totals) == len(lines) else None,
+            shipping_total=self.amount(sum(shipping, _ZERO), code) if shipping else None,
+            tax_total=self.money(p, "total_vat", code),
+            discount_total=self.amount(sum(discounts, _ZERO), code) if discounts else None,
             # Amounts on this platform are gross (``total_amount_gross``): VAT is inside.
             taxes_included=True,
             lines=lines,
@@ -136,20 +204,35 @@ class WireReader:
             billing_address=billing,
             shipping_address=shipping_address,
             note=p.opt_string("customer_comment"),
-            created_at=placed_at,
+            created_at=self.placed(p),
             updated_at=self.local(p, "modified_on"),
-            raw=p.data,
+            raw=data,
         )
+
+    def placed(self, p: Payload) -> datetime | None:
+        """``order_date`` + ``order_time`` (midnight without a time); None when blank."""
+        day, clock = p.data.get("order_date"), p.data.get("order_time")
+        if type(day) is str and len(day) == 10 and type(clock) is str and len(clock) == 8:
+            moment = self._wall_time(f"{day} {clock}")
+            if moment is not None:
+                return moment
+        placed = p.opt_string("order_date")
+        if not placed or placed == "0000-00-00":
+            return None
+        time_text, zone = p.opt_string("order_time"), self.zone
+        return p.opt_timestamp("order_date", lambda text: order_placed(text, time_text, zone))
 
     def line(
         self, p: Payload, currency: str, skus: Mapping[str, SkuMap | None] | None
     ) -> OrderLine:
-        quantity = p.decimal("quantity")
-        unit_price = p.money("unit_price", currency)
-        total = p.opt_money("total_amount_gross", currency)
+        quantity = self.decimal(p, "quantity")
+        if quantity is None:
+            quantity = p.decimal("quantity")  # raises: the quantity is required
+        unit_price = self.money(p, "unit_price", currency) or p.money("unit_price", currency)
+        total = self.money(p, "total_amount_gross", currency)
         whole = quantity == quantity.to_integral_value()
         sent = p.opt_bool("sent")
-        sent_qty = p.opt_decimal("quantity_sent") or _ZERO
+        sent_qty = self.decimal(p, "quantity_sent") or _ZERO
         if sent or (quantity > 0 and sent_qty >= quantity):
             fulfillment = _FULFILLED
         elif sent_qty > 0:

@@ -39,10 +39,15 @@ def fixed_offset(moment: datetime) -> datetime:
     offset = moment.utcoffset()
     if offset is None:
         return moment
+    return moment.replace(tzinfo=fixed_zone(offset), fold=0)
+
+
+def fixed_zone(offset: timedelta) -> timezone:
+    """The fixed-offset zone for ``offset`` (one object per offset)."""
     fixed = _FIXED.get(offset)
     if fixed is None:
         fixed = _FIXED.setdefault(offset, timezone(offset))
-    return moment.replace(tzinfo=fixed, fold=0)
+    return fixed
 
 
 def readings(text: str, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -15,9 +15,10 @@ so a link that skips ahead never skips rows.
 
 Offsets are read ahead (``ahead=``): the walk asks for the next pages at once, guessing
 their URLs with the step the shop's links showed, and keeps them only while the links
-confirm them. Guesses past the last page are wasted requests, so the read-ahead starts two
-pages wide and doubles with every round up to what the facade keeps in flight: a listing of
-one page costs one extra request, a long one reaches full width after a few rounds.
+confirm them. Guesses past the last page are wasted requests: a full listing (usually long)
+reads ahead at full width from the start, while a listing within a time window (usually an
+incremental read of a few rows) starts two pages wide and doubles with every round, so a
+one-page read costs one extra request.
 """
 
 from __future__ import annotations
@@ -250,17 +251,17 @@ def listing(
     until = None if window.until is None else unix_ceil(window.until) + overlap
     pages = OffsetPages(adapter.api_root, resource, params)
     first = PagePath(query.page_size or settings.page_size, 0, since, until)
-    rows = widening(
-        walk(
-            pages.request(first),
-            pages.read,
-            resource=resource,
-            platform=PLATFORM,
-            key=pages.key,
-            empty_on_404=True,
-            ahead=pages.ahead,
-        )
+    rows = walk(
+        pages.request(first),
+        pages.read,
+        resource=resource,
+        platform=PLATFORM,
+        key=pages.key,
+        empty_on_404=True,
+        ahead=pages.ahead,
     )
+    if not window.open:
+        rows = widening(rows)
     zone = settings.zone
 
     def inside(page: Emit[Payload]) -> Generator[Any, Any, Emit[Payload] | None]:

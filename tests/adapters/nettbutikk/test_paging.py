@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from storebridge.errors import PaginationError, PayloadError
 from storebridge.flow import validate_answer
 from storebridge.kit import Batch, OrderQuery, drive
 from storebridge.testing import FaultTransport
-from storebridge_24nettbutikk._paging import FIRST_WIDTH, SHOP_PAGE_CAP
+from storebridge_24nettbutikk._paging import SHOP_PAGE_CAP
 from tests.adapters.nettbutikk.shop import (
     SHOP,
     adapter,
@@ -84,8 +85,10 @@ def test_next_links_are_rebuilt_on_the_configured_host() -> None:
 
     _, orders = drive(adapter(**PLAIN).list_orders(OrderQuery()), recording)
     assert [o.ref for o in orders] == ["1", "2"]
-    # The link's numbers, on our host, without its token or callback, in our window.
-    assert sent == [API + "/orders/1/0", API + "/orders/1/1"]
+    # The link's numbers, on our host, without its token or callback, in our window
+    # (pages after the second are read-ahead guesses: answered empty).
+    assert sent[:2] == [API + "/orders/1/0", API + "/orders/1/1"]
+    assert all(url.startswith(API + "/orders/1/") for url in sent)
 
 
 @pytest.mark.parametrize("paging", [[], {}, {"prev": "x"}, None, "missing"])
@@ -219,8 +222,21 @@ def test_read_ahead_follows_the_shops_silent_page_cap() -> None:
     a = adapter(join_customers=False, resolve_skus=False, page_size=100)
     _, orders = drive(a.list_orders(OrderQuery()), responder(shop, a), concurrency=4)
     assert len({o.ref for o in orders}) == len(orders) == 230
-    # Asked for 100 a page; after the first answer every guess is at the shop's step of 50.
-    assert list_paths(shop) == ["100/0", "50/50", "50/100", "50/150", "50/200", "50/250"]
+    # Asked for 100 a page; every guess is at the shop's step of 50, four at a time.
+    assert list_paths(shop) == ["100/0", *(f"50/{n}" for n in range(50, 400, 50))]
+
+
+def test_a_windowed_listing_starts_narrow_and_widens() -> None:
+    shop = emulator(orders=230, customers=3, products=3)
+    a = adapter(join_customers=False, resolve_skus=False, head_check=False)
+    since = datetime(2000, 1, 1, tzinfo=UTC)  # every order is inside
+    _, orders = drive(a.list_orders(OrderQuery(updated_since=since)), responder(shop, a),
+                      concurrency=8)  # fmt: skip
+    assert len(orders) == 230
+    offsets = [int(p.split("/")[1]) for p in list_paths(shop)]
+    # Rounds of 2, then 4 pages: 5 pages read, 6 asked for (not 8 at once from the start,
+    # which a one-page incremental read would mostly waste).
+    assert offsets == list(range(0, 300, 50))
 
 
 def test_pages_and_lookups_share_batches() -> None:
@@ -248,7 +264,7 @@ def test_pages_and_lookups_share_batches() -> None:
                 items.extend(step.items)
                 step = flow.send(None)
             else:
-                step = flow.send(FIRST_WIDTH * 4)
+                step = flow.send(3)  # three pages a round: several rounds
         except StopIteration:
             break
     assert len(items) == 40

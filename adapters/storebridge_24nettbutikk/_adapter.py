@@ -12,6 +12,8 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any, ClassVar
 
+import cattrs
+
 from storebridge.errors import APIError
 from storebridge.http import Auth, Response
 from storebridge.kit import (
@@ -29,7 +31,7 @@ from storebridge.model import Customer, Order, OrderLine, Product
 from storebridge_24nettbutikk import _changes, _customers, _orders, _products
 from storebridge_24nettbutikk._auth import token_auth
 from storebridge_24nettbutikk._bodies import PLATFORM
-from storebridge_24nettbutikk._converter import WireReader
+from storebridge_24nettbutikk._converter import WireReader, make_converter
 from storebridge_24nettbutikk._errors import parse_error
 from storebridge_24nettbutikk._paging import API_PATH
 from storebridge_24nettbutikk._settings import NettbutikkSettings
@@ -79,6 +81,11 @@ class NettbutikkAdapter(Adapter):
     def reader(self) -> WireReader:
         """Wire rows -> model objects in the shop's zone and currency."""
         return WireReader(self.settings.zone, self.settings.currency)
+
+    @cached_property
+    def converter(self) -> cattrs.Converter:
+        """The wire converter (:func:`make_converter`) for this shop's zone and currency."""
+        return make_converter(self.settings.zone, self.settings.currency)
 
     def parse_error(self, response: Response) -> APIError:
         return parse_error(self, response)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import cattrs
 
 from storebridge import validation
@@ -268,14 +269,10 @@ class WireReader:
         addresses = [billing] if _has_address(billing) else []
         if p.opt_bool("use_delivery_address"):
             first, last = _split_name(p.opt_string("delivery_name"))
-            found = DELIVERY.read(p)
-            delivery = Address(
+            delivery = attrs.evolve(
+                DELIVERY.read(p),
                 first_name=first or billing.first_name,
                 last_name=last or billing.last_name,
-                line1=found.line1,
-                line2=found.line2,
-                city=found.city,
-                postal_code=found.postal_code,
                 country=billing.country,
                 phone=billing.phone,
             )
@@ -440,20 +437,7 @@ def _order_fulfillment(lines: tuple[OrderLine, ...], sent_date: str | None) -> F
 def _with_country(address: Address) -> Address:
     text = (address.country or "").strip()
     code = _COUNTRIES.get(text.lower(), text)
-    if code == address.country:
-        return address
-    return Address(
-        first_name=address.first_name,
-        last_name=address.last_name,
-        company=address.company,
-        line1=address.line1,
-        line2=address.line2,
-        city=address.city,
-        region=address.region,
-        postal_code=address.postal_code,
-        country=code,
-        phone=address.phone,
-    )
+    return address if code == address.country else attrs.evolve(address, country=code)
 
 
 def _has_address(address: Address) -> bool:

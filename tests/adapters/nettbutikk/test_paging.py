@@ -11,14 +11,18 @@ from typing import Any
 
 import pytest
 
+import storebridge
 from storebridge import _http
-from storebridge.errors import PaginationError, PayloadError
+from storebridge.errors import PaginationError, PayloadError, StorebridgeError
 from storebridge.flow import validate_answer
 from storebridge.kit import Batch, OrderQuery, drive
-from storebridge.testing import FaultTransport
+from storebridge.sandbox import FakeClock
+from storebridge.testing import FakeTime, FaultTransport
+from storebridge_24nettbutikk import NettbutikkEmulator
 from storebridge_24nettbutikk._paging import SHOP_PAGE_CAP
 from tests.adapters.nettbutikk.shop import (
     SHOP,
+    START,
     adapter,
     clock_of,
     emulator,
@@ -307,3 +311,47 @@ def test_customers_and_products_list_completely() -> None:
     for product in products:
         record = next(p for p in shop.products if str(p["id"]) == product.ref)
         assert len(product.variants) == max(1, len(record["variants"]))
+
+
+# Exports under faults and the shop's rate limit, on fake time ------------------------------
+def test_a_200_order_export_at_10_percent_faults_is_exact_or_an_error() -> None:
+    outcomes: Counter[str] = Counter()
+    for seed in range(1, 7):
+        shop = emulator(orders=200, customers=100, products=60, seed=4)
+        faulty = FaultTransport(shop.transport(), seed=seed, rate=0.1)
+        with store_on(shop, faulty) as store:
+            try:
+                refs = [o.ref for o in store.orders.list()]
+            except StorebridgeError:
+                outcomes["error"] += 1
+                continue
+        assert Counter(refs) == Counter(str(o["order_no"]) for o in shop.orders), seed
+        assert faulty.injected
+        outcomes["exact"] += 1
+    assert outcomes["exact"] >= 5, outcomes
+
+
+def test_the_shops_rate_limit_plays_out_in_fake_time() -> None:
+    from storebridge_24nettbutikk import NettbutikkAdapter
+
+    clock = FakeClock(START)
+    sandbox = NettbutikkAdapter.sandbox(seed=3, orders=120, clock=clock)
+    shop = sandbox.emulator
+    assert isinstance(shop, NettbutikkEmulator)
+    time = FakeTime(emulator_clock=clock)
+    # The sandbox's own settings stay under its limit: no 429 even with every lookup.
+    with storebridge.connect(
+        "24nettbutikk", transport=shop.transport(), options=time.options(), **sandbox.settings(SHOP)
+    ) as store:
+        assert len(list(store.orders.list())) == 120
+    assert shop.guard.throttled == 0 and time.now > 1000.0  # the client waited, in fake time
+    # A client that ignores the limit meets 429s, retries after them and still gets it all.
+    fast = {**sandbox.settings(SHOP), "requests_per_second": 500.0, "burst": 500}
+    with storebridge.connect(
+        "24nettbutikk",
+        transport=shop.transport(),
+        options=FakeTime(emulator_clock=clock).options(),
+        **fast,
+    ) as store:
+        assert len(list(store.orders.list())) == 120
+    assert shop.guard.throttled > 0

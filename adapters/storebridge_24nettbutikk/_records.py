@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from storebridge.errors import NotFound, PayloadError, ValidationError
+from storebridge.errors import NotFound, PayloadError
 from storebridge.http import Request, Response
 from storebridge.kit import Adapter, Payload, build_request, error_from_response, segment
 from storebridge_24nettbutikk._bodies import PLATFORM, body_json, data_payloads
@@ -33,11 +33,13 @@ def record_request(
     def check(response: Response) -> None:
         record_rows(response, key, ref)
 
+    # The query is written out here (its values are this module's own, plain ASCII): the
+    # URL is then parsed once, not again to merge parameters.
+    query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
     return build_request(
         "GET",
-        f"{api_root}/{resource}/{path}",
+        f"{api_root}/{resource}/{path}{query}",
         operation=operation,
-        params=dict(params) if params else None,
         expect_json=False,
         check=check,
     )
@@ -82,10 +84,8 @@ def join_ref(row: Payload, key: str) -> str | None:
 def path_ref(row: Payload, key: str, ref: str | None = None) -> str:
     """A row's key that is about to go into a URL path; PayloadError at its path when it
     could not be one path segment (``/``, ``..``)."""
-    ref = row.ref(key) if ref is None else ref
-    try:
-        segment(ref, key)
-    except ValidationError:
+    ref = row.ref(key) if ref is None else ref  # not blank, not too long, printable
+    if "/" in ref or ref in (".", ".."):
         row.fail(f"expected a record key, got {ref[:40]!r}", key)
     return ref
 

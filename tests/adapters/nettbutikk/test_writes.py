@@ -11,7 +11,7 @@ import pytest
 
 import storebridge
 from storebridge import _http
-from storebridge.errors import NotFound, ValidationError
+from storebridge.errors import APIError, NotFound, ValidationError
 from storebridge.testing import LOST_ANSWER_FAULTS, FaultTransport
 from storebridge_24nettbutikk import NettbutikkEmulator
 from tests.adapters.nettbutikk.shop import emulator, store_on
@@ -206,3 +206,11 @@ def test_a_stale_answer_with_another_record_is_asked_again() -> None:
         assert store.orders.get("10003").ref == "10003"
     assert faulty.injected["stale_page"] == 1
     assert served.count("/api/v1/orders/10003") == 2
+
+
+def test_stock_of_a_product_with_variants_needs_the_variant() -> None:
+    shop = emulator()
+    with store_on(shop) as store, pytest.raises(APIError) as caught:
+        store.extra.update_stock(str(_with_variants(shop)["id"]), 5)
+    assert caught.value.status == 400 and "variant_ref=" in str(caught.value)
+    assert patches(shop) == 1  # refused by the shop, not re-sent

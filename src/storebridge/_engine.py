@@ -43,6 +43,7 @@ from storebridge.flow import (
     Emit,
     FlowStepper,
     Parallel,
+    Wait,
     request_meta,
     validate_answer,
 )
@@ -436,6 +437,9 @@ class SyncEngine:
                         result: Any = None
                     elif isinstance(step, Concurrency):
                         result = self.policy.pacer.in_flight()
+                    elif isinstance(step, Wait):
+                        self.options.sleep(step.seconds)
+                        result = None
                     elif isinstance(step, Batch):
                         result = self._send_batch(step.requests, tolerant=step.tolerant)
                     else:
@@ -608,6 +612,9 @@ class AsyncEngine:
                         result: Any = None
                     elif isinstance(step, Concurrency):
                         result = self.policy.pacer.in_flight()
+                    elif isinstance(step, Wait):
+                        await self.options.async_sleep(step.seconds)
+                        result = None
                     elif isinstance(step, Batch):
                         result = await self._send_batch(step.requests, tolerant=step.tolerant)
                     else:

@@ -13,7 +13,7 @@ synchronously, ``AsyncStore`` returns awaitables and async iterators of the same
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -24,7 +24,18 @@ from storebridge._engine import AsyncEngine, StoreOptions, SyncEngine
 from storebridge._operations import Async, M, Resource, Runner, Sync, listing, operation
 from storebridge._redact import Redactor, install_log_filter, registry
 from storebridge.adapter import Adapter, ListQuery, OrderQuery
-from storebridge.errors import ValidationError
+from storebridge.changes import (
+    DEFAULT_OVERLAP,
+    FEED_RESOURCES,
+    ChangeFeed,
+    Checkpoint,
+    Tracker,
+    change_feed,
+    check_resources,
+    start_positions,
+    utc_now,
+)
+from storebridge.errors import ConfigurationError, ValidationError
 from storebridge.flow import Flow, ListFlow, build_request
 from storebridge.idempotency import default_store, single_use_refund
 from storebridge.model import (
@@ -42,7 +53,9 @@ from storebridge.model import (
     RefundQuote,
     Transaction,
 )
+from storebridge.model.changes import TOPICS, Change, WebhookSubscription
 from storebridge.refs import check_ref
+from storebridge.settings import check_base_url
 
 T = TypeVar("T")
 
@@ -263,6 +276,42 @@ class Transactions(Resource[M]):
         return self._adapter.list_transactions(order_ref)
 
 
+class Webhooks(Resource[M]):
+    """``store.webhooks``: the platform's webhook subscriptions."""
+
+    @operation
+    def subscribe(
+        self, topics: Sequence[str], url: str, *, secret: str | None = None
+    ) -> Flow[list[WebhookSubscription]]:
+        """Have the platform deliver ``topics`` (unified names such as ``orders.updated``,
+        see :data:`storebridge.model.TOPICS`) to ``url``; returns the subscriptions made."""
+        self._require("webhooks.subscribe")
+        chosen = (topics,) if isinstance(topics, str) else tuple(topics)
+        unknown = [t for t in chosen if t not in TOPICS]
+        if not chosen or unknown:
+            raise ValidationError(
+                f"topics must be some of {', '.join(TOPICS)}; got {unknown or 'none'}",
+                field="topics",
+            )
+        try:
+            check_base_url(url, setting="url")
+        except ConfigurationError as exc:
+            raise ValidationError(str(exc), field="url") from None
+        return self._adapter.subscribe_webhooks(chosen, url, secret=secret)
+
+    @listing
+    def list(self, /) -> ListFlow[WebhookSubscription]:
+        """Every webhook subscription of this store."""
+        self._require("webhooks.list")
+        return self._adapter.list_webhooks()
+
+    @operation
+    def unsubscribe(self, ref: str) -> Flow[None]:
+        """Remove the subscription ``ref``."""
+        self._require("webhooks.unsubscribe")
+        return self._adapter.unsubscribe_webhook(check_ref(ref))
+
+
 class _Extras:
     """``store.extra.<operation>(...)``: the adapter's platform-specific operations."""
 
@@ -300,6 +349,28 @@ class _Extras:
 
 
 class _StoreBase:
+    def _changes_flow(
+        self,
+        resources: Sequence[str] | str,
+        since: Checkpoint | datetime | None,
+        overlap: timedelta,
+        detail: bool,
+        follow: bool,
+        interval: float,
+        now: Callable[[], datetime] | None,
+    ) -> tuple[ListFlow[Change], Tracker]:
+        chosen = check_resources(self.adapter, resources)
+        clock = now or utc_now
+        positions = start_positions(self.adapter, chosen, since, clock())
+        if interval <= 0:
+            raise ValidationError("interval must be a positive number of seconds", field="interval")
+        tracker = Tracker(self.adapter.name, self.adapter.store_id, positions)
+        flow = change_feed(
+            self.adapter, chosen, tracker, overlap=overlap, now=clock, detail=detail,
+            follow=follow, interval=interval,
+        )  # fmt: skip
+        return flow, tracker
+
     def __init__(self, adapter: Adapter, options: StoreOptions) -> None:
         install_log_filter()
         self.adapter = adapter
@@ -352,6 +423,7 @@ class Store(_StoreBase):
     products: Products[Sync]
     refunds: Refunds[Sync]
     transactions: Transactions[Sync]
+    webhooks: Webhooks[Sync]
 
     def __init__(
         self,
@@ -370,12 +442,37 @@ class Store(_StoreBase):
         self.products = Products(adapter, self._engine)
         self.refunds = Refunds(adapter, self._engine, self.options)
         self.transactions = Transactions(adapter, self._engine)
+        self.webhooks = Webhooks(adapter, self._engine)
         self.extra = _Extras(adapter, self._engine.run, self._engine.iterate)
 
     @property
     def concurrency(self) -> int:
         """Requests this store would keep in flight now (rate limit x observed latency)."""
         return self._engine.policy.pacer.in_flight()
+
+    def changes(
+        self,
+        resources: Sequence[str] | str = FEED_RESOURCES,
+        *,
+        since: Checkpoint | datetime | None = None,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        detail: bool = False,
+        follow: bool = False,
+        interval: float = 60.0,
+        now: Callable[[], datetime] | None = None,
+    ) -> ChangeFeed:
+        """What changed in ``resources`` since ``since``: one Change per record version.
+
+        ``since`` is a :class:`~storebridge.changes.Checkpoint` saved from an earlier change
+        (resume exactly after it), a datetime (changes from then on), or None (from now).
+        One pass per resource, then the iteration ends; ``follow=True`` polls every
+        ``interval`` seconds for ever. ``overlap`` allows for the platform's clock and
+        replicas lagging ours; ``now`` replaces the wall clock (tests, sandboxes on fake
+        time). Iterate the returned feed; ``feed.checkpoint`` is where it has got to. See
+        :mod:`storebridge.changes`.
+        """
+        flow, tracker = self._changes_flow(resources, since, overlap, detail, follow, interval, now)
+        return ChangeFeed(self._engine.iterate(flow), tracker)
 
     def run(self, flow: Flow[T]) -> T:
         """Run any adapter flow (e.g. a platform operation) and return its result."""
@@ -435,6 +532,7 @@ class AsyncStore(_StoreBase):
     products: Products[Async]
     refunds: Refunds[Async]
     transactions: Transactions[Async]
+    webhooks: Webhooks[Async]
 
     def __init__(
         self,
@@ -453,12 +551,28 @@ class AsyncStore(_StoreBase):
         self.products = Products(adapter, self._engine)
         self.refunds = Refunds(adapter, self._engine, self.options)
         self.transactions = Transactions(adapter, self._engine)
+        self.webhooks = Webhooks(adapter, self._engine)
         self.extra = _Extras(adapter, self._engine.run, self._engine.iterate)
 
     @property
     def concurrency(self) -> int:
         """Requests this store would keep in flight now (rate limit x observed latency)."""
         return self._engine.policy.pacer.in_flight()
+
+    def changes(
+        self,
+        resources: Sequence[str] | str = FEED_RESOURCES,
+        *,
+        since: Checkpoint | datetime | None = None,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        detail: bool = False,
+        follow: bool = False,
+        interval: float = 60.0,
+        now: Callable[[], datetime] | None = None,
+    ) -> ChangeFeed:
+        """The async change feed (``async for``; see :meth:`Store.changes`)."""
+        flow, tracker = self._changes_flow(resources, since, overlap, detail, follow, interval, now)
+        return ChangeFeed(self._engine.iterate(flow), tracker)
 
     def run(self, flow: Flow[T]) -> Awaitable[T]:
         """Run any adapter flow and await its result."""
@@ -513,4 +627,5 @@ __all__ = [
     "Refunds",
     "Store",
     "Transactions",
+    "Webhooks",
 ]

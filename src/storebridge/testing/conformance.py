@@ -196,8 +196,20 @@ _CALLS: Mapping[str, Callable[[Store], object]] = {
         )
     ),
     "transactions.list": lambda s: list(s.transactions.list()),
+    "webhooks.subscribe": lambda s: s.webhooks.subscribe(
+        ["orders.updated"], "https://hooks.example/in"
+    ),
+    "webhooks.list": lambda s: list(s.webhooks.list()),
+    "webhooks.unsubscribe": lambda s: s.webhooks.unsubscribe("1"),
+    "webhooks.receive": lambda s: _receive(s),
 }
 """One valid call of every unified operation, for checking that unsupported ones refuse."""
+
+
+def _receive(store: Store) -> Any:
+    from storebridge.webhooks import receive
+
+    return receive(store, {}, b"{}")
 
 
 def check_unsupported(adapter_cls: type[Adapter]) -> list[str]:

@@ -23,11 +23,16 @@ from tests.adapters.twentyninenext.support import spec
 FAKE_BASE = "https://acme.29next.store"
 
 
-def options_for(clock: FakeClock) -> StoreOptions:
+def options_for(clock: FakeClock, max_concurrency: int = 2) -> StoreOptions:
+    """Fake time; requests in flight fixed (the spec checks make answers slow, and a
+    derived number would switch day windows on or off by machine speed)."""
+
     async def async_sleep(seconds: float) -> None:
         clock.advance(seconds)
 
-    return StoreOptions(clock=clock, sleep=clock.advance, async_sleep=async_sleep)
+    return StoreOptions(
+        clock=clock, sleep=clock.advance, async_sleep=async_sleep, max_concurrency=max_concurrency
+    )
 
 
 class Harness:

@@ -14,32 +14,47 @@ digital       fulfilled    ``no_restock``
 A line is *physical* when it ``requires_shipping``, and *unfulfilled* while it still has
 units to fulfil (``fulfillable_quantity > 0``). Uncaptured (authorized) payments cannot be
 partially refunded.
+
+The order is read through a :class:`~storebridge.kit.Payload`: a malformed line is a
+PayloadError with its path (``$.lines[2].fulfillable_quantity``), never a bare exception;
+what the user asks for is a ValidationError naming the field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
+from storebridge import validation
 from storebridge.errors import ValidationError
+from storebridge.kit import Payload
 from storebridge.model import Money, RefundLine, RestockType
 
 UNCAPTURED_PAYMENT_STATUSES = frozenset({"authorized", "expiring"})
 
 
-def allowed_restock_types(line: Mapping[str, Any]) -> frozenset[RestockType]:
-    physical = bool(line.get("requires_shipping", True))
-    unfulfilled = int(line.get("fulfillable_quantity") or 0) > 0
-    if unfulfilled:
+def allowed_restock_types(line: Payload) -> frozenset[RestockType]:
+    """The restock types the platform accepts for ``line`` (see the module docstring)."""
+    physical = line.opt_bool("requires_shipping") is not False
+    if (line.opt_integer("fulfillable_quantity") or 0) > 0:
         return frozenset({RestockType.CANCEL})
     if physical:
         return frozenset({RestockType.RETURN, RestockType.NO_RESTOCK})
     return frozenset({RestockType.NO_RESTOCK})
 
 
+def units_on_order(line: Payload) -> int:
+    """Units of ``line`` still on the order (``current_quantity``; 2023-02-10: ``quantity``)."""
+    current = line.opt_integer("current_quantity")
+    return current if current is not None else line.opt_integer("quantity") or 0
+
+
+def _lines_by_ref(order: Payload) -> dict[str, Payload]:
+    return {str(line.integer("id")): line for line in order.iter("lines")}
+
+
 def check_refund(
-    order: Mapping[str, Any],
+    order: Payload,
     lines: Sequence[RefundLine],
     shipping: Money | None,
     *,
@@ -50,15 +65,16 @@ def check_refund(
     ``require_restock`` is False for the calculation, which infers a restock type when a
     line's is ``RestockType.UNKNOWN``.
     """
-    by_id = {str(line.get("id")): line for line in order.get("lines") or ()}
+    by_ref = _lines_by_ref(order)
+    number = order.opt_string("number")
     seen: set[str] = set()
     for index, wanted in enumerate(lines):
         field = f"lines[{index}]"
-        line = by_id.get(wanted.line_ref)
+        line = by_ref.get(wanted.line_ref)
         if line is None:
             raise ValidationError(
-                f"{field}.line_ref {wanted.line_ref!r} is not a line of order "
-                f"{order.get('number')}; lines are {', '.join(sorted(by_id)) or 'none'}",
+                f"{field}.line_ref {wanted.line_ref!r} is not a line of order {number}; "
+                f"lines are {', '.join(sorted(by_ref)) or 'none'}",
                 field=f"{field}.line_ref",
             )
         if wanted.line_ref in seen:
@@ -68,7 +84,13 @@ def check_refund(
                 field=f"{field}.line_ref",
             )
         seen.add(wanted.line_ref)
-        on_order = int(line.get("current_quantity", line.get("quantity", 0)) or 0)
+        on_order = units_on_order(line)
+        if on_order < 1:
+            raise ValidationError(
+                f"{field}: line {wanted.line_ref} has no units left on the order to refund",
+                field=f"{field}.quantity",
+            )
+        validation.quantity(wanted.quantity, f"{field}.quantity")
         if wanted.quantity > on_order:
             raise ValidationError(
                 f"{field}.quantity {wanted.quantity} is more than the {on_order} unit(s) of "
@@ -86,31 +108,37 @@ def check_refund(
         allowed = allowed_restock_types(line)
         if wanted.restock not in allowed:
             state = "unfulfilled" if RestockType.CANCEL in allowed else "fulfilled"
-            kind = "physical" if line.get("requires_shipping", True) else "digital"
+            kind = "physical" if line.opt_bool("requires_shipping") is not False else "digital"
             raise ValidationError(
                 f"{field}.restock {wanted.restock.value!r} is not allowed for a {state} "
                 f"{kind} line; use {' or '.join(sorted(a.value for a in allowed))}",
                 field=f"{field}.restock",
             )
-    if str(order.get("payment_status")) in UNCAPTURED_PAYMENT_STATUSES and _is_partial(
-        order, lines, shipping
+    if order.opt_string("payment_status") in UNCAPTURED_PAYMENT_STATUSES and _is_partial(
+        order, by_ref, lines, shipping
     ):
         raise ValidationError(
-            f"order {order.get('number')}'s payment is not captured, and uncaptured payments "
-            "cannot be partially refunded; capture it first, or refund every line and all "
-            "shipping (or cancel the order)",
+            f"order {number}'s payment is not captured, and uncaptured payments cannot be "
+            "partially refunded; capture it first, or refund every line and all shipping "
+            "(or cancel the order)",
             field="lines",
         )
 
 
 def _is_partial(
-    order: Mapping[str, Any], lines: Sequence[RefundLine], shipping: Money | None
+    order: Payload,
+    by_ref: dict[str, Payload],
+    lines: Sequence[RefundLine],
+    shipping: Money | None,
 ) -> bool:
     wanted = {line.line_ref: line.quantity for line in lines}
-    for line in order.get("lines") or ():
-        on_order = int(line.get("current_quantity", line.get("quantity", 0)) or 0)
-        if on_order and wanted.get(str(line.get("id")), 0) < on_order:
+    for ref, line in by_ref.items():
+        on_order = units_on_order(line)
+        if on_order and wanted.get(ref, 0) < on_order:
             return True
-    order_shipping = Decimal(str(order.get("shipping_excl_tax") or "0"))
-    refunded_shipping = shipping.amount if shipping is not None else Decimal("0")
+    order_shipping = order.opt_decimal("shipping_excl_tax") or Decimal(0)
+    refunded_shipping = shipping.amount if shipping is not None else Decimal(0)
     return refunded_shipping < order_shipping
+
+
+__all__ = ["UNCAPTURED_PAYMENT_STATUSES", "allowed_restock_types", "check_refund", "units_on_order"]

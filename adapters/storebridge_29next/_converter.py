@@ -20,8 +20,6 @@ from storebridge.model import (
     CustomerUpdate,
     FinancialStatus,
     FulfillmentOrder,
-    FulfillmentOrderLine,
-    FulfillmentOrderStatus,
     FulfillmentStatus,
     Money,
     Order,
@@ -35,7 +33,6 @@ from storebridge.model import (
     RefundQuote,
     RestockType,
     Transaction,
-    TransactionAllocation,
     TransactionKind,
     TransactionStatus,
     Variant,
@@ -100,6 +97,10 @@ def make_converter() -> cattrs.Converter:
       (the response does not carry it). Allocations are the ``transactions`` entries, their
       ``maximum`` the transaction's ``refundable_amount`` when the quote was calculated.
     """
+    # Refund quotes and fulfillment orders are read in the modules of their operations.
+    from storebridge_29next._fulfillment import fulfillment_order
+    from storebridge_29next._refunds import refund_quote
+
     return make_wire_converter(
         PLATFORM,
         {
@@ -111,16 +112,12 @@ def make_converter() -> cattrs.Converter:
             RefundQuote: refund_quote,
             Refund: refund,
             FulfillmentOrder: fulfillment_order,
-            Address: address,
+            Address: ADDRESS.read,
         },
     )
 
 
 # Reading ---------------------------------------------------------------------------------
-def address(p: Payload) -> Address:
-    return ADDRESS.read(p)
-
-
 def _tags(p: Payload, key: str = "tags") -> tuple[str, ...]:
     value = p.raw(key)
     if value is None:
@@ -268,7 +265,7 @@ def customer(p: Payload) -> Customer:
         first_name=p.opt_string("first_name"),
         last_name=p.opt_string("last_name"),
         phone=p.opt_string("phone_number"),
-        addresses=p.each("addresses", address),
+        addresses=p.each("addresses", ADDRESS.read),
         tags=_tags(p),
         accepts_marketing=p.opt_bool("accepts_marketing"),
         created_at=p.opt_timestamp("date_joined"),
@@ -364,7 +361,7 @@ def transaction(p: Payload) -> Transaction:
     return _transaction(p, None)
 
 
-def _refund_line(line: Payload, key: str, currency: str) -> RefundLine:
+def refund_line(line: Payload, key: str, currency: str) -> RefundLine:
     return RefundLine(
         line_ref=str(line.integer(key)),
         quantity=line.integer("quantity"),
@@ -379,9 +376,7 @@ def _refund(p: Payload, currency: str) -> Refund:
         ref=str(p.integer("id")),
         order_ref=p.ref("order_number"),
         amount=p.money("total_refund_amount", currency),
-        lines=p.each(
-            "refund_line_items", lambda line: _refund_line(line, "line_item_id", currency)
-        ),
+        lines=p.each("refund_line_items", lambda line: refund_line(line, "line_item_id", currency)),
         note=p.opt_string("note"),
         transactions=p.each("transactions", lambda t: _transaction(t, currency)),
         created_at=p.opt_timestamp("created_at"),
@@ -401,55 +396,6 @@ def refund(p: Payload) -> Refund:
     if currency is None:
         p.fail("refund has no currency on its transactions or report values", "transactions")
     return _refund(p, currency)
-
-
-def refund_quote(p: Payload) -> RefundQuote:
-    currency = p.currency("currency")
-    shipping = p.opt_obj("refund_shipping")
-    return RefundQuote(
-        platform=PLATFORM,
-        order_ref=p.ref("order_number"),
-        lines=p.each("refund_lines", lambda line: _refund_line(line, "line_id", currency)),
-        total=p.money("amount_incl_tax", currency),
-        shipping=shipping.opt_money("amount_incl_tax", currency) if shipping else None,
-        subtotal=p.opt_money("amount_excl_tax", currency),
-        tax=p.opt_money("total_tax", currency),
-        allocations=p.each("transactions", lambda t: _allocation(t, currency)),
-        raw=p.data,
-    )
-
-
-def _allocation(t: Payload, currency: str) -> TransactionAllocation:
-    return TransactionAllocation(
-        transaction_ref=str(t.integer("id")),
-        amount=t.money("amount", currency),
-        gateway=t.opt_string("gateway_name") or t.opt_string("payment_method"),
-        maximum=t.opt_money("refundable_amount", currency),
-    )
-
-
-def fulfillment_order(p: Payload) -> FulfillmentOrder:
-    status_raw = p.opt_string("status")
-    location = p.opt_obj("assigned_location")
-    return FulfillmentOrder(
-        platform=PLATFORM,
-        ref=str(p.integer("id")),
-        order_ref=p.ref("order_number"),
-        status=FulfillmentOrderStatus.parse(status_raw, FULFILLMENT_ORDER_STATUS_ALIASES),
-        status_raw=status_raw,
-        location_ref=str(location.integer("id")) if location and location.has("id") else None,
-        lines=p.each("line_items", _fulfillment_line),
-        raw=p.data,
-    )
-
-
-def _fulfillment_line(line: Payload) -> FulfillmentOrderLine:
-    return FulfillmentOrderLine(
-        ref=str(line.integer("id")),
-        line_ref=str(line.integer("order_line_id")),
-        quantity=line.opt_integer("quantity") or 0,
-        sku=line.opt_string("sku"),
-    )
 
 
 # Writing ---------------------------------------------------------------------------------
@@ -635,9 +581,12 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-_CONVERTER = make_converter()
+_CONVERTERS: list[cattrs.Converter] = []
 
 
 def structure(payload: Payload, cls: type[T]) -> T:
     """``payload`` as a ``cls`` model object; any bad value is a PayloadError with its path."""
-    return _CONVERTER.structure(payload, cls)
+    # Built on first use: its hooks live in modules that import this one.
+    if not _CONVERTERS:
+        _CONVERTERS.append(make_converter())
+    return _CONVERTERS[0].structure(payload, cls)

@@ -17,8 +17,11 @@ from storebridge import validation
 from storebridge.errors import PayloadError, ValidationError
 from storebridge.http import Response, read_json
 from storebridge.kit import Flow, Payload, reconciled_write, rows_at
-from storebridge.model import FulfillmentOrder
-from storebridge_29next._converter import structure
+from storebridge.model import FulfillmentOrder, FulfillmentOrderLine, FulfillmentOrderStatus
+from storebridge_29next._converter import (
+    FULFILLMENT_ORDER_STATUS_ALIASES,
+    structure,
+)
 from storebridge_29next._requests import PLATFORM, body_object, get, int_ref, is_record, post
 
 if TYPE_CHECKING:
@@ -52,6 +55,30 @@ class AvailableLocation:
     ref: str
     name: str
     line_refs: tuple[str, ...]
+
+
+def fulfillment_order(p: Payload) -> FulfillmentOrder:
+    status_raw = p.opt_string("status")
+    location = p.opt_obj("assigned_location")
+    return FulfillmentOrder(
+        platform=PLATFORM,
+        ref=str(p.integer("id")),
+        order_ref=p.ref("order_number"),
+        status=FulfillmentOrderStatus.parse(status_raw, FULFILLMENT_ORDER_STATUS_ALIASES),
+        status_raw=status_raw,
+        location_ref=str(location.integer("id")) if location and location.has("id") else None,
+        lines=p.each("line_items", _fulfillment_line),
+        raw=p.data,
+    )
+
+
+def _fulfillment_line(line: Payload) -> FulfillmentOrderLine:
+    return FulfillmentOrderLine(
+        ref=str(line.integer("id")),
+        line_ref=str(line.integer("order_line_id")),
+        quantity=line.opt_integer("quantity") or 0,
+        sku=line.opt_string("sku"),
+    )
 
 
 def _fo(body: Payload) -> FulfillmentOrder:
@@ -282,6 +309,7 @@ __all__ = [
     "FulfillmentRequestResult",
     "MoveResult",
     "available_locations",
+    "fulfillment_order",
     "fulfillment_orders",
     "get_fulfillment_order",
     "hold_fulfillment_order",

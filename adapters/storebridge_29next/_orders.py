@@ -17,6 +17,7 @@ from storebridge.http import Response
 from storebridge.kit import Batch, Flow, ListFlow, OrderQuery, Payload, reconciled_write
 from storebridge.model import Address, Order, OrderDraft
 from storebridge_29next._converter import address_to_wire, order_body, structure
+from storebridge_29next._fast_rows import order_row
 from storebridge_29next._paging import (
     ORDERS_BY_PLACED,
     Days,
@@ -85,7 +86,7 @@ def list_orders(adapter: TwentyNineNextAdapter, query_: OrderQuery) -> ListFlow[
         )
 
     def expand(rows: list[Payload]) -> Flow[list[Order]]:
-        slim = [o for o in (structure(row, Order) for row in rows) if keep(o)]
+        slim = [o for o in (order_row(r.data) or structure(r, Order) for r in rows) if keep(o)]
         if not query_.detail or not slim:
             return slim
         responses = yield Batch(tuple(_get(adapter, o.ref) for o in slim))

@@ -46,11 +46,12 @@ import threading
 from collections.abc import Callable, Generator, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import attrs
 
-from storebridge.errors import PayloadError, StorebridgeError, ValidationError
-from storebridge.http import URL, Request, Response, read_json
+from storebridge.errors import PaginationError, PayloadError, StorebridgeError, ValidationError
+from storebridge.http import Request, Response, read_json
 from storebridge.kit import (
     CONCURRENCY,
     Batch,
@@ -64,7 +65,6 @@ from storebridge.kit import (
     parse_iso_datetime,
     relay,
     rows_at,
-    same_origin,
     walk,
     with_check,
 )
@@ -81,15 +81,13 @@ requests (details)."""
 WIDE = 4
 """Requests in flight from which day windows pay off; below it one cursor reaches the
 limit (at 4 requests/second and 250 ms one request in flight already does)."""
-WINDOW_PAGES = 8
-"""Pages a planned window is meant to hold: fewer windows waste fewer half-full last
-pages, more windows read side by side."""
-BANDS = 12
-"""Bands of doubling width probed going back from the newest records: they reach
-``2**12`` window widths into the past, after which one open-ended window walks the rest."""
-ROUND = 4
-"""Bands probed per round trip: a small store is found whole in the first round, a deep
-one takes a round trip per four bands (each round's windows already being read)."""
+WINDOW_PAGES = 16
+"""Most pages a planned window is meant to hold: fewer windows waste fewer half-full last
+pages; as many windows as requests in flight keep the limit busy; smaller ones finish
+together (the density read from a page is a rough guide)."""
+PROBES = 6
+"""Points probed going back from the first page, each four times further than the last:
+together they reach ``4**6`` windows' worth of days, below which the last window walks."""
 _CURSOR = "cursor"
 
 
@@ -170,28 +168,31 @@ def within(value: datetime | None, since: datetime | None, until: datetime | Non
     return (since is None or value >= since) and (until is None or value <= until)
 
 
-def cut(first: date, last: date, parts: int) -> list[Days]:
-    """``first``..``last`` in ``parts`` windows of about equal length, newest first;
-    neighbours share their boundary day."""
-    span = (last - first).days
-    parts = max(1, min(parts, span))
-    bounds = [first + timedelta(days=round(span * i / parts)) for i in range(parts + 1)]
-    return [Days(bounds[i], bounds[i + 1]) for i in reversed(range(parts))]
+def cut(first: date, last: date, parts: int, *, shared: bool = False) -> list[Days]:
+    """``first``..``last`` in ``parts`` windows of about equal length, newest first: every
+    day in exactly one window, or (``shared``) neighbours sharing their boundary day."""
+    days = (last - first).days + (0 if shared else 1)
+    parts = max(1, min(parts, days))
+    bounds = [first + timedelta(days=round(days * i / parts)) for i in range(parts + 1)]
+    gap = timedelta(days=0 if shared else 1)
+    return [Days(bounds[i], bounds[i + 1] - gap) for i in reversed(range(parts))]
 
 
-def row_day(row: Payload, field: str) -> date | None:
-    """The store day of a row (its date in its own UTC offset); None when unreadable."""
+def row_time(row: Payload, field: str) -> datetime | None:
+    """When a row happened (its own UTC offset kept); None when unreadable."""
     value = row.data.get(field)
     if type(value) is not str or len(value) > 40:
         return None
     try:
-        return parse_iso_datetime(value).date()
+        return parse_iso_datetime(value)
     except (ValueError, OverflowError):
         return None
 
 
-def _query(url: URL) -> list[tuple[str, str]]:
-    return sorted((k, v) for k, v in url.params.multi_items() if k != _CURSOR)
+def row_day(row: Payload, field: str) -> date | None:
+    """The store day of a row (its date in its own UTC offset); None when unreadable."""
+    found = row_time(row, field)
+    return None if found is None else found.date()
 
 
 class PageReader:
@@ -201,13 +202,24 @@ class PageReader:
         self.adapter = adapter
         self.days = days
         self.dates = dates
+        self.root = urlsplit(adapter.base_url).path.rstrip("/") + "/"
         self.last_next: Request | None = None
 
     def __call__(self, request: Request, response: Response) -> Page[Payload]:
         body = read_json(response)
         rows = rows_at(body, ("results",), platform=PLATFORM)
-        following = self._link(request, body, "next")
-        self._link(request, body, "previous")
+        here = str(request.url)
+        asked = _filters(urlsplit(here).query)
+        following = self._link(request, here, asked, body, "next")
+        before = self._link(request, here, asked, body, "previous")
+        if before is None and _CURSOR in request.url.params:
+            # Cursor pagination links back from every page it reaches by a cursor: an
+            # answer without one is not that page (a cache's empty or first page).
+            raise PayloadError(
+                "a page reached by a cursor has no previous link: the answer is not that page",
+                path="$.previous",
+                platform=PLATFORM,
+            )
         payloads = [Payload(row, f"$.results[{i}]", PLATFORM) for i, row in enumerate(rows)]
         if self.dates is not None and self.days.bounded:
             for row in payloads:
@@ -221,36 +233,60 @@ class PageReader:
         self.last_next = following
         return Page(payloads, following)
 
-    def _link(self, request: Request, body: Any, name: str) -> Request | None:
+    def _link(
+        self, request: Request, here: str, asked: list[tuple[str, str]], body: Any, name: str
+    ) -> Request | None:
+        """The request for link ``name`` (``previous``: ``request`` itself, when present)."""
         value = body.get(name) if isinstance(body, dict) else None
         if value is None or value == "":
             return None
         where = f"$.{name}"
-        if not isinstance(value, str) or len(value) > 8192:
-            raise PayloadError(f"{name} link must be a URL", path=where, platform=PLATFORM)
         try:
-            target = same_origin(request, request.url.join(value), where)
-        except PayloadError:
-            raise
-        except Exception as exc:  # the HTTP library refusing the URL text (InvalidURL...)
-            raise PayloadError(f"{name} link is not a URL ({type(exc).__name__})",
-                               path=where, platform=PLATFORM) from None  # fmt: skip
-        root = URL(self.adapter.base_url).path.rstrip("/") + "/"
-        if not target.path.startswith(root):
+            if not isinstance(value, str) or len(value) > 8192 or not value.isprintable():
+                raise ValueError("not a URL")
+            # DRF answers absolute links: joining is for the odd relative one.
+            parts = urlsplit(
+                value if value.startswith(("https://", "http://")) else urljoin(here, value)
+            )
+            origin = (parts.scheme, parts.hostname, parts.port or _PORTS.get(parts.scheme))
+        except ValueError:
+            raise PayloadError(f"{name} link is not a URL", path=where, platform=PLATFORM) from None
+        url = request.url
+        if origin != (url.scheme, url.host, url.port or _PORTS.get(url.scheme)):
+            raise PayloadError(
+                f"{name} link leaves the store's origin {url.scheme}://{url.host}; refusing to "
+                "send credentials there",
+                path=where,
+                platform=PLATFORM,
+            )
+        if not parts.path.startswith(self.root):
             raise PayloadError(
                 f"{name} link leaves the API root {self.adapter.base_url}; refusing to send "
                 "the token there",
                 path=where,
                 platform=PLATFORM,
             )
-        if _query(target) != _query(request.url):
+        if _filters(parts.query) != asked:
             raise PayloadError(
                 f"{name} link carries other filters than the request: the answer belongs to "
                 "another listing",
                 path=where,
                 platform=PLATFORM,
             )
-        return derive_request(request, str(target)) if name == "next" else None
+        if name != "next":
+            return request
+        try:
+            return derive_request(request, urlunsplit(parts))
+        except Exception:  # the HTTP library's own refusal (InvalidURL), not importable here
+            raise PayloadError(f"{name} link is not a URL", path=where, platform=PLATFORM) from None
+
+
+def _filters(query: str) -> list[tuple[str, str]]:
+    """A query's parameters other than the cursor, in a comparable order."""
+    return sorted((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != _CURSOR)
+
+
+_PORTS = {"https": 443, "http": 80}
 
 
 class Claims:
@@ -312,12 +348,6 @@ def _rows(rows: list[Payload], claims: Claims, expand: Expand[T]) -> ListFlow[T]
             yield Emit(items)
 
 
-def _window(
-    adapter: TwentyNineNextAdapter, listing: Listing, days: Days, claims: Claims, expand: Expand[T]
-) -> ListFlow[T]:
-    yield from _expanding(_walk(adapter, listing, days)[0], claims, expand)
-
-
 def _first_page(flow: ListFlow[Payload]) -> Generator[Any, Any, list[Payload] | None]:
     """Relay ``flow`` until its first page of rows (None: it ended without any)."""
     value: Any = None
@@ -341,41 +371,170 @@ def read_listing(
 ) -> ListFlow[T]:
     """Every record of ``listing`` once, converted by ``expand`` (see the module docstring)."""
     claims = Claims(listing.key)
-    whole = listing.days
-    if listing.slices is not None and listing.slices > 1 and listing.dates is not None:
-        if whole.first is None or whole.last is None:
-            raise ValidationError("slices needs created_since and created_until", field="slices")
-        windows = cut(whole.first, whole.last, listing.slices)
-        yield from merge_parallel([_window(adapter, listing, d, claims, expand) for d in windows])
-        return
     flow, reader = _walk(adapter, listing, listing.days)
     rows = yield from _first_page(flow)
     if rows is None:
         return
-    plan: list[ListFlow[T]] | None = None
-    dates = listing.dates
-    if dates is not None and listing.slices is None and reader.last_next is not None:
-        width = yield CONCURRENCY
-        if width >= WIDE:
-            plan = _plan(adapter, listing, dates, rows, int(width), claims, expand)
-    if plan is None:
+    dates, slices = listing.dates, listing.slices
+    order = _newest_first(rows, dates.field, listing.key) if dates is not None else None
+    if dates is None or order is None or reader.last_next is None or slices == 1:
+        yield from _rows(rows, claims, expand)
+        yield from _expanding(flow, claims, expand)
+        return
+    width = int((yield CONCURRENCY))
+    if slices is None and width < WIDE:
         yield from _rows(rows, claims, expand)
         yield from _expanding(flow, claims, expand)
         return
     flow.close()
-    yield from merge_parallel(plan)
+    seen_day, witness = order
+    if slices is not None:
+        if listing.days.first is None:
+            raise ValidationError("slices needs created_since and created_until", field="slices")
+        tops = [w.last for w in cut(listing.days.first, seen_day, slices) if w.last]
+    else:
+        tops = yield from _plan(adapter, listing, dates, rows, seen_day, width)
+    # Each window reaches down to the day after the next window's top; the last to the end.
+    bottoms = [top + _DAY for top in tops[1:]]
+    windows = [Window(top, bottom) for top, bottom in zip(tops, [*bottoms, None], strict=True)]
+    yield from _read_windows(adapter, listing, dates, windows, rows, witness, claims, expand)
 
 
-def _direction(days: Sequence[date]) -> int:
-    """-1 when the days run newest first, 1 oldest first, 0 in no order."""
-    if len(days) < 2 or days[0] == days[-1]:
-        return -1 if days else 0
-    pairs = list(itertools.pairwise(days))
-    if all(a >= b for a, b in pairs):
-        return -1
-    if all(a <= b for a, b in pairs):
-        return 1
-    return 0
+@attrs.define
+class Window:
+    """Records on day ``top`` or before, newest first, down to day ``bottom`` (None: to the
+    end), and what reading them showed: the key of the first record, and of the first one
+    under ``bottom`` (which the next window must start with)."""
+
+    top: date
+    bottom: date | None
+    first: Any = None
+    below: Any = None
+
+
+class _Below(Exception):
+    """A window's walk reached a record under its bottom day."""
+
+
+def _window(
+    adapter: TwentyNineNextAdapter,
+    listing: Listing,
+    dates: DateFilter,
+    window: Window,
+    claims: Claims,
+    expand: Expand[T],
+) -> ListFlow[T]:
+    flow, _ = _walk(adapter, listing, Days(listing.days.first, window.top))
+    window.first = window.below = None
+    started, last = False, window.top
+
+    def on_emit(page: Emit[Payload]) -> Generator[Any, Any, Emit[T] | None]:
+        nonlocal started, last
+        rows = list(page.items)
+        if not started and rows:
+            window.first = row_key(rows[0], listing.key)
+        started = True
+        keep, below = rows, None
+        for index, row in enumerate(rows):
+            day = row_day(row, dates.field)
+            if day is None:
+                continue
+            if day > last:
+                row.fail(f"{dates.field} {day} comes after a record of {last}: the pages "
+                         "are not newest first", dates.field)  # fmt: skip
+            last = day
+            if below is None and window.bottom is not None and day < window.bottom:
+                keep, below = rows[:index], index
+        if below is not None:
+            window.below = row_key(rows[below], listing.key)
+        fresh = claims.take(keep)
+        if fresh:
+            items = yield from expand(fresh)
+            if items:
+                yield Emit(items)
+        if below is not None:
+            raise _Below
+        return None
+
+    try:
+        yield from relay(flow, on_emit)
+    except _Below:
+        return
+
+
+def _read_windows(
+    adapter: TwentyNineNextAdapter,
+    listing: Listing,
+    dates: DateFilter,
+    windows: list[Window],
+    rows: list[Payload],
+    witness: Any,
+    claims: Claims,
+    expand: Expand[T],
+) -> ListFlow[T]:
+    """Read ``windows`` side by side, then check they join up: each window must start with
+    the record the window above found under its bottom (the first one with the first
+    page's witness), and the last must reach the end. A window read wrongly (an empty or
+    foreign answer that no page check could tell) is read again, once; then an error."""
+    pending: list[ListFlow[T]] = [_rows(rows, claims, expand)]
+    todo = list(windows)
+    for _ in range(_READS):
+        pending += [_window(adapter, listing, dates, w, claims, expand) for w in todo]
+        yield from merge_parallel(pending)
+        pending = []
+        todo = _unjoined(windows, witness)
+        if not todo:
+            return
+    first = todo[0]
+    raise PaginationError(
+        f"{listing.resource}: the day windows up to {first.top} did not join up after being "
+        "read again (a record missing or answered for another window); read the listing "
+        "again, or with slices=1",
+        resource=listing.resource,
+        platform=PLATFORM,
+    )
+
+
+_READS = 3
+"""Rounds of reading windows: the first, and two to read again those that did not join."""
+
+
+def _unjoined(windows: list[Window], witness: Any) -> list[Window]:
+    """Windows to read again: those on either side of each place where the chain of
+    records breaks, and every window below a break that came back empty (its emptiness
+    was only ever vouched for by the window above)."""
+    broken: list[Window] = []
+    expected = witness
+    for index, window in enumerate(windows):
+        if window.first != expected or (broken and window.first is None):
+            broken += [w for w in windows[max(0, index - 1) : index + 1] if w not in broken]
+        expected = window.below
+    if windows and windows[-1].below is not None and windows[-1] not in broken:
+        broken.append(windows[-1])
+    return broken
+
+
+def _newest_first(rows: list[Payload], field: str, key: str) -> tuple[date, Any] | None:
+    """(the first page's last day, the key of its first record on that day) when its rows
+    run newest first; None otherwise (the listing is then read by one cursor)."""
+    days = [row_day(row, field) for row in rows]
+    known = [day for day in days if day is not None]
+    if len(known) < 2 or len(known) < len(rows):
+        return None
+    if any(a < b for a, b in itertools.pairwise(known)):
+        return None
+    last = known[-1]
+    return last, row_key(rows[days.index(last)], key)
+
+
+@attrs.frozen
+class _Mark:
+    """What the first page of "on day ``point`` or before" showed."""
+
+    point: date
+    rows: Sequence[Payload]
+    more: bool
+    """The page had a next link: more than a page of records on or before ``point``."""
 
 
 def _plan(
@@ -383,120 +542,94 @@ def _plan(
     listing: Listing,
     dates: DateFilter,
     rows: list[Payload],
+    seen: date,
     width: int,
-    claims: Claims,
-    expand: Expand[T],
-) -> list[ListFlow[T]] | None:
-    """Windows for ``listing`` from its first page ``rows`` (None: read one cursor)."""
-    days = [d for d in (row_day(row, dates.field) for row in rows) if d is not None]
-    if len(days) < 2:
-        return None
-    whole = listing.days
-    direction = _direction(days)
-    if direction == 0:
-        low, high = min(days), max(days)
-        middle = cut(low, high, width) if high > low else [Days(low, high)]
-        windows = [Days(high, whole.last), *middle, Days(whole.first, low)]
-        return [_window(adapter, listing, d, claims, expand) for d in windows if _valid(d)]
-    bands = _Bands(days[0], _days_per_window(days), direction, whole)
-    return [_region(adapter, listing, dates, bands, 0, claims, expand)]
+) -> Generator[Any, Any, list[date]]:
+    """The top days of windows covering ``seen`` and before, newest first.
+
+    The first page's density gives the days ~WINDOW_PAGES pages span. The first pages up to
+    points going back four times further each (one batch) show how dense each stretch is
+    and past which point nothing is left; the stretch where the records end is probed again
+    at eight points (a second batch), so few windows fall past the end. The stretches are
+    cut into windows so about ``width`` are read at once, none much longer than
+    WINDOW_PAGES pages; the last window reads to the end.
+    """
+    page, first = len(rows), listing.days.first
+    step = max(1, round(WINDOW_PAGES * page / _day_rate(rows, dates.field)))
+    marks = [_Mark(seen, rows, True)]
+    marks += yield from _probe_all(
+        adapter, listing, dates, _points(seen, [step * 4**j for j in range(PROBES)], first)
+    )
+    end = next((i for i, mark in enumerate(marks) if not mark.rows), None)
+    if end is not None and marks[end - 1].more:
+        top, bottom = marks[end - 1].point, marks[end].point
+        gap = (top - bottom).days
+        inner = [top - timedelta(days=gap * i // 8) for i in range(1, 8)]
+        found = yield from _probe_all(
+            adapter, listing, dates, sorted({d for d in inner if bottom < d < top}, reverse=True)
+        )
+        marks[end:end] = found
+        end = next((i for i, mark in enumerate(marks) if not mark.rows), None)
+    stretches: list[tuple[date, date | None, float]] = []  # (top, bottom, pages)
+    rate = _day_rate(rows, dates.field)
+    kept = marks[: end + 1] if end is not None else marks
+    for index, upper in enumerate(kept):
+        lower = kept[index + 1] if index + 1 < len(kept) else None
+        if len(upper.rows) > 1:
+            rate = _day_rate(upper.rows, dates.field)
+        if lower is None or not lower.rows or not upper.more:
+            # The records end below ``upper``: one more stretch, read to the end.
+            known = lower.point + _DAY if lower is not None and upper.more else None
+            size = ((upper.point - known).days + 1) * rate / page if known else 1.0
+            stretches.append((upper.point, known or first, max(1.0, size)))
+            break
+        size = (upper.point - lower.point).days * rate / page
+        stretches.append((upper.point, lower.point + _DAY, max(1.0, size)))
+    per_window = _per_window(sum(pages for _, _, pages in stretches), width)
+    tops: list[date] = []
+    for upper_day, lower_day, pages in stretches:
+        parts = math.ceil(pages / per_window)
+        windows = (
+            cut(lower_day, upper_day, parts)
+            if lower_day and parts > 1
+            else [Days(lower_day, upper_day)]
+        )
+        tops += [w.last for w in windows if w.last]
+    return tops
 
 
-def _region(
-    adapter: TwentyNineNextAdapter,
-    listing: Listing,
-    dates: DateFilter,
-    bands: _Bands,
-    start: int,
-    claims: Claims,
-    expand: Expand[T],
-) -> ListFlow[T]:
-    """Bands ``start`` .. ``start + ROUND - 1`` and the rest beyond: the first pages of all
-    in one round trip, then each band read (cut into windows when longer than a page) side
-    by side with the rest, which probes its own bands the same way when it holds more than
-    a page."""
-    probes, rest = bands.round(start)
-    if rest is not None:
-        probes.append(rest)
-    requests = [_band_request(adapter, listing, band) for band in probes]
-    answers = yield Batch(tuple(requests))
-    flows: list[ListFlow[T]] = []
-    for band, request, answer in zip(probes, requests, answers, strict=True):
-        page = PageReader(adapter, band, dates)(request, answer)
-        if page.next is None:
-            flows.append(_rows(list(page.rows), claims, expand))
-        elif band is rest:
-            flows.append(_region(adapter, listing, dates, bands, start + ROUND, claims, expand))
-        else:
-            flows += [
-                _window(adapter, listing, part, claims, expand)
-                for part in _cut_band(band, page.rows, dates.field)
-            ]
-    yield from merge_parallel(flows)
-
-
-def _valid(days: Days) -> bool:
-    return days.first is None or days.last is None or days.first <= days.last
-
-
-def _span(days: Sequence[date]) -> int:
-    """Days a page of rows (in date order) covers, both ends included."""
-    return abs((days[0] - days[-1]).days) + 1
-
-
-def _days_per_window(days: Sequence[date]) -> int:
-    # A full page covers _span days, so a window of WINDOW_PAGES pages covers that many
-    # times more. A page within one day says only that a day holds a page or more.
-    span = _span(days)
-    return WINDOW_PAGES * span if span > 1 else 1
-
-
-@attrs.frozen
-class _Bands:
-    """Bands of doubling width from ``edge`` (the newest day when ``direction`` is -1, the
-    oldest when 1) across ``whole``: band k ends ``step * 2**k`` days from ``edge``.
-    Neighbours share a boundary day."""
-
-    edge: date
-    step: int
-    direction: int
-    whole: Days
-
-    def boundary(self, k: int) -> date | None:
-        """Where band ``k`` ends, away from ``edge`` (None: beyond the calendar)."""
+def _points(seen: date, offsets: list[int], first: date | None) -> list[date]:
+    """Days ``offsets`` before ``seen``, within ``first`` and the calendar."""
+    points = []
+    for offset in offsets:
         try:
-            return self.edge + timedelta(days=self.direction * (self.step * 2**k - 1))
+            point = seen - timedelta(days=offset)
         except OverflowError:
-            return None
-
-    def _band(self, near: date | None, far: date | None) -> Days:
-        return Days(far, near) if self.direction < 0 else Days(near, far)
-
-    def round(self, start: int) -> tuple[list[Days], Days | None]:
-        """Bands ``start`` .. ``start + ROUND - 1`` and the rest beyond them (None when
-        the bands reach the end of ``whole``, or after :data:`BANDS` bands)."""
-        newer = self.direction < 0
-        end = self.whole.first if newer else self.whole.last
-        near = (self.whole.last if newer else self.whole.first) if start == 0 else None
-        if start > 0:
-            near = self.boundary(start - 1)
-        bands: list[Days] = []
-        for k in range(start, min(start + ROUND, BANDS)):
-            far = self.boundary(k)
-            if far is None or (end is not None and (far <= end if newer else far >= end)):
-                bands.append(self._band(near, end))
-                return [b for b in bands if _valid(b)], None
-            bands.append(self._band(near, far))
-            near = far
-        rest = self._band(near, end)
-        if start + ROUND >= BANDS:
-            return [b for b in [*bands, rest] if _valid(b)], None
-        return [b for b in bands if _valid(b)], rest if _valid(rest) else None
+            break
+        if first is not None and point < first:
+            break
+        points.append(point)
+    return points
 
 
-def _band_request(adapter: TwentyNineNextAdapter, listing: Listing, band: Days) -> Request:
-    request = _first_request(adapter, listing, band)
-    reader = PageReader(adapter, band, listing.dates)
+def _probe_all(
+    adapter: TwentyNineNextAdapter, listing: Listing, dates: DateFilter, points: list[date]
+) -> Generator[Any, Any, list[_Mark]]:
+    if not points:
+        return []
+    requests = [_probe(adapter, listing, point) for point in points]
+    answers = yield Batch(tuple(requests))
+    marks = []
+    for point, request, answer in zip(points, requests, answers, strict=True):
+        found = PageReader(adapter, Days(listing.days.first, point), dates)(request, answer)
+        marks.append(_Mark(point, found.rows, found.next is not None))
+    return marks
+
+
+def _probe(adapter: TwentyNineNextAdapter, listing: Listing, point: date) -> Request:
+    days = Days(listing.days.first, point)
+    request = _first_request(adapter, listing, days)
+    reader = PageReader(adapter, days, listing.dates)
 
     def check(response: Response) -> None:
         reader(request, response)
@@ -504,22 +637,29 @@ def _band_request(adapter: TwentyNineNextAdapter, listing: Listing, band: Days) 
     return with_check(request, check)
 
 
-def _cut_band(band: Days, rows: Sequence[Payload], field: str) -> list[Days]:
-    """A band whose first page has a next link, cut into windows of about WINDOW_PAGES
-    pages by the density of that page (an open-ended band is read by one cursor)."""
-    days = [d for d in (row_day(row, field) for row in rows) if d is not None]
-    if band.first is None or band.last is None or band.first >= band.last or len(days) < 2:
-        return [band]
-    length = (band.last - band.first).days + 1
-    span = _span(days)
-    parts = length if span == 1 else math.ceil(length / span / WINDOW_PAGES)
-    return cut(band.first, band.last, parts) if parts > 1 else [band]
+def _per_window(pages: float, width: int) -> float:
+    """Pages a window is planned for when ``pages`` are to be read ``width`` at a time.
+
+    Whole pages less a margin (a rough density): a window planned for 1.2 pages costs two
+    requests, one planned for 0.8 costs one.
+    """
+    return math.floor(max(1.0, min(float(WINDOW_PAGES), pages / max(1, width)))) - 0.2
+
+
+_DAY = timedelta(days=1)
+
+
+def _day_rate(rows: Sequence[Payload], field: str) -> float:
+    """Records a day, as a page of ``rows`` in date order shows them (a page within one
+    instant says only: at least a page a day)."""
+    times = [t for t in (row_time(row, field) for row in rows) if t is not None]
+    elapsed = abs((times[0] - times[-1]).total_seconds()) / 86400 if len(times) > 1 else 0.0
+    return max((len(times) - 1) / elapsed if elapsed else 0.0, float(len(rows)) / 30, 1e-3)
 
 
 __all__ = [
-    "BANDS",
     "ORDERS_BY_PLACED",
-    "ROUND",
+    "PROBES",
     "TRANSACTIONS_BY_CREATED",
     "USERS_BY_JOINED",
     "WIDE",
@@ -529,10 +669,12 @@ __all__ = [
     "Days",
     "Listing",
     "PageReader",
+    "Window",
     "cut",
     "read_listing",
     "row_day",
     "row_key",
+    "row_time",
     "store_days",
     "within",
 ]

@@ -25,8 +25,16 @@ from typing import TYPE_CHECKING, Any
 from storebridge.errors import OutcomeUnknown, PayloadError, ValidationError
 from storebridge.http import Response
 from storebridge.kit import Flow, Payload, build_request, reconciled_write
-from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote, RestockType
-from storebridge_29next._converter import structure, wire_amount
+from storebridge.model import (
+    Money,
+    Order,
+    Refund,
+    RefundLine,
+    RefundQuote,
+    RestockType,
+    TransactionAllocation,
+)
+from storebridge_29next._converter import PLATFORM, refund_line, structure, wire_amount
 from storebridge_29next._orders import order_payload
 from storebridge_29next._refund_rules import check_refund
 from storebridge_29next._requests import body_object, int_ref, post, url
@@ -36,6 +44,31 @@ if TYPE_CHECKING:
 
 _RETURNING = frozenset({"refund", "void"})
 """Transaction types that give money back against their parent payment."""
+
+
+def refund_quote(p: Payload) -> RefundQuote:
+    currency = p.currency("currency")
+    shipping = p.opt_obj("refund_shipping")
+    return RefundQuote(
+        platform=PLATFORM,
+        order_ref=p.ref("order_number"),
+        lines=p.each("refund_lines", lambda line: refund_line(line, "line_id", currency)),
+        total=p.money("amount_incl_tax", currency),
+        shipping=shipping.opt_money("amount_incl_tax", currency) if shipping else None,
+        subtotal=p.opt_money("amount_excl_tax", currency),
+        tax=p.opt_money("total_tax", currency),
+        allocations=p.each("transactions", lambda t: _allocation(t, currency)),
+        raw=p.data,
+    )
+
+
+def _allocation(t: Payload, currency: str) -> TransactionAllocation:
+    return TransactionAllocation(
+        transaction_ref=str(t.integer("id")),
+        amount=t.money("amount", currency),
+        gateway=t.opt_string("gateway_name") or t.opt_string("payment_method"),
+        maximum=t.opt_money("refundable_amount", currency),
+    )
 
 
 def refund_line_body(line: RefundLine, with_restock: bool, field: str) -> dict[str, Any]:
@@ -258,4 +291,4 @@ def _returned_since(order: Payload, quote: RefundQuote) -> str:
     return "unknown"
 
 
-__all__ = ["calculate_refund", "create_refund", "find_refund", "refundable"]
+__all__ = ["calculate_refund", "create_refund", "find_refund", "refund_quote", "refundable"]

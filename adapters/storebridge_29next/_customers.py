@@ -14,11 +14,11 @@ from storebridge.http import Response
 from storebridge.kit import Flow, ListFlow, ListQuery, Payload, reconciled_write
 from storebridge.model import Customer, CustomerDraft, CustomerUpdate
 from storebridge_29next._converter import customer_body, customer_update_body, structure
+from storebridge_29next._listings import read_listing
 from storebridge_29next._paging import (
     USERS_BY_JOINED,
     Days,
     Listing,
-    read_listing,
     store_days,
     within,
 )

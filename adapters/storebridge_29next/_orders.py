@@ -18,11 +18,11 @@ from storebridge.kit import Batch, Flow, ListFlow, OrderQuery, Payload, reconcil
 from storebridge.model import Address, Order, OrderDraft
 from storebridge_29next._converter import address_to_wire, order_body, structure
 from storebridge_29next._fast_rows import order_row
+from storebridge_29next._listings import read_listing
 from storebridge_29next._paging import (
     ORDERS_BY_PLACED,
     Days,
     Listing,
-    read_listing,
     store_days,
     within,
 )

@@ -1,47 +1,24 @@
-"""Reading 29 Next listings: cursor pages walked by ``kit.walk``, read in parallel day
-windows so a listing reaches the rate limit instead of one page per round trip.
+"""29 Next list pages: how one is read and checked, walked by ``kit.walk``; the days a
+listing asks for (see ``_listings`` for how a listing is read in day windows).
 
 **Pages.** Lists answer ``{"next", "previous", "results"}`` (DRF cursor pagination: no
 count, no page size, no ordering parameter). A page is used only if
 
-* its ``next`` link stays on the store's origin and under the API root (the token rides
-  along with every follow-up request);
-* its ``next`` and ``previous`` links carry the request's own filters (a page of another
-  listing answered in its place, say by a cache, is refused);
-* every row of a day window lies within the window's days, read in the row's own UTC
-  offset (the one the platform filtered by).
+* its links stay on the store's origin and under the API root (the token rides along
+  with every follow-up request);
+* its links carry the request's own filters, and a page reached by a cursor links back
+  (``previous``): a page of another listing, or an empty one, answered in its place (say
+  by a cache) is refused;
+* every row lies within the days asked for, read in the row's own UTC offset (the one the
+  platform filtered by).
 
 Anything else is an unusable answer: asked again, then an error. ``kit.walk`` adds the
 rest of the listing guarantees (a repeated page or a next link that does not advance is
 asked again, then PaginationError; a record is yielded once).
-
-**Windows.** One cursor is strictly sequential. The Admin API filters orders, users and
-transactions by day-granular dates (``date_placed_from/to``, ``date_joined_from/to``,
-``date_created_from/to``), so when the facade would keep at least :data:`WIDE` requests in
-flight (rate x latency: a far-away store or a raised limit) and the first page has a next
-link, the listing is cut into windows of days read side by side:
-
-* rows newest first (or oldest first): the first page's density gives the days a window of
-  about :data:`WINDOW_PAGES` pages spans; the first pages of bands of doubling width going
-  back (one batch, one round trip) show where the records end and how dense each band is;
-  each band longer than a page is cut into windows of about :data:`WINDOW_PAGES` pages;
-* rows in no date order: the first page is a sample; the days between its oldest and newest
-  row are cut into as many windows as the facade keeps in flight, plus an open-ended window
-  on either side.
-
-Neighbouring windows share their boundary day, so a bound the platform treats as exclusive
-loses nothing; records of a shared day are yielded once (each record is claimed by the
-first window that reads it). The first page only plans: its records are yielded by the
-window that reads them again. Results arrive window by window as pages complete: newest
-first within a window, no order across windows. ``slices=1`` reads one cursor in the
-platform's order; ``slices=N`` cuts the user's own ``created_since``..``created_until``
-into N equal windows instead.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import threading
 from collections.abc import Callable, Generator, Sequence
 from datetime import date, datetime, timedelta
@@ -50,23 +27,19 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import attrs
 
-from storebridge.errors import PaginationError, PayloadError, StorebridgeError, ValidationError
+from storebridge.errors import PayloadError
 from storebridge.http import Request, Response, read_json
 from storebridge.kit import (
-    CONCURRENCY,
-    Batch,
     Emit,
     Flow,
     ListFlow,
     Page,
     Payload,
     derive_request,
-    merge_parallel,
     parse_iso_datetime,
     relay,
     rows_at,
     walk,
-    with_check,
 )
 from storebridge_29next._requests import PLATFORM, get
 
@@ -78,16 +51,6 @@ Expand = Callable[[list[Payload]], Flow[list[T]]]
 """Turns a page of rows (each a Payload at ``$.results[i]``) into model objects; may send
 requests (details)."""
 
-WIDE = 4
-"""Requests in flight from which day windows pay off; below it one cursor reaches the
-limit (at 4 requests/second and 250 ms one request in flight already does)."""
-WINDOW_PAGES = 16
-"""Most pages a planned window is meant to hold: fewer windows waste fewer half-full last
-pages; as many windows as requests in flight keep the limit busy; smaller ones finish
-together (the density read from a page is a rough guide)."""
-PROBES = 6
-"""Points probed going back from the first page, each four times further than the last:
-together they reach ``4**6`` windows' worth of days, below which the last window walks."""
 _CURSOR = "cursor"
 
 
@@ -311,19 +274,19 @@ def row_key(row: Payload, key: str) -> Any:
     return value
 
 
-def _first_request(adapter: TwentyNineNextAdapter, listing: Listing, days: Days) -> Request:
+def first_request(adapter: TwentyNineNextAdapter, listing: Listing, days: Days) -> Request:
     params = list(listing.params)
     if listing.dates is not None:
         params += list(days.params(listing.dates).items())
     return get(adapter, f"{listing.resource}.list", listing.path, params=params)
 
 
-def _walk(
+def walk_days(
     adapter: TwentyNineNextAdapter, listing: Listing, days: Days
 ) -> tuple[ListFlow[Payload], PageReader]:
     reader = PageReader(adapter, days, listing.dates)
     flow = walk(
-        _first_request(adapter, listing, days),
+        first_request(adapter, listing, days),
         reader,
         resource=listing.resource,
         platform=PLATFORM,
@@ -332,7 +295,7 @@ def _walk(
     return flow, reader
 
 
-def _expanding(flow: ListFlow[Payload], claims: Claims, expand: Expand[T]) -> ListFlow[T]:
+def expanding(flow: ListFlow[Payload], claims: Claims, expand: Expand[T]) -> ListFlow[T]:
     def on_emit(page: Emit[Payload]) -> Generator[Any, Any, Emit[T] | None]:
         fresh = claims.take(page.items)
         return Emit((yield from expand(fresh))) if fresh else None
@@ -340,341 +303,23 @@ def _expanding(flow: ListFlow[Payload], claims: Claims, expand: Expand[T]) -> Li
     yield from relay(flow, on_emit)
 
 
-def _rows(rows: list[Payload], claims: Claims, expand: Expand[T]) -> ListFlow[T]:
-    fresh = claims.take(rows)
-    if fresh:
-        items = yield from expand(fresh)
-        if items:
-            yield Emit(items)
-
-
-def _first_page(flow: ListFlow[Payload]) -> Generator[Any, Any, list[Payload] | None]:
-    """Relay ``flow`` until its first page of rows (None: it ended without any)."""
-    value: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = flow.throw(error) if error is not None else flow.send(value)
-        except StopIteration:
-            return None
-        value, error = None, None
-        if isinstance(step, Emit):
-            return list(step.items)
-        try:
-            value = yield step
-        except StorebridgeError as exc:
-            error = exc
-
-
-def read_listing(
-    adapter: TwentyNineNextAdapter, listing: Listing, expand: Expand[T]
-) -> ListFlow[T]:
-    """Every record of ``listing`` once, converted by ``expand`` (see the module docstring)."""
-    claims = Claims(listing.key)
-    flow, reader = _walk(adapter, listing, listing.days)
-    rows = yield from _first_page(flow)
-    if rows is None:
-        return
-    dates, slices = listing.dates, listing.slices
-    order = _newest_first(rows, dates.field, listing.key) if dates is not None else None
-    if dates is None or order is None or reader.last_next is None or slices == 1:
-        yield from _rows(rows, claims, expand)
-        yield from _expanding(flow, claims, expand)
-        return
-    width = int((yield CONCURRENCY))
-    if slices is None and width < WIDE:
-        yield from _rows(rows, claims, expand)
-        yield from _expanding(flow, claims, expand)
-        return
-    flow.close()
-    seen_day, witness = order
-    if slices is not None:
-        if listing.days.first is None:
-            raise ValidationError("slices needs created_since and created_until", field="slices")
-        tops = [w.last for w in cut(listing.days.first, seen_day, slices) if w.last]
-    else:
-        tops = yield from _plan(adapter, listing, dates, rows, seen_day, width)
-    # Each window reaches down to the day after the next window's top; the last to the end.
-    bottoms = [top + _DAY for top in tops[1:]]
-    windows = [Window(top, bottom) for top, bottom in zip(tops, [*bottoms, None], strict=True)]
-    yield from _read_windows(adapter, listing, dates, windows, rows, witness, claims, expand)
-
-
-@attrs.define
-class Window:
-    """Records on day ``top`` or before, newest first, down to day ``bottom`` (None: to the
-    end), and what reading them showed: the key of the first record, and of the first one
-    under ``bottom`` (which the next window must start with)."""
-
-    top: date
-    bottom: date | None
-    first: Any = None
-    below: Any = None
-
-
-class _Below(Exception):
-    """A window's walk reached a record under its bottom day."""
-
-
-def _window(
-    adapter: TwentyNineNextAdapter,
-    listing: Listing,
-    dates: DateFilter,
-    window: Window,
-    claims: Claims,
-    expand: Expand[T],
-) -> ListFlow[T]:
-    flow, _ = _walk(adapter, listing, Days(listing.days.first, window.top))
-    window.first = window.below = None
-    started, last = False, window.top
-
-    def on_emit(page: Emit[Payload]) -> Generator[Any, Any, Emit[T] | None]:
-        nonlocal started, last
-        rows = list(page.items)
-        if not started and rows:
-            window.first = row_key(rows[0], listing.key)
-        started = True
-        keep, below = rows, None
-        for index, row in enumerate(rows):
-            day = row_day(row, dates.field)
-            if day is None:
-                continue
-            if day > last:
-                row.fail(f"{dates.field} {day} comes after a record of {last}: the pages "
-                         "are not newest first", dates.field)  # fmt: skip
-            last = day
-            if below is None and window.bottom is not None and day < window.bottom:
-                keep, below = rows[:index], index
-        if below is not None:
-            window.below = row_key(rows[below], listing.key)
-        fresh = claims.take(keep)
-        if fresh:
-            items = yield from expand(fresh)
-            if items:
-                yield Emit(items)
-        if below is not None:
-            raise _Below
-        return None
-
-    try:
-        yield from relay(flow, on_emit)
-    except _Below:
-        return
-
-
-def _read_windows(
-    adapter: TwentyNineNextAdapter,
-    listing: Listing,
-    dates: DateFilter,
-    windows: list[Window],
-    rows: list[Payload],
-    witness: Any,
-    claims: Claims,
-    expand: Expand[T],
-) -> ListFlow[T]:
-    """Read ``windows`` side by side, then check they join up: each window must start with
-    the record the window above found under its bottom (the first one with the first
-    page's witness), and the last must reach the end. A window read wrongly (an empty or
-    foreign answer that no page check could tell) is read again, once; then an error."""
-    pending: list[ListFlow[T]] = [_rows(rows, claims, expand)]
-    todo = list(windows)
-    for _ in range(_READS):
-        pending += [_window(adapter, listing, dates, w, claims, expand) for w in todo]
-        yield from merge_parallel(pending)
-        pending = []
-        todo = _unjoined(windows, witness)
-        if not todo:
-            return
-    first = todo[0]
-    raise PaginationError(
-        f"{listing.resource}: the day windows up to {first.top} did not join up after being "
-        "read again (a record missing or answered for another window); read the listing "
-        "again, or with slices=1",
-        resource=listing.resource,
-        platform=PLATFORM,
-    )
-
-
-_READS = 3
-"""Rounds of reading windows: the first, and two to read again those that did not join."""
-
-
-def _unjoined(windows: list[Window], witness: Any) -> list[Window]:
-    """Windows to read again: those on either side of each place where the chain of
-    records breaks, and every window below a break that came back empty (its emptiness
-    was only ever vouched for by the window above)."""
-    broken: list[Window] = []
-    expected = witness
-    for index, window in enumerate(windows):
-        if window.first != expected or (broken and window.first is None):
-            broken += [w for w in windows[max(0, index - 1) : index + 1] if w not in broken]
-        expected = window.below
-    if windows and windows[-1].below is not None and windows[-1] not in broken:
-        broken.append(windows[-1])
-    return broken
-
-
-def _newest_first(rows: list[Payload], field: str, key: str) -> tuple[date, Any] | None:
-    """(the first page's last day, the key of its first record on that day) when its rows
-    run newest first; None otherwise (the listing is then read by one cursor)."""
-    days = [row_day(row, field) for row in rows]
-    known = [day for day in days if day is not None]
-    if len(known) < 2 or len(known) < len(rows):
-        return None
-    if any(a < b for a, b in itertools.pairwise(known)):
-        return None
-    last = known[-1]
-    return last, row_key(rows[days.index(last)], key)
-
-
-@attrs.frozen
-class _Mark:
-    """What the first page of "on day ``point`` or before" showed."""
-
-    point: date
-    rows: Sequence[Payload]
-    more: bool
-    """The page had a next link: more than a page of records on or before ``point``."""
-
-
-def _plan(
-    adapter: TwentyNineNextAdapter,
-    listing: Listing,
-    dates: DateFilter,
-    rows: list[Payload],
-    seen: date,
-    width: int,
-) -> Generator[Any, Any, list[date]]:
-    """The top days of windows covering ``seen`` and before, newest first.
-
-    The first page's density gives the days ~WINDOW_PAGES pages span. The first pages up to
-    points going back four times further each (one batch) show how dense each stretch is
-    and past which point nothing is left; the stretch where the records end is probed again
-    at eight points (a second batch), so few windows fall past the end. The stretches are
-    cut into windows so about ``width`` are read at once, none much longer than
-    WINDOW_PAGES pages; the last window reads to the end.
-    """
-    page, first = len(rows), listing.days.first
-    step = max(1, round(WINDOW_PAGES * page / _day_rate(rows, dates.field)))
-    marks = [_Mark(seen, rows, True)]
-    marks += yield from _probe_all(
-        adapter, listing, dates, _points(seen, [step * 4**j for j in range(PROBES)], first)
-    )
-    end = next((i for i, mark in enumerate(marks) if not mark.rows), None)
-    if end is not None and marks[end - 1].more:
-        top, bottom = marks[end - 1].point, marks[end].point
-        gap = (top - bottom).days
-        inner = [top - timedelta(days=gap * i // 8) for i in range(1, 8)]
-        found = yield from _probe_all(
-            adapter, listing, dates, sorted({d for d in inner if bottom < d < top}, reverse=True)
-        )
-        marks[end:end] = found
-        end = next((i for i, mark in enumerate(marks) if not mark.rows), None)
-    stretches: list[tuple[date, date | None, float]] = []  # (top, bottom, pages)
-    rate = _day_rate(rows, dates.field)
-    kept = marks[: end + 1] if end is not None else marks
-    for index, upper in enumerate(kept):
-        lower = kept[index + 1] if index + 1 < len(kept) else None
-        if len(upper.rows) > 1:
-            rate = _day_rate(upper.rows, dates.field)
-        if lower is None or not lower.rows or not upper.more:
-            # The records end below ``upper``: one more stretch, read to the end.
-            known = lower.point + _DAY if lower is not None and upper.more else None
-            size = ((upper.point - known).days + 1) * rate / page if known else 1.0
-            stretches.append((upper.point, known or first, max(1.0, size)))
-            break
-        size = (upper.point - lower.point).days * rate / page
-        stretches.append((upper.point, lower.point + _DAY, max(1.0, size)))
-    per_window = _per_window(sum(pages for _, _, pages in stretches), width)
-    tops: list[date] = []
-    for upper_day, lower_day, pages in stretches:
-        parts = math.ceil(pages / per_window)
-        windows = (
-            cut(lower_day, upper_day, parts)
-            if lower_day and parts > 1
-            else [Days(lower_day, upper_day)]
-        )
-        tops += [w.last for w in windows if w.last]
-    return tops
-
-
-def _points(seen: date, offsets: list[int], first: date | None) -> list[date]:
-    """Days ``offsets`` before ``seen``, within ``first`` and the calendar."""
-    points = []
-    for offset in offsets:
-        try:
-            point = seen - timedelta(days=offset)
-        except OverflowError:
-            break
-        if first is not None and point < first:
-            break
-        points.append(point)
-    return points
-
-
-def _probe_all(
-    adapter: TwentyNineNextAdapter, listing: Listing, dates: DateFilter, points: list[date]
-) -> Generator[Any, Any, list[_Mark]]:
-    if not points:
-        return []
-    requests = [_probe(adapter, listing, point) for point in points]
-    answers = yield Batch(tuple(requests))
-    marks = []
-    for point, request, answer in zip(points, requests, answers, strict=True):
-        found = PageReader(adapter, Days(listing.days.first, point), dates)(request, answer)
-        marks.append(_Mark(point, found.rows, found.next is not None))
-    return marks
-
-
-def _probe(adapter: TwentyNineNextAdapter, listing: Listing, point: date) -> Request:
-    days = Days(listing.days.first, point)
-    request = _first_request(adapter, listing, days)
-    reader = PageReader(adapter, days, listing.dates)
-
-    def check(response: Response) -> None:
-        reader(request, response)
-
-    return with_check(request, check)
-
-
-def _per_window(pages: float, width: int) -> float:
-    """Pages a window is planned for when ``pages`` are to be read ``width`` at a time.
-
-    Whole pages less a margin (a rough density): a window planned for 1.2 pages costs two
-    requests, one planned for 0.8 costs one.
-    """
-    return math.floor(max(1.0, min(float(WINDOW_PAGES), pages / max(1, width)))) - 0.2
-
-
-_DAY = timedelta(days=1)
-
-
-def _day_rate(rows: Sequence[Payload], field: str) -> float:
-    """Records a day, as a page of ``rows`` in date order shows them (a page within one
-    instant says only: at least a page a day)."""
-    times = [t for t in (row_time(row, field) for row in rows) if t is not None]
-    elapsed = abs((times[0] - times[-1]).total_seconds()) / 86400 if len(times) > 1 else 0.0
-    return max((len(times) - 1) / elapsed if elapsed else 0.0, float(len(rows)) / 30, 1e-3)
-
-
 __all__ = [
     "ORDERS_BY_PLACED",
-    "PROBES",
     "TRANSACTIONS_BY_CREATED",
     "USERS_BY_JOINED",
-    "WIDE",
-    "WINDOW_PAGES",
     "Claims",
     "DateFilter",
     "Days",
+    "Expand",
     "Listing",
     "PageReader",
-    "Window",
     "cut",
-    "read_listing",
+    "expanding",
+    "first_request",
     "row_day",
     "row_key",
     "row_time",
     "store_days",
+    "walk_days",
     "within",
 ]

@@ -14,7 +14,8 @@ from storebridge.http import Response
 from storebridge.kit import Flow, ListFlow, ListQuery, Payload, reconciled_write
 from storebridge.model import Product, ProductDraft
 from storebridge_29next._converter import product_body, structure
-from storebridge_29next._paging import Listing, read_listing, within
+from storebridge_29next._listings import read_listing
+from storebridge_29next._paging import Listing, within
 from storebridge_29next._requests import body_object, get, is_record, post, query
 
 if TYPE_CHECKING:

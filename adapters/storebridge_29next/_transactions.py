@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from storebridge.kit import Emit, Flow, ListFlow, Payload
 from storebridge.model import Transaction
 from storebridge_29next._converter import structure
+from storebridge_29next._listings import read_listing
 from storebridge_29next._orders import get_order
-from storebridge_29next._paging import TRANSACTIONS_BY_CREATED, Listing, read_listing
+from storebridge_29next._paging import TRANSACTIONS_BY_CREATED, Listing
 
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter

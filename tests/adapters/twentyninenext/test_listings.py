@@ -18,7 +18,8 @@ from storebridge import PayloadError, StorebridgeError, ValidationError
 from storebridge.errors import PaginationError
 from storebridge.kit import Payload
 from storebridge.testing import FaultTransport
-from storebridge_29next._paging import Days, Window, _newest_first, _unjoined, cut
+from storebridge_29next._listings import Window, _newest_first, _unjoined
+from storebridge_29next._paging import Days, cut
 from tests.adapters.twentyninenext.support.sandbox import Rewriting, Sandbox
 
 

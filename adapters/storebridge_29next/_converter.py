@@ -538,11 +538,13 @@ def order_body(draft: OrderDraft, variant_ids: list[int], *, legacy: bool) -> di
         shipping = Decimal(wire_amount(draft.shipping_total, "shipping_total", currency=currency))
     charge = total - lines_total
     if charge < 0:
+        field = "discount_total" if draft.discount_total is not None else "total"
         raise ValidationError(
-            f"total {draft.total} is less than the lines ({lines_total} {currency}): 29 Next "
-            "cannot record an order-level discount larger than its shipping charge; fold the "
-            "discount into the lines' unit prices",
-            field="discount_total" if draft.discount_total is not None else "total",
+            f"{field}: the total {draft.total} is less than the lines ({lines_total} "
+            f"{currency}), and 29 Next's order create has no discount field (discounts travel "
+            "in the shipping charge, which cannot go below 0); fold the discount into the "
+            "lines' unit prices",
+            field=field,
         )
     body: dict[str, Any] = {
         "lines": lines,

@@ -53,6 +53,19 @@ def _lines_by_ref(order: Payload) -> dict[str, Payload]:
     return {str(line.integer("id")): line for line in order.iter("lines")}
 
 
+def refunded_units(order: Payload) -> dict[str, int]:
+    """Units of each line refunded and still on the order (refunds that cancelled units took
+    them off the order, so they no longer count)."""
+    done: dict[str, int] = {}
+    for refund in order.iter("refunds"):
+        for item in refund.iter("refund_line_items"):
+            if item.opt_string("restock_type") == "cancel":
+                continue
+            ref = str(item.integer("line_item_id"))
+            done[ref] = done.get(ref, 0) + (item.opt_integer("quantity") or 0)
+    return done
+
+
 def check_refund(
     order: Payload,
     lines: Sequence[RefundLine],
@@ -66,6 +79,7 @@ def check_refund(
     line's is ``RestockType.UNKNOWN``.
     """
     by_ref = _lines_by_ref(order)
+    refunded = refunded_units(order)
     number = order.opt_string("number")
     seen: set[str] = set()
     for index, wanted in enumerate(lines):
@@ -84,17 +98,17 @@ def check_refund(
                 field=f"{field}.line_ref",
             )
         seen.add(wanted.line_ref)
-        on_order = units_on_order(line)
-        if on_order < 1:
+        left = units_on_order(line) - refunded.get(wanted.line_ref, 0)
+        if left < 1:
             raise ValidationError(
-                f"{field}: line {wanted.line_ref} has no units left on the order to refund",
+                f"{field}: line {wanted.line_ref} has no units left to refund",
                 field=f"{field}.quantity",
             )
         validation.quantity(wanted.quantity, f"{field}.quantity")
-        if wanted.quantity > on_order:
+        if wanted.quantity > left:
             raise ValidationError(
-                f"{field}.quantity {wanted.quantity} is more than the {on_order} unit(s) of "
-                f"line {wanted.line_ref} still on the order",
+                f"{field}.quantity {wanted.quantity} is more than the {left} unit(s) of line "
+                f"{wanted.line_ref} left to refund",
                 field=f"{field}.quantity",
             )
         if wanted.restock is RestockType.UNKNOWN:
@@ -141,4 +155,10 @@ def _is_partial(
     return refunded_shipping < order_shipping
 
 
-__all__ = ["UNCAPTURED_PAYMENT_STATUSES", "allowed_restock_types", "check_refund", "units_on_order"]
+__all__ = [
+    "UNCAPTURED_PAYMENT_STATUSES",
+    "allowed_restock_types",
+    "check_refund",
+    "refunded_units",
+    "units_on_order",
+]

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from storebridge import validation
 from storebridge.errors import OutcomeUnknown, PayloadError, ValidationError
 from storebridge.http import Response
 from storebridge.kit import Flow, Payload, build_request, reconciled_write
@@ -93,14 +94,17 @@ def calculate_refund(
     lines: Sequence[RefundLine],
     shipping: Money | None,
 ) -> Flow[RefundQuote]:
-    order = yield from order_payload(adapter, order_ref)
-    currency = order.currency("currency")
-    check_refund(order, lines, shipping, require_restock=False)
+    # What needs no order is checked before reading it.
     body: dict[str, Any] = {
         "refund_lines": [
             refund_line_body(line, False, f"lines[{i}]") for i, line in enumerate(lines)
         ]
     }
+    if shipping is not None:
+        _shipping_body(shipping, shipping.currency, "shipping")
+    order = yield from order_payload(adapter, order_ref)
+    currency = order.currency("currency")
+    check_refund(order, lines, shipping, require_restock=False)
     if shipping is not None:
         body["refund_shipping"] = _shipping_body(shipping, currency, "shipping")
     response = yield build_request(
@@ -132,13 +136,26 @@ def refundable(order: Payload) -> dict[str, Decimal]:
     return {ref: amount - returned.get(ref, Decimal(0)) for ref, amount in payments.items()}
 
 
-def _check_quote(order: Payload, quote: RefundQuote, legacy: bool) -> None:
-    currency = order.currency("currency")
-    wire_amount(quote.total, "quote.total", currency=currency, digits=7)
+def _check_quote_alone(quote: RefundQuote, legacy: bool) -> None:
+    """What can be told about ``quote`` without the order."""
+    wire_amount(quote.total, "quote.total", digits=7)
     if quote.total.amount <= 0:
         raise ValidationError(
             f"quote.total must be more than 0, got {quote.total}", field="quote.total"
         )
+    if legacy:
+        return
+    for index, line in enumerate(quote.lines):
+        refund_line_body(line, True, f"quote.lines[{index}]")
+    for index, allocation in enumerate(quote.allocations):
+        field = f"quote.allocations[{index}]"
+        int_ref(allocation.transaction_ref, f"{field}.transaction_ref")
+        wire_amount(allocation.amount, f"{field}.amount", digits=7)
+
+
+def _check_quote(order: Payload, quote: RefundQuote, legacy: bool) -> None:
+    currency = order.currency("currency")
+    wire_amount(quote.total, "quote.total", currency=currency, digits=7)
     left = refundable(order)
     if legacy:
         available = sum(left.values(), Decimal(0))
@@ -216,6 +233,9 @@ def _refunds(order: Payload) -> list[Refund]:
 def create_refund(
     adapter: TwentyNineNextAdapter, quote: RefundQuote, *, note: str | None, notify: bool
 ) -> Flow[Refund]:
+    _check_quote_alone(quote, adapter.legacy)
+    if note is not None:
+        validation.text(note, "note", multiline=True)
     order = yield from order_payload(adapter, quote.order_ref)
     currency = order.currency("currency")
     _check_quote(order, quote, adapter.legacy)

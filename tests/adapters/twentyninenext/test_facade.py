@@ -384,7 +384,7 @@ async def test_async_facade(harness: Harness, astore: storebridge.AsyncStore) ->
     assert cancelled.status is OrderStatus.CANCELLED
     fos = await astore.extra.fulfillment_orders(orders[0].ref)
     assert isinstance(fos, list)
-    assert datetime.now(UTC) > orders[0].created_at
+    assert orders[0].created_at is not None and datetime.now(UTC) > orders[0].created_at
 
 
 def test_migration_target_creates_keep_identity_tags(store: storebridge.Store) -> None:

@@ -260,7 +260,7 @@ def test_cut_covers_every_day_once() -> None:
     windows = cut(first, last, 7)
     assert windows[0].last == last and windows[-1].first == first
     for newer, older in itertools.pairwise(windows):
-        assert older.last == newer.first - timedelta(days=1)
+        assert newer.first is not None and older.last == newer.first - timedelta(days=1)
     assert cut(first, first + timedelta(days=1), 10) == [
         Days(first + timedelta(days=1), first + timedelta(days=1)),
         Days(first, first),

@@ -17,7 +17,7 @@ import pytest
 import storebridge
 from storebridge import StoreOptions
 from storebridge.sandbox import FakeClock
-from storebridge_29next import TwentyNineNextAdapter
+from storebridge_29next import TwentyNineNextAdapter, TwentyNineNextEmulator
 from tests.adapters.twentyninenext.support import spec
 
 FAKE_BASE = "https://acme.29next.store"
@@ -41,7 +41,9 @@ class Harness:
     def __init__(self, orders: int = 25, **options: Any) -> None:
         self.clock = FakeClock()
         self.sandbox = TwentyNineNextAdapter.sandbox(orders=orders, clock=self.clock, **options)
-        self.emulator = self.sandbox.emulator
+        emulator = self.sandbox.emulator
+        assert isinstance(emulator, TwentyNineNextEmulator)
+        self.emulator = emulator
         self.checker = spec.SpecChecker() if spec.spec_dir() is not None else None
         self.options = options_for(self.clock)
 

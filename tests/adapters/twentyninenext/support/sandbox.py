@@ -65,7 +65,7 @@ class Rewriting(http.BaseTransport):
 
     def handle_request(self, request: http.Request) -> http.Response:
         self.requests.append(request)
-        response = self.inner.handle_request(request)
+        response: http.Response = self.inner.handle_request(request)
         response.read()
         if not self.matches(request) or response.status_code != 200:
             return response

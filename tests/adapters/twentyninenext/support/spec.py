@@ -118,7 +118,8 @@ FORMAT_CHECKER = _checker()
 def _registry(version: str, mode: str) -> Registry:
     document = _transform(copy.deepcopy(load_spec(version)["components"]), mode)
     resource = Resource.from_contents({"components": document}, default_specification=DRAFT202012)
-    return Registry().with_resource(SPEC_URI, resource)
+    registry: Registry = Registry().with_resource(SPEC_URI, resource)
+    return registry
 
 
 def validator(version: str, mode: str, schema: dict[str, Any]) -> Draft202012Validator:

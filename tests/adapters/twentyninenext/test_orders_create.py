@@ -11,6 +11,7 @@ import pytest
 import storebridge
 from storebridge import Address, Money, OrderDraft, OrderLineDraft
 from storebridge.registry import adapter_class
+from storebridge.testing import FakeTime
 from tests.adapters.twentyninenext.support.sandbox import Sandbox
 
 USD = "USD"
@@ -81,15 +82,18 @@ def test_created_order_comes_to_the_draft_s_totals(
 
 
 def test_shopline_to_29next_migration_verifies_with_tax_and_discounts(tmp_path: Path) -> None:
-    source_kit = adapter_class("shopline").sandbox(seed=4, orders=24, currency="USD")
+    source_kit = adapter_class("shopline").sandbox(
+        seed=4, orders=24, currency="USD", rate_limit=False
+    )
     target_kit = adapter_class("29next").sandbox(
         seed=4, orders=0, customers=0, products=0, rate_limit=None
     )
+    fast = FakeTime().options()  # no real waiting for the client's rate limits
     with storebridge.connect(
-        "shopline", transport=source_kit.emulator.transport(),
+        "shopline", transport=source_kit.emulator.transport(), options=fast,
         **source_kit.settings("https://src.myshopline.com"),
     ) as source, storebridge.connect(
-        "29next", transport=target_kit.emulator.transport(),
+        "29next", transport=target_kit.emulator.transport(), options=fast,
         **target_kit.settings("https://dst.29next.store"),
     ) as target:  # fmt: skip
         taxed = [o for o in source.orders.list(detail=True) if o.tax_total and o.tax_total.amount]

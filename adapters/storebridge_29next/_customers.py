@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from storebridge.http import Response
 from storebridge.kit import Flow, ListFlow, ListQuery, Payload, reconciled_write
 from storebridge.model import Customer, CustomerDraft, CustomerUpdate
 from storebridge_29next._converter import customer_body, customer_update_body, structure
@@ -22,7 +21,16 @@ from storebridge_29next._paging import (
     store_days,
     within,
 )
-from storebridge_29next._requests import body_object, get, is_record, patch, post, query
+from storebridge_29next._requests import (
+    answer_as,
+    body_object,
+    get,
+    is_record,
+    patch,
+    post,
+    query,
+    read_one,
+)
 
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter
@@ -52,12 +60,7 @@ def list_customers(adapter: TwentyNineNextAdapter, query_: ListQuery) -> ListFlo
 
 
 def get_customer(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Customer]:
-    response = yield get(adapter, "customers.get", "users", ref, check=is_record("id", ref))
-    return structure(body_object(response), Customer)
-
-
-def _customer_of(response: Response) -> Customer:
-    return structure(body_object(response), Customer)
+    return read_one(adapter, "customers.get", "users", ref, "id", Customer)
 
 
 def find_by_email(adapter: TwentyNineNextAdapter, email: str) -> Flow[Customer | None]:
@@ -72,7 +75,7 @@ def create_customer(adapter: TwentyNineNextAdapter, draft: CustomerDraft) -> Flo
     request = post(adapter, "customers.create", ("users",), customer_body(draft))
     return (
         yield from reconciled_write(
-            request, _customer_of, lambda: find_by_email(adapter, draft.email)
+            request, answer_as(Customer), lambda: find_by_email(adapter, draft.email)
         )
     )
 
@@ -90,7 +93,7 @@ def update_customer(
             return structure(current, Customer)
         return None  # not applied: the same PATCH may be sent again
 
-    return (yield from reconciled_write(request, _customer_of, find))
+    return (yield from reconciled_write(request, answer_as(Customer), find))
 
 
 def _same(stored: object, sent: object) -> bool:

@@ -22,7 +22,15 @@ from storebridge_29next._converter import (
     FULFILLMENT_ORDER_STATUS_ALIASES,
     structure,
 )
-from storebridge_29next._requests import PLATFORM, body_object, get, int_ref, is_record, post
+from storebridge_29next._requests import (
+    PLATFORM,
+    answer_as,
+    body_object,
+    get,
+    int_ref,
+    post,
+    read_one,
+)
 
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter
@@ -105,14 +113,12 @@ def fulfillment_orders(
 
 
 def get_fulfillment_order(adapter: TwentyNineNextAdapter, ref: str) -> Flow[FulfillmentOrder]:
-    response = yield get(
-        adapter, "fulfillment_orders.get", "fulfillment-orders", ref, check=is_record("id", ref)
+    return read_one(
+        adapter, "fulfillment_orders.get", "fulfillment-orders", ref, "id", FulfillmentOrder
     )
-    return _fo(body_object(response))
 
 
-def _fo_of(response: Response) -> FulfillmentOrder:
-    return _fo(body_object(response))
+_fo_of = answer_as(FulfillmentOrder)
 
 
 def _requests_of(fo: FulfillmentOrder) -> list[Any]:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from storebridge import validation
 from storebridge.errors import OutcomeUnknown, ValidationError
-from storebridge.http import Response
 from storebridge.kit import Batch, Flow, ListFlow, OrderQuery, Payload, reconciled_write
 from storebridge.model import Address, Order, OrderDraft
 from storebridge_29next._converter import address_to_wire, order_body, structure
@@ -26,7 +25,17 @@ from storebridge_29next._paging import (
     store_days,
     within,
 )
-from storebridge_29next._requests import body_object, get, int_ref, is_record, patch, post, query
+from storebridge_29next._requests import (
+    answer_as,
+    body_object,
+    get,
+    int_ref,
+    is_record,
+    patch,
+    post,
+    query,
+    read_one,
+)
 
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter
@@ -100,8 +109,7 @@ def _get(adapter: TwentyNineNextAdapter, ref: str) -> Any:
 
 
 def get_order(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Order]:
-    response = yield _get(adapter, ref)
-    return structure(body_object(response), Order)
+    return read_one(adapter, "orders.get", "orders", ref, "number", Order)
 
 
 def order_payload(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Payload]:
@@ -110,8 +118,7 @@ def order_payload(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Payload]:
     return body_object(response)
 
 
-def _order_of(response: Response) -> Order:
-    return structure(body_object(response), Order)
+_order_of = answer_as(Order)
 
 
 def cancel_order(

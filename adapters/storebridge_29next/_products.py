@@ -10,13 +10,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from storebridge.errors import ValidationError
-from storebridge.http import Response
 from storebridge.kit import Flow, ListFlow, ListQuery, Payload, reconciled_write
 from storebridge.model import Product, ProductDraft
 from storebridge_29next._converter import product_body, structure
 from storebridge_29next._listings import read_listing
 from storebridge_29next._paging import Listing, within
-from storebridge_29next._requests import body_object, get, is_record, post, query
+from storebridge_29next._requests import (
+    answer_as,
+    body_object,
+    get,
+    post,
+    query,
+    read_one,
+)
 
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter
@@ -40,12 +46,7 @@ def list_products(adapter: TwentyNineNextAdapter, query_: ListQuery) -> ListFlow
 
 
 def get_product(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Product]:
-    response = yield get(adapter, "products.get", "products", ref, check=is_record("id", ref))
-    return structure(body_object(response), Product)
-
-
-def _product_of(response: Response) -> Product:
-    return structure(body_object(response), Product)
+    return read_one(adapter, "products.get", "products", ref, "id", Product)
 
 
 def _first_location(adapter: TwentyNineNextAdapter) -> Flow[int]:
@@ -81,7 +82,7 @@ def create_product(adapter: TwentyNineNextAdapter, draft: ProductDraft) -> Flow[
                 return found
         return None
 
-    return (yield from reconciled_write(request, _product_of, find))
+    return (yield from reconciled_write(request, answer_as(Product), find))
 
 
 __all__ = ["create_product", "get_product", "list_products"]

@@ -9,15 +9,18 @@ unusable answer, asked again like a 5xx.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from storebridge.errors import PayloadError, ValidationError
 from storebridge.http import Request, Response, read_json
-from storebridge.kit import Payload, build_request, check_query_value, segment
+from storebridge.kit import Flow, Payload, build_request, check_query_value, segment
 from storebridge.validation import describe
+from storebridge_29next._converter import structure
 
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter
+
+T = TypeVar("T")
 
 PLATFORM = "29next"
 
@@ -88,6 +91,23 @@ def is_record(key: str, expected: str) -> Callable[[Response], None]:
     return check
 
 
+def read_one(
+    adapter: TwentyNineNextAdapter, operation: str, path: str, ref: str, key: str, cls: type[T]
+) -> Flow[T]:
+    """The record ``ref`` at ``{path}/{ref}/`` as a ``cls``, checked to be that record."""
+    response = yield get(adapter, operation, path, ref, check=is_record(key, ref))
+    return structure(body_object(response), cls)
+
+
+def answer_as(cls: type[T]) -> Callable[[Response], T]:
+    """Reads a write's answer as a ``cls`` (what ``kit.reconciled_write`` calls ``parse``)."""
+
+    def parse(response: Response) -> T:
+        return structure(body_object(response), cls)
+
+    return parse
+
+
 def int_ref(value: Any, field: str) -> int:
     """A 29 Next id given as a ref (digits), or ValidationError naming ``field``."""
     text = value if isinstance(value, str) else str(value) if type(value) is int else ""
@@ -99,4 +119,15 @@ def int_ref(value: Any, field: str) -> int:
     return int(text)
 
 
-__all__ = ["body_object", "get", "int_ref", "is_record", "patch", "post", "query", "url"]
+__all__ = [
+    "answer_as",
+    "body_object",
+    "get",
+    "int_ref",
+    "is_record",
+    "patch",
+    "post",
+    "query",
+    "read_one",
+    "url",
+]

@@ -327,17 +327,7 @@ def _plan(
             break
         size = (upper.point - lower.point).days * rate / page
         stretches.append((upper.point, lower.point + _DAY, max(1.0, size)))
-    per_window = _per_window(sum(pages for _, _, pages in stretches), width)
-    tops: list[date] = []
-    for upper_day, lower_day, pages in stretches:
-        parts = math.ceil(pages / per_window)
-        windows = (
-            cut(lower_day, upper_day, parts)
-            if lower_day and parts > 1
-            else [Days(lower_day, upper_day)]
-        )
-        tops += [w.last for w in windows if w.last]
-    return tops
+    return _tops(stretches, _count(sum(pages for _, _, pages in stretches), width))
 
 
 def _points(seen: date, offsets: list[int], first: date | None) -> list[date]:
@@ -379,13 +369,33 @@ def _probe(adapter: TwentyNineNextAdapter, listing: Listing, point: date) -> Req
     return with_check(request, check)
 
 
-def _per_window(pages: float, width: int) -> float:
-    """Pages a window is planned for when ``pages`` are to be read ``width`` at a time.
+def _count(pages: float, width: int) -> int:
+    """Windows for about ``pages`` pages read ``width`` at a time: whole waves of ``width``
+    (the facade runs that many at once: one window more would walk alone at the end), none
+    much longer than WINDOW_PAGES pages, none much shorter than a page."""
+    waves = max(1, math.ceil(pages / (max(1, width) * WINDOW_PAGES)))
+    return max(1, min(max(1, width) * waves, math.ceil(pages / 0.8)))
 
-    Whole pages less a margin (a rough density): a window planned for 1.2 pages costs two
-    requests, one planned for 0.8 costs one.
-    """
-    return math.floor(max(1.0, min(float(WINDOW_PAGES), pages / max(1, width)))) - 0.2
+
+def _tops(stretches: list[tuple[date, date | None, float]], count: int) -> list[date]:
+    """Top days of ``count`` windows holding about as many pages each, over stretches
+    ``(top, bottom, pages)`` that follow each other going back (the last may be open)."""
+    total = sum(pages for _, _, pages in stretches)
+    step, goal, done = total / count, total / count, 0.0
+    tops = [stretches[0][0]]
+    last = stretches[-1][1]
+    for top, bottom, pages in stretches:
+        days = (top - bottom).days + 1 if bottom is not None else 1
+        per_day = pages / days
+        while len(tops) < count and goal <= done + pages:
+            # The window reaches its share on the day ``offset`` days below ``top``.
+            offset = max(0, math.ceil((goal - done) / per_day) - 1)
+            following = top - timedelta(days=offset + 1)
+            if following <= tops[-1] - _DAY and (last is None or following >= last):
+                tops.append(following)
+            goal += step
+        done += pages
+    return tops
 
 
 _DAY = timedelta(days=1)

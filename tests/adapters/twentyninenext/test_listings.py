@@ -18,7 +18,7 @@ from storebridge import PayloadError, StorebridgeError, ValidationError
 from storebridge.errors import PaginationError
 from storebridge.kit import Payload
 from storebridge.testing import FaultTransport
-from storebridge_29next._listings import Window, _newest_first, _unjoined
+from storebridge_29next._listings import Window, _count, _newest_first, _tops, _unjoined
 from storebridge_29next._paging import Days, cut
 from tests.adapters.twentyninenext.support.sandbox import Rewriting, Sandbox
 
@@ -286,6 +286,19 @@ def test_windows_must_join_up_into_one_chain() -> None:
     windows[2].below = "z"  # the last window must read to the end
     assert _unjoined(windows, "a") == [windows[2]]
     assert _unjoined(windows, "b") == [windows[0], windows[2]]
+
+
+def test_windows_share_the_pages_evenly_in_whole_waves() -> None:
+    top = date(2025, 6, 30)
+    stretches: list[tuple[date, date | None, float]] = [
+        (top, top - timedelta(days=9), 10.0),  # a page a day
+        (top - timedelta(days=10), top - timedelta(days=99), 9.0),  # a page in ten days
+        (top - timedelta(days=100), None, 1.0),  # the rest, read to the end
+    ]
+    assert _count(20.0, 4) == 4 and _count(200.0, 4) == 16 and _count(2.0, 16) == 3
+    tops = _tops(stretches, 4)
+    assert tops == [top, top - timedelta(days=5), top - timedelta(days=10),
+                    top - timedelta(days=60)]  # fmt: skip
 
 
 def test_only_pages_newest_first_are_cut_into_windows() -> None:

@@ -420,11 +420,17 @@ def wire_amount(value: Money, field: str, *, currency: str | None = None, digits
     return str(amount.quantize(_CENT))
 
 
-def address_to_wire(value: Address, field: str = "address") -> dict[str, Any]:
+def address_to_wire(
+    value: Address, field: str = "address", *, of_order: bool = False
+) -> dict[str, Any]:
     """``value`` as the Admin API's address object, or ValidationError naming the first
     field 29 Next requires and did not get (``line1``, ``city``, a two-letter ``country``).
-    """
+    An order's address always carries ``first_name`` and ``last_name`` (blank when unknown),
+    as the spec requires of shipping and billing addresses."""
     body = ADDRESS.write(value)
+    if of_order:
+        body.setdefault("first_name", "")
+        body.setdefault("last_name", "")
     for name, key in REQUIRED_ADDRESS_FIELDS:
         if not str(body.get(key) or "").strip():
             raise ValidationError(
@@ -557,21 +563,17 @@ def order_body(draft: OrderDraft, variant_ids: list[int], *, legacy: bool) -> di
     }
     if not legacy:
         body["currency"] = currency
-    recorded = {
-        "shipping": shipping,
-        "tax": _amount_or_zero(draft.tax_total),
-        "discount": _amount_or_zero(draft.discount_total),
-    }
+    recorded = {"shipping": shipping, "tax": _amount_or_zero(draft.tax_total),
+                "discount": _amount_or_zero(draft.discount_total)}  # fmt: skip
     if charge != shipping or recorded["tax"] or recorded["discount"]:
         body["metadata"] = {
             AMOUNTS_METADATA_KEY: _json_text({k: str(v) for k, v in recorded.items()})
         }
     if draft.created_at is not None:
         body["date_placed"] = draft.created_at.isoformat()
-    if draft.shipping_address is not None:
-        body["shipping_address"] = address_to_wire(draft.shipping_address, "shipping_address")
-    if draft.billing_address is not None:
-        body["billing_address"] = address_to_wire(draft.billing_address, "billing_address")
+    for name in ("shipping_address", "billing_address"):
+        if (given := getattr(draft, name)) is not None:
+            body[name] = address_to_wire(given, name, of_order=True)
     return body
 
 

@@ -119,13 +119,11 @@ def read_listing(
         return
     dates, slices = listing.dates, listing.slices
     order = _newest_first(rows, dates.field, listing.key) if dates is not None else None
-    if dates is None or order is None or reader.last_next is None or slices == 1:
-        yield from _rows(rows, claims, expand)
-        yield from expanding(flow, claims, expand)
-        return
-    width = int((yield CONCURRENCY))
-    if slices is None and width < WIDE:
-        yield from _rows(rows, claims, expand)
+    width = 0
+    if order is not None and reader.last_next is not None and slices != 1:
+        width = int((yield CONCURRENCY))
+    if dates is None or order is None or not width or (slices is None and width < WIDE):
+        yield from _rows(rows, claims, expand)  # one cursor, in the platform's order
         yield from expanding(flow, claims, expand)
         return
     flow.close()
@@ -204,6 +202,10 @@ def _window(
         return
 
 
+_READS = 3
+"""Rounds of reading windows: the first, and two to read again those that did not join."""
+
+
 def _read_windows(
     adapter: TwentyNineNextAdapter,
     listing: Listing,
@@ -216,8 +218,9 @@ def _read_windows(
 ) -> ListFlow[T]:
     """Read ``windows`` side by side, then check they join up: each window must start with
     the record the window above found under its bottom (the first one with the first
-    page's witness), and the last must reach the end. A window read wrongly (an empty or
-    foreign answer that no page check could tell) is read again, once; then an error."""
+    page's witness), and the last must reach the end. Windows read wrongly (an empty or
+    foreign answer that no page check could tell) are read again, up to _READS rounds in
+    all; then an error."""
     pending: list[ListFlow[T]] = [_rows(rows, claims, expand)]
     todo = list(windows)
     for _ in range(_READS):
@@ -235,10 +238,6 @@ def _read_windows(
         resource=listing.resource,
         platform=PLATFORM,
     )
-
-
-_READS = 3
-"""Rounds of reading windows: the first, and two to read again those that did not join."""
 
 
 def _unjoined(windows: list[Window], witness: Any) -> list[Window]:
@@ -320,8 +319,11 @@ def _plan(
         if len(upper.rows) > 1:
             rate = _day_rate(upper.rows, dates.field)
         if lower is None or not lower.rows or not upper.more:
-            # The records end below ``upper``: one more stretch, read to the end.
-            known = lower.point + _DAY if lower is not None and upper.more else None
+            # The last stretch, read to the end: down to the empty probe below it, or to
+            # the listing's first day; its size is unknown when neither bounds it.
+            known = lower.point + _DAY if lower is not None else first
+            if not upper.more:
+                known = None  # every record on or before ``upper`` fits in one page
             size = ((upper.point - known).days + 1) * rate / page if known else 1.0
             stretches.append((upper.point, known or first, max(1.0, size)))
             break

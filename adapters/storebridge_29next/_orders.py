@@ -144,7 +144,7 @@ def update_shipping_address(
     adapter: TwentyNineNextAdapter, ref: str, address: Address
 ) -> Flow[Order]:
     validation.address(address, "address")
-    sent = address_to_wire(address, "address")
+    sent = address_to_wire(address, "address")  # a partial update: names only if given
     request = patch(adapter, "orders.update_shipping_address", ("orders", ref),
                     {"shipping_address": sent})  # fmt: skip
 

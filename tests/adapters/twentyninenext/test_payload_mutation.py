@@ -6,7 +6,6 @@ field by field; the fast path for list rows agrees with the careful converter.""
 from __future__ import annotations
 
 import contextlib
-import copy
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -109,22 +108,31 @@ HOSTILE = st.one_of(
 
 
 def _mutated(body: Any, changes: list[tuple[tuple[Any, ...], Any, bool]]) -> Any:
-    body = copy.deepcopy(body)
+    """``body`` with ``changes`` (value swapped, or key removed); only the containers on a
+    changed path are copied, the rest is shared (nothing here writes to it)."""
     for where, value, delete in changes:
-        if not where:
-            continue
-        *parents, last = where
-        holder: Any = body
-        try:
-            for key in parents:
-                holder = holder[key]
-            if delete and isinstance(holder, dict):
-                holder.pop(last, None)
-            else:
-                holder[last] = value
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier change replaced this branch
+        if where:
+            body = _changed(body, where, value, delete)
     return body
+
+
+def _changed(node: Any, where: tuple[Any, ...], value: Any, delete: bool) -> Any:
+    key, rest = where[0], where[1:]
+    if isinstance(node, dict):
+        copy_: Any = dict(node)
+        if key not in copy_:
+            return node  # an earlier change replaced this branch
+    elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+        copy_ = list(node)
+    else:
+        return node
+    if rest:
+        copy_[key] = _changed(copy_[key], rest, value, delete)
+    elif delete and isinstance(copy_, dict):
+        del copy_[key]
+    else:
+        copy_[key] = value
+    return copy_
 
 
 def _read(cls: type[Any], body: Any, where: str) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from storebridge.adapter import RateLimit
+from storebridge.kit import RateLimit
 from storebridge.sandbox import (
     Emulator,
     EmulatorRequest,

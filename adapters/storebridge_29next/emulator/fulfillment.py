@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storebridge.sandbox import EmulatorRequest, Endpoint, HTTPProblem, json_response
+from storebridge_29next._fulfillment import HOLD_REASONS
 from storebridge_29next.emulator.locations import render_location
 from storebridge_29next.emulator.state import FulfillmentOrderRecord, Line, StoreState
 from storebridge_29next.emulator.wire import (
@@ -23,9 +24,7 @@ from storebridge_29next.emulator.wire import (
     required,
 )
 
-__all__ = ["HOLD_REASONS", "Fulfillment", "render_fulfillment_order"]
-
-HOLD_REASONS = ("address_incorrect", "out_of_stock", "high_risk", "awaiting_payment", "other")
+__all__ = ["Fulfillment", "render_fulfillment_order"]
 
 
 def render_fulfillment_order(

@@ -348,7 +348,9 @@ class Orders:
         lines_in = body.get("lines")
         if not isinstance(lines_in, list) or not lines_in:
             raise HTTPProblem(400, {"lines": required()})
-        currency = str(body.get("currency") or "USD")
+        # 2023-02-10 carries the currency on each line, 2024-04-01 on the order.
+        first = lines_in[0] if isinstance(lines_in[0], dict) else {}
+        currency = str(body.get("currency") or first.get("currency") or "USD")
         errors: list[dict[str, Any]] = []
         lines: list[Line] = []
         for item in lines_in:

@@ -290,7 +290,7 @@ class Refunds:
             if txn.type == "authorize":
                 kind = "void"
                 txn.available_for_refund = Decimal(0)
-                txn.status = "succeeded"
+                txn.voided = True
             else:
                 kind = "refund"
                 txn.available_for_refund -= amount

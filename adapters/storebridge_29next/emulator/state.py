@@ -93,16 +93,17 @@ class TransactionRecord:
     gateway_id: int = 1
     gateway_name: str = "Sandbox Gateway"
     is_external: bool = False
+    voided: bool = False
 
     @property
     def refundable(self) -> Decimal:
-        """What is left to refund (an authorization voids in full, never in part)."""
+        """What is left to refund (an authorization voids in full, never in part, once)."""
         if self.status != "succeeded":
             return Decimal(0)
         if self.type == "debit":
             return self.available_for_refund
-        if self.type == "authorize":
-            return self.amount  # voidable in full, never in part
+        if self.type == "authorize" and not self.voided:
+            return self.amount
         return Decimal(0)
 
 

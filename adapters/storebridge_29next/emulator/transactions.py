@@ -1,4 +1,5 @@
-"""Transactions (payments, refunds, voids): list, get, and how they render per shape."""
+"""Transactions (payments, refunds, voids): list (newest first; by ``type`` and
+``date_created_from/to``), get, and how they render per shape."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from typing import Any
 from storebridge.sandbox import EmulatorRequest, Endpoint, Span, json_response
 from storebridge_29next.emulator.state import StoreState, TransactionRecord
 from storebridge_29next.emulator.users import user_inline
-from storebridge_29next.emulator.wire import Handler, Response, iso, money, not_found, page_answer
+from storebridge_29next.emulator.wire import (
+    Handler,
+    Response,
+    date_param,
+    iso,
+    money,
+    not_found,
+    page_answer,
+)
 
 __all__ = ["Transactions", "agent", "attribution", "render_transaction"]
 
@@ -90,11 +99,23 @@ class Transactions:
         newest_first = self.state.transactions_by_id.span(descending=True)
         rows: Span[TransactionRecord] = newest_first
         kind = req.query.get("type")
-        if kind:
+        low, high = req.query.get("date_created_from"), req.query.get("date_created_to")
+        low_day = date_param(low, "date_created_from") if low else None
+        high_day = date_param(high, "date_created_to") if high else None
+        if kind or low_day or high_day:
+
+            def keep(txn: TransactionRecord) -> bool:
+                day = txn.date_created.date()  # the day in its own offset, as listed
+                return (
+                    (not kind or txn.type == kind)
+                    and (low_day is None or day >= low_day)
+                    and (high_day is None or day <= high_day)
+                )
+
             rows = self.state.listings.get(
-                ("transactions", kind),
+                ("transactions", kind, low_day, high_day),
                 self.state.revision(),
-                lambda: newest_first.where(lambda t: t.type == kind),
+                lambda: newest_first.where(keep),
             )
         return page_answer(
             req, rows, self.page_size, lambda t: render_transaction(self.state, t, "list")

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from storebridge import _http
+from storebridge import http
 from storebridge.sandbox import (
     BodyRefusals,
     EmulatorRequest,
@@ -54,7 +54,7 @@ DEFAULT_TOKEN = "sandbox-29next-access-token"
 CENT = Decimal("0.01")
 ZERO = "0.00"
 
-Response = _http.Response
+Response = http.Response
 Handler = Callable[[EmulatorRequest, str], Response]
 """29 Next handlers also get the API version the guard settled on."""
 

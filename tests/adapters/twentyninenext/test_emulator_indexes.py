@@ -25,7 +25,7 @@ def world() -> Iterator[tuple[TwentyNineNextEmulator, _http.Client]]:
         yield emu, client
 
 
-def every_page(client: _http.Client, path: str, params: list[tuple[str, str]]) -> list[Any]:
+def every_page(client: _http.Client, path: str, params: list[tuple[str, Any]]) -> list[Any]:
     answer = client.get(path, params=params).json()
     rows = list(answer["results"])
     while answer["next"]:
@@ -87,7 +87,7 @@ def test_users_count_their_orders_and_are_found_by_email(
     world: tuple[TwentyNineNextEmulator, _http.Client],
 ) -> None:
     emu, client = world
-    body = {"user": {"email": "New.Buyer@Example.com"}, "lines": []}
+    body: dict[str, Any] = {"user": {"email": "New.Buyer@Example.com"}, "lines": []}
     variant = sorted(emu.state.variants)[0]
     body["lines"] = [{"product_id": variant, "quantity": 2}]
     assert client.post("/api/admin/orders/", json=body).status_code == 201

@@ -196,7 +196,7 @@ def test_uncaptured_payment_cannot_be_partially_refunded(store: storebridge.Stor
         )
 
 
-def test_emulator_refuses_refunds_above_refundable(harness: Harness) -> None:
+def test_quotes_above_refundable_are_refused_before_any_write(harness: Harness) -> None:
     with harness.connect() as store:
         order = _fulfilled_paid(store)
         quote = store.refunds.calculate(
@@ -217,9 +217,33 @@ def test_emulator_refuses_refunds_above_refundable(harness: Harness) -> None:
                 ),
             ),
         )
-        with pytest.raises(storebridge.APIError) as caught:
+        before = len(harness.emulator.requests)
+        with pytest.raises(ValidationError) as caught:
             store.refunds.create(inflated)
-        assert caught.value.status == 400 and "transactions[0].amount" in caught.value.field_errors
+        assert caught.value.field == "quote.allocations[0].amount"
+        assert [r.method for r in harness.emulator.requests[before:]] == ["GET"]
+
+
+def test_emulator_refuses_refunds_above_refundable(harness: Harness) -> None:
+    with harness.connect() as store:
+        order = _fulfilled_paid(store)
+    txn = order.transactions[0]
+    body = {
+        "transactions": [{"id": int(txn.ref), "amount": str(txn.amount.amount + 50)}],
+        "refund_lines": [],
+    }
+    transport = harness.emulator.transport()
+    response = transport.handle_request(
+        storebridge.http.Request(
+            "POST",
+            f"https://acme.29next.store/api/admin/orders/{order.ref}/refund/",
+            json=body,
+            headers={"Authorization": f"Bearer {harness.emulator.token}"},
+        )
+    )
+    response.read()
+    assert response.status_code == 400
+    assert "transactions" in response.json()
 
 
 def test_cancel_with_full_refund(store: storebridge.Store) -> None:
@@ -360,7 +384,7 @@ async def test_async_facade(harness: Harness, astore: storebridge.AsyncStore) ->
     assert cancelled.status is OrderStatus.CANCELLED
     fos = await astore.extra.fulfillment_orders(orders[0].ref)
     assert isinstance(fos, list)
-    assert datetime.now(UTC) > orders[0].created_at
+    assert orders[0].created_at is not None and datetime.now(UTC) > orders[0].created_at
 
 
 def test_migration_target_creates_keep_identity_tags(store: storebridge.Store) -> None:

@@ -11,7 +11,18 @@ import json
 import pytest
 
 import storebridge
-from storebridge import CustomerDraft, CustomerUpdate, Money, RefundLine, RestockType
+from storebridge import (
+    Address,
+    CustomerDraft,
+    CustomerUpdate,
+    Money,
+    OrderDraft,
+    OrderLineDraft,
+    ProductDraft,
+    RefundLine,
+    RestockType,
+    VariantDraft,
+)
 from storebridge.http import Request, Response
 from tests.adapters.twentyninenext.support import fixtures, spec
 
@@ -70,6 +81,36 @@ def test_a_full_session_has_zero_violations() -> None:
         "usersCreate", "usersPartialUpdate", "usersList", "productsList", "transactionsList",
         "ordersCancelCreate", "ordersFulfillmentOrdersRetrieve", "fulfillmentOrdersMove",
     } <= operations  # fmt: skip
+    assert harness.checker.violations == []
+
+
+def test_day_windows_and_every_write_keep_to_the_spec() -> None:
+    harness = fixtures.Harness(orders=130)
+    harness.options = fixtures.options_for(harness.clock, max_concurrency=8)  # day windows
+    with harness.connect() as store:
+        assert len(list(store.orders.list(detail=True))) == 130
+        list(store.transactions.list())
+        unfulfilled = store.orders.get("100001")
+        fo = store.extra.fulfillment_orders(unfulfilled.ref)[0]
+        store.extra.hold_fulfillment_order(fo.ref, reason="other", message="wait")
+        store.orders.update_shipping_address(
+            unfulfilled.ref, Address(line1="2 Rd", city="Austin", country="US")
+        )
+        store.products.create(
+            ProductDraft(title="Spec Lamp",
+                         variants=(VariantDraft(sku="SPEC-1", price=Money("9.00", "USD"),
+                                                stock=2),), tags=("sb:spec",))
+        )  # fmt: skip
+        store.orders.create(
+            OrderDraft(currency="USD", total=Money("23.20", "USD"),
+                       tax_total=Money("1.20", "USD"), shipping_total=Money("4.00", "USD"),
+                       lines=(OrderLineDraft(title="Lamp", quantity=2,
+                                             unit_price=Money("9.00", "USD"), sku="SPEC-1"),),
+                       email="spec.buyer@example.com", tags=("sb:spec:o",))
+        )  # fmt: skip
+    assert harness.checker is not None
+    listed = [e for e in harness.checker.checked if e.startswith("ordersList")]
+    assert len(listed) > 10  # a first page, probes and windows
     assert harness.checker.violations == []
 
 

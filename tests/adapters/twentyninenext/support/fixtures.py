@@ -17,17 +17,22 @@ import pytest
 import storebridge
 from storebridge import StoreOptions
 from storebridge.sandbox import FakeClock
-from storebridge_29next import TwentyNineNextAdapter
+from storebridge_29next import TwentyNineNextAdapter, TwentyNineNextEmulator
 from tests.adapters.twentyninenext.support import spec
 
 FAKE_BASE = "https://acme.29next.store"
 
 
-def options_for(clock: FakeClock) -> StoreOptions:
+def options_for(clock: FakeClock, max_concurrency: int = 2) -> StoreOptions:
+    """Fake time; requests in flight fixed (the spec checks make answers slow, and a
+    derived number would switch day windows on or off by machine speed)."""
+
     async def async_sleep(seconds: float) -> None:
         clock.advance(seconds)
 
-    return StoreOptions(clock=clock, sleep=clock.advance, async_sleep=async_sleep)
+    return StoreOptions(
+        clock=clock, sleep=clock.advance, async_sleep=async_sleep, max_concurrency=max_concurrency
+    )
 
 
 class Harness:
@@ -36,7 +41,9 @@ class Harness:
     def __init__(self, orders: int = 25, **options: Any) -> None:
         self.clock = FakeClock()
         self.sandbox = TwentyNineNextAdapter.sandbox(orders=orders, clock=self.clock, **options)
-        self.emulator = self.sandbox.emulator
+        emulator = self.sandbox.emulator
+        assert isinstance(emulator, TwentyNineNextEmulator)
+        self.emulator = emulator
         self.checker = spec.SpecChecker() if spec.spec_dir() is not None else None
         self.options = options_for(self.clock)
 

@@ -7,12 +7,15 @@ import re
 import attrs
 
 from storebridge.errors import ConfigurationError
-from storebridge.settings import Secret, SettingError, check_base_url, secret_field
+from storebridge.kit import Secret, SettingError, check_base_url, secret_field
 
 DEFAULT_API_VERSION = "2024-04-01"
 LEGACY_API_VERSION = "2023-02-10"
 API_VERSIONS = (DEFAULT_API_VERSION, LEGACY_API_VERSION)
 """Versions this adapter speaks; behaviour differs between them for refunds."""
+
+VERSION_HEADER = "X-29next-API-Version"
+"""Sent on every request with the configured ``api_version`` (the spec's spelling)."""
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -72,3 +75,12 @@ class TwentyNineNextSettings:
         if self.base_url is not None:
             return self.base_url.rstrip("/")
         return f"https://{self.store}.29next.store/api/admin"
+
+
+__all__ = [
+    "API_VERSIONS",
+    "DEFAULT_API_VERSION",
+    "LEGACY_API_VERSION",
+    "VERSION_HEADER",
+    "TwentyNineNextSettings",
+]

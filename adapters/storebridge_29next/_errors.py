@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from storebridge.adapter import error_from_response
-from storebridge.errors import APIError
-from storebridge.http import Response
+from storebridge.errors import APIError, PayloadError
+from storebridge.http import Response, read_json
+from storebridge.kit import error_from_response
 
 if TYPE_CHECKING:
-    from storebridge.adapter import Adapter
+    from storebridge.kit import Adapter
 
 
 def _flatten(value: Any, prefix: str, out: dict[str, list[str]]) -> None:
@@ -46,9 +46,10 @@ def field_errors(body: Any) -> dict[str, list[str]]:
 
 
 def parse_error(adapter: Adapter, response: Response) -> APIError:
+    """The APIError for an error answer: ``detail`` as the message, the rest as field errors."""
     try:
-        body: Any = response.json()
-    except ValueError:
+        body: Any = read_json(response)
+    except PayloadError:
         body = None
     if body is None:
         # Wrong paths answer the storefront's HTML 404 page, not JSON.
@@ -57,7 +58,10 @@ def parse_error(adapter: Adapter, response: Response) -> APIError:
         return error_from_response(
             adapter, response, message=text + (hint if response.status_code == 404 else "")
         )
-    fields = field_errors(body)
+    try:
+        fields = field_errors(body)
+    except RecursionError:  # nested deeper than any validation error: keep the status only
+        fields = {}
     detail = body.get("detail") if isinstance(body, Mapping) else None
     if isinstance(detail, str) and detail:
         message = detail
@@ -67,3 +71,6 @@ def parse_error(adapter: Adapter, response: Response) -> APIError:
     else:
         message = response.reason_phrase or "error"
     return error_from_response(adapter, response, message=message, field_errors=fields or None)
+
+
+__all__ = ["field_errors", "parse_error"]

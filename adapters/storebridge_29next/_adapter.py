@@ -1,0 +1,268 @@
+"""The 29 Next (Next Commerce) Admin API adapter: declarations, and each operation handed to
+the module of its resource (``_orders``, ``_customers``, ``_products``, ``_transactions``,
+``_refunds``, ``_fulfillment``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from storebridge.errors import APIError
+from storebridge.http import Auth, Response
+from storebridge.kit import (
+    Adapter,
+    Flow,
+    ListFlow,
+    ListQuery,
+    OrderQuery,
+    RateLimit,
+    Sandbox,
+    SandboxSize,
+    just,
+    platform_operation,
+)
+from storebridge.model import (
+    Address,
+    Customer,
+    CustomerDraft,
+    CustomerUpdate,
+    FulfillmentOrder,
+    Money,
+    Order,
+    OrderDraft,
+    Product,
+    ProductDraft,
+    Refund,
+    RefundLine,
+    RefundQuote,
+    Transaction,
+)
+from storebridge_29next import (
+    _customers,
+    _fulfillment,
+    _orders,
+    _products,
+    _refunds,
+    _transactions,
+)
+from storebridge_29next._auth import bearer_auth, credential_key
+from storebridge_29next._errors import parse_error
+from storebridge_29next._fulfillment import (
+    AvailableLocation,
+    FulfillmentRequestResult,
+    MoveResult,
+)
+from storebridge_29next._settings import (
+    LEGACY_API_VERSION,
+    VERSION_HEADER,
+    TwentyNineNextSettings,
+)
+from storebridge_29next._webhooks import SIGNATURE_HEADER
+
+
+class TwentyNineNextAdapter(Adapter):
+    """29 Next Admin API: ``https://{store}.29next.store/api/admin/``.
+
+    Orders are keyed by ``number``; customers are ``/users/``; refunds use the 3-step flow
+    (retrieve, calculate, create). Fulfillment orders are platform operations:
+    ``store.extra.fulfillment_orders(order_ref)``, ``request_fulfillment``,
+    ``hold_fulfillment_order``, ``request_fulfillment_cancellation``,
+    ``available_locations``, ``move_fulfillment_order``.
+    """
+
+    name = "29next"
+    display_name = "29 Next"
+    Settings = TwentyNineNextSettings
+    default_rate_limit = RateLimit(per_second=4, burst=1)
+    sensitive_headers = (SIGNATURE_HEADER.lower(),)
+
+    settings: TwentyNineNextSettings
+
+    # Declarations ------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self.settings.api_root
+
+    @property
+    def api_version(self) -> str:
+        return self.settings.api_version
+
+    @property
+    def legacy(self) -> bool:
+        """True on API version 2023-02-10 (no refund calculation; amount-only refunds)."""
+        return self.api_version == LEGACY_API_VERSION
+
+    @property
+    def auth(self) -> Auth:
+        return bearer_auth(self.settings.access_token)
+
+    @property
+    def credential_key(self) -> str:
+        return credential_key(self.settings.access_token)
+
+    @property
+    def secrets(self) -> Sequence[str]:
+        return [self.settings.access_token.reveal()]
+
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        return {VERSION_HEADER: self.api_version, "Accept": "application/json"}
+
+    def parse_error(self, response: Response) -> APIError:
+        return parse_error(self, response)
+
+    def unsupported_reason(self, operation: str) -> str | None:
+        if operation == "refunds.calculate" and self.legacy:
+            return (
+                "refund calculation exists from API version 2024-04-01; connect with "
+                "api_version='2024-04-01' (on 2023-02-10, build a RefundQuote with the "
+                "amount and call refunds.create)"
+            )
+        return None
+
+    # Orders --------------------------------------------------------------------------------
+    def list_orders(self, query: OrderQuery) -> ListFlow[Order]:
+        return _orders.list_orders(self, query)
+
+    def get_order(self, ref: str) -> Flow[Order]:
+        return _orders.get_order(self, ref)
+
+    def create_order(self, draft: OrderDraft) -> Flow[Order]:
+        return _orders.create_order(self, draft)
+
+    def cancel_order(
+        self, ref: str, *, reason: str | None, refund: bool, notify: bool
+    ) -> Flow[Order]:
+        return _orders.cancel_order(self, ref, reason=reason, refund=refund, notify=notify)
+
+    def update_shipping_address(self, ref: str, address: Address) -> Flow[Order]:
+        return _orders.update_shipping_address(self, ref, address)
+
+    # Customers -----------------------------------------------------------------------------
+    def list_customers(self, query: ListQuery) -> ListFlow[Customer]:
+        return _customers.list_customers(self, query)
+
+    def get_customer(self, ref: str) -> Flow[Customer]:
+        return _customers.get_customer(self, ref)
+
+    def create_customer(self, draft: CustomerDraft) -> Flow[Customer]:
+        return _customers.create_customer(self, draft)
+
+    def update_customer(self, ref: str, update: CustomerUpdate) -> Flow[Customer]:
+        return _customers.update_customer(self, ref, update)
+
+    # Products ------------------------------------------------------------------------------
+    def list_products(self, query: ListQuery) -> ListFlow[Product]:
+        return _products.list_products(self, query)
+
+    def get_product(self, ref: str) -> Flow[Product]:
+        return _products.get_product(self, ref)
+
+    def create_product(self, draft: ProductDraft) -> Flow[Product]:
+        return _products.create_product(self, draft)
+
+    # Transactions and refunds --------------------------------------------------------------
+    def list_transactions(self, order_ref: str | None) -> ListFlow[Transaction]:
+        return _transactions.list_transactions(self, order_ref)
+
+    def calculate_refund(
+        self, order_ref: str, *, lines: Sequence[RefundLine], shipping: Money | None
+    ) -> Flow[RefundQuote]:
+        return _refunds.calculate_refund(self, order_ref, lines=lines, shipping=shipping)
+
+    def create_refund(self, quote: RefundQuote, *, note: str | None, notify: bool) -> Flow[Refund]:
+        return _refunds.create_refund(self, quote, note=note, notify=notify)
+
+    def find_refund(self, quote: RefundQuote) -> Flow[Refund | None]:
+        return _refunds.find_refund(self, quote)
+
+    # Fulfillment orders (platform operations) ----------------------------------------------
+    @platform_operation()
+    def fulfillment_orders(self, order_ref: str) -> Flow[list[FulfillmentOrder]]:
+        """The fulfillment orders of an order (1 request)."""
+        return _fulfillment.fulfillment_orders(self, order_ref)
+
+    @platform_operation()
+    def get_fulfillment_order(self, fulfillment_order_ref: str) -> Flow[FulfillmentOrder]:
+        """One fulfillment order (1 request)."""
+        return _fulfillment.get_fulfillment_order(self, fulfillment_order_ref)
+
+    @platform_operation()
+    def request_fulfillment(
+        self,
+        fulfillment_order_ref: str,
+        *,
+        lines: Mapping[str, int] | None = None,
+        message: str | None = None,
+        notify: bool = True,
+    ) -> Flow[FulfillmentRequestResult]:
+        """Send a fulfillment order to its location now (2 requests: the fulfillment order,
+        then the request). ``lines`` maps fulfillment-order line refs to quantities: only
+        those are requested and the rest is split into a new, unrequested fulfillment order.
+        """
+        return _fulfillment.request_fulfillment(
+            self, fulfillment_order_ref, lines=lines, message=message, notify=notify
+        )
+
+    @platform_operation()
+    def hold_fulfillment_order(
+        self, fulfillment_order_ref: str, *, reason: str, message: str | None = None
+    ) -> Flow[FulfillmentOrder]:
+        """Put a fulfillment order on hold (1 request). ``reason`` is one of HOLD_REASONS."""
+        return _fulfillment.hold_fulfillment_order(
+            self, fulfillment_order_ref, reason=reason, message=message
+        )
+
+    @platform_operation()
+    def request_fulfillment_cancellation(
+        self, fulfillment_order_ref: str, *, message: str | None = None
+    ) -> Flow[FulfillmentOrder]:
+        """Ask the location to stop fulfilling (1 request); needed before moving a
+        fulfillment order that is ``processing``."""
+        return _fulfillment.request_cancellation(self, fulfillment_order_ref, message=message)
+
+    @platform_operation()
+    def available_locations(self, fulfillment_order_ref: str) -> Flow[list[AvailableLocation]]:
+        """Locations that stock the fulfillment order's lines (1 request)."""
+        return _fulfillment.available_locations(self, fulfillment_order_ref)
+
+    @platform_operation()
+    def move_fulfillment_order(
+        self,
+        fulfillment_order_ref: str,
+        location_ref: str,
+        *,
+        line_refs: Sequence[str] | None = None,
+    ) -> Flow[MoveResult]:
+        """Move a fulfillment order (or some of its lines) to another location (2 requests).
+
+        Only an ``open`` fulfillment order can move: this is checked first, and a
+        ``processing`` one needs ``request_fulfillment_cancellation`` before.
+        """
+        return _fulfillment.move_fulfillment_order(
+            self, fulfillment_order_ref, location_ref, line_refs=line_refs
+        )
+
+    # Sandbox -------------------------------------------------------------------------------
+    @classmethod
+    def build_sandbox(cls, size: SandboxSize, **options: Any) -> Sandbox:
+        """A seeded 29 Next emulator; ``options`` go to :class:`TwentyNineNextEmulator`
+        (``rate_limit``, ``page_size``, ``default_version``...)."""
+        from storebridge_29next.emulator import TwentyNineNextEmulator
+
+        emulator = TwentyNineNextEmulator(size, **options)
+
+        def settings(base_url: str) -> dict[str, Any]:
+            root = base_url.rstrip("/")
+            if not root.endswith("/api/admin"):
+                root += "/api/admin"
+            return {"base_url": root, "access_token": emulator.token}
+
+        return Sandbox(platform=cls.name, emulator=emulator, settings=settings)
+
+    def store_currencies(self) -> Flow[frozenset[str] | None]:
+        # The Admin API has no store-currency listing in the spec we target.
+        return just(None)
+
+
+__all__ = ["TwentyNineNextAdapter"]

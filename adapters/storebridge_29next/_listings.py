@@ -1,0 +1,414 @@
+"""Reading one 29 Next listing: by one cursor, or in day windows read side by side so a
+listing reaches the rate limit instead of one page per round trip.
+
+**Windows.** One cursor is strictly sequential. The Admin API filters orders, users and
+transactions by day-granular dates (``date_placed_from/to``, ``date_joined_from/to``,
+``date_created_from/to``). When the facade would keep at least :data:`WIDE` requests in
+flight (rate x latency: a far-away store or a raised limit), the first page has a next
+link and its rows run newest first, the rest of the listing is cut into windows of days
+read side by side:
+
+* the first page's density gives the days a window spans; the first pages up to points
+  going back four times further each (one batch) show how dense each stretch is and where
+  the records end, and the stretch where they end is probed again more finely;
+* each window asks for the records on its top day or before (an open lower bound),
+  newest first, and stops at the first record under its bottom day, which it notes;
+* when all are read, the windows must join up into one chain: each starts with the record
+  the window above noted (the first with the first page's own record of that day), and
+  the last reads to the end. An empty or foreign first page that no page check could tell
+  from the real one breaks the chain: those windows are read again, then the listing
+  raises PaginationError. This holds whatever the platform does with a bound it treats
+  as exclusive.
+
+Rows in no date order (the sandbox lists users newest id first) are read by one cursor.
+Results arrive window by window as pages complete: newest first within a window, no order
+across windows. ``slices=1`` reads one cursor in the platform's order; ``slices=N`` cuts
+the user's own ``created_since``..``created_until`` into N windows instead of planning.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Generator, Sequence
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from storebridge.errors import PaginationError, StorebridgeError, ValidationError
+from storebridge.http import Request, Response
+from storebridge.kit import (
+    CONCURRENCY,
+    Batch,
+    Emit,
+    ListFlow,
+    Payload,
+    merge_parallel,
+    relay,
+    with_check,
+)
+from storebridge_29next._paging import (
+    Claims,
+    DateFilter,
+    Days,
+    Expand,
+    Listing,
+    PageReader,
+    cut,
+    expanding,
+    first_request,
+    row_day,
+    row_key,
+    row_time,
+    walk_days,
+)
+from storebridge_29next._requests import PLATFORM
+
+if TYPE_CHECKING:
+    from storebridge_29next._adapter import TwentyNineNextAdapter
+
+T = TypeVar("T")
+
+WIDE = 4
+"""Requests in flight from which day windows pay off; below it one cursor reaches the
+limit (at 4 requests/second and 250 ms one request in flight already does)."""
+WINDOW_PAGES = 16
+"""Most pages a planned window is meant to hold: fewer windows waste fewer half-full last
+pages; as many windows as requests in flight keep the limit busy; smaller ones finish
+together (the density read from a page is a rough guide)."""
+PROBES = 6
+"""Points probed going back from the first page, each four times further than the last:
+together they reach ``4**6`` windows' worth of days, below which the last window walks."""
+
+
+def _rows(rows: list[Payload], claims: Claims, expand: Expand[T]) -> ListFlow[T]:
+    fresh = claims.take(rows)
+    if fresh:
+        items = yield from expand(fresh)
+        if items:
+            yield Emit(items)
+
+
+def _first_page(flow: ListFlow[Payload]) -> Generator[Any, Any, list[Payload] | None]:
+    """Relay ``flow`` until its first page of rows (None: it ended without any)."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            step = flow.throw(error) if error is not None else flow.send(value)
+        except StopIteration:
+            return None
+        value, error = None, None
+        if isinstance(step, Emit):
+            return list(step.items)
+        try:
+            value = yield step
+        except StorebridgeError as exc:
+            error = exc
+
+
+def read_listing(
+    adapter: TwentyNineNextAdapter, listing: Listing, expand: Expand[T]
+) -> ListFlow[T]:
+    """Every record of ``listing`` once, converted by ``expand`` (see the module docstring)."""
+    claims = Claims(listing.key)
+    flow, reader = walk_days(adapter, listing, listing.days)
+    rows = yield from _first_page(flow)
+    if rows is None:
+        return
+    dates, slices = listing.dates, listing.slices
+    order = _newest_first(rows, dates.field, listing.key) if dates is not None else None
+    width = 0
+    if order is not None and reader.last_next is not None and slices != 1:
+        width = int((yield CONCURRENCY))
+    if dates is None or order is None or not width or (slices is None and width < WIDE):
+        yield from _rows(rows, claims, expand)  # one cursor, in the platform's order
+        yield from expanding(flow, claims, expand)
+        return
+    flow.close()
+    seen_day, witness = order
+    if slices is not None:
+        if listing.days.first is None:
+            raise ValidationError("slices needs created_since and created_until", field="slices")
+        tops = [w.last for w in cut(listing.days.first, seen_day, slices) if w.last]
+    else:
+        tops = yield from _plan(adapter, listing, dates, rows, seen_day, width)
+    # Each window reaches down to the day after the next window's top; the last to the end.
+    bottoms = [top + _DAY for top in tops[1:]]
+    windows = [Window(top, bottom) for top, bottom in zip(tops, [*bottoms, None], strict=True)]
+    yield from _read_windows(adapter, listing, dates, windows, rows, witness, claims, expand)
+
+
+@attrs.define
+class Window:
+    """Records on day ``top`` or before, newest first, down to day ``bottom`` (None: to the
+    end), and what reading them showed: the key of the first record, and of the first one
+    under ``bottom`` (which the next window must start with)."""
+
+    top: date
+    bottom: date | None
+    first: Any = None
+    below: Any = None
+
+
+class _Below(Exception):
+    """A window's walk reached a record under its bottom day."""
+
+
+def _window(
+    adapter: TwentyNineNextAdapter,
+    listing: Listing,
+    dates: DateFilter,
+    window: Window,
+    claims: Claims,
+    expand: Expand[T],
+) -> ListFlow[T]:
+    flow, _ = walk_days(adapter, listing, Days(listing.days.first, window.top))
+    window.first = window.below = None
+    started, last = False, window.top
+
+    def on_emit(page: Emit[Payload]) -> Generator[Any, Any, Emit[T] | None]:
+        nonlocal started, last
+        rows = list(page.items)
+        if not started and rows:
+            window.first = row_key(rows[0], listing.key)
+        started = True
+        keep, below = rows, None
+        for index, row in enumerate(rows):
+            day = row_day(row, dates.field)
+            if day is None:
+                continue
+            if day > last:
+                row.fail(f"{dates.field} {day} comes after a record of {last}: the pages "
+                         "are not newest first", dates.field)  # fmt: skip
+            last = day
+            if below is None and window.bottom is not None and day < window.bottom:
+                keep, below = rows[:index], index
+        if below is not None:
+            window.below = row_key(rows[below], listing.key)
+        fresh = claims.take(keep)
+        if fresh:
+            items = yield from expand(fresh)
+            if items:
+                yield Emit(items)
+        if below is not None:
+            raise _Below
+        return None
+
+    try:
+        yield from relay(flow, on_emit)
+    except _Below:
+        return
+
+
+_READS = 3
+"""Rounds of reading windows: the first, and two to read again those that did not join."""
+
+
+def _read_windows(
+    adapter: TwentyNineNextAdapter,
+    listing: Listing,
+    dates: DateFilter,
+    windows: list[Window],
+    rows: list[Payload],
+    witness: Any,
+    claims: Claims,
+    expand: Expand[T],
+) -> ListFlow[T]:
+    """Read ``windows`` side by side, then check they join up: each window must start with
+    the record the window above found under its bottom (the first one with the first
+    page's witness), and the last must reach the end. Windows read wrongly (an empty or
+    foreign answer that no page check could tell) are read again, up to _READS rounds in
+    all; then an error."""
+    pending: list[ListFlow[T]] = [_rows(rows, claims, expand)]
+    todo = list(windows)
+    for _ in range(_READS):
+        pending += [_window(adapter, listing, dates, w, claims, expand) for w in todo]
+        yield from merge_parallel(pending)
+        pending = []
+        todo = _unjoined(windows, witness)
+        if not todo:
+            return
+    first = todo[0]
+    raise PaginationError(
+        f"{listing.resource}: the day windows up to {first.top} did not join up after being "
+        "read again (a record missing or answered for another window); read the listing "
+        "again, or with slices=1",
+        resource=listing.resource,
+        platform=PLATFORM,
+    )
+
+
+def _unjoined(windows: list[Window], witness: Any) -> list[Window]:
+    """Windows to read again: those on either side of each place where the chain of
+    records breaks, and every window below a break that came back empty (its emptiness
+    was only ever vouched for by the window above)."""
+    broken: list[Window] = []
+    expected = witness
+    for index, window in enumerate(windows):
+        if window.first != expected or (broken and window.first is None):
+            broken += [w for w in windows[max(0, index - 1) : index + 1] if w not in broken]
+        expected = window.below
+    if windows and windows[-1].below is not None and windows[-1] not in broken:
+        broken.append(windows[-1])
+    return broken
+
+
+def _newest_first(rows: list[Payload], field: str, key: str) -> tuple[date, Any] | None:
+    """(the first page's last day, the key of its first record on that day) when its rows
+    run newest first; None otherwise (the listing is then read by one cursor)."""
+    days = [row_day(row, field) for row in rows]
+    known = [day for day in days if day is not None]
+    if len(known) < 2 or len(known) < len(rows):
+        return None
+    if any(a < b for a, b in itertools.pairwise(known)):
+        return None
+    last = known[-1]
+    return last, row_key(rows[days.index(last)], key)
+
+
+@attrs.frozen
+class _Mark:
+    """What the first page of "on day ``point`` or before" showed."""
+
+    point: date
+    rows: Sequence[Payload]
+    more: bool
+    """The page had a next link: more than a page of records on or before ``point``."""
+
+
+def _plan(
+    adapter: TwentyNineNextAdapter,
+    listing: Listing,
+    dates: DateFilter,
+    rows: list[Payload],
+    seen: date,
+    width: int,
+) -> Generator[Any, Any, list[date]]:
+    """The top days of windows covering ``seen`` and before, newest first.
+
+    The first page's density gives the days ~WINDOW_PAGES pages span. The first pages up to
+    points going back four times further each (one batch) show how dense each stretch is
+    and past which point nothing is left; the stretch where the records end is probed again
+    at eight points (a second batch), so few windows fall past the end. The stretches are
+    cut into windows so about ``width`` are read at once, none much longer than
+    WINDOW_PAGES pages; the last window reads to the end.
+    """
+    page, first = len(rows), listing.days.first
+    step = max(1, round(WINDOW_PAGES * page / _day_rate(rows, dates.field)))
+    marks = [_Mark(seen, rows, True)]
+    marks += yield from _probe_all(
+        adapter, listing, dates, _points(seen, [step * 4**j for j in range(PROBES)], first)
+    )
+    end = next((i for i, mark in enumerate(marks) if not mark.rows), None)
+    if end is not None and marks[end - 1].more:
+        top, bottom = marks[end - 1].point, marks[end].point
+        gap = (top - bottom).days
+        inner = [top - timedelta(days=gap * i // 8) for i in range(1, 8)]
+        found = yield from _probe_all(
+            adapter, listing, dates, sorted({d for d in inner if bottom < d < top}, reverse=True)
+        )
+        marks[end:end] = found
+        end = next((i for i, mark in enumerate(marks) if not mark.rows), None)
+    stretches: list[tuple[date, date | None, float]] = []  # (top, bottom, pages)
+    rate = _day_rate(rows, dates.field)
+    kept = marks[: end + 1] if end is not None else marks
+    for index, upper in enumerate(kept):
+        lower = kept[index + 1] if index + 1 < len(kept) else None
+        if len(upper.rows) > 1:
+            rate = _day_rate(upper.rows, dates.field)
+        if lower is None or not lower.rows or not upper.more:
+            # The last stretch, read to the end: down to the empty probe below it, or to
+            # the listing's first day; its size is unknown when neither bounds it.
+            known = lower.point + _DAY if lower is not None else first
+            if not upper.more:
+                known = None  # every record on or before ``upper`` fits in one page
+            size = ((upper.point - known).days + 1) * rate / page if known else 1.0
+            stretches.append((upper.point, known or first, max(1.0, size)))
+            break
+        size = (upper.point - lower.point).days * rate / page
+        stretches.append((upper.point, lower.point + _DAY, max(1.0, size)))
+    return _tops(stretches, _count(sum(pages for _, _, pages in stretches), width))
+
+
+def _points(seen: date, offsets: list[int], first: date | None) -> list[date]:
+    """Days ``offsets`` before ``seen``, within ``first`` and the calendar."""
+    points = []
+    for offset in offsets:
+        try:
+            point = seen - timedelta(days=offset)
+        except OverflowError:
+            break
+        if first is not None and point < first:
+            break
+        points.append(point)
+    return points
+
+
+def _probe_all(
+    adapter: TwentyNineNextAdapter, listing: Listing, dates: DateFilter, points: list[date]
+) -> Generator[Any, Any, list[_Mark]]:
+    if not points:
+        return []
+    requests = [_probe(adapter, listing, point) for point in points]
+    answers = yield Batch(tuple(requests))
+    marks = []
+    for point, request, answer in zip(points, requests, answers, strict=True):
+        found = PageReader(adapter, Days(listing.days.first, point), dates)(request, answer)
+        marks.append(_Mark(point, found.rows, found.next is not None))
+    return marks
+
+
+def _probe(adapter: TwentyNineNextAdapter, listing: Listing, point: date) -> Request:
+    days = Days(listing.days.first, point)
+    request = first_request(adapter, listing, days)
+    reader = PageReader(adapter, days, listing.dates)
+
+    def check(response: Response) -> None:
+        reader(request, response)
+
+    return with_check(request, check)
+
+
+def _count(pages: float, width: int) -> int:
+    """Windows for about ``pages`` pages read ``width`` at a time: whole waves of ``width``
+    (the facade runs that many at once: one window more would walk alone at the end), none
+    much longer than WINDOW_PAGES pages, none much shorter than a page."""
+    waves = max(1, math.ceil(pages / (max(1, width) * WINDOW_PAGES)))
+    return max(1, min(max(1, width) * waves, math.ceil(pages / 0.8)))
+
+
+def _tops(stretches: list[tuple[date, date | None, float]], count: int) -> list[date]:
+    """Top days of ``count`` windows holding about as many pages each, over stretches
+    ``(top, bottom, pages)`` that follow each other going back (the last may be open)."""
+    total = sum(pages for _, _, pages in stretches)
+    step, goal, done = total / count, total / count, 0.0
+    tops = [stretches[0][0]]
+    last = stretches[-1][1]
+    for top, bottom, pages in stretches:
+        days = (top - bottom).days + 1 if bottom is not None else 1
+        per_day = pages / days
+        while len(tops) < count and goal <= done + pages:
+            # The window reaches its share on the day ``offset`` days below ``top``.
+            offset = max(0, math.ceil((goal - done) / per_day) - 1)
+            following = top - timedelta(days=offset + 1)
+            if following <= tops[-1] - _DAY and (last is None or following >= last):
+                tops.append(following)
+            goal += step
+        done += pages
+    return tops
+
+
+_DAY = timedelta(days=1)
+
+
+def _day_rate(rows: Sequence[Payload], field: str) -> float:
+    """Records a day, as a page of ``rows`` in date order shows them (a page within one
+    instant says only: at least a page a day)."""
+    times = [t for t in (row_time(row, field) for row in rows) if t is not None]
+    elapsed = abs((times[0] - times[-1]).total_seconds()) / 86400 if len(times) > 1 else 0.0
+    return max((len(times) - 1) / elapsed if elapsed else 0.0, float(len(rows)) / 30, 1e-3)
+
+
+__all__ = ["PROBES", "WIDE", "WINDOW_PAGES", "Window", "read_listing"]

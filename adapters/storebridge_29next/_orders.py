@@ -1,0 +1,226 @@
+"""Orders: list (day windows read in parallel), get, create, cancel, shipping address.
+
+Every write goes through ``kit.reconciled_write``: when its answer is lost, late or
+unreadable the order is read back, and the write is sent again only when the read shows
+it did not happen (and the platform never answered 2xx).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from storebridge import validation
+from storebridge.errors import OutcomeUnknown, ValidationError
+from storebridge.kit import Batch, Flow, ListFlow, OrderQuery, Payload, reconciled_write
+from storebridge.model import Address, Order, OrderDraft
+from storebridge_29next._converter import address_to_wire, order_body, structure
+from storebridge_29next._fast_rows import order_row
+from storebridge_29next._listings import read_listing
+from storebridge_29next._paging import (
+    ORDERS_BY_PLACED,
+    Days,
+    Listing,
+    store_days,
+    within,
+)
+from storebridge_29next._requests import (
+    answer_as,
+    body_object,
+    get,
+    int_ref,
+    is_record,
+    patch,
+    post,
+    query,
+    read_one,
+)
+
+if TYPE_CHECKING:
+    from storebridge_29next._adapter import TwentyNineNextAdapter
+
+_STATUS_FILTER = {"closed": "archived", "cancelled": "canceled"}
+"""Unified status -> the platform's ``status`` filter value."""
+
+
+def slices_of(
+    extra: Mapping[str, Any], since: datetime | None, until: datetime | None
+) -> int | None:
+    """The ``slices`` override, checked: a whole number >= 1 with both ends of the range."""
+    slices = extra.get("slices")
+    if slices is None:
+        return None
+    if isinstance(slices, bool) or not isinstance(slices, int) or slices < 1:
+        raise ValidationError(f"slices must be a whole number >= 1, got {slices!r}", field="slices")
+    if slices > 1 and (since is None or until is None):
+        raise ValidationError(
+            "slices needs created_since and created_until: the windows split that range "
+            "(without slices, listings already read day windows in parallel on their own)",
+            field="slices",
+        )
+    return slices
+
+
+def list_orders(adapter: TwentyNineNextAdapter, query_: OrderQuery) -> ListFlow[Order]:
+    since, until = query_.created_since, query_.created_until
+    slices = slices_of(query_.extra, since, until)
+    extra = {k: v for k, v in query_.extra.items() if k != "slices"}
+    base: dict[str, Any] = {}
+    if query_.status:
+        base["status"] = _STATUS_FILTER.get(query_.status, query_.status)
+    if query_.financial_status:
+        base["payment_status"] = query_.financial_status
+    if query_.fulfillment_status:
+        base["fulfillment_status"] = query_.fulfillment_status
+    # An order cannot be updated before it is placed, so updated_until bounds placement too.
+    last = min((d for d in (until, query_.updated_until) if d is not None), default=None)
+    days = store_days(since, last)
+    dates = ORDERS_BY_PLACED
+    # Date filters of the user's own (extra keywords) would fight the windows: one cursor.
+    own_dates = {dates.since, dates.until, "cursor"} & set(extra)
+    listing = Listing(
+        resource="orders",
+        path="orders",
+        key="number",
+        params=tuple(query(base, extra)),
+        days=days if not own_dates else Days(),
+        dates=None if own_dates else dates,
+        slices=slices,
+    )
+
+    def keep(order: Order) -> bool:
+        return within(order.created_at, since, until) and within(
+            order.updated_at, query_.updated_since, query_.updated_until
+        )
+
+    def expand(rows: list[Payload]) -> Flow[list[Order]]:
+        slim = [o for o in (order_row(r.data) or structure(r, Order) for r in rows) if keep(o)]
+        if not query_.detail or not slim:
+            return slim
+        responses = yield Batch(tuple(_get(adapter, o.ref) for o in slim))
+        return [structure(body_object(r), Order) for r in responses]
+
+    return read_listing(adapter, listing, expand)
+
+
+def _get(adapter: TwentyNineNextAdapter, ref: str) -> Any:
+    return get(adapter, "orders.get", "orders", ref, check=is_record("number", ref))
+
+
+def get_order(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Order]:
+    return read_one(adapter, "orders.get", "orders", ref, "number", Order)
+
+
+def order_payload(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Payload]:
+    """The order as the platform sent it (for rules the model does not carry)."""
+    response = yield _get(adapter, ref)
+    return body_object(response)
+
+
+_order_of = answer_as(Order)
+
+
+def cancel_order(
+    adapter: TwentyNineNextAdapter, ref: str, *, reason: str | None, refund: bool, notify: bool
+) -> Flow[Order]:
+    if reason is None or not reason.strip():
+        raise ValidationError(
+            "29 Next requires a cancel reason: pass reason='...' (it is kept on the order)",
+            field="reason",
+        )
+    validation.text(reason, "reason", multiline=True)
+    body = {"cancel_reason": reason, "full_refund": refund, "send_cancel_notification": notify}
+    request = post(adapter, "orders.cancel", ("orders", ref, "cancel"), body)
+
+    def find() -> Flow[Order | None]:
+        current = yield from get_order(adapter, ref)
+        return current if current.status_raw == "canceled" else None
+
+    return (yield from reconciled_write(request, _order_of, find))
+
+
+def update_shipping_address(
+    adapter: TwentyNineNextAdapter, ref: str, address: Address
+) -> Flow[Order]:
+    validation.address(address, "address")
+    sent = address_to_wire(address, "address")  # a partial update: names only if given
+    request = patch(adapter, "orders.update_shipping_address", ("orders", ref),
+                    {"shipping_address": sent})  # fmt: skip
+
+    def find() -> Flow[Order | None]:
+        current = yield from order_payload(adapter, ref)
+        stored = current.raw("shipping_address")
+        if isinstance(stored, dict) and all(stored.get(k) == v for k, v in sent.items()):
+            return structure(current, Order)
+        return None  # not applied: the same PATCH may be sent again
+
+    return (yield from reconciled_write(request, _order_of, find))
+
+
+def create_order(adapter: TwentyNineNextAdapter, draft: OrderDraft) -> Flow[Order]:
+    if not draft.lines:
+        raise ValidationError("lines is empty: a 29 Next order needs a line", field="lines")
+    variant_ids: list[int] = []
+    for index, line in enumerate(draft.lines):
+        field = f"lines[{index}]"
+        if line.variant_ref is not None:
+            variant_ids.append(int_ref(line.variant_ref, f"{field}.variant_ref"))
+            continue
+        if not line.sku:
+            raise ValidationError(
+                f"{field} needs a variant_ref or a sku to find the product", field=f"{field}.sku"
+            )
+        variant_ids.append((yield from _variant_for_sku(adapter, line.sku, f"{field}.sku")))
+    body = order_body(draft, variant_ids, legacy=adapter.legacy)
+    body.update(_buyer(draft))
+    request = post(adapter, "orders.create", ("orders",), body)
+    tags = [t for t in draft.tags if t]
+
+    def find() -> Flow[Order | None]:
+        if not tags:
+            raise OutcomeUnknown(
+                "orders.create: the answer was lost and an order without tags cannot be "
+                "looked up; check the store's newest orders before creating it again (give "
+                "drafts a tag so storebridge can settle this itself)",
+                operation="orders.create",
+            )
+        response = yield get(adapter, "orders.find", "orders", params=[("tags", tags[0])])
+        for row in body_object(response).iter("results"):
+            found = yield from get_order(adapter, row.ref("number"))
+            if set(tags) <= set(found.tags):
+                return found
+        return None
+
+    return (yield from reconciled_write(request, _order_of, find))
+
+
+def _buyer(draft: OrderDraft) -> dict[str, Any]:
+    user: dict[str, Any] = {}
+    if draft.customer_ref is not None:
+        user["id"] = int_ref(draft.customer_ref, "customer_ref")
+    if draft.email:
+        user["email"] = draft.email
+    if draft.shipping_address is not None:
+        user.setdefault("first_name", draft.shipping_address.first_name or "")
+        user.setdefault("last_name", draft.shipping_address.last_name or "")
+    return {"user": user} if user else {}
+
+
+def _variant_for_sku(adapter: TwentyNineNextAdapter, sku: str, field: str) -> Flow[int]:
+    response = yield get(adapter, "products.find", "products", params=query({"sku": sku}, {}))
+    for row in body_object(response).iter("results"):
+        for item in row.iter("variants"):
+            if item.opt_string("sku") == sku:
+                return item.integer("id")
+    raise ValidationError(f"{field}: no product variant on 29 Next has SKU {sku!r}", field=field)
+
+
+__all__ = [
+    "cancel_order",
+    "create_order",
+    "get_order",
+    "list_orders",
+    "order_payload",
+    "update_shipping_address",
+]

@@ -1,0 +1,88 @@
+"""Products: list (one cursor: the spec offers no date filter for products), get, create.
+
+Stock levels of a new product go to the store's first location. A create whose answer is
+lost is settled by looking the product up by its first variant's SKU and checking title,
+SKUs and identity tags.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from storebridge.errors import ValidationError
+from storebridge.kit import Flow, ListFlow, ListQuery, Payload, reconciled_write
+from storebridge.model import Product, ProductDraft
+from storebridge_29next._converter import product_body, structure
+from storebridge_29next._listings import read_listing
+from storebridge_29next._paging import Listing, within
+from storebridge_29next._requests import (
+    answer_as,
+    body_object,
+    get,
+    post,
+    query,
+    read_one,
+)
+
+if TYPE_CHECKING:
+    from storebridge_29next._adapter import TwentyNineNextAdapter
+
+
+def list_products(adapter: TwentyNineNextAdapter, query_: ListQuery) -> ListFlow[Product]:
+    listing = Listing(
+        resource="products", path="products", key="id", params=tuple(query({}, query_.extra))
+    )
+
+    def expand(rows: list[Payload]) -> Flow[list[Product]]:
+        return [
+            p
+            for p in (structure(row, Product) for row in rows)
+            if within(p.updated_at, query_.updated_since, query_.updated_until)
+            and within(p.created_at, query_.created_since, query_.created_until)
+        ]
+        yield  # pragma: no cover - makes this a generator
+
+    return read_listing(adapter, listing, expand)
+
+
+def get_product(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Product]:
+    return read_one(adapter, "products.get", "products", ref, "id", Product)
+
+
+def _first_location(adapter: TwentyNineNextAdapter) -> Flow[int]:
+    response = yield get(adapter, "locations.list", "locations")
+    first = next(iter(body_object(response).iter("results")), None)
+    if first is None:
+        raise ValidationError(
+            "variants have stock but the store has no location to hold it; create a location "
+            "in the dashboard, or leave stock None",
+            field="variants",
+        )
+    return first.integer("id")
+
+
+def create_product(adapter: TwentyNineNextAdapter, draft: ProductDraft) -> Flow[Product]:
+    product_body(draft, None)  # every check before the first request
+    location_id = None
+    if any(v.stock is not None for v in draft.variants):
+        location_id = yield from _first_location(adapter)
+    request = post(adapter, "products.create", ("products",), product_body(draft, location_id))
+    skus = {v.sku for v in draft.variants}
+
+    def find() -> Flow[Product | None]:
+        params = query({"sku": draft.variants[0].sku}, {})
+        response = yield get(adapter, "products.find", "products", params=params)
+        for row in body_object(response).iter("results"):
+            found = structure(row, Product)
+            if (
+                found.title == draft.title
+                and skus <= {v.sku for v in found.variants}
+                and set(draft.tags) <= set(found.tags)
+            ):
+                return found
+        return None
+
+    return (yield from reconciled_write(request, answer_as(Product), find))
+
+
+__all__ = ["create_product", "get_product", "list_products"]

@@ -1,0 +1,164 @@
+"""Checks a refund against the order before anything is sent, as the vendor's guide states.
+
+Restock rules (order-management guide, and the refund calculation's description):
+
+============  ===========  ==========================
+product       line state   allowed ``restock_type``
+============  ===========  ==========================
+physical      unfulfilled  ``cancel``
+physical      fulfilled    ``return`` or ``no_restock``
+digital       unfulfilled  ``cancel``
+digital       fulfilled    ``no_restock``
+============  ===========  ==========================
+
+A line is *physical* when it ``requires_shipping``, and *unfulfilled* while it still has
+units to fulfil (``fulfillable_quantity > 0``). Uncaptured (authorized) payments cannot be
+partially refunded.
+
+The order is read through a :class:`~storebridge.kit.Payload`: a malformed line is a
+PayloadError with its path (``$.lines[2].fulfillable_quantity``), never a bare exception;
+what the user asks for is a ValidationError naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from storebridge import validation
+from storebridge.errors import ValidationError
+from storebridge.kit import Payload
+from storebridge.model import Money, RefundLine, RestockType
+
+UNCAPTURED_PAYMENT_STATUSES = frozenset({"authorized", "expiring"})
+
+
+def allowed_restock_types(line: Payload) -> frozenset[RestockType]:
+    """The restock types the platform accepts for ``line`` (see the module docstring)."""
+    physical = line.opt_bool("requires_shipping") is not False
+    if (line.opt_integer("fulfillable_quantity") or 0) > 0:
+        return frozenset({RestockType.CANCEL})
+    if physical:
+        return frozenset({RestockType.RETURN, RestockType.NO_RESTOCK})
+    return frozenset({RestockType.NO_RESTOCK})
+
+
+def units_on_order(line: Payload) -> int:
+    """Units of ``line`` still on the order (``current_quantity``; 2023-02-10: ``quantity``)."""
+    current = line.opt_integer("current_quantity")
+    return current if current is not None else line.opt_integer("quantity") or 0
+
+
+def _lines_by_ref(order: Payload) -> dict[str, Payload]:
+    return {str(line.integer("id")): line for line in order.iter("lines")}
+
+
+def refunded_units(order: Payload) -> dict[str, int]:
+    """Units of each line refunded and still on the order (refunds that cancelled units took
+    them off the order, so they no longer count)."""
+    done: dict[str, int] = {}
+    for refund in order.iter("refunds"):
+        for item in refund.iter("refund_line_items"):
+            if item.opt_string("restock_type") == "cancel":
+                continue
+            ref = str(item.integer("line_item_id"))
+            done[ref] = done.get(ref, 0) + (item.opt_integer("quantity") or 0)
+    return done
+
+
+def check_refund(
+    order: Payload,
+    lines: Sequence[RefundLine],
+    shipping: Money | None,
+    *,
+    require_restock: bool,
+) -> None:
+    """Raise ValidationError (naming the field) when the refund breaks a platform rule.
+
+    ``require_restock`` is False for the calculation, which infers a restock type when a
+    line's is ``RestockType.UNKNOWN``.
+    """
+    by_ref = _lines_by_ref(order)
+    refunded = refunded_units(order)
+    number = order.opt_string("number")
+    seen: set[str] = set()
+    for index, wanted in enumerate(lines):
+        field = f"lines[{index}]"
+        line = by_ref.get(wanted.line_ref)
+        if line is None:
+            raise ValidationError(
+                f"{field}.line_ref {wanted.line_ref!r} is not a line of order {number}; "
+                f"lines are {', '.join(sorted(by_ref)) or 'none'}",
+                field=f"{field}.line_ref",
+            )
+        if wanted.line_ref in seen:
+            raise ValidationError(
+                f"{field}: line {wanted.line_ref} is listed twice; give it once with the "
+                "total quantity",
+                field=f"{field}.line_ref",
+            )
+        seen.add(wanted.line_ref)
+        left = units_on_order(line) - refunded.get(wanted.line_ref, 0)
+        if left < 1:
+            raise ValidationError(
+                f"{field}: line {wanted.line_ref} has no units left to refund",
+                field=f"{field}.quantity",
+            )
+        validation.quantity(wanted.quantity, f"{field}.quantity")
+        if wanted.quantity > left:
+            raise ValidationError(
+                f"{field}.quantity {wanted.quantity} is more than the {left} unit(s) of line "
+                f"{wanted.line_ref} left to refund",
+                field=f"{field}.quantity",
+            )
+        if wanted.restock is RestockType.UNKNOWN:
+            if require_restock:
+                raise ValidationError(
+                    f"{field}.restock must be set to create a refund; use the restock type "
+                    "from refunds.calculate()",
+                    field=f"{field}.restock",
+                )
+            continue
+        allowed = allowed_restock_types(line)
+        if wanted.restock not in allowed:
+            state = "unfulfilled" if RestockType.CANCEL in allowed else "fulfilled"
+            kind = "physical" if line.opt_bool("requires_shipping") is not False else "digital"
+            raise ValidationError(
+                f"{field}.restock {wanted.restock.value!r} is not allowed for a {state} "
+                f"{kind} line; use {' or '.join(sorted(a.value for a in allowed))}",
+                field=f"{field}.restock",
+            )
+    if order.opt_string("payment_status") in UNCAPTURED_PAYMENT_STATUSES and _is_partial(
+        order, by_ref, lines, shipping
+    ):
+        raise ValidationError(
+            f"order {number}'s payment is not captured, and uncaptured payments cannot be "
+            "partially refunded; capture it first, or refund every line and all shipping "
+            "(or cancel the order)",
+            field="lines",
+        )
+
+
+def _is_partial(
+    order: Payload,
+    by_ref: dict[str, Payload],
+    lines: Sequence[RefundLine],
+    shipping: Money | None,
+) -> bool:
+    wanted = {line.line_ref: line.quantity for line in lines}
+    for ref, line in by_ref.items():
+        on_order = units_on_order(line)
+        if on_order and wanted.get(ref, 0) < on_order:
+            return True
+    order_shipping = order.opt_decimal("shipping_excl_tax") or Decimal(0)
+    refunded_shipping = shipping.amount if shipping is not None else Decimal(0)
+    return refunded_shipping < order_shipping
+
+
+__all__ = [
+    "UNCAPTURED_PAYMENT_STATUSES",
+    "allowed_restock_types",
+    "check_refund",
+    "refunded_units",
+    "units_on_order",
+]

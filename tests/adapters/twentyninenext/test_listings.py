@@ -1,0 +1,347 @@
+"""29 Next listings: every record exactly once, or an error; day windows read in parallel.
+
+The sandbox serves 20 rows a page, newest placed first (customers newest id first, which
+is no date order). Stores with 4 or more requests in flight cut listings into day windows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+import storebridge
+from storebridge import PayloadError, StorebridgeError, ValidationError
+from storebridge.errors import PaginationError
+from storebridge.kit import Payload
+from storebridge.testing import FaultTransport
+from storebridge_29next._listings import Window, _count, _newest_first, _tops, _unjoined
+from storebridge_29next._paging import Days, cut
+from tests.adapters.twentyninenext.support.sandbox import Rewriting, Sandbox
+
+
+def _orders_page(request: Any) -> bool:
+    return bool(request.method == "GET" and request.url.path == "/api/admin/orders/")
+
+
+def _refs(listing: Any) -> list[str]:
+    return [item.ref for item in listing]
+
+
+# One cursor: the walk's guarantees on this platform's pages -----------------------------
+def test_a_stale_page_2_of_3_is_asked_again() -> None:
+    sandbox = Sandbox(orders=60)
+    pages: dict[str, Any] = {}
+
+    def stale_once(request: Any, body: Any, n: int) -> Any:
+        pages.setdefault("first", body)
+        return pages["first"] if n == 2 else body  # page 2 answered with page 1, once
+
+    transport = Rewriting(sandbox.emulator.transport(), _orders_page, stale_once)
+    with sandbox.connect(transport) as store:
+        refs = _refs(store.orders.list())
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(60))
+    assert transport.seen == 4  # pages 1, 2 (stale), 2 again, 3
+
+
+def test_a_next_link_that_loops_raises_instead_of_ending() -> None:
+    sandbox = Sandbox(orders=60)
+    links: list[str] = []
+
+    def loop(request: Any, body: Any, n: int) -> Any:
+        links.append(body["next"])
+        if body["next"] is None:  # the last page points back to the second
+            body["next"] = links[0]
+        return body
+
+    with sandbox.connect(Rewriting(sandbox.emulator.transport(), _orders_page, loop)) as store:
+        with pytest.raises(PaginationError) as caught:
+            list(store.orders.list())
+    assert caught.value.resource == "orders" and "already read" in str(caught.value)
+
+
+def test_a_page_of_only_seen_rows_is_asked_again_then_raises() -> None:
+    sandbox = Sandbox(orders=60)
+    first: dict[str, Any] = {}
+
+    def repeat_rows(request: Any, body: Any, n: int) -> Any:
+        first.setdefault("rows", body["results"])
+        if "cursor" in request.url.params and body["next"] is not None:
+            body["results"] = first["rows"]  # page 2 keeps its next link, repeats page 1
+        return body
+
+    with sandbox.connect(Rewriting(sandbox.emulator.transport(), _orders_page, repeat_rows)) as s:
+        with pytest.raises(PaginationError, match="repeats rows already read"):
+            list(s.orders.list())
+
+
+@pytest.mark.parametrize("kind", ["truncated", "malformed", "html_200", "wrong_shape"])
+def test_an_unreadable_page_is_asked_again(kind: str) -> None:
+    sandbox = Sandbox(orders=45)
+    faulty = FaultTransport(
+        sandbox.emulator.transport(), script=lambda n, r: kind if n == 2 else None
+    )
+    with sandbox.connect(faulty) as store:
+        refs = _refs(store.orders.list())
+    assert sorted(refs) == [str(100001 + i) for i in range(45)]
+    assert faulty.injected[kind] == 1
+
+
+def test_there_is_no_count_to_check_so_none_is_asked_for() -> None:
+    sandbox = Sandbox(orders=45)
+    with sandbox.connect() as store:
+        assert len(_refs(store.orders.list())) == 45
+        assert len(_refs(store.customers.list())) == len(sandbox.emulator.state.users)
+    assert {r.path for r in sandbox.emulator.requests} == {
+        "/api/admin/orders/",
+        "/api/admin/users/",
+    }
+
+
+@pytest.mark.parametrize(
+    ("link", "problem"),
+    [
+        ("https://evil.example/api/admin/orders/?cursor=x", "leaves the store's origin"),
+        ("http://acme.29next.store/api/admin/orders/?cursor=x", "leaves the store's origin"),
+        ("https://acme.29next.store/api/other/orders/?cursor=x", "leaves the API root"),
+        ("https://acme.29next.store/api/admin/orders/?cursor=x&status=open", "other filters"),
+        ("not a url at all \x00", "not a URL"),
+    ],
+)
+def test_next_links_are_followed_only_within_the_listing(link: str, problem: str) -> None:
+    sandbox = Sandbox(orders=45)
+
+    def redirect(request: Any, body: Any, n: int) -> Any:
+        body["next"] = link
+        return body
+
+    transport = Rewriting(sandbox.emulator.transport(), _orders_page, redirect)
+    with sandbox.connect(transport) as store, pytest.raises(PayloadError) as caught:
+        list(store.orders.list())
+    assert problem in str(caught.value) and caught.value.path == "$.next"
+    assert all(r.url.host == "acme.29next.store" for r in transport.requests)
+    assert not any("cursor=x" in str(r.url) for r in transport.requests)
+
+
+# Day windows ------------------------------------------------------------------------------
+@pytest.mark.parametrize("detail", [False, True])
+def test_windows_read_the_same_orders_as_one_cursor(detail: bool) -> None:
+    sandbox = Sandbox(orders=130)
+    with sandbox.connect(in_flight=1) as one:
+        truth = _refs(one.orders.list(detail=detail))
+    pages_for_one = len(sandbox.emulator.requests)
+    with sandbox.connect(in_flight=8) as wide:
+        windowed = _refs(wide.orders.list(detail=detail))
+    assert Counter(windowed) == Counter(truth) and len(truth) == 130
+    listed = [r for r in sandbox.emulator.requests[pages_for_one:] if r.path.endswith("/orders/")]
+    assert any("date_placed_from" in r.query or "date_placed_to" in r.query for r in listed)
+
+
+def test_transactions_read_in_windows_and_customers_in_no_date_order_by_one_cursor() -> None:
+    sandbox = Sandbox(orders=130, customers=90)
+    with sandbox.connect(in_flight=1) as one:
+        customers, transactions = _refs(one.customers.list()), _refs(one.transactions.list())
+    before = len(sandbox.emulator.requests)
+    with sandbox.connect(in_flight=8) as wide:
+        assert Counter(_refs(wide.customers.list())) == Counter(customers)
+        assert Counter(_refs(wide.transactions.list())) == Counter(transactions)
+    sent = sandbox.emulator.requests[before:]
+    # The sandbox lists users newest id first, which is no date order: one cursor.
+    assert not any("date_joined_to" in r.query for r in sent)
+    assert any("date_created_to" in r.query for r in sent)
+
+
+def test_window_pages_of_another_window_are_refused() -> None:
+    sandbox = Sandbox(orders=130)
+    first: dict[str, Any] = {}
+    swapped: set[str] = set()
+
+    def swap(request: Any, body: Any, n: int) -> Any:
+        # A window's first page answered, once, with the first page of another window (what a
+        # cache keyed on the path alone would do); asked again, the right page comes.
+        params = request.url.params
+        if "cursor" in params or "date_placed_to" not in params or not body["results"]:
+            return body
+        earlier = first.setdefault("body", body)
+        url = str(request.url)
+        if earlier is not body and url not in swapped:
+            swapped.add(url)
+            return earlier
+        return body
+
+    with sandbox.connect(Rewriting(sandbox.emulator.transport(), _orders_page, swap),
+                         in_flight=8) as store:  # fmt: skip
+        refs = _refs(store.orders.list())
+    assert swapped
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(130))
+
+
+@pytest.mark.parametrize("resource", ["orders", "customers", "transactions"])
+def test_windows_under_mixed_faults_are_exact_or_an_error(resource: str) -> None:
+    outcomes: Counter[str] = Counter()
+    truth: list[str] | None = None
+    for rate in (0.1, 0.3):
+        for seed in range(1, 7):
+            sandbox = Sandbox(orders=90, customers=70)
+            if truth is None:
+                with sandbox.connect(in_flight=1) as one:
+                    truth = _refs(getattr(one, resource).list())
+            faulty = FaultTransport(sandbox.emulator.transport(), seed=seed, rate=rate)
+            with sandbox.connect(faulty, in_flight=8) as store:
+                try:
+                    refs = _refs(getattr(store, resource).list())
+                except StorebridgeError:
+                    outcomes[f"error@{rate}"] += 1
+                    continue
+            assert Counter(refs) == Counter(truth), (resource, rate, seed, faulty.injected)
+            outcomes[f"exact@{rate}"] += 1
+    assert outcomes["exact@0.1"] >= 4, outcomes
+
+
+def test_slices_override_the_plan_and_one_slice_reads_one_cursor() -> None:
+    sandbox = Sandbox(orders=60)
+    with sandbox.connect(in_flight=8) as store:
+        everything = list(store.orders.list(slices=1))
+        assert all("date_placed" not in r.query for r in sandbox.emulator.requests)
+        stamps = sorted(o.created_at for o in everything if o.created_at)
+        start, end = stamps[0], stamps[-1]
+        before = len(sandbox.emulator.requests)
+        sliced = _refs(store.orders.list(created_since=start, created_until=end, slices=4))
+        firsts = [r for r in sandbox.emulator.requests[before:] if "cursor" not in r.query]
+        with pytest.raises(ValidationError, match="created_since and created_until") as caught:
+            list(store.orders.list(slices=4))
+        assert caught.value.field == "slices"
+        with pytest.raises(ValidationError):
+            list(store.orders.list(slices=0))
+    assert Counter(sliced) == Counter(o.ref for o in everything)
+    assert len(firsts) == 5  # the first page of the whole range, then four windows
+
+
+def test_own_date_filters_read_one_cursor() -> None:
+    sandbox = Sandbox(orders=60)
+    with sandbox.connect(in_flight=8) as store:
+        refs = _refs(store.orders.list(date_placed_from="2025-01-01"))
+    assert len(refs) == 60
+    assert all(r.query.get("date_placed_from") == "2025-01-01" for r in sandbox.emulator.requests)
+    assert not any("date_placed_to" in r.query for r in sandbox.emulator.requests)
+
+
+def test_created_ranges_still_filter_exactly_with_windows() -> None:
+    sandbox = Sandbox(orders=130)
+    with sandbox.connect(in_flight=1) as one:
+        everything = list(one.orders.list())
+    stamps = sorted(o.created_at for o in everything if o.created_at)
+    since, until = stamps[20], stamps[100]
+    with sandbox.connect(in_flight=8) as wide:
+        window = _refs(wide.orders.list(created_since=since, created_until=until))
+    expected = [o.ref for o in everything if o.created_at and since <= o.created_at <= until]
+    assert Counter(window) == Counter(expected)
+
+
+@pytest.mark.anyio
+async def test_windows_in_the_async_facade() -> None:
+    sandbox = Sandbox(orders=130)
+    async with storebridge.connect_async(
+        "29next",
+        transport=sandbox.emulator.transport(),
+        options=sandbox.time.options(max_concurrency=8),
+        **sandbox.settings,
+    ) as store:
+        refs = [o.ref async for o in store.orders.list(detail=True)]
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(130))
+
+
+# The planner --------------------------------------------------------------------------------
+def test_cut_covers_every_day_once() -> None:
+    first, last = date(2025, 1, 1), date(2025, 3, 1)
+    windows = cut(first, last, 7)
+    assert windows[0].last == last and windows[-1].first == first
+    for newer, older in itertools.pairwise(windows):
+        assert newer.first is not None and older.last == newer.first - timedelta(days=1)
+    assert cut(first, first + timedelta(days=1), 10) == [
+        Days(first + timedelta(days=1), first + timedelta(days=1)),
+        Days(first, first),
+    ]
+    shared = cut(first, last, 3, shared=True)
+    assert [w.last for w in shared[1:]] == [w.first for w in shared[:-1]]
+
+
+def test_windows_must_join_up_into_one_chain() -> None:
+    day = date(2025, 1, 31)
+    windows = [Window(day, day), Window(day, day), Window(day, None)]
+    windows[0].first, windows[0].below = "a", "c"
+    windows[1].first, windows[1].below = "c", "f"
+    windows[2].first, windows[2].below = "f", None
+    assert _unjoined(windows, "a") == []
+    windows[1].first = None  # answered empty, though the window above saw "c" under it
+    assert _unjoined(windows, "a") == [windows[0], windows[1]]
+    windows[1].below = None  # ...and so the one below, empty too, is in doubt as well
+    windows[2].first = None
+    assert _unjoined(windows, "a") == [windows[0], windows[1], windows[2]]
+    windows[1].below, windows[2].first = "f", "f"
+    windows[1].first = "c"
+    windows[2].below = "z"  # the last window must read to the end
+    assert _unjoined(windows, "a") == [windows[2]]
+    assert _unjoined(windows, "b") == [windows[0], windows[2]]
+
+
+def test_windows_share_the_pages_evenly_in_whole_waves() -> None:
+    top = date(2025, 6, 30)
+    stretches: list[tuple[date, date | None, float]] = [
+        (top, top - timedelta(days=9), 10.0),  # a page a day
+        (top - timedelta(days=10), top - timedelta(days=99), 9.0),  # a page in ten days
+        (top - timedelta(days=100), None, 1.0),  # the rest, read to the end
+    ]
+    assert _count(20.0, 4) == 4 and _count(200.0, 4) == 16 and _count(2.0, 16) == 3
+    tops = _tops(stretches, 4)
+    assert tops == [top, top - timedelta(days=5), top - timedelta(days=10),
+                    top - timedelta(days=60)]  # fmt: skip
+
+
+def test_only_pages_newest_first_are_cut_into_windows() -> None:
+    def page(*days: int) -> list[Payload]:
+        return [
+            Payload({"id": i, "date_placed": f"2025-01-{d:02d}T10:00:00+00:00"})
+            for i, d in enumerate(days)
+        ]
+
+    assert _newest_first(page(9, 7, 7, 3, 3), "date_placed", "id") == (date(2025, 1, 3), "3")
+    assert _newest_first(page(3, 7, 9), "date_placed", "id") is None
+    assert _newest_first(page(9, 3, 7), "date_placed", "id") is None
+    assert _newest_first(page(9), "date_placed", "id") is None
+
+
+def test_a_platform_that_excludes_a_bound_fails_the_listing_instead_of_missing_days() -> None:
+    sandbox = Sandbox(orders=130)
+
+    def exclusive(request: Any, body: Any, n: int) -> Any:
+        until = request.url.params.get("date_placed_to")
+        if until is not None:
+            body["results"] = [r for r in body["results"] if r["date_placed"][:10] != until]
+        return body
+
+    transport = Rewriting(sandbox.emulator.transport(), _orders_page, exclusive)
+    with sandbox.connect(transport, in_flight=8) as store:
+        with pytest.raises(PaginationError, match="did not join up"):
+            list(store.orders.list())
+
+
+def test_an_empty_answer_for_a_window_is_read_again() -> None:
+    sandbox = Sandbox(orders=130)
+    emptied: set[str] = set()
+
+    def empty_once(request: Any, body: Any, n: int) -> Any:
+        url = str(request.url)
+        if "date_placed_to" in request.url.params and body["results"] and url not in emptied:
+            emptied.add(url)
+            return {"next": None, "previous": None, "results": []}
+        return body
+
+    transport = Rewriting(sandbox.emulator.transport(), _orders_page, empty_once)
+    with sandbox.connect(transport, in_flight=8) as store:
+        refs = _refs(store.orders.list())
+    assert len(emptied) > 2
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(130))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from storebridge import _http
+from storebridge.http import Response
 from storebridge.sandbox import (
     EmulatorRequest,
     Endpoint,
@@ -243,13 +243,13 @@ class Orders:
 
         return self.state.select(self.state.orders, filters, keep, status)
 
-    def list_orders(self, req: EmulatorRequest) -> _http.Response:
+    def list_orders(self, req: EmulatorRequest) -> Response:
         return page_answer(req, "orders", "orders", self._rows, self.render_order)
 
-    def count_orders(self, req: EmulatorRequest) -> _http.Response:
+    def count_orders(self, req: EmulatorRequest) -> Response:
         return json_response(200, {"count": len(self._rows(req.query))})
 
-    def create_order(self, req: EmulatorRequest) -> _http.Response:
+    def create_order(self, req: EmulatorRequest) -> Response:
         body = read_member(req, "order", lambda: HTTPProblem(400, {"errors": "order is required"}))
         items = body.get("line_items")
         if not isinstance(items, list) or not items:
@@ -333,7 +333,7 @@ class Orders:
         order["updated_at"] = stamp or self.state.stamp()
         self.state.orders.touched(order)
 
-    def update_order(self, req: EmulatorRequest) -> _http.Response:
+    def update_order(self, req: EmulatorRequest) -> Response:
         order = self.state.order(req.params["id"])
         body = read_member(req, "order", lambda: HTTPProblem(400, {"errors": "order is required"}))
         for key in ("email", "phone", "tags", "note", "note_attributes"):
@@ -347,7 +347,7 @@ class Orders:
         self._updated(order)
         return json_response(200, {"order": self.render_order(order)})
 
-    def cancel_order(self, req: EmulatorRequest) -> _http.Response:
+    def cancel_order(self, req: EmulatorRequest) -> Response:
         order = self.state.order(req.params["id"])
         if order["status"] == "cancelled":
             raise HTTPProblem(422, {"errors": "The order has been cancelled."})
@@ -364,7 +364,7 @@ class Orders:
         self._updated(order, order["cancelled_at"])
         return json_response(200, {"order": self.render_order(order)})
 
-    def order_transactions(self, req: EmulatorRequest) -> _http.Response:
+    def order_transactions(self, req: EmulatorRequest) -> Response:
         order = self.state.order(req.params["id"])
         rows = [
             {k: v for k, v in t.items() if not k.startswith("_")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from storebridge import _http
+from storebridge.http import Response
 from storebridge.sandbox import (
     EmulatorRequest,
     Endpoint,
@@ -57,19 +57,19 @@ class Products:
 
         return self.state.select(self.state.products, filters, keep)
 
-    def list_products(self, req: EmulatorRequest) -> _http.Response:
+    def list_products(self, req: EmulatorRequest) -> Response:
         return page_answer(req, "products", "products", self._rows, dict)
 
-    def count_products(self, req: EmulatorRequest) -> _http.Response:
+    def count_products(self, req: EmulatorRequest) -> Response:
         return json_response(200, {"count": len(self._rows(req.query))})
 
-    def get_product(self, req: EmulatorRequest) -> _http.Response:
+    def get_product(self, req: EmulatorRequest) -> Response:
         found = self.state.products.rows.get(req.params["id"])
         if found is None:
             raise HTTPProblem(404, {"errors": "The product does not exist."})
         return json_response(200, {"product": found})
 
-    def create_product(self, req: EmulatorRequest) -> _http.Response:
+    def create_product(self, req: EmulatorRequest) -> Response:
         body = read_member(req, "product", _no_title)
         if not body.get("title"):
             raise _no_title()

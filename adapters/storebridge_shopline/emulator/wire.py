@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from storebridge import _http
-from storebridge.payload import parse_iso_datetime
+from storebridge.http import Response
+from storebridge.kit import parse_iso_datetime
 from storebridge.sandbox import (
     EmulatorRequest,
     HTTPProblem,
@@ -56,7 +56,7 @@ STORE_TZ = timezone(timedelta(hours=8))
 """Stores answer in their own offset; +08:00 matches the docs' examples."""
 CENT = Decimal("0.01")
 
-Handler = Callable[[EmulatorRequest], _http.Response]
+Handler = Callable[[EmulatorRequest], Response]
 Record = dict[str, Any]
 
 
@@ -120,7 +120,7 @@ def page_answer(
     resource: str,
     select: Callable[[Mapping[str, str]], Span[Record]],
     render: Callable[[Record], Record],
-) -> _http.Response:
+) -> Response:
     """One page of a list: ``select(filters)`` gives the matching records sorted by id."""
     query = req.query
     cap = PAGE_CAPS[resource]

@@ -1,0 +1,99 @@
+"""Products: list, get, create. Products carry no currency: prices are in the store's
+settlement currency, fetched once (``merchants/shop.json``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from storebridge import validation
+from storebridge.errors import ValidationError
+from storebridge.http import Response
+from storebridge.kit import Flow, ListFlow, ListQuery, check_query_value, reconciled_write, segment
+from storebridge.model import Product, ProductDraft
+from storebridge_shopline import _converter as wire
+from storebridge_shopline._orders import check_tags, date_params, extra_params, page_limit
+from storebridge_shopline._paging import PRODUCTS, Listing, read_listing
+from storebridge_shopline._shop import shop_currency
+
+if TYPE_CHECKING:
+    from storebridge_shopline._adapter import ShoplineAdapter
+
+
+def list_products(adapter: ShoplineAdapter, query: ListQuery) -> ListFlow[Product]:
+    currency = yield from shop_currency(adapter)
+    params: dict[str, Any] = {"limit": page_limit("products", query.page_size)}
+    params.update(date_params(query))
+    params.update(extra_params(query))
+    converter = adapter.converter(currency)
+    yield from read_listing(
+        Listing(
+            resource=PRODUCTS,
+            url=adapter.url,
+            params=params,
+            convert=lambda rows: [converter.structure(row, Product) for row in rows],
+            countable=not query.extra,
+            clock=adapter.settings.clock,
+        )
+    )
+
+
+def _one(ref: str) -> Any:
+    def check(response: Response) -> None:
+        found = wire.payload_of(response).obj("product")
+        if found.ref("id") != ref:
+            found.fail(f"asked for product {ref}, the answer holds another one", "id")
+
+    return check
+
+
+def get_product(adapter: ShoplineAdapter, ref: str) -> Flow[Product]:
+    path = f"products/{segment(ref)}.json"
+    currency = yield from shop_currency(adapter)
+    response = yield adapter.get(path, "products.get", check=_one(ref))
+    payload = wire.payload_of(response).obj("product")
+    return adapter.converter(currency).structure(payload, Product)
+
+
+def check_draft(draft: ProductDraft, currency: str) -> None:
+    """What SHOPLINE would refuse (or misfile), refused before anything is sent."""
+    check_tags(draft.tags)
+    skus: set[str] = set()
+    for index, item in enumerate(draft.variants):
+        field = f"variants[{index}]"
+        validation.money(item.price, f"{field}.price", currency=currency)
+        if item.stock is not None:
+            validation.stock(item.stock, f"{field}.stock")
+        if item.sku in skus:
+            raise ValidationError(
+                f"{field}.sku {item.sku!r} is given twice; SKUs are unique in a store",
+                field=f"{field}.sku",
+            )
+        skus.add(item.sku)
+
+
+def create_product(adapter: ShoplineAdapter, draft: ProductDraft) -> Flow[Product]:
+    """``POST products/products.json``; a lost answer is settled by finding the product by
+    title and SKUs (SKUs are unique in a store)."""
+    currency = yield from shop_currency(adapter)
+    check_draft(draft, currency)
+    body = {"product": wire.product_body(draft)}
+    request = adapter.write("POST", "products/products.json", "products.create", body)
+    skus = {v.sku for v in draft.variants}
+    converter = adapter.converter(currency)
+    params = {"title": check_query_value(draft.title, "title"), "limit": 250}
+
+    def existing() -> Flow[Product | None]:
+        response = yield adapter.get("products/products.json", "products.find", params)
+        for row in wire.payload_of(response).objects("products"):
+            found = converter.structure(row, Product)
+            if skus <= {v.sku for v in found.variants}:
+                return found
+        return None
+
+    def parse(response: Response) -> Product:
+        return converter.structure(wire.payload_of(response).obj("product"), Product)
+
+    return (yield from reconciled_write(request, parse, existing))
+
+
+__all__ = ["check_draft", "create_product", "get_product", "list_products"]

@@ -54,7 +54,7 @@ from storebridge_shopline import (
     _transactions,
 )
 from storebridge_shopline._auth import make_auth
-from storebridge_shopline._converter import Converters
+from storebridge_shopline._converter import converter_for
 from storebridge_shopline._errors import shopline_error
 from storebridge_shopline._settings import ShoplineSettings
 
@@ -75,7 +75,6 @@ class ShoplineAdapter(Adapter):
         # One auth object for the adapter's life: it holds the current token and the lock
         # that makes concurrent requests share one refresh.
         self._auth = make_auth(settings, self.token_store)
-        self._converters = Converters()
         self.currency: str | None = None
         """The store's settlement currency, once read (products are priced in it)."""
 
@@ -146,7 +145,7 @@ class ShoplineAdapter(Adapter):
     def converter(self, currency: str | None = None) -> cattrs.Converter:
         """The wire converter; ``currency`` prices products (default: the store's, once
         known; orders, customers and refunds carry their own)."""
-        return self._converters(currency or self.currency or "USD")
+        return converter_for(currency or self.currency or "USD")
 
     # Orders ----------------------------------------------------------------------------
     def list_orders(self, query: OrderQuery) -> ListFlow[Order]:

@@ -1,14 +1,14 @@
 """SHOPLINE wire <-> storebridge model, both directions.
 
 Reading goes through one cattrs converter per currency (:func:`make_converter`, whose
-docstring lists the mapping rules; :class:`Converters` keeps one per currency). Writing is
+docstring lists the mapping rules; :data:`converter_for` keeps one per currency). Writing is
 the ``*_body`` functions: model inputs -> the JSON bodies SHOPLINE's write endpoints take.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -40,25 +40,17 @@ from storebridge.model import (
     TransactionKind,
     TransactionStatus,
     Variant,
-)
+)  # fmt: skip
 
 PLATFORM = "shopline"
 
-FULFILLMENT_ALIASES = {
-    "partial": "partially_fulfilled",
-    "shipped": "fulfilled",
-    "unshipped": "unfulfilled",
-}
+FULFILLMENT_ALIASES = {"partial": "partially_fulfilled", "shipped": "fulfilled",
+                       "unshipped": "unfulfilled"}  # fmt: skip
 RESTOCK_ALIASES = {"no_restock": "no_restock", "returned": "return"}
 TRANSACTION_STATUS_ALIASES = {"fail": "failure", "error": "failure"}
 
-ADDRESS = AddressFields(
-    line1="address1",
-    line2="address2",
-    region=("province", "province_code"),
-    postal_code="zip",
-    country=("country_code", "country"),
-)
+ADDRESS = AddressFields(line1="address1", line2="address2", region=("province", "province_code"),
+                        postal_code="zip", country=("country_code", "country"))  # fmt: skip
 """Addresses both ways: ``address1/2``, ``province`` (read: else ``province_code``), ``zip``,
 ``country_code`` (read: else ``country``)."""
 
@@ -80,20 +72,13 @@ def split_tags(value: str | None) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in value.split(",") if tag.strip())
 
 
-def amount(p: Payload, key: str) -> Decimal | None:
+def money(p: Payload, key: str, currency: str) -> Money | None:
     """``key`` as a string or number, else ``key_set.shop_money.amount`` (string or number)."""
     value = p.opt_decimal(key)
-    if value is not None:
-        return value
-    money_set = p.opt_obj(f"{key}_set")
-    if money_set is None:
-        return None
-    shop = money_set.opt_obj("shop_money")
-    return None if shop is None else shop.opt_decimal("amount")
-
-
-def money(p: Payload, key: str, currency: str) -> Money | None:
-    value = amount(p, key)
+    if value is None:
+        money_set = p.opt_obj(f"{key}_set")
+        shop = money_set.opt_obj("shop_money") if money_set is not None else None
+        value = shop.opt_decimal("amount") if shop is not None else None
     return None if value is None else Money(value, currency)
 
 
@@ -402,21 +387,9 @@ def make_converter(store_currency: str) -> cattrs.Converter:
     )
 
 
-class Converters:
-    """One wire converter per store currency, built on first use (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._built: dict[str, cattrs.Converter] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, currency: str) -> cattrs.Converter:
-        found = self._built.get(currency)
-        if found is None:
-            with self._lock:
-                found = self._built.get(currency)
-                if found is None:
-                    found = self._built[currency] = make_converter(currency)
-        return found
+converter_for: Callable[[str], cattrs.Converter] = functools.cache(make_converter)
+"""The wire converter for a store currency, built once per currency and shared: converters
+hold no state of their own."""
 
 
 # Writing -----------------------------------------------------------------------------------
@@ -441,29 +414,20 @@ def _consent(accepts: bool) -> dict[str, int]:
     return {"state": 1 if accepts else 2}  # 1 subscribed, 2 not subscribed
 
 
-def customer_body(draft: CustomerDraft) -> dict[str, Any]:
-    """``POST customers.json``'s ``customer``."""
-    body: dict[str, Any] = {"email": draft.email, "tags": join_tags(draft.tags)}
-    for key in ("first_name", "last_name", "phone", "note"):
-        if getattr(draft, key) is not None:
-            body[key] = getattr(draft, key)
-    if draft.addresses:
-        body["addresses"] = [address_body(a) for a in draft.addresses]
-    if draft.accepts_marketing is not None:
-        body["email_marketing_consent"] = _consent(draft.accepts_marketing)
-    return body
-
-
-def customer_update_body(ref: str, update: CustomerUpdate) -> dict[str, Any]:
-    """``PUT customers/{id}.json``'s ``customer``: only the fields given."""
-    body: dict[str, Any] = {"id": ref}
+def customer_body(given: CustomerDraft | CustomerUpdate, ref: str | None = None) -> dict[str, Any]:
+    """A ``customer`` to create (``POST customers.json``) or, with ``ref``, the changes of an
+    update (``PUT customers/{id}.json``): only the fields given."""
+    body: dict[str, Any] = {} if ref is None else {"id": ref}
     for key in ("email", "first_name", "last_name", "phone", "note"):
-        if getattr(update, key) is not None:
-            body[key] = getattr(update, key)
-    if update.tags is not None:
-        body["tags"] = join_tags(update.tags)
-    if update.accepts_marketing is not None:
-        body["email_marketing_consent"] = _consent(update.accepts_marketing)
+        if getattr(given, key) is not None:
+            body[key] = getattr(given, key)
+    if given.tags is not None:
+        body["tags"] = join_tags(given.tags)
+    addresses = getattr(given, "addresses", ())
+    if addresses:
+        body["addresses"] = [address_body(a) for a in addresses]
+    if given.accepts_marketing is not None:
+        body["email_marketing_consent"] = _consent(given.accepts_marketing)
     return body
 
 
@@ -527,16 +491,12 @@ def order_body(draft: OrderDraft) -> dict[str, Any]:
         attributes.append({"name": "original_created_at", "value": iso(draft.created_at)})
     if attributes:
         order_["note_attributes"] = attributes
-    if draft.email:
-        order_["email"] = draft.email
+    order_.update({k: v for k, v in (("email", draft.email), ("note", draft.note)) if v})
     if draft.customer_ref:
         order_["customer"] = {"id": draft.customer_ref}
-    if draft.note:
-        order_["note"] = draft.note
-    if draft.subtotal is not None:
-        order_["subtotal_price"] = money_text(draft.subtotal)
-    if draft.tax_total is not None:
-        order_["total_tax"] = money_text(draft.tax_total)
+    for key, amount in (("subtotal_price", draft.subtotal), ("total_tax", draft.tax_total)):
+        if amount is not None:
+            order_[key] = money_text(amount)
     if draft.taxes_included is not None:
         order_["taxes_included"] = draft.taxes_included
     if draft.shipping_total is not None:
@@ -550,10 +510,10 @@ def order_body(draft: OrderDraft) -> dict[str, Any]:
     discount = lines_total + extras - draft.total.amount
     if discount > 0:
         order_["total_discounts"] = money_text(Money(discount, draft.currency))
-    if draft.shipping_address is not None:
-        order_["shipping_address"] = address_body(draft.shipping_address)
-    if draft.billing_address is not None:
-        order_["billing_address"] = address_body(draft.billing_address)
+    for key, address in (("shipping_address", draft.shipping_address),
+                         ("billing_address", draft.billing_address)):  # fmt: skip
+        if address is not None:
+            order_[key] = address_body(address)
     if draft.financial_status is FinancialStatus.PAID:
         order_["transactions"] = [
             {"kind": "sale", "status": "success", "gateway": "manual",
@@ -590,27 +550,18 @@ def refund_body(quote: RefundQuote, note: str | None, notify: bool) -> dict[str,
         "notify": notify,
         "currency": quote.total.currency,
         "refund_line_items": [
-            {
-                "line_item_id": line.line_ref,
-                "quantity": line.quantity,
-                "restock_type": "return" if line.restock is RestockType.RETURN else "no_restock",
-                "type": refund_type(line),
-            }
+            {"line_item_id": line.line_ref, "quantity": line.quantity, "type": refund_type(line),
+             "restock_type": "return" if line.restock is RestockType.RETURN else "no_restock"}
             for line in quote.lines
         ],
+        # type True: back to the original payment method.
         "transactions": [
-            {
-                "id": a.transaction_ref,
-                "gateway": a.gateway,
-                "kind": "refund",
-                "amount": money_text(a.amount),
-                "currency": a.amount.currency,
-                "type": True,  # back to the original payment method
-            }
+            {"id": a.transaction_ref, "gateway": a.gateway, "kind": "refund", "type": True,
+             "amount": money_text(a.amount), "currency": a.amount.currency}
             for a in quote.allocations
             if a.amount.amount > 0
         ],
-    }
+    }  # fmt: skip
     if note:
         body["note"] = note
     if quote.shipping is not None:
@@ -622,11 +573,10 @@ __all__ = [
     "ADDRESS",
     "PLATFORM",
     "REFUNDS_BEFORE",
-    "Converters",
     "address_body",
     "calculate_body",
+    "converter_for",
     "customer_body",
-    "customer_update_body",
     "join_tags",
     "make_converter",
     "money_text",

@@ -17,13 +17,13 @@ from storebridge.kit import (
     ListFlow,
     ListQuery,
     check_query_value,
-    reconciled_write,
     segment,
 )
 from storebridge.model import Customer, CustomerDraft, CustomerUpdate
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._orders import check_tags, date_params, extra_params, page_limit
 from storebridge_shopline._paging import CUSTOMERS, Listing, read_listing
+from storebridge_shopline._writes import reconciled
 
 if TYPE_CHECKING:
     from storebridge_shopline._adapter import ShoplineAdapter
@@ -129,7 +129,7 @@ def create_customer(adapter: ShoplineAdapter, draft: CustomerDraft) -> Flow[Cust
     body = {"customer": wire.customer_body(draft)}
     request = adapter.write("POST", "customers.json", "customers.create", body)
     return (
-        yield from reconciled_write(
+        yield from reconciled(
             request, _parse(adapter), lambda: find_customer_by_email(adapter, draft.email)
         )
     )
@@ -139,7 +139,7 @@ def update_customer(adapter: ShoplineAdapter, ref: str, update: CustomerUpdate) 
     """``PUT customers/{id}.json``; a lost answer is settled by reading the customer back."""
     path = f"customers/{segment(ref)}.json"
     check_fields(_fields(update))
-    body = wire.customer_update_body(ref, update)
+    body = wire.customer_body(update, ref)
     request = adapter.write("PUT", path, "customers.update", {"customer": body})
 
     def applied() -> Flow[Customer | None]:
@@ -148,7 +148,7 @@ def update_customer(adapter: ShoplineAdapter, ref: str, update: CustomerUpdate) 
             return found
         return None
 
-    return (yield from reconciled_write(request, _parse(adapter), applied))
+    return (yield from reconciled(request, _parse(adapter), applied))
 
 
 def _carries(found: Customer, update: CustomerUpdate) -> bool:

@@ -129,22 +129,37 @@ def _object(value: Any) -> dict[str, Any] | None:
     raise _Unusual
 
 
+_ADDRESS_KEYS = (
+    "first_name", "last_name", "company", "address1", "address2", "city",
+    "province", "province_code", "zip", "country_code", "country", "phone",
+)  # fmt: skip
+
+
 def _address(value: Any) -> Address | None:
     row = _object(value)
     if row is None:
         return None
-    get = row.get
+    values = list(map(row.get, _ADDRESS_KEYS))
+    for item in values:  # one pass instead of a call per field
+        if item is not None and type(item) is not str:
+            raise _Unusual
+    if not "".join(filter(None, values)).isascii():
+        for item in values:
+            _text(item)  # an unpaired surrogate raises: the careful way reports it
+    first, last, company, line1, line2, city, region, region_code, postal, code, country, phone = (
+        values
+    )
     found = Address(
-        first_name=_text(get("first_name")),
-        last_name=_text(get("last_name")),
-        company=_text(get("company")),
-        line1=_text(get("address1")),
-        line2=_text(get("address2")),
-        city=_text(get("city")),
-        region=_text(get("province")) or _text(get("province_code")),
-        postal_code=_text(get("zip")),
-        country=_text(get("country_code")) or _text(get("country")),
-        phone=_text(get("phone")),
+        first_name=first or None,
+        last_name=last or None,
+        company=company or None,
+        line1=line1 or None,
+        line2=line2 or None,
+        city=city or None,
+        region=region or region_code or None,
+        postal_code=postal or None,
+        country=code or country or None,
+        phone=phone or None,
     )
     return None if found == _EMPTY else found
 

@@ -23,12 +23,12 @@ from storebridge.kit import (
     check_query_value,
     check_ref,
     read_json,
-    reconciled_write,
     segment,
 )
 from storebridge.model import Address, Order, OrderDraft
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._paging import ORDERS, PAGE_CAPS, Listing, iso, read_listing
+from storebridge_shopline._writes import reconciled
 
 if TYPE_CHECKING:
     from storebridge_shopline._adapter import ShoplineAdapter
@@ -206,7 +206,7 @@ def update_order(adapter: ShoplineAdapter, ref: str, fields: Mapping[str, Any]) 
             return found
         return None
 
-    return (yield from reconciled_write(request, _parse_order(adapter), applied))
+    return (yield from reconciled(request, _parse_order(adapter), applied))
 
 
 def set_order_tags(adapter: ShoplineAdapter, ref: str, tags: Sequence[str]) -> Flow[Order]:
@@ -253,7 +253,7 @@ def cancel_order(
         found = yield from find_order(adapter, ref)
         return found if found is not None and found.raw.get("cancelled_at") else None
 
-    return (yield from reconciled_write(request, _parse_order(adapter), cancelled))
+    return (yield from reconciled(request, _parse_order(adapter), cancelled))
 
 
 def create_order(adapter: ShoplineAdapter, draft: OrderDraft) -> Flow[Order]:
@@ -287,7 +287,7 @@ def create_order(adapter: ShoplineAdapter, draft: OrderDraft) -> Flow[Order]:
         return None
 
     return (
-        yield from reconciled_write(
+        yield from reconciled(
             request, _parse_order(adapter), existing, attempts=2 if identified else 1
         )
     )

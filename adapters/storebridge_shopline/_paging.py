@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from storebridge.errors import PaginationError, PayloadError
+from storebridge.errors import PaginationError
 from storebridge.http import Request, Response
 from storebridge.kit import (
     CONCURRENCY,
@@ -121,7 +121,8 @@ class Answers:
     so an answer carrying one seen before is a replay (a stale cache, a replica answering
     for another request) and is refused, to be asked for again."""
 
-    def __init__(self) -> None:
+    def __init__(self, resource: str) -> None:
+        self.resource = resource
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
@@ -131,11 +132,12 @@ class Answers:
             return
         with self._lock:
             if trace in self._seen:
-                raise PayloadError(
-                    f"the answer repeats an earlier one (traceId {trace[:40]}): a stale "
-                    "cache or replica answered",
-                    path="$",
-                    platform=PLATFORM,
+                raise PaginationError(
+                    f"{self.resource}: the answer repeats an earlier one (traceId "
+                    f"{trace[:40]}): a stale cache or replica answered",
+                    resource=self.resource,
+                    page=f"{response.request.method} {response.request.url}",
+                    platform=DISPLAY,
                 )
             self._seen.add(trace)
 
@@ -174,6 +176,9 @@ def _check_in_window(row: Payload, window: Window) -> None:
 
 
 def row_key(row: Payload) -> str:
+    value = row.data.get("id")
+    if type(value) is str and value.isdigit():  # SHOPLINE ids: digits, the common case
+        return value
     return row.ref("id")
 
 
@@ -220,6 +225,8 @@ def _knots(
     knots: list[tuple[datetime | None, int]] = [(start, 0)]
     highest = 0
     for moment, count in sorted(probes):
+        if not (left_of(start, moment) and left_of(moment, end)):
+            continue
         highest = min(total, max(highest, count))  # counts only grow with time
         knots.append((moment, highest))
     knots.append((end, total))
@@ -303,12 +310,11 @@ def window_plan(
             held = 0.0
     if len(bounds) > 1 and held < share * 0.25:
         bounds.pop()  # a sliver at the end joins the window before it
-    bounds.append(end)
-    cleaned: list[datetime | None] = [bounds[0]]
+    cleaned: list[datetime | None] = [start]
     for bound in bounds[1:]:
-        previous = cleaned[-1]
-        if bound is None or previous is None or bound > previous:
+        if left_of(cleaned[-1], bound) and left_of(bound, end):
             cleaned.append(bound)
+    cleaned.append(end)
     return [Window(a, b) for a, b in itertools.pairwise(cleaned)]
 
 
@@ -355,7 +361,7 @@ class Listing:
 
 def read_listing(listing: Listing) -> ListFlow[Any]:
     """Every record of ``listing`` once (see the module docstring), converted."""
-    answers = Answers()
+    answers = Answers(listing.resource.name)
     if not listing.countable:
         yield from _walk(listing, answers, None, None)
         return

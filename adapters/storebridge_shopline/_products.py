@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 from storebridge import validation
 from storebridge.errors import ValidationError
 from storebridge.http import Response
-from storebridge.kit import Flow, ListFlow, ListQuery, check_query_value, reconciled_write, segment
+from storebridge.kit import Flow, ListFlow, ListQuery, check_query_value, segment
 from storebridge.model import Product, ProductDraft
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._orders import check_tags, date_params, extra_params, page_limit
 from storebridge_shopline._paging import PRODUCTS, Listing, read_listing
 from storebridge_shopline._shop import shop_currency
+from storebridge_shopline._writes import reconciled
 
 if TYPE_CHECKING:
     from storebridge_shopline._adapter import ShoplineAdapter
@@ -93,7 +94,7 @@ def create_product(adapter: ShoplineAdapter, draft: ProductDraft) -> Flow[Produc
     def parse(response: Response) -> Product:
         return converter.structure(wire.payload_of(response).obj("product"), Product)
 
-    return (yield from reconciled_write(request, parse, existing))
+    return (yield from reconciled(request, parse, existing))
 
 
 __all__ = ["check_draft", "create_product", "get_product", "list_products"]

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from storebridge import validation
 from storebridge.errors import ValidationError
 from storebridge.http import Response
-from storebridge.kit import Flow, build_request, read_payload, reconciled_write, segment
+from storebridge.kit import Flow, build_request, read_payload, segment
 from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._orders import get_order
+from storebridge_shopline._writes import reconciled
 
 if TYPE_CHECKING:
     from storebridge_shopline._adapter import ShoplineAdapter
@@ -148,7 +149,7 @@ def create_refund(
         refunds = yield from list_refunds(adapter, quote.order_ref, order.currency)
         return matching(refunds, quote, before)
 
-    return (yield from reconciled_write(request, parse, existing))
+    return (yield from reconciled(request, parse, existing))
 
 
 def matching(refunds: Iterable[Refund], quote: RefundQuote, before: set[str]) -> Refund | None:

@@ -197,7 +197,8 @@ def window_count(total: int, limit: int, width: int) -> int:
     ``width`` (so all run together) with about :data:`PAGES_PER_WINDOW` pages each, at most
     :data:`MAX_ROUNDS` times ``width``."""
     pages = math.ceil(total / limit)
-    return width * min(MAX_ROUNDS, max(1, math.ceil(pages / (PAGES_PER_WINDOW * width))))
+    wanted = width * min(MAX_ROUNDS, max(1, math.ceil(pages / (PAGES_PER_WINDOW * width))))
+    return max(1, min(wanted, pages // 2))  # a window of one page is a wasted count
 
 
 def probe_times(start: datetime | None, end: datetime | None, now: datetime) -> list[datetime]:
@@ -368,7 +369,8 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
     total = read_count((yield listing.count_request(answers)))
     width = int((yield CONCURRENCY))
     limit = int(listing.params["limit"])
-    if width < 2 or math.ceil(total / limit) < max(SPLIT_FROM_PAGES, 2 * width):
+    windows = window_count(total, limit, width)
+    if width < 2 or windows < 2 or math.ceil(total / limit) < SPLIT_FROM_PAGES:
         counted = iter([total])
 
         def count() -> Flow[int | None]:
@@ -380,7 +382,7 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
 
         yield from _walk(listing, answers, None, count)
         return
-    windows = yield from _plan(listing, answers, total, window_count(total, limit, width), width)
+    plan = yield from _plan(listing, answers, total, windows, width)
     seen: set[str] = set()
     lock = threading.Lock()
 
@@ -393,7 +395,7 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
 
         yield from relay(flow, on_emit)
 
-    flows = [tally(_walk(listing, answers, window, None)) for window in windows]
+    flows = [tally(_walk(listing, answers, window, None)) for window in plan]
     yield from merge_parallel(flows, key=_ref_of)
     if len(seen) < total:
         recount = read_count((yield listing.count_request(answers)))
@@ -401,7 +403,7 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
         if len(seen) < floor:
             raise PaginationError(
                 f"{listing.resource.name}: {len(seen)} records came back from "
-                f"{len(windows)} windows but SHOPLINE counts {floor}; pages were lost on the "
+                f"{len(plan)} windows but SHOPLINE counts {floor}; pages were lost on the "
                 "way (read the listing again)",
                 resource=listing.resource.name,
                 platform=DISPLAY,

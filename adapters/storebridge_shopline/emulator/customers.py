@@ -62,7 +62,7 @@ class Customers:
         return page_answer(req, "customers", "customers", self._rows, dict)
 
     def count_customers(self, req: EmulatorRequest) -> Response:
-        return json_response(200, {"count": len(self._rows(req.query))})
+        return json_response(200, {"count": self.state.count(self.state.customers, req.query)})
 
     def search_customers(self, req: EmulatorRequest) -> Response:
         terms: dict[str, str] = {}

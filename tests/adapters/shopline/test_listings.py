@@ -292,7 +292,9 @@ def test_a_cluster_in_a_long_stretch_is_probed_again() -> None:
     assert refine_times(None, None, even, 300, 24, 8) == []
 
 
-def test_window_count_is_a_multiple_of_what_runs_at_once() -> None:
-    assert window_count(5000, 100, 16) == 32
+def test_window_count_follows_what_runs_at_once() -> None:
+    assert window_count(2000, 100, 8) == 8  # all windows run together
+    assert window_count(20_000, 100, 16) == 64  # then more rounds of them
     assert window_count(100_000, 100, 16) == 64  # long listings: longer windows, not more
-    assert window_count(300, 100, 8) == 8
+    assert window_count(5000, 100, 40) == 25  # many in flight: windows of two pages at least
+    assert window_count(300, 100, 8) == 1  # too short to split

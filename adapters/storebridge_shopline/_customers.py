@@ -21,8 +21,8 @@ from storebridge.kit import (
 )
 from storebridge.model import Customer, CustomerDraft, CustomerUpdate
 from storebridge_shopline import _converter as wire
-from storebridge_shopline._orders import check_tags, date_params, extra_params, page_limit
-from storebridge_shopline._paging import CUSTOMERS, Listing, read_listing
+from storebridge_shopline._orders import check_tags
+from storebridge_shopline._paging import CUSTOMERS, list_records, one_record, query_params
 from storebridge_shopline._writes import reconciled
 
 if TYPE_CHECKING:
@@ -35,34 +35,12 @@ MAX_TAGS, MAX_TAG, MAX_TAGS_TEXT, MAX_ADDRESSES = 100, 128, 1000, 50
 
 
 def list_customers(adapter: ShoplineAdapter, query: ListQuery) -> ListFlow[Customer]:
-    params: dict[str, Any] = {"limit": page_limit("customers", query.page_size)}
-    params.update(date_params(query))
-    params.update(extra_params(query))
-    converter = adapter.converter()
-    yield from read_listing(
-        Listing(
-            resource=CUSTOMERS,
-            url=adapter.url,
-            params=params,
-            convert=lambda rows: [converter.structure(row, Customer) for row in rows],
-            countable=not query.extra,
-            clock=adapter.settings.clock,
-        )
-    )
-
-
-def _one(ref: str) -> Any:
-    def check(response: Response) -> None:
-        found = wire.payload_of(response).obj("customer")
-        if found.ref("id") != ref:
-            found.fail(f"asked for customer {ref}, the answer holds another one", "id")
-
-    return check
+    return list_records(adapter, CUSTOMERS, query_params("customers", query), query, Customer)
 
 
 def get_customer(adapter: ShoplineAdapter, ref: str) -> Flow[Customer]:
     path = f"customers/v2/{segment(ref)}.json"
-    response = yield adapter.get(path, "customers.get", check=_one(ref))
+    response = yield adapter.get(path, "customers.get", check=one_record("customer", ref))
     return adapter.converter().structure(wire.payload_of(response).obj("customer"), Customer)
 
 

@@ -17,7 +17,6 @@ from storebridge.http import Response
 from storebridge.kit import (
     Flow,
     ListFlow,
-    ListQuery,
     OrderQuery,
     Payload,
     check_query_value,
@@ -27,7 +26,7 @@ from storebridge.kit import (
 )
 from storebridge.model import Address, Order, OrderDraft
 from storebridge_shopline import _converter as wire
-from storebridge_shopline._paging import ORDERS, PAGE_CAPS, Listing, iso, read_listing
+from storebridge_shopline._paging import ORDERS, PAGE_CAPS, iso, list_records, query_params
 from storebridge_shopline._writes import reconciled
 
 if TYPE_CHECKING:
@@ -56,29 +55,6 @@ UPDATABLE = ("email", "phone", "area_code", "customer_id", "tags", "note", "note
 """Fields ``PUT orders/{id}.json`` takes (``update_order``)."""
 
 
-def date_params(query: ListQuery) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for attr, key in (
-        ("updated_since", "updated_at_min"),
-        ("updated_until", "updated_at_max"),
-        ("created_since", "created_at_min"),
-        ("created_until", "created_at_max"),
-    ):
-        value = getattr(query, attr)
-        if value is not None:
-            params[key] = iso(value)
-    return params
-
-
-def extra_params(query: ListQuery) -> dict[str, str]:
-    return {str(k): check_query_value(v, str(k)) for k, v in query.extra.items()}
-
-
-def page_limit(resource: str, page_size: int | None) -> int:
-    cap = PAGE_CAPS[resource]
-    return min(page_size or cap, cap)
-
-
 def _choice(value: str, allowed: Sequence[str], name: str) -> str:
     if value not in allowed:
         raise ValidationError(
@@ -88,10 +64,8 @@ def _choice(value: str, allowed: Sequence[str], name: str) -> str:
 
 
 def order_params(query: OrderQuery) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "limit": page_limit("orders", query.page_size),
-        "status": _choice(query.status or "any", ORDER_STATUSES, "status"),
-    }
+    params = query_params("orders", query)
+    params["status"] = _choice(query.status or "any", ORDER_STATUSES, "status")
     if query.financial_status:
         params["financial_status"] = _choice(
             query.financial_status, FINANCIAL_STATUSES, "financial_status"
@@ -100,23 +74,11 @@ def order_params(query: OrderQuery) -> dict[str, Any]:
         params["fulfillment_status"] = FULFILLMENT_QUERY.get(query.fulfillment_status) or (
             _choice(query.fulfillment_status, sorted(FULFILLMENT_QUERY), "fulfillment_status")
         )
-    params.update(date_params(query))
-    params.update(extra_params(query))
     return params
 
 
 def list_orders(adapter: ShoplineAdapter, query: OrderQuery) -> ListFlow[Order]:
-    converter = adapter.converter()
-    yield from read_listing(
-        Listing(
-            resource=ORDERS,
-            url=adapter.url,
-            params=order_params(query),
-            convert=lambda rows: [converter.structure(row, Order) for row in rows],
-            countable=not query.extra,
-            clock=adapter.settings.clock,
-        )
-    )
+    return list_records(adapter, ORDERS, order_params(query), query, Order)
 
 
 def _only(ref: str) -> Any:
@@ -307,13 +269,10 @@ __all__ = [
     "cancel_order",
     "check_tags",
     "create_order",
-    "date_params",
-    "extra_params",
     "find_order",
     "get_order",
     "list_orders",
     "order_params",
-    "page_limit",
     "set_order_tags",
     "update_order",
     "update_shipping_address",

@@ -26,7 +26,7 @@ import math
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -39,15 +39,20 @@ from storebridge.kit import (
     Flow,
     LinkHeader,
     ListFlow,
+    ListQuery,
     Page,
     Payload,
     build_request,
+    check_query_value,
     expand_pages,
     merge_parallel,
     read_json,
     relay,
     walk,
 )
+
+if TYPE_CHECKING:
+    from storebridge_shopline._adapter import ShoplineAdapter
 
 T = TypeVar("T")
 
@@ -189,6 +194,35 @@ def read_count(response: Response) -> int:
     if number < 0:
         body.fail(f"a count cannot be negative ({number})", "count")
     return number
+
+
+def one_record(key: str, ref: str) -> Callable[[Response], None]:
+    """An answer check: the answer's ``key`` object is record ``ref`` (a stale cache can
+    answer with another record, which is then asked for again)."""
+
+    def check(response: Response) -> None:
+        found = Payload(read_json(response), "$", PLATFORM).obj(key)
+        if found.ref("id") != ref:
+            found.fail(f"asked for {key} {ref}, the answer holds another one", "id")
+
+    return check
+
+
+def query_params(resource: str, query: ListQuery) -> dict[str, Any]:
+    """``limit`` (capped per endpoint), the time bounds and the caller's own filters."""
+    cap = PAGE_CAPS[resource]
+    params: dict[str, Any] = {"limit": min(query.page_size or cap, cap)}
+    for attr, name in (
+        ("updated_since", "updated_at_min"),
+        ("updated_until", "updated_at_max"),
+        ("created_since", "created_at_min"),
+        ("created_until", "created_at_max"),
+    ):
+        value = getattr(query, attr)
+        if value is not None:
+            params[name] = iso(value)
+    params.update({str(k): check_query_value(v, str(k)) for k, v in query.extra.items()})
+    return params
 
 
 # Plans -------------------------------------------------------------------------------------
@@ -360,6 +394,29 @@ class Listing:
         )
 
 
+def list_records(
+    adapter: ShoplineAdapter,
+    resource: Resource,
+    params: Mapping[str, Any],
+    query: ListQuery,
+    cls: type[T],
+    currency: str | None = None,
+) -> ListFlow[T]:
+    """Every ``cls`` of ``resource`` matching ``params``, counted unless the caller added
+    filters of their own (``query.extra``) that the count endpoint may not take."""
+    converter = adapter.converter(currency)
+    yield from read_listing(
+        Listing(
+            resource=resource,
+            url=adapter.url,
+            params=params,
+            convert=lambda rows: [converter.structure(row, cls) for row in rows],
+            countable=not query.extra,
+            clock=adapter.settings.clock,
+        )
+    )
+
+
 def read_listing(listing: Listing) -> ListFlow[Any]:
     """Every record of ``listing`` once (see the module docstring), converted."""
     answers = Answers(listing.resource.name)
@@ -477,8 +534,11 @@ __all__ = [
     "Resource",
     "Window",
     "iso",
+    "list_records",
+    "one_record",
     "page_reader",
     "probe_times",
+    "query_params",
     "read_count",
     "read_listing",
     "refine_times",

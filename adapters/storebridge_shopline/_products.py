@@ -3,7 +3,7 @@ settlement currency, fetched once (``merchants/shop.json``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from storebridge import validation
 from storebridge.errors import ValidationError
@@ -11,8 +11,8 @@ from storebridge.http import Response
 from storebridge.kit import Flow, ListFlow, ListQuery, check_query_value, segment
 from storebridge.model import Product, ProductDraft
 from storebridge_shopline import _converter as wire
-from storebridge_shopline._orders import check_tags, date_params, extra_params, page_limit
-from storebridge_shopline._paging import PRODUCTS, Listing, read_listing
+from storebridge_shopline._orders import check_tags
+from storebridge_shopline._paging import PRODUCTS, list_records, one_record, query_params
 from storebridge_shopline._shop import shop_currency
 from storebridge_shopline._writes import reconciled
 
@@ -22,35 +22,14 @@ if TYPE_CHECKING:
 
 def list_products(adapter: ShoplineAdapter, query: ListQuery) -> ListFlow[Product]:
     currency = yield from shop_currency(adapter)
-    params: dict[str, Any] = {"limit": page_limit("products", query.page_size)}
-    params.update(date_params(query))
-    params.update(extra_params(query))
-    converter = adapter.converter(currency)
-    yield from read_listing(
-        Listing(
-            resource=PRODUCTS,
-            url=adapter.url,
-            params=params,
-            convert=lambda rows: [converter.structure(row, Product) for row in rows],
-            countable=not query.extra,
-            clock=adapter.settings.clock,
-        )
-    )
-
-
-def _one(ref: str) -> Any:
-    def check(response: Response) -> None:
-        found = wire.payload_of(response).obj("product")
-        if found.ref("id") != ref:
-            found.fail(f"asked for product {ref}, the answer holds another one", "id")
-
-    return check
+    params = query_params("products", query)
+    yield from list_records(adapter, PRODUCTS, params, query, Product, currency)
 
 
 def get_product(adapter: ShoplineAdapter, ref: str) -> Flow[Product]:
     path = f"products/{segment(ref)}.json"
     currency = yield from shop_currency(adapter)
-    response = yield adapter.get(path, "products.get", check=_one(ref))
+    response = yield adapter.get(path, "products.get", check=one_record("product", ref))
     payload = wire.payload_of(response).obj("product")
     return adapter.converter(currency).structure(payload, Product)
 

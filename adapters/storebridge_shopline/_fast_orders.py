@@ -91,14 +91,40 @@ def _amount(value: Any) -> Decimal | None:
     raise _Unusual
 
 
+_KEPT: dict[str, dict[str, Money]] = {}
+"""Amounts already read, by currency and text: prices, shipping and tax repeat across
+orders, and Money is immutable, so one object serves them all."""
+_KEPT_MAX = 4096
+
+
 def _money(row: dict[str, Any], key: str, currency: str) -> Money | None:
     """A plain amount field; its ``*_set`` twin only matters when the field is absent."""
-    found = _amount(row.get(key))
-    if found is not None:
-        return Money(found, currency)
+    value = row.get(key)
+    if type(value) is str:
+        kept = _KEPT.get(currency)
+        if kept is None:
+            kept = _KEPT[currency] = {}
+        found = kept.get(value)
+        if found is None:
+            amount = _amount(value)
+            if amount is None:
+                _no_set(row, key)
+                return None
+            if len(kept) >= _KEPT_MAX:
+                kept.clear()
+            found = kept[value] = Money(amount, currency)
+        return found
+    amount = _amount(value)
+    if amount is None:
+        _no_set(row, key)
+        return None
+    return Money(amount, currency)
+
+
+def _no_set(row: dict[str, Any], key: str) -> None:
+    """An absent amount is absent only when its ``*_set`` twin is too."""
     if row.get(f"{key}_set") is not None:
-        raise _Unusual
-    return None
+        raise _Unusual  # the careful way reads the twin
 
 
 def _time(value: Any) -> datetime | None:
@@ -143,13 +169,15 @@ def _address(value: Any) -> Address | None:
     for item in values:  # one pass instead of a call per field
         if item is not None and type(item) is not str:
             raise _Unusual
+    if not any(values):
+        return None  # all null or blank: no address
     if not "".join(filter(None, values)).isascii():
         for item in values:
             _text(item)  # an unpaired surrogate raises: the careful way reports it
     first, last, company, line1, line2, city, region, region_code, postal, code, country, phone = (
         values
     )
-    found = Address(
+    return Address(
         first_name=first or None,
         last_name=last or None,
         company=company or None,
@@ -161,10 +189,6 @@ def _address(value: Any) -> Address | None:
         country=code or country or None,
         phone=phone or None,
     )
-    return None if found == _EMPTY else found
-
-
-_EMPTY = Address()
 
 
 def _buyer(row: dict[str, Any] | None) -> Customer | None:
@@ -209,7 +233,7 @@ def _line(row: Any, currency: str) -> OrderLine:
         title=_text(get("title")) or _text(get("name")) or "",
         quantity=quantity,
         unit_price=unit,
-        total=unit * quantity,
+        total=unit if quantity == 1 else unit * quantity,
         product_ref=_text(get("product_id")),
         variant_ref=_text(get("variant_id")),
         requires_shipping=_flag(get("requires_shipping")),

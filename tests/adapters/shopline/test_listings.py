@@ -139,22 +139,29 @@ def test_a_page_that_stays_stale_is_an_error() -> None:
         listing(w, faulty, page_size=3)
 
 
-def _looping(request: Request, response: Response) -> Response:
-    """Every page's next link points at the listing's second page."""
-    link = response.headers.get("link", "")
-    if "page_info" in str(request.url) and 'rel="next"' in link:
-        loop = _looping.first  # type: ignore[attr-defined]
-        headers = {**response.headers, "link": f'<{loop}>; rel="next"'}
-        return Response(200, content=response.content, headers=headers)
-    if 'rel="next"' in link:
-        _looping.first = link.split(">")[0].lstrip("<")  # type: ignore[attr-defined]
-    return response
+def _looping() -> Tamper:
+    """Every follow-up page's next link points back at the listing's second page."""
+    second: list[str] = []
+
+    def change(request: Request, response: Response) -> Response:
+        link = response.headers.get("link", "")
+        if 'rel="next"' not in link:
+            return response
+        if not second:
+            second.append(link.split(">")[0].lstrip("<"))
+        elif "page_info" in str(request.url):
+            headers = Headers(response.headers)
+            headers["link"] = f'<{second[0]}>; rel="next"'
+            return Response(200, content=response.content, headers=headers, request=request)
+        return response
+
+    return change
 
 
 def test_a_next_link_that_loops_is_an_error() -> None:
     w = world(orders=12, rate_limit=False)
     with pytest.raises(PaginationError) as err:
-        listing(w, tampered(w, _looping), page_size=3)
+        listing(w, tampered(w, _looping()), page_size=3)
     assert "already" in str(err.value)
 
 
@@ -215,6 +222,19 @@ def test_windows_under_faults_are_exact_or_an_error(seed: int) -> None:
     except StorebridgeError:
         return
     assert Counter(refs) == Counter(list(w.emulator.orders)), faulty.injected
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_windows_read_alike_with_the_async_store() -> None:
+    w = world(orders=90, rate_limit=False)
+    async with w.connect_async() as store:
+        refs = [o.ref async for o in store.orders.list(page_size=3)]
+    assert Counter(refs) == Counter(list(w.emulator.orders)) and len(first_pages(w)) > 2
 
 
 def test_one_request_in_flight_reads_page_by_page() -> None:

@@ -120,7 +120,11 @@ class ShoplineAdapter(Adapter):
     def parse_error(self, response: Response) -> APIError:
         return shopline_error(self, response, private_app=self.settings.private_app)
 
-    # What the resource modules build on --------------------------------------------------
+    # What the resource modules build on (storebridge_shopline._api.Api) -----------------
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.settings.clock
+
     def url(self, path: str) -> str:
         """The endpoint ``path`` (built with :func:`~storebridge.kit.segment` for refs)."""
         return f"{self.base_url}/{path}"

@@ -41,11 +41,9 @@ from storebridge.model import (
     TransactionStatus,
     Variant,
 )  # fmt: skip
+from storebridge_shopline._fast_orders import fast_order
+from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, join_tags, split_tags
 
-PLATFORM = "shopline"
-
-FULFILLMENT_ALIASES = {"partial": "partially_fulfilled", "shipped": "fulfilled",
-                       "unshipped": "unfulfilled"}  # fmt: skip
 RESTOCK_ALIASES = {"no_restock": "no_restock", "returned": "return"}
 TRANSACTION_STATUS_ALIASES = {"fail": "failure", "error": "failure"}
 
@@ -63,13 +61,6 @@ calculated, so the refund the quote produced can be told apart when it is read b
 def payload_of(response: Response) -> Payload:
     """The answer's JSON body, for reading with JSON paths from ``$``."""
     return Payload(read_json(response), "$", PLATFORM)
-
-
-def split_tags(value: str | None) -> tuple[str, ...]:
-    """SHOPLINE tags are one comma-separated string."""
-    if not value:
-        return ()
-    return tuple(tag.strip() for tag in value.split(",") if tag.strip())
 
 
 def money(p: Payload, key: str, currency: str) -> Money | None:
@@ -368,7 +359,6 @@ def make_converter(store_currency: str) -> cattrs.Converter:
     * well-formed order rows take a fast path (:mod:`._fast_orders`) with the same result;
       anything unusual is read the careful way, so errors carry their JSON path.
     """
-    from storebridge_shopline._fast_orders import fast_order
 
     def read_order(p: Payload) -> Order:
         found = fast_order(p.data)
@@ -393,10 +383,6 @@ hold no state of their own."""
 
 
 # Writing -----------------------------------------------------------------------------------
-def join_tags(tags: Iterable[str]) -> str:
-    return ",".join(tags)
-
-
 def money_text(value: Money) -> str:
     """SHOPLINE amounts are strings with the currency's decimals (2 for most)."""
     return str(value.quantize().amount)

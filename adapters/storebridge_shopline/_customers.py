@@ -7,7 +7,7 @@ settled by reading back (the e-mail after a create, the fields after an update).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storebridge import validation
 from storebridge.errors import ValidationError
@@ -21,12 +21,10 @@ from storebridge.kit import (
 )
 from storebridge.model import Customer, CustomerDraft, CustomerUpdate
 from storebridge_shopline import _converter as wire
+from storebridge_shopline._api import Api
 from storebridge_shopline._orders import check_tags
 from storebridge_shopline._paging import CUSTOMERS, list_records, one_record, query_params
 from storebridge_shopline._writes import reconciled
-
-if TYPE_CHECKING:
-    from storebridge_shopline._adapter import ShoplineAdapter
 
 LIMITS: Mapping[str, int] = {"email": 50, "first_name": 128, "last_name": 128, "phone": 20,
                              "note": 1000}  # fmt: skip
@@ -34,17 +32,17 @@ LIMITS: Mapping[str, int] = {"email": 50, "first_name": 128, "last_name": 128, "
 MAX_TAGS, MAX_TAG, MAX_TAGS_TEXT, MAX_ADDRESSES = 100, 128, 1000, 50
 
 
-def list_customers(adapter: ShoplineAdapter, query: ListQuery) -> ListFlow[Customer]:
+def list_customers(adapter: Api, query: ListQuery) -> ListFlow[Customer]:
     return list_records(adapter, CUSTOMERS, query_params("customers", query), query, Customer)
 
 
-def get_customer(adapter: ShoplineAdapter, ref: str) -> Flow[Customer]:
+def get_customer(adapter: Api, ref: str) -> Flow[Customer]:
     path = f"customers/v2/{segment(ref)}.json"
     response = yield adapter.get(path, "customers.get", check=one_record("customer", ref))
     return adapter.converter().structure(wire.payload_of(response).obj("customer"), Customer)
 
 
-def find_customer_by_email(adapter: ShoplineAdapter, email: str) -> Flow[Customer | None]:
+def find_customer_by_email(adapter: Api, email: str) -> Flow[Customer | None]:
     """``customers/v2/search.json?query=email:...``: the customer with that e-mail, if any."""
     validation.email(email, "email")
     query = check_query_value(f"email:{email}", "email")
@@ -91,7 +89,7 @@ def _fields(item: CustomerDraft | CustomerUpdate) -> dict[str, Any]:
     return {name: getattr(item, name, None) for name in (*LIMITS, "tags", "addresses")}
 
 
-def _parse(adapter: ShoplineAdapter) -> Callable[[Response], Customer]:
+def _parse(adapter: Api) -> Callable[[Response], Customer]:
     converter = adapter.converter()
 
     def parse(response: Response) -> Customer:
@@ -100,7 +98,7 @@ def _parse(adapter: ShoplineAdapter) -> Callable[[Response], Customer]:
     return parse
 
 
-def create_customer(adapter: ShoplineAdapter, draft: CustomerDraft) -> Flow[Customer]:
+def create_customer(adapter: Api, draft: CustomerDraft) -> Flow[Customer]:
     """``POST customers.json``; a lost answer is settled by searching the e-mail (unique in
     a store)."""
     check_fields(_fields(draft))
@@ -113,7 +111,7 @@ def create_customer(adapter: ShoplineAdapter, draft: CustomerDraft) -> Flow[Cust
     )
 
 
-def update_customer(adapter: ShoplineAdapter, ref: str, update: CustomerUpdate) -> Flow[Customer]:
+def update_customer(adapter: Api, ref: str, update: CustomerUpdate) -> Flow[Customer]:
     """``PUT customers/{id}.json``; a lost answer is settled by reading the customer back."""
     path = f"customers/{segment(ref)}.json"
     check_fields(_fields(update))

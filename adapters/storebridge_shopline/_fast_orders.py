@@ -25,7 +25,7 @@ from storebridge.model import (
     OrderStatus,
 )
 from storebridge.validation import AMOUNT_DIGITS, AMOUNT_MIN_EXPONENT
-from storebridge_shopline._converter import FULFILLMENT_ALIASES, PLATFORM, split_tags
+from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, split_tags
 
 _MAX_REF = 256
 _NUMBER_TEXT_MAX = 40

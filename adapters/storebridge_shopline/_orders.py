@@ -9,7 +9,7 @@ reading the order back instead of sending again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storebridge import validation
 from storebridge.errors import NotFound, ValidationError
@@ -26,11 +26,9 @@ from storebridge.kit import (
 )
 from storebridge.model import Address, Order, OrderDraft
 from storebridge_shopline import _converter as wire
+from storebridge_shopline._api import Api
 from storebridge_shopline._paging import ORDERS, PAGE_CAPS, iso, list_records, query_params
 from storebridge_shopline._writes import reconciled
-
-if TYPE_CHECKING:
-    from storebridge_shopline._adapter import ShoplineAdapter
 
 ORDER_STATUSES = ("open", "cancelled", "any")
 FINANCIAL_STATUSES = (
@@ -77,7 +75,7 @@ def order_params(query: OrderQuery) -> dict[str, Any]:
     return params
 
 
-def list_orders(adapter: ShoplineAdapter, query: OrderQuery) -> ListFlow[Order]:
+def list_orders(adapter: Api, query: OrderQuery) -> ListFlow[Order]:
     return list_records(adapter, ORDERS, order_params(query), query, Order)
 
 
@@ -90,7 +88,7 @@ def _only(ref: str) -> Any:
     return check
 
 
-def find_order(adapter: ShoplineAdapter, ref: str) -> Flow[Order | None]:
+def find_order(adapter: Api, ref: str) -> Flow[Order | None]:
     """The order ``ref`` (``orders.json?ids=``), or None when SHOPLINE has none."""
     check_ref(ref)
     if "," in ref:
@@ -103,14 +101,14 @@ def find_order(adapter: ShoplineAdapter, ref: str) -> Flow[Order | None]:
     return converter.structure(rows[0], Order) if rows else None
 
 
-def get_order(adapter: ShoplineAdapter, ref: str) -> Flow[Order]:
+def get_order(adapter: Api, ref: str) -> Flow[Order]:
     found = yield from find_order(adapter, ref)
     if found is None:
         raise NotFound(f"order {ref} does not exist", status=404, platform=adapter.display_name)
     return found
 
 
-def _parse_order(adapter: ShoplineAdapter) -> Callable[[Response], Order]:
+def _parse_order(adapter: Api) -> Callable[[Response], Order]:
     converter = adapter.converter()
 
     def parse(response: Response) -> Order:
@@ -156,7 +154,7 @@ def _holds(found: Any, sent: Any) -> bool:
     return bool(found == sent)
 
 
-def update_order(adapter: ShoplineAdapter, ref: str, fields: Mapping[str, Any]) -> Flow[Order]:
+def update_order(adapter: Api, ref: str, fields: Mapping[str, Any]) -> Flow[Order]:
     """``PUT orders/{id}.json``; a lost answer is settled by reading the order back."""
     path = f"orders/{segment(ref)}.json"
     body = _update_fields(fields)
@@ -171,7 +169,7 @@ def update_order(adapter: ShoplineAdapter, ref: str, fields: Mapping[str, Any]) 
     return (yield from reconciled(request, _parse_order(adapter), applied))
 
 
-def set_order_tags(adapter: ShoplineAdapter, ref: str, tags: Sequence[str]) -> Flow[Order]:
+def set_order_tags(adapter: Api, ref: str, tags: Sequence[str]) -> Flow[Order]:
     return (yield from update_order(adapter, ref, {"tags": wire.join_tags(check_tags(tags))}))
 
 
@@ -188,12 +186,12 @@ def check_tags(tags: Any, field: str = "tags") -> tuple[str, ...]:
     return items
 
 
-def update_shipping_address(adapter: ShoplineAdapter, ref: str, address: Address) -> Flow[Order]:
+def update_shipping_address(adapter: Api, ref: str, address: Address) -> Flow[Order]:
     return (yield from update_order(adapter, ref, {"shipping_address": address}))
 
 
 def cancel_order(
-    adapter: ShoplineAdapter, ref: str, *, reason: str | None, refund: bool, notify: bool
+    adapter: Api, ref: str, *, reason: str | None, refund: bool, notify: bool
 ) -> Flow[Order]:
     """``POST orders/{id}/cancel.json``; settled by reading back ``cancelled_at``."""
     path = f"orders/{segment(ref)}/cancel.json"
@@ -218,7 +216,7 @@ def cancel_order(
     return (yield from reconciled(request, _parse_order(adapter), cancelled))
 
 
-def create_order(adapter: ShoplineAdapter, draft: OrderDraft) -> Flow[Order]:
+def create_order(adapter: Api, draft: OrderDraft) -> Flow[Order]:
     """``POST orders.json`` for a historical order, recorded as paid outside SHOPLINE.
 
     A lost answer is settled by looking the order up by its number (or e-mail and time) and

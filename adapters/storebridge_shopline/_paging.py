@@ -26,7 +26,7 @@ import math
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -50,13 +50,11 @@ from storebridge.kit import (
     relay,
     walk,
 )
-
-if TYPE_CHECKING:
-    from storebridge_shopline._adapter import ShoplineAdapter
+from storebridge_shopline._api import Api
+from storebridge_shopline._wire import PLATFORM
 
 T = TypeVar("T")
 
-PLATFORM = "shopline"
 DISPLAY = "SHOPLINE"
 PAGE_CAPS: Mapping[str, int] = {"orders": 100, "customers": 250, "products": 250}
 """Largest ``limit`` each list endpoint takes; lists default to it to save requests."""
@@ -395,7 +393,7 @@ class Listing:
 
 
 def list_records(
-    adapter: ShoplineAdapter,
+    adapter: Api,
     resource: Resource,
     params: Mapping[str, Any],
     query: ListQuery,
@@ -412,7 +410,7 @@ def list_records(
             params=params,
             convert=lambda rows: [converter.structure(row, cls) for row in rows],
             countable=not query.extra,
-            clock=adapter.settings.clock,
+            clock=adapter.clock,
         )
     )
 

@@ -3,30 +3,26 @@ settlement currency, fetched once (``merchants/shop.json``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from storebridge import validation
 from storebridge.errors import ValidationError
 from storebridge.http import Response
 from storebridge.kit import Flow, ListFlow, ListQuery, check_query_value, segment
 from storebridge.model import Product, ProductDraft
 from storebridge_shopline import _converter as wire
+from storebridge_shopline._api import Api
 from storebridge_shopline._orders import check_tags
 from storebridge_shopline._paging import PRODUCTS, list_records, one_record, query_params
 from storebridge_shopline._shop import shop_currency
 from storebridge_shopline._writes import reconciled
 
-if TYPE_CHECKING:
-    from storebridge_shopline._adapter import ShoplineAdapter
 
-
-def list_products(adapter: ShoplineAdapter, query: ListQuery) -> ListFlow[Product]:
+def list_products(adapter: Api, query: ListQuery) -> ListFlow[Product]:
     currency = yield from shop_currency(adapter)
     params = query_params("products", query)
     yield from list_records(adapter, PRODUCTS, params, query, Product, currency)
 
 
-def get_product(adapter: ShoplineAdapter, ref: str) -> Flow[Product]:
+def get_product(adapter: Api, ref: str) -> Flow[Product]:
     path = f"products/{segment(ref)}.json"
     currency = yield from shop_currency(adapter)
     response = yield adapter.get(path, "products.get", check=one_record("product", ref))
@@ -51,7 +47,7 @@ def check_draft(draft: ProductDraft, currency: str) -> None:
         skus.add(item.sku)
 
 
-def create_product(adapter: ShoplineAdapter, draft: ProductDraft) -> Flow[Product]:
+def create_product(adapter: Api, draft: ProductDraft) -> Flow[Product]:
     """``POST products/products.json``; a lost answer is settled by finding the product by
     title and SKUs (SKUs are unique in a store)."""
     currency = yield from shop_currency(adapter)

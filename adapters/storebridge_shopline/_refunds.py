@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from storebridge import validation
 from storebridge.errors import ValidationError
@@ -20,11 +19,9 @@ from storebridge.http import Response
 from storebridge.kit import Flow, build_request, read_payload, segment
 from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote
 from storebridge_shopline import _converter as wire
+from storebridge_shopline._api import Api
 from storebridge_shopline._orders import get_order
 from storebridge_shopline._writes import reconciled
-
-if TYPE_CHECKING:
-    from storebridge_shopline._adapter import ShoplineAdapter
 
 
 def refundable_quantities(order: Order) -> dict[str, int]:
@@ -71,7 +68,7 @@ def check_shipping(order: Order, shipping: Money | None, field: str = "shipping"
 
 
 def calculate_refund(
-    adapter: ShoplineAdapter,
+    adapter: Api,
     order_ref: str,
     lines: Sequence[RefundLine],
     shipping: Money | None,
@@ -127,9 +124,7 @@ def check_against(order: Order, quote: RefundQuote) -> None:
     check_shipping(order, quote.shipping, "quote.shipping")
 
 
-def create_refund(
-    adapter: ShoplineAdapter, quote: RefundQuote, note: str | None, notify: bool
-) -> Flow[Refund]:
+def create_refund(adapter: Api, quote: RefundQuote, note: str | None, notify: bool) -> Flow[Refund]:
     """``POST order/refund.json`` once: checked against the order first, and settled by
     reading the order's refunds back when the answer is lost."""
     check_quote(quote)
@@ -166,7 +161,7 @@ def matching(refunds: Iterable[Refund], quote: RefundQuote, before: set[str]) ->
     return None
 
 
-def find_refund(adapter: ShoplineAdapter, quote: RefundQuote) -> Flow[Refund | None]:
+def find_refund(adapter: Api, quote: RefundQuote) -> Flow[Refund | None]:
     """The refund ``quote`` produced, read back from the order's refunds.
 
     A quote from :func:`calculate_refund` remembers the refunds the order had then; a
@@ -178,9 +173,7 @@ def find_refund(adapter: ShoplineAdapter, quote: RefundQuote) -> Flow[Refund | N
     return matching(refunds, quote, before)
 
 
-def list_refunds(
-    adapter: ShoplineAdapter, order_ref: str, currency: str | None = None
-) -> Flow[list[Refund]]:
+def list_refunds(adapter: Api, order_ref: str, currency: str | None = None) -> Flow[list[Refund]]:
     """Every refund of an order (``GET orders/{id}/refunds.json``)."""
     path = f"orders/{segment(order_ref, 'order_ref')}/refunds.json"
     response = yield adapter.get(path, "refunds.list", check=_refund_rows)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from storebridge.kit import Flow
 from storebridge_shopline import _converter as wire
-
-if TYPE_CHECKING:
-    from storebridge_shopline._adapter import ShoplineAdapter
+from storebridge_shopline._api import Api
 
 
-def shop_currency(adapter: ShoplineAdapter) -> Flow[str]:
+def shop_currency(adapter: Api) -> Flow[str]:
     """The store's settlement currency (``merchants/shop.json``), fetched once."""
     if adapter.currency is None:
         response = yield adapter.get("merchants/shop.json", "shop.get")
@@ -19,7 +15,7 @@ def shop_currency(adapter: ShoplineAdapter) -> Flow[str]:
     return adapter.currency
 
 
-def store_currencies(adapter: ShoplineAdapter) -> Flow[frozenset[str] | None]:
+def store_currencies(adapter: Api) -> Flow[frozenset[str] | None]:
     """The settlement currency plus every enabled one (``currency/currencies.json``).
 
     Orders may be placed in any of them; products are priced in the settlement currency.

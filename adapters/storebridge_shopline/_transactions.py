@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from storebridge.errors import ValidationError
 from storebridge.http import Response
 from storebridge.kit import Emit, ListFlow, read_payload, segment
 from storebridge.model import Transaction
 from storebridge_shopline import _converter as wire
+from storebridge_shopline._api import Api
 from storebridge_shopline._orders import get_order
 
-if TYPE_CHECKING:
-    from storebridge_shopline._adapter import ShoplineAdapter
 
-
-def list_transactions(adapter: ShoplineAdapter, order_ref: str | None) -> ListFlow[Transaction]:
+def list_transactions(adapter: Api, order_ref: str | None) -> ListFlow[Transaction]:
     if order_ref is None:
         raise ValidationError(
             "SHOPLINE lists transactions per order: pass order_ref", field="order_ref"

@@ -27,7 +27,8 @@ from storebridge.kit import (
 from storebridge.model import Address, Order, OrderDraft
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
-from storebridge_shopline._paging import ORDERS, PAGE_CAPS, iso, list_records, query_params
+from storebridge_shopline._paging import ORDERS, PAGE_CAPS, list_records, query_params
+from storebridge_shopline._windows import iso
 from storebridge_shopline._writes import reconciled
 
 ORDER_STATUSES = ("open", "cancelled", "any")

@@ -10,9 +10,10 @@ objects for every row the fast way accepts (a test compares them on mutated payl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from storebridge.model import (
     Address,
@@ -26,6 +27,8 @@ from storebridge.model import (
 )
 from storebridge.validation import AMOUNT_DIGITS, AMOUNT_MIN_EXPONENT
 from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, split_tags
+
+S = TypeVar("S")
 
 _MAX_REF = 256
 _NUMBER_TEXT_MAX = 40
@@ -191,6 +194,20 @@ def _address(value: Any) -> Address | None:
     )
 
 
+_STATUSES: dict[tuple[type, str | None], Any] = {}
+"""Statuses already read (each kind is read with one alias table): a handful of values
+repeat across every order."""
+
+
+def _status(kind: type[S], raw: str | None, aliases: Mapping[str, str] | None = None) -> S:
+    found = _STATUSES.get((kind, raw))
+    if found is None:
+        found = kind.parse(raw, aliases)  # type: ignore[attr-defined]
+        if len(_STATUSES) < _KEPT_MAX:  # values nobody sends twice are not kept
+            _STATUSES[kind, raw] = found
+    return found  # type: ignore[no-any-return]
+
+
 def _buyer(row: dict[str, Any] | None) -> Customer | None:
     if row is None or row.get("id") is None:
         return None
@@ -237,7 +254,7 @@ def _line(row: Any, currency: str) -> OrderLine:
         product_ref=_text(get("product_id")),
         variant_ref=_text(get("variant_id")),
         requires_shipping=_flag(get("requires_shipping")),
-        fulfillment_status=FulfillmentStatus.parse(status, FULFILLMENT_ALIASES)
+        fulfillment_status=_status(FulfillmentStatus, status, FULFILLMENT_ALIASES)
         if status
         else _UNFULFILLED,
         fulfillment_status_raw=status,
@@ -259,7 +276,9 @@ def _order(row: dict[str, Any]) -> Order:
         raise _Unusual  # the careful way falls back to total_outstanding
     ref = _ref(get("id"))
     status_raw = _text(get("status"))
-    status = OrderStatus.CANCELLED if _text(get("cancelled_at")) else OrderStatus.parse(status_raw)
+    status = (
+        OrderStatus.CANCELLED if _text(get("cancelled_at")) else _status(OrderStatus, status_raw)
+    )
     financial_raw = _text(get("financial_status"))
     fulfillment_raw = _text(get("fulfillment_status"))
     shipping = _object(get("total_shipping_price_set"))
@@ -279,9 +298,9 @@ def _order(row: dict[str, Any]) -> Order:
         number=_text(get("name")) or ref,
         status=status,
         status_raw=status_raw,
-        financial_status=FinancialStatus.parse(financial_raw),
+        financial_status=_status(FinancialStatus, financial_raw),
         financial_status_raw=financial_raw,
-        fulfillment_status=FulfillmentStatus.parse(fulfillment_raw, FULFILLMENT_ALIASES)
+        fulfillment_status=_status(FulfillmentStatus, fulfillment_raw, FULFILLMENT_ALIASES)
         if fulfillment_raw
         else _UNFULFILLED,
         fulfillment_status_raw=fulfillment_raw,

@@ -8,8 +8,7 @@ at the same time (:func:`window_plan`), each walked with :func:`storebridge.kit.
 1. the platform's count for the listing's filters (``orders/count.json``...) says how many
    records to expect and so how many windows of a few pages each are worth reading;
 2. one batch of counts up to probe times around now (1, 4, 16 ... days either side) tells
-   roughly where the records lie, so windows hold similar numbers of records (for a whole
-   store's listing these ride with the count, in one round trip);
+   roughly where the records lie, so windows hold similar numbers of records;
 3. windows cover the whole range without gaps: each starts where the one before ends
    (both bounds are inclusive, so a record on a boundary is read twice and yielded once),
    the first has no lower and the last no upper bound beyond the listing's own filters.
@@ -73,7 +72,6 @@ FOLLOW_UP_PARAMS = ("page_info", "limit", "fields")
 SPLIT_FROM_PAGES = 8
 """Listings of fewer pages than this (or than two per request in flight) are read page by
 page: windows cost a count per probe and a partial last page each."""
-TIME_FILTERS = ("created_at_min", "created_at_max", "updated_at_min", "updated_at_max")
 
 
 @attrs.frozen
@@ -266,13 +264,8 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
     if not listing.countable:
         yield from _walk(listing, answers, None, None)
         return
-    probes: list[tuple[datetime, int]] | None = None
-    if any(name in listing.params for name in TIME_FILTERS):
-        total = read_count((yield listing.count_request(answers)))
-    else:
-        # A whole store's listing is the long kind: its probes ride with the count, which
-        # saves a round trip before the windows start.
-        total, probes = yield from _count_and_probe(listing, answers)
+    # The count first, alone: most listings are short, and probes would be wasted on them.
+    total = read_count((yield listing.count_request(answers)))
     width = int((yield CONCURRENCY))
     limit = int(listing.params["limit"])
     windows = window_count(total, limit, width)
@@ -288,7 +281,7 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
 
         yield from _walk(listing, answers, None, count)
         return
-    plan = yield from _plan(listing, answers, total, windows, width, probes)
+    plan = yield from _plan(listing, answers, total, windows, width)
     seen: set[str] = set()
     lock = threading.Lock()
 
@@ -342,32 +335,13 @@ def _walk(
     yield from expand_pages(rows, convert)
 
 
-def _count_and_probe(
-    listing: Listing, answers: Answers
-) -> Flow[tuple[int, list[tuple[datetime, int]]]]:
-    """The listing's count and, in the same batch, the counts at the probe times."""
-    times = probe_times(None, None, datetime.fromtimestamp(listing.clock(), UTC))
-    first, *answered = yield Batch(
-        (listing.count_request(answers), *_probes(listing, answers, times)), tolerant=True
-    )
-    if not isinstance(first, Response):
-        raise first
-    return read_count(first), _counted(times, answered)
-
-
 def _plan(
-    listing: Listing,
-    answers: Answers,
-    total: int,
-    windows: int,
-    width: int,
-    probes: list[tuple[datetime, int]] | None,
+    listing: Listing, answers: Answers, total: int, windows: int, width: int
 ) -> Flow[list[Window]]:
     start = _bound(listing.params.get("created_at_min"))
     end = _bound(listing.params.get("created_at_max"))
-    if probes is None:
-        now = datetime.fromtimestamp(listing.clock(), UTC)
-        probes = yield from _counts_at(listing, answers, probe_times(start, end, now))
+    now = datetime.fromtimestamp(listing.clock(), UTC)
+    probes = yield from _counts_at(listing, answers, probe_times(start, end, now))
     for _ in range(REFINE_ROUNDS):
         more = refine_times(start, end, probes, total, windows, width)
         if not more:

@@ -84,7 +84,7 @@ def _samples() -> dict[str, dict[type, tuple[list[Any], Callable[[Any, type], An
     """Per platform, per model class: the rows and how that platform converts one."""
     from storebridge_24nettbutikk._converter import make_converter as nettbutikk
     from storebridge_29next import make_converter as twentyninenext
-    from storebridge_shopline.converter import make_converter as shopline
+    from storebridge_shopline._converter import make_converter as shopline
 
     out: dict[str, dict[type, tuple[list[Any], Callable[[Any, type], Any]]]] = {}
 

@@ -16,8 +16,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from storebridge import _http
-from storebridge.adapter import RateLimit
+from storebridge.http import Response
+from storebridge.kit import RateLimit
 from storebridge.sandbox import (
     Emulator,
     EmulatorRequest,
@@ -28,6 +28,8 @@ from storebridge.sandbox import (
     json_response,
 )
 from storebridge.sandbox.kit import build_options, seeding
+from storebridge_shopline._versions import KNOWN_VERSIONS
+from storebridge_shopline._webhooks import sign_webhook
 from storebridge_shopline.emulator.customers import Customers
 from storebridge_shopline.emulator.oauth import TokenEndpoints
 from storebridge_shopline.emulator.options import ShoplineOptions
@@ -39,8 +41,6 @@ from storebridge_shopline.emulator.shop import SHOP_ID, Shop
 from storebridge_shopline.emulator.state import StoreState
 from storebridge_shopline.emulator.tokens import TokenRegistry
 from storebridge_shopline.emulator.wire import ALL_SCOPES, API, Handler, Record
-from storebridge_shopline.versions import KNOWN_VERSIONS
-from storebridge_shopline.webhooks import sign_webhook
 
 __all__ = ["ALL_SCOPES", "ShoplineEmulator"]
 
@@ -103,7 +103,7 @@ class ShoplineEmulator(Emulator):
         handler: Handler = endpoint.handler
         need: str = endpoint.need
 
-        def guarded(req: EmulatorRequest) -> _http.Response:
+        def guarded(req: EmulatorRequest) -> Response:
             if req.params.get("version") not in KNOWN_VERSIONS:
                 raise HTTPProblem(404, {"errors": "Not Found"})
             self.guard.check(req, need)
@@ -127,10 +127,10 @@ class ShoplineEmulator(Emulator):
             raise HTTPProblem(403, {"errors": f"the access token lacks the {scope} scope"})
         return f"{token.app_key}:{self.store_handle}"
 
-    def not_found(self, request: EmulatorRequest) -> _http.Response:
+    def not_found(self, request: EmulatorRequest) -> Response:
         return json_response(404, {"errors": "Not Found"})
 
-    def decorate(self, request: EmulatorRequest, response: _http.Response) -> _http.Response:
+    def decorate(self, request: EmulatorRequest, response: Response) -> Response:
         with self.lock:
             self._trace += 1
             trace = f"{self._trace:08x}-{self.store_handle}-emu"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from storebridge import _http
+from storebridge.http import Response
 from storebridge.sandbox import (
     EmulatorRequest,
     Endpoint,
@@ -58,13 +58,13 @@ class Customers:
     def _rows(self, filters: Mapping[str, str]) -> Span[Record]:
         return self.state.select(self.state.customers, filters)
 
-    def list_customers(self, req: EmulatorRequest) -> _http.Response:
+    def list_customers(self, req: EmulatorRequest) -> Response:
         return page_answer(req, "customers", "customers", self._rows, dict)
 
-    def count_customers(self, req: EmulatorRequest) -> _http.Response:
-        return json_response(200, {"count": len(self._rows(req.query))})
+    def count_customers(self, req: EmulatorRequest) -> Response:
+        return json_response(200, {"count": self.state.count(self.state.customers, req.query)})
 
-    def search_customers(self, req: EmulatorRequest) -> _http.Response:
+    def search_customers(self, req: EmulatorRequest) -> Response:
         terms: dict[str, str] = {}
         for part in (req.query.get("query") or "").split(";"):
             key, _, value = part.partition(":")
@@ -85,7 +85,7 @@ class Customers:
 
         return page_answer(req, "customers", "customers", select, dict)
 
-    def get_customer(self, req: EmulatorRequest) -> _http.Response:
+    def get_customer(self, req: EmulatorRequest) -> Response:
         found = self.state.customers.rows.get(req.params["id"])
         if found is None:
             raise HTTPProblem(404, {"errors": "The customer does not exist."})
@@ -111,7 +111,7 @@ class Customers:
                 target[key] = body[key]
         self._index_email(target, previous)
 
-    def create_customer(self, req: EmulatorRequest) -> _http.Response:
+    def create_customer(self, req: EmulatorRequest) -> Response:
         body = read_member(req, "customer", _missing)
         if not body.get("email") and not body.get("phone"):
             raise HTTPProblem(422, {"errors": {"email": ["email or phone is required"]}})
@@ -136,7 +136,7 @@ class Customers:
         self.state.customers.add(customer)
         return json_response(200, {"customer": customer})
 
-    def update_customer(self, req: EmulatorRequest) -> _http.Response:
+    def update_customer(self, req: EmulatorRequest) -> Response:
         customer = self.state.customers.rows.get(req.params["id"])
         if customer is None:
             raise HTTPProblem(404, {"errors": "The customer does not exist."})

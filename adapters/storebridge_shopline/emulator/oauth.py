@@ -5,16 +5,16 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from storebridge import _http
+from storebridge.http import Response
 from storebridge.sandbox import (
     EmulatorRequest,
     Endpoint,
     HTTPProblem,
     json_response,
 )
+from storebridge_shopline._signing import same_signature, sign_body
 from storebridge_shopline.emulator.state import StoreState
 from storebridge_shopline.emulator.wire import ALL_SCOPES, Handler
-from storebridge_shopline.signing import same_signature, sign_body
 
 __all__ = ["TokenEndpoints"]
 
@@ -100,7 +100,7 @@ class TokenEndpoints:
         ):
             raise self._token_refusal(401, "SIGN_ERROR", "sign verification failed")
 
-    def _token_answer(self, value: str, expires_at: float, scope: str) -> _http.Response:
+    def _token_answer(self, value: str, expires_at: float, scope: str) -> Response:
         expire = datetime.fromtimestamp(expires_at, UTC)
         stamp = expire.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expire.microsecond // 1000:03d}+00:00"
         return json_response(
@@ -113,7 +113,7 @@ class TokenEndpoints:
             },
         )
 
-    def token_create(self, req: EmulatorRequest) -> _http.Response:
+    def token_create(self, req: EmulatorRequest) -> Response:
         self._check_signed(req, (req.body,))
         code = req.json().get("code") if req.body else None
         expires = self.codes.pop(code, None) if isinstance(code, str) else None
@@ -131,7 +131,7 @@ class TokenEndpoints:
         )
         return self._token_answer(token.value, token.expires_at, token.scope)
 
-    def token_refresh(self, req: EmulatorRequest) -> _http.Response:
+    def token_refresh(self, req: EmulatorRequest) -> Response:
         bodies: tuple[bytes, ...] = (b"",)
         if req.body.strip() == b"{}" and self.options.tolerate_brace_refresh_body:
             bodies = (b"", b"{}")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from storebridge import _http
+from storebridge.http import Response
 from storebridge.sandbox import (
     EmulatorRequest,
     Endpoint,
@@ -26,6 +26,7 @@ from storebridge_shopline.emulator.wire import (
     page_answer,
     parse_amount,
     parse_when,
+    text_set,
 )
 
 __all__ = ["Orders", "build_order", "customer_stub"]
@@ -183,40 +184,43 @@ class Orders:
         ]
 
     def render_order(self, order: Record) -> Record:
+        # Every amount is kept as its two-decimal text: rendering copies, never recomputes
+        # (a page of orders is rendered while the store is locked).
         cur = order["currency"]
-        money = self.state.money
-        subtotal, tax = Decimal(order["_subtotal"]), Decimal(order["_tax"])
-        discount, shipping = Decimal(order["_discount"]), Decimal(order["_shipping"])
-        current = Decimal(order["_total"]) - Decimal(order["_refunded"])
-        outstanding = (
-            Decimal(order["_total"])
-            if order["financial_status"] in ("unpaid", "pending")
-            else Decimal(0)
-        )
-        out = {k: v for k, v in order.items() if not k.startswith("_")}
-        out["line_items"] = [
-            {k: v for k, v in li.items() if not k.startswith("_")} for li in order["line_items"]
-        ]
-        for li in out["line_items"]:
-            li["price_set"] = money(Decimal(li["price"]), cur)
-        amounts = {
-            "current_total_price": current,
-            "current_subtotal_price": subtotal,
-            "current_total_tax": tax,
-            "current_total_discounts": discount,
-            "subtotal_price": subtotal,
-            "total_line_items_price": subtotal,
-            "total_tax": tax,
-            "total_discounts": discount,
-            "total_outstanding": outstanding,
-        }
-        for key, value in amounts.items():
-            out[key] = money_str(value)
-            out[f"{key}_set"] = money(value, cur)
-        out["total_shipping_price_set"] = money(shipping, cur)
+        numeric = self.state.options.numeric_set_amounts
+        total, refunded = order["_total"], order["_refunded"]
+        current = total if refunded == "0.00" else money_str(Decimal(total) - Decimal(refunded))
+        unpaid = order["financial_status"] in ("unpaid", "pending")
+        subtotal, tax, discount = order["_subtotal"], order["_tax"], order["_discount"]
+        out = {k: v for k, v in order.items() if k[0] != "_"}
+        lines = []
+        for item in order["line_items"]:
+            line = {k: v for k, v in item.items() if k[0] != "_"}
+            line["price_set"] = text_set(line["price"], cur, numeric)
+            lines.append(line)
+        out["line_items"] = lines
+        for key, text in (
+            ("current_total_price", current),
+            ("current_subtotal_price", subtotal),
+            ("current_total_tax", tax),
+            ("current_total_discounts", discount),
+            ("subtotal_price", subtotal),
+            ("total_line_items_price", subtotal),
+            ("total_tax", tax),
+            ("total_discounts", discount),
+            ("total_outstanding", total if unpaid else "0.00"),
+        ):
+            out[key] = text
+            out[f"{key}_set"] = text_set(text, cur, numeric)
+        out["total_shipping_price_set"] = text_set(order["_shipping"], cur, numeric)
         return out
 
     def _rows(self, filters: Mapping[str, str]) -> Span[Record]:
+        keep, status = self._filter(filters)
+        return self.state.select(self.state.orders, filters, keep, status)
+
+    def _filter(self, filters: Mapping[str, str]) -> tuple[Callable[[Record], bool] | None, str]:
+        """What the common filters leave to check per order, and the status asked for."""
         status = filters.get("status") or self.state.options.default_order_status
         if status not in ("open", "cancelled", "any"):
             raise HTTPProblem(400, {"errors": "status value is illegal"})
@@ -230,7 +234,7 @@ class Orders:
         name = filters.get("name")
         email = (filters.get("email") or "").lower()
         if status == "any" and not financial and shipped == "" and not name and not email:
-            return self.state.select(self.state.orders, filters)
+            return None, status
 
         def keep(order: Record) -> bool:
             return (
@@ -241,15 +245,17 @@ class Orders:
                 and (not email or (order["email"] or "").lower() == email)
             )
 
-        return self.state.select(self.state.orders, filters, keep, status)
+        return keep, status
 
-    def list_orders(self, req: EmulatorRequest) -> _http.Response:
+    def list_orders(self, req: EmulatorRequest) -> Response:
         return page_answer(req, "orders", "orders", self._rows, self.render_order)
 
-    def count_orders(self, req: EmulatorRequest) -> _http.Response:
-        return json_response(200, {"count": len(self._rows(req.query))})
+    def count_orders(self, req: EmulatorRequest) -> Response:
+        keep, status = self._filter(req.query)
+        return json_response(200, {"count": self.state.count(self.state.orders, req.query, keep,
+                                                             status)})  # fmt: skip
 
-    def create_order(self, req: EmulatorRequest) -> _http.Response:
+    def create_order(self, req: EmulatorRequest) -> Response:
         body = read_member(req, "order", lambda: HTTPProblem(400, {"errors": "order is required"}))
         items = body.get("line_items")
         if not isinstance(items, list) or not items:
@@ -333,7 +339,7 @@ class Orders:
         order["updated_at"] = stamp or self.state.stamp()
         self.state.orders.touched(order)
 
-    def update_order(self, req: EmulatorRequest) -> _http.Response:
+    def update_order(self, req: EmulatorRequest) -> Response:
         order = self.state.order(req.params["id"])
         body = read_member(req, "order", lambda: HTTPProblem(400, {"errors": "order is required"}))
         for key in ("email", "phone", "tags", "note", "note_attributes"):
@@ -347,7 +353,7 @@ class Orders:
         self._updated(order)
         return json_response(200, {"order": self.render_order(order)})
 
-    def cancel_order(self, req: EmulatorRequest) -> _http.Response:
+    def cancel_order(self, req: EmulatorRequest) -> Response:
         order = self.state.order(req.params["id"])
         if order["status"] == "cancelled":
             raise HTTPProblem(422, {"errors": "The order has been cancelled."})
@@ -364,7 +370,7 @@ class Orders:
         self._updated(order, order["cancelled_at"])
         return json_response(200, {"order": self.render_order(order)})
 
-    def order_transactions(self, req: EmulatorRequest) -> _http.Response:
+    def order_transactions(self, req: EmulatorRequest) -> Response:
         order = self.state.order(req.params["id"])
         rows = [
             {k: v for k, v in t.items() if not k.startswith("_")}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from storebridge import _http
+from storebridge.http import Response
 from storebridge.sandbox import (
     EmulatorRequest,
     Endpoint,
@@ -20,6 +20,14 @@ from storebridge_shopline.emulator.wire import Handler, Record, money_str, page_
 __all__ = ["Products"]
 
 _MATCHED = ("title", "handle", "vendor", "status")
+
+
+def _keep(filters: Mapping[str, str]) -> Callable[[Record], bool] | None:
+    """The exact-match filters (title, handle, vendor, status), or None when none is given."""
+    wanted = {k: filters[k] for k in _MATCHED if filters.get(k)}
+    if not wanted:
+        return None
+    return lambda product: all(product.get(k) == v for k, v in wanted.items())
 
 
 def _no_title() -> HTTPProblem:
@@ -48,28 +56,22 @@ class Products:
         ]
 
     def _rows(self, filters: Mapping[str, str]) -> Span[Record]:
-        wanted = {k: filters[k] for k in _MATCHED if filters.get(k)}
-        if not wanted:
-            return self.state.select(self.state.products, filters)
+        return self.state.select(self.state.products, filters, _keep(filters))
 
-        def keep(product: Record) -> bool:
-            return all(product.get(k) == v for k, v in wanted.items())
-
-        return self.state.select(self.state.products, filters, keep)
-
-    def list_products(self, req: EmulatorRequest) -> _http.Response:
+    def list_products(self, req: EmulatorRequest) -> Response:
         return page_answer(req, "products", "products", self._rows, dict)
 
-    def count_products(self, req: EmulatorRequest) -> _http.Response:
-        return json_response(200, {"count": len(self._rows(req.query))})
+    def count_products(self, req: EmulatorRequest) -> Response:
+        count = self.state.count(self.state.products, req.query, _keep(req.query))
+        return json_response(200, {"count": count})
 
-    def get_product(self, req: EmulatorRequest) -> _http.Response:
+    def get_product(self, req: EmulatorRequest) -> Response:
         found = self.state.products.rows.get(req.params["id"])
         if found is None:
             raise HTTPProblem(404, {"errors": "The product does not exist."})
         return json_response(200, {"product": found})
 
-    def create_product(self, req: EmulatorRequest) -> _http.Response:
+    def create_product(self, req: EmulatorRequest) -> Response:
         body = read_member(req, "product", _no_title)
         if not body.get("title"):
             raise _no_title()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from storebridge import _http
+from storebridge.http import Response
 from storebridge.sandbox import (
     EmulatorRequest,
     Endpoint,
@@ -128,7 +128,7 @@ class Refunds:
             "total": subtotal + tax + shipping,
         }
 
-    def calculate_refund(self, req: EmulatorRequest) -> _http.Response:
+    def calculate_refund(self, req: EmulatorRequest) -> Response:
         order = self.state.order(req.params["id"])
         plan = self._refund_plan(order, req.json())
         cur = order["currency"]
@@ -213,7 +213,7 @@ class Refunds:
         self.state.transactions[order["id"]].append(tx)
         return tx
 
-    def create_refund(self, req: EmulatorRequest) -> _http.Response:
+    def create_refund(self, req: EmulatorRequest) -> Response:
         body = req.json()
         order = self.state.orders.rows.get(str(body.get("order_id")))
         if order is None:
@@ -291,5 +291,5 @@ class Refunds:
         }
         return json_response(200, {"data": data})
 
-    def list_refunds(self, req: EmulatorRequest) -> _http.Response:
+    def list_refunds(self, req: EmulatorRequest) -> Response:
         return json_response(200, {"refunds": self.state.order(req.params["id"])["refunds"]})

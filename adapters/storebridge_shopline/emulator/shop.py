@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storebridge import _http
+from storebridge.http import Response
 from storebridge.sandbox import EmulatorRequest, Endpoint, json_response
 from storebridge_shopline.emulator.seed import SEED_START
 from storebridge_shopline.emulator.state import StoreState
@@ -33,7 +33,7 @@ class Shop:
             Endpoint("GET", r"currency/currencies\.json", self.currencies, need),
         ]
 
-    def shop(self, req: EmulatorRequest) -> _http.Response:
+    def shop(self, req: EmulatorRequest) -> Response:
         handle = self.state.options.handle
         opened = iso(SEED_START - timedelta(days=90))
         return json_response(
@@ -53,7 +53,7 @@ class Shop:
             },
         )
 
-    def currencies(self, req: EmulatorRequest) -> _http.Response:
+    def currencies(self, req: EmulatorRequest) -> Response:
         return json_response(
             200,
             {

@@ -103,12 +103,7 @@ class Table:
         """Records matching the common filters (``ids``, ``since_id``, ``created_at_*``,
         ``updated_at_*``) and ``keep``, sorted by id. ``keep_key`` tells ``keep`` apart from
         other ``keep`` s the same filters come with (what it was built from)."""
-        bounds = {
-            (field, side): parse_when(filters[f"{field}_{side}"], f"{field}_{side}").timestamp()
-            for field in TIME_FIELDS
-            for side in ("min", "max")
-            if filters.get(f"{field}_{side}")
-        }
+        bounds = _bounds(filters)
         since = filters.get("since_id")
         wanted = filters.get("ids")
         if not bounds and not wanted and keep is None:
@@ -134,6 +129,27 @@ class Table:
         query = (self.name, tuple(sorted(filters.items())), keep is None, keep_key)
         return listings.get(query, revision, build)
 
+    def count(
+        self,
+        filters: Mapping[str, str],
+        keep: Callable[[Record], bool] | None,
+        listings: Listings,
+        revision: int,
+        keep_key: Hashable = None,
+    ) -> int:
+        """How many records :meth:`select` would give; a bisect when only one time field
+        bounds the query (a count per probe time must not cost a pass over the store)."""
+        bounds = _bounds(filters)
+        fields = {field for field, _ in bounds}
+        if keep is None and not filters.get("since_id") and not filters.get("ids"):
+            if not fields:
+                return len(self.rows)
+            if len(fields) == 1:
+                (field,) = fields
+                low, high = bounds.get((field, "min")), bounds.get((field, "max"))
+                return len(self.by_time(field).span(low, high, by=_leading))
+        return len(self.select(filters, keep, listings, revision, keep_key))
+
     def _narrowest(
         self, bounds: Mapping[tuple[str, str], float], wanted: str | None
     ) -> Span[Record]:
@@ -145,6 +161,16 @@ class Table:
             if low is not None or high is not None:
                 return self.by_time(field).span(low, high, by=_leading)
         return self.by_id.span()
+
+
+def _bounds(filters: Mapping[str, str]) -> dict[tuple[str, str], float]:
+    """``created_at`` / ``updated_at`` bounds of a query, as epoch seconds."""
+    return {
+        (field, side): parse_when(filters[f"{field}_{side}"], f"{field}_{side}").timestamp()
+        for field in TIME_FIELDS
+        for side in ("min", "max")
+        if filters.get(f"{field}_{side}")
+    }
 
 
 def _leading(key: tuple[float, int]) -> float:
@@ -220,3 +246,12 @@ class StoreState:
         keep_key: Hashable = None,
     ) -> Span[Record]:
         return table.select(filters, keep, self.listings, self.revision(), keep_key)
+
+    def count(
+        self,
+        table: Table,
+        filters: Mapping[str, str],
+        keep: Callable[[Record], bool] | None = None,
+        keep_key: Hashable = None,
+    ) -> int:
+        return table.count(filters, keep, self.listings, self.revision(), keep_key)

@@ -15,13 +15,14 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from storebridge import _http
-from storebridge.payload import parse_iso_datetime
+import orjson
+
+from storebridge.http import Response
+from storebridge.kit import parse_iso_datetime
 from storebridge.sandbox import (
     EmulatorRequest,
     HTTPProblem,
     Span,
-    json_response,
     keyset_page,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
     "page_answer",
     "parse_amount",
     "parse_when",
+    "text_set",
 ]
 
 API = r"/admin/openapi/(?P<version>[^/]+)/"
@@ -56,7 +58,7 @@ STORE_TZ = timezone(timedelta(hours=8))
 """Stores answer in their own offset; +08:00 matches the docs' examples."""
 CENT = Decimal("0.01")
 
-Handler = Callable[[EmulatorRequest], _http.Response]
+Handler = Callable[[EmulatorRequest], Response]
 Record = dict[str, Any]
 
 
@@ -78,6 +80,15 @@ def money_set(value: Decimal, currency: str, numeric: bool = False) -> dict[str,
     amount: Any = float(value.quantize(CENT)) if numeric else money_str(value)
     entry = {"amount": amount, "currency_code": currency}
     return {"shop_money": entry, "presentment_money": dict(entry)}
+
+
+def text_set(text: str, currency: str, numeric: bool = False) -> dict[str, Any]:
+    """:func:`money_set` of an amount already kept as two-decimal text."""
+    amount: Any = float(text) if numeric else text
+    return {
+        "shop_money": {"amount": amount, "currency_code": currency},
+        "presentment_money": {"amount": amount, "currency_code": currency},
+    }
 
 
 def parse_amount(value: Any, what: str) -> Decimal:
@@ -120,7 +131,7 @@ def page_answer(
     resource: str,
     select: Callable[[Mapping[str, str]], Span[Record]],
     render: Callable[[Record], Record],
-) -> _http.Response:
+) -> Response:
     """One page of a list: ``select(filters)`` gives the matching records sorted by id."""
     query = req.query
     cap = PAGE_CAPS[resource]
@@ -171,5 +182,8 @@ def page_answer(
     items = [render(r) for r in page.items]
     if fields:
         items = [{k: v for k, v in item.items() if k in fields} for item in items]
-    headers = {"link": ", ".join(links)} if links else {}
-    return json_response(200, {key: items}, headers)
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if links:
+        headers["link"] = ", ".join(links)
+    # orjson: a page of orders is hundreds of kilobytes, encoded while the store is locked.
+    return Response(200, content=orjson.dumps({key: items}), headers=headers)

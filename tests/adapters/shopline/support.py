@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -9,8 +10,9 @@ import attrs
 
 import storebridge
 from storebridge import RetryPolicy, StoreOptions
+from storebridge.http import Request
 from storebridge.sandbox import FakeClock
-from storebridge_shopline import ShoplineAdapter, ShoplineEmulator
+from storebridge_shopline import DEFAULT_VERSION, ShoplineAdapter, ShoplineEmulator
 
 ROOT = "https://acme.myshopline.com"
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -49,11 +51,9 @@ class World:
 
     def connect(self, **overrides: Any) -> storebridge.Store:
         options = overrides.pop("options", None) or self.options()
+        transport = overrides.pop("transport", None) or self.emulator.transport()
         return storebridge.connect(
-            "shopline",
-            transport=self.emulator.transport(),
-            options=options,
-            **{**self.settings, **overrides},
+            "shopline", transport=transport, options=options, **{**self.settings, **overrides}
         )
 
     def connect_async(self, **overrides: Any) -> storebridge.AsyncStore:
@@ -82,4 +82,17 @@ def api_requests(emulator: ShoplineEmulator) -> list[str]:
     return [r.path for r in emulator.requests if "/admin/openapi/" in r.path]
 
 
-__all__ = ["ROOT", "START", "World", "api_requests", "world"]
+def wire(w: World, method: str, path: str, body: Any = None, **params: str) -> Any:
+    """The emulator's JSON answer to ``method path`` (a REST path after the version)."""
+    url = f"{ROOT}/admin/openapi/{DEFAULT_VERSION}/{path}"
+    headers = {"Authorization": f"Bearer {w.settings['access_token']}"}
+    response = w.emulator.handle(Request(method, url, params=params, json=body, headers=headers))
+    assert response.status_code == 200, response.content
+    return json.loads(response.content)
+
+
+def paid_order(w: World) -> str:
+    return next(k for k, o in w.emulator.orders.items() if o["financial_status"] == "paid")
+
+
+__all__ = ["ROOT", "START", "World", "api_requests", "paid_order", "wire", "world"]

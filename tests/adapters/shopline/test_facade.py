@@ -149,8 +149,9 @@ def test_refund_calculate_then_create_and_never_above_refundable() -> None:
             FinancialStatus.REFUNDED,
         )
         assert [r.ref for r in again.refunds] == [refund.ref]
-        with pytest.raises(Conflict):  # the line has nothing left to refund
+        with pytest.raises(ValidationError) as refused:  # nothing left to refund on the line
             store.refunds.calculate(ref, lines=lines)
+        assert refused.value.field == "lines[0].quantity"
         # A quote is single-use: creating it again hands back the same refund, sends nothing.
         posts = len([r for r in w.emulator.requests if r.method == "POST"])
         assert store.refunds.create(quote) == refund
@@ -249,9 +250,11 @@ def test_rate_limited_answers_are_retried() -> None:
 def test_declared_rate_limit_keeps_within_the_bucket() -> None:
     w = world(orders=300)
     with w.connect() as store:
-        assert len(list(store.orders.list(page_size=2))) == 300
+        orders = list(store.orders.list(page_size=2))
+    assert sorted(o.ref for o in orders) == sorted(w.emulator.orders)
     assert w.emulator.throttled == 0
-    assert len(api_requests(w.emulator)) == 150
+    # 150 pages, read in windows: a count, the probes and one partial page per window more.
+    assert 150 < len(api_requests(w.emulator)) <= 150 * 1.3
 
 
 def _send(request: Request) -> Flow[Response]:

@@ -33,7 +33,7 @@ from storebridge_shopline import (
     StoreFrozen,
     StoreLocked,
 )
-from storebridge_shopline.converter import make_converter
+from storebridge_shopline._converter import make_converter
 from tests.support.paths import SHARED
 
 SEED = SHARED / "seeds" / "002_96c4f7b3cb9ada21.txt"

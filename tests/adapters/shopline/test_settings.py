@@ -74,7 +74,8 @@ def test_secrets_never_in_repr() -> None:
 
 def test_declares_shopline_rate_limit_per_app_and_store() -> None:
     a = adapter(handle="acme", **OAUTH)
-    assert (a.rate_limit.per_second, a.rate_limit.burst) == (4, 40)
+    # 4/s with a bucket of 40: bursts of 32 leave room for answers arriving bunched.
+    assert (a.rate_limit.per_second, a.rate_limit.burst) == (4, 32)
     assert a.credential_key != adapter(handle="other", **OAUTH).credential_key
     assert "shopline" in storebridge.platforms()
 

@@ -30,7 +30,7 @@ from storebridge.http import Request, Response
 from storebridge.model import CustomerDraft
 from storebridge.sandbox import Fault, json_response
 from storebridge_shopline import ShoplineAdapter, ShoplineEmulator, exchange_code
-from storebridge_shopline.oauth import refresh_token_request
+from storebridge_shopline._oauth import refresh_token_request
 from tests.adapters.shopline.support import ROOT, World, world
 
 FAST = RateLimit(per_second=10_000, burst=10_000)
@@ -61,14 +61,16 @@ def bearer(request: Any) -> str:
 
 def test_long_listing_on_loopback_refreshes_before_every_expiry() -> None:
     # 5-second tokens; the facade's 4/s pacing moves the shared fake clock, so listing
-    # 600 orders five at a time takes about 20 fake seconds: several token lifetimes.
+    # 600 orders five at a time takes about 20 fake seconds: several token lifetimes. One
+    # request in flight: concurrent sleeps on one fake clock would add up, not overlap.
     w = world(orders=600, token_lifetime=5.0)
     store_tokens = MemoryTokenStore()
     statuses = record_statuses(w.emulator)
     with w.emulator.serve() as url:
         settings = {**w.settings, "base_url": url, "token_store": store_tokens}
         settings["refresh_leeway"] = 1.0
-        with storebridge.connect("shopline", options=w.options(), **settings) as store:
+        options = w.options(max_concurrency=1)
+        with storebridge.connect("shopline", options=options, **settings) as store:
             orders = list(store.orders.list(page_size=5))
             refreshes = store.adapter.refresh_count  # type: ignore[attr-defined]
     assert len(orders) == 600 and len({o.ref for o in orders}) == 600

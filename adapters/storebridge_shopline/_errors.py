@@ -17,14 +17,11 @@ SHOPLINE answers 402 (store frozen), 412 (risky content), 423 (store locked) and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from storebridge import _http
-from storebridge.adapter import error_from_response
-from storebridge.errors import APIError, Conflict, PermissionDenied
-
-if TYPE_CHECKING:
-    from storebridge.adapter import Adapter
+from storebridge.errors import APIError, Conflict, PayloadError, PermissionDenied
+from storebridge.http import Response
+from storebridge.kit import Adapter, error_from_response, read_json
 
 
 class StoreFrozen(PermissionDenied):
@@ -89,17 +86,17 @@ def read_error_body(body: Any) -> tuple[str | None, dict[str, list[str]]]:
     return None, {}
 
 
-def trace_id(response: _http.Response) -> str | None:
+def trace_id(response: Response) -> str | None:
     """The ``traceId`` header; duplicated values arrive comma-joined, keep the first."""
     value = response.headers.get("traceid")
     return value.split(",")[0].strip() or None if value else None
 
 
-def shopline_error(adapter: Adapter, response: _http.Response, *, private_app: bool) -> APIError:
+def shopline_error(adapter: Adapter, response: Response, *, private_app: bool) -> APIError:
     try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text
+        body: Any = read_json(response)
+    except PayloadError:
+        body = response.content[:2000].decode("utf-8", "replace")
     message, fields = read_error_body(body)
     status = response.status_code
     cls: type[APIError] | None = None

@@ -10,10 +10,9 @@ from typing import Any
 
 import attrs
 
-from storebridge.auth import TokenStore
 from storebridge.errors import ConfigurationError
-from storebridge.settings import Secret, SettingError, check_base_url, secret_field
-from storebridge_shopline.versions import DEFAULT_VERSION, KNOWN_VERSIONS
+from storebridge.kit import Secret, SettingError, TokenStore, check_base_url, secret_field
+from storebridge_shopline._versions import DEFAULT_VERSION, KNOWN_VERSIONS
 
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 

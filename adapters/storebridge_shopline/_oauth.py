@@ -20,13 +20,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+# The one helper here that does I/O itself (exchange_code) needs a client; storebridge.http
+# offers none, and token_problem (the token checks the refresh flow applies) is not in kit.
 from storebridge import _http
-from storebridge.auth import Token, token_problem
-from storebridge.errors import TokenRefreshError, ValidationError
-from storebridge.flow import build_request
-from storebridge.payload import parse_iso_datetime
-from storebridge.settings import Secret
-from storebridge_shopline.signing import same_signature, sign_body, sign_query
+from storebridge.auth import token_problem
+from storebridge.errors import PayloadError, TokenRefreshError, ValidationError
+from storebridge.http import BaseTransport, Request, Response
+from storebridge.kit import Secret, Token, build_request, parse_iso_datetime, read_json
+from storebridge_shopline._signing import same_signature, sign_body, sign_query
 
 log = logging.getLogger("storebridge.shopline.oauth")
 
@@ -108,7 +109,7 @@ def _signed_headers(app_key: str, secret: str, body: bytes, stamp: str) -> dict[
 
 def create_token_request(
     root_url: str, *, app_key: str, app_secret: str, code: str, clock: Callable[[], float]
-) -> _http.Request:
+) -> Request:
     """``POST /admin/oauth/token/create`` for an authorization ``code``."""
     # The signature covers the exact bytes, so the body is serialised here, compactly.
     body = json.dumps({"code": code}, separators=(",", ":")).encode("utf-8")
@@ -123,7 +124,7 @@ def create_token_request(
 
 def refresh_token_request(
     root_url: str, *, app_key: str, app_secret: str, clock: Callable[[], float]
-) -> _http.Request:
+) -> Request:
     """``POST /admin/oauth/token/refresh``: no body, the signature covers the timestamp."""
     return build_request(
         "POST",
@@ -173,9 +174,7 @@ def _refusal_body(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: body[k] for k in keep if isinstance(body.get(k), str | int | float)}
 
 
-def parse_token_response(
-    response: _http.Response, *, now: float, platform: str = "SHOPLINE"
-) -> Token:
+def parse_token_response(response: Response, *, now: float, platform: str = "SHOPLINE") -> Token:
     """The token in a create/refresh answer, checked; TokenRefreshError for anything else."""
     trace = response.headers.get("traceid")
 
@@ -189,8 +188,8 @@ def parse_token_response(
         )
 
     try:
-        body = response.json()
-    except ValueError:
+        body = read_json(response)
+    except PayloadError:
         body = None
     if not isinstance(body, dict):
         raise refused("the token-endpoint answer is not a JSON object")
@@ -236,16 +235,16 @@ class ShoplineRefresher:
         self._secret = app_secret
         self._clock = clock
 
-    def refresh_request(self, current: Token) -> _http.Request:
+    def refresh_request(self, current: Token) -> Request:
         return refresh_token_request(
             self._root, app_key=self._app_key, app_secret=self._secret.reveal(), clock=self._clock
         )
 
-    def parse_refresh(self, response: _http.Response) -> Token:
+    def parse_refresh(self, response: Response) -> Token:
         # RefreshingTokenAuth asks for the body up front (sync or async), so it is read.
         return parse_token_response(response, now=self._clock())
 
-    def authorize(self, request: _http.Request, token: Token) -> None:
+    def authorize(self, request: Request, token: Token) -> None:
         request.headers["Authorization"] = f"Bearer {token.access_token.reveal()}"
 
     def __repr__(self) -> str:
@@ -259,7 +258,7 @@ def exchange_code(
     app_secret: str,
     handle: str | None = None,
     base_url: str | None = None,
-    transport: _http.BaseTransport | None = None,
+    transport: BaseTransport | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Token:
     """Step 4 of app authorization: trade the callback's ``code`` for an access token.

@@ -2,7 +2,7 @@
 
 * Custom and public apps (OAuth): a 10-hour token refreshed before it expires, exactly once
   under concurrency, and once after a 401 (:class:`storebridge.auth.RefreshingTokenAuth`
-  with :class:`~storebridge_shopline.oauth.ShoplineRefresher`).
+  with :class:`~storebridge_shopline._oauth.ShoplineRefresher`).
 * Private apps: a 3-year token made in the store admin. It cannot be refreshed through the
   API, so an expired one stops requests with a message saying how to renew it.
 """
@@ -12,16 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from datetime import datetime
 
-from storebridge import _http
-from storebridge.auth import RefreshingTokenAuth, Token, TokenStore
-from storebridge.errors import AuthenticationError
-from storebridge.settings import Secret
-from storebridge_shopline.errors import PRIVATE_APP_RENEWAL
-from storebridge_shopline.oauth import ShoplineRefresher
-from storebridge_shopline.settings import ShoplineSettings
+from storebridge.errors import AuthenticationError, ConfigurationError
+from storebridge.http import Auth, Request, Response
+from storebridge.kit import RefreshingTokenAuth, Secret, Token, TokenStore
+from storebridge_shopline._errors import PRIVATE_APP_RENEWAL
+from storebridge_shopline._oauth import ShoplineRefresher
+from storebridge_shopline._settings import ShoplineSettings
 
 
-class PrivateAppAuth(_http.Auth):
+class PrivateAppAuth(Auth):
     """``Authorization: Bearer`` with the private app's admin token."""
 
     def __init__(
@@ -31,7 +30,7 @@ class PrivateAppAuth(_http.Auth):
         self._expires_at = expires_at
         self._clock = clock
 
-    def auth_flow(self, request: _http.Request) -> Generator[_http.Request, _http.Response, None]:
+    def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
         if self._expires_at is not None and self._expires_at.timestamp() <= self._clock():
             raise AuthenticationError(
                 f"the private app's access token expired at {self._expires_at.isoformat()}. "
@@ -52,11 +51,11 @@ def token_store_key(settings: ShoplineSettings) -> str:
     return f"shopline:{settings.root_url}:{settings.app_key or 'private'}"
 
 
-def make_auth(settings: ShoplineSettings, store: TokenStore | None) -> _http.Auth:
+def make_auth(settings: ShoplineSettings, store: TokenStore | None) -> Auth:
     if settings.private_app:
         return PrivateAppAuth(settings.access_token, settings.token_expires_at, settings.clock)
     if settings.app_key is None or settings.app_secret is None:  # ShoplineSettings checks it
-        raise ValueError("an OAuth app needs app_key and app_secret")
+        raise ConfigurationError("an OAuth app needs app_key and app_secret", setting="app_key")
     refresher = ShoplineRefresher(
         settings.root_url, settings.app_key, settings.app_secret, settings.clock
     )

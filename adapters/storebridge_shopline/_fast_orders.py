@@ -1,0 +1,327 @@
+"""Order rows as SHOPLINE usually sends them, converted without the Payload accessors.
+
+Most rows of an order listing are well formed: ids and texts are strings, amounts are short
+numeric strings, times ISO 8601 with an offset. :func:`fast_order` converts exactly those
+with plain dict reads and gives up (returns None) at the first value of any other kind; the
+converter then reads the row the careful way (:func:`._converter.order`), which either
+accepts the unusual value or raises a PayloadError with its JSON path. Both ways give equal
+objects for every row the fast way accepts (a test compares them on mutated payloads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from storebridge.model import (
+    Address,
+    Customer,
+    FinancialStatus,
+    FulfillmentStatus,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
+from storebridge.validation import AMOUNT_DIGITS, AMOUNT_MIN_EXPONENT
+from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, split_tags
+
+S = TypeVar("S")
+
+_MAX_REF = 256
+_NUMBER_TEXT_MAX = 40
+_TIME_TEXT_MAX = 64
+_BLANK_TIMES = ("", "0000-00-00 00:00:00")
+_UNFULFILLED = FulfillmentStatus.UNFULFILLED
+
+
+class _Unusual(Exception):
+    """A value the fast way does not take; the careful way reads the row."""
+
+
+def fast_order(data: Any) -> Order | None:
+    """The order in ``data`` when every value it reads is of the usual kind, else None."""
+    if type(data) is not dict:
+        return None
+    try:
+        return _order(data)
+    except (_Unusual, LookupError, TypeError, ValueError, ArithmeticError):
+        # ArithmeticError: Decimal's InvalidOperation on text that is not a number.
+        return None
+
+
+def _text(value: Any) -> str | None:
+    """``opt_string``: None for null or blank; other than text -> the careful way."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise _Unusual
+    if not value.isascii():
+        value.encode("utf-8")  # an unpaired surrogate raises: the careful way reports it
+    return value or None
+
+
+def _ref(value: Any) -> str:
+    if type(value) is not str or not value.isascii() or not value.isprintable():
+        raise _Unusual
+    if not value.strip() or len(value) > _MAX_REF:
+        raise _Unusual
+    return value
+
+
+def _amount(value: Any) -> Decimal | None:
+    """``opt_decimal``: short numeric text (or a float or int) within range, None when
+    absent; anything else -> the careful way."""
+    kind = type(value)
+    if kind is str:
+        if not value:
+            return None
+        if len(value) > _NUMBER_TEXT_MAX:
+            raise _Unusual
+        found = Decimal(value)
+    elif value is None:
+        return None
+    elif kind is float:
+        found = Decimal(repr(value))
+    elif kind is int and -(10**AMOUNT_DIGITS) < value < 10**AMOUNT_DIGITS:
+        return Decimal(value)
+    else:
+        raise _Unusual
+    if found.is_finite() and AMOUNT_MIN_EXPONENT < found.adjusted() < AMOUNT_DIGITS:
+        return found
+    raise _Unusual
+
+
+_KEPT: dict[str, dict[str, Money]] = {}
+"""Amounts already read, by currency and text: prices, shipping and tax repeat across
+orders, and Money is immutable, so one object serves them all."""
+_KEPT_MAX = 4096
+
+
+def _money(row: dict[str, Any], key: str, currency: str) -> Money | None:
+    """A plain amount field; its ``*_set`` twin only matters when the field is absent."""
+    value = row.get(key)
+    if type(value) is str:
+        kept = _KEPT.get(currency)
+        if kept is None:
+            kept = _KEPT[currency] = {}
+        found = kept.get(value)
+        if found is None:
+            amount = _amount(value)
+            if amount is None:
+                _no_set(row, key)
+                return None
+            if len(kept) >= _KEPT_MAX:
+                kept.clear()
+            found = kept[value] = Money(amount, currency)
+        return found
+    amount = _amount(value)
+    if amount is None:
+        _no_set(row, key)
+        return None
+    return Money(amount, currency)
+
+
+def _no_set(row: dict[str, Any], key: str) -> None:
+    """An absent amount is absent only when its ``*_set`` twin is too."""
+    if row.get(f"{key}_set") is not None:
+        raise _Unusual  # the careful way reads the twin
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if type(value) is not str or len(value) > _TIME_TEXT_MAX:
+        raise _Unusual
+    if value in _BLANK_TIMES:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise _Unusual
+    return parsed
+
+
+def _flag(value: Any) -> bool | None:
+    if value is None or value is True or value is False:
+        return value
+    raise _Unusual
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    """``opt_obj``: None for null, ``{}`` or ``[]``."""
+    if type(value) is dict:
+        return value or None
+    if value is None or value == []:
+        return None
+    raise _Unusual
+
+
+_ADDRESS_KEYS = (
+    "first_name", "last_name", "company", "address1", "address2", "city",
+    "province", "province_code", "zip", "country_code", "country", "phone",
+)  # fmt: skip
+
+
+def _address(value: Any) -> Address | None:
+    row = _object(value)
+    if row is None:
+        return None
+    values = list(map(row.get, _ADDRESS_KEYS))
+    for item in values:  # one pass instead of a call per field
+        if item is not None and type(item) is not str:
+            raise _Unusual
+    if not any(values):
+        return None  # all null or blank: no address
+    if not "".join(filter(None, values)).isascii():
+        for item in values:
+            _text(item)  # an unpaired surrogate raises: the careful way reports it
+    first, last, company, line1, line2, city, region, region_code, postal, code, country, phone = (
+        values
+    )
+    return Address(
+        first_name=first or None,
+        last_name=last or None,
+        company=company or None,
+        line1=line1 or None,
+        line2=line2 or None,
+        city=city or None,
+        region=region or region_code or None,
+        postal_code=postal or None,
+        country=code or country or None,
+        phone=phone or None,
+    )
+
+
+_STATUSES: dict[tuple[type, str | None], Any] = {}
+"""Statuses already read (each kind is read with one alias table): a handful of values
+repeat across every order."""
+
+
+def _status(kind: type[S], raw: str | None, aliases: Mapping[str, str] | None = None) -> S:
+    found = _STATUSES.get((kind, raw))
+    if found is None:
+        found = kind.parse(raw, aliases)  # type: ignore[attr-defined]
+        if len(_STATUSES) < _KEPT_MAX:  # values nobody sends twice are not kept
+            _STATUSES[kind, raw] = found
+    return found  # type: ignore[no-any-return]
+
+
+def _buyer(row: dict[str, Any] | None) -> Customer | None:
+    if row is None or row.get("id") is None:
+        return None
+    get = row.get
+    # The order's customer stub carries none of these; the careful way reads them.
+    if get("addresses") not in (None, []):
+        raise _Unusual
+    if _object(get("default_address")) is not None:
+        raise _Unusual
+    if _object(get("email_marketing_consent")) is not None:
+        raise _Unusual
+    return Customer(
+        platform=PLATFORM,
+        ref=_ref(get("id")),
+        email=_text(get("email")),
+        first_name=_text(get("first_name")),
+        last_name=_text(get("last_name")),
+        phone=_text(get("phone")),
+        tags=split_tags(_text(get("tags"))),
+        note=_text(get("note")),
+        created_at=_time(get("created_at")),
+        updated_at=_time(get("updated_at")),
+        raw=row,
+    )
+
+
+def _line(row: Any, currency: str) -> OrderLine:
+    if type(row) is not dict:
+        raise _Unusual
+    get = row.get
+    quantity = get("quantity")
+    if type(quantity) is not int or not -(10**40) < quantity < 10**40:
+        raise _Unusual
+    unit = _money(row, "price", currency) or Money(Decimal(0), currency)
+    status = _text(get("fulfillment_status"))
+    return OrderLine(
+        platform=PLATFORM,
+        ref=_ref(get("id")),
+        sku=_text(get("sku")),
+        title=_text(get("title")) or _text(get("name")) or "",
+        quantity=quantity,
+        unit_price=unit,
+        total=unit if quantity == 1 else unit * quantity,
+        product_ref=_text(get("product_id")),
+        variant_ref=_text(get("variant_id")),
+        requires_shipping=_flag(get("requires_shipping")),
+        fulfillment_status=_status(FulfillmentStatus, status, FULFILLMENT_ALIASES)
+        if status
+        else _UNFULFILLED,
+        fulfillment_status_raw=status,
+        raw=row,
+    )
+
+
+def _order(row: dict[str, Any]) -> Order:
+    get = row.get
+    currency = get("currency")
+    if type(currency) is not str or len(currency) != 3 or not currency.isupper():
+        raise _Unusual
+    if not (currency.isascii() and currency.isalpha()):
+        raise _Unusual
+    if get("refunds") not in (None, []):  # refunds: the careful way checks their currency
+        raise _Unusual
+    total = _money(row, "current_total_price", currency)
+    if total is None:
+        raise _Unusual  # the careful way falls back to total_outstanding
+    ref = _ref(get("id"))
+    status_raw = _text(get("status"))
+    status = (
+        OrderStatus.CANCELLED if _text(get("cancelled_at")) else _status(OrderStatus, status_raw)
+    )
+    financial_raw = _text(get("financial_status"))
+    fulfillment_raw = _text(get("fulfillment_status"))
+    shipping = _object(get("total_shipping_price_set"))
+    shop_money = _object(shipping.get("shop_money")) if shipping is not None else None
+    shipping_amount = _amount(shop_money.get("amount")) if shop_money is not None else None
+    lines = get("line_items")
+    if lines is not None and type(lines) is not list:
+        raise _Unusual
+    buyer_row = _object(get("customer"))
+    buyer = _buyer(buyer_row)
+    email = _text(get("email"))
+    if email is None and buyer_row is not None:
+        email = _text(buyer_row.get("email"))
+    return Order(
+        platform=PLATFORM,
+        ref=ref,
+        number=_text(get("name")) or ref,
+        status=status,
+        status_raw=status_raw,
+        financial_status=_status(FinancialStatus, financial_raw),
+        financial_status_raw=financial_raw,
+        fulfillment_status=_status(FulfillmentStatus, fulfillment_raw, FULFILLMENT_ALIASES)
+        if fulfillment_raw
+        else _UNFULFILLED,
+        fulfillment_status_raw=fulfillment_raw,
+        email=email,
+        currency=currency,
+        total=total,
+        subtotal=_money(row, "subtotal_price", currency),
+        shipping_total=None if shipping_amount is None else Money(shipping_amount, currency),
+        tax_total=_money(row, "total_tax", currency),
+        discount_total=_money(row, "total_discounts", currency),
+        taxes_included=_flag(get("taxes_included")),
+        lines=tuple([_line(line, currency) for line in lines or ()]),
+        customer=buyer,
+        shipping_address=_address(get("shipping_address")),
+        billing_address=_address(get("billing_address")),
+        tags=split_tags(_text(get("tags"))),
+        note=_text(get("note")) or _text(get("buyer_note")),
+        created_at=_time(get("created_at")),
+        updated_at=_time(get("updated_at")),
+        raw=row,
+    )
+
+
+__all__ = ["fast_order"]

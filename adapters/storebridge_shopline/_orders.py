@@ -1,0 +1,278 @@
+"""Orders: list, get, create (historical), update, re-address, cancel.
+
+There is no single-order GET: ``orders.json?ids=<id>`` is the way, and an answer holding any
+other order is refused (asked again). Every write goes through
+:func:`storebridge.kit.reconciled_write`: a lost, late or unreadable answer is settled by
+reading the order back instead of sending again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from storebridge import validation
+from storebridge.errors import NotFound, ValidationError
+from storebridge.http import Response
+from storebridge.kit import (
+    Flow,
+    ListFlow,
+    OrderQuery,
+    Payload,
+    check_query_value,
+    check_ref,
+    read_json,
+    segment,
+)
+from storebridge.model import Address, Order, OrderDraft
+from storebridge_shopline import _converter as wire
+from storebridge_shopline._api import Api
+from storebridge_shopline._paging import ORDERS, PAGE_CAPS, list_records, query_params
+from storebridge_shopline._windows import iso
+from storebridge_shopline._writes import reconciled
+
+ORDER_STATUSES = ("open", "cancelled", "any")
+FINANCIAL_STATUSES = (
+    "unpaid",
+    "authorized",
+    "pending",
+    "partially_paid",
+    "paid",
+    "partially_refunded",
+    "refunded",
+)
+FULFILLMENT_QUERY = {
+    "unshipped": "unshipped",
+    "unfulfilled": "unshipped",
+    "partial": "partial",
+    "partially_fulfilled": "partial",
+    "shipped": "shipped",
+    "fulfilled": "shipped",
+}
+UPDATABLE = ("email", "phone", "area_code", "customer_id", "tags", "note", "note_attributes",
+             "shipping_address")  # fmt: skip
+"""Fields ``PUT orders/{id}.json`` takes (``update_order``)."""
+
+
+def _choice(value: str, allowed: Sequence[str], name: str) -> str:
+    if value not in allowed:
+        raise ValidationError(
+            f"{name} must be one of {', '.join(allowed)}; got {value!r}", field=name
+        )
+    return value
+
+
+def order_params(query: OrderQuery) -> dict[str, Any]:
+    params = query_params("orders", query)
+    params["status"] = _choice(query.status or "any", ORDER_STATUSES, "status")
+    if query.financial_status:
+        params["financial_status"] = _choice(
+            query.financial_status, FINANCIAL_STATUSES, "financial_status"
+        )
+    if query.fulfillment_status:
+        params["fulfillment_status"] = FULFILLMENT_QUERY.get(query.fulfillment_status) or (
+            _choice(query.fulfillment_status, sorted(FULFILLMENT_QUERY), "fulfillment_status")
+        )
+    return params
+
+
+def list_orders(adapter: Api, query: OrderQuery) -> ListFlow[Order]:
+    return list_records(adapter, ORDERS, order_params(query), query, Order)
+
+
+def _only(ref: str) -> Any:
+    def check(response: Response) -> None:
+        for row in Payload(read_json(response), "$", wire.PLATFORM).objects("orders"):
+            if row.ref("id") != ref:
+                row.fail(f"asked for order {ref}, the answer holds another order", "id")
+
+    return check
+
+
+def find_order(adapter: Api, ref: str) -> Flow[Order | None]:
+    """The order ``ref`` (``orders.json?ids=``), or None when SHOPLINE has none."""
+    check_ref(ref)
+    if "," in ref:
+        raise ValidationError(f"ref {ref!r} is not a SHOPLINE id: ids have no commas", field="ref")
+    response = yield adapter.get(
+        "orders.json", "orders.get", {"ids": ref, "status": "any"}, check=_only(ref)
+    )
+    rows = wire.payload_of(response).objects("orders")
+    converter = adapter.converter()
+    return converter.structure(rows[0], Order) if rows else None
+
+
+def get_order(adapter: Api, ref: str) -> Flow[Order]:
+    found = yield from find_order(adapter, ref)
+    if found is None:
+        raise NotFound(f"order {ref} does not exist", status=404, platform=adapter.display_name)
+    return found
+
+
+def _parse_order(adapter: Api) -> Callable[[Response], Order]:
+    converter = adapter.converter()
+
+    def parse(response: Response) -> Order:
+        return converter.structure(wire.payload_of(response).obj("order"), Order)
+
+    return parse
+
+
+def _update_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``update_order`` 's fields checked before anything is sent."""
+    unknown = sorted(set(fields) - set(UPDATABLE))
+    if unknown:
+        raise ValidationError(
+            f"update_order cannot change {unknown[0]!r}; it changes {', '.join(UPDATABLE)}",
+            field=unknown[0],
+        )
+    body = dict(fields)
+    if fields.get("email") is not None:
+        validation.email(fields["email"], "email")
+    for key in ("phone", "area_code", "customer_id"):
+        if fields.get(key) is not None:
+            validation.text(fields[key], key)
+    if fields.get("note") is not None:
+        validation.text(fields["note"], "note", multiline=True)
+    if "tags" in fields:
+        validation.text(fields["tags"], "tags")
+    address = fields.get("shipping_address")
+    if isinstance(address, Address):
+        body["shipping_address"] = wire.address_body(validation.address(address, "address"))
+    elif address is not None:
+        if not isinstance(address, Mapping):
+            raise ValidationError("shipping_address must be an Address", field="shipping_address")
+        for key, value in address.items():
+            if value is not None:
+                validation.text(value, f"shipping_address.{key}")
+    return body
+
+
+def _holds(found: Any, sent: Any) -> bool:
+    """True when what was read back carries every value that was sent."""
+    if isinstance(sent, Mapping):
+        return isinstance(found, Mapping) and all(_holds(found.get(k), v) for k, v in sent.items())
+    return bool(found == sent)
+
+
+def update_order(adapter: Api, ref: str, fields: Mapping[str, Any]) -> Flow[Order]:
+    """``PUT orders/{id}.json``; a lost answer is settled by reading the order back."""
+    path = f"orders/{segment(ref)}.json"
+    body = _update_fields(fields)
+    request = adapter.write("PUT", path, "orders.update", {"order": {"id": ref, **body}})
+
+    def applied() -> Flow[Order | None]:
+        found = yield from find_order(adapter, ref)
+        if found is not None and all(_holds(found.raw.get(k), v) for k, v in body.items()):
+            return found
+        return None
+
+    return (yield from reconciled(request, _parse_order(adapter), applied))
+
+
+def set_order_tags(adapter: Api, ref: str, tags: Sequence[str]) -> Flow[Order]:
+    return (yield from update_order(adapter, ref, {"tags": wire.join_tags(check_tags(tags))}))
+
+
+def check_tags(tags: Any, field: str = "tags") -> tuple[str, ...]:
+    """Tags SHOPLINE can hold: it keeps them as one comma-separated string."""
+    items = validation.items(tags, field, str)
+    for index, tag in enumerate(items):
+        validation.text(tag, f"{field}[{index}]", required=True)
+        if "," in tag:
+            raise ValidationError(
+                f"{field}[{index}] {tag!r} has a comma; SHOPLINE would split it in two",
+                field=f"{field}[{index}]",
+            )
+    return items
+
+
+def update_shipping_address(adapter: Api, ref: str, address: Address) -> Flow[Order]:
+    return (yield from update_order(adapter, ref, {"shipping_address": address}))
+
+
+def cancel_order(
+    adapter: Api, ref: str, *, reason: str | None, refund: bool, notify: bool
+) -> Flow[Order]:
+    """``POST orders/{id}/cancel.json``; settled by reading back ``cancelled_at``."""
+    path = f"orders/{segment(ref)}/cancel.json"
+    if reason is not None:
+        validation.text(reason, "reason")
+    body: dict[str, Any] = {"email": notify, "restock": True}
+    if reason:
+        body["cancel_reason"] = reason
+    if refund:
+        current = yield from get_order(adapter, ref)
+        body.update(
+            amount=wire.money_text(current.total),
+            currency=current.currency,
+            refund_type="OriginalPayment Refund",
+        )
+    request = adapter.write("POST", path, "orders.cancel", body)
+
+    def cancelled() -> Flow[Order | None]:
+        found = yield from find_order(adapter, ref)
+        return found if found is not None and found.raw.get("cancelled_at") else None
+
+    return (yield from reconciled(request, _parse_order(adapter), cancelled))
+
+
+def create_order(adapter: Api, draft: OrderDraft) -> Flow[Order]:
+    """``POST orders.json`` for a historical order, recorded as paid outside SHOPLINE.
+
+    A lost answer is settled by looking the order up by its number (or e-mail and time) and
+    tags; an order nothing identifies is never sent twice (OutcomeUnknown instead).
+    """
+    if draft.customer_ref is not None:
+        check_ref(draft.customer_ref, "customer_ref")
+    check_tags(draft.tags)
+    request = adapter.write(
+        "POST", "orders.json", "orders.create", {"order": wire.order_body(draft)}
+    )
+    params: dict[str, Any] = {"status": "any", "limit": PAGE_CAPS["orders"]}
+    if draft.number:
+        params["name"] = check_query_value(draft.number, "number")
+    if draft.email:
+        params["email"] = check_query_value(draft.email, "email")
+    if draft.created_at is not None:
+        params["created_at_min"] = params["created_at_max"] = iso(draft.created_at)
+    identified = len(params) > 2
+    converter = adapter.converter()
+
+    def existing() -> Flow[Order | None]:
+        response = yield adapter.get("orders.json", "orders.find", params)
+        for row in wire.payload_of(response).objects("orders"):
+            found = converter.structure(row, Order)
+            if _same_order(found, draft):
+                return found
+        return None
+
+    return (
+        yield from reconciled(
+            request, _parse_order(adapter), existing, attempts=2 if identified else 1
+        )
+    )
+
+
+def _same_order(found: Order, draft: OrderDraft) -> bool:
+    if draft.number and found.number != draft.number:
+        return False
+    if draft.email and (found.email or "").lower() != draft.email.lower():
+        return False
+    wanted = sorted(line.quantity for line in draft.lines)
+    got = sorted(line.quantity for line in found.lines)
+    return found.currency == draft.currency and set(draft.tags) <= set(found.tags) and wanted == got
+
+
+__all__ = [
+    "cancel_order",
+    "check_tags",
+    "create_order",
+    "find_order",
+    "get_order",
+    "list_orders",
+    "order_params",
+    "set_order_tags",
+    "update_order",
+    "update_shipping_address",
+]

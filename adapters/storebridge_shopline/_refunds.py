@@ -1,0 +1,198 @@
+"""Refunds: checked against the order, calculated ("refund trial"), created once, read back.
+
+SHOPLINE checks a refund only when it is sent, so the order is read first and every rule it
+allows checking is applied here, before the calculate or create POST: lines must be lines
+of the order, at most their refundable quantity, and amounts in the order's currency, not
+negative and not above what is left. SHOPLINE takes no idempotency key; a refund whose
+answer was lost is found again among the order's refunds that were not there before and
+that match the quote's amount and lines.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from storebridge import validation
+from storebridge.errors import ValidationError
+from storebridge.http import Response
+from storebridge.kit import Flow, build_request, read_payload, segment
+from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote
+from storebridge_shopline import _converter as wire
+from storebridge_shopline._api import Api
+from storebridge_shopline._orders import get_order
+from storebridge_shopline._writes import reconciled
+
+
+def refundable_quantities(order: Order) -> dict[str, int]:
+    """Units of each line not refunded yet."""
+    refunded: Counter[str] = Counter()
+    for done in order.refunds:
+        for line in done.lines:
+            refunded[line.line_ref] += line.quantity
+    return {line.ref: line.quantity - refunded[line.ref] for line in order.lines}
+
+
+def check_lines(order: Order, lines: Sequence[RefundLine], field: str = "lines") -> None:
+    """Each line is a line of ``order``, given once, for at most its refundable units."""
+    left = refundable_quantities(order)
+    units = {line.ref: line for line in order.lines}
+    seen: set[str] = set()
+    for index, wanted in enumerate(lines):
+        where = f"{field}[{index}]"
+        if wanted.line_ref not in left:
+            raise ValidationError(
+                f"{where}.line_ref {wanted.line_ref!r} is not a line of order {order.number}; "
+                f"its lines are {', '.join(sorted(left)) or 'none'}",
+                field=f"{where}.line_ref",
+            )
+        if wanted.line_ref in seen:
+            raise ValidationError(
+                f"{where}: line {wanted.line_ref} is listed twice; give it once with the total "
+                "quantity",
+                field=f"{where}.line_ref",
+            )
+        seen.add(wanted.line_ref)
+        validation.quantity(wanted.quantity, f"{where}.quantity", maximum=left[wanted.line_ref])
+        if wanted.amount is not None:
+            line = units[wanted.line_ref]
+            validation.money(wanted.amount, f"{where}.amount", currency=order.currency,
+                             maximum=line.unit_price * wanted.quantity)  # fmt: skip
+
+
+def check_shipping(order: Order, shipping: Money | None, field: str = "shipping") -> None:
+    if shipping is None:
+        return
+    # What is left of it SHOPLINE does not say; it cannot be more than was charged.
+    validation.money(shipping, field, currency=order.currency, maximum=order.shipping_total)
+
+
+def calculate_refund(
+    adapter: Api,
+    order_ref: str,
+    lines: Sequence[RefundLine],
+    shipping: Money | None,
+) -> Flow[RefundQuote]:
+    """``POST orders/{id}/refunds/calculate.json`` after checking the request against the
+    order; the quote remembers the order's refunds so far (see :func:`find_refund`)."""
+    path = f"orders/{segment(order_ref, 'order_ref')}/refunds/calculate.json"
+    order = yield from get_order(adapter, order_ref)
+    check_lines(order, lines)
+    check_shipping(order, shipping)
+    body = wire.calculate_body(order.currency, lines, shipping)
+    # A calculation changes nothing on the store: safe to ask again.
+    response = yield build_request("POST", adapter.url(path), operation="refunds.calculate",
+                                   idempotent=True, json=body)  # fmt: skip
+    answer = wire.payload_of(response).obj("refund")
+    before = [done.ref for done in order.refunds]
+    return read_payload(answer, wire.refund_quote, order_ref, order.currency, lines, before,
+                        what="refund quote")  # fmt: skip
+
+
+def check_quote(quote: RefundQuote) -> str:
+    """What can be checked without the order; returns the quote's currency."""
+    currency = quote.total.currency
+    validation.money(quote.total, "quote.total")
+    if not quote.allocations:
+        raise ValidationError(
+            "the quote has no transaction to refund to; calculate it again", field="quote"
+        )
+    for index, allocation in enumerate(quote.allocations):
+        where = f"quote.allocations[{index}].amount"
+        validation.money(allocation.amount, where, currency=currency, maximum=allocation.maximum)
+    summed = Money.sum((a.amount for a in quote.allocations), currency)
+    if summed != quote.total:
+        raise ValidationError(
+            f"quote.total {quote.total} is not the sum of its allocations ({summed}); "
+            "calculate the quote again",
+            field="quote.total",
+        )
+    if quote.shipping is not None:
+        validation.money(quote.shipping, "quote.shipping", currency=currency)
+    return currency
+
+
+def check_against(order: Order, quote: RefundQuote) -> None:
+    if quote.total.currency != order.currency:
+        raise ValidationError(
+            f"quote.total is in {quote.total.currency} but order {order.number} is in "
+            f"{order.currency}",
+            field="quote.total",
+        )
+    validation.money(quote.total, "quote.total", maximum=order.total)
+    check_lines(order, quote.lines, "quote.lines")
+    check_shipping(order, quote.shipping, "quote.shipping")
+
+
+def create_refund(adapter: Api, quote: RefundQuote, note: str | None, notify: bool) -> Flow[Refund]:
+    """``POST order/refund.json`` once: checked against the order first, and settled by
+    reading the order's refunds back when the answer is lost."""
+    check_quote(quote)
+    if note is not None:
+        validation.text(note, "note", multiline=True)
+    order = yield from get_order(adapter, quote.order_ref)
+    check_against(order, quote)
+    before = {done.ref for done in order.refunds}
+    body = wire.refund_body(quote, note, notify)
+    request = adapter.write("POST", "order/refund.json", "refunds.create", body)
+
+    def parse(response: Response) -> Refund:
+        data = wire.payload_of(response).obj("data")
+        return read_payload(data, wire.refund, order.currency, what="refund")
+
+    def existing() -> Flow[Refund | None]:
+        refunds = yield from list_refunds(adapter, quote.order_ref, order.currency)
+        return matching(refunds, quote, before)
+
+    return (yield from reconciled(request, parse, existing))
+
+
+def matching(refunds: Iterable[Refund], quote: RefundQuote, before: set[str]) -> Refund | None:
+    """The refund ``quote`` made: not among ``before``, with its amount and lines."""
+    wanted = Counter({line.line_ref: line.quantity for line in quote.lines})
+    for found in refunds:
+        if found.ref in before or found.amount != quote.total:
+            continue
+        lines: Counter[str] = Counter()
+        for line in found.lines:
+            lines[line.line_ref] += line.quantity
+        if lines == wanted:
+            return found
+    return None
+
+
+def find_refund(adapter: Api, quote: RefundQuote) -> Flow[Refund | None]:
+    """The refund ``quote`` produced, read back from the order's refunds.
+
+    A quote from :func:`calculate_refund` remembers the refunds the order had then; a
+    quote built by hand does not, and is matched on amount and lines alone.
+    """
+    known = quote.raw.get(wire.REFUNDS_BEFORE)
+    before = {str(ref) for ref in known} if isinstance(known, list) else set()
+    refunds = yield from list_refunds(adapter, quote.order_ref, quote.total.currency)
+    return matching(refunds, quote, before)
+
+
+def list_refunds(adapter: Api, order_ref: str, currency: str | None = None) -> Flow[list[Refund]]:
+    """Every refund of an order (``GET orders/{id}/refunds.json``)."""
+    path = f"orders/{segment(order_ref, 'order_ref')}/refunds.json"
+    response = yield adapter.get(path, "refunds.list", check=_refund_rows)
+    fallback = currency or adapter.currency or "USD"
+    return [read_payload(row, wire.refund, fallback, what="refund")
+            for row in wire.payload_of(response).objects("refunds")]  # fmt: skip
+
+
+def _refund_rows(response: Response) -> None:
+    wire.payload_of(response).objects("refunds")
+
+
+__all__ = [
+    "calculate_refund",
+    "check_lines",
+    "check_quote",
+    "create_refund",
+    "find_refund",
+    "list_refunds",
+    "matching",
+    "refundable_quantities",
+]

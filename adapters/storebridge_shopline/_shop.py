@@ -1,0 +1,33 @@
+"""The store itself: its settlement currency and the currencies it accepts orders in."""
+
+from __future__ import annotations
+
+from storebridge.kit import Flow
+from storebridge_shopline import _converter as wire
+from storebridge_shopline._api import Api
+
+
+def shop_currency(adapter: Api) -> Flow[str]:
+    """The store's settlement currency (``merchants/shop.json``), fetched once."""
+    if adapter.currency is None:
+        response = yield adapter.get("merchants/shop.json", "shop.get")
+        adapter.currency = wire.payload_of(response).obj("data").currency("currency")
+    return adapter.currency
+
+
+def store_currencies(adapter: Api) -> Flow[frozenset[str] | None]:
+    """The settlement currency plus every enabled one (``currency/currencies.json``).
+
+    Orders may be placed in any of them; products are priced in the settlement currency.
+    """
+    settlement = yield from shop_currency(adapter)
+    response = yield adapter.get("currency/currencies.json", "shop.currencies")
+    enabled = {
+        row.currency("currency")
+        for row in wire.payload_of(response).iter("currencies")
+        if row.opt_bool("enabled") is not False
+    }
+    return frozenset({settlement, *enabled})
+
+
+__all__ = ["shop_currency", "store_currencies"]

@@ -1,0 +1,320 @@
+"""SHOPLINE listings: exactly the records or an error, page by page and in windows.
+
+Short listings walk ``page_info`` cursors; long ones are read in ``created_at`` windows side
+by side. Both are checked against the platform's count, refuse replayed answers and pages
+that do not move forward, and the windows cover the whole range with no gap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from storebridge import StorebridgeError
+from storebridge.errors import PaginationError
+from storebridge.http import Headers, MockTransport, Request, Response
+from storebridge.testing import FaultTransport
+from storebridge_shopline._windows import (
+    Window,
+    probe_times,
+    refine_times,
+    window_count,
+    window_plan,
+)
+from tests.adapters.shopline.support import World, world
+
+Tamper = Callable[[Request, Response], Response]
+
+
+def tampered(w: World, change: Tamper) -> MockTransport:
+    """The emulator's transport with each answer passed through ``change``."""
+    inner = w.emulator.transport()
+
+    def handler(request: Request) -> Response:
+        response = inner.handle_request(request)
+        response.read()
+        return change(request, response)
+
+    return MockTransport(handler)
+
+
+def listing(w: World, transport: Any = None, resource: str = "orders", **query: Any) -> list[str]:
+    with w.connect(**({"transport": transport} if transport else {})) as store:
+        return [item.ref for item in getattr(store, resource).list(**query)]
+
+
+def first_pages(w: World) -> list[dict[str, str]]:
+    return [r.query for r in w.emulator.requests
+            if r.path.endswith("/orders.json") and "page_info" not in r.query]  # fmt: skip
+
+
+# Page by page ------------------------------------------------------------------------------
+def test_short_listing_walks_pages_in_id_order_and_checks_the_count() -> None:
+    w = world(orders=20, rate_limit=False)
+    refs = listing(w, page_size=5)
+    assert refs == sorted(w.emulator.orders)  # documented: ascending id, page by page
+    paths = [r.path.rsplit("/", 2)[-2:] for r in w.emulator.requests]
+    assert paths[0] == ["orders", "count.json"] and paths.count(["orders", "count.json"]) == 1
+    assert len(first_pages(w)) == 1  # no windows for four pages
+
+
+@pytest.mark.parametrize("resource", ["customers", "products"])
+def test_customers_and_products_are_counted_too(resource: str) -> None:
+    w = world(orders=12, rate_limit=False)
+    assert sorted(listing(w, resource=resource, page_size=4)) == sorted(
+        getattr(w.emulator, resource)
+    )
+    counted = {"customers": "customers/v2/count.json", "products": "products/count.json"}
+    assert any(r.path.endswith(counted[resource]) for r in w.emulator.requests)
+
+
+def test_a_listing_with_filters_the_count_cannot_express_is_not_counted() -> None:
+    w = world(orders=6, rate_limit=False)
+    name = next(iter(w.emulator.orders.values()))["name"]
+    assert len(listing(w, name=name)) == 1
+    assert not any(r.path.endswith("count.json") for r in w.emulator.requests)
+
+
+def _with_count(extra: int) -> Tamper:
+    def change(request: Request, response: Response) -> Response:
+        if not request.url.path.endswith("count.json"):
+            return response
+        body = json.loads(response.content)
+        return Response(200, json={"count": body["count"] + extra}, headers=response.headers)
+
+    return change
+
+
+@pytest.mark.parametrize("orders", [10, 90])  # page by page, and in windows
+def test_fewer_records_than_the_count_is_an_error_not_a_short_listing(orders: int) -> None:
+    w = world(orders=orders, rate_limit=False)
+    with pytest.raises(PaginationError) as err:
+        listing(w, tampered(w, _with_count(3)), page_size=3)
+    assert "counts" in str(err.value)
+
+
+def _script(plan: dict[int, str]) -> Callable[[int, Request], str | None]:
+    """Faults on the n-th request to ``orders.json`` (1-based)."""
+    seen = Counter[str]()
+
+    def pick(_n: int, request: Request) -> str | None:
+        if not request.url.path.endswith("/orders.json"):
+            return None
+        seen["pages"] += 1
+        return plan.get(seen["pages"])
+
+    return pick
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        {3: "stale_page"},  # page 3 of 4 answered with page 2: asked again
+        {2: "truncated"},
+        {2: "malformed", 3: "html_200"},
+        {4: "wrong_shape"},
+    ],
+)
+def test_one_bad_page_is_asked_again(plan: dict[int, str]) -> None:
+    w = world(orders=12, rate_limit=False)
+    faulty = FaultTransport(w.emulator.transport(), script=_script(plan))
+    assert listing(w, faulty, page_size=3) == sorted(w.emulator.orders)
+    assert sum(faulty.injected.values()) == len(plan)
+
+
+def test_a_page_that_stays_stale_is_an_error() -> None:
+    w = world(orders=12, rate_limit=False)
+    faulty = FaultTransport(
+        w.emulator.transport(), script=_script(dict.fromkeys(range(3, 20), "stale_page"))
+    )
+    with pytest.raises(PaginationError):
+        listing(w, faulty, page_size=3)
+
+
+def _looping() -> Tamper:
+    """Every follow-up page's next link points back at the listing's second page."""
+    second: list[str] = []
+
+    def change(request: Request, response: Response) -> Response:
+        link = response.headers.get("link", "")
+        if 'rel="next"' not in link:
+            return response
+        if not second:
+            second.append(link.split(">")[0].lstrip("<"))
+        elif "page_info" in str(request.url):
+            headers = Headers(response.headers)
+            headers["link"] = f'<{second[0]}>; rel="next"'
+            return Response(200, content=response.content, headers=headers, request=request)
+        return response
+
+    return change
+
+
+def test_a_next_link_that_loops_is_an_error() -> None:
+    w = world(orders=12, rate_limit=False)
+    with pytest.raises(PaginationError) as err:
+        listing(w, tampered(w, _looping()), page_size=3)
+    assert "already" in str(err.value)
+
+
+def test_a_replayed_answer_is_refused_by_its_trace_id() -> None:
+    w = world(orders=9, rate_limit=False)
+    pages: list[Response] = []
+
+    def replay_once(request: Request, response: Response) -> Response:
+        if not request.url.path.endswith("/orders.json"):
+            return response
+        pages.append(response)
+        if len(pages) == 2:
+            # Page 2's rows and link under page 1's headers: only the traceId, which
+            # SHOPLINE never gives two answers, says it is not a fresh answer.
+            headers = Headers(response.headers)
+            headers["traceId"] = pages[0].headers["traceId"]
+            return Response(200, content=response.content, headers=headers, request=request)
+        return response
+
+    assert listing(w, tampered(w, replay_once), page_size=3) == sorted(w.emulator.orders)
+    asked = [r.query.get("page_info") for r in w.emulator.requests if r.path.endswith("s.json")]
+    assert len(asked) == 4 and asked[1] == asked[2]  # page 2 was asked for twice
+
+
+# Windows -----------------------------------------------------------------------------------
+def test_long_listing_is_read_in_contiguous_created_at_windows() -> None:
+    w = world(orders=120, rate_limit=False)
+    refs = listing(w, page_size=3)
+    assert Counter(refs) == Counter(list(w.emulator.orders))
+    windows = sorted(((q.get("created_at_min") or ""), q.get("created_at_max")) for q in
+                     first_pages(w))  # fmt: skip
+    assert len(windows) >= 8
+    assert windows[0][0] == "" and [b for _, b in windows].count(None) == 1
+    ends = {b for _, b in windows if b is not None}
+    assert {a for a, _ in windows if a} == ends  # each window starts where another ends
+    follow_ups = [r.query for r in w.emulator.requests if "page_info" in r.query]
+    assert follow_ups and all(set(q) == {"limit", "page_info"} for q in follow_ups)
+
+
+def test_windows_keep_the_listing_filters() -> None:
+    w = world(orders=150, rate_limit=False)
+    rows = sorted(w.emulator.orders.values(), key=lambda o: o["created_at"])
+    since = datetime.fromisoformat(rows[30]["created_at"])
+    refs = listing(w, page_size=2, created_since=since, financial_status="paid")
+    wanted = {o["id"] for o in rows[30:] if o["financial_status"] == "paid"}
+    assert Counter(refs) == Counter(wanted)
+    assert len(first_pages(w)) > 2
+    assert all(q["financial_status"] == "paid" for q in first_pages(w))
+    assert all(datetime.fromisoformat(q["created_at_min"]) >= since for q in first_pages(w))
+
+
+@pytest.mark.parametrize("seed", range(1, 5))
+def test_windows_under_faults_are_exact_or_an_error(seed: int) -> None:
+    w = world(orders=90, rate_limit=False)
+    faulty = FaultTransport(w.emulator.transport(), seed=seed, rate=0.2)
+    try:
+        refs = listing(w, faulty, page_size=3)
+    except StorebridgeError:
+        return
+    assert Counter(refs) == Counter(list(w.emulator.orders)), faulty.injected
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_windows_read_alike_with_the_async_store() -> None:
+    w = world(orders=90, rate_limit=False)
+    async with w.connect_async() as store:
+        refs = [o.ref async for o in store.orders.list(page_size=3)]
+    assert Counter(refs) == Counter(list(w.emulator.orders)) and len(first_pages(w)) > 2
+
+
+def test_one_request_in_flight_reads_page_by_page() -> None:
+    w = world(orders=90, rate_limit=False)
+    with w.connect(options=w.options(max_concurrency=1)) as store:
+        refs = [o.ref for o in store.orders.list(page_size=3)]
+    assert refs == sorted(w.emulator.orders) and len(first_pages(w)) == 1
+
+
+# Plans -------------------------------------------------------------------------------------
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+moments = st.integers(0, 10**8).map(lambda s: EPOCH + timedelta(seconds=s))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    bounds=st.tuples(st.one_of(st.none(), moments), st.one_of(st.none(), moments)),
+    probes=st.lists(st.tuples(moments, st.integers(-5, 10**4)), max_size=20),
+    total=st.integers(0, 10**4),
+    windows=st.integers(1, 64),
+    records=st.lists(moments, max_size=30),
+)
+def test_windows_cover_the_range_without_gaps_or_overlaps(
+    bounds: tuple[datetime | None, datetime | None],
+    probes: list[tuple[datetime, int]],
+    total: int,
+    windows: int,
+    records: list[datetime],
+) -> None:
+    start, end = sorted(bounds, key=lambda b: b or EPOCH) if all(bounds) else bounds
+    plan = window_plan(start, end, probes, total, windows)
+    assert plan[0].start == start and plan[-1].end == end
+    for left, right in itertools.pairwise(plan):
+        assert left.end is not None and left.end == right.start
+        assert left.start is None or left.start < left.end
+    for moment in records:
+        if (start is not None and moment < start) or (end is not None and moment > end):
+            continue
+        holding = [w for w in plan if _inside(w, moment)]
+        # In exactly one window; on a shared boundary in both (read twice, yielded once).
+        on_edge = any(moment in (w.start, w.end) for w in holding)
+        assert len(holding) == 1 or (on_edge and len(holding) == 2)
+
+
+def _inside(window: Window, moment: datetime) -> bool:
+    return (window.start is None or window.start <= moment) and (
+        window.end is None or moment <= window.end
+    )
+
+
+def test_probes_are_a_ladder_around_now_in_whole_days() -> None:
+    now = datetime(2026, 3, 5, 17, 30, tzinfo=UTC)
+    times = probe_times(None, None, now)
+    anchor = datetime(2026, 3, 6, tzinfo=UTC)
+    assert anchor in times and times == sorted(times)
+    assert times[0] == anchor - timedelta(days=4096) and times[-1] == anchor + timedelta(days=4096)
+    assert probe_times(None, None, now + timedelta(hours=3)) == times  # same day, same URLs
+    bounded = probe_times(EPOCH, EPOCH + timedelta(days=16), now)
+    assert len(bounded) == 15 and all(EPOCH < t < EPOCH + timedelta(days=16) for t in bounded)
+
+
+def test_a_cluster_in_a_long_stretch_is_probed_again() -> None:
+    # 300 records in one 768-day stretch with nothing on either side: probed inside.
+    left, right = EPOCH, EPOCH + timedelta(days=768)
+    probes = [(left - timedelta(days=10), 0), (left, 0), (right, 300), (right + timedelta(1), 300)]
+    more = refine_times(None, None, probes, 300, 24, 8)
+    assert len(more) == 8 and all(left < t < right for t in more)
+    # Spread over neighbouring stretches, the same records need no more probes.
+    even = [
+        (left - timedelta(days=768), 0),
+        (left, 100),
+        (right, 200),
+        (right + timedelta(768), 300),
+    ]
+    assert refine_times(None, None, even, 300, 24, 8) == []
+
+
+def test_window_count_follows_what_runs_at_once() -> None:
+    assert window_count(2000, 100, 8) == 8  # all windows run together
+    assert window_count(20_000, 100, 16) == 64  # then more rounds of them
+    assert window_count(100_000, 100, 16) == 64  # long listings: longer windows, not more
+    assert window_count(5000, 100, 40) == 25  # many in flight: windows of two pages at least
+    assert window_count(300, 100, 8) == 1  # too short to split

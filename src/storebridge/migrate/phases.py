@@ -1,0 +1,401 @@
+"""One resource at a time: read the source page by page, decide, write in bounded batches.
+
+The reader (the calling thread) walks the source listing and decides each record
+(:class:`~storebridge.migrate.plan.Planner`); records to write go to a pool of writers that
+keeps as many writes in flight as the target's pacer allows now (``store.concurrency``:
+rate limit x observed latency, halved on 429), re-read for every write. The reader waits
+while that many are in flight, so it never runs ahead of the writers: memory holds one page
+of records plus the writes in flight, whatever the size of the store.
+
+Exactly once, even across kill -9: a record is marked ``pending`` in the ledger (committed)
+before its write is sent and ``done`` after; a pending record is settled (found on the
+target by its identity, or written) before anything else happens to it. The ledger also
+records how far the read has got (:mod:`storebridge.migrate.checkpoint`), so a resumed run
+reads only what is left.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from storebridge.errors import OutcomeUnknown, StorebridgeError
+from storebridge.migrate.checkpoint import ListingPosition, resume_filter
+from storebridge.migrate.ledger import Ledger
+from storebridge.migrate.plan import Planner, Work, index_rows
+from storebridge.migrate.progress import Reporter
+from storebridge.migrate.report import Decision, MigrationReport, ResourceResult, Skip
+from storebridge.migrate.writers import Unsettled, Writer
+from storebridge.store import Store
+
+log = logging.getLogger("storebridge.migrate")
+
+MAX_WRITERS = 64
+"""Writer threads at most; how many are busy follows the target's pacer."""
+_CHECKPOINT_EVERY = 0.25
+_INDEX_CHUNK = 500
+
+
+def count_of(store: Store, resource: str, **filters: Any) -> int | None:
+    """The platform's count of ``resource`` records matching ``filters``, where it has one."""
+    api = getattr(store, resource)
+    count = getattr(api, "count", None)
+    if count is None or f"{resource}.count" not in store.capabilities:
+        return None
+    try:
+        value = count(**filters)
+    except (StorebridgeError, TypeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def listing(store: Store, resource: str, **filters: Any) -> Iterator[Any]:
+    """Every ``resource`` record of ``store`` matching ``filters``, complete (orders with lines)."""
+    api = getattr(store, resource)
+    if resource == "orders":
+        return iter(api.list(detail=True, **filters))
+    return iter(api.list(**filters))
+
+
+class WritePool:
+    """Runs writes on threads, at most ``limit()`` at once (re-read for every write).
+
+    :meth:`submit` blocks while the limit is reached: that is the back-pressure that keeps
+    the reader from running ahead.
+    """
+
+    def __init__(self, limit: Callable[[], int], cap: int = MAX_WRITERS) -> None:
+        self._limit = limit
+        self._cap = cap
+        self._pool = ThreadPoolExecutor(max_workers=cap, thread_name_prefix="storebridge-write")
+        self._cond = threading.Condition()
+        self._active = 0
+        self._failure: BaseException | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._cond:
+            while self._active >= max(1, min(self._cap, self._limit())):
+                self._cond.wait(timeout=0.05)
+            if self._failure is not None:
+                raise self._failure
+            self._active += 1
+        self._pool.submit(self._run, job)
+
+    def _run(self, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as exc:  # handed to the reader, which stops the run
+            with self._cond:
+                self._failure = self._failure or exc
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    def drain(self) -> None:
+        """Wait for every write; re-raise an unexpected error one of them met."""
+        with self._cond:
+            while self._active:
+                self._cond.wait(timeout=0.05)
+            failure = self._failure
+        if failure is not None:
+            raise failure
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+class Phase:
+    """One resource's pass over the source."""
+
+    def __init__(
+        self,
+        resource: str,
+        *,
+        source: Store,
+        target: Store,
+        ledger: Ledger,
+        planner: Planner,
+        writer: Writer,
+        report: MigrationReport,
+        reporter: Reporter,
+        since: datetime | None,
+        concurrency: int | None,
+        tag: Callable[[str, str], str],
+        tag_prefix: str,
+        fresh: bool,
+        on_decision: Callable[[Decision], None] | None,
+    ) -> None:
+        self.resource = resource
+        self.source = source
+        self.target = target
+        self.ledger = ledger
+        self.planner = planner
+        self.writer = writer
+        self.report = report
+        self.reporter = reporter
+        self.since = since
+        self.concurrency = concurrency
+        self.tag = tag
+        self.tag_prefix = tag_prefix
+        self.fresh = fresh
+        self.on_decision = on_decision
+        self.result = ResourceResult(resource=resource)
+        self._lock = threading.Lock()
+        self._done = 0
+        self._total: int | None = None
+        self._index_lock = threading.Lock()
+        self._settled: set[str] = set()
+        self.newest: datetime | None = None
+        """The latest ``updated_at`` read in this pass: where a catch-up starts."""
+
+    # Target index -------------------------------------------------------------------------
+    def build_index(self, resource: str, kind: str) -> None:
+        """Index the target's e-mails/SKUs (``keys``) or identity tags (``tags``) once."""
+        with self._index_lock:
+            if self.ledger.is_indexed(resource, kind):
+                return
+            self.ledger.reset_index(resource, kind)
+            rows: list[tuple[str, str, str, str | None, bool]] = []
+            for row in index_rows(resource, listing(self.target, resource), self.tag_prefix):
+                if kind == "tags" and row[0] != "tag":
+                    continue
+                rows.append(row)
+                if len(rows) >= _INDEX_CHUNK:
+                    self.ledger.add_index(resource, rows)
+                    rows = []
+            self.ledger.add_index(resource, rows)
+            self.ledger.mark_indexed(resource, kind)
+
+    # The pass -------------------------------------------------------------------------------
+    def run(self, started: datetime) -> ResourceResult:
+        resource = self.resource
+        self.report.results[resource] = self.result
+        filters: dict[str, Any] = {}
+        if self.since is not None:
+            filters["updated_since"] = self.since
+        position = self._start(filters)
+        self._total = count_of(self.source, resource, **filters)
+        read = f"read {resource}"
+        self.reporter.start(read)
+        self.reporter.start(resource)
+        pool = WritePool(self._write_limit)
+        last_save = time.monotonic()
+        keys = position.order_keys
+        try:
+            self._settle_leftovers(pool)
+            for record in listing(self.source, resource, **filters):
+                seq = position.admit(record)
+                stamp = getattr(record, "updated_at", None)
+                if stamp is not None and (self.newest is None or stamp > self.newest):
+                    self.newest = stamp
+                if record.ref in self._settled:  # settled above; counted once
+                    position.finish(seq)
+                    continue
+                self.result.total += 1
+                self.reporter.update(
+                    read, self.result.total, self._total, earlier=self.result.earlier
+                )
+                outcome = self.planner.decide(resource, record)
+                if isinstance(outcome, Decision):
+                    self._finish(position, seq, outcome)
+                else:
+                    pool.submit(self._job(position, seq, outcome))
+                now = time.monotonic()
+                if position.order_keys != keys or now - last_save >= _CHECKPOINT_EVERY:
+                    keys = position.order_keys
+                    self._save(position)
+                    last_save = now
+            self.reporter.update(
+                read, self.result.total, self._total or self.result.total, finished=True
+            )
+            self._total = self._total or self.result.total
+            pool.drain()
+        except BaseException:
+            try:
+                pool.drain()
+            finally:
+                self._save(position)
+            raise
+        finally:
+            pool.close()
+        self._save(position)
+        self.ledger.complete_pass(resource, position.processed)
+        self._carry_over(started)
+        self.reporter.update(resource, self._done, self._total, finished=True)
+        return self.result
+
+    def _start(self, filters: dict[str, Any]) -> ListingPosition:
+        state = self.ledger.pass_state(self.resource)
+        since_text = self.since.isoformat() if self.since is not None else ""
+        if state is None or state.complete or state.since != since_text or self.fresh:
+            self.ledger.start_pass(self.resource, since_text)
+            return ListingPosition()
+        self.report.resumed.append(self.resource)
+        if state.order_key is None or state.boundary is None:
+            return ListingPosition(processed=state.processed)
+        extra = resume_filter(state.order_key, state.boundary)
+        if "updated_since" in extra and self.since is not None:
+            extra["updated_since"] = max(extra["updated_since"], self.since)
+        filters.update(extra)
+        self.result.earlier = state.processed
+        return ListingPosition(processed=state.processed, start=(state.order_key, state.boundary))
+
+    def _save(self, position: ListingPosition) -> None:
+        key, boundary = position.checkpoint()
+        self.ledger.save_checkpoint(self.resource, key, boundary, position.processed)
+
+    def _write_limit(self) -> int:
+        return self.concurrency or self.target.concurrency
+
+    def _settle_leftovers(self, pool: WritePool) -> None:
+        """Settle writes an interrupted run left pending, before reading on.
+
+        They may sit before the checkpoint (a write whose outcome was unknown), where the
+        listing will not come back to them; each is fetched by its ref.
+        """
+        if f"{self.resource}.get" not in self.source.capabilities:
+            return
+        refs = [e.source_ref for e in self.ledger.entries(self.resource, ("pending",))]
+        api = getattr(self.source, self.resource)
+        for ref in refs:
+            try:
+                record = api.get(ref)
+            except StorebridgeError as exc:
+                log.info("%s %s left pending could not be read again: %s", self.resource, ref, exc)
+                continue
+            outcome = self.planner.decide(self.resource, record)
+            if isinstance(outcome, Work):
+                self._settled.add(ref)
+
+                def job(work: Work = outcome) -> None:
+                    decision, _hold = self.execute(work)
+                    self._record(decision, work)
+
+                pool.submit(job)
+        pool.drain()
+
+    def _job(self, position: ListingPosition, seq: int, work: Work) -> Callable[[], None]:
+        def job() -> None:
+            decision, hold = self.execute(work)
+            self._finish(position, seq, decision, work, hold=hold)
+
+        return job
+
+    # Writing ---------------------------------------------------------------------------------
+    def execute(self, work: Work) -> tuple[Decision, bool]:
+        """Carry out ``work``; (decision, whether the outcome is unknown)."""
+        resource, ref, ledger = work.resource, work.source_ref, self.ledger
+        try:
+            if work.action == "update" and work.target_ref is not None:
+                self.writer.update(resource, work.target_ref, work.draft)
+                ledger.mark_done(resource, ref, work.target_ref, "created", work.fingerprint,
+                                 work.expect)  # fmt: skip
+                return Decision(resource, ref, "update", target_ref=work.target_ref), False
+            if work.action == "settle":
+                record, found = self._settle(work)
+            else:
+                ledger.mark_pending(resource, ref, work.fingerprint)
+                record, found = self.writer.create(resource, work.draft), False
+            ledger.mark_done(resource, ref, record.ref, "created", work.fingerprint, work.expect)
+            if work.remember is not None:
+                work.remember(record)
+            action = "reconcile" if found else "create"
+            return Decision(resource, ref, action, target_ref=record.ref), False
+        except OutcomeUnknown as exc:
+            detail = f"outcome unknown (run again to settle it): {exc}"
+            ledger.mark_unknown(resource, ref, detail)
+            return Decision(resource, ref, "fail", detail), True
+        except StorebridgeError as exc:
+            log.warning("%s %s failed: %s", resource, ref, exc)
+            ledger.mark_failed(resource, ref, str(exc))
+            return Decision(resource, ref, "fail", str(exc)), False
+
+    def _settle(self, work: Work) -> tuple[Any, bool]:
+        tag = self.tag(work.resource, work.source_ref)
+        try:
+            record, found = self.writer.settle(work.resource, work.draft)
+        except Unsettled:
+            return self._settle_by_index(work, tag)
+        if found and tag not in getattr(record, "tags", (tag,)):
+            # The adapter's read-back matched something else (same e-mail, say): look by tag.
+            return self._settle_by_index(work, tag)
+        return record, found
+
+    def _settle_by_index(self, work: Work, tag: str) -> tuple[Any, bool]:
+        self.build_index(work.resource, "tags")
+        rows = self.ledger.lookup(work.resource, "tag", tag)
+        if not rows:
+            return self.writer.create(work.resource, work.draft), False
+        ref = rows[0].target_ref
+        if f"{work.resource}.get" in self.target.capabilities:
+            # The whole record: a product's variants are what orders will point at.
+            return getattr(self.target, work.resource).get(ref), True
+        return _Found(ref, (tag,)), True
+
+    # Recording -------------------------------------------------------------------------------
+    def _finish(
+        self,
+        position: ListingPosition,
+        seq: int,
+        decision: Decision,
+        work: Work | None = None,
+        *,
+        hold: bool = False,
+    ) -> None:
+        self._record(decision, work)
+        if not hold:
+            # A write with an unknown outcome holds the checkpoint back: a resume reads
+            # it again and settles it.
+            position.finish(seq)
+
+    def _record(self, decision: Decision, work: Work | None = None) -> None:
+        r = self.result
+        with self._lock:
+            action = decision.action
+            if action == "skip":
+                r.skipped.append(Skip(decision.source_ref, decision.reason or ""))
+            elif action == "fail":
+                r.failed.append(Skip(decision.source_ref, decision.reason or ""))
+            else:
+                field = {"create": "created", "reuse": "reused", "reconcile": "reconciled",
+                         "already": "already", "update": "updated"}[action]  # fmt: skip
+                setattr(r, field, getattr(r, field) + 1)
+                if work is not None and action in ("create", "reconcile"):
+                    self.report.refunds_not_carried.extend(work.notes)
+            self._done += 1
+            done = self._done
+        if self.on_decision is not None:
+            self.on_decision(decision)
+        self.reporter.update(self.resource, done, self._total, earlier=r.earlier)
+
+    def _carry_over(self, started: datetime) -> None:
+        """On a resumed pass, list what earlier runs skipped or failed and this run did not
+        read again, so the report still covers the whole migration."""
+        if self.resource not in self.report.resumed:
+            return
+        for entry in self.ledger.entries(
+            self.resource, ("skipped", "failed"), changed_before=started
+        ):
+            item = Skip(entry.source_ref, f"{entry.detail} (an earlier run)")
+            if entry.state == "skipped":
+                self.result.skipped.append(item)
+            else:
+                self.result.failed.append(item)
+
+
+class _Found:
+    """A target record known only by its ref and tags (found through the tag index)."""
+
+    def __init__(self, ref: str, tags: Iterable[str]) -> None:
+        self.ref = ref
+        self.tags = tuple(tags)
+        self.variants: tuple[Any, ...] = ()
+
+
+__all__ = ["MAX_WRITERS", "Phase", "WritePool", "count_of", "listing"]

@@ -73,7 +73,6 @@ class Migration:
         self.ledger_existed = self.ledger_path != ":memory:" and Path(ledger).exists()
         self.rebuild = rebuild_ledger or not self.ledger_existed
         self._since_arg = since
-        self._newest: dict[str, datetime] = {}
         self._check_since(since)
         self.report = MigrationReport(
             source=f"{source.platform} ({source.adapter.store_id})",
@@ -139,6 +138,7 @@ class Migration:
             ledger, self.tag, target_name=self.target.adapter.display_name,
             can_update=writer.can_update, currencies=currencies,
         )  # fmt: skip
+        resume = self._starts(ledger, since)
         needs_keys = set(self.resources)
         if "orders" in self.resources:
             needs_keys |= {"customers", "products"}
@@ -150,10 +150,16 @@ class Migration:
                 phase.build_index(resource, "keys")
             elif self.rebuild:
                 phase.build_index(resource, "tags")
-            if resource in self.resources:
-                phase.run(started)
-                if phase.newest is not None:
-                    self._newest[resource] = phase.newest
+            if resource not in self.resources:
+                continue
+            state = ledger.pass_state(resource)
+            if resume and state is not None and state.complete:
+                # Finished by the interrupted run this one continues: not read again.
+                phase.result.earlier = state.processed
+                self.report.results[resource] = phase.result
+                phase.carry_over(started)
+            else:
+                phase.run(started, resume=resume)
         self.report.changed_not_updated = planner.changed_not_updated
         self._summarise_gaps()
         if self.dry_run:
@@ -178,8 +184,23 @@ class Migration:
             resource, source=self.source, target=self.target, ledger=ledger, planner=planner,
             writer=writer, report=self.report, reporter=self.reporter, since=since,
             concurrency=self.concurrency, tag=self.tag, tag_prefix=self.tag_prefix,
-            fresh=self.rebuild and self.ledger_existed, on_decision=self.on_decision,
+            on_decision=self.on_decision,
         )  # fmt: skip
+
+    def _starts(self, ledger: Ledger, since: dict[str, datetime | None]) -> bool:
+        """Whether this run continues an interrupted one (else every pass starts afresh)."""
+        texts = {r: _text(since[r]) for r in RESOURCES}
+        states = {r: ledger.pass_state(r) for r in self.resources}
+        interrupted = [
+            r
+            for r, state in states.items()
+            if state is not None and not state.complete and state.since == texts[r]
+        ]
+        if interrupted and not (self.rebuild and self.ledger_existed):
+            return True
+        for resource in self.resources:
+            ledger.start_pass(resource, texts[resource])
+        return False
 
     def _resolve_since(self, ledger: Ledger) -> dict[str, datetime | None]:
         if self._since_arg == _LAST_RUN:
@@ -194,9 +215,9 @@ class Migration:
             # Skipped or failed records must be read again by the next catch-up run.
             if result is None or result.failed or result.skipped:
                 continue
-            newest = self._newest.get(resource)
-            if newest is not None:
-                ledger.set_watermark(resource, newest)
+            state = ledger.pass_state(resource)
+            if state is not None and state.complete and state.newest is not None:
+                ledger.set_watermark(resource, state.newest)
 
     def _summarise_gaps(self) -> None:
         """One line per reason records were skipped, with how many (the lists name them)."""
@@ -211,14 +232,17 @@ class Migration:
 
     def _predicted_blockers(self) -> None:
         """In a plan, every kind of failure the real run would meet blocks it."""
-        reasons: dict[str, int] = {}
+        reasons: dict[tuple[str, str], int] = {}
         for result in self.report.results.values():
             for failure in result.failed:
-                key = f"{result.resource}: {failure.reason}"
+                key = (result.resource, failure.reason)
                 reasons[key] = reasons.get(key, 0) + 1
-        for reason, n in reasons.items():
-            many = f"{n} would fail" if n > 1 else "would fail"
-            self.report.blockers.append(f"{many}: {reason}")
+        for (resource, reason), n in reasons.items():
+            self.report.blockers.append(f"{n} {resource} would fail: {reason}")
+
+
+def _text(when: datetime | None) -> str:
+    return when.isoformat() if when is not None else ""
 
 
 def migrate(

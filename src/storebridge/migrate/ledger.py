@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS passes (
     order_key TEXT,
     boundary  TEXT,
     processed INTEGER NOT NULL,
+    newest    TEXT,
     PRIMARY KEY (route, resource)
 );
 CREATE TABLE IF NOT EXISTS target_index (
@@ -132,6 +133,8 @@ class PassState:
     boundary: datetime | None
     processed: int
     """Records processed in this pass so far (across resumes)."""
+    newest: datetime | None = None
+    """The latest ``updated_at`` the pass has read (where a later catch-up starts)."""
 
 
 @attrs.frozen
@@ -330,35 +333,43 @@ class Ledger:
     def pass_state(self, resource: str) -> PassState | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT since, complete, order_key, boundary, processed FROM passes "
+                "SELECT since, complete, order_key, boundary, processed, newest FROM passes "
                 "WHERE route=? AND resource=?",
                 (self._route_id, resource),
             ).fetchone()
         if row is None:
             return None
-        since, complete, key, boundary, processed = row
+        since, complete, key, boundary, processed, newest = row
         when = datetime.fromisoformat(boundary) if boundary else None
-        return PassState(since, bool(complete), key, when, int(processed))
+        latest = datetime.fromisoformat(newest) if newest else None
+        return PassState(since, bool(complete), key, when, int(processed), latest)
 
     def start_pass(self, resource: str, since: str) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT INTO passes VALUES (?,?,?,0,NULL,NULL,0) ON CONFLICT DO UPDATE SET "
-                "since=excluded.since, complete=0, order_key=NULL, boundary=NULL, processed=0",
+                "INSERT INTO passes VALUES (?,?,?,0,NULL,NULL,0,NULL) ON CONFLICT DO UPDATE SET "
+                "since=excluded.since, complete=0, order_key=NULL, boundary=NULL, processed=0, "
+                "newest=NULL",
                 (self._route_id, resource, since),
             )
 
     def save_checkpoint(
-        self, resource: str, order_key: str | None, boundary: datetime | None, processed: int
+        self,
+        resource: str,
+        order_key: str | None,
+        boundary: datetime | None,
+        processed: int,
+        newest: datetime | None = None,
     ) -> None:
         with self._lock:
             self._db.execute(
-                "UPDATE passes SET order_key=?, boundary=?, processed=? "
+                "UPDATE passes SET order_key=?, boundary=?, processed=?, newest=? "
                 "WHERE route=? AND resource=?",
                 (
                     order_key if boundary is not None else None,
                     boundary.isoformat() if boundary is not None else None,
                     processed,
+                    newest.isoformat() if newest is not None else None,
                     self._route_id,
                     resource,
                 ),

@@ -37,7 +37,9 @@ log = logging.getLogger("storebridge.migrate")
 
 MAX_WRITERS = 64
 """Writer threads at most; how many are busy follows the target's pacer."""
-_CHECKPOINT_EVERY = 0.25
+_CHECKPOINT_SECONDS = 0.25
+_CHECKPOINT_RECORDS = 20
+"""The checkpoint is saved when this many records were processed, or that long passed."""
 _INDEX_CHUNK = 500
 
 
@@ -128,7 +130,6 @@ class Phase:
         concurrency: int | None,
         tag: Callable[[str, str], str],
         tag_prefix: str,
-        fresh: bool,
         on_decision: Callable[[Decision], None] | None,
     ) -> None:
         self.resource = resource
@@ -143,7 +144,6 @@ class Phase:
         self.concurrency = concurrency
         self.tag = tag
         self.tag_prefix = tag_prefix
-        self.fresh = fresh
         self.on_decision = on_decision
         self.result = ResourceResult(resource=resource)
         self._lock = threading.Lock()
@@ -151,6 +151,7 @@ class Phase:
         self._total: int | None = None
         self._index_lock = threading.Lock()
         self._settled: set[str] = set()
+        self._tags_fresh = False
         self.newest: datetime | None = None
         """The latest ``updated_at`` read in this pass: where a catch-up starts."""
 
@@ -173,19 +174,22 @@ class Phase:
             self.ledger.mark_indexed(resource, kind)
 
     # The pass -------------------------------------------------------------------------------
-    def run(self, started: datetime) -> ResourceResult:
+    def run(self, started: datetime, *, resume: bool) -> ResourceResult:
+        """Read and migrate every record; ``resume``: continue the pass from its checkpoint
+        (otherwise the pass, started by the engine, begins at the start of the listing)."""
         resource = self.resource
         self.report.results[resource] = self.result
         filters: dict[str, Any] = {}
         if self.since is not None:
             filters["updated_since"] = self.since
-        position = self._start(filters)
+        position = self._start(filters) if resume else ListingPosition()
         self._total = count_of(self.source, resource, **filters)
         read = f"read {resource}"
         self.reporter.start(read)
         self.reporter.start(resource)
         pool = WritePool(self._write_limit)
         last_save = time.monotonic()
+        saved_at = position.processed
         keys = position.order_keys
         try:
             self._settle_leftovers(pool)
@@ -207,8 +211,14 @@ class Phase:
                 else:
                     pool.submit(self._job(position, seq, outcome))
                 now = time.monotonic()
-                if position.order_keys != keys or now - last_save >= _CHECKPOINT_EVERY:
+                moved = position.processed - saved_at
+                if (
+                    position.order_keys != keys
+                    or moved >= _CHECKPOINT_RECORDS
+                    or (moved and now - last_save >= _CHECKPOINT_SECONDS)
+                ):
                     keys = position.order_keys
+                    saved_at = position.processed
                     self._save(position)
                     last_save = now
             self.reporter.update(
@@ -226,17 +236,19 @@ class Phase:
             pool.close()
         self._save(position)
         self.ledger.complete_pass(resource, position.processed)
-        self._carry_over(started)
+        if resume:
+            self.carry_over(started)
         self.reporter.update(resource, self._done, self._total, finished=True)
         return self.result
 
     def _start(self, filters: dict[str, Any]) -> ListingPosition:
         state = self.ledger.pass_state(self.resource)
-        since_text = self.since.isoformat() if self.since is not None else ""
-        if state is None or state.complete or state.since != since_text or self.fresh:
+        if state is None:  # a resource the interrupted run did not include
+            since_text = self.since.isoformat() if self.since is not None else ""
             self.ledger.start_pass(self.resource, since_text)
             return ListingPosition()
         self.report.resumed.append(self.resource)
+        self.newest = state.newest
         if state.order_key is None or state.boundary is None:
             return ListingPosition(processed=state.processed)
         extra = resume_filter(state.order_key, state.boundary)
@@ -248,7 +260,7 @@ class Phase:
 
     def _save(self, position: ListingPosition) -> None:
         key, boundary = position.checkpoint()
-        self.ledger.save_checkpoint(self.resource, key, boundary, position.processed)
+        self.ledger.save_checkpoint(self.resource, key, boundary, position.processed, self.newest)
 
     def _write_limit(self) -> int:
         return self.concurrency or self.target.concurrency
@@ -312,7 +324,8 @@ class Phase:
             ledger.mark_unknown(resource, ref, detail)
             return Decision(resource, ref, "fail", detail), True
         except StorebridgeError as exc:
-            log.warning("%s %s failed: %s", resource, ref, exc)
+            level = logging.INFO if self.writer.dry_run else logging.WARNING
+            log.log(level, "%s %s failed: %s", resource, ref, exc)
             ledger.mark_failed(resource, ref, str(exc))
             return Decision(resource, ref, "fail", str(exc)), False
 
@@ -328,6 +341,11 @@ class Phase:
         return record, found
 
     def _settle_by_index(self, work: Work, tag: str) -> tuple[Any, bool]:
+        with self._index_lock:
+            if not self._tags_fresh:
+                # Tags indexed by an earlier run predate the write being settled.
+                self.ledger.reset_index(work.resource, "tags")
+                self._tags_fresh = True
         self.build_index(work.resource, "tags")
         rows = self.ledger.lookup(work.resource, "tag", tag)
         if not rows:
@@ -374,11 +392,9 @@ class Phase:
             self.on_decision(decision)
         self.reporter.update(self.resource, done, self._total, earlier=r.earlier)
 
-    def _carry_over(self, started: datetime) -> None:
-        """On a resumed pass, list what earlier runs skipped or failed and this run did not
+    def carry_over(self, started: datetime) -> None:
+        """On a resumed run, list what earlier runs skipped or failed and this run did not
         read again, so the report still covers the whole migration."""
-        if self.resource not in self.report.resumed:
-            return
         for entry in self.ledger.entries(
             self.resource, ("skipped", "failed"), changed_before=started
         ):

@@ -19,12 +19,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from storebridge.errors import OutcomeUnknown, StorebridgeError
+from storebridge.errors import OutcomeUnknown, PaginationError, StorebridgeError
 from storebridge.migrate.checkpoint import ListingPosition, resume_filter
 from storebridge.migrate.ledger import Ledger
 from storebridge.migrate.plan import Planner, Work, index_rows
@@ -41,6 +42,8 @@ _CHECKPOINT_SECONDS = 0.25
 _CHECKPOINT_RECORDS = 20
 """The checkpoint is saved when this many records were processed, or that long passed."""
 _INDEX_CHUNK = 500
+RECENT = 10_000
+"""How many of the latest refs a listing remembers to notice a record coming back."""
 
 
 def count_of(store: Store, resource: str, **filters: Any) -> int | None:
@@ -56,12 +59,35 @@ def count_of(store: Store, resource: str, **filters: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def listing(store: Store, resource: str, **filters: Any) -> Iterator[Any]:
-    """Every ``resource`` record of ``store`` matching ``filters``, complete (orders with lines)."""
+def listing(store: Store, resource: str, *, slim: bool = False, **filters: Any) -> Iterator[Any]:
+    """Every ``resource`` record of ``store`` matching ``filters``: complete (orders with
+    lines), or as the listing gives them with ``slim`` (enough for refs).
+
+    A record that comes back twice within the last :data:`RECENT` records is a stale or
+    repeated page the listing did not catch (it may also have ended early): that raises
+    :class:`~storebridge.errors.PaginationError` rather than let a short read pass, and it
+    keeps a record from being written twice.
+    """
     api = getattr(store, resource)
-    if resource == "orders":
-        return iter(api.list(detail=True, **filters))
-    return iter(api.list(**filters))
+    detail = {"detail": True} if resource == "orders" and not slim else {}
+    records = api.list(**detail, **filters)
+    recent: deque[str] = deque()
+    seen: set[str] = set()
+    for record in records:
+        ref = record.ref
+        if ref in seen:
+            raise PaginationError(
+                f"the {resource} listing returned {ref} twice: a stale or repeated page, so "
+                "it cannot be trusted to be complete (a migration continues from its "
+                "checkpoint when run again)",
+                resource=resource,
+                platform=store.adapter.display_name,
+            )
+        seen.add(ref)
+        recent.append(ref)
+        if len(recent) > RECENT:
+            seen.discard(recent.popleft())
+        yield record
 
 
 class WritePool:

@@ -105,8 +105,8 @@ class Verifier:
 
         def source_side() -> None:
             try:
-                api = getattr(self.source, resource)
-                rows = ((resource, r.ref, self.tag(resource, r.ref)) for r in api.list())
+                records = listing(self.source, resource, slim=True)
+                rows = ((resource, r.ref, self.tag(resource, r.ref)) for r in records)
                 self._insert(db, "INSERT OR IGNORE INTO src VALUES (?,?,?)", rows)
             except StorebridgeError as exc:
                 errors.append(f"could not read the source's {resource} again: {exc}")

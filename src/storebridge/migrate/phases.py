@@ -248,7 +248,11 @@ class Phase:
                     self._save(position)
                     last_save = now
             self.reporter.update(
-                read, self.result.total, self._total or self.result.total, finished=True
+                read,
+                self.result.total,
+                self._total or self.result.total,
+                earlier=self.result.earlier,
+                finished=True,
             )
             self._total = self._total or self.result.total
             pool.drain()
@@ -264,7 +268,9 @@ class Phase:
         self.ledger.complete_pass(resource, position.processed)
         if resume:
             self.carry_over(started)
-        self.reporter.update(resource, self._done, self._total, finished=True)
+        self.reporter.update(
+            resource, self._done, self._total, earlier=self.result.earlier, finished=True
+        )
         return self.result
 
     def _start(self, filters: dict[str, Any]) -> ListingPosition:
@@ -273,7 +279,8 @@ class Phase:
             since_text = self.since.isoformat() if self.since is not None else ""
             self.ledger.start_pass(self.resource, since_text)
             return ListingPosition()
-        self.report.resumed.append(self.resource)
+        if state.processed:
+            self.report.resumed.append(self.resource)
         self.newest = state.newest
         if state.order_key is None or state.boundary is None:
             return ListingPosition(processed=state.processed)

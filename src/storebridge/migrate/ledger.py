@@ -92,6 +92,7 @@ CREATE TABLE IF NOT EXISTS indexed (
 );
 """
 
+_INSERT_INDEX = "INSERT OR REPLACE INTO target_index VALUES (?,?,?,?,?,?,?)"
 _SELECT_ITEMS = "SELECT source_ref, target_ref, state, how, fingerprint, detail, expect FROM items "
 
 
@@ -158,9 +159,11 @@ class Ledger:
         self._temporary = _temporary
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        # WAL + synchronous=FULL: each committed item survives a kill -9 or power loss.
+        # WAL: each committed change survives a kill -9; pending marks are also synced to
+        # the disk (synchronous=FULL), so they survive a power cut.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._durable = True
         self._db.executescript(SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
         if "expect" not in columns:  # a ledger written before verification kept expectations
@@ -273,19 +276,38 @@ class Ledger:
         fingerprint: str | None = None,
         detail: str | None = None,
         expect: str | None = None,
+        *,
+        index: Iterable[tuple[str, str, str, str | None, bool]] = (),
     ) -> None:
         now = datetime.now(UTC).isoformat()
+        # Only a pending mark must survive a power cut (it is what stops a second write);
+        # anything else lost that way is found again (a done item as pending, settled by
+        # tag; a checkpoint as an older one), so it is not waited onto the disk.
+        durable = state == "pending"
+        rows = self._index_rows(resource, index)
         with self._lock:
-            self._db.execute(
-                "INSERT INTO items (source_platform, source_store, resource, source_ref, "
-                "target_platform, target_store, target_ref, state, how, fingerprint, detail, "
-                "updated_at, expect) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE "
-                "SET target_ref=excluded.target_ref, state=excluded.state, how=excluded.how, "
-                "fingerprint=excluded.fingerprint, detail=excluded.detail, "
-                "updated_at=excluded.updated_at, expect=excluded.expect",
-                (*self._key(resource, source_ref), target_ref, state, how, fingerprint, detail,
-                 now, expect),
-            )  # fmt: skip
+            if durable != self._durable:
+                self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+                self._durable = durable
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(
+                    "INSERT INTO items (source_platform, source_store, resource, source_ref, "
+                    "target_platform, target_store, target_ref, state, how, fingerprint, "
+                    "detail, updated_at, expect) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON "
+                    "CONFLICT DO UPDATE SET target_ref=excluded.target_ref, "
+                    "state=excluded.state, how=excluded.how, "
+                    "fingerprint=excluded.fingerprint, detail=excluded.detail, "
+                    "updated_at=excluded.updated_at, expect=excluded.expect",
+                    (*self._key(resource, source_ref), target_ref, state, how, fingerprint,
+                     detail, now, expect),
+                )  # fmt: skip
+                if rows:
+                    self._db.executemany(_INSERT_INDEX, rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def mark_pending(self, resource: str, source_ref: str, fingerprint: str | None) -> None:
         """Committed before a write is sent: from here on the write may have happened."""
@@ -305,8 +327,12 @@ class Ledger:
         how: str,
         fingerprint: str | None,
         expect: str | None = None,
+        index: Iterable[tuple[str, str, str, str | None, bool]] = (),
     ) -> None:
-        self._put(resource, source_ref, "done", target_ref, how, fingerprint, expect=expect)
+        """``index``: what the written record makes known, added in the same commit."""
+        self._put(
+            resource, source_ref, "done", target_ref, how, fingerprint, expect=expect, index=index
+        )
 
     def mark_alias(
         self, resource: str, source_ref: str, holder: str, fingerprint: str | None
@@ -414,20 +440,23 @@ class Ledger:
         rows: Iterable[tuple[str, str, str, str | None, bool]],
     ) -> None:
         """Add ``(kind, key, target_ref, sub_ref, tagged)`` rows in one transaction."""
-        route = self._route_id
-        data = [(route, resource, k, key, ref, sub, int(t)) for k, key, ref, sub, t in rows]
+        data = self._index_rows(resource, rows)
         if not data:
             return
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO target_index VALUES (?,?,?,?,?,?,?)", data
-                )
+                self._db.executemany(_INSERT_INDEX, data)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _index_rows(
+        self, resource: str, rows: Iterable[tuple[str, str, str, str | None, bool]]
+    ) -> list[tuple[object, ...]]:
+        route = self._route_id
+        return [(route, resource, k, key, ref, sub, int(t)) for k, key, ref, sub, t in rows]
 
     def lookup(self, resource: str, kind: str, key: str) -> list[IndexRow]:
         with self._lock:

@@ -347,9 +347,10 @@ class Phase:
             else:
                 ledger.mark_pending(resource, ref, work.fingerprint)
                 record, found = self.writer.create(resource, work.draft), False
-            ledger.mark_done(resource, ref, record.ref, "created", work.fingerprint, work.expect)
-            if work.remember is not None:
-                work.remember(record)
+            index = work.remember(record) if work.remember is not None else []
+            ledger.mark_done(
+                resource, ref, record.ref, "created", work.fingerprint, work.expect, index
+            )
             action = "reconcile" if found else "create"
             return Decision(resource, ref, action, target_ref=record.ref), False
         except OutcomeUnknown as exc:

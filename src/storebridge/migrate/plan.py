@@ -26,6 +26,9 @@ from storebridge.migrate.report import Decision
 from storebridge.model import Customer, Order, Product
 from storebridge.store import Store
 
+IndexRow = tuple[str, str, str, str | None, bool]
+"""(kind, key, target ref, sub ref, tagged): one row of the target index."""
+
 WRITES = {
     "customers": "customers.create",
     "products": "products.create",
@@ -79,8 +82,8 @@ class Work:
     expect: str | None = None
     target_ref: str | None = None
     """The record to update (``update`` only)."""
-    remember: Callable[[Any], None] | None = None
-    """Adds what the written record makes known (its e-mail, its SKUs) to the index."""
+    remember: Callable[[Any], list[IndexRow]] | None = None
+    """What the written record makes known (its e-mail, its SKUs), for the target index."""
     notes: tuple[str, ...] = ()
     """Report lines to add once the record is on the target (refunds not carried...)."""
 
@@ -184,9 +187,9 @@ class Planner:
             return Decision("customers", c.ref, "reuse", f"same e-mail as source customer {holder}")
         return work("create")
 
-    def _remember_customer(self, made: Customer, email: str | None) -> None:
-        if email:
-            self.ledger.add_index("customers", [("email", email, made.ref, None, True)])
+    @staticmethod
+    def _remember_customer(made: Customer, email: str | None) -> list[IndexRow]:
+        return [("email", email, made.ref, None, True)] if email else []
 
     def customer_ref(self, order: Order) -> str | None:
         """The target customer an order belongs to, if it is known."""
@@ -256,11 +259,9 @@ class Planner:
             )
         return work("create")
 
-    def _remember_product(self, made: Product) -> None:
-        self.ledger.add_index(
-            "products",
-            [("sku", v.sku, made.ref, v.ref, True) for v in made.variants if v.sku],
-        )
+    @staticmethod
+    def _remember_product(made: Product) -> list[IndexRow]:
+        return [("sku", v.sku, made.ref, v.ref, True) for v in made.variants if v.sku]
 
     # Orders ----------------------------------------------------------------------------
     def _order(self, o: Order) -> Decision | Work:
@@ -339,9 +340,7 @@ def product_update(p: Product) -> Any:
     return update_class(**{k: v for k, v in values.items() if k in fields})
 
 
-def index_rows(
-    resource: str, records: Iterable[Any], prefix: str
-) -> Iterable[tuple[str, str, str, str | None, bool]]:
+def index_rows(resource: str, records: Iterable[Any], prefix: str) -> Iterable[IndexRow]:
     """Target index rows for ``records``: e-mails, SKUs and this route's identity tags."""
     for record in records:
         tags = [t for t in getattr(record, "tags", ()) if t.startswith(prefix)]

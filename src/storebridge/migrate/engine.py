@@ -142,24 +142,30 @@ class Migration:
         needs_keys = set(self.resources)
         if "orders" in self.resources:
             needs_keys |= {"customers", "products"}
+        phases: list[Phase] = []
         for resource in RESOURCES:
             if resource not in needs_keys:
                 continue
             phase = self._phase(resource, ledger, planner, writer, since[resource])
+            state = ledger.pass_state(resource)
+            if resource in self.resources and not (resume and state and state.complete):
+                phases.append(phase)
+                continue
             if resource != "orders":
                 phase.build_index(resource, "keys")
-            elif self.rebuild:
-                phase.build_index(resource, "tags")
-            if resource not in self.resources:
-                continue
-            state = ledger.pass_state(resource)
-            if resume and state is not None and state.complete:
+            if resource in self.resources:
                 # Finished by the interrupted run this one continues: not read again.
-                phase.result.earlier = state.processed
+                phase.result.earlier = state.processed if state else 0
                 self.report.results[resource] = phase.result
                 phase.carry_over(started)
-            else:
-                phase.run(started, resume=resume)
+        try:
+            for index, phase in enumerate(phases):
+                following = phases[index + 1] if index + 1 < len(phases) else None
+                then = _prepare(following, resume) if following is not None else None
+                phase.run(started, resume=resume, then=then)
+        finally:
+            for phase in phases:
+                phase.close()
         self.report.changed_not_updated = planner.changed_not_updated
         self._summarise_gaps()
         if self.dry_run:
@@ -184,7 +190,7 @@ class Migration:
             resource, source=self.source, target=self.target, ledger=ledger, planner=planner,
             writer=writer, report=self.report, reporter=self.reporter, since=since,
             concurrency=self.concurrency, tag=self.tag, tag_prefix=self.tag_prefix,
-            on_decision=self.on_decision,
+            on_decision=self.on_decision, index_tags=self.rebuild,
         )  # fmt: skip
 
     def _starts(self, ledger: Ledger, since: dict[str, datetime | None]) -> bool:
@@ -239,6 +245,13 @@ class Migration:
                 reasons[key] = reasons.get(key, 0) + 1
         for (resource, reason), n in reasons.items():
             self.report.blockers.append(f"{n} {resource} would fail: {reason}")
+
+
+def _prepare(phase: Phase, resume: bool) -> Callable[[], None]:
+    def prepare() -> None:
+        phase.prepare(resume)
+
+    return prepare
 
 
 def _text(when: datetime | None) -> str:

@@ -17,6 +17,7 @@ reads only what is left.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import deque
@@ -38,12 +39,17 @@ log = logging.getLogger("storebridge.migrate")
 
 MAX_WRITERS = 64
 """Writer threads at most; how many are busy follows the target's pacer."""
+WRITE_SHARE = 0.97
+"""Writes start at this share of the target's declared rate limit: the rest leaves room
+for the reads a write may make and for jitter, so the target never has to answer 429."""
 _CHECKPOINT_SECONDS = 0.25
 _CHECKPOINT_RECORDS = 20
 """The checkpoint is saved when this many records were processed, or that long passed."""
 _INDEX_CHUNK = 500
 RECENT = 10_000
 """How many of the latest refs a listing remembers to notice a record coming back."""
+READ_AHEAD = 200
+"""Records read ahead of the writers, at most (memory stays flat; writers never wait)."""
 
 
 def count_of(store: Store, resource: str, **filters: Any) -> int | None:
@@ -90,19 +96,82 @@ def listing(store: Store, resource: str, *, slim: bool = False, **filters: Any) 
         yield record
 
 
-class WritePool:
-    """Runs writes on threads, at most ``limit()`` at once (re-read for every write).
+class ReadAhead:
+    """``records``, read on a thread up to ``size`` ahead of whoever iterates.
 
-    :meth:`submit` blocks while the limit is reached: that is the back-pressure that keeps
-    the reader from running ahead.
+    The next page arrives while the writers work on this one (and the next phase's first
+    page while this phase's last writes finish), so a source as fast as the target on
+    average never leaves the writers idle; at most ``size`` records wait.
     """
 
-    def __init__(self, limit: Callable[[], int], cap: int = MAX_WRITERS) -> None:
+    def __init__(self, records: Iterator[Any], size: int) -> None:
+        self._records = records
+        self._buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=size)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="storebridge-read", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: tuple[str, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._buffer.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            for record in self._records:
+                if not self._put(("record", record)):
+                    return
+        except BaseException as exc:  # handed to the reading thread
+            self._put(("error", exc))
+            return
+        finally:
+            close = getattr(self._records, "close", None)
+            if close is not None:
+                close()
+        self._put(("end", None))
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            while True:
+                kind, value = self._buffer.get()
+                if kind == "record":
+                    yield value
+                elif kind == "error":
+                    raise value
+                else:
+                    return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class WritePool:
+    """Runs writes on threads, at most ``limit()`` at once (re-read for every write), and
+    starts them at most ``rate`` per second, evenly spaced.
+
+    :meth:`submit` blocks while the limit is reached: that is the back-pressure that keeps
+    the reader from running ahead. The spacing keeps writes just under the target's rate
+    limit without bursts, so the target's own bucket drains a little with every second
+    instead of filling to the brim, where any network jitter would make it answer 429.
+    """
+
+    def __init__(
+        self, limit: Callable[[], int], rate: float | None = None, cap: int = MAX_WRITERS
+    ) -> None:
         self._limit = limit
+        self._gap = 1.0 / rate if rate else 0.0
         self._cap = cap
         self._pool = ThreadPoolExecutor(max_workers=cap, thread_name_prefix="storebridge-write")
         self._cond = threading.Condition()
         self._active = 0
+        self._next = time.monotonic()
         self._failure: BaseException | None = None
 
     def submit(self, job: Callable[[], None]) -> None:
@@ -112,6 +181,11 @@ class WritePool:
             if self._failure is not None:
                 raise self._failure
             self._active += 1
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._gap
+        if start > now:
+            time.sleep(start - now)
         self._pool.submit(self._run, job)
 
     def _run(self, job: Callable[[], None]) -> None:
@@ -157,6 +231,7 @@ class Phase:
         tag: Callable[[str, str], str],
         tag_prefix: str,
         on_decision: Callable[[Decision], None] | None,
+        index_tags: bool = False,
     ) -> None:
         self.resource = resource
         self.source = source
@@ -171,12 +246,16 @@ class Phase:
         self.tag = tag
         self.tag_prefix = tag_prefix
         self.on_decision = on_decision
+        self.index_tags = index_tags
         self.result = ResourceResult(resource=resource)
         self._lock = threading.Lock()
         self._done = 0
         self._total: int | None = None
         self._index_lock = threading.Lock()
         self._settled: set[str] = set()
+        self._records: ReadAhead | None = None
+        self._position: ListingPosition | None = None
+        self._resume = False
         self._tags_fresh = False
         self.newest: datetime | None = None
         """The latest ``updated_at`` read in this pass: where a catch-up starts."""
@@ -200,26 +279,49 @@ class Phase:
             self.ledger.mark_indexed(resource, kind)
 
     # The pass -------------------------------------------------------------------------------
-    def run(self, started: datetime, *, resume: bool) -> ResourceResult:
-        """Read and migrate every record; ``resume``: continue the pass from its checkpoint
-        (otherwise the pass, started by the engine, begins at the start of the listing)."""
+    def prepare(self, resume: bool) -> tuple[ListingPosition, ReadAhead]:
+        """Index the target and start reading the source; ``resume``: continue the pass
+        from its checkpoint (otherwise the pass, started by the engine, reads from the
+        start). Safe to call while the previous phase's last writes are in flight."""
+        if self._position is not None and self._records is not None:
+            return self._position, self._records
         resource = self.resource
-        self.report.results[resource] = self.result
+        if resource != "orders":
+            self.build_index(resource, "keys")
+        elif self.index_tags:
+            self.build_index(resource, "tags")
         filters: dict[str, Any] = {}
         if self.since is not None:
             filters["updated_since"] = self.since
-        position = self._start(filters) if resume else ListingPosition()
+        self._resume = resume
+        self._position = self._start(filters) if resume else ListingPosition()
         self._total = count_of(self.source, resource, **filters)
+        self._records = ReadAhead(listing(self.source, resource, **filters), READ_AHEAD)
+        return self._position, self._records
+
+    def close(self) -> None:
+        """Stop reading (a run that ends early)."""
+        if self._records is not None:
+            self._records.close()
+
+    def run(
+        self, started: datetime, *, resume: bool, then: Callable[[], None] | None = None
+    ) -> ResourceResult:
+        """Read and migrate every record; ``then`` runs once the listing is read (the next
+        phase's preparation, while this phase's last writes finish)."""
+        resource = self.resource
+        self.report.results[resource] = self.result
+        position, records = self.prepare(resume)
         read = f"read {resource}"
         self.reporter.start(read)
         self.reporter.start(resource)
-        pool = WritePool(self._write_limit)
+        pool = WritePool(self._write_limit, self._write_rate())
         last_save = time.monotonic()
         saved_at = position.processed
         keys = position.order_keys
         try:
             self._settle_leftovers(pool)
-            for record in listing(self.source, resource, **filters):
+            for record in records:
                 seq = position.admit(record)
                 stamp = getattr(record, "updated_at", None)
                 if stamp is not None and (self.newest is None or stamp > self.newest):
@@ -255,6 +357,8 @@ class Phase:
                 finished=True,
             )
             self._total = self._total or self.result.total
+            if then is not None:
+                then()
             pool.drain()
         except BaseException:
             try:
@@ -266,7 +370,7 @@ class Phase:
             pool.close()
         self._save(position)
         self.ledger.complete_pass(resource, position.processed)
-        if resume:
+        if self._resume:
             self.carry_over(started)
         self.reporter.update(
             resource, self._done, self._total, earlier=self.result.earlier, finished=True
@@ -297,6 +401,10 @@ class Phase:
 
     def _write_limit(self) -> int:
         return self.concurrency or self.target.concurrency
+
+    def _write_rate(self) -> float:
+        limit = self.target.options.rate_limit or self.target.adapter.rate_limit
+        return limit.per_second * WRITE_SHARE
 
     def _settle_leftovers(self, pool: WritePool) -> None:
         """Settle writes an interrupted run left pending, before reading on.

@@ -12,7 +12,7 @@ import pytest
 
 import storebridge
 from storebridge import _http
-from storebridge.migrate.phases import READ_AHEAD
+from storebridge.migrate.streaming import READ_AHEAD
 from storebridge.store import Store
 from tests.migrate.support import TOKEN, InFlight, ledger_rows, shop
 from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator

@@ -1,7 +1,8 @@
 """Store-to-store migration with a SQLite ledger: streamed, exactly once, resumable, verified.
 
 Modules: :mod:`~storebridge.migrate.engine` (the run), :mod:`~storebridge.migrate.plan`
-(decisions), :mod:`~storebridge.migrate.phases` (streaming reads and bounded writes),
+(decisions), :mod:`~storebridge.migrate.phases` (one resource's pass),
+:mod:`~storebridge.migrate.streaming` (reading ahead, bounded writes),
 :mod:`~storebridge.migrate.writers` (real and dry-run writers),
 :mod:`~storebridge.migrate.checkpoint` (where a resume starts),
 :mod:`~storebridge.migrate.verify` (independent verification),

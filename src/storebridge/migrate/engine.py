@@ -17,7 +17,7 @@ from pathlib import Path
 
 from storebridge.errors import ValidationError
 from storebridge.migrate.ledger import Ledger, Route, remove_ledger_files
-from storebridge.migrate.mapping import KINDS, charged_parts, fingerprint, original_total
+from storebridge.migrate.mapping import KINDS, fingerprint, original_total
 from storebridge.migrate.phases import Phase
 from storebridge.migrate.plan import Planner, blockers, check_route
 from storebridge.migrate.progress import Progress, Reporter
@@ -29,9 +29,6 @@ from storebridge.store import Store
 log = logging.getLogger("storebridge.migrate")
 
 _LAST_RUN = "last-run"
-
-# Kept importable from here for code written against the single-module engine.
-_charged_parts = charged_parts
 
 
 class Migration:

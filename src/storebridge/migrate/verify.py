@@ -35,9 +35,9 @@ from typing import Any
 from storebridge.errors import StorebridgeError
 from storebridge.migrate import mapping
 from storebridge.migrate.ledger import Ledger
-from storebridge.migrate.phases import listing
 from storebridge.migrate.progress import Reporter
 from storebridge.migrate.report import Mismatch, Verification
+from storebridge.migrate.streaming import listing
 from storebridge.store import Store
 
 _SCHEMA = """

@@ -6,10 +6,12 @@ to the client the same way, so the target's limit is the bound; the source is un
 and pages 100 orders, so reading never holds the writers up. The migration runs with its
 defaults: writes in flight follow ``target.concurrency`` (rate limit x observed latency).
 
-Printed per latency: target requests per second and their ratio to the limit over the
-whole write span (the first ``bucket`` requests ride the bucket, so allowed slots are
-``bucket + limit x seconds``) and over the orders phase alone (steady state), and the
-429 answers the target had to give (must be 0).
+Printed per latency: writes per second from the first write to the last and their ratio
+to the limit (the figure that matters: the migration's use of the write budget, phase
+changes included), the same over the orders phase alone (steady state), every target
+request over the whole run against the allowed slots (the first ``bucket`` requests may
+ride the bucket, so allowed slots are ``bucket + limit x seconds``), and the 429 answers
+the target had to give (must be 0).
 
     .venv/bin/python benchmarks/bench_migration.py [--orders 600] [--limit 40]
         [--latency 0.025 0.25]
@@ -37,14 +39,17 @@ class Watch:
         self.started: dict[str, tuple[float, int]] = {}
         self.finished: dict[str, tuple[float, int]] = {}
         self.too_many = 0
+        self.writes: list[float] = []
         self._lock = threading.Lock()
         handle = emulator.handle
 
         def counted(request: Any) -> Any:
             response = handle(request)
-            if response.status_code == 429:
-                with self._lock:
+            with self._lock:
+                if response.status_code == 429:
                     self.too_many += 1
+                elif request.method == "POST":
+                    self.writes.append(time.perf_counter())
             return response
 
         emulator.handle = counted
@@ -91,7 +96,12 @@ def run(orders: int, latency: float, limit: float, bucket: int) -> dict[str, flo
     o_start, o_first = watch.started["orders"]
     o_seconds = last - o_start
     o_sent = last_count - o_first
+    writes = sorted(watch.writes)
+    write_span = writes[-1] - writes[0]
     return {
+        "writes": len(writes),
+        "writes_rate": (len(writes) - 1) / write_span,
+        "writes_ratio": (len(writes) - 1) / (limit * write_span),
         "span": span,
         "sent": sent,
         "rate": sent / span,
@@ -115,10 +125,12 @@ def main() -> None:
     for latency in args.latency:
         r = run(args.orders, latency, args.limit, args.bucket)
         print(
-            f"latency {latency * 1000:>4.0f} ms: {r['sent']:.0f} target requests in "
-            f"{r['span']:.1f} s = {r['rate']:.1f}/s, used/allowed {r['ratio']:.2f}; "
-            f"orders phase {r['orders_rate']:.1f}/s = {r['orders_ratio']:.2f} of the limit; "
-            f"429s {r['too_many']:.0f}; in flight at the end {r['in_flight']:.0f}"
+            f"latency {latency * 1000:>4.0f} ms: {r['writes']:.0f} writes at "
+            f"{r['writes_rate']:.1f}/s from the first to the last = {r['writes_ratio']:.2f} of "
+            f"the limit; orders phase {r['orders_rate']:.1f}/s = {r['orders_ratio']:.2f}; all "
+            f"{r['sent']:.0f} target requests in {r['span']:.1f} s, used/allowed slots "
+            f"{r['ratio']:.2f}; 429s {r['too_many']:.0f}; in flight at the end "
+            f"{r['in_flight']:.0f}"
         )
 
 

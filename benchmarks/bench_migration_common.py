@@ -31,7 +31,7 @@ fast = storebridge.StoreOptions(rate_limit=limit, **options.pop("store_options",
 
 def progress(event):
     if event.phase == "verify" and event.done == 0:
-        print("verify", flush=True)
+        print("verify", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
 
 with storebridge.connect(options=fast, **source) as s, \\
      storebridge.connect(options=fast, **target) as t:
@@ -97,6 +97,7 @@ class Child:
         )  # fmt: skip
         self.status: str | None = None
         self.rss_kb = 0
+        self.rss_before_verify_kb = 0
         self._on_verify = on_verify
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -105,8 +106,10 @@ class Child:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             words = line.split()
-            if words[:1] == ["verify"] and self._on_verify is not None:
-                self._on_verify()
+            if words[:1] == ["verify"]:
+                self.rss_before_verify_kb = int(words[1])
+                if self._on_verify is not None:
+                    self._on_verify()
             elif words[:1] == ["done"]:
                 self.status, self.rss_kb = words[1], int(words[2])
 

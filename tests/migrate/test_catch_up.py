@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,9 @@ import pytest
 import storebridge
 from storebridge.migrate import Decision
 from tests.migrate.support import shop
-from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
+from tests.support.toyshop import ToyShopEmulator
 
-
-@pytest.fixture(autouse=True)
-def _toyshop() -> Iterator[None]:
-    storebridge.register_adapter(ToyShopAdapter)
-    yield
-    storebridge.unregister_adapter("toyshop")
+pytestmark = pytest.mark.usefixtures("toyshop")
 
 
 def test_a_changed_customer_is_updated_on_the_target(tmp_path: Path) -> None:

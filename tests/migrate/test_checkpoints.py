@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -24,12 +23,7 @@ from tests.migrate.support import (
 )
 from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator, _order
 
-
-@pytest.fixture(autouse=True)
-def _toyshop() -> Iterator[None]:
-    storebridge.register_adapter(ToyShopAdapter)
-    yield
-    storebridge.unregister_adapter("toyshop")
+pytestmark = pytest.mark.usefixtures("toyshop")
 
 
 def gets(emu: ToyShopEmulator, path: str, since: int = 0) -> list[dict[str, str]]:

@@ -11,7 +11,6 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,17 +21,13 @@ import storebridge
 from storebridge import Store
 from storebridge.sandbox import Emulator
 from tests.support.paths import REPO_ROOT
-from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
+from tests.support.toyshop import ToyShopEmulator
 
 ROOT = REPO_ROOT
 TOKEN = "shop-token-000111"
 
 
-@pytest.fixture(autouse=True)
-def _toyshop() -> Iterator[None]:
-    storebridge.register_adapter(ToyShopAdapter)
-    yield
-    storebridge.unregister_adapter("toyshop")
+pytestmark = pytest.mark.usefixtures("toyshop")
 
 
 def shop(emu: ToyShopEmulator, host: str, **settings: object) -> Store:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,7 @@ from storebridge.store import Orders
 from tests.migrate.support import Interrupted, shop, stop_after
 from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
 
-
-@pytest.fixture(autouse=True)
-def _toyshop() -> Iterator[None]:
-    storebridge.register_adapter(ToyShopAdapter)
-    yield
-    storebridge.unregister_adapter("toyshop")
+pytestmark = pytest.mark.usefixtures("toyshop")
 
 
 @pytest.fixture
@@ -112,11 +106,10 @@ def test_read_phases_show_the_platforms_count_where_it_has_one(
         return len(source.tables["orders"])
 
     monkeypatch.setattr(Orders, "count", count, raising=False)
+    declared = ToyShopAdapter.capabilities.fget  # type: ignore[attr-defined]
     monkeypatch.setattr(
-        ToyShopAdapter, "capabilities", property(lambda self: frozenset(
-            {*ToyShopAdapter.__mro__[1].capabilities.fget(self), "orders.count"}  # type: ignore[attr-defined]
-        )),
-    )  # fmt: skip
+        ToyShopAdapter, "capabilities", property(lambda self: declared(self) | {"orders.count"})
+    )
     events = Events()
     with shop(source, "src") as s, shop(target, "dst") as t:
         storebridge.migrate(s, t, ledger=tmp_path / "l.sqlite", progress=events)

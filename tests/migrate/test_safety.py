@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -11,14 +10,9 @@ import pytest
 import storebridge
 from storebridge.errors import AuthenticationError, ConfigurationError, ValidationError
 from tests.migrate.support import Interrupted, shop, stop_after
-from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
+from tests.support.toyshop import ToyShopEmulator
 
-
-@pytest.fixture(autouse=True)
-def _toyshop() -> Iterator[None]:
-    storebridge.register_adapter(ToyShopAdapter)
-    yield
-    storebridge.unregister_adapter("toyshop")
+pytestmark = pytest.mark.usefixtures("toyshop")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ lives in the ledger, and writes in flight follow the target's pacer."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,9 @@ from storebridge import _http
 from storebridge.migrate.streaming import READ_AHEAD
 from storebridge.store import Store
 from tests.migrate.support import TOKEN, InFlight, ledger_rows, shop
-from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
+from tests.support.toyshop import ToyShopEmulator
 
-
-@pytest.fixture(autouse=True)
-def _toyshop() -> Iterator[None]:
-    storebridge.register_adapter(ToyShopAdapter)
-    yield
-    storebridge.unregister_adapter("toyshop")
+pytestmark = pytest.mark.usefixtures("toyshop")
 
 
 class PagesAtWrites(_http.BaseTransport):

@@ -4,7 +4,6 @@ duplicate never ends in PASS with a record missing or doubled."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,9 @@ from storebridge.migrate import MigrationReport, ProgressEvent
 from storebridge.sandbox import EmulatorRequest
 from storebridge.testing import LOST_ANSWER_FAULTS, FaultTransport
 from tests.migrate.support import connect, sandbox, shop
-from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
+from tests.support.toyshop import ToyShopEmulator
 
-
-@pytest.fixture(autouse=True)
-def _toyshop() -> Iterator[None]:
-    storebridge.register_adapter(ToyShopAdapter)
-    yield
-    storebridge.unregister_adapter("toyshop")
+pytestmark = pytest.mark.usefixtures("toyshop")
 
 
 @pytest.fixture

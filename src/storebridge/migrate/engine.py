@@ -22,6 +22,7 @@ from storebridge.migrate.phases import Phase
 from storebridge.migrate.plan import Planner, blockers, check_route
 from storebridge.migrate.progress import Progress, Reporter
 from storebridge.migrate.report import RESOURCES, Decision, MigrationReport
+from storebridge.migrate.streaming import WriteBudget
 from storebridge.migrate.verify import Verifier
 from storebridge.migrate.writers import Writer
 from storebridge.store import Store
@@ -70,6 +71,8 @@ class Migration:
         self.ledger_existed = self.ledger_path != ":memory:" and Path(ledger).exists()
         self.rebuild = rebuild_ledger or not self.ledger_existed
         self._since_arg = since
+        declared = target.options.rate_limit or target.adapter.rate_limit
+        self.budget = WriteBudget(declared.per_second, declared.burst)
         self._check_since(since)
         self.report = MigrationReport(
             source=f"{source.platform} ({source.adapter.store_id})",
@@ -188,6 +191,7 @@ class Migration:
             writer=writer, report=self.report, reporter=self.reporter, since=since,
             concurrency=self.concurrency, tag=self.tag, tag_prefix=self.tag_prefix,
             on_decision=self.on_decision, index_tags=self.rebuild,
+            budget=None if self.dry_run else self.budget,
         )  # fmt: skip
 
     def _starts(self, ledger: Ledger, since: dict[str, datetime | None]) -> bool:

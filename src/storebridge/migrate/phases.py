@@ -31,8 +31,8 @@ from storebridge.migrate.progress import Reporter
 from storebridge.migrate.report import Decision, MigrationReport, ResourceResult, Skip
 from storebridge.migrate.streaming import (
     READ_AHEAD,
-    WRITE_SHARE,
     ReadAhead,
+    WriteBudget,
     WritePool,
     count_of,
     listing,
@@ -67,6 +67,7 @@ class Phase:
         tag: Callable[[str, str], str],
         tag_prefix: str,
         on_decision: Callable[[Decision], None] | None,
+        budget: WriteBudget | None = None,
         index_tags: bool = False,
     ) -> None:
         self.resource = resource
@@ -83,6 +84,7 @@ class Phase:
         self.tag_prefix = tag_prefix
         self.on_decision = on_decision
         self.index_tags = index_tags
+        self.budget = budget
         self.result = ResourceResult(resource=resource)
         self._lock = threading.Lock()
         self._done = 0
@@ -151,7 +153,7 @@ class Phase:
         read = f"read {resource}"
         self.reporter.start(read)
         self.reporter.start(resource)
-        pool = WritePool(self._write_limit, self._write_rate())
+        pool = WritePool(self._write_limit, self.budget)
         last_save = time.monotonic()
         saved_at = position.processed
         keys = position.order_keys
@@ -237,10 +239,6 @@ class Phase:
 
     def _write_limit(self) -> int:
         return self.concurrency or self.target.concurrency
-
-    def _write_rate(self) -> float:
-        limit = self.target.options.rate_limit or self.target.adapter.rate_limit
-        return limit.per_second * WRITE_SHARE
 
     def _settle_leftovers(self, pool: WritePool) -> None:
         """Settle writes an interrupted run left pending, before reading on.

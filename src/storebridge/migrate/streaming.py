@@ -3,7 +3,7 @@
 * :func:`listing`: a store's records, complete, refusing a listing that repeats a record;
 * :class:`ReadAhead`: a listing read on a thread, a bounded number of records ahead;
 * :class:`WritePool`: writes on threads, as many in flight as the target's pacer allows now,
-  started evenly just under the target's rate limit.
+  started as a :class:`WriteBudget` just inside the target's rate limit allows.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ MAX_WRITERS = 64
 WRITE_SHARE = 0.97
 """Writes start at this share of the target's declared rate limit: the rest leaves room
 for the reads a write may make and for jitter, so the target never has to answer 429."""
+BURST_MARGIN = 2
+"""Writes may burst this much less than the target's declared burst, for the same reason."""
 RECENT = 10_000
 """How many of the latest refs a listing remembers to notice a record coming back."""
 READ_AHEAD = 200
@@ -130,26 +132,49 @@ class ReadAhead:
         self._thread.join()
 
 
+class WriteBudget:
+    """When writes may start: a token bucket a little inside the target's declared limit.
+
+    Its rate is :data:`WRITE_SHARE` of the target's and its burst :data:`BURST_MARGIN`
+    short of the target's, so the target's own bucket drains a little every second
+    instead of staying at the brim, where network jitter alone would make it answer 429.
+    One budget serves every phase of a run.
+    """
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate * WRITE_SHARE
+        self.burst = float(max(1, burst - BURST_MARGIN))
+        self._tokens = self.burst
+        self._stamp = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Reserve the next start; returns how long to wait for it (seconds)."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1.0
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+
 class WritePool:
-    """Runs writes on threads, at most ``limit()`` at once (re-read for every write), and
-    starts them at most ``rate`` per second, evenly spaced.
+    """Runs writes on threads, at most ``limit()`` at once (re-read for every write),
+    started when ``budget`` allows.
 
     :meth:`submit` blocks while the limit is reached: that is the back-pressure that keeps
-    the reader from running ahead. The spacing keeps writes just under the target's rate
-    limit without bursts, so the target's own bucket drains a little with every second
-    instead of filling to the brim, where any network jitter would make it answer 429.
+    the reader from running ahead.
     """
 
     def __init__(
-        self, limit: Callable[[], int], rate: float | None = None, cap: int = MAX_WRITERS
+        self, limit: Callable[[], int], budget: WriteBudget | None = None, cap: int = MAX_WRITERS
     ) -> None:
         self._limit = limit
-        self._gap = 1.0 / rate if rate else 0.0
+        self._budget = budget
         self._cap = cap
         self._pool = ThreadPoolExecutor(max_workers=cap, thread_name_prefix="storebridge-write")
         self._cond = threading.Condition()
         self._active = 0
-        self._next = time.monotonic()
         self._failure: BaseException | None = None
 
     def submit(self, job: Callable[[], None]) -> None:
@@ -159,11 +184,9 @@ class WritePool:
             if self._failure is not None:
                 raise self._failure
             self._active += 1
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self._gap
-        if start > now:
-            time.sleep(start - now)
+        wait = self._budget.take() if self._budget is not None else 0.0
+        if wait > 0:
+            time.sleep(wait)
         self._pool.submit(self._run, job)
 
     def _run(self, job: Callable[[], None]) -> None:
@@ -191,11 +214,13 @@ class WritePool:
 
 
 __all__ = [
+    "BURST_MARGIN",
     "MAX_WRITERS",
     "READ_AHEAD",
     "RECENT",
     "WRITE_SHARE",
     "ReadAhead",
+    "WriteBudget",
     "WritePool",
     "count_of",
     "listing",

@@ -139,7 +139,8 @@ class Planner:
         tagged = self.ledger.lookup(resource, "tag", self.tag(resource, record.ref))
         if tagged:
             target_ref = tagged[0].target_ref
-            self.ledger.mark_done(resource, record.ref, target_ref, "created", print_)
+            expect = work("create").expect
+            self.ledger.mark_done(resource, record.ref, target_ref, "created", print_, expect)
             return Decision(resource, record.ref, "reconcile", target_ref=target_ref)
         return None
 

@@ -11,7 +11,6 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,17 +21,13 @@ import storebridge
 from storebridge import Store
 from storebridge.sandbox import Emulator
 from tests.support.paths import REPO_ROOT
-from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
+from tests.support.toyshop import ToyShopEmulator
 
 ROOT = REPO_ROOT
 TOKEN = "shop-token-000111"
 
 
-@pytest.fixture(autouse=True)
-def _toyshop() -> Iterator[None]:
-    storebridge.register_adapter(ToyShopAdapter)
-    yield
-    storebridge.unregister_adapter("toyshop")
+pytestmark = pytest.mark.usefixtures("toyshop")
 
 
 def shop(emu: ToyShopEmulator, host: str, **settings: object) -> Store:
@@ -311,7 +306,7 @@ def test_killed_migration_resumes_exactly_once(seed: int, tmp_path: Path) -> Non
 def test_charged_parts_keep_the_line_total_exact(quantity: int, cents: int) -> None:
     from decimal import Decimal
 
-    from storebridge.migrate.engine import _charged_parts
+    from storebridge.migrate.mapping import charged_parts
     from storebridge.model import OrderLine
 
     total = storebridge.Money(Decimal(cents) / 100, "NOK")
@@ -319,7 +314,7 @@ def test_charged_parts_keep_the_line_total_exact(quantity: int, cents: int) -> N
         platform="x", ref="1", sku="S", title="t", quantity=quantity,
         unit_price=storebridge.Money("999.99", "NOK"), total=total,
     )  # fmt: skip
-    parts = _charged_parts(line)
+    parts = charged_parts(line)
     assert sum(q for q, _ in parts) == quantity
     assert sum((p.amount * q for q, p in parts), Decimal(0)) == total.amount
     assert all(p.amount == p.amount.quantize(Decimal("0.01")) for _, p in parts)
@@ -327,7 +322,7 @@ def test_charged_parts_keep_the_line_total_exact(quantity: int, cents: int) -> N
 
 
 def test_original_total_tells_kept_lines_from_cancelled_units() -> None:
-    from storebridge.migrate.engine import original_total
+    from storebridge.migrate.mapping import original_total
     from storebridge.model import Order, OrderLine, OrderStatus, Refund
 
     def order(quantity: int, total: str) -> Order:

@@ -59,7 +59,7 @@ def test_24nettbutikk_cannot_be_a_target(tmp_path: Path) -> None:
     with storebridge.connect(
         "24nettbutikk", transport=kit.emulator.transport(), **kit.settings("https://a.example")
     ) as source, storebridge.connect(
-        "24nettbutikk", transport=kit.emulator.transport(), **kit.settings("https://a.example")
+        "24nettbutikk", transport=kit.emulator.transport(), **kit.settings("https://b.example")
     ) as target:  # fmt: skip
         report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
     assert report.status == "BLOCKED"

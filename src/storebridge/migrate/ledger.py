@@ -1,18 +1,33 @@
 """The migration ledger: which source record became which target record, in SQLite.
 
 Every state change is committed on its own, so a process killed at any moment leaves the
-ledger consistent: an item is either unknown, ``pending`` (a write may or may not have
-reached the target: reconcile by identity tag before writing again) or ``done``.
+ledger consistent: an item is unknown, ``pending`` (a write may or may not have reached the
+target: it is settled by identity tag before anything is written again), ``done``,
+``skipped`` or ``failed`` (nothing was written; a later run tries again).
+
+Besides the items, the ledger keeps what later phases and later runs need, so none of it
+lives in Python lists and memory does not grow with the store:
+
+* ``passes``: per resource, how far the current read of the source has got (the
+  checkpoint a resume continues from, see :mod:`storebridge.migrate.checkpoint`);
+* ``target_index``: the target's e-mails, SKUs and identity tags, and which source record
+  claimed an e-mail or a SKU in this migration;
+* ``watermarks``: where the last complete run stopped, for catch-up runs.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 import threading
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
+
+STATES = ("pending", "done", "skipped", "failed")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -40,7 +55,45 @@ CREATE TABLE IF NOT EXISTS watermarks (
     watermark       TEXT NOT NULL,
     PRIMARY KEY (source_platform, source_store, target_platform, target_store, resource)
 );
+CREATE TABLE IF NOT EXISTS routes (
+    id              INTEGER PRIMARY KEY,
+    source_platform TEXT NOT NULL,
+    source_store    TEXT NOT NULL,
+    target_platform TEXT NOT NULL,
+    target_store    TEXT NOT NULL,
+    UNIQUE (source_platform, source_store, target_platform, target_store)
+);
+CREATE TABLE IF NOT EXISTS passes (
+    route     INTEGER NOT NULL,
+    resource  TEXT NOT NULL,
+    since     TEXT NOT NULL,
+    complete  INTEGER NOT NULL,
+    order_key TEXT,
+    boundary  TEXT,
+    processed INTEGER NOT NULL,
+    newest    TEXT,
+    PRIMARY KEY (route, resource)
+);
+CREATE TABLE IF NOT EXISTS target_index (
+    route      INTEGER NOT NULL,
+    resource   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    target_ref TEXT NOT NULL,
+    sub_ref    TEXT,
+    tagged     INTEGER NOT NULL,
+    PRIMARY KEY (route, resource, kind, key, target_ref)
+);
+CREATE TABLE IF NOT EXISTS indexed (
+    route    INTEGER NOT NULL,
+    resource TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    PRIMARY KEY (route, resource, kind)
+);
 """
+
+_INSERT_INDEX = "INSERT OR REPLACE INTO target_index VALUES (?,?,?,?,?,?,?)"
+_SELECT_ITEMS = "SELECT source_ref, target_ref, state, how, fingerprint, detail, expect FROM items "
 
 
 @attrs.frozen
@@ -55,120 +108,425 @@ class Route:
 
 @attrs.frozen
 class Entry:
+    """One source record's state in the ledger."""
+
     source_ref: str
     target_ref: str | None
     state: str
     how: str | None
     fingerprint: str | None
+    detail: str | None = None
+    """Why it was skipped or failed."""
+    expect: str | None = None
+    """What verification expects on the target (JSON), recorded when it was written."""
+
+
+@attrs.frozen
+class PassState:
+    """How far the current read of one resource has got."""
+
+    since: str
+    """The run's own filter (ISO time of ``since``, or "" for a full read)."""
+    complete: bool
+    order_key: str | None
+    """How the listing was found to be ordered (see :mod:`storebridge.migrate.checkpoint`);
+    None when it could not be relied on."""
+    boundary: datetime | None
+    processed: int
+    """Records processed in this pass so far (across resumes)."""
+    newest: datetime | None = None
+    """The latest ``updated_at`` the pass has read (where a later catch-up starts)."""
+
+
+@attrs.frozen
+class IndexRow:
+    """A target record known by an e-mail, a SKU or a tag."""
+
+    target_ref: str
+    sub_ref: str | None
+    tagged: bool
+    """The record carries an identity tag of this migration (so it is not someone else's)."""
 
 
 class Ledger:
-    """A SQLite ledger. ``path=":memory:"`` keeps it in memory (dry runs, tests)."""
+    """A SQLite ledger for one route. Thread-safe; each change is committed on its own."""
 
-    def __init__(self, path: str | Path, route: Route) -> None:
+    def __init__(self, path: str | Path, route: Route, *, _temporary: bool = False) -> None:
         self.path = str(path)
         self.route = route
-        self._lock = threading.Lock()
+        self.wrote = False
+        """Whether this session marked anything pending (a write may have reached the target)."""
+        self._temporary = _temporary
+        self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        # WAL + synchronous=FULL: each committed item survives a kill -9 or power loss.
+        # WAL: each committed change survives a kill -9; pending marks are also synced to
+        # the disk (synchronous=FULL), so they survive a power cut.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._durable = True
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
+        if "expect" not in columns:  # a ledger written before verification kept expectations
+            self._db.execute("ALTER TABLE items ADD COLUMN expect TEXT")
+        self._db.execute(
+            "CREATE INDEX IF NOT EXISTS items_by_state ON items (source_platform, source_store, "
+            "target_platform, target_store, resource, state)"
+        )
+        r = route
+        self._db.execute(
+            "INSERT OR IGNORE INTO routes (source_platform, source_store, target_platform, "
+            "target_store) VALUES (?,?,?,?)",
+            (r.source_platform, r.source_store, r.target_platform, r.target_store),
+        )
+        self._route_id: int = self._db.execute(
+            "SELECT id FROM routes WHERE source_platform=? AND source_store=? AND "
+            "target_platform=? AND target_store=?",
+            (r.source_platform, r.source_store, r.target_platform, r.target_store),
+        ).fetchone()[0]
 
     @classmethod
     def snapshot(cls, path: str | Path, route: Route) -> Ledger:
-        """An in-memory copy of the ledger at ``path`` (empty if there is none).
+        """A private copy of the ledger at ``path`` (empty if there is none), in a temporary
+        file that :meth:`close` deletes.
 
-        Dry runs plan against it: they see what earlier runs did, and write nothing.
+        Dry runs plan against it: they see what earlier runs did, and write nothing. It is a
+        file rather than memory so a dry run of a large store stays small too.
         """
-        ledger = cls(":memory:", route)
+        handle, name = tempfile.mkstemp(prefix="storebridge-plan-", suffix=".sqlite")
+        os.close(handle)
         if Path(path).exists():
             source = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+            copy = sqlite3.connect(name)
             try:
-                with ledger._lock:
-                    source.backup(ledger._db)
+                source.backup(copy)
             finally:
+                copy.close()
                 source.close()
-        return ledger
+        return cls(name, route, _temporary=True)
 
+    # Items -----------------------------------------------------------------------------
     def _key(self, resource: str, source_ref: str) -> tuple[str, ...]:
         r = self.route
         return (r.source_platform, r.source_store, resource, source_ref,
                 r.target_platform, r.target_store)  # fmt: skip
 
+    def _where_route(self) -> tuple[str, ...]:
+        r = self.route
+        return (r.source_platform, r.source_store, r.target_platform, r.target_store)
+
     def get(self, resource: str, source_ref: str) -> Entry | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT source_ref, target_ref, state, how, fingerprint FROM items WHERE "
-                "source_platform=? AND source_store=? AND resource=? AND source_ref=? AND "
-                "target_platform=? AND target_store=?",
+                _SELECT_ITEMS + "WHERE source_platform=? AND source_store=? AND resource=? AND "
+                "source_ref=? AND target_platform=? AND target_store=?",
                 self._key(resource, source_ref),
             ).fetchone()
         return Entry(*row) if row else None
 
-    def entries(self, resource: str) -> dict[str, Entry]:
-        r = self.route
+    def entries(
+        self,
+        resource: str,
+        states: Iterable[str] = STATES,
+        *,
+        changed_before: datetime | None = None,
+    ) -> Iterator[Entry]:
+        """Every item of ``resource`` in one of ``states``, read lazily (memory stays flat);
+        ``changed_before``: only items whose state was last set before then."""
+        wanted = tuple(states)
+        marks = ",".join("?" * len(wanted))
+        before = "AND updated_at < ?" if changed_before is not None else ""
+        extra = (changed_before.isoformat(),) if changed_before is not None else ()
         with self._lock:
-            rows = self._db.execute(
-                "SELECT source_ref, target_ref, state, how, fingerprint FROM items WHERE "
-                "source_platform=? AND source_store=? AND resource=? AND "
-                "target_platform=? AND target_store=?",
-                (r.source_platform, r.source_store, resource, r.target_platform, r.target_store),
-            ).fetchall()
-        return {row[0]: Entry(*row) for row in rows}
+            cursor = self._db.cursor()
+            cursor.execute(
+                # Only "?" placeholders and fixed text are put into the statement.
+                _SELECT_ITEMS + "WHERE source_platform=? AND source_store=? AND "
+                "target_platform=? AND target_store=? AND resource=? AND "
+                f"state IN ({marks}) {before} ORDER BY source_ref",
+                (*self._where_route(), resource, *wanted, *extra),
+            )
+        while True:
+            with self._lock:
+                rows = cursor.fetchmany(500)
+            if not rows:
+                return
+            for row in rows:
+                yield Entry(*row)
+
+    def count(self, resource: str, states: Iterable[str] = STATES) -> int:
+        wanted = tuple(states)
+        marks = ",".join("?" * len(wanted))
+        with self._lock:
+            row = self._db.execute(
+                # Only "?" placeholders are put into the statement.
+                "SELECT count(*) FROM items WHERE source_platform=? AND "  # noqa: S608
+                "source_store=? AND target_platform=? AND target_store=? AND resource=? AND "
+                f"state IN ({marks})",
+                (*self._where_route(), resource, *wanted),
+            ).fetchone()
+        return int(row[0])
 
     def _put(
         self,
         resource: str,
         source_ref: str,
         state: str,
-        target_ref: str | None,
-        how: str | None,
-        fingerprint: str | None,
+        target_ref: str | None = None,
+        how: str | None = None,
+        fingerprint: str | None = None,
         detail: str | None = None,
+        expect: str | None = None,
+        *,
+        index: Iterable[tuple[str, str, str, str | None, bool]] = (),
     ) -> None:
         now = datetime.now(UTC).isoformat()
+        # Only a pending mark must survive a power cut (it is what stops a second write);
+        # anything else lost that way is found again (a done item as pending, settled by
+        # tag; a checkpoint as an older one), so it is not waited onto the disk.
+        durable = state == "pending"
+        rows = self._index_rows(resource, index)
         with self._lock:
-            self._db.execute(
-                "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
-                "target_ref=excluded.target_ref, state=excluded.state, how=excluded.how, "
-                "fingerprint=excluded.fingerprint, detail=excluded.detail, "
-                "updated_at=excluded.updated_at",
-                (*self._key(resource, source_ref), target_ref, state, how, fingerprint, detail,
-                 now),
-            )  # fmt: skip
+            if durable != self._durable:
+                self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+                self._durable = durable
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(
+                    "INSERT INTO items (source_platform, source_store, resource, source_ref, "
+                    "target_platform, target_store, target_ref, state, how, fingerprint, "
+                    "detail, updated_at, expect) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON "
+                    "CONFLICT DO UPDATE SET target_ref=excluded.target_ref, "
+                    "state=excluded.state, how=excluded.how, "
+                    "fingerprint=excluded.fingerprint, detail=excluded.detail, "
+                    "updated_at=excluded.updated_at, expect=excluded.expect",
+                    (*self._key(resource, source_ref), target_ref, state, how, fingerprint,
+                     detail, now, expect),
+                )  # fmt: skip
+                if rows:
+                    self._db.executemany(_INSERT_INDEX, rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def mark_pending(self, resource: str, source_ref: str, fingerprint: str | None) -> None:
-        self._put(resource, source_ref, "pending", None, None, fingerprint)
+        """Committed before a write is sent: from here on the write may have happened."""
+        self.wrote = True
+        self._put(resource, source_ref, "pending", fingerprint=fingerprint)
+
+    def mark_unknown(self, resource: str, source_ref: str, detail: str) -> None:
+        """A write whose outcome nobody could learn: stays pending, with the reason."""
+        self.wrote = True
+        self._put(resource, source_ref, "pending", detail=detail)
 
     def mark_done(
-        self, resource: str, source_ref: str, target_ref: str, how: str, fingerprint: str | None
+        self,
+        resource: str,
+        source_ref: str,
+        target_ref: str,
+        how: str,
+        fingerprint: str | None,
+        expect: str | None = None,
+        index: Iterable[tuple[str, str, str, str | None, bool]] = (),
     ) -> None:
-        self._put(resource, source_ref, "done", target_ref, how, fingerprint)
+        """``index``: what the written record makes known, added in the same commit."""
+        self._put(
+            resource, source_ref, "done", target_ref, how, fingerprint, expect=expect, index=index
+        )
+
+    def mark_alias(
+        self, resource: str, source_ref: str, holder: str, fingerprint: str | None
+    ) -> None:
+        """``source_ref`` is represented on the target by what ``holder`` became."""
+        self._put(resource, source_ref, "done", None, "same-as", fingerprint, detail=holder)
+
+    def set_expect(self, resource: str, source_ref: str, expect: str | None) -> None:
+        """Replace what verification expects on the target for a record."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE items SET expect=? WHERE source_platform=? AND source_store=? AND "
+                "resource=? AND source_ref=? AND target_platform=? AND target_store=?",
+                (expect, *self._key(resource, source_ref)),
+            )
 
     def mark_failed(self, resource: str, source_ref: str, detail: str) -> None:
-        self._put(resource, source_ref, "failed", None, None, None, detail)
+        self._put(resource, source_ref, "failed", detail=detail)
 
+    def mark_skipped(self, resource: str, source_ref: str, detail: str) -> None:
+        self._put(resource, source_ref, "skipped", detail=detail)
+
+    # Passes (checkpoints) ----------------------------------------------------------------
+    def pass_state(self, resource: str) -> PassState | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT since, complete, order_key, boundary, processed, newest FROM passes "
+                "WHERE route=? AND resource=?",
+                (self._route_id, resource),
+            ).fetchone()
+        if row is None:
+            return None
+        since, complete, key, boundary, processed, newest = row
+        when = datetime.fromisoformat(boundary) if boundary else None
+        latest = datetime.fromisoformat(newest) if newest else None
+        return PassState(since, bool(complete), key, when, int(processed), latest)
+
+    def start_pass(self, resource: str, since: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO passes VALUES (?,?,?,0,NULL,NULL,0,NULL) ON CONFLICT DO UPDATE SET "
+                "since=excluded.since, complete=0, order_key=NULL, boundary=NULL, processed=0, "
+                "newest=NULL",
+                (self._route_id, resource, since),
+            )
+
+    def save_checkpoint(
+        self,
+        resource: str,
+        order_key: str | None,
+        boundary: datetime | None,
+        processed: int,
+        newest: datetime | None = None,
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE passes SET order_key=?, boundary=?, processed=?, newest=? "
+                "WHERE route=? AND resource=?",
+                (
+                    order_key if boundary is not None else None,
+                    boundary.isoformat() if boundary is not None else None,
+                    processed,
+                    newest.isoformat() if newest is not None else None,
+                    self._route_id,
+                    resource,
+                ),
+            )
+
+    def complete_pass(self, resource: str, processed: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE passes SET complete=1, processed=? WHERE route=? AND resource=?",
+                (processed, self._route_id, resource),
+            )
+
+    # Target index ------------------------------------------------------------------------
+    def is_indexed(self, resource: str, kind: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM indexed WHERE route=? AND resource=? AND kind=?",
+                (self._route_id, resource, kind),
+            ).fetchone()
+        return row is not None
+
+    def reset_index(self, resource: str, kind: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM target_index WHERE route=? AND resource=? AND kind=?",
+                (self._route_id, resource, kind),
+            )
+            self._db.execute(
+                "DELETE FROM indexed WHERE route=? AND resource=? AND kind=?",
+                (self._route_id, resource, kind),
+            )
+
+    def mark_indexed(self, resource: str, kind: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO indexed VALUES (?,?,?)", (self._route_id, resource, kind)
+            )
+
+    def add_index(
+        self,
+        resource: str,
+        rows: Iterable[tuple[str, str, str, str | None, bool]],
+    ) -> None:
+        """Add ``(kind, key, target_ref, sub_ref, tagged)`` rows in one transaction."""
+        data = self._index_rows(resource, rows)
+        if not data:
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(_INSERT_INDEX, data)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _index_rows(
+        self, resource: str, rows: Iterable[tuple[str, str, str, str | None, bool]]
+    ) -> list[tuple[object, ...]]:
+        route = self._route_id
+        return [(route, resource, k, key, ref, sub, int(t)) for k, key, ref, sub, t in rows]
+
+    def lookup(self, resource: str, kind: str, key: str) -> list[IndexRow]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT target_ref, sub_ref, tagged FROM target_index WHERE route=? AND "
+                "resource=? AND kind=? AND key=? ORDER BY target_ref",
+                (self._route_id, resource, kind, key),
+            ).fetchall()
+        return [IndexRow(ref, sub, bool(tagged)) for ref, sub, tagged in rows]
+
+    def claim(self, resource: str, kind: str, key: str, source_ref: str) -> str:
+        """Claim ``key`` (an e-mail, a SKU) for ``source_ref``; returns who holds it.
+
+        The first source record to claim a key keeps it, across runs: decisions about the
+        others then do not depend on the order writes happened to finish in.
+        """
+        claim_kind = f"claim-{kind}"
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO target_index VALUES (?,?,?,?,?,NULL,0)",
+                (self._route_id, resource, claim_kind, key, source_ref),
+            )
+            row = self._db.execute(
+                "SELECT target_ref FROM target_index WHERE route=? AND resource=? AND kind=? "
+                "AND key=? ORDER BY rowid LIMIT 1",
+                (self._route_id, resource, claim_kind, key),
+            ).fetchone()
+        return str(row[0])
+
+    def claimed_by(self, resource: str, kind: str, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT target_ref FROM target_index WHERE route=? AND resource=? AND kind=? "
+                "AND key=? ORDER BY rowid LIMIT 1",
+                (self._route_id, resource, f"claim-{kind}", key),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    # Watermarks ------------------------------------------------------------------------
     def watermark(self, resource: str) -> datetime | None:
-        r = self.route
         with self._lock:
             row = self._db.execute(
                 "SELECT watermark FROM watermarks WHERE source_platform=? AND source_store=? "
                 "AND target_platform=? AND target_store=? AND resource=?",
-                (r.source_platform, r.source_store, r.target_platform, r.target_store, resource),
+                (*self._where_route(), resource),
             ).fetchone()
         return datetime.fromisoformat(row[0]) if row else None
 
     def set_watermark(self, resource: str, when: datetime) -> None:
-        r = self.route
         with self._lock:
             self._db.execute(
                 "INSERT INTO watermarks VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
                 "watermark=excluded.watermark",
-                (r.source_platform, r.source_store, r.target_platform, r.target_store, resource,
-                 when.isoformat()),
-            )  # fmt: skip
+                (*self._where_route(), resource, when.isoformat()),
+            )
 
+    # Lifetime --------------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        if self._temporary:
+            remove_ledger_files(self.path)
+
+
+def remove_ledger_files(path: str | Path) -> None:
+    """Delete a ledger file with its WAL and shared-memory companions."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        candidate = Path(f"{path}{suffix}")
+        if candidate.exists():
+            candidate.unlink()
+
+
+__all__ = ["STATES", "Entry", "IndexRow", "Ledger", "PassState", "Route", "remove_ledger_files"]

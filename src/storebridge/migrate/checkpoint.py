@@ -1,0 +1,123 @@
+"""How far a read of the source has got, as a filter a resumed run can start from.
+
+A listing is read in the platform's order, and records finish out of order (writes run in
+parallel). The checkpoint is the longest prefix of the listing whose records are all
+processed, expressed as a filter every store's listing understands:
+
+* ``updated_asc``: the listing came oldest-changed first (24Nettbutikk's ``modified_on``
+  order, SHOPLINE's ids for records not edited since). Everything before the prefix's last
+  record changed no later than it, and a record changed during the run moves to the end, so
+  ``updated_since=<its updated_at>`` reads everything not yet processed.
+* ``created_desc``: the listing came newest first by creation time (29 Next). Creation times
+  never change, so ``created_until=<its created_at>`` reads everything not yet processed;
+  records created after the run began are left to the next catch-up.
+
+Which order a listing has is learned from the listing itself: a key stays a candidate only
+while every record read so far agrees with it, and a pass continued from a checkpoint keeps
+checking the key it relies on. When no key holds (parallel reads merging windows, a
+listing by id with edited records) the checkpoint only counts records, and a resume reads
+the listing again, recognising what the ledger already has. Boundaries are inclusive:
+records sharing the boundary time are read again and recognised, never missed.
+Verification lists the source afresh, so a listing that only looked ordered cannot turn a
+resume into a silent loss.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+ORDER_KEYS: dict[str, tuple[str, int, str]] = {
+    "updated_asc": ("updated_at", 1, "updated_since"),
+    "created_desc": ("created_at", -1, "created_until"),
+}
+"""key -> (record field, direction, listing filter a resume uses)."""
+_ZERO = timedelta(0)
+
+
+def resume_filter(order_key: str, boundary: datetime) -> dict[str, datetime]:
+    """The listing filter that reads what a checkpoint left unprocessed."""
+    return {ORDER_KEYS[order_key][2]: boundary}
+
+
+class ListingPosition:
+    """Tracks one pass over a listing: record order, and the processed prefix.
+
+    ``admit`` each record as it is read (in listing order); ``finish`` it when it is
+    processed (in any order, from any thread). :meth:`checkpoint` gives the filter key and
+    boundary of the processed prefix.
+    """
+
+    def __init__(
+        self,
+        candidates: Iterable[str] = ORDER_KEYS,
+        processed: int = 0,
+        start: tuple[str, datetime] | None = None,
+    ) -> None:
+        self._valid = set(candidates)
+        self._last: dict[str, datetime] = {}
+        self._boundary: dict[str, datetime] = {}
+        if start is not None:
+            # A pass continued from a checkpoint: only the key it relies on is checked,
+            # and until the prefix moves, the old boundary still stands.
+            key, boundary = start
+            self._valid = {key}
+            self._last[key] = boundary
+            self._boundary[key] = boundary
+        self._keys: dict[int, dict[str, datetime | None]] = {}
+        self._finished: set[int] = set()
+        self._next = 0
+        self._prefix = -1
+        self.processed = processed
+        """Records processed in the pass, earlier runs included."""
+        self._lock = threading.Lock()
+
+    @property
+    def order_keys(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._valid)
+
+    def admit(self, record: Any) -> int:
+        """Register the next record of the listing; returns its position."""
+        with self._lock:
+            seq = self._next
+            self._next += 1
+            values: dict[str, datetime | None] = {}
+            for key in list(self._valid):
+                field, direction, _ = ORDER_KEYS[key]
+                value = getattr(record, field, None)
+                last = self._last.get(key)
+                if value is None or (last is not None and (value - last) * direction < _ZERO):
+                    self._valid.discard(key)
+                    self._boundary.pop(key, None)
+                    continue
+                self._last[key] = value
+                values[key] = value
+            self._keys[seq] = values
+            return seq
+
+    def finish(self, seq: int) -> None:
+        """Record ``seq`` is processed (done, skipped, failed or already there)."""
+        with self._lock:
+            self.processed += 1
+            self._finished.add(seq)
+            while self._prefix + 1 in self._finished:
+                self._prefix += 1
+                self._finished.discard(self._prefix)
+                values = self._keys.pop(self._prefix, {})
+                for key, value in values.items():
+                    if key in self._valid and value is not None:
+                        self._boundary[key] = value
+
+    def checkpoint(self) -> tuple[str | None, datetime | None]:
+        """(order key, boundary) of the processed prefix; (None, None) when none holds."""
+        with self._lock:
+            for key in ORDER_KEYS:
+                if key in self._valid and key in self._boundary:
+                    return key, self._boundary[key]
+            return None, None
+
+
+__all__ = ["ORDER_KEYS", "ListingPosition", "resume_filter"]

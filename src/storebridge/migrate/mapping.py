@@ -1,0 +1,297 @@
+"""How source records become target drafts, and what verification then expects to find.
+
+Rules (each route's table in docs/migration.md follows from them):
+
+* Identity: every created record carries an identity tag (``sb:<platform>:<store>:<kind><ref>``)
+  as its first tag, followed by the source record's own tags.
+* Orders are historical copies: same currency, number, dates, addresses, customer and lines.
+  Line discounts and surcharges are folded into the lines' unit prices (not every target
+  can record them per line); an order-level discount is what remains of ``discount_total``
+  after the line discounts. Refunds are not carried (issuing them would move real money):
+  the copy is created at the amount its lines were charged (:func:`original_total`).
+* What verification checks per order: currency, total, tax, shipping, the order-level
+  discount and the amount charged per SKU; per product: each variant's price; per customer:
+  the e-mail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from storebridge.model import (
+    Customer,
+    CustomerDraft,
+    CustomerUpdate,
+    Money,
+    Order,
+    OrderDraft,
+    OrderLine,
+    OrderLineDraft,
+    Product,
+    ProductDraft,
+    VariantDraft,
+)
+from storebridge.serialization import to_dict
+
+KINDS = {"customers": "c", "products": "p", "orders": "o"}
+"""The letter that tells apart a customer, a product and an order in identity tags."""
+
+
+def fingerprint(record: Any) -> str:
+    """A hash of what a record says (not where it sits), to notice changes between runs."""
+    data = to_dict(record)
+    for key in ("ref", "updated_at", "platform", "partial"):
+        data.pop(key, None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# Customers ---------------------------------------------------------------------------------
+def customer_draft(c: Customer, tag: str) -> CustomerDraft:
+    return CustomerDraft(
+        email=c.email or "", first_name=c.first_name, last_name=c.last_name, phone=c.phone,
+        addresses=c.addresses, tags=(tag, *c.tags), note=c.note,
+        accepts_marketing=c.accepts_marketing,
+    )  # fmt: skip
+
+
+def customer_update(c: Customer) -> CustomerUpdate:
+    """What a catch-up changes on a migrated customer (not the e-mail: it is the match key)."""
+    return CustomerUpdate(
+        first_name=c.first_name, last_name=c.last_name, phone=c.phone, note=c.note,
+        accepts_marketing=c.accepts_marketing,
+    )  # fmt: skip
+
+
+def customer_expectation(c: Customer) -> dict[str, Any]:
+    return {"email": (c.email or "").lower()}
+
+
+def customer_observed(c: Customer) -> dict[str, Any]:
+    return {"email": (c.email or "").lower()}
+
+
+# Products --------------------------------------------------------------------------------
+def product_draft(p: Product, tag: str) -> ProductDraft:
+    variants = tuple(
+        VariantDraft(sku=v.sku, price=v.price, title=v.title, stock=v.stock)
+        for v in p.variants
+        if v.sku and v.price is not None
+    )
+    return ProductDraft(
+        title=p.title, variants=variants, description=p.description, tags=(tag, *p.tags)
+    )
+
+
+def product_skus(p: Product) -> list[str]:
+    return [v.sku for v in p.variants if v.sku]
+
+
+def product_expectation(p: Product) -> dict[str, Any]:
+    return {"prices": {v.sku: _money(v.price) for v in p.variants if v.sku and v.price}}
+
+
+def product_observed(p: Product) -> dict[str, Any]:
+    return {"prices": {v.sku: _money(v.price) for v in p.variants if v.sku and v.price}}
+
+
+# Orders ----------------------------------------------------------------------------------
+def charged_parts(line: OrderLine) -> list[tuple[int, Money]]:
+    """(quantity, unit price) parts that charge exactly what the source line charged.
+
+    Line discounts and surcharges, which not every target can record per line, are folded
+    into the unit price. When the line total does not divide into whole cents per unit, the
+    line is split in two of the same SKU (e.g. 3 for 553.70 -> 2 x 184.57 + 1 x 184.56), so
+    the per-SKU total stays exact.
+    """
+    if line.total is None or line.quantity < 1:
+        return [(line.quantity, line.unit_price)]
+    cents = int((line.total.amount * 100).to_integral_value())
+    if Decimal(cents) != line.total.amount * 100:
+        return [(line.quantity, line.unit_price)]
+    base, remainder = divmod(cents, line.quantity)
+    currency = line.total.currency
+    parts = [(line.quantity - remainder, Money(Decimal(base) / 100, currency))]
+    if remainder:
+        parts.append((remainder, Money(Decimal(base + 1) / 100, currency)))
+    return [(q, price) for q, price in parts if q > 0]
+
+
+def line_totals(order: Order) -> dict[str, Money]:
+    """Per-SKU amounts charged: the line total where the platform gives one."""
+    totals: dict[str, Money] = {}
+    for line in order.lines:
+        key = line.sku or line.title
+        amount = line.total if line.total is not None else line.unit_price * line.quantity
+        totals[key] = totals[key] + amount if key in totals else amount
+    return totals
+
+
+def original_total(order: Order) -> Money:
+    """What the copied order must come to: its lines' amount, before refunds of kept lines.
+
+    ``Order.total`` is what the order amounts to now, after refunds. Refunds are not carried
+    to the target (they are listed in the report), so the historical copy is created, and
+    checked, at the amount its lines were charged.
+    """
+    refunded = [r.amount for r in order.refunds if r.amount.currency == order.currency]
+    if not refunded:
+        return order.total
+    before_refunds = Money.sum([order.total, *refunded], order.currency)
+    # A refund that cancelled units already shrank the lines along with the total; one that
+    # returned money for kept lines did not. The lines tell which: they must add up.
+    charged = Money.sum(
+        (ln.total if ln.total is not None else ln.unit_price * ln.quantity for ln in order.lines),
+        order.currency,
+    )
+    extras = [m for m in (order.shipping_total,) if m is not None]
+    if order.taxes_included is not True and order.tax_total is not None:
+        extras.append(order.tax_total)
+    gross = Money.sum([charged, *extras], order.currency)
+    if order.discount_total is not None:
+        gross = gross - order.discount_total
+    return before_refunds if gross == before_refunds else order.total
+
+
+def order_level_discount(order: Order) -> Money | None:
+    """The part of ``discount_total`` not already taken off the lines (None: unknown)."""
+    if order.discount_total is None:
+        return None
+    on_lines = sum(
+        (
+            ln.unit_price.amount * ln.quantity - ln.total.amount
+            for ln in order.lines
+            if ln.total is not None
+        ),
+        Decimal(0),
+    )
+    rest = order.discount_total.amount - max(on_lines, Decimal(0))
+    return Money(max(rest, Decimal(0)), order.currency)
+
+
+def order_draft(
+    o: Order,
+    tag: str,
+    customer_ref: str | None,
+    variants: Mapping[str, tuple[str | None, str | None]],
+) -> OrderDraft:
+    """The historical copy of ``o``; ``variants`` maps SKU -> (product ref, variant ref)."""
+    lines = []
+    for line in o.lines:
+        product_ref, variant_ref = variants.get(line.sku or "", (None, None))
+        for quantity, unit_price in charged_parts(line):
+            lines.append(
+                OrderLineDraft(
+                    title=line.title,
+                    quantity=quantity,
+                    unit_price=unit_price,
+                    sku=line.sku,
+                    variant_ref=variant_ref,
+                    product_ref=product_ref,
+                )
+            )
+    discount = order_level_discount(o)
+    return OrderDraft(
+        currency=o.currency, lines=tuple(lines), total=original_total(o), number=o.number,
+        email=o.email, customer_ref=customer_ref, subtotal=o.subtotal,
+        shipping_total=o.shipping_total, tax_total=o.tax_total,
+        discount_total=discount if discount is not None and discount.amount else None,
+        taxes_included=o.taxes_included,
+        shipping_address=o.shipping_address, billing_address=o.billing_address,
+        financial_status=o.financial_status, created_at=o.created_at,
+        tags=(tag, *o.tags), note=o.note,
+    )  # fmt: skip
+
+
+def order_expectation(o: Order) -> dict[str, Any]:
+    discount = order_level_discount(o)
+    return {
+        "currency": o.currency,
+        "total": str(original_total(o).amount),
+        "tax": _amount(o.tax_total),
+        "shipping": _amount(o.shipping_total),
+        "discount": _amount(discount),
+        "lines": {key: _money(m) for key, m in sorted(line_totals(o).items())},
+    }
+
+
+def order_observed(o: Order) -> dict[str, Any]:
+    return {
+        "currency": o.currency,
+        "total": str(o.total.amount),
+        "tax": _amount(o.tax_total),
+        "shipping": _amount(o.shipping_total),
+        "discount": _amount(o.discount_total),
+        "lines": {key: _money(m) for key, m in sorted(line_totals(o).items())},
+    }
+
+
+# Comparing ----------------------------------------------------------------------------------
+def differences(
+    resource: str, expected: Mapping[str, Any], observed: Mapping[str, Any]
+) -> list[str]:
+    """What the target record gets wrong, in words; [] when it matches."""
+    problems: list[str] = []
+    if resource == "customers":
+        if expected.get("email") != observed.get("email"):
+            problems.append(f"e-mail {expected.get('email')} != {observed.get('email')}")
+    elif resource == "products":
+        got = observed.get("prices", {})
+        for sku, price in sorted(expected.get("prices", {}).items()):
+            if not _same_money(price, got.get(sku)):
+                problems.append(f"variant {sku} price {price} != {got.get(sku)}")
+    elif resource == "orders":
+        currency = expected["currency"]
+        if currency != observed["currency"]:
+            return [f"currency {currency} != {observed['currency']}"]
+        if Decimal(expected["total"]) != Decimal(observed["total"]):
+            problems.append(f"total {expected['total']} {currency} != {observed['total']}")
+        for name in ("tax", "shipping", "discount"):
+            want = expected.get(name)
+            if want is None:
+                continue  # the source did not say: nothing to compare with
+            have = observed.get(name) or "0"
+            if Decimal(want) != Decimal(have):
+                problems.append(f"{name} {want} {currency} != {have}")
+        src, tgt = expected.get("lines", {}), observed.get("lines", {})
+        for key in sorted(set(src) | set(tgt)):
+            if not _same_money(src.get(key), tgt.get(key)):
+                problems.append(f"line {key}: {src.get(key)} != {tgt.get(key)}")
+    return problems
+
+
+def _money(m: Money | None) -> str | None:
+    return None if m is None else f"{m.amount} {m.currency}"
+
+
+def _amount(m: Money | None) -> str | None:
+    return None if m is None else str(m.amount)
+
+
+def _same_money(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return a == b
+    amount_a, _, currency_a = a.partition(" ")
+    amount_b, _, currency_b = b.partition(" ")
+    return currency_a == currency_b and Decimal(amount_a) == Decimal(amount_b)
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True)
+
+
+__all__ = [
+    "KINDS",
+    "charged_parts",
+    "customer_draft",
+    "differences",
+    "fingerprint",
+    "line_totals",
+    "order_draft",
+    "order_expectation",
+    "original_total",
+    "product_draft",
+]

@@ -1,0 +1,393 @@
+"""One resource at a time: read the source page by page, decide, write in bounded batches.
+
+The reader (the calling thread) walks the source listing and decides each record
+(:class:`~storebridge.migrate.plan.Planner`); records to write go to a pool of writers that
+keeps as many writes in flight as the target's pacer allows now (``store.concurrency``:
+rate limit x observed latency, halved on 429), re-read for every write. The reader waits
+while that many are in flight, so it never runs ahead of the writers: memory holds one page
+of records plus the writes in flight, whatever the size of the store.
+
+Exactly once, even across kill -9: a record is marked ``pending`` in the ledger (committed)
+before its write is sent and ``done`` after; a pending record is settled (found on the
+target by its identity, or written) before anything else happens to it. The ledger also
+records how far the read has got (:mod:`storebridge.migrate.checkpoint`), so a resumed run
+reads only what is left.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from storebridge.errors import OutcomeUnknown, StorebridgeError
+from storebridge.migrate.checkpoint import ListingPosition, resume_filter
+from storebridge.migrate.ledger import Ledger
+from storebridge.migrate.plan import Planner, Work, index_rows
+from storebridge.migrate.progress import Reporter
+from storebridge.migrate.report import Decision, MigrationReport, ResourceResult, Skip
+from storebridge.migrate.streaming import (
+    READ_AHEAD,
+    ReadAhead,
+    WriteBudget,
+    WritePool,
+    count_of,
+    listing,
+)
+from storebridge.migrate.writers import Unsettled, Writer
+from storebridge.store import Store
+
+log = logging.getLogger("storebridge.migrate")
+
+_CHECKPOINT_SECONDS = 0.25
+_CHECKPOINT_RECORDS = 20
+"""The checkpoint is saved when this many records were processed, or that long passed."""
+_INDEX_CHUNK = 500
+
+
+class Phase:
+    """One resource's pass over the source."""
+
+    def __init__(
+        self,
+        resource: str,
+        *,
+        source: Store,
+        target: Store,
+        ledger: Ledger,
+        planner: Planner,
+        writer: Writer,
+        report: MigrationReport,
+        reporter: Reporter,
+        since: datetime | None,
+        concurrency: int | None,
+        tag: Callable[[str, str], str],
+        tag_prefix: str,
+        on_decision: Callable[[Decision], None] | None,
+        budget: WriteBudget | None = None,
+        index_tags: bool = False,
+    ) -> None:
+        self.resource = resource
+        self.source = source
+        self.target = target
+        self.ledger = ledger
+        self.planner = planner
+        self.writer = writer
+        self.report = report
+        self.reporter = reporter
+        self.since = since
+        self.concurrency = concurrency
+        self.tag = tag
+        self.tag_prefix = tag_prefix
+        self.on_decision = on_decision
+        self.index_tags = index_tags
+        self.budget = budget
+        self.result = ResourceResult(resource=resource)
+        self._lock = threading.Lock()
+        self._done = 0
+        self._total: int | None = None
+        self._index_lock = threading.Lock()
+        self._settled: set[str] = set()
+        self._records: ReadAhead | None = None
+        self._position: ListingPosition | None = None
+        self._resume = False
+        self._tags_fresh = False
+        self.newest: datetime | None = None
+        """The latest ``updated_at`` read in this pass: where a catch-up starts."""
+
+    # Target index -------------------------------------------------------------------------
+    def build_index(self, resource: str, kind: str) -> None:
+        """Index the target's e-mails/SKUs (``keys``) or identity tags (``tags``) once."""
+        with self._index_lock:
+            if self.ledger.is_indexed(resource, kind):
+                return
+            self.ledger.reset_index(resource, kind)
+            rows: list[tuple[str, str, str, str | None, bool]] = []
+            for row in index_rows(resource, listing(self.target, resource), self.tag_prefix):
+                if kind == "tags" and row[0] != "tag":
+                    continue
+                rows.append(row)
+                if len(rows) >= _INDEX_CHUNK:
+                    self.ledger.add_index(resource, rows)
+                    rows = []
+            self.ledger.add_index(resource, rows)
+            self.ledger.mark_indexed(resource, kind)
+
+    # The pass -------------------------------------------------------------------------------
+    def prepare(self, resume: bool) -> tuple[ListingPosition, ReadAhead]:
+        """Index the target and start reading the source; ``resume``: continue the pass
+        from its checkpoint (otherwise the pass, started by the engine, reads from the
+        start). Safe to call while the previous phase's last writes are in flight."""
+        if self._position is not None and self._records is not None:
+            return self._position, self._records
+        resource = self.resource
+        if resource != "orders":
+            self.build_index(resource, "keys")
+        elif self.index_tags:
+            self.build_index(resource, "tags")
+        filters: dict[str, Any] = {}
+        if self.since is not None:
+            filters["updated_since"] = self.since
+        self._resume = resume
+        self._position = self._start(filters) if resume else ListingPosition()
+        self._total = count_of(self.source, resource, **filters)
+        self._records = ReadAhead(listing(self.source, resource, **filters), READ_AHEAD)
+        return self._position, self._records
+
+    def close(self) -> None:
+        """Stop reading (a run that ends early)."""
+        if self._records is not None:
+            self._records.close()
+
+    def run(
+        self, started: datetime, *, resume: bool, then: Callable[[], None] | None = None
+    ) -> ResourceResult:
+        """Read and migrate every record; ``then`` runs once the listing is read (the next
+        phase's preparation, while this phase's last writes finish)."""
+        resource = self.resource
+        self.report.results[resource] = self.result
+        position, records = self.prepare(resume)
+        read = f"read {resource}"
+        self.reporter.start(read)
+        self.reporter.start(resource)
+        pool = WritePool(self._write_limit, self.budget)
+        last_save = time.monotonic()
+        saved_at = position.processed
+        keys = position.order_keys
+        try:
+            self._settle_leftovers(pool)
+            for record in records:
+                seq = position.admit(record)
+                stamp = getattr(record, "updated_at", None)
+                if stamp is not None and (self.newest is None or stamp > self.newest):
+                    self.newest = stamp
+                if record.ref in self._settled:  # settled above; counted once
+                    position.finish(seq)
+                    continue
+                self.result.total += 1
+                self.reporter.update(
+                    read, self.result.total, self._total, earlier=self.result.earlier
+                )
+                outcome = self.planner.decide(resource, record)
+                if isinstance(outcome, Decision):
+                    self._finish(position, seq, outcome)
+                else:
+                    pool.submit(self._job(position, seq, outcome))
+                now = time.monotonic()
+                moved = position.processed - saved_at
+                if (
+                    position.order_keys != keys
+                    or moved >= _CHECKPOINT_RECORDS
+                    or (moved and now - last_save >= _CHECKPOINT_SECONDS)
+                ):
+                    keys = position.order_keys
+                    saved_at = position.processed
+                    self._save(position)
+                    last_save = now
+            self.reporter.update(
+                read,
+                self.result.total,
+                self._total or self.result.total,
+                earlier=self.result.earlier,
+                finished=True,
+            )
+            self._total = self._total or self.result.total
+            if then is not None:
+                then()
+            pool.drain()
+        except BaseException:
+            try:
+                pool.drain()
+            finally:
+                self._save(position)
+            raise
+        finally:
+            pool.close()
+        self._save(position)
+        self.ledger.complete_pass(resource, position.processed)
+        if self._resume:
+            self.carry_over(started)
+        self.reporter.update(
+            resource, self._done, self._total, earlier=self.result.earlier, finished=True
+        )
+        return self.result
+
+    def _start(self, filters: dict[str, Any]) -> ListingPosition:
+        state = self.ledger.pass_state(self.resource)
+        if state is None:  # a resource the interrupted run did not include
+            since_text = self.since.isoformat() if self.since is not None else ""
+            self.ledger.start_pass(self.resource, since_text)
+            return ListingPosition()
+        if state.processed:
+            self.report.resumed.append(self.resource)
+        self.newest = state.newest
+        if state.order_key is None or state.boundary is None:
+            return ListingPosition(processed=state.processed)
+        extra = resume_filter(state.order_key, state.boundary)
+        if "updated_since" in extra and self.since is not None:
+            extra["updated_since"] = max(extra["updated_since"], self.since)
+        filters.update(extra)
+        self.result.earlier = state.processed
+        return ListingPosition(processed=state.processed, start=(state.order_key, state.boundary))
+
+    def _save(self, position: ListingPosition) -> None:
+        key, boundary = position.checkpoint()
+        self.ledger.save_checkpoint(self.resource, key, boundary, position.processed, self.newest)
+
+    def _write_limit(self) -> int:
+        return self.concurrency or self.target.concurrency
+
+    def _settle_leftovers(self, pool: WritePool) -> None:
+        """Settle writes an interrupted run left pending, before reading on.
+
+        They may sit before the checkpoint (a write whose outcome was unknown), where the
+        listing will not come back to them; each is fetched by its ref.
+        """
+        if f"{self.resource}.get" not in self.source.capabilities:
+            return
+        refs = [e.source_ref for e in self.ledger.entries(self.resource, ("pending",))]
+        api = getattr(self.source, self.resource)
+        for ref in refs:
+            try:
+                record = api.get(ref)
+            except StorebridgeError as exc:
+                log.info("%s %s left pending could not be read again: %s", self.resource, ref, exc)
+                continue
+            outcome = self.planner.decide(self.resource, record)
+            if isinstance(outcome, Work):
+                self._settled.add(ref)
+
+                def job(work: Work = outcome) -> None:
+                    decision, _hold = self.execute(work)
+                    self._record(decision, work)
+
+                pool.submit(job)
+        pool.drain()
+
+    def _job(self, position: ListingPosition, seq: int, work: Work) -> Callable[[], None]:
+        def job() -> None:
+            decision, hold = self.execute(work)
+            self._finish(position, seq, decision, work, hold=hold)
+
+        return job
+
+    # Writing ---------------------------------------------------------------------------------
+    def execute(self, work: Work) -> tuple[Decision, bool]:
+        """Carry out ``work``; (decision, whether the outcome is unknown)."""
+        resource, ref, ledger = work.resource, work.source_ref, self.ledger
+        try:
+            if work.action == "update" and work.target_ref is not None:
+                self.writer.update(resource, work.target_ref, work.draft)
+                ledger.mark_done(resource, ref, work.target_ref, "created", work.fingerprint,
+                                 work.expect)  # fmt: skip
+                return Decision(resource, ref, "update", target_ref=work.target_ref), False
+            if work.action == "settle":
+                record, found = self._settle(work)
+            else:
+                ledger.mark_pending(resource, ref, work.fingerprint)
+                record, found = self.writer.create(resource, work.draft), False
+            index = work.remember(record) if work.remember is not None else []
+            ledger.mark_done(
+                resource, ref, record.ref, "created", work.fingerprint, work.expect, index
+            )
+            action = "reconcile" if found else "create"
+            return Decision(resource, ref, action, target_ref=record.ref), False
+        except OutcomeUnknown as exc:
+            detail = f"outcome unknown (run again to settle it): {exc}"
+            ledger.mark_unknown(resource, ref, detail)
+            return Decision(resource, ref, "fail", detail), True
+        except StorebridgeError as exc:
+            level = logging.INFO if self.writer.dry_run else logging.WARNING
+            log.log(level, "%s %s failed: %s", resource, ref, exc)
+            ledger.mark_failed(resource, ref, str(exc))
+            return Decision(resource, ref, "fail", str(exc)), False
+
+    def _settle(self, work: Work) -> tuple[Any, bool]:
+        tag = self.tag(work.resource, work.source_ref)
+        try:
+            record, found = self.writer.settle(work.resource, work.draft)
+        except Unsettled:
+            return self._settle_by_index(work, tag)
+        if found and tag not in getattr(record, "tags", (tag,)):
+            # The adapter's read-back matched something else (same e-mail, say): look by tag.
+            return self._settle_by_index(work, tag)
+        return record, found
+
+    def _settle_by_index(self, work: Work, tag: str) -> tuple[Any, bool]:
+        with self._index_lock:
+            if not self._tags_fresh:
+                # Tags indexed by an earlier run predate the write being settled.
+                self.ledger.reset_index(work.resource, "tags")
+                self._tags_fresh = True
+        self.build_index(work.resource, "tags")
+        rows = self.ledger.lookup(work.resource, "tag", tag)
+        if not rows:
+            return self.writer.create(work.resource, work.draft), False
+        ref = rows[0].target_ref
+        if f"{work.resource}.get" in self.target.capabilities:
+            # The whole record: a product's variants are what orders will point at.
+            return getattr(self.target, work.resource).get(ref), True
+        return _Found(ref, (tag,)), True
+
+    # Recording -------------------------------------------------------------------------------
+    def _finish(
+        self,
+        position: ListingPosition,
+        seq: int,
+        decision: Decision,
+        work: Work | None = None,
+        *,
+        hold: bool = False,
+    ) -> None:
+        self._record(decision, work)
+        if not hold:
+            # A write with an unknown outcome holds the checkpoint back: a resume reads
+            # it again and settles it.
+            position.finish(seq)
+
+    def _record(self, decision: Decision, work: Work | None = None) -> None:
+        r = self.result
+        with self._lock:
+            action = decision.action
+            if action == "skip":
+                r.skipped.append(Skip(decision.source_ref, decision.reason or ""))
+            elif action == "fail":
+                r.failed.append(Skip(decision.source_ref, decision.reason or ""))
+            else:
+                field = {"create": "created", "reuse": "reused", "reconcile": "reconciled",
+                         "already": "already", "update": "updated"}[action]  # fmt: skip
+                setattr(r, field, getattr(r, field) + 1)
+                if work is not None and action in ("create", "reconcile"):
+                    self.report.refunds_not_carried.extend(work.notes)
+            self._done += 1
+            done = self._done
+        if self.on_decision is not None:
+            self.on_decision(decision)
+        self.reporter.update(self.resource, done, self._total, earlier=r.earlier)
+
+    def carry_over(self, started: datetime) -> None:
+        """On a resumed run, list what earlier runs skipped or failed and this run did not
+        read again, so the report still covers the whole migration."""
+        for entry in self.ledger.entries(
+            self.resource, ("skipped", "failed"), changed_before=started
+        ):
+            item = Skip(entry.source_ref, f"{entry.detail} (an earlier run)")
+            if entry.state == "skipped":
+                self.result.skipped.append(item)
+            else:
+                self.result.failed.append(item)
+
+
+class _Found:
+    """A target record known only by its ref and tags (found through the tag index)."""
+
+    def __init__(self, ref: str, tags: Iterable[str]) -> None:
+        self.ref = ref
+        self.tags = tuple(tags)
+        self.variants: tuple[Any, ...] = ()
+
+
+__all__ = ["Phase"]

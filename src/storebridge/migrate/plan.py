@@ -1,0 +1,359 @@
+"""What to do with each source record: the one decision path of real and dry runs.
+
+Before anything is read, :func:`check_route` refuses what cannot work at all (a store into
+itself) and :func:`blockers` what the stores cannot do (a target that cannot create
+records). Then, record by record, :class:`Planner` decides from the ledger and the target
+index -- never from the order writes happen to finish in -- whether the record is already
+there, reused (an existing target record with the same e-mail or SKUs), reconciled (found
+by its identity tag), skipped (with the reason), or must be written (:class:`Work`, carried
+out by :mod:`storebridge.migrate.phases` with the run's writer).
+
+Orders whose products failed or were skipped are skipped too, with the product's reason:
+an order is never created without the products it sold (see docs/migration.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from storebridge.errors import ConfigurationError
+from storebridge.migrate import mapping
+from storebridge.migrate.ledger import Ledger, Route
+from storebridge.migrate.report import Decision
+from storebridge.model import Customer, Order, Product
+from storebridge.store import Store
+
+IndexRow = tuple[str, str, str, str | None, bool]
+"""(kind, key, target ref, sub ref, tagged): one row of the target index."""
+
+WRITES = {
+    "customers": "customers.create",
+    "products": "products.create",
+    "orders": "orders.create",
+}
+
+
+def check_route(source: Store, target: Store) -> Route:
+    """The route from ``source`` to ``target``; a store into itself is refused."""
+    route = Route(
+        source.platform, source.adapter.store_id, target.platform, target.adapter.store_id
+    )
+    if (route.source_platform, route.source_store) == (route.target_platform, route.target_store):
+        raise ConfigurationError(
+            f"source and target are the same store ({route.source_platform} "
+            f"{route.source_store}): a store cannot be migrated into itself; pick another "
+            "target",
+            setting="target",
+        )
+    return route
+
+
+def blockers(source: Store, target: Store, resources: Sequence[str]) -> list[str]:
+    """What keeps the migration from starting at all (checked before any request)."""
+    found = []
+    missing = [WRITES[r] for r in resources if WRITES[r] not in target.capabilities]
+    if missing:
+        found.append(
+            f"{target.adapter.display_name} cannot be a migration target: it does "
+            f"not support {', '.join(missing)}"
+        )
+    needed = set(resources) | ({"customers", "products"} if "orders" in resources else set())
+    unreadable = [f"{r}.list" for r in sorted(needed) if f"{r}.list" not in source.capabilities]
+    if unreadable:
+        found.append(
+            f"{source.adapter.display_name} cannot be read as a source: it does "
+            f"not support {', '.join(unreadable)}"
+        )
+    return found
+
+
+@attrs.frozen
+class Work:
+    """A record the planner decided to write; ``action`` is create, settle or update."""
+
+    resource: str
+    source_ref: str
+    action: str
+    draft: Any
+    fingerprint: str
+    expect: str | None = None
+    target_ref: str | None = None
+    """The record to update (``update`` only)."""
+    remember: Callable[[Any], list[IndexRow]] | None = None
+    """What the written record makes known (its e-mail, its SKUs), for the target index."""
+    notes: tuple[str, ...] = ()
+    """Report lines to add once the record is on the target (refunds not carried...)."""
+
+
+class Planner:
+    """Decides per record; every decision that does not write is recorded here."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        tag: Callable[[str, str], str],
+        *,
+        target_name: str,
+        can_update: Callable[[str], bool],
+        currencies: frozenset[str] | None,
+    ) -> None:
+        self.ledger = ledger
+        self.tag = tag
+        self.target_name = target_name
+        self.can_update = can_update
+        self.currencies = currencies
+        self.changed_not_updated: list[str] = []
+
+    def decide(self, resource: str, record: Any) -> Decision | Work:
+        if resource == "customers":
+            return self._customer(record)
+        if resource == "products":
+            return self._product(record)
+        return self._order(record)
+
+    # The part every resource shares -------------------------------------------------------
+    def _known(
+        self, resource: str, record: Any, print_: str, work: Callable[[str], Work]
+    ) -> Decision | Work | None:
+        """The decision for a record the ledger or the target's tags already know."""
+        entry = self.ledger.get(resource, record.ref)
+        if entry is not None and entry.state == "done":
+            if entry.fingerprint != print_ and entry.how == "created" and entry.target_ref:
+                if self.can_update(resource):
+                    return attrs.evolve(
+                        work("update"), action="update", target_ref=entry.target_ref
+                    )
+                # Verification then compares the target with the source as it is now.
+                self.ledger.set_expect(resource, record.ref, work("create").expect)
+                self.changed_not_updated.append(
+                    f"{resource} {record.ref} -> {entry.target_ref}: changed on the source "
+                    f"since it was migrated; {self.target_name} {resource} are not updated "
+                    "by migrations"
+                )
+            return Decision(resource, record.ref, "already", target_ref=entry.target_ref)
+        if entry is not None and entry.state == "pending":
+            return work("settle")
+        tagged = self.ledger.lookup(resource, "tag", self.tag(resource, record.ref))
+        if tagged:
+            target_ref = tagged[0].target_ref
+            expect = work("create").expect
+            self.ledger.mark_done(resource, record.ref, target_ref, "created", print_, expect)
+            return Decision(resource, record.ref, "reconcile", target_ref=target_ref)
+        return None
+
+    def _skip(self, resource: str, ref: str, reason: str) -> Decision:
+        self.ledger.mark_skipped(resource, ref, reason)
+        return Decision(resource, ref, "skip", reason)
+
+    def _reuse(self, resource: str, ref: str, target_ref: str, print_: str, why: str) -> Decision:
+        self.ledger.mark_done(resource, ref, target_ref, "reused", print_)
+        return Decision(resource, ref, "reuse", why, target_ref)
+
+    # Customers -------------------------------------------------------------------------
+    def _customer(self, c: Customer) -> Decision | Work:
+        print_ = mapping.fingerprint(c)
+        email = c.email.lower() if c.email else None
+        tag = self.tag("customers", c.ref)
+
+        def work(action: str) -> Work:
+            if action == "update":
+                draft: Any = mapping.customer_update(c)
+            else:
+                draft = mapping.customer_draft(c, tag)
+            return Work(
+                "customers", c.ref, action, draft, print_,
+                mapping.dumps(mapping.customer_expectation(c)),
+                remember=lambda made: self._remember_customer(made, email),
+            )  # fmt: skip
+
+        known = self._known("customers", c, print_, work)
+        if known is not None:
+            return known
+        if not email:
+            return self._skip("customers", c.ref, "no e-mail address (the target needs one)")
+        rows = self.ledger.lookup("customers", "email", email)
+        existing = [row for row in rows if not row.tagged]
+        if existing:
+            return self._reuse(
+                "customers", c.ref, existing[0].target_ref, print_,
+                f"the target already has a customer with e-mail {email}",
+            )  # fmt: skip
+        holder = self.ledger.claim("customers", "email", email, c.ref)
+        if holder != c.ref:
+            # Same e-mail as another source customer: one target customer stands for both.
+            self.ledger.mark_alias("customers", c.ref, holder, print_)
+            return Decision("customers", c.ref, "reuse", f"same e-mail as source customer {holder}")
+        return work("create")
+
+    @staticmethod
+    def _remember_customer(made: Customer, email: str | None) -> list[IndexRow]:
+        return [("email", email, made.ref, None, True)] if email else []
+
+    def customer_ref(self, order: Order) -> str | None:
+        """The target customer an order belongs to, if it is known."""
+        if order.customer is not None:
+            ref: str | None = order.customer.ref
+            for _ in range(2):  # a "same e-mail" customer points at the one that was written
+                entry = self.ledger.get("customers", ref) if ref else None
+                if entry is None or entry.state != "done":
+                    break
+                if entry.target_ref:
+                    return entry.target_ref
+                ref = entry.detail
+        if order.email:
+            rows = self.ledger.lookup("customers", "email", order.email.lower())
+            if rows:
+                return rows[0].target_ref
+        return None
+
+    # Products --------------------------------------------------------------------------
+    def _product(self, p: Product) -> Decision | Work:
+        print_ = mapping.fingerprint(p)
+        skus = mapping.product_skus(p)
+
+        def work(action: str) -> Work:
+            if action == "update":
+                draft: Any = product_update(p)
+            else:
+                draft = mapping.product_draft(p, self.tag("products", p.ref))
+            return Work(
+                "products", p.ref, action, draft, print_,
+                mapping.dumps(mapping.product_expectation(p)),
+                remember=self._remember_product,
+            )  # fmt: skip
+
+        known = self._known("products", p, print_, work)
+        if known is not None:
+            return known
+        if not skus:
+            return self._skip(
+                "products", p.ref, "no variant has a SKU, so orders could not match it"
+            )
+        shared = [
+            (sku, holder)
+            for sku in skus
+            if (holder := self.ledger.claim("products", "sku", sku, p.ref)) != p.ref
+        ]
+        if shared:
+            sku, holder = shared[0]
+            return self._skip(
+                "products", p.ref,
+                f"SKU {sku} is also on source product {holder} (SKUs must be unique on the "
+                "target)",
+            )  # fmt: skip
+        found = {
+            sku: rows[0]
+            for sku in skus
+            if (rows := [r for r in self.ledger.lookup("products", "sku", sku) if not r.tagged])
+        }
+        if found and len(found) == len(skus):
+            return self._reuse(
+                "products", p.ref, next(iter(found.values())).target_ref, print_,
+                "the target already has its SKUs",
+            )  # fmt: skip
+        if found:
+            return self._skip(
+                "products", p.ref, "some of its SKUs already exist on the target, some do not"
+            )
+        return work("create")
+
+    @staticmethod
+    def _remember_product(made: Product) -> list[IndexRow]:
+        return [("sku", v.sku, made.ref, v.ref, True) for v in made.variants if v.sku]
+
+    # Orders ----------------------------------------------------------------------------
+    def _order(self, o: Order) -> Decision | Work:
+        print_ = mapping.fingerprint(o)
+
+        def work(action: str) -> Work:
+            customer_ref = self.customer_ref(o)
+            draft = mapping.order_draft(o, self.tag("orders", o.ref), customer_ref, variants)
+            notes = tuple(
+                f"refund {refund.ref} of {refund.amount} on order {o.number} (the target "
+                "records historical orders as paid; issuing a refund there would move real "
+                "money)"
+                for refund in o.refunds
+            )
+            return Work(
+                "orders", o.ref, action, draft, print_,
+                mapping.dumps(mapping.order_expectation(o)), notes=notes,
+            )  # fmt: skip
+
+        variants: dict[str, tuple[str | None, str | None]] = {}
+        gap = self._order_gap(o, variants)
+        known = self._known("orders", o, print_, work)
+        if known is not None:
+            return known
+        if gap is not None:
+            return self._skip("orders", o.ref, gap)
+        return work("create")
+
+    def _order_gap(
+        self, o: Order, variants: dict[str, tuple[str | None, str | None]]
+    ) -> str | None:
+        """Why ``o`` cannot be copied (fills ``variants`` with what the lines map to)."""
+        missing: list[str] = []
+        failed: list[str] = []
+        for line in o.lines:
+            if not line.sku:
+                missing.append(f"(no SKU: {line.title})")
+                continue
+            rows = self.ledger.lookup("products", "sku", line.sku)
+            if rows:
+                variants[line.sku] = (rows[0].target_ref, rows[0].sub_ref)
+                continue
+            holder = self.ledger.claimed_by("products", "sku", line.sku)
+            product = self.ledger.get("products", holder) if holder else None
+            if product is not None and product.state in ("failed", "skipped", "pending"):
+                how = {"pending": "has an unknown outcome"}.get(product.state, product.state)
+                failed.append(f"product {holder} (SKU {line.sku}) {how}: {product.detail}")
+            elif product is None or product.state != "done":
+                missing.append(line.sku)
+        if failed:
+            # The first cause in full (the products' own entries list every one).
+            causes = sorted(set(failed))
+            more = f" (and {len(causes) - 1} more of its products)" if len(causes) > 1 else ""
+            return causes[0] + more
+        if missing:
+            return f"SKU {', '.join(sorted(set(missing)))} missing on the target"
+        if self.currencies is not None and o.currency not in self.currencies:
+            return (
+                f"currency {o.currency} not accepted by the target store "
+                f"(accepts {', '.join(sorted(self.currencies))})"
+            )
+        return None
+
+
+def product_update(p: Product) -> Any:
+    """The change a catch-up sends for a product, on stores whose model has ProductUpdate."""
+    import storebridge.model as model
+
+    update_class = getattr(model, "ProductUpdate", None)
+    if update_class is None:  # pragma: no cover - guarded by Writer.can_update
+        raise ConfigurationError("this storebridge has no ProductUpdate", setting="products")
+    fields = attrs.fields_dict(update_class)
+    values: dict[str, Any] = {"title": p.title, "description": p.description}
+    if "variants" in fields:
+        values["variants"] = mapping.product_draft(p, "").variants
+    return update_class(**{k: v for k, v in values.items() if k in fields})
+
+
+def index_rows(resource: str, records: Iterable[Any], prefix: str) -> Iterable[IndexRow]:
+    """Target index rows for ``records``: e-mails, SKUs and this route's identity tags."""
+    for record in records:
+        tags = [t for t in getattr(record, "tags", ()) if t.startswith(prefix)]
+        ours = bool(tags)
+        for tag in tags:
+            yield ("tag", tag, record.ref, None, True)
+        if resource == "customers" and record.email:
+            yield ("email", record.email.lower(), record.ref, None, ours)
+        if resource == "products":
+            for variant in record.variants:
+                if variant.sku:
+                    yield ("sku", variant.sku, record.ref, variant.ref, ours)
+
+
+__all__ = ["WRITES", "Planner", "Work", "blockers", "check_route", "index_rows"]

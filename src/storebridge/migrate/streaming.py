@@ -1,0 +1,227 @@
+"""The pipes of a migration: the source read ahead of the writers, and the writers.
+
+* :func:`listing`: a store's records, complete, refusing a listing that repeats a record;
+* :class:`ReadAhead`: a listing read on a thread, a bounded number of records ahead;
+* :class:`WritePool`: writes on threads, as many in flight as the target's pacer allows now,
+  started as a :class:`WriteBudget` just inside the target's rate limit allows.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from storebridge.errors import PaginationError, StorebridgeError
+from storebridge.store import Store
+
+MAX_WRITERS = 64
+"""Writer threads at most; how many are busy follows the target's pacer."""
+WRITE_SHARE = 0.97
+"""Writes start at this share of the target's declared rate limit: the rest leaves room
+for the reads a write may make and for jitter, so the target never has to answer 429."""
+BURST_MARGIN = 2
+"""Writes may burst this much less than the target's declared burst, for the same reason."""
+RECENT = 10_000
+"""How many of the latest refs a listing remembers to notice a record coming back."""
+READ_AHEAD = 200
+"""Records read ahead of the writers, at most (memory stays flat; writers never wait)."""
+
+
+def count_of(store: Store, resource: str, **filters: Any) -> int | None:
+    """The platform's count of ``resource`` records matching ``filters``, where it has one."""
+    api = getattr(store, resource)
+    count = getattr(api, "count", None)
+    if count is None or f"{resource}.count" not in store.capabilities:
+        return None
+    try:
+        value = count(**filters)
+    except (StorebridgeError, TypeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def listing(store: Store, resource: str, *, slim: bool = False, **filters: Any) -> Iterator[Any]:
+    """Every ``resource`` record of ``store`` matching ``filters``: complete (orders with
+    lines), or as the listing gives them with ``slim`` (enough for refs).
+
+    A record that comes back twice within the last :data:`RECENT` records is a stale or
+    repeated page the listing did not catch (it may also have ended early): that raises
+    :class:`~storebridge.errors.PaginationError` rather than let a short read pass, and it
+    keeps a record from being written twice.
+    """
+    api = getattr(store, resource)
+    detail = {"detail": True} if resource == "orders" and not slim else {}
+    records = api.list(**detail, **filters)
+    recent: deque[str] = deque()
+    seen: set[str] = set()
+    for record in records:
+        ref = record.ref
+        if ref in seen:
+            raise PaginationError(
+                f"the {resource} listing returned {ref} twice: a stale or repeated page, so "
+                "it cannot be trusted to be complete (a migration continues from its "
+                "checkpoint when run again)",
+                resource=resource,
+                platform=store.adapter.display_name,
+            )
+        seen.add(ref)
+        recent.append(ref)
+        if len(recent) > RECENT:
+            seen.discard(recent.popleft())
+        yield record
+
+
+class ReadAhead:
+    """``records``, read on a thread up to ``size`` ahead of whoever iterates.
+
+    The next page arrives while the writers work on this one (and the next phase's first
+    page while this phase's last writes finish), so a source as fast as the target on
+    average never leaves the writers idle; at most ``size`` records wait.
+    """
+
+    def __init__(self, records: Iterator[Any], size: int) -> None:
+        self._records = records
+        self._buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=size)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="storebridge-read", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: tuple[str, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._buffer.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            for record in self._records:
+                if not self._put(("record", record)):
+                    return
+        except BaseException as exc:  # handed to the reading thread
+            self._put(("error", exc))
+            return
+        finally:
+            close = getattr(self._records, "close", None)
+            if close is not None:
+                close()
+        self._put(("end", None))
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            while True:
+                kind, value = self._buffer.get()
+                if kind == "record":
+                    yield value
+                elif kind == "error":
+                    raise value
+                else:
+                    return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class WriteBudget:
+    """When writes may start: a token bucket a little inside the target's declared limit.
+
+    Its rate is :data:`WRITE_SHARE` of the target's and its burst :data:`BURST_MARGIN`
+    short of the target's, so the target's own bucket drains a little every second
+    instead of staying at the brim, where network jitter alone would make it answer 429.
+    One budget serves every phase of a run.
+    """
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate * WRITE_SHARE
+        self.burst = float(max(1, burst - BURST_MARGIN))
+        self._tokens = self.burst
+        self._stamp = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Reserve the next start; returns how long to wait for it (seconds)."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1.0
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+
+class WritePool:
+    """Runs writes on threads, at most ``limit()`` at once (re-read for every write),
+    started when ``budget`` allows.
+
+    :meth:`submit` blocks while the limit is reached: that is the back-pressure that keeps
+    the reader from running ahead.
+    """
+
+    def __init__(
+        self, limit: Callable[[], int], budget: WriteBudget | None = None, cap: int = MAX_WRITERS
+    ) -> None:
+        self._limit = limit
+        self._budget = budget
+        self._cap = cap
+        self._pool = ThreadPoolExecutor(max_workers=cap, thread_name_prefix="storebridge-write")
+        self._cond = threading.Condition()
+        self._active = 0
+        self._failure: BaseException | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._cond:
+            while self._active >= max(1, min(self._cap, self._limit())):
+                self._cond.wait(timeout=0.05)
+            if self._failure is not None:
+                raise self._failure
+            self._active += 1
+        wait = self._budget.take() if self._budget is not None else 0.0
+        if wait > 0:
+            time.sleep(wait)
+        self._pool.submit(self._run, job)
+
+    def _run(self, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as exc:  # handed to the reader, which stops the run
+            with self._cond:
+                self._failure = self._failure or exc
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    def drain(self) -> None:
+        """Wait for every write; re-raise an unexpected error one of them met."""
+        with self._cond:
+            while self._active:
+                self._cond.wait(timeout=0.05)
+            failure = self._failure
+        if failure is not None:
+            raise failure
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+__all__ = [
+    "BURST_MARGIN",
+    "MAX_WRITERS",
+    "READ_AHEAD",
+    "RECENT",
+    "WRITE_SHARE",
+    "ReadAhead",
+    "WriteBudget",
+    "WritePool",
+    "count_of",
+    "listing",
+]

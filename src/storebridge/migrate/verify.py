@@ -1,0 +1,269 @@
+"""Verification: both stores read afresh, compared with what the ledger says was done.
+
+It does not trust the migration's own read of the source: a listing that came back short
+during the run cannot pass. For each resource, the source's refs and the target's records
+(with their identity tags) are listed again, side by side, into a temporary SQLite file
+(memory stays flat), then compared record by record:
+
+* *not migrated*: a source record the ledger has never heard of (the migration's read
+  missed it);
+* *missing*: a migrated record no target record carries the identity tag of (or, for a
+  reused record, whose target record is gone);
+* *doubled*: more than one target record carries a record's identity tag; the mismatch
+  names every copy and the one the ledger keeps (see "Duplicates" in docs/migration.md);
+* *extra*: a target record carries this route's identity tag for a record the source does
+  not have;
+* values: what the migration expected when it wrote the record (order currency, total,
+  tax, shipping, order discount and amounts per SKU; product prices; customer e-mails)
+  against what the target now says, plus per-currency sums of order totals.
+
+Skipped and failed records are reported by the run itself, not here. PASS requires no
+mismatch at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from storebridge.errors import StorebridgeError
+from storebridge.migrate import mapping
+from storebridge.migrate.ledger import Ledger
+from storebridge.migrate.progress import Reporter
+from storebridge.migrate.report import Mismatch, Verification
+from storebridge.migrate.streaming import listing
+from storebridge.store import Store
+
+_SCHEMA = """
+CREATE TABLE src (resource TEXT, ref TEXT, tag TEXT, PRIMARY KEY (resource, ref));
+CREATE INDEX src_tag ON src (resource, tag);
+CREATE TABLE tgt (resource TEXT, ref TEXT, observed TEXT, PRIMARY KEY (resource, ref));
+CREATE TABLE tgt_tag (resource TEXT, tag TEXT, ref TEXT);
+CREATE INDEX tgt_tag_by_tag ON tgt_tag (resource, tag);
+"""
+_OBSERVE: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "customers": mapping.customer_observed,
+    "products": mapping.product_observed,
+    "orders": mapping.order_observed,
+}
+_CHUNK = 500
+
+
+class Verifier:
+    """Reads ``source`` and ``target`` afresh and compares them through the ledger."""
+
+    def __init__(
+        self,
+        source: Store,
+        target: Store,
+        ledger: Ledger,
+        resources: Sequence[str],
+        tag: Callable[[str, str], str],
+        tag_prefix: str,
+        reporter: Reporter,
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.ledger = ledger
+        self.resources = resources
+        self.tag = tag
+        self.tag_prefix = tag_prefix
+        self.reporter = reporter
+        self._lock = threading.Lock()
+
+    def run(self) -> Verification:
+        v = Verification()
+        handle, path = tempfile.mkstemp(prefix="storebridge-verify-", suffix=".sqlite")
+        os.close(handle)
+        db = sqlite3.connect(path, check_same_thread=False)
+        try:
+            db.executescript(_SCHEMA)
+            self.reporter.start("verify")
+            for index, resource in enumerate(self.resources):
+                self.reporter.update("verify", index, len(self.resources))
+                error = self._read(resource, db)
+                if error is not None:
+                    v.error = error
+                    return v
+                self._compare(resource, db, v)
+            self.reporter.update("verify", len(self.resources), len(self.resources), finished=True)
+            return v
+        finally:
+            db.close()
+            os.unlink(path)
+
+    # Reading ------------------------------------------------------------------------------
+    def _read(self, resource: str, db: sqlite3.Connection) -> str | None:
+        """Both listings side by side (different stores, different rate limits)."""
+        errors: list[str] = []
+
+        def source_side() -> None:
+            try:
+                records = listing(self.source, resource, slim=True)
+                rows = ((resource, r.ref, self.tag(resource, r.ref)) for r in records)
+                self._insert(db, "INSERT OR IGNORE INTO src VALUES (?,?,?)", rows)
+            except StorebridgeError as exc:
+                errors.append(f"could not read the source's {resource} again: {exc}")
+
+        def target_side() -> None:
+            observe = _OBSERVE[resource]
+            try:
+                for chunk in _chunks(listing(self.target, resource)):
+                    records = [
+                        (resource, r.ref, json.dumps(observe(r), sort_keys=True)) for r in chunk
+                    ]
+                    tags = [
+                        (resource, t, r.ref)
+                        for r in chunk
+                        for t in r.tags
+                        if t.startswith(self.tag_prefix)
+                    ]
+                    self._insert(db, "INSERT OR REPLACE INTO tgt VALUES (?,?,?)", records)
+                    self._insert(db, "INSERT INTO tgt_tag VALUES (?,?,?)", tags)
+            except StorebridgeError as exc:
+                errors.append(f"could not read the target's {resource} again: {exc}")
+
+        other = threading.Thread(target=source_side, name="storebridge-verify-source")
+        other.start()
+        target_side()
+        other.join()
+        return "; ".join(errors) or None
+
+    def _insert(self, db: sqlite3.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        for chunk in _chunks(rows):
+            with self._lock:
+                db.executemany(sql, chunk)
+                db.commit()
+
+    # Comparing ------------------------------------------------------------------------------
+    def _compare(self, resource: str, db: sqlite3.Connection, v: Verification) -> None:
+        totals: dict[str, list[Decimal]] = {}
+        checked = 0
+        cursor = db.execute("SELECT ref, tag FROM src WHERE resource=? ORDER BY ref", (resource,))
+        while rows := cursor.fetchmany(_CHUNK):
+            for ref, tag in rows:
+                checked += 1
+                v.mismatches += self._check_one(resource, ref, tag, db, totals)
+        v.checked[resource] = checked
+        for tag, target_ref in db.execute(
+            "SELECT t.tag, t.ref FROM tgt_tag t LEFT JOIN src s ON s.resource = t.resource "
+            "AND s.tag = t.tag WHERE t.resource = ? AND s.tag IS NULL ORDER BY t.ref",
+            (resource,),
+        ):
+            v.mismatches.append(
+                Mismatch(
+                    resource,
+                    tag[len(self.tag_prefix) + 1 :],
+                    target_ref,
+                    f"extra: it carries the identity tag {tag} of a record the source does "
+                    "not have",
+                )
+            )
+        for currency, (src, tgt) in sorted(totals.items()):
+            v.order_totals[currency] = (str(src), str(tgt))
+            if src != tgt:
+                v.mismatches.append(
+                    Mismatch("orders", "*", None, f"{currency} totals differ: {src} vs {tgt}")
+                )
+
+    def _check_one(
+        self,
+        resource: str,
+        ref: str,
+        tag: str,
+        db: sqlite3.Connection,
+        totals: dict[str, list[Decimal]],
+    ) -> list[Mismatch]:
+        entry = self.ledger.get(resource, ref)
+        if entry is None:
+            return [Mismatch(resource, ref, None, "not migrated: the migration never read it")]
+        if entry.state != "done" or entry.how == "same-as":
+            return []  # skipped, failed or unknown: reported by the run itself
+        if entry.how == "reused":
+            found = db.execute(
+                "SELECT 1 FROM tgt WHERE resource=? AND ref=?", (resource, entry.target_ref)
+            ).fetchone()
+            if found is None:
+                return [
+                    Mismatch(
+                        resource,
+                        ref,
+                        entry.target_ref,
+                        "missing on the target: the existing record it was matched with is gone",
+                    )
+                ]
+            return []
+        copies = [
+            r for (r,) in db.execute(
+                "SELECT ref FROM tgt_tag WHERE resource=? AND tag=? ORDER BY ref", (resource, tag)
+            )
+        ]  # fmt: skip
+        if not copies:
+            return [
+                Mismatch(
+                    resource,
+                    ref,
+                    entry.target_ref,
+                    f"missing on the target: no record carries its identity tag {tag}",
+                )
+            ]
+        if len(copies) > 1:
+            keep = entry.target_ref if entry.target_ref in copies else copies[0]
+            others = ", ".join(c for c in copies if c != keep)
+            return [
+                Mismatch(
+                    resource,
+                    ref,
+                    keep,
+                    f"{len(copies)} copies on the target ({', '.join(copies)}): the ledger "
+                    f"keeps {keep}; remove {others} (see Duplicates in docs/migration.md)",
+                    duplicates=tuple(copies),
+                )
+            ]
+        target_ref = copies[0]
+        problems: list[Mismatch] = []
+        if entry.target_ref != target_ref:
+            problems.append(
+                Mismatch(
+                    resource,
+                    ref,
+                    target_ref,
+                    f"the ledger says it became {entry.target_ref}, the target has it as "
+                    f"{target_ref}",
+                )
+            )
+        row = db.execute(
+            "SELECT observed FROM tgt WHERE resource=? AND ref=?", (resource, target_ref)
+        ).fetchone()
+        if entry.expect is None or row is None:
+            return problems
+        expected, observed = json.loads(entry.expect), json.loads(row[0])
+        problems += [
+            Mismatch(resource, ref, target_ref, p)
+            for p in mapping.differences(resource, expected, observed)
+        ]
+        if resource == "orders" and expected["currency"] == observed["currency"]:
+            pair = totals.setdefault(expected["currency"], [Decimal(0), Decimal(0)])
+            pair[0] += Decimal(expected["total"])
+            pair[1] += Decimal(observed["total"])
+        return problems
+
+
+def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+__all__ = ["Verifier"]

@@ -1,0 +1,134 @@
+"""Shared pieces of the migration tests: sandbox pairs, in-flight counting, ledger peeking."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import storebridge
+from storebridge import _http
+from storebridge.migrate import Decision
+from storebridge.registry import adapter_class
+from storebridge.sandbox import Sandbox
+from tests.support.toyshop import ToyShopEmulator
+
+TOKEN = "shop-token-000111"
+FAST = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(1000, 1000))
+"""Client options for in-process sandboxes: no waiting on the documented rate limits."""
+
+HOSTS = {
+    "29next": "https://{}.29next.store",
+    "shopline": "https://{}.myshopline.com",
+    "24nettbutikk": "https://{}.example",
+}
+UNLIMITED: dict[str, dict[str, Any]] = {
+    "29next": {"rate_limit": None},
+    "shopline": {"rate_limit": False},
+    "24nettbutikk": {},
+}
+"""Sandbox options that switch the server-side rate limit off."""
+
+
+def shop(emu: ToyShopEmulator, host: str, **settings: Any) -> storebridge.Store:
+    """A ToyShop store served in-process by ``emu``."""
+    return storebridge.connect(
+        "toyshop",
+        base_url=f"https://{host}.example",
+        token=TOKEN,
+        transport=emu.transport(),
+        **settings,
+    )
+
+
+def tag_counts(emu: ToyShopEmulator) -> Counter[str]:
+    """How many ToyShop records carry each identity tag."""
+    return Counter(
+        t
+        for table in emu.tables.values()
+        for row in table.values()
+        for t in row.get("tags", [])
+        if t.startswith("sb:")
+    )
+
+
+def sandbox(platform: str, *, empty: bool = False, **options: Any) -> Sandbox:
+    """A seeded sandbox without server-side rate limits (``empty``: no orders)."""
+    size: dict[str, Any] = {"orders": 0, "customers": 0, "products": 0} if empty else {}
+    return adapter_class(platform).sandbox(**{**UNLIMITED[platform], **size, **options})
+
+
+def connect(kit: Sandbox, name: str, transport: Any = None, **options: Any) -> storebridge.Store:
+    """A store on ``kit``'s emulator, in-process, at a host named after ``name``."""
+    platform = kit.platform
+    return storebridge.connect(
+        platform,
+        transport=transport or kit.emulator.transport(),
+        options=storebridge.StoreOptions(**{"rate_limit": FAST.rate_limit, **options}),
+        **kit.settings(HOSTS[platform].format(name)),
+    )
+
+
+class InFlight(_http.BaseTransport):
+    """A transport that counts the requests in flight through it (peak per method)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.now: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: _http.Request) -> _http.Response:
+        with self._lock:
+            self.now[request.method] += 1
+            self.peak[request.method] = max(self.peak[request.method], self.now[request.method])
+        try:
+            response: _http.Response = self.inner.handle_request(request)
+            return response
+        finally:
+            with self._lock:
+                self.now[request.method] -= 1
+
+
+def ledger_rows(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of a query on a ledger file (read-only)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+def set_item_state(path: Path, resource: str, source_ref: str, state: str) -> None:
+    """Put one ledger item into ``state``, as an interrupted run would have left it."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute(
+            "UPDATE items SET state=? WHERE resource=? AND source_ref=?",
+            (state, resource, source_ref),
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+def stop_after(count: int, kinds: tuple[str, ...] = ("create",)) -> Callable[..., None]:
+    """An ``on_decision`` callback that cuts the run off after ``count`` such decisions."""
+    seen = Counter[str]()
+    lock = threading.Lock()
+
+    def on_decision(decision: Decision) -> None:
+        with lock:
+            if decision.action in kinds:
+                seen[decision.resource] += 1
+                if sum(seen.values()) >= count:
+                    raise Interrupted(f"stopped after {count} decisions")
+
+    return on_decision
+
+
+class Interrupted(Exception):
+    """Raised by :func:`stop_after` to cut a run off, as a crash would."""

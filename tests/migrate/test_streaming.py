@@ -1,0 +1,102 @@
+"""The engine streams: the reader never runs ahead of the writers, what later phases need
+lives in the ledger, and writes in flight follow the target's pacer."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import storebridge
+from storebridge import _http
+from storebridge.migrate.streaming import READ_AHEAD
+from storebridge.store import Store
+from tests.migrate.support import TOKEN, InFlight, ledger_rows, shop
+from tests.support.toyshop import ToyShopEmulator
+
+pytestmark = pytest.mark.usefixtures("toyshop")
+
+
+class PagesAtWrites(_http.BaseTransport):
+    """Records, at every order write, how many source order pages had been requested."""
+
+    def __init__(self, inner: Any, source: ToyShopEmulator) -> None:
+        self.inner = inner
+        self.source = source
+        self.pages_at_write: list[int] = []
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: _http.Request) -> _http.Response:
+        if request.method == "POST" and request.url.path == "/orders":
+            with self.source.lock:
+                pages = sum(
+                    1 for r in self.source.requests if r.method == "GET" and r.path == "/orders"
+                )
+            with self._lock:
+                self.pages_at_write.append(pages)
+        response: _http.Response = self.inner.handle_request(request)
+        return response
+
+
+def test_the_reader_stays_a_bounded_distance_ahead_of_the_writers(tmp_path: Path) -> None:
+    source, target = ToyShopEmulator(), ToyShopEmulator(latency=0.002)
+    source.seed(customers=6, products=4, orders=400)  # 80 pages of 5 orders
+    watch = PagesAtWrites(target.transport(), source)
+    with (
+        shop(source, "src") as s,
+        storebridge.connect(
+            "toyshop", base_url="https://dst.example", token=TOKEN, transport=watch
+        ) as t,
+    ):
+        report = storebridge.migrate(s, t, ledger=tmp_path / "l.sqlite", concurrency=2)
+    assert report.status == "PASS", report.summary()
+    assert len(watch.pages_at_write) == 400
+    for written, pages in enumerate(watch.pages_at_write):
+        # Pages read so far cover the writes done, the 2 in flight and the records read
+        # ahead, plus the page being read -- never the whole store.
+        assert pages <= (written + 2 + READ_AHEAD) // 5 + 2, (written, pages)
+    assert watch.pages_at_write[0] < 60  # of 80: the first write does not wait for all
+
+
+def test_later_phases_find_customers_and_variants_in_the_ledger(tmp_path: Path) -> None:
+    source, target = ToyShopEmulator(), ToyShopEmulator()
+    source.seed(customers=6, products=4, orders=10)
+    ledger = tmp_path / "l.sqlite"
+    with shop(source, "src") as s, shop(target, "dst") as t:
+        first = storebridge.migrate(s, t, ledger=ledger, resources=("customers", "products"))
+        # A separate run, with nothing carried over in memory: the maps are in SQLite.
+        second = storebridge.migrate(s, t, ledger=ledger, resources=("orders",))
+    assert first.status == second.status == "PASS", second.summary()
+    copied = list(target.tables["orders"].values())
+    assert len(copied) == 10 and all(o["customer"] for o in copied)
+    variants = {v["id"] for p in target.tables["products"].values() for v in p["variants"]}
+    assert all(line["variant_id"] in variants for o in copied for line in o["lines"])
+    emails = ledger_rows(ledger, "SELECT count(*) FROM target_index WHERE kind = 'email'")
+    skus = ledger_rows(ledger, "SELECT count(*) FROM target_index WHERE kind = 'sku'")
+    assert emails == [(6,)] and skus == [(8,)]
+
+
+@pytest.mark.parametrize(("pacer", "override", "peak"), [(3, None, 3), (3, 1, 1), (1, 5, 5)])
+def test_writes_in_flight_follow_the_target_unless_overridden(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pacer: int,
+    override: int | None,
+    peak: int,
+) -> None:
+    monkeypatch.setattr(Store, "concurrency", property(lambda self: pacer))
+    source, target = ToyShopEmulator(), ToyShopEmulator(latency=0.02)
+    source.seed(customers=12, products=4, orders=30)
+    counting = InFlight(target.transport())
+    with (
+        shop(source, "src") as s,
+        storebridge.connect(
+            "toyshop", base_url="https://dst.example", token=TOKEN, transport=counting,
+            options=storebridge.StoreOptions(max_concurrency=64),
+        ) as t,
+    ):  # fmt: skip
+        report = storebridge.migrate(s, t, ledger=tmp_path / "l.sqlite", concurrency=override)
+    assert report.status == "PASS", report.summary()
+    assert counting.peak["POST"] == peak

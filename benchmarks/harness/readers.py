@@ -149,8 +149,8 @@ def dlt_export(case: Case, served: Served) -> int:
     """dlt's RESTClient with the platform's paginator; lookups with ``client.get``."""
     # dlt reports anonymous usage from pipelines; the benchmark sends nothing off the machine.
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-    from dlt.sources.helpers.rest_client import RESTClient
     from dlt.sources.helpers.rest_client.auth import BearerTokenAuth, HttpBasicAuth
+    from dlt.sources.helpers.rest_client.client import RESTClient
     from dlt.sources.helpers.rest_client.paginators import (
         HeaderLinkPaginator,
         JSONLinkPaginator,
@@ -209,7 +209,7 @@ def _path_offset_paginator() -> Any:
     received (the shop may send fewer than asked), until the shop gives no next page."""
     from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
-    class PathOffsetPaginator(BasePaginator):  # type: ignore[misc]
+    class PathOffsetPaginator(BasePaginator):
         def __init__(self) -> None:
             super().__init__()
             self.offset = 0

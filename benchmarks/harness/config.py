@@ -113,7 +113,7 @@ def quick(**overrides: Any) -> Config:
     """Small sizes and one repetition: under three minutes on two cores."""
     given: dict[str, Any] = dict(
         mode="quick", cases=_cases(1000, 1000, 40, 40), repeat=1, baseline_repeat=1,
-        conversion_orders=500, conversion_repeat=3, memory_orders=1000, stores=20,
+        conversion_orders=500, conversion_repeat=3, memory_orders=500, stores=20,
         store_orders=1000, migration_orders=40,
     )  # fmt: skip
     return Config(**{**given, **overrides})

@@ -8,16 +8,18 @@ logs; the query style exists for shops whose front proxy strips ``Authorization`
 
 from __future__ import annotations
 
-from storebridge.auth import QueryTokenAuth, TokenAsBasicAuth
 from storebridge.http import Auth
-from storebridge.settings import Secret
+from storebridge.kit import QueryTokenAuth, Secret, TokenAsBasicAuth
 
 BASIC_PASSWORD = "x-oauth-basic"
 TOKEN_PARAM = "access_token"
 
 
 def token_auth(token: Secret, style: str) -> Auth:
-    """The ``httpx.Auth`` for ``style`` (``basic``, ``basic_blank`` or ``query``)."""
+    """The auth flow for ``style`` (``basic``, ``basic_blank`` or ``query``)."""
     if style == "query":
         return QueryTokenAuth(token, TOKEN_PARAM)
     return TokenAsBasicAuth(token, BASIC_PASSWORD if style == "basic" else "")
+
+
+__all__ = ["BASIC_PASSWORD", "TOKEN_PARAM", "token_auth"]

@@ -1,15 +1,19 @@
-"""Wire payloads to storebridge model objects: the 24Nettbutikk converter."""
+"""24Nettbutikk wire payloads <-> storebridge model objects, both directions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
 import cattrs
 
+from storebridge import validation
+from storebridge.errors import ValidationError
+from storebridge.kit import AddressFields, Payload, make_wire_converter
 from storebridge.model import (
     Address,
     Customer,
@@ -22,10 +26,12 @@ from storebridge.model import (
     Variant,
 )
 from storebridge.model.money import Money
-from storebridge.payload import Payload
-from storebridge.serialization import make_wire_converter
-from storebridge_24nettbutikk._local_time import order_placed, parse_local
-from storebridge_24nettbutikk._wire import PLATFORM
+from storebridge_24nettbutikk._bodies import PLATFORM
+from storebridge_24nettbutikk._local_time import fixed_zone, order_placed, parse_local
+
+SkuMap = Mapping[str, str]
+"""A product's article numbers: ``unique_product_id`` -> SKU, and ``""`` -> the SKU of a
+product sold without variants."""
 
 # Countries the admin writes in Norwegian; anything else is passed on as the shop wrote it.
 _COUNTRIES = {
@@ -33,6 +39,306 @@ _COUNTRIES = {
     "danmark": "DK", "denmark": "DK", "dk": "DK", "finland": "FI", "suomi": "FI", "fi": "FI",
     "island": "IS", "iceland": "IS", "tyskland": "DE", "germany": "DE",
 }  # fmt: skip
+BILLING = AddressFields(
+    company="company_name",
+    line1="address_1",
+    line2="address_2",
+    region=None,
+    postal_code="postcode",
+)
+DELIVERY = AddressFields(
+    first_name=None,
+    last_name=None,
+    company=None,
+    line1="delivery_address_1",
+    line2="delivery_address_2",
+    city="delivery_city",
+    region=None,
+    postal_code="delivery_postcode",
+    country=None,
+    phone=None,
+)
+STATUS_MAX = 32
+"""Longest order status code accepted in a write (the shop's codes are short numbers)."""
+EXTRA_FIELD_MAX = 255
+"""Longest ``extra_field`` text accepted in a write."""
+_UNFULFILLED = FulfillmentStatus.UNFULFILLED
+_FULFILLED = FulfillmentStatus.FULFILLED
+_PARTIAL = FulfillmentStatus.PARTIALLY_FULFILLED
+_ZERO = Decimal(0)
+_KNOWN_MAX = 4096
+"""Spellings of amounts and numbers a reader keeps (beyond them values are read afresh)."""
+
+
+class WireReader:
+    """Reads one shop's payloads into model objects (the rules: :func:`make_converter`).
+
+    Methods take a :class:`Payload` rooted where the row sits in the answer, so every error
+    names its place (``$.data[3].order_lines[0].unit_price``). Called directly, they must
+    run through ``kit.read_payload``; the wire converter does that itself.
+    """
+
+    def __init__(self, zone: ZoneInfo, currency: str) -> None:
+        self.zone = zone
+        self.currency = currency
+        # Amounts, quantities and status codes repeat from row to row; Money, Decimal and
+        # enum members are immutable, so each spelling is read once and its value shared.
+        self._money: dict[str, dict[str, Money]] = {}
+        self._sums: dict[str, dict[str, Money]] = {}
+        self._decimals: dict[str, Decimal] = {}
+        self._statuses: dict[str, OrderStatus] = {}
+
+    def local(self, p: Payload, key: str) -> datetime | None:
+        """A server-local ``YYYY-MM-DD HH:MM:SS`` as an aware datetime (None when blank)."""
+        value = p.data.get(key)
+        if type(value) is str and len(value) == 19:
+            moment = self._wall_time(value)
+            if moment is not None:
+                return moment
+        zone = self.zone
+        return p.opt_timestamp(key, lambda text: parse_local(text, zone))
+
+    def _wall_time(self, text: str) -> datetime | None:
+        """The common case of :func:`parse_local` in a few C calls; None for anything else."""
+        try:
+            naive = datetime.fromisoformat(text)
+            offset = self.zone.utcoffset(naive)
+        except (ValueError, OverflowError):
+            return None
+        if naive.tzinfo is not None or offset is None:
+            return None
+        return naive.replace(tzinfo=fixed_zone(offset))
+
+    def money(self, p: Payload, key: str, code: str) -> Money | None:
+        """``p.opt_money(key, code)``, shared between rows that spell the amount the same."""
+        value = p.data.get(key)
+        if type(value) is not str:
+            return p.opt_money(key, code)
+        known = self._money.get(code)
+        if known is None:
+            known = self._money[code] = {}
+        found = known.get(value)
+        if found is None:
+            found = p.opt_money(key, code)
+            if found is not None and len(known) < _KNOWN_MAX:
+                known[value] = found
+        return found
+
+    def amount(self, value: Decimal, code: str) -> Money:
+        """``Money(value, code)`` for a sum worked out here (shared like read amounts)."""
+        known = self._sums.get(code)
+        if known is None:
+            known = self._sums[code] = {}
+        spelling = str(value)  # 1.0 and 1.00 are equal Decimals but print differently
+        found = known.get(spelling)
+        if found is None:
+            found = Money(value, code)
+            if len(known) < _KNOWN_MAX:
+                known[spelling] = found
+        return found
+
+    def decimal(self, p: Payload, key: str) -> Decimal | None:
+        """``p.opt_decimal(key)``, shared between rows that spell the number the same."""
+        value = p.data.get(key)
+        if type(value) is not str:
+            return p.opt_decimal(key)
+        found = self._decimals.get(value)
+        if found is None:
+            found = p.opt_decimal(key)
+            if found is not None and len(self._decimals) < _KNOWN_MAX:
+                self._decimals[value] = found
+        return found
+
+    # Orders --------------------------------------------------------------------------
+    def order(
+        self,
+        p: Payload,
+        customer: Customer | None = None,
+        skus: Mapping[str, SkuMap | None] | None = None,
+    ) -> Order:
+        data = p.data
+        code = data.get("currency")
+        if not (type(code) is str and len(code) == 3 and code.isupper() and code.isalpha()):
+            code = p.opt_currency("currency") or self.currency
+        line_rows = p.objects("order_lines") if data.get("order_lines") else ()
+        lines = tuple([self.line(lp, code, skus) for lp in line_rows])
+        status_raw = p.opt_string("status")
+        if p.opt_bool("deleted"):
+            status = OrderStatus.CANCELLED
+        elif status_raw in self._statuses:
+            status = self._statuses[status_raw]
+        else:
+            status = self._statuses.setdefault(status_raw or "", OrderStatus.parse(status_raw))
+        paid = p.opt_bool("paid")
+        total = self.money(p, "total_amount_gross", code) or p.money("total_amount_gross", code)
+        shipping = [
+            a
+            for a in (self.decimal(p, "shipping_costs"), self.decimal(p, "shipping_svalbard"))
+            if a is not None
+        ]
+        totals = [line.total.amount for line in lines if line.total is not None]
+        discounts = [d for lp in line_rows if (d := self.decimal(lp, "discount")) is not None]
+        billing = shipping_address = None
+        if customer is not None and customer.addresses:
+            billing, shipping_address = customer.addresses[0], customer.addresses[-1]
+        ref = p.ref("order_no")
+        return Order(
+            platform=PLATFORM,
+            ref=ref,
+            number=ref,
+            status=status,
+            status_raw=status_raw,
+            currency=code,
+            total=total,
+            financial_status=FinancialStatus.PAID if paid else FinancialStatus.PENDING,
+            financial_status_raw=p.opt_string("paid"),
+            fulfillment_status=_order_fulfillment(lines, p.opt_string("sent_date")),
+            subtotal=self.amount(sum(totals, _ZERO), code) if len(totals) == len(lines) else None,
+            shipping_total=self.amount(sum(shipping, _ZERO), code) if shipping else None,
+            tax_total=self.money(p, "total_vat", code),
+            discount_total=self.amount(sum(discounts, _ZERO), code) if discounts else None,
+            # Amounts on this platform are gross (``total_amount_gross``): VAT is inside.
+            taxes_included=True,
+            lines=lines,
+            email=customer.email if customer is not None else None,
+            customer=customer,
+            billing_address=billing,
+            shipping_address=shipping_address,
+            note=p.opt_string("customer_comment"),
+            created_at=self.placed(p),
+            updated_at=self.local(p, "modified_on"),
+            raw=data,
+        )
+
+    def placed(self, p: Payload) -> datetime | None:
+        """``order_date`` + ``order_time`` (midnight without a time); None when blank."""
+        day, clock = p.data.get("order_date"), p.data.get("order_time")
+        if type(day) is str and len(day) == 10 and type(clock) is str and len(clock) == 8:
+            moment = self._wall_time(f"{day} {clock}")
+            if moment is not None:
+                return moment
+        placed = p.opt_string("order_date")
+        if not placed or placed == "0000-00-00":
+            return None
+        time_text, zone = p.opt_string("order_time"), self.zone
+        return p.opt_timestamp("order_date", lambda text: order_placed(text, time_text, zone))
+
+    def line(
+        self, p: Payload, currency: str, skus: Mapping[str, SkuMap | None] | None
+    ) -> OrderLine:
+        quantity = self.decimal(p, "quantity")
+        if quantity is None:
+            quantity = p.decimal("quantity")  # raises: the quantity is required
+        unit_price = self.money(p, "unit_price", currency) or p.money("unit_price", currency)
+        total = self.money(p, "total_amount_gross", currency)
+        whole = quantity == quantity.to_integral_value()
+        sent = p.opt_bool("sent")
+        sent_qty = self.decimal(p, "quantity_sent") or _ZERO
+        if sent or (quantity > 0 and sent_qty >= quantity):
+            fulfillment = _FULFILLED
+        elif sent_qty > 0:
+            fulfillment = _PARTIAL
+        else:
+            fulfillment = _UNFULFILLED
+        product_ref = p.opt_string("product_id")
+        variant_ref = p.opt_string("unique_product_id")
+        sku = p.opt_string("article_no")
+        if sku is None and skus and product_ref:
+            known = skus.get(product_ref) or {}
+            sku = known.get(variant_ref or "") or known.get("")
+        return OrderLine(
+            platform=PLATFORM,
+            ref=p.ref("id"),
+            sku=sku,
+            title=p.opt_string("product_name") or "",
+            quantity=int(quantity) if whole else 1,
+            unit_price=unit_price if whole else (total or unit_price),
+            total=total,
+            product_ref=product_ref,
+            variant_ref=variant_ref,
+            fulfillment_status=fulfillment,
+            fulfillment_status_raw=p.opt_string("sent"),
+            raw=p.data,
+        )
+
+    # Customers -----------------------------------------------------------------------
+    def customer(self, p: Payload) -> Customer:
+        billing = BILLING.read(p)
+        if billing.country is not None:
+            billing = _with_country(billing)
+        addresses = [billing] if _has_address(billing) else []
+        if p.opt_bool("use_delivery_address"):
+            first, last = _split_name(p.opt_string("delivery_name"))
+            delivery = attrs.evolve(
+                DELIVERY.read(p),
+                first_name=first or billing.first_name,
+                last_name=last or billing.last_name,
+                country=billing.country,
+                phone=billing.phone,
+            )
+            if delivery != billing:
+                addresses.append(delivery)
+        return Customer(
+            platform=PLATFORM,
+            ref=p.ref("id"),
+            email=p.opt_string("e_mail"),
+            first_name=billing.first_name,
+            last_name=billing.last_name,
+            phone=billing.phone,
+            addresses=tuple(addresses),
+            accepts_marketing=None,
+            created_at=self.local(p, "registration_date"),
+            updated_at=self.local(p, "modified_on"),
+            raw=p.data,
+        )
+
+    # Products ------------------------------------------------------------------------
+    def variant(self, p: Payload) -> Variant:
+        return Variant(
+            platform=PLATFORM,
+            ref=p.opt_ref("unique_product_id") or p.ref("id"),
+            sku=p.opt_string("article_no"),
+            title=p.opt_string("variant"),
+            price=p.opt_money("price", self.currency),
+            stock=p.opt_integer("stock"),
+            product_ref=p.ref("id"),
+            raw=p.data,
+        )
+
+    def product(self, p: Payload, variant_rows: Sequence[Payload] | None = None) -> Product:
+        rows = variant_rows or (p,)
+        return Product(
+            platform=PLATFORM,
+            ref=p.ref("id"),
+            title=p.string("name"),
+            description=p.opt_string("description") or p.opt_string("summary"),
+            variants=tuple([self.variant(row) for row in rows]),
+            updated_at=self.local(p, "modified_on"),
+            raw=p.data,
+        )
+
+
+def sku_map(rows: Sequence[Payload]) -> dict[str, str]:
+    """A product's article numbers from its ``flat=1`` rows (see :data:`SkuMap`)."""
+    found: dict[str, str] = {}
+    for row in rows:
+        sku = row.opt_string("article_no")
+        if sku is None:
+            continue
+        variant = row.opt_string("unique_product_id")
+        if variant is not None:
+            found[variant] = sku
+        if len(rows) == 1:
+            found[""] = sku
+    return found
+
+
+def has_variants(row: Payload) -> bool:
+    """Whether a ``flat=0`` product row stands for several variant rows.
+
+    Rows that do not say (no ``attributes`` key at all) are asked about, to be sure.
+    """
+    return "attributes" not in row.data or bool(row.data["attributes"])
 
 
 def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
@@ -41,8 +347,8 @@ def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
     * Every scalar may arrive as a string (``"199.00"``, ``"0"``/``"1"``) or a number;
       blanks arrive as ``null`` or ``""``; dates ``0000-00-00`` count as blank.
     * Times (``modified_on``, ``registration_date``, ``order_date`` + ``order_time``) are
-      server-local wall-clock times in ``zone`` and become aware datetimes (the earlier
-      reading in a repeated DST hour).
+      server-local wall-clock times in ``zone`` and become aware datetimes with a fixed
+      offset (the earlier reading in a repeated DST hour).
     * Order: ``ref`` and ``number`` = ``order_no``; ``total`` = ``total_amount_gross``;
       ``tax_total`` = ``total_vat``; ``shipping_total`` = ``shipping_costs`` +
       ``shipping_svalbard``; ``subtotal`` = sum of line totals; ``discount_total`` = sum of
@@ -52,193 +358,86 @@ def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
       else the shop's status code (values undocumented) kept in ``status_raw`` as UNKNOWN;
       ``financial_status`` = ``paid`` ? PAID : PENDING; ``fulfillment_status`` from the lines'
       ``sent`` flags (or ``sent_date`` when there are no lines). Email, customer, addresses
-      and line SKUs are not on the order: the adapter joins them.
+      and line SKUs are not on the order: the adapter joins them (``email`` = the
+      customer's; ``billing_address`` = its first address, ``shipping_address`` its last).
     * Order line: ``ref`` = ``id``; ``title`` = ``product_name``; ``product_ref`` =
-      ``product_id``; ``variant_ref`` = ``unique_product_id``; ``total`` =
-      ``total_amount_gross``; a fractional ``quantity`` (metres, kilos) becomes quantity 1
-      priced at the line's gross total, so line sums still add up (raw keeps the original).
+      ``product_id``; ``variant_ref`` = ``unique_product_id``; ``sku`` = ``article_no`` of
+      the variant's (or the product's) ``flat=1`` row; ``total`` = ``total_amount_gross``;
+      a fractional ``quantity`` (metres, kilos) becomes quantity 1 priced at the line's
+      gross total, so line sums still add up (raw keeps the original).
     * Customer: ``email`` = ``e_mail``; billing address from ``address_1``... and
       ``company_name``; a delivery address from ``delivery_*`` when ``use_delivery_address``
       is set (``delivery_name`` split at the last space); ``created_at`` =
       ``registration_date``; Norwegian country names become ISO codes.
     * Product: ``ref`` = ``id``; ``title`` = ``name``; ``description`` = ``description`` or
-      ``summary``; ``updated_at`` = ``modified_on``. Variant: ``ref`` = ``unique_product_id``
-      (or ``id`` for a product without variants); ``sku`` = ``article_no``; ``title`` =
-      ``variant``; ``price`` = ``price``; ``stock`` = ``stock``.
+      ``summary``; ``updated_at`` = ``modified_on``; ``variants`` from its ``flat=1`` rows.
+      Variant: ``ref`` = ``unique_product_id`` (or ``id`` for a product without variants);
+      ``sku`` = ``article_no``; ``title`` = ``variant``; ``price`` = ``price``; ``stock`` =
+      ``stock``.
     * 24Nettbutikk has no tags, so ``tags`` is always empty.
+    * Writes (the other direction): ``{"status": code}`` for an order, ``{"sent": 0|1,
+      "sent_date": "YYYY-MM-DD", "extra_field": text}`` for an order line, ``{"stock": n}``
+      for a product or variant (see :func:`status_body`, :func:`line_body`,
+      :func:`stock_body`).
     """
-
-    def local(p: Payload, key: str) -> datetime | None:
-        return p.opt_timestamp(key, lambda text: parse_local(text, zone))
-
-    def variant(p: Payload) -> Variant:
-        return Variant(
-            platform=PLATFORM,
-            ref=p.opt_string("unique_product_id") or p.string("id"),
-            sku=p.opt_string("article_no"),
-            title=p.opt_string("variant"),
-            price=p.opt_money("price", currency),
-            stock=p.opt_integer("stock"),
-            product_ref=p.string("id"),
-            raw=p.data,
-        )
-
-    def product(p: Payload) -> Product:
-        return Product(
-            platform=PLATFORM,
-            ref=p.string("id"),
-            title=p.string("name"),
-            description=p.opt_string("description") or p.opt_string("summary"),
-            variants=(variant(p),),
-            updated_at=local(p, "modified_on"),
-            raw=p.data,
-        )
-
-    def customer(p: Payload) -> Customer:
-        billing = Address(
-            first_name=p.opt_string("first_name"),
-            last_name=p.opt_string("last_name"),
-            company=p.opt_string("company_name"),
-            line1=p.opt_string("address_1"),
-            line2=p.opt_string("address_2"),
-            city=p.opt_string("city"),
-            postal_code=p.opt_string("postcode"),
-            country=_country(p.opt_string("country")),
-            phone=p.opt_string("phone"),
-        )
-        addresses = [billing] if _has_address(billing) else []
-        delivery = delivery_address(p, billing)
-        if delivery is not None and delivery != billing:
-            addresses.append(delivery)
-        return Customer(
-            platform=PLATFORM,
-            ref=p.string("id"),
-            email=p.opt_string("e_mail"),
-            first_name=p.opt_string("first_name"),
-            last_name=p.opt_string("last_name"),
-            phone=p.opt_string("phone"),
-            addresses=tuple(addresses),
-            accepts_marketing=None,
-            created_at=local(p, "registration_date"),
-            updated_at=local(p, "modified_on"),
-            raw=p.data,
-        )
-
-    def order(p: Payload) -> Order:
-        code = p.opt_string("currency") or currency
-        lines = p.each("order_lines", lambda lp: _line(lp, code))
-        deleted = bool(p.opt_bool("deleted"))
-        status_raw = p.opt_string("status")
-        placed = p.opt_string("order_date")
-        placed_time = p.opt_string("order_time")
-        placed_at = (
-            p.opt_timestamp("order_date", lambda day: order_placed(day, placed_time, zone))
-            if placed and placed != "0000-00-00"
-            else None
-        )
-        discounts = [
-            d for lp in p.iter("order_lines") if (d := lp.opt_decimal("discount")) is not None
-        ]
-        shipping = [
-            amount
-            for key in ("shipping_costs", "shipping_svalbard")
-            if (amount := p.opt_decimal(key)) is not None
-        ]
-        line_totals = [line.total for line in lines if line.total is not None]
-        return Order(
-            platform=PLATFORM,
-            ref=p.string("order_no"),
-            number=p.string("order_no"),
-            status=OrderStatus.CANCELLED if deleted else OrderStatus.parse(status_raw),
-            status_raw=status_raw,
-            currency=code,
-            total=p.money("total_amount_gross", code),
-            financial_status=FinancialStatus.PAID
-            if p.opt_bool("paid")
-            else FinancialStatus.PENDING,
-            financial_status_raw=p.opt_string("paid"),
-            fulfillment_status=_order_fulfillment(lines, p.opt_string("sent_date")),
-            subtotal=Money.sum(line_totals, code) if len(line_totals) == len(lines) else None,
-            shipping_total=Money(sum(shipping, Decimal(0)), code) if shipping else None,
-            tax_total=p.opt_money("total_vat", code),
-            discount_total=Money(sum(discounts, Decimal(0)), code) if discounts else None,
-            # Amounts on this platform are gross (``total_amount_gross``): VAT is inside.
-            taxes_included=True,
-            lines=lines,
-            note=p.opt_string("customer_comment"),
-            created_at=placed_at,
-            updated_at=local(p, "modified_on"),
-            raw=p.data,
-        )
-
-    def delivery_address(p: Payload, billing: Address) -> Address | None:
-        if not p.opt_bool("use_delivery_address"):
-            return None
-        first, last = _split_name(p.opt_string("delivery_name"))
-        return Address(
-            first_name=first or billing.first_name,
-            last_name=last or billing.last_name,
-            line1=p.opt_string("delivery_address_1"),
-            line2=p.opt_string("delivery_address_2"),
-            city=p.opt_string("delivery_city"),
-            postal_code=p.opt_string("delivery_postcode"),
-            country=billing.country,
-            phone=billing.phone,
-        )
-
+    reader = WireReader(zone, currency)
     hooks: dict[type, Callable[[Payload], object]] = {
-        Order: order,
-        Customer: customer,
-        Product: product,
-        Variant: variant,
+        Order: reader.order,
+        Customer: reader.customer,
+        Product: reader.product,
+        Variant: reader.variant,
     }
     return make_wire_converter(PLATFORM, hooks)
 
 
-def _line(p: Payload, currency: str) -> OrderLine:
-    quantity = p.decimal("quantity")
-    unit_price = p.money("unit_price", currency)
-    total = p.opt_money("total_amount_gross", currency)
-    whole = quantity == quantity.to_integral_value()
-    sent = p.opt_bool("sent")
-    sent_qty = p.opt_decimal("quantity_sent") or Decimal(0)
-    if sent or (quantity > 0 and sent_qty >= quantity):
-        fulfillment = FulfillmentStatus.FULFILLED
-    elif sent_qty > 0:
-        fulfillment = FulfillmentStatus.PARTIALLY_FULFILLED
-    else:
-        fulfillment = FulfillmentStatus.UNFULFILLED
-    return OrderLine(
-        platform=PLATFORM,
-        ref=p.string("id"),
-        sku=p.opt_string("article_no"),
-        title=p.opt_string("product_name") or "",
-        quantity=int(quantity) if whole else 1,
-        unit_price=unit_price if whole else (total or unit_price),
-        total=total,
-        product_ref=p.opt_string("product_id"),
-        variant_ref=p.opt_string("unique_product_id"),
-        fulfillment_status=fulfillment,
-        fulfillment_status_raw=p.opt_string("sent"),
-        raw=p.data,
-    )
+# Model -> wire (the PATCH bodies) --------------------------------------------------------
+def status_body(status: Any) -> dict[str, Any]:
+    """``PATCH /orders/{no}``: the shop's status code as text."""
+    return {"status": validation.text(status, "status", required=True, max_length=STATUS_MAX)}
+
+
+def line_body(sent: Any, sent_date: Any, extra_field: Any) -> dict[str, Any]:
+    """``PATCH /orders/{no}/lines/{id}``: the fields given (at least one)."""
+    body: dict[str, Any] = {}
+    if sent is not None:
+        if not isinstance(sent, bool):
+            raise ValidationError(f"sent must be True or False, got {sent!r}", field="sent")
+        body["sent"] = int(sent)
+    if sent_date is not None:
+        if not isinstance(sent_date, date) or isinstance(sent_date, datetime):
+            raise ValidationError(
+                "sent_date must be a datetime.date (the day, without a time)", field="sent_date"
+            )
+        body["sent_date"] = sent_date.isoformat()
+    if extra_field is not None:
+        body["extra_field"] = validation.text(
+            extra_field, "extra_field", max_length=EXTRA_FIELD_MAX
+        )
+    if not body:
+        raise ValidationError("give at least one of sent, sent_date, extra_field", field="sent")
+    return body
+
+
+def stock_body(stock: Any) -> dict[str, Any]:
+    """``PATCH /products/{id}``: a stock level from 0 to 2**31 - 1."""
+    return {"stock": validation.stock(stock, "stock")}
 
 
 def _order_fulfillment(lines: tuple[OrderLine, ...], sent_date: str | None) -> FulfillmentStatus:
     if not lines:
-        return FulfillmentStatus.FULFILLED if sent_date else FulfillmentStatus.UNFULFILLED
+        return _FULFILLED if sent_date else _UNFULFILLED
     states = {line.fulfillment_status for line in lines}
-    if states == {FulfillmentStatus.FULFILLED}:
-        return FulfillmentStatus.FULFILLED
-    if states == {FulfillmentStatus.UNFULFILLED}:
-        return FulfillmentStatus.UNFULFILLED
-    return FulfillmentStatus.PARTIALLY_FULFILLED
+    if len(states) == 1:
+        (state,) = states
+        if state is _FULFILLED or state is _UNFULFILLED:
+            return state
+    return _PARTIAL
 
 
-def _country(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return _COUNTRIES.get(text.strip().lower(), text.strip())
+def _with_country(address: Address) -> Address:
+    text = (address.country or "").strip()
+    code = _COUNTRIES.get(text.lower(), text)
+    return address if code == address.country else attrs.evolve(address, country=code)
 
 
 def _has_address(address: Address) -> bool:
@@ -252,16 +451,17 @@ def _split_name(name: str | None) -> tuple[str | None, str | None]:
     return (first or None, last or None) if first else (last or None, None)
 
 
-def with_customer(order: Order, customer: Customer | None) -> Order:
-    """The order with its customer's email and addresses filled in."""
-    if customer is None:
-        return order
-    billing = customer.addresses[0] if customer.addresses else None
-    shipping = customer.addresses[-1] if customer.addresses else None
-    return attrs.evolve(
-        order,
-        email=customer.email,
-        customer=customer,
-        billing_address=billing,
-        shipping_address=shipping,
-    )
+__all__ = [
+    "BILLING",
+    "DELIVERY",
+    "EXTRA_FIELD_MAX",
+    "STATUS_MAX",
+    "SkuMap",
+    "WireReader",
+    "has_variants",
+    "line_body",
+    "make_converter",
+    "sku_map",
+    "status_body",
+    "stock_body",
+]

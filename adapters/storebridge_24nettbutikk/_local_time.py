@@ -10,11 +10,12 @@ when *either* reading falls inside the window, so nothing modified in that hour 
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 _BLANK = ("", "0000-00-00", "0000-00-00 00:00:00")
+_FIXED: dict[timedelta, timezone] = {}
 
 
 def parse_local(text: str, zone: ZoneInfo, *, fold: int = 0) -> datetime:
@@ -22,7 +23,7 @@ def parse_local(text: str, zone: ZoneInfo, *, fold: int = 0) -> datetime:
     value = text.strip()
     if not value or value in _BLANK:
         raise ValueError("blank date")
-    naive = datetime.fromisoformat(value.replace("T", " "))
+    naive = datetime.fromisoformat(value)
     if naive.tzinfo is not None:
         return naive
     return fixed_offset(naive.replace(tzinfo=zone, fold=fold))
@@ -36,7 +37,17 @@ def fixed_offset(moment: datetime) -> datetime:
     names the instant unambiguously.
     """
     offset = moment.utcoffset()
-    return moment if offset is None else moment.astimezone(timezone(offset))
+    if offset is None:
+        return moment
+    return moment.replace(tzinfo=fixed_zone(offset), fold=0)
+
+
+def fixed_zone(offset: timedelta) -> timezone:
+    """The fixed-offset zone for ``offset`` (one object per offset)."""
+    fixed = _FIXED.get(offset)
+    if fixed is None:
+        fixed = _FIXED.setdefault(offset, timezone(offset))
+    return fixed
 
 
 def readings(text: str, zone: ZoneInfo) -> tuple[datetime, datetime]:

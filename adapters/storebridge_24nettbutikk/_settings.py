@@ -7,12 +7,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from storebridge.settings import Secret, SettingError, check_base_url, secret_field
+from storebridge import validation
+from storebridge.kit import Secret, SettingError, check_base_url, secret_field
+from storebridge_24nettbutikk._paging import SHOP_PAGE_CAP
 
 AuthStyle = Literal["basic", "basic_blank", "query"]
 AUTH_STYLES: tuple[str, ...] = ("basic", "basic_blank", "query")
 MAX_PAGE_SIZE = 10_000
-"""No documented maximum; Airbyte's connector asks for 10 000 products at once."""
+"""No documented maximum; Airbyte's connector asks for 10 000 products at once (shops serve
+at most :data:`~storebridge_24nettbutikk._paging.SHOP_PAGE_CAP` rows per page)."""
 
 
 def _shop_url(value: Any) -> str:
@@ -59,6 +62,13 @@ def _not_negative(_i: object, _a: attrs.Attribute[Any], value: float) -> None:
         raise SettingError("sync_overlap", "sync_overlap must be a number of seconds >= 0")
 
 
+def _currency(value: Any) -> str:
+    try:
+        return validation.currency(value, "currency")
+    except ValueError as exc:
+        raise SettingError("currency", f"{exc} (the shop's ISO 4217 code, such as NOK)") from None
+
+
 @attrs.frozen(kw_only=True)
 class NettbutikkSettings:
     """Settings for :func:`storebridge.connect("24nettbutikk", ...)`.
@@ -74,14 +84,15 @@ class NettbutikkSettings:
     ``query``: ``?access_token=`` (kept out of logs, errors and cassettes)."""
     time_zone: str = attrs.field(default="Europe/Oslo", validator=_time_zone)
     """The zone the shop's server writes ``modified_on`` in."""
-    page_size: int = attrs.field(default=100, validator=_page_size)
+    page_size: int = attrs.field(default=SHOP_PAGE_CAP, validator=_page_size)
+    """Rows per list request; shops serve at most 50 however many are asked for."""
     requests_per_second: float = attrs.field(
         default=2.0, validator=_positive("requests_per_second")
     )
     burst: int = attrs.field(default=2, validator=_positive("burst"))
     sync_overlap: float = attrs.field(default=7200.0, validator=_not_negative)
     """Seconds by which incremental reads widen the server-side window (then filter exactly)."""
-    currency: str = "NOK"
+    currency: str = attrs.field(default="NOK", converter=_currency)
     """Currency assumed for an order whose ``currency`` field is blank, and for products."""
     join_customers: bool = True
     """Fill Order.email/customer/addresses from the order's customer (one request each)."""

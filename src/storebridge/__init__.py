@@ -32,6 +32,7 @@ from storebridge.errors import (
     UnsupportedOperation,
     ValidationError,
 )
+from storebridge.fleet import fleet
 from storebridge.migrate import MigrationReport, migrate
 from storebridge.model import (
     Address,
@@ -134,6 +135,7 @@ __all__ = [
     "__version__",
     "connect",
     "connect_async",
+    "fleet",
     "migrate",
     "platform_operation",
     "platforms",

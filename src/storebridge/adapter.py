@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from storebridge._http import Auth, Response
+from storebridge._http import Auth, Headers, Response
 from storebridge._json import read_json
 from storebridge.errors import (
     APIError,
@@ -55,6 +55,7 @@ from storebridge.model import (
     RefundQuote,
     Transaction,
 )
+from storebridge.model.changes import Change, WebhookSubscription
 from storebridge.model.money import Money
 from storebridge.sandbox.clock import Clock
 from storebridge.sandbox.kit import Sandbox, SandboxSize
@@ -133,6 +134,10 @@ OPERATIONS: Mapping[str, str] = {
     "refunds.calculate": "calculate_refund",
     "refunds.create": "create_refund",
     "transactions.list": "list_transactions",
+    "webhooks.subscribe": "subscribe_webhooks",
+    "webhooks.list": "list_webhooks",
+    "webhooks.unsubscribe": "unsubscribe_webhook",
+    "webhooks.receive": "parse_webhook",
 }
 """Unified operation name -> adapter method name."""
 
@@ -284,6 +289,32 @@ class Adapter:
 
     def list_transactions(self, order_ref: str | None) -> ListFlow[Transaction]:
         raise self.unsupported("transactions.list")
+
+    # Webhooks -----------------------------------------------------------------------------
+    def subscribe_webhooks(
+        self, topics: Sequence[str], url: str, *, secret: str | None
+    ) -> Flow[list[WebhookSubscription]]:
+        """Subscribe ``url`` to the unified ``topics`` (see :data:`storebridge.model.TOPICS`);
+        one subscription per platform event where the platform needs that."""
+        raise self.unsupported("webhooks.subscribe")
+
+    def list_webhooks(self) -> ListFlow[WebhookSubscription]:
+        raise self.unsupported("webhooks.list")
+
+    def unsubscribe_webhook(self, ref: str) -> Flow[None]:
+        raise self.unsupported("webhooks.unsubscribe")
+
+    def parse_webhook(self, headers: Headers, body: bytes, secret: str) -> Change:
+        """One delivery as a Change, after verifying its signature against the raw ``body``.
+
+        Raise :class:`~storebridge.webhooks.WebhookRejected` (status 401) for a missing or
+        wrong signature and PayloadError for a body that cannot be read. No I/O.
+        """
+        raise self.unsupported("webhooks.receive", "this platform sends no webhooks")
+
+    def webhook_secret(self) -> str | None:
+        """The secret deliveries are signed with, when the settings hold it."""
+        return None
 
     def find_refund(self, quote: RefundQuote) -> Flow[Refund | None]:
         """The refund ``quote`` produced on the platform, or None if there is none.

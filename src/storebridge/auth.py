@@ -89,8 +89,16 @@ class QueryTokenAuth(Auth):
         self._param = param
 
     def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
-        request.url = request.url.copy_merge_params({self._param: self._token.reveal()})
-        yield request
+        # A copy: the caller's request keeps its URL without the token, so follow-up pages
+        # and read-ahead compare URLs as the platform links them.
+        url = request.url.copy_merge_params({self._param: self._token.reveal()})
+        yield Request(
+            request.method,
+            url,
+            headers=request.headers,
+            stream=request.stream,
+            extensions=request.extensions,
+        )
 
     def __repr__(self) -> str:
         return f"QueryTokenAuth(param={self._param!r}, token=***)"

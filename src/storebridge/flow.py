@@ -10,6 +10,7 @@ needs done and receives the result:
   sends them concurrently within the rate limit;
 * yield :data:`CONCURRENCY` -> receive how many requests the facade would keep in flight
   now (derived from the rate limit and the observed latency), to size read-ahead;
+* yield :class:`Wait` -> the facade pauses (polling loops); receive ``None``;
 * (list flows only) yield :class:`Emit` with a page of items -> receive ``None``; the facade
   hands the items to the caller lazily, so the next page is only fetched when it is needed;
 * (list flows only) yield :class:`Parallel` with several list flows -> the facade runs them
@@ -93,13 +94,20 @@ class Parallel:
 
 
 @attrs.frozen
+class Wait:
+    """Pause for ``seconds`` before the next step (polling); the flow receives ``None``."""
+
+    seconds: float
+
+
+@attrs.frozen
 class Concurrency:
     """Ask the facade how many requests it would keep in flight now (an ``int`` >= 1)."""
 
 
 CONCURRENCY = Concurrency()
 
-Step: TypeAlias = Request | Batch | Concurrency
+Step: TypeAlias = Request | Batch | Concurrency | Wait
 Flow: TypeAlias = Generator[Step, Any, T]
 """A single-result operation: yields requests, returns the result."""
 ListFlow: TypeAlias = Generator[Step | Emit[T] | Parallel, Any, None]
@@ -405,6 +413,8 @@ def drive(
         try:
             if isinstance(step, Concurrency):
                 result: Any = concurrency
+            elif isinstance(step, Wait):
+                result = None
             elif isinstance(step, Batch) and step.tolerant:
                 result = [_capture(answer, r) for r in step.requests]
             elif isinstance(step, Batch):
@@ -430,6 +440,7 @@ __all__ = [
     "RequestMeta",
     "ResponseCheck",
     "Step",
+    "Wait",
     "build_request",
     "derive_request",
     "drive",

@@ -21,6 +21,8 @@ Python (``storebridge.connect(profile="acme")``). The rules, all of them:
   for a literal ``${``. Values are never written back, printed or put in error messages.
 * **Keyword settings win**: ``connect(profile="acme", timeout=...)``-style keyword settings
   given next to a profile replace the profile's values of the same name.
+* **Tags**: ``tags = ["eu", "client-x"]`` in a profile groups stores for
+  ``storebridge.fleet(tag="eu")``; tags are not settings and never reach the adapter.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Profile:
     platform: str
     settings: Mapping[str, Any]
     source: Path
+    tags: tuple[str, ...] = ()
 
     def resolved(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The settings with every ``${VAR}`` replaced from ``environ`` (default: os.environ)."""
@@ -178,8 +181,16 @@ def load_profiles(path: str | os.PathLike[str] | None = None) -> dict[str, Profi
                 f'{file}: [stores.{name}] needs a platform = "..." entry naming its platform',
                 setting="platform",
             )
-        settings = {k: v for k, v in table.items() if k != "platform"}
-        profiles[name] = Profile(name=name, platform=platform, settings=settings, source=file)
+        tags = table.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+            raise ConfigurationError(
+                f'{file}: [stores.{name}] tags must be a list of words, e.g. tags = ["eu"]',
+                setting="tags",
+            )
+        settings = {k: v for k, v in table.items() if k not in ("platform", "tags")}
+        profiles[name] = Profile(
+            name=name, platform=platform, settings=settings, source=file, tags=tuple(tags)
+        )
     return profiles
 
 

@@ -13,7 +13,7 @@ synchronously, ``AsyncStore`` returns awaitables and async iterators of the same
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -21,246 +21,26 @@ import attrs
 
 from storebridge import _http
 from storebridge._engine import AsyncEngine, StoreOptions, SyncEngine
-from storebridge._operations import Async, M, Resource, Runner, Sync, listing, operation
+from storebridge._operations import Async, Sync
 from storebridge._redact import Redactor, install_log_filter, registry
-from storebridge.adapter import Adapter, ListQuery, OrderQuery
+from storebridge._resources import Customers, Orders, Products, Refunds, Transactions, Webhooks
+from storebridge.adapter import Adapter
+from storebridge.changes import (
+    DEFAULT_OVERLAP,
+    FEED_RESOURCES,
+    ChangeFeed,
+    Checkpoint,
+    Tracker,
+    change_feed,
+    check_resources,
+    start_positions,
+    utc_now,
+)
 from storebridge.errors import ValidationError
 from storebridge.flow import Flow, ListFlow, build_request
-from storebridge.idempotency import default_store, single_use_refund
-from storebridge.model import (
-    Address,
-    Customer,
-    CustomerDraft,
-    CustomerUpdate,
-    Money,
-    Order,
-    OrderDraft,
-    Product,
-    ProductDraft,
-    Refund,
-    RefundLine,
-    RefundQuote,
-    Transaction,
-)
-from storebridge.refs import check_ref
+from storebridge.model.changes import Change
 
 T = TypeVar("T")
-
-
-def _check_type(value: object, cls: type, what: str) -> None:
-    if not isinstance(value, cls):
-        raise ValidationError(
-            f"{what} must be a {cls.__name__}, got {type(value).__name__}", field=what
-        )
-
-
-class Orders(Resource[M]):
-    """``store.orders``: read, create, cancel and re-address orders."""
-
-    @listing
-    def list(
-        self,
-        /,
-        *,
-        updated_since: datetime | None = None,
-        updated_until: datetime | None = None,
-        created_since: datetime | None = None,
-        created_until: datetime | None = None,
-        status: str | None = None,
-        financial_status: str | None = None,
-        fulfillment_status: str | None = None,
-        page_size: int | None = None,
-        detail: bool = False,
-        **extra: Any,
-    ) -> ListFlow[Order]:
-        """Every matching order exactly once, fetched page by page as you iterate.
-
-        ``detail=True`` returns complete orders (with lines) on platforms whose list rows are
-        slim, at the cost of one extra request per order (sent concurrently). A listing never
-        ends early in silence: a page that cannot be read or does not move forward is asked
-        for again and then raises :class:`~storebridge.errors.PaginationError`.
-        """
-        self._require("orders.list")
-        query = OrderQuery(
-            updated_since=updated_since, updated_until=updated_until,
-            created_since=created_since, created_until=created_until, status=status,
-            financial_status=financial_status, fulfillment_status=fulfillment_status,
-            page_size=page_size, detail=detail, extra=dict(extra),
-        )  # fmt: skip
-        return self._adapter.list_orders(query)
-
-    @operation
-    def get(self, ref: str) -> Flow[Order]:
-        """The order whose platform key is ``ref``."""
-        self._require("orders.get")
-        return self._adapter.get_order(check_ref(ref))
-
-    @operation
-    def create(self, draft: OrderDraft) -> Flow[Order]:
-        """Create an order (usually a historical one, e.g. during a migration)."""
-        self._require("orders.create")
-        _check_type(draft, OrderDraft, "draft")
-        return self._adapter.create_order(draft)
-
-    @operation
-    def cancel(
-        self, ref: str, *, reason: str | None = None, refund: bool = False, notify: bool = False
-    ) -> Flow[Order]:
-        """Cancel the order; ``refund=True`` also refunds what was paid, where the platform can."""
-        self._require("orders.cancel")
-        return self._adapter.cancel_order(
-            check_ref(ref), reason=reason, refund=refund, notify=notify
-        )
-
-    @operation
-    def update_shipping_address(self, ref: str, address: Address) -> Flow[Order]:
-        """Replace the order's shipping address."""
-        self._require("orders.update_shipping_address")
-        _check_type(address, Address, "address")
-        return self._adapter.update_shipping_address(check_ref(ref), address)
-
-
-class Customers(Resource[M]):
-    """``store.customers``: read, create and update customers."""
-
-    @listing
-    def list(
-        self,
-        /,
-        *,
-        updated_since: datetime | None = None,
-        updated_until: datetime | None = None,
-        page_size: int | None = None,
-        **extra: Any,
-    ) -> ListFlow[Customer]:
-        """Every matching customer exactly once, fetched page by page as you iterate."""
-        self._require("customers.list")
-        query = ListQuery(
-            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
-            extra=dict(extra),
-        )  # fmt: skip
-        return self._adapter.list_customers(query)
-
-    @operation
-    def get(self, ref: str) -> Flow[Customer]:
-        """The customer whose platform key is ``ref``."""
-        self._require("customers.get")
-        return self._adapter.get_customer(check_ref(ref))
-
-    @operation
-    def create(self, draft: CustomerDraft) -> Flow[Customer]:
-        """Create a customer."""
-        self._require("customers.create")
-        _check_type(draft, CustomerDraft, "draft")
-        if "@" not in draft.email:
-            raise ValidationError(f"email {draft.email!r} is not an e-mail address", field="email")
-        return self._adapter.create_customer(draft)
-
-    @operation
-    def update(self, ref: str, update: CustomerUpdate) -> Flow[Customer]:
-        """Change the fields of ``update`` that are not None."""
-        self._require("customers.update")
-        _check_type(update, CustomerUpdate, "update")
-        return self._adapter.update_customer(check_ref(ref), update)
-
-
-class Products(Resource[M]):
-    """``store.products``: read and create products."""
-
-    @listing
-    def list(
-        self,
-        /,
-        *,
-        updated_since: datetime | None = None,
-        updated_until: datetime | None = None,
-        page_size: int | None = None,
-        **extra: Any,
-    ) -> ListFlow[Product]:
-        """Every matching product exactly once, fetched page by page as you iterate."""
-        self._require("products.list")
-        query = ListQuery(
-            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
-            extra=dict(extra),
-        )  # fmt: skip
-        return self._adapter.list_products(query)
-
-    @operation
-    def get(self, ref: str) -> Flow[Product]:
-        """The product whose platform key is ``ref``."""
-        self._require("products.get")
-        return self._adapter.get_product(check_ref(ref))
-
-    @operation
-    def create(self, draft: ProductDraft) -> Flow[Product]:
-        """Create a product with its variants."""
-        self._require("products.create")
-        _check_type(draft, ProductDraft, "draft")
-        if not draft.variants:
-            raise ValidationError("a product needs at least one variant", field="variants")
-        return self._adapter.create_product(draft)
-
-
-class Refunds(Resource[M]):
-    """``store.refunds``: quote a refund, then issue exactly that refund once."""
-
-    def __init__(self, adapter: Adapter, runner: Runner, options: StoreOptions) -> None:
-        super().__init__(adapter, runner)
-        self._options = options
-
-    @operation
-    def calculate(
-        self, order_ref: str, *, lines: Sequence[RefundLine] = (), shipping: Money | None = None
-    ) -> Flow[RefundQuote]:
-        """Ask the platform what refunding ``lines`` (and ``shipping``) would return, and how."""
-        self._require("refunds.calculate")
-        check_ref(order_ref, "order_ref")
-        for index, line in enumerate(lines):
-            _check_type(line, RefundLine, f"lines[{index}]")
-            if line.quantity < 1:
-                raise ValidationError(
-                    f"lines[{index}].quantity must be at least 1", field=f"lines[{index}].quantity"
-                )
-        if shipping is not None:
-            _check_type(shipping, Money, "shipping")
-            if shipping.amount < 0:
-                raise ValidationError("shipping must not be negative", field="shipping")
-        if not lines and shipping is None:
-            raise ValidationError("a refund needs lines, shipping, or both", field="lines")
-        return self._adapter.calculate_refund(order_ref, lines=tuple(lines), shipping=shipping)
-
-    @operation
-    def create(
-        self, quote: RefundQuote, *, note: str | None = None, notify: bool = False
-    ) -> Flow[Refund]:
-        """Issue the refund a :meth:`calculate` call quoted, exactly once.
-
-        A quote is single-use: calling again with the same quote returns the first refund
-        (read back from the platform if its answer was lost) instead of refunding twice.
-        Keys are kept in ``StoreOptions.idempotency_store`` (this process's memory unless
-        you pass a persistent one, see :mod:`storebridge.idempotency`).
-        """
-        self._require("refunds.create")
-        _check_type(quote, RefundQuote, "quote")
-        if quote.platform != self._adapter.name:
-            raise ValidationError(
-                f"this quote was calculated on {quote.platform}, not {self._adapter.name}",
-                field="quote",
-            )
-        keys = self._options.idempotency_store or default_store()
-        return single_use_refund(self._adapter, quote, note, notify, keys)
-
-
-class Transactions(Resource[M]):
-    """``store.transactions``: payment transactions."""
-
-    @listing
-    def list(self, *, order_ref: str | None = None) -> ListFlow[Transaction]:
-        """Transactions, of one order when ``order_ref`` is given."""
-        self._require("transactions.list")
-        if order_ref is not None:
-            check_ref(order_ref, "order_ref")
-        return self._adapter.list_transactions(order_ref)
 
 
 class _Extras:
@@ -300,6 +80,28 @@ class _Extras:
 
 
 class _StoreBase:
+    def _changes_flow(
+        self,
+        resources: Sequence[str] | str,
+        since: Checkpoint | datetime | None,
+        overlap: timedelta,
+        detail: bool,
+        follow: bool,
+        interval: float,
+        now: Callable[[], datetime] | None,
+    ) -> tuple[ListFlow[Change], Tracker]:
+        chosen = check_resources(self.adapter, resources)
+        clock = now or utc_now
+        positions = start_positions(self.adapter, chosen, since, clock())
+        if interval <= 0:
+            raise ValidationError("interval must be a positive number of seconds", field="interval")
+        tracker = Tracker(self.adapter.name, self.adapter.store_id, positions)
+        flow = change_feed(
+            self.adapter, chosen, tracker, overlap=overlap, now=clock, detail=detail,
+            follow=follow, interval=interval,
+        )  # fmt: skip
+        return flow, tracker
+
     def __init__(self, adapter: Adapter, options: StoreOptions) -> None:
         install_log_filter()
         self.adapter = adapter
@@ -352,6 +154,7 @@ class Store(_StoreBase):
     products: Products[Sync]
     refunds: Refunds[Sync]
     transactions: Transactions[Sync]
+    webhooks: Webhooks[Sync]
 
     def __init__(
         self,
@@ -370,12 +173,37 @@ class Store(_StoreBase):
         self.products = Products(adapter, self._engine)
         self.refunds = Refunds(adapter, self._engine, self.options)
         self.transactions = Transactions(adapter, self._engine)
+        self.webhooks = Webhooks(adapter, self._engine)
         self.extra = _Extras(adapter, self._engine.run, self._engine.iterate)
 
     @property
     def concurrency(self) -> int:
         """Requests this store would keep in flight now (rate limit x observed latency)."""
         return self._engine.policy.pacer.in_flight()
+
+    def changes(
+        self,
+        resources: Sequence[str] | str = FEED_RESOURCES,
+        *,
+        since: Checkpoint | datetime | None = None,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        detail: bool = False,
+        follow: bool = False,
+        interval: float = 60.0,
+        now: Callable[[], datetime] | None = None,
+    ) -> ChangeFeed:
+        """What changed in ``resources`` since ``since``: one Change per record version.
+
+        ``since`` is a :class:`~storebridge.changes.Checkpoint` saved from an earlier change
+        (resume exactly after it), a datetime (changes from then on), or None (from now).
+        One pass per resource, then the iteration ends; ``follow=True`` polls every
+        ``interval`` seconds for ever. ``overlap`` allows for the platform's clock and
+        replicas lagging ours; ``now`` replaces the wall clock (tests, sandboxes on fake
+        time). Iterate the returned feed; ``feed.checkpoint`` is where it has got to. See
+        :mod:`storebridge.changes`.
+        """
+        flow, tracker = self._changes_flow(resources, since, overlap, detail, follow, interval, now)
+        return ChangeFeed(self._engine.iterate(flow), tracker)
 
     def run(self, flow: Flow[T]) -> T:
         """Run any adapter flow (e.g. a platform operation) and return its result."""
@@ -435,6 +263,7 @@ class AsyncStore(_StoreBase):
     products: Products[Async]
     refunds: Refunds[Async]
     transactions: Transactions[Async]
+    webhooks: Webhooks[Async]
 
     def __init__(
         self,
@@ -453,12 +282,28 @@ class AsyncStore(_StoreBase):
         self.products = Products(adapter, self._engine)
         self.refunds = Refunds(adapter, self._engine, self.options)
         self.transactions = Transactions(adapter, self._engine)
+        self.webhooks = Webhooks(adapter, self._engine)
         self.extra = _Extras(adapter, self._engine.run, self._engine.iterate)
 
     @property
     def concurrency(self) -> int:
         """Requests this store would keep in flight now (rate limit x observed latency)."""
         return self._engine.policy.pacer.in_flight()
+
+    def changes(
+        self,
+        resources: Sequence[str] | str = FEED_RESOURCES,
+        *,
+        since: Checkpoint | datetime | None = None,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        detail: bool = False,
+        follow: bool = False,
+        interval: float = 60.0,
+        now: Callable[[], datetime] | None = None,
+    ) -> ChangeFeed:
+        """The async change feed (``async for``; see :meth:`Store.changes`)."""
+        flow, tracker = self._changes_flow(resources, since, overlap, detail, follow, interval, now)
+        return ChangeFeed(self._engine.iterate(flow), tracker)
 
     def run(self, flow: Flow[T]) -> Awaitable[T]:
         """Run any adapter flow and await its result."""
@@ -513,4 +358,5 @@ __all__ = [
     "Refunds",
     "Store",
     "Transactions",
+    "Webhooks",
 ]

@@ -18,7 +18,7 @@ EXPECTED = {
     "TransactionKind", "TransactionStatus", "TransportError", "UnsupportedOperation",
     "ValidationError", "Variant", "VariantDraft", "__version__", "connect", "connect_async",
     "platform_operation", "platforms", "register_adapter", "unregister_adapter",
-    "migrate", "MigrationReport",
+    "migrate", "MigrationReport", "fleet",
 }  # fmt: skip
 
 

@@ -67,7 +67,7 @@ class NettbutikkEmulator(Emulator):
             throttle = Throttle(
                 limit=RateLimit(self.options.rate_limit, self.options.rate_burst),
                 refuse=lambda seconds: HTTPProblem(429, None, {"Retry-After": str(seconds)}),
-                clock=self.options.limit_clock,
+                clock=self.options.limit_clock or self.clock.now,
                 key=self.token,  # one shop, one credential: anonymous calls count too
             )
         self.guard = Guard(self._authenticate, throttle)
@@ -196,6 +196,8 @@ class NettbutikkEmulator(Emulator):
         until = numbers[3] if len(numbers) > 3 else None
         if limit < 1:
             raise bad_request()
+        if self.options.page_cap is not None and (resource != "customers" or paged_customers):
+            limit = min(limit, self.options.page_cap)
         rows = self._rows(resource, since, until, flat)
         page = offset_page(rows, offset, limit)
         if not page.items and self.options.empty_list == "404":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +21,11 @@ def _one_of(choices: tuple[str, ...]) -> Any:
             raise ValueError(f"{a.name} must be one of {', '.join(choices)}, got {value!r}")
 
     return check
+
+
+def _cap(_i: object, a: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{a.name} must be a whole number of rows >= 1 or None, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -45,8 +49,10 @@ class EmulatorOptions:
     * ``time_zone``: the zone ``modified_on`` is written in.
     * ``rate_limit`` / ``rate_burst``: a server-side token bucket per shop (None: off); over
       it the shop answers 429 with ``Retry-After`` (the real limit is undocumented).
-      ``limit_clock`` is the clock that bucket refills by (real monotonic time by default,
-      so a frozen test clock does not starve it).
+      The bucket refills by the emulator's clock, so tests on fake time see the limit play
+      out in fake time; ``limit_clock`` replaces that clock for the bucket alone.
+    * ``page_cap``: the most rows one list page holds, whatever ``limit`` asks for (the shop
+      caps silently; its links carry the capped limit). None: no cap.
     * ``token``: the shop's API token.
     """
 
@@ -61,5 +67,6 @@ class EmulatorOptions:
     currency: str = "NOK"
     rate_limit: float | None = None
     rate_burst: int = 20
-    limit_clock: Callable[[], float] = time.monotonic
+    limit_clock: Callable[[], float] | None = None
+    page_cap: int | None = attrs.field(default=50, validator=_cap)
     token: str = "sandbox-24nb-token-0000"

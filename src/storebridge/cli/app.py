@@ -22,7 +22,9 @@ from storebridge.cli import logs
 from storebridge.cli.demo import demo_command
 from storebridge.cli.export import export_command
 from storebridge.cli.init import init_command
+from storebridge.cli.listen import listen_command
 from storebridge.cli.listing import platforms_command, stores_command
+from storebridge.cli.load import load_command
 from storebridge.cli.migrate import migrate_command
 from storebridge.cli.options import DebugOption, VerboseOption, apply_verbosity
 from storebridge.cli.output import (
@@ -94,8 +96,10 @@ for name, command in (
     ("stores", stores_command),
     ("init", init_command),
     ("export", export_command),
+    ("load", load_command),
     ("migrate", migrate_command),
     ("demo", demo_command),
+    ("listen", listen_command),
 ):
     app.command(name, epilog=EXIT_CODES_HELP)(command)
 sandbox_app.command("serve", epilog=EXIT_CODES_HELP)(serve_command)

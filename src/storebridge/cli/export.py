@@ -96,7 +96,26 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
 def export_command(
     resource: Annotated[Resource, typer.Argument(help="What to export.", show_default=False)],
     store: Annotated[
-        str | None, typer.Option("--store", "-s", envvar=PROFILE_ENV, help=STORE_HELP)
+        list[str] | None,
+        typer.Option(
+            "--store",
+            "-s",
+            envvar=PROFILE_ENV,
+            help=f"{STORE_HELP} Repeat it to export several stores into one output.",
+        ),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every profile in the profile file.")
+    ] = False,
+    tag: Annotated[
+        str | None, typer.Option(help="Every profile with this tag (tags = [...]).")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False,
+            help="Several stores: write each store's count, time and error here as JSON.",
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -131,7 +150,8 @@ def export_command(
     """Stream orders, customers or products as JSON lines or CSV.
 
     Progress (records, rate, time) shows on stderr when it is a terminal; a summary with
-    the number of requests it took ends the run.
+    the number of requests it took ends the run. Several stores (--store repeated, --tag,
+    --all) are read concurrently into one output, each record carrying its store.
     """
     apply_verbosity(verbose, debug)
     name = resource.value
@@ -140,7 +160,6 @@ def export_command(
     updated_since = since_option(since, allow_last_run=False)
     if output is not None:
         writable_file("-o", output)
-    profile = profile_name("--store", store, config)
     complete = detail is not False and resource is Resource.orders
     show_progress = (
         not quiet
@@ -149,6 +168,21 @@ def export_command(
             output is None and sys.stdout.isatty()  # rows and bars would share one screen
         )
     )
+    stores = store or []
+    if every or tag is not None or len(stores) > 1:
+        if sum((every, tag is not None, bool(stores))) > 1:
+            raise usage_error("name the stores one way: --store (repeated), --tag or --all")
+        from storebridge.cli.export_fleet import choose_fleet, export_fleet
+
+        if report is not None:
+            writable_file("--report", report)
+        export_fleet(
+            choose_fleet(stores, tag, every, config), name, updated_since=updated_since,
+            fmt=fmt.value, output=output, detail=complete, quiet=quiet,
+            show_progress=show_progress, report_file=report,
+        )  # fmt: skip
+        return
+    profile = profile_name("--store", stores[0] if stores else None, config)
     started = time.monotonic()
     with ExitStack() as stack:
         opened = stack.enter_context(open_store(profile, config))

@@ -129,7 +129,7 @@ def _csv_rows(resource: str) -> Callable[[dict[str, Any]], Iterator[dict[str, An
 class RecordWriter:
     """Writes records of one resource to ``out`` as ``jsonl`` or ``csv``."""
 
-    def __init__(self, out: TextIO, fmt: str, resource: str) -> None:
+    def __init__(self, out: TextIO, fmt: str, resource: str, *, store_column: bool = False) -> None:
         self._out = out
         self._jsonl = fmt == "jsonl"
         self.count = 0
@@ -137,15 +137,21 @@ class RecordWriter:
         """Orders written without their lines (a platform's slim list rows)."""
         if not self._jsonl:
             self._rows = _csv_rows(resource)
-            self._csv = csv.DictWriter(out, fieldnames=csv_columns(resource))
+            # Several stores in one file: a first "store" column says whose record it is.
+            columns = ["store", *csv_columns(resource)] if store_column else csv_columns(resource)
+            self._csv = csv.DictWriter(out, fieldnames=columns)
             self._csv.writeheader()
 
-    def write(self, record: Any) -> None:
+    def write(self, record: Any, store: str | None = None) -> None:
+        """Write one record; ``store`` (several stores in one file) comes first in it."""
         data = to_dict(record)
         if self._jsonl:
-            self._out.write(json.dumps(data, ensure_ascii=False) + "\n")
-        else:
+            tagged = data if store is None else {"store": store, **data}
+            self._out.write(json.dumps(tagged, ensure_ascii=False) + "\n")
+        elif store is None:
             self._csv.writerows(self._rows(data))
+        else:
+            self._csv.writerows({"store": store, **row} for row in self._rows(data))
         self.count += 1
         if getattr(record, "partial", False):
             self.partial += 1

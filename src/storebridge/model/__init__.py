@@ -1,6 +1,7 @@
 """The storebridge domain model: the same objects whatever the platform."""
 
 from storebridge.model.base import ModelObject
+from storebridge.model.changes import TOPICS, Change, ChangeKind, WebhookSubscription
 from storebridge.model.money import Money, to_decimal
 from storebridge.model.objects import (
     Address,
@@ -36,7 +37,10 @@ from storebridge.model.status import (
 )
 
 __all__ = [
+    "TOPICS",
     "Address",
+    "Change",
+    "ChangeKind",
     "Customer",
     "CustomerDraft",
     "CustomerUpdate",
@@ -66,5 +70,6 @@ __all__ = [
     "TransactionStatus",
     "Variant",
     "VariantDraft",
+    "WebhookSubscription",
     "to_decimal",
 ]

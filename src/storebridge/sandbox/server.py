@@ -30,6 +30,8 @@ _WRITE_BUFFER = 64 * 1024
 
 
 class _Server(ThreadingHTTPServer):
+    # Clients keep dozens of requests in flight; the default backlog of 5 refuses them.
+    request_queue_size = 256
     daemon_threads = True
     allow_reuse_address = True
     emulator: Emulator

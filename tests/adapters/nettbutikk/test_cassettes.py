@@ -53,9 +53,13 @@ def cassette_store(name: str, **settings: Any) -> Iterator[storebridge.Store]:
     else:
         transport = CassetteTransport(path, record_mode="none")
     given = {"base_url": SHOP, "token": TOKEN, "page_size": 3, **settings}
+    # A fixed number in flight: how far pages are read ahead then does not depend on the
+    # latency observed, so replay asks exactly what was recorded.
+    options = storebridge.StoreOptions(max_concurrency=3)
     with storebridge.connect(
-        "24nettbutikk", transport=transport, requests_per_second=1000.0, burst=1000, **given
-    ) as store:
+        "24nettbutikk", transport=transport, options=options, requests_per_second=1000.0,
+        burst=1000, **given,
+    ) as store:  # fmt: skip
         yield store
     if RECORD:
         transport.save()

@@ -1,4 +1,5 @@
-"""24Nettbutikk end to end: the public facade against the emulator on a loopback port.
+"""24Nettbutikk end to end: the public facade against the emulator, in-process (the
+emulator's transport) and, where the socket matters, on a loopback port.
 
 Every combination of the emulator's switches for unconfirmed behaviour (404 vs empty list,
 inclusive vs exclusive since/until, sort order, body encoding, string vs number scalars)
@@ -27,7 +28,7 @@ from storebridge.sandbox import FakeClock, SandboxSize
 from storebridge_24nettbutikk import NettbutikkEmulator
 
 TOKEN = "e2e-24nb-token-5f1c9a"
-FAST = {"requests_per_second": 10_000.0, "burst": 10_000}
+FAST: dict[str, Any] = {"requests_per_second": 10_000.0, "burst": 10_000}
 COMBOS = list(
     itertools.product(("empty", "404"), ("inclusive", "exclusive"), ("modified", "key", "newest"),
                       ("utf-8", "latin-1"), (True, False))
@@ -48,12 +49,15 @@ def make_emulator(clock: FakeClock | None = None, **options: Any) -> NettbutikkE
     return NettbutikkEmulator(size, token=TOKEN, **options)
 
 
+SHOP = "https://shop.24nettbutikk.test"
+
+
 @contextmanager
 def served(emulator: NettbutikkEmulator, **settings: Any) -> Iterator[storebridge.Store]:
-    with emulator.serve() as base_url:
-        given = {"base_url": base_url, "token": TOKEN, "page_size": 4, **FAST, **settings}
-        with storebridge.connect("24nettbutikk", **given) as store:
-            yield store
+    """A store on ``emulator`` in-process: no socket, no waiting."""
+    given = {"base_url": SHOP, "token": TOKEN, "page_size": 4, **FAST, **settings}
+    with storebridge.connect("24nettbutikk", transport=emulator.transport(), **given) as store:
+        yield store
 
 
 def expected_sku(emulator: NettbutikkEmulator, line: dict[str, Any]) -> str:
@@ -201,6 +205,7 @@ def test_each_auth_style_reaches_the_shop(style: str) -> None:
 
 
 def test_query_token_never_shows_in_errors_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    # On a socket: the token must stay out of what the HTTP stack logs too.
     emulator = make_emulator()
     caplog.set_level(logging.DEBUG)
     with emulator.serve() as base_url:
@@ -251,7 +256,7 @@ def test_patch_operations_write_and_reread() -> None:
         with pytest.raises(ValidationError):
             store.extra.update_order_line(str(order["order_no"]), str(line["id"]))
         with pytest.raises(ValidationError):
-            store.extra.update_stock(str(plain["id"]), "5")  # type: ignore[arg-type]
+            store.extra.update_stock(str(plain["id"]), "5")
 
 
 def test_creates_fail_before_any_request() -> None:
@@ -282,17 +287,19 @@ def test_unknown_order_is_not_found() -> None:
 def test_sandbox_defaults_rate_limit_and_connects() -> None:
     from storebridge_24nettbutikk import NettbutikkAdapter
 
-    sandbox = NettbutikkAdapter.sandbox(seed=4, orders=30, latency=0.0)
-    again = NettbutikkAdapter.sandbox(seed=4, orders=30)
+    # Few records: every request fits in the sandbox's burst, so nothing waits on the socket.
+    sandbox = NettbutikkAdapter.sandbox(seed=4, orders=8, latency=0.0)
+    again = NettbutikkAdapter.sandbox(seed=4, orders=8)
+    assert isinstance(sandbox.emulator, NettbutikkEmulator)
+    assert isinstance(again.emulator, NettbutikkEmulator)
     assert sandbox.emulator.options.rate_limit is not None
-    assert [o["total_amount_gross"] for o in sandbox.emulator.orders] == [  # type: ignore[attr-defined]
-        o["total_amount_gross"]
-        for o in again.emulator.orders  # type: ignore[attr-defined]
+    assert [o["total_amount_gross"] for o in sandbox.emulator.orders] == [
+        o["total_amount_gross"] for o in again.emulator.orders
     ]
     with sandbox.emulator.serve() as base_url:
         settings = sandbox.settings(base_url)
         with storebridge.connect("24nettbutikk", **settings) as store:
-            assert len(list(store.orders.list())) == 30
+            assert len(list(store.orders.list())) == 8
 
 
 @pytest.mark.anyio
@@ -317,8 +324,10 @@ def test_sandbox_currency_option_reaches_orders_and_products() -> None:
     from storebridge_24nettbutikk import NettbutikkAdapter
 
     sandbox = NettbutikkAdapter.sandbox(seed=2, orders=4, rate_limit=None, currency="USD")
-    with sandbox.emulator.serve() as base_url:
-        with storebridge.connect("24nettbutikk", **sandbox.settings(base_url), **FAST) as store:
-            assert {o.currency for o in store.orders.list()} == {"USD"}
-            prices = [v.price for p in store.products.list() for v in p.variants]
+    settings = sandbox.settings(SHOP)
+    with storebridge.connect(
+        "24nettbutikk", transport=sandbox.emulator.transport(), **settings, **FAST
+    ) as store:
+        assert {o.currency for o in store.orders.list()} == {"USD"}
+        prices = [v.price for p in store.products.list() for v in p.variants]
     assert prices and all(p is not None and p.currency == "USD" for p in prices)

@@ -40,9 +40,9 @@ def test_last_page_holds_the_most_recently_modified(
     big: NettbutikkEmulator, client: _http.Client
 ) -> None:
     expected = oldest_first(big)
-    page = client.get(f"/api/v1/orders/100/{ORDERS - 100}").json()
-    assert [int(row["order_no"]) for row in page["data"]] == expected[-100:]
-    assert page["paging"] == {"prev": f"{ORIGIN}/api/v1/orders/100/{ORDERS - 200}"}
+    page = client.get(f"/api/v1/orders/50/{ORDERS - 50}").json()
+    assert [int(row["order_no"]) for row in page["data"]] == expected[-50:]
+    assert page["paging"] == {"prev": f"{ORIGIN}/api/v1/orders/50/{ORDERS - 100}"}
 
 
 def test_a_since_window_at_the_end_of_the_store(
@@ -53,7 +53,7 @@ def test_a_since_window_at_the_end_of_the_store(
     since = big.server_unix(by_no[expected[-40]]["modified"])
     inside = [n for n in expected if big.server_unix(by_no[n]["modified"]) >= since]
     assert len(inside) >= 40
-    last = (len(inside) - 1) // 100 * 100
-    page = client.get(f"/api/v1/orders/100/{last}/{since}").json()
+    last = (len(inside) - 1) // 50 * 50
+    page = client.get(f"/api/v1/orders/50/{last}/{since}").json()
     assert [int(row["order_no"]) for row in page["data"]] == inside[last:]
     assert "next" not in page["paging"]

@@ -17,11 +17,11 @@ import pytest
 from storebridge import _http
 from storebridge.adapter import ListQuery, OrderQuery
 from storebridge.errors import ConfigurationError, PayloadError
-from storebridge.flow import Batch, Done, Emit, FlowStepper, drive
+from storebridge.flow import drive
 from storebridge.model import Customer, FinancialStatus, FulfillmentStatus, Order, OrderStatus
 from storebridge_24nettbutikk import NettbutikkAdapter, make_converter
+from storebridge_24nettbutikk._bodies import body_json, decode_text
 from storebridge_24nettbutikk._paging import Window
-from storebridge_24nettbutikk._wire import body_json, decode_text
 from tests.support.paths import SHARED
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -41,27 +41,6 @@ def reply(
         return _http.Response(status, content=content, headers=headers, request=request)
 
     return respond
-
-
-def run(
-    a: NettbutikkAdapter, flow: Any, respond: Callable[[_http.Request], _http.Response]
-) -> tuple[Any, list[Any]]:
-    """Like ``drive``, but error statuses are thrown into the flow as the facade does."""
-    stepper: FlowStepper[Any] = FlowStepper(flow)
-    items: list[Any] = []
-    step = stepper.advance()
-    while not isinstance(step, Done):
-        if isinstance(step, Emit):
-            items.extend(step.items)
-            step = stepper.advance(None)
-            continue
-        answers = [respond(r) for r in (step.requests if isinstance(step, Batch) else (step,))]
-        failed = [r for r in answers if r.status_code >= 400]
-        if failed:
-            step = stepper.advance(error=a.parse_error(failed[0]))
-        else:
-            step = stepper.advance(answers if isinstance(step, Batch) else answers[0])
-    return step.value, items
 
 
 # Settings -------------------------------------------------------------------------------
@@ -184,58 +163,7 @@ def test_window_accepts_either_reading_of_a_repeated_hour() -> None:
     assert Window(since).contains(None, OSLO)
 
 
-# Paging ----------------------------------------------------------------------------------
-def test_next_links_are_rebuilt_on_the_configured_host() -> None:
-    sent: list[_http.Request] = []
-    pages = {
-        0: {"data": [order_row(order_no="1")],
-            "paging": {"next": "http://evil.example/api/v1/orders/1/1/5?access_token=x&callback=f"}},
-        1: {"data": [order_row(order_no="2")], "paging": {"prev": "http://evil.example/x"}},
-    }  # fmt: skip
-
-    def respond(request: _http.Request) -> _http.Response:
-        sent.append(request)
-        offset = int(request.url.path.split("/")[5])
-        return reply(pages[offset])(request)
-
-    a = adapter(join_customers=False, resolve_skus=False, page_size=1)
-    _, orders = drive(a.list_orders(OrderQuery()), respond)
-    assert [o.ref for o in orders] == ["1", "2"]
-    assert [str(r.url) for r in sent] == [
-        BASE + "/api/v1/orders/1/0",
-        BASE + "/api/v1/orders/1/1/5",
-    ]
-
-
-@pytest.mark.parametrize("paging", [[], {}, {"prev": "x"}, None, "missing"])
-def test_walk_stops_without_a_next_link(paging: Any) -> None:
-    body: dict[str, Any] = {"data": [order_row()]}
-    if paging != "missing":
-        body["paging"] = paging
-    a = adapter(join_customers=False, resolve_skus=False)
-    _, orders = drive(a.list_orders(OrderQuery()), reply(body))
-    assert len(orders) == 1
-
-
-def test_a_link_that_does_not_advance_ends_the_walk_and_duplicates_are_dropped() -> None:
-    body = {"data": [order_row()], "paging": {"next": BASE + "/api/v1/orders/100/0"}}
-    a = adapter(join_customers=False, resolve_skus=False)
-    calls: list[str] = []
-
-    def respond(request: _http.Request) -> _http.Response:
-        calls.append(str(request.url))
-        return reply(body)(request)
-
-    _, orders = drive(a.list_orders(OrderQuery()), respond)
-    assert len(orders) == 1 and len(calls) == 1
-
-
-def test_404_on_a_list_means_empty() -> None:
-    a = adapter()
-    _, orders = run(a, a.list_orders(OrderQuery()), reply(b"", 404))
-    assert orders == []
-
-
+# Incremental reads --------------------------------------------------------------------
 def test_head_without_last_modified_falls_back_to_a_full_read() -> None:
     methods: list[str] = []
 
@@ -247,7 +175,7 @@ def test_head_without_last_modified_falls_back_to_a_full_read() -> None:
 
     since = datetime(2026, 1, 1, tzinfo=UTC)
     drive(adapter().list_customers(ListQuery(updated_since=since)), respond)
-    assert methods == ["HEAD", "GET"]
+    assert methods[0] == "HEAD" and set(methods[1:]) == {"GET"}
 
 
 def test_unchanged_store_costs_one_head() -> None:
@@ -269,7 +197,7 @@ def test_missing_customer_leaves_the_order_without_email() -> None:
 
     def respond(request: _http.Request) -> _http.Response:
         path = request.url.path
-        if path.endswith("/orders/100/0"):
+        if path.endswith("/orders/50/0"):
             return reply({"data": [order_row(order_no="1", customer_id="7"),
                                    order_row(order_no="2", customer_id="8")]})(request)  # fmt: skip
         if path.endswith("/customers/7"):
@@ -277,7 +205,7 @@ def test_missing_customer_leaves_the_order_without_email() -> None:
         return reply(b"", 404)(request)
 
     a = adapter(resolve_skus=False)
-    _, orders = run(a, a.list_orders(OrderQuery()), respond)
+    _, orders = drive(a.list_orders(OrderQuery()), respond)
     assert [(o.ref, o.email) for o in orders] == [("1", "k@eksempel.no"), ("2", None)]
 
 
@@ -296,8 +224,13 @@ def test_example_payload_from_the_research_notes_converts() -> None:
     match = re.search(r"```json\n(\{\"data\".*?)\n```", path.read_text("utf-8"), re.DOTALL)
     assert match, f"no JSON example in {path}"
     body = json.loads(match.group(1))
-    a = adapter(join_customers=False, resolve_skus=False)
-    _, orders = drive(a.list_orders(OrderQuery()), reply(body))
+    a = adapter(join_customers=False, resolve_skus=False, page_size=100)
+
+    def respond(request: _http.Request) -> _http.Response:
+        first = request.url.path.endswith("/orders/100/0")
+        return reply(body if first else {"data": [], "paging": []})(request)
+
+    _, orders = drive(a.list_orders(OrderQuery()), respond)
     (order,) = orders
     assert order.total.amount == Decimal(body["data"][0]["total_amount_gross"])
     assert order.lines[0].unit_price.amount == Decimal(

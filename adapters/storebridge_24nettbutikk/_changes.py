@@ -1,0 +1,53 @@
+"""Cheap change detection: ``HEAD /{resource}`` and its ``Last-Modified``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from storebridge import validation
+from storebridge.errors import APIError, ValidationError
+from storebridge.kit import Flow, build_request
+
+if TYPE_CHECKING:
+    from storebridge_24nettbutikk._adapter import NettbutikkAdapter
+
+RESOURCES = ("orders", "products", "customers")
+_NO_HEAD = frozenset({400, 404, 405, 501})
+
+
+def last_modified(adapter: NettbutikkAdapter, resource: str) -> Flow[datetime | None]:
+    """When the shop last changed ``resource``, or None when it does not say."""
+    if resource not in RESOURCES:
+        raise ValidationError(
+            f"resource must be one of {', '.join(RESOURCES)}, got {resource!r}", field="resource"
+        )
+    request = build_request("HEAD", f"{adapter.api_root}/{resource}", operation=f"{resource}.head")
+    try:
+        response = yield request
+    except APIError as exc:
+        if exc.status in _NO_HEAD:
+            return None
+        raise
+    return _http_date(response.headers.get("last-modified"))
+
+
+def changed_since(adapter: NettbutikkAdapter, resource: str, since: datetime) -> Flow[bool]:
+    """False only when ``Last-Modified`` proves nothing in ``resource`` changed after ``since``."""
+    since = validation.aware(since, "since")
+    modified = yield from last_modified(adapter, resource)
+    return modified is None or modified >= since.replace(microsecond=0)
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value or len(value) > 64:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+__all__ = ["RESOURCES", "changed_since", "last_modified"]

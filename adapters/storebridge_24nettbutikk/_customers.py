@@ -1,0 +1,34 @@
+"""Customers: the listing and one customer (the API has no customer writes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from storebridge.kit import Flow, ListFlow, ListQuery, Payload, expand_pages, just, read_payload
+from storebridge.model import Customer
+from storebridge_24nettbutikk._paging import listing
+from storebridge_24nettbutikk._records import record_request, record_rows, require_rows
+
+if TYPE_CHECKING:
+    from storebridge_24nettbutikk._adapter import NettbutikkAdapter
+
+
+def list_customers(adapter: NettbutikkAdapter, query: ListQuery) -> ListFlow[Customer]:
+    """Every customer in the window, in the shop's order."""
+    reader = adapter.reader
+
+    def convert(rows: Sequence[Payload]) -> Flow[Sequence[Customer]]:
+        return just([read_payload(row, reader.customer, what="Customer") for row in rows])
+
+    return expand_pages(listing(adapter, "customers", query), convert)
+
+
+def get_customer(adapter: NettbutikkAdapter, ref: str) -> Flow[Customer]:
+    """One customer by id."""
+    response = yield record_request(adapter.api_root, "customers", ref, operation="customers.get")
+    rows = require_rows(adapter, record_rows(response, "id", ref), response, f"customer {ref}")
+    return read_payload(rows[0], adapter.reader.customer, what="Customer")
+
+
+__all__ = ["get_customer", "list_customers"]

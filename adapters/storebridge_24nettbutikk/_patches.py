@@ -1,0 +1,58 @@
+"""The shop's writes: ``PATCH`` requests whose outcome is settled by reading back.
+
+The API has three writes, each setting absolute values (an order's status, a line's
+shipping fields, a stock level). A PATCH whose answer is lost, late, unreadable or a 5xx
+has an unknown outcome: the record is read back, and if the values are there that is the
+result; if not, the PATCH is sent again (setting a value twice has the effect of once).
+The PATCH answer's body is never relied on (its shape is undocumented): after a 2xx the
+record is read back and returned as the shop now shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from storebridge.kit import Flow, build_request, reconciled_write
+
+if TYPE_CHECKING:
+    from storebridge_24nettbutikk._adapter import NettbutikkAdapter
+
+T = TypeVar("T")
+
+
+def patch(
+    adapter: NettbutikkAdapter,
+    path: str,
+    body: Mapping[str, Any],
+    *,
+    operation: str,
+    reread: Callable[[], Flow[T]],
+    applied: Callable[[T], bool],
+    params: Mapping[str, str] | None = None,
+) -> Flow[T]:
+    """``PATCH {api_root}/{path}`` with ``body``; the record as re-read afterwards.
+
+    ``path`` is built with ``kit.segment`` by the caller; ``applied(record)`` says whether
+    the re-read record shows the values written.
+    """
+    request = build_request(
+        "PATCH",
+        f"{adapter.api_root}/{path}",
+        operation=operation,
+        params=dict(params) if params else None,
+        json=dict(body),
+        expect_json=False,
+    )
+
+    def written() -> Flow[T | None]:
+        record = yield from reread()
+        return record if applied(record) else None
+
+    found = yield from reconciled_write(request, lambda _answer: None, written)
+    if found is not None:
+        return found
+    return (yield from reread())
+
+
+__all__ = ["patch"]

@@ -1,0 +1,263 @@
+"""Every decision about one request, made once for the sync and async engines.
+
+:func:`attempts` is a generator that yields the I/O it needs (:class:`Sleep`,
+:class:`Transmit`) and returns the usable response: wait for the rate limit, send, then
+decide from the answer -- retry with backoff, raise the error for an error status, treat an
+unreadable answer to a read as transient and to a write as an unknown outcome. The engines
+(:mod:`storebridge._engine`) only carry the I/O out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
+
+import attrs
+
+from storebridge import _http
+from storebridge._concurrency import DEFAULT_CAP, Pacer, shared_pacer
+from storebridge._ratelimit import TokenBucket, shared_bucket
+from storebridge._redact import Redactor, scrub
+from storebridge._retry import RETRYABLE_STATUSES, RetryPolicy
+from storebridge.adapter import Adapter, RateLimit, error_from_response
+from storebridge.auth import TokenEndpointUnreachable
+from storebridge.errors import (
+    APIError,
+    OutcomeUnknown,
+    PayloadError,
+    RateLimited,
+    StorebridgeError,
+    TokenRefreshError,
+    TransportError,
+)
+from storebridge.flow import request_meta, validate_answer
+
+T = TypeVar("T")
+log = logging.getLogger("storebridge.http")
+
+# Errors raised before a single byte of the request left: safe to re-send even a write.
+_NOT_SENT = (_http.ConnectError, _http.ConnectTimeout, _http.PoolTimeout)
+
+
+def _positive_or_none(_i: object, a: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{a.name} must be a whole number >= 1 or None, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class StoreOptions:
+    """Per-store behaviour of the facade; every field has a sensible default.
+
+    ``sleep`` / ``async_sleep`` / ``clock`` / ``rng`` exist so tests can run retry and
+    rate-limit logic without real waiting.
+    """
+
+    timeout: float = 30.0
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    max_concurrency: int | None = attrs.field(default=None, validator=_positive_or_none)
+    """Requests in flight per credential. None (the default) derives it from the rate limit
+    and the observed latency (about rate x latency), which reaches the rate-limit bound
+    without tuning; a number fixes it."""
+    rate_limit: RateLimit | None = None
+    """Override the adapter's declared rate limit (e.g. a plan with a higher allowance)."""
+    user_agent: str = "storebridge"
+    idempotency_store: Any = None
+    """Where single-use refund quotes are recorded
+    (:class:`~storebridge.idempotency.IdempotencyStore`); None: this process's memory."""
+    sleep: Callable[[float], None] = time.sleep
+    async_sleep: Callable[[float], Any] = asyncio.sleep
+    clock: Callable[[], float] = time.monotonic
+    rng: random.Random = attrs.field(factory=random.Random)
+
+
+@attrs.frozen
+class Sleep:
+    seconds: float
+
+
+@attrs.frozen
+class Transmit:
+    request: _http.Request
+
+
+class Policy:
+    """Decisions shared by both engines."""
+
+    def __init__(self, adapter: Adapter, options: StoreOptions, redactor: Redactor) -> None:
+        self.adapter = adapter
+        self.options = options
+        self.redact = redactor
+        limit = options.rate_limit or adapter.rate_limit
+        self.bucket: TokenBucket = shared_bucket(adapter.credential_key, limit, options.clock)
+        self.pacer: Pacer = shared_pacer(
+            adapter.credential_key, limit, options.max_concurrency, options.clock
+        )
+
+    @property
+    def cap(self) -> int:
+        return self.options.max_concurrency or DEFAULT_CAP
+
+    def prepare(self, request: _http.Request) -> None:
+        # Per request, so a store derived with with_options(timeout=...) applies its own.
+        request.extensions = {
+            **request.extensions,
+            "timeout": _http.Timeout(self.options.timeout).as_dict(),
+        }
+        for name, value in self.adapter.default_headers.items():
+            request.headers.setdefault(name, value)
+        request.headers.setdefault("User-Agent", self.options.user_agent)
+
+    def where(self, request: _http.Request) -> str:
+        return self.redact(f"{request.method} {request.url}")
+
+    def on_transport_error(
+        self, request: _http.Request, exc: Exception, attempt: int
+    ) -> tuple[float | None, StorebridgeError]:
+        """(delay before retrying or None, error to raise when not retrying)."""
+        meta = request_meta(request)
+        not_sent = isinstance(exc, _NOT_SENT)
+        text = self.redact(f"{self.where(request)}: {type(exc).__name__}: {exc}")
+        error: StorebridgeError
+        if isinstance(exc, TokenEndpointUnreachable):
+            # The API request waited for a token that never came: nothing was sent.
+            error = TokenRefreshError(
+                f"the access token could not be renewed: its endpoint gave no answer "
+                f"({type(exc).__name__}); {meta.operation} was not sent",
+                status=0,
+                platform=self.adapter.name,
+            )
+        elif meta.idempotent or not_sent:
+            error = TransportError(f"{self.adapter.display_name}: {text}")
+        else:
+            error = OutcomeUnknown(
+                f"{self.adapter.display_name}: the write {meta.operation} was sent but no "
+                f"answer came back ({text}); it was not re-sent",
+                operation=meta.operation,
+            )
+        retry = (meta.idempotent or not_sent) and attempt < self.options.retry.max_attempts
+        delay = self.options.retry.delay(attempt, None, self.options.rng) if retry else None
+        return delay, error
+
+    def on_response(
+        self, request: _http.Request, response: _http.Response, attempt: int
+    ) -> tuple[float | None, StorebridgeError | None]:
+        """(delay before retrying or None, error for an unusable answer or None)."""
+        status = response.status_code
+        meta = request_meta(request)
+        can_retry = attempt < self.options.retry.max_attempts
+        if status < 400:
+            try:
+                validate_answer(request, response)
+            except PayloadError as exc:
+                if not meta.idempotent:
+                    return None, self._unreadable_write(request, response, exc)
+                # An unreadable answer to a read is a transient fault like a 5xx.
+                log.info("%s: unusable answer, asking again: %s", self.where(request), exc)
+                if can_retry:
+                    return self.options.retry.backoff(attempt, self.options.rng), exc
+                scrub(exc, self.redact)
+                return None, exc
+            return None, None
+        error = self._error(response)
+        if status == 429:
+            self.pacer.throttled()
+        # A 429 means the platform refused before doing anything, so even writes may retry.
+        may_retry = status in RETRYABLE_STATUSES and (meta.idempotent or status == 429)
+        if may_retry and can_retry:
+            retry_after = self.adapter.retry_after(response)
+            log.info("%s -> %s, retrying", self.where(request), status)
+            return self.options.retry.delay(attempt, retry_after, self.options.rng), error
+        if status >= 500 and not meta.idempotent:
+            unknown = OutcomeUnknown(
+                f"{self.adapter.display_name}: the write {meta.operation} answered {status}; "
+                f"it may or may not have happened and was not re-sent ({error.message})",
+                operation=meta.operation,
+                status=status,
+            )
+            unknown.__cause__ = error
+            scrub(unknown, self.redact)
+            return None, unknown
+        return None, error
+
+    def _unreadable_write(
+        self, request: _http.Request, response: _http.Response, exc: PayloadError
+    ) -> OutcomeUnknown:
+        meta = request_meta(request)
+        unknown = OutcomeUnknown(
+            f"{self.adapter.display_name}: the write {meta.operation} was accepted (HTTP "
+            f"{response.status_code}) but its answer could not be read ({exc}); it was not "
+            "re-sent",
+            operation=meta.operation,
+            processed=True,
+            status=response.status_code,
+        )
+        scrub(unknown, self.redact)
+        return unknown
+
+    def _error(self, response: _http.Response) -> APIError:
+        """The adapter's reading of an error answer; a generic one if that reading fails."""
+        try:
+            error = self.adapter.parse_error(response)
+        except Exception as exc:  # an adapter bug must not hide the status
+            log.debug("parse_error of %s failed: %r", self.adapter.name, exc)
+            error = None
+        if not isinstance(error, APIError):
+            error = error_from_response(
+                self.adapter, response, message=response.reason_phrase or "error"
+            )
+        if isinstance(error, RateLimited) and error.retry_after is None:
+            error.retry_after = self.adapter.retry_after(response)
+        return self.clean(error)
+
+    def clean(self, error: APIError) -> APIError:
+        scrub(error, self.redact)
+        error.args = (self.redact(error._render()),)
+        return error
+
+    def observe(self, started: float) -> None:
+        self.pacer.observe(max(0.0, time.monotonic() - started))
+
+    def log_response(
+        self, request: _http.Request, response: _http.Response, started: float
+    ) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            elapsed = (time.monotonic() - started) * 1000
+            log.debug("%s -> %s (%.0f ms)", self.where(request), response.status_code, elapsed)
+
+
+def attempts(
+    policy: Policy, request: _http.Request
+) -> Generator[Sleep | Transmit, Any, _http.Response]:
+    """One request, sent until its answer is usable or the retry budget is spent."""
+    policy.prepare(request)
+    attempt = 0
+    while True:
+        attempt += 1
+        wait_for = policy.bucket.reserve()
+        if wait_for > 0:
+            yield Sleep(wait_for)
+        started = time.monotonic()
+        try:
+            response: _http.Response = yield Transmit(request)
+        except _http.TransportError as exc:
+            delay, error = policy.on_transport_error(request, exc, attempt)
+            if delay is None:
+                raise error from None
+            log.info("%s: %s, retrying", policy.where(request), type(exc).__name__)
+            yield Sleep(delay)
+            continue
+        policy.observe(started)
+        policy.log_response(request, response, started)
+        delay, problem = policy.on_response(request, response, attempt)
+        if problem is None:
+            return response
+        if delay is None:
+            raise problem
+        yield Sleep(delay)
+
+
+__all__ = ["Policy", "Sleep", "StoreOptions", "Transmit", "attempts"]

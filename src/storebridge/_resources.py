@@ -1,0 +1,293 @@
+"""The resources of a store (``store.orders``, ``.customers`` ...), each operation declared once.
+
+Each method checks the capability and its arguments (raising before any request) and
+returns the adapter's flow; :mod:`storebridge._operations` binds it to the store's runner,
+so on a :class:`~storebridge.Store` it returns results and on an
+:class:`~storebridge.AsyncStore` awaitables and async iterators of the same results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from storebridge._operations import M, Resource, Runner, listing, operation
+from storebridge._policy import StoreOptions
+from storebridge.adapter import Adapter, ListQuery, OrderQuery
+from storebridge.errors import ConfigurationError, ValidationError
+from storebridge.flow import Flow, ListFlow
+from storebridge.idempotency import default_store, single_use_refund
+from storebridge.model import (
+    Address,
+    Customer,
+    CustomerDraft,
+    CustomerUpdate,
+    Money,
+    Order,
+    OrderDraft,
+    Product,
+    ProductDraft,
+    Refund,
+    RefundLine,
+    RefundQuote,
+    Transaction,
+)
+from storebridge.model.changes import TOPICS, WebhookSubscription
+from storebridge.refs import check_ref
+from storebridge.settings import check_base_url
+
+
+def _check_type(value: object, cls: type, what: str) -> None:
+    if not isinstance(value, cls):
+        raise ValidationError(
+            f"{what} must be a {cls.__name__}, got {type(value).__name__}", field=what
+        )
+
+
+class Orders(Resource[M]):
+    """``store.orders``: read, create, cancel and re-address orders."""
+
+    @listing
+    def list(
+        self,
+        /,
+        *,
+        updated_since: datetime | None = None,
+        updated_until: datetime | None = None,
+        created_since: datetime | None = None,
+        created_until: datetime | None = None,
+        status: str | None = None,
+        financial_status: str | None = None,
+        fulfillment_status: str | None = None,
+        page_size: int | None = None,
+        detail: bool = False,
+        **extra: Any,
+    ) -> ListFlow[Order]:
+        """Every matching order exactly once, fetched page by page as you iterate.
+
+        ``detail=True`` returns complete orders (with lines) on platforms whose list rows are
+        slim, at the cost of one extra request per order (sent concurrently). A listing never
+        ends early in silence: a page that cannot be read or does not move forward is asked
+        for again and then raises :class:`~storebridge.errors.PaginationError`.
+        """
+        self._require("orders.list")
+        query = OrderQuery(
+            updated_since=updated_since, updated_until=updated_until,
+            created_since=created_since, created_until=created_until, status=status,
+            financial_status=financial_status, fulfillment_status=fulfillment_status,
+            page_size=page_size, detail=detail, extra=dict(extra),
+        )  # fmt: skip
+        return self._adapter.list_orders(query)
+
+    @operation
+    def get(self, ref: str) -> Flow[Order]:
+        """The order whose platform key is ``ref``."""
+        self._require("orders.get")
+        return self._adapter.get_order(check_ref(ref))
+
+    @operation
+    def create(self, draft: OrderDraft) -> Flow[Order]:
+        """Create an order (usually a historical one, e.g. during a migration)."""
+        self._require("orders.create")
+        _check_type(draft, OrderDraft, "draft")
+        return self._adapter.create_order(draft)
+
+    @operation
+    def cancel(
+        self, ref: str, *, reason: str | None = None, refund: bool = False, notify: bool = False
+    ) -> Flow[Order]:
+        """Cancel the order; ``refund=True`` also refunds what was paid, where the platform can."""
+        self._require("orders.cancel")
+        return self._adapter.cancel_order(
+            check_ref(ref), reason=reason, refund=refund, notify=notify
+        )
+
+    @operation
+    def update_shipping_address(self, ref: str, address: Address) -> Flow[Order]:
+        """Replace the order's shipping address."""
+        self._require("orders.update_shipping_address")
+        _check_type(address, Address, "address")
+        return self._adapter.update_shipping_address(check_ref(ref), address)
+
+
+class Customers(Resource[M]):
+    """``store.customers``: read, create and update customers."""
+
+    @listing
+    def list(
+        self,
+        /,
+        *,
+        updated_since: datetime | None = None,
+        updated_until: datetime | None = None,
+        page_size: int | None = None,
+        **extra: Any,
+    ) -> ListFlow[Customer]:
+        """Every matching customer exactly once, fetched page by page as you iterate."""
+        self._require("customers.list")
+        query = ListQuery(
+            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
+            extra=dict(extra),
+        )  # fmt: skip
+        return self._adapter.list_customers(query)
+
+    @operation
+    def get(self, ref: str) -> Flow[Customer]:
+        """The customer whose platform key is ``ref``."""
+        self._require("customers.get")
+        return self._adapter.get_customer(check_ref(ref))
+
+    @operation
+    def create(self, draft: CustomerDraft) -> Flow[Customer]:
+        """Create a customer."""
+        self._require("customers.create")
+        _check_type(draft, CustomerDraft, "draft")
+        if "@" not in draft.email:
+            raise ValidationError(f"email {draft.email!r} is not an e-mail address", field="email")
+        return self._adapter.create_customer(draft)
+
+    @operation
+    def update(self, ref: str, update: CustomerUpdate) -> Flow[Customer]:
+        """Change the fields of ``update`` that are not None."""
+        self._require("customers.update")
+        _check_type(update, CustomerUpdate, "update")
+        return self._adapter.update_customer(check_ref(ref), update)
+
+
+class Products(Resource[M]):
+    """``store.products``: read and create products."""
+
+    @listing
+    def list(
+        self,
+        /,
+        *,
+        updated_since: datetime | None = None,
+        updated_until: datetime | None = None,
+        page_size: int | None = None,
+        **extra: Any,
+    ) -> ListFlow[Product]:
+        """Every matching product exactly once, fetched page by page as you iterate."""
+        self._require("products.list")
+        query = ListQuery(
+            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
+            extra=dict(extra),
+        )  # fmt: skip
+        return self._adapter.list_products(query)
+
+    @operation
+    def get(self, ref: str) -> Flow[Product]:
+        """The product whose platform key is ``ref``."""
+        self._require("products.get")
+        return self._adapter.get_product(check_ref(ref))
+
+    @operation
+    def create(self, draft: ProductDraft) -> Flow[Product]:
+        """Create a product with its variants."""
+        self._require("products.create")
+        _check_type(draft, ProductDraft, "draft")
+        if not draft.variants:
+            raise ValidationError("a product needs at least one variant", field="variants")
+        return self._adapter.create_product(draft)
+
+
+class Refunds(Resource[M]):
+    """``store.refunds``: quote a refund, then issue exactly that refund once."""
+
+    def __init__(self, adapter: Adapter, runner: Runner, options: StoreOptions) -> None:
+        super().__init__(adapter, runner)
+        self._options = options
+
+    @operation
+    def calculate(
+        self, order_ref: str, *, lines: Sequence[RefundLine] = (), shipping: Money | None = None
+    ) -> Flow[RefundQuote]:
+        """Ask the platform what refunding ``lines`` (and ``shipping``) would return, and how."""
+        self._require("refunds.calculate")
+        check_ref(order_ref, "order_ref")
+        for index, line in enumerate(lines):
+            _check_type(line, RefundLine, f"lines[{index}]")
+            if line.quantity < 1:
+                raise ValidationError(
+                    f"lines[{index}].quantity must be at least 1", field=f"lines[{index}].quantity"
+                )
+        if shipping is not None:
+            _check_type(shipping, Money, "shipping")
+            if shipping.amount < 0:
+                raise ValidationError("shipping must not be negative", field="shipping")
+        if not lines and shipping is None:
+            raise ValidationError("a refund needs lines, shipping, or both", field="lines")
+        return self._adapter.calculate_refund(order_ref, lines=tuple(lines), shipping=shipping)
+
+    @operation
+    def create(
+        self, quote: RefundQuote, *, note: str | None = None, notify: bool = False
+    ) -> Flow[Refund]:
+        """Issue the refund a :meth:`calculate` call quoted, exactly once.
+
+        A quote is single-use: calling again with the same quote returns the first refund
+        (read back from the platform if its answer was lost) instead of refunding twice.
+        Keys are kept in ``StoreOptions.idempotency_store`` (this process's memory unless
+        you pass a persistent one, see :mod:`storebridge.idempotency`).
+        """
+        self._require("refunds.create")
+        _check_type(quote, RefundQuote, "quote")
+        if quote.platform != self._adapter.name:
+            raise ValidationError(
+                f"this quote was calculated on {quote.platform}, not {self._adapter.name}",
+                field="quote",
+            )
+        keys = self._options.idempotency_store or default_store()
+        return single_use_refund(self._adapter, quote, note, notify, keys)
+
+
+class Transactions(Resource[M]):
+    """``store.transactions``: payment transactions."""
+
+    @listing
+    def list(self, *, order_ref: str | None = None) -> ListFlow[Transaction]:
+        """Transactions, of one order when ``order_ref`` is given."""
+        self._require("transactions.list")
+        if order_ref is not None:
+            check_ref(order_ref, "order_ref")
+        return self._adapter.list_transactions(order_ref)
+
+
+class Webhooks(Resource[M]):
+    """``store.webhooks``: the platform's webhook subscriptions."""
+
+    @operation
+    def subscribe(
+        self, topics: Sequence[str], url: str, *, secret: str | None = None
+    ) -> Flow[list[WebhookSubscription]]:
+        """Have the platform deliver ``topics`` (unified names such as ``orders.updated``,
+        see :data:`storebridge.model.TOPICS`) to ``url``; returns the subscriptions made."""
+        self._require("webhooks.subscribe")
+        chosen = (topics,) if isinstance(topics, str) else tuple(topics)
+        unknown = [t for t in chosen if t not in TOPICS]
+        if not chosen or unknown:
+            raise ValidationError(
+                f"topics must be some of {', '.join(TOPICS)}; got {unknown or 'none'}",
+                field="topics",
+            )
+        try:
+            check_base_url(url, setting="url")
+        except ConfigurationError as exc:
+            raise ValidationError(str(exc), field="url") from None
+        return self._adapter.subscribe_webhooks(chosen, url, secret=secret)
+
+    @listing
+    def list(self, /) -> ListFlow[WebhookSubscription]:
+        """Every webhook subscription of this store."""
+        self._require("webhooks.list")
+        return self._adapter.list_webhooks()
+
+    @operation
+    def unsubscribe(self, ref: str) -> Flow[None]:
+        """Remove the subscription ``ref``."""
+        self._require("webhooks.unsubscribe")
+        return self._adapter.unsubscribe_webhook(check_ref(ref))
+
+
+__all__ = ["Customers", "Orders", "Products", "Refunds", "Transactions", "Webhooks"]

@@ -1,0 +1,112 @@
+"""Running the source: :func:`load` (one pipeline for many stores) and :class:`LoadJob`
+(one pipeline per store, for :meth:`Fleet.run <storebridge.fleet.Fleet.run>` and Dask)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+import dlt
+
+from storebridge._engine import StoreOptions
+from storebridge.dlt.cursor import DEFAULT_OVERLAP
+from storebridge.dlt.source import RESOURCES, as_fleet, merge_reports, source
+from storebridge.fleet import Fleet, FleetReport, Job, JobResult, StoreSpec
+from storebridge.fleet.jobs import file_name
+
+__all__ = ["DEFAULT_DATABASE", "DEFAULT_DATASET", "LoadJob", "LoadResult", "destination", "load"]
+
+DEFAULT_DATABASE = "storebridge.duckdb"
+"""The DuckDB file ``load()`` and ``storebridge load --to duckdb`` write by default."""
+DEFAULT_DATASET = "stores"
+
+
+def destination(name: str = "duckdb", database: str | os.PathLike[str] | None = None) -> Any:
+    """A dlt destination: DuckDB in ``database`` (default ``./storebridge.duckdb``) for
+    ``"duckdb"``; any other dlt destination by name, configured the dlt way
+    (``.dlt/secrets.toml`` or ``DESTINATION__...`` environment variables)."""
+    if name == "duckdb":
+        # Absolute: dlt would resolve a relative file against its own working folder.
+        return dlt.destinations.duckdb(str(Path(database or DEFAULT_DATABASE).resolve()))
+    return name
+
+
+@attrs.frozen
+class LoadResult:
+    """What :func:`load` did: each store's rows loaded per resource (``report``) and dlt's
+    own account of the load (``info``)."""
+
+    report: FleetReport
+    info: Any
+
+    @property
+    def ok(self) -> bool:
+        """True when every store was read."""
+        return self.report.ok
+
+
+def load(
+    stores: Fleet | Iterable[str | StoreSpec],
+    *,
+    to: str = "duckdb",
+    database: str | os.PathLike[str] | None = None,
+    dataset: str = DEFAULT_DATASET,
+    pipeline_name: str = "storebridge",
+    pipelines_dir: str | os.PathLike[str] | None = None,
+    resources: Sequence[str] = RESOURCES,
+    config: str | os.PathLike[str] | None = None,
+    options: StoreOptions | None = None,
+    overlap: timedelta = DEFAULT_OVERLAP,
+    errors: Literal["warn", "raise"] = "warn",
+) -> LoadResult:
+    """Load ``stores`` into ``to`` (DuckDB by default) with one dlt pipeline; incremental:
+    run it again and only what changed is loaded. Returns per-store counts and errors."""
+    reports: list[FleetReport] = []
+    data = source(
+        as_fleet(stores, config, options), resources=resources, overlap=overlap, errors=errors,
+        collect=lambda _resource, report: reports.append(report),
+    )  # fmt: skip
+    pipeline = dlt.pipeline(
+        pipeline_name=pipeline_name,
+        destination=destination(to, database),
+        dataset_name=dataset,
+        # dlt's own default (under ~/.dlt) unless a folder is given.
+        pipelines_dir=None if pipelines_dir is None else str(pipelines_dir),  # type: ignore[arg-type]
+    )
+    info = pipeline.run(data)
+    return LoadResult(report=merge_reports(reports, f"load to {to}"), info=info)
+
+
+@attrs.frozen
+class LoadJob(Job):
+    """Load each store with a pipeline of its own (``<pipeline_prefix>_<store>``).
+
+    With DuckDB each store gets its own file, ``directory/<store>.duckdb`` (one DuckDB file
+    takes one writer at a time); other destinations receive every store in ``dataset``.
+    On Dask, ``directory`` must be storage every worker reaches.
+    """
+
+    directory: Path = attrs.field(converter=Path)
+    to: str = "duckdb"
+    dataset: str = DEFAULT_DATASET
+    pipeline_prefix: str = "storebridge"
+    resources: tuple[str, ...] = attrs.field(default=RESOURCES, converter=tuple)
+    overlap: timedelta = DEFAULT_OVERLAP
+
+    @property
+    def name(self) -> str:
+        return f"load to {self.to}"
+
+    def run(self, spec: StoreSpec) -> JobResult:
+        name = file_name(spec.name)
+        result = load(
+            [spec], to=self.to, database=self.directory / f"{name}.duckdb",
+            dataset=self.dataset, pipeline_name=f"{self.pipeline_prefix}_{name}",
+            pipelines_dir=self.directory / "pipelines", resources=self.resources,
+            overlap=self.overlap, errors="raise",
+        )  # fmt: skip
+        return JobResult(counts=dict(result.report[spec.name].counts))

@@ -1,0 +1,55 @@
+"""Model objects as rows for dlt: typed values, nested lists left for dlt to unnest.
+
+A row is the object's fields with ``raw`` left out: money as ``{"amount": Decimal,
+"currency": str}`` (columns ``total__amount``, ``total__currency``), datetimes as
+timezone-aware datetimes, enums as their value, nested objects as dicts (flattened into
+columns) and lists (``lines``, ``addresses``, ``variants``, ``tags``...) as lists, which
+dlt loads as child tables (``orders__lines``, ``customers__addresses``...) linked to their
+parent row by ``_dlt_parent_id``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import attrs
+
+from storebridge.model import Money
+
+__all__ = ["LEFT_OUT", "row"]
+
+LEFT_OUT = frozenset({"raw"})
+"""Fields never loaded: the platform's raw payload stays in the platform."""
+
+_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    names = _fields.get(cls)
+    if names is None:
+        names = _fields[cls] = tuple(
+            field.name for field in attrs.fields(cls) if field.name not in LEFT_OUT
+        )
+    return names
+
+
+def _value(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, Money):
+        return {"amount": value.amount, "currency": value.currency}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_value(item) for item in value]
+    if attrs.has(type(value)):
+        return {name: _value(getattr(value, name)) for name in _names(type(value))}
+    return value  # Decimal, datetime, date, bool: dlt types them as they are
+
+
+def row(store: str, record: Any) -> dict[str, Any]:
+    """``record`` (an Order, Customer, Product...) as a row tagged with its ``store``."""
+    data: dict[str, Any] = {"store": store}
+    data.update(_value(record))
+    return data

@@ -1,0 +1,122 @@
+"""Driving the fleet's async machinery from synchronous code.
+
+Each sync call runs its coroutine on a fresh event loop in a helper thread, so it works the
+same whether or not the caller already runs a loop (a notebook, an ASGI app). Streams
+cross back in batches (whatever the loop has ready), bounded so a slow consumer holds back
+the stores instead of buffering them in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_BATCHES_AHEAD = 8
+"""Batches the loop may run ahead of a synchronous consumer."""
+
+
+def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run the coroutine ``make()`` to completion on a loop of its own; return its result.
+
+    In this thread when no loop runs here; otherwise in a helper thread, since a running
+    loop cannot be blocked on.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    outcome: list[tuple[bool, Any]] = []
+
+    def main() -> None:
+        try:
+            outcome.append((True, asyncio.run(make())))
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=main, name="storebridge-fleet", daemon=True)
+    thread.start()
+    thread.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    result: T = value
+    return result
+
+
+class _End:
+    """Marks the end of a stream (carrying its error, if it failed)."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
+    """Iterate, synchronously, the items of the async stream of batches ``make()``.
+
+    Stopping early (``break``, closing the iterator, an exception in the consumer) cancels
+    the stream and waits for its cleanup, so every store it opened is closed.
+    """
+    handoff: queue.Queue[list[T] | _End] = queue.Queue(maxsize=_BATCHES_AHEAD)
+    loop_ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    async def pump() -> None:
+        state["loop"] = asyncio.get_running_loop()
+        state["task"] = asyncio.current_task()
+        loop_ready.set()
+        error: BaseException | None = None
+        try:
+            async for batch in make():
+                try:
+                    handoff.put_nowait(batch)
+                except queue.Full:
+                    # Waiting in a worker thread keeps this loop serving the other stores.
+                    await asyncio.to_thread(handoff.put, batch)
+        except asyncio.CancelledError:
+            return
+        except BaseException as exc:  # handed to the consumer
+            error = exc
+        await asyncio.to_thread(handoff.put, _End(error))
+
+    def main() -> None:
+        try:
+            asyncio.run(pump())
+        finally:
+            loop_ready.set()
+
+    thread = threading.Thread(target=main, name="storebridge-fleet", daemon=True)
+    thread.start()
+    loop_ready.wait()
+    finished = False
+    try:
+        while True:
+            batch = handoff.get()
+            if isinstance(batch, _End):
+                finished = True
+                if batch.error is not None:
+                    raise batch.error
+                return
+            yield from batch
+    finally:
+        if not finished:
+            _cancel(state, handoff, thread)
+        thread.join()
+
+
+def _cancel(state: dict[str, Any], handoff: queue.Queue[Any], thread: threading.Thread) -> None:
+    loop = state.get("loop")
+    task = state.get("task")
+    if loop is not None and task is not None:
+        # RuntimeError: the loop already finished on its own.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(task.cancel)
+    # Keep taking batches until the loop is gone: a producer may be waiting for room.
+    while thread.is_alive():
+        with contextlib.suppress(queue.Empty):
+            handoff.get(timeout=0.05)

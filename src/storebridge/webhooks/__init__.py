@@ -1,0 +1,63 @@
+"""Webhook deliveries, verified, parsed into :class:`~storebridge.model.Change` and de-duplicated.
+
+Three layers, use the one that fits:
+
+* :func:`receive` -- one delivery (raw body + headers) for one store: the signature is
+  checked against the raw body, the payload becomes a ``Change`` with the unified model
+  object, and a delivery seen before returns None.
+* :func:`asgi_app` -- an ASGI application (Starlette) that receives deliveries for many
+  stores at ``POST /{store}`` and hands each new event to your callback; it answers what the
+  platforms expect (200 accepted or already seen, 401 bad signature, 400 unreadable, 404
+  unknown store, 500 when your callback fails so the platform delivers again).
+* the seen-stores (:class:`MemorySeenStore`, :class:`SQLiteSeenStore`) that remember
+  delivery ids; a delivery counts as seen only once your callback has finished with it.
+
+Platforms send the same event more than once (retries, re-pushes); 29 Next's ``event_id``
+and SHOPLINE's ``X-Shopline-Webhook-Id`` identify a delivery across its retries.
+Subscriptions are managed through the store: ``store.webhooks.subscribe(topics, url)``,
+``.list()``, ``.unsubscribe(ref)``. 24Nettbutikk has no webhooks: poll the change feed
+(``store.changes(..., follow=True)``) to get the same ``Change`` events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storebridge.webhooks._receive import (
+    WebhookEndpoint,
+    WebhookRejected,
+    endpoint,
+    receive,
+)
+from storebridge.webhooks._seen import MemorySeenStore, SeenStore, SQLiteSeenStore
+
+
+def asgi_app(*args: object, **kwargs: object) -> object:
+    """An ASGI app receiving deliveries for many stores (needs ``storebridge[webhooks]``).
+
+    See :func:`storebridge.webhooks._asgi.asgi_app` for the arguments.
+    """
+    from storebridge.webhooks._asgi import asgi_app as build
+
+    return build(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def serve(app: object, *, host: str = "127.0.0.1", port: int = 0) -> Any:
+    """Run an ASGI app with uvicorn in a background thread (a context manager yielding its
+    URL); needs ``storebridge[webhooks]``."""
+    from storebridge.webhooks._asgi import serve as run
+
+    return run(app, host=host, port=port)
+
+
+__all__ = [
+    "MemorySeenStore",
+    "SQLiteSeenStore",
+    "SeenStore",
+    "WebhookEndpoint",
+    "WebhookRejected",
+    "asgi_app",
+    "endpoint",
+    "receive",
+    "serve",
+]

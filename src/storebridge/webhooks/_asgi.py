@@ -1,0 +1,110 @@
+"""An ASGI application receiving webhook deliveries for many stores (Starlette)."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from storebridge.model.changes import Change
+from storebridge.webhooks._receive import (
+    WebhookEndpoint,
+    WebhookRejected,
+    dedupe_key,
+    endpoint,
+    parse,
+)
+from storebridge.webhooks._seen import MemorySeenStore, SeenStore
+
+log = logging.getLogger("storebridge.webhooks")
+
+Handler = Callable[[Change], Any | Awaitable[Any]]
+
+
+def asgi_app(
+    on_event: Handler,
+    stores: Iterable[Any] | Mapping[str, Any],
+    *,
+    seen: SeenStore | None = None,
+    path: str = "/{store}",
+) -> Starlette:
+    """An ASGI app: ``POST {path}`` with ``{store}`` naming one of ``stores``.
+
+    ``stores``: Stores, AsyncStores, adapters or :class:`WebhookEndpoint` objects (named by
+    their store id), or a mapping of URL name to any of these. ``on_event`` (a function or a
+    coroutine function) gets each new :class:`~storebridge.model.Change`; a delivery seen
+    before (``seen``, in memory by default) is acknowledged and dropped. Answers: 200
+    accepted or duplicate, 401 bad signature, 400 unreadable body, 404 unknown store, 500
+    when ``on_event`` raised (the platform will deliver again; nothing was marked seen).
+    """
+    named: dict[str, WebhookEndpoint] = {}
+    items = stores.items() if isinstance(stores, Mapping) else ((None, s) for s in stores)
+    for name, store in items:
+        ep = endpoint(store, name=name)
+        named[ep.name] = ep
+    memory = seen if seen is not None else MemorySeenStore()
+
+    async def deliver(request: Request) -> JSONResponse:
+        ep = named.get(request.path_params["store"])
+        if ep is None:
+            return JSONResponse({"error": "unknown store"}, status_code=404)
+        body = await request.body()
+        try:
+            change = parse(ep, request.headers, body)
+        except WebhookRejected as exc:
+            log.warning("webhook for %s rejected: %s", ep.name, exc)
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        key = dedupe_key(change)
+        if key is not None and not memory.claim(key):
+            return JSONResponse({"status": "duplicate"})
+        try:
+            result = on_event(change)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            if key is not None:
+                memory.release(key)
+            log.exception("webhook handler failed for %s %s", ep.name, change.event_id)
+            return JSONResponse({"error": "handler failed"}, status_code=500)
+        if key is not None:
+            memory.done(key)
+        return JSONResponse({"status": "accepted"})
+
+    return Starlette(routes=[Route(path, deliver, methods=["POST"])])
+
+
+@contextlib.contextmanager
+def serve(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run ``app`` with uvicorn in a background thread; yields its base URL; stops on exit.
+
+    For tests, sandboxes and ``storebridge listen``. Binds loopback unless told otherwise.
+    """
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="storebridge-webhooks", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the webhook receiver could not start on {host}:{port}")
+        time.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+__all__ = ["asgi_app", "serve"]

@@ -1,0 +1,126 @@
+"""One delivery: verify, parse, de-duplicate, hand over."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from storebridge._http import Headers
+from storebridge.adapter import Adapter
+from storebridge.errors import PayloadError, StorebridgeError, ValidationError
+from storebridge.model.changes import Change
+from storebridge.webhooks._seen import SeenStore
+
+
+class WebhookRejected(StorebridgeError):
+    """A delivery that must not be trusted or cannot be read.
+
+    ``status`` is what to answer the platform: 401 for a missing or wrong signature, 400 for
+    a body that is not a delivery storebridge can read.
+    """
+
+    def __init__(self, message: str, *, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@attrs.frozen
+class WebhookEndpoint:
+    """Where deliveries for one store arrive: its name in URLs, its adapter, its secret."""
+
+    name: str
+    adapter: Adapter
+    secret: str = attrs.field(repr=False)
+
+
+def endpoint(store: Any, *, name: str | None = None, secret: str | None = None) -> WebhookEndpoint:
+    """A :class:`WebhookEndpoint` for a Store, an AsyncStore or an adapter.
+
+    ``secret`` defaults to what the adapter knows (SHOPLINE signs with the app secret; a 29
+    Next store needs the ``secret_key`` its subscription was created with, given here or as
+    the ``webhook_secret`` setting). ``name`` defaults to the store's id.
+    """
+    if isinstance(store, WebhookEndpoint):
+        return store
+    adapter = store if isinstance(store, Adapter) else getattr(store, "adapter", None)
+    if not isinstance(adapter, Adapter):
+        raise ValidationError(
+            f"expected a Store, AsyncStore or Adapter, got {type(store).__name__}", field="store"
+        )
+    adapter.require("webhooks.receive")
+    chosen = secret or adapter.webhook_secret()
+    if not chosen:
+        raise ValidationError(
+            f"{adapter.display_name} webhooks are signed with a secret; pass secret=... (the "
+            "one your subscription was created with)",
+            field="secret",
+        )
+    return WebhookEndpoint(name or adapter.store_id, adapter, chosen)
+
+
+def _headers(given: Mapping[str, Any] | Any) -> Headers:
+    """Headers as sent, whatever their bytes: a signature header in the wrong encoding must
+    fail verification, not raise while being read."""
+    source: Any = given.items() if hasattr(given, "items") else given
+    items: list[tuple[Any, Any]] = list(source)
+    clean: list[tuple[bytes, bytes]] = []
+    for name, value in items:
+        raw_name = name if isinstance(name, bytes) else str(name).encode("utf-8", "replace")
+        raw = value if isinstance(value, bytes) else str(value).encode("utf-8", "replace")
+        clean.append((raw_name, raw))
+    return Headers(clean)
+
+
+def parse(target: Any, headers: Mapping[str, str] | Any, body: bytes) -> Change:
+    """The delivery as a Change, after checking its signature; WebhookRejected if it fails."""
+    ep = endpoint(target)
+    if not isinstance(body, bytes | bytearray):
+        raise WebhookRejected("the body must be the raw bytes received", status=400)
+    try:
+        return ep.adapter.parse_webhook(_headers(headers), bytes(body), ep.secret)
+    except WebhookRejected:
+        raise
+    except PayloadError as exc:
+        raise WebhookRejected(f"the delivery could not be read: {exc}", status=400) from None
+
+
+def dedupe_key(change: Change) -> str | None:
+    if not change.event_id:
+        return None
+    return f"{change.platform}:{change.store}:{change.event_id}"
+
+
+def receive(
+    target: Any,
+    headers: Mapping[str, str] | Any,
+    body: bytes,
+    *,
+    handle: Callable[[Change], Any] | None = None,
+    seen: SeenStore | None = None,
+) -> Change | None:
+    """Verify, parse and (with ``seen``) de-duplicate one delivery; None if it was seen before.
+
+    ``target`` is a Store, AsyncStore, adapter or :class:`WebhookEndpoint`; ``body`` the raw
+    request body exactly as received (the signature covers those bytes). With ``handle``,
+    the change is handed to it and counts as seen only once it returns: if it raises, a
+    later re-delivery is handled again.
+    """
+    change = parse(target, headers, body)
+    key = dedupe_key(change) if seen is not None else None
+    if key is not None and seen is not None and not seen.claim(key):
+        return None
+    try:
+        if handle is not None:
+            handle(change)
+    except BaseException:
+        if key is not None and seen is not None:
+            seen.release(key)
+        raise
+    if key is not None and seen is not None:
+        seen.done(key)
+    return change
+
+
+__all__ = ["WebhookEndpoint", "WebhookRejected", "dedupe_key", "endpoint", "parse", "receive"]

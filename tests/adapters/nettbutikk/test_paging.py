@@ -1,0 +1,357 @@
+"""24Nettbutikk listings: path paging on the shop's links, read-ahead, and every way a page
+can go wrong ending in exactly the records or an error, never a short listing."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+import storebridge
+from storebridge import _http
+from storebridge.errors import PaginationError, PayloadError, StorebridgeError
+from storebridge.flow import validate_answer
+from storebridge.kit import Batch, OrderQuery, drive
+from storebridge.sandbox import FakeClock
+from storebridge.testing import FakeTime, FaultTransport
+from storebridge_24nettbutikk import NettbutikkEmulator
+from storebridge_24nettbutikk._paging import SHOP_PAGE_CAP
+from tests.adapters.nettbutikk.shop import (
+    SHOP,
+    START,
+    adapter,
+    clock_of,
+    emulator,
+    list_paths,
+    responder,
+    store_on,
+)
+
+API = SHOP + "/api/v1"
+
+
+def row(order_no: str, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "order_no": order_no, "customer_id": None, "status": "1", "paid": "0",
+        "currency": "NOK", "total_amount_gross": "100.00", "modified_on": "2026-01-01 10:00:00",
+        "order_lines": [],
+    }  # fmt: skip
+    body.update(changes)
+    return body
+
+
+def answer(body: Any, status: int = 200) -> Callable[[_http.Request], _http.Response]:
+    def respond(request: _http.Request) -> _http.Response:
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return _http.Response(status, content=content, request=request)
+
+    return respond
+
+
+def offset_of(request: _http.Request) -> int:
+    return int(request.url.path.split("/")[5])
+
+
+def pages(*bodies: dict[str, Any]) -> Callable[[_http.Request], _http.Response]:
+    """Page ``n`` of ``bodies`` answers offset ``n`` (a page size of 1); past them, empty."""
+
+    def respond(request: _http.Request) -> _http.Response:
+        at = offset_of(request)
+        body = bodies[at] if at < len(bodies) else {"data": [], "paging": []}
+        return answer(body)(request)
+
+    return respond
+
+
+def link(limit: int, offset: int, host: str = SHOP) -> str:
+    return f"{host}/api/v1/orders/{limit}/{offset}"
+
+
+PLAIN = {"join_customers": False, "resolve_skus": False, "page_size": 1}
+
+
+# Links ------------------------------------------------------------------------------------
+def test_next_links_are_rebuilt_on_the_configured_host() -> None:
+    sent: list[str] = []
+    evil = "http://evil.example/api/v1/orders/1/1/5?access_token=x&callback=f"
+    respond = pages(
+        {"data": [row("1")], "paging": {"next": evil}},
+        {"data": [row("2")], "paging": {"prev": "http://evil.example/x"}},
+    )
+
+    def recording(request: _http.Request) -> _http.Response:
+        sent.append(str(request.url))
+        return respond(request)
+
+    _, orders = drive(adapter(**PLAIN).list_orders(OrderQuery()), recording)
+    assert [o.ref for o in orders] == ["1", "2"]
+    # The link's numbers, on our host, without its token or callback, in our window
+    # (pages after the second are read-ahead guesses: answered empty).
+    assert sent[:2] == [API + "/orders/1/0", API + "/orders/1/1"]
+    assert all(url.startswith(API + "/orders/1/") for url in sent)
+
+
+@pytest.mark.parametrize("paging", [[], {}, {"prev": "x"}, None, "missing"])
+def test_the_walk_ends_without_a_next_link(paging: Any) -> None:
+    body: dict[str, Any] = {"data": [row("1")]}
+    if paging != "missing":
+        body["paging"] = paging
+    _, orders = drive(adapter(**PLAIN).list_orders(OrderQuery()), pages(body))
+    assert [o.ref for o in orders] == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("next_link", "problem"),
+    [
+        (link(1, 0), "does not move forward"),  # a link that loops on itself
+        (link(1, 5), "past the page"),  # another page's answer (a later one)
+        (SHOP + "/api/v1/orders/abc", "limit/offset"),  # not a paging link at all
+    ],
+)
+def test_a_first_page_whose_link_cannot_be_followed_is_refused(
+    next_link: str, problem: str
+) -> None:
+    body = {"data": [row("1")], "paging": {"next": next_link}}
+    with pytest.raises(PayloadError, match=problem):
+        drive(adapter(**PLAIN).list_orders(OrderQuery()), pages(body))
+
+
+def test_a_page_of_a_capped_shop_is_followed_from_the_rows_it_served() -> None:
+    # Two rows asked for, one served, and a link that would skip the second row.
+    first = {"data": [row("1")], "paging": {"next": link(2, 2)}}
+    sent: list[int] = []
+
+    def respond(request: _http.Request) -> _http.Response:
+        sent.append(offset_of(request))
+        if offset_of(request) == 0:
+            return answer(first)(request)
+        return answer({"data": [row(str(offset_of(request) + 1))], "paging": []})(request)
+
+    settings = {**PLAIN, "page_size": 2}
+    _, orders = drive(adapter(**settings).list_orders(OrderQuery()), respond, concurrency=1)
+    assert [o.ref for o in orders] == ["1", "2"]
+    assert sent == [0, 1]
+
+
+# Faults through the facade ----------------------------------------------------------------
+def script_on(offset: int, kind: str, times: int = 1) -> Callable[[int, _http.Request], str | None]:
+    """A fault script: ``kind`` for the first ``times`` requests of the page at ``offset``."""
+    left = [times]
+
+    def script(_n: int, request: _http.Request) -> str | None:
+        path = request.url.path
+        listing = "/orders/" in path and path.count("/") >= 5
+        if listing and offset_of(request) == offset and left[0] > 0:
+            left[0] -= 1
+            return kind
+        return None
+
+    return script
+
+
+@pytest.mark.parametrize("kind", ["stale_page", "truncated", "malformed", "wrong_shape",
+                                  "html_200", "reset_after", "server_error"])  # fmt: skip
+def test_a_bad_answer_to_page_2_of_3_is_asked_again(kind: str) -> None:
+    shop = emulator(orders=9)
+    faulty = FaultTransport(shop.transport(), script=script_on(3, kind))
+    # One page at a time, so page 1 has certainly been read when page 2 is asked for.
+    with store_on(shop, faulty, in_flight=1, page_size=3) as store:
+        refs = [o.ref for o in store.orders.list()]
+    assert faulty.injected == Counter({kind: 1})
+    assert Counter(refs) == Counter(str(o["order_no"]) for o in shop.orders)
+
+
+@pytest.mark.parametrize(("kind", "error"), [("stale_page", PaginationError),
+                                             ("truncated", PayloadError)])  # fmt: skip
+def test_a_page_that_stays_bad_ends_in_an_error_not_a_short_listing(
+    kind: str, error: type[Exception]
+) -> None:
+    shop = emulator(orders=9)
+    faulty = FaultTransport(shop.transport(), script=script_on(3, kind, times=100))
+    with store_on(shop, faulty, in_flight=1, page_size=3) as store, pytest.raises(error):
+        list(store.orders.list())
+    assert 2 <= faulty.injected[kind] <= 8  # asked again a few times, then gave up
+
+
+def test_a_page_of_only_rows_already_read_is_asked_again_then_refused() -> None:
+    first = {"data": [row("1")], "paging": {"next": link(1, 1)}}
+    again = {"data": [row("1")], "paging": {"prev": link(1, 0), "next": link(1, 2)}}
+    calls: Counter[int] = Counter()
+
+    def respond(request: _http.Request) -> _http.Response:
+        calls[offset_of(request)] += 1
+        return answer(first if offset_of(request) == 0 else again)(request)
+
+    shop_transport = _http.MockTransport(respond)
+    with store_on(emulator(), shop_transport, **PLAIN) as store, pytest.raises(PaginationError):
+        list(store.orders.list())
+    assert calls[1] >= 2
+
+
+def test_a_record_that_moved_between_pages_is_listed_once() -> None:
+    # Order 1 was modified while the listing ran and shows up again on the next page.
+    respond = pages(
+        {"data": [row("1"), row("9")], "paging": {"next": link(2, 2)}},
+        {},  # never asked: offsets go by two
+        {"data": [row("9"), row("1"), row("2")][1:], "paging": []},
+    )
+    _, orders = drive(adapter(**{**PLAIN, "page_size": 2}).list_orders(OrderQuery()), respond)
+    assert [o.ref for o in orders] == ["1", "9", "2"]
+
+
+def test_404_means_an_empty_list() -> None:
+    shop = emulator(orders=4, empty_list="404")
+    with store_on(shop) as store:
+        later = store.orders.list(updated_since=shop.clock.utcnow())
+        assert list(later) == []
+        assert len(list(store.orders.list())) == 4
+
+
+def test_customers_fall_back_to_the_bare_list_when_paging_is_refused() -> None:
+    shop = emulator(customers=7, customer_paging=False)
+    with store_on(shop) as store:
+        refs = [c.ref for c in store.customers.list()]
+    assert sorted(refs) == sorted(str(c["id"]) for c in shop.customers)
+    assert [r.path for r in shop.requests if r.method == "GET"][-1] == "/api/v1/customers"
+
+
+# Read-ahead ---------------------------------------------------------------------------------
+def test_read_ahead_follows_the_shops_silent_page_cap() -> None:
+    shop = emulator(orders=230, customers=3, products=3)
+    assert shop.options.page_cap == SHOP_PAGE_CAP == 50
+    a = adapter(join_customers=False, resolve_skus=False, page_size=100)
+    _, orders = drive(a.list_orders(OrderQuery()), responder(shop, a), concurrency=4)
+    assert len({o.ref for o in orders}) == len(orders) == 230
+    # Asked for 100 a page; every guess is at the shop's step of 50, four at a time.
+    assert list_paths(shop) == ["100/0", *(f"50/{n}" for n in range(50, 400, 50))]
+
+
+def test_a_windowed_listing_starts_narrow_and_widens() -> None:
+    shop = emulator(orders=230, customers=3, products=3)
+    a = adapter(join_customers=False, resolve_skus=False, head_check=False)
+    since = datetime(2000, 1, 1, tzinfo=UTC)  # every order is inside
+    _, orders = drive(a.list_orders(OrderQuery(updated_since=since)), responder(shop, a),
+                      concurrency=8)  # fmt: skip
+    assert len(orders) == 230
+    offsets = [int(p.split("/")[1]) for p in list_paths(shop)]
+    # Rounds of 2, then 4 pages: 5 pages read, 6 asked for (not 8 at once from the start,
+    # which a one-page incremental read would mostly waste).
+    assert offsets == list(range(0, 300, 50))
+
+
+def test_pages_and_lookups_share_batches() -> None:
+    shop = emulator(orders=40, customers=20, products=6)
+    batches: list[list[str]] = []
+    a = adapter(page_size=5)
+    respond = responder(shop, a)
+
+    def checked(request: _http.Request) -> _http.Response:
+        response = respond(request)
+        validate_answer(request, response)  # as the facade does: reads the page
+        return response
+
+    flow = a.list_orders(OrderQuery())
+    step = next(flow)
+    items: list[Any] = []
+    while True:
+        try:
+            if isinstance(step, Batch):
+                batches.append([r.url.path.split("/")[3] for r in step.requests])
+                step = flow.send([checked(r) for r in step.requests])
+            elif isinstance(step, _http.Request):
+                step = flow.send(checked(step))
+            elif hasattr(step, "items"):
+                items.extend(step.items)
+                step = flow.send(None)
+            else:
+                step = flow.send(3)  # three pages a round: several rounds
+        except StopIteration:
+            break
+    assert len(items) == 40
+    mixed = [b for b in batches if "orders" in b and ("customers" in b or "products" in b)]
+    assert mixed, batches  # the next pages went out together with the last pages' lookups
+
+
+def test_query_token_style_reads_ahead_like_basic() -> None:
+    counts = {}
+    for style in ("basic", "query"):
+        shop = emulator(orders=30)
+        with store_on(shop, auth_style=style, page_size=5) as store:
+            assert len(list(store.orders.list())) == 30
+        counts[style] = len(list_paths(shop))
+        tokens = {"access_token" in r.query for r in shop.requests}
+        assert tokens == {style == "query"}
+    assert counts["query"] == counts["basic"]
+
+
+def test_a_window_reads_the_widened_range_and_keeps_the_exact_one() -> None:
+    shop = emulator(orders=20)
+    since = shop.clock.utcnow()
+    clock_of(shop).advance(60)
+    shop.touch("orders", 10_004)
+    with store_on(shop, sync_overlap=10**9) as store:  # the shop sends back everything
+        changed = [o.ref for o in store.customers.list(updated_since=since)] + [
+            o.ref for o in store.orders.list(updated_since=since)
+        ]
+    assert changed == ["10004"]
+    assert all(p.count("/") == 2 for p in list_paths(shop))  # limit/offset/since
+
+
+def test_customers_and_products_list_completely() -> None:
+    shop = emulator(orders=5, customers=13, products=11)
+    with store_on(shop, page_size=4) as store:
+        customers = [c.ref for c in store.customers.list()]
+        products = list(store.products.list())
+    assert sorted(customers) == sorted(str(c["id"]) for c in shop.customers)
+    assert sorted(p.ref for p in products) == sorted(str(p["id"]) for p in shop.products)
+    for product in products:
+        record = next(p for p in shop.products if str(p["id"]) == product.ref)
+        assert len(product.variants) == max(1, len(record["variants"]))
+
+
+# Exports under faults and the shop's rate limit, on fake time ------------------------------
+def test_a_200_order_export_at_10_percent_faults_is_exact_or_an_error() -> None:
+    outcomes: Counter[str] = Counter()
+    for seed in range(1, 7):
+        shop = emulator(orders=200, customers=100, products=60, seed=4)
+        faulty = FaultTransport(shop.transport(), seed=seed, rate=0.1)
+        with store_on(shop, faulty) as store:
+            try:
+                refs = [o.ref for o in store.orders.list()]
+            except StorebridgeError:
+                outcomes["error"] += 1
+                continue
+        assert Counter(refs) == Counter(str(o["order_no"]) for o in shop.orders), seed
+        assert faulty.injected
+        outcomes["exact"] += 1
+    assert outcomes["exact"] >= 5, outcomes
+
+
+def test_the_shops_rate_limit_plays_out_in_fake_time() -> None:
+    from storebridge_24nettbutikk import NettbutikkAdapter
+
+    clock = FakeClock(START)
+    sandbox = NettbutikkAdapter.sandbox(seed=3, orders=120, clock=clock)
+    shop = sandbox.emulator
+    assert isinstance(shop, NettbutikkEmulator)
+    time = FakeTime(emulator_clock=clock)
+    # The sandbox's own settings stay under its limit: no 429 even with every lookup.
+    with storebridge.connect(
+        "24nettbutikk", transport=shop.transport(), options=time.options(), **sandbox.settings(SHOP)
+    ) as store:
+        assert len(list(store.orders.list())) == 120
+    assert shop.guard.throttled == 0 and time.now > 1000.0  # the client waited, in fake time
+    # A client that ignores the limit meets 429s, retries after them and still gets it all.
+    fast = {**sandbox.settings(SHOP), "requests_per_second": 500.0, "burst": 500}
+    with storebridge.connect(
+        "24nettbutikk",
+        transport=shop.transport(),
+        options=FakeTime(emulator_clock=clock).options(),
+        **fast,
+    ) as store:
+        assert len(list(store.orders.list())) == 120
+    assert shop.guard.throttled > 0

@@ -1,0 +1,121 @@
+"""The conformance kit fails adapters that break a promise: each check, one broken adapter.
+
+Each broken adapter is the example adapter with one method written the way a first draft
+often is; the kit must name what is wrong.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from storebridge.adapter import OPERATIONS, Adapter
+from storebridge.errors import APIError, PayloadError
+from storebridge.flow import Emit, Flow, ListFlow, build_request, reconciled_write
+from storebridge.http import Response, read_json
+from storebridge.kit import Payload, error_from_response, read_payload
+from storebridge.model import Customer, CustomerDraft, Refund, RefundQuote
+from storebridge.testing import conformance
+from storebridge.testing.conformance import (
+    check_error_parsing,
+    check_listings_under_faults,
+    check_lost_answer_writes,
+)
+
+
+def _broken(example: ModuleType, **methods: Any) -> type[Adapter]:
+    broken: type[Adapter] = type("Broken", (example.ExampleAdapter,), methods)
+    return broken
+
+
+def test_the_kit_knows_how_to_call_every_operation() -> None:
+    assert set(conformance._CALLS) == set(OPERATIONS)
+
+
+def test_a_parse_error_that_trusts_the_body_to_be_json_is_caught(example: ModuleType) -> None:
+    def parse_error(self: Adapter, response: Response) -> APIError:
+        message = response.json()["error"]["message"]
+        return error_from_response(self, response, message=message)
+
+    with pytest.raises(AssertionError, match=r"parse_error of a 400 with an empty body raised"):
+        check_error_parsing(_broken(example, parse_error=parse_error))
+
+
+def test_a_parse_error_that_returns_the_wrong_class_is_caught(example: ModuleType) -> None:
+    def parse_error(self: Adapter, response: Response) -> APIError:
+        return APIError("failed", status=response.status_code, platform=self.display_name)
+
+    with pytest.raises(AssertionError, match=r"is a APIError, not the .* of HTTP 401"):
+        check_error_parsing(_broken(example, parse_error=parse_error))
+
+
+def test_a_write_without_read_back_is_caught(example: ModuleType) -> None:
+    def create_customer(self: Any, draft: CustomerDraft) -> Flow[Customer]:
+        body = {"customer": {"email": draft.email}}
+        url = f"{self.base_url}/customers"
+        response = yield build_request("POST", url, operation="customers.create", json=body)
+        customer: Customer = read_payload(
+            Payload(read_json(response)).obj("customer"), example.converters.to_customer
+        )
+        return customer
+
+    broken = _broken(example, create_customer=create_customer)
+    writes = {"customers.create": conformance.create_customer}
+    with pytest.raises(AssertionError, match=r"\(reset_after\) raised OutcomeUnknown"):
+        check_lost_answer_writes(broken, writes)
+
+
+def test_a_refund_sent_again_after_a_blind_read_back_is_caught(example: ModuleType) -> None:
+    def create_refund(
+        self: Any, quote: RefundQuote, *, note: str | None, notify: bool
+    ) -> Flow[Refund]:
+        lines = [{"line_id": line.line_ref, "quantity": line.quantity} for line in quote.lines]
+        url = f"{self.base_url}/orders/{quote.order_ref}/refunds"
+        request = build_request("POST", url, operation="refunds.create", json={"lines": lines})
+
+        def parse(response: Response) -> Refund:
+            refund: Refund = read_payload(
+                Payload(read_json(response)).obj("refund"),
+                example.converters.to_refund, quote.order_ref, quote.total.currency,
+            )  # fmt: skip
+            return refund
+
+        def find_nothing() -> Flow[Refund | None]:
+            yield from ()
+            return None
+
+        return (yield from reconciled_write(request, parse, find_nothing))
+
+    broken = _broken(example, create_refund=create_refund)
+    writes = {"refunds.create": conformance.refund_one_unit}
+    with pytest.raises(AssertionError, match=r"accepted the write 2 times"):
+        check_lost_answer_writes(broken, writes, kinds=["reset_after"])
+
+
+def test_a_listing_that_stops_at_a_bad_page_is_caught(example: ModuleType) -> None:
+    def list_customers(self: Any, query: Any) -> ListFlow[Customer]:
+        url: str | None = f"{self.base_url}/customers?limit=7"
+        while url:
+            request = build_request("GET", url, operation="customers.list", expect_json=False)
+            response = yield request
+            try:
+                body = read_json(response)
+                rows = body["customers"]
+            except (PayloadError, LookupError, TypeError):
+                return  # ends quietly: every record after this page is lost
+            to_customer = example.converters.to_customer
+            yield Emit([read_payload(Payload(row), to_customer) for row in rows])
+            url = body["next"]
+
+    broken = _broken(example, list_customers=list_customers)
+    with pytest.raises(AssertionError, match=r"customers at \d+% faults, seed \d+ .*: lost"):
+        check_listings_under_faults(broken, seeds=range(1, 9))
+
+
+def test_the_example_itself_passes_each_of_these_checks(example: ModuleType) -> None:
+    adapter = example.ExampleAdapter
+    assert check_error_parsing(adapter) > 0
+    assert check_listings_under_faults(adapter)["customers"]["exact"] > 0
+    assert check_lost_answer_writes(adapter, kinds=["reset_after"])

@@ -1,0 +1,113 @@
+"""``storebridge export`` over several stores and ``storebridge load --to duckdb``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from storebridge.cli import run
+from storebridge.profiles import env_name
+from tests.fleet.support import layout, served_fleet
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = run(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_export_several_stores_tags_each_record_and_reports_each_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stores = layout(3)
+    with served_fleet(tmp_path, monkeypatch, stores, tags={"29next-0": ["us"]}) as sandboxes:
+        config = str(sandboxes.config)
+        expected = {}
+        for name, _, _ in stores:
+            with sandboxes.connect(name) as store:
+                expected[name] = {c.ref for c in store.customers.list()}
+        code, out, err = _cli(
+            capsys, "export", "customers", "--store", "29next-0", "--store", "24nettbutikk-2",
+            "--config", config,
+        )  # fmt: skip
+        assert code == 0, err
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert next(iter(rows[0])) == "store"
+        assert {(r["store"], r["ref"]) for r in rows} == {
+            (name, ref) for name in ("29next-0", "24nettbutikk-2") for ref in expected[name]
+        }
+        assert len(rows) == len(expected["29next-0"]) + len(expected["24nettbutikk-2"])
+        assert f"29next-0: {len(expected['29next-0'])} customers" in err
+        assert "from 2 of 2 stores to stdout" in err
+
+        report = tmp_path / "report.json"
+        code, out, err = _cli(
+            capsys, "export", "customers", "--all", "-f", "csv", "--report", str(report),
+            "--config", config,
+        )  # fmt: skip
+        assert code == 0, err
+        table = list(csv.DictReader(io.StringIO(out)))
+        assert Counter(row["store"] for row in table) == {n: len(r) for n, r in expected.items()}
+        data = json.loads(report.read_text("utf-8"))
+        assert data["ok"] and data["totals"] == {"customers": len(table)}
+
+        code, out, _ = _cli(capsys, "export", "customers", "--tag", "us", "--config", config)
+        assert code == 0 and {json.loads(x)["store"] for x in out.splitlines()} == {"29next-0"}
+
+        # One store refused (401): the others complete, the failure is named, exit 1.
+        monkeypatch.setenv(env_name("shopline-1", "access_token"), "x" * 24)
+        monkeypatch.setenv(env_name("shopline-1", "app_secret"), "y" * 24)
+        output = tmp_path / "all.jsonl"
+        code, _, err = _cli(
+            capsys, "export", "customers", "--all", "-o", str(output), "--config", config
+        )
+    assert code == 1
+    assert "error: store shopline-1:" in err and "stores failed" in err
+    assert "Traceback" not in err and "x" * 24 not in err and "y" * 24 not in err
+    kept = {json.loads(line)["store"] for line in output.read_text("utf-8").splitlines()}
+    assert kept == {"29next-0", "24nettbutikk-2"}
+
+
+def test_export_store_selection_mistakes_are_usage_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with served_fleet(tmp_path, monkeypatch, layout(2)) as sandboxes:
+        config = str(sandboxes.config)
+        code, _, err = _cli(capsys, "export", "orders", "--all", "--tag", "x", "--config", config)
+        assert code == 2 and "one way" in err
+        code, _, err = _cli(capsys, "export", "orders", "--tag", "nope", "--config", config)
+        assert code == 2 and "tag 'nope'" in err
+        code, _, err = _cli(
+            capsys, "export", "orders", "-s", "29next-0", "-s", "nope", "--config", config
+        )
+        assert code == 2 and "no profile 'nope'" in err
+
+
+def test_load_to_duckdb_then_again_loads_nothing_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    duckdb = pytest.importorskip("duckdb", reason="the dlt extra (in .[dev]) is not installed")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))  # dlt keeps pipeline state under ~/.dlt
+    stores = layout(3, orders=6)
+    with served_fleet(tmp_path, monkeypatch, stores) as sandboxes:
+        config = str(sandboxes.config)
+        args = ["load", "--to", "duckdb", "--all", "--resources", "customers,products",
+                "--config", config]  # fmt: skip
+        code, out, err = _cli(capsys, *args, "--json")
+        assert code == 0, err
+        first = json.loads(out)
+        code, out, err = _cli(capsys, *args, "--json")
+        assert code == 0, err
+        second = json.loads(out)
+    assert first["ok"] and first["totals"]["customers"] > 0 and first["totals"]["products"] > 0
+    assert second["totals"] == {"customers": 0, "products": 0}
+    with duckdb.connect(str(tmp_path / "storebridge.duckdb"), read_only=True) as con:
+        [(count,)] = con.sql("select count(*) from stores.customers").fetchall()
+    assert count == first["totals"]["customers"]

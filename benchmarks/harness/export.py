@@ -1,0 +1,103 @@
+"""Section 1: export per platform, storebridge against a naive loop, dlt and the bound.
+
+Every case runs against a sandbox on 127.0.0.1 with the injected latency and the scaled
+limit on both sides (the emulator enforces it, the client is given it). Before each run
+the benchmark waits for the buckets to be full again, so no run pays for the previous one.
+
+The bound is what the platform allows: the requests the listing minimally needs (what the
+naive loop, which asks for the largest page and fetches each lookup once, had answered) at
+the rate limit, plus one latency for the last answer. It ignores the burst, so a short
+listing that fits in the bucket can beat it (a ratio above 1).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.harness.config import Case, Config, emulator_limit
+from benchmarks.harness.host import SandboxHost, SandboxSpec, Served
+from benchmarks.harness.readers import dlt_export, naive_export, storebridge_export
+
+__all__ = ["measure_exports", "sandbox_key"]
+
+Say = Callable[[str], None]
+
+
+def sandbox_key(case: Case) -> str:
+    """Cases of one platform and size share a sandbox (24Nettbutikk with and without joins)."""
+    return f"{case.platform}-{case.orders}"
+
+
+def measure_exports(config: Config, say: Say) -> list[dict[str, Any]]:
+    specs = {
+        sandbox_key(case): SandboxSpec(
+            case.platform,
+            case.orders,
+            latency=config.latency,
+            options=emulator_limit(case.platform, config.limit(case.platform)),
+        )
+        for case in config.cases
+    }
+    say(f"seeding {len(specs)} sandboxes ({', '.join(specs)}) in a child process")
+    with SandboxHost(specs) as host:
+        return [_measure_case(case, host, config, say) for case in config.cases]
+
+
+def _measure_case(case: Case, host: SandboxHost, config: Config, say: Say) -> dict[str, Any]:
+    key = sandbox_key(case)
+    served = host.served[key]
+    limit = config.limit(case.platform)
+    readers: dict[str, tuple[Callable[[Case, Served], int], int]] = {
+        # The naive loop first: its answered requests are the listing's minimum.
+        "naive": (naive_export, config.baseline_repeat),
+        "dlt": (dlt_export, config.baseline_repeat),
+        "storebridge": (lambda c, s: storebridge_export(c, s, limit), config.repeat),
+    }
+    seconds: dict[str, list[float]] = {}
+    served_requests: dict[str, list[int]] = {}
+    too_many: dict[str, int] = {}
+    for reader, (export, repeat) in readers.items():
+        for attempt in range(repeat):
+            # Both buckets (the emulator's and the client's) full again before each run.
+            time.sleep(limit.refill_seconds() + 0.2)
+            host.take(key)
+            started = time.perf_counter()
+            count = export(case, served)
+            elapsed = time.perf_counter() - started
+            answers = host.take(key)
+            if count != case.orders:
+                raise RuntimeError(f"{case.name}: {reader} read {count} of {case.orders} orders")
+            if answers.errors:
+                raise RuntimeError(f"{case.name}: {reader} was refused {answers.errors} times")
+            seconds.setdefault(reader, []).append(elapsed)
+            served_requests.setdefault(reader, []).append(answers.served)
+            too_many[reader] = too_many.get(reader, 0) + answers.too_many
+            say(
+                f"  {case.name:<24} {reader:<11} run {attempt + 1}/{repeat}: {elapsed:7.2f} s, "
+                f"{answers.served} requests, {answers.too_many} x 429"
+            )
+    needed = min(served_requests["naive"])
+    bound = needed / limit.per_second + config.latency
+    median = {reader: statistics.median(times) for reader, times in seconds.items()}
+    sb = median["storebridge"]
+    return {
+        "case": case.name,
+        "platform": case.platform,
+        "orders": case.orders,
+        "limit_per_second": limit.per_second,
+        "burst": limit.burst,
+        "requests_needed": needed,
+        "bound_s": round(bound, 3),
+        "storebridge_s": round(sb, 3),
+        "naive_s": round(median["naive"], 3),
+        "dlt_s": round(median["dlt"], 3),
+        "bound_over_storebridge": round(bound / sb, 3),
+        "naive_over_storebridge": round(median["naive"] / sb, 2),
+        "dlt_over_storebridge": round(median["dlt"] / sb, 2),
+        "too_many": too_many,
+        "requests_answered": {r: max(v) for r, v in served_requests.items()},
+        "runs_s": {r: [round(t, 3) for t in v] for r, v in seconds.items()},
+    }

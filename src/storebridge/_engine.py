@@ -124,6 +124,8 @@ class SyncEngine:
 
     def _parallel(self, flows: Sequence[Any]) -> Iterator[Sequence[Any]]:
         """Pages of ``flows`` run side by side, as they arrive."""
+        if not flows:  # a Parallel of nothing (say, an empty date range) has no pages
+            return
         # Unbounded so "done" and "error" always get through; pages are held back by
         # ``room`` instead, so fast workers wait for a slow reader (memory stays flat).
         inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
@@ -303,6 +305,8 @@ class AsyncEngine:
         return results
 
     async def _parallel(self, flows: Sequence[Any]) -> AsyncGenerator[Sequence[Any], None]:
+        if not flows:
+            return
         pages: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=4 * len(flows) + 4)
         active = 0
         changed = asyncio.Condition()

@@ -233,7 +233,18 @@ def reconciled_write(
                     status=response.status_code,
                 ) from None
         except (OutcomeUnknown, ServerError) as exc:
-            existing = yield from find_existing()
+            try:
+                existing = yield from find_existing()
+            except StorebridgeError as lookup:
+                # The write may have happened: a failed read-back must stay "in doubt", never
+                # turn into an ordinary error a caller (or an idempotency key) would retry.
+                raise OutcomeUnknown(
+                    f"the write {request_meta(request).operation} may have happened ({exc}) "
+                    f"and reading the store back to find out failed: {lookup}",
+                    operation=request_meta(request).operation,
+                    processed=exc.processed if isinstance(exc, OutcomeUnknown) else None,
+                    status=exc.status,
+                ) from lookup
             if existing is not None:
                 return existing
             processed = isinstance(exc, OutcomeUnknown) and exc.processed is True

@@ -76,6 +76,18 @@ def test_parallel_flows_deliver_every_item_async() -> None:
     assert sorted(asyncio.run(main())) == sorted(f"{p}{i}" for p in "abc" for i in range(5))
 
 
+def test_parallel_of_no_flows_is_an_empty_listing_sync_and_async() -> None:
+    with _store(_echo) as store:
+        assert list(store.iterate(merge_parallel([]))) == []
+
+    async def main() -> list[str]:
+        async with AsyncStore(_adapter(), options=FakeTime().options(),
+                              transport=MockTransport(_echo)) as store:  # fmt: skip
+            return [item async for item in store.iterate(merge_parallel([]))]
+
+    assert asyncio.run(main()) == []
+
+
 def test_an_error_in_one_parallel_flow_raises_after_the_others_stop() -> None:
     def failing(request: Request) -> Response:
         if request.url.path == "/b/2":
@@ -156,6 +168,19 @@ def test_an_unreadable_2xx_to_a_write_is_never_re_sent() -> None:
     assert caught.value.processed is True and caught.value.operation == "things.create"
     assert len(sent) == 1  # the platform did the write: sending again would double it
     assert _write(handler, lambda: "read back") == "read back"
+
+
+def test_a_failed_read_back_keeps_the_write_in_doubt() -> None:
+    def handler(request: Request) -> Response:
+        return Response(201, content=b'{"id": 1, "trunc')
+
+    def broken_lookup() -> Any:
+        raise ServerError("read-back failed", status=503, platform="toy")
+
+    with pytest.raises(OutcomeUnknown, match="reading the store back") as caught:
+        _write(handler, broken_lookup)
+    assert caught.value.processed is True  # the 2xx stays known through the failed read-back
+    assert isinstance(caught.value.__cause__, ServerError)
 
 
 def test_a_lost_answer_with_nothing_found_is_sent_again_once() -> None:

@@ -158,6 +158,22 @@ def test_an_unsettled_quote_is_never_resent_by_an_adapter_that_cannot_look_refun
     assert len(emulator.refunds) == 1
 
 
+def test_a_quote_whose_read_back_failed_is_not_freed() -> None:
+    emulator = RefundingEmulator()
+    keys = MemoryIdempotencyStore()
+    # The refund is made but its answer lost, and the read-back that follows fails too.
+    lose = lambda n, r: "reset_after" if r.method == "POST" else ("server_error" if n == 2 else None)  # noqa: E501, E731
+    faulty = FaultTransport(emulator.transport(), script=lose)
+    options = {"retry": __import__("storebridge").RetryPolicy(max_attempts=1)}
+    with _store(emulator, transport=faulty, idempotency_store=keys, **options) as store:
+        quote = store.refunds.calculate("1", lines=LINE)
+        with pytest.raises(OutcomeUnknown, match="reading the store back"):
+            store.refunds.create(quote)
+        assert len(emulator.refunds) == 1
+        assert store.refunds.create(quote).ref == emulator.refunds[0]["id"]  # found, not re-sent
+    assert len(emulator.refunds) == 1
+
+
 def test_a_refused_refund_frees_the_quote() -> None:
     emulator = RefundingEmulator()
     faulty = FaultTransport(emulator.transport(),

@@ -23,15 +23,6 @@ ROUTES: dict[str, tuple[str, str, dict[str, object]]] = {
 }
 """Target options: a SHOPLINE store that sells in the source's currency."""
 
-TAX_GAP = (
-    "adapter gap (storebridge_29next.create_order): 29 Next's CreateOrder has no tax or total "
-    "field and the adapter sends OrderDraft.tax_total nowhere, so copied orders read tax 0.00 "
-    "and, for net prices (taxes_included False), a total short by the tax. The adapter must "
-    "carry the tax: send tax-inclusive line prices when taxes_included is False (so the "
-    "total matches) and keep tax_total/taxes_included in the order's metadata, reading them "
-    "back as Order.tax_total/taxes_included"
-)
-GAPS = {"24nettbutikk->29next": TAX_GAP, "shopline->29next": TAX_GAP}
 
 
 @contextmanager
@@ -47,13 +38,7 @@ def route_stores(name: str, orders: int = 16) -> Iterator[tuple[storebridge.Stor
         yield source, target
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=GAPS[n])) if n in GAPS else n
-        for n in ROUTES
-    ],
-)
+@pytest.mark.parametrize("name", list(ROUTES))
 def test_every_route_passes_verification(name: str, tmp_path: Path) -> None:
     with route_stores(name) as (source, target):
         report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
@@ -97,7 +82,7 @@ def test_a_currency_the_target_cannot_price_in_blocks_the_plan_and_orders(
         )
         real = storebridge.migrate(source, target, ledger=ledger, on_decision=done.append)
         on_target = list(target.orders.list())
-    reason = "variants[0].price is in NOK; this store sells in USD"
+    reason = "variants[0].price is in NOK but must be in USD"
     products = plan.results["products"]
     assert plan.status == "BLOCKED"
     assert plan.blockers == [f"{len(products.failed)} products would fail: {reason}"]

@@ -38,6 +38,9 @@ from storebridge.model import (
 from storebridge.store import Customers, Orders, Products, Store
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_STAND_IN_BASE = 987_654_321_000_000_000
+"""Stand-in refs count up from here: digits, within a signed 64-bit id, far above the ids
+stores hand out in sequence."""
 
 
 class WouldWrite(Exception):
@@ -142,7 +145,7 @@ class Writer:
         return kinds[resource](adapter, runner)
 
     def create(self, resource: str, draft: Any) -> Any:
-        """The created record (a stand-in with a negative ref in a dry run)."""
+        """The created record (a stand-in with a made-up ref in a dry run)."""
         if not self.dry_run:
             return getattr(self.target, resource).create(draft)
         try:
@@ -185,11 +188,11 @@ class Writer:
 
     def _placeholder(self) -> str:
         with self._lock:
-            return f"-{next(self._numbers)}"
+            return str(_STAND_IN_BASE + next(self._numbers))
 
     def _stand_in(self, resource: str, draft: Any) -> Any:
-        # Negative refs: no platform uses them, and adapters that parse refs as numbers
-        # (for the orders that point at these customers and variants) still can.
+        # Digits only, so adapters that check refs (29 Next ids are digits) accept the
+        # orders that point at these customers and variants, exactly as in the real run.
         platform = self.target.platform
         ref = self._placeholder()
         if isinstance(draft, CustomerDraft):

@@ -118,9 +118,12 @@ def faulty_source_run(
 
     report: MigrationReport | None = None
     error: StorebridgeError | None = None
+    # Two requests in flight: 29 Next then reads each listing by one cursor (more would cut
+    # it into day windows of one page each, with no follow-up page to answer stale).
+    one_cursor = {"max_concurrency": 2}
     with (
-        connect(source_kit, "src", faulty if side == "source" else None) as source,
-        connect(target_kit, "dst", faulty if side == "target" else None) as target,
+        connect(source_kit, "src", faulty if side == "source" else None, **one_cursor) as source,
+        connect(target_kit, "dst", faulty if side == "target" else None, **one_cursor) as target,
     ):
         try:
             report = storebridge.migrate(

@@ -65,6 +65,14 @@ def _add_installed_paths() -> None:
                     sys.path.append(line)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep every test here on one xdist worker: one pip install, never two at once."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("example-package"))
+
+
 @pytest.fixture(scope="session")
 def example_installed() -> Iterator[Path]:
     """The example package, installed (editable) from this checkout; yields its folder."""

@@ -63,6 +63,23 @@ class TokenBucket:
             return (1.0 - tokens) / self.limit.per_second
 
 
+CLIENT_SHARE = 0.97
+"""Clients pace themselves at this share of a platform's declared rate limit: a server's
+bucket kept exactly at the brim answers 429 to the first request network jitter brings in
+early; a little inside the limit it never has to."""
+BURST_MARGIN = 2
+"""Clients burst this much less than the platform's declared burst, for the same reason."""
+
+
+def client_limit(limit: RateLimit) -> RateLimit:
+    """The limit a client keeps to so that a server enforcing ``limit`` never refuses it."""
+    from storebridge.adapter import RateLimit
+
+    return RateLimit(
+        per_second=limit.per_second * CLIENT_SHARE, burst=max(1, limit.burst - BURST_MARGIN)
+    )
+
+
 _buckets: dict[tuple[str, RateLimit, Callable[[], float]], TokenBucket] = {}
 _buckets_lock = threading.Lock()
 
@@ -73,9 +90,10 @@ def shared_bucket(
     """The bucket for ``key``: every Store using the same credential shares it.
 
     The clock is part of the key so a test's fake clock never shares state with real time.
+    The bucket keeps to :func:`client_limit` of ``limit``.
     """
     with _buckets_lock:
         bucket = _buckets.get((key, limit, clock))
         if bucket is None:
-            bucket = _buckets[(key, limit, clock)] = TokenBucket(limit, clock)
+            bucket = _buckets[(key, limit, clock)] = TokenBucket(client_limit(limit), clock)
         return bucket

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from storebridge._ratelimit import TokenBucket, shared_bucket
+from storebridge._ratelimit import TokenBucket, client_limit, shared_bucket
 from storebridge.adapter import RateLimit
 from storebridge.sandbox import FakeClock, RateLimiter
 
@@ -65,3 +67,28 @@ def test_shared_bucket_is_one_per_credential_limit_and_clock() -> None:
     assert shared_bucket("sandbox-bucket-test", limit, clock) is first
     assert shared_bucket("sandbox-bucket-test-2", limit, clock) is not first
     assert shared_bucket("sandbox-bucket-test", limit, FakeClock(0)) is not first
+
+
+def _refusals(client: RateLimit, server: RateLimit, seed: int) -> int:
+    """Requests a server enforcing ``server`` refuses when a client paced by ``client`` sends
+    300 of them, each arriving after a latency that varies by up to 40 ms."""
+    rng = random.Random(seed)
+    send_clock, arrive_clock = FakeClock(0), FakeClock(0)
+    pacing, enforcing = TokenBucket(client, send_clock), TokenBucket(server, arrive_clock)
+    arrivals = []
+    for _ in range(300):
+        send_clock.advance(pacing.reserve())
+        arrivals.append(send_clock() + rng.uniform(0.25, 0.29))
+    refused = 0
+    for at in sorted(arrivals):
+        arrive_clock.advance(at - arrive_clock())
+        refused += enforcing.try_take() is not None
+    return refused
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_client_inside_the_limit_is_never_refused_despite_jitter(seed: int) -> None:
+    declared = RateLimit(per_second=20, burst=2)  # 24Nettbutikk's shape: a burst of 2
+    assert _refusals(client_limit(declared), declared, seed) == 0
+    # The same client pacing exactly at the declared limit meets 429s from jitter alone.
+    assert _refusals(declared, declared, seed) > 0

@@ -16,16 +16,15 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from storebridge._ratelimit import BURST_MARGIN, CLIENT_SHARE
 from storebridge.errors import PaginationError, StorebridgeError
 from storebridge.store import Store
 
 MAX_WRITERS = 64
 """Writer threads at most; how many are busy follows the target's pacer."""
-WRITE_SHARE = 0.97
-"""Writes start at this share of the target's declared rate limit: the rest leaves room
-for the reads a write may make and for jitter, so the target never has to answer 429."""
-BURST_MARGIN = 2
-"""Writes may burst this much less than the target's declared burst, for the same reason."""
+WRITE_SHARE = CLIENT_SHARE
+"""Writes start at this share of the target's declared rate limit (the share every client
+bucket keeps to), so the target never has to answer 429."""
 RECENT = 10_000
 """How many of the latest refs a listing remembers to notice a record coming back."""
 READ_AHEAD = 200

@@ -21,7 +21,7 @@ from storebridge import (
     StoreOptions,
 )
 from storebridge.flow import Flow, build_request, reconciled_write
-from storebridge.http import Response, read_json
+from storebridge.http import Request, Response, read_json
 from storebridge.idempotency import MemoryIdempotencyStore, SQLiteIdempotencyStore
 from storebridge.payload import Payload
 from storebridge.sandbox import EmulatorRequest, json_response
@@ -161,8 +161,11 @@ def test_an_unsettled_quote_is_never_resent_by_an_adapter_that_cannot_look_refun
 def test_a_quote_whose_read_back_failed_is_not_freed() -> None:
     emulator = RefundingEmulator()
     keys = MemoryIdempotencyStore()
+
     # The refund is made but its answer lost, and the read-back that follows fails too.
-    lose = lambda n, r: "reset_after" if r.method == "POST" else ("server_error" if n == 2 else None)  # noqa: E501, E731
+    def lose(n: int, r: Request) -> str | None:
+        return "reset_after" if r.method == "POST" else ("server_error" if n == 2 else None)
+
     faulty = FaultTransport(emulator.transport(), script=lose)
     options = {"retry": __import__("storebridge").RetryPolicy(max_attempts=1)}
     with _store(emulator, transport=faulty, idempotency_store=keys, **options) as store:

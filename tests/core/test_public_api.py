@@ -52,11 +52,11 @@ def test_error_tree() -> None:
         errors.Conflict, errors.RateLimited, errors.ServerError,
     ):  # fmt: skip
         assert issubclass(cls, errors.APIError)
-    for cls in (
+    for base in (
         errors.ConfigurationError, errors.ValidationError, errors.UnsupportedOperation,
         errors.TransportError, errors.PayloadError, errors.APIError,
     ):  # fmt: skip
-        assert issubclass(cls, errors.StorebridgeError)
+        assert issubclass(base, errors.StorebridgeError)
     assert issubclass(errors.OutcomeUnknown, errors.TransportError)
     # The docstring draws the tree: every class is in it.
     for name in errors.__all__:

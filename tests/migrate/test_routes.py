@@ -24,7 +24,6 @@ ROUTES: dict[str, tuple[str, str, dict[str, object]]] = {
 """Target options: a SHOPLINE store that sells in the source's currency."""
 
 
-
 @contextmanager
 def route_stores(name: str, orders: int = 16) -> Iterator[tuple[storebridge.Store, ...]]:
     source_platform, target_platform, options = ROUTES[name]

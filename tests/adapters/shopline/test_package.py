@@ -33,7 +33,7 @@ def test_modules_follow_the_shared_shape() -> None:
 
 
 def _storebridge_modules(source: str) -> set[str]:
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.module == "storebridge":
             found.update(f"storebridge.{alias.name}" for alias in node.names)

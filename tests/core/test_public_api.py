@@ -80,7 +80,8 @@ KIT = {
     "parse_iso_datetime", "parse_json", "parse_retry_after", "parse_settings", "platform_data",
     "platform_operation", "reconciled_write", "read_json", "read_payload", "relay",
     "request_meta", "rows_at",
-    "same_origin", "secret_field", "segment", "time_windows", "unique_items", "walk",
+    "same_origin", "secret_field", "segment", "time_windows", "token_problem", "unique_items",
+    "walk",
     "with_check",
 }  # fmt: skip
 

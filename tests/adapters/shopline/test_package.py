@@ -16,12 +16,6 @@ SHAPE = {
 }  # fmt: skip
 ALLOWED = {"storebridge.kit", "storebridge.model", "storebridge.errors", "storebridge.http",
            "storebridge.sandbox", "storebridge.validation"}  # fmt: skip
-EXCEPTIONS = {
-    # exchange_code sends one request itself (storebridge.http has no client), and checks
-    # the token it got the way the refresh flow does (token_problem is not in kit).
-    ("_oauth.py", "storebridge._http"),
-    ("_oauth.py", "storebridge.auth"),
-}
 
 
 def test_modules_follow_the_shared_shape() -> None:
@@ -50,6 +44,5 @@ def test_storebridge_is_imported_only_through_the_adapter_namespaces() -> None:
         for path in ROOT.rglob("*.py")
         for module in _storebridge_modules(path.read_text("utf-8"))
         if not any(module == a or module.startswith(f"{a}.") for a in ALLOWED)
-        and (path.name, module) not in EXCEPTIONS
     }
     assert not bad

@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -53,7 +54,7 @@ def record(platform: str, orders: int) -> tuple[Any, dict[str, tuple[int, bytes,
     return adapter, answers
 
 
-def _authed(adapter: Any, respond: Any) -> Any:
+def _authed(adapter: Any, respond: Callable[[Request], Response]) -> Callable[[Request], Response]:
     auth = adapter.auth
 
     def send(request: Request) -> Response:

@@ -105,7 +105,7 @@ def _on_cluster(fleet: Any, client: Any, options: Any) -> tuple[int, float, floa
     procs = [psutil.Process(pid) for pid in pids] + [psutil.Process()]
 
     def cpu() -> float:
-        return sum(p.cpu_times().user + p.cpu_times().system for p in procs)
+        return float(sum(p.cpu_times().user + p.cpu_times().system for p in procs))
 
     before, wall = cpu(), time.perf_counter()
     report = fleet.run(CountOrders(options), cluster=client)

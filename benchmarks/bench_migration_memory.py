@@ -19,15 +19,19 @@ leaves it unbounded.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from bench_migration_common import Child, served_pair
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.bench_migration_common import Child, served_pair
 
 
 def measure(orders: int, in_flight: int) -> tuple[str | None, int, int, float]:
-    options = {"store_options": {"max_concurrency": in_flight}} if in_flight else {}
+    options: dict[str, Any] = {"store_options": {"max_concurrency": in_flight}} if in_flight else {}
     with served_pair(orders) as (_source, _target, src, dst), tempfile.TemporaryDirectory() as d:
         started = time.perf_counter()
         child = Child(src, dst, Path(d) / "ledger.sqlite", **options)

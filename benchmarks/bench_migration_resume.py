@@ -13,12 +13,15 @@ always lists the whole source again), and whether the target ended exact.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from bench_migration_common import Child, requests, served_pair
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.bench_migration_common import Child, requests, served_pair
 
 import storebridge
 from storebridge.sandbox import Sandbox
@@ -47,7 +50,7 @@ def run(orders: int, *, kill_at: float | None) -> dict[str, object]:
         child.wait()
         after = requests(source)
         fast = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(10_000, 10_000))
-        with storebridge.connect(options=fast, **dst) as t:  # type: ignore[arg-type]
+        with storebridge.connect(options=fast, **dst) as t:
             tags = Counter(
                 tag for o in t.orders.list() for tag in o.tags if tag.startswith("sb:")
             )  # fmt: skip

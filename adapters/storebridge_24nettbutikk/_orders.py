@@ -14,8 +14,8 @@ from storebridge_24nettbutikk._bodies import PLATFORM
 from storebridge_24nettbutikk._converter import SkuMap, line_body, sku_map, status_body
 from storebridge_24nettbutikk._joins import JoinPlan, Lookup, joined, resolve
 from storebridge_24nettbutikk._paging import listing
-from storebridge_24nettbutikk._patches import patch
 from storebridge_24nettbutikk._records import join_ref, record_request, record_rows, require_rows
+from storebridge_24nettbutikk._writes import patch
 
 if TYPE_CHECKING:
     from storebridge_24nettbutikk._adapter import NettbutikkAdapter

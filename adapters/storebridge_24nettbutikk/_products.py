@@ -15,13 +15,13 @@ from storebridge.model import Product
 from storebridge_24nettbutikk._converter import has_variants, stock_body
 from storebridge_24nettbutikk._joins import JoinPlan, Lookup, joined
 from storebridge_24nettbutikk._paging import listing
-from storebridge_24nettbutikk._patches import patch
 from storebridge_24nettbutikk._records import (
     path_ref,
     record_request,
     record_rows,
     require_rows,
 )
+from storebridge_24nettbutikk._writes import patch
 
 if TYPE_CHECKING:
     from storebridge_24nettbutikk._adapter import NettbutikkAdapter

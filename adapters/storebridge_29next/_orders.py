@@ -16,7 +16,7 @@ from storebridge.errors import OutcomeUnknown, ValidationError
 from storebridge.kit import Batch, Flow, ListFlow, OrderQuery, Payload, reconciled_write
 from storebridge.model import Address, Order, OrderDraft
 from storebridge_29next._converter import address_to_wire, order_body, structure
-from storebridge_29next._fast_rows import order_row
+from storebridge_29next._fast_orders import order_row
 from storebridge_29next._listings import read_listing
 from storebridge_29next._paging import (
     ORDERS_BY_PLACED,

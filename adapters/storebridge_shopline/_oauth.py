@@ -6,7 +6,7 @@ body and timestamp) instead of client credentials, there is no ``refresh_token``
 handle, app key and signature identify the grant), and answers come wrapped as
 ``{"code": 200, "i18nCode": "SUCCESS", "data": {"accessToken", "expireTime", "scope"}}``.
 Every token read from an answer is checked before it is used or stored
-(:func:`storebridge.auth.token_problem`).
+(:func:`storebridge.kit.token_problem`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-# The one helper here that does I/O itself (exchange_code) needs a client; storebridge.http
-# offers none, and token_problem (the token checks the refresh flow applies) is not in kit.
-from storebridge import _http
-from storebridge.auth import token_problem
 from storebridge.errors import PayloadError, TokenRefreshError, ValidationError
-from storebridge.http import BaseTransport, Request, Response
-from storebridge.kit import Secret, Token, build_request, parse_iso_datetime, read_json
+from storebridge.http import BaseTransport, Request, Response, send_once
+from storebridge.kit import (
+    Secret,
+    Token,
+    build_request,
+    parse_iso_datetime,
+    read_json,
+    token_problem,
+)
 from storebridge_shopline._signing import same_signature, sign_body, sign_query
 
 log = logging.getLogger("storebridge.shopline.oauth")
@@ -272,9 +275,7 @@ def exchange_code(
     request = create_token_request(
         root, app_key=app_key, app_secret=app_secret, code=code, clock=clock
     )
-    with _http.Client(transport=transport, timeout=_http.Timeout(30.0)) as client:
-        response = client.send(request)
-        response.read()
+    response = send_once(request, transport=transport)
     return parse_token_response(response, now=clock())
 
 

@@ -8,7 +8,7 @@ one-line change.
 
 from __future__ import annotations
 
-import httpx2 as httpx  # noqa: TID251 - this is the one sanctioned import
+import httpx2 as httpx
 
 Auth = httpx.Auth
 AsyncClient = httpx.AsyncClient

@@ -17,7 +17,8 @@ What they are for:
   :func:`read_payload` and :func:`platform_data` (what a platform sends is read leniently,
   and any bad value becomes a PayloadError with its path), :class:`AddressFields`,
   :func:`segment` for refs in URL paths; input checks live in :mod:`storebridge.validation`;
-* settings and auth: :func:`secret_field`, :func:`check_base_url`, :class:`BearerAuth`...;
+* settings and auth: :func:`secret_field`, :func:`check_base_url`, :class:`BearerAuth`...,
+  :func:`token_problem` to check a token an adapter obtains itself;
 * sandboxes: :class:`Sandbox`, :class:`SandboxSize`.
 """
 
@@ -46,6 +47,7 @@ from storebridge.auth import (
     TokenRefresher,
     TokenStore,
     expiry_in,
+    token_problem,
 )
 from storebridge.flow import (
     CONCURRENCY,
@@ -154,6 +156,7 @@ __all__ = [
     "secret_field",
     "segment",
     "time_windows",
+    "token_problem",
     "unique_items",
     "walk",
     "with_check",

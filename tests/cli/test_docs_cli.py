@@ -69,7 +69,12 @@ def test_every_command_on_the_cli_page_runs(tmp_path: Path) -> None:
     env = cli_env()
     env["PATH"] = _shim(tmp_path) + os.pathsep + env["PATH"]
     servers: list[subprocess.Popen[str]] = []
-    watchdog = threading.Timer(600, lambda: [s.kill() for s in servers])
+
+    def kill_servers() -> None:
+        for server in servers:
+            server.kill()
+
+    watchdog = threading.Timer(600, kill_servers)
     watchdog.start()
     ran: list[str] = []
     try:

@@ -85,10 +85,12 @@ def test_ctrl_c_stops_a_sandbox_cleanly(tmp_path: Path) -> None:
         [*COMMAND, "sandbox", "serve", "24nettbutikk", "--orders", "1"], cwd=tmp_path,
         env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert proc.stderr is not None
-    seen: list[str] = []
-    _, err = _interrupt_when(
-        proc, lambda: seen.append(proc.stderr.readline()) or "Ctrl-C" in seen[-1]
-    )
+    stderr = proc.stderr
+    assert stderr is not None
+
+    def announced() -> bool:
+        return "Ctrl-C" in stderr.readline()
+
+    _, err = _interrupt_when(proc, announced)
     assert proc.returncode == 0, err
     assert err.strip().splitlines()[-1] == "stopped" and "Traceback" not in err

@@ -8,6 +8,7 @@ import pytest
 
 import storebridge
 from storebridge.errors import ConfigurationError
+from storebridge.http import MockTransport
 from storebridge.profiles import env_name, load_profiles
 from storebridge.registry import adapter_class
 
@@ -15,7 +16,7 @@ TOKEN = "prof-token-5f3a9c1e77"
 
 
 @pytest.fixture
-def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, object]:
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, MockTransport]:
     """A 29 Next sandbox (in-process) and a profile file pointing at it."""
     kit = adapter_class("29next").sandbox(orders=3)
     monkeypatch.setenv("SHOP_TOKEN", kit.settings("https://x")["access_token"])
@@ -30,7 +31,7 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, object]
     return config, kit.emulator.transport()
 
 
-def test_connect_profile_reads_file_and_environment(shop: tuple[Path, object]) -> None:
+def test_connect_profile_reads_file_and_environment(shop: tuple[Path, MockTransport]) -> None:
     config, transport = shop
     with storebridge.connect(profile="shop", config=config, transport=transport) as store:
         assert store.platform == "29next"
@@ -38,7 +39,7 @@ def test_connect_profile_reads_file_and_environment(shop: tuple[Path, object]) -
 
 
 def test_connect_profile_from_storebridge_config_env(
-    shop: tuple[Path, object], monkeypatch: pytest.MonkeyPatch
+    shop: tuple[Path, MockTransport], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, transport = shop
     monkeypatch.setenv("STOREBRIDGE_CONFIG", str(config))
@@ -47,7 +48,7 @@ def test_connect_profile_from_storebridge_config_env(
 
 
 def test_storebridge_profile_is_the_default_without_a_platform(
-    shop: tuple[Path, object], monkeypatch: pytest.MonkeyPatch
+    shop: tuple[Path, MockTransport], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, transport = shop
     monkeypatch.setenv("STOREBRIDGE_CONFIG", str(config))
@@ -61,7 +62,7 @@ def test_storebridge_profile_is_the_default_without_a_platform(
 
 
 def test_default_file_is_storebridge_toml_in_the_current_folder(
-    shop: tuple[Path, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shop: tuple[Path, MockTransport], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, transport = shop
     folder = tmp_path / "here"
@@ -72,7 +73,7 @@ def test_default_file_is_storebridge_toml_in_the_current_folder(
         assert store.platform == "29next"
 
 
-def test_keyword_settings_replace_the_profiles(shop: tuple[Path, object]) -> None:
+def test_keyword_settings_replace_the_profiles(shop: tuple[Path, MockTransport]) -> None:
     config, transport = shop
     with pytest.raises(ConfigurationError) as info:
         storebridge.connect(profile="shop", config=config, transport=transport, api_version="x")
@@ -87,7 +88,7 @@ def test_no_platform_no_profile_names_both_ways(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_missing_variable_is_named_and_no_secret_is_echoed(
-    shop: tuple[Path, object], monkeypatch: pytest.MonkeyPatch
+    shop: tuple[Path, MockTransport], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, _ = shop
     monkeypatch.setenv("OTHER_TOKEN", "")
@@ -113,13 +114,13 @@ def test_a_resolved_secret_never_reaches_the_error_of_another_setting(tmp_path: 
     assert all(TOKEN not in str(value) for value in (*vars(info.value).values(), info.value))
 
 
-def test_connect_async_with_a_profile(shop: tuple[Path, object]) -> None:
+def test_connect_async_with_a_profile(shop: tuple[Path, MockTransport]) -> None:
     config, _ = shop
     store = storebridge.connect_async(profile="shop", config=config)
     assert isinstance(store, storebridge.AsyncStore) and store.platform == "29next"
 
 
-def test_platform_and_profile_must_agree(shop: tuple[Path, object]) -> None:
+def test_platform_and_profile_must_agree(shop: tuple[Path, MockTransport]) -> None:
     config, _ = shop
     with pytest.raises(ConfigurationError, match="is for 29next, not shopline"):
         storebridge.connect("shopline", profile="shop", config=config)
@@ -127,7 +128,7 @@ def test_platform_and_profile_must_agree(shop: tuple[Path, object]) -> None:
         storebridge.connect("29next", config=config, access_token=TOKEN)
 
 
-def test_unknown_profile_lists_the_known_ones(shop: tuple[Path, object]) -> None:
+def test_unknown_profile_lists_the_known_ones(shop: tuple[Path, MockTransport]) -> None:
     config, _ = shop
     with pytest.raises(ConfigurationError) as info:
         storebridge.connect(profile="nope", config=config)

@@ -77,13 +77,14 @@ def test_parallel_flows_deliver_every_item_async() -> None:
 
 
 def test_parallel_of_no_flows_is_an_empty_listing_sync_and_async() -> None:
+    no_flows: list[ListFlow[str]] = []
     with _store(_echo) as store:
-        assert list(store.iterate(merge_parallel([]))) == []
+        assert list(store.iterate(merge_parallel(no_flows))) == []
 
     async def main() -> list[str]:
         async with AsyncStore(_adapter(), options=FakeTime().options(),
                               transport=MockTransport(_echo)) as store:  # fmt: skip
-            return [item async for item in store.iterate(merge_parallel([]))]
+            return [item async for item in store.iterate(merge_parallel(no_flows))]
 
     assert asyncio.run(main()) == []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import storebridge
@@ -16,7 +18,7 @@ TOKEN = "toy-secret-token-123"
 pytestmark = pytest.mark.usefixtures("toy_registered")
 
 
-def connect(emulator: ToyEmulator, fake: FakeTime | None = None, **kw: object) -> storebridge.Store:
+def connect(emulator: ToyEmulator, fake: FakeTime | None = None, **kw: Any) -> storebridge.Store:
     fake = fake or FakeTime()
     return storebridge.connect(
         "toy",

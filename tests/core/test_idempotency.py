@@ -161,8 +161,8 @@ def test_an_unsettled_quote_is_never_resent_by_an_adapter_that_cannot_look_refun
 def test_a_quote_whose_read_back_failed_is_not_freed() -> None:
     emulator = RefundingEmulator()
     keys = MemoryIdempotencyStore()
-    # The refund is made but its answer lost, and the read-back that follows fails too.
 
+    # The refund is made but its answer lost, and the read-back that follows fails too.
     def lose(n: int, r: Request) -> str | None:
         return "reset_after" if r.method == "POST" else ("server_error" if n == 2 else None)
 

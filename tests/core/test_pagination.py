@@ -74,12 +74,16 @@ def _first(url: str = "https://x.example/r") -> Request:
     return build_request("GET", url, operation="r.list")
 
 
+def _row_id(row: dict[str, Any]) -> object:
+    return row["id"]
+
+
 def _ids(items: list[Any]) -> list[int]:
     return [row["id"] for row in items]
 
 
 def test_walk_body_next_until_null() -> None:
-    rows = walk(_first(), BodyNextUrl(), resource="r", platform="x", key=lambda r: r["id"])
+    rows = walk(_first(), BodyNextUrl(), resource="r", platform="x", key=_row_id)
     _, items = drive(rows, _pages())
     assert _ids(items) == list(range(7))
 
@@ -107,7 +111,7 @@ def test_a_record_that_moves_between_pages_is_yielded_once() -> None:
         return Response(200, json={"results": [{"id": i} for i in rows], "next": nxt})
 
     _, items = drive(walk(_first(), BodyNextUrl(), resource="r", platform="x",
-                          key=lambda r: r["id"]), respond)  # fmt: skip
+                          key=_row_id), respond)  # fmt: skip
     assert _ids(items) == [1, 2, 3, 4, 5, 6]
 
 
@@ -128,7 +132,7 @@ def test_a_page_that_does_not_move_forward_raises_instead_of_ending(
         return Response(200, json={"results": rows, "next": f"https://x.example/r?offset={nxt}"})
 
     first = _first("https://x.example/r?offset=0")
-    rows = walk(first, BodyNextUrl(), resource="orders", platform="X", key=lambda r: r["id"])
+    rows = walk(first, BodyNextUrl(), resource="orders", platform="X", key=_row_id)
     with pytest.raises(PaginationError, match=r"X: orders: page 2 .* does not move") as caught:
         drive(rows, respond)
     assert caught.value.resource == "orders"
@@ -142,7 +146,7 @@ def test_a_page_repeating_only_seen_rows_raises_when_it_points_onward() -> None:
         nxt = f"https://x.example/r?offset={offset + 3}"
         return Response(200, json={"results": rows, "next": nxt})
 
-    rows = walk(_first(), BodyNextUrl(), resource="r", platform="x", key=lambda r: r["id"])
+    rows = walk(_first(), BodyNextUrl(), resource="r", platform="x", key=_row_id)
     with pytest.raises(PaginationError, match="repeats rows already read"):
         drive(rows, respond)
 
@@ -155,10 +159,10 @@ def test_count_shortfall_raises_and_a_full_listing_passes() -> None:
 
         return count
 
-    full = walk(_first(), BodyNextUrl(), resource="r", platform="x", key=lambda r: r["id"],
+    full = walk(_first(), BodyNextUrl(), resource="r", platform="x", key=_row_id,
                 count=counting(7))  # fmt: skip
     assert len(drive(full, _pages())[1]) == 7
-    short = walk(_first(), BodyNextUrl(), resource="orders", platform="x", key=lambda r: r["id"],
+    short = walk(_first(), BodyNextUrl(), resource="orders", platform="x", key=_row_id,
                  count=counting(9))  # fmt: skip
     with pytest.raises(PaginationError, match="ended after 7 records but the platform counts 9"):
         drive(short, _pages())
@@ -181,7 +185,7 @@ def test_read_ahead_fetches_offsets_in_batches_and_trusts_the_next_link() -> Non
                              operation="r.list")  # fmt: skip
 
     rows = walk(_first("https://x.example/r?offset=0"), BodyNextUrl(), resource="r",
-                platform="x", key=lambda r: r["id"], ahead=ahead)  # fmt: skip
+                platform="x", key=_row_id, ahead=ahead)  # fmt: skip
     _, items = drive(rows, respond, concurrency=4)
     assert _ids(items) == list(range(9))
     assert len(sent) > 5  # read ahead happened; wrong guesses were dropped, not trusted
@@ -204,7 +208,7 @@ def test_read_ahead_asks_again_for_a_stale_page_inside_a_batch() -> None:
                              operation="r.list")  # fmt: skip
 
     rows = walk(_first("https://x.example/r?offset=0"), BodyNextUrl(), resource="r",
-                platform="x", key=lambda r: r["id"], ahead=ahead)  # fmt: skip
+                platform="x", key=_row_id, ahead=ahead)  # fmt: skip
     _, items = drive(rows, respond, concurrency=4)
     assert _ids(items) == list(range(12))
     assert answered[6] == 2
@@ -256,7 +260,7 @@ def test_time_windows_cover_range_and_merge_parallel_reads_all() -> None:
 
     def flow(n: int) -> ListFlow[Any]:
         first = _first(f"https://x.example/r?slice={n}")
-        rows = walk(first, BodyNextUrl(), resource="r", platform="x", key=lambda r: r["id"])
+        rows = walk(first, BodyNextUrl(), resource="r", platform="x", key=_row_id)
         return expand_pages(rows, lambda page: just([(n, r["id"]) for r in page]))
 
     _, items = drive(merge_parallel([flow(n) for n in range(3)]), _pages())

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -142,7 +143,7 @@ def test_refs_from_payloads() -> None:
 
 def test_wrong_container_types_name_the_path() -> None:
     p = Payload({"obj": [1], "lines": [{"a": 1}, "oops"], "map": {"0": {}}, "s": "x"})
-    cases = [
+    cases: list[tuple[Callable[[], object], str]] = [
         (lambda: p.obj("obj"), "$.obj"),
         (lambda: p.opt_obj("s"), "$.s"),
         (lambda: p.objects("lines"), "$.lines[1]"),
@@ -299,6 +300,10 @@ HOSTILE = st.one_of(
 MUTABLE_PATHS = [p for p in _paths(BASE) if p]
 
 
+def _order_of(body: Any) -> Order:
+    return _order(Payload(body, "$.o", "toy"))
+
+
 def _mutated(changes: list[tuple[tuple[Any, ...], Any, bool]]) -> Any:
     body = copy.deepcopy(BASE)
     for where, value, delete in changes:
@@ -345,7 +350,7 @@ def test_every_field_with_every_hostile_value() -> None:
         for value in HOSTILE_VALUES:
             for delete in (False, True) if value is None else (False,):
                 body = _mutated([(where, value, delete)])
-                order, error = _outcome(lambda body=body: _order(Payload(body, "$.o", "toy")))
+                order, error = _outcome(partial(_order_of, body))
                 if error is not None:
                     assert error.path.startswith("$.o"), (where, value)
                     outcomes["PayloadError"] += 1

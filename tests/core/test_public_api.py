@@ -52,11 +52,11 @@ def test_error_tree() -> None:
         errors.Conflict, errors.RateLimited, errors.ServerError,
     ):  # fmt: skip
         assert issubclass(cls, errors.APIError)
-    for cls in (
+    for base in (
         errors.ConfigurationError, errors.ValidationError, errors.UnsupportedOperation,
         errors.TransportError, errors.PayloadError, errors.APIError,
     ):  # fmt: skip
-        assert issubclass(cls, errors.StorebridgeError)
+        assert issubclass(base, errors.StorebridgeError)
     assert issubclass(errors.OutcomeUnknown, errors.TransportError)
     # The docstring draws the tree: every class is in it.
     for name in errors.__all__:
@@ -80,7 +80,8 @@ KIT = {
     "parse_iso_datetime", "parse_json", "parse_retry_after", "parse_settings", "platform_data",
     "platform_operation", "reconciled_write", "read_json", "read_payload", "relay",
     "request_meta", "rows_at",
-    "same_origin", "secret_field", "segment", "time_windows", "unique_items", "walk",
+    "same_origin", "secret_field", "segment", "time_windows", "token_problem", "unique_items",
+    "walk",
     "with_check",
 }  # fmt: skip
 

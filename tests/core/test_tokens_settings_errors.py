@@ -127,7 +127,7 @@ def test_configuration_error_shows_no_planted_secret(
 
 
 def test_huge_token_expiry_is_a_configuration_error() -> None:
-    settings = {"handle": "acme", "access_token": OTHER, "private_app": True}
+    settings: dict[str, Any] = {"handle": "acme", "access_token": OTHER, "private_app": True}
     for value in (10**30, float("inf"), float("nan"), -(10**30)):
         with pytest.raises(ConfigurationError) as err:
             storebridge.connect("shopline", token_expires_at=value, **settings)

@@ -145,7 +145,7 @@ def test_validation_error_is_a_value_error() -> None:
 
 def test_positional_arguments_are_a_validation_error_too() -> None:
     with pytest.raises(ValidationError, match="keyword arguments only"):
-        RefundLine("1", 2)  # type: ignore[misc]
+        RefundLine("1", 2)  # type: ignore[call-arg]
 
 
 def test_good_input_is_accepted_as_given() -> None:

@@ -105,7 +105,7 @@ class PageSandboxes:
         return self._served[key]
 
     def _redirected(self, platform: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        facade = {k: kwargs.pop(k) for k in ("options", "transport") if k in kwargs}
+        facade: dict[str, Any] = {k: kwargs.pop(k) for k in ("options", "transport") if k in kwargs}
         own_transport = facade.get("transport") is not None
         return {**self.settings(platform, kwargs, own_transport=own_transport), **facade}
 

@@ -20,8 +20,10 @@ from storebridge.sandbox import Sandbox
 PLATFORMS = ("29next", "shopline", "24nettbutikk")
 
 # Server-side limits off: the tests check what is read, not pacing (no real sleeping).
-UNLIMITED = {"29next": {"rate_limit": None}, "shopline": {"rate_limit": False},
-             "24nettbutikk": {"rate_limit": None}}  # fmt: skip
+UNLIMITED: dict[str, dict[str, Any]] = {
+    "29next": {"rate_limit": None}, "shopline": {"rate_limit": False},
+    "24nettbutikk": {"rate_limit": None},
+}  # fmt: skip
 FAST = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(10_000, 10_000))
 """Client options matching the unlimited sandboxes."""
 

@@ -41,8 +41,9 @@ def test_six_store_export_on_a_local_cluster_matches_the_in_process_run(
 
     assert len(pids) == 2 and os.getpid() not in pids
     assert _comparable(there) == _comparable(here)
-    assert set(here.failed) == {broken} and here[broken].error is not None
-    assert here[broken].error.status == 401
+    error = here[broken].error
+    assert set(here.failed) == {broken} and error is not None
+    assert error.status == 401
     for name, _, size in stores:
         if name == broken:
             continue

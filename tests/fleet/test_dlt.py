@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 duckdb = pytest.importorskip("duckdb", reason="the dlt extra (in .[dev]) is not installed")
-storebridge_dlt = pytest.importorskip("storebridge.dlt")
+pytest.importorskip("storebridge.dlt")
 
 import storebridge  # noqa: E402
+import storebridge.dlt as storebridge_dlt  # noqa: E402
 from storebridge.dlt.cursor import digest  # noqa: E402
 from storebridge.fleet import StoreSpec  # noqa: E402
 from storebridge.model import Address, CustomerDraft, CustomerUpdate  # noqa: E402
@@ -36,7 +37,8 @@ def _snapshot(specs: list[StoreSpec], resource: str) -> dict[tuple[str, str], An
 
 def _table(db: Path, sql: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.sql(sql).fetchall()
+        rows: list[tuple[Any, ...]] = con.sql(sql).fetchall()
+        return rows
 
 
 def _latest_load(db: Path, table: str) -> set[tuple[str, str]]:
@@ -140,7 +142,7 @@ def test_a_failing_store_is_skipped_and_picked_up_later(tmp_path: Path) -> None:
                        settings={**specs[1].settings, "token": "wrong-token-123"},
                        transport=specs[1].transport, options=fast)  # fmt: skip
     db = tmp_path / "s.duckdb"
-    run = {"database": db, "pipelines_dir": tmp_path / "p", "resources": ["orders"]}
+    run: dict[str, Any] = {"database": db, "pipelines_dir": tmp_path / "p", "resources": ["orders"]}
     result = storebridge_dlt.load([good, broken], **run)
     assert not result.ok and list(result.report.failed) == ["nett"]
     assert result.report["next"].counts == {"orders": 14}

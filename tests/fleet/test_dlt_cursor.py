@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ def customer(ref: str, at: datetime | None, name: str = "A") -> Customer:
     return Customer(platform="toy", ref=ref, first_name=name, updated_at=at)
 
 
-def run(state: dict | None, records: list[Customer]) -> tuple[list[str], dict]:
+def run(state: dict[str, Any] | None, records: list[Customer]) -> tuple[list[str], dict[str, Any]]:
     cursor = UpdatedAtCursor.from_state(state, overlap=timedelta(minutes=5))
     admitted = [r.ref for r in records if cursor.admit(r.ref, r.updated_at, r)]
     # The state goes through JSON in dlt's pipeline state.

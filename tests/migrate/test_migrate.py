@@ -11,7 +11,9 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -30,7 +32,7 @@ TOKEN = "shop-token-000111"
 pytestmark = pytest.mark.usefixtures("toyshop")
 
 
-def shop(emu: ToyShopEmulator, host: str, **settings: object) -> Store:
+def shop(emu: ToyShopEmulator, host: str, **settings: Any) -> Store:
     return storebridge.connect(
         "toyshop", base_url=f"https://{host}.example", token=TOKEN, transport=emu.transport(),
         **settings,
@@ -246,8 +248,8 @@ def posts(emulator: Emulator) -> int:
 
 
 def kill_during_writes(
-    source: dict[str, object],
-    target: dict[str, object],
+    source: Mapping[str, object],
+    target: Mapping[str, object],
     target_emu: Emulator,
     ledger: Path,
     thresholds: list[int],

@@ -41,6 +41,10 @@ def _order(p: Payload) -> Order:
     )
 
 
+def _row_id(row: dict[str, Any]) -> object:
+    return row["id"]
+
+
 def _customer(p: Payload) -> Customer:
     return Customer(platform="toy", ref=p.string("id"), email=p.opt_string("email"), raw=p.data)
 
@@ -77,7 +81,7 @@ class ToyAdapter(Adapter):
             operation="orders.list",
             params={"limit": query.page_size or self.settings.page_size},
         )
-        rows = walk(first, BodyNextUrl(), resource="orders", platform="toy", key=lambda r: r["id"])
+        rows = walk(first, BodyNextUrl(), resource="orders", platform="toy", key=_row_id)
         return expand_pages(
             rows, lambda page: just([_order(Payload(row, platform="toy")) for row in page])
         )

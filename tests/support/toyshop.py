@@ -208,12 +208,12 @@ class ToyShopEmulator(Emulator):
 
     def add_order(self, i: int, customer: int = 1, sku: str | None = None) -> dict[str, Any]:
         cust = self.tables["customers"].get(str(customer))
-        lines = [
+        lines: list[dict[str, Any]] = [
             {"sku": sku or f"SKU-{(i % 4) + 1}-A", "title": "Item", "quantity": 2,
              "price": f"{(i % 4) + 1}0.00"},
             {"sku": f"SKU-{(i % 4) + 1}-B", "title": "Item B", "quantity": 1, "price": "5.50"},
         ]  # fmt: skip
-        total = sum(int(ln["quantity"]) * float(ln["price"]) for ln in lines)  # type: ignore[arg-type]
+        total = sum(int(ln["quantity"]) * float(ln["price"]) for ln in lines)
         return self.add("orders", {
             "number": str(1000 + i), "currency": "EUR" if i % 3 else "NOK",
             "email": cust["email"] if cust else None, "customer": cust, "total": f"{total:.2f}",

@@ -7,8 +7,8 @@ import binascii
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from storebridge import _http
-from storebridge.adapter import RateLimit
+from storebridge.http import URL
+from storebridge.kit import RateLimit
 from storebridge.sandbox import (
     Emulator,
     EmulatorRequest,
@@ -269,5 +269,5 @@ class NettbutikkEmulator(Emulator):
             parts.append(str(until))
         # The wiki: links carry since/until, access_token and callback, nothing else.
         kept = {k: v for k, v in req.query.items() if k in ("access_token", "callback")}
-        url = _http.URL("/".join(parts))
+        url = URL("/".join(parts))
         return str(url.copy_merge_params(kept) if kept else url)

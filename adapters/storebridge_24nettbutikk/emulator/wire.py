@@ -7,13 +7,12 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from storebridge import _http
+from storebridge.http import Response
 from storebridge.sandbox import BodyRefusals, EmulatorRequest, HTTPProblem, read_object
 from storebridge_24nettbutikk.emulator.options import EmulatorOptions
 
 __all__ = ["REFUSALS", "Response", "Wire", "bad_request", "patch_body"]
 
-Response = _http.Response
 _CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]*$")
 
 

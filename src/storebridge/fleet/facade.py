@@ -11,8 +11,8 @@ import asyncio
 import inspect
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from storebridge._engine import StoreOptions
 from storebridge.errors import ConfigurationError
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_STORES_AT_ONCE", "Fleet", "fleet"]
 
-T = TypeVar("T")
 
 DEFAULT_STORES_AT_ONCE = 100
 """Stores worked on at the same time by one process (each keeps its own connections)."""
@@ -104,9 +103,12 @@ class Fleet:
 
     # Fan-out -------------------------------------------------------------------------
     async def amap(
-        self, fn: Callable[[AsyncStore], Awaitable[T] | T], *, operation: str = "map"
+        self, fn: Callable[[AsyncStore], object], *, operation: str = "map"
     ) -> FleetReport:
         """Call ``fn(store)`` for every store (opened as an AsyncStore) concurrently.
+
+        ``fn`` is a coroutine function or a plain one (what it returns is awaited when it
+        is awaitable).
 
         Returns a report whose results carry each store's ``value`` (what ``fn`` returned)
         or its ``error``; ``report.values()`` is ``{store: value}`` of those that succeeded.
@@ -125,9 +127,7 @@ class Fleet:
             operation=operation,
         )
 
-    def map(
-        self, fn: Callable[[AsyncStore], Awaitable[T] | T], *, operation: str = "map"
-    ) -> FleetReport:
+    def map(self, fn: Callable[[AsyncStore], object], *, operation: str = "map") -> FleetReport:
         """:meth:`amap` for synchronous callers (runs on an event loop of its own)."""
         return run_blocking(lambda: self.amap(fn, operation=operation))
 

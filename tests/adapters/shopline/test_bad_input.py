@@ -32,7 +32,8 @@ Call = Callable[[storebridge.Store, World], Any]
 
 
 def _line(w: World, ref: str | None = None) -> dict[str, Any]:
-    return w.emulator.orders[ref or paid_order(w)]["line_items"][0]
+    line: dict[str, Any] = w.emulator.orders[ref or paid_order(w)]["line_items"][0]
+    return line
 
 
 def _other_order_line(w: World) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ import storebridge
 from storebridge import ConfigurationError
 from storebridge_shopline import DEFAULT_VERSION, KNOWN_VERSIONS, ShoplineAdapter
 
-OAUTH = {"access_token": "tok-123456", "app_key": "key", "app_secret": "secret-123"}
+OAUTH: dict[str, Any] = {"access_token": "tok-123456", "app_key": "key", "app_secret": "secret-123"}
 
 
 def adapter(**given: object) -> ShoplineAdapter:

@@ -31,7 +31,7 @@ from storebridge import (
 from storebridge.http import Request
 from storebridge.kit import Payload
 from storebridge_29next._converter import structure
-from storebridge_29next._fast_rows import order_row
+from storebridge_29next._fast_orders import order_row
 from storebridge_29next._refund_rules import check_refund
 from storebridge_29next._refunds import refundable
 from tests.adapters.twentyninenext.support.sandbox import BASE, Sandbox

@@ -33,7 +33,7 @@ import attrs
 
 from storebridge.adapter import Adapter, ListQuery, OrderQuery
 from storebridge.errors import ValidationError
-from storebridge.flow import Emit, ListFlow, Wait, relay
+from storebridge.flow import Emit, ListFlow, Wait, in_turn, relay
 from storebridge.model.changes import Change, ChangeKind
 
 FEED_RESOURCES: tuple[str, ...] = ("orders", "customers", "products")
@@ -161,13 +161,19 @@ def start_positions(
             raise ValidationError(
                 "since must be timezone-aware (e.g. datetime(..., tzinfo=UTC))", field="since"
             )
-        return {r: Position(watermark=since) for r in resources}
+        return {r: Position(watermark=_whole_second(since)) for r in resources}
     if since is None:
-        return {r: Position(watermark=now) for r in resources}
+        return {r: Position(watermark=_whole_second(now)) for r in resources}
     raise ValidationError(
         f"since must be a Checkpoint, a datetime or None, got {type(since).__name__}",
         field="since",
     )
+
+
+def _whole_second(moment: datetime) -> datetime:
+    """``moment`` rounded down to its second: platforms that stamp whole seconds would
+    otherwise put a change made in the same second before the watermark, out of reach."""
+    return moment.replace(microsecond=0)
 
 
 def check_resources(adapter: Adapter, resources: Sequence[str] | str) -> tuple[str, ...]:
@@ -336,7 +342,9 @@ def _one_pass(
         return Emit(changes)
         yield  # pragma: no cover - makes this a generator
 
-    yield from relay(_listing(adapter, current.resource, floor, detail), on_emit)
+    # In turn: each change's checkpoint counts the changes handed out before it, so pages
+    # must reach ``on_emit`` in the order the caller gets them (one thread, no windows).
+    yield from relay(in_turn(_listing(adapter, current.resource, floor, detail)), on_emit)
 
 
 def _lazy(

@@ -264,6 +264,10 @@ def relay(
     page it returns is emitted if not None and not empty. Errors the facade throws in while
     ``flow`` waits for an answer are thrown into ``flow``, so its own handlers (say, "404
     means an empty list") run; closing the outer flow closes ``flow``.
+
+    When ``flow`` runs flows side by side (:class:`Parallel`), each of them is relayed
+    through ``on_emit`` too, so no page escapes it; ``on_emit`` then runs for pages of
+    different flows at the same time and must be safe for that (or see :func:`in_turn`).
     """
     value: Any = None
     error: BaseException | None = None
@@ -278,6 +282,36 @@ def relay(
                 replaced = yield from on_emit(step)
                 if replaced is not None and replaced.items:
                     yield replaced
+                continue
+            if isinstance(step, Parallel) and on_emit is not None:
+                step = Parallel(tuple(relay(part, on_emit) for part in step.flows))
+            try:
+                value = yield step
+            except StorebridgeError as exc:
+                error = exc
+    finally:
+        flow.close()
+
+
+def in_turn(flow: ListFlow[T]) -> ListFlow[T]:
+    """``flow`` with any flows it would run side by side run one after the other instead.
+
+    For a consumer whose bookkeeping follows the order pages arrive in (a change feed's
+    checkpoint counts what it handed out): every page then passes through one thread, in
+    the order it is emitted. Costs the parallel reads' speed, never a record.
+    """
+    value: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                step = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration:
+                return
+            value, error = None, None
+            if isinstance(step, Parallel):
+                for part in step.flows:
+                    yield from in_turn(part)
                 continue
             try:
                 value = yield step
@@ -306,10 +340,12 @@ def expand_pages(
 def unique_items(flow: ListFlow[T], key: Callable[[T], object]) -> ListFlow[T]:
     """``flow`` without repeats (by ``key``): a record that moves mid-listing comes once."""
     seen: set[object] = set()
+    lock = threading.Lock()  # pages of parallel flows inside ``flow`` arrive on threads
 
     def on_emit(page: Emit[T]) -> Generator[Any, Any, Emit[T] | None]:
-        fresh = [item for item in page.items if key(item) not in seen]
-        seen.update(key(item) for item in fresh)
+        with lock:
+            fresh = [item for item in page.items if key(item) not in seen]
+            seen.update(key(item) for item in fresh)
         return Emit(fresh)
         yield  # pragma: no cover - makes this a generator
 
@@ -456,6 +492,7 @@ __all__ = [
     "derive_request",
     "drive",
     "expand_pages",
+    "in_turn",
     "just",
     "map_flow",
     "merge_parallel",

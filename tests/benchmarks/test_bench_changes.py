@@ -82,11 +82,6 @@ def test_shopline_asks_only_for_what_changed(results: dict[str, dict[str, Any]])
         assert _requests(result, "after_k", resource) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the change feed passes listings read in parallel windows (SHOPLINE from 8 "
-    "pages of orders) through unconverted: it yields Order objects, not Changes",
-)
 def test_a_shopline_order_listing_read_in_windows_is_fed_as_changes() -> None:
     result = measure_platform("shopline", 800, 0)
     assert failures([result]) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -27,8 +27,11 @@ from storebridge.flow import (
     Flow,
     ListFlow,
     build_request,
+    expand_pages,
+    in_turn,
     merge_parallel,
     reconciled_write,
+    unique_items,
 )
 from storebridge.http import MockTransport, Request, Response, read_json
 from storebridge.testing import FakeTime, FaultTransport
@@ -87,6 +90,28 @@ def test_parallel_of_no_flows_is_an_empty_listing_sync_and_async() -> None:
             return [item async for item in store.iterate(merge_parallel(no_flows))]
 
     assert asyncio.run(main()) == []
+
+
+def test_page_combinators_reach_the_pages_of_parallel_flows() -> None:
+    def upper(items: Sequence[str]) -> Flow[Sequence[str]]:
+        return [item.upper() for item in items]
+        yield  # pragma: no cover
+
+    def doubled() -> ListFlow[str]:
+        # The same five rows from two flows side by side: unique_items must see both.
+        yield from merge_parallel([_rows("a", 5), _rows("a", 5)])
+
+    with _store(_echo) as store:
+        assert sorted(store.iterate(expand_pages(doubled(), upper))) == sorted(
+            [f"A{i}" for i in range(5)] * 2
+        )
+        assert sorted(store.iterate(unique_items(doubled(), str))) == [f"a{i}" for i in range(5)]
+
+
+def test_in_turn_runs_parallel_flows_one_after_the_other_in_order() -> None:
+    with _store(_echo) as store:
+        items = list(store.iterate(in_turn(merge_parallel([_rows(p, 3) for p in "abc"]))))
+    assert items == [f"{p}{i}" for p in "abc" for i in range(3)]
 
 
 def test_an_error_in_one_parallel_flow_raises_after_the_others_stop() -> None:

@@ -82,6 +82,9 @@ KIT = {
     "request_meta", "rows_at",
     "same_origin", "secret_field", "segment", "time_windows", "unique_items", "walk",
     "with_check",
+    # fast paths for well-formed rows
+    "NotPlain", "PlainStatus", "plain_amount", "plain_flag", "plain_money", "plain_ref",
+    "plain_text", "plain_time", "read_plain",
 }  # fmt: skip
 
 

@@ -46,6 +46,7 @@ _DETAIL_KEYS = frozenset({"lines", "shipping_address", "billing_address", "trans
 _STATUS = PlainStatus(OrderStatus, ORDER_STATUS_ALIASES)
 _PAYMENT = PlainStatus(FinancialStatus, FINANCIAL_STATUS_ALIASES)
 _FULFILLMENT = PlainStatus(FulfillmentStatus, FULFILLMENT_STATUS_ALIASES)
+# Short names for the kit's readers, so each field below reads as one call.
 _text = plain_text
 _time = plain_time
 

@@ -12,10 +12,17 @@ PayloadError with the path of the bad value. A test holds both paths to the same
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from storebridge.kit import (
+    NotPlain,
+    PlainStatus,
+    plain_money,
+    plain_text,
+    plain_time,
+    read_plain,
+)
 from storebridge.model import (
     Customer,
     FinancialStatus,
@@ -32,85 +39,33 @@ from storebridge_29next._converter import (
     PLATFORM,
 )
 
-_AMOUNT = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,4})?").fullmatch
 _CODE = re.compile(r"[A-Z]{3}").fullmatch
 # Keys a slim row never has: rows that carry them are full orders (2023-02-10 list rows).
 _DETAIL_KEYS = frozenset({"lines", "shipping_address", "billing_address", "transactions",
                           "refunds", "tags"})  # fmt: skip
-_NO_TIME = frozenset({"", "0000-00-00 00:00:00"})
-
-
-class _Unusual(Exception):
-    """The row is not plain: leave it to the careful converter."""
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if type(value) is str and value.isascii():
-        return value or None
-    raise _Unusual
-
-
-_MONEY: dict[tuple[str, str], Money] = {}
-"""Amounts already read, by text and currency: Money is immutable, and a store's amounts
-repeat (0.00 tax, the same shipping charge), so most lookups skip parsing."""
-_MONEY_KEPT = 4096
-_STATUS: dict[tuple[type[Any], str], Any] = {}
+_STATUS = PlainStatus(OrderStatus, ORDER_STATUS_ALIASES)
+_PAYMENT = PlainStatus(FinancialStatus, FINANCIAL_STATUS_ALIASES)
+_FULFILLMENT = PlainStatus(FulfillmentStatus, FULFILLMENT_STATUS_ALIASES)
+# Short names for the kit's readers, so each field below reads as one call.
+_text = plain_text
+_time = plain_time
 
 
 def _money(row: dict[str, Any], key: str, currency: str) -> Money | None:
-    value = row.get(key)
-    if value is None or value == "":
-        return None
-    if type(value) is not str:
-        raise _Unusual
-    found = _MONEY.get((value, currency))
-    if found is None:
-        if not _AMOUNT(value):
-            raise _Unusual
-        if len(_MONEY) >= _MONEY_KEPT:
-            _MONEY.clear()
-        found = _MONEY[(value, currency)] = Money(Decimal(value), currency)
-    return found
-
-
-def _status(kind: type[Any], raw: str | None, aliases: dict[str, str]) -> Any:
-    if raw is None:
-        return kind.parse(None, aliases)
-    found = _STATUS.get((kind, raw))
-    if found is None:
-        if len(_STATUS) >= _MONEY_KEPT:
-            _STATUS.clear()
-        found = _STATUS[(kind, raw)] = kind.parse(raw, aliases)
-    return found
-
-
-def _time(value: Any) -> datetime | None:
-    if value is None or (type(value) is str and value in _NO_TIME):
-        return None
-    if type(value) is not str or len(value) > 40:
-        raise _Unusual
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise _Unusual from None
-    if parsed.tzinfo is None:
-        raise _Unusual
-    return parsed
+    return plain_money(row.get(key), currency)
 
 
 def _customer(user: Any) -> Customer | None:
     if user is None or user == {}:
         return None
     if type(user) is not dict:
-        raise _Unusual
+        raise NotPlain
     ident = user.get("id")
     if ident is None:
         return None
     flag = user.get("accepts_marketing")
     if type(ident) is not int or not -(2**62) < ident < 2**62 or flag not in (True, False, None):
-        raise _Unusual
+        raise NotPlain
     return Customer(
         platform=PLATFORM,
         ref=str(ident),
@@ -127,28 +82,25 @@ def order_row(row: Any) -> Order | None:
     """The Order for a plain slim list row, or None (use the careful converter)."""
     if type(row) is not dict or not _DETAIL_KEYS.isdisjoint(row):
         return None
-    try:
-        return _order(row)
-    except _Unusual:
-        return None
+    return read_plain(_order, row)
 
 
 def _order(row: dict[str, Any]) -> Order:
     currency, number = row.get("currency"), row.get("number")
     if type(currency) is not str or not _CODE(currency):
-        raise _Unusual
+        raise NotPlain
     if (
         type(number) is not str
         or not 0 < len(number) <= 256
         or not (number.isascii() and number.isprintable() and number.strip())
     ):
-        raise _Unusual
+        raise NotPlain
     metadata = row.get("metadata")
     if type(metadata) is dict and AMOUNTS_METADATA_KEY in metadata:
-        raise _Unusual
+        raise NotPlain
     total = _money(row, "total_incl_tax", currency)
     if total is None:
-        raise _Unusual
+        raise NotPlain
     excl = _money(row, "total_excl_tax", currency)
     shipping_excl = _money(row, "shipping_excl_tax", currency)
     subtotal = None
@@ -166,11 +118,11 @@ def _order(row: dict[str, Any]) -> Order:
         platform=PLATFORM,
         ref=number,
         number=number,
-        status=_status(OrderStatus, status, ORDER_STATUS_ALIASES),
+        status=_STATUS(status),
         status_raw=status,
-        financial_status=_status(FinancialStatus, payment, FINANCIAL_STATUS_ALIASES),
+        financial_status=_PAYMENT(payment),
         financial_status_raw=payment,
-        fulfillment_status=_status(FulfillmentStatus, fulfillment, FULFILLMENT_STATUS_ALIASES),
+        fulfillment_status=_FULFILLMENT(fulfillment),
         fulfillment_status_raw=fulfillment,
         currency=currency,
         total=total,

@@ -10,11 +10,20 @@ objects for every row the fast way accepts (a test compares them on mutated payl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
+from storebridge.kit import (
+    NotPlain,
+    PlainStatus,
+    plain_amount,
+    plain_flag,
+    plain_money,
+    plain_ref,
+    plain_text,
+    plain_time,
+    read_plain,
+)
 from storebridge.model import (
     Address,
     Customer,
@@ -25,128 +34,37 @@ from storebridge.model import (
     OrderLine,
     OrderStatus,
 )
-from storebridge.validation import AMOUNT_DIGITS, AMOUNT_MIN_EXPONENT
 from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, split_tags
 
-S = TypeVar("S")
-
-_MAX_REF = 256
-_NUMBER_TEXT_MAX = 40
-_TIME_TEXT_MAX = 64
-_BLANK_TIMES = ("", "0000-00-00 00:00:00")
 _UNFULFILLED = FulfillmentStatus.UNFULFILLED
-
-
-class _Unusual(Exception):
-    """A value the fast way does not take; the careful way reads the row."""
+# Short names for the kit's readers, so each field below reads as one call.
+_Unusual = NotPlain
+_text = plain_text
+_ref = plain_ref
+_amount = plain_amount
+_time = plain_time
+_flag = plain_flag
 
 
 def fast_order(data: Any) -> Order | None:
     """The order in ``data`` when every value it reads is of the usual kind, else None."""
     if type(data) is not dict:
         return None
-    try:
-        return _order(data)
-    except (_Unusual, LookupError, TypeError, ValueError, ArithmeticError):
-        # ArithmeticError: Decimal's InvalidOperation on text that is not a number.
-        return None
-
-
-def _text(value: Any) -> str | None:
-    """``opt_string``: None for null or blank; other than text -> the careful way."""
-    if value is None:
-        return None
-    if type(value) is not str:
-        raise _Unusual
-    if not value.isascii():
-        value.encode("utf-8")  # an unpaired surrogate raises: the careful way reports it
-    return value or None
-
-
-def _ref(value: Any) -> str:
-    if type(value) is not str or not value.isascii() or not value.isprintable():
-        raise _Unusual
-    if not value.strip() or len(value) > _MAX_REF:
-        raise _Unusual
-    return value
-
-
-def _amount(value: Any) -> Decimal | None:
-    """``opt_decimal``: short numeric text (or a float or int) within range, None when
-    absent; anything else -> the careful way."""
-    kind = type(value)
-    if kind is str:
-        if not value:
-            return None
-        if len(value) > _NUMBER_TEXT_MAX:
-            raise _Unusual
-        found = Decimal(value)
-    elif value is None:
-        return None
-    elif kind is float:
-        found = Decimal(repr(value))
-    elif kind is int and -(10**AMOUNT_DIGITS) < value < 10**AMOUNT_DIGITS:
-        return Decimal(value)
-    else:
-        raise _Unusual
-    if found.is_finite() and AMOUNT_MIN_EXPONENT < found.adjusted() < AMOUNT_DIGITS:
-        return found
-    raise _Unusual
-
-
-_KEPT: dict[str, dict[str, Money]] = {}
-"""Amounts already read, by currency and text: prices, shipping and tax repeat across
-orders, and Money is immutable, so one object serves them all."""
-_KEPT_MAX = 4096
+    return read_plain(_order, data)
 
 
 def _money(row: dict[str, Any], key: str, currency: str) -> Money | None:
     """A plain amount field; its ``*_set`` twin only matters when the field is absent."""
-    value = row.get(key)
-    if type(value) is str:
-        kept = _KEPT.get(currency)
-        if kept is None:
-            kept = _KEPT[currency] = {}
-        found = kept.get(value)
-        if found is None:
-            amount = _amount(value)
-            if amount is None:
-                _no_set(row, key)
-                return None
-            if len(kept) >= _KEPT_MAX:
-                kept.clear()
-            found = kept[value] = Money(amount, currency)
-        return found
-    amount = _amount(value)
-    if amount is None:
+    found = plain_money(row.get(key), currency)
+    if found is None:
         _no_set(row, key)
-        return None
-    return Money(amount, currency)
+    return found
 
 
 def _no_set(row: dict[str, Any], key: str) -> None:
     """An absent amount is absent only when its ``*_set`` twin is too."""
     if row.get(f"{key}_set") is not None:
         raise _Unusual  # the careful way reads the twin
-
-
-def _time(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if type(value) is not str or len(value) > _TIME_TEXT_MAX:
-        raise _Unusual
-    if value in _BLANK_TIMES:
-        return None
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise _Unusual
-    return parsed
-
-
-def _flag(value: Any) -> bool | None:
-    if value is None or value is True or value is False:
-        return value
-    raise _Unusual
 
 
 def _object(value: Any) -> dict[str, Any] | None:
@@ -194,18 +112,9 @@ def _address(value: Any) -> Address | None:
     )
 
 
-_STATUSES: dict[tuple[type, str | None], Any] = {}
-"""Statuses already read (each kind is read with one alias table): a handful of values
-repeat across every order."""
-
-
-def _status(kind: type[S], raw: str | None, aliases: Mapping[str, str] | None = None) -> S:
-    found = _STATUSES.get((kind, raw))
-    if found is None:
-        found = kind.parse(raw, aliases)  # type: ignore[attr-defined]
-        if len(_STATUSES) < _KEPT_MAX:  # values nobody sends twice are not kept
-            _STATUSES[kind, raw] = found
-    return found  # type: ignore[no-any-return]
+_ORDER_STATUS = PlainStatus(OrderStatus)
+_FINANCIAL = PlainStatus(FinancialStatus)
+_FULFILLMENT = PlainStatus(FulfillmentStatus, FULFILLMENT_ALIASES)
 
 
 def _buyer(row: dict[str, Any] | None) -> Customer | None:
@@ -254,9 +163,7 @@ def _line(row: Any, currency: str) -> OrderLine:
         product_ref=_text(get("product_id")),
         variant_ref=_text(get("variant_id")),
         requires_shipping=_flag(get("requires_shipping")),
-        fulfillment_status=_status(FulfillmentStatus, status, FULFILLMENT_ALIASES)
-        if status
-        else _UNFULFILLED,
+        fulfillment_status=_FULFILLMENT(status) if status else _UNFULFILLED,
         fulfillment_status_raw=status,
         raw=row,
     )
@@ -276,9 +183,7 @@ def _order(row: dict[str, Any]) -> Order:
         raise _Unusual  # the careful way falls back to total_outstanding
     ref = _ref(get("id"))
     status_raw = _text(get("status"))
-    status = (
-        OrderStatus.CANCELLED if _text(get("cancelled_at")) else _status(OrderStatus, status_raw)
-    )
+    status = OrderStatus.CANCELLED if _text(get("cancelled_at")) else _ORDER_STATUS(status_raw)
     financial_raw = _text(get("financial_status"))
     fulfillment_raw = _text(get("fulfillment_status"))
     shipping = _object(get("total_shipping_price_set"))
@@ -298,11 +203,9 @@ def _order(row: dict[str, Any]) -> Order:
         number=_text(get("name")) or ref,
         status=status,
         status_raw=status_raw,
-        financial_status=_status(FinancialStatus, financial_raw),
+        financial_status=_FINANCIAL(financial_raw),
         financial_status_raw=financial_raw,
-        fulfillment_status=_status(FulfillmentStatus, fulfillment_raw, FULFILLMENT_ALIASES)
-        if fulfillment_raw
-        else _UNFULFILLED,
+        fulfillment_status=_FULFILLMENT(fulfillment_raw) if fulfillment_raw else _UNFULFILLED,
         fulfillment_status_raw=fulfillment_raw,
         email=email,
         currency=currency,

@@ -17,6 +17,9 @@ What they are for:
   :func:`read_payload` and :func:`platform_data` (what a platform sends is read leniently,
   and any bad value becomes a PayloadError with its path), :class:`AddressFields`,
   :func:`segment` for refs in URL paths; input checks live in :mod:`storebridge.validation`;
+* fast paths for well-formed rows: :func:`read_plain` with :func:`plain_text`,
+  :func:`plain_money`, :func:`plain_time`... (each the Payload accessor's result for plain
+  values, :class:`NotPlain` for anything else, which sends the row the careful way);
 * settings and auth: :func:`secret_field`, :func:`check_base_url`, :class:`BearerAuth`...,
   :func:`token_problem` to check a token an adapter obtains itself;
 * sandboxes: :class:`Sandbox`, :class:`SandboxSize`.
@@ -25,6 +28,17 @@ What they are for:
 from __future__ import annotations
 
 from storebridge._addresses import AddressFields
+from storebridge._fast import (
+    NotPlain,
+    PlainStatus,
+    plain_amount,
+    plain_flag,
+    plain_money,
+    plain_ref,
+    plain_text,
+    plain_time,
+    read_plain,
+)
 from storebridge._json import parse_json, read_json
 from storebridge.adapter import (
     OPERATIONS,
@@ -109,11 +123,13 @@ __all__ = [
     "ListFlow",
     "ListQuery",
     "MemoryTokenStore",
+    "NotPlain",
     "OrderQuery",
     "Page",
     "PageReader",
     "Parallel",
     "Payload",
+    "PlainStatus",
     "QueryTokenAuth",
     "RateLimit",
     "RefreshingTokenAuth",
@@ -144,10 +160,17 @@ __all__ = [
     "parse_json",
     "parse_retry_after",
     "parse_settings",
+    "plain_amount",
+    "plain_flag",
+    "plain_money",
+    "plain_ref",
+    "plain_text",
+    "plain_time",
     "platform_data",
     "platform_operation",
     "read_json",
     "read_payload",
+    "read_plain",
     "reconciled_write",
     "relay",
     "request_meta",

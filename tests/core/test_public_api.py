@@ -83,6 +83,9 @@ KIT = {
     "same_origin", "secret_field", "segment", "time_windows", "token_problem", "unique_items",
     "walk",
     "with_check",
+    # fast paths for well-formed rows
+    "NotPlain", "PlainStatus", "plain_amount", "plain_flag", "plain_money", "plain_ref",
+    "plain_text", "plain_time", "read_plain",
 }  # fmt: skip
 
 

@@ -134,7 +134,9 @@ class Phase:
         self._resume = resume
         self._position = self._start(filters) if resume else ListingPosition()
         self._total = count_of(self.source, resource, **filters)
-        self._records = ReadAhead(listing(self.source, resource, **filters), READ_AHEAD)
+        self._records = ReadAhead(
+            listing(self.source, resource, in_order=True, **filters), READ_AHEAD
+        )
         return self._position, self._records
 
     def close(self) -> None:

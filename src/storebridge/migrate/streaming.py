@@ -18,7 +18,8 @@ from typing import Any
 
 from storebridge._ratelimit import BURST_MARGIN, CLIENT_SHARE
 from storebridge.errors import PaginationError, StorebridgeError
-from storebridge.store import Store
+from storebridge.flow import in_turn
+from storebridge.store import Customers, Orders, Products, Store
 
 MAX_WRITERS = 64
 """Writer threads at most; how many are busy follows the target's pacer."""
@@ -44,9 +45,28 @@ def count_of(store: Store, resource: str, **filters: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def listing(store: Store, resource: str, *, slim: bool = False, **filters: Any) -> Iterator[Any]:
+class _InTurn:
+    """Runs a store's listings with their side-by-side windows one after the other."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def run(self, flow: Any) -> Any:
+        return self._store.run(flow)
+
+    def iterate(self, flow: Any) -> Any:
+        return self._store.iterate(in_turn(flow))
+
+
+def listing(
+    store: Store, resource: str, *, slim: bool = False, in_order: bool = False, **filters: Any
+) -> Iterator[Any]:
     """Every ``resource`` record of ``store`` matching ``filters``: complete (orders with
     lines), or as the listing gives them with ``slim`` (enough for refs).
+
+    ``in_order`` reads windows a listing would read side by side one after the other, so
+    records come in the platform's order and a checkpoint can say where the read got to
+    (each page's details are still fetched together).
 
     A record that comes back twice within the last :data:`RECENT` records is a stale or
     repeated page the listing did not catch (it may also have ended early): that raises
@@ -54,6 +74,9 @@ def listing(store: Store, resource: str, *, slim: bool = False, **filters: Any) 
     keeps a record from being written twice.
     """
     api = getattr(store, resource)
+    if in_order:
+        kinds = {"customers": Customers, "products": Products, "orders": Orders}
+        api = kinds[resource](store.adapter, _InTurn(store))
     detail = {"detail": True} if resource == "orders" and not slim else {}
     records = api.list(**detail, **filters)
     recent: deque[str] = deque()

@@ -62,6 +62,15 @@ def _emit(change: Change) -> None:
         sys.stdout.flush()
 
 
+def _save(state: Path | None, checkpoint: Checkpoint) -> None:
+    """Write the checkpoint whole or not at all: a kill mid-write leaves the previous one."""
+    if state is None:
+        return
+    partial = state.with_name(state.name + ".partial")
+    partial.write_text(checkpoint.to_json(), encoding="utf-8")
+    os.replace(partial, state)
+
+
 def _poll(
     store: Any, state: Path | None, interval: float, stop: threading.Event, start: Any
 ) -> None:
@@ -79,11 +88,9 @@ def _poll(
             for change in feed:
                 _emit(change)
                 since = change.checkpoint
-                if state is not None:
-                    state.write_text(since.to_json(), encoding="utf-8")
+                _save(state, since)
             since = feed.checkpoint
-            if state is not None:
-                state.write_text(since.to_json(), encoding="utf-8")
+            _save(state, since)
         except StorebridgeError as exc:
             warning(f"{store.platform} change feed: {exc}; trying again in {interval:g} s")
         stop.wait(interval)
@@ -109,6 +116,12 @@ def listen_command(
         str | None,
         typer.Option(help="Polled stores: changes since this ISO time (default: from now)."),
     ] = None,
+    feed: Annotated[
+        bool,
+        typer.Option(
+            "--feed", help="Poll every store through the change feed, even those with webhooks."
+        ),
+    ] = False,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
@@ -124,7 +137,7 @@ def listen_command(
     given: list[str | None] = list(store) if store else [os.environ.get(PROFILE_ENV)]
     names = [profile_name("--store", name, config) for name in given]
     stores = {name: open_store(name, config) for name in names}
-    hooked = {n: s for n, s in stores.items() if "webhooks.receive" in s.capabilities}
+    hooked = {n: s for n, s in stores.items() if not feed and "webhooks.receive" in s.capabilities}
     polled = {n: s for n, s in stores.items() if n not in hooked}
     if state is not None:
         state.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,76 @@
+"""``storebridge listen`` polling the change feed: JSON lines, Ctrl-C, resume from --state."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+from tests.cli.support import COMMAND, cli_env, profile_for, served
+
+SIZES = {"orders": 6, "customers": 3, "products": 2}
+
+
+class Listener:
+    """``storebridge listen`` in the background, its stdout lines on a queue."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603 - our own CLI with arguments from the test
+            [*COMMAND, "listen", *args], cwd=cwd, env=cli_env(env),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def take(self, n: int) -> list[dict[str, Any]]:
+        try:
+            return [json.loads(self.lines.get(timeout=60)) for _ in range(n)]
+        except queue.Empty:
+            self.proc.kill()
+            raise AssertionError(self.proc.communicate()) from None
+
+    def interrupt(self) -> tuple[int, str]:
+        self.proc.send_signal(signal.SIGINT)
+        _, err = self.proc.communicate(timeout=30)
+        return self.proc.returncode, err
+
+
+def test_listen_polls_prints_json_lines_and_resumes_from_its_state(tmp_path: Path) -> None:
+    with served("24nettbutikk", seed=4, **SIZES) as (kit, url):
+        profile, env = profile_for("shop", kit, url)
+        (tmp_path / "storebridge.toml").write_text(profile)
+        args = ["--store", "shop", "--poll", "0.2", "--since", "2000-01-01T00:00:00+00:00",
+                "--state", "state"]  # fmt: skip
+
+        first = Listener(args, tmp_path, env)
+        lines = first.take(sum(SIZES.values()))
+        code, err = first.interrupt()
+        assert code == 130 and "Traceback" not in err, err
+        host = url.split("//", 1)[1]
+        assert {(line["platform"], line["store"]) for line in lines} == {("24nettbutikk", host)}
+        seen = {(line["resource"], line["ref"]) for line in lines}
+        assert len(seen) == sum(SIZES.values())  # every record once
+        assert {r for r, _ in seen} == set(SIZES)
+        assert all(line["source"] == "feed" and line["object"]["ref"] == line["ref"]
+                   for line in lines)  # fmt: skip
+        assert (tmp_path / "state" / "shop.checkpoint.json").is_file()
+
+        order_ref = next(ref for resource, ref in seen if resource == "orders")
+        kit.emulator.touch("orders", order_ref)  # type: ignore[attr-defined]
+        again = Listener(args, tmp_path, env)
+        (change,) = again.take(1)  # from the saved checkpoint: only what changed since
+        code, err = again.interrupt()
+        assert code == 130 and "Traceback" not in err, err
+        assert (change["resource"], change["ref"], change["kind"]) == (
+            "orders", order_ref, "updated",
+        )  # fmt: skip
+        assert again.lines.empty()

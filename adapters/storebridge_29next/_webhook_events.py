@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from storebridge.errors import PayloadError
 from storebridge.http import Headers
-from storebridge.kit import Payload, parse_json
+from storebridge.kit import Payload, WebhookRejected, parse_json
 from storebridge.model import Change, ChangeKind, Customer, Order, Product
-from storebridge.webhooks import WebhookRejected
 from storebridge_29next._converter import structure
 from storebridge_29next._webhooks import SIGNATURE_HEADER, verify_webhook_signature
 

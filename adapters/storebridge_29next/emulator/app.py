@@ -106,12 +106,15 @@ class TwentyNineNextEmulator(Emulator):
                 self.api(endpoint)
         self.subscriptions = Webhooks(
             state, now, lambda: self.webhooks.options if self.webhooks else self.options.webhooks,
-            self.default_version,
+            self.default_version, self.lock,
         )  # fmt: skip
         for endpoint in self.subscriptions.endpoints():
             self.api(endpoint)
         self.webhooks = WebhookHub(
-            EVENT_RULES, self.subscriptions.deliveries, self.options.webhooks
+            EVENT_RULES,
+            self.subscriptions.deliveries,
+            self.options.webhooks,
+            subscribed=lambda: bool(self.subscriptions.subscriptions),
         )
 
     # Guard -----------------------------------------------------------------------------

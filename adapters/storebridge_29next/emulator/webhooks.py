@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -82,8 +83,10 @@ class Webhooks:
         now: Callable[[], datetime],
         options: Callable[[], WebhookOptions],
         default_version: str,
+        lock: AbstractContextManager[Any],
     ) -> None:
         self.state = state
+        self.lock = lock
         self.now = now
         self.options = options
         self.default_version = default_version
@@ -250,8 +253,10 @@ class Webhooks:
 
     def _disable(self, webhook_id: int) -> Callable[[], None]:
         def disable() -> None:
-            record = self.subscriptions.get(webhook_id)
-            if record is not None:
-                record["active"] = False
+            # Called from the delivery thread: the store is changed under its own lock.
+            with self.lock:
+                record = self.subscriptions.get(webhook_id)
+                if record is not None:
+                    record["active"] = False
 
         return disable

@@ -105,7 +105,10 @@ class ShoplineEmulator(Emulator):
             for endpoint in resource.endpoints():
                 self.route(endpoint.method, API + endpoint.path, self._rest(endpoint))
         self.webhooks = WebhookHub(
-            EVENT_RULES, self.subscriptions.deliveries, self.options.webhooks
+            EVENT_RULES,
+            self.subscriptions.deliveries,
+            self.options.webhooks,
+            subscribed=lambda: bool(self.subscriptions.subscriptions),
         )
 
     # Guard -----------------------------------------------------------------------------

@@ -243,11 +243,13 @@ class DeliveryQueue:
                     client_transport = options.transport
                     client = _http.Client(transport=options.transport, timeout=options.timeout)
                 result = self._post(client, delivery, attempt, options)
+                if result.status == GONE and delivery.on_gone is not None:
+                    # Outside the queue's lock: the emulator takes its own lock here, and
+                    # holds it while queueing new deliveries.
+                    delivery.on_gone()
                 with self._cond:
                     self.attempts.append(result)
-                    if result.status == GONE and delivery.on_gone is not None:
-                        delivery.on_gone()
-                    elif not result.ok and result.status != GONE and attempt < options.attempts:
+                    if not result.ok and result.status != GONE and attempt < options.attempts:
                         due = time.monotonic() + options.retry_delay * 2 ** (attempt - 1)
                         heapq.heappush(self._due, (due, next(self._order), delivery, attempt + 1))
                     self._busy -= 1
@@ -346,10 +348,18 @@ class WebhookHub:
     """
 
     def __init__(
-        self, rules: Sequence[EventRule], build: Builder, options: WebhookOptions | None = None
+        self,
+        rules: Sequence[EventRule],
+        build: Builder,
+        options: WebhookOptions | None = None,
+        *,
+        subscribed: Callable[[], bool] = lambda: True,
     ) -> None:
         self.rules = tuple(rules)
         self.build = build
+        self.subscribed = subscribed
+        """False while nobody subscribed: writes then cost nothing more (migrations and
+        benchmarks write thousands of records into sandboxes)."""
         self.queue = DeliveryQueue(options)
 
     @property
@@ -374,7 +384,7 @@ class WebhookHub:
 
     def observe(self, method: str, url: _http.URL, response: _http.Response) -> None:
         """Raise the events of a write the emulator answered with ``response``."""
-        if not 200 <= response.status_code < 300:
+        if not 200 <= response.status_code < 300 or not self.subscribed():
             return
         answer: Any = None
         for rule in self.rules:

@@ -25,7 +25,7 @@ from storebridge.sandbox.webhooks import (
 )
 from storebridge.webhooks import MemorySeenStore, asgi_app, serve
 
-PLATFORMS = {
+PLATFORMS: dict[str, tuple[str, dict[str, Any]]] = {
     "29next": ("https://acme.29next.store", {"rate_limit": None}),
     "shopline": ("https://acme.myshopline.com", {"rate_limit": False}),
 }
@@ -47,7 +47,9 @@ def sandbox_store(
                 platform, transport=kit.emulator.transport(), **kit.settings(base)
             )
         stack.enter_context(store)
-        stack.callback(lambda: kit.emulator.webhooks and kit.emulator.webhooks.close())
+        hub = kit.emulator.webhooks
+        if hub is not None:
+            stack.callback(hub.close)
         yield store, kit.emulator
 
 

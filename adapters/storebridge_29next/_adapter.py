@@ -46,8 +46,7 @@ from storebridge_29next import (
     _products,
     _refunds,
     _transactions,
-    _webhook_events,
-    _webhook_subscriptions,
+    _webhooks,
 )
 from storebridge_29next._auth import bearer_auth, credential_key
 from storebridge_29next._errors import parse_error
@@ -191,16 +190,16 @@ class TwentyNineNextAdapter(Adapter):
     def subscribe_webhooks(
         self, topics: Sequence[str], url: str, *, secret: str | None
     ) -> Flow[list[WebhookSubscription]]:
-        return _webhook_subscriptions.subscribe(self, topics, url, secret)
+        return _webhooks.subscribe(self, topics, url, secret)
 
     def list_webhooks(self) -> ListFlow[WebhookSubscription]:
-        return _webhook_subscriptions.list_webhooks(self)
+        return _webhooks.list_webhooks(self)
 
     def unsubscribe_webhook(self, ref: str) -> Flow[None]:
-        return _webhook_subscriptions.unsubscribe(self, ref)
+        return _webhooks.unsubscribe(self, ref)
 
     def parse_webhook(self, headers: Headers, body: bytes, secret: str) -> Change:
-        return _webhook_events.parse_webhook(self, headers, body, secret)
+        return _webhooks.parse_webhook(self, headers, body, secret)
 
     def webhook_secret(self) -> str | None:
         given = self.settings.webhook_secret

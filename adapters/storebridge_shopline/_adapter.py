@@ -54,8 +54,7 @@ from storebridge_shopline import (
     _refunds,
     _shop,
     _transactions,
-    _webhook_events,
-    _webhook_subscriptions,
+    _webhooks,
 )
 from storebridge_shopline._auth import make_auth
 from storebridge_shopline._converter import converter_for
@@ -254,7 +253,7 @@ class ShoplineAdapter(Adapter):
         return self.settings.api_version
 
     def unsupported_reason(self, operation: str) -> str | None:
-        first = _webhook_subscriptions.FIRST_VERSION
+        first = _webhooks.FIRST_VERSION
         if operation in _SUBSCRIPTION_OPERATIONS and self.api_version < first:
             return (
                 f"the webhook subscription API exists from {first}; connect with "
@@ -266,16 +265,16 @@ class ShoplineAdapter(Adapter):
     def subscribe_webhooks(
         self, topics: Sequence[str], url: str, *, secret: str | None
     ) -> Flow[list[WebhookSubscription]]:
-        return _webhook_subscriptions.subscribe(self, topics, url, secret)
+        return _webhooks.subscribe(self, topics, url, secret)
 
     def list_webhooks(self) -> ListFlow[WebhookSubscription]:
-        return _webhook_subscriptions.list_webhooks(self)
+        return _webhooks.list_webhooks(self)
 
     def unsubscribe_webhook(self, ref: str) -> Flow[None]:
-        return _webhook_subscriptions.unsubscribe(self, ref)
+        return _webhooks.unsubscribe(self, ref)
 
     def parse_webhook(self, headers: Headers, body: bytes, secret: str) -> Change:
-        return _webhook_events.parse_webhook(self, headers, body, secret)
+        return _webhooks.parse_webhook(self, headers, body, secret)
 
     def webhook_secret(self) -> str | None:
         """SHOPLINE signs deliveries with the app secret."""

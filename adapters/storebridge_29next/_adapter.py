@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from storebridge.errors import APIError
-from storebridge.http import Auth, Response
+from storebridge.http import Auth, Headers, Response
 from storebridge.kit import (
     Adapter,
     Flow,
@@ -23,6 +23,7 @@ from storebridge.kit import (
 )
 from storebridge.model import (
     Address,
+    Change,
     Customer,
     CustomerDraft,
     CustomerUpdate,
@@ -36,6 +37,7 @@ from storebridge.model import (
     RefundLine,
     RefundQuote,
     Transaction,
+    WebhookSubscription,
 )
 from storebridge_29next import (
     _customers,
@@ -44,6 +46,7 @@ from storebridge_29next import (
     _products,
     _refunds,
     _transactions,
+    _webhooks,
 )
 from storebridge_29next._auth import bearer_auth, credential_key
 from storebridge_29next._errors import parse_error
@@ -58,6 +61,10 @@ from storebridge_29next._settings import (
     TwentyNineNextSettings,
 )
 from storebridge_29next._webhooks import SIGNATURE_HEADER
+
+SANDBOX_WEBHOOK_SECRET = "sandbox-29next-webhook-secret"
+"""The ``webhook_secret`` a sandbox's settings carry: subscriptions made through them are
+signed with it, and receivers verify with it."""
 
 
 class TwentyNineNextAdapter(Adapter):
@@ -102,7 +109,10 @@ class TwentyNineNextAdapter(Adapter):
 
     @property
     def secrets(self) -> Sequence[str]:
-        return [self.settings.access_token.reveal()]
+        values = [self.settings.access_token.reveal()]
+        if self.settings.webhook_secret is not None:
+            values.append(self.settings.webhook_secret.reveal())
+        return values
 
     @property
     def default_headers(self) -> Mapping[str, str]:
@@ -175,6 +185,25 @@ class TwentyNineNextAdapter(Adapter):
 
     def find_refund(self, quote: RefundQuote) -> Flow[Refund | None]:
         return _refunds.find_refund(self, quote)
+
+    # Webhooks ------------------------------------------------------------------------------
+    def subscribe_webhooks(
+        self, topics: Sequence[str], url: str, *, secret: str | None
+    ) -> Flow[list[WebhookSubscription]]:
+        return _webhooks.subscribe(self, topics, url, secret)
+
+    def list_webhooks(self) -> ListFlow[WebhookSubscription]:
+        return _webhooks.list_webhooks(self)
+
+    def unsubscribe_webhook(self, ref: str) -> Flow[None]:
+        return _webhooks.unsubscribe(self, ref)
+
+    def parse_webhook(self, headers: Headers, body: bytes, secret: str) -> Change:
+        return _webhooks.parse_webhook(self, headers, body, secret)
+
+    def webhook_secret(self) -> str | None:
+        given = self.settings.webhook_secret
+        return None if given is None else given.reveal()
 
     # Fulfillment orders (platform operations) ----------------------------------------------
     @platform_operation()
@@ -256,7 +285,11 @@ class TwentyNineNextAdapter(Adapter):
             root = base_url.rstrip("/")
             if not root.endswith("/api/admin"):
                 root += "/api/admin"
-            return {"base_url": root, "access_token": emulator.token}
+            return {
+                "base_url": root,
+                "access_token": emulator.token,
+                "webhook_secret": SANDBOX_WEBHOOK_SECRET,
+            }
 
         return Sandbox(platform=cls.name, emulator=emulator, settings=settings)
 

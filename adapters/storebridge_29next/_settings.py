@@ -46,7 +46,9 @@ def _optional_base_url(value: str | None) -> str | None:
 
 @attrs.frozen
 class TwentyNineNextSettings:
-    """``store`` (subdomain) or ``base_url``; an OAuth app ``access_token``; ``api_version``.
+    """``store`` (subdomain) or ``base_url``; an OAuth app ``access_token``; ``api_version``;
+    ``webhook_secret``: the ``secret_key`` webhook subscriptions are created with and
+    deliveries are verified against (optional).
 
     ``base_url`` is the Admin API root, e.g. ``https://acme.29next.store/api/admin`` (a
     sandbox or proxy may use ``http://127.0.0.1:PORT/api/admin``).
@@ -56,6 +58,7 @@ class TwentyNineNextSettings:
     store: str | None = attrs.field(default=None, converter=_check_store)
     base_url: str | None = attrs.field(default=None, converter=_optional_base_url)
     api_version: str = attrs.field(default=DEFAULT_API_VERSION, converter=_check_version)
+    webhook_secret: Secret | None = secret_field(default=None)
 
     def __attrs_post_init__(self) -> None:
         if self.store is None and self.base_url is None:

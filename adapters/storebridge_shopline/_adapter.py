@@ -13,7 +13,7 @@ from typing import Any
 import cattrs
 
 from storebridge.errors import APIError
-from storebridge.http import Auth, Request, Response
+from storebridge.http import Auth, Headers, Request, Response
 from storebridge.kit import (
     Adapter,
     Flow,
@@ -32,6 +32,7 @@ from storebridge.kit import (
 )
 from storebridge.model import (
     Address,
+    Change,
     Customer,
     CustomerDraft,
     CustomerUpdate,
@@ -44,6 +45,7 @@ from storebridge.model import (
     RefundLine,
     RefundQuote,
     Transaction,
+    WebhookSubscription,
 )
 from storebridge_shopline import (
     _customers,
@@ -52,11 +54,16 @@ from storebridge_shopline import (
     _refunds,
     _shop,
     _transactions,
+    _webhooks,
 )
 from storebridge_shopline._auth import make_auth
 from storebridge_shopline._converter import converter_for
 from storebridge_shopline._errors import shopline_error
 from storebridge_shopline._settings import ShoplineSettings
+
+_SUBSCRIPTION_OPERATIONS = frozenset(
+    {"webhooks.subscribe", "webhooks.list", "webhooks.unsubscribe"}
+)
 
 
 class ShoplineAdapter(Adapter):
@@ -239,6 +246,40 @@ class ShoplineAdapter(Adapter):
 
     def store_currencies(self) -> Flow[frozenset[str] | None]:
         return _shop.store_currencies(self)
+
+    # Webhooks --------------------------------------------------------------------------
+    @property
+    def api_version(self) -> str:
+        return self.settings.api_version
+
+    def unsupported_reason(self, operation: str) -> str | None:
+        first = _webhooks.FIRST_VERSION
+        if operation in _SUBSCRIPTION_OPERATIONS and self.api_version < first:
+            return (
+                f"the webhook subscription API exists from {first}; connect with "
+                f"api_version={first!r} or later (older webhook versions are set up in the "
+                "Partner Portal or the store admin)"
+            )
+        return None
+
+    def subscribe_webhooks(
+        self, topics: Sequence[str], url: str, *, secret: str | None
+    ) -> Flow[list[WebhookSubscription]]:
+        return _webhooks.subscribe(self, topics, url, secret)
+
+    def list_webhooks(self) -> ListFlow[WebhookSubscription]:
+        return _webhooks.list_webhooks(self)
+
+    def unsubscribe_webhook(self, ref: str) -> Flow[None]:
+        return _webhooks.unsubscribe(self, ref)
+
+    def parse_webhook(self, headers: Headers, body: bytes, secret: str) -> Change:
+        return _webhooks.parse_webhook(self, headers, body, secret)
+
+    def webhook_secret(self) -> str | None:
+        """SHOPLINE signs deliveries with the app secret."""
+        given = self.settings.app_secret
+        return None if given is None else given.reveal()
 
     # Sandbox ---------------------------------------------------------------------------
     @classmethod

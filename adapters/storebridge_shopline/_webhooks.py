@@ -1,9 +1,24 @@
-"""Verifying SHOPLINE webhook deliveries.
+"""SHOPLINE webhooks: verifying deliveries, reading them as Change events, subscriptions.
 
-SHOPLINE signs the raw request body with the app secret (HMAC-SHA256) and sends it in
-``X-Shopline-Hmac-Sha256``. Both official SDKs and real deliveries use lowercase hex; the
-docs' examples show base64, so base64 is accepted as well. Verify the *raw* bytes you
-received, before parsing: re-serialised JSON will not match.
+**Verifying.** SHOPLINE signs the raw request body with the app secret (HMAC-SHA256) and
+sends it in ``X-Shopline-Hmac-Sha256``. Both official SDKs and real deliveries use lowercase
+hex; the docs' examples show base64, so base64 is accepted as well. Verify the *raw* bytes
+you received, before parsing: re-serialised JSON will not match.
+
+**Reading.** SHOPLINE posts the record itself as the body, and says what happened in
+headers: ``X-Shopline-Topic`` (``orders/updated``...) and ``X-Shopline-Webhook-Id`` (the same
+on every re-push of one message: what de-duplication keys on). The body is read by the same
+converter as API answers. Products carry no currency: their prices are read in the store's
+currency once the adapter has read it (any product or shop request), else USD. Topics about
+records storebridge does not model (``fulfillments/create``...) still become a Change,
+without a model object: answering them 400 would only make SHOPLINE retry.
+
+**Subscriptions** (the REST subscription API, v20240601 and later). SHOPLINE takes one topic
+per subscription, so ``subscribe`` makes one per topic, each a write settled by reading the
+subscriptions back when its answer is lost (the one with the same address and topic is the
+write's effect): a retry never subscribes twice. Get, update and delete put the id before
+``webhooks.json`` (``{id}/webhooks.json``), as the docs and the Go SDK do. Deliveries are
+signed with the app secret; there is no secret to choose.
 """
 
 from __future__ import annotations
@@ -12,8 +27,42 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from storebridge.errors import NotFound, PayloadError, ValidationError
+from storebridge.http import Headers, Response
+from storebridge.kit import (
+    Flow,
+    LinkHeader,
+    ListFlow,
+    Payload,
+    WebhookRejected,
+    build_request,
+    expand_pages,
+    parse_json,
+    read_json,
+    segment,
+    walk,
+)
+from storebridge.model import (
+    Change,
+    ChangeKind,
+    Customer,
+    Order,
+    Product,
+    Refund,
+    WebhookSubscription,
+)
+from storebridge_shopline._writes import reconciled
+
+if TYPE_CHECKING:
+    from storebridge_shopline._adapter import ShoplineAdapter
+
+PLATFORM = "shopline"
+
+
+# Verifying -------------------------------------------------------------------------------
 SIGNATURE_HEADER = "X-Shopline-Hmac-Sha256"
 WEBHOOK_ID_HEADER = "X-Shopline-Webhook-Id"
 """Unique per message and unchanged on re-delivery: use it as an idempotency key."""
@@ -83,10 +132,220 @@ def verify_webhook_request(app_secret: str, body: bytes, headers: Mapping[str, s
     return verify_webhook(app_secret, body, value)
 
 
+# Reading deliveries ----------------------------------------------------------------------
+TOPIC_HEADER = "X-Shopline-Topic"
+
+TOPIC_EVENTS: Mapping[str, str] = {
+    "orders.created": "orders/create",
+    "orders.updated": "orders/updated",
+    "orders.deleted": "orders/delete",
+    "customers.created": "customers/create",
+    "customers.updated": "customers/update",
+    "customers.deleted": "customers/delete",
+    "products.created": "products/create",
+    "products.updated": "products/update",
+    "products.deleted": "products/delete",
+    "refunds.created": "refunds/create",
+}
+"""Unified topic -> the SHOPLINE topic subscribed to (one subscription each)."""
+
+_ACTIONS: Mapping[str, ChangeKind] = {
+    "create": ChangeKind.CREATED,
+    "update": ChangeKind.UPDATED,
+    "updated": ChangeKind.UPDATED,
+    "paid": ChangeKind.UPDATED,
+    "cancelled": ChangeKind.UPDATED,
+    "fulfilled": ChangeKind.UPDATED,
+    "partially_fulfilled": ChangeKind.UPDATED,
+    "edited": ChangeKind.UPDATED,
+    "enable": ChangeKind.UPDATED,
+    "disable": ChangeKind.UPDATED,
+    "status_changed": ChangeKind.UPDATED,
+    "delete": ChangeKind.DELETED,
+    "redact": ChangeKind.DELETED,
+}
+"""The action part of a topic; ``orders/update`` (the docs' spelling) and ``orders/updated``
+(the SDK's) both mean an update."""
+
+_MODELS: Mapping[str, type[Any]] = {
+    "orders": Order,
+    "customers": Customer,
+    "products": Product,
+    "refunds": Refund,
+}
+
+_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
+
+
+def topics_of(topic: Any) -> tuple[str, ...]:
+    """The unified topic of a subscription's SHOPLINE ``topic``, if it has one."""
+    names = {"orders/update": "orders.updated"}
+    names.update({event: unified for unified, event in TOPIC_EVENTS.items()})
+    return (names[topic],) if isinstance(topic, str) and topic in names else ()
+
+
+def parse_webhook(adapter: ShoplineAdapter, headers: Headers, body: bytes, secret: str) -> Change:
+    """Verify ``X-Shopline-Hmac-Sha256`` against ``body``, then read headers and record."""
+    if not verify_webhook(secret, body, headers.get(SIGNATURE_HEADER)):
+        raise WebhookRejected(
+            f"the {SIGNATURE_HEADER} header is missing or does not match the body "
+            "(SHOPLINE signs with the app secret)"
+        )
+    try:
+        return _change(adapter, headers, body)
+    except PayloadError:
+        raise
+    except _UNREADABLE as exc:
+        # The converter refuses bad values with a path; anything else it trips over is
+        # still an unreadable delivery, never an error the receiver would answer 500.
+        raise PayloadError(
+            f"the delivery could not be read ({type(exc).__name__})", platform=PLATFORM
+        ) from None
+
+
+def _header(headers: Headers, name: str) -> str:
+    value = headers.get(name)
+    if not value or not value.strip() or not value.isprintable():
+        raise PayloadError(f"the {name} header is missing or blank", path=name, platform=PLATFORM)
+    return value.strip()
+
+
+def _change(adapter: ShoplineAdapter, headers: Headers, body: bytes) -> Change:
+    topic = _header(headers, TOPIC_HEADER)
+    event_id = _header(headers, WEBHOOK_ID_HEADER)
+    record = Payload(parse_json(body, platform=PLATFORM), "$", PLATFORM)
+    resource, _, action = topic.partition("/")
+    kind = _ACTIONS.get(action, ChangeKind.UNKNOWN)
+    model = _MODELS.get(resource)
+    ref = record.opt_ref("id") or ""
+    obj = None
+    if model is not None and kind is not ChangeKind.DELETED:
+        ref = record.ref("id")
+        obj = adapter.converter().structure(record, model)
+    occurred = getattr(obj, "updated_at", None) or getattr(obj, "created_at", None)
+    return Change(
+        platform=PLATFORM,
+        store=adapter.store_id,
+        resource=resource,
+        kind=kind,
+        ref=ref,
+        object=obj,
+        occurred_at=occurred,
+        source="webhook",
+        event_id=event_id,
+        topic=topic,
+        raw=record.data,
+    )
+
+
+# Subscriptions ---------------------------------------------------------------------------
+FIRST_VERSION = "v20240601"
+"""The subscription API, and the webhook versions it can create, start here."""
+
+
+def subscription(row: Any, path: str = "$") -> WebhookSubscription:
+    p = Payload(row, path, PLATFORM)
+    return WebhookSubscription(
+        platform=PLATFORM,
+        ref=p.ref("id"),
+        url=p.string("address"),
+        topics=topics_of(p.raw("topic")),
+        active=True,
+        api_version=p.opt_string("api_version"),
+        raw=dict(p.data),
+    )
+
+
+def _ref(ref: str) -> str:
+    if not (ref.isascii() and ref.isdigit() and len(ref) <= 20):
+        raise ValidationError(
+            f"ref must be a SHOPLINE webhook id (digits), got {ref[:40]!r}", field="ref"
+        )
+    return ref
+
+
+def subscribe(
+    adapter: ShoplineAdapter, topics: Sequence[str], address: str, secret: str | None
+) -> Flow[list[WebhookSubscription]]:
+    own = adapter.webhook_secret()
+    if secret is not None and secret != own:
+        raise ValidationError(
+            "SHOPLINE signs every delivery with the app secret; leave secret out (the "
+            "receiver verifies with app_secret)",
+            field="secret",
+        )
+    made: list[WebhookSubscription] = []
+    for topic in dict.fromkeys(TOPIC_EVENTS[t] for t in topics):
+        made.append((yield from _subscribe_one(adapter, topic, address)))
+    return made
+
+
+def _subscribe_one(adapter: ShoplineAdapter, topic: str, address: str) -> Flow[WebhookSubscription]:
+    body = {"webhook": {"address": address, "topic": topic, "api_version": adapter.api_version}}
+    request = adapter.write("POST", "webhooks.json", "webhooks.subscribe", body)
+
+    def parse(response: Response) -> WebhookSubscription:
+        return subscription(Payload(read_json(response), "$", PLATFORM).raw("webhook"),
+                            "$.webhook")  # fmt: skip
+
+    def find() -> Flow[WebhookSubscription | None]:
+        response = yield adapter.get("webhooks.json", "webhooks.list")
+        rows = Payload(read_json(response), "$", PLATFORM).raw("webhooks") or ()
+        for index, row in enumerate(rows):
+            if (
+                isinstance(row, dict)
+                and row.get("address") == address
+                and (row.get("topic") == topic)
+            ):
+                return subscription(row, f"$.webhooks[{index}]")
+        return None
+
+    return (yield from reconciled(request, parse, find))
+
+
+def list_webhooks(adapter: ShoplineAdapter) -> ListFlow[WebhookSubscription]:
+    first = adapter.get("webhooks.json", "webhooks.list")
+
+    def expand(rows: Sequence[Any]) -> Flow[list[WebhookSubscription]]:
+        return [subscription(row, f"$.webhooks[{i}]") for i, row in enumerate(rows)]
+        yield  # pragma: no cover - makes this a generator
+
+    def key(row: Any) -> object:
+        return row.get("id") if isinstance(row, dict) else None
+
+    rows = walk(first, LinkHeader(rows=("webhooks",)), resource="webhooks", platform=PLATFORM,
+                key=key)  # fmt: skip
+    return expand_pages(rows, expand)
+
+
+def unsubscribe(adapter: ShoplineAdapter, ref: str) -> Flow[None]:
+    path = f"{segment(_ref(ref))}/webhooks.json"
+    request = build_request("DELETE", adapter.url(path), operation="webhooks.unsubscribe")
+
+    def gone() -> Flow[bool | None]:
+        try:
+            yield adapter.get(path, "webhooks.get")
+        except NotFound:
+            return True
+        return None
+
+    yield from reconciled(request, lambda _response: True, gone)
+    return None
+
+
 __all__ = [
+    "FIRST_VERSION",
     "SIGNATURE_HEADER",
+    "TOPIC_EVENTS",
+    "TOPIC_HEADER",
     "WEBHOOK_ID_HEADER",
+    "list_webhooks",
+    "parse_webhook",
     "sign_webhook",
+    "subscribe",
+    "subscription",
+    "topics_of",
+    "unsubscribe",
     "verify_webhook",
     "verify_webhook_request",
 ]

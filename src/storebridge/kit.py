@@ -22,7 +22,9 @@ What they are for:
   values, :class:`NotPlain` for anything else, which sends the row the careful way);
 * settings and auth: :func:`secret_field`, :func:`check_base_url`, :class:`BearerAuth`...,
   :func:`token_problem` to check a token an adapter obtains itself;
-* sandboxes: :class:`Sandbox`, :class:`SandboxSize`.
+* sandboxes: :class:`Sandbox`, :class:`SandboxSize`;
+* webhooks: :class:`WebhookRejected`, what ``parse_webhook`` raises for a delivery whose
+  signature does not match.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ from storebridge.settings import (
     secret_field,
 )
 from storebridge.validation import platform_data
+from storebridge.webhooks._receive import WebhookRejected
 
 __all__ = [
     "CONCURRENCY",
@@ -141,6 +144,7 @@ __all__ = [
     "TokenAsBasicAuth",
     "TokenRefresher",
     "TokenStore",
+    "WebhookRejected",
     "build_request",
     "check_base_url",
     "check_query_value",

@@ -36,7 +36,7 @@ SHARED_ROLES = {
 OPTIONAL_ROLES = {
     "_refunds",
     "_transactions",
-    "_webhooks",  # verifying deliveries
+    "_webhooks",  # deliveries verified and read as changes; subscriptions
     "_writes",  # writes settled by reading back
     "_fast_orders",  # the fast path for well-formed order rows
 }
@@ -68,8 +68,17 @@ EMULATOR_RESOURCES = {
         "transactions",
         "fulfillment",
         "locations",
+        "webhooks",
     },
-    "storebridge_shopline": {"orders", "customers", "products", "refunds", "shop", "oauth"},
+    "storebridge_shopline": {
+        "orders",
+        "customers",
+        "products",
+        "refunds",
+        "shop",
+        "oauth",
+        "webhooks",
+    },
     "storebridge_24nettbutikk": {"orders", "customers", "products"},
 }
 EMULATOR_EXTRAS = {

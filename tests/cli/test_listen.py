@@ -74,3 +74,24 @@ def test_listen_polls_prints_json_lines_and_resumes_from_its_state(tmp_path: Pat
             "orders", order_ref, "updated",
         )  # fmt: skip
         assert again.lines.empty()
+
+
+def test_feed_polls_a_store_whose_platform_sends_webhooks(tmp_path: Path) -> None:
+    with served("shopline", seed=4, rate_limit=False, **SIZES) as (kit, url):
+        profile, env = profile_for("shop", kit, url)
+        (tmp_path / "storebridge.toml").write_text(profile)
+        args = [
+            "--store",
+            "shop",
+            "--feed",
+            "--poll",
+            "0.2",
+            "--since",
+            "2000-01-01T00:00:00+00:00",
+        ]
+        listener = Listener(args, tmp_path, env)
+        lines = listener.take(sum(SIZES.values()))
+        code, err = listener.interrupt()
+    assert code == 130 and "receiving" not in err, err  # no webhook receiver was started
+    assert {line["source"] for line in lines} == {"feed"}
+    assert len({(line["resource"], line["ref"]) for line in lines}) == sum(SIZES.values())

@@ -74,6 +74,7 @@ KIT = {
     "MemoryTokenStore", "OrderQuery", "Page", "PageReader", "Parallel", "Payload",
     "QueryTokenAuth", "RateLimit", "RefreshingTokenAuth", "Sandbox", "SandboxSize", "Secret",
     "SettingError", "Token", "TokenAsBasicAuth", "TokenRefresher", "TokenStore",
+    "WebhookRejected",
     "build_request", "check_base_url", "check_query_value", "check_ref", "day_windows",
     "derive_request", "drive", "error_from_response", "expand_pages", "expiry_in",
     "is_loopback_host", "just", "make_wire_converter", "map_flow", "merge_parallel",

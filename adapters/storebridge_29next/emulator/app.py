@@ -21,6 +21,7 @@ from storebridge.sandbox import (
     Throttle,
 )
 from storebridge.sandbox.kit import build_options, seeding
+from storebridge.sandbox.webhooks import WebhookHub
 from storebridge_29next.emulator.fulfillment import Fulfillment
 from storebridge_29next.emulator.locations import Locations
 from storebridge_29next.emulator.options import ALL_SCOPES, TwentyNineNextOptions
@@ -30,6 +31,7 @@ from storebridge_29next.emulator.refunds import Refunds
 from storebridge_29next.emulator.seed import seed_store
 from storebridge_29next.emulator.transactions import Transactions
 from storebridge_29next.emulator.users import Users
+from storebridge_29next.emulator.webhooks import EVENT_RULES, Webhooks
 from storebridge_29next.emulator.wire import (
     DEFAULT_TOKEN,
     ROOT,
@@ -102,6 +104,18 @@ class TwentyNineNextEmulator(Emulator):
         for resource in resources:
             for endpoint in resource.endpoints():
                 self.api(endpoint)
+        self.subscriptions = Webhooks(
+            state, now, lambda: self.webhooks.options if self.webhooks else self.options.webhooks,
+            self.default_version, self.lock,
+        )  # fmt: skip
+        for endpoint in self.subscriptions.endpoints():
+            self.api(endpoint)
+        self.webhooks = WebhookHub(
+            EVENT_RULES,
+            self.subscriptions.deliveries,
+            self.options.webhooks,
+            subscribed=lambda: bool(self.subscriptions.subscriptions),
+        )
 
     # Guard -----------------------------------------------------------------------------
     def api(self, endpoint: Endpoint[Handler]) -> None:

@@ -7,13 +7,22 @@ from typing import Any
 
 import attrs
 
+from storebridge.sandbox.webhooks import WebhookOptions, webhook_options
 from storebridge_29next.emulator.wire import DEFAULT_TOKEN, VERSIONS
 
 __all__ = ["ALL_SCOPES", "TwentyNineNextOptions"]
 
 ALL_SCOPES = frozenset(
     f"{area}:{mode}"
-    for area in ("orders", "users", "catalogue", "transactions", "fulfillment_orders", "locations")
+    for area in (
+        "orders",
+        "users",
+        "catalogue",
+        "transactions",
+        "fulfillment_orders",
+        "locations",
+        "webhooks",
+    )
     for mode in ("read", "write")
 )
 
@@ -38,6 +47,8 @@ class TwentyNineNextOptions:
     window is unknown; None turns it off), ``scopes`` (the token's scopes; a missing one
     answers 403; None grants all), ``auto_accept_cancellation`` (whether the location
     accepts a cancellation request at once). ``token`` is the access token it accepts.
+    ``webhooks``: how webhooks are delivered (retries, duplicates, an in-process transport;
+    :class:`~storebridge.sandbox.webhooks.WebhookOptions` or a dict of its fields).
     """
 
     token: str = DEFAULT_TOKEN
@@ -47,3 +58,4 @@ class TwentyNineNextOptions:
     page_size: int = 20
     default_version: str = attrs.field(default="2024-04-01", validator=_known_version)
     auto_accept_cancellation: bool = True
+    webhooks: WebhookOptions = attrs.field(default=None, converter=webhook_options)

@@ -28,8 +28,8 @@ from storebridge.sandbox import (
     json_response,
 )
 from storebridge.sandbox.kit import build_options, seeding
+from storebridge.sandbox.webhooks import WebhookHub
 from storebridge_shopline._versions import KNOWN_VERSIONS
-from storebridge_shopline._webhooks import sign_webhook
 from storebridge_shopline.emulator.customers import Customers
 from storebridge_shopline.emulator.oauth import TokenEndpoints
 from storebridge_shopline.emulator.options import ShoplineOptions
@@ -37,9 +37,10 @@ from storebridge_shopline.emulator.orders import Orders
 from storebridge_shopline.emulator.products import Products
 from storebridge_shopline.emulator.refunds import Refunds
 from storebridge_shopline.emulator.seed import seed_store
-from storebridge_shopline.emulator.shop import SHOP_ID, Shop
+from storebridge_shopline.emulator.shop import Shop
 from storebridge_shopline.emulator.state import StoreState
 from storebridge_shopline.emulator.tokens import TokenRegistry
+from storebridge_shopline.emulator.webhooks import EVENT_RULES, Webhooks, webhook_headers
 from storebridge_shopline.emulator.wire import ALL_SCOPES, API, Handler, Record
 
 __all__ = ["ALL_SCOPES", "ShoplineEmulator"]
@@ -88,15 +89,27 @@ class ShoplineEmulator(Emulator):
         self._trace = 0
         for endpoint in self.oauth.endpoints():
             self.route(endpoint.method, endpoint.path, endpoint.handler)
+        self.subscriptions = Webhooks(
+            self.state,
+            self.order_endpoints.render_order,
+            lambda: self.webhooks.options if self.webhooks else self.options.webhooks,
+        )
         for resource in (
             self.shop,
             self.order_endpoints,
             refunds,
             customers,
             products,
+            self.subscriptions,
         ):
             for endpoint in resource.endpoints():
                 self.route(endpoint.method, API + endpoint.path, self._rest(endpoint))
+        self.webhooks = WebhookHub(
+            EVENT_RULES,
+            self.subscriptions.deliveries,
+            self.options.webhooks,
+            subscribed=lambda: bool(self.subscriptions.subscriptions),
+        )
 
     # Guard -----------------------------------------------------------------------------
     def _rest(self, endpoint: Any) -> Handler:
@@ -123,7 +136,7 @@ class ShoplineEmulator(Emulator):
             raise HTTPProblem(401, {"errors": "[API] Invalid API key or access token"})
         if not token.valid(self.now()):
             raise HTTPProblem(401, {"errors": "ACCESS_TOKEN is expired!"})
-        if scope not in token.scope.split(","):
+        if scope and scope not in token.scope.split(","):
             raise HTTPProblem(403, {"errors": f"the access token lacks the {scope} scope"})
         return f"{token.app_key}:{self.store_handle}"
 
@@ -216,12 +229,7 @@ class ShoplineEmulator(Emulator):
     ) -> tuple[bytes, dict[str, str]]:
         """A webhook as SHOPLINE would POST it: raw body and headers (hex HMAC)."""
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-        return body, {
-            "X-Shopline-Topic": topic,
-            "X-Shopline-Hmac-Sha256": sign_webhook(self.app_secret, body),
-            "X-Shopline-Shop-Domain": f"{self.store_handle}.myshopline.com",
-            "X-Shopline-Shop-Id": SHOP_ID,
-            "X-Shopline-Merchant-Id": "4216472541",
-            "X-Shopline-API-Version": "v20250601",
-            "X-Shopline-Webhook-Id": webhook_id,
-        }
+        return body, webhook_headers(
+            self.app_secret, self.store_handle, topic, body,
+            version="v20250601", webhook_id=webhook_id,
+        )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import attrs
 
+from storebridge.sandbox.webhooks import WebhookOptions, webhook_options
 from storebridge_shopline.emulator.tokens import TEN_HOURS, THREE_YEARS
 
 __all__ = ["ShoplineOptions"]
@@ -34,6 +35,8 @@ class ShoplineOptions:
       SDKs send none).
     * ``min_refresh_interval``: refuse refreshes closer together than this with
       ``REQUEST_FREQUENTLY`` (inferred from third-party code; 0 disables).
+    * ``webhooks``: how webhooks are delivered (retries, duplicates, an in-process
+      transport; :class:`~storebridge.sandbox.webhooks.WebhookOptions` or a dict).
     """
 
     handle: str = "acme"
@@ -55,6 +58,7 @@ class ShoplineOptions:
     token_error_status: int = 200
     tolerate_brace_refresh_body: bool = True
     min_refresh_interval: float = 0.0
+    webhooks: WebhookOptions = attrs.field(default=None, converter=webhook_options)
 
     @property
     def per_second(self) -> float:

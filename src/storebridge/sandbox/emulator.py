@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl
 
 import attrs
@@ -22,6 +22,9 @@ from storebridge import _http
 from storebridge.sandbox.bodies import read_json
 from storebridge.sandbox.clock import Clock
 from storebridge.sandbox.problems import DropConnection, HTTPProblem
+
+if TYPE_CHECKING:
+    from storebridge.sandbox.webhooks import WebhookHub
 
 __all__ = [
     "DropConnection",
@@ -130,6 +133,9 @@ class Emulator:
         self.revision = 0
         """Bumped by every request that may change the store (and by :meth:`changed`), so
         answers kept for a query (:class:`~storebridge.sandbox.paging.Listings`) go stale."""
+        self.webhooks: WebhookHub | None = None
+        """Where the platform's webhooks go out (:mod:`storebridge.sandbox.webhooks`);
+        None for an emulator that sends none."""
 
     def changed(self) -> None:
         """Say the store changed outside a request (a test helper editing records)."""
@@ -201,6 +207,9 @@ class Emulator:
             finally:
                 if req.method not in SAFE_METHODS:
                     self.revision += 1
+            if self.webhooks is not None and req.method not in SAFE_METHODS:
+                # Under the lock: the event carries the record as this write left it.
+                self.webhooks.observe(req.method, req.url, response)
         if fault is not None and fault.kind == "drop_after":
             raise DropConnection()
         return self.decorate(req, response)

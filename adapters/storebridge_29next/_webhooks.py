@@ -31,7 +31,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from storebridge.errors import NotFound, PayloadError, ValidationError
+from storebridge.errors import NotFound, ValidationError
 from storebridge.http import Headers, Request, Response
 from storebridge.kit import (
     BodyNextUrl,
@@ -43,6 +43,7 @@ from storebridge.kit import (
     derive_request,
     expand_pages,
     parse_json,
+    read_delivery,
     read_json,
     reconciled_write,
     same_origin,
@@ -155,8 +156,6 @@ _KINDS = {
     "deleted": ChangeKind.DELETED,
 }
 
-_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
-
 
 def topics_of(events: Any) -> tuple[str, ...]:
     """The unified topics of a subscription's 29 Next ``events`` (others are left out)."""
@@ -175,16 +174,10 @@ def parse_webhook(
             f"the {SIGNATURE_HEADER} header is missing or does not match the body "
             "(is the secret the subscription's secret_key?)"
         )
-    try:
-        return _change(adapter, Payload(parse_json(body, platform=PLATFORM), "$", PLATFORM))
-    except PayloadError:
-        raise
-    except _UNREADABLE as exc:
-        # The converter refuses bad values with a path; anything else it trips over is
-        # still an unreadable delivery, never an error the receiver would answer 500.
-        raise PayloadError(
-            f"the delivery could not be read ({type(exc).__name__})", platform=PLATFORM
-        ) from None
+    return read_delivery(
+        lambda: _change(adapter, Payload(parse_json(body, platform=PLATFORM), "$", PLATFORM)),
+        platform=PLATFORM,
+    )
 
 
 def _change(adapter: TwentyNineNextAdapter, envelope: Payload) -> Change:

@@ -41,6 +41,7 @@ from storebridge.kit import (
     build_request,
     expand_pages,
     parse_json,
+    read_delivery,
     read_json,
     segment,
     walk,
@@ -174,8 +175,6 @@ _MODELS: Mapping[str, type[Any]] = {
     "refunds": Refund,
 }
 
-_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
-
 
 def topics_of(topic: Any) -> tuple[str, ...]:
     """The unified topic of a subscription's SHOPLINE ``topic``, if it has one."""
@@ -191,16 +190,7 @@ def parse_webhook(adapter: ShoplineAdapter, headers: Headers, body: bytes, secre
             f"the {SIGNATURE_HEADER} header is missing or does not match the body "
             "(SHOPLINE signs with the app secret)"
         )
-    try:
-        return _change(adapter, headers, body)
-    except PayloadError:
-        raise
-    except _UNREADABLE as exc:
-        # The converter refuses bad values with a path; anything else it trips over is
-        # still an unreadable delivery, never an error the receiver would answer 500.
-        raise PayloadError(
-            f"the delivery could not be read ({type(exc).__name__})", platform=PLATFORM
-        ) from None
+    return read_delivery(lambda: _change(adapter, headers, body), platform=PLATFORM)
 
 
 def _header(headers: Headers, name: str) -> str:

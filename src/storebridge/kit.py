@@ -24,7 +24,8 @@ What they are for:
   :func:`token_problem` to check a token an adapter obtains itself;
 * sandboxes: :class:`Sandbox`, :class:`SandboxSize`;
 * webhooks: :class:`WebhookRejected`, what ``parse_webhook`` raises for a delivery whose
-  signature does not match.
+  signature does not match, and :func:`read_delivery` to read a verified body so that
+  anything unreadable becomes a PayloadError (answered 400).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ from storebridge.settings import (
     secret_field,
 )
 from storebridge.validation import platform_data
-from storebridge.webhooks._receive import WebhookRejected
+from storebridge.webhooks._receive import WebhookRejected, read_delivery
 
 __all__ = [
     "CONCURRENCY",
@@ -172,6 +173,7 @@ __all__ = [
     "plain_time",
     "platform_data",
     "platform_operation",
+    "read_delivery",
     "read_json",
     "read_payload",
     "read_plain",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -12,6 +12,8 @@ from storebridge.adapter import Adapter
 from storebridge.errors import PayloadError, StorebridgeError, ValidationError
 from storebridge.model.changes import Change
 from storebridge.webhooks._seen import SeenStore
+
+T = TypeVar("T")
 
 
 class WebhookRejected(StorebridgeError):
@@ -24,6 +26,28 @@ class WebhookRejected(StorebridgeError):
     def __init__(self, message: str, *, status: int = 401) -> None:
         super().__init__(message)
         self.status = status
+
+
+_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
+"""What reading a hostile body can trip over besides PayloadError (deep nesting, odd types)."""
+
+
+def read_delivery(read: Callable[[], T], *, platform: str) -> T:
+    """``read()``, with anything it trips over turned into a PayloadError.
+
+    For an adapter's ``parse_webhook`` after the signature check: a converter refuses bad
+    values with a path, and whatever else a body makes it trip over is still an unreadable
+    delivery (answered 400), never an error the receiver would answer 500 -- which would
+    only make the platform deliver the same body again.
+    """
+    try:
+        return read()
+    except PayloadError:
+        raise
+    except _UNREADABLE as exc:
+        raise PayloadError(
+            f"the delivery could not be read ({type(exc).__name__})", platform=platform
+        ) from None
 
 
 @attrs.frozen

@@ -127,22 +127,37 @@ class SyncEngine:
         if not flows:  # a Parallel of nothing (say, an empty date range) has no pages
             return
         # Unbounded so "done" and "error" always get through; pages are held back by
-        # ``room`` instead, so fast workers wait for a slow reader (memory stays flat).
+        # ``room`` instead, so fast workers wait for a slow reader (memory stays flat). A
+        # worker takes room before it reads its next page, and room follows the requests
+        # in flight, not the number of flows: a listing cut into more windows because the
+        # store is larger holds no more pages (a page of orders with details is megabytes).
         inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        room = threading.Semaphore(2 * len(flows) + 2)
+        room = threading.Semaphore(min(len(flows), self.policy.pacer.in_flight()) + 2)
         stop = threading.Event()
         gate = _Gate(self.policy.pacer.in_flight)
+
+        def reserve() -> bool:
+            while not room.acquire(timeout=0.05):
+                if stop.is_set():
+                    return False
+            return not stop.is_set()
 
         def worker(flow: Any) -> None:
             try:
                 with gate:
-                    for page in self._pages(flow):
-                        while not room.acquire(timeout=0.05):
-                            if stop.is_set():
+                    pages = self._pages(flow)
+                    try:
+                        while reserve():
+                            page = next(pages, None)
+                            if page is None:
+                                room.release()
                                 return
-                        if stop.is_set():
-                            return
-                        inbox.put(("page", page))
+                            inbox.put(("page", page))
+                    except BaseException:
+                        room.release()
+                        raise
+                    finally:
+                        pages.close()
             except BaseException as exc:  # handed to the reading thread
                 inbox.put(("error", exc))
             finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from storebridge import (
 from storebridge.model import OrderLine
 from storebridge.payload import Payload
 from storebridge.serialization import make_wire_converter, read_payload
+from tests.support.mutations import deeply_nested, json_paths, mutated
 
 
 def _line(p: Payload) -> OrderLine:
@@ -269,35 +269,17 @@ BASE: dict[str, Any] = {
 }  # fmt: skip
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
-
-
-def _deep(levels: int) -> Any:
-    value: Any = "bottom"
-    for index in range(levels):
-        value = [value] if index % 2 else {"x": value}
-    return value
-
-
 HOSTILE = st.one_of(
     st.none(), st.booleans(), st.integers(), st.just(10**5000), st.floats(),
     st.sampled_from([s for s in HOSTILE_NUMBERS if isinstance(s, str)]),
     st.text(st.characters(codec=None), max_size=20),  # controls, surrogates, anything
     st.text(st.characters(categories=["Cs", "Cc", "Zl"]), min_size=1, max_size=5),
-    st.binary(max_size=8), st.decimals(), st.just(_deep(20_000)),
+    st.binary(max_size=8), st.decimals(), st.just(deeply_nested(20_000)),
     st.lists(st.integers(), max_size=2),
     st.dictionaries(st.text(max_size=3), st.none(), max_size=2),
     st.just("2026-13-45T99:99:99Z"), st.just("0000-00-00 00:00:00"), st.just("x" * 100_000),
 )  # fmt: skip
-MUTABLE_PATHS = [p for p in _paths(BASE) if p]
+MUTABLE_PATHS = [p for p in json_paths(BASE) if p]
 
 
 def _order_of(body: Any) -> Order:
@@ -305,20 +287,7 @@ def _order_of(body: Any) -> Order:
 
 
 def _mutated(changes: list[tuple[tuple[Any, ...], Any, bool]]) -> Any:
-    body = copy.deepcopy(BASE)
-    for where, value, delete in changes:
-        *parents, last = where
-        holder: Any = body
-        try:
-            for key in parents:
-                holder = holder[key]
-            if delete and isinstance(holder, dict):
-                holder.pop(last, None)
-            else:
-                holder[last] = value
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier change replaced this branch
-    return body
+    return mutated(BASE, changes)
 
 
 @settings(max_examples=400, deadline=None)
@@ -338,7 +307,7 @@ def test_mutated_payloads_give_a_model_object_or_a_payload_error(
 
 HOSTILE_VALUES: list[Any] = [
     *HOSTILE_NUMBERS, None, 10**20, -(10**20), 2**63, 1.5, -0.0, "2", "ok\ud800", "\x00",
-    "a\r\nb", "\u2028", b"\xff\xfe", Decimal("NaN"), Decimal("1e999999"), _deep(20_000),
+    "a\r\nb", "\u2028", b"\xff\xfe", Decimal("NaN"), Decimal("1e999999"), deeply_nested(20_000),
     {"id": 1}, [{"id": 1}], "2026-13-45T99:99:99Z", "0000-00-00 00:00:00", "x" * 100_000,
 ]  # fmt: skip
 

@@ -24,6 +24,7 @@ from storebridge.kit import OrderQuery, drive
 from storebridge.model import Customer, Order, Product
 from storebridge_24nettbutikk import NettbutikkAdapter
 from tests.adapters.nettbutikk.shop import adapter, emulator, responder
+from tests.support.mutations import json_paths, mutated
 
 SHOP = emulator(orders=3, customers=2, products=4, seed=2)
 ADAPTER = adapter(page_size=50)
@@ -93,33 +94,12 @@ def outcome(name: str, body: Any) -> tuple[list[Any], BaseException | None]:
     return ([result] if result is not None else []) + items, None
 
 
-def paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += paths(item, (*path, index))
-    return found
-
-
-def mutated(name: str, changes: list[tuple[int, Any, bool]]) -> Any:
-    body = copy.deepcopy(BODIES[name])
-    where_all = [p for p in paths(BODIES[name]) if p]
-    for pick, value, delete in changes:
-        *parents, last = where_all[pick % len(where_all)]
-        holder: Any = body
-        try:
-            for key in parents:
-                holder = holder[key]
-            if delete and isinstance(holder, dict):
-                holder.pop(last, None)
-            else:
-                holder[last] = value
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier change replaced this branch
-    return body
+def mutated_body(name: str, changes: list[tuple[int, Any, bool]]) -> Any:
+    """``BODIES[name]`` with each change at the path its index picks."""
+    where_all = [p for p in json_paths(BODIES[name]) if p]
+    return mutated(
+        BODIES[name], [(where_all[pick % len(where_all)], v, d) for pick, v, d in changes]
+    )
 
 
 HOSTILE = st.one_of(
@@ -143,7 +123,7 @@ HOSTILE = st.one_of(
 def test_mutated_answers_give_model_objects_or_a_payload_error(
     name: str, changes: list[tuple[int, Any, bool]]
 ) -> None:
-    items, error = outcome(name, mutated(name, changes))
+    items, error = outcome(name, mutated_body(name, changes))
     if error is None:
         kind = SHAPES[name][3]
         assert all(isinstance(item, kind) for item in items)  # none: the data emptied
@@ -196,12 +176,12 @@ EVERY_VALUE: list[Any] = [
 def test_every_field_with_every_hostile_value(name: str) -> None:
     """Exhaustive single changes (a value swapped, or the key removed) at every path."""
     seen: set[str] = set()
-    for pick in range(len(paths(BODIES[name])) - 1):
-        if paths(BODIES[name])[pick + 1][:2] == ("data", 1):
+    for pick in range(len(json_paths(BODIES[name])) - 1):
+        if json_paths(BODIES[name])[pick + 1][:2] == ("data", 1):
             continue  # the second row is read like the first
         for value in EVERY_VALUE:
             for delete in (False, True) if value is None else (False,):
-                items, error = outcome(name, mutated(name, [(pick, value, delete)]))
+                items, error = outcome(name, mutated_body(name, [(pick, value, delete)]))
                 if error is None:
                     assert all(isinstance(item, SHAPES[name][3]) for item in items)
                     seen.add("objects")

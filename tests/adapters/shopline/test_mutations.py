@@ -8,7 +8,6 @@ exactly what the careful way gives whenever it takes a row.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
@@ -26,6 +25,7 @@ from storebridge_shopline import parse_token_response
 from storebridge_shopline._converter import make_converter, order, refund, refund_quote
 from storebridge_shopline._fast_orders import fast_order
 from tests.adapters.shopline.support import START, paid_order, wire, world
+from tests.support.mutations import deeply_nested, json_paths, mutated
 
 
 @cache
@@ -119,50 +119,15 @@ READERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _deep(levels: int) -> Any:
-    value: Any = "bottom"
-    for index in range(levels):
-        value = [value] if index % 2 else {"x": value}
-    return value
-
-
 HOSTILE = st.one_of(
     st.none(), st.booleans(), st.integers(), st.just(10**60), st.floats(),
     st.sampled_from(["1e999999", "-1e999999", "NaN", "Infinity", "1" * 60, "0x10", "", " 2 ",
                      "2", "2.5", "-3", "2026-13-45T99:99:99Z", "0000-00-00 00:00:00", "usd",
                      "US", "XXXX", "EU€", "x" * 5000]),
     st.text(st.characters(codec=None), max_size=12),  # controls, surrogates, anything
-    st.decimals(), st.just(_deep(3000)), st.lists(st.integers(), max_size=2),
+    st.decimals(), st.just(deeply_nested(3000)), st.lists(st.integers(), max_size=2),
     st.dictionaries(st.text(max_size=3), st.none(), max_size=2),
 )  # fmt: skip
-
-
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
-
-
-def _mutated(base: Any, changes: list[tuple[tuple[Any, ...], Any, bool]]) -> Any:
-    body = copy.deepcopy(base)
-    for where, value, delete in changes:
-        *parents, last = where
-        holder: Any = body
-        try:
-            for key in parents:
-                holder = holder[key]
-            if delete and isinstance(holder, dict):
-                holder.pop(last, None)
-            else:
-                holder[last] = value
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier change replaced this branch
-    return body
 
 
 def _outcome(kind: str, body: Any) -> str:
@@ -187,11 +152,11 @@ def test_unmutated_answers_read_completely(kind: str) -> None:
 
 def _check_mutations(kind: str, data: st.DataObject) -> None:
     base = bases()[kind]
-    paths = [p for p in _paths(base) if p]
+    paths = [p for p in json_paths(base) if p]
     changes = data.draw(st.lists(st.tuples(st.sampled_from(paths), HOSTILE, st.booleans()),
                                  min_size=1, max_size=4))  # fmt: skip
     try:
-        _outcome(kind, _mutated(base, changes))
+        _outcome(kind, mutated(base, changes))
     except StorebridgeError as exc:  # pragma: no cover - shown with the failing example
         pytest.fail(f"{type(exc).__name__} instead of a PayloadError: {exc}")
 
@@ -210,7 +175,7 @@ def test_mutated_answers_give_objects_or_payload_errors(kind: str, data: st.Data
 
 
 def _numbers(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    return [p for p in _paths(value) if p and _is_number(_at(value, p))]
+    return [p for p in json_paths(value) if p and _is_number(_at(value, p))]
 
 
 def _at(value: Any, path: tuple[Any, ...]) -> Any:
@@ -235,17 +200,17 @@ def test_huge_exponents_in_numbers_are_refused(kind: str) -> None:
     base = bases()[kind]
     refused = 0
     for where in _numbers(base):
-        outcome = _outcome(kind, _mutated(base, [(where, "1e999999", False)]))
+        outcome = _outcome(kind, mutated(base, [(where, "1e999999", False)]))
         refused += outcome == "PayloadError"
     assert refused  # money and quantities are read, and each refuses the exponent
 
 
 def test_a_bad_currency_in_a_refund_is_a_payload_error_with_its_path() -> None:
-    body = _mutated(bases()["refund"], [(("data", "transactions", 0, "currency"), "EU", False)])
+    body = mutated(bases()["refund"], [(("data", "transactions", 0, "currency"), "EU", False)])
     with pytest.raises(PayloadError) as err:
         READERS["refund"](body)
     assert err.value.path == "$.data.transactions[0].currency"
-    quote = _mutated(bases()["quote"], [(("refund", "transactons", 0, "currency"), "??", False)])
+    quote = mutated(bases()["quote"], [(("refund", "transactons", 0, "currency"), "??", False)])
     with pytest.raises(PayloadError) as err:
         READERS["quote"](quote)
     assert err.value.path == "$.refund.transactons[0].currency"

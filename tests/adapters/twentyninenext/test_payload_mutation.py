@@ -35,6 +35,7 @@ from storebridge_29next._fast_orders import order_row
 from storebridge_29next._refund_rules import check_refund
 from storebridge_29next._refunds import refundable
 from tests.adapters.twentyninenext.support.sandbox import BASE, Sandbox
+from tests.support.mutations import deeply_nested, json_paths
 
 
 def _answers() -> dict[str, tuple[type[Any], Any, str]]:
@@ -75,29 +76,11 @@ def _answers() -> dict[str, tuple[type[Any], Any, str]]:
 ANSWERS = _answers()
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*path, index))
-    return found
-
-
-def _deep(levels: int) -> Any:
-    value: Any = "bottom"
-    for index in range(levels):
-        value = [value] if index % 2 else {"x": value}
-    return value
-
-
 HOSTILE_VALUES: list[Any] = [
     None, "", " ", True, 0, -1, 10**20, 10**5000, 1.5, float("nan"), float("inf"),
     "1e999999", "-1E+999999", "9" * 50, "NaN", "0x1F", "12.345", "-0.00", "ok\ud800", "\x00",
     "a\r\nb", "x" * 100_000, "2026-13-45T99:99:99Z", "0000-00-00 00:00:00", "usd", "EURO",
-    [], {}, [{"id": 1}], {"id": "x"}, _deep(3000), Decimal("1e999999"),
+    [], {}, [{"id": 1}], {"id": "x"}, deeply_nested(3000), Decimal("1e999999"),
 ]  # fmt: skip
 HOSTILE = st.one_of(
     st.sampled_from(HOSTILE_VALUES), st.integers(), st.floats(), st.text(max_size=12),
@@ -183,7 +166,7 @@ def test_every_field_with_every_hostile_value(name: str) -> None:
     """Exhaustive single changes (value swapped or key removed) at every path."""
     cls, body, where = ANSWERS[name]
     outcomes = {"object": 0, "error": 0}
-    for path in _paths(body)[1:]:
+    for path in json_paths(body)[1:]:
         for value in HOSTILE_VALUES:
             for delete in (False, True) if value is None else (False,):
                 mutated = _mutated(body, [(path, value, delete)])
@@ -198,7 +181,7 @@ def test_every_field_with_every_hostile_value(name: str) -> None:
 
 def _mutations(name: str) -> Callable[..., None]:
     cls, body, where = ANSWERS[name]
-    paths = _paths(body)[1:]
+    paths = json_paths(body)[1:]
 
     @settings(max_examples=60, deadline=None, database=None)
     @given(st.lists(st.tuples(st.sampled_from(paths), HOSTILE, st.booleans()), min_size=1,

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from storebridge._ratelimit import BURST_MARGIN, CLIENT_SHARE
+from storebridge._ratelimit import BURST_MARGIN, CLIENT_SHARE, TokenBucket, client_limit
+from storebridge.adapter import RateLimit
 from storebridge.errors import PaginationError, StorebridgeError
 from storebridge.flow import in_turn
 from storebridge.store import Customers, Orders, Products, Store
@@ -155,29 +156,21 @@ class ReadAhead:
 
 
 class WriteBudget:
-    """When writes may start: a token bucket a little inside the target's declared limit.
+    """When writes may start: the core's token bucket, a little inside the target's limit.
 
-    Its rate is :data:`WRITE_SHARE` of the target's and its burst :data:`BURST_MARGIN`
-    short of the target's, so the target's own bucket drains a little every second
-    instead of staying at the brim, where network jitter alone would make it answer 429.
-    One budget serves every phase of a run.
+    It keeps to :func:`~storebridge._ratelimit.client_limit` (:data:`WRITE_SHARE` of the
+    target's rate, a burst :data:`BURST_MARGIN` short of its own), so the target's bucket
+    drains a little every second instead of staying at the brim, where network jitter alone
+    would make it answer 429. It paces write operations, each of which may send reads too;
+    one budget serves every phase of a run.
     """
 
     def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate * WRITE_SHARE
-        self.burst = float(max(1, burst - BURST_MARGIN))
-        self._tokens = self.burst
-        self._stamp = time.monotonic()
-        self._lock = threading.Lock()
+        self._bucket = TokenBucket(client_limit(RateLimit(per_second=rate, burst=burst)))
 
     def take(self) -> float:
         """Reserve the next start; returns how long to wait for it (seconds)."""
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            self._tokens -= 1.0
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+        return self._bucket.reserve()
 
 
 class WritePool:

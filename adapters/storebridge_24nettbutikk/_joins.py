@@ -10,6 +10,12 @@ the rows are emitted, in listing order, as soon as their lookups are in.
 Each lookup is sent once per listing while it is among the last :data:`REMEMBERED` looked
 up (a store's customers repeat across its orders); a lookup the shop answers with 404 (a
 deleted customer) reads as None.
+
+A batch holds its pages' rows and every answer until the last of them is in, so its size is
+what the listing's memory is: when the source asks how many pages to read at once, it is told
+as many as keep the batch (pages plus the lookups their rows will need, as observed so far) at
+about :data:`BATCH_ROUNDS` times what the facade keeps in flight, never the full width in pages
+(64 pages of 50 orders and their lookups would be thousands of answers held at once).
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ Lookup = tuple[str, str]
 """What to look up and its ref: ``("customer", "1042")``, ``("skus", "77")``."""
 REMEMBERED = 5000
 """Lookups a listing remembers (the most recently used), so memory stays flat."""
+BATCH_ROUNDS = 6
+"""A batch carries about this many times the requests the facade keeps in flight: more than
+one, so the batch's slowest answer does not leave the pipe idle; few, so memory is bounded."""
 
 
 @attrs.frozen
@@ -46,6 +55,8 @@ class JoinPlan(Generic[T]):
     read: Callable[[Lookup, Response], Any]
     build: Callable[[Payload, Mapping[Lookup, Any]], T | None]
     remembered: int = REMEMBERED
+    looks_up: bool = True
+    """False when no row can need a lookup (joins off): pages are read at full width."""
 
 
 class _Memory:
@@ -80,6 +91,7 @@ def joined(source: ListFlow[Payload], plan: JoinPlan[T]) -> ListFlow[T]:
     a lookup that fails with anything but 404 ends the listing with that error.
     """
     memory = _Memory(plan.remembered)
+    load = _Load(plan.looks_up)
     held: list[Payload] = []
     value: Any = None
     error: BaseException | None = None
@@ -92,10 +104,18 @@ def joined(source: ListFlow[Payload], plan: JoinPlan[T]) -> ListFlow[T]:
             value, error = None, None
             if isinstance(step, Emit):
                 held.extend(step.items)
+                load.page(len(step.items))
+                continue
+            if step is CONCURRENCY:
+                try:
+                    value = load.pages_for((yield step))
+                except StorebridgeError as exc:
+                    error = exc
                 continue
             missing: list[Lookup] = []
-            if held and step is not CONCURRENCY:
+            if held:
                 values, missing = _plan_lookups(held, plan, memory)
+                load.looked_up(len(held), len(missing))
                 if not missing:
                     items, held = _build(held, plan, values), []
                     if items:
@@ -128,6 +148,37 @@ def joined(source: ListFlow[Payload], plan: JoinPlan[T]) -> ListFlow[T]:
                 yield Emit(items)
     finally:
         source.close()
+
+
+class _Load:
+    """What a page of the source costs in requests: itself and its rows' new lookups."""
+
+    def __init__(self, looks_up: bool) -> None:
+        self.looks_up = looks_up
+        self.rows_per_page: float | None = None
+        self.lookups_per_row: float | None = None
+
+    def page(self, rows: int) -> None:
+        self.rows_per_page = _blend(self.rows_per_page, rows)
+
+    def looked_up(self, rows: int, lookups: int) -> None:
+        if rows:
+            self.lookups_per_row = _blend(self.lookups_per_row, lookups / rows)
+
+    def pages_for(self, in_flight: Any) -> int:
+        """Pages to read at once so that a batch is about ``BATCH_ROUNDS x in_flight``."""
+        width = max(1, int(in_flight))
+        if not self.looks_up:
+            return width
+        if self.rows_per_page is None or self.lookups_per_row is None:
+            return 1  # nothing seen yet: one page, then its rows tell what a page costs
+        per_page = 1.0 + self.rows_per_page * self.lookups_per_row
+        return max(1, min(width, int(BATCH_ROUNDS * width / per_page)))
+
+
+def _blend(old: float | None, new: float) -> float:
+    # Recent pages count most (customers repeat more as a listing goes on), older ones too.
+    return float(new) if old is None else 0.5 * old + 0.5 * new
 
 
 def _plan_lookups(
@@ -192,4 +243,4 @@ def resolve(row: Payload, plan: JoinPlan[T]) -> Flow[T | None]:
     return plan.build(row, values)
 
 
-__all__ = ["REMEMBERED", "JoinPlan", "Lookup", "joined", "resolve"]
+__all__ = ["BATCH_ROUNDS", "REMEMBERED", "JoinPlan", "Lookup", "joined", "resolve"]

@@ -94,7 +94,10 @@ def order_plan(adapter: NettbutikkAdapter, query: OrderQuery | None) -> JoinPlan
                     skus[product] = values.get((SKUS, product))
         return read_payload(row, reader.order, customer, skus, what="Order")
 
-    return JoinPlan(needs=needs, fetch=fetch, read=read, build=build)
+    return JoinPlan(
+        needs=needs, fetch=fetch, read=read, build=build,
+        looks_up=settings.join_customers or settings.resolve_skus,
+    )  # fmt: skip
 
 
 def update_order_status(adapter: NettbutikkAdapter, order_ref: str, status: str) -> Flow[Order]:

@@ -19,6 +19,7 @@ from storebridge.kit import Batch, OrderQuery, drive
 from storebridge.sandbox import FakeClock
 from storebridge.testing import FakeTime, FaultTransport
 from storebridge_24nettbutikk import NettbutikkEmulator
+from storebridge_24nettbutikk._joins import BATCH_ROUNDS
 from storebridge_24nettbutikk._paging import SHOP_PAGE_CAP
 from tests.adapters.nettbutikk.shop import (
     SHOP,
@@ -274,6 +275,48 @@ def test_pages_and_lookups_share_batches() -> None:
     assert len(items) == 40
     mixed = [b for b in batches if "orders" in b and ("customers" in b or "products" in b)]
     assert mixed, batches  # the next pages went out together with the last pages' lookups
+
+
+def test_a_batch_stays_small_however_wide_the_facade_reads() -> None:
+    # Every order a new customer: each page needs ~50 lookups. Read 16 pages at once, a
+    # batch would hold 16 pages and ~800 lookups until its last answer came back.
+    shop = emulator(orders=600, customers=600, products=600)
+    a = adapter(page_size=50)
+    respond = responder(shop, a)
+    width = 16
+    sizes: list[int] = []
+    orders: list[Any] = []
+    flow = a.list_orders(OrderQuery())
+    step = next(flow)
+    while True:
+        try:
+            if isinstance(step, Batch):
+                sizes.append(len(step.requests))
+                answers = []
+                for request in step.requests:
+                    response = respond(request)
+                    validate_answer(request, response)
+                    answers.append(response)
+                step = flow.send(answers)
+            elif isinstance(step, _http.Request):
+                response = respond(step)
+                validate_answer(step, response)
+                step = flow.send(response)
+            elif hasattr(step, "items"):
+                orders.extend(step.items)
+                step = flow.send(None)
+            else:
+                step = flow.send(width)
+        except StopIteration:
+            break
+    assert len(orders) == len({o.ref for o in orders}) == 600
+    one_page = max(
+        len({o.customer.ref for o in chunk if o.customer is not None})
+        + len({line.product_ref for o in chunk for line in o.lines if line.product_ref})
+        for chunk in (orders[i : i + 50] for i in range(0, 600, 50))
+    )
+    # What the facade keeps in flight, a few times over, plus one page's own lookups.
+    assert max(sizes) <= BATCH_ROUNDS * width + one_page + 1, sizes
 
 
 def test_query_token_style_reads_ahead_like_basic() -> None:

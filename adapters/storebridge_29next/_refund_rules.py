@@ -81,36 +81,11 @@ def check_refund(
     by_ref = _lines_by_ref(order)
     refunded = refunded_units(order)
     number = order.opt_string("number")
-    seen: set[str] = set()
+    left = {ref: units_on_order(line) - refunded.get(ref, 0) for ref, line in by_ref.items()}
+    validation.refund_lines(lines, left, order=number)
     for index, wanted in enumerate(lines):
         field = f"lines[{index}]"
-        line = by_ref.get(wanted.line_ref)
-        if line is None:
-            raise ValidationError(
-                f"{field}.line_ref {wanted.line_ref!r} is not a line of order {number}; "
-                f"lines are {', '.join(sorted(by_ref)) or 'none'}",
-                field=f"{field}.line_ref",
-            )
-        if wanted.line_ref in seen:
-            raise ValidationError(
-                f"{field}: line {wanted.line_ref} is listed twice; give it once with the "
-                "total quantity",
-                field=f"{field}.line_ref",
-            )
-        seen.add(wanted.line_ref)
-        left = units_on_order(line) - refunded.get(wanted.line_ref, 0)
-        if left < 1:
-            raise ValidationError(
-                f"{field}: line {wanted.line_ref} has no units left to refund",
-                field=f"{field}.quantity",
-            )
-        validation.quantity(wanted.quantity, f"{field}.quantity")
-        if wanted.quantity > left:
-            raise ValidationError(
-                f"{field}.quantity {wanted.quantity} is more than the {left} unit(s) of line "
-                f"{wanted.line_ref} left to refund",
-                field=f"{field}.quantity",
-            )
+        line = by_ref[wanted.line_ref]
         if wanted.restock is RestockType.UNKNOWN:
             if require_restock:
                 raise ValidationError(

@@ -35,25 +35,10 @@ def refundable_quantities(order: Order) -> dict[str, int]:
 
 def check_lines(order: Order, lines: Sequence[RefundLine], field: str = "lines") -> None:
     """Each line is a line of ``order``, given once, for at most its refundable units."""
-    left = refundable_quantities(order)
+    validation.refund_lines(lines, refundable_quantities(order), order=order.number, field=field)
     units = {line.ref: line for line in order.lines}
-    seen: set[str] = set()
     for index, wanted in enumerate(lines):
         where = f"{field}[{index}]"
-        if wanted.line_ref not in left:
-            raise ValidationError(
-                f"{where}.line_ref {wanted.line_ref!r} is not a line of order {order.number}; "
-                f"its lines are {', '.join(sorted(left)) or 'none'}",
-                field=f"{where}.line_ref",
-            )
-        if wanted.line_ref in seen:
-            raise ValidationError(
-                f"{where}: line {wanted.line_ref} is listed twice; give it once with the total "
-                "quantity",
-                field=f"{where}.line_ref",
-            )
-        seen.add(wanted.line_ref)
-        validation.quantity(wanted.quantity, f"{where}.quantity", maximum=left[wanted.line_ref])
         if wanted.amount is not None:
             line = units[wanted.line_ref]
             validation.money(wanted.amount, f"{where}.amount", currency=order.currency,

@@ -9,6 +9,10 @@ refund quantity up to what is refundable::
 
     validation.quantity(line.quantity, "lines[0].quantity", maximum=refundable)
 
+and the lines of a refund against what each order line has left to refund::
+
+    validation.refund_lines(lines, {"11": 2, "12": 0}, order="#1001")
+
 Platform-neutral limits (an adapter may narrow them, never widen them):
 
 =============  ===========================================================================
@@ -40,7 +44,7 @@ them, because they are about to be sent.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
@@ -52,7 +56,7 @@ from storebridge.errors import ValidationError
 
 if TYPE_CHECKING:
     from storebridge.model.money import Money
-    from storebridge.model.objects import Address
+    from storebridge.model.objects import Address, RefundLine
 
 QUANTITY_MAX = 2**31 - 1
 """Largest quantity accepted anywhere: far above any real order, small enough for every API."""
@@ -170,6 +174,49 @@ def quantity(value: Any, field: str, *, maximum: int | None = None) -> int:
     if number > limit:
         raise ValidationError(f"{field} must be at most {limit}, got {number}", field=field)
     return number
+
+
+def refund_lines(
+    lines: Sequence[RefundLine],
+    refundable: Mapping[str, int],
+    *,
+    order: str | None,
+    field: str = "lines",
+) -> None:
+    """Each line of a refund names a line of ``order`` once, for at most its units left.
+
+    ``refundable`` maps each order line's ref to the units not refunded yet. The error names
+    the line (``lines[1].line_ref``, ``lines[1].quantity``) and what to do instead.
+    """
+    seen: set[str] = set()
+    for index, wanted in enumerate(lines):
+        where = f"{field}[{index}]"
+        left = refundable.get(wanted.line_ref)
+        if left is None:
+            raise ValidationError(
+                f"{where}.line_ref {wanted.line_ref!r} is not a line of order {order}; its "
+                f"lines are {', '.join(sorted(refundable)) or 'none'}",
+                field=f"{where}.line_ref",
+            )
+        if wanted.line_ref in seen:
+            raise ValidationError(
+                f"{where}: line {wanted.line_ref} is listed twice; give it once with the total "
+                "quantity",
+                field=f"{where}.line_ref",
+            )
+        seen.add(wanted.line_ref)
+        if left < 1:
+            raise ValidationError(
+                f"{where}: line {wanted.line_ref} has no units left to refund",
+                field=f"{where}.quantity",
+            )
+        number = quantity(wanted.quantity, f"{where}.quantity")
+        if number > left:
+            raise ValidationError(
+                f"{where}.quantity {number} is more than the {left} unit(s) of line "
+                f"{wanted.line_ref} left to refund",
+                field=f"{where}.quantity",
+            )
 
 
 def stock(value: Any, field: str, *, minimum: int = STOCK_MIN, maximum: int = STOCK_MAX) -> int:
@@ -394,6 +441,7 @@ __all__ = [
     "money",
     "platform_data",
     "quantity",
+    "refund_lines",
     "stock",
     "text",
 ]

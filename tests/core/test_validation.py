@@ -256,3 +256,22 @@ def test_any_value_gives_an_object_or_a_validation_error(
         except ValidationError as exc:  # anything else fails the test
             fields.append(exc.field)
     assert None not in fields  # every refusal names its field
+
+
+@pytest.mark.parametrize(
+    ("lines", "field", "words"),
+    [
+        ([("99", 1)], "lines[0].line_ref", "is not a line of order #1001; its lines are 11, 12"),
+        ([("11", 1), ("11", 1)], "lines[1].line_ref", "listed twice"),
+        ([("12", 1)], "lines[0].quantity", "no units left to refund"),
+        ([("11", 3)], "lines[0].quantity", "more than the 2 unit(s) of line 11"),
+    ],
+)
+def test_refund_lines_name_the_line_and_the_fix(
+    lines: list[tuple[str, int]], field: str, words: str
+) -> None:
+    wanted = [RefundLine(line_ref=ref, quantity=units) for ref, units in lines]
+    with pytest.raises(ValidationError) as refused:
+        validation.refund_lines(wanted, {"11": 2, "12": 0}, order="#1001")
+    assert refused.value.field == field
+    assert words in str(refused.value)

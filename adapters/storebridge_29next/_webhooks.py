@@ -40,6 +40,7 @@ from storebridge.kit import (
     Payload,
     WebhookRejected,
     build_request,
+    delivered_change,
     derive_request,
     expand_pages,
     parse_json,
@@ -187,7 +188,6 @@ def _change(adapter: TwentyNineNextAdapter, envelope: Payload) -> Change:
     subject, _, action = event_type.partition(".")
     kind = _KINDS.get(action, ChangeKind.UNKNOWN)
     record = _RECORDS.get(subject)
-    occurred = None
     if record is None:
         resource, obj = f"{subject}s", None
         ref = data.opt_ref("id") or ""
@@ -195,20 +195,10 @@ def _change(adapter: TwentyNineNextAdapter, envelope: Payload) -> Change:
         resource, cls, key = record
         ref = data.ref(key)
         obj = None if kind is ChangeKind.DELETED else structure(data, cls)
-        occurred = getattr(obj, "updated_at", None) or getattr(obj, "created_at", None)
-    return Change(
-        platform=PLATFORM,
-        store=adapter.store_id,
-        resource=resource,
-        kind=kind,
-        ref=ref,
-        object=obj,
-        occurred_at=occurred,
-        source="webhook",
-        event_id=event_id,
-        topic=event_type,
-        raw=envelope.data,
-    )
+    return delivered_change(
+        adapter, resource=resource, kind=kind, ref=ref, record=obj, event_id=event_id,
+        topic=event_type, raw=envelope.data,
+    )  # fmt: skip
 
 
 # Subscriptions ---------------------------------------------------------------------------

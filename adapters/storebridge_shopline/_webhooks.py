@@ -39,6 +39,7 @@ from storebridge.kit import (
     Payload,
     WebhookRejected,
     build_request,
+    delivered_change,
     expand_pages,
     parse_json,
     read_delivery,
@@ -212,20 +213,10 @@ def _change(adapter: ShoplineAdapter, headers: Headers, body: bytes) -> Change:
     if model is not None and kind is not ChangeKind.DELETED:
         ref = record.ref("id")
         obj = adapter.converter().structure(record, model)
-    occurred = getattr(obj, "updated_at", None) or getattr(obj, "created_at", None)
-    return Change(
-        platform=PLATFORM,
-        store=adapter.store_id,
-        resource=resource,
-        kind=kind,
-        ref=ref,
-        object=obj,
-        occurred_at=occurred,
-        source="webhook",
-        event_id=event_id,
-        topic=topic,
-        raw=record.data,
-    )
+    return delivered_change(
+        adapter, resource=resource, kind=kind, ref=ref, record=obj, event_id=event_id,
+        topic=topic, raw=record.data,
+    )  # fmt: skip
 
 
 # Subscriptions ---------------------------------------------------------------------------

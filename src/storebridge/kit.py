@@ -25,7 +25,8 @@ What they are for:
 * sandboxes: :class:`Sandbox`, :class:`SandboxSize`;
 * webhooks: :class:`WebhookRejected`, what ``parse_webhook`` raises for a delivery whose
   signature does not match, and :func:`read_delivery` to read a verified body so that
-  anything unreadable becomes a PayloadError (answered 400).
+  anything unreadable becomes a PayloadError (answered 400), and :func:`delivered_change`
+  for the Change it stands for.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ from storebridge.settings import (
     secret_field,
 )
 from storebridge.validation import platform_data
-from storebridge.webhooks._receive import WebhookRejected, read_delivery
+from storebridge.webhooks._receive import WebhookRejected, delivered_change, read_delivery
 
 __all__ = [
     "CONCURRENCY",
@@ -151,6 +152,7 @@ __all__ = [
     "check_query_value",
     "check_ref",
     "day_windows",
+    "delivered_change",
     "derive_request",
     "drive",
     "error_from_response",

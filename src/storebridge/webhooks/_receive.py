@@ -10,7 +10,7 @@ import attrs
 from storebridge._http import Headers
 from storebridge.adapter import Adapter
 from storebridge.errors import PayloadError, StorebridgeError, ValidationError
-from storebridge.model.changes import Change
+from storebridge.model.changes import Change, ChangeKind
 from storebridge.webhooks._seen import SeenStore
 
 T = TypeVar("T")
@@ -48,6 +48,39 @@ def read_delivery(read: Callable[[], T], *, platform: str) -> T:
         raise PayloadError(
             f"the delivery could not be read ({type(exc).__name__})", platform=platform
         ) from None
+
+
+def delivered_change(
+    adapter: Adapter,
+    *,
+    resource: str,
+    kind: ChangeKind,
+    ref: str,
+    record: Any,
+    event_id: str | None,
+    topic: str,
+    raw: Mapping[str, Any],
+) -> Change:
+    """The :class:`Change` a delivery stands for, for an adapter's ``parse_webhook``.
+
+    ``record`` is the changed record as the model (None for a deletion or a subject the
+    model has no class for); when it happened is the record's ``updated_at``, else its
+    ``created_at``: the platforms send the record, not a separate event time.
+    """
+    occurred = getattr(record, "updated_at", None) or getattr(record, "created_at", None)
+    return Change(
+        platform=adapter.name,
+        store=adapter.store_id,
+        resource=resource,
+        kind=kind,
+        ref=ref,
+        object=record,
+        occurred_at=occurred,
+        source="webhook",
+        event_id=event_id,
+        topic=topic,
+        raw=raw,
+    )
 
 
 @attrs.frozen

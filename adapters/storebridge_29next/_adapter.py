@@ -112,7 +112,16 @@ class TwentyNineNextAdapter(Adapter):
         values = [self.settings.access_token.reveal()]
         if self.settings.webhook_secret is not None:
             values.append(self.settings.webhook_secret.reveal())
-        return values
+        return [*values, *self.given_secrets]
+
+    @property
+    def given_secrets(self) -> list[str]:
+        """Signing secrets passed to ``webhooks.subscribe(secret=...)``: masked like the
+        settings' from then on (a platform may echo a subscription back in an error)."""
+        given: list[str] | None = self.__dict__.get("_given_secrets")
+        if given is None:
+            given = self.__dict__["_given_secrets"] = []
+        return given
 
     @property
     def default_headers(self) -> Mapping[str, str]:

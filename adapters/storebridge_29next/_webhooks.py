@@ -234,6 +234,8 @@ def subscribe(
 ) -> Flow[list[WebhookSubscription]]:
     events = events_for(topics)
     chosen = secret or adapter.webhook_secret()
+    if secret and secret not in adapter.given_secrets:
+        adapter.given_secrets.append(secret)
     if not chosen:
         raise ValidationError(
             "29 Next signs deliveries with a secret you choose: pass secret=... (or set the "

@@ -114,6 +114,28 @@ def test_a_subscription_needs_a_secret_to_sign_with(harness: Harness) -> None:
     )
 
 
+def test_a_secret_given_per_call_is_masked_in_errors_and_logs(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    given = "per-call-secret-7d1c0b"
+
+    def echo(request: _http.Request) -> _http.Response:
+        # A platform echoing the refused subscription back, secret and all.
+        return _http.Response(400, json={"detail": request.content.decode()}, request=request)
+
+    settings = {k: v for k, v in harness.settings().items() if k != "webhook_secret"}
+    transport = _http.MockTransport(echo)
+    with storebridge.connect("29next", transport=transport, options=harness.options,
+                             **settings) as store:  # fmt: skip
+        with pytest.raises(storebridge.StorebridgeError) as caught:
+            store.webhooks.subscribe(["orders.updated"], HOOK, secret=given)
+        texts = [str(caught.value), repr(caught.value), repr(vars(caught.value)), repr(store)]
+    texts += [record.getMessage() for record in caplog.records]
+    assert any("secret_key" in text for text in texts)  # the echo did reach the error
+    assert not any(given in text for text in texts)
+
+
 @pytest.mark.parametrize("ref", ["abc", "1/2", "-1", "1" * 30])
 def test_unsubscribe_refuses_what_cannot_be_a_webhook_id(store: Any, ref: str) -> None:
     with pytest.raises(ValidationError):

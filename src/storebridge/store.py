@@ -143,7 +143,11 @@ class _StoreBase:
 
 
 def _client_kwargs(options: StoreOptions) -> dict[str, Any]:
-    return {"timeout": _http.Timeout(options.timeout), "follow_redirects": False}
+    return {
+        "timeout": _http.Timeout(options.timeout),
+        "follow_redirects": False,
+        "verify": _http.shared_ssl_context(),
+    }
 
 
 class Store(_StoreBase):

@@ -79,7 +79,7 @@ KIT = {
     "derive_request", "drive", "error_from_response", "expand_pages", "expiry_in",
     "is_loopback_host", "just", "make_wire_converter", "map_flow", "merge_parallel",
     "parse_iso_datetime", "parse_json", "parse_retry_after", "parse_settings", "platform_data",
-    "platform_operation", "read_delivery", "reconciled_write", "read_json", "read_payload", "relay",
+    "platform_operation", "read_delivery", "delivered_change", "reconciled_write", "read_json", "read_payload", "relay",
     "request_meta", "rows_at",
     "same_origin", "secret_field", "segment", "time_windows", "token_problem", "unique_items",
     "walk",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import shlex
 import subprocess
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -109,9 +111,64 @@ def test_currency_reproduces_the_demo_pair(tmp_path: Path, monkeypatch: pytest.M
         (["29next", "--latency", "nan"], "--latency"),
         (["29next", "--orders", "-3"], "'--orders'"),
         (["29next", "--empty", "--orders", "3"], "--empty cannot be combined"),
+        (["24nettbutikk", "--webhook-duplicates"], "the 24nettbutikk sandbox sends no webhooks"),
+        (["shopline", "--webhook-attempts", "0"], "'--webhook-attempts'"),
     ],
 )
 def test_bad_options_are_one_error_line(cli: Cli, args: list[str], fragment: str) -> None:
     code, out, err = cli("sandbox", "serve", *args)
     assert (code, out) == (2, "")
     assert err.startswith("error: ") and fragment in err.splitlines()[0], err
+
+
+@contextmanager
+def counting_receiver() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A receiver on 127.0.0.1 that answers 200 and keeps each delivery's headers."""
+    received: list[dict[str, str]] = []
+
+    class Receive(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append({k.lower(): v for k, v in self.headers.items()})
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receive)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("platform", "event_header"), [("29next", None), ("shopline", "x-shopline-webhook-id")]
+)
+def test_webhook_duplicates_deliver_each_event_twice(
+    platform: str, event_header: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = [platform, "--orders", "3", "--webhook-duplicates", "--webhook-attempts", "2"]
+    with serving(args, tmp_path) as (profile, env, _), counting_receiver() as (url, received):
+        config = tmp_path / "storebridge.toml"
+        config.write_text(profile)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        with storebridge.connect(profile=f"sandbox-{platform}", config=config) as store:
+            # 29 Next signs with a secret the subscriber picks; SHOPLINE with its app secret.
+            secret = "a-long-test-secret" if platform == "29next" else None
+            store.webhooks.subscribe(["orders.updated"], url, secret=secret)
+            order = next(o for o in store.orders.list() if o.status.value != "cancelled")
+            store.orders.cancel(order.ref, reason="customer")
+        deadline = time.monotonic() + 30
+        while len(received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # a third delivery, if one were coming, would be in by now
+    assert len(received) == 2, received
+    if event_header is not None:
+        assert received[0][event_header] == received[1][event_header]

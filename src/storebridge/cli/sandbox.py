@@ -65,6 +65,23 @@ def serve_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
     latency: Annotated[float, typer.Option(min=0.0, help="Seconds added to every answer.")] = 0.0,
+    webhook_attempts: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Sends of each webhook delivery in all, retries included [default: 4], for "
+            "sandboxes of platforms that send webhooks (29next, shopline).",
+            show_default=False,
+        ),
+    ] = None,
+    webhook_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--webhook-duplicates",
+            help="Send every webhook delivery twice (same event id), as platforms sometimes "
+            "do: to test that a receiver handles each event once.",
+        ),
+    ] = False,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -93,6 +110,13 @@ def serve_command(
         if not _CURRENCY.match(currency):
             raise usage_error(f"--currency {currency!r} is not a 3-letter ISO 4217 code")
         options["currency"] = currency.upper()
+    delivery: dict[str, Any] = {}
+    if webhook_attempts is not None:
+        delivery["attempts"] = webhook_attempts
+    if webhook_duplicates:
+        delivery["duplicates"] = True
+    if delivery:
+        options["webhooks"] = delivery
     adapter = adapter_class(platform)
     try:
         kit = adapter.sandbox(**size, **options)
@@ -100,6 +124,11 @@ def serve_command(
         raise usage_error(f"{platform} ships no sandbox") from None
     except ConfigurationError as exc:
         # Built-in sandboxes name the option they do not take or refused.
+        if exc.setting == "webhooks":
+            raise usage_error(
+                f"the {platform} sandbox sends no webhooks",
+                hint="leave out --webhook-attempts/--webhook-duplicates",
+            ) from None
         if exc.setting == "currency":
             raise usage_error(
                 f"the {platform} sandbox has no --currency option: its store uses one "

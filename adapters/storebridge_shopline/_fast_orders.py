@@ -18,6 +18,7 @@ from storebridge.kit import (
     PlainStatus,
     plain_amount,
     plain_flag,
+    plain_model,
     plain_money,
     plain_ref,
     plain_text,
@@ -37,6 +38,11 @@ from storebridge.model import (
 from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, split_tags
 
 _UNFULFILLED = FulfillmentStatus.UNFULFILLED
+# Every value below comes from a plain reader, so the objects are built without the checks.
+_Order = plain_model(Order)
+_OrderLine = plain_model(OrderLine)
+_Customer = plain_model(Customer)
+_Address = plain_model(Address)
 # Short names for the kit's readers, so each field below reads as one call.
 _Unusual = NotPlain
 _text = plain_text
@@ -98,7 +104,7 @@ def _address(value: Any) -> Address | None:
     first, last, company, line1, line2, city, region, region_code, postal, code, country, phone = (
         values
     )
-    return Address(
+    return _Address(
         first_name=first or None,
         last_name=last or None,
         company=company or None,
@@ -128,7 +134,7 @@ def _buyer(row: dict[str, Any] | None) -> Customer | None:
         raise _Unusual
     if _object(get("email_marketing_consent")) is not None:
         raise _Unusual
-    return Customer(
+    return _Customer(
         platform=PLATFORM,
         ref=_ref(get("id")),
         email=_text(get("email")),
@@ -152,7 +158,7 @@ def _line(row: Any, currency: str) -> OrderLine:
         raise _Unusual
     unit = _money(row, "price", currency) or Money(Decimal(0), currency)
     status = _text(get("fulfillment_status"))
-    return OrderLine(
+    return _OrderLine(
         platform=PLATFORM,
         ref=_ref(get("id")),
         sku=_text(get("sku")),
@@ -197,7 +203,7 @@ def _order(row: dict[str, Any]) -> Order:
     email = _text(get("email"))
     if email is None and buyer_row is not None:
         email = _text(buyer_row.get("email"))
-    return Order(
+    return _Order(
         platform=PLATFORM,
         ref=ref,
         number=_text(get("name")) or ref,

@@ -17,12 +17,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+import attrs
+
 from storebridge.model.money import Money
 from storebridge.payload import _quick_decimal
 from storebridge.refs import MAX_REF_LENGTH
 
 T = TypeVar("T")
 S = TypeVar("S")
+M = TypeVar("M")
 
 _KEPT_MAX = 4096
 """Spellings a cache keeps: enough for a store's repeating amounts, bounded for the rest."""
@@ -160,11 +163,58 @@ class PlainStatus(Generic[S]):
         return found
 
 
+_UNSET: Any = object()
+
+
+def plain_model(cls: type[M]) -> Callable[..., M]:
+    """A constructor for the model class ``cls`` that only stores its fields.
+
+    ``cls(...)`` runs its checks on every field (aware datetimes, input rules for classes
+    such as ``Address``); a fast path has already read every value with the plain readers,
+    which give only what those checks accept, so the checks would be spent on every row of
+    a listing for nothing. The constructor takes the same keywords, fills left-out fields
+    with their defaults (a factory is called per object) and builds an object equal to
+    what ``cls(...)`` builds from the same values. For values from plain readers only.
+    """
+    parameters: list[str] = []
+    body: list[str] = []
+    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_UNSET": _UNSET}
+    for field in attrs.fields(cls):  # type: ignore[arg-type]  # model classes are attrs classes
+        name = field.name
+        if field.alias != name or field.converter is not None:
+            raise TypeError(f"{cls.__name__}.{name}: aliased or converted fields are not plain")
+        scope[f"_set_{name}"] = cls.__dict__[name].__set__  # the slot itself: no frozen check
+        default = field.default
+        if default is attrs.NOTHING:
+            parameters.insert(0, name)
+        elif isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            if default.takes_self:
+                raise TypeError(f"{cls.__name__}.{name}: a default from self is not plain")
+            scope[f"_make_{name}"] = default.factory
+            parameters.append(f"{name}=_UNSET")
+            body.append(f"    if {name} is _UNSET:\n        {name} = _make_{name}()")
+        else:
+            scope[f"_default_{name}"] = default
+            parameters.append(f"{name}=_default_{name}")
+        body.append(f"    _set_{name}(self, {name})")
+    source = "\n".join(
+        [f"def build(*, {', '.join(parameters)}):", "    self = _new(_cls)", *body,
+         "    return self"]
+    )  # fmt: skip
+    # Generated once per class (as attrs generates __init__): a loop over the fields would
+    # cost more per object than the checks it skips.
+    exec(compile(source, f"<plain {cls.__name__}>", "exec"), scope)  # noqa: S102
+    build: Callable[..., M] = scope["build"]
+    build.__qualname__ = build.__name__ = f"plain_{cls.__name__}"
+    return build
+
+
 __all__ = [
     "NotPlain",
     "PlainStatus",
     "plain_amount",
     "plain_flag",
+    "plain_model",
     "plain_money",
     "plain_ref",
     "plain_text",

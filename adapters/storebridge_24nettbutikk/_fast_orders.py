@@ -28,6 +28,7 @@ from storebridge.kit import (
     plain_text,
 )
 from storebridge.model import (
+    Address,
     Customer,
     FinancialStatus,
     FulfillmentStatus,
@@ -39,6 +40,12 @@ from storebridge.model import (
 from storebridge_24nettbutikk._bodies import PLATFORM
 from storebridge_24nettbutikk._local_time import wall_time
 
+# Countries the admin writes in Norwegian; anything else is passed on as the shop wrote it.
+COUNTRIES = {
+    "norge": "NO", "norway": "NO", "no": "NO", "sverige": "SE", "sweden": "SE", "se": "SE",
+    "danmark": "DK", "denmark": "DK", "dk": "DK", "finland": "FI", "suomi": "FI", "fi": "FI",
+    "island": "IS", "iceland": "IS", "tyskland": "DE", "germany": "DE",
+}  # fmt: skip
 SkuMap = Mapping[str, str]
 """A product's article numbers: ``unique_product_id`` -> SKU, and ``""`` -> the SKU of a
 product sold without variants."""
@@ -56,11 +63,38 @@ _STATUS = PlainStatus(OrderStatus)
 # Every value below comes from a plain reader, so the objects are built without the checks.
 _Order = plain_model(Order)
 _OrderLine = plain_model(OrderLine)
+_Customer = plain_model(Customer)
+_Address = plain_model(Address)
+# The billing address and the delivery address, in the order of the fields read below.
+_BILLING_KEYS = ("first_name", "last_name", "company_name", "address_1", "address_2", "city",
+                 "postcode", "country", "phone")  # fmt: skip
+_DELIVERY_KEYS = ("delivery_name", "delivery_address_1", "delivery_address_2", "delivery_city",
+                  "delivery_postcode")  # fmt: skip
 # Short names for the kit's readers, so each field below reads as one call.
 _text = plain_text
 _flag = plain_flag
 _amount = plain_amount
 _money = plain_money
+
+
+def split_name(name: str | None) -> tuple[str | None, str | None]:
+    """``delivery_name`` as first and last name, split at the last space."""
+    if not name:
+        return None, None
+    first, _, last = name.strip().rpartition(" ")
+    return (first or None, last or None) if first else (last or None, None)
+
+
+def _texts(row: dict[str, Any], keys: tuple[str, ...]) -> list[str | None]:
+    """``plain_text`` of each key, with one type check per value and one text check."""
+    values = list(map(row.get, keys))
+    for value in values:
+        if value is not None and type(value) is not str:
+            raise NotPlain
+    if not "".join(filter(None, values)).isascii():
+        for value in values:
+            _text(value)  # an unpaired surrogate raises: the careful way reports it
+    return [value or None for value in values]
 
 
 def line_fulfillment(sent: bool | None, quantity: Decimal, sent_qty: Decimal) -> FulfillmentStatus:
@@ -85,7 +119,8 @@ def order_fulfillment(lines: tuple[OrderLine, ...], sent_date: str | None) -> Fu
 
 
 class PlainOrders:
-    """Plain order rows of one shop (its zone and default currency) as Orders."""
+    """Plain order rows of one shop (its zone and default currency) as Orders, and the
+    customer rows joined to them as Customers."""
 
     def __init__(self, zone: ZoneInfo, currency: str) -> None:
         self.zone = zone
@@ -187,6 +222,41 @@ class PlainOrders:
             raw=row,
         )
 
+    def customer(self, row: dict[str, Any]) -> Customer:
+        """A plain customer row (as joined to its orders) as a Customer."""
+        get = row.get
+        first, last, company, line1, line2, city, postal, country, phone = _texts(
+            row, _BILLING_KEYS
+        )
+        if country is not None:
+            text = country.strip()
+            country = COUNTRIES.get(text.lower(), text)
+        billing = _Address(first_name=first, last_name=last, company=company, line1=line1,
+                           line2=line2, city=city, postal_code=postal, country=country,
+                           phone=phone)  # fmt: skip
+        addresses = [billing] if line1 or city or postal else []
+        if _flag(get("use_delivery_address")):
+            name, d_line1, d_line2, d_city, d_postal = _texts(row, _DELIVERY_KEYS)
+            d_first, d_last = split_name(name)
+            delivery = _Address(first_name=d_first or first, last_name=d_last or last,
+                                line1=d_line1, line2=d_line2, city=d_city,
+                                postal_code=d_postal, country=country, phone=phone)  # fmt: skip
+            if delivery != billing:
+                addresses.append(delivery)
+        return _Customer(
+            platform=PLATFORM,
+            ref=plain_ref(get("id")),
+            email=_text(get("e_mail")),
+            first_name=first,
+            last_name=last,
+            phone=phone,
+            addresses=tuple(addresses),
+            accepts_marketing=None,
+            created_at=self.local(get("registration_date")),
+            updated_at=self.local(get("modified_on")),
+            raw=row,
+        )
+
     def line(self, row: Any, currency: str, skus: Mapping[str, SkuMap | None] | None) -> OrderLine:
         if type(row) is not dict:
             raise NotPlain
@@ -222,4 +292,11 @@ class PlainOrders:
         )
 
 
-__all__ = ["PlainOrders", "SkuMap", "line_fulfillment", "order_fulfillment"]
+__all__ = [
+    "COUNTRIES",
+    "PlainOrders",
+    "SkuMap",
+    "line_fulfillment",
+    "order_fulfillment",
+    "split_name",
+]

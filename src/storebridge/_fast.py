@@ -7,7 +7,8 @@ accessor returns for the usual kinds of value and raises :class:`NotPlain` for a
 kind. :func:`read_plain` turns that (and any error a plain read can raise) into None, and
 the adapter then reads the row the careful way, which accepts the unusual value or raises a
 PayloadError with its JSON path. The fast path never reports errors itself, so it can stay
-short; a test per adapter holds both ways to equal objects.
+short; a test per adapter holds both ways to equal objects. :func:`plain_model` builds the
+model objects of a fast path without running the model's checks a second time.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from types import MemberDescriptorType
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -183,7 +185,10 @@ def plain_model(cls: type[M]) -> Callable[..., M]:
         name = field.name
         if field.alias != name or field.converter is not None:
             raise TypeError(f"{cls.__name__}.{name}: aliased or converted fields are not plain")
-        scope[f"_set_{name}"] = cls.__dict__[name].__set__  # the slot itself: no frozen check
+        slot = getattr(cls, name, None)
+        if not isinstance(slot, MemberDescriptorType):
+            raise TypeError(f"{cls.__name__}.{name}: only slotted attrs classes have plain models")
+        scope[f"_set_{name}"] = slot.__set__  # the slot itself: no frozen check
         default = field.default
         if default is attrs.NOTHING:
             parameters.insert(0, name)

@@ -137,10 +137,16 @@ def test_plain_models_call_default_factories_per_object() -> None:
     assert len(keys) == 3
 
 
-def test_a_plain_model_refuses_a_class_with_converted_fields() -> None:
+def test_a_plain_model_refuses_classes_it_cannot_build_plainly() -> None:
     @attrs.frozen
     class Converted:
         value: int = attrs.field(converter=int)
 
+    @attrs.define(slots=False)
+    class Unslotted:
+        value: int
+
     with pytest.raises(TypeError, match="not plain"):
         plain_model(Converted)
+    with pytest.raises(TypeError, match="slotted"):
+        plain_model(Unslotted)

@@ -149,6 +149,25 @@ def _buyer(row: dict[str, Any] | None) -> Customer | None:
     )
 
 
+_LINE_TOTALS: dict[tuple[str, str, int], Money] = {}
+"""Line totals already worked out, by price text, currency and quantity: a store sells the
+same few prices in the same few quantities."""
+_LINE_TOTALS_KEPT = 4096
+
+
+def _times(unit: Money, quantity: int, price: Any) -> Money:
+    """``unit * quantity``, shared between lines with the same price text and quantity."""
+    if type(price) is not str:
+        return unit * quantity
+    key = (price, unit.currency, quantity)
+    found = _LINE_TOTALS.get(key)
+    if found is None:
+        found = unit * quantity
+        if len(_LINE_TOTALS) < _LINE_TOTALS_KEPT:  # a full cache keeps what it has
+            _LINE_TOTALS[key] = found
+    return found
+
+
 def _line(row: Any, currency: str) -> OrderLine:
     if type(row) is not dict:
         raise _Unusual
@@ -157,6 +176,7 @@ def _line(row: Any, currency: str) -> OrderLine:
     if type(quantity) is not int or not -(10**40) < quantity < 10**40:
         raise _Unusual
     unit = _money(row, "price", currency) or Money(Decimal(0), currency)
+    total = unit if quantity == 1 else _times(unit, quantity, get("price"))
     status = _text(get("fulfillment_status"))
     return _OrderLine(
         platform=PLATFORM,
@@ -165,7 +185,7 @@ def _line(row: Any, currency: str) -> OrderLine:
         title=_text(get("title")) or _text(get("name")) or "",
         quantity=quantity,
         unit_price=unit,
-        total=unit if quantity == 1 else unit * quantity,
+        total=total,
         product_ref=_text(get("product_id")),
         variant_ref=_text(get("variant_id")),
         requires_shipping=_flag(get("requires_shipping")),

@@ -31,6 +31,7 @@ M = TypeVar("M")
 
 _KEPT_MAX = 4096
 """Spellings a cache keeps: enough for a store's repeating amounts, bounded for the rest."""
+_CURRENCIES_KEPT = 64
 _TIME_TEXT_MAX = 64
 _BLANK_TIMES = frozenset({"", "0000-00-00 00:00:00"})
 _FLAG_TEXT = {"1": True, "0": False, "true": True, "false": False}
@@ -103,22 +104,27 @@ def plain_amount(value: Any) -> Decimal | None:
     raise NotPlain
 
 
-_MONEY: dict[tuple[str, str], Money] = {}
-"""Amounts already read, by text and currency: Money is immutable and a store's amounts
+_MONEY: dict[str, dict[str, Money]] = {}
+"""Amounts already read, by currency and text: Money is immutable and a store's amounts
 repeat (the same prices, shipping, 0.00 tax), so most reads skip parsing."""
 
 
 def plain_money(value: Any, currency: str) -> Money | None:
     """``Payload.opt_money`` for plain amounts; ``currency`` must be a checked ISO code."""
     if type(value) is str:
-        found = _MONEY.get((value, currency))
+        known = _MONEY.get(currency)
+        if known is None:
+            known = {}
+            if len(_MONEY) < _CURRENCIES_KEPT:  # beyond that, amounts are read afresh
+                _MONEY[currency] = known
+        found = known.get(value)
         if found is None:
             amount = plain_amount(value)
             if amount is None:
                 return None
             found = Money(amount, currency)
-            if len(_MONEY) < _KEPT_MAX:  # a full cache keeps what it has
-                _MONEY[value, currency] = found
+            if len(known) < _KEPT_MAX:  # a full cache keeps what it has
+                known[value] = found
         return found
     amount = plain_amount(value)
     return None if amount is None else Money(amount, currency)

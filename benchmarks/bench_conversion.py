@@ -3,8 +3,9 @@
 For each platform, the full order listing of a seeded sandbox is recorded once (answers by
 URL); then the adapter's listing flow is driven against the recorded answers with no HTTP at
 all, so what is timed is exactly what storebridge adds per order: parsing, the paging walk,
-conversion into the model. The floor is ``orjson.loads`` of the same bodies. Minimum of
-``--repeat`` runs; ratios are what to compare across machines.
+conversion into the model. The floor is ``orjson.loads`` of the same bodies. Both are CPU
+time of this process (other load on a shared machine then matters less than with a wall
+clock), the minimum of ``--repeat`` runs; ratios are what to compare across machines.
 
     .venv/bin/python benchmarks/bench_conversion.py [--orders 2000] [--repeat 5] [--json out.json]
 """
@@ -77,13 +78,13 @@ def measure(platform: str, orders: int, repeat: int) -> dict[str, float]:
     bodies = [content for _, content, _ in answers.values()]
     convert = floor = float("inf")
     for _ in range(repeat):
-        started = time.perf_counter()
+        started = time.process_time()
         drive(adapter.list_orders(OrderQuery()), send)
-        convert = min(convert, time.perf_counter() - started)
-        started = time.perf_counter()
+        convert = min(convert, time.process_time() - started)
+        started = time.process_time()
         for body in bodies:
             orjson.loads(body)
-        floor = min(floor, time.perf_counter() - started)
+        floor = min(floor, time.process_time() - started)
     per_order = convert / orders * 1e6
     floor_per_order = floor / orders * 1e6
     return {

@@ -13,12 +13,11 @@ import cattrs
 
 from storebridge import validation
 from storebridge.errors import ValidationError
-from storebridge.kit import AddressFields, Payload, make_wire_converter
+from storebridge.kit import AddressFields, Payload, make_wire_converter, read_plain
 from storebridge.model import (
     Address,
     Customer,
     FinancialStatus,
-    FulfillmentStatus,
     Order,
     OrderLine,
     OrderStatus,
@@ -27,18 +26,16 @@ from storebridge.model import (
 )
 from storebridge.model.money import Money
 from storebridge_24nettbutikk._bodies import PLATFORM
-from storebridge_24nettbutikk._local_time import fixed_zone, order_placed, parse_local
+from storebridge_24nettbutikk._fast_orders import (
+    COUNTRIES,
+    PlainOrders,
+    SkuMap,
+    line_fulfillment,
+    order_fulfillment,
+    split_name,
+)
+from storebridge_24nettbutikk._local_time import order_placed, parse_local, wall_time
 
-SkuMap = Mapping[str, str]
-"""A product's article numbers: ``unique_product_id`` -> SKU, and ``""`` -> the SKU of a
-product sold without variants."""
-
-# Countries the admin writes in Norwegian; anything else is passed on as the shop wrote it.
-_COUNTRIES = {
-    "norge": "NO", "norway": "NO", "no": "NO", "sverige": "SE", "sweden": "SE", "se": "SE",
-    "danmark": "DK", "denmark": "DK", "dk": "DK", "finland": "FI", "suomi": "FI", "fi": "FI",
-    "island": "IS", "iceland": "IS", "tyskland": "DE", "germany": "DE",
-}  # fmt: skip
 BILLING = AddressFields(
     company="company_name",
     line1="address_1",
@@ -62,9 +59,6 @@ STATUS_MAX = 32
 """Longest order status code accepted in a write (the shop's codes are short numbers)."""
 EXTRA_FIELD_MAX = 255
 """Longest ``extra_field`` text accepted in a write."""
-_UNFULFILLED = FulfillmentStatus.UNFULFILLED
-_FULFILLED = FulfillmentStatus.FULFILLED
-_PARTIAL = FulfillmentStatus.PARTIALLY_FULFILLED
 _ZERO = Decimal(0)
 _KNOWN_MAX = 4096
 """Spellings of amounts and numbers a reader keeps (beyond them values are read afresh)."""
@@ -84,30 +78,21 @@ class WireReader:
         # Amounts, quantities and status codes repeat from row to row; Money, Decimal and
         # enum members are immutable, so each spelling is read once and its value shared.
         self._money: dict[str, dict[str, Money]] = {}
-        self._sums: dict[str, dict[str, Money]] = {}
         self._decimals: dict[str, Decimal] = {}
         self._statuses: dict[str, OrderStatus] = {}
+        # Order rows made only of plain values take the fast way; the rest are read here.
+        self._plain = PlainOrders(zone, currency)
+        self.amount = self._plain.amount
 
     def local(self, p: Payload, key: str) -> datetime | None:
         """A server-local ``YYYY-MM-DD HH:MM:SS`` as an aware datetime (None when blank)."""
         value = p.data.get(key)
         if type(value) is str and len(value) == 19:
-            moment = self._wall_time(value)
+            moment = wall_time(value, self.zone)
             if moment is not None:
                 return moment
         zone = self.zone
         return p.opt_timestamp(key, lambda text: parse_local(text, zone))
-
-    def _wall_time(self, text: str) -> datetime | None:
-        """The common case of :func:`parse_local` in a few C calls; None for anything else."""
-        try:
-            naive = datetime.fromisoformat(text)
-            offset = self.zone.utcoffset(naive)
-        except (ValueError, OverflowError):
-            return None
-        if naive.tzinfo is not None or offset is None:
-            return None
-        return naive.replace(tzinfo=fixed_zone(offset))
 
     def money(self, p: Payload, key: str, code: str) -> Money | None:
         """``p.opt_money(key, code)``, shared between rows that spell the amount the same."""
@@ -122,19 +107,6 @@ class WireReader:
             found = p.opt_money(key, code)
             if found is not None and len(known) < _KNOWN_MAX:
                 known[value] = found
-        return found
-
-    def amount(self, value: Decimal, code: str) -> Money:
-        """``Money(value, code)`` for a sum worked out here (shared like read amounts)."""
-        known = self._sums.get(code)
-        if known is None:
-            known = self._sums[code] = {}
-        spelling = str(value)  # 1.0 and 1.00 are equal Decimals but print differently
-        found = known.get(spelling)
-        if found is None:
-            found = Money(value, code)
-            if len(known) < _KNOWN_MAX:
-                known[spelling] = found
         return found
 
     def decimal(self, p: Payload, key: str) -> Decimal | None:
@@ -156,6 +128,20 @@ class WireReader:
         customer: Customer | None = None,
         skus: Mapping[str, SkuMap | None] | None = None,
     ) -> Order:
+        """The order row in ``p``: plain rows the fast way, any other the careful way."""
+        if type(p.data) is dict:
+            plain = read_plain(self._plain.order, p.data, customer, skus)
+            if plain is not None:
+                return plain
+        return self.order_carefully(p, customer, skus)
+
+    def order_carefully(
+        self,
+        p: Payload,
+        customer: Customer | None = None,
+        skus: Mapping[str, SkuMap | None] | None = None,
+    ) -> Order:
+        """The order row in ``p`` read with the Payload accessors (errors name their path)."""
         data = p.data
         code = data.get("currency")
         if not (type(code) is str and len(code) == 3 and code.isupper() and code.isalpha()):
@@ -192,7 +178,7 @@ class WireReader:
             total=total,
             financial_status=FinancialStatus.PAID if paid else FinancialStatus.PENDING,
             financial_status_raw=p.opt_string("paid"),
-            fulfillment_status=_order_fulfillment(lines, p.opt_string("sent_date")),
+            fulfillment_status=order_fulfillment(lines, p.opt_string("sent_date")),
             subtotal=self.amount(sum(totals, _ZERO), code) if len(totals) == len(lines) else None,
             shipping_total=self.amount(sum(shipping, _ZERO), code) if shipping else None,
             tax_total=self.money(p, "total_vat", code),
@@ -214,7 +200,7 @@ class WireReader:
         """``order_date`` + ``order_time`` (midnight without a time); None when blank."""
         day, clock = p.data.get("order_date"), p.data.get("order_time")
         if type(day) is str and len(day) == 10 and type(clock) is str and len(clock) == 8:
-            moment = self._wall_time(f"{day} {clock}")
+            moment = wall_time(f"{day} {clock}", self.zone)
             if moment is not None:
                 return moment
         placed = p.opt_string("order_date")
@@ -232,14 +218,9 @@ class WireReader:
         unit_price = self.money(p, "unit_price", currency) or p.money("unit_price", currency)
         total = self.money(p, "total_amount_gross", currency)
         whole = quantity == quantity.to_integral_value()
-        sent = p.opt_bool("sent")
-        sent_qty = self.decimal(p, "quantity_sent") or _ZERO
-        if sent or (quantity > 0 and sent_qty >= quantity):
-            fulfillment = _FULFILLED
-        elif sent_qty > 0:
-            fulfillment = _PARTIAL
-        else:
-            fulfillment = _UNFULFILLED
+        fulfillment = line_fulfillment(
+            p.opt_bool("sent"), quantity, self.decimal(p, "quantity_sent") or _ZERO
+        )
         product_ref = p.opt_string("product_id")
         variant_ref = p.opt_string("unique_product_id")
         sku = p.opt_string("article_no")
@@ -263,12 +244,21 @@ class WireReader:
 
     # Customers -----------------------------------------------------------------------
     def customer(self, p: Payload) -> Customer:
+        """The customer row in ``p``: plain rows the fast way, any other the careful way."""
+        if type(p.data) is dict:
+            plain = read_plain(self._plain.customer, p.data)
+            if plain is not None:
+                return plain
+        return self.customer_carefully(p)
+
+    def customer_carefully(self, p: Payload) -> Customer:
+        """The customer row in ``p`` read with the Payload accessors."""
         billing = BILLING.read(p)
         if billing.country is not None:
             billing = _with_country(billing)
         addresses = [billing] if _has_address(billing) else []
         if p.opt_bool("use_delivery_address"):
-            first, last = _split_name(p.opt_string("delivery_name"))
+            first, last = split_name(p.opt_string("delivery_name"))
             delivery = attrs.evolve(
                 DELIVERY.read(p),
                 first_name=first or billing.first_name,
@@ -423,32 +413,14 @@ def stock_body(stock: Any) -> dict[str, Any]:
     return {"stock": validation.stock(stock, "stock")}
 
 
-def _order_fulfillment(lines: tuple[OrderLine, ...], sent_date: str | None) -> FulfillmentStatus:
-    if not lines:
-        return _FULFILLED if sent_date else _UNFULFILLED
-    states = {line.fulfillment_status for line in lines}
-    if len(states) == 1:
-        (state,) = states
-        if state is _FULFILLED or state is _UNFULFILLED:
-            return state
-    return _PARTIAL
-
-
 def _with_country(address: Address) -> Address:
     text = (address.country or "").strip()
-    code = _COUNTRIES.get(text.lower(), text)
+    code = COUNTRIES.get(text.lower(), text)
     return address if code == address.country else attrs.evolve(address, country=code)
 
 
 def _has_address(address: Address) -> bool:
     return any((address.line1, address.city, address.postal_code))
-
-
-def _split_name(name: str | None) -> tuple[str | None, str | None]:
-    if not name:
-        return None, None
-    first, _, last = name.strip().rpartition(" ")
-    return (first or None, last or None) if first else (last or None, None)
 
 
 __all__ = [

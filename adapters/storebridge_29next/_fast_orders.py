@@ -18,6 +18,7 @@ from typing import Any
 from storebridge.kit import (
     NotPlain,
     PlainStatus,
+    plain_model,
     plain_money,
     plain_text,
     plain_time,
@@ -46,13 +47,13 @@ _DETAIL_KEYS = frozenset({"lines", "shipping_address", "billing_address", "trans
 _STATUS = PlainStatus(OrderStatus, ORDER_STATUS_ALIASES)
 _PAYMENT = PlainStatus(FinancialStatus, FINANCIAL_STATUS_ALIASES)
 _FULFILLMENT = PlainStatus(FulfillmentStatus, FULFILLMENT_STATUS_ALIASES)
+# Every value below comes from a plain reader, so the objects are built without the checks.
+_Order = plain_model(Order)
+_Customer = plain_model(Customer)
 # Short names for the kit's readers, so each field below reads as one call.
 _text = plain_text
 _time = plain_time
-
-
-def _money(row: dict[str, Any], key: str, currency: str) -> Money | None:
-    return plain_money(row.get(key), currency)
+_money = plain_money
 
 
 def _customer(user: Any) -> Customer | None:
@@ -66,13 +67,14 @@ def _customer(user: Any) -> Customer | None:
     flag = user.get("accepts_marketing")
     if type(ident) is not int or not -(2**62) < ident < 2**62 or flag not in (True, False, None):
         raise NotPlain
-    return Customer(
+    get = user.get
+    return _Customer(
         platform=PLATFORM,
         ref=str(ident),
-        email=_text(user.get("email")),
-        first_name=_text(user.get("first_name")),
-        last_name=_text(user.get("last_name")),
-        phone=_text(user.get("phone_number")),
+        email=_text(get("email")),
+        first_name=_text(get("first_name")),
+        last_name=_text(get("last_name")),
+        phone=_text(get("phone_number")),
         accepts_marketing=flag,
         raw=user,
     )
@@ -86,7 +88,8 @@ def order_row(row: Any) -> Order | None:
 
 
 def _order(row: dict[str, Any]) -> Order:
-    currency, number = row.get("currency"), row.get("number")
+    get = row.get
+    currency, number = get("currency"), get("number")
     if type(currency) is not str or not _CODE(currency):
         raise NotPlain
     if (
@@ -95,14 +98,14 @@ def _order(row: dict[str, Any]) -> Order:
         or not (number.isascii() and number.isprintable() and number.strip())
     ):
         raise NotPlain
-    metadata = row.get("metadata")
+    metadata = get("metadata")
     if type(metadata) is dict and AMOUNTS_METADATA_KEY in metadata:
         raise NotPlain
-    total = _money(row, "total_incl_tax", currency)
+    total = _money(get("total_incl_tax"), currency)
     if total is None:
         raise NotPlain
-    excl = _money(row, "total_excl_tax", currency)
-    shipping_excl = _money(row, "shipping_excl_tax", currency)
+    excl = _money(get("total_excl_tax"), currency)
+    shipping_excl = _money(get("shipping_excl_tax"), currency)
     subtotal = None
     if excl is not None:
         subtotal = (
@@ -110,11 +113,11 @@ def _order(row: dict[str, Any]) -> Order:
             if shipping_excl is None
             else Money(excl.amount - (shipping_excl.amount or Decimal(0)), currency)
         )
-    customer = _customer(row.get("user"))
-    status = _text(row.get("status"))
-    payment = _text(row.get("payment_status"))
-    fulfillment = _text(row.get("fulfillment_status"))
-    return Order(
+    customer = _customer(get("user"))
+    status = _text(get("status"))
+    payment = _text(get("payment_status"))
+    fulfillment = _text(get("fulfillment_status"))
+    return _Order(
         platform=PLATFORM,
         ref=number,
         number=number,
@@ -127,13 +130,13 @@ def _order(row: dict[str, Any]) -> Order:
         currency=currency,
         total=total,
         subtotal=subtotal,
-        shipping_total=_money(row, "shipping_incl_tax", currency),
-        tax_total=_money(row, "total_tax", currency),
-        discount_total=_money(row, "total_discount", currency),
+        shipping_total=_money(get("shipping_incl_tax"), currency),
+        tax_total=_money(get("total_tax"), currency),
+        discount_total=_money(get("total_discount"), currency),
         email=customer.email if customer else None,
         customer=customer,
-        created_at=_time(row.get("date_placed")) or _time(row.get("created_at")),
-        updated_at=_time(row.get("updated_at")),
+        created_at=_time(get("date_placed")) or _time(get("created_at")),
+        updated_at=_time(get("updated_at")),
         partial=True,
         raw=row,
     )

@@ -18,6 +18,7 @@ from storebridge.kit import (
     PlainStatus,
     plain_amount,
     plain_flag,
+    plain_model,
     plain_money,
     plain_ref,
     plain_text,
@@ -37,6 +38,11 @@ from storebridge.model import (
 from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, split_tags
 
 _UNFULFILLED = FulfillmentStatus.UNFULFILLED
+# Every value below comes from a plain reader, so the objects are built without the checks.
+_Order = plain_model(Order)
+_OrderLine = plain_model(OrderLine)
+_Customer = plain_model(Customer)
+_Address = plain_model(Address)
 # Short names for the kit's readers, so each field below reads as one call.
 _Unusual = NotPlain
 _text = plain_text
@@ -98,7 +104,7 @@ def _address(value: Any) -> Address | None:
     first, last, company, line1, line2, city, region, region_code, postal, code, country, phone = (
         values
     )
-    return Address(
+    return _Address(
         first_name=first or None,
         last_name=last or None,
         company=company or None,
@@ -128,7 +134,7 @@ def _buyer(row: dict[str, Any] | None) -> Customer | None:
         raise _Unusual
     if _object(get("email_marketing_consent")) is not None:
         raise _Unusual
-    return Customer(
+    return _Customer(
         platform=PLATFORM,
         ref=_ref(get("id")),
         email=_text(get("email")),
@@ -143,6 +149,25 @@ def _buyer(row: dict[str, Any] | None) -> Customer | None:
     )
 
 
+_LINE_TOTALS: dict[tuple[str, str, int], Money] = {}
+"""Line totals already worked out, by price text, currency and quantity: a store sells the
+same few prices in the same few quantities."""
+_LINE_TOTALS_KEPT = 4096
+
+
+def _times(unit: Money, quantity: int, price: Any) -> Money:
+    """``unit * quantity``, shared between lines with the same price text and quantity."""
+    if type(price) is not str:
+        return unit * quantity
+    key = (price, unit.currency, quantity)
+    found = _LINE_TOTALS.get(key)
+    if found is None:
+        found = unit * quantity
+        if len(_LINE_TOTALS) < _LINE_TOTALS_KEPT:  # a full cache keeps what it has
+            _LINE_TOTALS[key] = found
+    return found
+
+
 def _line(row: Any, currency: str) -> OrderLine:
     if type(row) is not dict:
         raise _Unusual
@@ -151,15 +176,16 @@ def _line(row: Any, currency: str) -> OrderLine:
     if type(quantity) is not int or not -(10**40) < quantity < 10**40:
         raise _Unusual
     unit = _money(row, "price", currency) or Money(Decimal(0), currency)
+    total = unit if quantity == 1 else _times(unit, quantity, get("price"))
     status = _text(get("fulfillment_status"))
-    return OrderLine(
+    return _OrderLine(
         platform=PLATFORM,
         ref=_ref(get("id")),
         sku=_text(get("sku")),
         title=_text(get("title")) or _text(get("name")) or "",
         quantity=quantity,
         unit_price=unit,
-        total=unit if quantity == 1 else unit * quantity,
+        total=total,
         product_ref=_text(get("product_id")),
         variant_ref=_text(get("variant_id")),
         requires_shipping=_flag(get("requires_shipping")),
@@ -197,7 +223,7 @@ def _order(row: dict[str, Any]) -> Order:
     email = _text(get("email"))
     if email is None and buyer_row is not None:
         email = _text(buyer_row.get("email"))
-    return Order(
+    return _Order(
         platform=PLATFORM,
         ref=ref,
         number=_text(get("name")) or ref,

@@ -20,6 +20,8 @@ from storebridge.errors import PayloadError
 
 _CACHE_KEY = "storebridge.json"
 _UTF8 = frozenset({None, "utf-8", "utf8", "ascii", "us-ascii"})
+_CHARSETS: dict[str, str | None] = {}
+_CHARSETS_KEPT = 64
 
 
 def parse_json(content: bytes | str, *, platform: str | None = None) -> Any:
@@ -40,7 +42,7 @@ def read_json(response: Response, *, platform: str | None = None) -> Any:
     extensions = response.extensions
     if _CACHE_KEY in extensions:
         return extensions[_CACHE_KEY]
-    charset = (response.charset_encoding or "").lower() or None
+    charset = _charset(response)
     try:
         content: bytes | str = response.content if charset in _UTF8 else response.text
     except (LookupError, UnicodeDecodeError) as exc:
@@ -48,6 +50,21 @@ def read_json(response: Response, *, platform: str | None = None) -> Any:
     value = parse_json(content, platform=platform)
     extensions[_CACHE_KEY] = value
     return value
+
+
+def _charset(response: Response) -> str | None:
+    """The declared charset, lower-cased. A shop sends the same Content-Type on every
+    answer, and reading its parameters goes through the email parser, so each spelling
+    is read once."""
+    content_type = response.headers.get("content-type")
+    if content_type is None:
+        return None
+    if content_type in _CHARSETS:
+        return _CHARSETS[content_type]
+    found = (response.charset_encoding or "").lower() or None
+    if len(_CHARSETS) < _CHARSETS_KEPT:
+        _CHARSETS[content_type] = found
+    return found
 
 
 def _describe(content: bytes | str, exc: Exception) -> str:

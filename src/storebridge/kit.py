@@ -19,7 +19,8 @@ What they are for:
   :func:`segment` for refs in URL paths; input checks live in :mod:`storebridge.validation`;
 * fast paths for well-formed rows: :func:`read_plain` with :func:`plain_text`,
   :func:`plain_money`, :func:`plain_time`... (each the Payload accessor's result for plain
-  values, :class:`NotPlain` for anything else, which sends the row the careful way);
+  values, :class:`NotPlain` for anything else, which sends the row the careful way) and
+  :func:`plain_model` to build model objects from what they read without checking again;
 * settings and auth: :func:`secret_field`, :func:`check_base_url`, :class:`BearerAuth`...,
   :func:`token_problem` to check a token an adapter obtains itself;
 * sandboxes: :class:`Sandbox`, :class:`SandboxSize`;
@@ -37,6 +38,7 @@ from storebridge._fast import (
     PlainStatus,
     plain_amount,
     plain_flag,
+    plain_model,
     plain_money,
     plain_ref,
     plain_text,
@@ -169,6 +171,7 @@ __all__ = [
     "parse_settings",
     "plain_amount",
     "plain_flag",
+    "plain_model",
     "plain_money",
     "plain_ref",
     "plain_text",

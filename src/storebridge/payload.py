@@ -161,6 +161,15 @@ class Payload:
     def ref(self, key: str) -> str:
         """A platform key (id as text or number): non-blank, at most 256 characters, without
         control characters."""
+        value = self.data.get(key)
+        if (
+            type(value) is str
+            and value.isascii()
+            and value.isprintable()
+            and len(value) <= MAX_REF_LENGTH
+            and value.strip()
+        ):
+            return value  # the usual key, checked without a call per check
         value = self.string(key)
         if not value.strip() or len(value) > MAX_REF_LENGTH or not value.isprintable():
             self.fail(f"expected a platform key, got {describe(value)}", key)

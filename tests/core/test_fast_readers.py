@@ -4,8 +4,10 @@ refuse (NotPlain, or an error ``read_plain`` turns into None) everything else.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,13 +19,24 @@ from storebridge.kit import (
     PlainStatus,
     plain_amount,
     plain_flag,
+    plain_model,
     plain_money,
     plain_ref,
     plain_text,
     plain_time,
     read_plain,
 )
-from storebridge.model import FulfillmentStatus
+from storebridge.model import (
+    Address,
+    Customer,
+    FulfillmentStatus,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    RefundQuote,
+)
+from storebridge.validation import platform_data
 
 VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(), st.just(10**30), st.floats(),
@@ -85,3 +98,55 @@ def test_statuses_are_parsed_once_with_their_aliases() -> None:
     assert read("partial") is FulfillmentStatus.PARTIALLY_FULFILLED
     assert read("nonsense") is FulfillmentStatus.UNKNOWN
     assert read(None) is FulfillmentStatus.parse(None)
+
+
+def test_plain_models_equal_what_the_class_builds() -> None:
+    usd = Money("59.99", "USD")
+    when = datetime(2025, 4, 20, 12, 26, 19, tzinfo=UTC)
+    cases: list[tuple[type, dict[str, Any]]] = [
+        (Order, {"platform": "p", "ref": "1", "number": "#1", "status": OrderStatus.OPEN,
+                 "currency": "USD", "total": usd, "created_at": when, "tags": ("a",),
+                 "raw": {"id": 1}}),
+        (OrderLine, {"platform": "p", "ref": "2", "sku": None, "title": "T", "quantity": 2,
+                     "unit_price": usd}),
+        (Customer, {"platform": "p", "ref": "3", "email": "a@b.test"}),
+        (Address, {"line1": "Storgata 1\t", "country": "NO"}),  # a tab: platform data
+        (RefundQuote, {"platform": "p", "order_ref": "1", "lines": (), "total": usd}),
+    ]  # fmt: skip
+    for cls, values in cases:
+        build: Callable[..., Any] = plain_model(cls)
+        built = build(**values)
+        assert type(built) is cls
+        for field in attrs.fields(cls):
+            assert hasattr(built, field.name), (cls, field.name)
+        with platform_data():  # as converters build them (an Address then takes a tab)
+            expected = cls(**values)
+        assert built == expected and repr(built) == repr(expected)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        plain_model(Order)(**cases[0][1]).ref = "2"  # type: ignore[misc]
+
+
+def test_plain_models_call_default_factories_per_object() -> None:
+    build = plain_model(Customer)
+    first, second = build(platform="p", ref="1"), build(platform="p", ref="1")
+    assert first.raw == {} and first.raw is not second.raw
+    quotes = plain_model(RefundQuote)
+    usd = Money("1.00", "USD")
+    keys = {quotes(platform="p", order_ref="1", lines=(), total=usd).idempotency_key
+            for _ in range(3)}  # fmt: skip
+    assert len(keys) == 3
+
+
+def test_a_plain_model_refuses_classes_it_cannot_build_plainly() -> None:
+    @attrs.frozen
+    class Converted:
+        value: int = attrs.field(converter=int)
+
+    @attrs.define(slots=False)
+    class Unslotted:
+        value: int
+
+    with pytest.raises(TypeError, match="not plain"):
+        plain_model(Converted)
+    with pytest.raises(TypeError, match="slotted"):
+        plain_model(Unslotted)

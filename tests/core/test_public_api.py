@@ -85,7 +85,8 @@ KIT = {
     "walk",
     "with_check",
     # fast paths for well-formed rows
-    "NotPlain", "PlainStatus", "plain_amount", "plain_flag", "plain_money", "plain_ref",
+    "NotPlain", "PlainStatus", "plain_amount", "plain_flag", "plain_model", "plain_money",
+    "plain_ref",
     "plain_text", "plain_time", "read_plain",
 }  # fmt: skip
 

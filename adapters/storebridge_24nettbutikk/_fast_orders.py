@@ -1,0 +1,302 @@
+"""Order rows as 24Nettbutikk usually sends them, converted without the Payload accessors.
+
+The shop sends every scalar as text: ids, ``"0"``/``"1"`` flags, amounts such as
+``"1889.90"``, local times ``YYYY-MM-DD HH:MM:SS``. :class:`PlainOrders` converts rows made
+only of such values with plain dict reads and gives up (:class:`NotPlain`) at the first
+value of any other kind; :class:`~._converter.WireReader` then reads the row the careful
+way, which accepts the unusual value or raises a PayloadError with its JSON path. Both ways
+give equal objects for every row the fast way accepts (a test compares them on mutated
+rows); the rules themselves are documented once, on :func:`._converter.make_converter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from storebridge.kit import (
+    NotPlain,
+    PlainStatus,
+    plain_amount,
+    plain_flag,
+    plain_model,
+    plain_money,
+    plain_ref,
+    plain_text,
+)
+from storebridge.model import (
+    Address,
+    Customer,
+    FinancialStatus,
+    FulfillmentStatus,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
+from storebridge_24nettbutikk._bodies import PLATFORM
+from storebridge_24nettbutikk._local_time import wall_time
+
+# Countries the admin writes in Norwegian; anything else is passed on as the shop wrote it.
+COUNTRIES = {
+    "norge": "NO", "norway": "NO", "no": "NO", "sverige": "SE", "sweden": "SE", "se": "SE",
+    "danmark": "DK", "denmark": "DK", "dk": "DK", "finland": "FI", "suomi": "FI", "fi": "FI",
+    "island": "IS", "iceland": "IS", "tyskland": "DE", "germany": "DE",
+}  # fmt: skip
+SkuMap = Mapping[str, str]
+"""A product's article numbers: ``unique_product_id`` -> SKU, and ``""`` -> the SKU of a
+product sold without variants."""
+
+_UNFULFILLED = FulfillmentStatus.UNFULFILLED
+_FULFILLED = FulfillmentStatus.FULFILLED
+_PARTIAL = FulfillmentStatus.PARTIALLY_FULFILLED
+_PAID = FinancialStatus.PAID
+_PENDING = FinancialStatus.PENDING
+_CANCELLED = OrderStatus.CANCELLED
+_ZERO = Decimal(0)
+_KNOWN_MAX = 4096
+"""Spellings of sums and times a reader keeps (beyond them values are read afresh)."""
+_STATUS = PlainStatus(OrderStatus)
+# Every value below comes from a plain reader, so the objects are built without the checks.
+_Order = plain_model(Order)
+_OrderLine = plain_model(OrderLine)
+_Customer = plain_model(Customer)
+_Address = plain_model(Address)
+# The billing address and the delivery address, in the order of the fields read below.
+_BILLING_KEYS = ("first_name", "last_name", "company_name", "address_1", "address_2", "city",
+                 "postcode", "country", "phone")  # fmt: skip
+_DELIVERY_KEYS = ("delivery_name", "delivery_address_1", "delivery_address_2", "delivery_city",
+                  "delivery_postcode")  # fmt: skip
+# Short names for the kit's readers, so each field below reads as one call.
+_text = plain_text
+_flag = plain_flag
+_amount = plain_amount
+_money = plain_money
+
+
+def split_name(name: str | None) -> tuple[str | None, str | None]:
+    """``delivery_name`` as first and last name, split at the last space."""
+    if not name:
+        return None, None
+    first, _, last = name.strip().rpartition(" ")
+    return (first or None, last or None) if first else (last or None, None)
+
+
+def _texts(row: dict[str, Any], keys: tuple[str, ...]) -> list[str | None]:
+    """``plain_text`` of each key, with one type check per value and one text check."""
+    values = list(map(row.get, keys))
+    for value in values:
+        if value is not None and type(value) is not str:
+            raise NotPlain
+    if not "".join(filter(None, values)).isascii():
+        for value in values:
+            _text(value)  # an unpaired surrogate raises: the careful way reports it
+    return [value or None for value in values]
+
+
+def line_fulfillment(sent: bool | None, quantity: Decimal, sent_qty: Decimal) -> FulfillmentStatus:
+    """A line's state from its ``sent`` flag and ``quantity_sent``."""
+    if sent or (quantity > 0 and sent_qty >= quantity):
+        return _FULFILLED
+    if sent_qty > 0:
+        return _PARTIAL
+    return _UNFULFILLED
+
+
+def order_fulfillment(lines: tuple[OrderLine, ...], sent_date: str | None) -> FulfillmentStatus:
+    """An order's state from its lines' (or, without lines, from ``sent_date``)."""
+    if not lines:
+        return _FULFILLED if sent_date else _UNFULFILLED
+    states = {line.fulfillment_status for line in lines}
+    if len(states) == 1:
+        (state,) = states
+        if state is _FULFILLED or state is _UNFULFILLED:
+            return state
+    return _PARTIAL
+
+
+class PlainOrders:
+    """Plain order rows of one shop (its zone and default currency) as Orders, and the
+    customer rows joined to them as Customers."""
+
+    def __init__(self, zone: ZoneInfo, currency: str) -> None:
+        self.zone = zone
+        self.currency = currency
+        # Sums repeat from row to row (0.00 shipping, the same line totals); Money is
+        # immutable, so each spelling is built once and shared.
+        self._sums: dict[str, dict[str, Money]] = {}
+
+    def amount(self, value: Decimal, code: str) -> Money:
+        """``Money(value, code)`` for a sum worked out here (shared like read amounts)."""
+        known = self._sums.get(code)
+        if known is None:
+            known = self._sums[code] = {}
+        spelling = str(value)  # 1.0 and 1.00 are equal Decimals but print differently
+        found = known.get(spelling)
+        if found is None:
+            found = Money(value, code)
+            if len(known) < _KNOWN_MAX:
+                known[spelling] = found
+        return found
+
+    def local(self, value: Any) -> datetime | None:
+        """A plain ``YYYY-MM-DD HH:MM:SS`` (or null) as an aware datetime."""
+        if value is None:
+            return None
+        if type(value) is str and len(value) == 19:
+            moment = wall_time(value, self.zone)
+            if moment is not None:
+                return moment
+        raise NotPlain
+
+    def placed(self, day: Any, clock: Any) -> datetime | None:
+        """``order_date`` + ``order_time`` when both are plain, None without a date."""
+        if day is None or day == "":
+            return None
+        if type(day) is str and len(day) == 10 and type(clock) is str and len(clock) == 8:
+            moment = wall_time(f"{day} {clock}", self.zone)
+            if moment is not None:
+                return moment
+        raise NotPlain
+
+    def order(
+        self,
+        row: dict[str, Any],
+        customer: Customer | None,
+        skus: Mapping[str, SkuMap | None] | None,
+    ) -> Order:
+        get = row.get
+        code = get("currency")
+        if code is None:
+            code = self.currency
+        elif not (type(code) is str and len(code) == 3 and code.isupper() and code.isalpha()):
+            raise NotPlain
+        line_rows = get("order_lines")
+        if line_rows:
+            if type(line_rows) is not list:
+                raise NotPlain
+            lines = tuple([self.line(line, code, skus) for line in line_rows])
+        else:
+            line_rows, lines = (), ()
+        status_raw = _text(get("status"))
+        status = _CANCELLED if _flag(get("deleted")) else _STATUS(status_raw)
+        paid = get("paid")
+        total = _money(get("total_amount_gross"), code)
+        if total is None:
+            raise NotPlain  # the careful way names the missing amount
+        costs, svalbard = _amount(get("shipping_costs")), _amount(get("shipping_svalbard"))
+        shipping = [a for a in (costs, svalbard) if a is not None]
+        totals = [line.total.amount for line in lines if line.total is not None]
+        discounts = [d for line in line_rows if (d := _amount(line.get("discount"))) is not None]
+        billing = shipping_address = None
+        if customer is not None and customer.addresses:
+            billing, shipping_address = customer.addresses[0], customer.addresses[-1]
+        ref = plain_ref(get("order_no"))
+        return _Order(
+            platform=PLATFORM,
+            ref=ref,
+            number=ref,
+            status=status,
+            status_raw=status_raw,
+            currency=code,
+            total=total,
+            financial_status=_PAID if _flag(paid) else _PENDING,
+            financial_status_raw=_text(paid),
+            fulfillment_status=order_fulfillment(lines, _text(get("sent_date"))),
+            subtotal=self.amount(sum(totals, _ZERO), code) if len(totals) == len(lines) else None,
+            shipping_total=self.amount(sum(shipping, _ZERO), code) if shipping else None,
+            tax_total=_money(get("total_vat"), code),
+            discount_total=self.amount(sum(discounts, _ZERO), code) if discounts else None,
+            taxes_included=True,
+            lines=lines,
+            email=customer.email if customer is not None else None,
+            customer=customer,
+            billing_address=billing,
+            shipping_address=shipping_address,
+            note=_text(get("customer_comment")),
+            created_at=self.placed(get("order_date"), get("order_time")),
+            updated_at=self.local(get("modified_on")),
+            raw=row,
+        )
+
+    def customer(self, row: dict[str, Any]) -> Customer:
+        """A plain customer row (as joined to its orders) as a Customer."""
+        get = row.get
+        first, last, company, line1, line2, city, postal, country, phone = _texts(
+            row, _BILLING_KEYS
+        )
+        if country is not None:
+            text = country.strip()
+            country = COUNTRIES.get(text.lower(), text)
+        billing = _Address(first_name=first, last_name=last, company=company, line1=line1,
+                           line2=line2, city=city, postal_code=postal, country=country,
+                           phone=phone)  # fmt: skip
+        addresses = [billing] if line1 or city or postal else []
+        if _flag(get("use_delivery_address")):
+            name, d_line1, d_line2, d_city, d_postal = _texts(row, _DELIVERY_KEYS)
+            d_first, d_last = split_name(name)
+            delivery = _Address(first_name=d_first or first, last_name=d_last or last,
+                                line1=d_line1, line2=d_line2, city=d_city,
+                                postal_code=d_postal, country=country, phone=phone)  # fmt: skip
+            if delivery != billing:
+                addresses.append(delivery)
+        return _Customer(
+            platform=PLATFORM,
+            ref=plain_ref(get("id")),
+            email=_text(get("e_mail")),
+            first_name=first,
+            last_name=last,
+            phone=phone,
+            addresses=tuple(addresses),
+            accepts_marketing=None,
+            created_at=self.local(get("registration_date")),
+            updated_at=self.local(get("modified_on")),
+            raw=row,
+        )
+
+    def line(self, row: Any, currency: str, skus: Mapping[str, SkuMap | None] | None) -> OrderLine:
+        if type(row) is not dict:
+            raise NotPlain
+        get = row.get
+        quantity = _amount(get("quantity"))
+        unit_price = _money(get("unit_price"), currency)
+        if quantity is None or unit_price is None:
+            raise NotPlain  # both are required: the careful way names the missing one
+        total = _money(get("total_amount_gross"), currency)
+        whole = quantity == quantity.to_integral_value()
+        sent = get("sent")
+        product_ref = _text(get("product_id"))
+        variant_ref = _text(get("unique_product_id"))
+        sku = _text(get("article_no"))
+        if sku is None and skus and product_ref:
+            known = skus.get(product_ref) or {}
+            sku = known.get(variant_ref or "") or known.get("")
+        return _OrderLine(
+            platform=PLATFORM,
+            ref=plain_ref(get("id")),
+            sku=sku,
+            title=_text(get("product_name")) or "",
+            quantity=int(quantity) if whole else 1,
+            unit_price=unit_price if whole else (total or unit_price),
+            total=total,
+            product_ref=product_ref,
+            variant_ref=variant_ref,
+            fulfillment_status=line_fulfillment(
+                _flag(sent), quantity, _amount(get("quantity_sent")) or _ZERO
+            ),
+            fulfillment_status_raw=_text(sent),
+            raw=row,
+        )
+
+
+__all__ = [
+    "COUNTRIES",
+    "PlainOrders",
+    "SkuMap",
+    "line_fulfillment",
+    "order_fulfillment",
+    "split_name",
+]

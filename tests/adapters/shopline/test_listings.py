@@ -143,6 +143,8 @@ def _script(plan: dict[int, str]) -> Callable[[int, Request], str | None]:
         {2: "truncated"},
         {2: "malformed", 3: "html_200"},
         {4: "wrong_shape"},
+        {1: "wrong_shape"},  # the first page, read alongside the count
+        {1: "html_200"},
     ],
 )
 def test_one_bad_page_is_asked_again(plan: dict[int, str]) -> None:
@@ -259,6 +261,38 @@ def test_windows_under_faults_are_exact_or_an_error(seed: int) -> None:
     faulty = FaultTransport(w.emulator.transport(), seed=seed, rate=0.2)
     try:
         refs = listing(w, faulty, page_size=3)
+    except StorebridgeError:
+        return
+    assert Counter(refs) == Counter(list(w.emulator.orders)), faulty.injected
+
+
+@pytest.mark.parametrize("fault", ["wrong_shape", "truncated", "server_error"])
+def test_a_long_listing_whose_first_page_is_bad_reads_it_in_the_windows(fault: str) -> None:
+    w = world(orders=120, rate_limit=False)
+    faulty = FaultTransport(w.emulator.transport(), script=_script({1: fault}))
+    refs = listing(w, faulty, page_size=3)
+    assert Counter(refs) == Counter(list(w.emulator.orders)) and faulty.injected[fault] == 1
+
+
+def test_a_filtered_long_listing_probes_around_its_first_page() -> None:
+    w = world(orders=120, rate_limit=False)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    refs = listing(w, page_size=3, updated_since=since)
+    assert Counter(refs) == Counter(list(w.emulator.orders))
+    earliest = min(datetime.fromisoformat(o["created_at"]) for o in w.emulator.orders.values())
+    probes = {datetime.fromisoformat(r.query["created_at_max"]) for r in w.emulator.requests
+              if r.path.endswith("count.json") and "created_at_max" in r.query}  # fmt: skip
+    assert earliest - timedelta(seconds=1) in probes  # nothing before the first page's rows
+    assert len(first_pages(w)) > 4
+
+
+@pytest.mark.parametrize("seed", range(1, 4))
+def test_filtered_windows_under_faults_are_exact_or_an_error(seed: int) -> None:
+    w = world(orders=90, rate_limit=False)
+    faulty = FaultTransport(w.emulator.transport(), seed=seed, rate=0.2)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    try:
+        refs = listing(w, faulty, page_size=3, updated_since=since)
     except StorebridgeError:
         return
     assert Counter(refs) == Counter(list(w.emulator.orders)), faulty.injected

@@ -413,10 +413,6 @@ def _created(row: Payload) -> datetime | None:
     return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
-def _ref_of(item: Any) -> object:
-    return item.ref
-
-
 def _walk(
     listing: Listing,
     answers: Answers,
@@ -458,10 +454,11 @@ def _plan(
 def _stretch(
     listing: Listing, answers: Answers, stretch: Stretch, hints: Sequence[datetime], rounds: int
 ) -> ListFlow[Any]:
-    """The segments of ``stretch``, planned from counts inside it."""
+    """The segments of ``stretch``, planned from counts inside it (and at ``hints`` there,
+    counted once: parts of it probed again have them already)."""
     probes = yield from _counts_at(listing, answers, stretch.probe_times(hints))
     plan = stretch.plan(probes, last=rounds <= 1)
-    yield Parallel(tuple(_segment(listing, answers, s, hints, rounds - 1) for s in plan))
+    yield Parallel(tuple(_segment(listing, answers, s, (), rounds - 1) for s in plan))
 
 
 def _segment(

@@ -208,7 +208,7 @@ def segment_plan(
         last = segments[-1] if segments else None
         if records == 0 and isinstance(last, Stretch):
             segments[-1] = attrs.evolve(last, end=until)
-        elif left_of(run_start, until) or run_start is None:
+        elif left_of(run_start, until) or not segments:  # start == end: one window
             parts = max(1, round(records / share))
             segments.extend(window_plan(run_start, until, run_probes, records, parts))
 

@@ -340,6 +340,43 @@ def test_windows_cover_the_range_without_gaps_or_overlaps(
 ) -> None:
     start, end = sorted(bounds, key=lambda b: b or EPOCH) if all(bounds) else bounds
     plan = window_plan(start, end, probes, total, windows)
+    _check_cover(plan, start, end, records)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    bounds=st.tuples(st.one_of(st.none(), moments), st.one_of(st.none(), moments)),
+    probes=st.lists(st.tuples(moments, st.integers(-5, 10**4)), max_size=20),
+    inside=st.lists(st.tuples(moments, st.integers(-5, 10**4)), max_size=12),
+    total=st.integers(0, 10**4),
+    windows=st.integers(1, 64),
+    records=st.lists(moments, max_size=30),
+)
+def test_segments_and_their_stretches_cover_the_range_without_gaps_or_overlaps(
+    bounds: tuple[datetime | None, datetime | None],
+    probes: list[tuple[datetime, int]],
+    inside: list[tuple[datetime, int]],
+    total: int,
+    windows: int,
+    records: list[datetime],
+) -> None:
+    start, end = sorted(bounds, key=lambda b: b or EPOCH) if all(bounds) else bounds
+    # Stretches are planned from counts of their own (any answers at all), once more
+    # where those still cannot place the records, then cut into windows.
+    plan: list[Window] = []
+    for segment in segment_plan(start, end, probes, total, windows):
+        if not isinstance(segment, Stretch):
+            plan.append(segment)
+            continue
+        for part in segment.plan(inside, last=False):
+            plan += part.plan(inside, last=True) if isinstance(part, Stretch) else [part]
+    assert all(isinstance(w, Window) for w in plan)
+    _check_cover(plan, start, end, records)
+
+
+def _check_cover(
+    plan: list[Window], start: datetime | None, end: datetime | None, records: list[datetime]
+) -> None:
     assert plan[0].start == start and plan[-1].end == end
     for left, right in itertools.pairwise(plan):
         assert left.end is not None and left.end == right.start

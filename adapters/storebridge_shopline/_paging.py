@@ -3,12 +3,20 @@
 A listing walks ``page_info`` cursors from the ``link`` header (follow-ups keep only
 ``page_info``, ``limit`` and ``fields``: SHOPLINE ignores every other filter there). One
 cursor is strictly sequential, so a long listing is split into ``created_at`` windows read
-at the same time (:func:`window_plan`), each walked with :func:`storebridge.kit.walk`:
+at the same time (see :mod:`._windows`), each walked with :func:`storebridge.kit.walk`.
+Planning costs one round trip before the pages, never one per window:
 
-1. the platform's count for the listing's filters (``orders/count.json``...) says how many
-   records to expect and so how many windows of a few pages each are worth reading;
-2. one batch of counts up to probe times around now (1, 4, 16 ... days either side) tells
-   roughly where the records lie, so windows hold similar numbers of records;
+1. the platform's count for the listing's filters (``orders/count.json``...) and the
+   listing's first page go together in one batch; a short listing (most are) goes on from
+   that page. A whole store's listing (no time filter: an export, the long kind) sends a
+   ladder of counts up to probe times around now (1, 4, 16 ... days either side) in the
+   same batch; a filtered long listing sends them next, with counts around the first
+   page's records (records usually get ids as they are created);
+2. the counts place the windows so that each holds a similar number of records and all
+   run at once. A stretch between two probes where the listing's first or last records
+   lie (or where records cluster) is counted again inside, as its own part of the
+   listing, while the other windows are read; its windows start a round trip later, so
+   they are shorter;
 3. windows cover the whole range without gaps: each starts where the one before ends
    (both bounds are inclusive, so a record on a boundary is read twice and yielded once),
    the first has no lower and the last no upper bound beyond the listing's own filters.
@@ -24,12 +32,12 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
 
-from storebridge.errors import PaginationError
+from storebridge.errors import PaginationError, PayloadError, StorebridgeError
 from storebridge.http import Request, Response
 from storebridge.kit import (
     CONCURRENCY,
@@ -40,24 +48,27 @@ from storebridge.kit import (
     ListFlow,
     ListQuery,
     Page,
+    Parallel,
     Payload,
     build_request,
     check_query_value,
     expand_pages,
-    merge_parallel,
     read_json,
     relay,
+    request_meta,
     walk,
 )
 from storebridge_shopline._api import Api
 from storebridge_shopline._windows import (
-    REFINE_ROUNDS,
+    STRETCH_ROUNDS,
+    Segment,
+    Stretch,
     Window,
     iso,
+    probe_batch,
     probe_times,
-    refine_times,
+    segment_plan,
     window_count,
-    window_plan,
 )
 from storebridge_shopline._wire import PLATFORM
 
@@ -69,6 +80,8 @@ PAGE_CAPS: Mapping[str, int] = {"orders": 100, "customers": 250, "products": 250
 FOLLOW_UP_PARAMS = ("page_info", "limit", "fields")
 """With ``page_info`` SHOPLINE ignores every other filter, so follow-ups send only these."""
 
+TIME_FILTERS = ("created_at_min", "created_at_max", "updated_at_min", "updated_at_max")
+"""A listing with none of these is a whole store's: long, usually."""
 SPLIT_FROM_PAGES = 8
 """Listings of fewer pages than this (or than two per request in flight) are read page by
 page: windows cost a count per probe and a partial last page each."""
@@ -134,17 +147,11 @@ def page_reader(
 
 
 def _check_in_window(row: Payload, window: Window) -> None:
-    value = row.data.get("created_at")
-    if type(value) is not str:
-        return  # nothing to check against; the converter judges the value
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return
-    if moment.tzinfo is not None and not window.holds(moment):
+    moment = _created(row)  # None: nothing to check against; the converter judges it
+    if moment is not None and not window.holds(moment):
         row.fail(
-            f"created at {value}, outside the window asked for ({window.params()}): the "
-            "answer belongs to another request",
+            f"created at {row.data['created_at']}, outside the window asked for "
+            f"({window.params()}): the answer belongs to another request",
             "created_at",
         )
 
@@ -264,53 +271,146 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
     if not listing.countable:
         yield from _walk(listing, answers, None, None)
         return
-    # The count first, alone: most listings are short, and probes would be wasted on them.
-    total = read_count((yield listing.count_request(answers)))
+    # The count and the first page side by side: a short listing (most are) goes on from
+    # that page, a long one keeps its rows and plans windows from the count. A whole
+    # store's listing (the long kind: an export) sends its probes along too.
+    first = listing.request()
     width = int((yield CONCURRENCY))
+    ladder = _whole_store_probes(listing, width - 2)
+    counted, page, *probed = yield Batch(
+        (listing.count_request(answers), first, *_probes(listing, answers, ladder)),
+        tolerant=True,
+    )
+    if not isinstance(counted, Response):
+        raise counted
+    total = read_count(counted)
     limit = int(listing.params["limit"])
     windows = window_count(total, limit, width)
     if width < 2 or windows < 2 or math.ceil(total / limit) < SPLIT_FROM_PAGES:
-        counted = iter([total])
+        known = iter([total])
 
         def count() -> Flow[int | None]:
             # The count read above, then a fresh one if the walk comes up short.
-            known = next(counted, None)
-            if known is not None:
-                return known
+            number = next(known, None)
+            if number is not None:
+                return number
             return read_count((yield listing.count_request(answers)))
 
-        yield from _walk(listing, answers, None, count)
+        yield from _answered(_walk(listing, answers, None, count), first, page)
         return
-    plan = yield from _plan(listing, answers, total, windows, width)
     seen: set[str] = set()
     lock = threading.Lock()
+    head, hints = _first_page(listing, answers, first, page)
+    if head:
+        seen.update(item.ref for item in head)
+        yield Emit(head)
+    if ladder:
+        probes = _counted(ladder, probed)
+        plan = segment_plan(None, None, probes, total, windows)
+    else:
+        plan = yield from _plan(listing, answers, total, windows, width, hints)
 
-    def tally(flow: ListFlow[Any]) -> ListFlow[Any]:
+    def fresh(flow: ListFlow[Any]) -> ListFlow[Any]:
         def on_emit(page: Emit[Any]) -> Generator[Any, Any, Emit[Any]]:
             with lock:
-                seen.update(item.ref for item in page.items)
-            return page
+                items = [item for item in page.items if item.ref not in seen]
+                seen.update(item.ref for item in items)
+            return Emit(items)
             yield  # pragma: no cover - makes this a generator
 
         yield from relay(flow, on_emit)
 
-    flows = [tally(_walk(listing, answers, window, None)) for window in plan]
-    yield from merge_parallel(flows, key=_ref_of)
+    segments = (_segment(listing, answers, s, hints, STRETCH_ROUNDS) for s in plan)
+    yield Parallel(tuple(fresh(segment) for segment in segments))
     if len(seen) < total:
         recount = read_count((yield listing.count_request(answers)))
         floor = min(total, recount)
         if len(seen) < floor:
             raise PaginationError(
-                f"{listing.resource.name}: {len(seen)} records came back from "
-                f"{len(plan)} windows but SHOPLINE counts {floor}; pages were lost on the "
-                "way (read the listing again)",
+                f"{listing.resource.name}: {len(seen)} records came back from its "
+                f"windows but SHOPLINE counts {floor}; pages were lost on the way (read "
+                "the listing again)",
                 resource=listing.resource.name,
                 platform=DISPLAY,
             )
 
 
-def _ref_of(item: Any) -> object:
-    return item.ref
+def _whole_store_probes(listing: Listing, room: int) -> list[datetime]:
+    if room < 1 or any(name in listing.params for name in TIME_FILTERS):
+        return []
+    now = datetime.fromtimestamp(listing.clock(), UTC)
+    return probe_batch(probe_times(None, None, now), [], room)
+
+
+def _answered(flow: ListFlow[Any], first: Request, answer: Any) -> ListFlow[Any]:
+    """``flow`` with its request for ``first`` answered by ``answer`` (read alongside the
+    count) when that answer passes the request's own checks; asked for again otherwise."""
+    pending: Response | None = answer if isinstance(answer, Response) else None
+    value: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                step = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration:
+                return
+            value, error = None, None
+            if pending is not None and isinstance(step, Request) and step.url == first.url:
+                ready, pending = pending, None
+                check = request_meta(step).check
+                try:
+                    if check is not None:
+                        check(ready)
+                except PayloadError:
+                    pass  # a bad or stale page: the facade asks for it again
+                else:
+                    value = ready
+                    continue
+            try:
+                value = yield step
+            except StorebridgeError as exc:
+                error = exc
+    finally:
+        flow.close()
+
+
+def _first_page(
+    listing: Listing, answers: Answers, first: Request, answer: Any
+) -> tuple[list[Any], list[datetime]]:
+    """The converted rows of the listing's first page and where to probe around them, or
+    nothing when the page could not be used (the windows read its records anyway).
+
+    Records usually get ids in the order they are created, so the first page (lowest ids)
+    tends to hold the listing's first records: counts just before its earliest and at its
+    latest ``created_at`` then say where the listing starts. When ids are not in that
+    order the two counts only cost their requests.
+    """
+    if not isinstance(answer, Response):
+        return [], []
+    try:
+        rows = page_reader(listing.resource, answers)(first, answer).rows
+        keys = {row_key(row) for row in rows}
+        items = listing.convert(rows)
+    except PayloadError:
+        return [], []
+    if len(keys) != len(items):
+        return [], []
+    moments = [m for m in map(_created, rows) if m is not None]
+    if not moments:
+        return items, []
+    earliest = min(moments).replace(microsecond=0) - timedelta(seconds=1)
+    return items, [earliest, max(moments).replace(microsecond=0)]
+
+
+def _created(row: Payload) -> datetime | None:
+    value = row.data.get("created_at")
+    if type(value) is not str:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
 def _walk(
@@ -336,18 +436,37 @@ def _walk(
 
 
 def _plan(
-    listing: Listing, answers: Answers, total: int, windows: int, width: int
-) -> Flow[list[Window]]:
+    listing: Listing,
+    answers: Answers,
+    total: int,
+    windows: int,
+    width: int,
+    hints: Sequence[datetime],
+) -> Flow[list[Segment]]:
     start = _bound(listing.params.get("created_at_min"))
     end = _bound(listing.params.get("created_at_max"))
     now = datetime.fromtimestamp(listing.clock(), UTC)
-    probes = yield from _counts_at(listing, answers, probe_times(start, end, now))
-    for _ in range(REFINE_ROUNDS):
-        more = refine_times(start, end, probes, total, windows, width)
-        if not more:
-            break
-        probes += yield from _counts_at(listing, answers, more)
-    return window_plan(start, end, probes, total, windows)
+    times = probe_batch(probe_times(start, end, now), hints, width)
+    probes = yield from _counts_at(listing, answers, times)
+    return segment_plan(start, end, probes, total, windows)
+
+
+def _stretch(
+    listing: Listing, answers: Answers, stretch: Stretch, hints: Sequence[datetime], rounds: int
+) -> ListFlow[Any]:
+    """The segments of ``stretch``, planned from counts inside it (and at ``hints`` there,
+    counted once: parts of it probed again have them already)."""
+    probes = yield from _counts_at(listing, answers, stretch.probe_times(hints))
+    plan = stretch.plan(probes, last=rounds <= 1)
+    yield Parallel(tuple(_segment(listing, answers, s, (), rounds - 1) for s in plan))
+
+
+def _segment(
+    listing: Listing, answers: Answers, segment: Segment, hints: Sequence[datetime], rounds: int
+) -> ListFlow[Any]:
+    if isinstance(segment, Stretch):
+        return _stretch(listing, answers, segment, hints, rounds)
+    return _walk(listing, answers, segment, None)
 
 
 def _counts_at(

@@ -2,9 +2,11 @@
 
 Pure planning, no requests: :func:`window_count` says how many windows are worth reading
 given how many requests the facade keeps in flight, :func:`probe_times` where to ask for
-counts (a ladder around now), :func:`refine_times` where to ask again when records
-cluster, and :func:`window_plan` turns the counts into contiguous windows that cover the
-listing's whole range (see :mod:`._paging` for how they are read).
+counts (a ladder around now), :func:`segment_plan` turns the counts into contiguous
+segments that cover the listing's whole range: windows where the counts say how records
+spread, and :class:`Stretch` es where they do not (the listing's first and last records
+lie somewhere inside, or records cluster), which are probed again while the windows are
+read and then cut with :func:`window_plan` (see :mod:`._paging` for how they are read).
 """
 
 from __future__ import annotations
@@ -18,14 +20,23 @@ import attrs
 
 PAGES_PER_WINDOW = 3
 """About how many pages each window holds: enough that its last, partial page is cheap."""
-MAX_ROUNDS = 4
-"""Windows per request in flight at most: a long listing gets longer windows, not more."""
 LADDER_DAYS = tuple(4**step for step in range(7))
 """Probe offsets from now in days (1 .. 4096, some 11 years), both ways."""
 CLUSTER = 4
 """A stretch holding this many times what its neighbours hold is probed again."""
-REFINE_ROUNDS = 2
-"""Rounds of probes into clusters at most (each costs one round trip)."""
+STRETCH_PROBES = 1
+"""Probes per window a stretch is cut into (the more, the evener its windows)."""
+MAX_STRETCH_PROBES = 5
+"""Probes into one stretch at most."""
+STRETCH_LEAST = 2.0
+"""Windows' shares a stretch holds at least to be probed again (twice that the second
+time: by then where its records lie is known roughly)."""
+STRETCH_ROUNDS = 2
+"""Rounds of probes into one stretch at most (each narrows where its records lie)."""
+STRETCH_SHARE = 2 / 3
+"""A stretch's windows hold this share of a window's records: they start a round later."""
+OVERFILL = 1.2
+"""A window holds this many shares of the records at most, where the counts can say so."""
 EDGE_SLACK = timedelta(seconds=1)
 """A window's rows may lie this far outside it (platforms round filter times)."""
 
@@ -56,12 +67,11 @@ def iso(moment: datetime) -> str:
 
 
 def window_count(total: int, limit: int, width: int) -> int:
-    """How many windows to read ``total`` records in, ``width`` at a time: a multiple of
-    ``width`` (so all run together) with about :data:`PAGES_PER_WINDOW` pages each, at most
-    :data:`MAX_ROUNDS` times ``width``."""
+    """How many windows to read ``total`` records in, ``width`` at a time: ``width`` (so
+    all run together and each is as short as it can be), fewer for a short listing so that
+    each holds :data:`PAGES_PER_WINDOW` pages or so (each window ends in a partial page)."""
     pages = math.ceil(total / limit)
-    wanted = width * min(MAX_ROUNDS, max(1, math.ceil(pages / (PAGES_PER_WINDOW * width))))
-    return max(1, min(wanted, pages // 2))  # a window of one page is a wasted count
+    return max(1, min(width, pages // PAGES_PER_WINDOW))
 
 
 def probe_times(start: datetime | None, end: datetime | None, now: datetime) -> list[datetime]:
@@ -77,6 +87,20 @@ def probe_times(start: datetime | None, end: datetime | None, now: datetime) -> 
         points = [anchor - o for o in reversed(offsets)] + [anchor] + [anchor + o for o in offsets]
     whole = sorted({p.replace(microsecond=0) for p in points})
     return [p for p in whole if (start is None or p > start) and (end is None or p < end)]
+
+
+def probe_batch(
+    ladder: Sequence[datetime], hints: Sequence[datetime], width: int
+) -> list[datetime]:
+    """The probe times sent in one batch: ``hints`` (around the listing's first records)
+    and the ``ladder`` points after the earliest hint, at most ``width`` in all (one round
+    trip), evenly thinned when there are more."""
+    floor = min(hints, default=None)
+    points = sorted({*hints, *(t for t in ladder if floor is None or t > floor)})
+    if len(points) <= width:
+        return points
+    step = len(points) / max(1, width)
+    return [points[int(i * step)] for i in range(max(1, width))]
 
 
 def _knots(
@@ -97,41 +121,121 @@ def _knots(
     return knots
 
 
-def refine_times(
+@attrs.frozen
+class Stretch:
+    """Records of the listing created from ``low`` to ``high``: ``records`` of them, with
+    ``before`` created earlier (``after`` later), and nothing to say where inside they
+    lie. Probed again (:meth:`probe_times`), then cut into ``windows`` windows from
+    ``start`` to ``end`` (wider when no record lies between them and ``low`` or ``high``;
+    None: unbounded)."""
+
+    low: datetime
+    high: datetime
+    before: int
+    records: int
+    windows: int
+    start: datetime | None
+    end: datetime | None
+    after: int = 0
+    """Records of the listing created after it."""
+
+    def probe_times(self, hints: Sequence[datetime] = ()) -> list[datetime]:
+        """Evenly spaced whole seconds strictly between ``low`` and ``high``, and the
+        ``hints`` that lie there (where the listing's first page says records start)."""
+        count = min(MAX_STRETCH_PROBES, STRETCH_PROBES * self.windows)
+        step = (self.high - self.low) / (count + 1)
+        points = {(self.low + step * i).replace(microsecond=0) for i in range(1, count + 1)}
+        points.update(hints)
+        return sorted(p for p in points if self.low < p < self.high)
+
+    def plan(self, probes: Sequence[tuple[datetime, int]], *, last: bool) -> list[Segment]:
+        """Its segments from ``probes`` (time, records of the listing created up to it):
+        stretches again where the probes still cannot place the records, unless ``last``."""
+        inside = [(self.low, 0), (self.high, self.records)]
+        inside += [(t, n - self.before) for t, n in probes if self.low < t < self.high]
+        if last:
+            return list(window_plan(self.start, self.end, inside, self.records, self.windows))
+        plan = segment_plan(
+            self.start,
+            self.end,
+            inside,
+            self.records,
+            self.windows,
+            least=2 * STRETCH_LEAST,
+            edges=(self.before == 0, self.after == 0),
+        )
+        return [self._inner(s) if isinstance(s, Stretch) else s for s in plan]
+
+    def _inner(self, part: Stretch) -> Stretch:
+        # ``part`` was planned with this stretch's records as the whole listing.
+        after = self.after + self.records - part.before - part.records
+        return attrs.evolve(part, before=self.before + part.before, after=after)
+
+
+Segment = Window | Stretch
+
+
+def segment_plan(
     start: datetime | None,
     end: datetime | None,
     probes: Sequence[tuple[datetime, int]],
     total: int,
     windows: int,
-    budget: int,
-) -> list[datetime]:
-    """More probe times where records cluster, or an empty list.
+    least: float = STRETCH_LEAST,
+    edges: tuple[bool, bool] = (True, True),
+) -> list[Segment]:
+    """Contiguous segments from ``start`` to ``end`` holding about ``total / windows``
+    records per window, from ``probes``: (time, records created up to it).
 
-    A stretch between two probes is a cluster when it holds more than two windows' worth
-    of records and more than :data:`CLUSTER` times what its two neighbours hold together
-    (a store whose records sit in a few days of a long stretch); ``budget`` probes are
-    shared among the clusters by their records and spaced evenly inside them.
+    Between two probes records are taken as spread evenly, except in a stretch that holds
+    ``least`` windows' share or more and where nothing says so: where the listing's first or
+    last records lie (records appear or end somewhere inside; ``edges`` says whether the
+    records before ``start`` and after ``end`` are none) and where records cluster
+    (more than :data:`CLUSTER` times what the stretches on either side hold together).
+    Such a stretch becomes a :class:`Stretch`, probed again before it is cut.
     """
     share = max(1.0, total / max(1, windows))
     knots = _knots(start, end, probes, total)
-    spans = [(a, b, high - low) for (a, low), (b, high) in itertools.pairwise(knots)]
-    clusters = []
-    for index, (left, right, records) in enumerate(spans):
-        if left is None or right is None or records <= 2 * share:
+    spans = [(a, b, low, high - low) for (a, low), (b, high) in itertools.pairwise(knots)]
+    segments: list[Segment] = []
+    run_start, run_base = start, 0
+    run_probes: list[tuple[datetime, int]] = []
+
+    def close_run(until: datetime | None, upto: int) -> None:
+        # The windows of the run of even stretches from ``run_start`` to ``until``; a run
+        # without records widens the stretch before it instead of costing a request.
+        records = upto - run_base
+        last = segments[-1] if segments else None
+        if records == 0 and isinstance(last, Stretch):
+            segments[-1] = attrs.evolve(last, end=until)
+        elif left_of(run_start, until) or not segments:  # start == end: one window
+            parts = max(1, round(records / share))
+            segments.extend(window_plan(run_start, until, run_probes, records, parts))
+
+    for index, (left, right, low, records) in enumerate(spans):
+        around = sum(spans[i][3] for i in (index - 1, index + 1) if 0 <= i < len(spans))
+        edge = (edges[0] and low == 0) or (edges[1] and low + records == total)
+        if (
+            left is None
+            or right is None
+            or records < least * share
+            or not (edge or records > CLUSTER * around)
+        ):
+            if right is not None and right is not end:
+                run_probes.append((right, low + records - run_base))
             continue
-        if right - left < timedelta(seconds=2 * budget):
-            continue
-        around = sum(spans[i][2] for i in (index - 1, index + 1) if 0 <= i < len(spans))
-        if records > CLUSTER * around:
-            clusters.append((left, right, records))
-    weight = sum(records for _, _, records in clusters)
-    known = {moment for moment, _ in probes}
-    times: set[datetime] = set()
-    for left, right, records in clusters:
-        count = max(1, round(budget * records / weight))
-        step = (right - left) / (count + 1)
-        times.update((left + step * i).replace(microsecond=0) for i in range(1, count + 1))
-    return sorted(t for t in times - known if left_of(start, t) and left_of(t, end))
+        outer: datetime | None = left
+        if low == run_base and not isinstance(segments[-1] if segments else None, Stretch):
+            outer = run_start  # nothing between the run's start and the stretch
+        else:
+            close_run(left, low)
+        # Its windows start a round trip after the others: a third shorter.
+        parts = math.ceil(records / (share * STRETCH_SHARE))
+        after = total - low - records
+        segments.append(Stretch(left, right, low, records, parts, outer, right, after))
+        run_start, run_base, run_probes = right, low + records, []
+    close_run(end, total)
+    return segments
 
 
 def left_of(a: datetime | None, b: datetime | None) -> bool:
@@ -150,14 +254,16 @@ def window_plan(
     records each, from ``probes``: (time, records created up to it).
 
     Records are assumed spread evenly between two probes; the stretches before the first
-    and after the last probe cannot be split (nothing says where their records lie).
+    and after the last probe cannot be split (nothing says where their records lie). A
+    window is cut before the piece (half a share at most) that would fill it past
+    :data:`OVERFILL` shares, so windows hold from about half to that many shares.
     """
     share = max(1.0, total / max(1, windows))
     knots = _knots(start, end, probes, total)
     pieces: list[tuple[datetime | None, datetime | None, float]] = []
     for (left, low), (right, high) in itertools.pairwise(knots):
         records: float = high - low
-        parts = math.ceil(records / share)
+        parts = math.ceil(2 * records / share)
         if left is None or right is None or parts <= 1:
             pieces.append((left, right, records))
             continue
@@ -167,11 +273,11 @@ def window_plan(
         pieces += [(a, b, records / parts) for a, b in itertools.pairwise(cuts)]
     bounds: list[datetime | None] = [start]
     held = 0.0
-    for _left, right, records in pieces:
-        held += records
-        if held >= share * 0.75 and right is not None and right is not end:
-            bounds.append(right)
+    for left, _right, records in pieces:
+        if held > 0 and held + records > share * OVERFILL and left is not None:
+            bounds.append(left)
             held = 0.0
+        held += records
     if len(bounds) > 1 and held < share * 0.25:
         bounds.pop()  # a sliver at the end joins the window before it
     cleaned: list[datetime | None] = [start]
@@ -186,14 +292,21 @@ __all__ = [
     "CLUSTER",
     "EDGE_SLACK",
     "LADDER_DAYS",
-    "MAX_ROUNDS",
+    "MAX_STRETCH_PROBES",
+    "OVERFILL",
     "PAGES_PER_WINDOW",
-    "REFINE_ROUNDS",
+    "STRETCH_LEAST",
+    "STRETCH_PROBES",
+    "STRETCH_ROUNDS",
+    "STRETCH_SHARE",
+    "Segment",
+    "Stretch",
     "Window",
     "iso",
     "left_of",
+    "probe_batch",
     "probe_times",
-    "refine_times",
+    "segment_plan",
     "window_count",
     "window_plan",
 ]

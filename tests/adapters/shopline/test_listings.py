@@ -18,14 +18,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storebridge import StorebridgeError
+from storebridge import OrderQuery, StorebridgeError
 from storebridge.errors import PaginationError
+from storebridge.flow import CONCURRENCY, Batch
 from storebridge.http import Headers, MockTransport, Request, Response
 from storebridge.testing import FaultTransport
 from storebridge_shopline._windows import (
+    Stretch,
     Window,
+    iso,
+    probe_batch,
     probe_times,
-    refine_times,
+    segment_plan,
     window_count,
     window_plan,
 )
@@ -59,11 +63,29 @@ def first_pages(w: World) -> list[dict[str, str]]:
 # Page by page ------------------------------------------------------------------------------
 def test_short_listing_walks_pages_in_id_order_and_checks_the_count() -> None:
     w = world(orders=20, rate_limit=False)
-    refs = listing(w, page_size=5)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    refs = listing(w, page_size=5, updated_since=since)
     assert refs == sorted(w.emulator.orders)  # documented: ascending id, page by page
     paths = [r.path.rsplit("/", 2)[-2:] for r in w.emulator.requests]
-    assert paths[0] == ["orders", "count.json"] and paths.count(["orders", "count.json"]) == 1
-    assert len(first_pages(w)) == 1  # no windows for four pages
+    assert paths.count(["orders", "count.json"]) == 1  # no probes for four pages
+    assert len(first_pages(w)) == 1  # read once, alongside the count: no windows
+
+
+def test_a_whole_store_listing_sends_count_first_page_and_probes_in_one_batch() -> None:
+    w = world(orders=20, rate_limit=False)
+    with w.connect() as store:
+        flow = store.adapter.list_orders(OrderQuery(page_size=5))
+        assert next(flow) is CONCURRENCY
+        batch = flow.send(6)
+    assert isinstance(batch, Batch)
+    paths = [r.url.path for r in batch.requests]
+    assert paths[0].endswith("orders/count.json") and paths[1].endswith("/orders.json")
+    probes = [r.url.params["created_at_max"] for r in batch.requests[2:]]
+    assert len(probes) == 4 and all(p.endswith("T00:00:00+00:00") for p in probes)
+    # The short listing then goes on from the first page it already holds.
+    w2 = world(orders=20, rate_limit=False)
+    assert listing(w2, page_size=5) == sorted(w2.emulator.orders)
+    assert len(first_pages(w2)) == 1
 
 
 @pytest.mark.parametrize("resource", ["customers", "products"])
@@ -121,6 +143,8 @@ def _script(plan: dict[int, str]) -> Callable[[int, Request], str | None]:
         {2: "truncated"},
         {2: "malformed", 3: "html_200"},
         {4: "wrong_shape"},
+        {1: "wrong_shape"},  # the first page, read alongside the count
+        {1: "html_200"},
     ],
 )
 def test_one_bad_page_is_asked_again(plan: dict[int, str]) -> None:
@@ -191,14 +215,32 @@ def test_long_listing_is_read_in_contiguous_created_at_windows() -> None:
     w = world(orders=120, rate_limit=False)
     refs = listing(w, page_size=3)
     assert Counter(refs) == Counter(list(w.emulator.orders))
-    windows = sorted(((q.get("created_at_min") or ""), q.get("created_at_max")) for q in
-                     first_pages(w))  # fmt: skip
+    pages = first_pages(w)
+    bounded = [q for q in pages if {"created_at_min", "created_at_max"} & set(q)]
+    assert len(pages) - len(bounded) == 1  # the first page, read with the count
+    windows = sorted((q.get("created_at_min") or "", q.get("created_at_max") or "~") for q in
+                     bounded)  # fmt: skip
     assert len(windows) >= 8
-    assert windows[0][0] == "" and [b for _, b in windows].count(None) == 1
-    ends = {b for _, b in windows if b is not None}
+    assert windows[0][0] == "" and [b for _, b in windows].count("~") == 1
+    ends = {b for _, b in windows if b != "~"}
     assert {a for a, _ in windows if a} == ends  # each window starts where another ends
     follow_ups = [r.query for r in w.emulator.requests if "page_info" in r.query]
     assert follow_ups and all(set(q) == {"limit", "page_info"} for q in follow_ups)
+
+
+def test_where_the_records_lie_is_probed_again_while_windows_are_read() -> None:
+    # The sandbox's orders span a few weeks a year before now: one stretch of the ladder
+    # holds them all, so counts inside it place the windows.
+    w = world(orders=120, rate_limit=False)
+    assert len(listing(w, page_size=3)) == 120
+    probes = [r.query["created_at_max"] for r in w.emulator.requests
+              if r.path.endswith("count.json") and "created_at_max" in r.query]  # fmt: skip
+    now = datetime.fromtimestamp(w.clock.now(), UTC)
+    ladder = {iso(t) for t in probe_times(None, None, now)}
+    assert ladder & set(probes) and set(probes) - ladder
+    rows = sorted(o["created_at"] for o in w.emulator.orders.values())
+    cuts = {q["created_at_max"] for q in first_pages(w) if "created_at_max" in q}
+    assert sum(rows[0] < cut < rows[-1] for cut in cuts) >= 4
 
 
 def test_windows_keep_the_listing_filters() -> None:
@@ -219,6 +261,38 @@ def test_windows_under_faults_are_exact_or_an_error(seed: int) -> None:
     faulty = FaultTransport(w.emulator.transport(), seed=seed, rate=0.2)
     try:
         refs = listing(w, faulty, page_size=3)
+    except StorebridgeError:
+        return
+    assert Counter(refs) == Counter(list(w.emulator.orders)), faulty.injected
+
+
+@pytest.mark.parametrize("fault", ["wrong_shape", "truncated", "server_error"])
+def test_a_long_listing_whose_first_page_is_bad_reads_it_in_the_windows(fault: str) -> None:
+    w = world(orders=120, rate_limit=False)
+    faulty = FaultTransport(w.emulator.transport(), script=_script({1: fault}))
+    refs = listing(w, faulty, page_size=3)
+    assert Counter(refs) == Counter(list(w.emulator.orders)) and faulty.injected[fault] == 1
+
+
+def test_a_filtered_long_listing_probes_around_its_first_page() -> None:
+    w = world(orders=120, rate_limit=False)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    refs = listing(w, page_size=3, updated_since=since)
+    assert Counter(refs) == Counter(list(w.emulator.orders))
+    earliest = min(datetime.fromisoformat(o["created_at"]) for o in w.emulator.orders.values())
+    probes = {datetime.fromisoformat(r.query["created_at_max"]) for r in w.emulator.requests
+              if r.path.endswith("count.json") and "created_at_max" in r.query}  # fmt: skip
+    assert earliest - timedelta(seconds=1) in probes  # nothing before the first page's rows
+    assert len(first_pages(w)) > 4
+
+
+@pytest.mark.parametrize("seed", range(1, 4))
+def test_filtered_windows_under_faults_are_exact_or_an_error(seed: int) -> None:
+    w = world(orders=90, rate_limit=False)
+    faulty = FaultTransport(w.emulator.transport(), seed=seed, rate=0.2)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    try:
+        refs = listing(w, faulty, page_size=3, updated_since=since)
     except StorebridgeError:
         return
     assert Counter(refs) == Counter(list(w.emulator.orders)), faulty.injected
@@ -266,6 +340,44 @@ def test_windows_cover_the_range_without_gaps_or_overlaps(
 ) -> None:
     start, end = sorted(bounds, key=lambda b: b or EPOCH) if all(bounds) else bounds
     plan = window_plan(start, end, probes, total, windows)
+    _check_cover(plan, start, end, records)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    bounds=st.tuples(st.one_of(st.none(), moments), st.one_of(st.none(), moments)),
+    probes=st.lists(st.tuples(moments, st.integers(-5, 10**4)), max_size=20),
+    inside=st.lists(st.tuples(moments, st.integers(-5, 10**4)), max_size=12),
+    total=st.integers(0, 10**4),
+    windows=st.integers(1, 64),
+    records=st.lists(moments, max_size=30),
+)
+def test_segments_and_their_stretches_cover_the_range_without_gaps_or_overlaps(
+    bounds: tuple[datetime | None, datetime | None],
+    probes: list[tuple[datetime, int]],
+    inside: list[tuple[datetime, int]],
+    total: int,
+    windows: int,
+    records: list[datetime],
+) -> None:
+    start, end = sorted(bounds, key=lambda b: b or EPOCH) if all(bounds) else bounds
+    # Stretches are planned from counts of their own (any answers at all), once more
+    # where those still cannot place the records, then cut into windows.
+    segments: list[Window | Stretch] = []
+    for segment in segment_plan(start, end, probes, total, windows):
+        if not isinstance(segment, Stretch):
+            segments.append(segment)
+            continue
+        for part in segment.plan(inside, last=False):
+            segments += part.plan(inside, last=True) if isinstance(part, Stretch) else [part]
+    plan = [w for w in segments if isinstance(w, Window)]
+    assert len(plan) == len(segments)  # the last round cuts stretches into windows only
+    _check_cover(plan, start, end, records)
+
+
+def _check_cover(
+    plan: list[Window], start: datetime | None, end: datetime | None, records: list[datetime]
+) -> None:
     assert plan[0].start == start and plan[-1].end == end
     for left, right in itertools.pairwise(plan):
         assert left.end is not None and left.end == right.start
@@ -297,24 +409,69 @@ def test_probes_are_a_ladder_around_now_in_whole_days() -> None:
 
 
 def test_a_cluster_in_a_long_stretch_is_probed_again() -> None:
-    # 300 records in one 768-day stretch with nothing on either side: probed inside.
+    # 300 records in one 768-day stretch with few on either side: probed inside.
+    day = timedelta(days=1)
+    left, right = EPOCH, EPOCH + 768 * day
+    probes = [(left - 10 * day, 10), (left, 20), (right, 320), (right + day, 330)]
+    plan = segment_plan(None, None, probes, 340, 24)
+    stretches = [s for s in plan if isinstance(s, Stretch)]
+    assert len(stretches) == 1 and (stretches[0].low, stretches[0].high) == (left, right)
+    assert (stretches[0].before, stretches[0].records) == (20, 300)
+    inside = stretches[0].probe_times()
+    assert len(inside) >= 4 and all(left < t < right for t in inside)
+    # Spread over neighbouring stretches, the same records are cut without more probes.
+    even = [(left - 768 * day, 100), (left, 200), (right, 300), (right + 768 * day, 400)]
+    assert not any(isinstance(s, Stretch) for s in segment_plan(None, None, even, 400, 4))
+
+
+def test_where_the_first_records_lie_inside_a_stretch_is_probed_again() -> None:
     left, right = EPOCH, EPOCH + timedelta(days=768)
     probes = [(left - timedelta(days=10), 0), (left, 0), (right, 300), (right + timedelta(1), 300)]
-    more = refine_times(None, None, probes, 300, 24, 8)
-    assert len(more) == 8 and all(left < t < right for t in more)
-    # Spread over neighbouring stretches, the same records need no more probes.
-    even = [
-        (left - timedelta(days=768), 0),
-        (left, 100),
-        (right, 200),
-        (right + timedelta(768), 300),
-    ]
-    assert refine_times(None, None, even, 300, 24, 8) == []
+    plan = segment_plan(None, None, probes, 300, 24)
+    assert len(plan) == 1 and isinstance(plan[0], Stretch)
+    # Its empty neighbours widen it rather than cost a window each.
+    assert (plan[0].low, plan[0].high, plan[0].start, plan[0].end) == (left, right, None, None)
+
+
+def test_a_stretch_is_cut_where_its_probes_say_the_records_are() -> None:
+    left, right = EPOCH, EPOCH + timedelta(days=100)
+    stretch = Stretch(left, right, before=50, records=400, windows=4, start=None, end=None)
+    # All 400 records lie in days 90 to 100: the windows are cut there, none before.
+    late = left + timedelta(days=90)
+    probes = [(t, 50 if t <= late else 450) for t in stretch.probe_times()]
+    probes.append((late, 50))
+    windows = stretch.plan(probes, last=True)
+    assert all(isinstance(w, Window) for w in windows)
+    assert windows[0].start is None and windows[-1].end is None and len(windows) == 4
+    assert all(w.start is not None and w.start >= late for w in windows[1:])
+
+
+def test_a_stretch_still_too_coarse_is_probed_once_more() -> None:
+    left, right = EPOCH, EPOCH + timedelta(days=600)
+    stretch = Stretch(left, right, before=0, records=400, windows=4, start=None, end=None)
+    # Its probes find every record between two of them: that part is probed again.
+    times = stretch.probe_times()
+    probes = [(t, 0 if i < 2 else 400) for i, t in enumerate(times)]
+    again = [s for s in stretch.plan(probes, last=False) if isinstance(s, Stretch)]
+    assert [(s.low, s.high, s.before, s.records) for s in again] == [(times[1], times[2], 0, 400)]
+    assert not any(isinstance(s, Stretch) for s in stretch.plan(probes, last=True))
+
+
+def test_one_batch_of_probes_fits_in_one_round_trip() -> None:
+    now = datetime(2026, 3, 5, 17, 30, tzinfo=UTC)
+    ladder = probe_times(None, None, now)
+    assert probe_batch(ladder, [], 100) == ladder
+    thinned = probe_batch(ladder, [], 6)
+    assert len(thinned) == 6 and set(thinned) <= set(ladder) and thinned == sorted(thinned)
+    # Around the first page's records, the ladder below them is not asked for.
+    hints = [datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 9, tzinfo=UTC)]
+    batch = probe_batch(ladder, hints, 100)
+    assert set(hints) <= set(batch) and min(batch) == hints[0]
 
 
 def test_window_count_follows_what_runs_at_once() -> None:
-    assert window_count(2000, 100, 8) == 8  # all windows run together
-    assert window_count(20_000, 100, 16) == 64  # then more rounds of them
-    assert window_count(100_000, 100, 16) == 64  # long listings: longer windows, not more
-    assert window_count(5000, 100, 40) == 25  # many in flight: windows of two pages at least
+    assert window_count(2000, 100, 8) == 6  # windows of three pages or so
+    assert window_count(5000, 100, 16) == 16  # all windows run together
+    assert window_count(100_000, 100, 16) == 16  # long listings: longer windows, not more
+    assert window_count(5000, 100, 40) == 16  # many in flight: windows of three pages
     assert window_count(300, 100, 8) == 1  # too short to split

@@ -3,7 +3,8 @@
 Every decision about a request lives in :mod:`storebridge._policy`; the engines here carry
 out its I/O and fan out: a :class:`~storebridge.flow.Batch` keeps the pacer's number of
 requests in flight (threads or tasks), a :class:`~storebridge.flow.Parallel` step runs list
-flows side by side and hands their pages on as they arrive.
+flows side by side and hands their pages on as they arrive, and the requests of a
+:class:`~storebridge.flow.Start` go out in the background until the flow collects them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import queue
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -22,7 +23,20 @@ from storebridge._policy import Policy, Sleep, StoreOptions, attempts
 from storebridge._redact import Redactor, scrub
 from storebridge.adapter import Adapter
 from storebridge.errors import StorebridgeError
-from storebridge.flow import Batch, Concurrency, Done, Emit, FlowStepper, Parallel, Wait
+from storebridge.flow import (
+    Batch,
+    Collect,
+    Concurrency,
+    Done,
+    Emit,
+    FlowStepper,
+    Forget,
+    Parallel,
+    Start,
+    Ticket,
+    Wait,
+    request_meta,
+)
 
 
 class _Gate:
@@ -122,6 +136,24 @@ class SyncEngine:
             raise failure
         return results
 
+    def _start(
+        self, requests: Sequence[_http.Request], started: dict[Ticket, Future[_http.Response]]
+    ) -> list[Ticket]:
+        pool = self._executor()
+        tickets = [Ticket(request) for request in requests]
+        for ticket in tickets:
+            started[ticket] = pool.submit(self.send, ticket.request)
+        return tickets
+
+    @staticmethod
+    def _collect(future: Future[_http.Response]) -> Any:
+        exc = future.exception()
+        if exc is None:
+            return future.result()
+        if isinstance(exc, StorebridgeError):
+            return exc
+        raise exc
+
     def _parallel(self, flows: Sequence[Any]) -> Iterator[Sequence[Any]]:
         """Pages of ``flows`` run side by side, as they arrive."""
         if not flows:  # a Parallel of nothing (say, an empty date range) has no pages
@@ -193,6 +225,7 @@ class SyncEngine:
     def _pages(self, flow: Any) -> Generator[Sequence[Any], None, Any]:
         """Drive a flow, yielding each emitted page; returns the flow's return value."""
         stepper: FlowStepper[Any] = FlowStepper(flow)
+        started: dict[Ticket, Future[_http.Response]] = {}
         step = stepper.advance()
         try:
             while not isinstance(step, Done):
@@ -210,6 +243,16 @@ class SyncEngine:
                     elif isinstance(step, Wait):
                         self.options.sleep(step.seconds)
                         result = None
+                    elif isinstance(step, Start):
+                        result = self._start(step.requests, started)
+                    elif isinstance(step, Collect):
+                        result = self._collect(_take(started, step.ticket))
+                    elif isinstance(step, Forget):
+                        for ticket in step.tickets:
+                            future = started.pop(ticket, None)
+                            if future is not None:
+                                future.cancel()
+                        result = None
                     elif isinstance(step, Batch):
                         result = self._send_batch(step.requests, tolerant=step.tolerant)
                     else:
@@ -222,6 +265,9 @@ class SyncEngine:
             scrub(exc, self.policy.redact)
             raise
         finally:
+            # Answers nobody will collect: those not sent yet are not sent at all.
+            for future in started.values():
+                future.cancel()
             stepper.close()
         return step.value
 
@@ -319,6 +365,25 @@ class AsyncEngine:
             raise failure
         return results
 
+    def _start(
+        self,
+        requests: Sequence[_http.Request],
+        started: dict[Ticket, asyncio.Task[_http.Response]],
+    ) -> list[Ticket]:
+        tickets = [Ticket(request) for request in requests]
+        for ticket in tickets:
+            task = asyncio.ensure_future(self.send(ticket.request))
+            task.add_done_callback(_retrieve)
+            started[ticket] = task
+        return tickets
+
+    @staticmethod
+    async def _collect(task: asyncio.Task[_http.Response]) -> Any:
+        try:
+            return await task
+        except StorebridgeError as exc:
+            return exc
+
     async def _parallel(self, flows: Sequence[Any]) -> AsyncGenerator[Sequence[Any], None]:
         if not flows:
             return
@@ -369,6 +434,7 @@ class AsyncEngine:
 
     async def _pages(self, flow: Any) -> AsyncGenerator[Sequence[Any] | _Result, None]:
         stepper: FlowStepper[Any] = FlowStepper(flow)
+        started: dict[Ticket, asyncio.Task[_http.Response]] = {}
         step = stepper.advance()
         try:
             while not isinstance(step, Done):
@@ -387,6 +453,16 @@ class AsyncEngine:
                     elif isinstance(step, Wait):
                         await self.options.async_sleep(step.seconds)
                         result = None
+                    elif isinstance(step, Start):
+                        result = self._start(step.requests, started)
+                    elif isinstance(step, Collect):
+                        result = await self._collect(_take(started, step.ticket))
+                    elif isinstance(step, Forget):
+                        for ticket in step.tickets:
+                            task = started.pop(ticket, None)
+                            if task is not None:
+                                task.cancel()
+                        result = None
                     elif isinstance(step, Batch):
                         result = await self._send_batch(step.requests, tolerant=step.tolerant)
                     else:
@@ -399,6 +475,8 @@ class AsyncEngine:
             scrub(exc, self.policy.redact)
             raise
         finally:
+            for task in started.values():
+                task.cancel()
             stepper.close()
         # An async generator cannot return a value: hand it over as a last, marked page.
         yield _Result(step.value)
@@ -432,6 +510,27 @@ class AsyncEngine:
 @attrs.frozen
 class _Result:
     value: Any
+
+
+T = TypeVar("T")
+
+
+def _take(started: dict[Ticket, T], ticket: Ticket) -> T:
+    """The request in flight for ``ticket``, which is then no longer the flow's to collect."""
+    try:
+        return started.pop(ticket)
+    except KeyError:
+        operation = request_meta(ticket.request).operation
+        raise ValueError(
+            f"flow bug: Collect of a ticket ({operation}) that this flow did not start, or "
+            "collected or forgot already"
+        ) from None
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a started task's failure as seen (a forgotten one's is of no interest)."""
+    if not task.cancelled():
+        task.exception()
 
 
 __all__ = ["AsyncEngine", "StoreOptions", "SyncEngine"]

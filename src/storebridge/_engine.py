@@ -29,6 +29,7 @@ from storebridge.flow import (
     Concurrency,
     Done,
     Emit,
+    First,
     FlowStepper,
     Forget,
     Parallel,
@@ -247,6 +248,10 @@ class SyncEngine:
                         result = self._start(step.requests, started)
                     elif isinstance(step, Collect):
                         result = self._collect(_take(started, step.ticket))
+                    elif isinstance(step, First):
+                        futures = [_find(started, ticket) for ticket in step.tickets]
+                        wait(futures, return_when=FIRST_COMPLETED)
+                        result = _first_done(step.tickets, futures)
                     elif isinstance(step, Forget):
                         for ticket in step.tickets:
                             future = started.pop(ticket, None)
@@ -457,6 +462,10 @@ class AsyncEngine:
                         result = self._start(step.requests, started)
                     elif isinstance(step, Collect):
                         result = await self._collect(_take(started, step.ticket))
+                    elif isinstance(step, First):
+                        tasks = [_find(started, ticket) for ticket in step.tickets]
+                        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                        result = _first_done(step.tickets, tasks)
                     elif isinstance(step, Forget):
                         for ticket in step.tickets:
                             task = started.pop(ticket, None)
@@ -517,14 +526,26 @@ T = TypeVar("T")
 
 def _take(started: dict[Ticket, T], ticket: Ticket) -> T:
     """The request in flight for ``ticket``, which is then no longer the flow's to collect."""
+    found = _find(started, ticket)
+    del started[ticket]
+    return found
+
+
+def _find(started: dict[Ticket, T], ticket: Ticket) -> T:
     try:
-        return started.pop(ticket)
+        return started[ticket]
     except KeyError:
         operation = request_meta(ticket.request).operation
         raise ValueError(
-            f"flow bug: Collect of a ticket ({operation}) that this flow did not start, or "
-            "collected or forgot already"
+            f"flow bug: a ticket ({operation}) that this flow did not start, or collected or "
+            "forgot already"
         ) from None
+
+
+def _first_done(
+    tickets: Sequence[Ticket], waits: Sequence[Future[Any] | asyncio.Task[Any]]
+) -> Ticket:
+    return next(t for t, w in zip(tickets, waits, strict=True) if w.done())
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:

@@ -11,9 +11,10 @@ needs done and receives the result:
 * yield :class:`Start` with requests -> receive a :class:`Ticket` for each, at once: the
   facade sends them in the background while the flow goes on; yield :class:`Collect` with
   a ticket -> receive that request's ``Response`` (or its ``StorebridgeError``, in place);
-  yield :class:`Forget` with tickets whose answers are no longer wanted. A flow keeps a
-  window of requests in flight this way (pages read ahead: as each answer is taken, the
-  next request goes out), instead of waiting for a whole :class:`Batch`;
+  yield :class:`First` with tickets -> receive the first of them whose answer is in; yield
+  :class:`Forget` with tickets whose answers are no longer wanted. A flow keeps a window of
+  requests in flight this way (pages read ahead: as each answer comes in, the next request
+  goes out), instead of waiting for a whole :class:`Batch`;
 * yield :data:`CONCURRENCY` -> receive how many requests the facade would keep in flight
   now (derived from the rate limit and the observed latency), to size read-ahead;
 * yield :class:`Wait` -> the facade pauses (polling loops); receive ``None``;
@@ -119,6 +120,21 @@ class Collect(Batch):
     """
 
     ticket: Ticket
+    requests: tuple[Request, ...] = ()
+    tolerant: bool = True
+
+
+@attrs.frozen
+class First(Batch):
+    """Wait until the answer to one of ``tickets`` is in: the flow receives that
+    :class:`Ticket` (the earliest in ``tickets`` of those answered), to :class:`Collect`.
+
+    A flow keeps its window full this way while the answer it needs next is slow: it sends
+    another request for each one that comes back. A combinator that only knows batches
+    answers it as an empty batch (``[]``): the flow then collects what it needs next.
+    """
+
+    tickets: tuple[Ticket, ...]
     requests: tuple[Request, ...] = ()
     tolerant: bool = True
 
@@ -528,6 +544,8 @@ def drive(
                 result = tickets
             elif isinstance(step, Collect):
                 result = started.pop(step.ticket)
+            elif isinstance(step, First):
+                result = step.tickets[0]
             elif isinstance(step, Forget):
                 for ticket in step.tickets:
                     started.pop(ticket, None)
@@ -551,6 +569,7 @@ __all__ = [
     "Collect",
     "Concurrency",
     "Emit",
+    "First",
     "Flow",
     "FlowStepper",
     "Forget",

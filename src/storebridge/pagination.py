@@ -42,6 +42,7 @@ from storebridge.flow import (
     CONCURRENCY,
     Collect,
     Emit,
+    First,
     Flow,
     Forget,
     ListFlow,
@@ -314,9 +315,11 @@ def _read_ahead(
     empty_on_404: bool,
 ) -> ListFlow[R]:
     """The walk with a sliding window of pages in flight: the next page the platform's
-    links lead to first, then guesses after it. As each page is taken (in listing order),
-    the window is topped up, so the rate limit never waits for a round to finish. A guess
-    the links do not confirm is forgotten with every guess after it."""
+    links lead to first, then guesses after it. As each answer comes in, the window is
+    topped up, so the rate limit never waits for a round to finish; while the next page is
+    slow (asked again after a 429...), up to twice the width are held so that the width
+    stays in flight. Pages are taken in listing order. A guess the links do not confirm
+    is forgotten with every guess after it."""
     state = checks.state
     window: deque[_Slot] = deque()
     width = max(1, int((yield CONCURRENCY)))
@@ -330,10 +333,12 @@ def _read_ahead(
             width, taken = max(1, int((yield CONCURRENCY))), 0
         new = [] if window else [_Slot(checks.request(request), own=True)]
         window.extend(new)
-        while len(window) < width:
+        waiting = sum(1 for slot in window if not _answered(slot))
+        while waiting < width and len(window) < 2 * width:
             guess = _Slot(checks.request(ahead(request, len(window))), own=False)
             window.append(guess)
             new.append(guess)
+            waiting += 1
         if new:
             answers = yield Start(tuple(slot.request for slot in new))
             for slot, answer in zip(new, answers, strict=True):
@@ -342,11 +347,16 @@ def _read_ahead(
             # After the window is topped up: the platform works while the caller does.
             yield Emit(rows)
             rows = []
+        if not _answered(window[0]) and len(window) < 2 * width:
+            # Take whichever answer comes first, so another request can go out for it.
+            tickets = tuple(slot.answer for slot in window if isinstance(slot.answer, Ticket))
+            got = (yield First(tickets)) if len(tickets) > 1 else tickets[0]
+            if isinstance(got, Ticket) and got is not window[0].answer:
+                early = next(slot for slot in window if slot.answer is got)
+                yield from _collect(early)
+                continue
         slot = window.popleft()
-        while isinstance(slot.answer, Ticket):
-            answer = yield Collect(slot.answer)
-            if not isinstance(answer, list):  # a list: a combinator answered in its place
-                slot.answer = answer
+        yield from _collect(slot)
         if isinstance(slot.answer, StorebridgeError):
             if slot.own:
                 yield from _forget(window)
@@ -375,6 +385,18 @@ def _read_ahead(
     yield from _forget(window)
     if rows:
         yield Emit(rows)
+
+
+def _answered(slot: _Slot) -> bool:
+    return slot.answer is not None and not isinstance(slot.answer, Ticket)
+
+
+def _collect(slot: _Slot) -> Generator[Collect, Any, None]:
+    """Wait for the answer to ``slot``'s request, if it is not in yet."""
+    while isinstance(slot.answer, Ticket):
+        answer = yield Collect(slot.answer)
+        if not isinstance(answer, list):  # a list: a combinator answered in its place
+            slot.answer = answer
 
 
 def _forget(window: deque[_Slot]) -> Generator[Forget, Any, None]:

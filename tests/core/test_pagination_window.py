@@ -24,6 +24,7 @@ from storebridge.flow import (
     Batch,
     Collect,
     Emit,
+    First,
     Forget,
     ListFlow,
     Start,
@@ -72,16 +73,26 @@ def _walk(size: int = 3) -> ListFlow[Any]:
 
 class _Recorder:
     """Runs a flow like the facade, answering started requests when they are collected, and
-    notes how many were in flight at each collect."""
+    notes how many were in flight at each collect. ``slow`` maps a page's offset to the
+    number of other answers that come in before its own."""
 
-    def __init__(self, respond: Callable[[Request], Response], width: int) -> None:
+    def __init__(
+        self, respond: Callable[[Request], Response], width: int, slow: dict[int, int] | None = None
+    ) -> None:
         self.respond = respond
         self.width = width
+        self.slow = dict(slow or {})
         self.in_flight: set[Ticket] = set()
         self.at_collect: list[int] = []
+        self.started: dict[int, int] = {}  # offset -> requests started when it was collected
+        self.sent = 0
         self.most = 0
         self.items: list[Any] = []
         self.forgotten = 0
+
+    def first(self, tickets: tuple[Ticket, ...]) -> Ticket:
+        ready = [t for t in tickets if self.slow.get(_offset(t.request), 0) <= 0]
+        return ready[0] if ready else tickets[0]
 
     def answer(self, request: Request) -> Any:
         response = self.respond(request)
@@ -103,11 +114,16 @@ class _Recorder:
                 value = self.width
             elif isinstance(step, Start):
                 value = [Ticket(r) for r in step.requests]
+                self.sent += len(value)
                 self.in_flight.update(value)
                 self.most = max(self.most, len(self.in_flight))
+            elif isinstance(step, First):
+                value = self.first(step.tickets)
             elif isinstance(step, Collect):
                 self.at_collect.append(len(self.in_flight))
                 self.in_flight.remove(step.ticket)
+                self.started[_offset(step.ticket.request)] = self.sent
+                self.slow = {offset: n - 1 for offset, n in self.slow.items()}
                 value = self.answer(step.ticket.request)
             elif isinstance(step, Forget):
                 self.forgotten += len(step.tickets)
@@ -127,6 +143,17 @@ def test_the_window_is_topped_up_as_each_page_is_taken() -> None:
     assert recorder.at_collect[:16] == [5] * 16
     assert recorder.most == 5  # never more than the width in flight: memory stays flat
     assert recorder.forgotten == 4  # the guesses past the last page
+    assert not recorder.in_flight
+
+
+def test_while_the_next_page_is_slow_the_window_holds_up_to_twice_its_width() -> None:
+    # Page 4 (offset 9) answers after 8 others: the pages after it come in, and a new
+    # request goes out for each, until 10 pages (4 to 13) are held or in flight.
+    recorder = _Recorder(_listing(60), width=5, slow={9: 8})
+    recorder.run(_walk())
+    assert [row["id"] for row in recorder.items] == list(range(60))
+    assert recorder.started[9] == 3 + 2 * 5  # pages 1-3 taken, then 10 held or in flight
+    assert recorder.most == 5  # in flight: never more than the width
     assert not recorder.in_flight
 
 

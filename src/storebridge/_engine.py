@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
@@ -75,7 +76,11 @@ class SyncEngine:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
-    def send(self, request: _http.Request) -> _http.Response:
+    def send(
+        self, request: _http.Request, unwanted: threading.Event | None = None
+    ) -> _http.Response:
+        """Send ``request`` as the policy says; a started request stops (``_Forgotten``)
+        at its next wait or send once ``unwanted`` is set."""
         steps = attempts(self.policy, request)
         value: Any = None
         error: BaseException | None = None
@@ -86,11 +91,20 @@ class SyncEngine:
                 return stop.value  # type: ignore[no-any-return]
             value, error = None, None
             if isinstance(op, Sleep):
-                self.options.sleep(op.seconds)
+                if unwanted is not None and self.options.sleep is time.sleep:
+                    # A real wait (for the rate limit) ends as soon as nobody wants the answer.
+                    if unwanted.wait(op.seconds):
+                        raise _Forgotten
+                else:
+                    self.options.sleep(op.seconds)
                 continue
+            if unwanted is not None and unwanted.is_set():
+                raise _Forgotten
             try:
                 value = self.client.send(op.request, auth=self.adapter.auth)
             except _http.TransportError as exc:
+                if unwanted is not None and unwanted.is_set():
+                    raise _Forgotten from None  # cut off by close(): nobody is waiting
                 error = exc
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -138,12 +152,13 @@ class SyncEngine:
         return results
 
     def _start(
-        self, requests: Sequence[_http.Request], started: dict[Ticket, Future[_http.Response]]
+        self, requests: Sequence[_http.Request], started: dict[Ticket, _Sent]
     ) -> list[Ticket]:
         pool = self._executor()
         tickets = [Ticket(request) for request in requests]
         for ticket in tickets:
-            started[ticket] = pool.submit(self.send, ticket.request)
+            unwanted = threading.Event()
+            started[ticket] = _Sent(pool.submit(self.send, ticket.request, unwanted), unwanted)
         return tickets
 
     @staticmethod
@@ -226,7 +241,7 @@ class SyncEngine:
     def _pages(self, flow: Any) -> Generator[Sequence[Any], None, Any]:
         """Drive a flow, yielding each emitted page; returns the flow's return value."""
         stepper: FlowStepper[Any] = FlowStepper(flow)
-        started: dict[Ticket, Future[_http.Response]] = {}
+        started: dict[Ticket, _Sent] = {}
         step = stepper.advance()
         try:
             while not isinstance(step, Done):
@@ -247,16 +262,16 @@ class SyncEngine:
                     elif isinstance(step, Start):
                         result = self._start(step.requests, started)
                     elif isinstance(step, Collect):
-                        result = self._collect(_take(started, step.ticket))
+                        result = self._collect(_take(started, step.ticket).future)
                     elif isinstance(step, First):
-                        futures = [_find(started, ticket) for ticket in step.tickets]
+                        futures = [_find(started, ticket).future for ticket in step.tickets]
                         wait(futures, return_when=FIRST_COMPLETED)
                         result = _first_done(step.tickets, futures)
                     elif isinstance(step, Forget):
                         for ticket in step.tickets:
-                            future = started.pop(ticket, None)
-                            if future is not None:
-                                future.cancel()
+                            sent = started.pop(ticket, None)
+                            if sent is not None:
+                                sent.forget()
                         result = None
                     elif isinstance(step, Batch):
                         result = self._send_batch(step.requests, tolerant=step.tolerant)
@@ -271,8 +286,8 @@ class SyncEngine:
             raise
         finally:
             # Answers nobody will collect: those not sent yet are not sent at all.
-            for future in started.values():
-                future.cancel()
+            for sent in started.values():
+                sent.forget()
             stepper.close()
         return step.value
 
@@ -299,7 +314,10 @@ class SyncEngine:
 
     def close(self, *, close_client: bool = True) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            # What still runs now was started and forgotten (read ahead past a listing's
+            # end): closing the client cuts off those on the wire rather than waiting for
+            # answers nobody wants. A client shared with others is left to finish them.
+            self._pool.shutdown(wait=not close_client, cancel_futures=True)
             self._pool = None
         if close_client:
             self.client.close()
@@ -519,6 +537,22 @@ class AsyncEngine:
 @attrs.frozen
 class _Result:
     value: Any
+
+
+class _Forgotten(Exception):
+    """A started request whose answer nobody wants any more: it is not sent (again)."""
+
+
+@attrs.frozen
+class _Sent:
+    """A started request on a thread, and how to tell it its answer is not wanted."""
+
+    future: Future[_http.Response]
+    unwanted: threading.Event
+
+    def forget(self) -> None:
+        self.unwanted.set()
+        self.future.cancel()
 
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 import pytest
 
-from storebridge import AsyncStore, NotFound, ServerError, Store
+from storebridge import AsyncStore, NotFound, RateLimit, ServerError, Store, StoreOptions
 from storebridge.errors import PaginationError
 from storebridge.flow import (
     CONCURRENCY,
@@ -296,3 +296,13 @@ def test_stopping_early_leaves_no_request_behind_sync_and_async() -> None:
     # Pages taken and the window of 4 after them were asked for, not the listing's 100.
     assert sync_asked <= 10
     assert sum(shop.asked.values()) - sync_asked <= 10
+
+
+def test_guesses_still_waiting_for_the_rate_limit_when_the_listing_ends_are_never_sent() -> None:
+    # Real time, a slow limit: the one-page listing ends while five guesses wait their turn.
+    shop = _Shop(2)
+    adapter = ToyAdapter.from_settings(base_url="https://x.example", token="toy-token-unsent-01")
+    options = StoreOptions(rate_limit=RateLimit(per_second=10, burst=1), max_concurrency=6)
+    with Store(adapter, options=options, transport=MockTransport(shop)) as store:
+        assert [row["id"] for row in store.iterate(_walk())] == [0, 1]
+    assert sum(shop.asked.values()) < 6

@@ -104,7 +104,7 @@ class SyncEngine:
                 value = self.client.send(op.request, auth=self.adapter.auth)
             except _http.TransportError as exc:
                 if unwanted is not None and unwanted.is_set():
-                    raise _Forgotten from None  # cut off by close(): nobody is waiting
+                    raise _Forgotten from None  # not asked again: nobody is waiting
                 error = exc
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -315,9 +315,9 @@ class SyncEngine:
     def close(self, *, close_client: bool = True) -> None:
         if self._pool is not None:
             # What still runs now was started and forgotten (read ahead past a listing's
-            # end): closing the client cuts off those on the wire rather than waiting for
-            # answers nobody wants. A client shared with others is left to finish them.
-            self._pool.shutdown(wait=not close_client, cancel_futures=True)
+            # end): those waiting for the rate limit stop at once; those on the wire are
+            # let finish, since closing the client under them would leak their sockets.
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if close_client:
             self.client.close()
@@ -336,7 +336,9 @@ class AsyncEngine:
         self.options = options
         self.policy = Policy(adapter, options, redactor)
 
-    async def send(self, request: _http.Request) -> _http.Response:
+    async def send(self, request: _http.Request, sent: _AsyncSent | None = None) -> _http.Response:
+        """Send ``request`` as the policy says; a started request (``sent``) stops
+        (``_Forgotten``) before its next send once it is unwanted."""
         steps = attempts(self.policy, request)
         value: Any = None
         error: BaseException | None = None
@@ -349,13 +351,20 @@ class AsyncEngine:
             if isinstance(op, Sleep):
                 await self.options.async_sleep(op.seconds)
                 continue
+            if sent is not None and sent.unwanted:
+                raise _Forgotten
             try:
+                if sent is not None:
+                    sent.on_the_wire = True
                 value = await self.client.send(op.request, auth=self.adapter.auth)
             except _http.TransportError as exc:
                 error = exc
             except StorebridgeError:
                 steps.close()
                 raise
+            finally:
+                if sent is not None:
+                    sent.on_the_wire = False
 
     async def _send_batch(
         self, requests: Sequence[_http.Request], *, tolerant: bool = False
@@ -389,15 +398,14 @@ class AsyncEngine:
         return results
 
     def _start(
-        self,
-        requests: Sequence[_http.Request],
-        started: dict[Ticket, asyncio.Task[_http.Response]],
+        self, requests: Sequence[_http.Request], started: dict[Ticket, _AsyncSent]
     ) -> list[Ticket]:
         tickets = [Ticket(request) for request in requests]
         for ticket in tickets:
-            task = asyncio.ensure_future(self.send(ticket.request))
-            task.add_done_callback(_retrieve)
-            started[ticket] = task
+            sent = _AsyncSent()
+            sent.task = asyncio.ensure_future(self.send(ticket.request, sent))
+            sent.task.add_done_callback(_retrieve)
+            started[ticket] = sent
         return tickets
 
     @staticmethod
@@ -457,7 +465,7 @@ class AsyncEngine:
 
     async def _pages(self, flow: Any) -> AsyncGenerator[Sequence[Any] | _Result, None]:
         stepper: FlowStepper[Any] = FlowStepper(flow)
-        started: dict[Ticket, asyncio.Task[_http.Response]] = {}
+        started: dict[Ticket, _AsyncSent] = {}
         step = stepper.advance()
         try:
             while not isinstance(step, Done):
@@ -479,16 +487,16 @@ class AsyncEngine:
                     elif isinstance(step, Start):
                         result = self._start(step.requests, started)
                     elif isinstance(step, Collect):
-                        result = await self._collect(_take(started, step.ticket))
+                        result = await self._collect(_take(started, step.ticket).task)
                     elif isinstance(step, First):
-                        tasks = [_find(started, ticket) for ticket in step.tickets]
+                        tasks = [_find(started, ticket).task for ticket in step.tickets]
                         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                         result = _first_done(step.tickets, tasks)
                     elif isinstance(step, Forget):
                         for ticket in step.tickets:
-                            task = started.pop(ticket, None)
-                            if task is not None:
-                                task.cancel()
+                            sent = started.pop(ticket, None)
+                            if sent is not None:
+                                sent.forget()
                         result = None
                     elif isinstance(step, Batch):
                         result = await self._send_batch(step.requests, tolerant=step.tolerant)
@@ -502,8 +510,11 @@ class AsyncEngine:
             scrub(exc, self.policy.redact)
             raise
         finally:
-            for task in started.values():
-                task.cancel()
+            for sent in started.values():
+                sent.forget()
+            # Requests on the wire finish (a cancelled one would leave its connection
+            # unclosed); the others were cancelled or stop before they are sent.
+            await asyncio.gather(*(s.task for s in started.values()), return_exceptions=True)
             stepper.close()
         # An async generator cannot return a value: hand it over as a last, marked page.
         yield _Result(step.value)
@@ -574,6 +585,22 @@ def _find(started: dict[Ticket, T], ticket: Ticket) -> T:
             f"flow bug: a ticket ({operation}) that this flow did not start, or collected or "
             "forgot already"
         ) from None
+
+
+class _AsyncSent:
+    """A started request's task, and whether its answer is still wanted."""
+
+    task: asyncio.Task[_http.Response]
+
+    def __init__(self) -> None:
+        self.unwanted = False
+        self.on_the_wire = False
+
+    def forget(self) -> None:
+        # Waiting (for the rate limit) is cut short; a request on the wire is left to end.
+        self.unwanted = True
+        if not self.on_the_wire:
+            self.task.cancel()
 
 
 def _first_done(

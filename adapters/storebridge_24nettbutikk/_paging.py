@@ -13,12 +13,12 @@ not hold more rows than asked for. A shop that serves fewer rows than asked for 
 pages at :data:`SHOP_PAGE_CAP` rows without saying so) is followed from the rows it served,
 so a link that skips ahead never skips rows.
 
-Offsets are read ahead (``ahead=``): the walk asks for the next pages at once, guessing
+Offsets are read ahead (``ahead=``): the walk keeps the next pages in flight, guessing
 their URLs with the step the shop's links showed, and keeps them only while the links
 confirm them. Guesses past the last page are wasted requests: a full listing (usually long)
 reads ahead at full width from the start, while a listing within a time window (usually an
-incremental read of a few rows) starts two pages wide and doubles with every round, so a
-one-page read costs one extra request.
+incremental read of a few rows) starts two pages wide and doubles with every window's worth
+of pages read, so a one-page read costs one extra request.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ At the rate-limit bound a credential sends ``rate`` requests per second; each sp
 law). Fewer leaves budget unused; many more only queue behind the token bucket. The
 :class:`Pacer` tracks latency as it is observed, backs off multiplicatively on 429 and
 recovers additively as answers succeed, so reads, read-ahead and migration writes reach
-the bound without anyone tuning a number.
+the bound without anyone tuning a number. Several 429s within one latency of each other
+answer one burst, sent before the first came back: they halve the number once, not once
+each (which would leave one request in flight for seconds).
 """
 
 from __future__ import annotations
@@ -28,12 +30,20 @@ _SMOOTHING = 0.2
 class Pacer:
     """The in-flight target for one credential; thread-safe, shared like its token bucket."""
 
-    def __init__(self, limit: RateLimit, cap: int = DEFAULT_CAP, fixed: int | None = None):
+    def __init__(
+        self,
+        limit: RateLimit,
+        cap: int = DEFAULT_CAP,
+        fixed: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.limit = limit
         self.cap = max(1, cap)
         self.fixed = fixed
+        self._clock = clock
         self._latency: float | None = None
         self._factor = 1.0
+        self._halved: float | None = None
         self._lock = threading.Lock()
 
     @property
@@ -51,8 +61,14 @@ class Pacer:
             self._factor = min(1.0, self._factor + 0.05)
 
     def throttled(self) -> None:
-        """The platform answered 429: halve what we keep in flight for a while."""
+        """The platform answered 429: halve what we keep in flight for a while (once for
+        all the 429s of requests sent before the previous halving could take effect)."""
         with self._lock:
+            now = self._clock()
+            latency = _FIRST_GUESS if self._latency is None else self._latency
+            if self._halved is not None and now - self._halved < latency:
+                return
+            self._halved = now
             self._factor = max(1.0 / self.cap, self._factor / 2)
 
     def in_flight(self) -> int:
@@ -80,7 +96,7 @@ def shared_pacer(
     with _pacers_lock:
         pacer = _pacers.get((key, limit, fixed, clock))
         if pacer is None:
-            pacer = _pacers[(key, limit, fixed, clock)] = Pacer(limit, fixed=fixed)
+            pacer = _pacers[(key, limit, fixed, clock)] = Pacer(limit, fixed=fixed, clock=clock)
         return pacer
 
 

@@ -3,7 +3,8 @@
 Every decision about a request lives in :mod:`storebridge._policy`; the engines here carry
 out its I/O and fan out: a :class:`~storebridge.flow.Batch` keeps the pacer's number of
 requests in flight (threads or tasks), a :class:`~storebridge.flow.Parallel` step runs list
-flows side by side and hands their pages on as they arrive.
+flows side by side and hands their pages on as they arrive, and the requests of a
+:class:`~storebridge.flow.Start` go out in the background until the flow collects them.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -22,7 +24,21 @@ from storebridge._policy import Policy, Sleep, StoreOptions, attempts
 from storebridge._redact import Redactor, scrub
 from storebridge.adapter import Adapter
 from storebridge.errors import StorebridgeError
-from storebridge.flow import Batch, Concurrency, Done, Emit, FlowStepper, Parallel, Wait
+from storebridge.flow import (
+    Batch,
+    Collect,
+    Concurrency,
+    Done,
+    Emit,
+    First,
+    FlowStepper,
+    Forget,
+    Parallel,
+    Start,
+    Ticket,
+    Wait,
+    request_meta,
+)
 
 
 class _Gate:
@@ -60,7 +76,11 @@ class SyncEngine:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
-    def send(self, request: _http.Request) -> _http.Response:
+    def send(
+        self, request: _http.Request, unwanted: threading.Event | None = None
+    ) -> _http.Response:
+        """Send ``request`` as the policy says; a started request stops (``_Forgotten``)
+        at its next wait or send once ``unwanted`` is set."""
         steps = attempts(self.policy, request)
         value: Any = None
         error: BaseException | None = None
@@ -71,11 +91,20 @@ class SyncEngine:
                 return stop.value  # type: ignore[no-any-return]
             value, error = None, None
             if isinstance(op, Sleep):
-                self.options.sleep(op.seconds)
+                if unwanted is not None and self.options.sleep is time.sleep:
+                    # A real wait (for the rate limit) ends as soon as nobody wants the answer.
+                    if unwanted.wait(op.seconds):
+                        raise _Forgotten
+                else:
+                    self.options.sleep(op.seconds)
                 continue
+            if unwanted is not None and unwanted.is_set():
+                raise _Forgotten
             try:
                 value = self.client.send(op.request, auth=self.adapter.auth)
             except _http.TransportError as exc:
+                if unwanted is not None and unwanted.is_set():
+                    raise _Forgotten from None  # not asked again: nobody is waiting
                 error = exc
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -121,6 +150,25 @@ class SyncEngine:
         if failure is not None:
             raise failure
         return results
+
+    def _start(
+        self, requests: Sequence[_http.Request], started: dict[Ticket, _Sent]
+    ) -> list[Ticket]:
+        pool = self._executor()
+        tickets = [Ticket(request) for request in requests]
+        for ticket in tickets:
+            unwanted = threading.Event()
+            started[ticket] = _Sent(pool.submit(self.send, ticket.request, unwanted), unwanted)
+        return tickets
+
+    @staticmethod
+    def _collect(future: Future[_http.Response]) -> Any:
+        exc = future.exception()
+        if exc is None:
+            return future.result()
+        if isinstance(exc, StorebridgeError):
+            return exc
+        raise exc
 
     def _parallel(self, flows: Sequence[Any]) -> Iterator[Sequence[Any]]:
         """Pages of ``flows`` run side by side, as they arrive."""
@@ -193,6 +241,7 @@ class SyncEngine:
     def _pages(self, flow: Any) -> Generator[Sequence[Any], None, Any]:
         """Drive a flow, yielding each emitted page; returns the flow's return value."""
         stepper: FlowStepper[Any] = FlowStepper(flow)
+        started: dict[Ticket, _Sent] = {}
         step = stepper.advance()
         try:
             while not isinstance(step, Done):
@@ -210,6 +259,20 @@ class SyncEngine:
                     elif isinstance(step, Wait):
                         self.options.sleep(step.seconds)
                         result = None
+                    elif isinstance(step, Start):
+                        result = self._start(step.requests, started)
+                    elif isinstance(step, Collect):
+                        result = self._collect(_take(started, step.ticket).future)
+                    elif isinstance(step, First):
+                        futures = [_find(started, ticket).future for ticket in step.tickets]
+                        wait(futures, return_when=FIRST_COMPLETED)
+                        result = _first_done(step.tickets, futures)
+                    elif isinstance(step, Forget):
+                        for ticket in step.tickets:
+                            sent = started.pop(ticket, None)
+                            if sent is not None:
+                                sent.forget()
+                        result = None
                     elif isinstance(step, Batch):
                         result = self._send_batch(step.requests, tolerant=step.tolerant)
                     else:
@@ -222,6 +285,9 @@ class SyncEngine:
             scrub(exc, self.policy.redact)
             raise
         finally:
+            # Answers nobody will collect: those not sent yet are not sent at all.
+            for sent in started.values():
+                sent.forget()
             stepper.close()
         return step.value
 
@@ -248,7 +314,10 @@ class SyncEngine:
 
     def close(self, *, close_client: bool = True) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            # What still runs now was started and forgotten (read ahead past a listing's
+            # end): those waiting for the rate limit stop at once; those on the wire are
+            # let finish, since closing the client under them would leak their sockets.
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if close_client:
             self.client.close()
@@ -267,7 +336,9 @@ class AsyncEngine:
         self.options = options
         self.policy = Policy(adapter, options, redactor)
 
-    async def send(self, request: _http.Request) -> _http.Response:
+    async def send(self, request: _http.Request, sent: _AsyncSent | None = None) -> _http.Response:
+        """Send ``request`` as the policy says; a started request (``sent``) stops
+        (``_Forgotten``) before its next send once it is unwanted."""
         steps = attempts(self.policy, request)
         value: Any = None
         error: BaseException | None = None
@@ -280,13 +351,20 @@ class AsyncEngine:
             if isinstance(op, Sleep):
                 await self.options.async_sleep(op.seconds)
                 continue
+            if sent is not None and sent.unwanted:
+                raise _Forgotten
             try:
+                if sent is not None:
+                    sent.on_the_wire = True
                 value = await self.client.send(op.request, auth=self.adapter.auth)
             except _http.TransportError as exc:
                 error = exc
             except StorebridgeError:
                 steps.close()
                 raise
+            finally:
+                if sent is not None:
+                    sent.on_the_wire = False
 
     async def _send_batch(
         self, requests: Sequence[_http.Request], *, tolerant: bool = False
@@ -318,6 +396,24 @@ class AsyncEngine:
         if failure is not None:
             raise failure
         return results
+
+    def _start(
+        self, requests: Sequence[_http.Request], started: dict[Ticket, _AsyncSent]
+    ) -> list[Ticket]:
+        tickets = [Ticket(request) for request in requests]
+        for ticket in tickets:
+            sent = _AsyncSent()
+            sent.task = asyncio.ensure_future(self.send(ticket.request, sent))
+            sent.task.add_done_callback(_retrieve)
+            started[ticket] = sent
+        return tickets
+
+    @staticmethod
+    async def _collect(task: asyncio.Task[_http.Response]) -> Any:
+        try:
+            return await task
+        except StorebridgeError as exc:
+            return exc
 
     async def _parallel(self, flows: Sequence[Any]) -> AsyncGenerator[Sequence[Any], None]:
         if not flows:
@@ -369,6 +465,7 @@ class AsyncEngine:
 
     async def _pages(self, flow: Any) -> AsyncGenerator[Sequence[Any] | _Result, None]:
         stepper: FlowStepper[Any] = FlowStepper(flow)
+        started: dict[Ticket, _AsyncSent] = {}
         step = stepper.advance()
         try:
             while not isinstance(step, Done):
@@ -387,6 +484,20 @@ class AsyncEngine:
                     elif isinstance(step, Wait):
                         await self.options.async_sleep(step.seconds)
                         result = None
+                    elif isinstance(step, Start):
+                        result = self._start(step.requests, started)
+                    elif isinstance(step, Collect):
+                        result = await self._collect(_take(started, step.ticket).task)
+                    elif isinstance(step, First):
+                        tasks = [_find(started, ticket).task for ticket in step.tickets]
+                        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                        result = _first_done(step.tickets, tasks)
+                    elif isinstance(step, Forget):
+                        for ticket in step.tickets:
+                            sent = started.pop(ticket, None)
+                            if sent is not None:
+                                sent.forget()
+                        result = None
                     elif isinstance(step, Batch):
                         result = await self._send_batch(step.requests, tolerant=step.tolerant)
                     else:
@@ -399,6 +510,11 @@ class AsyncEngine:
             scrub(exc, self.policy.redact)
             raise
         finally:
+            for sent in started.values():
+                sent.forget()
+            # Requests on the wire finish (a cancelled one would leave its connection
+            # unclosed); the others were cancelled or stop before they are sent.
+            await asyncio.gather(*(s.task for s in started.values()), return_exceptions=True)
             stepper.close()
         # An async generator cannot return a value: hand it over as a last, marked page.
         yield _Result(step.value)
@@ -432,6 +548,71 @@ class AsyncEngine:
 @attrs.frozen
 class _Result:
     value: Any
+
+
+class _Forgotten(Exception):
+    """A started request whose answer nobody wants any more: it is not sent (again)."""
+
+
+@attrs.frozen
+class _Sent:
+    """A started request on a thread, and how to tell it its answer is not wanted."""
+
+    future: Future[_http.Response]
+    unwanted: threading.Event
+
+    def forget(self) -> None:
+        self.unwanted.set()
+        self.future.cancel()
+
+
+T = TypeVar("T")
+
+
+def _take(started: dict[Ticket, T], ticket: Ticket) -> T:
+    """The request in flight for ``ticket``, which is then no longer the flow's to collect."""
+    found = _find(started, ticket)
+    del started[ticket]
+    return found
+
+
+def _find(started: dict[Ticket, T], ticket: Ticket) -> T:
+    try:
+        return started[ticket]
+    except KeyError:
+        operation = request_meta(ticket.request).operation
+        raise ValueError(
+            f"flow bug: a ticket ({operation}) that this flow did not start, or collected or "
+            "forgot already"
+        ) from None
+
+
+class _AsyncSent:
+    """A started request's task, and whether its answer is still wanted."""
+
+    task: asyncio.Task[_http.Response]
+
+    def __init__(self) -> None:
+        self.unwanted = False
+        self.on_the_wire = False
+
+    def forget(self) -> None:
+        # Waiting (for the rate limit) is cut short; a request on the wire is left to end.
+        self.unwanted = True
+        if not self.on_the_wire:
+            self.task.cancel()
+
+
+def _first_done(
+    tickets: Sequence[Ticket], waits: Sequence[Future[Any] | asyncio.Task[Any]]
+) -> Ticket:
+    return next(t for t, w in zip(tickets, waits, strict=True) if w.done())
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a started task's failure as seen (a forgotten one's is of no interest)."""
+    if not task.cancelled():
+        task.exception()
 
 
 __all__ = ["AsyncEngine", "StoreOptions", "SyncEngine"]

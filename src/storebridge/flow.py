@@ -8,6 +8,13 @@ needs done and receives the result:
   :class:`~storebridge.errors.APIError`, so a flow may catch, say, ``NotFound`` and carry on);
 * yield a :class:`Batch` of requests -> receive the list of responses, in order; the facade
   sends them concurrently within the rate limit;
+* yield :class:`Start` with requests -> receive a :class:`Ticket` for each, at once: the
+  facade sends them in the background while the flow goes on; yield :class:`Collect` with
+  a ticket -> receive that request's ``Response`` (or its ``StorebridgeError``, in place);
+  yield :class:`First` with tickets -> receive the first of them whose answer is in; yield
+  :class:`Forget` with tickets whose answers are no longer wanted. A flow keeps a window of
+  requests in flight this way (pages read ahead: as each answer comes in, the next request
+  goes out), instead of waiting for a whole :class:`Batch`;
 * yield :data:`CONCURRENCY` -> receive how many requests the facade would keep in flight
   now (derived from the rate limit and the observed latency), to size read-ahead;
 * yield :class:`Wait` -> the facade pauses (polling loops); receive ``None``;
@@ -77,6 +84,73 @@ class Batch:
 
     requests: tuple[Request, ...]
     tolerant: bool = False
+
+
+@attrs.frozen(eq=False)
+class Ticket:
+    """A request sent by :class:`Start` whose answer has not been taken yet."""
+
+    request: Request
+
+
+@attrs.frozen
+class Start(Batch):
+    """Send ``requests`` without waiting: the flow receives one :class:`Ticket` each, in
+    order, and takes each answer later with :class:`Collect` (or drops it with
+    :class:`Forget`). Answers are always tolerant: a failed request's error comes back in
+    its place when collected, never thrown.
+
+    A Start is a :class:`Batch`, so a combinator that only knows batches (it merges the
+    requests of a batch with its own) still works: it sends them at once and hands the
+    flow their answers instead of tickets. A flow that starts requests therefore accepts
+    either: a ``Ticket`` to collect later, or the answer itself.
+    """
+
+    requests: tuple[Request, ...]
+    tolerant: bool = True
+
+
+@attrs.frozen
+class Collect(Batch):
+    """The answer to a started request: its ``Response``, or its ``StorebridgeError``.
+
+    The facade answers when that request's answer is in (others started with it may come
+    back in any order). A combinator that only knows batches answers it as an empty batch
+    (``[]``, a list): the flow then asks again.
+    """
+
+    ticket: Ticket
+    requests: tuple[Request, ...] = ()
+    tolerant: bool = True
+
+
+@attrs.frozen
+class First(Batch):
+    """Wait until the answer to one of ``tickets`` is in: the flow receives that
+    :class:`Ticket` (the earliest in ``tickets`` of those answered), to :class:`Collect`.
+
+    A flow keeps its window full this way while the answer it needs next is slow: it sends
+    another request for each one that comes back. A combinator that only knows batches
+    answers it as an empty batch (``[]``): the flow then collects what it needs next.
+    """
+
+    tickets: tuple[Ticket, ...]
+    requests: tuple[Request, ...] = ()
+    tolerant: bool = True
+
+
+@attrs.frozen
+class Forget(Batch):
+    """Started requests whose answers the flow no longer wants (guesses that proved wrong):
+    the facade sends those not yet sent no more and drops the answers of the others.
+
+    Every ticket a flow leaves uncollected is forgotten when the flow ends anyway; this
+    frees them early (say, the rest of a read-ahead window once the listing has ended).
+    """
+
+    tickets: tuple[Ticket, ...]
+    requests: tuple[Request, ...] = ()
+    tolerant: bool = True
 
 
 @attrs.frozen
@@ -425,8 +499,9 @@ def drive(
 
     Answers are checked like the facade checks them, and error statuses are thrown into the
     flow as APIError, so a test sees what a flow would see through the facade (without its
-    retries). :class:`Parallel` flows run one after another. Returns the flow's result and
-    every item it emitted.
+    retries). :class:`Parallel` flows run one after another; requests a flow starts
+    (:class:`Start`) are answered at once, in order. Returns the flow's result and every
+    item it emitted.
     """
     from storebridge.errors import error_class_for_status
 
@@ -446,6 +521,7 @@ def drive(
 
     stepper: FlowStepper[T] = FlowStepper(flow)
     items: list[Any] = []
+    started: dict[Ticket, Any] = {}
     step = stepper.advance()
     while not isinstance(step, Done):
         if isinstance(step, Emit):
@@ -461,6 +537,18 @@ def drive(
             if isinstance(step, Concurrency):
                 result: Any = concurrency
             elif isinstance(step, Wait):
+                result = None
+            elif isinstance(step, Start):
+                tickets = [Ticket(r) for r in step.requests]
+                started.update((t, _capture(answer, t.request)) for t in tickets)
+                result = tickets
+            elif isinstance(step, Collect):
+                result = started.pop(step.ticket)
+            elif isinstance(step, First):
+                result = step.tickets[0]
+            elif isinstance(step, Forget):
+                for ticket in step.tickets:
+                    started.pop(ticket, None)
                 result = None
             elif isinstance(step, Batch) and step.tolerant:
                 result = [_capture(answer, r) for r in step.requests]
@@ -478,15 +566,20 @@ def drive(
 __all__ = [
     "CONCURRENCY",
     "Batch",
+    "Collect",
     "Concurrency",
     "Emit",
+    "First",
     "Flow",
     "FlowStepper",
+    "Forget",
     "ListFlow",
     "Parallel",
     "RequestMeta",
     "ResponseCheck",
+    "Start",
     "Step",
+    "Ticket",
     "Wait",
     "build_request",
     "derive_request",

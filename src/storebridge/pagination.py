@@ -28,7 +28,8 @@ along with every follow-up request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -39,10 +40,14 @@ from storebridge._json import read_json
 from storebridge.errors import NotFound, PaginationError, PayloadError, StorebridgeError
 from storebridge.flow import (
     CONCURRENCY,
-    Batch,
+    Collect,
     Emit,
+    First,
     Flow,
+    Forget,
     ListFlow,
+    Start,
+    Ticket,
     derive_request,
     with_check,
 )
@@ -214,64 +219,24 @@ def walk(
     * ``count``: a flow giving the platform's count for this exact listing (None when it
       cannot say); pass it only for listings whose filters the count expresses.
     * ``ahead``: for offset paging, ``ahead(request, k)`` builds the request ``k`` pages
-      after ``request``; the walk then reads as many pages at once as the facade keeps in
-      flight. The platform's own next link stays the authority: pages read ahead are kept
-      only while they match it.
+      after ``request``; the walk then keeps as many page requests in flight as the facade
+      would (:data:`~storebridge.flow.CONCURRENCY`, asked again after each window's worth
+      of pages), sending the next guess as each page is taken (:class:`~storebridge.flow.
+      Start`), so at most that many pages are held at once. The platform's own next link
+      stays the authority: pages read ahead are kept only while they match it, and rows
+      come in listing order.
     """
     reader: PageReader[R] = read.read if hasattr(read, "read") else read
     state = _WalkState()
     expected: int | None = None
     if count is not None:
         expected = yield from count()
-    request: Request | None = first
-    while request is not None:
-        batch = [request]
-        if ahead is not None:
-            width = yield CONCURRENCY
-            batch += [ahead(request, k) for k in range(1, max(1, int(width)))]
-        checked = [_checked(r, reader, state, resource, platform, key) for r in batch]
-        try:
-            # Pages read ahead are guesses: their failures come back in place, not thrown.
-            answers: list[Any] = (
-                (yield Batch(tuple(checked), tolerant=True))
-                if len(checked) > 1
-                else [(yield checked[0])]
-            )
-        except NotFound:
-            if empty_on_404:
-                break
-            raise
-        if isinstance(answers[0], StorebridgeError):
-            if isinstance(answers[0], NotFound) and empty_on_404:
-                break
-            raise answers[0]
-        request = None
-        for index, (sent, answer) in enumerate(zip(checked, answers, strict=True)):
-            if request is not None and str(sent.url) != str(request.url):
-                break  # read ahead on a guess the platform's next link did not confirm
-            if isinstance(answer, StorebridgeError):
-                break  # the next round asks for this page on its own, errors and all
-            page: Page[R] = answer.extensions[_PAGE_KEY]
-            if index:
-                # Checked against the state before this batch: look again now that the
-                # pages before it are in, and ask again if it only repeats them.
-                problem = _no_progress(sent, page, state, key)
-                if problem is not None:
-                    state.asked_again += 1
-                    if state.asked_again > _MAX_ASKED_AGAIN:
-                        raise _stale(sent, problem, state, resource, platform)
-                    break
-            state.asked_again = 0
-            state.urls.add(str(sent.url))
-            state.pages += 1
-            fresh = _fresh_rows(page.rows, state, key)
-            if fresh:
-                state.yielded += len(fresh)
-                yield Emit(fresh)
-            request = page.next
-            if request is None:
-                break
-            request = with_check(request, None)
+    if ahead is None:
+        yield from _page_by_page(first, _Checks(reader, state, resource, platform, key),
+                                 empty_on_404)  # fmt: skip
+    else:
+        yield from _read_ahead(first, ahead, _Checks(reader, state, resource, platform, key),
+                               empty_on_404)  # fmt: skip
     if expected is not None and state.yielded < expected:
         recount = yield from count()  # type: ignore[misc]
         floor = expected if recount is None else min(expected, recount)
@@ -283,6 +248,163 @@ def walk(
                 resource=resource,
                 platform=platform,
             )
+
+
+@attrs.frozen
+class _Checks(Generic[R]):
+    """What one walk reads pages with and checks them against."""
+
+    reader: PageReader[R]
+    state: _WalkState
+    resource: str
+    platform: str
+    key: Callable[[R], object] | None
+
+    def request(self, request: Request) -> Request:
+        return _checked(request, self.reader, self.state, self.resource, self.platform,
+                        self.key)  # fmt: skip
+
+    def accept(self, request: Request, page: Page[R]) -> list[R]:
+        """Count ``page`` (the answer to ``request``) as read; its rows not seen before."""
+        state = self.state
+        state.asked_again = 0
+        state.urls.add(str(request.url))
+        state.pages += 1
+        fresh = _fresh_rows(page.rows, state, self.key)
+        state.yielded += len(fresh)
+        return fresh
+
+
+def _following(page: Page[R]) -> Request | None:
+    # The next request is derived from this one, check and all: it gets its own.
+    return None if page.next is None else with_check(page.next, None)
+
+
+def _page_by_page(first: Request, checks: _Checks[R], empty_on_404: bool) -> ListFlow[R]:
+    request: Request | None = first
+    while request is not None:
+        sent = checks.request(request)
+        try:
+            response = yield sent
+        except NotFound:
+            if empty_on_404:
+                return
+            raise
+        page: Page[R] = response.extensions[_PAGE_KEY]
+        fresh = checks.accept(sent, page)
+        if fresh:
+            yield Emit(fresh)
+        request = _following(page)
+
+
+@attrs.define
+class _Slot:
+    """A page request in the read-ahead window and what is known of its answer."""
+
+    request: Request
+    own: bool
+    """Sent as the page the platform's links lead to (not a guess): its errors are final."""
+    answer: Any = None
+    """Its :class:`Ticket` while in flight; then its Response or StorebridgeError."""
+
+
+def _read_ahead(
+    first: Request,
+    ahead: Callable[[Request, int], Request],
+    checks: _Checks[R],
+    empty_on_404: bool,
+) -> ListFlow[R]:
+    """The walk with a sliding window of pages in flight: the next page the platform's
+    links lead to first, then guesses after it. As each answer comes in, the window is
+    topped up, so the rate limit never waits for a round to finish; while the next page is
+    slow (asked again after a 429...), up to twice the width are held so that the width
+    stays in flight. Pages are taken in listing order. A guess the links do not confirm
+    is forgotten with every guess after it."""
+    state = checks.state
+    window: deque[_Slot] = deque()
+    width = max(1, int((yield CONCURRENCY)))
+    taken = 0  # pages taken since the facade was last asked for its width
+    rows: list[R] = []
+    request: Request | None = first
+    while request is not None:
+        if taken >= width:
+            # Asked once per window's worth of pages, so a flow that widens the window
+            # each time it is asked (see 24Nettbutikk) widens it per round of pages.
+            width, taken = max(1, int((yield CONCURRENCY))), 0
+        new = [] if window else [_Slot(checks.request(request), own=True)]
+        window.extend(new)
+        waiting = sum(1 for slot in window if not _answered(slot))
+        while waiting < width and len(window) < 2 * width:
+            guess = _Slot(checks.request(ahead(request, len(window))), own=False)
+            window.append(guess)
+            new.append(guess)
+            waiting += 1
+        if new:
+            answers = yield Start(tuple(slot.request for slot in new))
+            for slot, answer in zip(new, answers, strict=True):
+                slot.answer = answer
+        if rows:
+            # After the window is topped up: the platform works while the caller does.
+            yield Emit(rows)
+            rows = []
+        if not _answered(window[0]) and len(window) < 2 * width:
+            # Take whichever answer comes first, so another request can go out for it.
+            tickets = tuple(slot.answer for slot in window if isinstance(slot.answer, Ticket))
+            got = (yield First(tickets)) if len(tickets) > 1 else tickets[0]
+            if isinstance(got, Ticket) and got is not window[0].answer:
+                early = next(slot for slot in window if slot.answer is got)
+                yield from _collect(early)
+                continue
+        slot = window.popleft()
+        yield from _collect(slot)
+        if isinstance(slot.answer, StorebridgeError):
+            if slot.own:
+                yield from _forget(window)
+                if isinstance(slot.answer, NotFound) and empty_on_404:
+                    return
+                raise slot.answer
+            # A guess the links confirmed, but it failed: ask for it on its own.
+            yield from _forget(window)
+            continue
+        page: Page[R] = slot.answer.extensions[_PAGE_KEY]
+        if not slot.own:
+            # Checked when it came in, maybe before the pages ahead of it: look again now,
+            # and ask again if it only repeats them.
+            problem = _no_progress(slot.request, page, state, checks.key)
+            if problem is not None:
+                yield from _forget(window)
+                state.asked_again += 1
+                if state.asked_again > _MAX_ASKED_AGAIN:
+                    raise _stale(slot.request, problem, state, checks.resource, checks.platform)
+                continue
+        rows = checks.accept(slot.request, page)
+        taken += 1
+        request = _following(page)
+        if request is None or (window and str(window[0].request.url) != str(request.url)):
+            yield from _forget(window)  # guesses the platform's links did not confirm
+    yield from _forget(window)
+    if rows:
+        yield Emit(rows)
+
+
+def _answered(slot: _Slot) -> bool:
+    return slot.answer is not None and not isinstance(slot.answer, Ticket)
+
+
+def _collect(slot: _Slot) -> Generator[Collect, Any, None]:
+    """Wait for the answer to ``slot``'s request, if it is not in yet."""
+    while isinstance(slot.answer, Ticket):
+        answer = yield Collect(slot.answer)
+        if not isinstance(answer, list):  # a list: a combinator answered in its place
+            slot.answer = answer
+
+
+def _forget(window: deque[_Slot]) -> Generator[Forget, Any, None]:
+    """Empty the window, telling the facade its answers in flight are not wanted."""
+    tickets = tuple(slot.answer for slot in window if isinstance(slot.answer, Ticket))
+    window.clear()
+    if tickets:
+        yield Forget(tickets)
 
 
 def _no_progress(

@@ -336,6 +336,22 @@ def test_pacer_keeps_rate_times_latency_in_flight_and_backs_off_on_429() -> None
     assert Pacer(RateLimit(per_second=40), fixed=3).in_flight() == 3
 
 
+def test_pacer_halves_once_for_the_429s_of_one_burst() -> None:
+    now = [0.0]
+    pacer = Pacer(RateLimit(per_second=40, burst=1), clock=lambda: now[0])
+    for _ in range(30):
+        pacer.observe(0.25)
+    wide = pacer.in_flight()
+    for _ in range(5):  # five requests of one burst refused, within one latency
+        pacer.throttled()
+        now[0] += 0.01
+    once = pacer.in_flight()
+    assert wide // 2 <= once < wide
+    now[0] += 0.3  # a latency later: a new refusal answers requests sent since
+    pacer.throttled()
+    assert pacer.in_flight() < once
+
+
 @pytest.mark.parametrize(
     "ref", ["", "   ", "a/b", "A/../B", ".", "..", "x\r\nHost: evil", "nul\x00", "x" * 257, 3.5]
 )

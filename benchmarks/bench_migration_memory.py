@@ -1,10 +1,10 @@
 """Peak RSS of a migration at N and 4N orders: memory must not grow with the store.
 
 29 Next -> SHOPLINE over loopback, no latency, rate limits off; each migration runs in a
-child process whose peak RSS (ru_maxrss) is printed, with the time it took. The stores'
-data lives in this process (the sandboxes), not in the migration's. The peak is given for
-the whole run and for the migration before its verification (which reads both stores
-again, a page at a time).
+child process whose own peak RSS (``VmHWM``, Linux) is printed, with the time it took. The
+stores' data lives in this process (the sandboxes), not in the migration's. The peak is
+given for the whole run and for the migration before its verification (which reads both
+stores again, a page at a time).
 
 Both stores are opened with ``max_concurrency`` (default 16): with the limits off, a
 listing would otherwise read up to 64 pages ahead (the core's read-ahead follows rate

@@ -2,8 +2,11 @@
 
 It does not trust the migration's own read of the source: a listing that came back short
 during the run cannot pass. For each resource, the source's refs and the target's records
-(with their identity tags) are listed again, side by side, into a temporary SQLite file
-(memory stays flat), then compared record by record:
+(with their identity tags) are listed again, the two stores side by side, into a temporary
+SQLite file. Each listing is read in the platform's order, its windows one after the
+other, as the migration reads the source: windows read side by side would each hold a page
+of parsed records at once, several times the memory of the migration itself. Then the
+records are compared one by one:
 
 * *not migrated*: a source record the ledger has never heard of (the migration's read
   missed it);
@@ -105,7 +108,7 @@ class Verifier:
 
         def source_side() -> None:
             try:
-                records = listing(self.source, resource, slim=True)
+                records = listing(self.source, resource, slim=True, in_order=True)
                 rows = ((resource, r.ref, self.tag(resource, r.ref)) for r in records)
                 self._insert(db, "INSERT OR IGNORE INTO src VALUES (?,?,?)", rows)
             except StorebridgeError as exc:
@@ -114,7 +117,7 @@ class Verifier:
         def target_side() -> None:
             observe = _OBSERVE[resource]
             try:
-                for chunk in _chunks(listing(self.target, resource)):
+                for chunk in _chunks(listing(self.target, resource, in_order=True)):
                     records = [
                         (resource, r.ref, json.dumps(observe(r), sort_keys=True)) for r in chunk
                     ]

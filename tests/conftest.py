@@ -10,6 +10,31 @@ import pytest
 import storebridge
 from tests.support.toy import ToyAdapter
 
+# Applies the xdist_group marks under --dist loadgroup (see the module for why).
+pytest_plugins = ["tests.support.loadgroup"]
+
+_SHARED_SCOPES = frozenset({"module", "package"})
+"""Fixture scopes built once per xdist worker that runs any test needing them."""
+
+
+# First: the groups must be set before xdist (or tests.support.loadgroup) reads them.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep each module that shares a module-scoped fixture on one xdist worker.
+
+    Under ``--dist loadgroup`` the tests of a module are otherwise spread over the workers,
+    and every worker that gets one of them builds the module's fixture again (a seeded
+    100,000-order store, a toy benchmark run): one group builds it once. A test that already
+    names its group keeps it.
+    """
+    for item in items:
+        if not isinstance(item, pytest.Function) or item.get_closest_marker("xdist_group"):
+            continue
+        definitions = item._fixtureinfo.name2fixturedefs.values()
+        if any(defs[-1].scope in _SHARED_SCOPES for defs in definitions if defs):
+            module = item.nodeid.partition("::")[0]
+            item.add_marker(pytest.mark.xdist_group(f"module:{module}"))
+
 
 @pytest.fixture
 def anyio_backend() -> str:

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from _pytest.mark import ParameterSet
 
 from tests.docs import record
 from tests.docs.blocks import JSON, KNOWN, PYTHON, SHELL, TOML, CodeBlock, code_blocks
@@ -58,7 +59,16 @@ def docs_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("docs-examples")
 
 
-@pytest.mark.parametrize("block", RUNNABLE_PYTHON, ids=_id)
+def _on_one_worker_per_page(blocks: list[CodeBlock]) -> list[ParameterSet]:
+    """A page's blocks run together (see ``_page_outcomes``): under xdist, on one worker,
+    or every worker that gets one of them runs the whole page again."""
+    return [
+        pytest.param(b, marks=pytest.mark.xdist_group(f"docs:{_id(b).partition(':')[0]}"))
+        for b in blocks
+    ]
+
+
+@pytest.mark.parametrize("block", _on_one_worker_per_page(RUNNABLE_PYTHON), ids=_id)
 def test_python_example_runs(block: CodeBlock, docs_workdir: Path) -> None:
     page_dir = docs_workdir / block.path.relative_to(REPO_ROOT).as_posix().replace("/", "_")
     outcome = _page_outcomes(block.path, page_dir)[block.line]

@@ -1,48 +1,35 @@
-"""The example adapter package, installed into the running environment once per session.
+"""The example adapter package, installed for this test process once per session.
 
-``pip install --no-deps --no-build-isolation --no-index -e docs/examples/storebridge-example``
-runs in a subprocess (hatchling, from the ``test`` extra, builds it; nothing is downloaded),
-then this process picks up the new ``.pth`` path and entry point without restarting. A
-package this session installed is uninstalled at its end; one that was already installed
-before is left installed (from this checkout).
+``pip install --no-deps --no-build-isolation --no-index --target DIR
+docs/examples/storebridge-example`` runs in a subprocess (hatchling, from the ``test``
+extra, builds it from this checkout; nothing is downloaded) into a folder of this session;
+this process then puts DIR on ``sys.path`` (and on ``PYTHONPATH`` for the processes its
+tests start), so the new package and its entry point are found without restarting.
+
+Installing into the running environment instead would be seen, half-way, by the other
+xdist workers: its entry point is listed there, but its module cannot be imported by an
+interpreter started before the install (a ``.pth`` file is read at startup), so any test
+that loads every adapter fails. Nothing is left behind: the folder is the session's.
 
 Test modules import ``storebridge_example`` inside their tests (through the
-``example`` fixture), never at collection time, when it may not be installed yet.
+``example`` fixture), never at collection time, when it is not installed yet.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from tests.support.paths import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "docs" / "examples" / "storebridge-example"
-DISTRIBUTION = "storebridge-example"
-
-
-def _installed() -> tuple[bool, Path | None]:
-    """(whether the distribution is installed, the folder it is an editable install of)."""
-    try:
-        dist = importlib.metadata.distribution(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        return False, None
-    found = json.loads(dist.read_text("direct_url.json") or "{}")
-    editable = found.get("dir_info", {}).get("editable", False)
-    url = str(found.get("url", ""))
-    if not editable or not url.startswith("file:"):
-        return True, None
-    return True, Path(unquote(urlsplit(url).path))
 
 
 def _pip(*args: str) -> None:
@@ -55,16 +42,6 @@ def _pip(*args: str) -> None:
         pytest.fail(f"pip {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
 
 
-def _add_installed_paths() -> None:
-    """What the interpreter does with the distribution's ``.pth`` file at startup."""
-    dist = importlib.metadata.distribution(DISTRIBUTION)
-    for file in dist.files or ():
-        if file.name.endswith(".pth"):
-            for line in file.read_text().splitlines():
-                if line and not line.startswith(("#", "import")) and line not in sys.path:
-                    sys.path.append(line)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep every test here on one xdist worker: one pip install, never two at once."""
     here = Path(__file__).parent
@@ -74,19 +51,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def example_installed() -> Iterator[Path]:
-    """The example package, installed (editable) from this checkout; yields its folder."""
+def example_installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The example package, built from this checkout and installed for this process (and
+    the processes it starts) only; yields its source folder."""
+    target = tmp_path_factory.mktemp("example-package")
+    _pip("install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+         "--target", str(target), str(EXAMPLE))  # fmt: skip
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(target), *filter(None, [saved])])
+    sys.path.insert(0, str(target))
     importlib.invalidate_caches()
-    was_installed, source = _installed()
-    if source is None or source.resolve() != EXAMPLE.resolve():
-        _pip("install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-             "--editable", str(EXAMPLE))  # fmt: skip
-        importlib.invalidate_caches()
-    _add_installed_paths()
     yield EXAMPLE
-    if not was_installed:
-        _pip("uninstall", "--quiet", "--yes", DISTRIBUTION)
-        importlib.invalidate_caches()
+    sys.path.remove(str(target))
+    if saved is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = saved
+    importlib.invalidate_caches()
 
 
 @pytest.fixture

@@ -140,6 +140,7 @@ def _line(p: Payload, order_currency: str) -> OrderLine:
         title = product_obj.string("title")
         sku = stockrecord.opt_string("partner_sku") if stockrecord else None
         quantity = p.integer("quantity")
+        quantity_key = "quantity"
         product_ref = str(product_obj.integer("id"))
         variant_ref = None
     else:
@@ -151,6 +152,7 @@ def _line(p: Payload, order_currency: str) -> OrderLine:
         sku = p.opt_string("sku")
         current = p.opt_integer("current_quantity")
         quantity = current if current is not None else p.integer("quantity")
+        quantity_key = "quantity" if current is None else "current_quantity"
         product_ref = str(p.integer("product_id"))
         variant_ref = str(p.integer("variant_id"))
     unit = p.money("price_incl_tax", currency)
@@ -170,7 +172,7 @@ def _line(p: Payload, order_currency: str) -> OrderLine:
         title=title,
         quantity=quantity,
         unit_price=unit,
-        total=unit * quantity,
+        total=p.line_total(unit, quantity, quantity_key),
         product_ref=product_ref,
         variant_ref=variant_ref,
         requires_shipping=p.opt_bool("requires_shipping"),

@@ -122,7 +122,7 @@ def order_line(p: Payload, currency: str) -> OrderLine:
         title=p.opt_string("title") or p.opt_string("name") or "",
         quantity=quantity,
         unit_price=unit,
-        total=unit * quantity,
+        total=p.line_total(unit, quantity),
         product_ref=p.opt_string("product_id"),
         variant_ref=p.opt_string("variant_id"),
         requires_shipping=p.opt_bool("requires_shipping"),

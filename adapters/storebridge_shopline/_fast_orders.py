@@ -176,7 +176,10 @@ def _line(row: Any, currency: str) -> OrderLine:
     if type(quantity) is not int or not -(10**40) < quantity < 10**40:
         raise _Unusual
     unit = _money(row, "price", currency) or Money(Decimal(0), currency)
-    total = unit if quantity == 1 else _times(unit, quantity, get("price"))
+    try:
+        total = unit if quantity == 1 else _times(unit, quantity, get("price"))
+    except ValueError:  # beyond any amount: the careful way says so at its path
+        raise _Unusual from None
     status = _text(get("fulfillment_status"))
     return _OrderLine(
         platform=PLATFORM,

@@ -257,6 +257,16 @@ class Payload:
         amount = self.opt_decimal(key)
         return None if amount is None else self._money(key, amount, currency)
 
+    def line_total(self, unit: Money, quantity: int, key: str = "quantity") -> Money:
+        """``unit`` times ``quantity`` (read from ``key``): a line's total, refused at
+        ``key`` when it is beyond any amount of money."""
+        try:
+            return unit * quantity
+        except ValueError:  # ValidationError: the product is out of Money's range
+            self.fail(
+                f"{quantity} units at {unit.amount} {unit.currency} is beyond any amount", key
+            )
+
     def _money(self, key: str, amount: Decimal, code: str) -> Money:
         try:
             return Money(amount, code)

@@ -335,3 +335,12 @@ def test_unmutated_payload_reads_completely() -> None:
     assert order.total == Money("59.99", "USD") and len(order.lines) == 2
     assert order.lines[1].unit_price == Money("0", "USD") and order.tags == ("2", "5.00")
     assert order.updated_at == datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def test_a_line_total_beyond_any_amount_is_refused_at_the_quantity() -> None:
+    line = Payload({"quantity": 10**17}, "$.lines[0]", "test")
+    assert line.line_total(Money("15.00", "USD"), 3) == Money("45.00", "USD")
+    with pytest.raises(PayloadError) as refused:
+        line.line_total(Money("15.00", "USD"), 10**17)
+    assert refused.value.path == "$.lines[0].quantity"
+    assert "beyond any amount" in str(refused.value)

@@ -223,3 +223,11 @@ def test_refund_quote_keeps_the_order_refunds_it_was_calculated_after() -> None:
     assert isinstance(quote, RefundQuote)
     assert quote.raw["storebridge_refunds_before"] == ["r1", "r2"]
     assert isinstance(READERS["refund"](bases()["refund"]), Refund)
+
+
+@pytest.mark.parametrize("units", [10**17, 10**18, "1000000000000000076"])
+def test_a_line_whose_total_is_beyond_any_amount_is_refused_at_its_quantity(units: Any) -> None:
+    body = mutated(bases()["orders"], [(("orders", 0, "line_items", 0, "quantity"), units, False)])
+    with pytest.raises(PayloadError) as refused:
+        READERS["orders"](body)
+    assert refused.value.path.endswith("line_items[0].quantity"), refused.value.path

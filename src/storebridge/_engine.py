@@ -13,13 +13,22 @@ import asyncio
 import queue
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, TypeVar
-
-import attrs
+from typing import Any
 
 from storebridge import _http
+from storebridge._inflight import (
+    Forgotten,
+    Gate,
+    Result,
+    SentTask,
+    SentThread,
+    find,
+    first_done,
+    retrieve,
+    take,
+)
 from storebridge._policy import Policy, Sleep, StoreOptions, attempts
 from storebridge._redact import Redactor, scrub
 from storebridge.adapter import Adapter
@@ -37,28 +46,7 @@ from storebridge.flow import (
     Start,
     Ticket,
     Wait,
-    request_meta,
 )
-
-
-class _Gate:
-    """At most ``limit()`` holders at once, where the limit may change between acquisitions."""
-
-    def __init__(self, limit: Callable[[], int]) -> None:
-        self._limit = limit
-        self._active = 0
-        self._cond = threading.Condition()
-
-    def __enter__(self) -> None:
-        with self._cond:
-            while self._active >= self._limit():
-                self._cond.wait(timeout=0.05)
-            self._active += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._cond:
-            self._active -= 1
-            self._cond.notify_all()
 
 
 class SyncEngine:
@@ -79,7 +67,7 @@ class SyncEngine:
     def send(
         self, request: _http.Request, unwanted: threading.Event | None = None
     ) -> _http.Response:
-        """Send ``request`` as the policy says; a started request stops (``_Forgotten``)
+        """Send ``request`` as the policy says; a started request stops (``Forgotten``)
         at its next wait or send once ``unwanted`` is set."""
         steps = attempts(self.policy, request)
         value: Any = None
@@ -94,17 +82,17 @@ class SyncEngine:
                 if unwanted is not None and self.options.sleep is time.sleep:
                     # A real wait (for the rate limit) ends as soon as nobody wants the answer.
                     if unwanted.wait(op.seconds):
-                        raise _Forgotten
+                        raise Forgotten
                 else:
                     self.options.sleep(op.seconds)
                 continue
             if unwanted is not None and unwanted.is_set():
-                raise _Forgotten
+                raise Forgotten
             try:
                 value = self.client.send(op.request, auth=self.adapter.auth)
             except _http.TransportError as exc:
                 if unwanted is not None and unwanted.is_set():
-                    raise _Forgotten from None  # not asked again: nobody is waiting
+                    raise Forgotten from None  # not asked again: nobody is waiting
                 error = exc
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -152,13 +140,13 @@ class SyncEngine:
         return results
 
     def _start(
-        self, requests: Sequence[_http.Request], started: dict[Ticket, _Sent]
+        self, requests: Sequence[_http.Request], started: dict[Ticket, SentThread]
     ) -> list[Ticket]:
         pool = self._executor()
         tickets = [Ticket(request) for request in requests]
         for ticket in tickets:
             unwanted = threading.Event()
-            started[ticket] = _Sent(pool.submit(self.send, ticket.request, unwanted), unwanted)
+            started[ticket] = SentThread(pool.submit(self.send, ticket.request, unwanted), unwanted)
         return tickets
 
     @staticmethod
@@ -182,7 +170,7 @@ class SyncEngine:
         inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         room = threading.Semaphore(min(len(flows), self.policy.pacer.in_flight()) + 2)
         stop = threading.Event()
-        gate = _Gate(self.policy.pacer.in_flight)
+        gate = Gate(self.policy.pacer.in_flight)
 
         def reserve() -> bool:
             while not room.acquire(timeout=0.05):
@@ -241,7 +229,7 @@ class SyncEngine:
     def _pages(self, flow: Any) -> Generator[Sequence[Any], None, Any]:
         """Drive a flow, yielding each emitted page; returns the flow's return value."""
         stepper: FlowStepper[Any] = FlowStepper(flow)
-        started: dict[Ticket, _Sent] = {}
+        started: dict[Ticket, SentThread] = {}
         step = stepper.advance()
         try:
             while not isinstance(step, Done):
@@ -262,11 +250,11 @@ class SyncEngine:
                     elif isinstance(step, Start):
                         result = self._start(step.requests, started)
                     elif isinstance(step, Collect):
-                        result = self._collect(_take(started, step.ticket).future)
+                        result = self._collect(take(started, step.ticket).future)
                     elif isinstance(step, First):
-                        futures = [_find(started, ticket).future for ticket in step.tickets]
+                        futures = [find(started, ticket).future for ticket in step.tickets]
                         wait(futures, return_when=FIRST_COMPLETED)
-                        result = _first_done(step.tickets, futures)
+                        result = first_done(step.tickets, futures)
                     elif isinstance(step, Forget):
                         for ticket in step.tickets:
                             sent = started.pop(ticket, None)
@@ -335,10 +323,11 @@ class AsyncEngine:
         self.client = client
         self.options = options
         self.policy = Policy(adapter, options, redactor)
+        self._background: set[asyncio.Task[Any]] = set()
 
-    async def send(self, request: _http.Request, sent: _AsyncSent | None = None) -> _http.Response:
+    async def send(self, request: _http.Request, sent: SentTask | None = None) -> _http.Response:
         """Send ``request`` as the policy says; a started request (``sent``) stops
-        (``_Forgotten``) before its next send once it is unwanted."""
+        (``Forgotten``) before its next send once it is unwanted."""
         steps = attempts(self.policy, request)
         value: Any = None
         error: BaseException | None = None
@@ -352,7 +341,7 @@ class AsyncEngine:
                 await self.options.async_sleep(op.seconds)
                 continue
             if sent is not None and sent.unwanted:
-                raise _Forgotten
+                raise Forgotten
             try:
                 if sent is not None:
                     sent.on_the_wire = True
@@ -398,13 +387,15 @@ class AsyncEngine:
         return results
 
     def _start(
-        self, requests: Sequence[_http.Request], started: dict[Ticket, _AsyncSent]
+        self, requests: Sequence[_http.Request], started: dict[Ticket, SentTask]
     ) -> list[Ticket]:
         tickets = [Ticket(request) for request in requests]
         for ticket in tickets:
-            sent = _AsyncSent()
+            sent = SentTask()
             sent.task = asyncio.ensure_future(self.send(ticket.request, sent))
-            sent.task.add_done_callback(_retrieve)
+            sent.task.add_done_callback(retrieve)
+            self._background.add(sent.task)
+            sent.task.add_done_callback(self._background.discard)
             started[ticket] = sent
         return tickets
 
@@ -430,7 +421,7 @@ class AsyncEngine:
                     active += 1
                 try:
                     async for page in self._pages(flow):
-                        if isinstance(page, _Result):
+                        if isinstance(page, Result):
                             break
                         await pages.put(("page", page))
                 finally:
@@ -463,9 +454,9 @@ class AsyncEngine:
             for flow in flows:
                 flow.close()
 
-    async def _pages(self, flow: Any) -> AsyncGenerator[Sequence[Any] | _Result, None]:
+    async def _pages(self, flow: Any) -> AsyncGenerator[Sequence[Any] | Result, None]:
         stepper: FlowStepper[Any] = FlowStepper(flow)
-        started: dict[Ticket, _AsyncSent] = {}
+        started: dict[Ticket, SentTask] = {}
         step = stepper.advance()
         try:
             while not isinstance(step, Done):
@@ -487,11 +478,11 @@ class AsyncEngine:
                     elif isinstance(step, Start):
                         result = self._start(step.requests, started)
                     elif isinstance(step, Collect):
-                        result = await self._collect(_take(started, step.ticket).task)
+                        result = await self._collect(take(started, step.ticket).task)
                     elif isinstance(step, First):
-                        tasks = [_find(started, ticket).task for ticket in step.tickets]
+                        tasks = [find(started, ticket).task for ticket in step.tickets]
                         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                        result = _first_done(step.tickets, tasks)
+                        result = first_done(step.tickets, tasks)
                     elif isinstance(step, Forget):
                         for ticket in step.tickets:
                             sent = started.pop(ticket, None)
@@ -517,13 +508,13 @@ class AsyncEngine:
             await asyncio.gather(*(s.task for s in started.values()), return_exceptions=True)
             stepper.close()
         # An async generator cannot return a value: hand it over as a last, marked page.
-        yield _Result(step.value)
+        yield Result(step.value)
 
     async def iterate(self, flow: Any) -> AsyncIterator[Any]:
         pages = self._pages(flow)
         try:
             async for page in pages:
-                if isinstance(page, _Result):
+                if isinstance(page, Result):
                     return
                 for item in page:
                     yield item
@@ -534,85 +525,20 @@ class AsyncEngine:
         pages = self._pages(flow)
         try:
             async for page in pages:
-                if isinstance(page, _Result):
+                if isinstance(page, Result):
                     return page.value
         finally:
             await pages.aclose()
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def aclose(self, *, close_client: bool = True) -> None:
+        if self._background:
+            # Started and forgotten (read ahead past a listing's end): those waiting for
+            # the rate limit were cancelled; those on the wire end before the client closes
+            # under them, which would leak their sockets.
+            await asyncio.wait(set(self._background), timeout=self.options.timeout)
         if close_client:
             await self.client.aclose()
-
-
-@attrs.frozen
-class _Result:
-    value: Any
-
-
-class _Forgotten(Exception):
-    """A started request whose answer nobody wants any more: it is not sent (again)."""
-
-
-@attrs.frozen
-class _Sent:
-    """A started request on a thread, and how to tell it its answer is not wanted."""
-
-    future: Future[_http.Response]
-    unwanted: threading.Event
-
-    def forget(self) -> None:
-        self.unwanted.set()
-        self.future.cancel()
-
-
-T = TypeVar("T")
-
-
-def _take(started: dict[Ticket, T], ticket: Ticket) -> T:
-    """The request in flight for ``ticket``, which is then no longer the flow's to collect."""
-    found = _find(started, ticket)
-    del started[ticket]
-    return found
-
-
-def _find(started: dict[Ticket, T], ticket: Ticket) -> T:
-    try:
-        return started[ticket]
-    except KeyError:
-        operation = request_meta(ticket.request).operation
-        raise ValueError(
-            f"flow bug: a ticket ({operation}) that this flow did not start, or collected or "
-            "forgot already"
-        ) from None
-
-
-class _AsyncSent:
-    """A started request's task, and whether its answer is still wanted."""
-
-    task: asyncio.Task[_http.Response]
-
-    def __init__(self) -> None:
-        self.unwanted = False
-        self.on_the_wire = False
-
-    def forget(self) -> None:
-        # Waiting (for the rate limit) is cut short; a request on the wire is left to end.
-        self.unwanted = True
-        if not self.on_the_wire:
-            self.task.cancel()
-
-
-def _first_done(
-    tickets: Sequence[Ticket], waits: Sequence[Future[Any] | asyncio.Task[Any]]
-) -> Ticket:
-    return next(t for t, w in zip(tickets, waits, strict=True) if w.done())
-
-
-def _retrieve(task: asyncio.Task[Any]) -> None:
-    """Mark a started task's failure as seen (a forgotten one's is of no interest)."""
-    if not task.cancelled():
-        task.exception()
 
 
 __all__ = ["AsyncEngine", "StoreOptions", "SyncEngine"]

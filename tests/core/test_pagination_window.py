@@ -306,3 +306,33 @@ def test_guesses_still_waiting_for_the_rate_limit_when_the_listing_ends_are_neve
     with Store(adapter, options=options, transport=MockTransport(shop)) as store:
         assert [row["id"] for row in store.iterate(_walk())] == [0, 1]
     assert sum(shop.asked.values()) < 6
+
+
+def test_an_async_store_closes_only_after_its_forgotten_requests_end() -> None:
+    # Guesses past the listing's end are still on the wire when the listing ends; closing
+    # the client under them would leak their sockets.
+    shop = _Shop(3)
+    on_the_wire: list[int] = [0]
+    at_close: list[int] = []
+
+    async def slow(request: Request) -> Response:
+        on_the_wire[0] += 1
+        try:
+            await asyncio.sleep(0.02 if _offset(request) < 3 else 0.2)
+            return shop(request)
+        finally:
+            on_the_wire[0] -= 1
+
+    class Watched(MockTransport):
+        async def aclose(self) -> None:
+            at_close.append(on_the_wire[0])
+
+    options = StoreOptions(max_concurrency=6)
+
+    async def main() -> list[int]:
+        async with AsyncStore(_adapter(), options=options, transport=Watched(slow)) as store:
+            return [row["id"] async for row in store.iterate(_walk())]
+
+    assert asyncio.run(main()) == [0, 1, 2]
+    assert sum(shop.asked.values()) > 3  # guesses past the end did go out
+    assert at_close == [0]

@@ -1,0 +1,118 @@
+"""Requests in flight for the engines: gates, tickets of background requests, and how a
+request nobody wants any more is told so."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+import attrs
+
+from storebridge import _http
+from storebridge.flow import Ticket, request_meta
+
+
+class Gate:
+    """At most ``limit()`` holders at once, where the limit may change between acquisitions."""
+
+    def __init__(self, limit: Callable[[], int]) -> None:
+        self._limit = limit
+        self._active = 0
+        self._cond = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self._cond:
+            while self._active >= self._limit():
+                self._cond.wait(timeout=0.05)
+            self._active += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._active -= 1
+            self._cond.notify_all()
+
+
+@attrs.frozen
+class Result:
+    value: Any
+
+
+class Forgotten(Exception):
+    """A started request whose answer nobody wants any more: it is not sent (again)."""
+
+
+@attrs.frozen
+class SentThread:
+    """A started request on a thread, and how to tell it its answer is not wanted."""
+
+    future: Future[_http.Response]
+    unwanted: threading.Event
+
+    def forget(self) -> None:
+        self.unwanted.set()
+        self.future.cancel()
+
+
+T = TypeVar("T")
+
+
+def take(started: dict[Ticket, T], ticket: Ticket) -> T:
+    """The request in flight for ``ticket``, which is then no longer the flow's to collect."""
+    found = find(started, ticket)
+    del started[ticket]
+    return found
+
+
+def find(started: dict[Ticket, T], ticket: Ticket) -> T:
+    try:
+        return started[ticket]
+    except KeyError:
+        operation = request_meta(ticket.request).operation
+        raise ValueError(
+            f"flow bug: a ticket ({operation}) that this flow did not start, or collected or "
+            "forgot already"
+        ) from None
+
+
+class SentTask:
+    """A started request's task, and whether its answer is still wanted."""
+
+    task: asyncio.Task[_http.Response]
+
+    def __init__(self) -> None:
+        self.unwanted = False
+        self.on_the_wire = False
+
+    def forget(self) -> None:
+        # Waiting (for the rate limit) is cut short; a request on the wire is left to end.
+        self.unwanted = True
+        if not self.on_the_wire:
+            self.task.cancel()
+
+
+def first_done(
+    tickets: Sequence[Ticket], waits: Sequence[Future[Any] | asyncio.Task[Any]]
+) -> Ticket:
+    return next(t for t, w in zip(tickets, waits, strict=True) if w.done())
+
+
+def retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a started task's failure as seen (a forgotten one's is of no interest)."""
+    if not task.cancelled():
+        task.exception()
+
+
+__all__ = [
+    "Forgotten",
+    "Gate",
+    "Result",
+    "SentTask",
+    "SentThread",
+    "find",
+    "first_done",
+    "retrieve",
+    "take",
+]

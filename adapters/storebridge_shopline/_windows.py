@@ -116,6 +116,9 @@ def _knots(
         if not (left_of(start, moment) and left_of(moment, end)):
             continue
         highest = min(total, max(highest, count))  # counts only grow with time
+        if knots[-1][0] == moment:  # two probes of one instant: one knot, no empty span
+            knots[-1] = (moment, highest)
+            continue
         knots.append((moment, highest))
     knots.append((end, total))
     return knots

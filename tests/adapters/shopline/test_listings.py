@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from storebridge import OrderQuery, StorebridgeError
@@ -351,6 +351,10 @@ def test_windows_cover_the_range_without_gaps_or_overlaps(
     total=st.integers(0, 10**4),
     windows=st.integers(1, 64),
     records=st.lists(moments, max_size=30),
+)
+@example(  # two probes of one instant once made an empty window
+    bounds=(None, None), probes=[(EPOCH, 1), (EPOCH, 144)], inside=[], total=153, windows=3,
+    records=[],
 )
 def test_segments_and_their_stretches_cover_the_range_without_gaps_or_overlaps(
     bounds: tuple[datetime | None, datetime | None],

@@ -79,6 +79,17 @@ def _poll(
     A failed pass (the platform down past the retries) is reported and tried again on the
     next interval from the last checkpoint, so nothing is skipped.
     """
+    try:
+        _follow(store, state, interval, stop, start)
+    except Exception:
+        if stop.is_set():
+            return  # the store was closed under a pass: stopping, not a failure to report
+        raise
+
+
+def _follow(
+    store: Any, state: Path | None, interval: float, stop: threading.Event, start: Any
+) -> None:
     since: Any = start
     if state is not None and state.exists():
         since = Checkpoint.from_json(state.read_text(encoding="utf-8"))
@@ -92,8 +103,14 @@ def _poll(
             since = feed.checkpoint
             _save(state, since)
         except StorebridgeError as exc:
+            if stop.is_set():
+                return
             warning(f"{store.platform} change feed: {exc}; trying again in {interval:g} s")
         stop.wait(interval)
+
+
+_JOIN_SECONDS = 1.0
+"""How long stopping waits for a pass in progress to end before closing its store."""
 
 
 def listen_command(
@@ -175,6 +192,9 @@ def listen_command(
         return EXIT_INTERRUPTED
     finally:
         stop.set()
+        for thread in pollers:
+            if thread.is_alive():
+                thread.join(_JOIN_SECONDS)
         for s in stores.values():
             s.close()
     return 0

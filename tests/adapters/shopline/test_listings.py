@@ -353,7 +353,11 @@ def test_windows_cover_the_range_without_gaps_or_overlaps(
     records=st.lists(moments, max_size=30),
 )
 @example(  # two probes of one instant once made an empty window
-    bounds=(None, None), probes=[(EPOCH, 1), (EPOCH, 144)], inside=[], total=153, windows=3,
+    bounds=(None, None),
+    probes=[(EPOCH, 1), (EPOCH, 144)],
+    inside=[],
+    total=153,
+    windows=3,
     records=[],
 )
 def test_segments_and_their_stretches_cover_the_range_without_gaps_or_overlaps(

@@ -26,6 +26,7 @@ from storebridge._inflight import (
     SentThread,
     find,
     first_done,
+    forget,
     retrieve,
     take,
 )
@@ -256,10 +257,7 @@ class SyncEngine:
                         wait(futures, return_when=FIRST_COMPLETED)
                         result = first_done(step.tickets, futures)
                     elif isinstance(step, Forget):
-                        for ticket in step.tickets:
-                            sent = started.pop(ticket, None)
-                            if sent is not None:
-                                sent.forget()
+                        forget(started, step.tickets)
                         result = None
                     elif isinstance(step, Batch):
                         result = self._send_batch(step.requests, tolerant=step.tolerant)
@@ -484,10 +482,7 @@ class AsyncEngine:
                         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                         result = first_done(step.tickets, tasks)
                     elif isinstance(step, Forget):
-                        for ticket in step.tickets:
-                            sent = started.pop(ticket, None)
-                            if sent is not None:
-                                sent.forget()
+                        forget(started, step.tickets)
                         result = None
                     elif isinstance(step, Batch):
                         result = await self._send_batch(step.requests, tolerant=step.tolerant)

@@ -7,7 +7,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -66,6 +66,22 @@ def take(started: dict[Ticket, T], ticket: Ticket) -> T:
     return found
 
 
+class _Forgettable(Protocol):
+    def forget(self) -> None: ...
+
+
+F = TypeVar("F", bound=_Forgettable)
+
+
+def forget(started: dict[Ticket, F], tickets: Sequence[Ticket]) -> None:
+    """Tell the requests of ``tickets`` still in ``started`` that their answers are unwanted
+    (tickets already collected or forgotten are let be)."""
+    for ticket in tickets:
+        sent = started.pop(ticket, None)
+        if sent is not None:
+            sent.forget()
+
+
 def find(started: dict[Ticket, T], ticket: Ticket) -> T:
     try:
         return started[ticket]
@@ -113,6 +129,7 @@ __all__ = [
     "SentThread",
     "find",
     "first_done",
+    "forget",
     "retrieve",
     "take",
 ]

@@ -20,7 +20,7 @@ about :data:`BATCH_ROUNDS` times what the facade keeps in flight, never the full
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -28,7 +28,17 @@ import attrs
 
 from storebridge.errors import NotFound, StorebridgeError
 from storebridge.http import Request, Response
-from storebridge.kit import CONCURRENCY, Batch, Emit, Flow, ListFlow, Payload
+from storebridge.kit import (
+    CONCURRENCY,
+    Batch,
+    Collect,
+    Emit,
+    Flow,
+    ListFlow,
+    Payload,
+    Start,
+    Ticket,
+)
 
 T = TypeVar("T")
 
@@ -37,8 +47,11 @@ Lookup = tuple[str, str]
 REMEMBERED = 5000
 """Lookups a listing remembers (the most recently used), so memory stays flat."""
 BATCH_ROUNDS = 6
-"""A batch carries about this many times the requests the facade keeps in flight: more than
-one, so the batch's slowest answer does not leave the pipe idle; few, so memory is bounded."""
+"""A batch carries about this many times the requests the facade keeps in flight: few, so
+memory is bounded (at most ``GROUPS_IN_FLIGHT + 1`` batches are held at once)."""
+GROUPS_IN_FLIGHT = 2
+"""Groups of rows whose lookups may be in flight at once: two, so that while the older
+group's last answers come back, the next group's lookups and pages are already going out."""
 
 
 @attrs.frozen
@@ -84,15 +97,63 @@ class _Memory:
 _UNKNOWN: Any = object()
 
 
-def joined(source: ListFlow[Payload], plan: JoinPlan[T]) -> ListFlow[T]:
-    """``source``'s rows as items, their lookups sent alongside the source's next requests.
+@attrs.define(eq=False)
+class _Group:
+    """Rows waiting for their lookups; emitted in listing order, oldest group first."""
 
-    Errors the facade throws in while ``source`` waits for an answer are thrown into it;
-    a lookup that fails with anything but 404 ends the listing with that error.
+    rows: list[Payload]
+    values: dict[Lookup, Any]
+    started: list[Lookup]
+    """The lookups this group sent; ``answers`` holds one Ticket (or answer) for each."""
+    answers: list[Any]
+    waits: list[Lookup]
+    """Lookups an earlier group is fetching: filled in when that group is collected."""
+
+
+def joined(source: ListFlow[Payload], plan: JoinPlan[T]) -> ListFlow[T]:
+    """``source``'s rows as items, their lookups in flight while the source reads on.
+
+    Each time the source asks for its next pages, the lookups of the rows read so far are
+    started (not waited for) and the source's request goes out behind them, so the shop
+    always has requests to answer; a group of rows is emitted, in listing order, once its
+    lookups are collected, with at most :data:`GROUPS_IN_FLIGHT` groups waiting. Errors the
+    facade throws in while ``source`` waits for an answer are thrown into it; a lookup that
+    fails with anything but 404 ends the listing with that error.
     """
     memory = _Memory(plan.remembered)
     load = _Load(plan.looks_up)
     held: list[Payload] = []
+    groups: deque[_Group] = deque()
+    fetching: dict[Lookup, _Group] = {}
+
+    def open_group(rows: list[Payload]) -> Flow[None]:
+        values, missing, waits = _plan_lookups(rows, plan, memory, fetching)
+        load.looked_up(len(rows), len(missing))
+        answers: list[Any] = []
+        if missing:
+            # A combinator that only knows batches answers a Start with the answers.
+            answers = list((yield Start(tuple(plan.fetch(lookup) for lookup in missing))))
+        group = _Group(rows, values, missing, answers, waits)
+        fetching.update((lookup, group) for lookup in missing)
+        groups.append(group)
+
+    def close_oldest() -> ListFlow[T]:
+        group = groups.popleft()
+        answers = []
+        for answer in group.answers:
+            answers.append((yield Collect(answer)) if isinstance(answer, Ticket) else answer)
+        _absorb(plan, memory, group.values, group.started, answers)
+        for lookup in group.started:
+            if fetching.get(lookup) is group:
+                del fetching[lookup]
+        for later in groups:
+            for lookup in later.waits:
+                if lookup in group.values and later.values.get(lookup, _UNKNOWN) is _UNKNOWN:
+                    later.values[lookup] = group.values[lookup]
+        items = _build(group.rows, plan, group.values)
+        if items:
+            yield Emit(items)
+
     value: Any = None
     error: BaseException | None = None
     try:
@@ -112,42 +173,27 @@ def joined(source: ListFlow[Payload], plan: JoinPlan[T]) -> ListFlow[T]:
                 except StorebridgeError as exc:
                     error = exc
                 continue
-            missing: list[Lookup] = []
             if held:
-                values, missing = _plan_lookups(held, plan, memory)
-                load.looked_up(len(held), len(missing))
-                if not missing:
-                    items, held = _build(held, plan, values), []
-                    if items:
-                        yield Emit(items)
-            if not missing:
-                try:
-                    value = yield step
-                except StorebridgeError as exc:
-                    error = exc
-                continue
-            own = step.requests if isinstance(step, Batch) else (step,)
-            answers = yield Batch(
-                (*own, *(plan.fetch(lookup) for lookup in missing)), tolerant=True
-            )
-            _absorb(plan, memory, values, missing, answers[len(own) :])
-            items = _build(held, plan, values)
-            held = []
-            if items:
-                yield Emit(items)
-            value, error = _for_source(step, answers[: len(own)])
+                rows, held = held, []
+                yield from open_group(rows)
+                while len(groups) > GROUPS_IN_FLIGHT or (groups and _ready(groups[0])):
+                    yield from close_oldest()
+            try:
+                value = yield step
+            except StorebridgeError as exc:
+                error = exc
         if held:
-            values, missing = _plan_lookups(held, plan, memory)
-            if missing:
-                answers = yield Batch(
-                    tuple(plan.fetch(lookup) for lookup in missing), tolerant=True
-                )
-                _absorb(plan, memory, values, missing, answers)
-            items = _build(held, plan, values)
-            if items:
-                yield Emit(items)
+            rows, held = held, []
+            yield from open_group(rows)
+        while groups:
+            yield from close_oldest()
     finally:
         source.close()
+
+
+def _ready(group: _Group) -> bool:
+    """Whether emitting ``group`` waits for nothing (no lookups, or none still in flight)."""
+    return not group.waits and not any(isinstance(a, Ticket) for a in group.answers)
 
 
 class _Load:
@@ -182,19 +228,28 @@ def _blend(old: float | None, new: float) -> float:
 
 
 def _plan_lookups(
-    rows: Sequence[Payload], plan: JoinPlan[Any], memory: _Memory
-) -> tuple[dict[Lookup, Any], list[Lookup]]:
+    rows: Sequence[Payload],
+    plan: JoinPlan[Any],
+    memory: _Memory,
+    fetching: Mapping[Lookup, Any] | None = None,
+) -> tuple[dict[Lookup, Any], list[Lookup], list[Lookup]]:
+    """The values known for ``rows``' lookups, those to send, and those already in flight."""
     values: dict[Lookup, Any] = {}
     missing: list[Lookup] = []
+    waits: list[Lookup] = []
     for row in rows:
         for lookup in plan.needs(row):
             if lookup in values:
                 continue
             known = memory.get(lookup, _UNKNOWN)
             values[lookup] = known
-            if known is _UNKNOWN:
+            if known is not _UNKNOWN:
+                continue
+            if fetching is not None and lookup in fetching:
+                waits.append(lookup)
+            else:
                 missing.append(lookup)
-    return values, missing
+    return values, missing, waits
 
 
 def _absorb(
@@ -236,11 +291,19 @@ def _for_source(step: Any, answers: Sequence[Any]) -> tuple[Any, BaseException |
 
 def resolve(row: Payload, plan: JoinPlan[T]) -> Flow[T | None]:
     """One row as an item, with its lookups sent in one batch (for ``get``)."""
-    values, missing = _plan_lookups([row], plan, _Memory(0))
+    values, missing, _ = _plan_lookups([row], plan, _Memory(0))
     if missing:
         answers = yield Batch(tuple(plan.fetch(lookup) for lookup in missing), tolerant=True)
         _absorb(plan, _Memory(0), values, missing, answers)
     return plan.build(row, values)
 
 
-__all__ = ["BATCH_ROUNDS", "REMEMBERED", "JoinPlan", "Lookup", "joined", "resolve"]
+__all__ = [
+    "BATCH_ROUNDS",
+    "GROUPS_IN_FLIGHT",
+    "REMEMBERED",
+    "JoinPlan",
+    "Lookup",
+    "joined",
+    "resolve",
+]

@@ -88,6 +88,8 @@ KIT = {
     "NotPlain", "PlainStatus", "plain_amount", "plain_flag", "plain_model", "plain_money",
     "plain_ref",
     "plain_text", "plain_time", "read_plain",
+    # steps of a flow that keeps requests in flight while it reads on
+    "Start", "Collect", "Ticket",
 }  # fmt: skip
 
 

@@ -15,7 +15,7 @@ import storebridge
 from storebridge import _http
 from storebridge.errors import PaginationError, PayloadError, StorebridgeError
 from storebridge.flow import validate_answer
-from storebridge.kit import Batch, OrderQuery, drive
+from storebridge.kit import Batch, Collect, OrderQuery, Start, Ticket, drive
 from storebridge.sandbox import FakeClock
 from storebridge.testing import FakeTime, FaultTransport
 from storebridge_24nettbutikk import NettbutikkEmulator
@@ -244,37 +244,49 @@ def test_a_windowed_listing_starts_narrow_and_widens() -> None:
     assert offsets == list(range(0, 400, 50))
 
 
-def test_pages_and_lookups_share_batches() -> None:
-    shop = emulator(orders=40, customers=20, products=6)
-    batches: list[list[str]] = []
-    a = adapter(page_size=5)
-    respond = responder(shop, a)
-
-    def checked(request: _http.Request) -> _http.Response:
-        response = respond(request)
-        validate_answer(request, response)  # as the facade does: reads the page
-        return response
-
-    flow = a.list_orders(OrderQuery())
-    step = next(flow)
-    items: list[Any] = []
+def _recorded(flow: Any, log: list[tuple[str, Any]]) -> Any:
+    """``flow`` passed through, with each step it sends logged as (kind, what)."""
+    value: Any = None
     while True:
         try:
-            if isinstance(step, Batch):
-                batches.append([r.url.path.split("/")[3] for r in step.requests])
-                step = flow.send([checked(r) for r in step.requests])
-            elif isinstance(step, _http.Request):
-                step = flow.send(checked(step))
-            elif hasattr(step, "items"):
-                items.extend(step.items)
-                step = flow.send(None)
-            else:
-                step = flow.send(3)  # three pages a round: several rounds
-        except StopIteration:
-            break
-    assert len(items) == 40
-    mixed = [b for b in batches if "orders" in b and ("customers" in b or "products" in b)]
-    assert mixed, batches  # the next pages went out together with the last pages' lookups
+            step = flow.send(value)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(step, Collect):
+            log.append(("collect", step.ticket))
+        elif isinstance(step, Batch) and step.requests:
+            log.append(("send", [r.url.path.split("/")[3] for r in step.requests]))
+        elif isinstance(step, _http.Request):
+            log.append(("send", [step.url.path.split("/")[3]]))
+        value = yield step
+        if isinstance(step, Start) and isinstance(value, list):
+            kinds = {r.url.path.split("/")[3] for r in step.requests}
+            log.append(("tickets" if "orders" not in kinds else "pages", value))
+
+
+def test_lookups_are_in_flight_while_the_next_pages_are_asked_for() -> None:
+    # A page's customers and products are started, not waited for: the next page goes out
+    # before their answers are collected, so the shop always has requests to answer.
+    shop = emulator(orders=40, customers=20, products=6)
+    a = adapter(page_size=5)
+    log: list[tuple[str, Any]] = []
+    _, orders = drive(_recorded(a.list_orders(OrderQuery()), log), responder(shop, a),
+                      concurrency=3)  # fmt: skip
+    assert len(orders) == len({o.ref for o in orders}) == 40
+    # In the listing's own order, as read without any lookups.
+    plain = adapter(page_size=5, join_customers=False, resolve_skus=False)
+    other = emulator(orders=40, customers=20, products=6)
+    _, unjoined = drive(plain.list_orders(OrderQuery()), responder(other, plain))
+    assert [o.ref for o in orders] == [o.ref for o in unjoined]
+    overlapped = 0
+    for i, (kind, what) in enumerate(log):
+        if kind != "tickets" or not what:
+            continue
+        assert all(isinstance(t, Ticket) for t in what)
+        collected_at = min(j for j, (k, w) in enumerate(log) if k == "collect" and w in what)
+        between = [w for k, w in log[i:collected_at] if k == "send"]
+        overlapped += any("orders" in sent for sent in between)
+    assert overlapped >= 2, log
 
 
 def test_a_batch_stays_small_however_wide_the_facade_reads() -> None:

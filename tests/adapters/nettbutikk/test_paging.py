@@ -415,3 +415,75 @@ def test_the_shops_rate_limit_plays_out_in_fake_time() -> None:
     ) as store:
         assert len(list(store.orders.list())) == 120
     assert shop.guard.throttled > 0
+
+
+# Lookups (customers, products) under faults -------------------------------------------------
+def lookup_script(kind: str, times: int) -> Callable[[int, _http.Request], str | None]:
+    """``kind`` for the first ``times`` requests for one customer (the first one asked for)."""
+    chosen: list[str] = []
+    left = [times]
+
+    def script(_n: int, request: _http.Request) -> str | None:
+        path = request.url.path
+        if "/customers/" not in path:
+            return None
+        if not chosen:
+            chosen.append(path)
+        if path == chosen[0] and left[0] > 0:
+            left[0] -= 1
+            return kind
+        return None
+
+    return script
+
+
+def joined_orders(store: storebridge.Store) -> list[tuple[str, str | None, tuple[str, ...]]]:
+    return [
+        (o.ref, o.customer.email if o.customer else None, tuple(li.sku or "" for li in o.lines))
+        for o in store.orders.list()
+    ]
+
+
+@pytest.mark.parametrize("kind", ["server_error", "truncated", "malformed", "reset_after",
+                                  "rate_limited", "timeout_after"])  # fmt: skip
+def test_a_bad_answer_to_a_lookup_is_asked_again(kind: str) -> None:
+    with store_on(emulator(orders=30, customers=8), in_flight=3, page_size=5) as store:
+        clean = joined_orders(store)
+    shop = emulator(orders=30, customers=8)
+    faulty = FaultTransport(shop.transport(), script=lookup_script(kind, 1))
+    with store_on(shop, faulty, in_flight=3, page_size=5) as store:
+        assert joined_orders(store) == clean
+    assert faulty.injected == Counter({kind: 1})
+    assert all(email for _, email, _ in clean)  # every order had its customer filled in
+
+
+def test_a_lookup_that_stays_bad_ends_the_listing_in_an_error() -> None:
+    shop = emulator(orders=30, customers=8)
+    faulty = FaultTransport(shop.transport(), script=lookup_script("server_error", 1000))
+    seen: list[str] = []
+    with store_on(shop, faulty, in_flight=3, page_size=5) as store:
+        with pytest.raises(storebridge.errors.ServerError):
+            seen.extend(order.ref for order in store.orders.list())
+    # Orders before the failing group may have come out; none after it, none twice.
+    assert len(seen) == len(set(seen)) < 30
+
+
+def test_a_deleted_customer_reads_as_no_customer() -> None:
+    shop = emulator(orders=30, customers=8)
+    inner = shop.transport()
+    gone: list[str] = []
+
+    def respond(request: _http.Request) -> _http.Response:
+        path = request.url.path
+        if "/customers/" in path and (not gone or gone[0] == path):
+            gone[:1] = [path]
+            return _http.Response(404, content=b'{"message": "Not found"}', request=request)
+        return inner.handle_request(request)
+
+    with store_on(shop, _http.MockTransport(respond), in_flight=3, page_size=5) as store:
+        orders = list(store.orders.list())
+    assert len(orders) == len({o.ref for o in orders}) == 30
+    missing = gone[0].rsplit("/", 1)[1]
+    owned = [o for o in orders if o.raw and str(o.raw.get("customer_id")) == missing]
+    assert owned and all(o.customer is None for o in owned)
+    assert any(o.customer is not None for o in orders)

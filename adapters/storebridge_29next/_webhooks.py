@@ -48,6 +48,7 @@ from storebridge.kit import (
     read_json,
     reconciled_write,
     same_origin,
+    signature_digest,
     walk,
 )
 from storebridge.model import Change, ChangeKind, Customer, Order, Product, WebhookSubscription
@@ -67,27 +68,6 @@ def webhook_signature(body: bytes | str, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
 
 
-_HEX_LENGTH = 2 * hashlib.sha256().digest_size
-
-
-def _signature_bytes(signature: object) -> bytes | None:
-    """The 32 bytes of a hex signature header; None for anything malformed."""
-    if isinstance(signature, bytes):
-        try:
-            signature = signature.decode("ascii")
-        except UnicodeDecodeError:
-            return None
-    if not isinstance(signature, str):
-        return None
-    text = signature.strip()
-    if len(text) != _HEX_LENGTH or not text.isascii():
-        return None
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        return None
-
-
 def _digest(body: bytes | str, secret: str) -> bytes:
     data = body.encode("utf-8") if isinstance(body, str) else body
     return hmac.new(secret.encode("utf-8"), data, hashlib.sha256).digest()
@@ -100,7 +80,7 @@ def verify_webhook_signature(body: bytes | str, signature: str | bytes | None, s
     re-serialised form (``json.dumps`` of the parsed body) are accepted. A malformed
     signature (missing, empty, not ASCII, not 64 hex digits) is False, never an exception.
     """
-    given = _signature_bytes(signature)
+    given = signature_digest(signature)
     if given is None or not isinstance(secret, str) or not secret:
         return False
     if not isinstance(body, bytes | str):

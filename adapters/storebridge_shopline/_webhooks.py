@@ -23,8 +23,6 @@ signed with the app secret; there is no secret to choose.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
@@ -45,6 +43,7 @@ from storebridge.kit import (
     read_delivery,
     read_json,
     segment,
+    signature_digest,
     walk,
 )
 from storebridge.model import (
@@ -79,43 +78,13 @@ def sign_webhook(app_secret: str, body: bytes) -> str:
     return webhook_digest(app_secret, body).hex()
 
 
-_HEX_LENGTH = 2 * hashlib.sha256().digest_size
-_BASE64_LENGTH = 4 * ((hashlib.sha256().digest_size + 2) // 3)
-
-
-def _decode(signature: object) -> bytes | None:
-    """The 32 signature bytes of a hex or base64 header value; None for anything else."""
-    if isinstance(signature, bytes):
-        try:
-            signature = signature.decode("ascii")
-        except UnicodeDecodeError:
-            return None
-    if not isinstance(signature, str):
-        return None
-    text = signature.strip()
-    if not text.isascii():
-        return None
-    if len(text) == _HEX_LENGTH:
-        try:
-            return bytes.fromhex(text)
-        except ValueError:
-            return None
-    if len(text) != _BASE64_LENGTH:
-        return None
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if len(raw) == hashlib.sha256().digest_size else None
-
-
 def verify_webhook(app_secret: str, body: bytes, signature: str | bytes | None) -> bool:
     """True when ``signature`` (hex, or base64) is the body's HMAC; constant-time compare.
 
     Any malformed signature (missing, empty, not ASCII, wrong length or encoding) is False,
     never an exception.
     """
-    given = _decode(signature)
+    given = signature_digest(signature, base64_too=True)
     if given is None or not isinstance(app_secret, str) or not app_secret:
         return False
     if not isinstance(body, bytes | bytearray | memoryview):

@@ -117,6 +117,7 @@ from storebridge.settings import (
 )
 from storebridge.validation import platform_data
 from storebridge.webhooks._receive import WebhookRejected, delivered_change, read_delivery
+from storebridge.webhooks._signature import signature_digest
 
 __all__ = [
     "CONCURRENCY",
@@ -195,6 +196,7 @@ __all__ = [
     "same_origin",
     "secret_field",
     "segment",
+    "signature_digest",
     "time_windows",
     "token_problem",
     "unique_items",

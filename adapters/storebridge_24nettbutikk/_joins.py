@@ -150,6 +150,7 @@ def joined(source: ListFlow[Payload], plan: JoinPlan[T]) -> ListFlow[T]:
             for lookup in later.waits:
                 if lookup in group.values and later.values.get(lookup, _UNKNOWN) is _UNKNOWN:
                     later.values[lookup] = group.values[lookup]
+            later.waits = [lookup for lookup in later.waits if lookup not in group.values]
         items = _build(group.rows, plan, group.values)
         if items:
             yield Emit(items)

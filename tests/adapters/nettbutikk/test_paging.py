@@ -487,3 +487,15 @@ def test_a_deleted_customer_reads_as_no_customer() -> None:
     owned = [o for o in orders if o.raw and str(o.raw.get("customer_id")) == missing]
     assert owned and all(o.customer is None for o in owned)
     assert any(o.customer is not None for o in orders)
+
+
+def test_a_lookup_in_flight_for_an_earlier_page_is_not_sent_again() -> None:
+    # Two customers for 40 orders: later pages need the lookups the first page started.
+    shop = emulator(orders=40, customers=2, products=2)
+    a = adapter(page_size=5)
+    _, orders = drive(a.list_orders(OrderQuery()), responder(shop, a), concurrency=3)
+    assert len(orders) == len({o.ref for o in orders}) == 40
+    asked = Counter(r.path for r in shop.requests if "/customers/" in r.path)
+    assert asked and set(asked.values()) == {1}, asked
+    with_customer = [o for o in orders if o.raw and o.raw.get("customer_id")]
+    assert with_customer and all(o.customer is not None for o in with_customer)

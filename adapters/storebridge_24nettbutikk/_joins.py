@@ -1,21 +1,23 @@
-"""What list rows lack, fetched in batches that ride along with the next pages.
+"""What list rows lack, fetched while the listing reads on.
 
 An order row has no e-mail, name, address or SKU: they come from ``/customers/{id}`` and
 ``/products/{id}?flat=1``; a product row stands for variant rows it does not hold. Asking
 for them page by page would stop the listing while each page's lookups come back. Instead,
-:func:`joined` holds the rows of the pages just read and sends their lookups in the same
-batch as the walk's next pages, so the shop always has a full batch of requests in flight;
-the rows are emitted, in listing order, as soon as their lookups are in.
+:func:`joined` gathers the rows of the pages just read into a group, starts the group's
+lookups without waiting for them, and lets the walk's next pages go out behind them, so the
+shop always has requests to answer; groups are emitted, in listing order, as their lookups
+come in (a lookup another group already started is not sent again).
 
 Each lookup is sent once per listing while it is among the last :data:`REMEMBERED` looked
 up (a store's customers repeat across its orders); a lookup the shop answers with 404 (a
 deleted customer) reads as None.
 
-A batch holds its pages' rows and every answer until the last of them is in, so its size is
-what the listing's memory is: when the source asks how many pages to read at once, it is told
-as many as keep the batch (pages plus the lookups their rows will need, as observed so far) at
-about :data:`BATCH_ROUNDS` times what the facade keeps in flight, never the full width in pages
-(64 pages of 50 orders and their lookups would be thousands of answers held at once).
+A group holds its pages' rows and every answer until the last of them is in, and at most
+:data:`GROUPS_IN_FLIGHT` wait at once, so their size is what the listing's memory is: when
+the source asks how many pages to read at once, it is told as many as keep a group (pages
+plus the lookups their rows will need, as observed so far) at about :data:`BATCH_ROUNDS`
+times what the facade keeps in flight, never the full width in pages (64 pages of 50 orders
+and their lookups would be thousands of answers held at once).
 """
 
 from __future__ import annotations

@@ -73,7 +73,8 @@ def many_stores(r: dict[str, Any]) -> str:
         f"{r['orders_per_s']:.0f} orders/s vs a sum of bounds of "
         f"{r['bounds_sum_orders_per_s']:.0f}/s ({r['rate_over_bounds']:.2f}); client CPU "
         f"{r['client_cpu_s']:.2f} s for {r['wall_s']:.2f} s wall ({r['client_cpu_over_wall']:.2f}"
-        f", {r['client_cpu_us_per_order']:.0f} us/order); sandboxes' CPU "
+        f", {r['client_cpu_us_per_order']:.0f} us/order, of which garbage collection "
+        f"{r['client_gc_s']:.2f} s); sandboxes' CPU "
         f"{r['sandbox_cpu_s']:.2f} s; 429s {r['too_many']}"
     )
 

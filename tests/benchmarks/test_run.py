@@ -72,6 +72,7 @@ def test_conversion_memory_stores_and_migration(figures: dict[str, Any]) -> None
     assert 0 < memory["floor_rss_mib"] <= memory["n"]["peak_rss_mib"]
     stores = figures["stores"]
     assert stores["requests"] >= 3  # one page per store at least
+    assert 0 <= stores["client_gc_s"] <= stores["client_cpu_s"] + 0.5
     assert stores["bounds_sum_orders_per_s"] == pytest.approx(3 * 30 / (1 / 4000))
     migration = figures["migration"]
     assert migration["writes"] > migration["orders"]

@@ -5,8 +5,9 @@ given how many requests the facade keeps in flight, :func:`probe_times` where to
 counts (a ladder around now), :func:`segment_plan` turns the counts into contiguous
 segments that cover the listing's whole range: windows where the counts say how records
 spread, and :class:`Stretch` es where they do not (the listing's first and last records
-lie somewhere inside, or records cluster), which are probed again while the windows are
-read and then cut with :func:`window_plan` (see :mod:`._paging` for how they are read).
+lie somewhere inside, records cluster, or records lie past the last probe of an open-ended
+listing), which are probed again while the windows are read and then cut with
+:func:`window_plan` (see :mod:`._paging` for how they are read).
 """
 
 from __future__ import annotations
@@ -218,11 +219,20 @@ def segment_plan(
     for index, (left, right, low, records) in enumerate(spans):
         around = sum(spans[i][3] for i in (index - 1, index + 1) if 0 <= i < len(spans))
         edge = (edges[0] and low == 0) or (edges[1] and low + records == total)
+        if right is None and left is not None and records >= least * share:
+            # Records after the last probe (an open end): nothing says how far they reach,
+            # so the stretch is probed as far as the density before it suggests they do.
+            # Its last window stays open (the empty run after it widens it to the end), so
+            # a wrong guess costs windows, never records.
+            right = _reach(left, records, spans[:index])
+            tail = True
+        else:
+            tail = False
         if (
             left is None
             or right is None
             or records < least * share
-            or not (edge or records > CLUSTER * around)
+            or not (tail or edge or records > CLUSTER * around)
         ):
             if right is not None and right is not end:
                 run_probes.append((right, low + records - run_base))
@@ -239,6 +249,35 @@ def segment_plan(
         run_start, run_base, run_probes = right, low + records, []
     close_run(end, total)
     return segments
+
+
+_FURTHEST = timedelta(days=16 * max(LADDER_DAYS))
+"""An open-ended stretch is never probed further out than this (some 180 years)."""
+TAIL_REACH = 1.5
+"""How much longer than the density before it says an open-ended stretch is probed: records
+of a growing store come faster over time, so a little beyond the guess covers them."""
+
+
+def _reach(
+    left: datetime,
+    records: int,
+    before: Sequence[tuple[datetime | None, datetime | None, int, int]],
+) -> datetime:
+    """Where an open-ended stretch from ``left`` holding ``records`` is probed up to: as far
+    as the records came in the nearest stretch before it with any, at that rate."""
+    for a, b, _low, held in reversed(before):
+        if a is not None and b is not None and held > 0 and b > a:
+            rate = held / (b - a).total_seconds()
+            break
+    else:  # nothing before it to go by: as long again as the probed range before it
+        first = next((a for a, _b, _low, _held in before if a is not None), None)
+        span = (left - first).total_seconds() if first is not None else 86_400.0
+        rate = records / max(86_400.0, span)
+    seconds = min(max(86_400.0, TAIL_REACH * records / rate), _FURTHEST.total_seconds())
+    try:
+        return (left + timedelta(seconds=seconds)).replace(microsecond=0)
+    except OverflowError:  # a guess past the calendar's end: the open window covers it
+        return left + timedelta(days=1)
 
 
 def left_of(a: datetime | None, b: datetime | None) -> bool:
@@ -302,6 +341,7 @@ __all__ = [
     "STRETCH_PROBES",
     "STRETCH_ROUNDS",
     "STRETCH_SHARE",
+    "TAIL_REACH",
     "Segment",
     "Stretch",
     "Window",

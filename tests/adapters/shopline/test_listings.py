@@ -7,6 +7,7 @@ that do not move forward, and the windows cover the whole range with no gap.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from collections import Counter
@@ -20,9 +21,10 @@ from hypothesis import strategies as st
 
 from storebridge import OrderQuery, StorebridgeError
 from storebridge.errors import PaginationError
-from storebridge.flow import CONCURRENCY, Batch
+from storebridge.flow import CONCURRENCY, Batch, drive
 from storebridge.http import Headers, MockTransport, Request, Response
 from storebridge.testing import FaultTransport
+from storebridge_shopline import ShoplineAdapter
 from storebridge_shopline._windows import (
     Stretch,
     Window,
@@ -463,6 +465,46 @@ def test_a_stretch_still_too_coarse_is_probed_once_more() -> None:
     again = [s for s in stretch.plan(probes, last=False) if isinstance(s, Stretch)]
     assert [(s.low, s.high, s.before, s.records) for s in again] == [(times[1], times[2], 0, 400)]
     assert not any(isinstance(s, Stretch) for s in stretch.plan(probes, last=True))
+
+
+def test_records_after_the_last_probe_are_probed_again_not_read_as_one_window() -> None:
+    # Records keep coming after the last probe (an open end): the tail is a stretch probed
+    # as far as the records before it suggest, not one window read page after page.
+    day = timedelta(days=1)
+    probes = [(EPOCH + 10 * day, 100), (EPOCH + 20 * day, 200)]
+    plan = segment_plan(None, None, probes, 1000, 10)
+    tail = plan[-1]
+    assert isinstance(tail, Stretch) and tail.end is None and tail.records == 800
+    assert tail.low == EPOCH + 20 * day and tail.high > EPOCH + 100 * day  # 10 a day
+    assert len(tail.probe_times()) >= 3
+    # A guess past the calendar's end is no error: the open last window covers the rest.
+    last = datetime(9999, 12, 30, tzinfo=UTC)
+    far = segment_plan(None, None, [(EPOCH, 1), (last, 2)], 1000, 10)
+    assert isinstance(far[-1], Stretch) and far[-1].end is None and far[-1].high > last
+
+
+def test_a_store_whose_records_reach_past_the_probes_is_read_in_short_windows() -> None:
+    # 6,000 orders, 7 hours apart, reach years past the ladder's probes that fit in a
+    # narrow batch: read six requests at a time, no window may be a long cursor walk.
+    w = world(orders=6000, rate_limit=False)
+    adapter = ShoplineAdapter.from_settings(**w.settings)
+    transport = w.emulator.transport()
+
+    def respond(request: Request) -> Response:
+        assert adapter.auth is not None
+        return transport.handle_request(next(adapter.auth.sync_auth_flow(request)))
+
+    _, orders = drive(adapter.list_orders(OrderQuery()), respond, concurrency=6)
+    assert len(orders) == len({o.ref for o in orders}) == 6000
+    walks = Counter(json.dumps(_cursor(r.query["page_info"])["filters"], sort_keys=True)
+                    for r in w.emulator.requests if "page_info" in r.query)  # fmt: skip
+    assert max(walks.values()) < 15, walks.most_common(3)  # 34 pages in one window before
+
+
+def _cursor(page_info: str) -> dict[str, Any]:
+    raw = base64.urlsafe_b64decode(page_info + "=" * (-len(page_info) % 4))
+    found: dict[str, Any] = json.loads(raw)
+    return found
 
 
 def test_one_batch_of_probes_fits_in_one_round_trip() -> None:

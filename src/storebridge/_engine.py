@@ -407,7 +407,10 @@ class AsyncEngine:
     async def _parallel(self, flows: Sequence[Any]) -> AsyncGenerator[Sequence[Any], None]:
         if not flows:
             return
-        pages: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=4 * len(flows) + 4)
+        # As in the sync engine, what is held follows the requests in flight, not the
+        # number of flows: a larger store cut into more or longer windows holds no more.
+        held = min(len(flows), self.policy.pacer.in_flight()) + 2
+        pages: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=held)
         active = 0
         changed = asyncio.Condition()
 

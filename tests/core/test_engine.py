@@ -79,6 +79,35 @@ def test_parallel_flows_deliver_every_item_async() -> None:
     assert sorted(asyncio.run(main())) == sorted(f"{p}{i}" for p in "abc" for i in range(5))
 
 
+def test_parallel_flows_hold_what_is_in_flight_however_many_flows_async() -> None:
+    # Forty flows of ten pages and a reader slower than the shop: the pages read but not
+    # yet taken follow the requests in flight (4 here), not the number of flows.
+    made = [0]
+    most = [0]
+
+    def counted(prefix: str) -> ListFlow[str]:
+        for page in range(10):
+            yield build_request("GET", f"https://toy.example/{prefix}/{page}", operation="rows")
+            made[0] += 1
+            yield Emit([f"{prefix}{page}"])
+
+    async def main() -> int:
+        taken = 0
+        options = FakeTime().options(max_concurrency=4)
+        async with AsyncStore(_adapter(), options=options,
+                              transport=MockTransport(_echo)) as store:  # fmt: skip
+            flows = [counted(f"f{i}-") for i in range(40)]
+            async for _ in store.iterate(merge_parallel(flows)):
+                taken += 1
+                most[0] = max(most[0], made[0] - taken)
+                for _ in range(5):  # a reader that does some work of its own
+                    await asyncio.sleep(0)
+        return taken
+
+    assert asyncio.run(main()) == 400
+    assert most[0] <= 4 + 2 + 4 + 1, most  # held + one per blocked worker + the one read
+
+
 def test_parallel_of_no_flows_is_an_empty_listing_sync_and_async() -> None:
     no_flows: list[ListFlow[str]] = []
     with _store(_echo) as store:

@@ -75,7 +75,11 @@ def many_stores(r: dict[str, Any]) -> str:
         f"{r['client_cpu_s']:.2f} s for {r['wall_s']:.2f} s wall ({r['client_cpu_over_wall']:.2f}"
         f", {r['client_cpu_us_per_order']:.0f} us/order, of which garbage collection "
         f"{r['client_gc_s']:.2f} s); sandboxes' CPU "
-        f"{r['sandbox_cpu_s']:.2f} s; 429s {r['too_many']}"
+        f"{r['sandbox_cpu_s']:.2f} s; 429s {r['too_many']}\n"
+        f"with gc.set_threshold(50_000, 20, 100) (docs/fleet.md): "
+        f"{r['tuned_gc_orders_per_s']:.0f} orders/s, client CPU "
+        f"{r['tuned_gc_client_cpu_s']:.2f} s for {r['tuned_gc_wall_s']:.2f} s wall "
+        f"({r['tuned_gc_client_cpu_over_wall']:.2f})"
     )
 
 

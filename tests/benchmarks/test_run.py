@@ -73,6 +73,7 @@ def test_conversion_memory_stores_and_migration(figures: dict[str, Any]) -> None
     stores = figures["stores"]
     assert stores["requests"] >= 3  # one page per store at least
     assert 0 <= stores["client_gc_s"] <= stores["client_cpu_s"] + 0.5
+    assert stores["tuned_gc_orders_per_s"] > 0 and stores["tuned_gc_client_cpu_s"] > 0
     assert stores["bounds_sum_orders_per_s"] == pytest.approx(3 * 30 / (1 / 4000))
     migration = figures["migration"]
     assert migration["writes"] > migration["orders"]

@@ -28,9 +28,10 @@ HOSTS = {
 UNLIMITED: dict[str, dict[str, Any]] = {
     "29next": {"rate_limit": None},
     "shopline": {"rate_limit": False},
-    "24nettbutikk": {},
+    "24nettbutikk": {"rate_limit": None},
 }
-"""Sandbox options that switch the server-side rate limit off."""
+"""Sandbox options that switch the server-side rate limit off (a 24Nettbutikk sandbox has
+one unless told None)."""
 
 
 def shop(emu: ToyShopEmulator, host: str, **settings: Any) -> storebridge.Store:

@@ -15,15 +15,13 @@ from storebridge.cli import run
 from storebridge.cli.records import csv_columns
 from storebridge.sandbox import Sandbox
 from tests.cli.support import profile_for, served
-from tests.support.limits import raise_declared_limits
 
 
 @pytest.fixture
 def next_shop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Sandbox, str, Path]]:
-    """A 29 Next sandbox of 7 orders (two list pages of 5, no rate limit) and its profile."""
-    raise_declared_limits(monkeypatch)  # exports here are about what is written, not pacing
+    """A 29 Next sandbox of 7 orders (two list pages of 5) and its profile."""
     with served("29next", seed=4, orders=7, page_size=5, rate_limit=None) as (kit, url):
         profile, env = profile_for("next", kit, url)
         config = tmp_path / "storebridge.toml"

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 import storebridge
 from tests.support.toy import ToyAdapter
+
+# Compiled bytecode is kept (in the usual, git-ignored __pycache__ folders) even where the
+# environment says not to write it (PYTHONDONTWRITEBYTECODE): otherwise every xdist worker
+# and every command-line run a test starts compiles storebridge, its adapters and the
+# rewritten test modules again (about 0.4 s of CPU each, and the suite starts well over a
+# hundred). Set while the suite's configuration loads, before any test module is collected;
+# the processes tests start inherit it.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # Applies the xdist_group marks under --dist loadgroup (see the module for why).
 pytest_plugins = ["tests.support.loadgroup"]
@@ -60,3 +70,17 @@ def _dlt_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ.pop("DLT_DATA_DIR", None)
     else:
         os.environ["DLT_DATA_DIR"] = saved
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: one worker more than the CPUs this process may use.
+
+    A good part of the suite waits rather than computes (command-line runs in child
+    processes, loopback servers, the demo at the platforms' real rate limits): one more
+    worker keeps every CPU busy meanwhile. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides
+    when set (xdist's own hook reads it).
+    """
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return (len(usable) if usable else os.cpu_count() or 1) + 1

@@ -13,6 +13,7 @@ from storebridge.registry import adapter_class
 from storebridge.sandbox import Fault
 from tests.cli.conftest import Cli
 from tests.cli.support import profile_for, run_storebridge, served
+from tests.support.limits import PACE, raise_declared_limits
 
 
 def test_debug_shows_the_429_the_retry_and_no_token(tmp_path: Path) -> None:
@@ -75,10 +76,12 @@ def test_debug_after_the_command_name_or_before_it(
 def test_verbose_logs_finished_phases_when_no_bars_show(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
+    raise_declared_limits(monkeypatch)  # the log lines are the subject, not the pacing
     with (
         served("24nettbutikk", seed=2, orders=2) as (source, source_url),
-        served("shopline", seed=2, orders=0, currency="NOK") as (target, target_url),
-    ):
+        served("shopline", seed=2, orders=0, currency="NOK", rate_limit=4.0 * PACE)
+        as (target, target_url),
+    ):  # fmt: skip
         old, old_env = profile_for("old", source, source_url)
         new, new_env = profile_for("new", target, target_url)
         (tmp_path / "storebridge.toml").write_text(old + new)

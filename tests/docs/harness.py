@@ -12,6 +12,12 @@ first use and stopped when the page is done. Settings that already point at a lo
 address, or come with a ``transport=`` (an example that starts its own sandbox), are passed
 through untouched.
 
+These emulators run at :data:`PACE` times the platforms' documented rate limits, and the
+stores redirected to them are told so (``StoreOptions.rate_limit``, unless the example sets
+one itself): the server still refuses what exceeds its limit and the client still paces
+itself a little inside it, as against a real store, but a page that walks a whole store does
+not spend half a minute waiting. What an example prints does not depend on the pace.
+
 The blocks of one page run in order in one namespace, like a reader typing them into one
 session, in a temporary working directory that is also ``$HOME``.
 """
@@ -44,6 +50,20 @@ ADDRESS_SETTINGS = ("store", "handle", "base_url")
 
 PRINTS = re.compile(r"#\s*prints:\s*(?P<text>.+?)\s*$")
 """``print(x)  # prints: 59.99 USD``: the text must appear in what the block printed."""
+
+PACE = 25
+"""How many times the platforms' documented rate limits the pages' sandboxes run at."""
+
+SERVER_LIMITS: dict[str, dict[str, Any]] = {
+    "29next": {"rate_limit": 4.0 * PACE},
+    "shopline": {"rate_limit": 4.0 * PACE},
+    "24nettbutikk": {"rate_limit": 20.0 * PACE},
+}
+"""Sandbox options for the emulators' server-side limits (their defaults, times PACE)."""
+
+CLIENT_PACED = frozenset({"29next", "shopline"})
+"""Platforms whose clients keep to the adapter's declared limit, which the harness raises
+to match; a 24Nettbutikk sandbox's settings already pace the client inside its limit."""
 
 
 def provided_names() -> dict[str, Any]:
@@ -89,17 +109,16 @@ class PageSandboxes:
         address, or a transport of its own (an emulator in-process).
         """
         adapter_class(platform).from_settings(**given)  # the example's own settings, checked
-        address = next((str(given[k]) for k in ADDRESS_SETTINGS if k in given), "")
-        if own_transport or _is_loopback_url(address):
+        if not _redirects(given, own_transport=own_transport):
             return dict(given)
-        sandbox, url = self._sandbox(platform, address)
+        sandbox, url = self._sandbox(platform, _address(given))
         kept = {k: v for k, v in given.items() if k not in ADDRESS_SETTINGS}
         return {**kept, **sandbox.settings(url)}
 
     def _sandbox(self, platform: str, address: str) -> tuple[Sandbox, str]:
         key = (platform, address)
         if key not in self._served:
-            sandbox = adapter_class(platform).sandbox()
+            sandbox = adapter_class(platform).sandbox(**SERVER_LIMITS.get(platform, {}))
             url = self._stack.enter_context(sandbox.emulator.serve())
             self._served[key] = (sandbox, url)
         return self._served[key]
@@ -107,7 +126,10 @@ class PageSandboxes:
     def _redirected(self, platform: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         facade: dict[str, Any] = {k: kwargs.pop(k) for k in ("options", "transport") if k in kwargs}
         own_transport = facade.get("transport") is not None
-        return {**self.settings(platform, kwargs, own_transport=own_transport), **facade}
+        settings = self.settings(platform, kwargs, own_transport=own_transport)
+        if platform in CLIENT_PACED and _redirects(kwargs, own_transport=own_transport):
+            facade["options"] = _paced(platform, facade.get("options"))
+        return {**settings, **facade}
 
     # A call without a platform (say, a named profile) is not redirected: it runs as is.
     def connect(self, platform: str | None = None, /, **kwargs: Any) -> storebridge.Store:
@@ -128,6 +150,27 @@ class PageSandboxes:
 
 _real_connect = storebridge.connect
 _real_connect_async = storebridge.connect_async
+
+
+def _paced(platform: str, options: storebridge.StoreOptions | None) -> storebridge.StoreOptions:
+    """``options`` with the client's rate limit at :data:`PACE` times the platform's
+    declared one; an example's own ``rate_limit`` is kept."""
+    options = options or storebridge.StoreOptions()
+    if options.rate_limit is not None:
+        return options
+    declared = adapter_class(platform).default_rate_limit
+    return attrs.evolve(
+        options, rate_limit=storebridge.RateLimit(declared.per_second * PACE, declared.burst)
+    )
+
+
+def _address(given: Mapping[str, Any]) -> str:
+    return next((str(given[k]) for k in ADDRESS_SETTINGS if k in given), "")
+
+
+def _redirects(given: Mapping[str, Any], *, own_transport: bool) -> bool:
+    """Whether a connection with these settings goes to the page's sandbox (see above)."""
+    return not own_transport and not _is_loopback_url(_address(given))
 
 
 def _is_loopback_url(value: str) -> bool:

@@ -16,6 +16,7 @@ from storebridge.cli.profile_toml import profile_lines, secret_settings
 from storebridge.fleet import StoreSpec
 from storebridge.registry import adapter_class
 from storebridge.sandbox import Sandbox
+from tests.support.limits import SETTINGS, raise_declared_limits
 
 PLATFORMS = ("29next", "shopline", "24nettbutikk")
 
@@ -67,12 +68,15 @@ def served_fleet(
     urls: dict[str, str] = {}
     text: list[str] = []
     with ExitStack() as stack:
+        # The command line reads these profiles: stores keep to raised limits (see there).
+        raise_declared_limits(monkeypatch)
         for name, platform, size in stores:
             kit = build(platform, size)
             url = stack.enter_context(kit.emulator.serve())
             kits[name], urls[name] = kit, url
+            settings = {**kit.settings(url), **SETTINGS.get(platform, {})}
             lines, env = profile_lines(
-                name, platform, kit.settings(url), secret_settings(adapter_class(platform))
+                name, platform, settings, secret_settings(adapter_class(platform))
             )
             if tags and name in tags:
                 lines.insert(2, f"tags = {tags[name]!r}".replace("'", '"'))

@@ -73,12 +73,13 @@ def test_tags_must_be_words_and_never_reach_the_adapter(tmp_path: Path, config: 
     with pytest.raises(ConfigurationError, match="tags must be a list") as raised:
         storebridge.fleet(tag="eu", config=bad)
     assert raised.value.setting == "tags"
-    kit = adapter_class("24nettbutikk").sandbox(orders=2)
+    kit = adapter_class("24nettbutikk").sandbox(orders=2, rate_limit=None)
     tagged = tmp_path / "tagged.toml"
     with kit.emulator.serve() as url:
+        # A raised limit for a sandbox that has none: tags, not pacing, are the subject.
         tagged.write_text(
             f'[stores.t]\nplatform = "24nettbutikk"\ntags = ["eu"]\nbase_url = "{url}"\n'
-            f'token = "{kit.settings(url)["token"]}"\n',
+            f'token = "{kit.settings(url)["token"]}"\nrequests_per_second = 50.0\n',
             "utf-8",
         )
         with storebridge.connect(profile="t", config=tagged) as store:

@@ -17,8 +17,12 @@ from storebridge.sandbox import Sandbox
 from tests.support.toyshop import ToyShopEmulator
 
 TOKEN = "shop-token-000111"
-FAST = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(1000, 1000))
-"""Client options for in-process sandboxes: no waiting on the documented rate limits."""
+FAST = storebridge.StoreOptions(
+    rate_limit=storebridge.RateLimit(1000, 1000),
+    retry=storebridge.RetryPolicy(base_delay=0.01, max_delay=0.1),
+)
+"""Client options for in-process sandboxes: no waiting on the documented rate limits, and
+retries as many as by default, after hundredths of a second instead of seconds."""
 
 HOSTS = {
     "29next": "https://{}.29next.store",
@@ -28,9 +32,10 @@ HOSTS = {
 UNLIMITED: dict[str, dict[str, Any]] = {
     "29next": {"rate_limit": None},
     "shopline": {"rate_limit": False},
-    "24nettbutikk": {},
+    "24nettbutikk": {"rate_limit": None},
 }
-"""Sandbox options that switch the server-side rate limit off."""
+"""Sandbox options that switch the server-side rate limit off (a 24Nettbutikk sandbox has
+one unless told None)."""
 
 
 def shop(emu: ToyShopEmulator, host: str, **settings: Any) -> storebridge.Store:
@@ -67,7 +72,9 @@ def connect(kit: Sandbox, name: str, transport: Any = None, **options: Any) -> s
     return storebridge.connect(
         platform,
         transport=transport or kit.emulator.transport(),
-        options=storebridge.StoreOptions(**{"rate_limit": FAST.rate_limit, **options}),
+        options=storebridge.StoreOptions(
+            **{"rate_limit": FAST.rate_limit, "retry": FAST.retry, **options}
+        ),
         **kit.settings(HOSTS[platform].format(name)),
     )
 

@@ -6,25 +6,28 @@ import random
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import storebridge
 from storebridge.registry import adapter_class
 from storebridge.sandbox import Clock
+from tests.migrate.support import FAST, UNLIMITED
 
 
 def test_long_migration_crosses_shopline_token_refreshes(tmp_path: Path) -> None:
     source_kit = adapter_class("24nettbutikk").sandbox(seed=5, orders=20)
-    # Two-second tokens and a slow network: the run outlives several tokens.
+    # Tokens of a fraction of a second and a slow network: the run outlives several tokens
+    # (no rate limits: waiting for them would only make the run longer, not different).
     target_kit = adapter_class("shopline").sandbox(
-        seed=5, orders=0, customers=0, products=0, currency="NOK", token_lifetime=0.8,
-        latency=0.05, clock=Clock(),
+        seed=5, orders=0, customers=0, products=0, currency="NOK", token_lifetime=0.3,
+        latency=0.05, clock=Clock(), **UNLIMITED["shopline"],
     )  # fmt: skip
     with source_kit.emulator.serve() as src_url, target_kit.emulator.serve() as dst_url:
-        settings = {**target_kit.settings(dst_url), "refresh_leeway": 0.2}
+        settings = {**target_kit.settings(dst_url), "refresh_leeway": 0.1}
         with storebridge.connect("24nettbutikk", **source_kit.settings(src_url)) as source, \
-             storebridge.connect("shopline", **settings) as target:  # fmt: skip
+             storebridge.connect("shopline", options=FAST, **settings) as target:  # fmt: skip
             report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
             refreshes = target.adapter.refresh_count  # type: ignore[attr-defined]
     assert report.status == "PASS", report.summary()
@@ -34,15 +37,16 @@ def test_long_migration_crosses_shopline_token_refreshes(tmp_path: Path) -> None
 
 
 def test_29next_to_shopline_keeps_tags_unique(tmp_path: Path) -> None:
-    source_kit = adapter_class("29next").sandbox(seed=9, orders=10)
+    # Rate limits are not what this is about: both sides serve and ask without them.
+    source_kit = adapter_class("29next").sandbox(seed=9, orders=10, **UNLIMITED["29next"])
     target_kit = adapter_class("shopline").sandbox(
-        seed=9, orders=0, customers=0, products=0, currency="USD"
+        seed=9, orders=0, customers=0, products=0, currency="USD", **UNLIMITED["shopline"]
     )
     with storebridge.connect(
-        "29next", transport=source_kit.emulator.transport(),
+        "29next", transport=source_kit.emulator.transport(), options=FAST,
         **source_kit.settings("https://src.29next.store"),
     ) as source, storebridge.connect(
-        "shopline", transport=target_kit.emulator.transport(),
+        "shopline", transport=target_kit.emulator.transport(), options=FAST,
         **target_kit.settings("https://dst.myshopline.com"),
     ) as target:  # fmt: skip
         first = storebridge.migrate(source, target, ledger=tmp_path / "a.sqlite")
@@ -68,15 +72,15 @@ def test_24nettbutikk_cannot_be_a_target(tmp_path: Path) -> None:
 
 
 def test_refunded_order_is_copied_at_its_original_total(tmp_path: Path) -> None:
-    source_kit = adapter_class("29next").sandbox(seed=9, orders=8)
+    source_kit = adapter_class("29next").sandbox(seed=9, orders=8, **UNLIMITED["29next"])
     target_kit = adapter_class("shopline").sandbox(
-        seed=9, orders=0, customers=0, products=0, currency="USD"
+        seed=9, orders=0, customers=0, products=0, currency="USD", **UNLIMITED["shopline"]
     )
     with storebridge.connect(
-        "29next", transport=source_kit.emulator.transport(),
+        "29next", transport=source_kit.emulator.transport(), options=FAST,
         **source_kit.settings("https://src.29next.store"),
     ) as source, storebridge.connect(
-        "shopline", transport=target_kit.emulator.transport(),
+        "shopline", transport=target_kit.emulator.transport(), options=FAST,
         **target_kit.settings("https://dst.myshopline.com"),
     ) as target:  # fmt: skip
         # A shipped line, refunded and returned: the line stays on the order.
@@ -131,12 +135,16 @@ def test_killed_29next_to_shopline_migration_resumes_exactly_once(
     )  # fmt: skip
     ledger = tmp_path / "ledger.sqlite"
     with source_kit.emulator.serve() as src_url, target_kit.emulator.serve() as dst_url:
-        src = {"platform": "29next", **_portable(source_kit.settings(src_url))}
-        dst = {"platform": "shopline", **_portable(target_kit.settings(dst_url))}
+        src: dict[str, Any] = {"platform": "29next", **_portable(source_kit.settings(src_url))}
+        dst: dict[str, Any] = {"platform": "shopline", **_portable(target_kit.settings(dst_url))}
         kills = kill_during_writes(
             src, dst, target_kit.emulator, ledger, sorted(rng.sample(range(1, 25), 2))
         )
-        with storebridge.connect(**src) as source, storebridge.connect(**dst) as target:  # type: ignore[arg-type]
+        # As fast as the killed runs were: the target has no limit, the source's is far above.
+        with (
+            storebridge.connect(options=FAST, **src) as source,
+            storebridge.connect(options=FAST, **dst) as target,
+        ):
             report = storebridge.migrate(source, target, ledger=ledger)
             tags = Counter(
                 t for o in target.orders.list() for t in o.tags if t.startswith("sb:")

@@ -430,7 +430,10 @@ def test_orders_read_in_parallel_time_slices_match_one_walk() -> None:
     import storebridge as sb
     from storebridge.registry import adapter_class
 
-    kit = adapter_class("29next").sandbox(seed=4, orders=40, page_size=5, rate_limit=1000.0)
+    # The server's bucket as deep as the client's: parallel slices, not 429s, are the subject.
+    kit = adapter_class("29next").sandbox(
+        seed=4, orders=40, page_size=5, rate_limit=1000.0, burst=1000
+    )
     fast = sb.StoreOptions(rate_limit=sb.RateLimit(1000, 1000))
     with sb.connect(
         "29next", transport=kit.emulator.transport(), options=fast,

@@ -88,7 +88,9 @@ def test_shopline_to_29next_migration_verifies_with_tax_and_discounts(tmp_path: 
     target_kit = adapter_class("29next").sandbox(
         seed=4, orders=0, customers=0, products=0, rate_limit=None
     )
-    fast = FakeTime().options()  # no real waiting for the client's rate limits
+    # No real waiting for the client's rate limits, nor for the migration's write pacing
+    # (which follows the target's rate limit, raised here as the server's is off).
+    fast = FakeTime().options(rate_limit=storebridge.RateLimit(1000, 1000))
     with storebridge.connect(
         "shopline", transport=source_kit.emulator.transport(), options=fast,
         **source_kit.settings("https://src.myshopline.com"),

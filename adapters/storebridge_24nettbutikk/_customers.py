@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from storebridge.kit import Flow, ListFlow, ListQuery, Payload, expand_pages, just, read_payload
+from storebridge.kit import (
+    Flow,
+    ListFlow,
+    ListQuery,
+    Payload,
+    expand_pages,
+    just,
+    read_payload,
+    within,
+)
 from storebridge.model import Customer
 from storebridge_24nettbutikk._paging import listing
 from storebridge_24nettbutikk._records import record_request, record_rows, require_rows
@@ -17,9 +26,12 @@ if TYPE_CHECKING:
 def list_customers(adapter: NettbutikkAdapter, query: ListQuery) -> ListFlow[Customer]:
     """Every customer in the window, in the shop's order."""
     reader = adapter.reader
+    since, until = query.created_since, query.created_until
 
     def convert(rows: Sequence[Payload]) -> Flow[Sequence[Customer]]:
-        return just([read_payload(row, reader.customer, what="Customer") for row in rows])
+        found = (read_payload(row, reader.customer, what="Customer") for row in rows)
+        # The API cannot filter by registration date: the window is applied here.
+        return just([c for c in found if within(c.created_at, since, until)])
 
     return expand_pages(listing(adapter, "customers", query), convert)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from storebridge.errors import PayloadError
 from storebridge.http import Request, Response
-from storebridge.kit import Flow, ListFlow, OrderQuery, Payload, read_payload, segment
+from storebridge.kit import Flow, ListFlow, OrderQuery, Payload, read_payload, segment, within
 from storebridge.model import Customer, Order, OrderLine
 from storebridge_24nettbutikk._bodies import PLATFORM
 from storebridge_24nettbutikk._converter import SkuMap, line_body, sku_map, status_body
@@ -173,10 +173,7 @@ def _filters(query: OrderQuery) -> bool:
 
 def _matches(order: Order, query: OrderQuery) -> bool:
     """Filters the API cannot apply server-side, checked on each order."""
-    created = order.created_at
-    if query.created_since is not None and (created is None or created < query.created_since):
-        return False
-    if query.created_until is not None and (created is None or created > query.created_until):
+    if not within(order.created_at, query.created_since, query.created_until):
         return False
     for wanted, value, raw in (
         (query.status, order.status, order.status_raw),

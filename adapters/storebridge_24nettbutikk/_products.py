@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from storebridge.errors import ValidationError
 from storebridge.http import Request, Response
 from storebridge.kit import Flow, ListFlow, ListQuery, Payload, read_payload, segment
 from storebridge.model import Product
@@ -32,6 +33,13 @@ FLAT = {"flat": "1"}
 
 def list_products(adapter: NettbutikkAdapter, query: ListQuery) -> ListFlow[Product]:
     """Every product in the window, in the shop's order, with its variants."""
+    if query.filters_created:
+        field = "created_since" if query.created_since is not None else "created_until"
+        raise ValidationError(
+            "24Nettbutikk products have no creation time to filter by; use updated_since "
+            "and updated_until (the last change) instead",
+            field=field,
+        )
     return joined(listing(adapter, "products", query, {"flat": "0"}), _plan(adapter))
 
 

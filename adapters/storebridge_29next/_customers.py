@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from storebridge.kit import Flow, ListFlow, ListQuery, Payload, reconciled_write
+from storebridge.kit import Flow, ListFlow, ListQuery, Payload, reconciled_write, within
 from storebridge.model import Customer, CustomerDraft, CustomerUpdate
 from storebridge_29next._converter import customer_body, customer_update_body, structure
 from storebridge_29next._listings import read_listing
@@ -19,7 +19,6 @@ from storebridge_29next._paging import (
     Days,
     Listing,
     store_days,
-    within,
 )
 from storebridge_29next._requests import (
     answer_as,

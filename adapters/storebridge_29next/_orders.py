@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from storebridge import validation
 from storebridge.errors import OutcomeUnknown, ValidationError
-from storebridge.kit import Batch, Flow, ListFlow, OrderQuery, Payload, reconciled_write
+from storebridge.kit import Batch, Flow, ListFlow, OrderQuery, Payload, reconciled_write, within
 from storebridge.model import Address, Order, OrderDraft
 from storebridge_29next._converter import address_to_wire, order_body, structure
 from storebridge_29next._fast_orders import order_row
@@ -23,7 +23,6 @@ from storebridge_29next._paging import (
     Days,
     Listing,
     store_days,
-    within,
 )
 from storebridge_29next._requests import (
     answer_as,

@@ -122,15 +122,6 @@ def store_days(since: datetime | None, until: datetime | None) -> Days:
     )
 
 
-def within(value: datetime | None, since: datetime | None, until: datetime | None) -> bool:
-    """True when ``value`` lies from ``since`` to ``until`` (open ends: no bound)."""
-    if since is None and until is None:
-        return True
-    if value is None:
-        return False
-    return (since is None or value >= since) and (until is None or value <= until)
-
-
 def cut(first: date, last: date, parts: int, *, shared: bool = False) -> list[Days]:
     """``first``..``last`` in ``parts`` windows of about equal length, newest first: every
     day in exactly one window, or (``shared``) neighbours sharing their boundary day."""
@@ -321,5 +312,4 @@ __all__ = [
     "row_time",
     "store_days",
     "walk_days",
-    "within",
 ]

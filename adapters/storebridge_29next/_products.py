@@ -14,7 +14,7 @@ from storebridge.kit import Flow, ListFlow, ListQuery, Payload, reconciled_write
 from storebridge.model import Product, ProductDraft
 from storebridge_29next._converter import product_body, structure
 from storebridge_29next._listings import read_listing
-from storebridge_29next._paging import Listing, within
+from storebridge_29next._paging import Listing
 from storebridge_29next._requests import (
     answer_as,
     body_object,
@@ -34,12 +34,8 @@ def list_products(adapter: TwentyNineNextAdapter, query_: ListQuery) -> ListFlow
     )
 
     def expand(rows: list[Payload]) -> Flow[list[Product]]:
-        return [
-            p
-            for p in (structure(row, Product) for row in rows)
-            if within(p.updated_at, query_.updated_since, query_.updated_until)
-            and within(p.created_at, query_.created_since, query_.created_until)
-        ]
+        found = (structure(row, Product) for row in rows)
+        return [p for p in found if query_.covers(created_at=p.created_at, updated_at=p.updated_at)]
         yield  # pragma: no cover - makes this a generator
 
     return read_listing(adapter, listing, expand)

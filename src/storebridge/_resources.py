@@ -121,13 +121,20 @@ class Customers(Resource[M]):
         *,
         updated_since: datetime | None = None,
         updated_until: datetime | None = None,
+        created_since: datetime | None = None,
+        created_until: datetime | None = None,
         page_size: int | None = None,
         **extra: Any,
     ) -> ListFlow[Customer]:
-        """Every matching customer exactly once, fetched page by page as you iterate."""
+        """Every matching customer exactly once, fetched page by page as you iterate.
+
+        ``created_since``/``created_until`` filter by creation time (bounds included); a
+        platform that keeps no creation time for customers refuses them with a ValidationError.
+        """
         self._require("customers.list")
         query = ListQuery(
-            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
+            updated_since=updated_since, updated_until=updated_until,
+            created_since=created_since, created_until=created_until, page_size=page_size,
             extra=dict(extra),
         )  # fmt: skip
         return self._adapter.list_customers(query)
@@ -165,13 +172,20 @@ class Products(Resource[M]):
         *,
         updated_since: datetime | None = None,
         updated_until: datetime | None = None,
+        created_since: datetime | None = None,
+        created_until: datetime | None = None,
         page_size: int | None = None,
         **extra: Any,
     ) -> ListFlow[Product]:
-        """Every matching product exactly once, fetched page by page as you iterate."""
+        """Every matching product exactly once, fetched page by page as you iterate.
+
+        ``created_since``/``created_until`` filter by creation time (bounds included); a
+        platform that keeps no creation time for products refuses them with a ValidationError.
+        """
         self._require("products.list")
         query = ListQuery(
-            updated_since=updated_since, updated_until=updated_until, page_size=page_size,
+            updated_since=updated_since, updated_until=updated_until,
+            created_since=created_since, created_until=created_until, page_size=page_size,
             extra=dict(extra),
         )  # fmt: skip
         return self._adapter.list_products(query)

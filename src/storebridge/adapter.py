@@ -89,6 +89,19 @@ def _aware_or_none(_i: object, a: attrs.Attribute[Any], v: datetime | None) -> N
         )
 
 
+def within(moment: datetime | None, since: datetime | None, until: datetime | None) -> bool:
+    """Whether ``moment`` lies from ``since`` to ``until``, both included (None: no bound).
+
+    A missing ``moment`` lies within no bound: a record without the time a filter asks
+    about is left out, never guessed in.
+    """
+    if since is None and until is None:
+        return True
+    if moment is None:
+        return False
+    return (since is None or moment >= since) and (until is None or moment <= until)
+
+
 @attrs.frozen(kw_only=True)
 class ListQuery:
     """Filters every listing understands; ``extra`` carries platform-specific ones."""
@@ -107,6 +120,18 @@ class ListQuery:
             a, b = getattr(self, lo), getattr(self, hi)
             if a is not None and b is not None and a > b:
                 raise ValidationError(f"{lo} is after {hi}", field=lo)
+
+    @property
+    def filters_created(self) -> bool:
+        """Whether the query asks for a creation-time window."""
+        return self.created_since is not None or self.created_until is not None
+
+    def covers(self, *, created_at: datetime | None, updated_at: datetime | None) -> bool:
+        """Whether a record with these times lies within the query's time windows (for
+        adapters that filter client-side what the platform cannot)."""
+        return within(created_at, self.created_since, self.created_until) and within(
+            updated_at, self.updated_since, self.updated_until
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -445,4 +470,5 @@ __all__ = [
     "error_from_response",
     "parse_retry_after",
     "platform_operation",
+    "within",
 ]

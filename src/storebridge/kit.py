@@ -55,6 +55,7 @@ from storebridge.adapter import (
     error_from_response,
     parse_retry_after,
     platform_operation,
+    within,
 )
 from storebridge.auth import (
     BearerAuth,
@@ -202,4 +203,5 @@ __all__ = [
     "unique_items",
     "walk",
     "with_check",
+    "within",
 ]

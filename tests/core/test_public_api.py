@@ -92,6 +92,8 @@ KIT = {
     "Start", "Collect", "Ticket",
     # webhook signature headers
     "signature_digest",
+    # time windows filtered client-side
+    "within",
 }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from storebridge.payload import Payload
 from tests.migrate.support import (
     TOKEN,
     Interrupted,
+    connect,
     ledger_rows,
+    sandbox,
     set_item_state,
     shop,
     stop_after,
@@ -228,3 +231,24 @@ def test_killed_at_ninety_percent_the_resume_reads_only_the_rest(tmp_path: Path)
     assert resumed_reads <= 6, resumed_reads
     assert verified.status == "PASS" and verified.results["orders"].reconciled == 60
     assert len(target.tables["orders"]) == 60 and set(tag_counts(target).values()) == {1}
+
+
+def test_a_run_stopped_in_a_newest_first_listing_resumes_from_its_creation_time(
+    tmp_path: Path,
+) -> None:
+    # 29 Next lists products newest first: the checkpoint is a creation time, and the
+    # resumed listing filters by it (created_until). It once failed with "created_until
+    # must be text or a number": product listings did not take the filter.
+    source_kit = sandbox("29next", customers=4, products=12, orders=4)
+    target_kit = sandbox("shopline", empty=True, currency="USD")
+    ledger = tmp_path / "l.sqlite"
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        with pytest.raises(Interrupted):
+            storebridge.migrate(source, target, ledger=ledger, on_decision=stop_after(4 + 6))
+        state = ledger_rows(ledger, "SELECT order_key FROM passes WHERE resource = ?", "products")
+        assert state == [("created_desc",)], state  # the checkpoint this test is about
+        report = storebridge.migrate(source, target, ledger=ledger)
+        tags = Counter(t for p in target.products.list() for t in p.tags if t.startswith("sb:"))
+    assert report.status == "PASS", report.summary()
+    assert "products" in report.resumed
+    assert len(tags) == 12 and set(tags.values()) == {1}

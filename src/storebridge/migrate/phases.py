@@ -199,7 +199,8 @@ class Phase:
             self._total = self._total or self.result.total
             if then is not None:
                 then()
-            pool.drain()
+            # The checkpoint keeps following the writes still in flight.
+            pool.drain(lambda: self._save(position), _CHECKPOINT_SECONDS)
         except BaseException:
             try:
                 pool.drain()

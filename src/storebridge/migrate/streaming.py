@@ -215,12 +215,22 @@ class WritePool:
                 self._active -= 1
                 self._cond.notify_all()
 
-    def drain(self) -> None:
-        """Wait for every write; re-raise an unexpected error one of them met."""
-        with self._cond:
-            while self._active:
+    def drain(self, tick: Callable[[], None] | None = None, every: float = 0.25) -> None:
+        """Wait for every write; re-raise an unexpected error one of them met.
+
+        ``tick`` runs every ``every`` seconds meanwhile (on this thread): the last writes
+        of a listing can take a while, and a run killed then should resume from them.
+        """
+        last = time.monotonic()
+        while True:
+            with self._cond:
+                if not self._active:
+                    failure = self._failure
+                    break
                 self._cond.wait(timeout=0.05)
-            failure = self._failure
+            if tick is not None and time.monotonic() - last >= every:
+                tick()
+                last = time.monotonic()
         if failure is not None:
             raise failure
 

@@ -28,18 +28,21 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from storebridge.errors import NotFound, StorebridgeError
+from storebridge.errors import NotFound
 from storebridge.http import Request, Response
 from storebridge.kit import (
     CONCURRENCY,
     Batch,
     Collect,
+    Done,
     Emit,
     Flow,
+    FlowStepper,
     ListFlow,
     Payload,
     Start,
     Ticket,
+    ask,
 )
 
 T = TypeVar("T")
@@ -157,41 +160,32 @@ def joined(source: ListFlow[Payload], plan: JoinPlan[T]) -> ListFlow[T]:
         if items:
             yield Emit(items)
 
-    value: Any = None
-    error: BaseException | None = None
+    stepper: FlowStepper[None] = FlowStepper(source)
+    step = stepper.advance()
     try:
-        while True:
-            try:
-                step = source.throw(error) if error is not None else source.send(value)
-            except StopIteration:
-                break
-            value, error = None, None
+        while not isinstance(step, Done):
             if isinstance(step, Emit):
                 held.extend(step.items)
                 load.page(len(step.items))
+                step = stepper.advance()
                 continue
             if step is CONCURRENCY:
-                try:
-                    value = load.pages_for((yield step))
-                except StorebridgeError as exc:
-                    error = exc
+                value, error = yield from ask(step)
+                step = stepper.advance(None if error else load.pages_for(value), error)
                 continue
             if held:
                 rows, held = held, []
                 yield from open_group(rows)
                 while len(groups) > GROUPS_IN_FLIGHT or (groups and _ready(groups[0])):
                     yield from close_oldest()
-            try:
-                value = yield step
-            except StorebridgeError as exc:
-                error = exc
+            step = stepper.advance(*(yield from ask(step)))
         if held:
             rows, held = held, []
             yield from open_group(rows)
         while groups:
             yield from close_oldest()
     finally:
-        source.close()
+        stepper.close()
 
 
 def _ready(group: _Group) -> bool:
@@ -280,16 +274,6 @@ def _build(rows: Sequence[Payload], plan: JoinPlan[T], values: Mapping[Lookup, A
         if item is not None:
             items.append(item)
     return items
-
-
-def _for_source(step: Any, answers: Sequence[Any]) -> tuple[Any, BaseException | None]:
-    """What the source gets back for ``step``: its answers, or the error it would have got."""
-    if isinstance(step, Batch) and step.tolerant:
-        return list(answers), None
-    failed = next((a for a in answers if isinstance(a, BaseException)), None)
-    if failed is not None:
-        return None, failed
-    return (list(answers) if isinstance(step, Batch) else answers[0]), None
 
 
 def resolve(row: Payload, plan: JoinPlan[T]) -> Flow[T | None]:

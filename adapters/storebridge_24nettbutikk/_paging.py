@@ -30,15 +30,18 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from storebridge.errors import APIError, PaginationError, PayloadError, StorebridgeError
+from storebridge.errors import APIError, PaginationError, PayloadError
 from storebridge.http import URL, Request, Response
 from storebridge.kit import (
     CONCURRENCY,
+    Done,
     Emit,
+    FlowStepper,
     ListFlow,
     ListQuery,
     Page,
     Payload,
+    ask,
     build_request,
     derive_request,
     relay,
@@ -305,24 +308,16 @@ def widening(flow: ListFlow[Payload]) -> ListFlow[Payload]:
     """``flow`` told at most :data:`FIRST_WIDTH` requests in flight at first, twice as many
     each time it asks again, never more than the facade's number."""
     width = FIRST_WIDTH
-    value: Any = None
-    error: BaseException | None = None
+    stepper: FlowStepper[None] = FlowStepper(flow)
+    step = stepper.advance()
     try:
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration:
-                return
-            value, error = None, None
-            try:
-                value = yield step
-            except StorebridgeError as exc:
-                error = exc
-                continue
-            if step is CONCURRENCY:
+        while not isinstance(step, Done):
+            value, error = yield from ask(step)
+            if step is CONCURRENCY and error is None:
                 value, width = min(int(value), width), width * 2
+            step = stepper.advance(value, error)
     finally:
-        flow.close()
+        stepper.close()
 
 
 __all__ = [

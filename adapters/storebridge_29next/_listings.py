@@ -36,14 +36,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from storebridge.errors import PaginationError, StorebridgeError, ValidationError
+from storebridge.errors import PaginationError, ValidationError
 from storebridge.http import Request, Response
 from storebridge.kit import (
     CONCURRENCY,
     Batch,
+    Done,
     Emit,
+    FlowStepper,
     ListFlow,
     Payload,
+    ask,
     merge_parallel,
     relay,
     with_check,
@@ -91,21 +94,15 @@ def _rows(rows: list[Payload], claims: Claims, expand: Expand[T]) -> ListFlow[T]
 
 
 def _first_page(flow: ListFlow[Payload]) -> Generator[Any, Any, list[Payload] | None]:
-    """Relay ``flow`` until its first page of rows (None: it ended without any)."""
-    value: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = flow.throw(error) if error is not None else flow.send(value)
-        except StopIteration:
-            return None
-        value, error = None, None
+    """Relay ``flow`` until its first page of rows (None: it ended without any); ``flow``
+    stays open for the caller to read on."""
+    stepper: FlowStepper[None] = FlowStepper(flow)
+    step = stepper.advance()
+    while not isinstance(step, Done):
         if isinstance(step, Emit):
             return list(step.items)
-        try:
-            value = yield step
-        except StorebridgeError as exc:
-            error = exc
+        step = stepper.advance(*(yield from ask(step)))
+    return None
 
 
 def read_listing(

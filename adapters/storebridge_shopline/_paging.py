@@ -37,19 +37,22 @@ from typing import Any, TypeVar
 
 import attrs
 
-from storebridge.errors import PaginationError, PayloadError, StorebridgeError
+from storebridge.errors import PaginationError, PayloadError
 from storebridge.http import Request, Response
 from storebridge.kit import (
     CONCURRENCY,
     Batch,
+    Done,
     Emit,
     Flow,
+    FlowStepper,
     LinkHeader,
     ListFlow,
     ListQuery,
     Page,
     Parallel,
     Payload,
+    ask,
     build_request,
     check_query_value,
     expand_pages,
@@ -346,15 +349,10 @@ def _answered(flow: ListFlow[Any], first: Request, answer: Any) -> ListFlow[Any]
     """``flow`` with its request for ``first`` answered by ``answer`` (read alongside the
     count) when that answer passes the request's own checks; asked for again otherwise."""
     pending: Response | None = answer if isinstance(answer, Response) else None
-    value: Any = None
-    error: BaseException | None = None
+    stepper: FlowStepper[None] = FlowStepper(flow)
+    step = stepper.advance()
     try:
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration:
-                return
-            value, error = None, None
+        while not isinstance(step, Done):
             if pending is not None and isinstance(step, Request) and step.url == first.url:
                 ready, pending = pending, None
                 check = request_meta(step).check
@@ -364,14 +362,11 @@ def _answered(flow: ListFlow[Any], first: Request, answer: Any) -> ListFlow[Any]
                 except PayloadError:
                     pass  # a bad or stale page: the facade asks for it again
                 else:
-                    value = ready
+                    step = stepper.advance(ready)
                     continue
-            try:
-                value = yield step
-            except StorebridgeError as exc:
-                error = exc
+            step = stepper.advance(*(yield from ask(step)))
     finally:
-        flow.close()
+        stepper.close()
 
 
 def _first_page(

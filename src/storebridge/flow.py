@@ -343,28 +343,32 @@ def relay(
     through ``on_emit`` too, so no page escapes it; ``on_emit`` then runs for pages of
     different flows at the same time and must be safe for that (or see :func:`in_turn`).
     """
-    value: Any = None
-    error: BaseException | None = None
+    stepper: FlowStepper[T] = FlowStepper(flow)
+    step = stepper.advance()
     try:
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            value, error = None, None
+        while not isinstance(step, Done):
             if isinstance(step, Emit) and on_emit is not None:
                 replaced = yield from on_emit(step)
                 if replaced is not None and replaced.items:
                     yield replaced
+                step = stepper.advance()
                 continue
             if isinstance(step, Parallel) and on_emit is not None:
                 step = Parallel(tuple(relay(part, on_emit) for part in step.flows))
-            try:
-                value = yield step
-            except StorebridgeError as exc:
-                error = exc
+            step = stepper.advance(*(yield from ask(step)))
+        return step.value  # type: ignore[no-any-return]
     finally:
-        flow.close()
+        stepper.close()
+
+
+def ask(step: Any) -> Generator[Any, Any, tuple[Any, StorebridgeError | None]]:
+    """``step`` passed on to the facade by a flow that wraps another: the answer, or the
+    error the facade threw in instead, as ``(value, error)`` for the wrapped flow's
+    :meth:`FlowStepper.advance` (so that flow's own handlers run)."""
+    try:
+        return (yield step), None
+    except StorebridgeError as exc:
+        return None, exc
 
 
 def in_turn(flow: ListFlow[T]) -> ListFlow[T]:
@@ -374,25 +378,18 @@ def in_turn(flow: ListFlow[T]) -> ListFlow[T]:
     checkpoint counts what it handed out): every page then passes through one thread, in
     the order it is emitted. Costs the parallel reads' speed, never a record.
     """
-    value: Any = None
-    error: BaseException | None = None
+    stepper: FlowStepper[None] = FlowStepper(flow)
+    step = stepper.advance()
     try:
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration:
-                return
-            value, error = None, None
+        while not isinstance(step, Done):
             if isinstance(step, Parallel):
                 for part in step.flows:
                     yield from in_turn(part)
+                step = stepper.advance()
                 continue
-            try:
-                value = yield step
-            except StorebridgeError as exc:
-                error = exc
+            step = stepper.advance(*(yield from ask(step)))
     finally:
-        flow.close()
+        stepper.close()
 
 
 def expand_pages(
@@ -581,6 +578,7 @@ __all__ = [
     "Step",
     "Ticket",
     "Wait",
+    "ask",
     "build_request",
     "derive_request",
     "drive",

@@ -90,6 +90,8 @@ KIT = {
     "plain_text", "plain_time", "read_plain",
     # steps of a flow that keeps requests in flight while it reads on
     "Start", "Collect", "Ticket",
+    # wrapping a flow: advancing it and passing its steps on
+    "FlowStepper", "Done", "ask",
     # webhook signature headers
     "signature_digest",
     # time windows filtered client-side

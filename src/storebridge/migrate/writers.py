@@ -24,7 +24,7 @@ from typing import Any
 
 from storebridge import _http
 from storebridge.errors import OutcomeUnknown, StorebridgeError
-from storebridge.flow import Batch, Concurrency, request_meta
+from storebridge.flow import Batch, Concurrency, Done, FlowStepper, request_meta
 from storebridge.model import (
     Customer,
     CustomerDraft,
@@ -89,38 +89,35 @@ class _Runner:
         raise NotImplementedError("a migration writer runs single operations only")
 
     def run(self, flow: Generator[Any, Any, Any]) -> Any:
-        value: Any = None
-        error: BaseException | None = None
+        stepper: FlowStepper[Any] = FlowStepper(flow)
+        step = stepper.advance()
         try:
-            while True:
-                try:
-                    step = flow.throw(error) if error is not None else flow.send(value)
-                except StopIteration as stop:
-                    return stop.value
-                value, error = None, None
+            while not isinstance(step, Done):
                 if isinstance(step, Concurrency):
-                    value = self.store.concurrency
+                    step = stepper.advance(self.store.concurrency)
                     continue
                 requests = step.requests if isinstance(step, Batch) else (step,)
                 if not all(isinstance(r, _http.Request) for r in requests):
                     raise WouldWrite(_http.Request("POST", "/"))  # pragma: no cover
                 if all(_is_read(r) for r in requests):
-                    value, error = self._forward(step)
+                    step = stepper.advance(*self._forward(step))
                     continue
                 request = requests[0]
                 if self.probe and not self._probed:
                     self._probed = True
-                    error = OutcomeUnknown(
+                    unknown = OutcomeUnknown(
                         "an earlier run may have written this already",
                         operation=request_meta(request).operation,
                     )
+                    step = stepper.advance(error=unknown)
                     continue
                 if not self.send:
                     raise WouldWrite(request)
                 self.sent = True
-                value, error = self._forward(step)
+                step = stepper.advance(*self._forward(step))
+            return step.value
         finally:
-            flow.close()
+            stepper.close()
 
     def _forward(self, step: Any) -> tuple[Any, BaseException | None]:
         flow = _batch(step) if isinstance(step, Batch) else _one(step)

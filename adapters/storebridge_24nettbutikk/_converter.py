@@ -17,7 +17,6 @@ from storebridge.kit import AddressFields, Payload, make_wire_converter, read_pl
 from storebridge.model import (
     Address,
     Customer,
-    FinancialStatus,
     Order,
     OrderLine,
     OrderStatus,
@@ -31,7 +30,6 @@ from storebridge_24nettbutikk._fast_orders import (
     PlainOrders,
     SkuMap,
     line_fulfillment,
-    order_fulfillment,
     split_name,
 )
 from storebridge_24nettbutikk._local_time import order_placed, parse_local, wall_time
@@ -157,43 +155,26 @@ class WireReader:
             status = self._statuses.setdefault(status_raw or "", OrderStatus.parse(status_raw))
         paid = p.opt_bool("paid")
         total = self.money(p, "total_amount_gross", code) or p.money("total_amount_gross", code)
-        shipping = [
-            a
-            for a in (self.decimal(p, "shipping_costs"), self.decimal(p, "shipping_svalbard"))
-            if a is not None
-        ]
-        totals = [line.total.amount for line in lines if line.total is not None]
-        discounts = [d for lp in line_rows if (d := self.decimal(lp, "discount")) is not None]
-        billing = shipping_address = None
-        if customer is not None and customer.addresses:
-            billing, shipping_address = customer.addresses[0], customer.addresses[-1]
-        ref = p.ref("order_no")
-        return Order(
-            platform=PLATFORM,
-            ref=ref,
-            number=ref,
+        shipping = (self.decimal(p, "shipping_costs"), self.decimal(p, "shipping_svalbard"))
+        return self._plain.assemble(
+            Order,
+            data,
+            ref=p.ref("order_no"),
+            code=code,
+            lines=lines,
+            total=total,
+            tax=self.money(p, "total_vat", code),
+            shipping=[a for a in shipping if a is not None],
+            discounts=[d for lp in line_rows if (d := self.decimal(lp, "discount")) is not None],
             status=status,
             status_raw=status_raw,
-            currency=code,
-            total=total,
-            financial_status=FinancialStatus.PAID if paid else FinancialStatus.PENDING,
-            financial_status_raw=p.opt_string("paid"),
-            fulfillment_status=order_fulfillment(lines, p.opt_string("sent_date")),
-            subtotal=self.amount(sum(totals, _ZERO), code) if len(totals) == len(lines) else None,
-            shipping_total=self.amount(sum(shipping, _ZERO), code) if shipping else None,
-            tax_total=self.money(p, "total_vat", code),
-            discount_total=self.amount(sum(discounts, _ZERO), code) if discounts else None,
-            # Amounts on this platform are gross (``total_amount_gross``): VAT is inside.
-            taxes_included=True,
-            lines=lines,
-            email=customer.email if customer is not None else None,
+            paid=paid,
+            paid_raw=p.opt_string("paid"),
+            sent_date=p.opt_string("sent_date"),
             customer=customer,
-            billing_address=billing,
-            shipping_address=shipping_address,
             note=p.opt_string("customer_comment"),
             created_at=self.placed(p),
             updated_at=self.local(p, "modified_on"),
-            raw=data,
         )
 
     def placed(self, p: Payload) -> datetime | None:

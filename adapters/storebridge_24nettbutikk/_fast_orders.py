@@ -11,7 +11,7 @@ rows); the rules themselves are documented once, on :func:`._converter.make_conv
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -188,14 +188,58 @@ class PlainOrders:
         if total is None:
             raise NotPlain  # the careful way names the missing amount
         costs, svalbard = _amount(get("shipping_costs")), _amount(get("shipping_svalbard"))
-        shipping = [a for a in (costs, svalbard) if a is not None]
+        return self.assemble(
+            _Order,
+            row,
+            ref=plain_ref(get("order_no")),
+            code=code,
+            lines=lines,
+            total=total,
+            tax=_money(get("total_vat"), code),
+            shipping=[a for a in (costs, svalbard) if a is not None],
+            discounts=[d for line in line_rows if (d := _amount(line.get("discount"))) is not None],
+            status=status,
+            status_raw=status_raw,
+            paid=_flag(paid),
+            paid_raw=_text(paid),
+            sent_date=_text(get("sent_date")),
+            customer=customer,
+            note=_text(get("customer_comment")),
+            created_at=self.placed(get("order_date"), get("order_time")),
+            updated_at=self.local(get("modified_on")),
+        )
+
+    def assemble(
+        self,
+        build: Callable[..., Order],
+        row: Mapping[str, Any],
+        *,
+        ref: str,
+        code: str,
+        lines: tuple[OrderLine, ...],
+        total: Money,
+        tax: Money | None,
+        shipping: list[Decimal],
+        discounts: list[Decimal],
+        status: OrderStatus,
+        status_raw: str | None,
+        paid: bool | None,
+        paid_raw: str | None,
+        sent_date: str | None,
+        customer: Customer | None,
+        note: str | None,
+        created_at: datetime | None,
+        updated_at: datetime | None,
+    ) -> Order:
+        """An Order from an order row's values, read the fast way or the careful way: the
+        sums, the states and the addresses taken from the customer are worked out here for
+        both. ``build`` is ``Order`` (checks its input) or the plain model (values already
+        checked)."""
         totals = [line.total.amount for line in lines if line.total is not None]
-        discounts = [d for line in line_rows if (d := _amount(line.get("discount"))) is not None]
         billing = shipping_address = None
         if customer is not None and customer.addresses:
             billing, shipping_address = customer.addresses[0], customer.addresses[-1]
-        ref = plain_ref(get("order_no"))
-        return _Order(
+        return build(
             platform=PLATFORM,
             ref=ref,
             number=ref,
@@ -203,22 +247,23 @@ class PlainOrders:
             status_raw=status_raw,
             currency=code,
             total=total,
-            financial_status=_PAID if _flag(paid) else _PENDING,
-            financial_status_raw=_text(paid),
-            fulfillment_status=order_fulfillment(lines, _text(get("sent_date"))),
+            financial_status=_PAID if paid else _PENDING,
+            financial_status_raw=paid_raw,
+            fulfillment_status=order_fulfillment(lines, sent_date),
             subtotal=self.amount(sum(totals, _ZERO), code) if len(totals) == len(lines) else None,
             shipping_total=self.amount(sum(shipping, _ZERO), code) if shipping else None,
-            tax_total=_money(get("total_vat"), code),
+            tax_total=tax,
             discount_total=self.amount(sum(discounts, _ZERO), code) if discounts else None,
+            # Amounts on this platform are gross (``total_amount_gross``): VAT is inside.
             taxes_included=True,
             lines=lines,
             email=customer.email if customer is not None else None,
             customer=customer,
             billing_address=billing,
             shipping_address=shipping_address,
-            note=_text(get("customer_comment")),
-            created_at=self.placed(get("order_date"), get("order_time")),
-            updated_at=self.local(get("modified_on")),
+            note=note,
+            created_at=created_at,
+            updated_at=updated_at,
             raw=row,
         )
 

@@ -23,7 +23,7 @@ import attrs
 
 from storebridge.model.money import Money
 from storebridge.payload import _quick_decimal
-from storebridge.refs import MAX_REF_LENGTH
+from storebridge.refs import is_usual_ref
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -67,13 +67,7 @@ def plain_text(value: Any) -> str | None:
 
 def plain_ref(value: Any) -> str:
     """``Payload.ref`` for ASCII text: a printable, non-blank key of bounded length."""
-    if (
-        type(value) is str
-        and value.isascii()
-        and value.isprintable()
-        and len(value) <= MAX_REF_LENGTH
-        and value.strip()
-    ):
+    if is_usual_ref(value):
         return value
     raise NotPlain
 

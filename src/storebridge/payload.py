@@ -30,7 +30,7 @@ from typing import Any, NoReturn, TypeVar
 
 from storebridge.errors import PayloadError
 from storebridge.model.money import Money, to_decimal
-from storebridge.refs import MAX_REF_LENGTH
+from storebridge.refs import MAX_REF_LENGTH, is_usual_ref
 from storebridge.validation import AMOUNT_DIGITS, AMOUNT_MIN_EXPONENT, currency, describe
 
 T = TypeVar("T")
@@ -162,14 +162,8 @@ class Payload:
         """A platform key (id as text or number): non-blank, at most 256 characters, without
         control characters."""
         value = self.data.get(key)
-        if (
-            type(value) is str
-            and value.isascii()
-            and value.isprintable()
-            and len(value) <= MAX_REF_LENGTH
-            and value.strip()
-        ):
-            return value  # the usual key, checked without a call per check
+        if is_usual_ref(value):
+            return value  # the usual key, checked at once
         value = self.string(key)
         if not value.strip() or len(value) > MAX_REF_LENGTH or not value.isprintable():
             self.fail(f"expected a platform key, got {describe(value)}", key)

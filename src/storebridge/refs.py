@@ -9,7 +9,7 @@ every ref before any request (:func:`check_ref`), and adapters build paths with
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote
 
 from storebridge.errors import ValidationError
@@ -17,6 +17,18 @@ from storebridge.errors import ValidationError
 MAX_REF_LENGTH = 256
 MAX_QUERY_VALUE_LENGTH = 2048
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def is_usual_ref(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is the usual platform key: printable, non-blank ASCII text of at
+    most :data:`MAX_REF_LENGTH` characters, which needs no further check."""
+    return (
+        type(value) is str
+        and value.isascii()
+        and value.isprintable()
+        and len(value) <= MAX_REF_LENGTH
+        and bool(value.strip())
+    )
 
 
 def check_ref(value: Any, field: str = "ref") -> str:
@@ -80,4 +92,4 @@ def check_query_value(value: Any, field: str) -> str:
     return value
 
 
-__all__ = ["MAX_REF_LENGTH", "check_query_value", "check_ref", "segment"]
+__all__ = ["MAX_REF_LENGTH", "check_query_value", "check_ref", "is_usual_ref", "segment"]

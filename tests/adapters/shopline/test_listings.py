@@ -501,6 +501,25 @@ def test_a_store_whose_records_reach_past_the_probes_is_read_in_short_windows() 
     assert max(walks.values()) < 15, walks.most_common(3)  # 34 pages in one window before
 
 
+def test_a_store_reaching_past_the_probes_reads_exactly_or_errs_under_faults() -> None:
+    # The stretch past the last probe is counted again and cut into windows while 10% of
+    # requests meet a fault: every order exactly once, or a storebridge error.
+    w = world(orders=6000, rate_limit=False)
+    everything = Counter(list(w.emulator.orders))
+    exact = 0
+    for seed in (1, 2):
+        faulty = FaultTransport(w.emulator.transport(), seed=seed, rate=0.1)
+        try:
+            with w.connect(transport=faulty, options=w.options(max_concurrency=6)) as store:
+                refs = [order.ref for order in store.orders.list()]
+        except StorebridgeError:
+            continue
+        assert faulty.injected
+        assert Counter(refs) == everything, faulty.injected
+        exact += 1
+    assert exact >= 1
+
+
 def _cursor(page_info: str) -> dict[str, Any]:
     raw = base64.urlsafe_b64decode(page_info + "=" * (-len(page_info) % 4))
     found: dict[str, Any] = json.loads(raw)

@@ -124,17 +124,36 @@ def read_listing(
         yield from expanding(flow, claims, expand)
         return
     flow.close()
+    if slices is not None and listing.days.first is None:
+        raise ValidationError("slices needs created_since and created_until", field="slices")
+    # The first page's rows are handed on (with their details, when expanding sends
+    # requests) while the windows are planned: planning waits on round trips of its own,
+    # and the first page's requests would otherwise wait for all of them.
+    planned = _planned(adapter, listing, dates, rows, order, width, claims, expand)
+    yield from merge_parallel([_rows(rows, claims, expand), planned])
+
+
+def _planned(
+    adapter: TwentyNineNextAdapter,
+    listing: Listing,
+    dates: DateFilter,
+    rows: list[Payload],
+    order: tuple[date, Any],
+    width: int,
+    claims: Claims,
+    expand: Expand[T],
+) -> ListFlow[T]:
+    """The windows below the first page: planned (or cut from ``slices``), then read."""
     seen_day, witness = order
-    if slices is not None:
-        if listing.days.first is None:
-            raise ValidationError("slices needs created_since and created_until", field="slices")
-        tops = [w.last for w in cut(listing.days.first, seen_day, slices) if w.last]
+    if listing.slices is not None and listing.days.first is not None:
+        cuts = cut(listing.days.first, seen_day, listing.slices)
+        tops = [w.last for w in cuts if w.last]
     else:
         tops = yield from _plan(adapter, listing, dates, rows, seen_day, width)
     # Each window reaches down to the day after the next window's top; the last to the end.
     bottoms = [top + _DAY for top in tops[1:]]
     windows = [Window(top, bottom) for top, bottom in zip(tops, [*bottoms, None], strict=True)]
-    yield from _read_windows(adapter, listing, dates, windows, rows, witness, claims, expand)
+    yield from _read_windows(adapter, listing, dates, windows, witness, claims, expand)
 
 
 @attrs.define
@@ -208,7 +227,6 @@ def _read_windows(
     listing: Listing,
     dates: DateFilter,
     windows: list[Window],
-    rows: list[Payload],
     witness: Any,
     claims: Claims,
     expand: Expand[T],
@@ -218,12 +236,10 @@ def _read_windows(
     page's witness), and the last must reach the end. Windows read wrongly (an empty or
     foreign answer that no page check could tell) are read again, up to _READS rounds in
     all; then an error."""
-    pending: list[ListFlow[T]] = [_rows(rows, claims, expand)]
     todo = list(windows)
     for _ in range(_READS):
-        pending += [_window(adapter, listing, dates, w, claims, expand) for w in todo]
-        yield from merge_parallel(pending)
-        pending = []
+        reads = [_window(adapter, listing, dates, window, claims, expand) for window in todo]
+        yield from merge_parallel(reads)
         todo = _unjoined(windows, witness)
         if not todo:
             return

@@ -7,6 +7,7 @@ is no date order). Stores with 4 or more requests in flight cut listings into da
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 import storebridge
-from storebridge import PayloadError, StorebridgeError, ValidationError
+from storebridge import PayloadError, StorebridgeError, ValidationError, http
 from storebridge.errors import PaginationError
 from storebridge.kit import Payload
 from storebridge.testing import FaultTransport
@@ -140,6 +141,46 @@ def test_windows_read_the_same_orders_as_one_cursor(detail: bool) -> None:
     assert any("date_placed_from" in r.query or "date_placed_to" in r.query for r in listed)
 
 
+class _ProbesWaitForDetails(http.BaseTransport):
+    """Holds every planning probe (an orders page with a top day and no cursor, after the
+    first page) until a detail request has arrived, or ``patience`` seconds have passed."""
+
+    def __init__(self, inner: Any, patience: float) -> None:
+        self.inner = inner
+        self.patience = patience
+        self.detail_sent = threading.Event()
+        self.probes_held_in_vain = 0
+        self.lists = 0
+        self.lock = threading.Lock()
+
+    def handle_request(self, request: http.Request) -> http.Response:
+        if request.url.path.startswith("/api/admin/orders/") and request.url.path != (
+            "/api/admin/orders/"
+        ):
+            self.detail_sent.set()
+        elif _orders_page(request) and "cursor" not in request.url.params:
+            with self.lock:
+                self.lists += 1
+                probe = self.lists > 1
+            if probe and not self.detail_sent.wait(self.patience):
+                with self.lock:
+                    self.probes_held_in_vain += 1
+        response: http.Response = self.inner.handle_request(request)
+        return response
+
+
+def test_the_first_pages_details_do_not_wait_for_the_windows_to_be_planned() -> None:
+    # Planning sends probe pages and waits for their answers; the first page's orders are
+    # already known, so their details go out meanwhile instead of after the planning.
+    sandbox = Sandbox(orders=130)
+    transport = _ProbesWaitForDetails(sandbox.emulator.transport(), patience=5.0)
+    with sandbox.connect(transport, in_flight=8) as wide:
+        refs = _refs(wide.orders.list(detail=True))
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(130))
+    assert transport.lists > 2, "the listing was not planned in windows"
+    assert transport.probes_held_in_vain == 0
+
+
 def test_transactions_read_in_windows_and_customers_in_no_date_order_by_one_cursor() -> None:
     sandbox = Sandbox(orders=130, customers=90)
     with sandbox.connect(in_flight=1) as one:
@@ -179,8 +220,15 @@ def test_window_pages_of_another_window_are_refused() -> None:
     assert Counter(refs) == Counter(str(100001 + i) for i in range(130))
 
 
-@pytest.mark.parametrize("resource", ["orders", "customers", "transactions"])
+@pytest.mark.parametrize("resource", ["orders", "orders with details", "customers", "transactions"])
 def test_windows_under_mixed_faults_are_exact_or_an_error(resource: str) -> None:
+    # With details, the first page's details are fetched while the windows are planned.
+    name, _, detail = resource.partition(" with ")
+
+    def listing(store: storebridge.Store) -> Any:
+        found = getattr(store, name)
+        return found.list(detail=True) if detail else found.list()
+
     outcomes: Counter[str] = Counter()
     truth: list[str] | None = None
     for rate in (0.1, 0.3):
@@ -188,11 +236,11 @@ def test_windows_under_mixed_faults_are_exact_or_an_error(resource: str) -> None
             sandbox = Sandbox(orders=90, customers=70)
             if truth is None:
                 with sandbox.connect(in_flight=1) as one:
-                    truth = _refs(getattr(one, resource).list())
+                    truth = _refs(listing(one))
             faulty = FaultTransport(sandbox.emulator.transport(), seed=seed, rate=rate)
             with sandbox.connect(faulty, in_flight=8) as store:
                 try:
-                    refs = _refs(getattr(store, resource).list())
+                    refs = _refs(listing(store))
                 except StorebridgeError:
                     outcomes[f"error@{rate}"] += 1
                     continue

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from storebridge._ratelimit import client_limit
 from storebridge.adapter import RateLimit
 
 DEFAULT_CAP = 64
@@ -78,7 +79,9 @@ class Pacer:
         with self._lock:
             latency = _FIRST_GUESS if self._latency is None else self._latency
             want = math.ceil(self.limit.per_second * latency * _HEADROOM) + 1
-            want = max(want, min(self.limit.burst, 8))
+            # A burst the client may spend at once is worth as many in flight; that is the
+            # bucket the client keeps (a margin inside the platform's), not the platform's.
+            want = max(want, min(client_limit(self.limit).burst, 8))
             return max(1, min(self.cap, int(want * self._factor)))
 
 

@@ -21,6 +21,7 @@ from storebridge import (
     ValidationError,
 )
 from storebridge._concurrency import Pacer
+from storebridge._ratelimit import client_limit
 from storebridge.flow import (
     Batch,
     Emit,
@@ -363,6 +364,19 @@ def test_pacer_keeps_rate_times_latency_in_flight_and_backs_off_on_429() -> None
     pacer.throttled()
     assert pacer.in_flight() < wide
     assert Pacer(RateLimit(per_second=40), fixed=3).in_flight() == 3
+
+
+def test_a_burst_counts_in_flight_only_as_far_as_the_client_may_spend_it() -> None:
+    # At 4/s and 250 ms one request in flight reaches the limit; the burst the client keeps
+    # (inside the platform's, see client_limit) is what may go out at once on top of that.
+    slow = Pacer(RateLimit(per_second=4, burst=4))
+    roomy = Pacer(RateLimit(per_second=4, burst=40))
+    for pacer in (slow, roomy):
+        for _ in range(30):
+            pacer.observe(0.25)
+    assert client_limit(RateLimit(per_second=4, burst=4)).burst < 4
+    assert slow.in_flight() < 4
+    assert roomy.in_flight() > slow.in_flight()
 
 
 def test_pacer_halves_once_for_the_429s_of_one_burst() -> None:

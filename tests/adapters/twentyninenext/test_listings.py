@@ -181,6 +181,19 @@ def test_the_first_pages_details_do_not_wait_for_the_windows_to_be_planned() -> 
     assert transport.probes_held_in_vain == 0
 
 
+def test_at_the_documented_limit_a_short_store_is_read_by_one_cursor() -> None:
+    # 4 requests a second with a bucket of 4 and answers at once: one request in flight
+    # already reaches the limit, so planning windows would only spend requests.
+    sandbox = Sandbox(orders=40)
+    options = sandbox.time.options(rate_limit=storebridge.RateLimit(per_second=4, burst=4))
+    with storebridge.connect(
+        "29next", transport=sandbox.emulator.transport(), options=options, **sandbox.settings
+    ) as store:
+        refs = _refs(store.orders.list())
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(40))
+    assert len(sandbox.emulator.requests) == 2  # two pages of 20, no probes
+
+
 def test_transactions_read_in_windows_and_customers_in_no_date_order_by_one_cursor() -> None:
     sandbox = Sandbox(orders=130, customers=90)
     with sandbox.connect(in_flight=1) as one:

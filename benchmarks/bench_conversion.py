@@ -10,6 +10,11 @@ Both are CPU time of this process (other load on a shared machine then matters l
 with a wall clock), the minimum of ``--repeat`` runs; ratios are what to compare across
 machines.
 
+``models`` is what the model classes' own constructors cost to build the same orders again
+from the values they hold (validators and converters, no reading): any converter into these
+classes pays it on top of the parse, so ``floor`` = (orjson + models) / orjson is the lowest
+ratio reachable without changing the model.
+
     .venv/bin/python benchmarks/bench_conversion.py [--orders 2000] [--repeat 5] [--json out.json]
 """
 
@@ -22,6 +27,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any
 
+import attrs
 import orjson
 
 from storebridge import OrderQuery
@@ -82,6 +88,64 @@ def _counted(flow: Generator[Any, Any, Any], seen: list[int]) -> Generator[Any, 
     return relay(flow, count)
 
 
+Recipe = tuple[str, Any, Any]
+"""How to build a value again: ("model", class, [(argument, recipe)...]), ("tuple",
+[recipes]), ("list", [recipes]) or ("value", the value itself)."""
+
+
+def _recipe(value: Any, arguments: dict[type, list[tuple[str, str]]]) -> Recipe:
+    cls = type(value)
+    if attrs.has(cls):
+        if cls not in arguments:
+            arguments[cls] = [(a.name, a.alias) for a in attrs.fields(cls) if a.init]
+        fields = arguments[cls]
+        parts = [(alias, _recipe(getattr(value, name), arguments)) for name, alias in fields]
+        return ("model", cls, parts)
+    if cls is tuple or cls is list:
+        return (cls.__name__, None, [_recipe(item, arguments) for item in value])
+    return ("value", None, value)
+
+
+def _build(recipe: Recipe) -> Any:
+    kind, cls, parts = recipe
+    if kind == "model":
+        return cls(**{alias: _build(part) for alias, part in parts})
+    if kind == "tuple":
+        return tuple(_build(part) for part in parts)
+    if kind == "list":
+        return [_build(part) for part in parts]
+    return parts
+
+
+def _walk(recipe: Recipe) -> Any:
+    """What :func:`_build` does but call the classes: its own cost, taken off its time."""
+    kind, _, parts = recipe
+    if kind == "model":
+        return {alias: _walk(part) for alias, part in parts}
+    if kind in ("tuple", "list"):
+        return [_walk(part) for part in parts]
+    return parts
+
+
+def model_floor(orders: list[Any], repeat: int) -> float:
+    """CPU seconds the model's own constructors take to build ``orders`` again from the
+    values they hold (validators and converters included; no reading at all): what any
+    converter into these classes pays on top of the parse."""
+    arguments: dict[type, list[tuple[str, str]]] = {}
+    recipes = [_recipe(order, arguments) for order in orders]
+    built = walked = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        for recipe in recipes:
+            _build(recipe)
+        built = min(built, time.process_time() - started)
+        started = time.process_time()
+        for recipe in recipes:
+            _walk(recipe)
+        walked = min(walked, time.process_time() - started)
+    return max(0.0, built - walked)
+
+
 def measure(platform: str, orders: int, repeat: int) -> dict[str, float]:
     adapter, answers = record(platform, orders)
 
@@ -102,12 +166,18 @@ def measure(platform: str, orders: int, repeat: int) -> dict[str, float]:
         for body in bodies:
             orjson.loads(body)
         floor = min(floor, time.process_time() - started)
+    _, made = drive(adapter.list_orders(OrderQuery()), send)
+    models = model_floor(made, repeat)
+    del made
     per_order = convert / orders * 1e6
     floor_per_order = floor / orders * 1e6
+    models_per_order = models / orders * 1e6
     return {
         "us_per_order": round(per_order, 1),
         "orjson_us_per_order": round(floor_per_order, 1),
         "ratio": round(per_order / floor_per_order, 2),
+        "models_us_per_order": round(models_per_order, 1),
+        "floor_ratio": round((floor_per_order + models_per_order) / floor_per_order, 2),
     }
 
 
@@ -119,10 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     results = {p: measure(p, args.orders, args.repeat) for p in (args.platform or PLATFORMS)}
-    print(f"{'platform':<14} {'us/order':>9} {'orjson':>8} {'ratio':>6}")
+    print(f"{'platform':<14} {'us/order':>9} {'orjson':>8} {'ratio':>6} {'models':>7} "
+          f"{'floor':>6}")  # fmt: skip
     for platform, r in results.items():
         print(f"{platform:<14} {r['us_per_order']:>9} {r['orjson_us_per_order']:>8} "
-              f"{r['ratio']:>5}x")  # fmt: skip
+              f"{r['ratio']:>5}x {r['models_us_per_order']:>7} {r['floor_ratio']:>5}x")  # fmt: skip
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, indent=2)

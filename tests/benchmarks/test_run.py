@@ -67,6 +67,8 @@ def test_conversion_memory_stores_and_migration(figures: dict[str, Any]) -> None
     assert set(conversion) == {"29next", "shopline", "24nettbutikk"}
     for r in conversion.values():
         assert r["us_per_order"] > 0 and r["orjson_us_per_order"] > 0
+        assert 0 < r["models_us_per_order"] < r["us_per_order"]
+        assert r["floor_ratio"] > 1
     memory = figures["memory"]
     assert memory["n"]["orders"] == 20 and memory["4n"]["orders"] == 80
     assert 0 < memory["floor_rss_mib"] <= memory["n"]["peak_rss_mib"]

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -64,10 +64,12 @@ from storebridge.kit import (
 from storebridge_shopline._api import Api
 from storebridge_shopline._windows import (
     STRETCH_ROUNDS,
+    FirstPage,
     Segment,
     Stretch,
     Window,
     iso,
+    placed_plan,
     probe_batch,
     probe_times,
     segment_plan,
@@ -303,13 +305,13 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
         return
     seen: set[str] = set()
     lock = threading.Lock()
-    head, hints = _first_page(listing, answers, first, page)
+    head, opening = _first_page(listing, answers, first, page)
+    hints = [] if opening is None else [opening.before, opening.latest]
     if head:
         seen.update(item.ref for item in head)
         yield Emit(head)
     if ladder:
-        probes = _counted(ladder, probed)
-        plan = segment_plan(None, None, probes, total, windows)
+        plan = placed_plan(_counted(ladder, probed), total, windows, opening)
     else:
         plan = yield from _plan(listing, answers, total, windows, width, hints)
 
@@ -371,8 +373,8 @@ def _answered(flow: ListFlow[Any], first: Request, answer: Any) -> ListFlow[Any]
 
 def _first_page(
     listing: Listing, answers: Answers, first: Request, answer: Any
-) -> tuple[list[Any], list[datetime]]:
-    """The converted rows of the listing's first page and where to probe around them, or
+) -> tuple[list[Any], FirstPage | None]:
+    """The converted rows of the listing's first page and when they were created, or
     nothing when the page could not be used (the windows read its records anyway).
 
     Records usually get ids in the order they are created, so the first page (lowest ids)
@@ -381,20 +383,20 @@ def _first_page(
     order the two counts only cost their requests.
     """
     if not isinstance(answer, Response):
-        return [], []
+        return [], None
     try:
         rows = page_reader(listing.resource, answers)(first, answer).rows
         keys = {row_key(row) for row in rows}
         items = listing.convert(rows)
     except PayloadError:
-        return [], []
+        return [], None
     if len(keys) != len(items):
-        return [], []
+        return [], None
     moments = [m for m in map(_created, rows) if m is not None]
     if not moments:
-        return items, []
-    earliest = min(moments).replace(microsecond=0) - timedelta(seconds=1)
-    return items, [earliest, max(moments).replace(microsecond=0)]
+        return items, None
+    earliest, latest = (m.replace(microsecond=0) for m in (min(moments), max(moments)))
+    return items, FirstPage(earliest, latest, len(items))
 
 
 def _created(row: Payload) -> datetime | None:

@@ -265,19 +265,108 @@ def _reach(
 ) -> datetime:
     """Where an open-ended stretch from ``left`` holding ``records`` is probed up to: as far
     as the records came in the nearest stretch before it with any, at that rate."""
-    for a, b, _low, held in reversed(before):
-        if a is not None and b is not None and held > 0 and b > a:
-            rate = held / (b - a).total_seconds()
-            break
-    else:  # nothing before it to go by: as long again as the probed range before it
+    rate = _rate(before)
+    if rate is None:  # nothing before it to go by: as long again as the probed range before it
         first = next((a for a, _b, _low, _held in before if a is not None), None)
         span = (left - first).total_seconds() if first is not None else 86_400.0
         rate = records / max(86_400.0, span)
-    seconds = min(max(86_400.0, TAIL_REACH * records / rate), _FURTHEST.total_seconds())
+    return _later(left, TAIL_REACH * records / rate)
+
+
+def _rate(spans: Sequence[tuple[datetime | None, datetime | None, int, int]]) -> float | None:
+    """Records a second in the last of ``spans`` (left, right, before, held) holding any."""
+    for a, b, _low, held in reversed(spans):
+        if a is not None and b is not None and held > 0 and b > a:
+            return held / (b - a).total_seconds()
+    return None
+
+
+def _later(left: datetime, seconds: float) -> datetime:
+    """``seconds`` after ``left`` (a day at least, :data:`_FURTHEST` at most), whole seconds."""
+    seconds = min(max(86_400.0, seconds), _FURTHEST.total_seconds())
     try:
         return (left + timedelta(seconds=seconds)).replace(microsecond=0)
     except OverflowError:  # a guess past the calendar's end: the open window covers it
         return left + timedelta(days=1)
+
+
+@attrs.frozen
+class FirstPage:
+    """The listing's first page: ``rows`` records created from ``earliest`` to ``latest``
+    (whole seconds). Records usually get ids as they are created, so this page (the lowest
+    ids) tends to hold the listing's first records."""
+
+    earliest: datetime
+    latest: datetime
+    rows: int
+
+    @property
+    def before(self) -> datetime:
+        """The second before its earliest record: no record of the listing, usually."""
+        return self.earliest - timedelta(seconds=1)
+
+
+def placed_plan(
+    probes: Sequence[tuple[datetime, int]],
+    total: int,
+    windows: int,
+    first: FirstPage | None,
+) -> list[Segment]:
+    """:func:`segment_plan` for a whole store's listing (no time bounds) whose edges are
+    placed from what the first round trip brought, rather than probed again:
+
+    - where its first records lie, from the first page (when no probe says records were
+      created before its earliest: then ids do not follow creation and nothing is
+      placed);
+    - where its last records lie (past the last probe counting fewer than all, up to the
+      next one or with no end), from the rate at which records came before: as many again
+      at that rate. A wrong guess costs balance (the last window is open and holds what
+      lies past it), never records.
+
+    Between the knots records are taken as spread evenly; where they cluster the segment is
+    still a :class:`Stretch` probed again.
+    """
+    knots = list(probes)
+    lead = first is not None and _fits(first, probes)
+    if first is not None and lead:
+        knots += [(first.before, 0), (first.latest, first.rows)]
+    tail = _tail(knots, total)
+    if tail is not None:
+        knots.append(tail)
+    return segment_plan(None, None, knots, total, windows, edges=(not lead, tail is None))
+
+
+def _fits(first: FirstPage, probes: Sequence[tuple[datetime, int]]) -> bool:
+    """The probes agree that no record precedes the first page's and that it holds them."""
+    return all(
+        (count == 0 or moment >= first.earliest) and (count >= first.rows or moment < first.latest)
+        for moment, count in probes
+    )
+
+
+def _tail(knots: Sequence[tuple[datetime, int]], total: int) -> tuple[datetime, int] | None:
+    """Where the listing's last records end: after the last knot counting fewer than
+    ``total``, going on at the rate of the last stretch before it holding any (no further
+    than the next knot); None: no rate to go by."""
+    known: list[tuple[datetime, int]] = []
+    highest = 0
+    for moment, count in sorted(knots):
+        highest = max(highest, min(total, count))  # counts only grow with time
+        known.append((moment, highest))
+        if highest >= total:
+            break
+    short = [k for k in known if k[1] < total]
+    if not short:
+        return None
+    spans = [(a, b, low, high - low) for (a, low), (b, high) in itertools.pairwise(short)]
+    rate = _rate(spans)
+    if rate is None:
+        return None
+    last, counted = short[-1]
+    guess = _later(last, (total - counted) / rate)
+    if highest >= total:  # no further than the knot that counts them all
+        guess = min(guess, known[-1][0])
+    return guess, total
 
 
 def left_of(a: datetime | None, b: datetime | None) -> bool:
@@ -342,11 +431,13 @@ __all__ = [
     "STRETCH_ROUNDS",
     "STRETCH_SHARE",
     "TAIL_REACH",
+    "FirstPage",
     "Segment",
     "Stretch",
     "Window",
     "iso",
     "left_of",
+    "placed_plan",
     "probe_batch",
     "probe_times",
     "segment_plan",

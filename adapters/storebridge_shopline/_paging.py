@@ -290,6 +290,9 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
         raise counted
     total = read_count(counted)
     limit = int(listing.params["limit"])
+    # Asked again now that answers came back: the facade knows the latency, so how many
+    # windows can run at once (each holds its place until its last page is in).
+    width = int((yield CONCURRENCY))
     windows = window_count(total, limit, width)
     if width < 2 or windows < 2 or math.ceil(total / limit) < SPLIT_FROM_PAGES:
         known = iter([total])

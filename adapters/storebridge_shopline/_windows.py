@@ -20,7 +20,9 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 PAGES_PER_WINDOW = 3
-"""About how many pages each window holds: enough that its last, partial page is cheap."""
+"""How many pages a window holds at most, where enough windows run at once: enough that its
+last, partial page is cheap, few enough that its pages (one round trip after another) end
+soon after the first."""
 LADDER_DAYS = tuple(4**step for step in range(7))
 """Probe offsets from now in days (1 .. 4096, some 11 years), both ways."""
 CLUSTER = 4
@@ -70,9 +72,11 @@ def iso(moment: datetime) -> str:
 def window_count(total: int, limit: int, width: int) -> int:
     """How many windows to read ``total`` records in, ``width`` at a time: ``width`` (so
     all run together and each is as short as it can be), fewer for a short listing so that
-    each holds :data:`PAGES_PER_WINDOW` pages or so (each window ends in a partial page)."""
+    each holds :data:`PAGES_PER_WINDOW` pages at most even when filled to :data:`OVERFILL`
+    shares (each window ends in a partial page, and its pages come one round trip after
+    another)."""
     pages = math.ceil(total / limit)
-    return max(1, min(width, pages // PAGES_PER_WINDOW))
+    return max(1, min(width, math.ceil(pages * OVERFILL / PAGES_PER_WINDOW)))
 
 
 def probe_times(start: datetime | None, end: datetime | None, now: datetime) -> list[datetime]:

@@ -12,14 +12,19 @@ Planning costs one round trip before the pages, never one per window:
    ladder of counts up to probe times around now (1, 4, 16 ... days either side) in the
    same batch; a filtered long listing sends them next, with counts around the first
    page's records (records usually get ids as they are created);
-2. the counts place the windows so that each holds a similar number of records and all
-   run at once. A stretch between two probes where the listing's first or last records
-   lie (or where records cluster) is counted again inside, as its own part of the
-   listing, while the other windows are read; its windows start a round trip later, so
-   they are shorter;
+2. the counts place the windows so that each holds a similar number of records, three
+   pages at most where enough run at once. A whole store's listing places the edges from
+   that first batch too (:func:`._windows.placed_plan`: where the first page's records
+   lie, and the rate before the last records counted), so its windows all start a round
+   trip after the first batch. Elsewhere, a stretch between two probes where the
+   listing's first or last records lie (or where records cluster) is counted again
+   inside, as its own part of the listing, while the other windows are read; its windows
+   start a round trip later, so they are shorter;
 3. windows cover the whole range without gaps: each starts where the one before ends
    (both bounds are inclusive, so a record on a boundary is read twice and yielded once),
    the first has no lower and the last no upper bound beyond the listing's own filters.
+   Each walk asks for its next page before converting the one it holds, so the platform
+   works while the client converts.
 
 Every page is checked before it is accepted: SHOPLINE gives each answer its own
 ``traceId``, so an answer seen before is a stale replay and is asked for again, and a

@@ -7,7 +7,9 @@ segments that cover the listing's whole range: windows where the counts say how 
 spread, and :class:`Stretch` es where they do not (the listing's first and last records
 lie somewhere inside, records cluster, or records lie past the last probe of an open-ended
 listing), which are probed again while the windows are read and then cut with
-:func:`window_plan` (see :mod:`._paging` for how they are read).
+:func:`window_plan` (see :mod:`._paging` for how they are read). :func:`placed_plan` is
+the plan of a whole store's listing, whose edges the first page and the rate of records
+place without probing again.
 """
 
 from __future__ import annotations

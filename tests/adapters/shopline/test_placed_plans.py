@@ -8,9 +8,11 @@ the reads stay exact (or an error) under faults.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -162,3 +164,18 @@ def test_a_store_planned_in_one_round_trip_is_exact_or_an_error_under_faults() -
         assert Counter(refs) == everything, faulty.injected
         exact += 1
     assert exact >= 1
+
+
+@pytest.mark.parametrize("orders", [40, 100, 250])
+def test_a_small_store_pays_its_pages_and_the_first_batch_only(orders: int) -> None:
+    # One to three pages: the count, the first page and the probes go out together, then
+    # the pages after the first; no window, no second count.
+    w = world(orders=orders, rate_limit=False)
+    with w.connect(options=w.options(max_concurrency=16)) as store:
+        refs = [order.ref for order in store.orders.list()]
+    assert refs == sorted(w.emulator.orders)  # page by page: ascending id
+    pages = math.ceil(orders / 100)
+    probes = [q for q in _counts(w) if "created_at_max" in q]
+    assert 1 <= len(probes) <= 14 and len(_counts(w)) == 1 + len(probes)
+    listed = [r for r in w.emulator.requests if r.path.endswith("/orders.json")]
+    assert len(listed) == pages

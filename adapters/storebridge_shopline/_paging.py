@@ -23,8 +23,6 @@ Planning costs one round trip before the pages, never one per window:
 3. windows cover the whole range without gaps: each starts where the one before ends
    (both bounds are inclusive, so a record on a boundary is read twice and yielded once),
    the first has no lower and the last no upper bound beyond the listing's own filters.
-   Each walk asks for its next page before converting the one it holds, so the platform
-   works while the client converts.
 
 Every page is checked before it is accepted: SHOPLINE gives each answer its own
 ``traceId``, so an answer seen before is a stale replay and is asked for again, and a
@@ -42,12 +40,11 @@ from typing import Any, TypeVar
 
 import attrs
 
-from storebridge.errors import PaginationError, PayloadError, StorebridgeError
+from storebridge.errors import PaginationError, PayloadError
 from storebridge.http import Request, Response
 from storebridge.kit import (
     CONCURRENCY,
     Batch,
-    Collect,
     Done,
     Emit,
     Flow,
@@ -58,11 +55,10 @@ from storebridge.kit import (
     Page,
     Parallel,
     Payload,
-    Start,
-    Ticket,
     ask,
     build_request,
     check_query_value,
+    expand_pages,
     read_json,
     relay,
     request_meta,
@@ -435,56 +431,11 @@ def _walk(
         count=count,
     )
 
-    yield from _converted_ahead(rows, listing.convert)
+    def convert(page: Sequence[Payload]) -> Flow[Sequence[Any]]:
+        return listing.convert(page)
+        yield  # pragma: no cover - makes this a generator
 
-
-def _converted_ahead(
-    rows: ListFlow[Payload], convert: Callable[[Sequence[Payload]], list[Any]]
-) -> ListFlow[Any]:
-    """``rows`` with each page converted while the request for the page after it is already
-    on its way: the cursor's next request is known as soon as a page is read, so the
-    platform need not wait for the client's CPU (a page of orders takes milliseconds to
-    convert, and many windows' pages come in at once). The walk itself sees its answers
-    exactly as if it had sent the request (an error in place of one is thrown into it)."""
-    stepper: FlowStepper[None] = FlowStepper(rows)
-    held: Sequence[Payload] = ()
-    step = stepper.advance()
-    try:
-        while not isinstance(step, Done):
-            if isinstance(step, Emit):
-                if held:
-                    yield Emit(convert(held))
-                held = step.items
-                step = stepper.advance()
-                continue
-            if held and isinstance(step, Request):
-                (sent,) = yield Start((step,))
-                yield Emit(convert(held))
-                held = ()
-                answer = yield from _collected(sent)
-                if isinstance(answer, StorebridgeError):
-                    step = stepper.advance(error=answer)
-                else:
-                    step = stepper.advance(answer)
-                continue
-            if held:
-                yield Emit(convert(held))
-                held = ()
-            step = stepper.advance(*(yield from ask(step)))
-        if held:
-            yield Emit(convert(held))
-    finally:
-        stepper.close()
-
-
-def _collected(sent: Any) -> Generator[Collect, Any, Any]:
-    """The answer to a started request (a combinator that only knows batches may have
-    answered in place of the ticket, or answer a Collect with an empty batch: asked again)."""
-    while isinstance(sent, Ticket):
-        answer = yield Collect(sent)
-        if not isinstance(answer, list):
-            return answer
-    return sent
+    yield from expand_pages(rows, convert)
 
 
 def _plan(

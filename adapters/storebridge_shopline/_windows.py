@@ -287,9 +287,10 @@ def _rate(spans: Sequence[tuple[datetime | None, datetime | None, int, int]]) ->
     return None
 
 
-def _later(left: datetime, seconds: float) -> datetime:
-    """``seconds`` after ``left`` (a day at least, :data:`_FURTHEST` at most), whole seconds."""
-    seconds = min(max(86_400.0, seconds), _FURTHEST.total_seconds())
+def _later(left: datetime, seconds: float, least: float = 86_400.0) -> datetime:
+    """``seconds`` after ``left`` (``least`` at least, :data:`_FURTHEST` at most), in whole
+    seconds."""
+    seconds = min(max(least, seconds), _FURTHEST.total_seconds())
     try:
         return (left + timedelta(seconds=seconds)).replace(microsecond=0)
     except OverflowError:  # a guess past the calendar's end: the open window covers it
@@ -369,7 +370,9 @@ def _tail(knots: Sequence[tuple[datetime, int]], total: int) -> tuple[datetime, 
     if rate is None:
         return None
     last, counted = short[-1]
-    guess = _later(last, (total - counted) / rate)
+    # No day's floor here, unlike a stretch's probes: today's records end at about now,
+    # hours before the next probe at midnight, and a busy store has pages of them.
+    guess = _later(last, (total - counted) / rate, least=1.0)
     if highest >= total:  # no further than the knot that counts them all
         guess = min(guess, known[-1][0])
     return guess, total

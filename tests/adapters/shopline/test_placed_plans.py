@@ -179,3 +179,17 @@ def test_a_small_store_pays_its_pages_and_the_first_batch_only(orders: int) -> N
     assert 1 <= len(probes) <= 14 and len(_counts(w)) == 1 + len(probes)
     listed = [r for r in w.emulator.requests if r.path.endswith("/orders.json")]
     assert len(listed) == pages
+
+
+def test_todays_records_are_cut_where_they_lie_not_across_the_whole_day() -> None:
+    # A busy store: 3,000 orders a day, 1,000 of them today by 08:00. The ladder's probes
+    # at midnight either side cannot say so; the rate of the days before can.
+    midnight = EPOCH + 10 * DAY
+    probes = [(midnight - n * DAY, 9000 - 3000 * n) for n in range(4)]
+    probes.append((midnight + DAY, 10_000))
+    first = FirstPage(midnight - 3 * DAY + timedelta(seconds=5), midnight - 3 * DAY +
+                      timedelta(minutes=48), 100)  # fmt: skip
+    windows = _windows(placed_plan(probes, 10_000, 40, first))
+    today = [w for w in windows if w.start is not None and w.start >= midnight]
+    assert len(today) >= 3
+    assert all(w.start < midnight + timedelta(hours=9) for w in today if w.start is not None)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -331,7 +331,7 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
 
         yield from relay(flow, on_emit)
 
-    segments = (_segment(listing, answers, s, hints, STRETCH_ROUNDS) for s in plan)
+    segments = (_segment(listing, answers, s, hints, STRETCH_ROUNDS, seen) for s in plan)
     yield Parallel(tuple(fresh(segment) for segment in segments))
     if len(seen) < total:
         recount = read_count((yield listing.count_request(answers)))
@@ -421,7 +421,11 @@ def _walk(
     answers: Answers,
     window: Window | None,
     count: Callable[[], Flow[int | None]] | None,
+    known: Collection[str] = frozenset(),
 ) -> ListFlow[Any]:
+    """``window`` 's records, converted but for those whose keys are ``known`` (yielded by
+    the listing already: the first page, a record on two windows' boundary), which the
+    listing would drop anyway."""
     rows = walk(
         listing.request(window),
         page_reader(listing.resource, answers, window),
@@ -432,7 +436,7 @@ def _walk(
     )
 
     def convert(page: Sequence[Payload]) -> Flow[Sequence[Any]]:
-        return listing.convert(page)
+        return listing.convert([row for row in page if row_key(row) not in known])
         yield  # pragma: no cover - makes this a generator
 
     yield from expand_pages(rows, convert)
@@ -455,21 +459,31 @@ def _plan(
 
 
 def _stretch(
-    listing: Listing, answers: Answers, stretch: Stretch, hints: Sequence[datetime], rounds: int
+    listing: Listing,
+    answers: Answers,
+    stretch: Stretch,
+    hints: Sequence[datetime],
+    rounds: int,
+    known: Collection[str],
 ) -> ListFlow[Any]:
     """The segments of ``stretch``, planned from counts inside it (and at ``hints`` there,
     counted once: parts of it probed again have them already)."""
     probes = yield from _counts_at(listing, answers, stretch.probe_times(hints))
     plan = stretch.plan(probes, last=rounds <= 1)
-    yield Parallel(tuple(_segment(listing, answers, s, (), rounds - 1) for s in plan))
+    yield Parallel(tuple(_segment(listing, answers, s, (), rounds - 1, known) for s in plan))
 
 
 def _segment(
-    listing: Listing, answers: Answers, segment: Segment, hints: Sequence[datetime], rounds: int
+    listing: Listing,
+    answers: Answers,
+    segment: Segment,
+    hints: Sequence[datetime],
+    rounds: int,
+    known: Collection[str],
 ) -> ListFlow[Any]:
     if isinstance(segment, Stretch):
-        return _stretch(listing, answers, segment, hints, rounds)
-    return _walk(listing, answers, segment, None)
+        return _stretch(listing, answers, segment, hints, rounds, known)
+    return _walk(listing, answers, segment, None, known)
 
 
 def _counts_at(

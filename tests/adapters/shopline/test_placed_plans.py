@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -193,3 +194,32 @@ def test_todays_records_are_cut_where_they_lie_not_across_the_whole_day() -> Non
     today = [w for w in windows if w.start is not None and w.start >= midnight]
     assert len(today) >= 3
     assert all(w.start < midnight + timedelta(hours=9) for w in today if w.start is not None)
+
+
+def test_records_already_yielded_are_not_converted_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first page is read again by the first window, and a record on the boundary of two
+    # windows by both: each is converted once, when the listing first meets it.
+    w = world(orders=150, rate_limit=False)
+    adapter = ShoplineAdapter.from_settings(**w.settings)
+    transport = w.emulator.transport()
+    converted: Counter[str] = Counter()
+    real = adapter.converter()
+
+    class Counting:
+        def structure(self, row: Any, cls: Any) -> Any:
+            item = real.structure(row, cls)
+            converted[item.ref] += 1
+            return item
+
+    monkeypatch.setattr(adapter, "converter", lambda currency=None: Counting())
+
+    def respond(request: Request) -> Response:
+        assert adapter.auth is not None
+        return transport.handle_request(next(adapter.auth.sync_auth_flow(request)))
+
+    _, orders = drive(adapter.list_orders(OrderQuery(page_size=5)), respond, concurrency=8)
+    assert Counter(o.ref for o in orders) == Counter(list(w.emulator.orders))
+    windows = [r for r in w.emulator.requests if r.path.endswith("/orders.json")
+               and "page_info" not in r.query and "created_at_max" in r.query]  # fmt: skip
+    assert len(windows) >= 4  # read in windows, the first page again among them
+    assert converted == Counter(list(w.emulator.orders))

@@ -317,7 +317,14 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
         seen.update(item.ref for item in head)
         yield Emit(head)
     if ladder:
-        plan = placed_plan(_counted(ladder, probed), total, windows, opening)
+        probes = _counted(ladder, probed)
+        plan = placed_plan(probes, total, windows, opening)
+        # Each window holds its place in flight until its last page is in, so a window
+        # more than run at once waits for a whole window; cutting at the knots can make
+        # one more than asked for.
+        while len(plan) > width and windows > 1:
+            windows = max(1, windows - (len(plan) - width))
+            plan = placed_plan(probes, total, windows, opening)
     else:
         plan = yield from _plan(listing, answers, total, windows, width, hints)
 

@@ -223,3 +223,24 @@ def test_records_already_yielded_are_not_converted_again(monkeypatch: pytest.Mon
                and "page_info" not in r.query and "created_at_max" in r.query]  # fmt: skip
     assert len(windows) >= 4  # read in windows, the first page again among them
     assert converted == Counter(list(w.emulator.orders))
+
+
+@pytest.mark.parametrize("width", [12, 16, 20])
+def test_no_more_windows_than_run_at_once(width: int) -> None:
+    # A window holds its place in flight until its last page is in: one window more than
+    # run at once would wait for another to end before it starts. (Probes as wide as
+    # these place every window in the first round trip.)
+    w = world(orders=3000, rate_limit=False)
+    adapter = ShoplineAdapter.from_settings(**w.settings)
+    transport = w.emulator.transport()
+
+    def respond(request: Request) -> Response:
+        assert adapter.auth is not None
+        return transport.handle_request(next(adapter.auth.sync_auth_flow(request)))
+
+    _, orders = drive(adapter.list_orders(OrderQuery()), respond, concurrency=width)
+    assert len({o.ref for o in orders}) == 3000
+    windows = [r for r in w.emulator.requests if r.path.endswith("/orders.json")
+               and "page_info" not in r.query and set(r.query) & {"created_at_min",
+               "created_at_max"}]  # fmt: skip
+    assert 2 <= len(windows) <= width

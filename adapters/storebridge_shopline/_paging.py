@@ -12,11 +12,14 @@ Planning costs one round trip before the pages, never one per window:
    ladder of counts up to probe times around now (1, 4, 16 ... days either side) in the
    same batch; a filtered long listing sends them next, with counts around the first
    page's records (records usually get ids as they are created);
-2. the counts place the windows so that each holds a similar number of records and all
-   run at once. A stretch between two probes where the listing's first or last records
-   lie (or where records cluster) is counted again inside, as its own part of the
-   listing, while the other windows are read; its windows start a round trip later, so
-   they are shorter;
+2. the counts place the windows so that each holds a similar number of records, three
+   pages at most where enough run at once. A whole store's listing places the edges from
+   that first batch too (:func:`._windows.placed_plan`: where the first page's records
+   lie, and the rate before the last records counted), so its windows all start a round
+   trip after the first batch. Elsewhere, a stretch between two probes where the
+   listing's first or last records lie (or where records cluster) is counted again
+   inside, as its own part of the listing, while the other windows are read; its windows
+   start a round trip later, so they are shorter;
 3. windows cover the whole range without gaps: each starts where the one before ends
    (both bounds are inclusive, so a record on a boundary is read twice and yielded once),
    the first has no lower and the last no upper bound beyond the listing's own filters.
@@ -31,8 +34,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Generator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -64,10 +67,12 @@ from storebridge.kit import (
 from storebridge_shopline._api import Api
 from storebridge_shopline._windows import (
     STRETCH_ROUNDS,
+    FirstPage,
     Segment,
     Stretch,
     Window,
     iso,
+    placed_plan,
     probe_batch,
     probe_times,
     segment_plan,
@@ -288,6 +293,9 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
         raise counted
     total = read_count(counted)
     limit = int(listing.params["limit"])
+    # Asked again now that answers came back: the facade knows the latency, so how many
+    # windows can run at once (each holds its place until its last page is in).
+    width = int((yield CONCURRENCY))
     windows = window_count(total, limit, width)
     if width < 2 or windows < 2 or math.ceil(total / limit) < SPLIT_FROM_PAGES:
         known = iter([total])
@@ -303,13 +311,20 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
         return
     seen: set[str] = set()
     lock = threading.Lock()
-    head, hints = _first_page(listing, answers, first, page)
+    head, opening = _first_page(listing, answers, first, page)
+    hints = [] if opening is None else [opening.before, opening.latest]
     if head:
         seen.update(item.ref for item in head)
         yield Emit(head)
     if ladder:
         probes = _counted(ladder, probed)
-        plan = segment_plan(None, None, probes, total, windows)
+        plan = placed_plan(probes, total, windows, opening)
+        # Each window holds its place in flight until its last page is in, so a window
+        # more than run at once waits for a whole window; cutting at the knots can make
+        # one more than asked for.
+        while len(plan) > width and windows > 1:
+            windows = max(1, windows - (len(plan) - width))
+            plan = placed_plan(probes, total, windows, opening)
     else:
         plan = yield from _plan(listing, answers, total, windows, width, hints)
 
@@ -323,7 +338,7 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
 
         yield from relay(flow, on_emit)
 
-    segments = (_segment(listing, answers, s, hints, STRETCH_ROUNDS) for s in plan)
+    segments = (_segment(listing, answers, s, hints, STRETCH_ROUNDS, seen) for s in plan)
     yield Parallel(tuple(fresh(segment) for segment in segments))
     if len(seen) < total:
         recount = read_count((yield listing.count_request(answers)))
@@ -371,8 +386,8 @@ def _answered(flow: ListFlow[Any], first: Request, answer: Any) -> ListFlow[Any]
 
 def _first_page(
     listing: Listing, answers: Answers, first: Request, answer: Any
-) -> tuple[list[Any], list[datetime]]:
-    """The converted rows of the listing's first page and where to probe around them, or
+) -> tuple[list[Any], FirstPage | None]:
+    """The converted rows of the listing's first page and when they were created, or
     nothing when the page could not be used (the windows read its records anyway).
 
     Records usually get ids in the order they are created, so the first page (lowest ids)
@@ -381,20 +396,20 @@ def _first_page(
     order the two counts only cost their requests.
     """
     if not isinstance(answer, Response):
-        return [], []
+        return [], None
     try:
         rows = page_reader(listing.resource, answers)(first, answer).rows
         keys = {row_key(row) for row in rows}
         items = listing.convert(rows)
     except PayloadError:
-        return [], []
+        return [], None
     if len(keys) != len(items):
-        return [], []
+        return [], None
     moments = [m for m in map(_created, rows) if m is not None]
     if not moments:
-        return items, []
-    earliest = min(moments).replace(microsecond=0) - timedelta(seconds=1)
-    return items, [earliest, max(moments).replace(microsecond=0)]
+        return items, None
+    earliest, latest = (m.replace(microsecond=0) for m in (min(moments), max(moments)))
+    return items, FirstPage(earliest, latest, len(items))
 
 
 def _created(row: Payload) -> datetime | None:
@@ -413,7 +428,11 @@ def _walk(
     answers: Answers,
     window: Window | None,
     count: Callable[[], Flow[int | None]] | None,
+    known: Collection[str] = frozenset(),
 ) -> ListFlow[Any]:
+    """``window`` 's records, converted but for those whose keys are ``known`` (yielded by
+    the listing already: the first page, a record on two windows' boundary), which the
+    listing would drop anyway."""
     rows = walk(
         listing.request(window),
         page_reader(listing.resource, answers, window),
@@ -424,7 +443,7 @@ def _walk(
     )
 
     def convert(page: Sequence[Payload]) -> Flow[Sequence[Any]]:
-        return listing.convert(page)
+        return listing.convert([row for row in page if row_key(row) not in known])
         yield  # pragma: no cover - makes this a generator
 
     yield from expand_pages(rows, convert)
@@ -447,21 +466,31 @@ def _plan(
 
 
 def _stretch(
-    listing: Listing, answers: Answers, stretch: Stretch, hints: Sequence[datetime], rounds: int
+    listing: Listing,
+    answers: Answers,
+    stretch: Stretch,
+    hints: Sequence[datetime],
+    rounds: int,
+    known: Collection[str],
 ) -> ListFlow[Any]:
     """The segments of ``stretch``, planned from counts inside it (and at ``hints`` there,
     counted once: parts of it probed again have them already)."""
     probes = yield from _counts_at(listing, answers, stretch.probe_times(hints))
     plan = stretch.plan(probes, last=rounds <= 1)
-    yield Parallel(tuple(_segment(listing, answers, s, (), rounds - 1) for s in plan))
+    yield Parallel(tuple(_segment(listing, answers, s, (), rounds - 1, known) for s in plan))
 
 
 def _segment(
-    listing: Listing, answers: Answers, segment: Segment, hints: Sequence[datetime], rounds: int
+    listing: Listing,
+    answers: Answers,
+    segment: Segment,
+    hints: Sequence[datetime],
+    rounds: int,
+    known: Collection[str],
 ) -> ListFlow[Any]:
     if isinstance(segment, Stretch):
-        return _stretch(listing, answers, segment, hints, rounds)
-    return _walk(listing, answers, segment, None)
+        return _stretch(listing, answers, segment, hints, rounds, known)
+    return _walk(listing, answers, segment, None, known)
 
 
 def _counts_at(

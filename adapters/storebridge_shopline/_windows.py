@@ -7,7 +7,9 @@ segments that cover the listing's whole range: windows where the counts say how 
 spread, and :class:`Stretch` es where they do not (the listing's first and last records
 lie somewhere inside, records cluster, or records lie past the last probe of an open-ended
 listing), which are probed again while the windows are read and then cut with
-:func:`window_plan` (see :mod:`._paging` for how they are read).
+:func:`window_plan` (see :mod:`._paging` for how they are read). :func:`placed_plan` is
+the plan of a whole store's listing, whose edges the first page and the rate of records
+place without probing again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 PAGES_PER_WINDOW = 3
-"""About how many pages each window holds: enough that its last, partial page is cheap."""
+"""How many pages a window holds at most, where enough windows run at once: enough that its
+last, partial page is cheap, few enough that its pages (one round trip after another) end
+soon after the first."""
 LADDER_DAYS = tuple(4**step for step in range(7))
 """Probe offsets from now in days (1 .. 4096, some 11 years), both ways."""
 CLUSTER = 4
@@ -70,9 +74,11 @@ def iso(moment: datetime) -> str:
 def window_count(total: int, limit: int, width: int) -> int:
     """How many windows to read ``total`` records in, ``width`` at a time: ``width`` (so
     all run together and each is as short as it can be), fewer for a short listing so that
-    each holds :data:`PAGES_PER_WINDOW` pages or so (each window ends in a partial page)."""
+    each holds :data:`PAGES_PER_WINDOW` pages at most even when filled to :data:`OVERFILL`
+    shares (each window ends in a partial page, and its pages come one round trip after
+    another)."""
     pages = math.ceil(total / limit)
-    return max(1, min(width, pages // PAGES_PER_WINDOW))
+    return max(1, min(width, math.ceil(pages * OVERFILL / PAGES_PER_WINDOW)))
 
 
 def probe_times(start: datetime | None, end: datetime | None, now: datetime) -> list[datetime]:
@@ -265,19 +271,111 @@ def _reach(
 ) -> datetime:
     """Where an open-ended stretch from ``left`` holding ``records`` is probed up to: as far
     as the records came in the nearest stretch before it with any, at that rate."""
-    for a, b, _low, held in reversed(before):
-        if a is not None and b is not None and held > 0 and b > a:
-            rate = held / (b - a).total_seconds()
-            break
-    else:  # nothing before it to go by: as long again as the probed range before it
+    rate = _rate(before)
+    if rate is None:  # nothing before it to go by: as long again as the probed range before it
         first = next((a for a, _b, _low, _held in before if a is not None), None)
         span = (left - first).total_seconds() if first is not None else 86_400.0
         rate = records / max(86_400.0, span)
-    seconds = min(max(86_400.0, TAIL_REACH * records / rate), _FURTHEST.total_seconds())
+    return _later(left, TAIL_REACH * records / rate)
+
+
+def _rate(spans: Sequence[tuple[datetime | None, datetime | None, int, int]]) -> float | None:
+    """Records a second in the last of ``spans`` (left, right, before, held) holding any."""
+    for a, b, _low, held in reversed(spans):
+        if a is not None and b is not None and held > 0 and b > a:
+            return held / (b - a).total_seconds()
+    return None
+
+
+def _later(left: datetime, seconds: float, least: float = 86_400.0) -> datetime:
+    """``seconds`` after ``left`` (``least`` at least, :data:`_FURTHEST` at most), in whole
+    seconds."""
+    seconds = min(max(least, seconds), _FURTHEST.total_seconds())
     try:
         return (left + timedelta(seconds=seconds)).replace(microsecond=0)
     except OverflowError:  # a guess past the calendar's end: the open window covers it
         return left + timedelta(days=1)
+
+
+@attrs.frozen
+class FirstPage:
+    """The listing's first page: ``rows`` records created from ``earliest`` to ``latest``
+    (whole seconds). Records usually get ids as they are created, so this page (the lowest
+    ids) tends to hold the listing's first records."""
+
+    earliest: datetime
+    latest: datetime
+    rows: int
+
+    @property
+    def before(self) -> datetime:
+        """The second before its earliest record: no record of the listing, usually."""
+        return self.earliest - timedelta(seconds=1)
+
+
+def placed_plan(
+    probes: Sequence[tuple[datetime, int]],
+    total: int,
+    windows: int,
+    first: FirstPage | None,
+) -> list[Segment]:
+    """:func:`segment_plan` for a whole store's listing (no time bounds) whose edges are
+    placed from what the first round trip brought, rather than probed again:
+
+    - where its first records lie, from the first page (when no probe says records were
+      created before its earliest: then ids do not follow creation and nothing is
+      placed);
+    - where its last records lie (past the last probe counting fewer than all, up to the
+      next one or with no end), from the rate at which records came before: as many again
+      at that rate. A wrong guess costs balance (the last window is open and holds what
+      lies past it), never records.
+
+    Between the knots records are taken as spread evenly; where they cluster the segment is
+    still a :class:`Stretch` probed again.
+    """
+    knots = list(probes)
+    lead = first is not None and _fits(first, probes)
+    if first is not None and lead:
+        knots += [(first.before, 0), (first.latest, first.rows)]
+    tail = _tail(knots, total)
+    if tail is not None:
+        knots.append(tail)
+    return segment_plan(None, None, knots, total, windows, edges=(not lead, tail is None))
+
+
+def _fits(first: FirstPage, probes: Sequence[tuple[datetime, int]]) -> bool:
+    """The probes agree that no record precedes the first page's and that it holds them."""
+    return all(
+        (count == 0 or moment >= first.earliest) and (count >= first.rows or moment < first.latest)
+        for moment, count in probes
+    )
+
+
+def _tail(knots: Sequence[tuple[datetime, int]], total: int) -> tuple[datetime, int] | None:
+    """Where the listing's last records end: after the last knot counting fewer than
+    ``total``, going on at the rate of the last stretch before it holding any (no further
+    than the next knot); None: no rate to go by."""
+    known: list[tuple[datetime, int]] = []
+    highest = 0
+    for moment, count in sorted(knots):
+        highest = max(highest, min(total, count))  # counts only grow with time
+        known.append((moment, highest))
+        if highest >= total:
+            break
+    short = [k for k in known if k[1] < total]
+    if not short:
+        return None
+    spans = [(a, b, low, high - low) for (a, low), (b, high) in itertools.pairwise(short)]
+    rate = _rate(spans)
+    if rate is None:
+        return None
+    last, counted = short[-1]
+    # No day's floor here, unlike a stretch's probes: today's records end at about now,
+    # hours before the next probe at midnight, and a busy store has pages of them.
+    guess = _later(last, (total - counted) / rate, least=1.0)
+    if highest >= total:  # no further than the knot that counts them all
+        guess = min(guess, known[-1][0])
+    return guess, total
 
 
 def left_of(a: datetime | None, b: datetime | None) -> bool:
@@ -342,11 +440,13 @@ __all__ = [
     "STRETCH_ROUNDS",
     "STRETCH_SHARE",
     "TAIL_REACH",
+    "FirstPage",
     "Segment",
     "Stretch",
     "Window",
     "iso",
     "left_of",
+    "placed_plan",
     "probe_batch",
     "probe_times",
     "segment_plan",

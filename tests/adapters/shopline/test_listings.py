@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import math
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,8 @@ from storebridge.http import Headers, MockTransport, Request, Response
 from storebridge.testing import FaultTransport
 from storebridge_shopline import ShoplineAdapter
 from storebridge_shopline._windows import (
+    OVERFILL,
+    PAGES_PER_WINDOW,
     Stretch,
     Window,
     iso,
@@ -539,8 +542,15 @@ def test_one_batch_of_probes_fits_in_one_round_trip() -> None:
 
 
 def test_window_count_follows_what_runs_at_once() -> None:
-    assert window_count(2000, 100, 8) == 6  # windows of three pages or so
+    assert window_count(2000, 100, 8) == 8  # all run together, 2.5 pages each
+    assert window_count(2000, 100, 16) == 8  # windows of three pages at most when filled
     assert window_count(5000, 100, 16) == 16  # all windows run together
     assert window_count(100_000, 100, 16) == 16  # long listings: longer windows, not more
-    assert window_count(5000, 100, 40) == 16  # many in flight: windows of three pages
-    assert window_count(300, 100, 8) == 1  # too short to split
+    assert window_count(5000, 100, 40) == 20  # many in flight: windows of three pages
+    assert window_count(100, 100, 8) == 1  # one page: nothing to split
+    for total in range(1, 20_000, 97):
+        windows = window_count(total, 100, 64)
+        # Filled to OVERFILL shares, a window still holds PAGES_PER_WINDOW pages at most,
+        # unless that takes more windows than run at once.
+        pages = math.ceil(total / 100) * OVERFILL / windows
+        assert pages <= PAGES_PER_WINDOW or windows == 64

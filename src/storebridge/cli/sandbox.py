@@ -8,6 +8,7 @@ that set them, and where the sandbox listens.
 from __future__ import annotations
 
 import errno
+import math
 import re
 import shlex
 import sys
@@ -17,11 +18,14 @@ from typing import Annotated, Any
 
 import typer
 
+from storebridge.adapter import Adapter
 from storebridge.cli.options import DebugOption, VerboseOption, apply_verbosity, finite
 from storebridge.cli.output import note, usage_error
-from storebridge.cli.profile_toml import profile_lines, secret_settings
+from storebridge.cli.profile_toml import profile_lines, secret_settings, toml_value
 from storebridge.errors import ConfigurationError
+from storebridge.profiles import RATE_LIMIT_KEY
 from storebridge.registry import adapter_class, platforms
+from storebridge.sandbox import Guard, Sandbox
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
@@ -65,6 +69,16 @@ def serve_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
     latency: Annotated[float, typer.Option(min=0.0, help="Seconds added to every answer.")] = 0.0,
+    rate_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--rate-limit",
+            help="Requests per second the sandbox allows each credential, e.g. a plan with "
+            "a raised limit [default: the platform's documented limit]; the printed profile "
+            "keeps to it.",
+            show_default=False,
+        ),
+    ] = None,
     webhook_attempts: Annotated[
         int | None,
         typer.Option(
@@ -106,6 +120,12 @@ def serve_command(
     else:
         size.update(_counts(orders, customers, products))
     options: dict[str, Any] = {}
+    if rate_limit is not None:
+        if not math.isfinite(rate_limit) or rate_limit <= 0:
+            raise usage_error(
+                f"--rate-limit must be a number of requests per second above 0, got {rate_limit}"
+            )
+        options["rate_limit"] = rate_limit
     if currency is not None:
         if not _CURRENCY.match(currency):
             raise usage_error(f"--currency {currency!r} is not a 3-letter ISO 4217 code")
@@ -128,6 +148,11 @@ def serve_command(
             raise usage_error(
                 f"the {platform} sandbox sends no webhooks",
                 hint="leave out --webhook-attempts/--webhook-duplicates",
+            ) from None
+        if exc.setting == "rate_limit":
+            raise usage_error(
+                f"the {platform} sandbox has no --rate-limit option",
+                hint="leave out --rate-limit",
             ) from None
         if exc.setting == "currency":
             raise usage_error(
@@ -152,7 +177,10 @@ def serve_command(
             url = stack.enter_context(kit.emulator.serve(port))
         except OSError as exc:
             raise _port_problem(port, exc) from None
-        lines, env = profile_lines(profile, platform, kit.settings(url), secret_settings(adapter))
+        settings = kit.settings(url)
+        lines, env = profile_lines(profile, platform, settings, secret_settings(adapter))
+        if rate_limit is not None:
+            lines.extend(_rate_limit_lines(adapter, kit, settings))
         typer.echo(f"# {platform} sandbox on {url}; stop it with Ctrl-C")
         typer.echo("\n".join(lines) + "\n")
         # Whoever reads stdout through a pipe needs the profile now, not at exit.
@@ -168,6 +196,24 @@ def serve_command(
             threading.Event().wait()
         except KeyboardInterrupt:
             note("stopped")
+
+
+def _rate_limit_lines(adapter: type[Adapter], kit: Sandbox, settings: dict[str, Any]) -> list[str]:
+    """The profile's ``rate_limit`` for a sandbox serving at a raised limit, so that the
+    printed profile reads at that speed and not at the platform's documented one.
+
+    It states the sandbox's own limit (the core keeps a margin inside it). Nothing when the
+    sandbox's settings already pace the adapter for it (a platform with rate settings of
+    its own), so the profile never states its limit twice.
+    """
+    if adapter.from_settings(**settings).rate_limit != adapter.default_rate_limit:
+        return []
+    guard = getattr(kit.emulator, "guard", None)
+    throttle = guard.throttle if isinstance(guard, Guard) else None
+    if throttle is None:
+        return []
+    limit = {"per_second": throttle.limit.per_second, "burst": throttle.limit.burst}
+    return [f"{RATE_LIMIT_KEY} = {toml_value(limit)}"]
 
 
 def _counts(orders: int | None, customers: int | None, products: int | None) -> dict[str, int]:

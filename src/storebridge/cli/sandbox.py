@@ -8,7 +8,6 @@ that set them, and where the sandbox listens.
 from __future__ import annotations
 
 import errno
-import math
 import re
 import shlex
 import sys
@@ -18,14 +17,13 @@ from typing import Annotated, Any
 
 import typer
 
-from storebridge.adapter import Adapter
 from storebridge.cli.options import DebugOption, VerboseOption, apply_verbosity, finite
 from storebridge.cli.output import note, usage_error
 from storebridge.cli.profile_toml import profile_lines, secret_settings, toml_value
+from storebridge.cli.raised_limits import RateLimitOption, limit_to_keep, sandbox_options
 from storebridge.errors import ConfigurationError
 from storebridge.profiles import RATE_LIMIT_KEY
 from storebridge.registry import adapter_class, platforms
-from storebridge.sandbox import Guard, Sandbox
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
@@ -69,16 +67,7 @@ def serve_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
     latency: Annotated[float, typer.Option(min=0.0, help="Seconds added to every answer.")] = 0.0,
-    rate_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--rate-limit",
-            help="Requests per second the sandbox allows each credential, e.g. a plan with "
-            "a raised limit [default: the platform's documented limit]; the printed profile "
-            "keeps to it.",
-            show_default=False,
-        ),
-    ] = None,
+    rate_limit: RateLimitOption = None,
     webhook_attempts: Annotated[
         int | None,
         typer.Option(
@@ -120,12 +109,7 @@ def serve_command(
     else:
         size.update(_counts(orders, customers, products))
     options: dict[str, Any] = {}
-    if rate_limit is not None:
-        if not math.isfinite(rate_limit) or rate_limit <= 0:
-            raise usage_error(
-                f"--rate-limit must be a number of requests per second above 0, got {rate_limit}"
-            )
-        options["rate_limit"] = rate_limit
+    options.update(sandbox_options(rate_limit))
     if currency is not None:
         if not _CURRENCY.match(currency):
             raise usage_error(f"--currency {currency!r} is not a 3-letter ISO 4217 code")
@@ -179,8 +163,10 @@ def serve_command(
             raise _port_problem(port, exc) from None
         settings = kit.settings(url)
         lines, env = profile_lines(profile, platform, settings, secret_settings(adapter))
-        if rate_limit is not None:
-            lines.extend(_rate_limit_lines(adapter, kit, settings))
+        kept = limit_to_keep(adapter, kit, settings) if rate_limit is not None else None
+        if kept is not None:
+            table = {"per_second": kept.per_second, "burst": kept.burst}
+            lines.append(f"{RATE_LIMIT_KEY} = {toml_value(table)}")
         typer.echo(f"# {platform} sandbox on {url}; stop it with Ctrl-C")
         typer.echo("\n".join(lines) + "\n")
         # Whoever reads stdout through a pipe needs the profile now, not at exit.
@@ -196,24 +182,6 @@ def serve_command(
             threading.Event().wait()
         except KeyboardInterrupt:
             note("stopped")
-
-
-def _rate_limit_lines(adapter: type[Adapter], kit: Sandbox, settings: dict[str, Any]) -> list[str]:
-    """The profile's ``rate_limit`` for a sandbox serving at a raised limit, so that the
-    printed profile reads at that speed and not at the platform's documented one.
-
-    It states the sandbox's own limit (the core keeps a margin inside it). Nothing when the
-    sandbox's settings already pace the adapter for it (a platform with rate settings of
-    its own), so the profile never states its limit twice.
-    """
-    if adapter.from_settings(**settings).rate_limit != adapter.default_rate_limit:
-        return []
-    guard = getattr(kit.emulator, "guard", None)
-    throttle = guard.throttle if isinstance(guard, Guard) else None
-    if throttle is None:
-        return []
-    limit = {"per_second": throttle.limit.per_second, "burst": throttle.limit.burst}
-    return [f"{RATE_LIMIT_KEY} = {toml_value(limit)}"]
 
 
 def _counts(orders: int | None, customers: int | None, products: int | None) -> dict[str, int]:

@@ -8,6 +8,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,12 +147,13 @@ def test_a_fleet_opens_each_store_at_its_profiles_limit(tmp_path: Path) -> None:
 
 def test_a_rate_limit_keyword_says_where_a_limit_goes(tmp_path: Path) -> None:
     config = _config(tmp_path, SHOP)
-    for call in (
-        lambda: storebridge.connect(profile="shop", config=config, rate_limit=40),
-        lambda: storebridge.connect("29next", store="acme", access_token="t" * 12, rate_limit=4),
-    ):
+    given: list[dict[str, Any]] = [
+        {"profile": "shop", "config": config},
+        {"platform": "29next", "store": "acme", "access_token": "t" * 12},
+    ]
+    for arguments in given:
         with pytest.raises(ConfigurationError) as info:
-            call()
+            storebridge.connect(**arguments, rate_limit=40)
         assert info.value.setting == "rate_limit"
         assert "options=StoreOptions(rate_limit=RateLimit(" in str(info.value)
 

@@ -98,6 +98,8 @@ def test_stores_lists_it(tmp_path: Path, cli: Cli) -> None:
     assert code == 0
     [shop] = json.loads(out)
     assert shop["settings"]["rate_limit"] == {"per_second": 40.0, "burst": 8}
+    code, out, _ = cli("stores", "--config", str(config))
+    assert code == 0 and out.rstrip().endswith("rate_limit={ per_second = 40.0, burst = 8 }")
 
 
 # Who wins ----------------------------------------------------------------------------

@@ -23,10 +23,18 @@ Python (``storebridge.connect(profile="acme")``). The rules, all of them:
   given next to a profile replace the profile's values of the same name.
 * **Tags**: ``tags = ["eu", "client-x"]`` in a profile groups stores for
   ``storebridge.fleet(tag="eu")``; tags are not settings and never reach the adapter.
+* **Rate limit**: ``rate_limit = { per_second = 40, burst = 8 }`` replaces the limit the
+  store would otherwise keep to: the platform's documented default, or a platform's own
+  settings for it (24Nettbutikk's ``requests_per_second`` / ``burst``), which are then
+  unused. ``burst`` may be left out: the store keeps the burst it would otherwise have.
+  It is read by the core, for every platform, and never reaches the adapter. In Python,
+  ``options=StoreOptions(rate_limit=...)`` wins over it; options that set no rate limit
+  keep the profile's.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -36,6 +44,7 @@ from typing import Any
 
 import attrs
 
+from storebridge.adapter import RateLimit
 from storebridge.errors import ConfigurationError
 
 DEFAULT_FILE = "storebridge.toml"
@@ -49,15 +58,42 @@ _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_WORDS = ("token", "secret", "password", "key")
 
 
+RATE_LIMIT_KEY = "rate_limit"
+"""The profile key the core reads as the store's rate limit, whatever the platform."""
+_RATE_LIMIT_EXAMPLE = "rate_limit = { per_second = 40, burst = 8 }"
+
+
+@attrs.frozen
+class ProfileRateLimit:
+    """A profile's ``rate_limit`` table: requests per second, and the burst if given."""
+
+    per_second: float
+    burst: int | None = None
+    """None: the burst the store would keep to without the profile's limit."""
+
+    def over(self, declared: RateLimit) -> RateLimit:
+        """The limit to keep to, for a store that would otherwise keep to ``declared``."""
+        return RateLimit(self.per_second, declared.burst if self.burst is None else self.burst)
+
+    def shown(self) -> dict[str, float | int]:
+        """As written in the file (for listings)."""
+        shown: dict[str, float | int] = {"per_second": self.per_second}
+        if self.burst is not None:
+            shown["burst"] = self.burst
+        return shown
+
+
 @attrs.frozen
 class Profile:
-    """One ``[stores.NAME]`` table: a platform and its settings as written in the file."""
+    """One ``[stores.NAME]`` table: a platform, its settings as written in the file, and the
+    core's own entries (``tags``, ``rate_limit``), kept apart from the settings."""
 
     name: str
     platform: str
     settings: Mapping[str, Any]
     source: Path
     tags: tuple[str, ...] = ()
+    rate_limit: ProfileRateLimit | None = None
 
     def resolved(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The settings with every ``${VAR}`` replaced from ``environ`` (default: os.environ)."""
@@ -75,16 +111,20 @@ class Profile:
         return found
 
     def shown(self, secrets: Collection[str] | None = None) -> dict[str, Any]:
-        """Settings safe to print: references as written, literal secrets masked.
+        """Settings safe to print (and the ``rate_limit`` table, if any): references as
+        written, literal secrets masked.
 
         ``secrets`` names the secret settings (from the adapter); without it, settings whose
         names mention a token, secret, password or key are treated as secrets.
         """
         masked = (lambda key: key in secrets) if secrets is not None else _looks_secret
-        return {
+        shown = {
             key: "***" if masked(key) and not _is_reference(value) else value
             for key, value in self.settings.items()
         }
+        if self.rate_limit is not None:
+            shown[RATE_LIMIT_KEY] = self.rate_limit.shown()
+        return shown
 
     def _resolve(self, key: str, value: Any, env: Mapping[str, str]) -> Any:
         if isinstance(value, str):
@@ -187,11 +227,60 @@ def load_profiles(path: str | os.PathLike[str] | None = None) -> dict[str, Profi
                 f'{file}: [stores.{name}] tags must be a list of words, e.g. tags = ["eu"]',
                 setting="tags",
             )
-        settings = {k: v for k, v in table.items() if k not in ("platform", "tags")}
+        limit = table.get(RATE_LIMIT_KEY)
+        settings = {k: v for k, v in table.items() if k not in ("platform", "tags", RATE_LIMIT_KEY)}
         profiles[name] = Profile(
-            name=name, platform=platform, settings=settings, source=file, tags=tuple(tags)
+            name=name,
+            platform=platform,
+            settings=settings,
+            source=file,
+            tags=tuple(tags),
+            rate_limit=None if limit is None else _rate_limit(file, name, limit),
         )
     return profiles
+
+
+def _rate_limit(file: Path, name: str, value: Any) -> ProfileRateLimit:
+    where = f"{file}: [stores.{name}] {RATE_LIMIT_KEY}"
+    if not isinstance(value, dict):
+        raise ConfigurationError(
+            f"{where} must be a table of per_second and burst, e.g. {_RATE_LIMIT_EXAMPLE}",
+            setting=RATE_LIMIT_KEY,
+        )
+    unknown = sorted(set(value) - {"per_second", "burst"})
+    if unknown:
+        raise ConfigurationError(
+            f"{where} has no entry {unknown[0]!r}; it takes per_second and burst, "
+            f"e.g. {_RATE_LIMIT_EXAMPLE}",
+            setting=f"{RATE_LIMIT_KEY}.{unknown[0]}",
+        )
+    if "per_second" not in value:
+        raise ConfigurationError(
+            f"{where} needs per_second, the requests per second to keep to, "
+            f"e.g. {_RATE_LIMIT_EXAMPLE}",
+            setting=f"{RATE_LIMIT_KEY}.per_second",
+        )
+    per_second = value["per_second"]
+    # bool is an int to Python, but `per_second = true` is no rate.
+    if (
+        isinstance(per_second, bool)
+        or not isinstance(per_second, int | float)
+        or not math.isfinite(per_second)
+        or per_second <= 0
+    ):
+        raise ConfigurationError(
+            f"{where}: per_second must be a number of requests per second above 0 "
+            f"(e.g. 40 or 0.5), got {per_second!r}",
+            setting=f"{RATE_LIMIT_KEY}.per_second",
+        )
+    burst = value.get("burst")
+    if burst is not None and (isinstance(burst, bool) or not isinstance(burst, int) or burst < 1):
+        raise ConfigurationError(
+            f"{where}: burst must be a whole number of requests of 1 or more (e.g. 8), "
+            f"got {burst!r}; leave it out to keep the platform's",
+            setting=f"{RATE_LIMIT_KEY}.burst",
+        )
+    return ProfileRateLimit(per_second=float(per_second), burst=burst)
 
 
 def load_profile(name: str, path: str | os.PathLike[str] | None = None) -> Profile:
@@ -249,7 +338,9 @@ __all__ = [
     "CONFIG_ENV",
     "DEFAULT_FILE",
     "PROFILE_ENV",
+    "RATE_LIMIT_KEY",
     "Profile",
+    "ProfileRateLimit",
     "config_path",
     "default_profile",
     "env_name",

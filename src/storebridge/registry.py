@@ -7,6 +7,8 @@ import threading
 from importlib.metadata import entry_points
 from typing import Any
 
+import attrs
+
 from storebridge import _http, profiles
 from storebridge._engine import StoreOptions
 from storebridge.adapter import Adapter
@@ -63,19 +65,59 @@ def adapter_class(name: str) -> type[Adapter]:
     return cls
 
 
-def _platform_and_settings(
+@attrs.frozen
+class _Opening:
+    """What opening a store needs: the platform, the adapter's settings, and the profile's
+    rate limit (None without a profile or without a ``rate_limit`` in it)."""
+
+    platform: str
+    settings: dict[str, Any]
+    rate_limit: profiles.ProfileRateLimit | None = None
+
+    def adapter(self) -> Adapter:
+        cls = adapter_class(self.platform)
+        if profiles.RATE_LIMIT_KEY in self.settings and not _has_setting(
+            cls, profiles.RATE_LIMIT_KEY
+        ):
+            # The keyword reads naturally next to the others, but it is not the platform's.
+            raise ConfigurationError(
+                f"{self.platform} has no setting 'rate_limit': a store's rate limit is set "
+                "with options=StoreOptions(rate_limit=RateLimit(per_second, burst)) in "
+                "Python, or with rate_limit = { per_second = 40, burst = 8 } in a profile",
+                setting=profiles.RATE_LIMIT_KEY,
+            )
+        return cls.from_settings(**self.settings)
+
+    def options(self, given: StoreOptions | None, adapter: Adapter) -> StoreOptions | None:
+        """``given``, with the profile's rate limit when ``given`` sets none of its own."""
+        if self.rate_limit is None or (given is not None and given.rate_limit is not None):
+            return given
+        limit = self.rate_limit.over(adapter.rate_limit)
+        return attrs.evolve(given or StoreOptions(), rate_limit=limit)
+
+
+def _has_setting(adapter: type[Adapter], name: str) -> bool:
+    """Whether ``adapter`` declares setting ``name`` (assumed so when its settings are not an
+    attrs class: the adapter then judges its settings itself)."""
+    declared = getattr(adapter, "Settings", None)
+    if declared is None or not attrs.has(declared):
+        return True
+    return name in attrs.fields_dict(declared)
+
+
+def _opening(
     platform: str | None,
     profile: str | None,
     config: str | os.PathLike[str] | None,
     settings: dict[str, Any],
-) -> tuple[str, dict[str, Any]]:
+) -> _Opening:
     """The platform and settings to connect with, from the arguments or a profile."""
     if profile is None and platform is not None:
         if config is not None:
             raise ConfigurationError(
                 "config= names a profile file, so it needs profile= too", setting="config"
             )
-        return platform, settings
+        return _Opening(platform, settings)
     if profile is None:
         profile = profiles.default_profile()
     if profile is None:
@@ -91,7 +133,7 @@ def _platform_and_settings(
             "leave the platform out or pick another profile",
             setting="platform",
         )
-    return found.platform, {**found.resolved(), **settings}
+    return _Opening(found.platform, {**found.resolved(), **settings}, found.rate_limit)
 
 
 def connect(
@@ -109,13 +151,14 @@ def connect(
     ``storebridge.toml`` (or ``config=`` / ``$STOREBRIDGE_CONFIG``), with ``${VAR}``
     references read from the environment; keyword ``settings`` given as well replace the
     profile's. With neither a platform nor a profile, ``$STOREBRIDGE_PROFILE`` names the
-    profile. See :mod:`storebridge.profiles` for the rules.
+    profile. A profile's ``rate_limit`` applies unless ``options`` sets a rate limit of its
+    own. See :mod:`storebridge.profiles` for the rules.
 
     Raises ConfigurationError naming the setting when one is missing or malformed.
     """
-    name, given = _platform_and_settings(platform, profile, config, settings)
-    adapter = adapter_class(name).from_settings(**given)
-    return Store(adapter, options=options, transport=transport)
+    opening = _opening(platform, profile, config, settings)
+    adapter = opening.adapter()
+    return Store(adapter, options=opening.options(options, adapter), transport=transport)
 
 
 def connect_async(
@@ -129,8 +172,9 @@ def connect_async(
 ) -> AsyncStore:
     """Open an :class:`AsyncStore` on ``platform``; use it with ``async with``.
 
-    Takes the same ``profile=`` / ``config=`` arguments as :func:`connect`.
+    Takes the same ``profile=`` / ``config=`` arguments as :func:`connect`, with the same
+    rules for a profile's ``rate_limit``.
     """
-    name, given = _platform_and_settings(platform, profile, config, settings)
-    adapter = adapter_class(name).from_settings(**given)
-    return AsyncStore(adapter, options=options, transport=transport)
+    opening = _opening(platform, profile, config, settings)
+    adapter = opening.adapter()
+    return AsyncStore(adapter, options=opening.options(options, adapter), transport=transport)

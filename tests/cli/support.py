@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from storebridge.cli.profile_toml import profile_lines, secret_settings
+from storebridge.cli.profile_toml import profile_lines, secret_settings, toml_value
 from storebridge.registry import adapter_class
 from storebridge.sandbox import Sandbox
 
@@ -67,8 +67,15 @@ def served(platform: str, **options: Any) -> Iterator[tuple[Sandbox, str]]:
         yield kit, url
 
 
-def profile_for(name: str, kit: Sandbox, url: str) -> tuple[str, dict[str, str]]:
-    """(TOML of a profile reaching ``kit`` at ``url``, the environment its secrets need)."""
+def profile_for(
+    name: str, kit: Sandbox, url: str, rate_limit: Mapping[str, float] | None = None
+) -> tuple[str, dict[str, str]]:
+    """(TOML of a profile reaching ``kit`` at ``url``, the environment its secrets need).
+
+    ``rate_limit`` is the profile's ``rate_limit`` table, when the test wants one.
+    """
     secrets = secret_settings(adapter_class(kit.platform))
     lines, env = profile_lines(name, kit.platform, kit.settings(url), secrets)
+    if rate_limit is not None:
+        lines.append(f"rate_limit = {toml_value(rate_limit)}")
     return "\n".join(lines) + "\n", env

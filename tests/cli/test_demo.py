@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 import storebridge
-from storebridge.cli.demo import _refund
+from storebridge.cli.demo import _open_sandboxes, _refund
 from storebridge.registry import adapter_class
 from tests.cli.support import COMMAND, cli_env
 
+RAISED = ["--rate-limit", "100"]
+"""What these runs check is the report, not the pacing: sandboxes and clients at 100/s."""
 RUNS = {
-    "json": ["demo", "--json", "--orders", "4"],
-    "quiet": ["demo", "--orders", "1", "--quiet"],
-    "steps": ["demo", "--orders", "1"],
+    "json": ["demo", "--json", "--orders", "4", *RAISED],
+    "quiet": ["demo", "--orders", "1", "--quiet", *RAISED],
+    "steps": ["demo", "--orders", "1", *RAISED],
 }
 """The demo's ways of reporting, each checked by a test below."""
 
@@ -28,8 +31,8 @@ def demo_runs(
 ) -> Iterator[dict[str, subprocess.Popen[str]]]:
     """Every run of :data:`RUNS`, the real command in a process of its own, all started at once.
 
-    A demo spends nearly all its time waiting on the platforms' real rate limits (it runs at
-    them on purpose), so side by side the runs take about as long as one.
+    A demo spends most of its time waiting on the sandboxes' rate limits, so side by side
+    the runs take about as long as one.
     """
     runs = {
         name: _start(args, tmp_path_factory.mktemp(f"demo-{name}")) for name, args in RUNS.items()
@@ -94,3 +97,19 @@ def test_refund_step_is_skipped_when_no_order_qualifies(
                              **kit.settings("https://x.example")) as store:  # fmt: skip
         assert _refund(store, 0, show=True) is None
     assert "refund step skipped" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("rate_limit", [None, 100.0])
+def test_sandboxes_and_clients_keep_the_documented_limits_unless_raised(
+    rate_limit: float | None,
+) -> None:
+    with ExitStack() as stack:
+        stores = _open_sandboxes(stack, 1, rate_limit, show=False)
+        assert set(stores) == {"24nettbutikk", "29next", "shopline-nok", "shopline-usd"}
+        for store in stores.values():
+            if rate_limit is None:
+                # Each sandbox's own settings: the platform's documented limit.
+                assert store.options.rate_limit is None
+            else:
+                limit = store.options.rate_limit or store.adapter.rate_limit
+                assert 0.5 * rate_limit <= limit.per_second <= rate_limit

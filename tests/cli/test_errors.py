@@ -53,6 +53,7 @@ ENTRY_POINT_CASES = [
 IN_PROCESS_CASES = [
     (["export", "orders", "--store", "a", "-o", "."], 2, "'--output'"),
     (["demo", "--orders", "many"], 2, "'--orders'"),
+    (["demo", "--rate-limit", "0"], 2, "--rate-limit must be a number of requests per second"),
     (["export", "invoices", "--store", "a"], 2, "'resource'"),
     (["export", "orders", "--store", "a", "--format", "xml"], 2, "'--format'"),
     (["export", "orders", "--store", "nope"], 2, "--store nope: no such profile"),

@@ -15,15 +15,17 @@ from tests.cli.support import COMMAND, cli_env, profile_for, run_storebridge, se
 
 def test_ctrl_c_then_resume(tmp_path: Path) -> None:
     with (
-        served("24nettbutikk", seed=3, orders=30) as (source, source_url),
-        # A slow target, so the run is still writing when Ctrl-C comes. Its server-side
-        # rate limit is off: the resumed run's limiter would start with a full bucket while
-        # the server's still held the interrupted run's requests.
+        # A source at a raised limit: reading it is not what this test is about.
+        served("24nettbutikk", seed=3, orders=30, rate_limit=200.0) as (source, source_url),
+        # A slow target, so the run is still writing when Ctrl-C comes: its 30 orders take
+        # three seconds at the client's 10 writes/s. Its server-side rate limit is off: the
+        # resumed run's limiter would start with a full bucket while the server's still held
+        # the interrupted run's requests.
         served("shopline", seed=3, orders=0, customers=0, products=0, currency="NOK",
                latency=0.05, rate_limit=False) as (target, target_url),
     ):  # fmt: skip
         old, old_env = profile_for("old", source, source_url)
-        new, new_env = profile_for("new", target, target_url)
+        new, new_env = profile_for("new", target, target_url, rate_limit={"per_second": 10})
         (tmp_path / "storebridge.toml").write_text(old + new)
         env = {**old_env, **new_env}
         args = ["migrate", "--from", "old", "--to", "new", "--ledger", "m.sqlite"]
@@ -45,6 +47,9 @@ def test_ctrl_c_then_resume(tmp_path: Path) -> None:
         )
         assert 0 < _orders_on(target, target_url) < 30
 
+        # The rest needs no slow target: the resumed run writes at a raised limit.
+        new, _ = profile_for("new", target, target_url, rate_limit={"per_second": 100})
+        (tmp_path / "storebridge.toml").write_text(old + new)
         resumed = run_storebridge([*args, "--resume", "--quiet"], tmp_path, env)
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert ": PASS" in resumed.stdout.splitlines()[0]

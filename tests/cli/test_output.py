@@ -95,7 +95,8 @@ def _run_with_terminal_stderr(args: list[str], cwd: Path, env: dict[str, str]) -
 
 
 def test_progress_only_when_stderr_is_a_terminal(tmp_path: Path) -> None:
-    with served("24nettbutikk", orders=30) as (kit, url):
+    # A shop that allows more: the bars are drawn at any speed (their last state on exit).
+    with served("24nettbutikk", orders=30, rate_limit=200.0) as (kit, url):
         profile, env = profile_for("shop", kit, url)
         (tmp_path / "storebridge.toml").write_text(profile)
         args = ["export", "orders", "--store", "shop", "-o", "o.jsonl"]

@@ -54,6 +54,7 @@ def test_profile_has_env_references_and_connects(
         assert "a free port" in notes[0]
         table = tomllib.loads(profile)["stores"][f"sandbox-{platform}"]
         assert table["platform"] == platform
+        assert "rate_limit" not in table  # the platform's documented limit: nothing to say
         # Every secret is a reference, and its value is only in the export lines.
         assert env and all(f'"${{{name}}}"' in profile for name in env)
         assert all(value not in profile for value in env.values())
@@ -79,11 +80,38 @@ def test_two_sandboxes_get_two_ports_and_a_taken_port_is_a_clean_error(tmp_path:
         assert "leave --port out" in proc.stderr
 
 
+# SHOPLINE's printed limit is used by the demo pair below.
+@pytest.mark.parametrize(("platform", "own_settings"), [("29next", False), ("24nettbutikk", True)])
+def test_a_raised_rate_limit_is_in_the_printed_profile_once(
+    platform: str, own_settings: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serving([platform, "--orders", "2", "--rate-limit", "50"], tmp_path) as (profile, env, _):
+        table = tomllib.loads(profile)["stores"][f"sandbox-{platform}"]
+        config = tmp_path / "storebridge.toml"
+        config.write_text(profile)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        with storebridge.connect(profile=f"sandbox-{platform}", config=config) as store:
+            if own_settings:
+                # The platform's own rate settings already keep to the sandbox's limit.
+                assert "rate_limit" not in table and store.options.rate_limit is None
+                assert 0.5 * 50 <= store.adapter.rate_limit.per_second < 50
+            else:
+                # The sandbox's own limit, which the client keeps a margin inside.
+                assert table["rate_limit"]["per_second"] == 50
+                assert store.options.rate_limit == storebridge.RateLimit(
+                    50, table["rate_limit"]["burst"]
+                )
+            assert len(list(store.orders.list())) == 2
+
+
 def test_currency_reproduces_the_demo_pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Raised limits, as on plans that allow more: the pair's currencies are the point here.
+    raised = ["--rate-limit", "100"]
     with (
-        serving(["24nettbutikk", "--seed", "7", "--orders", "3", "--name", "old"], tmp_path)
-        as (old, old_env, _),
-        serving(["shopline", "--currency", "NOK", "--empty", "--name", "new"], tmp_path)
+        serving(["24nettbutikk", "--seed", "7", "--orders", "3", "--name", "old", *raised],
+                tmp_path) as (old, old_env, _),
+        serving(["shopline", "--currency", "NOK", "--empty", "--name", "new", *raised], tmp_path)
         as (new, new_env, _),
     ):  # fmt: skip
         config = tmp_path / "storebridge.toml"
@@ -113,6 +141,10 @@ def test_currency_reproduces_the_demo_pair(tmp_path: Path, monkeypatch: pytest.M
         (["29next", "--empty", "--orders", "3"], "--empty cannot be combined"),
         (["24nettbutikk", "--webhook-duplicates"], "the 24nettbutikk sandbox sends no webhooks"),
         (["shopline", "--webhook-attempts", "0"], "'--webhook-attempts'"),
+        (["29next", "--rate-limit", "0"], "--rate-limit must be a number of requests per second"),
+        (["shopline", "--rate-limit", "-5"], "--rate-limit must be a number of requests per"),
+        (["24nettbutikk", "--rate-limit", "nan"], "--rate-limit must be a number"),
+        (["29next", "--rate-limit", "fast"], "'--rate-limit'"),
     ],
 )
 def test_bad_options_are_one_error_line(cli: Cli, args: list[str], fragment: str) -> None:

@@ -1,7 +1,8 @@
 """``storebridge demo``: three sandboxes, two migrations, a refund, verified.
 
 Runs entirely on 127.0.0.1 with each platform's emulator, at the platforms' real rate
-limits, so what it shows is what a run against real stores would do.
+limits, so what it shows is what a run against real stores would do; ``--rate-limit N``
+shows the same on plans whose stores allow N requests per second.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import Annotated, Any
 import typer
 
 import storebridge
+from storebridge import StoreOptions
 from storebridge.cli.interrupts import stop_at_once_on_interrupt
 from storebridge.cli.options import DebugOption, VerboseOption, apply_verbosity
 from storebridge.cli.output import EXIT_MISMATCH, result
 from storebridge.cli.progress import ProgressDisplay, terminal_wants_progress
+from storebridge.cli.raised_limits import RateLimitOption, limit_to_keep, sandbox_options
 from storebridge.model import FinancialStatus, Order, RefundLine, RestockType
 from storebridge.model.status import FulfillmentStatus
 from storebridge.registry import adapter_class
@@ -63,6 +66,7 @@ def demo_command(
         bool,
         typer.Option("--quiet", "-q", help="No progress bars or steps; only the last line."),
     ] = False,
+    rate_limit: RateLimitOption = None,
     verbose: VerboseOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -72,13 +76,18 @@ def demo_command(
     one line of a 29 Next order; exit 3 when verification finds a mismatch.
     """
     apply_verbosity(verbose, debug)
-    ok = run_demo(orders=orders, as_json=as_json, quiet=quiet)
+    sandbox_options(rate_limit)  # refuses a bad value before any sandbox starts
+    ok = run_demo(orders=orders, as_json=as_json, quiet=quiet, rate_limit=rate_limit)
     if not ok:
         raise typer.Exit(EXIT_MISMATCH)
 
 
-def run_demo(*, orders: int, as_json: bool, quiet: bool) -> bool:
-    """Run the demo; True when every migration verified."""
+def run_demo(*, orders: int, as_json: bool, quiet: bool, rate_limit: float | None = None) -> bool:
+    """Run the demo; True when every migration verified.
+
+    ``rate_limit``: requests per second every sandbox allows (None: each platform's
+    documented limit), kept to by the demo's clients.
+    """
     started = time.monotonic()
     report: dict[str, Any] = {"migrations": {}}
     steps = not (as_json or quiet)
@@ -87,7 +96,7 @@ def run_demo(*, orders: int, as_json: bool, quiet: bool) -> bool:
     ok = True
     try:
         with ExitStack() as stack:
-            stores = _open_sandboxes(stack, orders, show=steps)
+            stores = _open_sandboxes(stack, orders, rate_limit, show=steps)
             for source, target, _ in ROUTES:
                 bars = ProgressDisplay(enabled=bars_on, label=f"{source} -> {target}: ")
                 with (
@@ -121,7 +130,9 @@ def _cleanup(bars: ProgressDisplay, tmp: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _open_sandboxes(stack: ExitStack, orders: int, *, show: bool) -> dict[str, storebridge.Store]:
+def _open_sandboxes(
+    stack: ExitStack, orders: int, rate_limit: float | None, *, show: bool
+) -> dict[str, storebridge.Store]:
     stores: dict[str, storebridge.Store] = {}
     sandboxes: list[tuple[str, str, dict[str, Any]]] = []
     for source, target, target_options in ROUTES:
@@ -129,9 +140,15 @@ def _open_sandboxes(stack: ExitStack, orders: int, *, show: bool) -> dict[str, s
         empty = {"orders": 0, "customers": 0, "products": 0}
         sandboxes.append((target, TARGET_PLATFORM, {**empty, **target_options}))
     for name, platform, options in sandboxes:
-        kit = adapter_class(platform).sandbox(seed=SEED, **options)
+        adapter = adapter_class(platform)
+        kit = adapter.sandbox(seed=SEED, **options, **sandbox_options(rate_limit))
         url = stack.enter_context(kit.emulator.serve())
-        stores[name] = stack.enter_context(storebridge.connect(platform, **kit.settings(url)))
+        settings = kit.settings(url)
+        kept = limit_to_keep(adapter, kit, settings) if rate_limit is not None else None
+        store_options = None if kept is None else StoreOptions(rate_limit=kept)
+        stores[name] = stack.enter_context(
+            storebridge.connect(platform, options=store_options, **settings)
+        )
         if show:
             result(f"sandbox {name:<13} {url}")
     return stores

@@ -28,7 +28,9 @@ HEADER = """\
 # storebridge store profiles: one [stores.NAME] table per store.
 # Secrets are ${ENV_VAR} references, read from the environment when a store is
 # opened: keep their values out of this file. Fill in the "..." values, uncomment
-# the optional settings you need and delete the profiles you do not use.
+# the optional settings you need and delete the profiles you do not use. A store
+# whose plan allows more requests than its platform documents can say so in its
+# profile: rate_limit = { per_second = 40, burst = 8 }
 #
 #   storebridge stores                         lists the profiles
 #   storebridge export orders --store NAME     uses one

@@ -12,7 +12,7 @@ from typing import Any
 from storebridge.adapter import Adapter
 from storebridge.cli.options import ConfigOption, JsonOption
 from storebridge.cli.output import CliError, note, result, result_json
-from storebridge.cli.profile_toml import secret_settings
+from storebridge.cli.profile_toml import secret_settings, toml_value
 from storebridge.errors import ConfigurationError
 from storebridge.profiles import config_path, load_profiles
 from storebridge.registry import adapter_class, platforms
@@ -72,9 +72,14 @@ def stores_command(as_json: JsonOption = False, config: ConfigOption = None) -> 
     if not listed:
         note(f"{_file(config)} has no profiles yet; add a [stores.NAME] table per store")
     for item in listed:
-        settings = ", ".join(f"{k}={v}" for k, v in item["settings"].items())
+        settings = ", ".join(f"{k}={_shown(v)}" for k, v in item["settings"].items())
         platform = item["platform"] if item["installed"] else f"{item['platform']} (not installed)"
         result(f"{item['name']}\t{platform}\t{settings}")
+
+
+def _shown(value: Any) -> Any:
+    """A table (``rate_limit``) as written in the file; anything else as it is."""
+    return (toml_value(value) or value) if isinstance(value, dict) else value
 
 
 def _secrets(platform: str) -> set[str] | None:

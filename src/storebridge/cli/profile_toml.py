@@ -52,12 +52,23 @@ def secret_settings(adapter: type[Adapter]) -> set[str]:
 
 
 def toml_value(value: Any) -> str | None:
-    """``value`` as a TOML literal, or None when it cannot be written as one."""
+    """``value`` as a TOML literal, or None when it cannot be written as one.
+
+    Scalars, and tables of scalars (written inline: ``{ per_second = 40, burst = 8 }``).
+    """
     if isinstance(value, datetime):
         value = value.isoformat()
     if isinstance(value, bool | int | float | str):
         # A JSON string or number is valid TOML for these scalars.
         return json.dumps(value)
+    if isinstance(value, Mapping) and all(
+        isinstance(key, str) and _BARE_KEY.match(key) for key in value
+    ):
+        entries = [(key, toml_value(item)) for key, item in value.items()]
+        if not entries:
+            return "{}"
+        if all(literal is not None and not literal.startswith("{") for _, literal in entries):
+            return "{ " + ", ".join(f"{key} = {literal}" for key, literal in entries) + " }"
     return None
 
 

@@ -19,8 +19,10 @@ import typer
 
 from storebridge.cli.options import DebugOption, VerboseOption, apply_verbosity, finite
 from storebridge.cli.output import note, usage_error
-from storebridge.cli.profile_toml import profile_lines, secret_settings
+from storebridge.cli.profile_toml import profile_lines, secret_settings, toml_value
+from storebridge.cli.raised_limits import RateLimitOption, limit_to_keep, sandbox_options
 from storebridge.errors import ConfigurationError
+from storebridge.profiles import RATE_LIMIT_KEY
 from storebridge.registry import adapter_class, platforms
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
@@ -65,6 +67,7 @@ def serve_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
     latency: Annotated[float, typer.Option(min=0.0, help="Seconds added to every answer.")] = 0.0,
+    rate_limit: RateLimitOption = None,
     webhook_attempts: Annotated[
         int | None,
         typer.Option(
@@ -106,6 +109,7 @@ def serve_command(
     else:
         size.update(_counts(orders, customers, products))
     options: dict[str, Any] = {}
+    options.update(sandbox_options(rate_limit))
     if currency is not None:
         if not _CURRENCY.match(currency):
             raise usage_error(f"--currency {currency!r} is not a 3-letter ISO 4217 code")
@@ -128,6 +132,11 @@ def serve_command(
             raise usage_error(
                 f"the {platform} sandbox sends no webhooks",
                 hint="leave out --webhook-attempts/--webhook-duplicates",
+            ) from None
+        if exc.setting == "rate_limit":
+            raise usage_error(
+                f"the {platform} sandbox has no --rate-limit option",
+                hint="leave out --rate-limit",
             ) from None
         if exc.setting == "currency":
             raise usage_error(
@@ -152,7 +161,12 @@ def serve_command(
             url = stack.enter_context(kit.emulator.serve(port))
         except OSError as exc:
             raise _port_problem(port, exc) from None
-        lines, env = profile_lines(profile, platform, kit.settings(url), secret_settings(adapter))
+        settings = kit.settings(url)
+        lines, env = profile_lines(profile, platform, settings, secret_settings(adapter))
+        kept = limit_to_keep(adapter, kit, settings) if rate_limit is not None else None
+        if kept is not None:
+            table = {"per_second": kept.per_second, "burst": kept.burst}
+            lines.append(f"{RATE_LIMIT_KEY} = {toml_value(table)}")
         typer.echo(f"# {platform} sandbox on {url}; stop it with Ctrl-C")
         typer.echo("\n".join(lines) + "\n")
         # Whoever reads stdout through a pipe needs the profile now, not at exit.

@@ -34,10 +34,13 @@ class FakeTime:
             return self.now
 
     def advance(self, seconds: float) -> None:
+        # Both clocks move under one lock: a thread reading the client's clock between the
+        # two moves would send a request the emulator sees as early (a 429 in a test whose
+        # client keeps to the limit).
         with self._lock:
             self.now += seconds
-        if self.emulator_clock is not None:
-            self.emulator_clock.advance(seconds)
+            if self.emulator_clock is not None:
+                self.emulator_clock.advance(seconds)
 
     def sleep(self, seconds: float) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,15 @@ from tests.support.toy import ToyAdapter
 # the processes tests start inherit it.
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+# The cyclic garbage collector at its default thresholds runs thousands of times per worker
+# and walks everything alive each full pass (imported modules, collected tests, seeded
+# stores): a sixth of the CPU of the adapter and core tests. Raised as docs/fleet.md suggests
+# for processes that read stores, it runs a tenth as often. Garbage with cycles still goes,
+# a little later; pytest collects once more before it ends and reports any unraisable
+# exception (an unclosed socket's ResourceWarning) then. The processes tests start keep the
+# defaults.
+gc.set_threshold(10_000, 20, 10)
 
 # Applies the xdist_group marks under --dist loadgroup (see the module for why).
 pytest_plugins = ["tests.support.loadgroup"]

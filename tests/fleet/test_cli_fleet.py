@@ -12,6 +12,7 @@ import pytest
 
 from storebridge.cli import run
 from storebridge.profiles import env_name
+from tests.fleet.extras import DLT
 from tests.fleet.support import layout, served_fleet
 
 
@@ -89,6 +90,7 @@ def test_export_store_selection_mistakes_are_usage_errors(
         assert code == 2 and "no profile 'nope'" in err
 
 
+@DLT
 def test_load_to_duckdb_then_again_loads_nothing_new(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,9 +12,11 @@ from storebridge.errors import ConfigurationError
 from storebridge.fleet import ExportJob, FleetReport, StoreSpec
 from storebridge.fleet.dask import local_cluster, run_on_dask
 from storebridge.profiles import env_name
+from tests.fleet.extras import DASK, require
 from tests.fleet.support import FAST, in_process_specs, layout, served_fleet
 
-pytest.importorskip("distributed", reason="the dask extra (in .[dev]) is not installed")
+require("distributed", extra="dask")
+pytestmark = DASK
 
 
 def _comparable(report: FleetReport) -> dict[str, object]:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-duckdb = pytest.importorskip("duckdb", reason="the dlt extra (in .[dev]) is not installed")
-pytest.importorskip("storebridge.dlt")
+import storebridge
+from storebridge.fleet import StoreSpec
+from storebridge.model import Address, CustomerDraft, CustomerUpdate
+from tests.fleet.extras import DLT, require
+from tests.fleet.support import in_process_specs
 
-import storebridge  # noqa: E402
-import storebridge.dlt as storebridge_dlt  # noqa: E402
-from storebridge.dlt.cursor import digest  # noqa: E402
-from storebridge.fleet import StoreSpec  # noqa: E402
-from storebridge.model import Address, CustomerDraft, CustomerUpdate  # noqa: E402
-from tests.fleet.support import in_process_specs  # noqa: E402
+if TYPE_CHECKING:
+    import storebridge.dlt as storebridge_dlt
+
+require("dlt", "duckdb", extra="dlt")
+pytestmark = DLT
 
 STORES = [
     ("next", "29next", {"seed": 21, "orders": 14}),
@@ -36,6 +38,8 @@ def _snapshot(specs: list[StoreSpec], resource: str) -> dict[tuple[str, str], An
 
 
 def _table(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    import duckdb
+
     with duckdb.connect(str(db), read_only=True) as con:
         rows: list[tuple[Any, ...]] = con.sql(sql).fetchall()
         return rows
@@ -81,6 +85,8 @@ def _changed(before: dict[Any, Any], after: dict[Any, Any]) -> set[Any]:
     (An order embedding a customer who changed is not itself changed: its copy of the
     customer is as of the order's own last change, as on the platform's order page.)
     """
+    from storebridge.dlt.cursor import digest
+
     return {
         key for key in after
         if key not in before or before[key].updated_at != after[key].updated_at
@@ -89,6 +95,8 @@ def _changed(before: dict[Any, Any], after: dict[Any, Any]) -> set[Any]:
 
 
 def test_three_stores_into_duckdb_then_only_the_changes(tmp_path: Path) -> None:
+    import storebridge.dlt as storebridge_dlt
+
     specs, kits = in_process_specs(STORES)
     specs = [spec.with_options(storebridge.StoreOptions(
         rate_limit=storebridge.RateLimit(10_000, 10_000))) for spec in specs]  # fmt: skip
@@ -135,6 +143,8 @@ def test_three_stores_into_duckdb_then_only_the_changes(tmp_path: Path) -> None:
 
 
 def test_a_failing_store_is_skipped_and_picked_up_later(tmp_path: Path) -> None:
+    import storebridge.dlt as storebridge_dlt
+
     specs, _ = in_process_specs(STORES[::2])
     fast = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(10_000, 10_000))
     good = specs[0].with_options(fast)

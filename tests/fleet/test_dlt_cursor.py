@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
-
-pytest.importorskip("dlt", reason="the dlt extra (in .[dev]) is not installed")
-
-from storebridge.dlt.cursor import UpdatedAtCursor
 from storebridge.model import Customer
+from tests.fleet.extras import DLT, require
+
+if TYPE_CHECKING:
+    from storebridge.dlt.cursor import UpdatedAtCursor
+
+require("dlt", extra="dlt")
+pytestmark = DLT
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def cursor_class() -> type[UpdatedAtCursor]:
+    """Imported when a test runs (storebridge.dlt imports dlt): see tests.fleet.extras."""
+    from storebridge.dlt.cursor import UpdatedAtCursor
+
+    return UpdatedAtCursor
 
 
 def customer(ref: str, at: datetime | None, name: str = "A") -> Customer:
@@ -21,7 +30,7 @@ def customer(ref: str, at: datetime | None, name: str = "A") -> Customer:
 
 
 def run(state: dict[str, Any] | None, records: list[Customer]) -> tuple[list[str], dict[str, Any]]:
-    cursor = UpdatedAtCursor.from_state(state, overlap=timedelta(minutes=5))
+    cursor = cursor_class().from_state(state, overlap=timedelta(minutes=5))
     admitted = [r.ref for r in records if cursor.admit(r.ref, r.updated_at, r)]
     # The state goes through JSON in dlt's pipeline state.
     return admitted, json.loads(json.dumps(cursor.to_state()))
@@ -31,7 +40,7 @@ def test_first_run_takes_everything_then_only_what_changed() -> None:
     first = [customer("1", T0 - timedelta(hours=1)), customer("2", T0), customer("3", None)]
     admitted, state = run(None, first)
     assert admitted == ["1", "2", "3"] and state["mark"] == T0.isoformat()
-    cursor = UpdatedAtCursor.from_state(state)
+    cursor = cursor_class().from_state(state)
     assert cursor.since() == T0 - timedelta(minutes=5)
     # The platform sends the overlap again: nothing in it is new.
     admitted, state = run(state, [customer("2", T0), customer("3", None)])

@@ -9,9 +9,11 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from hypothesis import strategies as st
 
 import storebridge
 from storebridge import Store
+from storebridge.http import Request, Response
 from storebridge.sandbox import Emulator
 from tests.support.paths import REPO_ROOT
 from tests.support.toyshop import ToyShopEmulator
@@ -247,6 +250,39 @@ def posts(emulator: Emulator) -> int:
         return sum(1 for r in emulator.requests if r.method == "POST")
 
 
+@contextmanager
+def counting_posts(emulator: Emulator) -> Iterator[Callable[[int, float], int]]:
+    """While open, ``wait(n, timeout)`` returns as soon as the emulator has answered ``n``
+    POSTs in all (or after ``timeout`` seconds), with the number answered so far.
+
+    Each answered POST wakes the waiter: no polling loop competing with the server threads
+    for the emulator's lock, and the waiter sees each write the moment it is taken.
+    """
+    answered = threading.Condition()
+    count = posts(emulator)
+    original = emulator.handle
+
+    def handle(request: Request) -> Response:
+        nonlocal count
+        response = original(request)
+        if request.method == "POST":
+            with answered:
+                count += 1
+                answered.notify_all()
+        return response
+
+    def wait(n: int, timeout: float) -> int:
+        with answered:
+            answered.wait_for(lambda: count >= n, timeout)
+            return count
+
+    emulator.handle = handle  # type: ignore[method-assign]
+    try:
+        yield wait
+    finally:
+        emulator.handle = original  # type: ignore[method-assign]
+
+
 def kill_during_writes(
     source: Mapping[str, object],
     target: Mapping[str, object],
@@ -259,20 +295,21 @@ def kill_during_writes(
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [json.dumps(source), json.dumps(target), json.dumps(str(ledger))]
     kills = 0
-    for threshold in thresholds:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "-c", MIGRATE_SCRIPT, *args],
-            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        deadline = time.monotonic() + 90
-        while proc.poll() is None and posts(target_emu) < threshold:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.001)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.communicate(timeout=60)
+    with counting_posts(target_emu) as wait:
+        for threshold in thresholds:
+            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+                [sys.executable, "-c", MIGRATE_SCRIPT, *args],
+                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            deadline = time.monotonic() + 90
+            # Woken by each write; the short timeout only notices a child that ended early.
+            while wait(threshold, 0.05) < threshold and proc.poll() is None:
+                if time.monotonic() > deadline:
+                    break
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.communicate(timeout=60)
     return kills
 
 

@@ -13,14 +13,17 @@ import pytest
 from storebridge import _http
 from storebridge.sandbox import SandboxSize
 from storebridge_24nettbutikk import NettbutikkEmulator
+from tests.support.release import release
 
 ORDERS = 100_000
 ORIGIN = "https://big.24nettbutikk.no"
 
 
 @pytest.fixture(scope="module")
-def big() -> NettbutikkEmulator:
-    return NettbutikkEmulator(SandboxSize(seed=5, orders=ORDERS, customers=50, products=50))
+def big() -> Iterator[NettbutikkEmulator]:
+    emulator = NettbutikkEmulator(SandboxSize(seed=5, orders=ORDERS, customers=50, products=50))
+    yield emulator
+    release(emulator)  # see tests.support.release: seconds of garbage collection otherwise
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import pytest
 from storebridge import _http
 from storebridge.sandbox import SandboxSize
 from storebridge_shopline.emulator import ShoplineEmulator
+from tests.support.release import release
 
 ORDERS = 100_000
 ORIGIN = "https://big.myshopline.com"
@@ -20,10 +21,12 @@ API = "/admin/openapi/v20260301"
 
 
 @pytest.fixture(scope="module")
-def big() -> ShoplineEmulator:
-    return ShoplineEmulator(
+def big() -> Iterator[ShoplineEmulator]:
+    emulator = ShoplineEmulator(
         SandboxSize(seed=5, orders=ORDERS, customers=50, products=50), rate_limit=False
     )
+    yield emulator
+    release(emulator)  # see tests.support.release: seconds of garbage collection otherwise
 
 
 @pytest.fixture(scope="module")

@@ -486,10 +486,21 @@ def test_records_after_the_last_probe_are_probed_again_not_read_as_one_window() 
     assert isinstance(far[-1], Stretch) and far[-1].end is None and far[-1].high > last
 
 
-def test_a_store_whose_records_reach_past_the_probes_is_read_in_short_windows() -> None:
-    # 6,000 orders, 7 hours apart, reach years past the ladder's probes that fit in a
-    # narrow batch: read six requests at a time, no window may be a long cursor walk.
-    w = world(orders=6000, rate_limit=False)
+@pytest.fixture(scope="module")
+def far_reaching() -> World:
+    """6,000 orders, 7 hours apart: they reach years past the ladder's probes that fit in a
+    narrow batch. Built once for the tests below (seeding it is a good part of their CPU);
+    they only read it, and each looks at its own requests."""
+    return world(orders=6000, rate_limit=False)
+
+
+def test_a_store_whose_records_reach_past_the_probes_is_read_in_short_windows(
+    far_reaching: World,
+) -> None:
+    # Read six requests at a time: no window may be a long cursor walk.
+    w = far_reaching
+    with w.emulator.lock:
+        w.emulator.requests.clear()
     adapter = ShoplineAdapter.from_settings(**w.settings)
     transport = w.emulator.transport()
 
@@ -504,10 +515,12 @@ def test_a_store_whose_records_reach_past_the_probes_is_read_in_short_windows() 
     assert max(walks.values()) < 15, walks.most_common(3)  # 34 pages in one window before
 
 
-def test_a_store_reaching_past_the_probes_reads_exactly_or_errs_under_faults() -> None:
+def test_a_store_reaching_past_the_probes_reads_exactly_or_errs_under_faults(
+    far_reaching: World,
+) -> None:
     # The stretch past the last probe is counted again and cut into windows while 10% of
     # requests meet a fault: every order exactly once, or a storebridge error.
-    w = world(orders=6000, rate_limit=False)
+    w = far_reaching
     everything = Counter(list(w.emulator.orders))
     exact = 0
     for seed in (1, 2):

@@ -13,14 +13,19 @@ import pytest
 from storebridge import _http
 from storebridge.sandbox import SandboxSize
 from storebridge_29next.emulator import TwentyNineNextEmulator
+from tests.support.release import release
 
 ORDERS = 100_000
 ORIGIN = "https://big.29next.store"
 
 
 @pytest.fixture(scope="module")
-def big() -> TwentyNineNextEmulator:
-    return TwentyNineNextEmulator(SandboxSize(seed=5, orders=ORDERS, customers=50), rate_limit=None)
+def big() -> Iterator[TwentyNineNextEmulator]:
+    emulator = TwentyNineNextEmulator(
+        SandboxSize(seed=5, orders=ORDERS, customers=50), rate_limit=None
+    )
+    yield emulator
+    release(emulator)  # see tests.support.release: seconds of garbage collection otherwise
 
 
 @pytest.fixture(scope="module")

@@ -53,9 +53,10 @@ def cassette_store(name: str, **settings: Any) -> Iterator[storebridge.Store]:
     else:
         transport = CassetteTransport(path, record_mode="none")
     given = {"base_url": SHOP, "token": TOKEN, "page_size": 3, **settings}
-    # A fixed number in flight: how far pages are read ahead then does not depend on the
-    # latency observed, so replay asks exactly what was recorded.
-    options = storebridge.StoreOptions(max_concurrency=3)
+    # One request at a time: with more in flight, how far the pages are read ahead past
+    # the last one depends on when its answer arrives, and a replay could ask for a page
+    # the recording never did.
+    options = storebridge.StoreOptions(max_concurrency=1)
     with storebridge.connect(
         "24nettbutikk", transport=transport, options=options, requests_per_second=1000.0,
         burst=1000, **given,

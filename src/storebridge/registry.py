@@ -18,6 +18,10 @@ from storebridge.store import AsyncStore, Store
 ENTRY_POINT_GROUP = "storebridge.adapters"
 
 _registered: dict[str, type[Adapter]] = {}
+_installed: dict[str, type[Adapter]] = {}
+"""Adapters already loaded from their entry points: scanning every installed distribution's
+entry points costs milliseconds, which every ``connect()`` would otherwise pay. A name not
+found here is looked up afresh, so an adapter installed while the process runs is found."""
 _lock = threading.Lock()
 
 
@@ -50,6 +54,8 @@ def adapter_class(name: str) -> type[Adapter]:
     with _lock:
         if name in _registered:
             return _registered[name]
+        if name in _installed:
+            return _installed[name]
     found = _entry_points().get(name)
     if found is None:
         raise ConfigurationError(
@@ -62,6 +68,8 @@ def adapter_class(name: str) -> type[Adapter]:
             f"entry point {name!r} ({found.value}) is not a storebridge Adapter subclass",
             setting="platform",
         )
+    with _lock:
+        _installed[name] = cls
     return cls
 
 

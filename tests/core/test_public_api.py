@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 import storebridge
 from storebridge import errors, model
 
@@ -66,6 +70,29 @@ def test_error_tree() -> None:
 
 def test_builtin_platforms_are_entry_points() -> None:
     assert {"29next", "shopline", "24nettbutikk"} <= set(storebridge.platforms())
+
+
+def test_an_adapter_is_looked_up_among_the_entry_points_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from storebridge import registry
+
+    scans: list[int] = []
+    scan = registry._entry_points
+
+    def counted() -> dict[str, Any]:
+        scans.append(1)
+        return scan()
+
+    monkeypatch.setattr(registry, "_installed", {}, raising=False)
+    monkeypatch.setattr(registry, "_entry_points", counted)
+    first = registry.adapter_class("shopline")
+    for _ in range(5):
+        assert registry.adapter_class("shopline") is first
+    assert len(scans) == 1
+    with pytest.raises(storebridge.ConfigurationError, match="no adapter named"):
+        registry.adapter_class("not-installed")
+    assert len(scans) >= 2  # a name not yet known is always looked up afresh
 
 
 KIT = {

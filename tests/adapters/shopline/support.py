@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 
 import storebridge
-from storebridge import RetryPolicy, StoreOptions
-from storebridge.http import Request
+from storebridge import RetryPolicy, StorebridgeError, StoreOptions
+from storebridge.http import Request, Response
 from storebridge.sandbox import FakeClock
+from storebridge.testing import FaultTransport
 from storebridge_shopline import DEFAULT_VERSION, ShoplineAdapter, ShoplineEmulator
 
 ROOT = "https://acme.myshopline.com"
@@ -77,6 +80,38 @@ def world(
     return World(emulator=sandbox.emulator, clock=clock, settings=sandbox.settings(root))
 
 
+def answered_by(w: World, adapter: ShoplineAdapter) -> Callable[[Request], Response]:
+    """Answers to ``adapter``'s requests from ``w``'s emulator, its auth applied (to drive
+    a flow with no store around it)."""
+    transport = w.emulator.transport()
+
+    def respond(request: Request) -> Response:
+        assert adapter.auth is not None
+        response: Response = transport.handle_request(next(adapter.auth.sync_auth_flow(request)))
+        return response
+
+    return respond
+
+
+def exact_under_faults(w: World, seeds: Iterable[int], rate: float, in_flight: int) -> int:
+    """Reads of every order of ``w`` through faults at ``rate`` (one per seed) that came out
+    exact; each other read must have raised a storebridge error, never a short listing."""
+    everything = Counter(list(w.emulator.orders))
+    exact = 0
+    for seed in seeds:
+        faulty = FaultTransport(w.emulator.transport(), seed=seed, rate=rate)
+        try:
+            options = w.options(max_concurrency=in_flight)
+            with w.connect(transport=faulty, options=options) as store:
+                refs = [order.ref for order in store.orders.list()]
+        except StorebridgeError:
+            continue
+        assert faulty.injected
+        assert Counter(refs) == everything, faulty.injected
+        exact += 1
+    return exact
+
+
 def api_requests(emulator: ShoplineEmulator) -> list[str]:
     """Paths of REST calls the emulator answered (token calls excluded)."""
     return [r.path for r in emulator.requests if "/admin/openapi/" in r.path]
@@ -95,4 +130,14 @@ def paid_order(w: World) -> str:
     return next(k for k, o in w.emulator.orders.items() if o["financial_status"] == "paid")
 
 
-__all__ = ["ROOT", "START", "World", "api_requests", "paid_order", "wire", "world"]
+__all__ = [
+    "ROOT",
+    "START",
+    "World",
+    "answered_by",
+    "api_requests",
+    "exact_under_faults",
+    "paid_order",
+    "wire",
+    "world",
+]

@@ -38,7 +38,7 @@ from storebridge_shopline._windows import (
     window_count,
     window_plan,
 )
-from tests.adapters.shopline.support import World, world
+from tests.adapters.shopline.support import World, answered_by, exact_under_faults, world
 
 Tamper = Callable[[Request, Response], Response]
 
@@ -502,11 +502,7 @@ def test_a_store_whose_records_reach_past_the_probes_is_read_in_short_windows(
     with w.emulator.lock:
         w.emulator.requests.clear()
     adapter = ShoplineAdapter.from_settings(**w.settings)
-    transport = w.emulator.transport()
-
-    def respond(request: Request) -> Response:
-        assert adapter.auth is not None
-        return transport.handle_request(next(adapter.auth.sync_auth_flow(request)))
+    respond = answered_by(w, adapter)
 
     _, orders = drive(adapter.list_orders(OrderQuery()), respond, concurrency=6)
     assert len(orders) == len({o.ref for o in orders}) == 6000
@@ -520,20 +516,7 @@ def test_a_store_reaching_past_the_probes_reads_exactly_or_errs_under_faults(
 ) -> None:
     # The stretch past the last probe is counted again and cut into windows while 10% of
     # requests meet a fault: every order exactly once, or a storebridge error.
-    w = far_reaching
-    everything = Counter(list(w.emulator.orders))
-    exact = 0
-    for seed in (1, 2):
-        faulty = FaultTransport(w.emulator.transport(), seed=seed, rate=0.1)
-        try:
-            with w.connect(transport=faulty, options=w.options(max_concurrency=6)) as store:
-                refs = [order.ref for order in store.orders.list()]
-        except StorebridgeError:
-            continue
-        assert faulty.injected
-        assert Counter(refs) == everything, faulty.injected
-        exact += 1
-    assert exact >= 1
+    assert exact_under_faults(far_reaching, seeds=(1, 2), rate=0.1, in_flight=6) >= 1
 
 
 def _cursor(page_info: str) -> dict[str, Any]:

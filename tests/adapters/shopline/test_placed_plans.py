@@ -17,10 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storebridge import OrderQuery, StorebridgeError
+from storebridge import OrderQuery
 from storebridge.flow import drive
-from storebridge.http import Request, Response
-from storebridge.testing import FaultTransport
 from storebridge_shopline import ShoplineAdapter
 from storebridge_shopline._windows import (
     FirstPage,
@@ -30,7 +28,7 @@ from storebridge_shopline._windows import (
     placed_plan,
     probe_times,
 )
-from tests.adapters.shopline.support import World, world
+from tests.adapters.shopline.support import World, answered_by, exact_under_faults, world
 from tests.adapters.shopline.test_listings import EPOCH, _check_cover, moments
 
 DAY = timedelta(days=1)
@@ -132,11 +130,7 @@ def test_a_store_reaching_past_the_ladder_is_planned_in_one_round_trip() -> None
     # were counted again: 12 more counts).
     w = world(orders=6000, rate_limit=False)
     adapter = ShoplineAdapter.from_settings(**w.settings)
-    transport = w.emulator.transport()
-
-    def respond(request: Request) -> Response:
-        assert adapter.auth is not None
-        return transport.handle_request(next(adapter.auth.sync_auth_flow(request)))
+    respond = answered_by(w, adapter)
 
     _, orders = drive(adapter.list_orders(OrderQuery()), respond, concurrency=16)
     assert len(orders) == len({o.ref for o in orders}) == 6000
@@ -152,19 +146,7 @@ def test_a_store_reaching_past_the_ladder_is_planned_in_one_round_trip() -> None
 
 def test_a_store_planned_in_one_round_trip_is_exact_or_an_error_under_faults() -> None:
     w = world(orders=3000, rate_limit=False)
-    everything = Counter(list(w.emulator.orders))
-    exact = 0
-    for seed in (3, 4, 5):
-        faulty = FaultTransport(w.emulator.transport(), seed=seed, rate=0.15)
-        try:
-            with w.connect(transport=faulty, options=w.options(max_concurrency=12)) as store:
-                refs = [order.ref for order in store.orders.list()]
-        except StorebridgeError:
-            continue
-        assert faulty.injected
-        assert Counter(refs) == everything, faulty.injected
-        exact += 1
-    assert exact >= 1
+    assert exact_under_faults(w, seeds=(3, 4, 5), rate=0.15, in_flight=12) >= 1
 
 
 @pytest.mark.parametrize("orders", [40, 100, 250])
@@ -201,7 +183,6 @@ def test_records_already_yielded_are_not_converted_again(monkeypatch: pytest.Mon
     # windows by both: each is converted once, when the listing first meets it.
     w = world(orders=150, rate_limit=False)
     adapter = ShoplineAdapter.from_settings(**w.settings)
-    transport = w.emulator.transport()
     converted: Counter[str] = Counter()
     real = adapter.converter()
 
@@ -213,10 +194,7 @@ def test_records_already_yielded_are_not_converted_again(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(adapter, "converter", lambda currency=None: Counting())
 
-    def respond(request: Request) -> Response:
-        assert adapter.auth is not None
-        return transport.handle_request(next(adapter.auth.sync_auth_flow(request)))
-
+    respond = answered_by(w, adapter)
     _, orders = drive(adapter.list_orders(OrderQuery(page_size=5)), respond, concurrency=8)
     assert Counter(o.ref for o in orders) == Counter(list(w.emulator.orders))
     windows = [r for r in w.emulator.requests if r.path.endswith("/orders.json")
@@ -232,11 +210,7 @@ def test_no_more_windows_than_run_at_once(width: int) -> None:
     # these place every window in the first round trip.)
     w = world(orders=3000, rate_limit=False)
     adapter = ShoplineAdapter.from_settings(**w.settings)
-    transport = w.emulator.transport()
-
-    def respond(request: Request) -> Response:
-        assert adapter.auth is not None
-        return transport.handle_request(next(adapter.auth.sync_auth_flow(request)))
+    respond = answered_by(w, adapter)
 
     _, orders = drive(adapter.list_orders(OrderQuery()), respond, concurrency=width)
     assert len({o.ref for o in orders}) == 3000

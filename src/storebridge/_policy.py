@@ -53,7 +53,10 @@ class StoreOptions:
     """Per-store behaviour of the facade; every field has a sensible default.
 
     ``sleep`` / ``async_sleep`` / ``clock`` / ``rng`` exist so tests can run retry and
-    rate-limit logic without real waiting.
+    rate-limit logic without real waiting. Every wait a store makes goes through them: its
+    retries and rate-limit pacing, the token-endpoint backoff of a
+    :class:`~storebridge.auth.RefreshingTokenAuth` built with the default waits, and the
+    pacing of a migration's writes into it.
     """
 
     timeout: float = 30.0
@@ -96,6 +99,11 @@ class Policy:
         self.pacer: Pacer = shared_pacer(
             adapter.credential_key, limit, options.max_concurrency, options.clock
         )
+        # An auth that waits between attempts of its own (a token endpoint's backoff) waits
+        # the store's way, so StoreOptions.sleep governs every wait a store makes.
+        wait_with = getattr(adapter.auth, "wait_with", None)
+        if callable(wait_with):
+            wait_with(options.sleep, options.async_sleep)
 
     @property
     def cap(self) -> int:

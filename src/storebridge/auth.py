@@ -155,6 +155,11 @@ class RefreshingTokenAuth(Auth):
     previous token and stores nothing. When the token endpoint cannot be reached at all,
     :class:`TokenEndpointUnreachable` (a connection error) is raised, which the facade
     retries like any request that was not sent.
+
+    The backoff waits go through ``sleep`` / ``async_sleep``; left at their defaults, a
+    store using this auth makes them its own ``StoreOptions.sleep`` / ``async_sleep`` (see
+    :meth:`wait_with`), so a test that runs a store without real waiting runs its token
+    refreshes without it too.
     """
 
     requires_response_body = True
@@ -195,6 +200,17 @@ class RefreshingTokenAuth(Auth):
         self._last_failure: Callable[[], BaseException] | None = None
         self.refresh_count = 0
         """Refreshes this object made (tokens adopted from the store are not counted)."""
+
+    def wait_with(
+        self, sleep: Callable[[float], None], async_sleep: Callable[[float], Awaitable[Any]]
+    ) -> None:
+        """Wait between token-endpoint attempts with ``sleep`` / ``async_sleep``, unless
+        this object was built with waits of its own (those are kept). The facade calls it
+        with the store's options when a store is opened on this auth."""
+        if self._sleep is time.sleep:
+            self._sleep = sleep
+        if self._async_sleep is asyncio.sleep:
+            self._async_sleep = async_sleep
 
     @property
     def token(self) -> Token:

@@ -212,6 +212,34 @@ def test_failed_refresh_raises_and_keeps_old_token() -> None:
     assert auth.token.access_token.reveal() == "tok-0"
 
 
+def test_backoff_waits_given_to_the_auth_are_kept_over_a_stores() -> None:
+    clock = FakeClock()
+    emu = TokenEmulator(clock)
+    own = Pauses()
+    auth = make(clock, pauses=own)
+    theirs = Pauses()
+    auth.wait_with(theirs.sleep, theirs.async_sleep)  # what a store does when it opens
+    emu.inject(Fault(kind="status", status=500, path="^/refresh$", times=2))
+    clock.advance(LIFETIME)
+    with Client(transport=emu.transport(), auth=auth) as client:
+        assert client.get(f"{URL}/data").json() == {"ok": "tok-1"}
+    assert len(own.seconds) == 2 and theirs.seconds == []
+
+
+def test_default_backoff_waits_become_a_stores() -> None:
+    clock = FakeClock()
+    emu = TokenEmulator(clock)
+    first = Token("tok-0", datetime.fromtimestamp(clock.now() + LIFETIME, UTC))
+    auth = RefreshingTokenAuth(first, Refresher(), store_key="tokens-wait-with", clock=clock.now)
+    theirs = Pauses()
+    auth.wait_with(theirs.sleep, theirs.async_sleep)
+    emu.inject(Fault(kind="status", status=500, path="^/refresh$", times=3))
+    clock.advance(LIFETIME)
+    with Client(transport=emu.transport(), auth=auth) as client:
+        assert client.get(f"{URL}/data").json() == {"ok": "tok-1"}
+    assert len(theirs.seconds) == 3
+
+
 def test_file_token_store_is_private_and_round_trips(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
     store = FileTokenStore(path)

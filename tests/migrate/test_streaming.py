@@ -11,8 +11,10 @@ import pytest
 
 import storebridge
 from storebridge import _http
-from storebridge.migrate.streaming import READ_AHEAD
+from storebridge._ratelimit import CLIENT_SHARE
+from storebridge.migrate.streaming import READ_AHEAD, WriteBudget, WritePool
 from storebridge.store import Store
+from storebridge.testing import FakeTime
 from tests.migrate.support import TOKEN, InFlight, ledger_rows, shop
 from tests.support.toyshop import ToyShopEmulator
 
@@ -100,3 +102,38 @@ def test_writes_in_flight_follow_the_target_unless_overridden(
         report = storebridge.migrate(s, t, ledger=tmp_path / "l.sqlite", concurrency=override)
     assert report.status == "PASS", report.summary()
     assert counting.peak["POST"] == peak
+
+
+def test_write_starts_wait_with_the_budgets_own_sleep_and_clock() -> None:
+    time_ = FakeTime()
+    budget = WriteBudget(2.0, 3, clock=time_.clock, sleep=time_.sleep)
+    done: list[int] = []
+    pool = WritePool(lambda: 1, budget)
+    for n in range(5):
+        pool.submit(lambda n=n: done.append(n))  # type: ignore[misc]
+    pool.drain()
+    pool.close()
+    # Burst 3 - 2 = 1 start at once, then one every 1 / (2 x 0.97) s, all in fake time.
+    assert sorted(done) == [0, 1, 2, 3, 4]
+    assert len(time_.sleeps) == 4
+    assert sum(time_.sleeps) == pytest.approx(4 / (2 * CLIENT_SHARE), rel=1e-6)
+
+
+def test_a_migration_paces_its_writes_with_the_targets_sleep(tmp_path: Path) -> None:
+    source, target = ToyShopEmulator(), ToyShopEmulator()
+    source.seed(customers=4, products=4, orders=4)
+    time_ = FakeTime()
+    waits: list[tuple[str, float]] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append((threading.current_thread().name, seconds))
+        time_.sleep(seconds)
+
+    options = time_.options(sleep=sleep, rate_limit=storebridge.RateLimit(per_second=2, burst=3))
+    with shop(source, "src") as s, shop(target, "dst", options=options) as t:
+        report = storebridge.migrate(s, t, ledger=tmp_path / "l.sqlite", verify=False)
+    assert report.status == "PASS", report.summary()
+    # The reader thread starts the writes; only the write budget sleeps there on the
+    # target's behalf (its own requests wait on the writer threads).
+    starts = [seconds for name, seconds in waits if name == threading.main_thread().name]
+    assert len(starts) >= 8 and all(seconds > 0 for seconds in starts)

@@ -72,7 +72,12 @@ class Migration:
         self.rebuild = rebuild_ledger or not self.ledger_existed
         self._since_arg = since
         declared = target.options.rate_limit or target.adapter.rate_limit
-        self.budget = WriteBudget(declared.per_second, declared.burst)
+        self.budget = WriteBudget(
+            declared.per_second,
+            declared.burst,
+            clock=target.options.clock,
+            sleep=target.options.sleep,
+        )
         self._check_since(since)
         self.report = MigrationReport(
             source=f"{source.platform} ({source.adapter.store_id})",

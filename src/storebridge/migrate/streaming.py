@@ -165,8 +165,17 @@ class WriteBudget:
     one budget serves every phase of a run.
     """
 
-    def __init__(self, rate: float, burst: int) -> None:
-        self._bucket = TokenBucket(client_limit(RateLimit(per_second=rate, burst=burst)))
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._bucket = TokenBucket(client_limit(RateLimit(per_second=rate, burst=burst)), clock)
+        self.sleep = sleep
+        """How a start waits for its turn: the target store's ``sleep`` option."""
 
     def take(self) -> float:
         """Reserve the next start; returns how long to wait for it (seconds)."""
@@ -199,9 +208,10 @@ class WritePool:
             if self._failure is not None:
                 raise self._failure
             self._active += 1
-        wait = self._budget.take() if self._budget is not None else 0.0
-        if wait > 0:
-            time.sleep(wait)
+        if self._budget is not None:
+            wait = self._budget.take()
+            if wait > 0:
+                self._budget.sleep(wait)
         self._pool.submit(self._run, job)
 
     def _run(self, job: Callable[[], None]) -> None:

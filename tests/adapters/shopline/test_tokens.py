@@ -220,6 +220,19 @@ def test_token_endpoint_5xx_is_retried_then_refused() -> None:
         assert store.adapter.refresh_count == 0  # type: ignore[attr-defined]
     assert tokens.saved == []
     assert [s for p, s in statuses if p == "/admin/oauth/token/refresh"] == [500] * 4
+    # The backoff between the four attempts went through the store's sleep, not real time.
+    assert len(w.sleeps) == 3 and all(0 < s <= 8.0 for s in w.sleeps)
+
+
+@pytest.mark.anyio
+async def test_async_token_endpoint_backoff_waits_the_stores_way() -> None:
+    w = _due_world()
+    w.emulator.inject(Fault(kind="status", status=503, path="/admin/oauth/token/refresh", times=2))
+    async with w.connect_async() as store:
+        w.clock.advance(3600 - 300)
+        await store.orders.get(next(iter(w.emulator.orders)))
+        assert store.adapter.refresh_count == 1  # type: ignore[attr-defined]
+    assert len(w.sleeps) == 2 and all(0 < s <= 8.0 for s in w.sleeps)
 
 
 def test_file_token_store_is_private_and_reused(tmp_path: Path) -> None:

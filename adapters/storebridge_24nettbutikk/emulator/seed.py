@@ -7,11 +7,12 @@ instant of their last change in epoch seconds; the emulator renders them to wire
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from storebridge.sandbox import SandboxSize
+from storebridge.sandbox.draws import Draws
 
 __all__ = ["ANCHOR", "Seeded", "make_customers", "make_orders", "make_products", "seed_shop"]
 
@@ -52,17 +53,25 @@ SHIPPING = (("2", "Servicepakke", Decimal("99.00")), ("4", "Hentes i butikk", De
 
 
 _ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "aa"})
+_END = ANCHOR.timestamp()
+"""ANCHOR in epoch seconds: a whole number, so whole seconds back from it are exact floats."""
+_ZERO = Decimal("0.00")
+_TEN = Decimal("10.00")
+_VAT = Decimal("25.00")
+_VAT_SHARE = Decimal("0.2")
+_CENT = Decimal("0.01")
+_ONE = Decimal("1.00")
 
 
-def _when(rng: random.Random, start_days: int = 400) -> float:
-    return (ANCHOR - timedelta(seconds=rng.randrange(86_400, start_days * 86_400))).timestamp()
+def _when(rng: Draws, start_days: int = 400) -> float:
+    return _END - rng.randrange(86_400, start_days * 86_400)
 
 
-def _price(rng: random.Random) -> Decimal:
+def _price(rng: Draws) -> Decimal:
     return Decimal(rng.randrange(49, 1999)) + Decimal(rng.choice(("0.00", "0.50", "0.90")))
 
 
-def make_products(rng: random.Random, count: int) -> list[dict[str, Any]]:
+def make_products(rng: Draws, count: int) -> list[dict[str, Any]]:
     products = []
     for index in range(count):
         pid = index + 1
@@ -73,7 +82,7 @@ def make_products(rng: random.Random, count: int) -> list[dict[str, Any]]:
         variants: list[dict[str, Any]] = []
         attributes: dict[str, list[str]] = {}
         if rng.random() < 0.5:
-            attr, values = ATTRIBUTES[rng.randrange(len(ATTRIBUTES))]
+            attr, values = ATTRIBUTES[rng.below(len(ATTRIBUTES))]
             chosen = values[: rng.randrange(2, len(values) + 1)]
             attributes[attr] = list(chosen)
             for n, value in enumerate(chosen, start=1):
@@ -112,7 +121,7 @@ def make_products(rng: random.Random, count: int) -> list[dict[str, Any]]:
     return products
 
 
-def make_customers(rng: random.Random, count: int) -> list[dict[str, Any]]:
+def make_customers(rng: Draws, count: int) -> list[dict[str, Any]]:
     customers = []
     for index in range(count):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -150,14 +159,14 @@ def make_customers(rng: random.Random, count: int) -> list[dict[str, Any]]:
                 "delivery_city": d_city if delivery else None,
                 "registration": registered,
                 "active": True,
-                "modified": min(ANCHOR.timestamp(), registered + rng.randrange(0, 90 * 86_400)),
+                "modified": min(_END, registered + rng.randrange(0, 90 * 86_400)),
             }
         )
     return customers
 
 
 def make_orders(
-    rng: random.Random,
+    rng: Draws,
     count: int,
     customers: list[dict[str, Any]],
     products: list[dict[str, Any]],
@@ -165,16 +174,18 @@ def make_orders(
 ) -> list[dict[str, Any]]:
     orders = []
     line_id = 50_000
+    # Draws pick by position, so these lists stand in for the products and variants.
+    wares = [(p, [(v, f"{p['name']} ({v['label']})") for v in p["variants"]]) for p in products]
     for index in range(count):
         customer = customers[index % len(customers)] if customers else None
         placed = _when(rng, 380)
         lines = []
         for _ in range(rng.randrange(1, 4)):
-            product = rng.choice(products)
-            variant = rng.choice(product["variants"]) if product["variants"] else None
+            product, variants = rng.choice(wares)
+            variant, name = rng.choice(variants) if variants else (None, product["name"])
             quantity = rng.randrange(1, 4)
             unit_price = variant["price"] if variant else product["price"]
-            discount = Decimal("10.00") if rng.random() < 0.2 else Decimal("0.00")
+            discount = _TEN if rng.random() < 0.2 else _ZERO
             gross = unit_price * quantity - discount
             line_id += 1
             lines.append(
@@ -182,20 +193,20 @@ def make_orders(
                     "id": line_id,
                     "product_id": product["id"],
                     "unique_product_id": variant["uid"] if variant else None,
-                    "product_name": product["name"] + (f" ({variant['label']})" if variant else ""),
+                    "product_name": name,
                     "quantity": quantity,
                     "unit_price": unit_price,
                     "sent": False,
                     "quantity_sent": 0,
                     "sent_date": None,
                     "tracking_number": None,
-                    "vat": Decimal("25.00"),
+                    "vat": _VAT,
                     "blocked": False,
                     "extra_field": None,
-                    "extra_price": Decimal("0.00"),
+                    "extra_price": _ZERO,
                     "discount": discount,
                     "total_amount_gross": gross,
-                    "total_vat": (gross * Decimal("0.2")).quantize(Decimal("0.01")),
+                    "total_vat": (gross * _VAT_SHARE).quantize(_CENT),
                     "attributes": dict(variant["options"]) if variant else None,
                 }
             )
@@ -213,13 +224,13 @@ def make_orders(
                 "placed": placed,
                 "payment_method_id": pay_id,
                 "payment_method": pay_text,
-                "payment_addition": Decimal("0.00"),
+                "payment_addition": _ZERO,
                 "shipping_method": ship_id,
                 "shipping_method_text": ship_text,
                 "shipping_costs": ship_cost,
-                "shipping_svalbard": Decimal("0.00"),
-                "vat": Decimal("25.00"),
-                "addition_vat": Decimal("25.00"),
+                "shipping_svalbard": _ZERO,
+                "vat": _VAT,
+                "addition_vat": _VAT,
                 "effected": paid,
                 "transaction_no": f"T{rng.randrange(10**8, 10**9)}" if paid else None,
                 "invoice_no": None,
@@ -231,12 +242,12 @@ def make_orders(
                 "tripletex_sent": False,
                 "rest": False,
                 "currency": currency,
-                "exchange_rate": Decimal("1.00"),
+                "exchange_rate": _ONE,
                 "total_amount_gross": gross,
-                "total_vat": (gross * Decimal("0.2")).quantize(Decimal("0.01")),
+                "total_vat": (gross * _VAT_SHARE).quantize(_CENT),
                 "pickuppoint": None,
                 "lines": lines,
-                "modified": min(ANCHOR.timestamp(), placed + rng.randrange(0, 20 * 86_400)),
+                "modified": min(_END, placed + rng.randrange(0, 20 * 86_400)),
             }
         )
     return orders
@@ -247,7 +258,7 @@ Seeded = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
 
 def seed_shop(size: SandboxSize, currency: str) -> Seeded:
     """Products, customers and orders for ``size`` (same seed, same shop)."""
-    rng = random.Random(size.seed)
+    rng = Draws(random.Random(size.seed))
     n_products = size.products if size.products is not None else max(3, size.orders // 3)
     n_customers = size.customers if size.customers is not None else max(1, (size.orders + 1) // 2)
     products = make_products(rng, n_products)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from storebridge.sandbox import SandboxSize
+from storebridge.sandbox.draws import Draws
 from storebridge_29next.emulator.state import (
     Line,
     OrderRecord,
@@ -38,7 +39,7 @@ PRODUCT_KINDS = ("Backpack", "Beanie", "Mug", "Tee", "Journal", "Lantern", "Scar
 CITIES = (("Austin", "TX", "73301"), ("Denver", "CO", "80202"), ("Portland", "OR", "97201"))
 
 
-def _address(rng: random.Random, first: str, last: str) -> dict[str, Any]:
+def _address(rng: Draws, first: str, last: str) -> dict[str, Any]:
     city, state, postcode = rng.choice(CITIES)
     return {
         "first_name": first,
@@ -55,7 +56,7 @@ def _address(rng: random.Random, first: str, last: str) -> dict[str, Any]:
 def seed_store(size: SandboxSize) -> StoreState:
     """Locations, users, products and orders for ``size`` (same seed, same store)."""
     seed, orders, customers, products = size.seed, size.orders, size.customers, size.products
-    rng = random.Random(seed)
+    rng = Draws(random.Random(seed))
     state = StoreState()
     n_customers = customers if customers is not None else max(3, orders // 2)
     n_products = products if products is not None else max(3, min(50, orders // 3 + 2))
@@ -159,52 +160,77 @@ def seed_store(size: SandboxSize) -> StoreState:
                 "date_updated": iso(created + timedelta(days=index % 7)),
             }
         )
-    all_variants = [(p, v) for p in state.products.values() for v in p["variants"]]
-    user_ids = sorted(state.users)
+    # What every order with a variant or of a user copies, made once: draws pick by
+    # position, so these lists stand in for the variants and users they follow.
+    wares = [_ware(p, v) for p in state.products.values() for v in p["variants"]]
+    buyers = [(uid, _order_address(state.users[uid])) for uid in sorted(state.users)]
     for index in range(orders):
-        add_seed_order(state, rng, index, all_variants, user_ids)
+        add_seed_order(state, rng, index, wares, buyers)
     return state
+
+
+Ware = tuple[int, int, str, str, str, Decimal, bool, int]
+"""What an order line takes from a variant: product id, variant id, sku, product title,
+variant title, price, whether it ships, its first stock record."""
+
+
+def _ware(product: dict[str, Any], item: dict[str, Any]) -> Ware:
+    return (
+        product["id"],
+        item["id"],
+        item["sku"],
+        product["title"],
+        item["title"],
+        Decimal(item["prices"][0]["price"]),
+        item["requires_shipping"],
+        item["stockrecords"][0]["id"],
+    )
+
+
+def _order_address(user: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in user["addresses"][0].items() if not k.startswith("is_default")}
 
 
 def add_seed_order(
     state: StoreState,
-    rng: random.Random,
+    rng: Draws,
     index: int,
-    variants: list[tuple[dict[str, Any], dict[str, Any]]],
-    user_ids: list[int],
+    wares: list[Ware],
+    buyers: list[tuple[int, dict[str, Any]]],
 ) -> None:
     number = str(100001 + index)
-    user = state.users[rng.choice(user_ids)]
-    placed = SEED_EPOCH + timedelta(hours=7 * index, minutes=rng.randint(0, 59))
+    user_id, base_address = rng.choice(buyers)
+    placed = SEED_EPOCH + timedelta(0, 25_200 * index + 60 * rng.randint(0, 59))
     fulfilled = index % 4 == 1
     authorized = index % 5 == 3
     lines = []
-    for product, item in rng.sample(variants, k=min(len(variants), rng.randint(1, 3))):
+    for ware in rng.sample(wares, min(len(wares), rng.randint(1, 3))):
+        product_id, variant_id, sku, product_title, variant_title, price, ships, stock = ware
         quantity = rng.randint(1, 3)
         lines.append(
             Line(
                 id=state.next_id("line", 1000),
-                product_id=product["id"],
-                variant_id=item["id"],
-                sku=item["sku"],
-                product_title=product["title"],
-                variant_title=item["title"],
-                price=Decimal(item["prices"][0]["price"]),
+                product_id=product_id,
+                variant_id=variant_id,
+                sku=sku,
+                product_title=product_title,
+                variant_title=variant_title,
+                price=price,
                 quantity=quantity,
                 current_quantity=quantity,
                 fulfillable_quantity=0 if fulfilled else quantity,
-                requires_shipping=item["requires_shipping"],
-                stockrecord_id=item["stockrecords"][0]["id"],
+                requires_shipping=ships,
+                stockrecord_id=stock,
             )
         )
-    address = {k: v for k, v in user["addresses"][0].items() if not k.startswith("is_default")}
+    address = base_address.copy()
     address["id"] = state.next_id("order_address", 3000)
     record = OrderRecord(
         number=number,
-        user_id=user["id"],
+        user_id=user_id,
         currency="USD",
         lines=lines,
-        shipping=Decimal("4.99") if any(line.requires_shipping for line in lines) else Decimal(0),
+        shipping=_SHIPPING if any(line.requires_shipping for line in lines) else _FREE,
         shipping_address=address,
         billing_address={**address, "id": state.next_id("order_address", 3000)},
         date_placed=placed,
@@ -215,16 +241,21 @@ def add_seed_order(
         tags=["vip"] if index % 7 == 0 else [],
     )
     state.add_order(record)
+    total = record.total
     txn = TransactionRecord(
         id=state.next_id("transaction", 5000),
         order=number,
-        user_id=user["id"],
+        user_id=user_id,
         type="authorize" if authorized else "debit",
-        amount=record.total,
+        amount=total,
         currency=record.currency,
         date_created=placed,
-        available_for_refund=Decimal(0) if authorized else record.total,
+        available_for_refund=_FREE if authorized else total,
     )
     state.add_transaction(txn)
     record.transaction_ids.append(txn.id)
     add_fulfillment_order(state, record, fulfilled)
+
+
+_SHIPPING = Decimal("4.99")
+_FREE = Decimal(0)

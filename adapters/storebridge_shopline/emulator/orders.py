@@ -64,32 +64,29 @@ def build_order(
     taxes_included: bool = False,
 ) -> Record:
     """Create an order (with its sale and the customer's totals), as checkout would."""
-    oid = state.ids.new("order")
+    new_id = state.ids.new
+    oid = new_id("order")
     subtotal = Decimal(0)
     tax_total = Decimal(0)
+    rate = float(tax_rate)
     for line in lines:
-        line["id"] = state.ids.new("line")
+        line["id"] = new_id("line")
         line_total = Decimal(line["price"]) * line["quantity"]
         subtotal += line_total
         line_tax = (line_total * tax_rate).quantize(CENT)
+        tax_text = money_str(line_tax)
         line["tax_lines"] = (
-            [
-                {
-                    "title": "VAT",
-                    "rate": float(tax_rate),
-                    "price": money_str(line_tax),
-                    "type": "product_tax",
-                }
-            ]
+            [{"title": "VAT", "rate": rate, "price": tax_text, "type": "product_tax"}]
             if line_tax
             else []
         )
-        line["_tax"] = money_str(line_tax)
+        line["_tax"] = tax_text
         tax_total += line_tax
     if tax_override is not None:
         tax_total = tax_override
     # Gross prices already contain the tax: it is reported, not added again.
     total = subtotal + shipping - discount + (0 if taxes_included else tax_total)
+    total_text, shipping_text = money_str(total), money_str(shipping)
     order: dict[str, Any] = {
         "id": oid,
         "name": name,
@@ -118,7 +115,7 @@ def build_order(
                 {
                     "title": "Standard",
                     "code": "standard",
-                    "price": money_str(shipping),
+                    "price": shipping_text,
                     "price_set": state.money(shipping, currency),
                 }
             ]
@@ -130,9 +127,9 @@ def build_order(
         "billing_address": billing_address,
         "payment_gateway_names": [gateway] if financial_status == "paid" else [],
         "refunds": [],
-        "_shipping": money_str(shipping),
+        "_shipping": shipping_text,
         "_shipping_refunded": "0.00",
-        "_total": money_str(total),
+        "_total": total_text,
         "_refunded": "0.00",
         "_subtotal": money_str(subtotal),
         "_tax": money_str(tax_total),
@@ -143,12 +140,12 @@ def build_order(
     if financial_status in ("paid", "partially_refunded", "refunded"):
         state.transactions[oid].append(
             {
-                "id": state.ids.new("transaction"),
+                "id": new_id("transaction"),
                 "order_id": oid,
                 "kind": "sale",
                 "status": "success",
                 "gateway": gateway,
-                "amount": money_str(total),
+                "amount": total_text,
                 "currency": currency,
                 "created_at": created,
                 "processed_at": created,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from storebridge.sandbox import SandboxSize
+from storebridge.sandbox.draws import Draws
 from storebridge_shopline.emulator.orders import build_order
 from storebridge_shopline.emulator.state import Ids, StoreState
 from storebridge_shopline.emulator.wire import STORE_TZ, iso, money_str
@@ -29,7 +30,7 @@ _CITIES = (
 )
 
 
-def address(rng: random.Random, first: str, last: str) -> dict[str, Any]:
+def address(rng: Draws, first: str, last: str) -> dict[str, Any]:
     city, country, province, zip_code = rng.choice(_CITIES)
     return {
         "first_name": first,
@@ -47,7 +48,7 @@ def address(rng: random.Random, first: str, last: str) -> dict[str, Any]:
     }
 
 
-def seed_products(rng: random.Random, ids: Ids, count: int, currency: str) -> list[dict[str, Any]]:
+def seed_products(rng: Draws, ids: Ids, count: int, currency: str) -> list[dict[str, Any]]:
     products = []
     for number in range(1, count + 1):
         pid = ids.new("product")
@@ -108,7 +109,7 @@ def seed_products(rng: random.Random, ids: Ids, count: int, currency: str) -> li
     return products
 
 
-def seed_customers(rng: random.Random, ids: Ids, count: int) -> list[dict[str, Any]]:
+def seed_customers(rng: Draws, ids: Ids, count: int) -> list[dict[str, Any]]:
     customers = []
     for number in range(1, count + 1):
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
@@ -141,7 +142,7 @@ def seed_customers(rng: random.Random, ids: Ids, count: int) -> list[dict[str, A
 
 def seed_store(state: StoreState, size: SandboxSize) -> None:
     """Products, customers and orders for ``size`` (same seed, same store)."""
-    rng = random.Random(size.seed)
+    rng = Draws(random.Random(size.seed))
     orders = size.orders
     currency = state.options.currency
     # 0 or None both mean "proportional to orders" here.
@@ -150,49 +151,61 @@ def seed_store(state: StoreState, size: SandboxSize) -> None:
     )
     for customer in seed_customers(rng, state.ids, size.customers or max(5, orders // 2)):
         state.customers.add(customer)
-    customers = list(state.customers.rows.values())
-    variants = [(p, v) for p in state.products.rows.values() for v in p["variants"]]
+    # What every order of a customer or with a variant copies, made once: draws pick by
+    # position, so these lists stand in for the customers and variants they follow.
+    buyers = [(c, _order_address(c)) for c in state.customers.rows.values()]
+    lines = [_line_template(p, v) for p in state.products.rows.values() for v in p["variants"]]
     for number in range(1, orders + 1):
-        _seed_order(state, rng, number, customers, variants)
+        _seed_order(state, rng, number, buyers, lines)
+
+
+_NOT_ORDER_ADDRESS = ("id", "customer_id", "default")
+_SHIPPING = (Decimal("0.00"), Decimal("5.00"), Decimal("9.90"))
+_TAX_RATES = (Decimal("0"), Decimal("0.1"))
+_FULFILLMENT = (None, None, "fulfilled", "fulfilled", "partial")
+
+
+def _order_address(customer: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in customer["default_address"].items() if k not in _NOT_ORDER_ADDRESS}
+
+
+def _line_template(product: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
+    """An order line of ``variant`` (quantity still to set), its keys in wire order."""
+    return {
+        "product_id": product["id"],
+        "variant_id": variant["id"],
+        "sku": variant["sku"],
+        "title": product["title"],
+        "name": f"{product['title']} - {variant['title']}",
+        "variant_title": variant["title"],
+        "vendor": product["vendor"],
+        "quantity": 0,
+        "price": variant["price"],
+        "grams": 200,
+        "requires_shipping": True,
+        "taxable": True,
+        "fulfillable_quantity": 0,
+    }
 
 
 def _seed_order(
     state: StoreState,
-    rng: random.Random,
+    rng: Draws,
     number: int,
-    customers: list[dict[str, Any]],
-    variants: list[tuple[dict[str, Any], dict[str, Any]]],
+    buyers: list[tuple[dict[str, Any], dict[str, Any]]],
+    templates: list[dict[str, Any]],
 ) -> None:
-    customer = rng.choice(customers)
+    customer, address = rng.choice(buyers)
     lines = []
-    for product, variant in rng.sample(variants, k=min(len(variants), rng.randint(1, 3))):
-        quantity = rng.randint(1, 3)
-        lines.append(
-            {
-                "product_id": product["id"],
-                "variant_id": variant["id"],
-                "sku": variant["sku"],
-                "title": product["title"],
-                "name": f"{product['title']} - {variant['title']}",
-                "variant_title": variant["title"],
-                "vendor": product["vendor"],
-                "quantity": quantity,
-                "price": variant["price"],
-                "grams": 200,
-                "requires_shipping": True,
-                "taxable": True,
-                "fulfillable_quantity": quantity,
-            }
-        )
-    fulfillment = rng.choice((None, None, "fulfilled", "fulfilled", "partial"))
+    for template in rng.sample(templates, min(len(templates), rng.randint(1, 3))):
+        line = template.copy()
+        line["quantity"] = line["fulfillable_quantity"] = rng.randint(1, 3)
+        lines.append(line)
+    fulfillment = rng.choice(_FULFILLMENT)
+    status = "fulfilled" if fulfillment == "fulfilled" else None
     for line in lines:
-        line["fulfillment_status"] = "fulfilled" if fulfillment == "fulfilled" else None
+        line["fulfillment_status"] = status
     created = SEED_START + timedelta(hours=number * 7, minutes=rng.randint(0, 59))
-    address = {
-        k: v
-        for k, v in customer["default_address"].items()
-        if k not in ("id", "customer_id", "default")
-    }
     build_order(
         state,
         lines=lines,
@@ -201,10 +214,10 @@ def _seed_order(
         created=iso(created),
         name=f"#{1000 + number}",
         currency=state.options.currency,
-        shipping=Decimal(rng.choice(("0.00", "5.00", "9.90"))),
-        tax_rate=Decimal(rng.choice(("0", "0.1"))),
+        shipping=rng.choice(_SHIPPING),
+        tax_rate=rng.choice(_TAX_RATES),
         financial_status="paid" if rng.random() < 0.9 else "unpaid",
         fulfillment_status=fulfillment,
-        shipping_address=address,
+        shipping_address=dict(address),
         billing_address=dict(address),
     )

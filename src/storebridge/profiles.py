@@ -40,12 +40,16 @@ import re
 import tomllib
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from storebridge.adapter import RateLimit
 from storebridge.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    # Loaded where a limit is made (over()): the adapter module brings the HTTP client and
+    # the model, which reading profiles (every command line) does not need.
+    from storebridge.adapter import RateLimit
 
 DEFAULT_FILE = "storebridge.toml"
 CONFIG_ENV = "STOREBRIDGE_CONFIG"
@@ -73,6 +77,8 @@ class ProfileRateLimit:
 
     def over(self, declared: RateLimit) -> RateLimit:
         """The limit to keep to, for a store that would otherwise keep to ``declared``."""
+        from storebridge.adapter import RateLimit
+
         return RateLimit(self.per_second, declared.burst if self.burst is None else self.burst)
 
     def shown(self) -> dict[str, float | int]:

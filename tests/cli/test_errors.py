@@ -161,7 +161,7 @@ def test_a_bug_is_one_error_line_with_the_traceback_only_under_debug(
     def broken() -> list[str]:
         raise RuntimeError(f"something broke near {secret}")
 
-    monkeypatch.setattr("storebridge.cli.listing.platforms", broken)
+    monkeypatch.setattr("storebridge.registry.platforms", broken)
     with storebridge.connect("29next", **kit.settings("https://x.example")):
         code, out, err = cli("platforms")
         assert (code, out) == (1, "")

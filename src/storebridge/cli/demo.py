@@ -9,25 +9,25 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
 from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 import storebridge
-from storebridge import StoreOptions
 from storebridge.cli.interrupts import stop_at_once_on_interrupt
 from storebridge.cli.options import DebugOption, VerboseOption, apply_verbosity
 from storebridge.cli.output import EXIT_MISMATCH, result
 from storebridge.cli.progress import ProgressDisplay, terminal_wants_progress
 from storebridge.cli.raised_limits import RateLimitOption, limit_to_keep, sandbox_options
-from storebridge.model import FinancialStatus, Order, RefundLine, RestockType
-from storebridge.model.status import FulfillmentStatus
-from storebridge.registry import adapter_class
+
+# What the demo uses (the model, migrations, sandboxes) loads when it runs: every other
+# command line defines this command too.
+if TYPE_CHECKING:
+    from storebridge.model import Order, RestockType
 
 # Each source moves into a SHOPLINE store of its own currency, as a real merchant would
 # set it up: SHOPLINE prices products in one settlement currency per store.
@@ -42,6 +42,8 @@ SEED = 7
 
 def _restock_for(order: Order, line_index: int) -> RestockType:
     """The restock rule platforms enforce: cancel unfulfilled; return fulfilled physical goods."""
+    from storebridge.model import FulfillmentStatus, RestockType
+
     line = order.lines[line_index]
     if line.fulfillment_status is not FulfillmentStatus.FULFILLED:
         return RestockType.CANCEL
@@ -49,6 +51,8 @@ def _restock_for(order: Order, line_index: int) -> RestockType:
 
 
 def _refundable(order: Order) -> bool:
+    from storebridge.model import FinancialStatus
+
     return bool(order.lines) and order.financial_status in (
         FinancialStatus.PAID,
         FinancialStatus.PARTIALLY_REFUNDED,
@@ -88,6 +92,8 @@ def run_demo(*, orders: int, as_json: bool, quiet: bool, rate_limit: float | Non
     ``rate_limit``: requests per second every sandbox allows (None: each platform's
     documented limit), kept to by the demo's clients.
     """
+    import tempfile  # with `random` under it: only the demo needs it
+
     started = time.monotonic()
     report: dict[str, Any] = {"migrations": {}}
     steps = not (as_json or quiet)
@@ -133,6 +139,8 @@ def _cleanup(bars: ProgressDisplay, tmp: Path) -> None:
 def _open_sandboxes(
     stack: ExitStack, orders: int, rate_limit: float | None, *, show: bool
 ) -> dict[str, storebridge.Store]:
+    from storebridge.registry import adapter_class
+
     stores: dict[str, storebridge.Store] = {}
     sandboxes: list[tuple[str, str, dict[str, Any]]] = []
     for source, target, target_options in ROUTES:
@@ -145,7 +153,7 @@ def _open_sandboxes(
         url = stack.enter_context(kit.emulator.serve())
         settings = kit.settings(url)
         kept = limit_to_keep(adapter, kit, settings) if rate_limit is not None else None
-        store_options = None if kept is None else StoreOptions(rate_limit=kept)
+        store_options = None if kept is None else storebridge.StoreOptions(rate_limit=kept)
         stores[name] = stack.enter_context(
             storebridge.connect(platform, options=store_options, **settings)
         )
@@ -156,6 +164,8 @@ def _open_sandboxes(
 
 def _refund(store: storebridge.Store, seeded: int, *, show: bool) -> dict[str, str] | None:
     """A partial refund of one line of the first paid order, or None if none qualifies."""
+    from storebridge.model import RefundLine
+
     order = next((o for o in store.orders.list(detail=True) if _refundable(o)), None)
     if order is None:
         if show:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
@@ -28,8 +28,12 @@ from storebridge.cli.options import (
 )
 from storebridge.cli.output import EXIT_INTERRUPTED, CliError, note, usage_error, warning
 from storebridge.cli.progress import ProgressDisplay, terminal_wants_progress
-from storebridge.cli.records import RecordWriter
 from storebridge.profiles import PROFILE_ENV
+
+if TYPE_CHECKING:
+    # Loaded by an export that runs (it brings the model and its serialization), not by
+    # every command line that defines this command.
+    from storebridge.cli.records import RecordWriter
 
 
 class Resource(enum.StrEnum):
@@ -193,6 +197,8 @@ def export_command(
         query: dict[str, Any] = {"updated_since": updated_since}
         if resource is Resource.orders:
             query["detail"] = complete
+        from storebridge.cli.records import RecordWriter
+
         writer = RecordWriter(out, fmt.value, name)
         try:
             writer.write_all(getattr(opened, name).list(**query), step)

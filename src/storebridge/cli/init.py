@@ -11,18 +11,19 @@ import datetime as dt
 import json
 import typing
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import attrs
 import typer
 
-from storebridge.adapter import Adapter
 from storebridge.cli.options import ConfigOption, writable_file
 from storebridge.cli.output import note, usage_error
 from storebridge.cli.profile_toml import secret_settings, table_name
 from storebridge.profiles import config_path, env_name
-from storebridge.registry import adapter_class, platforms
 from storebridge.settings import Secret
+
+if TYPE_CHECKING:
+    from storebridge.adapter import Adapter
 
 HEADER = """\
 # storebridge store profiles: one [stores.NAME] table per store.
@@ -96,6 +97,9 @@ def init_command(
             hint="pass --force to overwrite it, or --config PATH to write another file",
         )
     writable_file("--config", file)
+    # Loaded here, not with every command line: the registry brings the HTTP client.
+    from storebridge.registry import adapter_class, platforms
+
     installed = platforms()
     chosen = platform or installed
     for name in chosen:

@@ -13,11 +13,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from storebridge.changes import Checkpoint
 from storebridge.cli.options import (
     ConfigOption,
     DebugOption,
@@ -29,8 +28,12 @@ from storebridge.cli.options import (
 )
 from storebridge.cli.output import EXIT_INTERRUPTED, CliError, note, usage_error, warning
 from storebridge.errors import StorebridgeError
-from storebridge.model import Change
 from storebridge.profiles import PROFILE_ENV
+
+if TYPE_CHECKING:
+    # The change feed and the model load when listening starts, not with every command line.
+    from storebridge.changes import Checkpoint
+    from storebridge.model import Change
 
 _print_lock = threading.Lock()
 
@@ -90,6 +93,8 @@ def _poll(
 def _follow(
     store: Any, state: Path | None, interval: float, stop: threading.Event, start: Any
 ) -> None:
+    from storebridge.changes import Checkpoint
+
     since: Any = start
     if state is not None and state.exists():
         since = Checkpoint.from_json(state.read_text(encoding="utf-8"))

@@ -9,16 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from storebridge.adapter import Adapter
 from storebridge.cli.options import ConfigOption, JsonOption
 from storebridge.cli.output import CliError, note, result, result_json
 from storebridge.cli.profile_toml import secret_settings, toml_value
 from storebridge.errors import ConfigurationError
 from storebridge.profiles import config_path, load_profiles
-from storebridge.registry import adapter_class, platforms
+
+# The registry (and with it the HTTP client and the model) is imported inside the functions
+# that use it: every command line defines these commands.
 
 
 def _describe(name: str) -> dict[str, Any]:
+    from storebridge.adapter import Adapter
+    from storebridge.registry import adapter_class
+
     try:
         cls = adapter_class(name)
     except (ConfigurationError, ImportError, AttributeError) as exc:
@@ -33,6 +37,8 @@ def platforms_command(as_json: JsonOption = False) -> None:
 
     One per line: name, display name, whether it ships a sandbox (tab-separated).
     """
+    from storebridge.registry import platforms
+
     described = [_describe(name) for name in platforms()]
     if as_json:
         result_json(described)
@@ -55,6 +61,8 @@ def stores_command(as_json: JsonOption = False, config: ConfigOption = None) -> 
         profiles = load_profiles(config)
     except ConfigurationError as exc:
         raise CliError(str(exc)) from None
+    from storebridge.registry import platforms
+
     installed = set(platforms())
     listed: list[dict[str, Any]] = [
         {
@@ -83,6 +91,8 @@ def _shown(value: Any) -> Any:
 
 
 def _secrets(platform: str) -> set[str] | None:
+    from storebridge.registry import adapter_class
+
     try:
         return secret_settings(adapter_class(platform))
     except (ConfigurationError, ImportError, AttributeError):

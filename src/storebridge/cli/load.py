@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 
-from storebridge.cli.export_fleet import choose_fleet
 from storebridge.cli.options import (
     ConfigOption,
     DebugOption,
@@ -87,6 +86,8 @@ def load_command(
         if to != "duckdb":
             raise usage_error("--database applies to --to duckdb only")
         writable_file("--database", database)
+    from storebridge.cli.export_fleet import choose_fleet
+
     group = choose_fleet(stores, tag, every, config)
     try:
         from storebridge import dlt as sb_dlt

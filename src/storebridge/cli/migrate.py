@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Annotated
 
@@ -75,6 +74,8 @@ def migrate_command(
             f"interrupted: the ledger {ledger} keeps what was copied; run the same command "
             "with --resume to continue"
         )
+
+    import sqlite3  # loaded with the ledger, not by every command line
 
     bars = ProgressDisplay(enabled=show_progress)
     try:

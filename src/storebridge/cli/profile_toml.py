@@ -13,13 +13,15 @@ import re
 import typing
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from storebridge.adapter import Adapter
 from storebridge.profiles import env_name
 from storebridge.settings import Secret
+
+if TYPE_CHECKING:
+    from storebridge.adapter import Adapter
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _SECRET_WORDS = ("token", "secret", "password")

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from storebridge.adapter import Adapter, RateLimit
 from storebridge.cli.output import usage_error
-from storebridge.sandbox import Guard, Sandbox
+
+if TYPE_CHECKING:
+    from storebridge.adapter import Adapter, RateLimit
+    from storebridge.sandbox import Sandbox
 
 RateLimitOption = Annotated[
     float | None,
@@ -49,6 +51,9 @@ def limit_to_keep(
     settings of its own), so a profile never states its limit twice; None also when the
     sandbox enforces no limit, or shows none (an emulator without a ``guard``).
     """
+    # Imported here: every command line loads this module for its option.
+    from storebridge.sandbox import Guard
+
     if adapter.from_settings(**settings).rate_limit != adapter.default_rate_limit:
         return None
     guard = getattr(kit.emulator, "guard", None)

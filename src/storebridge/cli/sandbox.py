@@ -23,7 +23,6 @@ from storebridge.cli.profile_toml import profile_lines, secret_settings, toml_va
 from storebridge.cli.raised_limits import RateLimitOption, limit_to_keep, sandbox_options
 from storebridge.errors import ConfigurationError
 from storebridge.profiles import RATE_LIMIT_KEY
-from storebridge.registry import adapter_class, platforms
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
@@ -95,6 +94,9 @@ def serve_command(
     """
     apply_verbosity(verbose, debug)
     finite("--latency", latency)
+    # Loaded here, not with every command line: the registry brings the HTTP client.
+    from storebridge.registry import adapter_class, platforms
+
     installed = platforms()
     if platform not in installed:
         raise usage_error(

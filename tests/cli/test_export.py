@@ -21,13 +21,9 @@ from tests.cli.support import profile_for, served
 def next_shop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Sandbox, str, Path]]:
-    """A 29 Next sandbox of 7 orders (two list pages of 5) and its profile.
-
-    The sandbox does not limit, and the profile raises the client's limit to match: what
-    these tests check is the export, not 29 Next's 4 requests/second.
-    """
+    """A 29 Next sandbox of 7 orders (two list pages of 5) and its profile."""
     with served("29next", seed=4, orders=7, page_size=5, rate_limit=None) as (kit, url):
-        profile, env = profile_for("next", kit, url, rate_limit={"per_second": 200})
+        profile, env = profile_for("next", kit, url)
         config = tmp_path / "storebridge.toml"
         config.write_text(profile)
         for name, value in env.items():

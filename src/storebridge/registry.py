@@ -186,3 +186,14 @@ def connect_async(
     opening = _opening(platform, profile, config, settings)
     adapter = opening.adapter()
     return AsyncStore(adapter, options=opening.options(options, adapter), transport=transport)
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "adapter_class",
+    "connect",
+    "connect_async",
+    "platforms",
+    "register_adapter",
+    "unregister_adapter",
+]

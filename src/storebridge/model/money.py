@@ -165,3 +165,9 @@ class Money(ModelObject):
 
     def __repr__(self) -> str:
         return f"Money({str(self.amount)!r}, {self.currency!r})"
+
+
+__all__ = [
+    "Money",
+    "to_decimal",
+]

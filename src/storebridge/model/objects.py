@@ -572,3 +572,27 @@ class OrderDraft(ModelObject):
         check.member(self.financial_status, "financial_status", FinancialStatus)
         _tags(self.tags)
         _opt_text(self.note, "note", multiline=True)
+
+
+__all__ = [
+    "Address",
+    "Customer",
+    "CustomerDraft",
+    "CustomerUpdate",
+    "Fulfillment",
+    "FulfillmentOrder",
+    "FulfillmentOrderLine",
+    "Order",
+    "OrderDraft",
+    "OrderLine",
+    "OrderLineDraft",
+    "Product",
+    "ProductDraft",
+    "Refund",
+    "RefundLine",
+    "RefundQuote",
+    "Transaction",
+    "TransactionAllocation",
+    "Variant",
+    "VariantDraft",
+]

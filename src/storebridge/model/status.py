@@ -95,3 +95,15 @@ class FulfillmentOrderStatus(OpenEnum):
     CANCELLED = "cancelled"
     CLOSED = "closed"
     UNKNOWN = "unknown"
+
+
+__all__ = [
+    "FinancialStatus",
+    "FulfillmentOrderStatus",
+    "FulfillmentStatus",
+    "OpenEnum",
+    "OrderStatus",
+    "RestockType",
+    "TransactionKind",
+    "TransactionStatus",
+]

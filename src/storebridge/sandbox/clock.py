@@ -41,3 +41,9 @@ class FakeClock(Clock):
         with self._lock:
             self._base = when.timestamp() if isinstance(when, datetime) else float(when)
             self._real = time.monotonic()
+
+
+__all__ = [
+    "Clock",
+    "FakeClock",
+]

@@ -212,3 +212,16 @@ CREDENTIAL_PATTERNS = (
 def find_credentials(text: str) -> list[str]:
     """Credential-looking fragments in ``text`` (used by the test that scans cassettes/)."""
     return [m.group(0) for pattern in CREDENTIAL_PATTERNS for m in pattern.finditer(text)]
+
+
+__all__ = [
+    "CREDENTIAL_PATTERNS",
+    "FILTERED",
+    "MATCH_ON",
+    "SENSITIVE_HEADERS",
+    "SENSITIVE_JSON_KEYS",
+    "SENSITIVE_PARAMS",
+    "CassetteMiss",
+    "CassetteTransport",
+    "find_credentials",
+]

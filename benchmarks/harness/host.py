@@ -22,6 +22,7 @@ import attrs
 
 from storebridge.registry import adapter_class
 from storebridge.sandbox.emulator import SAFE_METHODS, Emulator
+from storebridge.sandbox.kit import hold_for_serving
 
 __all__ = ["Answers", "SandboxHost", "SandboxSpec", "Served"]
 
@@ -120,6 +121,7 @@ def _serve(specs: Mapping[str, SandboxSpec], conn: Connection) -> None:
         except Exception:
             conn.send(("error", traceback.format_exc()))
             return
+        hold_for_serving()  # a collector pass over the stores would stall every sandbox
         conn.send(("ok", served))
         while True:
             command, name = conn.recv()

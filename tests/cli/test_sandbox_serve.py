@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 import tomllib
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 
 import storebridge
+import storebridge.cli.sandbox as sandbox_command
+import storebridge.sandbox.kit as kit
 from tests.cli.conftest import Cli
 from tests.cli.support import COMMAND, assert_clean_failure, cli_env, run_storebridge
 
@@ -204,3 +207,22 @@ def test_webhook_duplicates_deliver_each_event_twice(
     assert len(received) == 2, received
     if event_header is not None:
         assert received[0][event_header] == received[1][event_header]
+
+
+def test_sandbox_serve_holds_its_store_once_it_serves(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held: list[bool] = []
+    monkeypatch.setattr(kit, "hold_for_serving", lambda: held.append(True))
+
+    class Interrupted:
+        def wait(self) -> None:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        sandbox_command, "threading", types.SimpleNamespace(Event=lambda: Interrupted())
+    )
+    code, out, err = cli("sandbox", "serve", "29next", "--orders", "3")
+    assert code == 0, err
+    assert "stopped" in err and "[stores.sandbox-29next]" in out
+    assert held == [True]

@@ -96,6 +96,7 @@ def serve_command(
     finite("--latency", latency)
     # Loaded here, not with every command line: the registry brings the HTTP client.
     from storebridge.registry import adapter_class, platforms
+    from storebridge.sandbox.kit import hold_for_serving
 
     installed = platforms()
     if platform not in installed:
@@ -163,6 +164,9 @@ def serve_command(
             url = stack.enter_context(kit.emulator.serve(port))
         except OSError as exc:
             raise _port_problem(port, exc) from None
+        # This process only serves the sandbox from here on: keep its seeded store out of
+        # the collector's full passes, which stall the server and bunch requests into 429s.
+        hold_for_serving()
         settings = kit.settings(url)
         lines, env = profile_lines(profile, platform, settings, secret_settings(adapter))
         kept = limit_to_keep(adapter, kit, settings) if rate_limit is not None else None

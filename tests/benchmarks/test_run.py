@@ -71,10 +71,12 @@ def test_conversion_memory_stores_and_migration(figures: dict[str, Any]) -> None
         # What only storing the fields costs (too small to order against `models` reliably
         # at this toy size); the floor counts it, not the checks.
         assert r["stored_us_per_order"] >= 0
-        stored_floor = (r["orjson_us_per_order"] + r["stored_us_per_order"]) / r[
-            "orjson_us_per_order"
-        ]
-        assert r["floor_ratio"] == pytest.approx(stored_floor, abs=0.02) and r["floor_ratio"] > 1
+        # The ratio comes from the unrounded figures; each printed one is within 0.05.
+        orjson, stored = r["orjson_us_per_order"], r["stored_us_per_order"]
+        lowest = (orjson - 0.05 + max(0.0, stored - 0.05)) / (orjson + 0.05)
+        highest = (orjson + 0.05 + stored + 0.05) / max(orjson - 0.05, 0.01)
+        assert lowest - 0.01 <= r["floor_ratio"] <= highest + 0.01
+        assert r["floor_ratio"] >= 1
     memory = figures["memory"]
     assert memory["n"]["orders"] == 20 and memory["4n"]["orders"] == 80
     assert 0 < memory["floor_rss_mib"] <= memory["n"]["peak_rss_mib"]

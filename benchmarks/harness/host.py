@@ -21,8 +21,8 @@ from typing import Any
 import attrs
 
 from storebridge.registry import adapter_class
+from storebridge.sandbox import hold_for_serving
 from storebridge.sandbox.emulator import SAFE_METHODS, Emulator
-from storebridge.sandbox.kit import hold_for_serving
 
 __all__ = ["Answers", "SandboxHost", "SandboxSpec", "Served"]
 

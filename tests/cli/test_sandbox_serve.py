@@ -17,7 +17,7 @@ import pytest
 
 import storebridge
 import storebridge.cli.sandbox as sandbox_command
-import storebridge.sandbox.kit as kit
+import storebridge.sandbox as sandboxes
 from tests.cli.conftest import Cli
 from tests.cli.support import COMMAND, assert_clean_failure, cli_env, run_storebridge
 
@@ -213,7 +213,7 @@ def test_sandbox_serve_holds_its_store_once_it_serves(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     held: list[bool] = []
-    monkeypatch.setattr(kit, "hold_for_serving", lambda: held.append(True))
+    monkeypatch.setattr(sandboxes, "hold_for_serving", lambda: held.append(True))
 
     class Interrupted:
         def wait(self) -> None:

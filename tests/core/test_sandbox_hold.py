@@ -12,7 +12,7 @@ HELD = textwrap.dedent(
     """
     import gc, weakref
     from storebridge.registry import adapter_class
-    from storebridge.sandbox.kit import hold_for_serving
+    from storebridge.sandbox import hold_for_serving
 
     sandbox = adapter_class("29next").sandbox(orders=30)
     records = list(sandbox.emulator.state.orders.values())

@@ -96,7 +96,7 @@ def serve_command(
     finite("--latency", latency)
     # Loaded here, not with every command line: the registry brings the HTTP client.
     from storebridge.registry import adapter_class, platforms
-    from storebridge.sandbox.kit import hold_for_serving
+    from storebridge.sandbox import hold_for_serving
 
     installed = platforms()
     if platform not in installed:

@@ -25,7 +25,7 @@ from storebridge.sandbox.emulator import (
     json_response,
 )
 from storebridge.sandbox.guard import Guard, Throttle, retry_after_seconds
-from storebridge.sandbox.kit import Sandbox, SandboxSize
+from storebridge.sandbox.kit import Sandbox, SandboxSize, hold_for_serving
 from storebridge.sandbox.limits import RateLimiter
 from storebridge.sandbox.paging import (
     Listings,
@@ -57,6 +57,7 @@ __all__ = [
     "SortedIndex",
     "Span",
     "Throttle",
+    "hold_for_serving",
     "json_response",
     "keyset_page",
     "offset_page",

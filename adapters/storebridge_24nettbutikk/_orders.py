@@ -47,14 +47,21 @@ def order_plan(adapter: NettbutikkAdapter, query: OrderQuery | None) -> JoinPlan
     api_root = adapter.api_root
     wanted = query if query is not None and _filters(query) else None
     left_out: set[int] = set()
+    # Rows read to apply a filter and joined with nothing: ``build`` would read each again
+    # and get the same order, so the first reading is kept for it (by the row's id).
+    kept: dict[int, Order] = {}
 
     def needs(row: Payload) -> Iterator[Lookup]:
-        if wanted is not None and not _matches(
-            read_payload(row, reader.order, what="Order"), wanted
-        ):
-            left_out.add(id(row))
-            return
-        if settings.join_customers and (customer := join_ref(row, "customer_id")):
+        order: Order | None = None
+        if wanted is not None:
+            order = read_payload(row, reader.order, what="Order")
+            if not _matches(order, wanted):
+                left_out.add(id(row))
+                return
+        customer = join_ref(row, "customer_id") if settings.join_customers else None
+        if order is not None and not customer and not (settings.resolve_skus and _products(row)):
+            kept[id(row)] = order
+        if customer:
             yield CUSTOMER, customer
         if settings.resolve_skus:
             for line in row.iter("order_lines"):
@@ -81,9 +88,13 @@ def order_plan(adapter: NettbutikkAdapter, query: OrderQuery | None) -> JoinPlan
         return sku_map(rows)
 
     def build(row: Payload, values: Mapping[Lookup, Any]) -> Order | None:
-        if wanted is not None and id(row) in left_out:
-            left_out.discard(id(row))
-            return None
+        if wanted is not None:
+            if id(row) in left_out:
+                left_out.discard(id(row))
+                return None
+            order = kept.pop(id(row), None)
+            if order is not None:
+                return order
         customer: Customer | None = None
         if settings.join_customers and (ref := join_ref(row, "customer_id")):
             customer = values.get((CUSTOMER, ref))
@@ -156,6 +167,11 @@ def update_order_line(
             adapter, path, body, operation="orders.update_line", reread=reread, applied=applied
         )
     )
+
+
+def _products(row: Payload) -> bool:
+    """Whether any line of the order row names a product (``build`` then joins SKUs)."""
+    return any(join_ref(line, "product_id") is not None for line in row.iter("order_lines"))
 
 
 def _filters(query: OrderQuery) -> bool:

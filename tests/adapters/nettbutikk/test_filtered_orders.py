@@ -85,16 +85,21 @@ def test_a_filtered_listing_under_faults_is_exact_or_an_error(joins: bool) -> No
     status = _status_of_some(expected)
     wanted = [order for order in expected if order.status_raw == status]
     outcomes: Counter[str] = Counter()
+    injected = 0
     for seed in range(1, 5):
-        faulty = FaultTransport(shop.transport(), seed=seed, rate=0.1)
+        faulty = FaultTransport(shop.transport(), seed=seed, rate=0.15)
         with store_on(shop, faulty, **settings) as store:
             try:
                 kept = list(store.orders.list(status=status))
             except StorebridgeError:
                 outcomes["error"] += 1
                 continue
+            finally:
+                # Which request meets which fault depends on the order threads send them
+                # in, so one run may meet none; the four together meet several.
+                injected += sum(faulty.injected.values())
         assert kept == wanted, seed
         assert [order.customer for order in kept] == [order.customer for order in wanted]
-        assert faulty.injected, seed
         outcomes["exact"] += 1
+    assert injected >= 3, injected
     assert outcomes["exact"] >= 3, outcomes

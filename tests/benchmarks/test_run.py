@@ -103,3 +103,33 @@ def test_only_takes_known_sections(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--only", "export,speed"])
     assert exit_.value.code == 2
     assert "--only takes a comma-separated list of export" in capsys.readouterr().err
+
+
+def _loaded(names: tuple[str, ...]) -> dict[str, int | bool]:
+    """Which of ``names`` the calling interpreter has imported (run in a reader's process)."""
+    import os
+    import sys
+
+    found: dict[str, int | bool] = {name: name in sys.modules for name in names}
+    found["pid"] = os.getpid()
+    return found
+
+
+def test_each_reader_runs_in_a_warmed_interpreter_of_its_own() -> None:
+    import os
+
+    from benchmarks.harness.export import READERS, reader_processes
+
+    names = ("dlt", "storebridge_shopline")
+    with reader_processes(("shopline",)) as pools:
+        seen = {reader: pools[reader].submit(_loaded, names).result() for reader in READERS}
+    pids = {found["pid"] for found in seen.values()}
+    assert len(pids) == len(READERS) and os.getpid() not in pids
+    # storebridge's reader never pays for dlt in memory; each is warmed with its own imports.
+    assert seen["storebridge"] == {
+        **seen["storebridge"],
+        "dlt": False,
+        "storebridge_shopline": True,
+    }
+    assert seen["dlt"]["dlt"] is True
+    assert seen["naive"]["dlt"] is False

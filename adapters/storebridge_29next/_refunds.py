@@ -239,6 +239,7 @@ def create_refund(
     order = yield from order_payload(adapter, quote.order_ref)
     currency = order.currency("currency")
     _check_quote(order, quote, adapter.legacy)
+    _check_current(order, quote)
     known = {r.ref for r in _refunds(order)}
     if adapter.legacy:
         body: Any = {"amount": str(quote.total.amount.quantize(Decimal("0.01"))),
@@ -290,6 +291,26 @@ def find_refund(adapter: TwentyNineNextAdapter, quote: RefundQuote) -> Flow[Refu
         "check the order before refunding again",
         operation="refunds.create",
     )
+
+
+def _check_current(order: Payload, quote: RefundQuote) -> None:
+    """A calculated quote is sent only while its payments can still return exactly what
+    they could when it was calculated: its amounts assume so, and a lost answer is later
+    settled by what was returned since (:func:`_returned_since`), which a refund made in
+    between would fake."""
+    if not quote.allocations or any(a.maximum is None for a in quote.allocations):
+        return  # built by hand: nothing to compare
+    left = refundable(order)
+    for allocation in quote.allocations:
+        then = allocation.maximum
+        now = left.get(allocation.transaction_ref)
+        if then is not None and now is not None and now != then.amount:
+            raise ValidationError(
+                f"order {quote.order_ref}'s payment {allocation.transaction_ref} can return "
+                f"{now} {then.currency} now, not the {then.amount} it could when this quote "
+                "was calculated (another refund came in between); calculate the quote again",
+                field="quote",
+            )
 
 
 def _returned_since(order: Payload, quote: RefundQuote) -> str:

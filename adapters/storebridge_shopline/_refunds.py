@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from storebridge import validation
-from storebridge.errors import ValidationError
+from storebridge.errors import OutcomeUnknown, ValidationError
 from storebridge.http import Response
 from storebridge.kit import Flow, build_request, read_payload, segment
 from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote
@@ -109,6 +109,29 @@ def check_against(order: Order, quote: RefundQuote) -> None:
     check_shipping(order, quote.shipping, "quote.shipping")
 
 
+def _calculated_on(quote: RefundQuote) -> set[str] | None:
+    """The order's refunds when ``quote`` was calculated; None for a quote built by hand."""
+    known = quote.raw.get(wire.REFUNDS_BEFORE) if quote.raw else None
+    return {str(ref) for ref in known} if isinstance(known, list) else None
+
+
+def check_current(quote: RefundQuote, refunds_now: set[str]) -> None:
+    """A calculated quote is sent only while the order has the refunds it was calculated
+    on: its amounts assume them, and a lost answer is later settled by looking for a refund
+    that was not among them (:func:`find_refund`), which a refund made in between would
+    wrongly match."""
+    then = _calculated_on(quote)
+    if then is None:
+        return
+    since = sorted(refunds_now - then)
+    if since:
+        raise ValidationError(
+            f"order {quote.order_ref} has had refund(s) {', '.join(since)} since this quote "
+            "was calculated; calculate the quote again",
+            field="quote",
+        )
+
+
 def create_refund(adapter: Api, quote: RefundQuote, note: str | None, notify: bool) -> Flow[Refund]:
     """``POST order/refund.json`` once: checked against the order first, and settled by
     reading the order's refunds back when the answer is lost."""
@@ -118,6 +141,7 @@ def create_refund(adapter: Api, quote: RefundQuote, note: str | None, notify: bo
     order = yield from get_order(adapter, quote.order_ref)
     check_against(order, quote)
     before = {done.ref for done in order.refunds}
+    check_current(quote, before)
     body = wire.refund_body(quote, note, notify)
     request = adapter.write("POST", "order/refund.json", "refunds.create", body)
 
@@ -149,13 +173,23 @@ def matching(refunds: Iterable[Refund], quote: RefundQuote, before: set[str]) ->
 def find_refund(adapter: Api, quote: RefundQuote) -> Flow[Refund | None]:
     """The refund ``quote`` produced, read back from the order's refunds.
 
-    A quote from :func:`calculate_refund` remembers the refunds the order had then; a
-    quote built by hand does not, and is matched on amount and lines alone.
+    A quote from :func:`calculate_refund` remembers the refunds the order had then, and is
+    only sent while the order still has exactly those (:func:`check_current`): its refund
+    is the matching one that is new since. A quote built by hand remembers nothing, so a
+    refund of its amount and lines may as well be an older one: that is OutcomeUnknown,
+    and only a store with no such refund at all lets it be sent again.
     """
-    known = quote.raw.get(wire.REFUNDS_BEFORE)
-    before = {str(ref) for ref in known} if isinstance(known, list) else set()
+    before = _calculated_on(quote)
     refunds = yield from list_refunds(adapter, quote.order_ref, quote.total.currency)
-    return matching(refunds, quote, before)
+    found = matching(refunds, quote, before or set())
+    if found is not None and before is None:
+        raise OutcomeUnknown(
+            f"order {quote.order_ref} has refund {found.ref} of {quote.total} for these "
+            "lines, and a quote built by hand does not say whether it is this one; check the "
+            "order's refunds before refunding again",
+            operation="refunds.create",
+        )
+    return found
 
 
 def list_refunds(adapter: Api, order_ref: str, currency: str | None = None) -> Flow[list[Refund]]:
@@ -173,6 +207,7 @@ def _refund_rows(response: Response) -> None:
 
 __all__ = [
     "calculate_refund",
+    "check_current",
     "check_lines",
     "check_quote",
     "create_refund",

@@ -73,6 +73,21 @@ class IdempotencyStore(Protocol):
         ...
 
 
+@runtime_checkable
+class RefundOwners(Protocol):
+    """An :class:`IdempotencyStore` that can also say which key produced a refund.
+
+    Settling a lost ``refunds.create`` finds a refund by what it looks like (amount, lines,
+    new since the quote); one that another quote of the same store already produced looks
+    the same, and is refused instead of being taken for this quote's. Both stores here
+    have it; a store of your own without it skips that check.
+    """
+
+    def owner(self, scope: str, refund_ref: str) -> str | None:
+        """The key under ``scope`` (a key prefix) whose refund is ``refund_ref``, if any."""
+        ...
+
+
 @attrs.define
 class _Entry:
     state: Literal["pending", "unsettled", "done"]
@@ -112,6 +127,14 @@ class MemoryIdempotencyStore:
     def unsettle(self, key: str) -> None:
         with self._lock:
             self._entries[key] = _Entry("unsettled", time.monotonic())
+
+    def owner(self, scope: str, refund_ref: str) -> str | None:
+        with self._lock:
+            for key, entry in self._entries.items():
+                if (key.startswith(scope) and entry.refund is not None
+                        and entry.refund.ref == refund_ref):  # fmt: skip
+                    return key
+        return None
 
 
 _SCHEMA = """
@@ -186,6 +209,20 @@ class SQLiteIdempotencyStore:
         with self._lock:
             self._put(key, "unsettled", time.time())
 
+    def owner(self, scope: str, refund_ref: str) -> str | None:
+        # Only a lost answer being settled asks, so reading the store's refunds is fine.
+        pattern = scope.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, refund FROM refund_keys WHERE state = 'done' AND key LIKE ? "
+                "ESCAPE '\\'",
+                (pattern,),
+            ).fetchall()
+        for key, text in rows:
+            if text is not None and json.loads(text).get("ref") == refund_ref:
+                return str(key)
+        return None
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -202,7 +239,8 @@ def single_use_refund(
     keys: IdempotencyStore,
 ) -> Flow[Refund]:
     """``adapter.create_refund`` at most once per quote (see the module docstring)."""
-    key = f"{adapter.name}:{adapter.store_id}:{quote.idempotency_key}"
+    scope = f"{adapter.name}:{adapter.store_id}:"
+    key = scope + quote.idempotency_key
     claim = keys.claim(key)
     if claim.state == "done" and claim.refund is not None:
         return claim.refund
@@ -227,6 +265,16 @@ def single_use_refund(
             keys.unsettle(key)
             raise
         if found is not None:
+            other = keys.owner(scope, found.ref) if isinstance(keys, RefundOwners) else None
+            if other is not None and other != key:
+                keys.unsettle(key)
+                raise OutcomeUnknown(
+                    f"an earlier refunds.create with this quote did not learn its outcome, "
+                    f"and the refund on order {quote.order_ref} that matches it "
+                    f"({found.ref}, {found.amount}) was made by another quote; check the "
+                    "order's refunds before refunding again",
+                    operation="refunds.create",
+                )
             keys.complete(key, found)
             return found
     try:
@@ -257,6 +305,7 @@ __all__ = [
     "Claim",
     "IdempotencyStore",
     "MemoryIdempotencyStore",
+    "RefundOwners",
     "SQLiteIdempotencyStore",
     "default_store",
     "single_use_refund",

@@ -1,0 +1,165 @@
+"""Settling a refund whose answer was lost never takes another quote's refund for its own.
+
+On SHOPLINE and 29 Next a lost ``refunds.create`` is settled by looking for a refund that
+matches the quote (its amount and lines, new since the quote): two quotes of the same
+amount for the same lines look alike there. The cases below once returned the other
+quote's refund as this one's, telling the caller a refund was made that never was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import storebridge
+from storebridge import OutcomeUnknown, RefundLine, RefundQuote, ValidationError
+from storebridge.idempotency import MemoryIdempotencyStore, SQLiteIdempotencyStore
+from storebridge.model import Order
+from storebridge.testing import FaultTransport
+from tests.migrate.support import connect, sandbox
+
+REFUND_PATH = {"shopline": "/order/refund.json", "29next": "/refund"}
+PLATFORMS = ["shopline", "29next"]
+
+
+class LoseRefunds:
+    """A fault script: the next ``n`` refund POSTs are reset before the server sees them."""
+
+    def __init__(self, platform: str) -> None:
+        self.suffix = REFUND_PATH[platform]
+        self.n = 0
+
+    def __call__(self, number: int, request: Any) -> str | None:
+        posted = request.method == "POST" and request.url.path.rstrip("/").endswith(self.suffix)
+        if posted and self.n > 0:
+            self.n -= 1
+            return "reset_before"
+        return None
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def keys(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "memory":
+        yield MemoryIdempotencyStore()
+    else:
+        store = SQLiteIdempotencyStore(tmp_path / "keys.sqlite")
+        yield store
+        store.close()
+
+
+def _open(platform: str, keys: Any) -> tuple[storebridge.Store, LoseRefunds, Any]:
+    kit = sandbox(platform, orders=20)
+    lose = LoseRefunds(platform)
+    store = connect(kit, "shop", transport=FaultTransport(kit.emulator.transport(), script=lose),
+                    idempotency_store=keys)  # fmt: skip
+    return store, lose, kit
+
+
+def _paid_order_with_two_units(store: storebridge.Store) -> Order:
+    return next(
+        o for o in store.orders.list(detail=True)
+        if o.lines and o.lines[0].quantity >= 2 and not o.refunds
+        and o.financial_status.value == "paid"
+    )  # fmt: skip
+
+
+def _one_unit(store: storebridge.Store, order: Order) -> RefundQuote:
+    line = RefundLine(line_ref=order.lines[0].ref, quantity=1)
+    return store.refunds.calculate(order.ref, lines=[line])
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_quote_calculated_before_another_refund_is_refused(platform: str, keys: Any) -> None:
+    store, _, _ = _open(platform, keys)
+    with store:
+        order = _paid_order_with_two_units(store)
+        first, second = _one_unit(store, order), _one_unit(store, order)
+        made = store.refunds.create(first)
+        with pytest.raises(ValidationError, match="calculate the quote again") as caught:
+            store.refunds.create(second)
+        assert caught.value.field == "quote"
+        assert [r.ref for r in store.orders.get(order.ref).refunds] == [made.ref]
+        # Calculated again, it goes through: the second unit is refunded once.
+        again = store.refunds.create(_one_unit(store, order))
+        refunds = store.orders.get(order.ref).refunds
+        assert sorted(r.ref for r in refunds) == sorted([made.ref, again.ref])
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_lost_quote_is_not_settled_with_the_refund_another_quote_made(
+    platform: str, keys: Any
+) -> None:
+    store, lose, _ = _open(platform, keys)
+    with store:
+        order = _paid_order_with_two_units(store)
+        lost, other = _one_unit(store, order), _one_unit(store, order)
+        lose.n = 2  # the first send and its retry never reach the store
+        with pytest.raises(OutcomeUnknown):
+            store.refunds.create(lost)
+        made = store.refunds.create(other)  # the order is as both were calculated on
+        # The lost quote's look-up finds `made`: new since the quote, same amount and lines.
+        with pytest.raises(OutcomeUnknown, match="made by another quote"):
+            store.refunds.create(lost)
+        assert [r.ref for r in store.orders.get(order.ref).refunds] == [made.ref]
+        # Still unsettled: asking again gives the same answer, never a refund.
+        with pytest.raises(OutcomeUnknown, match="made by another quote"):
+            store.refunds.create(lost)
+        # The quote that made it still returns it.
+        assert store.refunds.create(other).ref == made.ref
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_lost_quote_that_was_made_is_settled_with_its_own_refund(
+    platform: str, keys: Any
+) -> None:
+    kit = sandbox(platform, orders=20)
+    script_state = {"n": 0}
+
+    def lose_answer(number: int, request: Any) -> str | None:
+        if request.method == "POST" and request.url.path.rstrip("/").endswith(
+            REFUND_PATH[platform]
+        ) and script_state["n"] > 0:  # fmt: skip
+            script_state["n"] -= 1
+            return "reset_after"  # processed, answer lost
+        if request.method == "GET" and script_state["n"] == 0 and script_state.get("reads"):
+            script_state["reads"] -= 1
+            return "reset_before"  # and the read-back in the same call fails too
+        return None
+
+    faulty = FaultTransport(kit.emulator.transport(), script=lose_answer)
+    with connect(kit, "shop", transport=faulty, idempotency_store=keys) as store:
+        order = _paid_order_with_two_units(store)
+        quote = _one_unit(store, order)
+        script_state.update(n=1, reads=50)
+        with pytest.raises(OutcomeUnknown):
+            store.refunds.create(quote)
+        script_state["reads"] = 0
+        settled = store.refunds.create(quote)
+        refunds = store.orders.get(order.ref).refunds
+        assert [r.ref for r in refunds] == [settled.ref]
+        assert settled.amount == quote.total
+
+
+def test_a_hand_built_shopline_quote_is_not_settled_with_an_older_refund(keys: Any) -> None:
+    store, lose, _ = _open("shopline", keys)
+    with store:
+        order = _paid_order_with_two_units(store)
+        calculated = _one_unit(store, order)
+        made = store.refunds.create(calculated)
+        by_hand = RefundQuote(
+            platform="shopline",
+            order_ref=order.ref,
+            lines=calculated.lines,
+            total=calculated.total,
+            allocations=calculated.allocations,
+        )
+        lose.n = 2
+        with pytest.raises(OutcomeUnknown):
+            store.refunds.create(by_hand)
+        # `made` has its amount and lines; nothing says whether it is this quote's.
+        with pytest.raises(OutcomeUnknown, match="built by hand"):
+            store.refunds.create(by_hand)
+        assert [r.ref for r in store.orders.get(order.ref).refunds] == [made.ref]

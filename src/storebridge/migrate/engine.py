@@ -153,7 +153,11 @@ class Migration:
                 continue
             phase = self._phase(resource, ledger, planner, writer, since[resource])
             state = ledger.pass_state(resource)
-            if resource in self.resources and not (resume and state and state.complete):
+            finished = resume and state is not None and state.complete
+            # A finished pass can still hold writes whose outcome was never learned: it
+            # runs again from its checkpoint, which settles them first and reads little.
+            unsettled = finished and ledger.count(resource, ("pending",)) > 0
+            if resource in self.resources and (not finished or unsettled):
                 phases.append(phase)
                 continue
             if resource != "orders":

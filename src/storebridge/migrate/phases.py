@@ -46,6 +46,7 @@ _CHECKPOINT_SECONDS = 0.25
 _CHECKPOINT_RECORDS = 20
 """The checkpoint is saved when this many records were processed, or that long passed."""
 _INDEX_CHUNK = 500
+_CARRIED = ("skipped", "failed", "pending")
 
 
 class Phase:
@@ -211,8 +212,9 @@ class Phase:
             pool.close()
         self._save(position)
         self.ledger.complete_pass(resource, position.processed)
-        if self._resume:
-            self.carry_over(started)
+        # What earlier runs left pending and this one could not settle is reported even on
+        # a fresh run: a write that may not have happened is never a pass.
+        self.carry_over(started, _CARRIED if self._resume else ("pending",))
         self.reporter.update(
             resource, self._done, self._total, earlier=self.result.earlier, finished=True
         )
@@ -371,13 +373,13 @@ class Phase:
             self.on_decision(decision)
         self.reporter.update(self.resource, done, self._total, earlier=r.earlier)
 
-    def carry_over(self, started: datetime) -> None:
-        """On a resumed run, list what earlier runs skipped or failed and this run did not
-        read again, so the report still covers the whole migration."""
-        for entry in self.ledger.entries(
-            self.resource, ("skipped", "failed"), changed_before=started
-        ):
-            item = Skip(entry.source_ref, f"{entry.detail} (an earlier run)")
+    def carry_over(self, started: datetime, states: tuple[str, ...] = _CARRIED) -> None:
+        """On a resumed run, list what earlier runs skipped, failed or left with an unknown
+        outcome and this run did not read or settle again, so the report still covers the
+        whole migration (a pending write counts as failed until a run settles it)."""
+        for entry in self.ledger.entries(self.resource, states, changed_before=started):
+            detail = entry.detail or "the write's outcome is unknown (run again to settle it)"
+            item = Skip(entry.source_ref, f"{detail} (an earlier run)")
             if entry.state == "skipped":
                 self.result.skipped.append(item)
             else:

@@ -291,10 +291,30 @@ class Planner:
             return self._skip("orders", o.ref, gap)
         return work("create")
 
+    def _customer_gap(self, o: Order) -> str | None:
+        """Why ``o`` must wait for its customer: one that failed or whose write has an
+        unknown outcome may yet be written, and an order created now would lose the link
+        for good. (A customer skipped for good, say for having no e-mail, holds nothing.)"""
+        ref = o.customer.ref if o.customer is not None else None
+        for _ in range(2):  # a "same e-mail" customer points at the one that was written
+            entry = self.ledger.get("customers", ref) if ref else None
+            if entry is None:
+                return None
+            if entry.state in ("failed", "pending"):
+                how = "has an unknown outcome" if entry.state == "pending" else "failed"
+                return f"customer {ref} {how}: {entry.detail}"
+            if entry.state != "done" or entry.target_ref:
+                return None
+            ref = entry.detail
+        return None
+
     def _order_gap(
         self, o: Order, variants: dict[str, tuple[str | None, str | None]]
     ) -> str | None:
         """Why ``o`` cannot be copied (fills ``variants`` with what the lines map to)."""
+        waiting = self._customer_gap(o)
+        if waiting is not None:
+            return waiting
         missing: list[str] = []
         failed: list[str] = []
         for line in o.lines:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
@@ -114,11 +114,13 @@ def store_days(since: datetime | None, until: datetime | None) -> Days:
     """The store days that may hold records from ``since`` to ``until``.
 
     Date filters are whole days in the store's time zone, which is not known: the range is
-    widened by a day each side and records are then filtered exactly on this side.
+    widened by a day each side and records are then filtered exactly on this side. The
+    days are counted in UTC, which is at most 14 hours from any store's zone; the caller's
+    own zone can be more than a day from the store's (+14:00 against -11:00).
     """
     return Days(
-        (since - timedelta(days=1)).date() if since is not None else None,
-        (until + timedelta(days=1)).date() if until is not None else None,
+        (since.astimezone(UTC) - timedelta(days=1)).date() if since is not None else None,
+        (until.astimezone(UTC) + timedelta(days=1)).date() if until is not None else None,
     )
 
 

@@ -340,24 +340,45 @@ def test_killed_migration_resumes_exactly_once(seed: int, tmp_path: Path) -> Non
 
 @given(
     quantity=st.integers(min_value=1, max_value=50),
-    cents=st.integers(min_value=0, max_value=10**7),
+    minor=st.integers(min_value=0, max_value=10**7),
+    currency=st.sampled_from(["NOK", "JPY", "KWD"]),
 )
-def test_charged_parts_keep_the_line_total_exact(quantity: int, cents: int) -> None:
+def test_charged_parts_keep_the_line_total_exact(quantity: int, minor: int, currency: str) -> None:
     from decimal import Decimal
 
     from storebridge.migrate.mapping import charged_parts
-    from storebridge.model import OrderLine
+    from storebridge.model import OrderLine, OrderLineDraft
+    from storebridge.validation import minor_units
 
-    total = storebridge.Money(Decimal(cents) / 100, "NOK")
+    step = Decimal(1).scaleb(-minor_units(currency))  # 0.01 NOK, 1 JPY, 0.001 KWD
+    total = storebridge.Money(minor * step, currency)
     line = OrderLine(
         platform="x", ref="1", sku="S", title="t", quantity=quantity,
-        unit_price=storebridge.Money("999.99", "NOK"), total=total,
+        unit_price=storebridge.Money(999 * step, currency), total=total,
     )  # fmt: skip
     parts = charged_parts(line)
     assert sum(q for q, _ in parts) == quantity
     assert sum((p.amount * q for q, p in parts), Decimal(0)) == total.amount
-    assert all(p.amount == p.amount.quantize(Decimal("0.01")) for _, p in parts)
+    assert all(p.amount == p.amount.quantize(step) for _, p in parts)
     assert len(parts) <= 2
+    # Each part is a price the currency can carry: a draft accepts it.
+    for q, price in parts:
+        OrderLineDraft(title="t", quantity=q, unit_price=price, sku="S")
+
+
+def test_a_record_that_cannot_be_drafted_fails_alone(tmp_path: Path) -> None:
+    """A price finer than its currency allows fails that product (and the orders that need
+    it), with the reason; the rest of the migration goes on."""
+    from tests.migrate.support import connect, sandbox
+
+    src_kit = sandbox("shopline", orders=12, currency="JPY")  # priced like 34.50 JPY
+    tgt_kit = sandbox("shopline", empty=True, currency="JPY")
+    with connect(src_kit, "old") as source, connect(tgt_kit, "new") as target:
+        report = storebridge.migrate(source, target, ledger=tmp_path / "m.sqlite")
+    failed = report.results["products"].failed
+    assert failed and all("more than 0 decimals for JPY" in f.reason for f in failed)
+    assert report.results["customers"].created > 0
+    assert report.status == "FAIL"
 
 
 def test_original_total_tells_kept_lines_from_cancelled_units() -> None:

@@ -36,6 +36,7 @@ from storebridge.model import (
     VariantDraft,
 )
 from storebridge.serialization import to_dict
+from storebridge.validation import minor_units
 
 KINDS = {"customers": "c", "products": "p", "orders": "o"}
 """The letter that tells apart a customer, a product and an order in identity tags."""
@@ -103,20 +104,22 @@ def charged_parts(line: OrderLine) -> list[tuple[int, Money]]:
     """(quantity, unit price) parts that charge exactly what the source line charged.
 
     Line discounts and surcharges, which not every target can record per line, are folded
-    into the unit price. When the line total does not divide into whole cents per unit, the
-    line is split in two of the same SKU (e.g. 3 for 553.70 -> 2 x 184.57 + 1 x 184.56), so
-    the per-SKU total stays exact.
+    into the unit price. When the line total does not divide into whole minor units (cents;
+    yen; thousandths of a dinar) per unit, the line is split in two of the same SKU (e.g.
+    3 for 553.70 -> 2 x 184.57 + 1 x 184.56), so the per-SKU total stays exact.
     """
     if line.total is None or line.quantity < 1:
         return [(line.quantity, line.unit_price)]
-    cents = int((line.total.amount * 100).to_integral_value())
-    if Decimal(cents) != line.total.amount * 100:
-        return [(line.quantity, line.unit_price)]
-    base, remainder = divmod(cents, line.quantity)
     currency = line.total.currency
-    parts = [(line.quantity - remainder, Money(Decimal(base) / 100, currency))]
+    scale = Decimal(10) ** minor_units(currency)
+    minor = int((line.total.amount * scale).to_integral_value())
+    if Decimal(minor) != line.total.amount * scale:
+        # Finer than the currency allows: kept as it is, and verification compares it.
+        return [(line.quantity, line.unit_price)]
+    base, remainder = divmod(minor, line.quantity)
+    parts = [(line.quantity - remainder, Money(Decimal(base) / scale, currency))]
     if remainder:
-        parts.append((remainder, Money(Decimal(base + 1) / 100, currency)))
+        parts.append((remainder, Money(Decimal(base + 1) / scale, currency)))
     return [(q, price) for q, price in parts if q > 0]
 
 

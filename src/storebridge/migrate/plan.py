@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from storebridge.errors import ConfigurationError
+from storebridge.errors import ConfigurationError, ValidationError
 from storebridge.migrate import mapping
 from storebridge.migrate.ledger import Ledger, Route
 from storebridge.migrate.report import Decision
@@ -108,11 +108,20 @@ class Planner:
         self.changed_not_updated: list[str] = []
 
     def decide(self, resource: str, record: Any) -> Decision | Work:
-        if resource == "customers":
-            return self._customer(record)
-        if resource == "products":
-            return self._product(record)
-        return self._order(record)
+        try:
+            if resource == "customers":
+                return self._customer(record)
+            if resource == "products":
+                return self._product(record)
+            return self._order(record)
+        except ValidationError as exc:
+            # The record cannot be drafted for the target (an amount finer than its
+            # currency allows, say): it fails alone, and the migration goes on.
+            reason = f"cannot be written to {self.target_name}: {exc}"
+            entry = self.ledger.get(resource, record.ref)
+            if entry is None or entry.state != "done":
+                self.ledger.mark_failed(resource, record.ref, reason)
+            return Decision(resource, record.ref, "fail", reason)
 
     # The part every resource shares -------------------------------------------------------
     def _known(

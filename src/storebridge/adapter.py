@@ -187,6 +187,14 @@ class Adapter:
     sensitive_headers: ClassVar[tuple[str, ...]] = ()
     """Header names that carry credentials or signatures on this platform (beyond
     ``Authorization`` and cookies): cassettes drop them, and logs never show them."""
+    checkpoint_keys: ClassVar[frozenset[str] | None] = None
+    """The orders a migration checkpoint may take this platform's listings to come in:
+    ``"updated_asc"`` (oldest change first) and ``"created_desc"`` (newest first). A
+    migration learns the order from the records it reads and resumes after the last one
+    processed (``updated_since``/``created_until``), so a listing that only looks ordered
+    (by id, with one record just edited) would make a resume skip records. None: any order
+    the listing is seen to keep; an empty set: never (a resume reads the listing again
+    from the start, recognising what the ledger has)."""
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings

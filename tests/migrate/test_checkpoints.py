@@ -257,3 +257,55 @@ def test_a_run_stopped_in_a_newest_first_listing_resumes_from_its_creation_time(
     assert report.status == "PASS", report.summary()
     assert "products" in report.resumed
     assert len(tags) == 12 and set(tags.values()) == {1}
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["shopline", "inferred"])
+def test_a_listing_by_id_with_an_edited_record_is_resumed_without_losing_records(
+    tmp_path: Path, declared: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SHOPLINE lists customers by id. With the last one read just edited, the records read
+    look ordered by update time; resuming after that time would skip the 50 not read yet
+    (and with verification off, report PASS). SHOPLINE declares no order a checkpoint may
+    rely on; with that declaration taken away, the failure is what the test shows."""
+    from storebridge.model import CustomerUpdate
+    from storebridge.testing import FaultTransport
+    from storebridge_shopline import ShoplineAdapter
+
+    if not declared:
+        monkeypatch.setattr(ShoplineAdapter, "checkpoint_keys", None)
+    src_kit = sandbox("shopline", orders=0, customers=300, products=0)
+    tgt_kit = sandbox("shopline", empty=True)
+    broken = {"on": True}
+
+    def second_page_fails(number: int, request: object) -> str | None:
+        url = str(getattr(request, "url", ""))
+        return "server_error" if broken["on"] and "page_info" in url else None
+
+    faulty = FaultTransport(src_kit.emulator.transport(), script=second_page_fails)
+    ledger = tmp_path / "m.sqlite"
+    with connect(src_kit, "old", transport=faulty) as source, connect(tgt_kit, "new") as target:
+        first_page = [c.ref for c in _first_page(source)]
+        source.customers.update(first_page[-1], CustomerUpdate(note="edited"))
+        with pytest.raises(storebridge.StorebridgeError):
+            storebridge.migrate(source, target, ledger=ledger, resources=["customers"])
+        broken["on"] = False
+        report = storebridge.migrate(
+            source, target, ledger=ledger, resources=["customers"], verify=False
+        )
+        on_target = sum(1 for _ in target.customers.list())
+    if declared:
+        assert report.status == "PASS"
+        assert on_target == 300
+    else:
+        assert on_target < 300  # the resume skipped records: what the declaration prevents
+
+
+def _first_page(store: storebridge.Store) -> list[storebridge.Customer]:
+    """The customers of the listing's first page (the second page fails)."""
+    seen: list[storebridge.Customer] = []
+    try:
+        for customer in store.customers.list():
+            seen.append(customer)
+    except storebridge.StorebridgeError:
+        return seen
+    raise AssertionError("the second page was expected to fail")

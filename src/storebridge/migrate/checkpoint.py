@@ -5,7 +5,7 @@ parallel). The checkpoint is the longest prefix of the listing whose records are
 processed, expressed as a filter every store's listing understands:
 
 * ``updated_asc``: the listing came oldest-changed first (24Nettbutikk's ``modified_on``
-  order, SHOPLINE's ids for records not edited since). Everything before the prefix's last
+  order). Everything before the prefix's last
   record changed no later than it, and a record changed during the run moves to the end, so
   ``updated_since=<its updated_at>`` reads everything not yet processed.
 * ``created_desc``: the listing came newest first by creation time (29 Next). Creation times
@@ -14,7 +14,9 @@ processed, expressed as a filter every store's listing understands:
 
 Which order a listing has is learned from the listing itself: a key stays a candidate only
 while every record read so far agrees with it, and a pass continued from a checkpoint keeps
-checking the key it relies on. When no key holds (parallel reads merging windows, a
+checking the key it relies on. An adapter can rule keys out (``Adapter.checkpoint_keys``):
+a listing by id looks ordered by update time until its last record read is one just
+edited, and no later record can show otherwise before an interruption. When no key holds (parallel reads merging windows, a
 listing by id with edited records) the checkpoint only counts records, and a resume reads
 the listing again, recognising what the ledger already has. Boundaries are inclusive:
 records sharing the boundary time are read again and recognised, never missed.

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from storebridge.errors import OutcomeUnknown, StorebridgeError
-from storebridge.migrate.checkpoint import ListingPosition, resume_filter
+from storebridge.migrate.checkpoint import ORDER_KEYS, ListingPosition, resume_filter
 from storebridge.migrate.ledger import Ledger
 from storebridge.migrate.plan import Planner, Work, index_rows
 from storebridge.migrate.progress import Reporter
@@ -133,7 +133,7 @@ class Phase:
         if self.since is not None:
             filters["updated_since"] = self.since
         self._resume = resume
-        self._position = self._start(filters) if resume else ListingPosition()
+        self._position = self._start(filters) if resume else ListingPosition(self._keys())
         self._total = count_of(self.source, resource, **filters)
         self._records = ReadAhead(
             listing(self.source, resource, in_order=True, **filters), READ_AHEAD
@@ -229,14 +229,19 @@ class Phase:
         if state.processed:
             self.report.resumed.append(self.resource)
         self.newest = state.newest
-        if state.order_key is None or state.boundary is None:
-            return ListingPosition(processed=state.processed)
+        if state.order_key not in self._keys() or state.boundary is None:
+            return ListingPosition(self._keys(), processed=state.processed)
         extra = resume_filter(state.order_key, state.boundary)
         if "updated_since" in extra and self.since is not None:
             extra["updated_since"] = max(extra["updated_since"], self.since)
         filters.update(extra)
         self.result.earlier = state.processed
         return ListingPosition(processed=state.processed, start=(state.order_key, state.boundary))
+
+    def _keys(self) -> frozenset[str]:
+        """The listing orders a checkpoint may rely on (see ``Adapter.checkpoint_keys``)."""
+        declared = type(self.source.adapter).checkpoint_keys
+        return frozenset(ORDER_KEYS) if declared is None else declared & frozenset(ORDER_KEYS)
 
     def _save(self, position: ListingPosition) -> None:
         key, boundary = position.checkpoint()

@@ -211,12 +211,11 @@ class SQLiteIdempotencyStore:
 
     def owner(self, scope: str, refund_ref: str) -> str | None:
         # Only a lost answer being settled asks, so reading the store's refunds is fine.
-        pattern = scope.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with self._lock:
             rows = self._db.execute(
-                "SELECT key, refund FROM refund_keys WHERE state = 'done' AND key LIKE ? "
-                "ESCAPE '\\'",
-                (pattern,),
+                "SELECT key, refund FROM refund_keys WHERE state = 'done' "
+                "AND substr(key, 1, ?) = ?",
+                (len(scope), scope),
             ).fetchall()
         for key, text in rows:
             if text is not None and json.loads(text).get("ref") == refund_ref:

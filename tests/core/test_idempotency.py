@@ -225,3 +225,23 @@ def test_two_processes_sharing_a_persistent_store_make_one_refund(tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == first.ref
     assert len(emulator.refunds) == 1
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_the_owner_of_a_refund_is_looked_up_within_its_store_only(
+    kind: str, tmp_path: Path
+) -> None:
+    keys: Any = (
+        MemoryIdempotencyStore() if kind == "memory" else SQLiteIdempotencyStore(tmp_path / "k")
+    )
+    made = Refund(platform="toy", ref="7", order_ref="1", amount=Money("5.00", "EUR"))
+    for key in ("toy:Shop:a", "toy:shop_x:b", "toy:shop:c"):
+        assert keys.claim(key).state == "new"
+    keys.complete("toy:Shop:a", made)  # another store, spelled with a capital
+    keys.complete("toy:shop_x:b", made)  # another store whose id starts the same
+    assert keys.owner("toy:shop:", "7") is None
+    keys.complete("toy:shop:c", made)
+    assert keys.owner("toy:shop:", "7") == "toy:shop:c"
+    assert keys.owner("toy:shop:", "8") is None
+    if kind == "sqlite":
+        keys.close()

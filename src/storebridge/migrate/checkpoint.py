@@ -16,9 +16,10 @@ Which order a listing has is learned from the listing itself: a key stays a cand
 while every record read so far agrees with it, and a pass continued from a checkpoint keeps
 checking the key it relies on. An adapter can rule keys out (``Adapter.checkpoint_keys``):
 a listing by id looks ordered by update time until its last record read is one just
-edited, and no later record can show otherwise before an interruption. When no key holds (parallel reads merging windows, a
-listing by id with edited records) the checkpoint only counts records, and a resume reads
-the listing again, recognising what the ledger already has. Boundaries are inclusive:
+edited, and no later record can show otherwise before an interruption. When no key holds
+(parallel reads merging windows, a listing by id with edited records) the checkpoint only
+counts records, and a resume reads the listing again, recognising what the ledger already
+has. Boundaries are inclusive:
 records sharing the boundary time are read again and recognised, never missed.
 Verification lists the source afresh, so a listing that only looked ordered cannot turn a
 resume into a silent loss.

@@ -33,6 +33,7 @@ from storebridge_24nettbutikk._auth import token_auth
 from storebridge_24nettbutikk._bodies import PLATFORM
 from storebridge_24nettbutikk._converter import WireReader, make_converter
 from storebridge_24nettbutikk._errors import parse_error
+from storebridge_24nettbutikk._local_time import readings
 from storebridge_24nettbutikk._paging import API_PATH
 from storebridge_24nettbutikk._settings import NettbutikkSettings
 
@@ -113,6 +114,18 @@ class NettbutikkAdapter(Adapter):
 
     def get_product(self, ref: str) -> Flow[Product]:
         return _products.get_product(self, ref)
+
+    def change_time(self, record: Any) -> datetime | None:
+        # ``modified_on`` in the hour a DST change repeats names two instants; the model
+        # keeps the earlier, and the feed needs the later (see Adapter.change_time).
+        raw = getattr(record, "raw", None)
+        text = raw.get("modified_on") if isinstance(raw, dict) else None
+        if isinstance(text, str):
+            try:
+                return readings(text, self.settings.zone)[1]
+            except (ValueError, OverflowError):
+                pass  # unreadable here: the model's reading stands
+        return super().change_time(record)
 
     # Platform operations (``store.extra.<name>``) ----------------------------------------
     @platform_operation()

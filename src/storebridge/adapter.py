@@ -349,6 +349,17 @@ class Adapter:
         """The secret deliveries are signed with, when the settings hold it."""
         return None
 
+    def change_time(self, record: Any) -> datetime | None:
+        """The latest instant ``record``'s current version may have been written at: what
+        the change feed compares with its watermark and tells versions apart by.
+
+        Its ``updated_at`` (or ``created_at``). Override it where a timestamp can name two
+        instants (a local time without offset in the hour a DST change repeats): the later
+        one, or the feed could take a change for one it delivered before its watermark.
+        """
+        stamp: datetime | None = record.updated_at or record.created_at
+        return stamp
+
     def find_refund(self, quote: RefundQuote) -> Flow[Refund | None]:
         """The refund ``quote`` produced on the platform, or None if there is none.
 

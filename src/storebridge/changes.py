@@ -147,7 +147,12 @@ def start_positions(
     since: Checkpoint | datetime | None,
     now: datetime,
 ) -> dict[str, Position]:
-    """Each resource's starting position for ``since`` (see :meth:`Store.changes`)."""
+    """Each resource's starting position for ``since`` (see :meth:`Store.changes`).
+
+    "From now" (``since=None``, or a resource a checkpoint does not cover yet) is the
+    caller's ``now``, which the caller passes less the overlap: the platform's clock may be
+    behind ours, and a change it stamps before our now would otherwise be out of reach.
+    """
     if isinstance(since, Checkpoint):
         if (since.platform, since.store) != (adapter.name, adapter.store_id):
             raise ValidationError(
@@ -155,7 +160,8 @@ def start_positions(
                 f"{adapter.name} store {adapter.store_id}",
                 field="since",
             )
-        return {r: since.positions.get(r, Position(watermark=now)) for r in resources}
+        fresh = Position(watermark=_whole_second(now))
+        return {r: since.positions.get(r, fresh) for r in resources}
     if isinstance(since, datetime):
         if since.tzinfo is None or since.utcoffset() is None:
             raise ValidationError(
@@ -219,7 +225,7 @@ class _Pass:
         )
 
     def finished(self, overlap: timedelta) -> Position:
-        mark = self.started - overlap
+        mark = _whole_second(self.started - overlap)
         if self.start.watermark is not None:
             mark = max(mark, self.start.watermark)
         seen = self.start.delivered | frozenset(self.fresh)
@@ -317,7 +323,9 @@ def _one_pass(
     def on_emit(page: Emit[Any]) -> Generator[Any, Any, Emit[Any] | None]:
         changes = []
         for record in page.items:
-            stamp = record.updated_at or record.created_at
+            # The latest instant the version may mean (a local time in a repeated DST hour
+            # names two): compared with the watermark, the earlier one could drop it.
+            stamp = adapter.change_time(record)
             if floor is not None and stamp is not None and stamp < floor:
                 continue  # the listing widened its window: delivered by an earlier pass
             version = (record.ref, _iso(stamp) or "")
@@ -334,7 +342,7 @@ def _one_pass(
                     kind=_kind(record),
                     ref=record.ref,
                     object=record,
-                    occurred_at=stamp,
+                    occurred_at=record.updated_at or record.created_at,
                     source="feed",
                     checkpoint=Checkpoint(adapter.name, adapter.store_id, mark),
                 )

@@ -92,7 +92,8 @@ class _StoreBase:
     ) -> tuple[ListFlow[Change], Tracker]:
         chosen = check_resources(self.adapter, resources)
         clock = now or utc_now
-        positions = start_positions(self.adapter, chosen, since, clock())
+        # "From now" reaches back by the overlap, as every later pass does.
+        positions = start_positions(self.adapter, chosen, since, clock() - overlap)
         if interval <= 0:
             raise ValidationError("interval must be a positive number of seconds", field="interval")
         tracker = Tracker(self.adapter.name, self.adapter.store_id, positions)
@@ -199,7 +200,8 @@ class Store(_StoreBase):
         """What changed in ``resources`` since ``since``: one Change per record version.
 
         ``since`` is a :class:`~storebridge.changes.Checkpoint` saved from an earlier change
-        (resume exactly after it), a datetime (changes from then on), or None (from now).
+        (resume exactly after it), a datetime (changes from then on), or None (from now,
+        less ``overlap``: a platform clock behind ours loses nothing).
         One pass per resource, then the iteration ends; ``follow=True`` polls every
         ``interval`` seconds for ever. ``overlap`` allows for the platform's clock and
         replicas lagging ours; ``now`` replaces the wall clock (tests, sandboxes on fake

@@ -108,6 +108,10 @@ def _follow(
             since = feed.checkpoint
             _save(state, since)
         except StorebridgeError as exc:
+            # Go on from where the failed pass stood, not from a new "now": the feed's
+            # checkpoint covers what it started from, so changes made meanwhile still come.
+            since = feed.checkpoint
+            _save(state, since)
             if stop.is_set():
                 return
             warning(f"{store.platform} change feed: {exc}; trying again in {interval:g} s")

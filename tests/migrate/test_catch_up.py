@@ -49,3 +49,83 @@ def test_what_the_target_cannot_update_is_listed_and_verified(tmp_path: Path) ->
     assert [x.split(":")[0] for x in report.changed_not_updated] == ["orders 2 -> 2"]
     assert "ToyShop orders are not updated by migrations" in report.changed_not_updated[0]
     assert report.results["orders"].already == report.results["orders"].total
+
+
+def test_a_record_edited_while_the_run_read_on_is_carried_by_the_next_catch_up(
+    tmp_path: Path,
+) -> None:
+    """The watermark once was the newest `updated_at` read: customer X, read on the first
+    page and edited while later pages were read (where Y, edited later still, was found),
+    was older than it, and no catch-up ever read X again."""
+    import time
+
+    from storebridge import _http
+    from storebridge.model import CustomerUpdate
+    from tests.migrate.support import connect, sandbox
+
+    src_kit = sandbox("shopline", orders=0, customers=300, products=0)
+    dst_kit = sandbox("29next", empty=True)
+    side = connect(src_kit, "src")
+    everyone = sorted(side.customers.list(), key=lambda c: int(c.ref))
+    x, y = everyone[0], everyone[-1]  # on the first and the second page
+
+    class EditMidRun(_http.BaseTransport):
+        def __init__(self, inner: _http.BaseTransport) -> None:
+            self.inner, self.lists, self.armed = inner, 0, True
+
+        def handle_request(self, request: _http.Request) -> _http.Response:
+            listing = request.method == "GET" and request.url.path.endswith("customers.json")
+            if self.armed and listing:
+                self.lists += 1
+                if self.lists == 2:  # the first page (with X) is read; Y comes later
+                    side.customers.update(x.ref, CustomerUpdate(first_name="EditedX"))
+                    time.sleep(1.1)  # the platform stamps whole seconds
+                    side.customers.update(y.ref, CustomerUpdate(first_name="EditedY"))
+            return self.inner.handle_request(request)
+
+    ledger = tmp_path / "l.sqlite"
+    editing = EditMidRun(src_kit.emulator.transport())
+    with side, connect(src_kit, "src", transport=editing) as s, connect(dst_kit, "dst") as t:
+        first = storebridge.migrate(s, t, ledger=ledger, resources=["customers"])
+        editing.armed = False
+        assert editing.lists >= 2, "the edits happened during the run"
+        caught_up = storebridge.migrate(s, t, ledger=ledger, since="last-run",
+                                        resources=["customers"])  # fmt: skip
+        names = {c.email: c.first_name for c in t.customers.list()}
+    assert first.status == "PASS" and caught_up.status == "PASS"
+    assert names[x.email] == "EditedX"
+    assert names[y.email] == "EditedY"
+
+
+def test_an_update_with_an_unknown_outcome_is_sent_again(tmp_path: Path) -> None:
+    """A pending update was once "settled" by the create read-back, which finds the record
+    (it exists) and cannot tell whether the update reached it: PASS with the old name."""
+    from typing import Any
+
+    from storebridge.testing import FaultTransport
+    from tests.migrate.support import connect, sandbox
+
+    src_kit = sandbox("29next", orders=0, customers=3, products=0)
+    dst_kit = sandbox("shopline", empty=True)
+    lose_puts = {"on": False}
+
+    def script(number: int, request: Any) -> str | None:
+        return "reset_before" if lose_puts["on"] and request.method == "PUT" else None
+
+    faulty = FaultTransport(dst_kit.emulator.transport(), script=script)
+    ledger = tmp_path / "l.sqlite"
+    users: Any = src_kit.emulator
+    with connect(src_kit, "src") as s, connect(dst_kit, "dst", transport=faulty) as t:
+        assert storebridge.migrate(s, t, ledger=ledger, resources=["customers"]).status == "PASS"
+        uid = min(users.state.users)
+        users.state.users[uid]["first_name"] = "Renamed"
+        lose_puts["on"] = True
+        lost = storebridge.migrate(s, t, ledger=ledger, since="last-run", resources=["customers"])
+        lose_puts["on"] = False
+        settled = storebridge.migrate(s, t, ledger=ledger, since="last-run",
+                                      resources=["customers"])  # fmt: skip
+        email = s.customers.get(str(uid)).email
+        name = next(c for c in t.customers.list() if c.email == email).first_name
+    assert lost.status == "FAIL"
+    assert settled.status == "PASS" and settled.results["customers"].updated == 1
+    assert name == "Renamed"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from storebridge.changes import DEFAULT_OVERLAP
 from storebridge.errors import ValidationError
 from storebridge.migrate.ledger import Ledger, Route, remove_ledger_files
 from storebridge.migrate.mapping import KINDS, fingerprint, original_total
@@ -225,7 +226,13 @@ class Migration:
         return dict.fromkeys(RESOURCES, since)
 
     def _advance_watermarks(self, ledger: Ledger) -> None:
-        """Catch-up starts where this run's reads ended, unless records were left behind."""
+        """Catch-up starts where this run's reads ended, unless records were left behind.
+
+        Not after the newest record read: a record read early and edited while the pass
+        went on is older than that, so the mark goes no later than when the pass began,
+        less the change feed's overlap (the platform's clock may be behind ours). Records
+        read twice that way are recognised through the ledger.
+        """
         for resource in self.resources:
             result = self.report.results.get(resource)
             # Skipped or failed records must be read again by the next catch-up run.
@@ -233,7 +240,10 @@ class Migration:
                 continue
             state = ledger.pass_state(resource)
             if state is not None and state.complete and state.newest is not None:
-                ledger.set_watermark(resource, state.newest)
+                mark = state.newest
+                if state.started is not None:
+                    mark = min(mark, state.started - DEFAULT_OVERLAP)
+                ledger.set_watermark(resource, mark)
 
     def _summarise_gaps(self) -> None:
         """One line per reason records were skipped, with how many (the lists name them)."""

@@ -135,7 +135,9 @@ class PassState:
     processed: int
     """Records processed in this pass so far (across resumes)."""
     newest: datetime | None = None
-    """The latest ``updated_at`` the pass has read (where a later catch-up starts)."""
+    """The latest ``updated_at`` the pass has read."""
+    started: datetime | None = None
+    """When the pass began (its first run, for a resumed pass); None in older ledgers."""
 
 
 @attrs.frozen
@@ -168,6 +170,9 @@ class Ledger:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
         if "expect" not in columns:  # a ledger written before verification kept expectations
             self._db.execute("ALTER TABLE items ADD COLUMN expect TEXT")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(passes)")}
+        if "started" not in columns:  # a ledger written before passes kept their start
+            self._db.execute("ALTER TABLE passes ADD COLUMN started TEXT")
         self._db.execute(
             "CREATE INDEX IF NOT EXISTS items_by_state ON items (source_platform, source_store, "
             "target_platform, target_store, resource, state)"
@@ -314,10 +319,17 @@ class Ledger:
         self.wrote = True
         self._put(resource, source_ref, "pending", fingerprint=fingerprint)
 
-    def mark_unknown(self, resource: str, source_ref: str, detail: str) -> None:
-        """A write whose outcome nobody could learn: stays pending, with the reason."""
+    def mark_unknown(
+        self, resource: str, source_ref: str, detail: str, target_ref: str | None = None
+    ) -> None:
+        """A write whose outcome nobody could learn: stays pending, with the reason.
+
+        ``target_ref``: the write was an update of that target record (which exists), so
+        settling it means sending the update again, not looking for a created record.
+        """
         self.wrote = True
-        self._put(resource, source_ref, "pending", detail=detail)
+        how = "created" if target_ref is not None else None
+        self._put(resource, source_ref, "pending", target_ref, how, detail=detail)
 
     def mark_done(
         self,
@@ -359,24 +371,27 @@ class Ledger:
     def pass_state(self, resource: str) -> PassState | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT since, complete, order_key, boundary, processed, newest FROM passes "
-                "WHERE route=? AND resource=?",
+                "SELECT since, complete, order_key, boundary, processed, newest, started "
+                "FROM passes WHERE route=? AND resource=?",
                 (self._route_id, resource),
             ).fetchone()
         if row is None:
             return None
-        since, complete, key, boundary, processed, newest = row
+        since, complete, key, boundary, processed, newest, started = row
         when = datetime.fromisoformat(boundary) if boundary else None
         latest = datetime.fromisoformat(newest) if newest else None
-        return PassState(since, bool(complete), key, when, int(processed), latest)
+        began = datetime.fromisoformat(started) if started else None
+        return PassState(since, bool(complete), key, when, int(processed), latest, began)
 
     def start_pass(self, resource: str, since: str) -> None:
+        started = datetime.now(UTC).isoformat()
         with self._lock:
             self._db.execute(
-                "INSERT INTO passes VALUES (?,?,?,0,NULL,NULL,0,NULL) ON CONFLICT DO UPDATE SET "
-                "since=excluded.since, complete=0, order_key=NULL, boundary=NULL, processed=0, "
-                "newest=NULL",
-                (self._route_id, resource, since),
+                "INSERT INTO passes (route, resource, since, complete, order_key, boundary, "
+                "processed, newest, started) VALUES (?,?,?,0,NULL,NULL,0,NULL,?) ON CONFLICT "
+                "DO UPDATE SET since=excluded.since, complete=0, order_key=NULL, "
+                "boundary=NULL, processed=0, newest=NULL, started=excluded.started",
+                (self._route_id, resource, since, started),
             )
 
     def save_checkpoint(

@@ -307,7 +307,8 @@ class Phase:
             return Decision(resource, ref, action, target_ref=record.ref), False
         except OutcomeUnknown as exc:
             detail = f"outcome unknown (run again to settle it): {exc}"
-            ledger.mark_unknown(resource, ref, detail)
+            updated = work.target_ref if work.action == "update" else None
+            ledger.mark_unknown(resource, ref, detail, updated)
             return Decision(resource, ref, "fail", detail), True
         except StorebridgeError as exc:
             level = logging.INFO if self.writer.dry_run else logging.WARNING

@@ -144,6 +144,10 @@ class Planner:
                 )
             return Decision(resource, record.ref, "already", target_ref=entry.target_ref)
         if entry is not None and entry.state == "pending":
+            if entry.target_ref and entry.how == "created" and self.can_update(resource):
+                # An update whose outcome is unknown: the record exists, and sending the
+                # update again sets the same values (a read-back could not tell them apart).
+                return attrs.evolve(work("update"), action="update", target_ref=entry.target_ref)
             return work("settle")
         tagged = self.ledger.lookup(resource, "tag", self.tag(resource, record.ref))
         if tagged:

@@ -76,10 +76,24 @@ def _metered() -> Iterator[_RequestMeter]:
 
 @contextmanager
 def _destination(output: Path | None) -> Iterator[TextIO]:
-    """stdout, or ``output`` written as ``output.part`` and renamed only when complete."""
+    """stdout, or ``output`` written as ``output.part`` and renamed only when complete.
+
+    Only a regular file (or a new one) is replaced that way: a device, a pipe or a socket
+    (``/dev/null``, a FIFO a reader waits on) is written into, since renaming over it would
+    replace it with a file; a symlink is followed, so the file it points at is the one
+    replaced and the link stays.
+    """
     if output is None:
         yield sys.stdout
         return
+    if output.exists() and not output.is_file():
+        if output.is_dir():
+            raise usage_error(f"-o {output} is a folder", hint="give a file path for -o")
+        with _opened(output) as stream:
+            yield stream
+        return
+    if output.is_symlink():
+        output = output.resolve()
     part = output.with_name(output.name + ".part")
     try:
         handle = part.open("w", encoding="utf-8", newline="")
@@ -95,6 +109,19 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
         part.unlink(missing_ok=True)
         raise
     os.replace(part, output)
+
+
+@contextmanager
+def _opened(output: Path) -> Iterator[TextIO]:
+    try:
+        handle = output.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise usage_error(
+            f"-o {output}: cannot open it for writing ({exc.strerror or exc})",
+            hint="pick another path for -o",
+        ) from None
+    with handle:
+        yield handle
 
 
 def export_command(

@@ -70,6 +70,12 @@ def parse_error(adapter: Adapter, response: Response) -> APIError:
         message = f"{first}: {messages[0]}" if first != "non_field_errors" else messages[0]
     else:
         message = response.reason_phrase or "error"
+    if response.status_code == 401:
+        # Worded so no credential-looking "token <word>" pair appears for redaction to mask.
+        message += (
+            " (check the setting access_token=: an OAuth app access token of this store, "
+            "from Settings > API Access, sent as a Bearer token)"
+        )
     return error_from_response(adapter, response, message=message, field_errors=fields or None)
 
 

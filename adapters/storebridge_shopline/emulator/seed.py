@@ -145,16 +145,18 @@ def seed_store(state: StoreState, size: SandboxSize) -> None:
     rng = Draws(random.Random(size.seed))
     orders = size.orders
     currency = state.options.currency
-    # 0 or None both mean "proportional to orders" here.
-    state.add_products(
-        seed_products(rng, state.ids, size.products or max(5, orders // 2), currency)
-    )
-    for customer in seed_customers(rng, state.ids, size.customers or max(5, orders // 2)):
+    proportional = max(5, orders // 2)  # for a size of None
+    products = proportional if size.products is None else size.products
+    customers = proportional if size.customers is None else size.customers
+    state.add_products(seed_products(rng, state.ids, products, currency))
+    for customer in seed_customers(rng, state.ids, customers):
         state.customers.add(customer)
     # What every order of a customer or with a variant copies, made once: draws pick by
     # position, so these lists stand in for the customers and variants they follow.
     buyers = [(c, _order_address(c)) for c in state.customers.rows.values()]
     lines = [_line_template(p, v) for p in state.products.rows.values() for v in p["variants"]]
+    if not (buyers and lines):
+        return  # an order needs a customer and something to buy
     for number in range(1, orders + 1):
         _seed_order(state, rng, number, buyers, lines)
 

@@ -317,7 +317,7 @@ def test_auth_errors_and_version_setting(harness: Harness) -> None:
     ) as bad:  # fmt: skip
         with pytest.raises(AuthenticationError) as caught:
             bad.orders.get("100001")
-        assert caught.value.message == "Invalid token."
+        assert caught.value.message.startswith("Invalid token. (check the setting access_token=")
     with pytest.raises(ConfigurationError) as config:
         storebridge.connect("29next", store="acme", access_token="t", api_version="2022-01-01")
     assert config.value.setting == "api_version" and "2024-04-01" in str(config.value)

@@ -25,8 +25,10 @@ def test_an_empty_sandbox_lists_nothing(platform: str) -> None:
 
 def test_shopline_sizes_left_out_still_follow_the_orders() -> None:
     kit = adapter_class("shopline").sandbox(orders=20)
-    with storebridge.connect("shopline", transport=kit.emulator.transport(), options=FAST,
-                             **kit.settings(HOSTS["shopline"].format("sized"))) as store:  # fmt: skip
+    settings = kit.settings(HOSTS["shopline"].format("sized"))
+    with storebridge.connect(
+        "shopline", transport=kit.emulator.transport(), options=FAST, **settings
+    ) as store:
         assert len(list(store.customers.list())) == 10
         assert len(list(store.products.list())) == 10
         assert len(list(store.orders.list())) == 20

@@ -141,7 +141,27 @@ def _opening(
             "leave the platform out or pick another profile",
             setting="platform",
         )
+    _check_profile(found)
     return _Opening(found.platform, {**found.resolved(), **settings}, found.rate_limit)
+
+
+def _check_profile(found: profiles.Profile) -> None:
+    """What can be told from the file alone, said with the profile's name, before its
+    ``${VAR}`` references are read (a misspelled setting is the error to fix first, not
+    the variable it refers to)."""
+    where = f"profile {found.name!r} in {found.source}"
+    try:
+        cls = adapter_class(found.platform)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}", setting="platform") from None
+    unknown = sorted(name for name in found.settings if not _has_setting(cls, name))
+    if unknown:
+        accepted = ", ".join(sorted(attrs.fields_dict(cls.Settings)))
+        raise ConfigurationError(
+            f"{where}: {found.platform} has no setting {unknown[0]!r}; accepted settings: "
+            f"{accepted}",
+            setting=unknown[0],
+        )
 
 
 def connect(

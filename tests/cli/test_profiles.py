@@ -194,3 +194,23 @@ def test_references_inside_values_escapes_and_nesting(tmp_path: Path) -> None:
 )
 def test_env_names_are_shell_variable_names(profile: str, setting: str, expected: str) -> None:
     assert env_name(profile, setting) == expected
+
+
+def test_a_profile_error_names_the_profile_and_comes_before_its_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "storebridge.toml"
+    config.write_text(
+        '[stores.a]\nplatform = "shopify"\ntoken = "x"\n'
+        '[stores.b]\nplatform = "29next"\nstore = "acme"\naccess_tokn = "${UNSET_FOR_B}"\n'
+    )
+    monkeypatch.delenv("UNSET_FOR_B", raising=False)
+    with pytest.raises(ConfigurationError) as platform:
+        storebridge.connect(profile="a", config=config)
+    assert platform.value.setting == "platform"
+    assert str(platform.value).startswith(f"profile 'a' in {config}: no adapter named 'shopify'")
+    # The misspelled setting is what to fix, not the variable it names (not set either).
+    with pytest.raises(ConfigurationError) as misspelled:
+        storebridge.connect(profile="b", config=config)
+    assert misspelled.value.setting == "access_tokn"
+    assert "profile 'b'" in str(misspelled.value) and "access_token" in str(misspelled.value)

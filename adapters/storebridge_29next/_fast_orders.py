@@ -65,7 +65,10 @@ def _customer(user: Any) -> Customer | None:
     if ident is None:
         return None
     flag = user.get("accepts_marketing")
-    if type(ident) is not int or not -(2**62) < ident < 2**62 or flag not in (True, False, None):
+    # By identity: ``0.0 in (True, False, None)`` holds (0.0 == False), and a float is not
+    # a flag the careful way accepts.
+    plain_flag = flag is True or flag is False or flag is None
+    if type(ident) is not int or not -(2**62) < ident < 2**62 or not plain_flag:
         raise NotPlain
     get = user.get
     return _Customer(

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from storebridge import validation
 from storebridge.errors import OutcomeUnknown, ValidationError
-from storebridge.kit import Batch, Flow, ListFlow, OrderQuery, Payload, reconciled_write, within
+from storebridge.kit import (
+    Batch,
+    Flow,
+    ListFlow,
+    OrderQuery,
+    Payload,
+    order_matches,
+    reconciled_write,
+    within,
+)
 from storebridge.model import Address, Order, OrderDraft
 from storebridge_29next._converter import address_to_wire, order_body, structure
 from storebridge_29next._fast_orders import order_row
@@ -187,7 +196,7 @@ def create_order(adapter: TwentyNineNextAdapter, draft: OrderDraft) -> Flow[Orde
         response = yield get(adapter, "orders.find", "orders", params=[("tags", tags[0])])
         for row in body_object(response).iter("results"):
             found = yield from get_order(adapter, row.ref("number"))
-            if set(tags) <= set(found.tags):
+            if order_matches(found, draft, prices=False, numbers=False):
                 return found
         return None
 

@@ -21,6 +21,7 @@ from storebridge.kit import (
     Payload,
     check_query_value,
     check_ref,
+    order_matches,
     read_json,
     segment,
 )
@@ -255,13 +256,8 @@ def create_order(adapter: Api, draft: OrderDraft) -> Flow[Order]:
 
 
 def _same_order(found: Order, draft: OrderDraft) -> bool:
-    if draft.number and found.number != draft.number:
-        return False
-    if draft.email and (found.email or "").lower() != draft.email.lower():
-        return False
-    wanted = sorted(line.quantity for line in draft.lines)
-    got = sorted(line.quantity for line in found.lines)
-    return found.currency == draft.currency and set(draft.tags) <= set(found.tags) and wanted == got
+    # SHOPLINE keeps line prices and order numbers (``name``) as sent.
+    return order_matches(found, draft, prices=True, numbers=True)
 
 
 __all__ = [

@@ -46,6 +46,7 @@ from storebridge._fast import (
     read_plain,
 )
 from storebridge._json import parse_json, read_json
+from storebridge._readback import order_matches
 from storebridge.adapter import (
     OPERATIONS,
     Adapter,
@@ -179,6 +180,7 @@ __all__ = [
     "make_wire_converter",
     "map_flow",
     "merge_parallel",
+    "order_matches",
     "parse_iso_datetime",
     "parse_json",
     "parse_retry_after",

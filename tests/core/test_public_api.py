@@ -105,6 +105,7 @@ KIT = {
     "build_request", "check_base_url", "check_query_value", "check_ref", "day_windows",
     "derive_request", "drive", "error_from_response", "expand_pages", "expiry_in",
     "is_loopback_host", "just", "make_wire_converter", "map_flow", "merge_parallel",
+    "order_matches",
     "parse_iso_datetime", "parse_json", "parse_retry_after", "parse_settings", "platform_data",
     "platform_operation", "read_delivery", "delivered_change", "reconciled_write", "read_json",
     "read_payload", "relay", "request_meta", "rows_at",

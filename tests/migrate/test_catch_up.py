@@ -129,3 +129,42 @@ def test_an_update_with_an_unknown_outcome_is_sent_again(tmp_path: Path) -> None
     assert lost.status == "FAIL"
     assert settled.status == "PASS" and settled.results["customers"].updated == 1
     assert name == "Renamed"
+
+
+@pytest.mark.parametrize(
+    ("change", "noted"),
+    [("first_name", False), ("tags", True), ("address", True), ("phone cleared", True)],
+)
+def test_a_customer_change_an_update_cannot_carry_is_reported(
+    tmp_path: Path, change: str, noted: bool
+) -> None:
+    """A customers.update sends names, phone, note and marketing consent: a change of tags
+    or addresses, or a field cleared on the source, was once counted as updated and
+    forgotten (its new fingerprint stored) while the target kept the old values."""
+    from typing import Any
+
+    from tests.migrate.support import connect, sandbox
+
+    src_kit = sandbox("29next", orders=0, customers=3, products=0)
+    dst_kit = sandbox("shopline", empty=True)
+    emulator: Any = src_kit.emulator
+    ledger = tmp_path / "l.sqlite"
+    with connect(src_kit, "src") as s, connect(dst_kit, "dst") as t:
+        storebridge.migrate(s, t, ledger=ledger, resources=["customers"])
+        user = emulator.state.users[min(emulator.state.users)]
+        if change == "first_name":
+            user["first_name"] = "Renamed"
+        elif change == "tags":
+            user["tags"] = ["vip"]
+        elif change == "address":
+            for address in user.get("addresses", []):
+                address["line1"] = "1 New Street"
+            assert user.get("addresses"), "the seeded customer has an address"
+        else:
+            assert user.get("phone_number"), "the seeded customer has a phone"
+            user["phone_number"] = None
+        report = storebridge.migrate(s, t, ledger=ledger, since="last-run",
+                                     resources=["customers"])  # fmt: skip
+    assert report.results["customers"].updated == 1
+    notes = [n for n in report.changed_not_updated if n.startswith(f"customers {user['id']} ")]
+    assert bool(notes) == noted, report.changed_not_updated

@@ -67,6 +67,30 @@ def customer_update(c: Customer) -> CustomerUpdate:
     )  # fmt: skip
 
 
+CUSTOMER_UPDATE_CARRIES = ("first_name", "last_name", "phone", "note", "accepts_marketing")
+"""What :func:`customer_update` sends; a field the source cleared is not among it (None
+means "not sent"), and neither are tags and addresses."""
+
+
+def customer_fingerprint(c: Customer) -> str:
+    """:func:`fingerprint`, then ``:`` and a digest of what an update cannot carry (tags,
+    addresses, fields cleared on the source), so a catch-up can tell when a change of the
+    customer is partly left behind (:func:`uncarried_changed`)."""
+    cleared = [name for name in CUSTOMER_UPDATE_CARRIES if getattr(c, name) in (None, "")]
+    rest = {"tags": sorted(c.tags), "addresses": [to_dict(a) for a in c.addresses],
+            "cleared": cleared}  # fmt: skip
+    digest = hashlib.sha256(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{fingerprint(c)}:{digest[:16]}"
+
+
+def uncarried_changed(before: str | None, now: str) -> bool:
+    """Whether what an update cannot carry changed between two customer fingerprints (False
+    when the earlier one predates them: nothing to tell)."""
+    if before is None or ":" not in before:
+        return False
+    return before.partition(":")[2] != now.partition(":")[2]
+
+
 def customer_expectation(c: Customer) -> dict[str, Any]:
     return {"email": (c.email or "").lower()}
 

@@ -167,7 +167,7 @@ class Planner:
 
     # Customers -------------------------------------------------------------------------
     def _customer(self, c: Customer) -> Decision | Work:
-        print_ = mapping.fingerprint(c)
+        print_ = mapping.customer_fingerprint(c)
         email = c.email.lower() if c.email else None
         tag = self.tag("customers", c.ref)
 
@@ -183,6 +183,14 @@ class Planner:
             )  # fmt: skip
 
         known = self._known("customers", c, print_, work)
+        if isinstance(known, Work) and known.action == "update":
+            before = self.ledger.get("customers", c.ref)
+            if mapping.uncarried_changed(before.fingerprint if before else None, print_):
+                self.changed_not_updated.append(
+                    f"customers {c.ref} -> {known.target_ref}: changed in what an update on "
+                    f"{self.target_name} does not carry (tags, addresses, or a field cleared "
+                    "on the source); its names, phone, note and marketing consent are updated"
+                )
         if known is not None:
             return known
         if not email:

@@ -213,3 +213,12 @@ def test_huge_exponents_in_numbers_are_refused_at_their_field() -> None:
     line = {**body["lines"][0], "current_quantity": "1e999999"}
     error = _read(cls, {**body, "lines": [line]}, where)
     assert isinstance(error, PayloadError) and error.path == "$.lines[0].current_quantity"
+
+
+@pytest.mark.parametrize("flag", [0.0, 1.0, 0, 1, "0", "yes", True, None])
+def test_a_list_rows_marketing_flag_reads_alike_both_ways(flag: Any) -> None:
+    """``0.0 in (True, False, None)`` holds in Python: the fast path once took 0.0 as a
+    flag (and kept the float) where the careful way refuses it."""
+    _, row, _ = ANSWERS["list row"]
+    body = {**row, "user": {**row["user"], "accepts_marketing": flag}}
+    _check_list_row(body)

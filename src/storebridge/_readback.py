@@ -1,0 +1,53 @@
+"""Telling the order a lost ``orders.create`` made from orders that only look like it.
+
+A platform without idempotency keys settles a lost create by looking the order up (by its
+tags, number or e-mail) and taking a match as the write's result. Tags such as
+``wholesale`` are shared by many orders: a match on them alone once handed back an older
+order as the one just created (and the new one was never sent again). A match must agree
+with everything the draft fixes that the platform keeps as given.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from storebridge.model import Order, OrderDraft, OrderLine, OrderLineDraft
+
+
+def order_matches(found: Order, draft: OrderDraft, *, prices: bool, numbers: bool) -> bool:
+    """Whether ``found`` can be the order ``draft`` created.
+
+    Same currency, the draft's e-mail (where it has one), all its tags, as many units in
+    all, and as many of each SKU the draft names; with ``prices`` (for platforms that keep
+    line prices as sent), at the same unit prices, and with ``numbers`` (for platforms
+    that keep the number they are given), the draft's number. Totals are not compared: a
+    platform may work its own out (tax it adds or leaves out).
+    """
+    if found.currency != draft.currency:
+        return False
+    if numbers and draft.number and found.number != draft.number:
+        return False
+    if draft.email and (found.email or "").lower() != draft.email.lower():
+        return False
+    if not set(draft.tags) <= set(found.tags):
+        return False
+    if sum(ln.quantity for ln in draft.lines) != sum(ln.quantity for ln in found.lines):
+        return False
+    wanted, got = _named(draft.lines, prices), _named(found.lines, prices)
+    return all(got[key] == units for key, units in wanted.items())
+
+
+def _named(lines: Sequence[OrderLine | OrderLineDraft], prices: bool) -> Counter[Any]:
+    """Units by SKU (and, with ``prices``, unit price), summed: a platform may merge two
+    lines of one variant (a line split to keep its charged total exact, say). A draft line
+    without a SKU (given by variant) is counted in the total only: the platform names it."""
+    units: Counter[Any] = Counter()
+    for line in lines:
+        if line.sku:
+            units[(line.sku, line.unit_price if prices else None)] += line.quantity
+    return units
+
+
+__all__ = ["order_matches"]

@@ -1,0 +1,91 @@
+"""A lost ``orders.create`` is never settled with an older order that only looks like it.
+
+The read-back once took any order with the draft's tags (29 Next) or with its e-mail and
+quantities (SHOPLINE) as the one just created: after a lost request the caller got the
+older order's ref, and the new order was never created.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import storebridge
+from storebridge import Money, OrderDraft, OrderLineDraft
+from storebridge.kit import order_matches
+from storebridge.model import Order, OrderLine, OrderStatus
+from storebridge.testing import FaultTransport
+from tests.migrate.support import connect, sandbox
+
+USD = "USD"
+PATH = {"29next": "/orders/", "shopline": "/orders.json"}
+
+
+def _draft(quantity: int, price: str, **extra: Any) -> OrderDraft:
+    line = OrderLineDraft(title="Lamp", quantity=quantity, unit_price=Money(price, USD),
+                          sku="L-1")  # fmt: skip
+    total = Money(price, USD) * quantity
+    return OrderDraft(currency=USD, total=total, email="same@example.com",
+                      tags=("wholesale",), lines=(line,), **extra)  # fmt: skip
+
+
+@pytest.mark.parametrize("platform", ["29next", "shopline"])
+@pytest.mark.parametrize("lost", ["reset_before", "reset_after"])
+def test_a_lookalike_order_is_not_taken_for_the_one_just_created(platform: str, lost: str) -> None:
+    kit = sandbox(platform, empty=True)
+    posts: list[int] = []
+
+    def lose_second_order(number: int, request: Any) -> str | None:
+        if request.method == "POST" and request.url.path.endswith(PATH[platform]):
+            posts.append(number)
+            return lost if len(posts) == 2 else None
+        return None
+
+    faulty = FaultTransport(kit.emulator.transport(), script=lose_second_order)
+    # Same tags and e-mail; SHOPLINE keeps line prices as sent, so a price tells them apart
+    # there, and on 29 Next (which works its own out) the quantity does.
+    quantity, price = (1, "30.00") if platform == "shopline" else (2, "10.00")
+    with connect(kit, "x", transport=faulty) as store:
+        lamp = storebridge.VariantDraft(sku="L-1", price=Money("10", USD))
+        store.products.create(storebridge.ProductDraft(title="Lamp", variants=(lamp,)))
+        first = store.orders.create(_draft(1, "10.00"))
+        second = store.orders.create(_draft(quantity, price))
+        listed = {o.ref: o for o in store.orders.list(detail=True)}
+    assert second.ref != first.ref
+    assert set(listed) == {first.ref, second.ref}  # created once: lost before, or read back
+    assert [ln.quantity for ln in listed[second.ref].lines] == [quantity]
+
+
+def _order(quantity: int, price: str, sku: str | None = "L-1", **extra: Any) -> Order:
+    line = OrderLine(platform="p", ref="1", title="Lamp", sku=sku, quantity=quantity,
+                     unit_price=Money(price, USD))  # fmt: skip
+    fields: dict[str, Any] = {
+        "email": "same@example.com", "tags": ("wholesale", "x"), "currency": USD,
+        "total": Money(price, USD) * quantity, **extra,
+    }  # fmt: skip
+    if fields["currency"] != USD:
+        fields["total"] = Money(price, fields["currency"]) * quantity
+    return Order(platform="p", ref="9", number="#9", status=OrderStatus.OPEN, lines=(line,),
+                 **fields)  # fmt: skip
+
+
+def test_what_a_match_must_agree_with() -> None:
+    draft = _draft(2, "10.00")
+
+    def matches(found: Order, prices: bool = False, numbers: bool = True, d: Any = draft) -> bool:
+        return order_matches(found, d, prices=prices, numbers=numbers)
+
+    assert matches(_order(2, "10.00"), prices=True)
+    assert matches(_order(2, "99.00"))  # a platform that does not keep prices as sent
+    assert not matches(_order(2, "99.00"), prices=True)
+    assert not matches(_order(1, "10.00"))  # quantity
+    assert not matches(_order(2, "10.00", sku="OTHER"))
+    assert not matches(_order(2, "10.00", email="else@example.com"))
+    assert not matches(_order(2, "10.00", tags=("retail",)))
+    assert not matches(_order(2, "10.00", currency="EUR"))
+    numbered = _draft(2, "10.00", number="#8")
+    assert not matches(_order(2, "10.00"), d=numbered)
+    assert matches(_order(2, "10.00"), numbers=False, d=numbered)  # the platform renumbers
+    # Totals are the platform's own: a total without the tax still matches.
+    assert matches(_order(2, "10.00", total=Money("1.00", USD)), prices=True)

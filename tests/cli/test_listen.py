@@ -60,6 +60,7 @@ def test_listen_polls_prints_json_lines_and_resumes_from_its_state(tmp_path: Pat
         assert code == 130 and "Traceback" not in err, err
         host = url.split("//", 1)[1]
         assert {(line["platform"], line["store"]) for line in lines} == {("24nettbutikk", host)}
+        assert {line["profile"] for line in lines} == {"shop"}  # named as export names it
         seen = {(line["resource"], line["ref"]) for line in lines}
         assert len(seen) == sum(SIZES.values())  # every record once
         assert {r for r, _ in seen} == set(SIZES)

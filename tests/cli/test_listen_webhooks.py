@@ -55,4 +55,5 @@ def test_listen_prints_a_sandbox_delivery_once(
     assert len(lines) == 1, out
     assert lines[0]["ref"] == order.ref and lines[0]["source"] == "webhook"
     assert lines[0]["resource"] == "orders" and lines[0]["kind"] == "updated"
+    assert lines[0]["profile"] == "shop"
     assert lines[0]["object"]["status"] == "cancelled"

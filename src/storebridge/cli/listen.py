@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,11 +39,13 @@ if TYPE_CHECKING:
 _print_lock = threading.Lock()
 
 
-def change_line(change: Change) -> str:
-    """One change as a line of JSON (the record as the unified model, raw payload left out)."""
+def change_line(change: Change, profile: str | None = None) -> str:
+    """One change as a line of JSON (the record as the unified model, raw payload left out);
+    ``profile``: the name of the store's profile, as ``export`` names stores."""
     record = change.object.to_dict() if hasattr(change.object, "to_dict") else None
     return json.dumps(
         {
+            "profile": profile,
             "store": change.store,
             "platform": change.platform,
             "resource": change.resource,
@@ -59,10 +62,20 @@ def change_line(change: Change) -> str:
     )
 
 
-def _emit(change: Change) -> None:
+def _emit(change: Change, profile: str | None = None) -> None:
     with _print_lock:
-        sys.stdout.write(change_line(change) + "\n")
+        sys.stdout.write(change_line(change, profile) + "\n")
         sys.stdout.flush()
+
+
+def _emitter(stores: dict[str, Any]) -> Callable[[Change], None]:
+    """``_emit`` naming each change's profile (found by its platform and store)."""
+    names = {(s.platform, s.adapter.store_id): name for name, s in stores.items()}
+
+    def emit(change: Change) -> None:
+        _emit(change, names.get((change.platform, change.store)))
+
+    return emit
 
 
 def _save(state: Path | None, checkpoint: Checkpoint) -> None:
@@ -75,7 +88,12 @@ def _save(state: Path | None, checkpoint: Checkpoint) -> None:
 
 
 def _poll(
-    store: Any, state: Path | None, interval: float, stop: threading.Event, start: Any
+    store: Any,
+    state: Path | None,
+    interval: float,
+    stop: threading.Event,
+    start: Any,
+    emit: Callable[[Change], None] = _emit,
 ) -> None:
     """Follow one store's change feed, saving its checkpoint after every change.
 
@@ -83,7 +101,7 @@ def _poll(
     next interval from the last checkpoint, so nothing is skipped.
     """
     try:
-        _follow(store, state, interval, stop, start)
+        _follow(store, state, interval, stop, start, emit)
     except Exception:
         if stop.is_set():
             return  # the store was closed under a pass: stopping, not a failure to report
@@ -91,7 +109,12 @@ def _poll(
 
 
 def _follow(
-    store: Any, state: Path | None, interval: float, stop: threading.Event, start: Any
+    store: Any,
+    state: Path | None,
+    interval: float,
+    stop: threading.Event,
+    start: Any,
+    emit: Callable[[Change], None] = _emit,
 ) -> None:
     from storebridge.changes import Checkpoint
 
@@ -102,7 +125,7 @@ def _follow(
         feed = store.changes(since=since)
         try:
             for change in feed:
-                _emit(change)
+                emit(change)
                 since = change.checkpoint
                 _save(state, since)
             since = feed.checkpoint
@@ -168,10 +191,11 @@ def listen_command(
     if state is not None:
         state.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
+    emit = _emitter(stores)
     pollers = [
         threading.Thread(
             target=_poll,
-            args=(s, state / f"{n}.checkpoint.json" if state else None, poll, stop, start),
+            args=(s, state / f"{n}.checkpoint.json" if state else None, poll, stop, start, emit),
             name=f"poll-{n}",
             daemon=True,
         )
@@ -184,11 +208,11 @@ def listen_command(
             try:
                 from storebridge import webhooks
 
-                app = webhooks.asgi_app(_emit, hooked)
+                app = webhooks.asgi_app(emit, hooked)
             except ImportError:
                 raise CliError(
                     "receiving webhooks needs the webhooks extra",
-                    hint="pip install 'storebridge[webhooks]'",
+                    hint="pip install 'storebridge[webhooks]', or poll every store with --feed",
                 ) from None
             with webhooks.serve(app, host=host, port=port) as url:
                 for name in hooked:

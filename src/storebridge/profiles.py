@@ -324,7 +324,19 @@ def _read(file: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        again = _DECLARED_TWICE.search(str(exc))
+        if again is not None and again.group(1) == "stores":
+            # The usual cause: a sandbox's profile appended again under the same --name.
+            raise ConfigurationError(
+                f"{file} has two [stores.{again.group(2)}] tables ({exc}); keep the newer "
+                "one (a sandbox started again appends a new profile with its new port and "
+                "secrets) and delete the other",
+                setting="config",
+            ) from None
         raise ConfigurationError(f"{file} is not valid TOML: {exc}", setting="config") from None
+
+
+_DECLARED_TWICE = re.compile(r"Cannot declare \('([^']*)', '([^']*)'\) twice")
 
 
 def _unknown_table(file: Path, key: str, data: Mapping[str, Any]) -> str:

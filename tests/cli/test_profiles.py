@@ -144,6 +144,8 @@ def test_unknown_profile_lists_the_known_ones(shop: tuple[Path, MockTransport]) 
         ("[stores]\na = 1\n", "[stores.a]"),
         ("[other]\nx = 1\n", "unknown top-level entry 'other'"),
         ("[stores.a\n", "not valid TOML"),
+        ('[stores.a]\nplatform = "x"\n[stores.a]\nplatform = "y"\n', "two [stores.a] tables"),
+        ("[other]\n[other]\n", "not valid TOML"),
         ('[stores.a]\nplatform = "29next"\ntoken = "${1BAD}"\n', "not an environment variable"),
     ],
 )

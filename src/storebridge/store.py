@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar
 
 import attrs
 
@@ -346,6 +346,16 @@ class AsyncStore(_StoreBase):
 
     async def __aenter__(self) -> Self:
         return self
+
+    def __enter__(self) -> NoReturn:
+        # Without this, ``with`` says only that the object does not support the protocol.
+        raise TypeError(
+            "an AsyncStore is opened with `async with storebridge.connect_async(...)`; "
+            "for a plain `with`, use storebridge.connect(...)"
+        )
+
+    def __exit__(self, *exc: object) -> None:  # pragma: no cover - __enter__ always raises
+        return None
 
     async def __aexit__(
         self,

@@ -150,6 +150,7 @@ def test_unreachable_store_is_one_error_line(tmp_path: Path) -> None:
                        env={"GONE_TOKEN": "gone-token-value-123"})  # fmt: skip
     line = assert_clean_failure(proc, 1)
     assert "127.0.0.1:9" in line and "gone-token-value-123" not in proc.stderr
+    assert "hint: nothing answered at that address: check the profile's base_url" in proc.stderr
 
 
 def test_a_bug_is_one_error_line_with_the_traceback_only_under_debug(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import storebridge
 from storebridge import CustomerDraft, RefundLine
 from storebridge._ratelimit import CLIENT_SHARE
 from storebridge.http import MockTransport, Request, Response
+from storebridge.registry import adapter_class
 from storebridge.sandbox import Fault
 from tests.support.fakes import FakeTime
 from tests.support.toy import ToyEmulator
@@ -286,3 +288,11 @@ def test_timeout_reaches_every_request() -> None:
         {"connect": 7.5, "read": 7.5, "write": 7.5, "pool": 7.5},
         {"connect": 99, "read": 99, "write": 99, "pool": 99},
     ]
+
+
+def test_an_async_store_in_a_plain_with_says_how_to_open_it() -> None:
+    kit = adapter_class("29next").sandbox(orders=0)
+    store = storebridge.connect_async("29next", **kit.settings("https://acme.29next.store"))
+    with pytest.raises(TypeError, match=r"async with storebridge\.connect_async"), store:
+        pass  # pragma: no cover - never entered
+    asyncio.run(store.aclose())

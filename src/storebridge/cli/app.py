@@ -36,7 +36,7 @@ from storebridge.cli.output import (
     note,
 )
 from storebridge.cli.sandbox import serve_command
-from storebridge.errors import StorebridgeError
+from storebridge.errors import OutcomeUnknown, StorebridgeError, TransportError
 
 PROG = "storebridge"
 
@@ -133,7 +133,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             error(exc.message, exc.hint)
             return exc.code
         except StorebridgeError as exc:
-            error(str(exc))
+            error(str(exc), _hint_for(exc))
             return EXIT_FAILED
         except KeyboardInterrupt:
             note("interrupted")
@@ -148,6 +148,18 @@ def run(argv: Sequence[str] | None = None) -> int:
                 return code
             return _unexpected(exc)
     return value if isinstance(value, int) else 0
+
+
+def _hint_for(exc: StorebridgeError) -> str | None:
+    """What to check for a failure the message alone leaves open."""
+    if isinstance(exc, TransportError) and not isinstance(exc, OutcomeUnknown):
+        text = str(exc)
+        if "ConnectError" in text or "Connection refused" in text:
+            return (
+                "nothing answered at that address: check the profile's base_url (or store "
+                "name), and that the store (or sandbox) is running"
+            )
+    return None
 
 
 def _unexpected(exc: Exception) -> int:

@@ -265,10 +265,13 @@ def move_fulfillment_order(
     line_refs: Sequence[str] | None,
 ) -> Flow[MoveResult]:
     body: dict[str, Any] = {"new_location_id": int_ref(location_ref, "location_ref")}
-    if line_refs:
-        body["fulfillment_order_line_items"] = [
-            {"id": int_ref(line, f"line_refs[{i}]")} for i, line in enumerate(line_refs)
-        ]
+    if line_refs is not None:
+        # A str is a sequence too: "9500" would be read as the lines 9, 5, 0 and 0.
+        chosen = validation.items(line_refs, "line_refs", str)
+        if chosen:  # none named: the whole fulfillment order moves
+            body["fulfillment_order_line_items"] = [
+                {"id": int_ref(line, f"line_refs[{i}]")} for i, line in enumerate(chosen)
+            ]
     current = yield from get_fulfillment_order(adapter, ref)
     if current.status_raw != "open":
         hint = (

@@ -36,6 +36,7 @@ from storebridge.model import (
 from storebridge.model.changes import TOPICS, WebhookSubscription
 from storebridge.refs import check_ref
 from storebridge.settings import check_base_url
+from storebridge.validation import describe
 
 
 def _check_type(value: object, cls: type, what: str) -> None:
@@ -99,6 +100,12 @@ class Orders(Resource[M]):
     ) -> Flow[Order]:
         """Cancel the order; ``refund=True`` also refunds what was paid, where the platform can."""
         self._require("orders.cancel")
+        # Strictly booleans: ``refund="no"`` is truthy, and refunding is not undone.
+        for name, value in (("refund", refund), ("notify", notify)):
+            if not isinstance(value, bool):
+                raise ValidationError(
+                    f"{name} must be True or False, got {describe(value)}", field=name
+                )
         return self._adapter.cancel_order(
             check_ref(ref), reason=reason, refund=refund, notify=notify
         )

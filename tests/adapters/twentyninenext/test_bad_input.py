@@ -30,6 +30,7 @@ from tests.adapters.twentyninenext.support.sandbox import Refusing, Sandbox
 
 Call = Callable[[storebridge.Store], Any]
 USD = "USD"
+NO: Any = "no"  # a flag given as text, as a shell or a form would
 
 
 def _order(**changes: Any) -> OrderDraft:
@@ -69,6 +70,11 @@ NOTHING_SENT: list[tuple[str, Call, str]] = [
     ("ref of 300 characters", lambda s: s.orders.get("1" * 300), "ref"),
     ("extra ref with a slash", lambda s: s.extra.get_fulfillment_order("9/../1"), "ref"),
     ("cancel without reason", lambda s: s.orders.cancel("100001"), "reason"),
+    # "no" is truthy: sent, it refunded the whole order.
+    ("cancel refund as text", lambda s: s.orders.cancel("100001", reason="x", refund=NO),
+     "refund"),
+    ("cancel notify as text", lambda s: s.orders.cancel("100001", reason="x", notify=NO),
+     "notify"),
     ("cancel reason with NUL", lambda s: s.orders.cancel("100001", reason="a\x00b"), "reason"),
     ("address without city",
      lambda s: s.orders.update_shipping_address("100001", Address(line1="1 Rd", country="US")),
@@ -145,6 +151,8 @@ NOTHING_SENT: list[tuple[str, Call, str]] = [
      lambda s: s.extra.request_fulfillment("9000", lines={"x": 1}), "lines['x']"),
     ("move to a location that is not an id",
      lambda s: s.extra.move_fulfillment_order("9000", "warehouse"), "location_ref"),
+    ("move lines as one text",  # a str is a sequence: it was read as the lines 9, 5, 0, 0
+     lambda s: s.extra.move_fulfillment_order("9000", "2", line_refs="9500"), "line_refs"),
     ("listing slices of 0", lambda s: list(s.orders.list(slices=0)), "slices"),
     ("listing slices as text", lambda s: list(s.orders.list(slices="2")), "slices"),
     ("listing slices without a range", lambda s: list(s.orders.list(slices=3)), "slices"),

@@ -33,6 +33,7 @@ from storebridge_29next._paging import (
     Listing,
     store_days,
 )
+from storebridge_29next._refund_rules import refundable
 from storebridge_29next._requests import (
     answer_as,
     body_object,
@@ -142,8 +143,15 @@ def cancel_order(
     request = post(adapter, "orders.cancel", ("orders", ref, "cancel"), body)
 
     def find() -> Flow[Order | None]:
-        current = yield from get_order(adapter, ref)
-        return current if current.status_raw == "canceled" else None
+        current = yield from order_payload(adapter, ref)
+        order: Order = structure(current, Order)
+        if order.status_raw != "canceled":
+            return None
+        if refund and any(left > 0 for left in refundable(current).values()):
+            # Cancelled, but not by this call (an order cancelled earlier, without its
+            # refund): sent again, the platform says why it refuses.
+            return None
+        return order
 
     return (yield from reconciled_write(request, _order_of, find))
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from storebridge.errors import ValidationError
-from storebridge.kit import Flow, ListFlow, ListQuery, Payload, reconciled_write
+from storebridge.kit import (
+    Flow,
+    ListFlow,
+    ListQuery,
+    Payload,
+    product_matches,
+    reconciled_write,
+)
 from storebridge.model import Product, ProductDraft
 from storebridge_29next._converter import product_body, structure
 from storebridge_29next._listings import read_listing
@@ -63,18 +70,13 @@ def create_product(adapter: TwentyNineNextAdapter, draft: ProductDraft) -> Flow[
     if any(v.stock is not None for v in draft.variants):
         location_id = yield from _first_location(adapter)
     request = post(adapter, "products.create", ("products",), product_body(draft, location_id))
-    skus = {v.sku for v in draft.variants}
 
     def find() -> Flow[Product | None]:
         params = query({"sku": draft.variants[0].sku}, {})
         response = yield get(adapter, "products.find", "products", params=params)
         for row in body_object(response).iter("results"):
             found = structure(row, Product)
-            if (
-                found.title == draft.title
-                and skus <= {v.sku for v in found.variants}
-                and set(draft.tags) <= set(found.tags)
-            ):
+            if product_matches(found, draft):
                 return found
         return None
 

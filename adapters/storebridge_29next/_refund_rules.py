@@ -130,10 +130,33 @@ def _is_partial(
     return refunded_shipping < order_shipping
 
 
+_RETURNING = frozenset({"refund", "void"})
+"""Transaction types that give money back against their parent payment."""
+
+
+def refundable(order: Payload) -> dict[str, Decimal]:
+    """What each payment of ``order`` can still return: its amount less the refunds and
+    voids against it (succeeded payments of type debit, capture or authorize)."""
+    returned: dict[str, Decimal] = {}
+    payments: dict[str, Decimal] = {}
+    for txn in order.iter("transactions"):
+        if txn.opt_string("status") not in (None, "succeeded"):
+            continue
+        kind = txn.opt_string("type")
+        amount = txn.decimal("amount")
+        if kind in _RETURNING and txn.opt_integer("parent_id") is not None:
+            parent = str(txn.integer("parent_id"))
+            returned[parent] = returned.get(parent, Decimal(0)) + amount
+        elif kind in ("debit", "capture", "authorize"):
+            payments[str(txn.integer("id"))] = amount
+    return {ref: amount - returned.get(ref, Decimal(0)) for ref, amount in payments.items()}
+
+
 __all__ = [
     "UNCAPTURED_PAYMENT_STATUSES",
     "allowed_restock_types",
     "check_refund",
+    "refundable",
     "refunded_units",
     "units_on_order",
 ]

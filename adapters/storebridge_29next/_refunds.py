@@ -37,14 +37,11 @@ from storebridge.model import (
 )
 from storebridge_29next._converter import PLATFORM, refund_line, structure, wire_amount
 from storebridge_29next._orders import order_payload
-from storebridge_29next._refund_rules import check_refund
+from storebridge_29next._refund_rules import check_refund, refundable
 from storebridge_29next._requests import body_object, int_ref, post, url
 
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter
-
-_RETURNING = frozenset({"refund", "void"})
-"""Transaction types that give money back against their parent payment."""
 
 
 def refund_quote(p: Payload) -> RefundQuote:
@@ -116,24 +113,6 @@ def calculate_refund(
     )
     data = body_object(response)
     return structure(Payload({**data.data, "order_number": order_ref}), RefundQuote)
-
-
-def refundable(order: Payload) -> dict[str, Decimal]:
-    """What each payment of ``order`` can still return: its amount less the refunds and
-    voids against it (succeeded payments of type debit, capture or authorize)."""
-    returned: dict[str, Decimal] = {}
-    payments: dict[str, Decimal] = {}
-    for txn in order.iter("transactions"):
-        if txn.opt_string("status") not in (None, "succeeded"):
-            continue
-        kind = txn.opt_string("type")
-        amount = txn.decimal("amount")
-        if kind in _RETURNING and txn.opt_integer("parent_id") is not None:
-            parent = str(txn.integer("parent_id"))
-            returned[parent] = returned.get(parent, Decimal(0)) + amount
-        elif kind in ("debit", "capture", "authorize"):
-            payments[str(txn.integer("id"))] = amount
-    return {ref: amount - returned.get(ref, Decimal(0)) for ref, amount in payments.items()}
 
 
 def _check_quote_alone(quote: RefundQuote, legacy: bool) -> None:

@@ -25,7 +25,7 @@ from storebridge.kit import (
     read_json,
     segment,
 )
-from storebridge.model import Address, Order, OrderDraft
+from storebridge.model import Address, FinancialStatus, Order, OrderDraft
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
 from storebridge_shopline._paging import ORDERS, PAGE_CAPS, list_records, query_params
@@ -192,6 +192,10 @@ def update_shipping_address(adapter: Api, ref: str, address: Address) -> Flow[Or
     return (yield from update_order(adapter, ref, {"shipping_address": address}))
 
 
+_RETURNED = (FinancialStatus.REFUNDED, FinancialStatus.VOIDED)
+"""What an order cancelled with its refund shows."""
+
+
 def cancel_order(
     adapter: Api, ref: str, *, reason: str | None, refund: bool, notify: bool
 ) -> Flow[Order]:
@@ -202,8 +206,12 @@ def cancel_order(
     body: dict[str, Any] = {"email": notify, "restock": True}
     if reason:
         body["cancel_reason"] = reason
+    earlier: str | None = None
+    returns_money = False
     if refund:
         current = yield from get_order(adapter, ref)
+        earlier = current.raw.get("cancelled_at") or None
+        returns_money = current.total.amount > 0
         body.update(
             amount=wire.money_text(current.total),
             currency=current.currency,
@@ -213,7 +221,14 @@ def cancel_order(
 
     def cancelled() -> Flow[Order | None]:
         found = yield from find_order(adapter, ref)
-        return found if found is not None and found.raw.get("cancelled_at") else None
+        if found is None or not found.raw.get("cancelled_at"):
+            return None
+        if refund and found.raw.get("cancelled_at") == earlier:
+            return None  # cancelled before this call: not this write's doing
+        if returns_money and found.financial_status not in _RETURNED:
+            # Cancelled without the refund asked for: sent again, SHOPLINE says why.
+            return None
+        return found
 
     return (yield from reconciled(request, _parse_order(adapter), cancelled))
 

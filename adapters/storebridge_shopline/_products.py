@@ -6,7 +6,14 @@ from __future__ import annotations
 from storebridge import validation
 from storebridge.errors import ValidationError
 from storebridge.http import Response
-from storebridge.kit import Flow, ListFlow, ListQuery, check_query_value, segment
+from storebridge.kit import (
+    Flow,
+    ListFlow,
+    ListQuery,
+    check_query_value,
+    product_matches,
+    segment,
+)
 from storebridge.model import Product, ProductDraft
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
@@ -54,7 +61,6 @@ def create_product(adapter: Api, draft: ProductDraft) -> Flow[Product]:
     check_draft(draft, currency)
     body = {"product": wire.product_body(draft)}
     request = adapter.write("POST", "products/products.json", "products.create", body)
-    skus = {v.sku for v in draft.variants}
     converter = adapter.converter(currency)
     params = {"title": check_query_value(draft.title, "title"), "limit": 250}
 
@@ -62,7 +68,7 @@ def create_product(adapter: Api, draft: ProductDraft) -> Flow[Product]:
         response = yield adapter.get("products/products.json", "products.find", params)
         for row in wire.payload_of(response).objects("products"):
             found = converter.structure(row, Product)
-            if skus <= {v.sku for v in found.variants}:
+            if product_matches(found, draft):
                 return found
         return None
 

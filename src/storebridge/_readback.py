@@ -1,4 +1,4 @@
-"""Telling the order a lost ``orders.create`` made from orders that only look like it.
+"""Telling the record a lost create made from records that only look like it.
 
 A platform without idempotency keys settles a lost create by looking the order up (by its
 tags, number or e-mail) and taking a match as the write's result. Tags such as
@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from storebridge.model import Order, OrderDraft, OrderLine, OrderLineDraft
+from storebridge.model import Order, OrderDraft, OrderLine, OrderLineDraft, Product, ProductDraft
 
 
 def order_matches(found: Order, draft: OrderDraft, *, prices: bool, numbers: bool) -> bool:
@@ -50,4 +50,14 @@ def _named(lines: Sequence[OrderLine | OrderLineDraft], prices: bool) -> Counter
     return units
 
 
-__all__ = ["order_matches"]
+def product_matches(found: Product, draft: ProductDraft) -> bool:
+    """Whether ``found`` can be the product ``draft`` created: its title, all its tags, and
+    each of its SKUs at the draft's price. A product that already had the SKUs at other
+    prices is not it (the platform refuses a second product with a SKU it has)."""
+    if found.title != draft.title or not set(draft.tags) <= set(found.tags):
+        return False
+    prices = {v.sku: v.price for v in found.variants if v.sku}
+    return all(v.sku in prices and prices[v.sku] == v.price for v in draft.variants)
+
+
+__all__ = ["order_matches", "product_matches"]

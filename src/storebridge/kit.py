@@ -46,7 +46,7 @@ from storebridge._fast import (
     read_plain,
 )
 from storebridge._json import parse_json, read_json
-from storebridge._readback import order_matches
+from storebridge._readback import order_matches, product_matches
 from storebridge.adapter import (
     OPERATIONS,
     Adapter,
@@ -194,6 +194,7 @@ __all__ = [
     "plain_time",
     "platform_data",
     "platform_operation",
+    "product_matches",
     "read_delivery",
     "read_json",
     "read_payload",

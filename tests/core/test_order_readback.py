@@ -89,3 +89,100 @@ def test_what_a_match_must_agree_with() -> None:
     assert matches(_order(2, "10.00"), numbers=False, d=numbered)  # the platform renumbers
     # Totals are the platform's own: a total without the tax still matches.
     assert matches(_order(2, "10.00", total=Money("1.00", USD)), prices=True)
+
+
+def _paid_order(store: storebridge.Store) -> Order:
+    return next(
+        o for o in store.orders.list()
+        if o.status_raw not in ("canceled", "cancelled") and o.total.amount > 0
+        and o.financial_status is not None and o.financial_status.value == "paid"
+    )  # fmt: skip
+
+
+class FailNextCancel:
+    def __init__(self) -> None:
+        self.kind: str | None = None
+
+    def __call__(self, number: int, request: Any) -> str | None:
+        if self.kind and request.method == "POST" and "cancel" in request.url.path:
+            kind, self.kind = self.kind, None
+            return kind
+        return None
+
+
+@pytest.mark.parametrize("platform", ["29next", "shopline"])
+def test_a_cancel_with_refund_is_not_settled_by_an_earlier_cancel(platform: str) -> None:
+    """An order cancelled earlier without its refund looked like this call's work: with a
+    5xx, `cancel(refund=True)` returned success and nothing was refunded."""
+    kit = sandbox(platform)
+    fail = FailNextCancel()
+    with connect(kit, "shop", transport=FaultTransport(kit.emulator.transport(), script=fail)) \
+            as store:  # fmt: skip
+        order = _paid_order(store)
+        store.orders.cancel(order.ref, reason="customer asked", refund=False)
+        fail.kind = "server_error"
+        with pytest.raises(storebridge.APIError):  # the platform's own refusal
+            store.orders.cancel(order.ref, reason="refund please", refund=True)
+        after = store.orders.get(order.ref)
+    assert after.financial_status is not None and after.financial_status.value == "paid"
+
+
+@pytest.mark.parametrize("platform", ["29next", "shopline"])
+@pytest.mark.parametrize("lost", ["reset_after", "lost_502", "truncated"])
+def test_a_cancel_with_refund_whose_answer_was_lost_is_read_back(platform: str, lost: str) -> None:
+    kit = sandbox(platform)
+    fail = FailNextCancel()
+    with connect(kit, "shop", transport=FaultTransport(kit.emulator.transport(), script=fail)) \
+            as store:  # fmt: skip
+        order = _paid_order(store)
+        fail.kind = lost
+        cancelled = store.orders.cancel(order.ref, reason="customer asked", refund=True)
+    assert cancelled.ref == order.ref
+    assert cancelled.financial_status is not None
+    assert cancelled.financial_status.value in ("refunded", "voided")
+
+
+@pytest.mark.parametrize("platform", ["29next", "shopline"])
+def test_a_product_whose_skus_were_taken_is_not_settled_with_their_product(platform: str) -> None:
+    """The read-back matched title and SKUs only: after a 5xx, creating a product whose SKU
+    another product already had (at another price) returned that product as created."""
+    kit = sandbox(platform)
+    fail = {"on": False}
+
+    def script(number: int, request: Any) -> str | None:
+        if fail["on"] and request.method == "POST" and "products" in request.url.path:
+            fail["on"] = False
+            return "server_error"
+        return None
+
+    def draft(price: str) -> storebridge.ProductDraft:
+        mug = storebridge.VariantDraft(sku="MUG-1", price=Money(price, USD))
+        return storebridge.ProductDraft(title="Enamel Mug", variants=(mug,))
+
+    with connect(kit, "shop", transport=FaultTransport(kit.emulator.transport(), script=script)) \
+            as store:  # fmt: skip
+        old = store.products.create(draft("10.00"))
+        fail["on"] = True
+        with pytest.raises(storebridge.APIError):  # the SKU is taken: the platform says so
+            store.products.create(draft("25.00"))
+        fail["on"] = True
+        # The same product again is the one the read-back finds: nothing tells them apart.
+        assert store.products.create(draft("10.00")).ref == old.ref
+
+
+def test_what_a_product_match_must_agree_with() -> None:
+    from storebridge.kit import product_matches
+    from storebridge.model import Product, Variant
+
+    def product(price: str = "10.00", title: str = "Mug", tags: tuple[str, ...] = ()) -> Product:
+        variant = Variant(platform="p", ref="v", sku="MUG-1", price=Money(price, USD))
+        return Product(platform="p", ref="1", title=title, variants=(variant,), tags=tags)
+
+    wanted = storebridge.ProductDraft(
+        title="Mug", tags=("a",),
+        variants=(storebridge.VariantDraft(sku="MUG-1", price=Money("10.00", USD)),),
+    )  # fmt: skip
+    assert product_matches(product(tags=("a", "b")), wanted)
+    assert not product_matches(product(tags=()), wanted)
+    assert not product_matches(product(price="11.00", tags=("a",)), wanted)
+    assert not product_matches(product(title="Cup", tags=("a",)), wanted)

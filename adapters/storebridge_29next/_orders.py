@@ -204,7 +204,9 @@ def create_order(adapter: TwentyNineNextAdapter, draft: OrderDraft) -> Flow[Orde
         response = yield get(adapter, "orders.find", "orders", params=[("tags", tags[0])])
         for row in body_object(response).iter("results"):
             found = yield from get_order(adapter, row.ref("number"))
-            if order_matches(found, draft, prices=False, numbers=False):
+            # An order of a customer (customer_ref) carries the customer's e-mail.
+            own_email = draft.customer_ref is None
+            if order_matches(found, draft, prices=False, numbers=False, emails=own_email):
                 return found
         return None
 

@@ -16,20 +16,23 @@ from typing import Any
 from storebridge.model import Order, OrderDraft, OrderLine, OrderLineDraft, Product, ProductDraft
 
 
-def order_matches(found: Order, draft: OrderDraft, *, prices: bool, numbers: bool) -> bool:
+def order_matches(
+    found: Order, draft: OrderDraft, *, prices: bool, numbers: bool, emails: bool = True
+) -> bool:
     """Whether ``found`` can be the order ``draft`` created.
 
     Same currency, the draft's e-mail (where it has one), all its tags, as many units in
     all, and as many of each SKU the draft names; with ``prices`` (for platforms that keep
     line prices as sent), at the same unit prices, and with ``numbers`` (for platforms
-    that keep the number they are given), the draft's number. Totals are not compared: a
+    that keep the number they are given), the draft's number. ``emails=False`` where the
+    platform takes the e-mail from elsewhere (the customer). Totals are not compared: a
     platform may work its own out (tax it adds or leaves out).
     """
     if found.currency != draft.currency:
         return False
     if numbers and draft.number and found.number != draft.number:
         return False
-    if draft.email and (found.email or "").lower() != draft.email.lower():
+    if emails and draft.email and (found.email or "").lower() != draft.email.lower():
         return False
     if not set(draft.tags) <= set(found.tags):
         return False

@@ -156,7 +156,8 @@ class Migration:
             state = ledger.pass_state(resource)
             finished = resume and state is not None and state.complete
             # A finished pass can still hold writes whose outcome was never learned: it
-            # runs again from its checkpoint, which settles them first and reads little.
+            # runs again from its checkpoint (the listing's end, or its start where no
+            # order can be relied on), settling them before it reads.
             unsettled = finished and ledger.count(resource, ("pending",)) > 0
             if resource in self.resources and (not finished or unsettled):
                 phases.append(phase)

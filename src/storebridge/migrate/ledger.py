@@ -74,6 +74,12 @@ CREATE TABLE IF NOT EXISTS passes (
     newest    TEXT,
     PRIMARY KEY (route, resource)
 );
+CREATE TABLE IF NOT EXISTS pass_starts (
+    route     INTEGER NOT NULL,
+    resource  TEXT NOT NULL,
+    started   TEXT NOT NULL,
+    PRIMARY KEY (route, resource)
+);
 CREATE TABLE IF NOT EXISTS target_index (
     route      INTEGER NOT NULL,
     resource   TEXT NOT NULL,
@@ -170,9 +176,6 @@ class Ledger:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
         if "expect" not in columns:  # a ledger written before verification kept expectations
             self._db.execute("ALTER TABLE items ADD COLUMN expect TEXT")
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(passes)")}
-        if "started" not in columns:  # a ledger written before passes kept their start
-            self._db.execute("ALTER TABLE passes ADD COLUMN started TEXT")
         self._db.execute(
             "CREATE INDEX IF NOT EXISTS items_by_state ON items (source_platform, source_store, "
             "target_platform, target_store, resource, state)"
@@ -371,8 +374,9 @@ class Ledger:
     def pass_state(self, resource: str) -> PassState | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT since, complete, order_key, boundary, processed, newest, started "
-                "FROM passes WHERE route=? AND resource=?",
+                "SELECT since, complete, order_key, boundary, processed, newest, "
+                "(SELECT started FROM pass_starts s WHERE s.route=p.route AND "
+                "s.resource=p.resource) FROM passes p WHERE route=? AND resource=?",
                 (self._route_id, resource),
             ).fetchone()
         if row is None:
@@ -387,11 +391,16 @@ class Ledger:
         started = datetime.now(UTC).isoformat()
         with self._lock:
             self._db.execute(
-                "INSERT INTO passes (route, resource, since, complete, order_key, boundary, "
-                "processed, newest, started) VALUES (?,?,?,0,NULL,NULL,0,NULL,?) ON CONFLICT "
-                "DO UPDATE SET since=excluded.since, complete=0, order_key=NULL, "
-                "boundary=NULL, processed=0, newest=NULL, started=excluded.started",
-                (self._route_id, resource, since, started),
+                "INSERT INTO passes VALUES (?,?,?,0,NULL,NULL,0,NULL) ON CONFLICT DO UPDATE SET "
+                "since=excluded.since, complete=0, order_key=NULL, boundary=NULL, processed=0, "
+                "newest=NULL",
+                (self._route_id, resource, since),
+            )
+            # A table of its own, so the previous release can still use this ledger.
+            self._db.execute(
+                "INSERT INTO pass_starts VALUES (?,?,?) ON CONFLICT DO UPDATE SET "
+                "started=excluded.started",
+                (self._route_id, resource, started),
             )
 
     def save_checkpoint(

@@ -83,6 +83,16 @@ def customer_fingerprint(c: Customer) -> str:
     return f"{fingerprint(c)}:{digest[:16]}"
 
 
+def same_fingerprint(stored: str | None, now: str) -> bool:
+    """Whether a ledger's fingerprint and one taken now say the same; one stored before
+    customers' carried a ``:digest`` part is compared with the first part only."""
+    if stored is None:
+        return False
+    if ":" in now and ":" not in stored:
+        return stored == now.partition(":")[0]
+    return stored == now
+
+
 def uncarried_changed(before: str | None, now: str) -> bool:
     """Whether what an update cannot carry changed between two customer fingerprints (False
     when the earlier one predates them: nothing to tell)."""

@@ -119,7 +119,9 @@ class Planner:
             # currency allows, say): it fails alone, and the migration goes on.
             reason = f"cannot be written to {self.target_name}: {exc}"
             entry = self.ledger.get(resource, record.ref)
-            if entry is None or entry.state != "done":
+            # A done record stays done, and a pending one pending: its write may be on the
+            # target, and only settling it (once the record can be drafted) says so.
+            if entry is None or entry.state not in ("done", "pending"):
                 self.ledger.mark_failed(resource, record.ref, reason)
             return Decision(resource, record.ref, "fail", reason)
 
@@ -130,7 +132,8 @@ class Planner:
         """The decision for a record the ledger or the target's tags already know."""
         entry = self.ledger.get(resource, record.ref)
         if entry is not None and entry.state == "done":
-            if entry.fingerprint != print_ and entry.how == "created" and entry.target_ref:
+            changed = not mapping.same_fingerprint(entry.fingerprint, print_)
+            if changed and entry.how == "created" and entry.target_ref:
                 if self.can_update(resource):
                     return attrs.evolve(
                         work("update"), action="update", target_ref=entry.target_ref
@@ -219,6 +222,8 @@ class Planner:
             ref: str | None = order.customer.ref
             for _ in range(2):  # a "same e-mail" customer points at the one that was written
                 entry = self.ledger.get("customers", ref) if ref else None
+                if entry is not None and entry.state == "pending" and entry.target_ref:
+                    return entry.target_ref  # an update in doubt: the customer exists
                 if entry is None or entry.state != "done":
                     break
                 if entry.target_ref:
@@ -321,6 +326,8 @@ class Planner:
             entry = self.ledger.get("customers", ref) if ref else None
             if entry is None:
                 return None
+            if entry.state == "pending" and entry.target_ref:
+                return None  # an update in doubt: the customer itself is on the target
             if entry.state in ("failed", "pending"):
                 how = "has an unknown outcome" if entry.state == "pending" else "failed"
                 return f"customer {ref} {how}: {entry.detail}"

@@ -234,9 +234,10 @@ class TwentyNineNextAdapter(Adapter):
         message: str | None = None,
         notify: bool = True,
     ) -> Flow[FulfillmentRequestResult]:
-        """Send a fulfillment order to its location now (2 requests: the fulfillment order,
-        then the request). ``lines`` maps fulfillment-order line refs to quantities: only
-        those are requested and the rest is split into a new, unrequested fulfillment order.
+        """Send a fulfillment order to its location now (3 requests: the fulfillment order
+        and its order's others, which a lost answer is told apart from, then the request).
+        ``lines`` maps fulfillment-order line refs to quantities: only those are requested
+        and the rest is split into a new, unrequested fulfillment order.
         """
         return _fulfillment.request_fulfillment(
             self, fulfillment_order_ref, lines=lines, message=message, notify=notify
@@ -246,7 +247,8 @@ class TwentyNineNextAdapter(Adapter):
     def hold_fulfillment_order(
         self, fulfillment_order_ref: str, *, reason: str, message: str | None = None
     ) -> Flow[FulfillmentOrder]:
-        """Put a fulfillment order on hold (1 request). ``reason`` is one of HOLD_REASONS."""
+        """Put a fulfillment order on hold (2 requests: its holds so far, then the hold).
+        ``reason`` is one of HOLD_REASONS."""
         return _fulfillment.hold_fulfillment_order(
             self, fulfillment_order_ref, reason=reason, message=message
         )
@@ -255,7 +257,8 @@ class TwentyNineNextAdapter(Adapter):
     def request_fulfillment_cancellation(
         self, fulfillment_order_ref: str, *, message: str | None = None
     ) -> Flow[FulfillmentOrder]:
-        """Ask the location to stop fulfilling (1 request); needed before moving a
+        """Ask the location to stop fulfilling (2 requests: the requests so far, then this
+        one); needed before moving a
         fulfillment order that is ``processing``."""
         return _fulfillment.request_cancellation(self, fulfillment_order_ref, message=message)
 
@@ -272,7 +275,8 @@ class TwentyNineNextAdapter(Adapter):
         *,
         line_refs: Sequence[str] | None = None,
     ) -> Flow[MoveResult]:
-        """Move a fulfillment order (or some of its lines) to another location (2 requests).
+        """Move a fulfillment order (or some of its lines) to another location (3 requests:
+        the fulfillment order, its order's others, the move).
 
         Only an ``open`` fulfillment order can move: this is checked first, and a
         ``processing`` one needs ``request_fulfillment_cancellation`` before.

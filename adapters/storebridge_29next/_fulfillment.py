@@ -126,6 +126,11 @@ def _requests_of(fo: FulfillmentOrder) -> list[Any]:
     return found if isinstance(found, list) else []
 
 
+def _holds(fo: FulfillmentOrder) -> list[Any]:
+    found = fo.raw.get("fulfillment_holds") if isinstance(fo.raw, dict) else None
+    return found if isinstance(found, list) else []
+
+
 def _kind(request: Any) -> Any:
     return request.get("type") if isinstance(request, dict) else None
 
@@ -153,6 +158,9 @@ def request_fulfillment(
             for line_ref, quantity in lines.items()
         ]
     before = yield from get_fulfillment_order(adapter, ref)
+    # What is there before the request: a split that matches it is this request's only if
+    # it is new (an earlier request of the same lines looks the same).
+    existing = {fo.ref for fo in (yield from fulfillment_orders(adapter, before.order_ref))}
     request = post(adapter, "fulfillment_orders.request",
                    ("fulfillment-orders", ref, "fulfillment-request"), body)  # fmt: skip
 
@@ -174,10 +182,14 @@ def request_fulfillment(
             if not lines or line.ref in lines
         }
         siblings = yield from fulfillment_orders(adapter, before.order_ref)
+        ours = {fo.ref for fo in siblings} - existing
+        if before.status_raw != "processing":
+            ours.add(ref)  # requested whole, it stays itself
         sent = [
             fo
             for fo in siblings
-            if fo.status_raw == "processing"
+            if fo.ref in ours
+            and fo.status_raw == "processing"
             and {line.line_ref: line.quantity for line in fo.lines} == wanted
             and any(_kind(r) == "fulfill_request" for r in _requests_of(fo))
         ]
@@ -198,12 +210,14 @@ def hold_fulfillment_order(
             f"reason {reason!r} is not one of {', '.join(HOLD_REASONS)}", field="reason"
         )
     body = {"reason": reason, "reason_message": _message(message, "message")}
+    # The holds there before: a hold of the same reason already there is not this one.
+    holds_before = len(_holds((yield from get_fulfillment_order(adapter, ref))))
     request = post(adapter, "fulfillment_orders.hold", ("fulfillment-orders", ref, "hold"), body)
 
     def find() -> Flow[FulfillmentOrder | None]:
         current = yield from get_fulfillment_order(adapter, ref)
-        holds = current.raw.get("fulfillment_holds")
-        last = holds[-1] if isinstance(holds, list) and holds else None
+        holds = _holds(current)
+        last = holds[-1] if len(holds) > holds_before else None
         held = isinstance(last, dict) and last.get("reason") == reason
         return current if current.status_raw == "on_hold" and held else None
 
@@ -214,6 +228,8 @@ def request_cancellation(
     adapter: TwentyNineNextAdapter, ref: str, *, message: str | None
 ) -> Flow[FulfillmentOrder]:
     body = {"message": _message(message, "message")}
+    # The requests there before: an earlier cancellation request is not this one.
+    made_before = len(_requests_of((yield from get_fulfillment_order(adapter, ref))))
     request = post(adapter, "fulfillment_orders.cancellation_request",
                    ("fulfillment-orders", ref, "cancellation-request"), body)  # fmt: skip
 
@@ -221,7 +237,7 @@ def request_cancellation(
         # Requests are kept in order: ours is the last one when it was made.
         current = yield from get_fulfillment_order(adapter, ref)
         made = _requests_of(current)
-        last = made[-1] if made else None
+        last = made[-1] if len(made) > made_before else None
         asked = _kind(last) == "cancel_request"
         return current if asked else None
 
@@ -284,6 +300,7 @@ def move_fulfillment_order(
             f"moved{hint}",
             field="fulfillment_order_ref",
         )
+    existing = {fo.ref for fo in (yield from fulfillment_orders(adapter, current.order_ref))}
     request = post(adapter, "fulfillment_orders.move", ("fulfillment-orders", ref, "move"), body)
     moving = {line.line_ref for line in current.lines if not line_refs or line.ref in line_refs}
 
@@ -299,14 +316,16 @@ def move_fulfillment_order(
         moved = [
             fo
             for fo in siblings
-            if fo.ref != ref
+            if fo.ref not in existing  # an earlier move of the same lines is not this one
             and fo.location_ref == str(body["new_location_id"])
             and {line.line_ref for line in fo.lines} == moving
-            and int(fo.ref) > int(ref)
         ]
         original = next((fo for fo in siblings if fo.ref == ref), None)
         if not moved or original is None:
             return None
+        kept = set() if original.status_raw == "closed" else {ln.line_ref for ln in original.lines}
+        if moving & kept:
+            return None  # the lines are still where they were: not moved
         return MoveResult(original=original, moved=max(moved, key=lambda fo: int(fo.ref)))
 
     return (yield from reconciled_write(request, parse, find))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from storebridge.errors import OutcomeUnknown
 from storebridge.kit import Flow, build_request, reconciled_write
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ def patch(
     """``PATCH {api_root}/{path}`` with ``body``; the record as re-read afterwards.
 
     ``path`` is built with ``kit.segment`` by the caller; ``applied(record)`` says whether
-    the re-read record shows the values written.
+    the re-read record shows the values written. The record is read first too: when an
+    answer is lost and the record shows neither the values written nor what it held
+    before, someone else changed it meanwhile, and sending the PATCH again would overwrite
+    their change (or ours was applied and then overwritten): OutcomeUnknown, not a re-send.
     """
     request = build_request(
         "PATCH",
@@ -45,9 +49,20 @@ def patch(
         expect_json=False,
     )
 
+    before = yield from reread()
+
     def written() -> Flow[T | None]:
         record = yield from reread()
-        return record if applied(record) else None
+        if applied(record):
+            return record
+        if record != before:
+            raise OutcomeUnknown(
+                f"the write {operation} may have happened: its answer was lost, and the "
+                "record has changed since, though not to what was sent (someone else wrote "
+                "it meanwhile); read it and decide before writing again",
+                operation=operation,
+            )
+        return None  # as it was: the write did not happen, and is sent again
 
     found = yield from reconciled_write(request, lambda _answer: None, written)
     if found is not None:

@@ -214,3 +214,37 @@ def test_stock_of_a_product_with_variants_needs_the_variant() -> None:
         store.extra.update_stock(str(_with_variants(shop)["id"]), 5)
     assert caught.value.status == 400 and "variant_ref=" in str(caught.value)
     assert patches(shop) == 1  # refused by the shop, not re-sent
+
+
+def test_a_lost_stock_write_does_not_undo_a_later_write_of_someone_else() -> None:
+    """A's stock write is applied, its answer lost; B sets another level before A reads
+    back. A used to send its PATCH again and silently undo B's later write."""
+    from storebridge import OutcomeUnknown
+    from tests.migrate.support import connect, sandbox
+
+    kit = sandbox("24nettbutikk")
+    other = connect(kit, "b")
+    product = next(p for p in other.products.list() if len(p.variants) > 1)
+    variant = product.variants[1].ref
+
+    class LoseFirstPatch(_http.BaseTransport):
+        def __init__(self, inner: _http.BaseTransport) -> None:
+            self.inner, self.patches = inner, 0
+
+        def handle_request(self, request: _http.Request) -> _http.Response:
+            response = self.inner.handle_request(request)
+            if request.method == "PATCH":
+                self.patches += 1
+                if self.patches == 1:
+                    response.read()
+                    other.extra.update_stock(product.ref, 7, variant_ref=variant)
+                    raise _http.ReadError("reset after processing", request=request)
+            return response
+
+    losing = LoseFirstPatch(kit.emulator.transport())
+    with other, connect(kit, "a", transport=losing) as store:
+        with pytest.raises(OutcomeUnknown, match="someone else"):
+            store.extra.update_stock(product.ref, 5, variant_ref=variant)
+        now = {v.ref: v.stock for v in other.products.get(product.ref).variants}
+    assert losing.patches == 1  # not sent again
+    assert now[variant] == 7  # B's write stands

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import attrs
+
 from storebridge._operations import M, Resource, Runner, listing, operation
 from storebridge._policy import StoreOptions
 from storebridge.adapter import Adapter, ListQuery, OrderQuery
@@ -115,6 +117,13 @@ class Orders(Resource[M]):
         """Replace the order's shipping address."""
         self._require("orders.update_shipping_address")
         _check_type(address, Address, "address")
+        if all(getattr(address, name) in (None, "") for name in attrs.fields_dict(Address)):
+            # Sent, it changes nothing and comes back as a success.
+            raise ValidationError(
+                "address is empty: give at least one field (an address is replaced by the "
+                "fields given)",
+                field="address",
+            )
         return self._adapter.update_shipping_address(check_ref(ref), address)
 
 

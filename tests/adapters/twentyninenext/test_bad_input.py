@@ -70,6 +70,8 @@ NOTHING_SENT: list[tuple[str, Call, str]] = [
     ("ref of 300 characters", lambda s: s.orders.get("1" * 300), "ref"),
     ("extra ref with a slash", lambda s: s.extra.get_fulfillment_order("9/../1"), "ref"),
     ("cancel without reason", lambda s: s.orders.cancel("100001"), "reason"),
+    ("empty shipping address",  # sent, it changed nothing and came back as a success
+     lambda s: s.orders.update_shipping_address("100001", Address()), "address"),
     # "no" is truthy: sent, it refunded the whole order.
     ("cancel refund as text", lambda s: s.orders.cancel("100001", reason="x", refund=NO),
      "refund"),

@@ -45,7 +45,7 @@ def test_export_several_stores_tags_each_record_and_reports_each_store(
         }
         assert len(rows) == len(expected["29next-0"]) + len(expected["24nettbutikk-2"])
         assert f"29next-0: {len(expected['29next-0'])} customers" in err
-        assert "from 2 of 2 stores to stdout" in err
+        assert "to stdout" in err and "2 of 2 stores complete" in err
 
         report = tmp_path / "report.json"
         code, out, err = _cli(
@@ -113,3 +113,43 @@ def test_load_to_duckdb_then_again_loads_nothing_new(
     with duckdb.connect(str(tmp_path / "storebridge.duckdb"), read_only=True) as con:
         [(count,)] = con.sql("select count(*) from stores.customers").fetchall()
     assert count == first["totals"]["customers"]
+
+
+def test_a_store_failing_part_way_is_named_with_the_records_it_left(tmp_path: Path) -> None:
+    """Records stream out as they come, so a store that fails part way leaves some in the
+    output: the error once said the file held only the other stores' records."""
+    from typing import Any
+
+    import storebridge
+    from storebridge.cli.export_fleet import export_fleet
+    from storebridge.cli.output import CliError
+    from storebridge.fleet import StoreSpec
+    from storebridge.testing import FaultTransport
+    from tests.fleet.support import build
+
+    options = storebridge.StoreOptions(
+        rate_limit=storebridge.RateLimit(10_000, 10_000),
+        retry=storebridge.RetryPolicy(base_delay=0.001, max_delay=0.01),
+    )
+
+    def late_failure(number: int, request: Any) -> str | None:
+        return "server_error" if number > 9 else None
+
+    specs = []
+    for name, platform, size, script in [
+        ("good", "shopline", {"seed": 2, "orders": 8}, None),
+        ("bad", "29next", {"seed": 1, "orders": 12, "page_size": 5}, late_failure),
+    ]:
+        kit = build(platform, size)
+        faulty = FaultTransport(kit.emulator.transport(), rate=0, script=script)
+        specs.append(StoreSpec(name, platform=platform, transport=faulty,
+                               settings=kit.settings(f"https://{name}.example")))  # fmt: skip
+    output = tmp_path / "orders.jsonl"
+    with pytest.raises(CliError) as caught:
+        export_fleet(storebridge.fleet(specs, options=options), "orders", updated_since=None,
+                     fmt="jsonl", output=output, detail=True, quiet=True,
+                     show_progress=False, report_file=None)  # fmt: skip
+    left = Counter(json.loads(line)["store"] for line in output.read_text().splitlines())
+    assert left["good"] == 8 and 0 < left["bad"] < 12
+    assert f"and {left['bad']} of bad's, read before it failed" in caught.value.message
+    assert caught.value.hint is not None and "store column" in caught.value.hint

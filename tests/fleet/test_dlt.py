@@ -161,3 +161,25 @@ def test_a_failing_store_is_skipped_and_picked_up_later(tmp_path: Path) -> None:
     assert healed.report["next"].counts == {"orders": 0}
     with pytest.raises(storebridge.ConfigurationError, match="resources"):
         storebridge_dlt.source([good], resources=["refunds"])
+
+
+def test_amounts_load_exactly_and_text_the_warehouse_would_alter_stops_the_load(
+    tmp_path: Path,
+) -> None:
+    """dlt's default DECIMAL(38, 9) rounded a 13-decimal price away, and DuckDB dropped a
+    NUL character from a note: both once loaded silently altered."""
+    import storebridge.dlt as sbd
+
+    specs, kits = in_process_specs([("a", "shopline", {"seed": 5, "orders": 1})])
+    emulator: Any = kits["a"].emulator
+    order = next(iter(emulator.state.orders.rows.values()))
+    order["line_items"][0]["price"] = "0.1234567891234"
+    sbd.load(storebridge.fleet(specs), database=tmp_path / "x.duckdb",
+             pipelines_dir=tmp_path / "p")  # fmt: skip
+    prices = _table(tmp_path / "x.duckdb", "select unit_price__amount from stores.orders__lines")
+    assert any(str(price).rstrip("0") == "0.1234567891234" for (price,) in prices), prices
+    order["note"] = "A\x00B"
+    order["updated_at"] = "2030-01-01T00:00:00+00:00"
+    with pytest.raises(Exception, match="NUL character"):
+        sbd.load(storebridge.fleet(specs), database=tmp_path / "x.duckdb",
+                 pipelines_dir=tmp_path / "p")  # fmt: skip

@@ -63,9 +63,11 @@ def export_fleet(
         steps = {spec.name: bars.counter(f"{spec.name} ({spec.platform_label()})")
                  for spec in group.specs}  # fmt: skip
         writer = RecordWriter(out, fmt, resource, store_column=True)
+        written = dict.fromkeys(steps, 0)
         try:
             for store, record in listing:
                 writer.write(record, store)
+                written[store] += 1
                 steps[store](1)
         except KeyboardInterrupt:
             bars.stop()
@@ -90,11 +92,16 @@ def export_fleet(
         error(f"store {name}: {failure}")
     if not report.ok:
         kept = f"{output} holds" if output else "the output holds"
+        # Records stream out as they come: a store that failed part way left some.
+        partly = {name: written[name] for name in report.failed if written.get(name)}
+        also = "; ".join(f"{n} of {name}'s, read before it failed" for name, n in partly.items())
         raise CliError(
             f"{len(report.failed)} of {len(report)} stores failed; {kept} the other stores' "
-            f"{resource}",
-            hint="fix those stores and run again with --store NAME for each",
-        )
+            f"{resource}" + (f", and {also}" if also else ""),
+            hint="fix those stores and run again with --store NAME for each"
+            + (" (drop the failed stores' rows, by the store column, before adding the new"
+               " ones)" if partly else ""),
+        )  # fmt: skip
 
 
 def _summary(report: FleetReport, resource: str, output: Path | None) -> None:
@@ -105,6 +112,6 @@ def _summary(report: FleetReport, resource: str, output: Path | None) -> None:
     where = str(output) if output else "stdout"
     total = report.totals.get(resource, 0)
     note(
-        f"exported {total} {resource} from {len(report.succeeded)} of {len(report)} stores "
-        f"to {where} in {report.elapsed:.1f} s"
+        f"exported {total} {resource} to {where} in {report.elapsed:.1f} s; "
+        f"{len(report.succeeded)} of {len(report)} stores complete"
     )

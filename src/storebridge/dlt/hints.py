@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from storebridge.dlt.rows import LEFT_OUT
+from storebridge.dlt.rows import AMOUNT_SCALE, LEFT_OUT
 from storebridge.model import Money
 
 __all__ = ["Columns", "NestedHints", "table_hints"]
@@ -78,7 +78,10 @@ def _walk(
         if data_type is not None:
             columns[name] = _column(name, data_type)
         elif hint is Money:
-            columns[f"{name}__amount"] = _column(f"{name}__amount", "decimal")
+            amount = _column(f"{name}__amount", "decimal")
+            # dlt's default DECIMAL(38, 9) would round finer amounts away, silently.
+            amount.update(precision=38, scale=AMOUNT_SCALE)
+            columns[f"{name}__amount"] = amount
             columns[f"{name}__currency"] = _column(f"{name}__currency", "text")
         elif isinstance(hint, type) and attrs.has(hint):
             _walk(hint, f"{name}__", path, columns, nested, table)

@@ -15,9 +15,10 @@ from typing import Any
 
 import attrs
 
+from storebridge.errors import StorebridgeError
 from storebridge.model import Money
 
-__all__ = ["LEFT_OUT", "row"]
+__all__ = ["AMOUNT_SCALE", "LEFT_OUT", "UnloadableValue", "row"]
 
 LEFT_OUT = frozenset({"raw"})
 """Fields never loaded: the platform's raw payload stays in the platform."""
@@ -34,10 +35,33 @@ def _names(cls: type) -> tuple[str, ...]:
     return names
 
 
+AMOUNT_SCALE = 20
+"""Decimals the warehouse keeps of an amount: its columns are DECIMAL(38, 20), which holds
+every amount of up to 18 integer digits (``validation.AMOUNT_DIGITS``) exactly."""
+
+
+class UnloadableValue(StorebridgeError):
+    """A value the warehouse would store altered (rounded, stripped): the load stops
+    rather than change it silently."""
+
+
 def _value(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float):
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise UnloadableValue(
+                f"the text {value[:40]!r} holds a NUL character, which the warehouse drops; "
+                "fix it on the platform (or export with `storebridge export`, which keeps it)"
+            )
+        return value
+    if value is None or isinstance(value, int | float):
         return value
     if isinstance(value, Money):
+        exponent = value.amount.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -AMOUNT_SCALE:
+            raise UnloadableValue(
+                f"the amount {value} has more than {AMOUNT_SCALE} decimals, more than the "
+                "warehouse column keeps; it would be rounded"
+            )
         return {"amount": value.amount, "currency": value.currency}
     if isinstance(value, Enum):
         return value.value

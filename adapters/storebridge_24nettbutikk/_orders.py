@@ -123,6 +123,7 @@ def update_order_status(adapter: NettbutikkAdapter, order_ref: str, status: str)
             operation="orders.update_status",
             reread=lambda: get_order(adapter, order_ref),
             applied=lambda order: order.status_raw == body["status"],
+            shown=lambda order: order.status_raw,
         )
     )
 
@@ -162,9 +163,20 @@ def update_order_line(
             )
         )
 
+    def shown(line: OrderLine) -> object:
+        # ``sent_date`` and ``extra_field`` live in the raw row only.
+        raw = line.raw if isinstance(line.raw, dict) else {}
+        return tuple(raw.get(key) for key in body)
+
     return (
         yield from patch(
-            adapter, path, body, operation="orders.update_line", reread=reread, applied=applied
+            adapter,
+            path,
+            body,
+            operation="orders.update_line",
+            reread=reread,
+            applied=applied,
+            shown=shown,
         )
     )
 

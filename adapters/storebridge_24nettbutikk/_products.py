@@ -70,6 +70,7 @@ def update_stock(
             applied=lambda product: any(
                 v.ref == target and v.stock == body["stock"] for v in product.variants
             ),
+            shown=lambda product: [v.stock for v in product.variants if v.ref == target],
         )
     )
 

@@ -30,15 +30,18 @@ def patch(
     operation: str,
     reread: Callable[[], Flow[T]],
     applied: Callable[[T], bool],
+    shown: Callable[[T], object],
     params: Mapping[str, str] | None = None,
 ) -> Flow[T]:
     """``PATCH {api_root}/{path}`` with ``body``; the record as re-read afterwards.
 
     ``path`` is built with ``kit.segment`` by the caller; ``applied(record)`` says whether
-    the re-read record shows the values written. The record is read first too: when an
-    answer is lost and the record shows neither the values written nor what it held
-    before, someone else changed it meanwhile, and sending the PATCH again would overwrite
-    their change (or ours was applied and then overwritten): OutcomeUnknown, not a re-send.
+    the re-read record shows the values written, and ``shown(record)`` gives the record's
+    values of the fields written. The record is read first too: when an answer is lost and
+    those fields show neither the values written nor what they held before, someone else
+    changed them meanwhile, and sending the PATCH again would overwrite their change (or
+    ours was applied and then overwritten): OutcomeUnknown, not a re-send. Other fields
+    of the record may change meanwhile (another variant sold, another line sent).
     """
     request = build_request(
         "PATCH",
@@ -55,7 +58,7 @@ def patch(
         record = yield from reread()
         if applied(record):
             return record
-        if record != before:
+        if shown(record) != shown(before):
             raise OutcomeUnknown(
                 f"the write {operation} may have happened: its answer was lost, and the "
                 "record has changed since, though not to what was sent (someone else wrote "

@@ -192,6 +192,8 @@ def update_shipping_address(adapter: Api, ref: str, address: Address) -> Flow[Or
     return (yield from update_order(adapter, ref, {"shipping_address": address}))
 
 
+_PAID = (FinancialStatus.PAID, FinancialStatus.PARTIALLY_PAID, FinancialStatus.PARTIALLY_REFUNDED)
+"""What an order that has money to return shows."""
 _RETURNED = (FinancialStatus.REFUNDED, FinancialStatus.VOIDED)
 """What an order cancelled with its refund shows."""
 
@@ -211,12 +213,15 @@ def cancel_order(
     if refund:
         current = yield from get_order(adapter, ref)
         earlier = current.raw.get("cancelled_at") or None
-        returns_money = current.total.amount > 0
-        body.update(
-            amount=wire.money_text(current.total),
-            currency=current.currency,
-            refund_type="OriginalPayment Refund",
-        )
+        # Only money that was paid goes back: asked to refund an unpaid order's total,
+        # SHOPLINE refuses the whole cancel (the amount exceeds what it can refund).
+        returns_money = current.total.amount > 0 and current.financial_status in _PAID
+        if returns_money:
+            body.update(
+                amount=wire.money_text(current.total),
+                currency=current.currency,
+                refund_type="OriginalPayment Refund",
+            )
     request = adapter.write("POST", path, "orders.cancel", body)
 
     def cancelled() -> Flow[Order | None]:

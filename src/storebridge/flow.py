@@ -309,6 +309,8 @@ def reconciled_write(
         except (OutcomeUnknown, ServerError) as exc:
             try:
                 existing = yield from find_existing()
+            except OutcomeUnknown:
+                raise  # the read-back's own finding (say, someone else changed the record)
             except StorebridgeError as lookup:
                 # The write may have happened: a failed read-back must stay "in doubt", never
                 # turn into an ordinary error a caller (or an idempotency key) would retry.

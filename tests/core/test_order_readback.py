@@ -209,3 +209,17 @@ def test_a_29next_order_of_a_customer_is_read_back_by_the_customers_e_mail() -> 
                                           email="checkout@example.com"))  # fmt: skip
         refs = [o.ref for o in store.orders.list()]
     assert refs == [made.ref] and len(posts) == 1
+
+
+def test_an_unpaid_shopline_order_cancels_with_refund_asked() -> None:
+    """Asked to refund an unpaid order's total, SHOPLINE refused the whole cancel: only
+    money that was paid is sent back now."""
+    kit = sandbox("shopline")
+    with connect(kit, "shop") as store:
+        unpaid = next(
+            o for o in store.orders.list()
+            if o.status_raw != "cancelled" and o.financial_status is not None
+            and o.financial_status.value == "unpaid"
+        )  # fmt: skip
+        cancelled = store.orders.cancel(unpaid.ref, reason="never paid", refund=True)
+    assert cancelled.status_raw == "cancelled"

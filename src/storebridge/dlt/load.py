@@ -14,6 +14,7 @@ import dlt
 
 from storebridge._engine import StoreOptions
 from storebridge.dlt.cursor import DEFAULT_OVERLAP
+from storebridge.dlt.rows import AMOUNT_SCALE
 from storebridge.dlt.source import RESOURCES, as_fleet, merge_reports, source
 from storebridge.fleet import Fleet, FleetReport, Job, JobResult, StoreSpec
 from storebridge.fleet.jobs import file_name
@@ -33,6 +34,23 @@ def destination(name: str = "duckdb", database: str | os.PathLike[str] | None = 
         # Absolute: dlt would resolve a relative file against its own working folder.
         return dlt.destinations.duckdb(str(Path(database or DEFAULT_DATABASE).resolve()))
     return name
+
+
+def _amount_scale(to: str, database: str | os.PathLike[str] | None, dataset: str) -> int:
+    """The decimals the amount columns of an existing DuckDB database keep: dlt leaves an
+    existing column as it is, and an earlier version's were DECIMAL(38, 9)."""
+    path = Path(database or DEFAULT_DATABASE)
+    if to != "duckdb" or not path.exists():
+        return AMOUNT_SCALE
+    import duckdb  # the duckdb destination's own driver
+
+    with duckdb.connect(str(path), read_only=True) as db:
+        found = db.execute(
+            "SELECT min(numeric_scale) FROM information_schema.columns WHERE table_schema = ? "
+            "AND column_name LIKE '%\\_\\_amount' ESCAPE '\\' AND data_type LIKE 'DECIMAL%'",
+            [dataset],
+        ).fetchone()
+    return AMOUNT_SCALE if found is None or found[0] is None else min(int(found[0]), AMOUNT_SCALE)
 
 
 @attrs.frozen
@@ -66,9 +84,10 @@ def load(
     """Load ``stores`` into ``to`` (DuckDB by default) with one dlt pipeline; incremental:
     run it again and only what changed is loaded. Returns per-store counts and errors."""
     reports: list[FleetReport] = []
+    scale = _amount_scale(to, database, dataset)
     data = source(
         as_fleet(stores, config, options), resources=resources, overlap=overlap, errors=errors,
-        collect=lambda _resource, report: reports.append(report),
+        collect=lambda _resource, report: reports.append(report), amount_scale=scale,
     )  # fmt: skip
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,

@@ -10,6 +10,7 @@ parent row by ``_dlt_parent_id``.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -45,7 +46,7 @@ class UnloadableValue(StorebridgeError):
     rather than change it silently."""
 
 
-def _value(value: Any) -> Any:
+def _value(value: Any, scale: int = AMOUNT_SCALE) -> Any:
     if isinstance(value, str):
         if "\x00" in value:
             raise UnloadableValue(
@@ -56,24 +57,43 @@ def _value(value: Any) -> Any:
     if value is None or isinstance(value, int | float):
         return value
     if isinstance(value, Money):
-        exponent = value.amount.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -AMOUNT_SCALE:
+        if _decimals(value.amount) > scale:
             raise UnloadableValue(
-                f"the amount {value} has more than {AMOUNT_SCALE} decimals, more than the "
+                f"the amount {value} has more than {scale} decimals, more than the "
                 "warehouse column keeps; it would be rounded"
+                + (
+                    ""
+                    if scale == AMOUNT_SCALE
+                    else " (the column was created by an earlier "
+                    f"version with {scale} decimals: load into a new database or dataset)"
+                )
             )
         return {"amount": value.amount, "currency": value.currency}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple | list):
-        return [_value(item) for item in value]
+        return [_value(item, scale) for item in value]
     if attrs.has(type(value)):
-        return {name: _value(getattr(value, name)) for name in _names(type(value))}
+        return {name: _value(getattr(value, name), scale) for name in _names(type(value))}
     return value  # Decimal, datetime, date, bool: dlt types them as they are
 
 
-def row(store: str, record: Any) -> dict[str, Any]:
-    """``record`` (an Order, Customer, Product...) as a row tagged with its ``store``."""
+def _decimals(amount: Decimal) -> int:
+    """Decimal places ``amount`` needs (trailing zeros do not count: 1.50 needs 1)."""
+    _, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0 or not any(digits):
+        return 0
+    trailing = 0
+    for digit in reversed(digits):
+        if digit != 0 or trailing >= -exponent:
+            break
+        trailing += 1
+    return -exponent - trailing
+
+
+def row(store: str, record: Any, scale: int = AMOUNT_SCALE) -> dict[str, Any]:
+    """``record`` (an Order, Customer, Product...) as a row tagged with its ``store``;
+    ``scale``: the decimals the destination keeps of an amount."""
     data: dict[str, Any] = {"store": store}
-    data.update(_value(record))
+    data.update(_value(record, scale))
     return data

@@ -22,7 +22,7 @@ from dlt.extract.source import DltSource
 from storebridge._engine import StoreOptions
 from storebridge.dlt.cursor import DEFAULT_OVERLAP, UpdatedAtCursor
 from storebridge.dlt.hints import table_hints
-from storebridge.dlt.rows import row
+from storebridge.dlt.rows import AMOUNT_SCALE, row
 from storebridge.errors import ConfigurationError
 from storebridge.fleet import Fleet, FleetError, FleetReport, StoreResult, StoreSpec, fleet
 from storebridge.model import Customer, Order, Product
@@ -67,6 +67,7 @@ def source(
     detail: bool = True,
     errors: Literal["warn", "raise"] = "warn",
     collect: Collect | None = None,
+    amount_scale: int = AMOUNT_SCALE,
 ) -> DltSource:
     """A dlt source over ``stores`` (profile names, a :class:`~storebridge.fleet.Fleet`, or
     StoreSpecs) with the resources ``orders``, ``customers`` and ``products``.
@@ -77,6 +78,8 @@ def source(
     complete orders with their lines. ``errors="warn"``: a failing store is logged on
     ``storebridge.dlt`` and skipped; ``"raise"``: after every other store was read, the
     run fails with :class:`~storebridge.fleet.FleetError` (and loads nothing).
+    ``amount_scale``: the decimals the destination's amount columns keep (fewer in tables
+    an earlier version created); a finer amount stops the run rather than be rounded.
     """
     unknown = [name for name in resources if name not in RESOURCES]
     if unknown or not resources:
@@ -92,7 +95,7 @@ def source(
 
     def make(name: str) -> Any:
         def records() -> Iterator[list[dict[str, Any]]]:
-            yield from _records(group, name, overlap, detail, errors, collect)
+            yield from _records(group, name, overlap, detail, errors, collect, amount_scale)
 
         columns, nested = table_hints(MODELS[name], name)
         hints: dict[str, Any] = {"columns": columns, "nested_hints": nested}
@@ -115,6 +118,7 @@ def _records(
     detail: bool,
     errors: str,
     collect: Collect | None,
+    amount_scale: int = AMOUNT_SCALE,
 ) -> Iterator[list[dict[str, Any]]]:
     state = dlt.current.resource_state().setdefault("stores", {})
     cursors = {name: UpdatedAtCursor.from_state(state.get(name), overlap) for name in group.names}
@@ -126,7 +130,7 @@ def _records(
     batch: list[dict[str, Any]] = []
     for store, record in listing:
         if cursors[store].admit(record.ref, record.updated_at, record):
-            batch.append(row(store, record))
+            batch.append(row(store, record, amount_scale))
             loaded[store] += 1
             if len(batch) >= _BATCH:
                 yield batch

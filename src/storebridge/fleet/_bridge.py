@@ -82,7 +82,10 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
             return
         except BaseException as exc:  # handed to the consumer
             error = exc
-        await asyncio.to_thread(handoff.put, _End(error))
+        try:
+            await asyncio.to_thread(handoff.put, _End(error))
+        except asyncio.CancelledError:
+            return  # the consumer stopped while the end was on its way: nobody needs it
 
     def main() -> None:
         try:

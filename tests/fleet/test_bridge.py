@@ -18,20 +18,26 @@ class Stop(Exception):
 
 @pytest.mark.parametrize("attempt", range(20))
 def test_a_consumer_raising_on_the_last_item_cancels_quietly(attempt: int) -> None:
-    failures: list[BaseException] = []
+    failures: list[BaseException | None] = []
     previous = threading.excepthook
-    threading.excepthook = lambda args: failures.append(args.exc_value)  # type: ignore[assignment]
+
+    def record(args: threading.ExceptHookArgs) -> None:
+        failures.append(args.exc_value)
+
+    async def stream() -> AsyncIterator[list[int]]:
+        yield [1, 2]
+        await asyncio.sleep(0)
+        yield [3]
+
+    def consume() -> None:
+        for item in iterate_blocking(stream):
+            if item == 3:  # the stream is ending: its end marker is on its way
+                raise Stop
+
+    threading.excepthook = record
     try:
-
-        async def stream() -> AsyncIterator[list[int]]:
-            yield [1, 2]
-            await asyncio.sleep(0)
-            yield [3]
-
         with pytest.raises(Stop):
-            for item in iterate_blocking(stream):
-                if item == 3:  # the stream is ending: its end marker is on its way
-                    raise Stop
+            consume()
     finally:
         threading.excepthook = previous
     assert failures == []

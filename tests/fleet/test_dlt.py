@@ -194,10 +194,10 @@ def test_a_database_whose_amount_columns_keep_fewer_decimals_refuses_finer_amoun
     import storebridge.dlt.hints
 
     specs, kits = in_process_specs([("a", "shopline", {"seed": 5, "orders": 1})])
-    run = {"database": tmp_path / "x.duckdb", "pipelines_dir": tmp_path / "p"}
+    database, pipelines = tmp_path / "x.duckdb", tmp_path / "p"
     with monkeypatch.context() as earlier:  # the columns as the earlier version made them
         earlier.setattr(storebridge.dlt.hints, "AMOUNT_SCALE", 9)
-        sbd.load(storebridge.fleet(specs), **run)
+        sbd.load(storebridge.fleet(specs), database=database, pipelines_dir=pipelines)
     scales = _table(tmp_path / "x.duckdb", "select distinct numeric_scale from "
                     "information_schema.columns where column_name like '%__amount'")  # fmt: skip
     assert scales == [(9,)]
@@ -206,4 +206,4 @@ def test_a_database_whose_amount_columns_keep_fewer_decimals_refuses_finer_amoun
     order["line_items"][0]["price"] = "0.1234567891234"
     order["updated_at"] = "2030-01-01T00:00:00+00:00"
     with pytest.raises(Exception, match="earlier version with 9 decimals"):
-        sbd.load(storebridge.fleet(specs), **run)
+        sbd.load(storebridge.fleet(specs), database=database, pipelines_dir=pipelines)

@@ -71,3 +71,32 @@ def test_a_pending_write_is_not_demoted_to_failed(tmp_path: Path) -> None:
         ledger.close()
     assert getattr(decision, "action", None) == "fail"
     assert entry is not None and entry.state == "pending"
+
+
+def test_records_of_a_ledger_without_expectations_are_verified_on_their_values(
+    tmp_path: Path,
+) -> None:
+    """A ledger written before expectations were kept once verified only that each record
+    was there: a target changed afterwards passed."""
+    from typing import Any
+
+    from tests.migrate.support import connect, sandbox
+
+    source, target = sandbox("29next", seed=7, orders=8), sandbox("shopline", empty=True, seed=8)
+    ledger = tmp_path / "l.sqlite"
+
+    def run() -> storebridge.MigrationReport:
+        with connect(source, "src") as s, connect(target, "dst") as t:
+            return storebridge.migrate(s, t, ledger=ledger)
+
+    assert run().status == "PASS"
+    with sqlite3.connect(ledger) as db:
+        db.execute("UPDATE items SET expect = NULL")  # as an older ledger holds them
+    emulator: Any = target.emulator
+    customer = next(iter(emulator.state.customers.rows.values()))
+    customer["email"] = "someone.else@example.com"
+    emulator.revision += 1
+    again = run()
+    assert again.status == "FAIL"
+    assert again.verification is not None
+    assert any("someone.else@example.com" in m.problem for m in again.verification.mismatches)

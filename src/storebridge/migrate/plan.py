@@ -145,6 +145,10 @@ class Planner:
                     f"since it was migrated; {self.target_name} {resource} are not updated "
                     "by migrations"
                 )
+            elif entry.expect is None and entry.how == "created" and entry.target_ref:
+                # Written by a version that kept no expectations: without one, verification
+                # could only check that the record is there. It is what the source says now.
+                self.ledger.set_expect(resource, record.ref, work("create").expect)
             return Decision(resource, record.ref, "already", target_ref=entry.target_ref)
         if entry is not None and entry.state == "pending":
             if entry.target_ref and entry.how == "created" and self.can_update(resource):

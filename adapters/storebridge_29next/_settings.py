@@ -54,7 +54,7 @@ class TwentyNineNextSettings:
     sandbox or proxy may use ``http://127.0.0.1:PORT/api/admin``).
     """
 
-    access_token: Secret = secret_field()
+    access_token: Secret = secret_field(header_safe=True)  # sent in a header as it is
     store: str | None = attrs.field(default=None, converter=_check_store)
     base_url: str | None = attrs.field(default=None, converter=_optional_base_url)
     api_version: str = attrs.field(default=DEFAULT_API_VERSION, converter=_check_version)

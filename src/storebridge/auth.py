@@ -248,7 +248,12 @@ class RefreshingTokenAuth(Auth):
     def _refresh(self, stale: Token, seen: int, *, expired: bool) -> _Plan:
         self._adopt_stored()
         current = self._token
-        if current.access_token != stale.access_token and (expired or not self._due(current)):
+        # After a 401, a different token is taken as it is (another caller refreshed) unless
+        # it is known to be past its expiry: a stored token that expired meanwhile, say.
+        usable = (
+            not current.expires_within(0.0, self._clock()) if expired else not self._due(current)
+        )
+        if current.access_token != stale.access_token and usable:
             return  # another caller, store or process refreshed while we waited
         if self._outcomes != seen and self._last_failure is not None:
             raise self._last_failure()  # the refresh we waited on failed: do not repeat it

@@ -296,3 +296,24 @@ def test_an_async_store_in_a_plain_with_says_how_to_open_it() -> None:
     with pytest.raises(TypeError, match=r"async with storebridge\.connect_async"), store:
         pass  # pragma: no cover - never entered
     asyncio.run(store.aclose())
+
+
+def test_retry_after_dates_without_a_zone_are_read_as_gmt() -> None:
+    """``-0000`` and no zone at all gave a naive datetime, and every call failed with a
+    TypeError comparing it with the time now."""
+    from storebridge.adapter import parse_retry_after
+
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 -0000") == 0.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00") == 0.0
+    later = parse_retry_after("Fri, 01 Jan 2100 00:00:00")
+    assert later is not None and later > 0
+    assert parse_retry_after("not a date") is None
+
+
+def test_a_29next_token_that_is_not_visible_ascii_is_a_configuration_error() -> None:
+    """A look-alike character in the token once reached the HTTP layer, which raised a
+    UnicodeEncodeError holding the whole token."""
+    with pytest.raises(storebridge.ConfigurationError) as caught:
+        storebridge.connect("29next", store="acme", access_token="SeCrEt-tøken-4242")
+    assert caught.value.setting == "access_token"
+    assert "tøken" not in str(caught.value)

@@ -563,3 +563,29 @@ def test_unreachable_token_endpoint_fails_a_write_as_not_sent_after_backoff() ->
     assert statuses == []  # every attempt was a token call that got no answer
     assert len(w.sleeps) == 3  # four attempts, capped exponential backoff between them
     assert w.sleeps == sorted(w.sleeps) and max(w.sleeps) <= 8.0
+
+
+def test_a_401_does_not_switch_to_a_stored_token_that_expired_too(tmp_path: Path) -> None:
+    """With the configured token's expiry unknown, a 401 took any other token the store
+    held, even one past its own expiry: the call failed instead of refreshing."""
+    from datetime import UTC, datetime
+
+    from storebridge import FileTokenStore, Token
+    from storebridge_shopline._auth import token_store_key
+    from storebridge_shopline.emulator.oauth import ALL_SCOPES
+
+    w = world(orders=3, rate_limit=False, token_lifetime=3600.0)
+    del w.settings["token_expires_at"]
+    path = tmp_path / "tokens.json"
+    with w.connect(token_store=FileTokenStore(path)) as probe:
+        key = token_store_key(probe.adapter.settings)
+    earlier = w.emulator.tokens.issue(app_key=w.emulator.app_key, private=False,
+                                      scope=ALL_SCOPES, now=w.clock.now(), lifetime=3600.0)  # fmt: skip
+    issued = datetime.fromtimestamp(w.clock.now(), UTC)
+    expires = datetime.fromtimestamp(w.clock.now() + 3600, UTC)
+    FileTokenStore(path).save(key, Token(access_token=earlier.value, expires_at=expires,
+                                         issued_at=issued))  # fmt: skip
+    w.clock.advance(4000)  # both the configured and the stored token are past their time
+    with w.connect(token_store=FileTokenStore(path)) as store:
+        assert len(list(store.orders.list())) == 3
+    assert w.emulator.refreshes == 1

@@ -579,8 +579,10 @@ def test_a_401_does_not_switch_to_a_stored_token_that_expired_too(tmp_path: Path
     path = tmp_path / "tokens.json"
     with w.connect(token_store=FileTokenStore(path)) as probe:
         key = token_store_key(probe.adapter.settings)
-    earlier = w.emulator.tokens.issue(app_key=w.emulator.app_key, private=False,
-                                      scope=ALL_SCOPES, now=w.clock.now(), lifetime=3600.0)  # fmt: skip
+    earlier = w.emulator.tokens.issue(
+        app_key=w.emulator.app_key, private=False, scope=ALL_SCOPES, now=w.clock.now(),
+        lifetime=3600.0,
+    )  # fmt: skip
     issued = datetime.fromtimestamp(w.clock.now(), UTC)
     expires = datetime.fromtimestamp(w.clock.now() + 3600, UTC)
     FileTokenStore(path).save(key, Token(access_token=earlier.value, expires_at=expires,

@@ -572,7 +572,7 @@ def test_a_401_does_not_switch_to_a_stored_token_that_expired_too(tmp_path: Path
 
     from storebridge import FileTokenStore, Token
     from storebridge_shopline._auth import token_store_key
-    from storebridge_shopline.emulator.oauth import ALL_SCOPES
+    from storebridge_shopline.emulator.wire import ALL_SCOPES
 
     w = world(orders=3, rate_limit=False, token_lifetime=3600.0)
     del w.settings["token_expires_at"]

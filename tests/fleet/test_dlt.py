@@ -185,8 +185,9 @@ def test_amounts_load_exactly_and_text_the_warehouse_would_alter_stops_the_load(
                  pipelines_dir=tmp_path / "p")  # fmt: skip
 
 
+@pytest.mark.parametrize("dataset", ["stores", "MyData"])  # dlt renames the second my_data
 def test_a_database_whose_amount_columns_keep_fewer_decimals_refuses_finer_amounts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dataset: str
 ) -> None:
     """dlt leaves an existing column as it is: tables an earlier version created keep
     DECIMAL(38, 9), and a finer amount loaded into them would be rounded, silently."""
@@ -197,7 +198,8 @@ def test_a_database_whose_amount_columns_keep_fewer_decimals_refuses_finer_amoun
     database, pipelines = tmp_path / "x.duckdb", tmp_path / "p"
     with monkeypatch.context() as earlier:  # the columns as the earlier version made them
         earlier.setattr(storebridge.dlt.hints, "AMOUNT_SCALE", 9)
-        sbd.load(storebridge.fleet(specs), database=database, pipelines_dir=pipelines)
+        sbd.load(storebridge.fleet(specs), database=database, pipelines_dir=pipelines,
+                 dataset=dataset)  # fmt: skip
     scales = _table(tmp_path / "x.duckdb", "select distinct numeric_scale from "
                     "information_schema.columns where column_name like '%__amount'")  # fmt: skip
     assert scales == [(9,)]
@@ -206,4 +208,5 @@ def test_a_database_whose_amount_columns_keep_fewer_decimals_refuses_finer_amoun
     order["line_items"][0]["price"] = "0.1234567891234"
     order["updated_at"] = "2030-01-01T00:00:00+00:00"
     with pytest.raises(Exception, match="earlier version with 9 decimals"):
-        sbd.load(storebridge.fleet(specs), database=database, pipelines_dir=pipelines)
+        sbd.load(storebridge.fleet(specs), database=database, pipelines_dir=pipelines,
+                 dataset=dataset)  # fmt: skip

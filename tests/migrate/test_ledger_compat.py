@@ -100,3 +100,28 @@ def test_records_of_a_ledger_without_expectations_are_verified_on_their_values(
     assert again.status == "FAIL"
     assert again.verification is not None
     assert any("someone.else@example.com" in m.problem for m in again.verification.mismatches)
+
+
+def test_a_migrated_record_todays_rules_refuse_stays_already(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filling in the expectation of an old ledger's record drafts it: a record today's
+    rules refuse (written by an earlier version) is left as it was, not failed."""
+    from storebridge.errors import ValidationError
+    from storebridge.migrate import mapping
+
+    source, target = ToyShopEmulator(), ToyShopEmulator()
+    source.seed(customers=5, products=4, orders=6)
+    ledger = tmp_path / "l.sqlite"
+    with shop(source, "src") as s, shop(target, "dst") as t:
+        assert storebridge.migrate(s, t, ledger=ledger).status == "PASS"
+        with sqlite3.connect(ledger) as db:
+            db.execute("UPDATE items SET expect = NULL")
+
+        def refused(*args: object, **kwargs: object) -> object:
+            raise ValidationError("refused by today's rules", field="x")
+
+        monkeypatch.setattr(mapping, "order_draft", refused)
+        again = storebridge.migrate(s, t, ledger=ledger)
+    assert again.results["orders"].failed == []
+    assert again.results["orders"].already == 6

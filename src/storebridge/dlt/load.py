@@ -43,12 +43,16 @@ def _amount_scale(to: str, database: str | os.PathLike[str] | None, dataset: str
     if to != "duckdb" or not path.exists():
         return AMOUNT_SCALE
     import duckdb  # the duckdb destination's own driver
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+    # dlt names the schema after the dataset in snake case ("MyData" becomes "my_data").
+    names = [dataset.lower(), NamingConvention().normalize_identifier(dataset).lower()]
     with duckdb.connect(str(path), read_only=True) as db:
         found = db.execute(
-            "SELECT min(numeric_scale) FROM information_schema.columns WHERE table_schema = ? "
-            "AND column_name LIKE '%\\_\\_amount' ESCAPE '\\' AND data_type LIKE 'DECIMAL%'",
-            [dataset],
+            "SELECT min(numeric_scale) FROM information_schema.columns WHERE "
+            "lower(table_schema) IN (?, ?) AND column_name LIKE '%\\_\\_amount' ESCAPE '\\' "
+            "AND data_type LIKE 'DECIMAL%'",
+            names,
         ).fetchone()
     return AMOUNT_SCALE if found is None or found[0] is None else min(int(found[0]), AMOUNT_SCALE)
 

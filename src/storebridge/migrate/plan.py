@@ -147,8 +147,14 @@ class Planner:
                 )
             elif entry.expect is None and entry.how == "created" and entry.target_ref:
                 # Written by a version that kept no expectations: without one, verification
-                # could only check that the record is there. It is what the source says now.
-                self.ledger.set_expect(resource, record.ref, work("create").expect)
+                # could only check that the record is there. It is what the source says now
+                # (none when today's draft rules refuse the record: it stays as it was).
+                try:
+                    expect = work("create").expect
+                except ValidationError:
+                    expect = None
+                if expect is not None:
+                    self.ledger.set_expect(resource, record.ref, expect)
             return Decision(resource, record.ref, "already", target_ref=entry.target_ref)
         if entry is not None and entry.state == "pending":
             if entry.target_ref and entry.how == "created" and self.can_update(resource):

@@ -21,7 +21,7 @@ import attrs
 
 from storebridge.errors import ConfigurationError, ValidationError
 from storebridge.migrate import mapping
-from storebridge.migrate.ledger import Ledger, Route
+from storebridge.migrate.ledger import Entry, Ledger, Route
 from storebridge.migrate.report import Decision
 from storebridge.model import Customer, Order, Product
 from storebridge.store import Store
@@ -228,21 +228,30 @@ class Planner:
 
     def customer_ref(self, order: Order) -> str | None:
         """The target customer an order belongs to, if it is known."""
-        if order.customer is not None:
-            ref: str | None = order.customer.ref
-            for _ in range(2):  # a "same e-mail" customer points at the one that was written
-                entry = self.ledger.get("customers", ref) if ref else None
-                if entry is not None and entry.state == "pending" and entry.target_ref:
-                    return entry.target_ref  # an update in doubt: the customer exists
-                if entry is None or entry.state != "done":
-                    break
-                if entry.target_ref:
-                    return entry.target_ref
-                ref = entry.detail
+        found = self._customer_entry(order)
+        if found is not None:
+            entry = found[1]
+            # Written, or an update in doubt (the customer itself is on the target).
+            if entry.target_ref and (entry.state == "done" or entry.state == "pending"):
+                return entry.target_ref
         if order.email:
             rows = self.ledger.lookup("customers", "email", order.email.lower())
             if rows:
                 return rows[0].target_ref
+        return None
+
+    def _customer_entry(self, order: Order) -> tuple[str, Entry] | None:
+        """The ledger entry standing for the order's customer, and its source ref: a "same
+        e-mail" customer points at the one that was written (followed once)."""
+        ref = order.customer.ref if order.customer is not None else None
+        for _ in range(2):
+            entry = self.ledger.get("customers", ref) if ref else None
+            if ref is None or entry is None:
+                return None
+            if entry.state == "done" and not entry.target_ref and entry.detail:
+                ref = entry.detail  # an alias
+                continue
+            return ref, entry
         return None
 
     # Products --------------------------------------------------------------------------
@@ -330,20 +339,15 @@ class Planner:
     def _customer_gap(self, o: Order) -> str | None:
         """Why ``o`` must wait for its customer: one that failed or whose write has an
         unknown outcome may yet be written, and an order created now would lose the link
-        for good. (A customer skipped for good, say for having no e-mail, holds nothing.)"""
-        ref = o.customer.ref if o.customer is not None else None
-        for _ in range(2):  # a "same e-mail" customer points at the one that was written
-            entry = self.ledger.get("customers", ref) if ref else None
-            if entry is None:
-                return None
-            if entry.state == "pending" and entry.target_ref:
-                return None  # an update in doubt: the customer itself is on the target
-            if entry.state in ("failed", "pending"):
-                how = "has an unknown outcome" if entry.state == "pending" else "failed"
-                return f"customer {ref} {how}: {entry.detail}"
-            if entry.state != "done" or entry.target_ref:
-                return None
-            ref = entry.detail
+        for good. (A customer skipped for good, say for having no e-mail, holds nothing;
+        nor does an update in doubt: the customer itself is on the target.)"""
+        found = self._customer_entry(o)
+        if found is None:
+            return None
+        ref, entry = found
+        if entry.state == "failed" or (entry.state == "pending" and not entry.target_ref):
+            how = "has an unknown outcome" if entry.state == "pending" else "failed"
+            return f"customer {ref} {how}: {entry.detail}"
         return None
 
     def _order_gap(

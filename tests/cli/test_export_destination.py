@@ -62,3 +62,13 @@ def test_a_folder_is_refused_with_a_hint(tmp_path: Path) -> None:
         stream.write("x")
     assert caught.value.code == EXIT_USAGE
     assert "is a folder" in caught.value.message and caught.value.hint
+
+
+def test_a_path_that_cannot_be_written_names_the_option(tmp_path: Path) -> None:
+    out = tmp_path / "orders.jsonl"
+    (tmp_path / "orders.jsonl.part").mkdir()  # the file beside it cannot be created
+    with pytest.raises(CliError) as caught, _destination(out) as stream:
+        stream.write("x")
+    assert caught.value.code == EXIT_USAGE
+    assert caught.value.message.startswith(f"-o {out}: cannot write to it")
+    assert not out.exists()

@@ -96,14 +96,7 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
         output = output.resolve()
     part = output.with_name(output.name + ".part")
     try:
-        handle = part.open("w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise usage_error(
-            f"-o {output}: cannot create the file ({exc.strerror or exc})",
-            hint="pick another path for -o",
-        ) from None
-    try:
-        with handle:
+        with _opened(part, output) as handle:
             yield handle
     except BaseException:
         part.unlink(missing_ok=True)
@@ -112,12 +105,14 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
 
 
 @contextmanager
-def _opened(output: Path) -> Iterator[TextIO]:
+def _opened(path: Path, output: Path | None = None) -> Iterator[TextIO]:
+    """``path`` open for writing; a failure to open it is a usage error naming ``-o``'s
+    ``output`` (``path`` itself unless it is the ``.part`` file beside it)."""
     try:
-        handle = output.open("w", encoding="utf-8", newline="")
+        handle = path.open("w", encoding="utf-8", newline="")
     except OSError as exc:
         raise usage_error(
-            f"-o {output}: cannot open it for writing ({exc.strerror or exc})",
+            f"-o {output or path}: cannot write to it ({exc.strerror or exc})",
             hint="pick another path for -o",
         ) from None
     with handle:

@@ -95,8 +95,9 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
     if output.is_symlink():
         output = output.resolve()
     part = output.with_name(output.name + ".part")
+    handle = _opened(part, output)
     try:
-        with _opened(part, output) as handle:
+        with handle:
             yield handle
     except BaseException:
         part.unlink(missing_ok=True)
@@ -104,19 +105,16 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
     os.replace(part, output)
 
 
-@contextmanager
-def _opened(path: Path, output: Path | None = None) -> Iterator[TextIO]:
+def _opened(path: Path, output: Path | None = None) -> TextIO:
     """``path`` open for writing; a failure to open it is a usage error naming ``-o``'s
     ``output`` (``path`` itself unless it is the ``.part`` file beside it)."""
     try:
-        handle = path.open("w", encoding="utf-8", newline="")
+        return path.open("w", encoding="utf-8", newline="")
     except OSError as exc:
         raise usage_error(
             f"-o {output or path}: cannot write to it ({exc.strerror or exc})",
             hint="pick another path for -o",
         ) from None
-    with handle:
-        yield handle
 
 
 def export_command(

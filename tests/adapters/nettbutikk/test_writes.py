@@ -216,6 +216,28 @@ def test_stock_of_a_product_with_variants_needs_the_variant() -> None:
     assert patches(shop) == 1  # refused by the shop, not re-sent
 
 
+class FirstPatchLost(_http.BaseTransport):
+    """The first PATCH gets no answer (a reset), and ``meanwhile()`` -- another client
+    writing -- runs before the reset; ``processed``: whether the shop saw that PATCH."""
+
+    def __init__(
+        self, inner: _http.BaseTransport, meanwhile: Callable[[], object], *, processed: bool
+    ) -> None:
+        self.inner, self.meanwhile, self.processed = inner, meanwhile, processed
+        self.patches = 0
+
+    def handle_request(self, request: _http.Request) -> _http.Response:
+        if request.method != "PATCH":
+            return self.inner.handle_request(request)
+        self.patches += 1
+        if self.patches > 1:
+            return self.inner.handle_request(request)
+        if self.processed:
+            self.inner.handle_request(request).read()
+        self.meanwhile()
+        raise _http.ReadError("connection reset", request=request)
+
+
 def test_a_lost_stock_write_does_not_undo_a_later_write_of_someone_else() -> None:
     """A's stock write is applied, its answer lost; B sets another level before A reads
     back. A used to send its PATCH again and silently undo B's later write."""
@@ -229,21 +251,11 @@ def test_a_lost_stock_write_does_not_undo_a_later_write_of_someone_else() -> Non
     theirs = (product.variants[1].stock or 0) + 10  # both differ from the level there
     ours = theirs + 10
 
-    class LoseFirstPatch(_http.BaseTransport):
-        def __init__(self, inner: _http.BaseTransport) -> None:
-            self.inner, self.patches = inner, 0
-
-        def handle_request(self, request: _http.Request) -> _http.Response:
-            response = self.inner.handle_request(request)
-            if request.method == "PATCH":
-                self.patches += 1
-                if self.patches == 1:
-                    response.read()
-                    other.extra.update_stock(product.ref, theirs, variant_ref=variant)
-                    raise _http.ReadError("reset after processing", request=request)
-            return response
-
-    losing = LoseFirstPatch(kit.emulator.transport())
+    losing = FirstPatchLost(
+        kit.emulator.transport(),
+        lambda: other.extra.update_stock(product.ref, theirs, variant_ref=variant),
+        processed=True,
+    )
     with other, connect(kit, "a", transport=losing) as store:
         with pytest.raises(OutcomeUnknown, match="someone else"):
             store.extra.update_stock(product.ref, ours, variant_ref=variant)
@@ -263,20 +275,13 @@ def test_a_lost_stock_write_is_sent_again_when_only_other_fields_changed() -> No
     first, second = product.variants[0], product.variants[1]
     ours = (second.stock or 0) + 20
 
-    class DropFirstPatch(_http.BaseTransport):
-        def __init__(self, inner: _http.BaseTransport) -> None:
-            self.inner, self.patches = inner, 0
-
-        def handle_request(self, request: _http.Request) -> _http.Response:
-            if request.method == "PATCH":
-                self.patches += 1
-                if self.patches == 1:  # lost on the way (no answer); meanwhile a sale
-                    other.extra.update_stock(product.ref, (first.stock or 0) + 1,
-                                             variant_ref=first.ref)  # fmt: skip
-                    raise _http.ReadError("reset before the shop saw it", request=request)
-            return self.inner.handle_request(request)
-
-    dropping = DropFirstPatch(kit.emulator.transport())
+    dropping = FirstPatchLost(  # lost on the way; meanwhile the other variant sells
+        kit.emulator.transport(),
+        lambda: other.extra.update_stock(
+            product.ref, (first.stock or 0) + 1, variant_ref=first.ref
+        ),
+        processed=False,
+    )
     with other, connect(kit, "a", transport=dropping) as store:
         done = store.extra.update_stock(product.ref, ours, variant_ref=second.ref)
     assert {v.ref: v.stock for v in done.variants}[second.ref] == ours
@@ -294,21 +299,11 @@ def test_a_lost_line_write_does_not_undo_a_later_write_of_its_raw_only_fields() 
     order = next(o for o in other.orders.list() if o.lines)
     line = order.lines[0].ref
 
-    class LoseFirstPatch(_http.BaseTransport):
-        def __init__(self, inner: _http.BaseTransport) -> None:
-            self.inner, self.patches = inner, 0
-
-        def handle_request(self, request: _http.Request) -> _http.Response:
-            response = self.inner.handle_request(request)
-            if request.method == "PATCH":
-                self.patches += 1
-                if self.patches == 1:
-                    response.read()
-                    other.extra.update_order_line(order.ref, line, extra_field="B wrote this")
-                    raise _http.ReadError("reset after processing", request=request)
-            return response
-
-    losing = LoseFirstPatch(kit.emulator.transport())
+    losing = FirstPatchLost(
+        kit.emulator.transport(),
+        lambda: other.extra.update_order_line(order.ref, line, extra_field="B wrote this"),
+        processed=True,
+    )
     with other, connect(kit, "a", transport=losing) as store:
         with pytest.raises(OutcomeUnknown, match="someone else"):
             store.extra.update_order_line(order.ref, line, extra_field="A wrote this")

@@ -17,6 +17,7 @@ from storebridge.kit import order_matches
 from storebridge.model import Order, OrderLine, OrderStatus
 from storebridge.testing import FaultTransport
 from tests.migrate.support import connect, sandbox
+from tests.support.faults import FailNextPost
 
 USD = "USD"
 PATH = {"29next": "/orders/", "shopline": "/orders.json"}
@@ -99,23 +100,12 @@ def _paid_order(store: storebridge.Store) -> Order:
     )  # fmt: skip
 
 
-class FailNextCancel:
-    def __init__(self) -> None:
-        self.kind: str | None = None
-
-    def __call__(self, number: int, request: Any) -> str | None:
-        if self.kind and request.method == "POST" and "cancel" in request.url.path:
-            kind, self.kind = self.kind, None
-            return kind
-        return None
-
-
 @pytest.mark.parametrize("platform", ["29next", "shopline"])
 def test_a_cancel_with_refund_is_not_settled_by_an_earlier_cancel(platform: str) -> None:
     """An order cancelled earlier without its refund looked like this call's work: with a
     5xx, `cancel(refund=True)` returned success and nothing was refunded."""
     kit = sandbox(platform)
-    fail = FailNextCancel()
+    fail = FailNextPost("cancel")
     with connect(kit, "shop", transport=FaultTransport(kit.emulator.transport(), script=fail)) \
             as store:  # fmt: skip
         order = _paid_order(store)
@@ -131,7 +121,7 @@ def test_a_cancel_with_refund_is_not_settled_by_an_earlier_cancel(platform: str)
 @pytest.mark.parametrize("lost", ["reset_after", "lost_502", "truncated"])
 def test_a_cancel_with_refund_whose_answer_was_lost_is_read_back(platform: str, lost: str) -> None:
     kit = sandbox(platform)
-    fail = FailNextCancel()
+    fail = FailNextPost("cancel")
     with connect(kit, "shop", transport=FaultTransport(kit.emulator.transport(), script=fail)) \
             as store:  # fmt: skip
         order = _paid_order(store)
@@ -147,25 +137,19 @@ def test_a_product_whose_skus_were_taken_is_not_settled_with_their_product(platf
     """The read-back matched title and SKUs only: after a 5xx, creating a product whose SKU
     another product already had (at another price) returned that product as created."""
     kit = sandbox(platform)
-    fail = {"on": False}
-
-    def script(number: int, request: Any) -> str | None:
-        if fail["on"] and request.method == "POST" and "products" in request.url.path:
-            fail["on"] = False
-            return "server_error"
-        return None
+    fail = FailNextPost("products")
 
     def draft(price: str) -> storebridge.ProductDraft:
         mug = storebridge.VariantDraft(sku="MUG-1", price=Money(price, USD))
         return storebridge.ProductDraft(title="Enamel Mug", variants=(mug,))
 
-    with connect(kit, "shop", transport=FaultTransport(kit.emulator.transport(), script=script)) \
+    with connect(kit, "shop", transport=FaultTransport(kit.emulator.transport(), script=fail)) \
             as store:  # fmt: skip
         old = store.products.create(draft("10.00"))
-        fail["on"] = True
+        fail.kind = "server_error"
         with pytest.raises(storebridge.APIError):  # the SKU is taken: the platform says so
             store.products.create(draft("25.00"))
-        fail["on"] = True
+        fail.kind = "server_error"
         # The same product again is the one the read-back finds: nothing tells them apart.
         assert store.products.create(draft("10.00")).ref == old.ref
 

@@ -16,23 +16,13 @@ import pytest
 import storebridge
 from storebridge.testing import FaultTransport
 from tests.migrate.support import connect, sandbox
-
-
-class FailNextPost:
-    def __init__(self) -> None:
-        self.kind: str | None = None
-
-    def __call__(self, number: int, request: Any) -> str | None:
-        if self.kind and request.method == "POST" and "fulfillment-orders" in request.url.path:
-            kind, self.kind = self.kind, None
-            return kind
-        return None
+from tests.support.faults import FailNextPost
 
 
 @pytest.fixture
 def shop() -> Any:
     kit = sandbox("29next")
-    fail = FailNextPost()
+    fail = FailNextPost("fulfillment-orders")
     with connect(kit, "shop", transport=FaultTransport(kit.emulator.transport(), script=fail)) \
             as store:  # fmt: skip
         emulator: Any = kit.emulator

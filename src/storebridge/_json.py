@@ -47,8 +47,8 @@ def parse_json(content: bytes | str, *, platform: str | None = None) -> Any:
     try:
         if len(content) < PAUSE_FROM or not gc.isenabled():
             return orjson.loads(content)
-        gc.disable()
-        try:
+        try:  # disabled inside the try: an interrupt between the two still re-enables it
+            gc.disable()
             return orjson.loads(content)
         finally:
             gc.enable()

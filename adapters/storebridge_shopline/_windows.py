@@ -279,6 +279,10 @@ def _reach(
     return _later(left, TAIL_REACH * records / rate)
 
 
+TAIL_STEPS = 32
+"""Knots at most along the records past the last count (see :func:`_tail`)."""
+
+
 def _rate(spans: Sequence[tuple[datetime | None, datetime | None, int, int]]) -> float | None:
     """Records a second in the last of ``spans`` (left, right, before, held) holding any."""
     for a, b, _low, held in reversed(spans):
@@ -339,7 +343,7 @@ def placed_plan(
         knots += [(first.before, 0), (first.latest, first.rows)]
     tail = _tail(knots, total)
     if tail is not None:
-        knots.append(tail)
+        knots += tail
     return segment_plan(None, None, knots, total, windows, edges=(not lead, tail is None))
 
 
@@ -351,10 +355,15 @@ def _fits(first: FirstPage, probes: Sequence[tuple[datetime, int]]) -> bool:
     )
 
 
-def _tail(knots: Sequence[tuple[datetime, int]], total: int) -> tuple[datetime, int] | None:
+def _tail(knots: Sequence[tuple[datetime, int]], total: int) -> list[tuple[datetime, int]] | None:
     """Where the listing's last records end: after the last knot counting fewer than
     ``total``, going on at the rate of the last stretch before it holding any (no further
-    than the next knot); None: no rate to go by."""
+    than the next knot); None: no rate to go by.
+
+    The knots returned say so along the way too, in steps holding about what that stretch
+    held: the records past the last count are taken as coming at its rate, and one long
+    step beside a short one would look like a cluster (which is counted again, a round
+    trip more) when it is only the same rate over a longer time."""
     known: list[tuple[datetime, int]] = []
     highest = 0
     for moment, count in sorted(knots):
@@ -375,7 +384,18 @@ def _tail(knots: Sequence[tuple[datetime, int]], total: int) -> tuple[datetime, 
     guess = _later(last, (total - counted) / rate, least=1.0)
     if highest >= total:  # no further than the knot that counts them all
         guess = min(guess, known[-1][0])
-    return guess, total
+    held = next(
+        h
+        for a, b, _low, h in reversed(spans)
+        if a is not None and b is not None and h > 0 and b > a
+    )
+    steps = min(TAIL_STEPS, math.ceil((total - counted) / held))
+    found: list[tuple[datetime, int]] = []
+    for step in range(1, steps):
+        moment = (last + (guess - last) * step / steps).replace(microsecond=0)
+        if last < moment < guess and (not found or found[-1][0] < moment):
+            found.append((moment, counted + (total - counted) * step // steps))
+    return [*found, (guess, total)]
 
 
 def left_of(a: datetime | None, b: datetime | None) -> bool:
@@ -440,6 +460,7 @@ __all__ = [
     "STRETCH_ROUNDS",
     "STRETCH_SHARE",
     "TAIL_REACH",
+    "TAIL_STEPS",
     "FirstPage",
     "Segment",
     "Stretch",

@@ -88,6 +88,18 @@ def test_the_last_records_in_a_wide_stretch_are_cut_at_the_rate_before_them() ->
     assert max(ends) < EPOCH + 250 * DAY and windows[-1].end is None
 
 
+def test_records_past_the_first_page_at_its_rate_are_no_cluster() -> None:
+    # All 1,000 records lie between two ladder probes; the first page holds 100 of them
+    # over ten days. The other 900 come at that rate (ninety days more): a longer time
+    # than the page's, not a cluster, so they are cut at once rather than counted again.
+    probes = [(EPOCH, 0), (EPOCH + 400 * DAY, 1000)]
+    first = FirstPage(EPOCH + 100 * DAY, EPOCH + 110 * DAY, 100)
+    windows = _windows(placed_plan(probes, 1000, 10, first))
+    cuts = [w.start for w in windows if w.start is not None]
+    assert len(windows) >= 8 and windows[-1].end is None
+    assert all(first.earliest < c < EPOCH + 210 * DAY for c in cuts)
+
+
 def test_a_cluster_is_still_counted_again() -> None:
     # 900 of 1,000 records in one stretch between sparse ones: neither edge, still a stretch.
     probes = [(EPOCH, 0), (EPOCH + 10 * DAY, 50), (EPOCH + 20 * DAY, 950), (EPOCH + 30 * DAY,

@@ -98,47 +98,38 @@ def _poll(
     """Follow one store's change feed, saving its checkpoint after every change.
 
     A failed pass (the platform down past the retries) is reported and tried again on the
-    next interval from the last checkpoint, so nothing is skipped.
+    next interval from the last checkpoint, so nothing is skipped. A store closed under a
+    pass because listening stops ends the loop quietly: stopping, not a failure to report.
     """
-    try:
-        _follow(store, state, interval, stop, start, emit)
-    except Exception:
-        if stop.is_set():
-            return  # the store was closed under a pass: stopping, not a failure to report
-        raise
-
-
-def _follow(
-    store: Any,
-    state: Path | None,
-    interval: float,
-    stop: threading.Event,
-    start: Any,
-    emit: Callable[[Change], None] = _emit,
-) -> None:
     from storebridge.changes import Checkpoint
 
     since: Any = start
     if state is not None and state.exists():
         since = Checkpoint.from_json(state.read_text(encoding="utf-8"))
-    while not stop.is_set():
-        feed = store.changes(since=since)
-        try:
-            for change in feed:
-                emit(change)
-                since = change.checkpoint
+    try:
+        while not stop.is_set():
+            feed = store.changes(since=since)
+            try:
+                for change in feed:
+                    emit(change)
+                    since = change.checkpoint
+                    _save(state, since)
+                since = feed.checkpoint
                 _save(state, since)
-            since = feed.checkpoint
-            _save(state, since)
-        except StorebridgeError as exc:
-            # Go on from where the failed pass stood, not from a new "now": the feed's
-            # checkpoint covers what it started from, so changes made meanwhile still come.
-            since = feed.checkpoint
-            _save(state, since)
-            if stop.is_set():
-                return
-            warning(f"{store.platform} change feed: {exc}; trying again in {interval:g} s")
-        stop.wait(interval)
+            except StorebridgeError as exc:
+                # Go on from where the failed pass stood, not from a new "now": the feed's
+                # checkpoint covers what it started from, so changes made meanwhile still
+                # come.
+                since = feed.checkpoint
+                _save(state, since)
+                if stop.is_set():
+                    return
+                warning(f"{store.platform} change feed: {exc}; trying again in {interval:g} s")
+            stop.wait(interval)
+    except Exception:
+        if stop.is_set():
+            return
+        raise
 
 
 _JOIN_SECONDS = 1.0

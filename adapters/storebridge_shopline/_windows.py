@@ -285,9 +285,17 @@ TAIL_STEPS = 32
 
 def _rate(spans: Sequence[tuple[datetime | None, datetime | None, int, int]]) -> float | None:
     """Records a second in the last of ``spans`` (left, right, before, held) holding any."""
+    found = _last_held(spans)
+    return None if found is None else found[0] / found[1]
+
+
+def _last_held(
+    spans: Sequence[tuple[datetime | None, datetime | None, int, int]],
+) -> tuple[int, float] | None:
+    """Records held and seconds spanned by the last of ``spans`` holding any."""
     for a, b, _low, held in reversed(spans):
         if a is not None and b is not None and held > 0 and b > a:
-            return held / (b - a).total_seconds()
+            return held, (b - a).total_seconds()
     return None
 
 
@@ -375,27 +383,24 @@ def _tail(knots: Sequence[tuple[datetime, int]], total: int) -> list[tuple[datet
     if not short:
         return None
     spans = [(a, b, low, high - low) for (a, low), (b, high) in itertools.pairwise(short)]
-    rate = _rate(spans)
-    if rate is None:
+    found = _last_held(spans)
+    if found is None:
         return None
+    held, seconds = found
+    rate = held / seconds
     last, counted = short[-1]
     # No day's floor here, unlike a stretch's probes: today's records end at about now,
     # hours before the next probe at midnight, and a busy store has pages of them.
     guess = _later(last, (total - counted) / rate, least=1.0)
     if highest >= total:  # no further than the knot that counts them all
         guess = min(guess, known[-1][0])
-    held = next(
-        h
-        for a, b, _low, h in reversed(spans)
-        if a is not None and b is not None and h > 0 and b > a
-    )
     steps = min(TAIL_STEPS, math.ceil((total - counted) / held))
-    found: list[tuple[datetime, int]] = []
+    along: list[tuple[datetime, int]] = []
     for step in range(1, steps):
         moment = (last + (guess - last) * step / steps).replace(microsecond=0)
-        if last < moment < guess and (not found or found[-1][0] < moment):
-            found.append((moment, counted + (total - counted) * step // steps))
-    return [*found, (guess, total)]
+        if last < moment < guess and (not along or along[-1][0] < moment):
+            along.append((moment, counted + (total - counted) * step // steps))
+    return [*along, (guess, total)]
 
 
 def left_of(a: datetime | None, b: datetime | None) -> bool:

@@ -138,7 +138,7 @@ def test_listen_goes_on_from_the_failed_pass_not_from_a_new_now(tmp_path: Path) 
                 stop.set()
             return stop.is_set()
 
-    listen._follow(store, state, 0.01, Stop(), None)  # type: ignore[arg-type]
+    listen._poll(store, state, 0.01, Stop(), None)  # type: ignore[arg-type]
     assert store.asked[0] is None  # from now
     assert store.asked[1] is store.first  # where the failed pass started, saved too
     assert state.exists()

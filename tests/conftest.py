@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 import storebridge
+from storebridge._concurrency import forget_pacers
 from tests.support.toy import ToyAdapter
 
 # Compiled bytecode is kept (in the usual, git-ignored __pycache__ folders) even where the
@@ -54,6 +55,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if any(defs[-1].scope in _SHARED_SCOPES for defs in definitions if defs):
             module = item.nodeid.partition("::")[0]
             item.add_marker(pytest.mark.xdist_group(f"module:{module}"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pacers() -> None:
+    """Each test starts with no latency learned: a pacer is shared by credential, sandbox
+    tokens are fixed, and what an earlier test on the same worker observed (a slow or a
+    stalled sandbox) would otherwise decide how widely this one reads, and how many requests
+    it sends."""
+    forget_pacers()
 
 
 @pytest.fixture

@@ -103,4 +103,11 @@ def shared_pacer(
         return pacer
 
 
-__all__ = ["DEFAULT_CAP", "Pacer", "shared_pacer"]
+def forget_pacers() -> None:
+    """Drop every shared pacer, so the next store starts from the first guess (what a new
+    process does); stores already built keep theirs."""
+    with _pacers_lock:
+        _pacers.clear()
+
+
+__all__ = ["DEFAULT_CAP", "Pacer", "forget_pacers", "shared_pacer"]

@@ -20,7 +20,7 @@ import attrs
 
 from storebridge import _http
 from storebridge._concurrency import DEFAULT_CAP, Pacer, shared_pacer
-from storebridge._ratelimit import TokenBucket, shared_bucket
+from storebridge._ratelimit import TokenBucket, shared_bucket, shared_send_guard
 from storebridge._redact import Redactor, scrub
 from storebridge._retry import RETRYABLE_STATUSES, RetryPolicy
 from storebridge.adapter import Adapter, RateLimit, error_from_response
@@ -96,6 +96,9 @@ class Policy:
         self.redact = redactor
         limit = options.rate_limit or adapter.rate_limit
         self.bucket: TokenBucket = shared_bucket(adapter.credential_key, limit, options.clock)
+        self.send_guard: TokenBucket = shared_send_guard(
+            adapter.credential_key, limit, options.clock
+        )
         self.pacer: Pacer = shared_pacer(
             adapter.credential_key, limit, options.max_concurrency, options.clock
         )
@@ -248,6 +251,11 @@ def attempts(
         wait_for = policy.bucket.reserve()
         if wait_for > 0:
             yield Sleep(wait_for)
+        # Woken late, this request would leave together with the ones whose turns fell due
+        # meanwhile. The guard is taken only when it has a token at the moment of sending
+        # (see send_limit): a turn reserved ahead could itself fall due inside a stall.
+        while (held := policy.send_guard.try_take()) is not None:
+            yield Sleep(held)
         started = time.monotonic()
         try:
             response: _http.Response = yield Transmit(request)

@@ -80,8 +80,35 @@ def client_limit(limit: RateLimit) -> RateLimit:
     )
 
 
+SEND_MARGIN = 1
+"""What actually leaves bursts this much less than the platform's declared burst."""
+
+
+def send_limit(limit: RateLimit) -> RateLimit:
+    """The limit the moments requests actually leave keep to, late wake-ups included.
+
+    Requests are scheduled at :func:`client_limit`, but a thread or task that wakes late (a
+    long garbage collection, a busy interpreter) sends when it wakes: several slots that fell
+    due during the stall would leave together, on top of the ones on time, and a platform
+    whose burst is smaller than that answers 429. Checked again at the moment of sending,
+    against the platform's own rate and one request less than its burst, the late ones go
+    out one by one while requests on time pass untouched.
+    """
+    from storebridge.adapter import RateLimit
+
+    return RateLimit(per_second=limit.per_second, burst=max(1, limit.burst - SEND_MARGIN))
+
+
 _buckets: dict[tuple[str, RateLimit, Callable[[], float]], TokenBucket] = {}
 _buckets_lock = threading.Lock()
+
+
+def _shared(key: str, limit: RateLimit, clock: Callable[[], float], kept: RateLimit) -> TokenBucket:
+    with _buckets_lock:
+        bucket = _buckets.get((key, limit, clock))
+        if bucket is None:
+            bucket = _buckets[(key, limit, clock)] = TokenBucket(kept, clock)
+        return bucket
 
 
 def shared_bucket(
@@ -92,8 +119,12 @@ def shared_bucket(
     The clock is part of the key so a test's fake clock never shares state with real time.
     The bucket keeps to :func:`client_limit` of ``limit``.
     """
-    with _buckets_lock:
-        bucket = _buckets.get((key, limit, clock))
-        if bucket is None:
-            bucket = _buckets[(key, limit, clock)] = TokenBucket(client_limit(limit), clock)
-        return bucket
+    return _shared(key, limit, clock, client_limit(limit))
+
+
+def shared_send_guard(
+    key: str, limit: RateLimit, clock: Callable[[], float] = time.monotonic
+) -> TokenBucket:
+    """The bucket checked as each request of ``key`` leaves (:func:`send_limit`), shared
+    like :func:`shared_bucket`."""
+    return _shared(f"{key} (sending)", limit, clock, send_limit(limit))

@@ -1,0 +1,171 @@
+"""429s a client provokes when it stalls: with the send guard, and without it.
+
+A process that reads stores stalls now and then: a long garbage collection, a C call that
+holds the interpreter lock. Its requests waiting for their turn wake late, together. The
+facade checks each request again as it leaves (``storebridge._ratelimit.send_limit``);
+this benchmark shows what that check is worth. A 24Nettbutikk sandbox (the smallest burst
+of the three platforms: 2) is served on loopback by a child process with ``--latency``
+seconds on every answer and its documented limit scaled x``--scale``; the client exports
+every order (joins off) while a thread of its own holds the interpreter lock for about
+``--stall-ms`` every ``--every`` seconds. Each round runs the export twice, alternately:
+as shipped, and with the check taken out (the guard replaced by one that always admits).
+Printed: seconds, requests and 429s of each run, and the totals per variant. No figure is
+asserted anywhere; stalls depend on the machine.
+
+    .venv/bin/python benchmarks/bench_stalls.py                 # 5,000 orders, 3 rounds
+    .venv/bin/python benchmarks/bench_stalls.py --rounds 5 --json stalls.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness.config import DOCUMENTED, Case, emulator_limit
+from benchmarks.harness.host import SandboxHost, SandboxSpec
+from benchmarks.harness.readers import storebridge_export
+
+from storebridge import _policy
+
+PLATFORM = "24nettbutikk"
+VARIANTS = ("guarded", "unguarded")
+
+
+class _Open:
+    """A guard that always admits: what leaving at one's turn, however late, amounts to."""
+
+    def try_take(self) -> None:
+        return None
+
+
+def _unguarded() -> Any:
+    """Stores built inside take the guard out (the policy looks it up by this name)."""
+    return mock.patch.object(_policy, "shared_send_guard", return_value=_Open())
+
+
+def _sortable(stall_ms: float) -> list[int]:
+    """A shuffled list whose sort takes about ``stall_ms`` here (list.sort holds the lock)."""
+    rng = random.Random(1)
+    size = 50_000
+    while True:
+        data = list(range(size))
+        rng.shuffle(data)
+        started = time.perf_counter()
+        sorted(data)
+        took = (time.perf_counter() - started) * 1000
+        if took >= stall_ms or size >= 20_000_000:
+            return data
+        size = int(size * max(1.2, stall_ms / max(took, 0.1)))
+
+
+@contextmanager
+def _stalling(data: list[int], every: float) -> Iterator[None]:
+    stop = threading.Event()
+
+    def hog() -> None:
+        while not stop.wait(every):
+            sorted(data)
+
+    thread = threading.Thread(target=hog, name="stall", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def measure(
+    orders: int, rounds: int, latency: float, scale: float, stall_ms: float, every: float
+) -> dict[str, Any]:
+    limit = DOCUMENTED[PLATFORM].scaled(scale)
+    case = Case(PLATFORM, orders, joins=False)
+    data = _sortable(stall_ms)
+    started = time.perf_counter()
+    sorted(data)
+    stall = time.perf_counter() - started
+    spec = SandboxSpec(PLATFORM, orders, latency=latency, options=emulator_limit(PLATFORM, limit))
+    runs: list[dict[str, Any]] = []
+    with SandboxHost({"shop": spec}) as host:
+        served = host.served["shop"]
+        for round_ in range(rounds):
+            for variant in VARIANTS:
+                # Both buckets (the sandbox's and the client's) full again before each run.
+                time.sleep(limit.refill_seconds() + 0.2)
+                host.take("shop")
+                with (
+                    _stalling(data, every),
+                    _unguarded() if variant == "unguarded" else nullcontext(),
+                ):
+                    began = time.perf_counter()
+                    read = storebridge_export(case, served, limit)
+                    seconds = time.perf_counter() - began
+                answers = host.take("shop")
+                if read != orders:
+                    raise RuntimeError(f"{variant}: read {read} of {orders} orders")
+                run = {"round": round_ + 1, "variant": variant, "seconds": round(seconds, 3),
+                       "requests": answers.served, "too_many": answers.too_many}  # fmt: skip
+                runs.append(run)
+                print(f"  round {round_ + 1} {variant:<9}: {seconds:6.2f} s, {answers.served} "
+                      f"requests, {answers.too_many} x 429", flush=True)  # fmt: skip
+    totals = {
+        variant: {
+            "runs": sum(1 for r in runs if r["variant"] == variant),
+            "too_many": sum(r["too_many"] for r in runs if r["variant"] == variant),
+            "median_seconds": statistics.median(
+                r["seconds"] for r in runs if r["variant"] == variant
+            ),
+        }
+        for variant in VARIANTS
+    }
+    return {
+        "platform": PLATFORM,
+        "orders": orders,
+        "limit": {"per_second": limit.per_second, "burst": limit.burst},
+        "latency": latency,
+        "stall_seconds": round(stall, 3),
+        "every": every,
+        "runs": runs,
+        "totals": totals,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.25)
+    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--stall-ms", type=float, default=100.0)
+    parser.add_argument("--every", type=float, default=0.4)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    result = measure(args.orders, args.rounds, args.latency, args.scale, args.stall_ms,
+                     args.every)  # fmt: skip
+    limit = result["limit"]
+    print(f"{PLATFORM}, {args.orders} orders, {limit['per_second']:g}/s (burst "
+          f"{limit['burst']}), {args.latency * 1000:.0f} ms; a stall of "
+          f"{result['stall_seconds'] * 1000:.0f} ms every {args.every:g} s")  # fmt: skip
+    for variant, total in result["totals"].items():
+        print(f"{variant:<9}: {total['too_many']} x 429 in {total['runs']} runs, "
+              f"median {total['median_seconds']:.2f} s")  # fmt: skip
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -21,10 +21,11 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
-PAGES_PER_WINDOW = 3
-"""How many pages a window holds at most, where enough windows run at once: enough that its
-last, partial page is cheap, few enough that its pages (one round trip after another) end
-soon after the first."""
+PAGES_PER_WINDOW = 1
+"""How many pages a window holds at most, where enough windows run at once: a window's pages
+come one round trip after another, so a short listing cut into windows of one page each is
+read in one round trip (where fewer, longer windows took one per page); a long one has
+more pages than windows run at once, and its windows get longer, not more numerous."""
 LADDER_DAYS = tuple(4**step for step in range(7))
 """Probe offsets from now in days (1 .. 4096, some 11 years), both ways."""
 CLUSTER = 4

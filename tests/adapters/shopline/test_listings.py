@@ -540,11 +540,11 @@ def test_one_batch_of_probes_fits_in_one_round_trip() -> None:
 
 def test_window_count_follows_what_runs_at_once() -> None:
     assert window_count(2000, 100, 8) == 8  # all run together, 2.5 pages each
-    assert window_count(2000, 100, 16) == 8  # windows of three pages at most when filled
+    assert window_count(1000, 100, 16) == 12  # one page each even when filled: one round
     assert window_count(5000, 100, 16) == 16  # all windows run together
     assert window_count(100_000, 100, 16) == 16  # long listings: longer windows, not more
-    assert window_count(5000, 100, 40) == 20  # many in flight: windows of three pages
-    assert window_count(100, 100, 8) == 1  # one page: nothing to split
+    assert window_count(5000, 100, 80) == 60  # many in flight: windows of one page
+    assert window_count(100, 100, 8) == 2  # one page filled to OVERFILL shares: two
     for total in range(1, 20_000, 97):
         windows = window_count(total, 100, 64)
         # Filled to OVERFILL shares, a window still holds PAGES_PER_WINDOW pages at most,

@@ -7,8 +7,9 @@ this benchmark shows what that check is worth. A 24Nettbutikk sandbox (the small
 of the three platforms: 2) is served on loopback by a child process with ``--latency``
 seconds on every answer and its documented limit scaled x``--scale``; the client exports
 every order (joins off) while a thread of its own holds the interpreter lock for about
-``--stall-ms`` every ``--every`` seconds. Each round runs the export twice, alternately:
-as shipped, and with the check taken out (the guard replaced by one that always admits).
+``--stall-ms`` every ``--every`` seconds. Each round runs the export four times, alternately:
+with the sync and the async API, each as shipped and with the check taken out (the guard
+replaced by one that always admits).
 Printed: seconds, requests and 429s of each run, and the totals per variant. No figure is
 asserted anywhere; stalls depend on the machine.
 
@@ -19,6 +20,8 @@ asserted anywhere; stalls depend on the machine.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import itertools
 import json
 import random
 import statistics
@@ -34,13 +37,15 @@ from unittest import mock
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness.config import DOCUMENTED, Case, emulator_limit
-from benchmarks.harness.host import SandboxHost, SandboxSpec
-from benchmarks.harness.readers import storebridge_export
+from benchmarks.harness.config import DOCUMENTED, Case, Limit, emulator_limit
+from benchmarks.harness.host import SandboxHost, SandboxSpec, Served
+from benchmarks.harness.readers import connect_settings, storebridge_export
 
+import storebridge
 from storebridge import _policy
 
 PLATFORM = "24nettbutikk"
+ENGINES = ("sync", "async")
 VARIANTS = ("guarded", "unguarded")
 
 
@@ -54,6 +59,19 @@ class _Open:
 def _unguarded() -> Any:
     """Stores built inside take the guard out (the policy looks it up by this name)."""
     return mock.patch.object(_policy, "shared_send_guard", return_value=_Open())
+
+
+async def _async_export(case: Case, served: Served, limit: Limit) -> int:
+    """What ``storebridge_export`` does, with the async API."""
+    options = storebridge.StoreOptions(
+        rate_limit=storebridge.RateLimit(limit.per_second, limit.burst)
+    )
+    settings = connect_settings(case, served, limit)
+    refs: set[str] = set()
+    async with storebridge.connect_async(case.platform, options=options, **settings) as store:
+        async for order in store.orders.list():
+            refs.add(order.ref)
+    return len(refs)
 
 
 def _sortable(stall_ms: float) -> list[int]:
@@ -102,7 +120,7 @@ def measure(
     with SandboxHost({"shop": spec}) as host:
         served = host.served["shop"]
         for round_ in range(rounds):
-            for variant in VARIANTS:
+            for engine, variant in itertools.product(ENGINES, VARIANTS):
                 # Both buckets (the sandbox's and the client's) full again before each run.
                 time.sleep(limit.refill_seconds() + 0.2)
                 host.take("shop")
@@ -111,26 +129,28 @@ def measure(
                     _unguarded() if variant == "unguarded" else nullcontext(),
                 ):
                     began = time.perf_counter()
-                    read = storebridge_export(case, served, limit)
+                    if engine == "sync":
+                        read = storebridge_export(case, served, limit)
+                    else:
+                        read = asyncio.run(_async_export(case, served, limit))
                     seconds = time.perf_counter() - began
                 answers = host.take("shop")
+                name = f"{engine} {variant}"
                 if read != orders:
-                    raise RuntimeError(f"{variant}: read {read} of {orders} orders")
-                run = {"round": round_ + 1, "variant": variant, "seconds": round(seconds, 3),
-                       "requests": answers.served, "too_many": answers.too_many}  # fmt: skip
-                runs.append(run)
-                print(f"  round {round_ + 1} {variant:<9}: {seconds:6.2f} s, {answers.served} "
+                    raise RuntimeError(f"{name}: read {read} of {orders} orders")
+                runs.append({"round": round_ + 1, "engine": engine, "variant": variant,
+                             "seconds": round(seconds, 3), "requests": answers.served,
+                             "too_many": answers.too_many})  # fmt: skip
+                print(f"  round {round_ + 1} {name:<15}: {seconds:6.2f} s, {answers.served} "
                       f"requests, {answers.too_many} x 429", flush=True)  # fmt: skip
-    totals = {
-        variant: {
-            "runs": sum(1 for r in runs if r["variant"] == variant),
-            "too_many": sum(r["too_many"] for r in runs if r["variant"] == variant),
-            "median_seconds": statistics.median(
-                r["seconds"] for r in runs if r["variant"] == variant
-            ),
+    totals = {}
+    for engine, variant in itertools.product(ENGINES, VARIANTS):
+        mine = [r for r in runs if r["engine"] == engine and r["variant"] == variant]
+        totals[f"{engine} {variant}"] = {
+            "runs": len(mine),
+            "too_many": sum(r["too_many"] for r in mine),
+            "median_seconds": statistics.median(r["seconds"] for r in mine),
         }
-        for variant in VARIANTS
-    }
     return {
         "platform": PLATFORM,
         "orders": orders,
@@ -159,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{PLATFORM}, {args.orders} orders, {limit['per_second']:g}/s (burst "
           f"{limit['burst']}), {args.latency * 1000:.0f} ms; a stall of "
           f"{result['stall_seconds'] * 1000:.0f} ms every {args.every:g} s")  # fmt: skip
-    for variant, total in result["totals"].items():
-        print(f"{variant:<9}: {total['too_many']} x 429 in {total['runs']} runs, "
+    for name, total in result["totals"].items():
+        print(f"{name:<15}: {total['too_many']} x 429 in {total['runs']} runs, "
               f"median {total['median_seconds']:.2f} s")  # fmt: skip
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+import threading
 from collections.abc import Generator
 from typing import Any
 
@@ -118,3 +119,30 @@ def test_requests_on_time_are_not_held_back() -> None:
     kept = client_limit(DECLARED)
     last_turn = (40 - kept.burst) / kept.per_second
     assert arrivals[-1] <= last_turn + 0.27 + 1e-9
+
+
+def test_a_clock_that_sleeping_does_not_move_never_hangs_a_request() -> None:
+    # A test harness may freeze time and make sleeping a no-op: requests then go out
+    # without their waits, as they always did, instead of waiting for the guard forever.
+    sent: list[str] = []
+
+    def run() -> None:
+        options = StoreOptions(rate_limit=RateLimit(per_second=1, burst=1),
+                               clock=lambda: 0.0, sleep=lambda _seconds: None)  # fmt: skip
+        adapter = ToyAdapter.from_settings(base_url="https://toy.example", token="t" * 12)
+        policy = Policy(adapter, options, Redactor())
+        for n in range(5):
+            flow = attempts(policy, Request("GET", f"https://toy.example/rows/{n}"))
+            step = flow.send(None)
+            while isinstance(step, Sleep):
+                step = flow.send(None)
+            assert isinstance(step, Transmit)
+            with pytest.raises(StopIteration):
+                flow.send(Response(200, json={}, request=step.request))
+            sent.append(str(step.request.url))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "a request waited for the guard forever"
+    assert len(sent) == 5

@@ -12,8 +12,8 @@ Planning costs one round trip before the pages, never one per window:
    ladder of counts up to probe times around now (1, 4, 16 ... days either side) in the
    same batch; a filtered long listing sends them next, with counts around the first
    page's records (records usually get ids as they are created);
-2. the counts place the windows so that each holds a similar number of records, three
-   pages at most where enough run at once. A whole store's listing places the edges from
+2. the counts place the windows so that each holds a similar number of records, one page
+   where enough run at once. A whole store's listing places the edges from
    that first batch too (:func:`._windows.placed_plan`: where the first page's records
    lie, and the rate before the last records counted), so its windows all start a round
    trip after the first batch. Elsewhere, a stretch between two probes where the

@@ -71,30 +71,35 @@ class SyncEngine:
         """Send ``request`` as the policy says; a started request stops (``Forgotten``)
         at its next wait or send once ``unwanted`` is set."""
         steps = attempts(self.policy, request)
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                op = steps.throw(error) if error is not None else steps.send(value)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            value, error = None, None
-            if isinstance(op, Sleep):
-                if unwanted is not None and self.options.sleep is time.sleep:
-                    # A real wait (for the rate limit) ends as soon as nobody wants the answer.
-                    if unwanted.wait(op.seconds):
-                        raise Forgotten
-                else:
-                    self.options.sleep(op.seconds)
-                continue
-            if unwanted is not None and unwanted.is_set():
-                raise Forgotten
-            try:
-                value = self.client.send(op.request, auth=self.adapter.auth)
-            except _http.TransportError as exc:
+        try:
+            value: Any = None
+            error: BaseException | None = None
+            while True:
+                try:
+                    op = steps.throw(error) if error is not None else steps.send(value)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+                value, error = None, None
+                if isinstance(op, Sleep):
+                    if unwanted is not None and self.options.sleep is time.sleep:
+                        # A real wait (for the rate limit) ends once nobody wants the answer.
+                        if unwanted.wait(op.seconds):
+                            raise Forgotten
+                    else:
+                        self.options.sleep(op.seconds)
+                    continue
                 if unwanted is not None and unwanted.is_set():
-                    raise Forgotten from None  # not asked again: nobody is waiting
-                error = exc
+                    raise Forgotten
+                try:
+                    value = self.client.send(op.request, auth=self.adapter.auth)
+                except _http.TransportError as exc:
+                    if unwanted is not None and unwanted.is_set():
+                        raise Forgotten from None  # not asked again: nobody is waiting
+                    error = exc
+        finally:
+            # Its place in the send guard's line, if it waited there, is given up now,
+            # not whenever the collector gets to a generator kept alive by a traceback.
+            steps.close()
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
@@ -327,31 +332,31 @@ class AsyncEngine:
         """Send ``request`` as the policy says; a started request (``sent``) stops
         (``Forgotten``) before its next send once it is unwanted."""
         steps = attempts(self.policy, request)
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                op = steps.throw(error) if error is not None else steps.send(value)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            value, error = None, None
-            if isinstance(op, Sleep):
-                await self.options.async_sleep(op.seconds)
-                continue
-            if sent is not None and sent.unwanted:
-                raise Forgotten
-            try:
-                if sent is not None:
-                    sent.on_the_wire = True
-                value = await self.client.send(op.request, auth=self.adapter.auth)
-            except _http.TransportError as exc:
-                error = exc
-            except StorebridgeError:
-                steps.close()
-                raise
-            finally:
-                if sent is not None:
-                    sent.on_the_wire = False
+        try:
+            value: Any = None
+            error: BaseException | None = None
+            while True:
+                try:
+                    op = steps.throw(error) if error is not None else steps.send(value)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+                value, error = None, None
+                if isinstance(op, Sleep):
+                    await self.options.async_sleep(op.seconds)
+                    continue
+                if sent is not None and sent.unwanted:
+                    raise Forgotten
+                try:
+                    if sent is not None:
+                        sent.on_the_wire = True
+                    value = await self.client.send(op.request, auth=self.adapter.auth)
+                except _http.TransportError as exc:
+                    error = exc
+                finally:
+                    if sent is not None:
+                        sent.on_the_wire = False
+        finally:
+            steps.close()  # as in the sync engine: a place in the guard's line is given up
 
     async def _send_batch(
         self, requests: Sequence[_http.Request], *, tolerant: bool = False

@@ -20,7 +20,7 @@ import attrs
 
 from storebridge import _http
 from storebridge._concurrency import DEFAULT_CAP, Pacer, shared_pacer
-from storebridge._ratelimit import TokenBucket, shared_bucket, shared_send_guard
+from storebridge._ratelimit import SendGuard, TokenBucket, shared_bucket, shared_send_guard
 from storebridge._redact import Redactor, scrub
 from storebridge._retry import RETRYABLE_STATUSES, RetryPolicy
 from storebridge.adapter import Adapter, RateLimit, error_from_response
@@ -38,6 +38,11 @@ from storebridge.flow import request_meta, validate_answer
 
 T = TypeVar("T")
 log = logging.getLogger("storebridge.http")
+
+GUARD_CHECKS = 64
+"""Checks of the send guard per attempt at most: far more than a request waits in line, and
+a bound where waiting cannot help (a test's clock that sleeping does not move, or a sleep
+that returns at once): the request then goes without."""
 
 # Errors raised before a single byte of the request left: safe to re-send even a write.
 _NOT_SENT = (_http.ConnectError, _http.ConnectTimeout, _http.PoolTimeout)
@@ -96,9 +101,7 @@ class Policy:
         self.redact = redactor
         limit = options.rate_limit or adapter.rate_limit
         self.bucket: TokenBucket = shared_bucket(adapter.credential_key, limit, options.clock)
-        self.send_guard: TokenBucket = shared_send_guard(
-            adapter.credential_key, limit, options.clock
-        )
+        self.send_guard: SendGuard = shared_send_guard(adapter.credential_key, limit, options.clock)
         self.pacer: Pacer = shared_pacer(
             adapter.credential_key, limit, options.max_concurrency, options.clock
         )
@@ -251,14 +254,21 @@ def attempts(
         wait_for = policy.bucket.reserve()
         if wait_for > 0:
             yield Sleep(wait_for)
-        # Woken late, this request would leave together with the ones whose turns fell due
-        # meanwhile. The guard is taken only when it has a token at the moment of sending
-        # (see send_limit): a turn reserved ahead could itself fall due inside a stall.
-        while (held := policy.send_guard.try_take()) is not None:
-            before = policy.options.clock()
-            yield Sleep(held)
-            if policy.options.clock() <= before:
-                break  # a clock that sleeping does not move (a test's): waiting cannot help
+        # Woken late, this request would go together with the ones whose turns fell due
+        # meanwhile. The guard gives a token only at the moment of going (see send_limit):
+        # a turn reserved ahead could itself fall due inside a stall.
+        ticket: int | None = None
+        try:
+            for _ in range(GUARD_CHECKS):
+                answer = policy.send_guard.try_go(ticket)
+                if answer is None:
+                    ticket = None
+                    break
+                held, ticket = answer
+                yield Sleep(held)
+        finally:
+            if ticket is not None:
+                policy.send_guard.leave(ticket)
         started = time.monotonic()
         try:
             response: _http.Response = yield Transmit(request)
@@ -279,4 +289,4 @@ def attempts(
         yield Sleep(delay)
 
 
-__all__ = ["Policy", "Sleep", "StoreOptions", "Transmit", "attempts"]
+__all__ = ["GUARD_CHECKS", "Policy", "Sleep", "StoreOptions", "Transmit", "attempts"]

@@ -18,20 +18,9 @@ _EPSILON = 1e-9
 """Float slack so a token refilled to exactly 1.0 after a fractional wait counts as whole."""
 
 
-class TokenBucket:
-    """``limit.burst`` tokens, refilled continuously at ``limit.per_second``.
-
-    Two ways to take a token, both under a lock so threads and asyncio tasks sharing one
-    bucket never exceed the rate together:
-
-    * :meth:`reserve` always takes one and returns how long to wait before using it; the
-      caller does the waiting (sync or async). Clients pace themselves this way.
-    * :meth:`try_take` takes one only if one is there; otherwise it takes nothing and
-      returns the seconds until one would be. Servers refuse (429) this way.
-
-    A leaky bucket of ``capacity`` draining at ``rate`` is the same limit as this bucket with
-    ``burst=capacity`` and ``per_second=rate``.
-    """
+class _Tokens:
+    """``limit.burst`` tokens, refilled continuously at ``limit.per_second``; what a
+    :class:`TokenBucket` and a :class:`SendGuard` take from, under their lock."""
 
     def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
@@ -46,6 +35,22 @@ class TokenBucket:
         self._tokens = min(float(self.limit.burst), self._tokens + gained)
         self._stamp = now
         return self._tokens
+
+
+class TokenBucket(_Tokens):
+    """``limit.burst`` tokens, refilled continuously at ``limit.per_second``.
+
+    Two ways to take a token, both under a lock so threads and asyncio tasks sharing one
+    bucket never exceed the rate together:
+
+    * :meth:`reserve` always takes one and returns how long to wait before using it; the
+      caller does the waiting (sync or async). Clients pace themselves this way.
+    * :meth:`try_take` takes one only if one is there; otherwise it takes nothing and
+      returns the seconds until one would be. Servers refuse (429) this way.
+
+    A leaky bucket of ``capacity`` draining at ``rate`` is the same limit as this bucket with
+    ``burst=capacity`` and ``per_second=rate``.
+    """
 
     def reserve(self) -> float:
         """Take a token now; the seconds to wait before it may be used (0.0: at once)."""
@@ -104,7 +109,7 @@ def send_limit(limit: RateLimit) -> RateLimit:
     return RateLimit(per_second=limit.per_second * CLIENT_SHARE, burst=1)
 
 
-class SendGuard:
+class SendGuard(_Tokens):
     """``limit`` kept at the moments requests actually go, in the order they first asked.
 
     A request asks :meth:`try_go` as it is about to go: with a token there and nobody in
@@ -116,20 +121,9 @@ class SendGuard:
     """
 
     def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self._clock = clock
-        self._tokens = float(limit.burst)
-        self._stamp = clock()
+        super().__init__(limit, clock)
         self._line: deque[int] = deque()
         self._tickets = itertools.count()
-        self._lock = threading.Lock()
-
-    def _refill(self) -> float:
-        now = self._clock()
-        gained = (now - self._stamp) * self.limit.per_second
-        self._tokens = min(float(self.limit.burst), self._tokens + gained)
-        self._stamp = now
-        return self._tokens
 
     def try_go(self, ticket: int | None = None) -> tuple[float, int] | None:
         """None: a token was taken, go now. Otherwise (seconds to wait before asking again,

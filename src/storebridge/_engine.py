@@ -70,36 +70,34 @@ class SyncEngine:
     ) -> _http.Response:
         """Send ``request`` as the policy says; a started request stops (``Forgotten``)
         at its next wait or send once ``unwanted`` is set."""
-        steps = attempts(self.policy, request)
+        stepper: FlowStepper[_http.Response] = FlowStepper(attempts(self.policy, request))
         try:
-            value: Any = None
-            error: BaseException | None = None
-            while True:
-                try:
-                    op = steps.throw(error) if error is not None else steps.send(value)
-                except StopIteration as stop:
-                    return stop.value  # type: ignore[no-any-return]
-                value, error = None, None
-                if isinstance(op, Sleep):
+            step = stepper.advance()
+            while not isinstance(step, Done):
+                if isinstance(step, Sleep):
                     if unwanted is not None and self.options.sleep is time.sleep:
                         # A real wait (for the rate limit) ends once nobody wants the answer.
-                        if unwanted.wait(op.seconds):
+                        if unwanted.wait(step.seconds):
                             raise Forgotten
                     else:
-                        self.options.sleep(op.seconds)
+                        self.options.sleep(step.seconds)
+                    step = stepper.advance()
                     continue
                 if unwanted is not None and unwanted.is_set():
                     raise Forgotten
                 try:
-                    value = self.client.send(op.request, auth=self.adapter.auth)
+                    answer = self.client.send(step.request, auth=self.adapter.auth)
                 except _http.TransportError as exc:
                     if unwanted is not None and unwanted.is_set():
                         raise Forgotten from None  # not asked again: nobody is waiting
-                    error = exc
+                    step = stepper.advance(error=exc)
+                    continue
+                step = stepper.advance(answer)
+            return step.value  # type: ignore[no-any-return]
         finally:
             # Its place in the send guard's line, if it waited there, is given up now,
             # not whenever the collector gets to a generator kept alive by a traceback.
-            steps.close()
+            stepper.close()
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
@@ -331,32 +329,30 @@ class AsyncEngine:
     async def send(self, request: _http.Request, sent: SentTask | None = None) -> _http.Response:
         """Send ``request`` as the policy says; a started request (``sent``) stops
         (``Forgotten``) before its next send once it is unwanted."""
-        steps = attempts(self.policy, request)
+        stepper: FlowStepper[_http.Response] = FlowStepper(attempts(self.policy, request))
         try:
-            value: Any = None
-            error: BaseException | None = None
-            while True:
-                try:
-                    op = steps.throw(error) if error is not None else steps.send(value)
-                except StopIteration as stop:
-                    return stop.value  # type: ignore[no-any-return]
-                value, error = None, None
-                if isinstance(op, Sleep):
-                    await self.options.async_sleep(op.seconds)
+            step = stepper.advance()
+            while not isinstance(step, Done):
+                if isinstance(step, Sleep):
+                    await self.options.async_sleep(step.seconds)
+                    step = stepper.advance()
                     continue
                 if sent is not None and sent.unwanted:
                     raise Forgotten
                 try:
                     if sent is not None:
                         sent.on_the_wire = True
-                    value = await self.client.send(op.request, auth=self.adapter.auth)
+                    answer = await self.client.send(step.request, auth=self.adapter.auth)
                 except _http.TransportError as exc:
-                    error = exc
+                    step = stepper.advance(error=exc)
+                    continue
                 finally:
                     if sent is not None:
                         sent.on_the_wire = False
+                step = stepper.advance(answer)
+            return step.value  # type: ignore[no-any-return]
         finally:
-            steps.close()  # as in the sync engine: a place in the guard's line is given up
+            stepper.close()  # as in the sync engine: a place in the guard's line is given up
 
     async def _send_batch(
         self, requests: Sequence[_http.Request], *, tolerant: bool = False

@@ -10,7 +10,9 @@ read side by side:
 
 * the first page's density gives the days a window spans; the first pages up to points
   going back four times further each (one batch) show how dense each stretch is and where
-  the records end, and the stretch where they end is probed again more finely;
+  the records end, and the stretch where they end is probed again more finely; each batch
+  also reads the first page's cursor on by a page (with the walk's own checks), and a
+  listing the cursor finishes meanwhile ends there, with no window;
 * each window asks for the records on its top day or before (an open lower bound),
   newest first, and stops at the first record under its bottom day, which it notes;
 * when all are read, the windows must join up into one chain: each starts with the record
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from storebridge.errors import PaginationError, ValidationError
+from storebridge.errors import PaginationError, StorebridgeError, ValidationError
 from storebridge.http import Request, Response
 from storebridge.kit import (
     CONCURRENCY,
@@ -123,13 +125,13 @@ def read_listing(
         yield from _rows(rows, claims, expand)  # one cursor, in the platform's order
         yield from expanding(flow, claims, expand)
         return
-    flow.close()
     if slices is not None and listing.days.first is None:
+        flow.close()
         raise ValidationError("slices needs created_since and created_until", field="slices")
     # The first page's rows are handed on (with their details, when expanding sends
     # requests) while the windows are planned: planning waits on round trips of its own,
     # and the first page's requests would otherwise wait for all of them.
-    planned = _planned(adapter, listing, dates, rows, order, width, claims, expand)
+    planned = _planned(adapter, listing, dates, rows, order, width, claims, expand, flow)
     yield from merge_parallel([_rows(rows, claims, expand), planned])
 
 
@@ -142,18 +144,34 @@ def _planned(
     width: int,
     claims: Claims,
     expand: Expand[T],
+    cursor: ListFlow[Payload],
 ) -> ListFlow[T]:
-    """The windows below the first page: planned (or cut from ``slices``), then read."""
+    """The windows below the first page: planned (or cut from ``slices``), then read. The
+    first page's cursor is read on while planning: a listing it finishes meanwhile (two or
+    three pages) is done there, with no windows."""
     seen_day, witness = order
+    ahead: list[Payload] = []
     if listing.slices is not None and listing.days.first is not None:
+        cursor.close()
         cuts = cut(listing.days.first, seen_day, listing.slices)
         tops = [w.last for w in cuts if w.last]
     else:
-        tops = yield from _plan(adapter, listing, dates, rows, seen_day, width)
+        following = _Cursor(cursor)
+        tops = yield from _plan(adapter, listing, dates, rows, seen_day, width, following)
+        following.close()
+        ahead = following.rows
+        if following.ended:
+            yield from _rows(ahead, claims, expand)
+            return
     # Each window reaches down to the day after the next window's top; the last to the end.
     bottoms = [top + _DAY for top in tops[1:]]
     windows = [Window(top, bottom) for top, bottom in zip(tops, [*bottoms, None], strict=True)]
-    yield from _read_windows(adapter, listing, dates, windows, witness, claims, expand)
+    reads = _read_windows(adapter, listing, dates, windows, witness, claims, expand)
+    if ahead:
+        # Records the windows read again are dropped there (claims): these come sooner.
+        yield from merge_parallel([_rows(ahead, claims, expand), reads])
+    else:
+        yield from reads
 
 
 @attrs.define
@@ -291,6 +309,44 @@ class _Mark:
     """The page had a next link: more than a page of records on or before ``point``."""
 
 
+class _Cursor:
+    """The first page's cursor, read on by one page in each round trip of planning: a
+    listing that ends before planning does needs no windows. Every page passes the walk's
+    own checks, so what it gives is what a one-cursor read gives."""
+
+    def __init__(self, flow: ListFlow[Payload]) -> None:
+        self._walk: FlowStepper[None] = FlowStepper(flow)
+        self.rows: list[Payload] = []
+        self.ended = False
+        self.pending: Request | None = None
+        self._next(self._walk.advance())
+
+    def _next(self, step: Any) -> None:
+        if isinstance(step, Done):
+            self.ended = True  # no next link: the walk ended as a one-cursor read does
+        elif isinstance(step, Request):
+            self.pending = step
+        else:
+            self.close()
+
+    def take(self, answer: Any) -> None:
+        """The walk's answer to :attr:`pending`: an error after the facade's retries stops
+        following (the windows read those records)."""
+        self.pending = None
+        if isinstance(answer, StorebridgeError):
+            self.close()
+            return
+        step = self._walk.advance(answer)
+        if isinstance(step, Emit):
+            self.rows += step.items
+            step = self._walk.advance()
+        self._next(step)
+
+    def close(self) -> None:
+        self.pending = None
+        self._walk.close()
+
+
 def _plan(
     adapter: TwentyNineNextAdapter,
     listing: Listing,
@@ -298,8 +354,10 @@ def _plan(
     rows: list[Payload],
     seen: date,
     width: int,
+    cursor: _Cursor,
 ) -> Generator[Any, Any, list[date]]:
-    """The top days of windows covering ``seen`` and before, newest first.
+    """The top days of windows covering ``seen`` and before, newest first (none when
+    ``cursor``, read on by a page in each round trip of probes, reached the end first).
 
     The first page's density gives the days ~WINDOW_PAGES pages span. The first pages up to
     points going back four times further each (one batch) show how dense each stretch is
@@ -312,16 +370,28 @@ def _plan(
     step = max(1, round(WINDOW_PAGES * page / _day_rate(rows, dates.field)))
     marks = [_Mark(seen, rows, True)]
     marks += yield from _probe_all(
-        adapter, listing, dates, _points(seen, [step * 4**j for j in range(PROBES)], first)
+        adapter,
+        listing,
+        dates,
+        _points(seen, [step * 4**j for j in range(PROBES)], first),
+        cursor,
     )
+    if cursor.ended:
+        return []
     end = next((i for i, mark in enumerate(marks) if not mark.rows), None)
     if end is not None and marks[end - 1].more:
         top, bottom = marks[end - 1].point, marks[end].point
         gap = (top - bottom).days
         inner = [top - timedelta(days=gap * i // 8) for i in range(1, 8)]
         found = yield from _probe_all(
-            adapter, listing, dates, sorted({d for d in inner if bottom < d < top}, reverse=True)
+            adapter,
+            listing,
+            dates,
+            sorted({d for d in inner if bottom < d < top}, reverse=True),
+            cursor,
         )
+        if cursor.ended:
+            return []
         marks[end:end] = found
         end = next((i for i, mark in enumerate(marks) if not mark.rows), None)
     stretches: list[tuple[date, date | None, float]] = []  # (top, bottom, pages)
@@ -360,12 +430,29 @@ def _points(seen: date, offsets: list[int], first: date | None) -> list[date]:
 
 
 def _probe_all(
-    adapter: TwentyNineNextAdapter, listing: Listing, dates: DateFilter, points: list[date]
+    adapter: TwentyNineNextAdapter,
+    listing: Listing,
+    dates: DateFilter,
+    points: list[date],
+    cursor: _Cursor,
 ) -> Generator[Any, Any, list[_Mark]]:
-    if not points:
-        return []
+    """The first page on or before each of ``points``, and the cursor's next page, in one
+    round trip."""
+    following = cursor.pending
     requests = [_probe(adapter, listing, point) for point in points]
-    answers = yield Batch(tuple(requests))
+    sent = requests if following is None else [*requests, following]
+    if not sent:
+        return []
+    # Tolerant so that the cursor's page may fail alone (the windows read its records);
+    # a probe's error still ends the listing, as it would from a plain batch.
+    answers = list((yield Batch(tuple(sent), tolerant=True)))
+    if following is not None:
+        cursor.take(answers.pop())
+        if cursor.ended:
+            return []  # the listing ended on that page: the probes are not needed
+    error = next((a for a in answers if isinstance(a, StorebridgeError)), None)
+    if error is not None:
+        raise error
     marks = []
     for point, request, answer in zip(points, requests, answers, strict=True):
         found = PageReader(adapter, Days(listing.days.first, point), dates)(request, answer)

@@ -19,7 +19,7 @@ from storebridge import PayloadError, StorebridgeError, ValidationError, http
 from storebridge.errors import PaginationError
 from storebridge.kit import Payload
 from storebridge.testing import FaultTransport
-from storebridge_29next._listings import Window, _count, _newest_first, _tops, _unjoined
+from storebridge_29next._listings import PROBES, Window, _count, _newest_first, _tops, _unjoined
 from storebridge_29next._paging import Days, cut
 from tests.adapters.twentyninenext.support.sandbox import Rewriting, Sandbox
 
@@ -192,6 +192,95 @@ def test_at_the_documented_limit_a_short_store_is_read_by_one_cursor() -> None:
         refs = _refs(store.orders.list())
     assert Counter(refs) == Counter(str(100001 + i) for i in range(40))
     assert len(sandbox.emulator.requests) == 2  # two pages of 20, no probes
+
+
+def _cursor_page(request: Any) -> bool:
+    # A page of the whole listing's own cursor (windows' pages carry a top day).
+    params = request.url.params
+    return _orders_page(request) and "cursor" in params and "date_placed_to" not in params
+
+
+@pytest.mark.parametrize("orders", [21, 40])
+@pytest.mark.parametrize("detail", [False, True])
+def test_a_listing_of_two_pages_ends_on_its_cursor_without_windows(
+    orders: int, detail: bool
+) -> None:
+    # The cursor's second page is read with the first probes; when it has no next link the
+    # listing is complete, as a one-cursor read would find it, and no window is read.
+    sandbox = Sandbox(orders=orders)
+    with sandbox.connect(in_flight=8) as wide:
+        refs = _refs(wide.orders.list(detail=detail))
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(orders))
+    lists = [r for r in sandbox.emulator.requests if r.path.endswith("/orders/")]
+    assert len(lists) <= 2 + PROBES  # the two pages and one round of probes
+    assert sum("cursor" in r.query for r in lists) == 1
+
+
+def test_a_longer_listing_still_reads_windows_after_its_cursor_pages() -> None:
+    sandbox = Sandbox(orders=130)
+    transport = Rewriting(sandbox.emulator.transport(), _cursor_page, lambda r, body, n: body)
+    with sandbox.connect(transport, in_flight=8) as wide:
+        refs = _refs(wide.orders.list())
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(130))
+    assert 1 <= transport.seen <= 2  # pages 2 and 3 at most, while planning
+    listed = [r for r in transport.requests if _orders_page(r)]
+    assert sum("date_placed_to" in r.url.params for r in listed) > PROBES  # probes + windows
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"next": None, "previous": None, "results": []},  # a cache's empty page
+        {"results": "unreadable"},
+    ],
+    ids=["empty-without-previous", "wrong-shape"],
+)
+def test_a_second_page_that_is_never_right_is_read_by_the_windows(answer: Any) -> None:
+    # The cursor's second page refused every time it is asked: the facade gives up on it
+    # alone, and the windows read its records; the listing neither ends early nor fails.
+    sandbox = Sandbox(orders=40)
+    transport = Rewriting(sandbox.emulator.transport(), _cursor_page, lambda r, b, n: answer)
+    with sandbox.connect(transport, in_flight=8) as wide:
+        refs = _refs(wide.orders.list())
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(40))
+    assert transport.seen > 1  # asked again before giving up
+
+
+def test_a_stale_second_page_read_with_the_probes_is_asked_again() -> None:
+    sandbox = Sandbox(orders=40)
+    pages: dict[str, Any] = {}
+
+    def stale_once(request: Any, body: Any, n: int) -> Any:
+        if "cursor" not in request.url.params:
+            pages.setdefault("first", body)
+            return body
+        pages["cursor"] = pages.get("cursor", 0) + 1
+        return pages["first"] if pages["cursor"] == 1 else body  # page 1 again, once
+
+    transport = Rewriting(sandbox.emulator.transport(), _orders_page, stale_once)
+    with sandbox.connect(transport, in_flight=8) as wide:
+        refs = _refs(wide.orders.list())
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(40))
+    assert sum("cursor" in r.url.params for r in transport.requests) == 2
+
+
+@pytest.mark.parametrize("detail", [False, True])
+def test_short_listings_under_mixed_faults_are_exact_or_an_error(detail: bool) -> None:
+    outcomes: Counter[str] = Counter()
+    for orders in (21, 40, 60):
+        truth = [str(100001 + i) for i in range(orders)]
+        for seed in range(1, 9):
+            sandbox = Sandbox(orders=orders)
+            faulty = FaultTransport(sandbox.emulator.transport(), seed=seed, rate=0.2)
+            with sandbox.connect(faulty, in_flight=8) as store:
+                try:
+                    refs = _refs(store.orders.list(detail=detail))
+                except StorebridgeError:
+                    outcomes["error"] += 1
+                    continue
+            assert Counter(refs) == Counter(truth), (orders, seed, faulty.injected)
+            outcomes["exact"] += 1
+    assert outcomes["exact"] >= 12, outcomes
 
 
 def test_transactions_read_in_windows_and_customers_in_no_date_order_by_one_cursor() -> None:

@@ -2,7 +2,8 @@
 
 Each built-in platform's sandbox is read through the fault layer (5xx, 429 with and without
 Retry-After, resets before and after processing, timeouts, truncated, malformed, HTML and
-wrongly shaped bodies, stale pages) at 10% and 30% of requests, with six seeds each. A
+wrongly shaped bodies, stale pages) at 10% and 30% of requests, with six seeds each, at the
+facade's own pace, page by page (1 request in flight) and with the parallel readers (8). A
 listing may end in a storebridge error when a fault persists past the retry budget; it may
 never end normally with a record missing or doubled.
 """
@@ -32,13 +33,16 @@ def _listing(store: storebridge.Store, resource: str) -> Iterator[Any]:
     return listing
 
 
-def _read(platform: str, resource: str, rate: float, seed: int) -> tuple[list[str] | None, Any]:
+def _read(
+    platform: str, resource: str, rate: float, seed: int, in_flight: int | None = None
+) -> tuple[list[str] | None, Any]:
     clock = FakeClock()
     time = FakeTime(emulator_clock=clock)
     sandbox = adapter_class(platform).sandbox(seed=3, clock=clock, **SIZES)
     faulty = FaultTransport(sandbox.emulator.transport(), seed=seed, rate=rate)
     settings = sandbox.settings("https://sandbox.example")
-    with storebridge.connect(platform, transport=faulty, options=time.options(), **settings) as s:
+    options = time.options() if in_flight is None else time.options(max_concurrency=in_flight)
+    with storebridge.connect(platform, transport=faulty, options=options, **settings) as s:
         try:
             return [item.ref for item in _listing(s, resource)], faulty
         except StorebridgeError:
@@ -51,16 +55,21 @@ def _truth(platform: str, resource: str) -> list[str]:
     return refs
 
 
+@pytest.mark.parametrize("in_flight", [None, 1, 8], ids=["own-pace", "1-in-flight", "8-in-flight"])
 @pytest.mark.parametrize("resource", RESOURCES)
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_listing_is_exact_or_an_error_under_faults(platform: str, resource: str) -> None:
+def test_listing_is_exact_or_an_error_under_faults(
+    platform: str, resource: str, in_flight: int | None
+) -> None:
+    # One request in flight reads page by page; with 8 the parallel readers run: SHOPLINE's
+    # windows, 24Nettbutikk's pages read ahead, 29 Next's planning and day windows.
     truth = _truth(platform, resource)
     assert len(truth) == len(set(truth)) == SIZES[resource]
     outcomes: Counter[str] = Counter()
     injected: Counter[str] = Counter()
     for rate in (0.1, 0.3):
         for seed in SEEDS:
-            refs, faulty = _read(platform, resource, rate, seed)
+            refs, faulty = _read(platform, resource, rate, seed, in_flight)
             injected.update(faulty.injected)
             if refs is None:
                 outcomes[f"error@{rate}"] += 1

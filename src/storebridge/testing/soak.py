@@ -5,9 +5,12 @@ Run it as a command::
     python -m storebridge.testing.soak                       # all platforms, ~1 minute
     python -m storebridge.testing.soak --platform shopline --records 500 --seeds 50
     python -m storebridge.testing.soak --long                # the long soak (minutes)
+    python -m storebridge.testing.soak --in-flight 16        # only the parallel readers
 
 Each run lists orders, customers and products of a seeded sandbox in-process, on fake time
-(nothing sleeps), with a share of requests faulted (see
+(nothing sleeps), once per ``--in-flight`` setting (default: one request at a time, which
+reads page by page, and 8, which runs the platform's parallel readers: windows, pages read
+ahead), with a share of requests faulted (see
 :class:`~storebridge.testing.FaultTransport`). The summary counts faults injected by kind and
 the outcome of every listing: exact, a storebridge error (a fault outlasted the retry
 budget), or a failure of the promise -- records lost, records doubled, or a bare Python
@@ -35,6 +38,8 @@ from storebridge.testing.fake_time import FakeTime
 from storebridge.testing.faults import FaultTransport
 
 RESOURCES = ("orders", "customers", "products")
+IN_FLIGHT = (1, 8)
+"""Requests kept in flight, one soak each: page by page, and the parallel readers."""
 
 
 @attrs.define
@@ -78,13 +83,16 @@ def _tally_dict(t: Tally) -> dict[str, Any]:
     }
 
 
-def _list(platform: str, sizes: dict[str, int], rate: float, seed: int, resource: str) -> Any:
+def _list(
+    platform: str, sizes: dict[str, int], rate: float, seed: int, resource: str, in_flight: int
+) -> Any:
     clock = FakeClock()
     time = FakeTime(emulator_clock=clock)
     sandbox = adapter_class(platform).sandbox(seed=7, clock=clock, **sizes)
     faulty = FaultTransport(sandbox.emulator.transport(), seed=seed, rate=rate)
     adapter = adapter_class(platform).from_settings(**sandbox.settings("https://sandbox.test"))
-    with Store(adapter, options=time.options(), transport=faulty) as store:
+    options = time.options(max_concurrency=in_flight)
+    with Store(adapter, options=options, transport=faulty) as store:
         try:
             refs: list[str] | BaseException = [item.ref for item in getattr(store, resource).list()]
         except Exception as exc:  # counted: bare exceptions are what this hunts for
@@ -98,35 +106,49 @@ def soak(
     records: int,
     seeds: int,
     rates: Sequence[float],
+    in_flight: Sequence[int] = IN_FLIGHT,
 ) -> Summary:
     """Run the listings and return the summary (see the module docstring)."""
     sizes = {"orders": records, "customers": max(1, records // 2), "products": max(1, records // 3)}
     summary = Summary()
     for platform in platform_names:
         for resource in RESOURCES:
-            tally = summary.tallies.setdefault(f"{platform} {resource}", Tally())
-            truth, _ = _list(platform, sizes, 0.0, 0, resource)
-            if isinstance(truth, BaseException):
-                tally.bare[f"fault-free listing failed: {type(truth).__name__}"] += 1
-                continue
-            expected = Counter(truth)
-            for rate in rates:
-                for seed in range(1, seeds + 1):
-                    outcome, faulty = _list(platform, sizes, rate, seed, resource)
-                    summary.faults.update(faulty.injected)
-                    tally.runs += 1
-                    if isinstance(outcome, StorebridgeError):
-                        tally.errors[type(outcome).__name__] += 1
-                    elif isinstance(outcome, BaseException):
-                        tally.bare[type(outcome).__name__] += 1
-                    else:
-                        got = Counter(outcome)
-                        missing = sum((expected - got).values())
-                        extra = sum((got - expected).values())
-                        tally.lost += missing > 0
-                        tally.doubled += extra > 0
-                        tally.exact += not missing and not extra
+            for width in in_flight:
+                _soak_one(summary, platform, resource, sizes, seeds, rates, width)
     return summary
+
+
+def _soak_one(
+    summary: Summary,
+    platform: str,
+    resource: str,
+    sizes: dict[str, int],
+    seeds: int,
+    rates: Sequence[float],
+    width: int,
+) -> None:
+    tally = summary.tallies.setdefault(f"{platform} {resource} x{width}", Tally())
+    truth, _ = _list(platform, sizes, 0.0, 0, resource, width)
+    if isinstance(truth, BaseException):
+        tally.bare[f"fault-free listing failed: {type(truth).__name__}"] += 1
+        return
+    expected = Counter(truth)
+    for rate in rates:
+        for seed in range(1, seeds + 1):
+            outcome, faulty = _list(platform, sizes, rate, seed, resource, width)
+            summary.faults.update(faulty.injected)
+            tally.runs += 1
+            if isinstance(outcome, StorebridgeError):
+                tally.errors[type(outcome).__name__] += 1
+            elif isinstance(outcome, BaseException):
+                tally.bare[type(outcome).__name__] += 1
+            else:
+                got = Counter(outcome)
+                missing = sum((expected - got).values())
+                extra = sum((got - expected).values())
+                tally.lost += missing > 0
+                tally.doubled += extra > 0
+                tally.exact += not missing and not extra
 
 
 def _print(summary: Summary) -> None:
@@ -154,18 +176,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     add("--records", type=int, default=120, help="orders per sandbox (default 120)")
     add("--seeds", type=int, default=8, help="seeds per fault rate (default 8)")
     add("--rates", default="0.1,0.3", help="fault rates (default 0.1,0.3)")
+    add("--in-flight", default=",".join(map(str, IN_FLIGHT)),
+        help="requests in flight, one soak each (default 1,8: page by page, parallel)")  # fmt: skip
     add("--long", action="store_true", help="the long soak: 1,000 records, 40 seeds")
     add("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     chosen = args.platform or [p for p in platforms() if _has_sandbox(p)]
     records, seeds = (1000, 40) if args.long else (args.records, args.seeds)
     rates = [float(r) for r in args.rates.split(",")]
-    summary = soak(chosen, records=records, seeds=seeds, rates=rates)
+    widths = _widths(parser, args.in_flight)
+    summary = soak(chosen, records=records, seeds=seeds, rates=rates, in_flight=widths)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
     else:
         _print(summary)
     return 1 if summary.failures else 0
+
+
+def _widths(parser: argparse.ArgumentParser, text: str) -> list[int]:
+    try:
+        widths = [int(part) for part in text.split(",")]
+    except ValueError:
+        widths = []
+    if not widths or min(widths) < 1:
+        parser.error(f"--in-flight {text!r}: give whole numbers from 1, comma-separated (1,8)")
+    return widths
 
 
 def _has_sandbox(platform: str) -> bool:

@@ -7,11 +7,12 @@ at the same time (see :mod:`._windows`), each walked with :func:`storebridge.kit
 Planning costs one round trip before the pages, never one per window:
 
 1. the platform's count for the listing's filters (``orders/count.json``...) and the
-   listing's first page go together in one batch; a short listing (most are) goes on from
-   that page. A whole store's listing (no time filter: an export, the long kind) sends a
-   ladder of counts up to probe times around now (1, 4, 16 ... days either side) in the
-   same batch; a filtered long listing sends them next, with counts around the first
-   page's records (records usually get ids as they are created);
+   listing's first page go together in one batch; a short listing (see
+   :data:`SPLIT_FROM_PAGES`) goes on from that page. A whole store's listing (no time
+   filter: an export, the long kind) sends a ladder of counts up to probe times around
+   now (1, 4, 16 ... days either side) in the same batch; a filtered long listing sends
+   them next, with counts around the first page's records (records usually get ids as
+   they are created);
 2. the counts place the windows so that each holds a similar number of records, one page
    where enough run at once. A whole store's listing places the edges from
    that first batch too (:func:`._windows.placed_plan`: where the first page's records
@@ -91,8 +92,13 @@ FOLLOW_UP_PARAMS = ("page_info", "limit", "fields")
 TIME_FILTERS = ("created_at_min", "created_at_max", "updated_at_min", "updated_at_max")
 """A listing with none of these is a whole store's: long, usually."""
 SPLIT_FROM_PAGES = 8
-"""Listings of fewer pages than this (or than two per request in flight) are read page by
-page: windows cost a count per probe and a partial last page each."""
+"""Listings with time filters of fewer pages than this are read page by page: their windows
+wait a round trip for a batch of probes (a count each, some 25 requests) and cost a partial
+last page each; at 4 pages that buys no time, at 7 it saves three round trips."""
+WHOLE_STORE_SPLIT_FROM_PAGES = 3
+"""A whole store's listing sends its probes with its first page and count anyway: its
+windows wait no extra round trip and cost a few requests, so they pay off from three
+pages."""
 
 
 @attrs.frozen
@@ -297,7 +303,8 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
     # windows can run at once (each holds its place until its last page is in).
     width = int((yield CONCURRENCY))
     windows = window_count(total, limit, width)
-    if width < 2 or windows < 2 or math.ceil(total / limit) < SPLIT_FROM_PAGES:
+    split_from = WHOLE_STORE_SPLIT_FROM_PAGES if ladder else SPLIT_FROM_PAGES
+    if width < 2 or windows < 2 or math.ceil(total / limit) < split_from:
         known = iter([total])
 
         def count() -> Flow[int | None]:

@@ -66,7 +66,11 @@ def cassette_store(name: str, **settings: Any) -> Iterator[storebridge.Store]:
         "clock": FakeClock(START),
         **settings,
     }
-    options = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(1000, 1000))
+    # One request in flight: a recorded listing replays page by page, the same requests in
+    # the same order on every run (windows would be planned from the latency measured).
+    options = storebridge.StoreOptions(
+        rate_limit=storebridge.RateLimit(1000, 1000), max_concurrency=1
+    )
     with storebridge.connect("shopline", transport=transport, options=options, **given) as store:
         yield store
     if RECORD:

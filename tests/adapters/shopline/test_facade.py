@@ -38,7 +38,7 @@ def anyio_backend() -> str:
 
 def test_list_follows_link_header_with_only_page_info_limit_fields() -> None:
     w = world(orders=23, rate_limit=False)
-    with w.connect() as store:
+    with w.connect(options=w.options(max_concurrency=1)) as store:  # page by page
         orders = list(store.orders.list(page_size=5, financial_status="paid"))
     expected = [o for o in w.emulator.orders.values() if o["financial_status"] == "paid"]
     assert [o.ref for o in orders] == [o["id"] for o in expected]

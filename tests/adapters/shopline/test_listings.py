@@ -55,8 +55,17 @@ def tampered(w: World, change: Tamper) -> MockTransport:
     return MockTransport(handler)
 
 
-def listing(w: World, transport: Any = None, resource: str = "orders", **query: Any) -> list[str]:
-    with w.connect(**({"transport": transport} if transport else {})) as store:
+def listing(
+    w: World,
+    transport: Any = None,
+    resource: str = "orders",
+    in_flight: int | None = None,
+    **query: Any,
+) -> list[str]:
+    settings: dict[str, Any] = {"transport": transport} if transport else {}
+    if in_flight is not None:
+        settings["options"] = w.options(max_concurrency=in_flight)
+    with w.connect(**settings) as store:
         return [item.ref for item in getattr(store, resource).list(**query)]
 
 
@@ -65,7 +74,7 @@ def first_pages(w: World) -> list[dict[str, str]]:
             if r.path.endswith("/orders.json") and "page_info" not in r.query]  # fmt: skip
 
 
-# Page by page ------------------------------------------------------------------------------
+# Page by page (one request in flight, or a listing too short for windows) ----------------
 def test_short_listing_walks_pages_in_id_order_and_checks_the_count() -> None:
     w = world(orders=20, rate_limit=False)
     since = datetime(2000, 1, 1, tzinfo=UTC)
@@ -87,8 +96,8 @@ def test_a_whole_store_listing_sends_count_first_page_and_probes_in_one_batch() 
     assert paths[0].endswith("orders/count.json") and paths[1].endswith("/orders.json")
     probes = [r.url.params["created_at_max"] for r in batch.requests[2:]]
     assert len(probes) == 4 and all(p.endswith("T00:00:00+00:00") for p in probes)
-    # The short listing then goes on from the first page it already holds.
-    w2 = world(orders=20, rate_limit=False)
+    # A short listing (two pages) then goes on from the first page it already holds.
+    w2 = world(orders=10, rate_limit=False)
     assert listing(w2, page_size=5) == sorted(w2.emulator.orders)
     assert len(first_pages(w2)) == 1
 
@@ -155,7 +164,7 @@ def _script(plan: dict[int, str]) -> Callable[[int, Request], str | None]:
 def test_one_bad_page_is_asked_again(plan: dict[int, str]) -> None:
     w = world(orders=12, rate_limit=False)
     faulty = FaultTransport(w.emulator.transport(), script=_script(plan))
-    assert listing(w, faulty, page_size=3) == sorted(w.emulator.orders)
+    assert listing(w, faulty, page_size=3, in_flight=1) == sorted(w.emulator.orders)
     assert sum(faulty.injected.values()) == len(plan)
 
 
@@ -165,7 +174,7 @@ def test_a_page_that_stays_stale_is_an_error() -> None:
         w.emulator.transport(), script=_script(dict.fromkeys(range(3, 20), "stale_page"))
     )
     with pytest.raises(PaginationError):
-        listing(w, faulty, page_size=3)
+        listing(w, faulty, page_size=3, in_flight=1)
 
 
 def _looping() -> Tamper:
@@ -190,7 +199,7 @@ def _looping() -> Tamper:
 def test_a_next_link_that_loops_is_an_error() -> None:
     w = world(orders=12, rate_limit=False)
     with pytest.raises(PaginationError) as err:
-        listing(w, tampered(w, _looping()), page_size=3)
+        listing(w, tampered(w, _looping()), page_size=3, in_flight=1)
     assert "already" in str(err.value)
 
 
@@ -210,7 +219,9 @@ def test_a_replayed_answer_is_refused_by_its_trace_id() -> None:
             return Response(200, content=response.content, headers=headers, request=request)
         return response
 
-    assert listing(w, tampered(w, replay_once), page_size=3) == sorted(w.emulator.orders)
+    assert listing(w, tampered(w, replay_once), page_size=3, in_flight=1) == sorted(
+        w.emulator.orders
+    )
     asked = [r.query.get("page_info") for r in w.emulator.requests if r.path.endswith("s.json")]
     assert len(asked) == 4 and asked[1] == asked[2]  # page 2 was asked for twice
 

@@ -161,10 +161,10 @@ def test_a_store_planned_in_one_round_trip_is_exact_or_an_error_under_faults() -
     assert exact_under_faults(w, seeds=(3, 4, 5), rate=0.15, in_flight=12) >= 1
 
 
-@pytest.mark.parametrize("orders", [40, 100, 250])
+@pytest.mark.parametrize("orders", [40, 100, 200])
 def test_a_small_store_pays_its_pages_and_the_first_batch_only(orders: int) -> None:
-    # One to three pages: the count, the first page and the probes go out together, then
-    # the pages after the first; no window, no second count.
+    # One or two pages: the count, the first page and the probes go out together, then
+    # the page after the first; no window, no second count.
     w = world(orders=orders, rate_limit=False)
     with w.connect(options=w.options(max_concurrency=16)) as store:
         refs = [order.ref for order in store.orders.list()]
@@ -174,6 +174,20 @@ def test_a_small_store_pays_its_pages_and_the_first_batch_only(orders: int) -> N
     assert 1 <= len(probes) <= 14 and len(_counts(w)) == 1 + len(probes)
     listed = [r for r in w.emulator.requests if r.path.endswith("/orders.json")]
     assert len(listed) == pages
+
+
+@pytest.mark.parametrize("orders", [250, 700])
+def test_a_store_of_three_pages_or_more_is_read_in_windows(orders: int) -> None:
+    # From three pages the windows planned from the first batch's probes pay off: the rest
+    # is read in one more round trip instead of one per page.
+    w = world(orders=orders, rate_limit=False)
+    with w.connect(options=w.options(max_concurrency=16)) as store:
+        refs = [order.ref for order in store.orders.list()]
+    assert Counter(refs) == Counter(list(w.emulator.orders))
+    listed = [r.query for r in w.emulator.requests if r.path.endswith("/orders.json")]
+    windows = [q for q in listed if "page_info" not in q and "created_at_max" in q]
+    assert len(windows) >= 2
+    assert len(_counts(w)) == 1 + len([q for q in _counts(w) if "created_at_max" in q])
 
 
 def test_todays_records_are_cut_where_they_lie_not_across_the_whole_day() -> None:

@@ -157,8 +157,10 @@ def _planned(
         tops = [w.last for w in cuts if w.last]
     else:
         following = _Cursor(cursor)
-        tops = yield from _plan(adapter, listing, dates, rows, seen_day, width, following)
-        following.close()
+        try:
+            tops = yield from _plan(adapter, listing, dates, rows, seen_day, width, following)
+        finally:
+            following.close()  # the windows read on from here (or planning failed)
         ahead = following.rows
         if following.ended:
             yield from _rows(ahead, claims, expand)
@@ -375,6 +377,7 @@ def _plan(
         dates,
         _points(seen, [step * 4**j for j in range(PROBES)], first),
         cursor,
+        width,
     )
     if cursor.ended:
         return []
@@ -389,6 +392,7 @@ def _plan(
             dates,
             sorted({d for d in inner if bottom < d < top}, reverse=True),
             cursor,
+            width,
         )
         if cursor.ended:
             return []
@@ -435,14 +439,16 @@ def _probe_all(
     dates: DateFilter,
     points: list[date],
     cursor: _Cursor,
+    width: int,
 ) -> Generator[Any, Any, list[_Mark]]:
-    """The first page on or before each of ``points``, and the cursor's next page, in one
-    round trip."""
-    following = cursor.pending
-    requests = [_probe(adapter, listing, point) for point in points]
-    sent = requests if following is None else [*requests, following]
-    if not sent:
+    """The first page on or before each of ``points``, and the cursor's next page when it
+    fits in the same round trip (a batch of probes that fills every request in flight, or
+    no probes at all, leaves the cursor where it is)."""
+    if not points:
         return []
+    requests = [_probe(adapter, listing, point) for point in points]
+    following = cursor.pending if len(points) % max(1, width) else None
+    sent = requests if following is None else [*requests, following]
     # Tolerant so that the cursor's page may fail alone (the windows read its records);
     # a probe's error still ends the listing, as it would from a plain batch.
     answers = list((yield Batch(tuple(sent), tolerant=True)))

@@ -161,6 +161,14 @@ def test_a_store_planned_in_one_round_trip_is_exact_or_an_error_under_faults() -
     assert exact_under_faults(w, seeds=(3, 4, 5), rate=0.15, in_flight=12) >= 1
 
 
+@pytest.mark.parametrize("orders", [250, 500])
+def test_a_store_of_a_few_pages_read_in_windows_is_exact_or_an_error_under_faults(
+    orders: int,
+) -> None:
+    w = world(orders=orders, rate_limit=False)
+    assert exact_under_faults(w, seeds=range(1, 9), rate=0.2, in_flight=8) >= 3
+
+
 @pytest.mark.parametrize("orders", [40, 100, 200])
 def test_a_small_store_pays_its_pages_and_the_first_batch_only(orders: int) -> None:
     # One or two pages: the count, the first page and the probes go out together, then

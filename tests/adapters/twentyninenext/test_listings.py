@@ -16,7 +16,7 @@ import pytest
 
 import storebridge
 from storebridge import PayloadError, StorebridgeError, ValidationError, http
-from storebridge.errors import PaginationError
+from storebridge.errors import PaginationError, ServerError
 from storebridge.kit import Payload
 from storebridge.testing import FaultTransport
 from storebridge_29next._listings import PROBES, Window, _count, _newest_first, _tops, _unjoined
@@ -262,6 +262,58 @@ def test_a_stale_second_page_read_with_the_probes_is_asked_again() -> None:
         refs = _refs(wide.orders.list())
     assert Counter(refs) == Counter(str(100001 + i) for i in range(40))
     assert sum("cursor" in r.url.params for r in transport.requests) == 2
+
+
+class _ProbesFail(http.BaseTransport):
+    """Answers every planning probe (an orders page with a top day, no cursor) with a 500;
+    the rest as the inner transport does."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.refused = 0
+
+    def handle_request(self, request: http.Request) -> http.Response:
+        params = request.url.params
+        if _orders_page(request) and "date_placed_to" in params and "cursor" not in params:
+            self.refused += 1
+            return http.Response(500, json={"detail": "down"}, request=request)
+        response: http.Response = self.inner.handle_request(request)
+        return response
+
+
+def test_probes_that_fail_do_not_fail_a_listing_its_cursor_finished() -> None:
+    # The cursor's second page ended the listing by the walk's own checks: the probes sent
+    # beside it are not needed, so their errors are not the listing's.
+    sandbox = Sandbox(orders=40)
+    transport = _ProbesFail(sandbox.emulator.transport())
+    with sandbox.connect(transport, in_flight=8) as wide:
+        refs = _refs(wide.orders.list())
+    assert Counter(refs) == Counter(str(100001 + i) for i in range(40))
+    assert transport.refused >= PROBES
+
+
+def test_probes_that_fail_a_longer_listing_raise_and_close_its_cursor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import storebridge_29next._listings as listings
+
+    walks: list[Any] = []
+    real = vars(listings)["walk_days"]
+
+    def kept(adapter: Any, listing: Any, days: Any) -> Any:
+        flow, reader = real(adapter, listing, days)
+        walks.append(flow)
+        return flow, reader
+
+    monkeypatch.setattr(listings, "walk_days", kept)
+    sandbox = Sandbox(orders=130)
+    with sandbox.connect(_ProbesFail(sandbox.emulator.transport()), in_flight=8) as wide:
+        with pytest.raises(ServerError) as caught:
+            list(wide.orders.list())
+        # Closed when planning failed, not left for the garbage collector (the error's
+        # traceback still holds the frames here).
+        assert walks and walks[0].gi_frame is None
+    assert caught.value.status == 500
 
 
 @pytest.mark.parametrize("detail", [False, True])

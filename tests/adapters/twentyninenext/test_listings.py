@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 import storebridge
-from storebridge import PayloadError, StorebridgeError, ValidationError, http
+from storebridge import OrderQuery, PayloadError, StorebridgeError, ValidationError, http
 from storebridge.errors import PaginationError, ServerError
+from storebridge.flow import drive
 from storebridge.kit import Payload
 from storebridge.testing import FaultTransport
 from storebridge_29next._listings import PROBES, Window, _count, _newest_first, _tops, _unjoined
@@ -314,6 +315,42 @@ def test_probes_that_fail_a_longer_listing_raise_and_close_its_cursor(
         # traceback still holds the frames here).
         assert walks and walks[0].gi_frame is None
     assert caught.value.status == 500
+
+
+@pytest.mark.parametrize(
+    ("width", "expected"),
+    [
+        # 6 probes fill 6 requests in flight: the cursor's page waits for the finer probes.
+        (6, "F" + "P" * 6 + "P" * 7 + "C"),
+        # With 8 in flight it goes with each batch of probes.
+        (8, "F" + "P" * 6 + "C" + "P" * 7 + "C"),
+    ],
+)
+def test_the_cursors_page_goes_only_where_it_fits_the_round_trip(width: int, expected: str) -> None:
+    sandbox = Sandbox(orders=130)
+    transport = sandbox.emulator.transport()
+    kinds: list[str] = []
+
+    def respond(request: http.Request) -> http.Response:
+        params = request.url.params
+        cursor, top = "cursor" in params, "date_placed_to" in params
+        kinds.append("W" if cursor and top else "C" if cursor else "P" if top else "F")
+        response: http.Response = transport.handle_request(request)
+        response.read()
+        return response
+
+    with sandbox.connect() as store:
+        adapter, auth = store.adapter, store.adapter.auth
+        assert auth is not None
+
+        def authed(request: http.Request) -> http.Response:
+            return respond(next(auth.sync_auth_flow(request)))
+
+        _, items = drive(adapter.list_orders(OrderQuery()), authed, concurrency=width)
+    assert len({order.ref for order in items}) == 130
+    # The first page, the probes and the cursor's pages, in the order the flow sent them
+    # (``drive`` answers a batch's requests in order); then the windows.
+    assert "".join(kinds).startswith(expected + "P")
 
 
 @pytest.mark.parametrize("detail", [False, True])

@@ -67,7 +67,8 @@ def patch(
             )
         return None  # as it was: the write did not happen, and is sent again
 
-    found = yield from reconciled_write(request, lambda _answer: None, written)
+    # Absolute values: a second sending has no second effect (see reconciled_write).
+    found = yield from reconciled_write(request, lambda _answer: None, written, attempts=2)
     if found is not None:
         return found
     return (yield from reread())

@@ -64,7 +64,7 @@ def get_customer(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Customer]:
 
 def find_by_email(adapter: TwentyNineNextAdapter, email: str) -> Flow[Customer | None]:
     response = yield get(adapter, "customers.find", "users", params=query({"email": email}, {}))
-    for row in body_object(response).iter("results"):
+    for row in body_object(response).iter("results", required=True):
         if (row.opt_string("email") or "").lower() == email.lower():
             return structure(row, Customer)
     return None
@@ -92,7 +92,8 @@ def update_customer(
             return structure(current, Customer)
         return None  # not applied: the same PATCH may be sent again
 
-    return (yield from reconciled_write(request, answer_as(Customer), find))
+    # Absolute values: a second sending has no second effect (see reconciled_write).
+    return (yield from reconciled_write(request, answer_as(Customer), find, attempts=2))
 
 
 def _same(stored: object, sent: object) -> bool:

@@ -171,7 +171,8 @@ def update_shipping_address(
             return structure(current, Order)
         return None  # not applied: the same PATCH may be sent again
 
-    return (yield from reconciled_write(request, _order_of, find))
+    # Absolute values: a second sending has no second effect (see reconciled_write).
+    return (yield from reconciled_write(request, _order_of, find, attempts=2))
 
 
 def create_order(adapter: TwentyNineNextAdapter, draft: OrderDraft) -> Flow[Order]:
@@ -202,7 +203,7 @@ def create_order(adapter: TwentyNineNextAdapter, draft: OrderDraft) -> Flow[Orde
                 operation="orders.create",
             )
         response = yield get(adapter, "orders.find", "orders", params=[("tags", tags[0])])
-        for row in body_object(response).iter("results"):
+        for row in body_object(response).iter("results", required=True):
             found = yield from get_order(adapter, row.ref("number"))
             # An order of a customer (customer_ref) carries the customer's e-mail.
             own_email = draft.customer_ref is None

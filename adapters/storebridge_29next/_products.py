@@ -74,7 +74,7 @@ def create_product(adapter: TwentyNineNextAdapter, draft: ProductDraft) -> Flow[
     def find() -> Flow[Product | None]:
         params = query({"sku": draft.variants[0].sku}, {})
         response = yield get(adapter, "products.find", "products", params=params)
-        for row in body_object(response).iter("results"):
+        for row in body_object(response).iter("results", required=True):
             found = structure(row, Product)
             if product_matches(found, draft):
                 return found

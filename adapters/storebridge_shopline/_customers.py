@@ -124,7 +124,8 @@ def update_customer(adapter: Api, ref: str, update: CustomerUpdate) -> Flow[Cust
             return found
         return None
 
-    return (yield from reconciled(request, _parse(adapter), applied))
+    # Absolute values: a second sending has no second effect (see reconciled_write).
+    return (yield from reconciled(request, _parse(adapter), applied, attempts=2))
 
 
 def _carries(found: Customer, update: CustomerUpdate) -> bool:

@@ -168,7 +168,8 @@ def update_order(adapter: Api, ref: str, fields: Mapping[str, Any]) -> Flow[Orde
             return found
         return None
 
-    return (yield from reconciled(request, _parse_order(adapter), applied))
+    # Absolute values: a second sending has no second effect (see reconciled_write).
+    return (yield from reconciled(request, _parse_order(adapter), applied, attempts=2))
 
 
 def set_order_tags(adapter: Api, ref: str, tags: Sequence[str]) -> Flow[Order]:
@@ -242,7 +243,8 @@ def create_order(adapter: Api, draft: OrderDraft) -> Flow[Order]:
     """``POST orders.json`` for a historical order, recorded as paid outside SHOPLINE.
 
     A lost answer is settled by looking the order up by its number (or e-mail and time) and
-    tags; an order nothing identifies is never sent twice (OutcomeUnknown instead).
+    tags; when that finds nothing, the order is not sent again (OutcomeUnknown instead: a
+    search can lag behind the write).
     """
     if draft.customer_ref is not None:
         check_ref(draft.customer_ref, "customer_ref")
@@ -257,7 +259,6 @@ def create_order(adapter: Api, draft: OrderDraft) -> Flow[Order]:
         params["email"] = check_query_value(draft.email, "email")
     if draft.created_at is not None:
         params["created_at_min"] = params["created_at_max"] = iso(draft.created_at)
-    identified = len(params) > 2
     converter = adapter.converter()
 
     def existing() -> Flow[Order | None]:
@@ -268,11 +269,7 @@ def create_order(adapter: Api, draft: OrderDraft) -> Flow[Order]:
                 return found
         return None
 
-    return (
-        yield from reconciled(
-            request, _parse_order(adapter), existing, attempts=2 if identified else 1
-        )
-    )
+    return (yield from reconciled(request, _parse_order(adapter), existing))
 
 
 def _same_order(found: Order, draft: OrderDraft) -> bool:

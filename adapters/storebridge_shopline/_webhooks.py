@@ -250,7 +250,9 @@ def _subscribe_one(adapter: ShoplineAdapter, topic: str, address: str) -> Flow[W
                 return subscription(row, f"$.webhooks[{index}]")
         return None
 
-    return (yield from reconciled(request, parse, find))
+    # A subscription is kept once per topic and address, and deliveries are de-duplicated
+    # on arrival, so a second sending after an empty read-back costs nothing lasting.
+    return (yield from reconciled(request, parse, find, attempts=2))
 
 
 def list_webhooks(adapter: ShoplineAdapter) -> ListFlow[WebhookSubscription]:
@@ -279,7 +281,8 @@ def unsubscribe(adapter: ShoplineAdapter, ref: str) -> Flow[None]:
             return True
         return None
 
-    yield from reconciled(request, lambda _response: True, gone)
+    # Deleting twice has one effect.
+    yield from reconciled(request, lambda _response: True, gone, attempts=2)
     return None
 
 

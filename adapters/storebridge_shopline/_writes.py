@@ -23,7 +23,7 @@ def reconciled(
     parse: Callable[[Response], T],
     find_existing: Callable[[], Flow[T | None]],
     *,
-    attempts: int = 2,
+    attempts: int = 1,
 ) -> Flow[T]:
     """Send ``request``; on an unknown outcome, ``find_existing`` looks for its effect."""
     operation = request_meta(request).operation

@@ -46,9 +46,7 @@ from storebridge._http import Request, Response
 from storebridge._json import read_json
 from storebridge.errors import (
     APIError,
-    OutcomeUnknown,
     PayloadError,
-    ServerError,
     StorebridgeError,
 )
 
@@ -273,61 +271,6 @@ def just(value: T) -> Flow[T]:
     """A flow that sends nothing and returns ``value``."""
     return value
     yield  # pragma: no cover - makes this a generator
-
-
-def reconciled_write(
-    request: Request,
-    parse: Callable[[Response], T],
-    find_existing: Callable[[], Flow[T | None]],
-    *,
-    attempts: int = 2,
-) -> Flow[T]:
-    """Send a non-idempotent write; if its outcome is unknown, read back before re-sending.
-
-    The outcome is unknown when no answer came back, the answer was late, unreadable, or a
-    5xx (the facade raises :class:`~storebridge.errors.OutcomeUnknown` for all of these).
-    Instead of sending again (and, say, refunding twice), ``find_existing`` looks for the
-    write's effect on the platform. If it is there, that is the result. If not, the write is
-    sent again, at most ``attempts`` times in all -- unless the platform answered 2xx: then it
-    certainly happened, so it is never re-sent and OutcomeUnknown reaches the caller.
-
-    ``parse`` failing with PayloadError on a 2xx answer counts as an unreadable answer too.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            response = yield request
-            try:
-                return parse(response)
-            except PayloadError as exc:
-                raise OutcomeUnknown(
-                    f"the write {request_meta(request).operation} was accepted (HTTP "
-                    f"{response.status_code}) but its answer could not be read: {exc}",
-                    operation=request_meta(request).operation,
-                    processed=True,
-                    status=response.status_code,
-                ) from None
-        except (OutcomeUnknown, ServerError) as exc:
-            try:
-                existing = yield from find_existing()
-            except OutcomeUnknown:
-                raise  # the read-back's own finding (say, someone else changed the record)
-            except StorebridgeError as lookup:
-                # The write may have happened: a failed read-back must stay "in doubt", never
-                # turn into an ordinary error a caller (or an idempotency key) would retry.
-                raise OutcomeUnknown(
-                    f"the write {request_meta(request).operation} may have happened ({exc}) "
-                    f"and reading the store back to find out failed: {lookup}",
-                    operation=request_meta(request).operation,
-                    processed=exc.processed if isinstance(exc, OutcomeUnknown) else None,
-                    status=exc.status,
-                ) from lookup
-            if existing is not None:
-                return existing
-            processed = isinstance(exc, OutcomeUnknown) and exc.processed is True
-            if processed or attempt == attempts:
-                raise
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def relay(
@@ -561,6 +504,10 @@ def drive(
         step = stepper.advance(result)
     return step.value, items
 
+
+# Defined apart (it is long) and part of this module's interface; imported last because it
+# builds on the definitions above.
+from storebridge._reconcile import reconciled_write  # noqa: E402
 
 __all__ = [
     "CONCURRENCY",

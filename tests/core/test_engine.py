@@ -243,28 +243,76 @@ def test_a_failed_read_back_keeps_the_write_in_doubt() -> None:
     assert isinstance(caught.value.__cause__, ServerError)
 
 
-def test_a_lost_answer_with_nothing_found_is_sent_again_once() -> None:
-    answered: list[Request] = []
+def _nothing() -> Flow[Any]:
+    return None
+    yield  # pragma: no cover
 
+
+def _recording(answered: list[Request], *, status: int = 201) -> MockTransport:
     def handler(request: Request) -> Response:
         answered.append(request)
-        return Response(201, json={"id": "w1"})
+        if status >= 400:
+            return Response(status, json={"detail": "already taken"})
+        return Response(status, json={"id": "w1"})
 
-    faulty = FaultTransport(MockTransport(handler),
-                            script=lambda n, r: "reset_before" if n == 1 else None)  # fmt: skip
+    return MockTransport(handler)
+
+
+def test_a_lost_answer_with_nothing_found_is_not_sent_again() -> None:
+    # A read-back that finds nothing proves nothing (a search can lag behind the write): a
+    # create is never sent a second time, the caller learns the outcome is unknown.
+    answered: list[Request] = []
+    faulty = FaultTransport(
+        _recording(answered), script=lambda n, r: "reset_before" if n == 1 else None
+    )
 
     def flow() -> Flow[Any]:
         request = build_request("POST", "https://toy.example/w", operation="w.create", json={})
+        return (yield from reconciled_write(request, lambda r: read_json(r)["id"], _nothing))
 
-        def nothing() -> Flow[Any]:
-            return None
-            yield  # pragma: no cover
+    with Store(_adapter(), options=FakeTime().options(), transport=faulty) as store:
+        with pytest.raises(OutcomeUnknown, match="not sent again") as caught:
+            store.run(flow())
+    assert faulty.requests == 1 and answered == []
+    assert caught.value.operation == "w.create" and caught.value.processed is not True
 
-        return (yield from reconciled_write(request, lambda r: read_json(r)["id"], nothing))
+
+def test_an_absolute_write_with_nothing_found_is_sent_again_once() -> None:
+    answered: list[Request] = []
+    faulty = FaultTransport(
+        _recording(answered), script=lambda n, r: "reset_before" if n == 1 else None
+    )
+
+    def flow() -> Flow[Any]:
+        request = build_request("PATCH", "https://toy.example/w", operation="w.set", json={})
+        return (
+            yield from reconciled_write(request, lambda r: read_json(r)["id"], _nothing, attempts=2)
+        )
 
     with Store(_adapter(), options=FakeTime().options(), transport=faulty) as store:
         assert store.run(flow()) == "w1"
     assert faulty.requests == 2 and len(answered) == 1  # reset before: the first never arrived
+
+
+def test_a_second_sending_refused_leaves_the_outcome_unknown() -> None:
+    # The first sending may have happened: "already taken" on the second must not read as
+    # an ordinary refusal the caller would act on.
+    answered: list[Request] = []
+    faulty = FaultTransport(
+        _recording(answered, status=422), script=lambda n, r: "reset_before" if n == 1 else None
+    )
+
+    def flow() -> Flow[Any]:
+        request = build_request("PATCH", "https://toy.example/w", operation="w.set", json={})
+        return (
+            yield from reconciled_write(request, lambda r: read_json(r)["id"], _nothing, attempts=2)
+        )
+
+    with Store(_adapter(), options=FakeTime().options(), transport=faulty) as store:
+        with pytest.raises(OutcomeUnknown, match="sending it again was refused") as caught:
+            store.run(flow())
+    assert isinstance(caught.value.__cause__, APIError) and caught.value.status == 422
+    assert faulty.requests == 2
 
 
 class _BrokenErrors(ToyAdapter):

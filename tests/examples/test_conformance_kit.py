@@ -86,7 +86,8 @@ def test_a_refund_sent_again_after_a_blind_read_back_is_caught(example: ModuleTy
             yield from ()
             return None
 
-        return (yield from reconciled_write(request, parse, find_nothing))
+        # attempts=2 re-sends what an empty read-back did not find (the default never does)
+        return (yield from reconciled_write(request, parse, find_nothing, attempts=2))
 
     broken = _broken(example, create_refund=create_refund)
     writes = {"refunds.create": conformance.refund_one_unit}

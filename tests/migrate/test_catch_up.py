@@ -168,3 +168,29 @@ def test_a_customer_change_an_update_cannot_carry_is_reported(
     assert report.results["customers"].updated == 1
     notes = [n for n in report.changed_not_updated if n.startswith(f"customers {user['id']} ")]
     assert bool(notes) == noted, report.changed_not_updated
+
+
+def test_a_catch_up_never_passes_over_what_an_earlier_run_could_not_migrate(
+    tmp_path: Path,
+) -> None:
+    """A run with `since` reads only recent changes, so it never comes back to records an
+    earlier run failed or skipped: it used to verify them as "reported by the run itself",
+    report nothing, and say PASS with them missing from the target."""
+    from datetime import UTC, datetime
+
+    from tests.migrate.support import connect, sandbox
+
+    ledger = tmp_path / "l.sqlite"
+    source_kit = sandbox("24nettbutikk", seed=3, orders=14)
+    target_kit = sandbox("shopline", empty=True, seed=4, currency="USD")  # NOK prices refused
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        first = storebridge.migrate(source, target, ledger=ledger)
+        failed = {ref.source_ref for ref in first.results["products"].failed}
+        catch_up = storebridge.migrate(source, target, ledger=ledger, since=datetime.now(UTC))
+        on_target = sum(1 for _ in target.orders.list())
+    assert first.status == "FAIL" and failed and on_target == 0
+    assert catch_up.status == "FAIL", catch_up.summary()
+    carried = catch_up.results["products"].failed
+    assert {item.source_ref for item in carried} == failed
+    assert all("(an earlier run)" in item.reason for item in carried)
+    assert len(catch_up.results["orders"].skipped) == 14

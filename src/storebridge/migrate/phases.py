@@ -212,9 +212,10 @@ class Phase:
             pool.close()
         self._save(position)
         self.ledger.complete_pass(resource, position.processed)
-        # What earlier runs left pending and this one could not settle is reported even on
-        # a fresh run: a write that may not have happened is never a pass.
-        self.carry_over(started, _CARRIED if self._resume else ("pending",))
+        # What earlier runs skipped, failed or left pending and this one did not decide again
+        # is reported even on a fresh run: a run that reads only recent changes (`since`)
+        # never comes back to those records, and a record not on the target is never a pass.
+        self.carry_over(started)
         self.reporter.update(
             resource, self._done, self._total, earlier=self.result.earlier, finished=True
         )
@@ -380,8 +381,8 @@ class Phase:
         self.reporter.update(self.resource, done, self._total, earlier=r.earlier)
 
     def carry_over(self, started: datetime, states: tuple[str, ...] = _CARRIED) -> None:
-        """On a resumed run, list what earlier runs skipped, failed or left with an unknown
-        outcome and this run did not read or settle again, so the report still covers the
+        """List what earlier runs skipped, failed or left with an unknown outcome and this
+        run did not read or settle again, so the report still covers the
         whole migration (a pending write counts as failed until a run settles it)."""
         for entry in self.ledger.entries(self.resource, states, changed_before=started):
             detail = entry.detail or "the write's outcome is unknown (run again to settle it)"

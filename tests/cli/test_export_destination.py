@@ -65,10 +65,32 @@ def test_a_folder_is_refused_with_a_hint(tmp_path: Path) -> None:
 
 
 def test_a_path_that_cannot_be_written_names_the_option(tmp_path: Path) -> None:
-    out = tmp_path / "orders.jsonl"
-    (tmp_path / "orders.jsonl.part").mkdir()  # the file beside it cannot be created
+    (tmp_path / "not-a-folder").write_text("x")
+    out = tmp_path / "not-a-folder" / "orders.jsonl"  # no part file can be created beside it
     with pytest.raises(CliError) as caught, _destination(out) as stream:
         stream.write("x")
     assert caught.value.code == EXIT_USAGE
     assert caught.value.message.startswith(f"-o {out}: cannot write to it")
     assert not out.exists()
+
+
+def test_each_export_writes_a_part_file_of_its_own(tmp_path: Path) -> None:
+    """Two exports to one path (overlapping scheduled runs) once shared `NAME.part`: the
+    first to finish renamed it while the other still wrote into it. And a link planted
+    under that name was followed, overwriting the file it pointed at."""
+    out = tmp_path / "orders.jsonl"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "orders.jsonl.part").symlink_to(victim)
+    with _destination(out) as first, _destination(out) as second:
+        first.write("first\n")
+        second.write("second\n")
+        parts = sorted(p.name for p in tmp_path.glob("orders.jsonl.*.part"))
+        assert len(parts) == 2
+    assert out.read_text() in ("first\n", "second\n")  # one whole export, not a mix
+    assert victim.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "orders.jsonl",
+        "orders.jsonl.part",
+        "victim.txt",
+    ]

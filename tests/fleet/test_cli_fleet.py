@@ -153,3 +153,52 @@ def test_a_store_failing_part_way_is_named_with_the_records_it_left(tmp_path: Pa
     assert left["good"] == 8 and 0 < left["bad"] < 12
     assert f"and {left['bad']} of bad's, read before it failed" in caught.value.message
     assert caught.value.hint is not None and "store column" in caught.value.hint
+
+
+def test_export_keeps_earlier_files_when_it_cannot_write_the_new_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`-o X --report X` once replaced the export with the report (exit 0); a fleet export in
+    which every store failed replaced the previous file with an empty one; a report left by
+    an earlier run stayed in place when this one ended early, and a single-store export
+    took --report and never wrote it."""
+    from storebridge.profiles import PROFILE_ENV
+
+    with served_fleet(tmp_path, monkeypatch, layout(2)) as sandboxes:
+        config = str(sandboxes.config)
+        output = tmp_path / "x.jsonl"
+        code, _, err = _cli(capsys, "export", "customers", "--all", "-o", str(output),
+                            "--report", str(output), "--config", config)  # fmt: skip
+        assert code == 2 and "same file as -o" in err and not output.exists()
+        code, _, err = _cli(capsys, "export", "customers", "-s", "29next-0", "--report",
+                            str(tmp_path / "r.json"), "--config", config)  # fmt: skip
+        assert code == 2 and "--report is written for several stores" in err
+
+        # The same store named twice, or the default store beside --all, is no mistake.
+        code, out, err = _cli(capsys, "export", "customers", "-s", "29next-0", "-s",
+                              "29next-0", "--config", config)  # fmt: skip
+        assert code == 0, err
+        refs = [json.loads(line)["ref"] for line in out.splitlines()]
+        assert refs and len(set(refs)) == len(refs)
+        monkeypatch.setenv(PROFILE_ENV, "29next-0")
+        code, out, err = _cli(capsys, "export", "customers", "--all", "--config", config)
+        assert code == 0, err
+        assert {json.loads(line)["store"] for line in out.splitlines()} == {
+            "29next-0",
+            "shopline-1",
+        }
+        monkeypatch.delenv(PROFILE_ENV)
+
+        output.write_text("earlier export\n", "utf-8")
+        report = tmp_path / "report.json"
+        report.write_text('{"ok": true, "note": "yesterday"}', "utf-8")
+        for name in ("29next-0", "shopline-1"):
+            for setting in ("access_token", "app_secret"):
+                monkeypatch.setenv(env_name(name, setting), "z" * 24)
+        code, _, err = _cli(capsys, "export", "customers", "--all", "-o", str(output),
+                            "--report", str(report), "--config", config)  # fmt: skip
+    assert code == 1 and "all 2 stores failed; nothing was written to" in err
+    assert output.read_text("utf-8") == "earlier export\n"
+    data = json.loads(report.read_text("utf-8"))
+    assert data["ok"] is False and "note" not in data
+    assert not list(tmp_path.glob("x.jsonl.*.part"))

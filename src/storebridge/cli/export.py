@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
+from storebridge._files import open_part
 from storebridge.cli.options import (
     STORE_HELP,
     ConfigOption,
@@ -76,7 +77,8 @@ def _metered() -> Iterator[_RequestMeter]:
 
 @contextmanager
 def _destination(output: Path | None) -> Iterator[TextIO]:
-    """stdout, or ``output`` written as ``output.part`` and renamed only when complete.
+    """stdout, or ``output`` written as a part file beside it (a new name every run, see
+    :func:`storebridge._files.open_part`) and renamed over it only when complete.
 
     Only a regular file (or a new one) is replaced that way: a device, a pipe or a socket
     (``/dev/null``, a FIFO a reader waits on) is written into, since renaming over it would
@@ -94,8 +96,10 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
         return
     if output.is_symlink():
         output = output.resolve()
-    part = output.with_name(output.name + ".part")
-    handle = _opened(part, output)
+    try:
+        handle, part = open_part(output, newline="")
+    except OSError as exc:
+        raise _unwritable(output, exc) from None
     try:
         with handle:
             yield handle
@@ -105,16 +109,36 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
     os.replace(part, output)
 
 
-def _opened(path: Path, output: Path | None = None) -> TextIO:
-    """``path`` open for writing; a failure to open it is a usage error naming ``-o``'s
-    ``output`` (``path`` itself unless it is the ``.part`` file beside it)."""
+def _separate_files(report: Path, output: Path | None, config: Path | None) -> None:
+    """--report must not be -o or the configuration: writing it last would replace them."""
+    for option, other in (("-o", output), ("--config", config)):
+        if other is not None and _same_file(report, other):
+            raise usage_error(
+                f"--report {report} is the same file as {option} {other}",
+                hint="give --report a path of its own",
+            )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return a.resolve() == b.resolve()
+
+
+def _opened(path: Path) -> TextIO:
+    """``path`` open for writing; a failure to open it is a usage error naming ``-o``."""
     try:
         return path.open("w", encoding="utf-8", newline="")
     except OSError as exc:
-        raise usage_error(
-            f"-o {output or path}: cannot write to it ({exc.strerror or exc})",
-            hint="pick another path for -o",
-        ) from None
+        raise _unwritable(path, exc) from None
+
+
+def _unwritable(output: Path, exc: OSError) -> CliError:
+    return usage_error(
+        f"-o {output}: cannot write to it ({exc.strerror or exc})",
+        hint="pick another path for -o",
+    )
 
 
 def export_command(
@@ -192,7 +216,11 @@ def export_command(
             output is None and sys.stdout.isatty()  # rows and bars would share one screen
         )
     )
-    stores = store or []
+    stores = list(dict.fromkeys(store or []))  # a name given twice is one store
+    if (every or tag is not None) and stores == [os.environ.get(PROFILE_ENV)]:
+        stores = []  # $STOREBRIDGE_PROFILE is the default store, not a choice of stores
+    if report is not None:
+        _separate_files(report, output, config)
     if every or tag is not None or len(stores) > 1:
         if sum((every, tag is not None, bool(stores))) > 1:
             raise usage_error("name the stores one way: --store (repeated), --tag or --all")
@@ -206,6 +234,11 @@ def export_command(
             show_progress=show_progress, report_file=report,
         )  # fmt: skip
         return
+    if report is not None:
+        raise usage_error(
+            "--report is written for several stores (--store repeated, --tag or --all)",
+            hint="leave out --report: the exit code and the summary report one store",
+        )
     profile = profile_name("--store", stores[0] if stores else None, config)
     started = time.monotonic()
     with ExitStack() as stack:

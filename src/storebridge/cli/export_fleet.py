@@ -57,6 +57,9 @@ def export_fleet(
     if resource == "orders":
         query["detail"] = detail
     listing = getattr(group, resource).list(errors="report", **query)
+    if report_file is not None:
+        # An interrupted or failed run must not leave an earlier run's report looking current.
+        report_file.unlink(missing_ok=True)
     with ExitStack() as stack:
         out = stack.enter_context(_destination(output))
         bars = stack.enter_context(ProgressDisplay(enabled=show_progress))
@@ -76,11 +79,20 @@ def export_fleet(
                 f"interrupted after {writer.count} {resource}{where}", code=EXIT_INTERRUPTED
             ) from None
         out.flush()
-    report = listing.report
-    if report is None:  # the loop above read the listing to its end, which sets it
-        raise CliError("the listing ended without its report")
-    if report_file is not None:
-        report_file.write_text(report.to_json() + "\n", "utf-8")
+        report = listing.report
+        if report is None:  # the loop above read the listing to its end, which sets it
+            raise CliError("the listing ended without its report")
+        if output is not None and len(report.failed) == len(report):
+            # Leaving the block with an error keeps -o as it was, instead of an empty file.
+            _write_report(report_file, report)
+            for name, failure in report.failed.items():
+                error(f"store {name}: {failure}")
+            raise CliError(
+                f"all {len(report)} stores failed; nothing was written to {output} "
+                "(it is as it was)",
+                hint="fix those stores and run again",
+            )
+    _write_report(report_file, report)
     if not quiet:
         _summary(report, resource, output)
     if writer.partial:
@@ -102,6 +114,11 @@ def export_fleet(
             + (" (drop the failed stores' rows, by the store column, before adding the new"
                " ones)" if partly else ""),
         )  # fmt: skip
+
+
+def _write_report(path: Path | None, report: FleetReport) -> None:
+    if path is not None:
+        path.write_text(report.to_json() + "\n", "utf-8")
 
 
 def _summary(report: FleetReport, resource: str, output: Path | None) -> None:

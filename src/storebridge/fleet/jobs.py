@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 import storebridge
+from storebridge._files import open_part
 from storebridge.errors import ConfigurationError
 from storebridge.fleet.report import FleetReport, StoreFailure, StoreResult
 from storebridge.fleet.spec import StoreSpec
@@ -149,9 +150,9 @@ class ExportJob(Job):
     """Write one store's ``resource`` to ``directory/<store>.<resource>.jsonl``.
 
     One JSON object per line, exactly as ``storebridge export`` writes them. The file
-    appears only once complete (written as ``.part`` first). ``detail`` (orders only)
-    defaults to complete orders with their lines; ``updated_since`` limits the records.
-    On Dask, ``directory`` must be a path every worker can write to (shared storage).
+    appears only once complete (written as a ``.part`` file beside it first). ``detail``
+    (orders only) defaults to complete orders with their lines; ``updated_since`` limits the
+    records. On Dask, ``directory`` must be a path every worker can write to (shared storage).
     """
 
     resource: str
@@ -176,14 +177,14 @@ class ExportJob(Job):
 
     async def arun(self, spec: StoreSpec) -> JobResult:
         path = self.target(spec.name)
-        part = path.with_name(path.name + ".part")
         path.parent.mkdir(parents=True, exist_ok=True)
+        out, part = open_part(path)
         query: dict[str, Any] = {"updated_since": self.updated_since}
         if self.resource == "orders":
             query["detail"] = self.detail is not False
         count = 0
         try:
-            with part.open("w", encoding="utf-8") as out:
+            with out:
                 async with spec.connect_async() as store:
                     async for record in getattr(store, self.resource).list(**query):
                         out.write(json.dumps(to_dict(record), ensure_ascii=False) + "\n")

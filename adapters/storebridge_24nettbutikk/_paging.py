@@ -1,10 +1,11 @@
 """Path paging for :func:`kit.walk`: ``/api/v1/{resource}/{limit}/{offset}[/{since}[/{until}]]``.
 
-The shop's ``paging.next`` link is the authority on whether and where the next page is,
-but only its numbers are used: the next request is rebuilt on the configured base URL. A
-link pointing at another host, or at ``http://`` behind a TLS-terminating proxy, would
-otherwise carry the token somewhere it must not go; links also repeat ``access_token`` and
-drop ``flat``, which the rebuilt request fixes.
+The shop's ``paging.next`` link is the authority on whether and where the next page is
+(each page is asked for from :data:`OVERLAP` rows before it, to prove no row slid past the
+boundary while the pages were read), but only its numbers are used: the next request is
+rebuilt on the configured base URL. A link pointing at another host, or at ``http://``
+behind a TLS-terminating proxy, would otherwise carry the token somewhere it must not go;
+links also repeat ``access_token`` and drop ``flat``, which the rebuilt request fixes.
 
 Each answer is checked against the request it answers before the walk accepts it (a cache
 or a replica can answer one page's URL with another page): the next link must move forward
@@ -57,6 +58,14 @@ if TYPE_CHECKING:
 API_PATH = "/api/v1"
 SHOP_PAGE_CAP = 50
 """The most rows a shop serves on one list page, whatever ``limit`` asks for."""
+OVERLAP = 2
+"""Rows each page repeats from the page before it. Offsets count positions in a list a shop
+keeps in order of change: a record ahead of the page modified (moved to the end) or
+deleted shifts every record behind it one place forward, and the one at the boundary would
+slide past unseen. A page that repeats one of the previous page's last rows proves none
+did; two rows cover one such move between two pages (even of the repeated row itself), and
+more raise PaginationError (see :func:`storebridge.kit.walk`). Costs 2 rows in 50; pages
+of 4 rows or fewer (a ``page_size`` that small) are read without it."""
 KEYS: Mapping[str, str] = {"orders": "order_no", "products": "id", "customers": "id"}
 """The field each resource's rows are keyed by."""
 
@@ -165,8 +174,10 @@ class OffsetPages:
             raise self._refused(
                 request, f"its next link jumps to offset {there.offset}, past the page", "next"
             )
-        # A page capped below its limit is followed from the rows served, not the link.
+        # A page capped below its limit is followed from the rows served, not the link, and
+        # the next page starts OVERLAP rows early (see OVERLAP).
         offset = min(there.offset, here.offset + len(rows)) if rows else there.offset
+        offset = offset - OVERLAP if len(rows) > 2 * OVERLAP else offset
         self._step, self._limit = offset - here.offset, there.limit
         following = PagePath(there.limit, offset, here.since, here.until)
         return Page(
@@ -198,7 +209,7 @@ class OffsetPages:
         """A guess at the request ``k`` pages after ``request``."""
         here = page_path(request.url, self.resource)
         limit = self._limit or min(here.limit or SHOP_PAGE_CAP, SHOP_PAGE_CAP)
-        step = self._step or limit
+        step = self._step or (limit - OVERLAP if limit > 2 * OVERLAP else limit)
         guess = PagePath(limit, here.offset + k * step, here.since, here.until)
         return derive_request(request, page_url(self.api_root, self.resource, guess, self.params))
 
@@ -262,6 +273,7 @@ def listing(
         key=pages.key,
         empty_on_404=True,
         ahead=pages.ahead,
+        overlap=OVERLAP,
     )
     if not window.open:
         rows = widening(rows)

@@ -12,6 +12,10 @@ forward:
 * an unreadable page (not JSON, truncated, the wrong shape) is asked for again the same way;
 * a record seen on an earlier page (records modified mid-listing move between pages) is
   yielded once: the walk de-duplicates by the row's key within one listing;
+* offset pages overlap (``overlap``): each must hold one of the last records of the page
+  before it, which proves no record slid past the boundary unseen while the pages were
+  read (a record ahead of it modified or deleted shifts every record behind it forward);
+  a page that does not raises PaginationError;
 * where the platform offers a count, a full listing compares the number of records it
   yielded with it and raises if fewer came back.
 
@@ -189,6 +193,8 @@ def _describe_page(request: Request) -> str:
 class _WalkState:
     urls: set[str] = attrs.field(factory=set)
     keys: set[object] = attrs.field(factory=set)
+    tail: tuple[object, ...] = ()
+    """Keys of the last records of the page before, which the next page must repeat."""
     pages: int = 0
     yielded: int = 0
     asked_again: int = 0
@@ -208,6 +214,7 @@ def walk(
     empty_on_404: bool = False,
     count: Callable[[], Flow[int | None]] | None = None,
     ahead: Callable[[Request, int], Request] | None = None,
+    overlap: int = 0,
 ) -> ListFlow[R]:
     """Every row of a listing exactly once, or a storebridge error: see the module docstring.
 
@@ -225,18 +232,21 @@ def walk(
       Start`), so at most that many pages are held at once. The platform's own next link
       stays the authority: pages read ahead are kept only while they match it, and rows
       come in listing order.
+    * ``overlap``: for offset paging whose next requests start this many rows before the
+      page ended (``read`` builds them so, for pages of more than twice that): each page
+      that follows must hold one of the last ``overlap`` keys of the page before it, or
+      the walk raises PaginationError.
     """
     reader: PageReader[R] = read.read if hasattr(read, "read") else read
     state = _WalkState()
     expected: int | None = None
     if count is not None:
         expected = yield from count()
+    checks = _Checks(reader, state, resource, platform, key, overlap if key else 0)
     if ahead is None:
-        yield from _page_by_page(first, _Checks(reader, state, resource, platform, key),
-                                 empty_on_404)  # fmt: skip
+        yield from _page_by_page(first, checks, empty_on_404)
     else:
-        yield from _read_ahead(first, ahead, _Checks(reader, state, resource, platform, key),
-                               empty_on_404)  # fmt: skip
+        yield from _read_ahead(first, ahead, checks, empty_on_404)
     if expected is not None and state.yielded < expected:
         recount = yield from count()  # type: ignore[misc]
         floor = expected if recount is None else min(expected, recount)
@@ -259,6 +269,7 @@ class _Checks(Generic[R]):
     resource: str
     platform: str
     key: Callable[[R], object] | None
+    overlap: int = 0
 
     def request(self, request: Request) -> Request:
         return _checked(request, self.reader, self.state, self.resource, self.platform,
@@ -267,12 +278,35 @@ class _Checks(Generic[R]):
     def accept(self, request: Request, page: Page[R]) -> list[R]:
         """Count ``page`` (the answer to ``request``) as read; its rows not seen before."""
         state = self.state
+        if self.overlap:
+            self._continues(request, page)
         state.asked_again = 0
         state.urls.add(str(request.url))
         state.pages += 1
         fresh = _fresh_rows(page.rows, state, self.key)
         state.yielded += len(fresh)
         return fresh
+
+    def _continues(self, request: Request, page: Page[R]) -> None:
+        """Check that ``page`` repeats one of the last records of the page before it, and
+        note its own last records for the next page."""
+        key, state = self.key, self.state
+        if key is None:  # not set with overlap (see walk)
+            return
+        if state.tail and not any(key(row) in state.tail for row in page.rows):
+            where = _describe_page(request)
+            raise PaginationError(
+                f"{self.resource}: page {state.pages + 1} ({where}) does not continue the "
+                f"page before it: none of that page's last {len(state.tail)} records is on "
+                "it, so records ahead of it moved (were modified or deleted) while the "
+                "listing was read and one may have slid past unseen; read the listing again",
+                resource=self.resource,
+                page=where,
+                platform=self.platform,
+            )
+        # A page of at most twice the overlap's rows is followed from its end (see walk).
+        repeats = page.next is not None and len(page.rows) > 2 * self.overlap
+        state.tail = tuple(key(row) for row in page.rows[-self.overlap :]) if repeats else ()
 
 
 def _following(page: Page[R]) -> Request | None:
@@ -377,7 +411,11 @@ def _read_ahead(
                 if state.asked_again > _MAX_ASKED_AGAIN:
                     raise _stale(slot.request, problem, state, checks.resource, checks.platform)
                 continue
-        rows = checks.accept(slot.request, page)
+        try:
+            rows = checks.accept(slot.request, page)
+        except PaginationError:
+            yield from _forget(window)
+            raise
         taken += 1
         request = _following(page)
         if request is None or (window and str(window[0].request.url) != str(request.url)):

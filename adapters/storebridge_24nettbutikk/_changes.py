@@ -1,4 +1,10 @@
-"""Cheap change detection: ``HEAD /{resource}`` and its ``Last-Modified``."""
+"""Cheap change detection: ``HEAD /{resource}`` and its ``Last-Modified``.
+
+A HEAD that says "nothing changed" ends a listing (and a change feed's pass) at once, so it
+must be the shop's own, current answer: it is sent with ``Cache-Control: no-cache`` (a
+cache in front of the shop must ask the shop), and an answer a cache served anyway
+(``Age`` above 0) proves nothing: the listing is read.
+"""
 
 from __future__ import annotations
 
@@ -23,13 +29,18 @@ def last_modified(adapter: NettbutikkAdapter, resource: str) -> Flow[datetime | 
         raise ValidationError(
             f"resource must be one of {', '.join(RESOURCES)}, got {resource!r}", field="resource"
         )
-    request = build_request("HEAD", f"{adapter.api_root}/{resource}", operation=f"{resource}.head")
+    request = build_request(
+        "HEAD", f"{adapter.api_root}/{resource}", operation=f"{resource}.head",
+        headers={"Cache-Control": "no-cache"},
+    )  # fmt: skip
     try:
         response = yield request
     except APIError as exc:
         if exc.status in _NO_HEAD:
             return None
         raise
+    if _from_cache(response.headers.get("age")):
+        return None
     return _http_date(response.headers.get("last-modified"))
 
 
@@ -38,6 +49,14 @@ def changed_since(adapter: NettbutikkAdapter, resource: str, since: datetime) ->
     since = validation.aware(since, "since")
     modified = yield from last_modified(adapter, resource)
     return modified is None or modified >= since.replace(microsecond=0)
+
+
+def _from_cache(age: str | None) -> bool:
+    """Whether an ``Age`` header says a cache served the answer (one it cannot read: yes)."""
+    if age is None:
+        return False
+    text = age.strip()
+    return not (text.isascii() and text.isdigit()) or int(text) > 0
 
 
 def _http_date(value: str | None) -> datetime | None:

@@ -28,7 +28,8 @@ class CachingProxy:
 
     def handle(self, request: _http.Request) -> _http.Response:
         if request.method != "HEAD":
-            return self.inner.handle_request(request)
+            passed: _http.Response = self.inner.handle_request(request)
+            return passed
         self.heads.append(request)
         key = str(request.url)
         hit = self.kept.get(key)
@@ -38,7 +39,7 @@ class CachingProxy:
             if self.ages:
                 headers["Age"] = str(int(self.clock.now() - hit[0]))
             return _http.Response(hit[1].status_code, headers=headers, request=request)
-        response = self.inner.handle_request(request)
+        response: _http.Response = self.inner.handle_request(request)
         self.kept[key] = (self.clock.now(), response)
         return response
 

@@ -179,7 +179,10 @@ def _change(adapter: ShoplineAdapter, headers: Headers, body: bytes) -> Change:
     model = _MODELS.get(resource)
     ref = record.opt_ref("id") or ""
     obj = None
-    if model is not None and kind is not ChangeKind.DELETED:
+    if action == "delete":
+        # The id is all a deletion says: without one, no handler can tell what went.
+        ref = record.ref("id")
+    elif model is not None and kind is not ChangeKind.DELETED:
         ref = record.ref("id")
         obj = adapter.converter().structure(record, model)
     return delivered_change(

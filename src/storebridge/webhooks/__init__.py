@@ -4,13 +4,16 @@ Three layers, use the one that fits:
 
 * :func:`receive` -- one delivery (raw body + headers) for one store: the signature is
   checked against the raw body, the payload becomes a ``Change`` with the unified model
-  object, and a delivery seen before returns None.
+  object handed to your ``handle``, and a delivery handled before returns None.
 * :func:`asgi_app` -- an ASGI application (Starlette) that receives deliveries for many
   stores at ``POST /{store}`` and hands each new event to your callback; it answers what the
-  platforms expect (200 accepted or already seen, 401 bad signature, 400 unreadable, 404
-  unknown store, 500 when your callback fails so the platform delivers again).
+  platforms expect (200 accepted or already handled, 401 bad signature, 400 unreadable, 404
+  unknown store, 500 when your callback fails and 503 while another request is still
+  handling the same delivery, so the platform delivers again).
 * the seen-stores (:class:`MemorySeenStore`, :class:`SQLiteSeenStore`) that remember
-  delivery ids; a delivery counts as seen only once your callback has finished with it.
+  delivery ids; a delivery counts as seen only once your callback has finished with it,
+  and one still being handled (:class:`DeliveryState` ``IN_PROGRESS``) is retried, never
+  acknowledged (:class:`DeliveryInProgress` from :func:`receive`).
 
 Platforms send the same event more than once (retries, re-pushes); 29 Next's ``event_id``
 and SHOPLINE's ``X-Shopline-Webhook-Id`` identify a delivery across its retries.
@@ -24,12 +27,18 @@ from __future__ import annotations
 from typing import Any
 
 from storebridge.webhooks._receive import (
+    DeliveryInProgress,
     WebhookEndpoint,
     WebhookRejected,
     endpoint,
     receive,
 )
-from storebridge.webhooks._seen import MemorySeenStore, SeenStore, SQLiteSeenStore
+from storebridge.webhooks._seen import (
+    DeliveryState,
+    MemorySeenStore,
+    SeenStore,
+    SQLiteSeenStore,
+)
 
 
 def asgi_app(*args: object, **kwargs: object) -> object:
@@ -51,6 +60,8 @@ def serve(app: object, *, host: str = "127.0.0.1", port: int = 0) -> Any:
 
 
 __all__ = [
+    "DeliveryInProgress",
+    "DeliveryState",
     "MemorySeenStore",
     "SQLiteSeenStore",
     "SeenStore",

@@ -17,13 +17,14 @@ from starlette.routing import Route
 
 from storebridge.model.changes import Change
 from storebridge.webhooks._receive import (
+    RETRY_AFTER,
     WebhookEndpoint,
     WebhookRejected,
     dedupe_key,
     endpoint,
     parse,
 )
-from storebridge.webhooks._seen import MemorySeenStore, SeenStore
+from storebridge.webhooks._seen import DeliveryState, MemorySeenStore, SeenStore, claim_state
 
 log = logging.getLogger("storebridge.webhooks")
 
@@ -41,10 +42,12 @@ def asgi_app(
 
     ``stores``: Stores, AsyncStores, adapters or :class:`WebhookEndpoint` objects (named by
     their store id), or a mapping of URL name to any of these. ``on_event`` (a function or a
-    coroutine function) gets each new :class:`~storebridge.model.Change`; a delivery seen
-    before (``seen``, in memory by default) is acknowledged and dropped. Answers: 200
-    accepted or duplicate, 401 bad signature, 400 unreadable body, 404 unknown store, 500
-    when ``on_event`` raised (the platform will deliver again; nothing was marked seen).
+    coroutine function) gets each new :class:`~storebridge.model.Change`; a delivery whose
+    handling finished before (``seen``, in memory by default) is acknowledged and dropped.
+    Answers: 200 accepted or duplicate (handled before), 401 bad signature, 400 unreadable
+    body, 404 unknown store, 500 when ``on_event`` raised (the platform will deliver again;
+    nothing was marked seen), 503 with ``Retry-After`` while another request is still
+    handling the same delivery (it may yet fail: the platform must deliver again).
     """
     named: dict[str, WebhookEndpoint] = {}
     items = stores.items() if isinstance(stores, Mapping) else ((None, s) for s in stores)
@@ -64,15 +67,27 @@ def asgi_app(
             log.warning("webhook for %s rejected: %s", ep.name, exc)
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         key = dedupe_key(change)
-        if key is not None and not memory.claim(key):
+        state = claim_state(memory, key) if key is not None else DeliveryState.NEW
+        if state is DeliveryState.DONE:
             return JSONResponse({"status": "duplicate"})
+        if state is DeliveryState.IN_PROGRESS:
+            # Not a duplicate yet: the handler holding the claim may still fail.
+            log.info("webhook %s %s is still being handled; asked to retry", ep.name, key)
+            return JSONResponse(
+                {"error": "this delivery is still being handled; deliver it again later"},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER)},
+            )
         try:
             result = on_event(change)
             if inspect.isawaitable(result):
                 await result
-        except Exception:
+        except BaseException as exc:
+            # Cancelled, interrupted or failed: nothing was handled, so a re-delivery must be.
             if key is not None:
                 memory.release(key)
+            if not isinstance(exc, Exception):
+                raise
             log.exception("webhook handler failed for %s %s", ep.name, change.event_id)
             return JSONResponse({"error": "handler failed"}, status_code=500)
         if key is not None:

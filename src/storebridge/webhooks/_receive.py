@@ -11,7 +11,7 @@ from storebridge._http import Headers
 from storebridge.adapter import Adapter
 from storebridge.errors import PayloadError, StorebridgeError, ValidationError
 from storebridge.model.changes import Change, ChangeKind
-from storebridge.webhooks._seen import SeenStore
+from storebridge.webhooks._seen import DeliveryState, SeenStore, claim_state
 
 T = TypeVar("T")
 
@@ -26,6 +26,32 @@ class WebhookRejected(StorebridgeError):
     def __init__(self, message: str, *, status: int = 401) -> None:
         super().__init__(message)
         self.status = status
+
+
+RETRY_AFTER = 30
+"""Seconds a platform is asked to wait (``Retry-After``) before re-sending a delivery that
+another handler is still working on."""
+
+
+class DeliveryInProgress(WebhookRejected):
+    """This delivery is being handled elsewhere right now and has not finished: retry later.
+
+    Another request (the platform's first attempt, which it gave up waiting for, or another
+    worker sharing the seen-store) holds a claim on the same delivery id. That handler may
+    still fail, so this one is not a duplicate: answer ``status`` (503) with a
+    ``Retry-After: retry_after`` header so the platform delivers it again. Once the other
+    handler finished, the delivery is a duplicate (None); once it failed, or its claim
+    expired (a crashed worker, after the store's ``hold``), it is handled again.
+    """
+
+    def __init__(self, key: str, *, retry_after: int = RETRY_AFTER) -> None:
+        super().__init__(
+            f"delivery {key} is still being handled by another request; answer 503 so the "
+            "platform delivers it again",
+            status=503,
+        )
+        self.key = key
+        self.retry_after = retry_after
 
 
 _UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
@@ -157,27 +183,53 @@ def receive(
     handle: Callable[[Change], Any] | None = None,
     seen: SeenStore | None = None,
 ) -> Change | None:
-    """Verify, parse and (with ``seen``) de-duplicate one delivery; None if it was seen before.
+    """Verify, parse and (with ``seen``) de-duplicate one delivery; None if it was handled.
 
     ``target`` is a Store, AsyncStore, adapter or :class:`WebhookEndpoint`; ``body`` the raw
     request body exactly as received (the signature covers those bytes). With ``handle``,
-    the change is handed to it and counts as seen only once it returns: if it raises, a
-    later re-delivery is handled again.
+    the change is handed to it and counts as seen only once it returns: if it raises (any
+    exception, KeyboardInterrupt and cancellation included), a later re-delivery is handled
+    again. ``seen`` needs ``handle``: a delivery may only be marked handled once your code
+    handled it. A delivery another handler is still working on raises
+    :class:`DeliveryInProgress` (a :class:`WebhookRejected` with status 503): answer it so
+    the platform delivers again.
     """
+    if seen is not None and handle is None:
+        raise ValidationError(
+            "receive(..., seen=...) needs handle=: the delivery is marked handled when "
+            "handle returns, so without it a failure in your code after receive() returned "
+            "would leave the platform's re-delivery dropped as a duplicate. Pass "
+            "handle=your_function (or leave seen out and de-duplicate yourself)",
+            field="handle",
+        )
     change = parse(target, headers, body)
     key = dedupe_key(change) if seen is not None else None
-    if key is not None and seen is not None and not seen.claim(key):
+    if key is None or seen is None:
+        if handle is not None:
+            handle(change)
+        return change
+    state = claim_state(seen, key)
+    if state is DeliveryState.DONE:
         return None
+    if state is DeliveryState.IN_PROGRESS:
+        raise DeliveryInProgress(key)
     try:
         if handle is not None:
             handle(change)
     except BaseException:
-        if key is not None and seen is not None:
-            seen.release(key)
+        seen.release(key)
         raise
-    if key is not None and seen is not None:
-        seen.done(key)
+    seen.done(key)
     return change
 
 
-__all__ = ["WebhookEndpoint", "WebhookRejected", "dedupe_key", "endpoint", "parse", "receive"]
+__all__ = [
+    "RETRY_AFTER",
+    "DeliveryInProgress",
+    "WebhookEndpoint",
+    "WebhookRejected",
+    "dedupe_key",
+    "endpoint",
+    "parse",
+    "receive",
+]

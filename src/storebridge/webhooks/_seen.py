@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import logging
 import os
 import sqlite3
 import threading
@@ -10,16 +12,46 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+log = logging.getLogger("storebridge.webhooks")
+
 DEFAULT_HOLD = 300.0
 """Seconds a claimed delivery stays claimed if its handler never finishes (a crash)."""
+
+
+class DeliveryState(enum.Enum):
+    """What :meth:`SeenStore.claim` found for a delivery id.
+
+    * ``NEW``: nobody had handled it or was handling it; the caller now holds the claim and
+      must end it with ``done`` or ``release``.
+    * ``IN_PROGRESS``: another handler holds a claim on it that has neither finished nor
+      expired (``hold``); it may still fail, so the delivery is *not* a duplicate yet: answer
+      something the platform retries.
+    * ``DONE``: a handler finished with it: a duplicate, acknowledged and dropped.
+
+    Only ``NEW`` is true, so ``if seen.claim(key):`` reads as it did when ``claim``
+    returned a bool.
+    """
+
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+    def __bool__(self) -> bool:
+        return self is DeliveryState.NEW
 
 
 @runtime_checkable
 class SeenStore(Protocol):
     """Delivery ids: claimed while a handler runs, seen once it finished."""
 
-    def claim(self, key: str) -> bool:
-        """True if nobody has seen or is handling ``key``; the caller now handles it."""
+    def claim(self, key: str) -> DeliveryState | bool:
+        """Claim ``key`` if nobody has handled it or holds a live claim on it.
+
+        Returns a :class:`DeliveryState` (``NEW``: the caller now handles it). A store
+        written before the states existed may return a bool; False is then taken as
+        ``IN_PROGRESS`` (retried), because it cannot tell a finished delivery from one
+        still being handled.
+        """
         ...
 
     def done(self, key: str) -> None:
@@ -31,6 +63,25 @@ class SeenStore(Protocol):
         ...
 
 
+def claim_state(seen: SeenStore, key: str) -> DeliveryState:
+    """``seen.claim(key)`` as a :class:`DeliveryState`, whatever the store returned."""
+    found = seen.claim(key)
+    if isinstance(found, DeliveryState):
+        return found
+    if found:
+        return DeliveryState.NEW
+    # A store written when claim() returned a bool: False cannot tell a finished delivery
+    # from one still being handled, and acknowledging one nobody finished would lose it.
+    log.warning(
+        "%s.claim returned %r: taken as a delivery still in progress (answered so the "
+        "platform retries); return a storebridge.webhooks.DeliveryState so finished "
+        "deliveries are acknowledged as duplicates",
+        type(seen).__name__,
+        found,
+    )
+    return DeliveryState.IN_PROGRESS
+
+
 class MemorySeenStore:
     """Delivery ids in memory, the most recent ``capacity`` of them."""
 
@@ -40,18 +91,20 @@ class MemorySeenStore:
         self._seen: OrderedDict[str, float | None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def claim(self, key: str) -> bool:
+    def claim(self, key: str) -> DeliveryState:
         now = time.monotonic()
         with self._lock:
             if key in self._seen:
                 claimed_at = self._seen[key]
-                if claimed_at is None or now - claimed_at < self.hold:
-                    return False
+                if claimed_at is None:
+                    return DeliveryState.DONE
+                if now - claimed_at < self.hold:
+                    return DeliveryState.IN_PROGRESS
             self._seen[key] = now
             self._seen.move_to_end(key)
             while len(self._seen) > self.capacity:
                 self._seen.popitem(last=False)
-            return True
+            return DeliveryState.NEW
 
     def done(self, key: str) -> None:
         with self._lock:
@@ -59,7 +112,8 @@ class MemorySeenStore:
 
     def release(self, key: str) -> None:
         with self._lock:
-            self._seen.pop(key, None)
+            if self._seen.get(key) is not None:  # a finished delivery stays finished
+                del self._seen[key]
 
 
 class SQLiteSeenStore:
@@ -79,7 +133,7 @@ class SQLiteSeenStore:
             "done INTEGER NOT NULL DEFAULT 0)"
         )
 
-    def claim(self, key: str) -> bool:
+    def claim(self, key: str) -> DeliveryState:
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -87,8 +141,12 @@ class SQLiteSeenStore:
                 row = self._db.execute(
                     "SELECT claimed, done FROM deliveries WHERE key = ?", (key,)
                 ).fetchone()
-                fresh = row is None or (not row[1] and now - row[0] >= self.hold)
-                if fresh:
+                if row is not None and row[1]:
+                    state = DeliveryState.DONE
+                elif row is not None and now - row[0] < self.hold:
+                    state = DeliveryState.IN_PROGRESS
+                else:
+                    state = DeliveryState.NEW
                     self._db.execute(
                         "INSERT OR REPLACE INTO deliveries (key, claimed, done) VALUES (?, ?, 0)",
                         (key, now),
@@ -97,11 +155,14 @@ class SQLiteSeenStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return fresh
+        return state
 
     def done(self, key: str) -> None:
         with self._lock:
-            self._db.execute("UPDATE deliveries SET done = 1 WHERE key = ?", (key,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO deliveries (key, claimed, done) VALUES (?, ?, 1)",
+                (key, time.time()),
+            )
 
     def release(self, key: str) -> None:
         with self._lock:
@@ -112,4 +173,11 @@ class SQLiteSeenStore:
             self._db.close()
 
 
-__all__ = ["DEFAULT_HOLD", "MemorySeenStore", "SQLiteSeenStore", "SeenStore"]
+__all__ = [
+    "DEFAULT_HOLD",
+    "DeliveryState",
+    "MemorySeenStore",
+    "SQLiteSeenStore",
+    "SeenStore",
+    "claim_state",
+]

@@ -17,7 +17,7 @@ from storebridge.http import Headers
 from storebridge.model import ChangeKind, Customer, CustomerDraft, Order, Product, Refund
 from storebridge.sandbox.webhooks import WebhookOptions
 from storebridge.testing import FaultTransport
-from storebridge.webhooks import WebhookRejected, receive
+from storebridge.webhooks import WebhookRejected, asgi_app, receive, serve
 from storebridge_shopline import DEFAULT_VERSION, ShoplineAdapter, sign_webhook
 from tests.adapters.shopline.support import World, world
 
@@ -219,6 +219,38 @@ def test_topics_map_onto_changes(
     assert change is not None
     assert (change.resource, change.kind, change.ref) == (resource, kind, record["id"])
     assert isinstance(change.object, model) and change.event_id == "wh-1"
+
+
+DELETE_TOPICS = ["orders/delete", "customers/delete", "products/delete", "collections/delete"]
+
+
+@pytest.mark.parametrize("topic", DELETE_TOPICS)
+def test_a_deletion_says_which_record_went(topic: str) -> None:
+    headers, body = _delivery(topic, {"id": 2105000001})
+    change = receive(_adapter(), headers, body)
+    assert change is not None and change.kind is ChangeKind.DELETED
+    assert change.ref == "2105000001" and change.object is None
+
+
+@pytest.mark.parametrize(
+    "record",
+    [{"order_id": "2105000001"}, {}, {"id": None}, {"id": ""}, {"id": "  "}],
+    ids=["other-key", "empty", "null", "blank", "spaces"],
+)
+@pytest.mark.parametrize("topic", DELETE_TOPICS)
+def test_a_deletion_without_an_id_is_rejected_with_400_not_accepted_as_no_record(
+    topic: str, record: Any
+) -> None:
+    """Accepted as ref "", it would be answered 200 and never re-sent, while no handler could
+    tell what was deleted; answered 400 it shows in the platform's delivery log."""
+    headers, body = _delivery(topic, record)
+    with pytest.raises(WebhookRejected) as caught:
+        receive(_adapter(), headers, body)
+    assert caught.value.status == 400 and "$.id" in str(caught.value)
+    events: list[Any] = []
+    with serve(asgi_app(events.append, {"acme": _adapter()})) as url, _http.Client() as client:
+        answer = client.post(f"{url}/acme", headers=headers, content=body)
+    assert answer.status_code == 400 and events == []
 
 
 MALFORMED: list[Any] = [

@@ -79,6 +79,16 @@ def to_json(obj: Any, *, include_raw: bool = False, indent: int | None = None) -
     return json.dumps(to_dict(obj, include_raw=include_raw), ensure_ascii=False, indent=indent)
 
 
+_LINE_BREAKS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+"""Characters JSON leaves as they are but ``str.splitlines()`` (and some JSON Lines
+readers) break lines at: escaped, one record stays one line."""
+
+
+def json_line(data: Any) -> str:
+    """``data`` as one line of JSON Lines (newline included); non-ASCII kept as it is."""
+    return json.dumps(data, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
+
+
 def from_dict(data: Mapping[str, Any], cls: type[T]) -> T:
     """Rebuild a model object from :func:`to_dict` output.
 
@@ -164,6 +174,7 @@ def read_payload(payload: Payload, read: Callable[..., T], *args: Any, what: str
 
 __all__ = [
     "from_dict",
+    "json_line",
     "make_wire_converter",
     "model_converter",
     "read_payload",

@@ -94,3 +94,21 @@ def test_each_export_writes_a_part_file_of_its_own(tmp_path: Path) -> None:
         "orders.jsonl.part",
         "victim.txt",
     ]
+
+
+def test_a_json_line_stays_one_line_whatever_the_text_holds() -> None:
+    """JSON keeps U+2028, U+2029 and U+0085 as they are; `str.splitlines()` (and readers
+    built on it) broke one exported record into several lines at them."""
+    import io
+    import json
+
+    from storebridge.cli.records import RecordWriter
+    from storebridge.model import Customer
+
+    note = "line\u2028separator\u2029paragraph\u0085next\nnewline \u00e6\u00f8\u00e5"
+    customer = Customer(platform="p", ref="1", email="a@example.com", note=note)
+    out = io.StringIO()
+    RecordWriter(out, "jsonl", "customers").write(customer, "shop")
+    text = out.getvalue()
+    assert len(text.splitlines()) == 1 and text.endswith("\n")
+    assert json.loads(text)["note"] == note and "\u00e6\u00f8\u00e5" in text

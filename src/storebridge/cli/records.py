@@ -12,7 +12,6 @@ object with a ``ref`` becomes ``<name>_ref``; other nested objects and ``raw`` a
 from __future__ import annotations
 
 import csv
-import json
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -24,7 +23,7 @@ from typing import Any, TextIO
 import attrs
 
 from storebridge.model import Customer, Money, Order, Product
-from storebridge.serialization import to_dict
+from storebridge.serialization import json_line, to_dict
 
 MODELS: dict[str, type] = {"orders": Order, "customers": Customer, "products": Product}
 """What ``export`` can write: resource name -> model class."""
@@ -147,7 +146,7 @@ class RecordWriter:
         data = to_dict(record)
         if self._jsonl:
             tagged = data if store is None else {"store": store, **data}
-            self._out.write(json.dumps(tagged, ensure_ascii=False) + "\n")
+            self._out.write(json_line(tagged))
         elif store is None:
             self._csv.writerows(self._rows(data))
         else:

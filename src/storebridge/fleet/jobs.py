@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import re
 import time
@@ -32,7 +31,7 @@ from storebridge._files import open_part
 from storebridge.errors import ConfigurationError
 from storebridge.fleet.report import FleetReport, StoreFailure, StoreResult
 from storebridge.fleet.spec import StoreSpec
-from storebridge.serialization import to_dict
+from storebridge.serialization import json_line, to_dict
 
 __all__ = [
     "EXPORTABLE",
@@ -187,7 +186,7 @@ class ExportJob(Job):
             with out:
                 async with spec.connect_async() as store:
                     async for record in getattr(store, self.resource).list(**query):
-                        out.write(json.dumps(to_dict(record), ensure_ascii=False) + "\n")
+                        out.write(json_line(to_dict(record)))
                         count += 1
         except BaseException:
             part.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ read more, as their platform page explains.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -176,6 +177,49 @@ def start_positions(
     )
 
 
+def check_overlap(overlap: object, now: datetime | None = None) -> timedelta:
+    """``overlap`` if it is a usable allowance: a ``timedelta`` of zero or more (that ``now``
+    can reach back by). A negative one would put each watermark *after* its pass started,
+    so a change made just after a pass would be out of every later pass's reach."""
+    if not isinstance(overlap, timedelta):
+        raise ValidationError(
+            f"overlap must be a datetime.timedelta, got {type(overlap).__name__} {overlap!r}: "
+            "write e.g. overlap=timedelta(minutes=10) (the default)",
+            field="overlap",
+        )
+    if overlap < timedelta(0):
+        raise ValidationError(
+            f"overlap must not be negative, got {overlap.total_seconds():g} s: it is how far "
+            "each pass reaches back in time, so give a positive timedelta (the default is "
+            "timedelta(minutes=10); timedelta(0) only if the platform's clock agrees with yours)",
+            field="overlap",
+        )
+    if now is not None:
+        try:
+            now - overlap
+        except OverflowError:
+            raise ValidationError(
+                f"overlap {overlap} reaches back before the year 1: give a timedelta of minutes "
+                "or hours, e.g. timedelta(minutes=10) (the default)",
+                field="overlap",
+            ) from None
+    return overlap
+
+
+def check_interval(interval: object) -> float:
+    """``interval`` as seconds, if it is a positive, finite number."""
+    if (
+        isinstance(interval, bool)
+        or not isinstance(interval, int | float)
+        or not math.isfinite(interval)
+        or interval <= 0
+    ):
+        raise ValidationError(
+            f"interval must be a positive number of seconds, got {interval!r}", field="interval"
+        )
+    return float(interval)
+
+
 def _whole_second(moment: datetime) -> datetime:
     """``moment`` rounded down to its second: platforms that stamp whole seconds would
     otherwise put a change made in the same second before the watermark, out of reach."""
@@ -300,6 +344,7 @@ def change_feed(
     interval: float = 60.0,
 ) -> ListFlow[Change]:
     """The feed as a list flow: passes over ``resources``; with ``follow``, forever."""
+    check_overlap(overlap)
     state = tracker.positions
     while True:
         for resource in resources:
@@ -387,6 +432,8 @@ __all__ = [
     "Position",
     "Tracker",
     "change_feed",
+    "check_interval",
+    "check_overlap",
     "check_resources",
     "start_positions",
     "utc_now",

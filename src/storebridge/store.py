@@ -32,6 +32,8 @@ from storebridge.changes import (
     Checkpoint,
     Tracker,
     change_feed,
+    check_interval,
+    check_overlap,
     check_resources,
     start_positions,
     utc_now,
@@ -92,10 +94,11 @@ class _StoreBase:
     ) -> tuple[ListFlow[Change], Tracker]:
         chosen = check_resources(self.adapter, resources)
         clock = now or utc_now
+        moment = clock()
+        overlap = check_overlap(overlap, moment)
         # "From now" reaches back by the overlap, as every later pass does.
-        positions = start_positions(self.adapter, chosen, since, clock() - overlap)
-        if interval <= 0:
-            raise ValidationError("interval must be a positive number of seconds", field="interval")
+        positions = start_positions(self.adapter, chosen, since, moment - overlap)
+        interval = check_interval(interval)
         tracker = Tracker(self.adapter.name, self.adapter.store_id, positions)
         flow = change_feed(
             self.adapter, chosen, tracker, overlap=overlap, now=clock, detail=detail,

@@ -7,17 +7,21 @@ line on stdout, so a pipeline reads them the same way whatever the platform.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from storebridge.cli import logs
 from storebridge.cli.options import (
     ConfigOption,
     DebugOption,
@@ -27,8 +31,20 @@ from storebridge.cli.options import (
     profile_name,
     since_option,
 )
-from storebridge.cli.output import EXIT_INTERRUPTED, CliError, note, usage_error, warning
-from storebridge.errors import StorebridgeError
+from storebridge.cli.output import (
+    EXIT_INTERRUPTED,
+    CliError,
+    error,
+    note,
+    usage_error,
+    warning,
+)
+from storebridge.errors import (
+    ConfigurationError,
+    StorebridgeError,
+    UnsupportedOperation,
+    ValidationError,
+)
 from storebridge.profiles import PROFILE_ENV
 
 if TYPE_CHECKING:
@@ -87,6 +103,123 @@ def _save(state: Path | None, checkpoint: Checkpoint) -> None:
     os.replace(partial, state)
 
 
+class _Retry(Exception):
+    """A pass failed for a reason that may heal: report it, wait, go on from the checkpoint."""
+
+
+_BACKOFF_CAP = 300.0
+"""The longest wait between tries of a failing store (unless --poll is longer)."""
+
+_RESTART_HINT = (
+    "point --state at the folder that holds this store's own checkpoints, or move {file} "
+    "away to start this store afresh from --since (without --since: from now, and what "
+    "changed since the last run is not printed)"
+)
+
+
+class _Follower:
+    """One store's place in its change feed, and the --state file that keeps it.
+
+    ``since`` is the checkpoint of the last change printed (or of the last pass); ``unsaved``
+    says the state file does not have it yet, and then nothing more is read or printed
+    until it does, so a restart never has more than one change to print again.
+    """
+
+    def __init__(
+        self, store: Any, state: Path | None, start: Any, emit: Callable[[Change], None], label: str
+    ) -> None:
+        self.store = store
+        self.state = state
+        self.since: Any = start
+        self.emit = emit
+        self.label = label
+        self.loaded = state is None
+        self.unsaved = False
+
+    def one_pass(self) -> None:
+        """Load the checkpoint (once), read a pass of the feed, print and save each change."""
+        self._load()
+        if self.unsaved:
+            self._save()
+        try:
+            feed = self.store.changes(since=self.since)
+        except ValidationError as exc:
+            if exc.field == "since" and self.state is not None:
+                raise CliError(
+                    f"{self.label}: cannot resume from the checkpoint in {self.state}: {exc}",
+                    hint=_RESTART_HINT.format(file=self.state),
+                ) from None
+            raise
+        for change in self._changes(feed):
+            try:
+                self.emit(change)
+            except OSError as exc:
+                raise CliError(
+                    f"{self.label}: cannot print changes: stdout is closed or failing ({exc})",
+                    hint="keep the reader of storebridge listen's output running; with --state "
+                    "a new run resumes after the last change printed",
+                ) from None
+            self.since = change.checkpoint
+            self._save()
+        self.since = feed.checkpoint
+        self._save()
+
+    def _changes(self, feed: Any) -> Iterator[Change]:
+        try:
+            yield from feed
+        except Exception:
+            # The feed's checkpoint covers every change it handed out (each one printed
+            # before the next was asked for) and what it had read without a change.
+            self.since = feed.checkpoint
+            self.unsaved = self.state is not None
+            raise
+
+    def _load(self) -> None:
+        if self.loaded or self.state is None:
+            return
+        from storebridge.changes import Checkpoint
+
+        try:
+            text = self.state.read_bytes()
+        except FileNotFoundError:
+            self.loaded = True  # no checkpoint yet: from --since (or now)
+            return
+        except OSError as exc:
+            raise _Retry(f"cannot read its checkpoint {self.state}: {_why(exc)}") from exc
+        try:
+            self.since = Checkpoint.from_json(text)
+        except ValidationError as exc:
+            raise CliError(
+                f"{self.label}: cannot resume from {self.state}: {exc}",
+                hint=_RESTART_HINT.format(file=self.state),
+            ) from None
+        self.loaded = True
+
+    def _save(self) -> None:
+        if self.state is None:
+            return
+        self.unsaved = True
+        try:
+            _save(self.state, self.since)
+        except OSError as exc:
+            raise _Retry(
+                f"cannot save its checkpoint to {self.state}: {_why(exc)} (make sure the "
+                f"--state folder {self.state.parent}{os.sep} exists and is writable; until "
+                "then no more changes are printed for this store)"
+            ) from exc
+        self.unsaved = False
+
+    def save_quietly(self) -> None:
+        """Save a checkpoint not saved yet, if that works (listening is stopping)."""
+        if self.unsaved:
+            with contextlib.suppress(_Retry):
+                self._save()
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
 def _poll(
     store: Any,
     state: Path | None,
@@ -94,42 +227,88 @@ def _poll(
     stop: threading.Event,
     start: Any,
     emit: Callable[[Change], None] = _emit,
+    name: str | None = None,
 ) -> None:
     """Follow one store's change feed, saving its checkpoint after every change.
 
-    A failed pass (the platform down past the retries) is reported and tried again on the
-    next interval from the last checkpoint, so nothing is skipped. A store closed under a
-    pass because listening stops ends the loop quietly: stopping, not a failure to report.
+    A pass that fails for a reason that may heal (the platform down past the retries, the
+    --state folder gone or full) is reported and tried again, waiting longer each time,
+    from the last checkpoint, so nothing is skipped. One that cannot heal (a --state file
+    that is not this store's checkpoint, stdout closed) raises CliError; anything else is
+    a bug and raised as it is. A store closed under a pass because listening stops ends the
+    loop quietly: stopping, not a failure to report.
     """
-    from storebridge.changes import Checkpoint
+    label = f"{name} ({store.platform})" if name else str(store.platform)
+    follower = _Follower(store, state, start, emit, label)
+    failures = 0
+    while not stop.is_set():
+        try:
+            follower.one_pass()
+        except Exception as exc:
+            if stop.is_set():
+                follower.save_quietly()
+                return
+            reason = _retry_reason(exc, label)
+            failures += 1
+            wait = min(interval * 2 ** min(failures - 1, 16), max(interval, _BACKOFF_CAP))
+            warning(f"{label} change feed: {reason}; trying again in {wait:g} s")
+            stop.wait(wait)
+            continue
+        if failures:
+            note(f"{label} change feed: working again, from its last checkpoint")
+            failures = 0
+        stop.wait(interval)
 
-    since: Any = start
-    if state is not None and state.exists():
-        since = Checkpoint.from_json(state.read_text(encoding="utf-8"))
+
+def _retry_reason(exc: Exception, label: str) -> str:
+    """What to report of a failed pass that may heal; raises what cannot heal."""
+    if isinstance(exc, _Retry):
+        return str(exc)
+    if isinstance(exc, ValidationError | UnsupportedOperation | ConfigurationError):
+        raise CliError(f"{label}: {exc}") from None  # asking again gets the same answer
+    if isinstance(exc, StorebridgeError | OSError):
+        return str(exc)
+    raise exc
+
+
+def _follow(
+    failures: list[CliError],
+    stop: threading.Event,
+    name: str,
+    store: Any,
+    state: Path | None,
+    interval: float,
+    start: Any,
+    emit: Callable[[Change], None],
+) -> None:
+    """A poller thread: :func:`_poll`, and whatever ends it while listening goes on stops
+    every store (``failures`` says why, for the main thread to report and exit on)."""
     try:
-        while not stop.is_set():
-            feed = store.changes(since=since)
-            try:
-                for change in feed:
-                    emit(change)
-                    since = change.checkpoint
-                    _save(state, since)
-                since = feed.checkpoint
-                _save(state, since)
-            except StorebridgeError as exc:
-                # Go on from where the failed pass stood, not from a new "now": the feed's
-                # checkpoint covers what it started from, so changes made meanwhile still
-                # come.
-                since = feed.checkpoint
-                _save(state, since)
-                if stop.is_set():
-                    return
-                warning(f"{store.platform} change feed: {exc}; trying again in {interval:g} s")
-            stop.wait(interval)
-    except Exception:
-        if stop.is_set():
-            return
-        raise
+        _poll(store, state, interval, stop, start, emit, name)
+    except CliError as exc:
+        failures.append(exc)
+    except BaseException as exc:  # a poller must never end unreported
+        failures.append(_bug(f"{name} ({store.platform})", exc))
+    else:
+        if not stop.is_set():
+            label = f"{name} ({store.platform})"
+            failures.append(CliError(f"{label}: its change feed stopped", hint=_BUG_HINT))
+    finally:
+        stop.set()
+
+
+_BUG_HINT = "this is a bug in storebridge; run again with --debug for the traceback"
+
+
+def _bug(label: str, exc: BaseException) -> CliError:
+    from storebridge._redact import registry as redactor
+
+    hint = _BUG_HINT
+    if logs.debugging():
+        sys.stderr.write(redactor.redact("".join(traceback.format_exception(exc))))
+        hint = "this is a bug in storebridge; please report it"
+    text = redactor.redact(f"{type(exc).__name__}: {exc}")
+    return CliError(f"{label} change feed: unexpected {text}", hint=hint)
 
 
 _JOIN_SECONDS = 1.0
@@ -171,8 +350,8 @@ def listen_command(
     apply_verbosity(verbose, debug)
     if not 0 <= port <= 65535:
         raise usage_error(f"--port {port} is not a port number (0-65535)")
-    if poll <= 0:
-        raise usage_error("--poll must be a positive number of seconds")
+    if not math.isfinite(poll) or poll <= 0:
+        raise usage_error(f"--poll must be a positive number of seconds, got {poll}")
     start = since_option(since, allow_last_run=False)
     given: list[str | None] = list(store) if store else [os.environ.get(PROFILE_ENV)]
     names = [profile_name("--store", name, config) for name in given]
@@ -180,18 +359,21 @@ def listen_command(
     hooked = {n: s for n, s in stores.items() if not feed and "webhooks.receive" in s.capabilities}
     polled = {n: s for n, s in stores.items() if n not in hooked}
     if state is not None:
-        state.mkdir(parents=True, exist_ok=True)
+        try:
+            state.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise usage_error(
+                f"--state {state}: cannot make it a folder ({exc.strerror or exc})",
+                hint="give --state a folder path, or one that can be created",
+            ) from None
     stop = threading.Event()
     emit = _emitter(stores)
-    pollers = [
-        threading.Thread(
-            target=_poll,
-            args=(s, state / f"{n}.checkpoint.json" if state else None, poll, stop, start, emit),
-            name=f"poll-{n}",
-            daemon=True,
-        )
-        for n, s in polled.items()
-    ]
+    failures: list[CliError] = []
+    pollers = []
+    for n, s in polled.items():
+        file = state / f"{n}.checkpoint.json" if state else None
+        args = (failures, stop, n, s, file, poll, start, emit)
+        pollers.append(threading.Thread(target=_follow, args=args, name=f"poll-{n}", daemon=True))
     try:
         for thread in pollers:
             thread.start()
@@ -208,9 +390,9 @@ def listen_command(
             with webhooks.serve(app, host=host, port=port) as url:
                 for name in hooked:
                     note(f"receiving {name} webhooks at {url}/{name}")
-                _wait_forever(stop)
+                _wait_forever(stop, pollers)
         else:
-            _wait_forever(stop)
+            _wait_forever(stop, pollers)
     except KeyboardInterrupt:
         note("stopped")
         return EXIT_INTERRUPTED
@@ -221,11 +403,17 @@ def listen_command(
                 thread.join(_JOIN_SECONDS)
         for s in stores.values():
             s.close()
-    return 0
+    # Only a poller that ended gets here: listening must not go on without it.
+    for failure in failures[1:]:
+        error(failure.message, failure.hint)
+    if failures:
+        raise failures[0]
+    raise CliError("a change feed stopped without saying why", hint=_BUG_HINT)
 
 
-def _wait_forever(stop: threading.Event) -> None:
-    while not stop.is_set():
+def _wait_forever(stop: threading.Event, pollers: list[threading.Thread]) -> None:
+    """Until stopped, or until a poller ends (it stops the others: see :func:`_follow`)."""
+    while not stop.is_set() and all(thread.is_alive() for thread in pollers):
         time.sleep(0.2)
 
 

@@ -64,8 +64,18 @@ keeps in order of change: a record ahead of the page modified (moved to the end)
 deleted shifts every record behind it one place forward, and the one at the boundary would
 slide past unseen. A page that repeats one of the previous page's last rows proves none
 did; two rows cover one such move between two pages (even of the repeated row itself), and
-more raise PaginationError (see :func:`storebridge.kit.walk`). Costs 2 rows in 50; pages
-of 4 rows or fewer (a ``page_size`` that small) are read without it."""
+more raise PaginationError (see :func:`storebridge.kit.walk`). Costs 2 rows in 50. A page
+of fewer rows repeats all but one (one move then raises), so lists are asked for
+:data:`MIN_LIMIT` rows a page at least."""
+MIN_LIMIT = 2
+"""The fewest rows a list page is asked for: a page of one row has none to repeat."""
+
+
+def repeated_rows(served: int) -> int:
+    """How many rows the page after one of ``served`` rows starts early (see OVERLAP)."""
+    return max(0, min(OVERLAP, served - 1))
+
+
 KEYS: Mapping[str, str] = {"orders": "order_no", "products": "id", "customers": "id"}
 """The field each resource's rows are keyed by."""
 
@@ -177,7 +187,7 @@ class OffsetPages:
         # A page capped below its limit is followed from the rows served, not the link, and
         # the next page starts OVERLAP rows early (see OVERLAP).
         offset = min(there.offset, here.offset + len(rows)) if rows else there.offset
-        offset = offset - OVERLAP if len(rows) > 2 * OVERLAP else offset
+        offset = max(here.offset + 1, offset - repeated_rows(len(rows)))
         self._step, self._limit = offset - here.offset, there.limit
         following = PagePath(there.limit, offset, here.since, here.until)
         return Page(
@@ -209,7 +219,7 @@ class OffsetPages:
         """A guess at the request ``k`` pages after ``request``."""
         here = page_path(request.url, self.resource)
         limit = self._limit or min(here.limit or SHOP_PAGE_CAP, SHOP_PAGE_CAP)
-        step = self._step or (limit - OVERLAP if limit > 2 * OVERLAP else limit)
+        step = self._step or limit - repeated_rows(limit)
         guess = PagePath(limit, here.offset + k * step, here.since, here.until)
         return derive_request(request, page_url(self.api_root, self.resource, guess, self.params))
 
@@ -264,7 +274,7 @@ def listing(
     since = None if window.since is None else unix_floor(window.since) - overlap
     until = None if window.until is None else unix_ceil(window.until) + overlap
     pages = OffsetPages(adapter.api_root, resource, params)
-    first = PagePath(query.page_size or settings.page_size, 0, since, until)
+    first = PagePath(max(MIN_LIMIT, query.page_size or settings.page_size), 0, since, until)
     rows = walk(
         pages.request(first),
         pages.read,

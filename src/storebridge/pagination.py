@@ -233,9 +233,8 @@ def walk(
       stays the authority: pages read ahead are kept only while they match it, and rows
       come in listing order.
     * ``overlap``: for offset paging whose next requests start this many rows before the
-      page ended (``read`` builds them so, for pages of more than twice that): each page
-      that follows must hold one of the last ``overlap`` keys of the page before it, or
-      the walk raises PaginationError.
+      page ended, or all but one row of a shorter page (``read`` builds them so): each
+      page that follows must hold one of those rows, or the walk raises PaginationError.
     """
     reader: PageReader[R] = read.read if hasattr(read, "read") else read
     state = _WalkState()
@@ -304,9 +303,9 @@ class _Checks(Generic[R]):
                 page=where,
                 platform=self.platform,
             )
-        # A page of at most twice the overlap's rows is followed from its end (see walk).
-        repeats = page.next is not None and len(page.rows) > 2 * self.overlap
-        state.tail = tuple(key(row) for row in page.rows[-self.overlap :]) if repeats else ()
+        # A page repeats at most all but one of the rows before it (see walk).
+        repeated = min(self.overlap, len(page.rows) - 1) if page.next is not None else 0
+        state.tail = tuple(key(row) for row in page.rows[-repeated:]) if repeated > 0 else ()
 
 
 def _following(page: Page[R]) -> Request | None:

@@ -359,3 +359,20 @@ def test_a_seen_store_returning_bools_is_still_served_and_never_loses_a_delivery
         with pytest.raises(DeliveryInProgress):
             receive(store, headers, body, handle=handled.append, seen=legacy)
     assert len(handled) == 1 and "DeliveryState" in caplog.text
+
+
+def test_a_full_memory_store_never_forgets_a_delivery_still_being_handled() -> None:
+    """Past its capacity the store forgot its oldest entry even while that delivery's
+    handler still ran: the platform's re-delivery then came back NEW and was handled
+    beside it."""
+    from storebridge.webhooks import DeliveryState, MemorySeenStore
+
+    seen = MemorySeenStore(capacity=2)
+    assert seen.claim("slow") is DeliveryState.NEW  # its handler is still running
+    for key in ("a", "b", "c"):
+        assert seen.claim(key) is DeliveryState.NEW
+        seen.done(key)
+    assert seen.claim("slow") is DeliveryState.IN_PROGRESS
+    assert seen.claim("a") is DeliveryState.NEW  # finished ones make room, oldest first
+    seen.done("slow")
+    assert seen.claim("slow") is DeliveryState.DONE

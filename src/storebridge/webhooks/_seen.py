@@ -83,7 +83,8 @@ def claim_state(seen: SeenStore, key: str) -> DeliveryState:
 
 
 class MemorySeenStore:
-    """Delivery ids in memory, the most recent ``capacity`` of them."""
+    """Delivery ids in memory, the most recent ``capacity`` of them (and every delivery
+    still being handled)."""
 
     def __init__(self, capacity: int = 100_000, hold: float = DEFAULT_HOLD) -> None:
         self.capacity = capacity
@@ -102,9 +103,24 @@ class MemorySeenStore:
                     return DeliveryState.IN_PROGRESS
             self._seen[key] = now
             self._seen.move_to_end(key)
-            while len(self._seen) > self.capacity:
-                self._seen.popitem(last=False)
+            self._forget_oldest(now)
             return DeliveryState.NEW
+
+    def _forget_oldest(self, now: float) -> None:
+        """Down to ``capacity``, oldest first, but never a claim still being handled: its
+        platform's re-delivery would then be handled beside it (past ``capacity`` while
+        more than that many are in flight)."""
+        excess = len(self._seen) - self.capacity
+        if excess <= 0:
+            return
+        gone = []
+        for key, claimed_at in self._seen.items():
+            if claimed_at is None or now - claimed_at >= self.hold:
+                gone.append(key)
+                if len(gone) == excess:
+                    break
+        for key in gone:
+            del self._seen[key]
 
     def done(self, key: str) -> None:
         with self._lock:

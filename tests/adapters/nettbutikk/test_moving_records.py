@@ -61,8 +61,10 @@ class EditingShop:
             self.emulator.touch(self.resource, record[key])
             self.edited.append(str(record[key]))
 
-    def connect(self, **options: Any) -> storebridge.Store:
+    def connect(self, page_size: int | None = None, **options: Any) -> storebridge.Store:
         settings = self.kit.settings("https://shop.example")
+        if page_size is not None:
+            settings["page_size"] = page_size
         fake = FakeTime(emulator_clock=self.clock)
         return storebridge.connect("24nettbutikk", transport=_http.MockTransport(self.handle),
                                    options=fake.options(**options), **settings)  # fmt: skip
@@ -79,6 +81,26 @@ def test_a_record_modified_ahead_of_the_read_shifts_nothing_past_it(
         listed = [r.ref for r in getattr(store, resource).list()]
     assert shop.edited, "the shop was to modify a record during the listing"
     assert sorted(listed) == sorted(shop.records())  # every record, once
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("after", [1, 2, 3])
+def test_small_pages_list_exactly_or_raise(page_size: int, after: int) -> None:
+    """Pages of few rows repeat fewer of them (all but one): one move may then be an
+    error, never a short listing. A page size of 1 is asked for as 2 (nothing to repeat)."""
+    shop = EditingShop("orders", after=after)
+    listed: list[str] = []
+    error: PaginationError | None = None
+    with shop.connect(page_size=page_size, max_concurrency=1) as store:
+        try:
+            listed = [o.ref for o in store.orders.list()]
+        except PaginationError as exc:
+            error = exc
+    assert shop.edited
+    if error is not None:
+        assert "does not continue the page before it" in str(error)
+    else:
+        assert sorted(listed) == sorted(shop.records())
 
 
 @pytest.mark.parametrize("resource", ["orders", "products"])

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 import storebridge
 from storebridge.sandbox import Sandbox
 from tests.cli.support import COMMAND, cli_env, profile_for, run_storebridge, served
@@ -61,16 +63,21 @@ def _orders_on(kit: Sandbox, url: str) -> int:
         return sum(1 for _ in store.orders.list())
 
 
-def _interrupt_when(proc: subprocess.Popen[str], ready: Callable[[], bool]) -> tuple[str, str]:
+def _interrupt_when(
+    proc: subprocess.Popen[str], ready: Callable[[], bool], signum: int = signal.SIGINT
+) -> tuple[str, str]:
     deadline = time.monotonic() + 60
     while not ready():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     return proc.communicate(timeout=30)
 
 
-def test_ctrl_c_during_export_leaves_no_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_during_export_leaves_no_file(tmp_path: Path, signum: int) -> None:
+    """SIGTERM (a scheduler stopping the job) once killed the export with its part file
+    left behind; it now stops it as Ctrl-C does."""
     with served("29next", orders=40, latency=0.05) as (kit, url):
         profile, env = profile_for("shop", kit, url)
         (tmp_path / "storebridge.toml").write_text(profile)
@@ -78,11 +85,11 @@ def test_ctrl_c_during_export_leaves_no_file(tmp_path: Path) -> None:
             [*COMMAND, "export", "orders", "--store", "shop", "-o", "o.jsonl"], cwd=tmp_path,
             env=cli_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        _, err = _interrupt_when(proc, lambda: len(kit.emulator.requests) > 3)
+        _, err = _interrupt_when(proc, lambda: len(kit.emulator.requests) > 3, signum)
     assert proc.returncode == 130, err
     assert err.startswith("error: interrupted after ") and "nothing was written to o.jsonl" in err
     assert "Traceback" not in err
-    assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / "o.jsonl.part").exists()
+    assert not list(tmp_path.glob("o.jsonl*"))  # neither the file nor its part file
 
 
 def test_ctrl_c_stops_a_sandbox_cleanly(tmp_path: Path) -> None:

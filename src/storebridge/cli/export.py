@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 
 from storebridge._files import open_part
+from storebridge.cli.interrupts import terminate_like_interrupt
 from storebridge.cli.options import (
     STORE_HELP,
     ConfigOption,
@@ -202,6 +203,24 @@ def export_command(
     --all) are read concurrently into one output, each record carrying its store.
     """
     apply_verbosity(verbose, debug)
+    with terminate_like_interrupt():
+        _export(resource, store, output, fmt, since, detail, every, tag, report, config,
+                quiet)  # fmt: skip
+
+
+def _export(
+    resource: Resource,
+    store: list[str] | None,
+    output: Path | None,
+    fmt: Format,
+    since: str | None,
+    detail: bool | None,
+    every: bool,
+    tag: str | None,
+    report: Path | None,
+    config: Path | None,
+    quiet: bool,
+) -> None:
     name = resource.value
     if detail is not None and resource is not Resource.orders:
         raise usage_error("--detail/--no-detail applies to orders only")

@@ -46,4 +46,23 @@ def stop_at_once_on_interrupt(
         signal.signal(signal.SIGINT, previous)
 
 
-__all__ = ["stop_at_once_on_interrupt"]
+@contextmanager
+def terminate_like_interrupt() -> Iterator[None]:
+    """While active, SIGTERM (a scheduler or ``kill`` stopping the job) interrupts the
+    command as Ctrl-C does, so it cleans up as it does then: an export removes its part
+    file and says nothing was written, instead of dying with the file left behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+__all__ = ["stop_at_once_on_interrupt", "terminate_like_interrupt"]

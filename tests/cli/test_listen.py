@@ -2,49 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import queue
-import signal
-import subprocess
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from storebridge.cli.listen import _poll
-from tests.cli.support import COMMAND, cli_env, profile_for, served
+from tests.cli.listener import Listener
+from tests.cli.support import profile_for, served
 
 SIZES = {"orders": 6, "customers": 3, "products": 2}
-
-
-class Listener:
-    """``storebridge listen`` in the background, its stdout lines on a queue."""
-
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(  # noqa: S603 - our own CLI with arguments from the test
-            [*COMMAND, "listen", *args], cwd=cwd, env=cli_env(env),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-
-    def take(self, n: int) -> list[dict[str, Any]]:
-        try:
-            return [json.loads(self.lines.get(timeout=60)) for _ in range(n)]
-        except queue.Empty:
-            self.proc.kill()
-            raise AssertionError(self.proc.communicate()) from None
-
-    def interrupt(self) -> tuple[int, str]:
-        self.proc.send_signal(signal.SIGINT)
-        _, err = self.proc.communicate(timeout=30)
-        return self.proc.returncode, err
 
 
 def test_listen_polls_prints_json_lines_and_resumes_from_its_state(tmp_path: Path) -> None:

@@ -4,13 +4,9 @@ dies while the command runs on printing nothing for its store."""
 
 from __future__ import annotations
 
-import os
-import queue
 import shutil
-import signal
 import subprocess
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,90 +16,15 @@ import pytest
 
 import storebridge
 import storebridge.changes
-import storebridge_24nettbutikk
 from storebridge.changes import Checkpoint
 from storebridge.cli import listen, run
 from storebridge.registry import adapter_class
-from tests.cli.support import COMMAND, assert_clean_failure, cli_env, profile_for, served
+from tests.cli.listener import Listener, code_env
+from tests.cli.support import COMMAND, assert_clean_failure, profile_for, served
 
 SIZES = {"orders": 4, "customers": 2, "products": 2}
 TOTAL = sum(SIZES.values())
 SINCE = "2000-01-01T00:00:00+00:00"
-
-
-def _code_env(env: dict[str, str]) -> dict[str, str]:
-    """``env`` for the CLI, importing the code under test: the installed console script
-    would otherwise import whichever copy of storebridge was installed."""
-    roots = {Path(m.__file__ or "").resolve().parents[1] for m in (storebridge,
-             storebridge_24nettbutikk)}  # fmt: skip
-    return cli_env({**env, "PYTHONPATH": os.pathsep.join(sorted(map(str, roots)))})
-
-
-class Listener:
-    """``storebridge listen`` in the background: stdout lines on a queue, stderr kept."""
-
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(  # noqa: S603 - our own CLI with arguments from the test
-            [*COMMAND, "listen", *args], cwd=cwd, env=_code_env(env),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.err: list[str] = []
-        self._readers = [
-            threading.Thread(target=self._read, args=(self.proc.stdout, self.lines.put)),
-            threading.Thread(target=self._read, args=(self.proc.stderr, self.err.append)),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    @staticmethod
-    def _read(stream: Any, put: Callable[[str], None]) -> None:
-        for line in stream:
-            put(line)
-
-    def take(self, n: int, timeout: float = 30) -> list[dict[str, Any]]:
-        import json
-
-        try:
-            return [json.loads(self.lines.get(timeout=timeout)) for _ in range(n)]
-        except queue.Empty:
-            raise AssertionError(f"no line in {timeout} s; stderr: {''.join(self.err)}") from None
-
-    def quiet_for(self, seconds: float) -> bool:
-        try:
-            line = self.lines.get(timeout=seconds)
-        except queue.Empty:
-            return True
-        raise AssertionError(f"printed {line!r}")
-
-    def stderr_line(self, text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [line for line in list(self.err) if text in line]
-            if found:
-                return found[0]
-            assert self.proc.poll() is None, "".join(self.err)
-            time.sleep(0.05)
-        raise AssertionError(f"stderr never said {text!r}: {''.join(self.err)}")
-
-    def interrupt(self) -> tuple[int, str]:
-        self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout=30)
-        self._close()
-        return code, "".join(self.err)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-        self._close()
-
-    def _close(self) -> None:
-        for reader in self._readers:
-            reader.join(10)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def _profile(tmp_path: Path, kit: Any, url: str) -> dict[str, str]:
@@ -172,7 +93,7 @@ def test_a_state_file_that_is_not_this_stores_checkpoint_stops_listen(
         env = _profile(tmp_path, kit, url)
         proc = subprocess.run(  # noqa: S603 - our own CLI with arguments from the test
             [*COMMAND, "listen", "--store", "shop", "--poll", "0.2", "--state", "state"],
-            cwd=tmp_path, env=_code_env(env), capture_output=True, text=True, timeout=30,
+            cwd=tmp_path, env=code_env(env), capture_output=True, text=True, timeout=30,
             check=False,
         )  # fmt: skip
     first = assert_clean_failure(proc, 1)
@@ -188,7 +109,7 @@ def test_listen_whose_reader_went_away_stops_with_an_error(tmp_path: Path) -> No
         env = _profile(tmp_path, kit, url)
         proc = subprocess.Popen(  # noqa: S603 - our own CLI with arguments from the test
             [*COMMAND, "listen", "--store", "shop", "--poll", "0.2", "--since", SINCE],
-            cwd=tmp_path, env=_code_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=tmp_path, env=code_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True,
         )  # fmt: skip
         try:
@@ -262,7 +183,7 @@ def test_a_poll_that_is_not_a_positive_number_of_seconds_is_a_usage_error(
         env = _profile(tmp_path, kit, url)
         proc = subprocess.run(  # noqa: S603 - our own CLI with arguments from the test
             [*COMMAND, "listen", "--store", "shop", f"--poll={poll}"],
-            cwd=tmp_path, env=_code_env(env), capture_output=True, text=True, timeout=30,
+            cwd=tmp_path, env=code_env(env), capture_output=True, text=True, timeout=30,
             check=False,
         )  # fmt: skip
     first = assert_clean_failure(proc, 2)

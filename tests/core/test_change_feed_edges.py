@@ -22,13 +22,17 @@ ADDRESS = Address(first_name="Kari", line1="Storgata 1", city="Oslo", postal_cod
 
 
 class World:
-    def __init__(self, platform: str, start: datetime | None = None) -> None:
+    """A small sandbox store on fake time; ``wrap`` wraps its transport (to count, say)."""
+
+    def __init__(self, platform: str, start: datetime | None = None, wrap: Any = None) -> None:
         self.clock = FakeClock(start=start) if start is not None else FakeClock()
         self.kit = adapter_class(platform).sandbox(
             seed=3, clock=self.clock, orders=3, customers=2, products=2
         )
+        inner = self.kit.emulator.transport()
+        self.transport: Any = wrap(inner) if wrap is not None else inner
         self.store = storebridge.connect(
-            platform, transport=self.kit.emulator.transport(),
+            platform, transport=self.transport,
             options=FakeTime(emulator_clock=self.clock).options(),
             **self.kit.settings("https://sandbox.example"),
         )  # fmt: skip

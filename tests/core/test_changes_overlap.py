@@ -14,14 +14,9 @@ from typing import Any
 import pytest
 
 import storebridge
-from storebridge import Address, ValidationError
+from storebridge import ValidationError
 from storebridge.changes import Position, Tracker, change_feed
-from storebridge.registry import adapter_class
-from storebridge.sandbox import FakeClock
-from storebridge.testing import FakeTime
-
-ADDRESS = Address(first_name="Kari", line1="Storgata 1", city="Oslo", postal_code="0155",
-                  country="NO")  # fmt: skip
+from tests.core.test_change_feed_edges import World as SandboxWorld
 
 
 class Counted:
@@ -46,23 +41,9 @@ class Counted:
         await self.inner.aclose()
 
 
-class World:
-    def __init__(self) -> None:
-        self.clock = FakeClock()
-        self.kit = adapter_class("shopline").sandbox(
-            seed=3, clock=self.clock, orders=3, customers=2, products=2
-        )
-        self.transport = Counted(self.kit.emulator.transport())
-        self.store = storebridge.connect(
-            "shopline", transport=self.transport,  # type: ignore[arg-type]
-            options=FakeTime(emulator_clock=self.clock).options(),
-            **self.kit.settings("https://sandbox.example"),
-        )  # fmt: skip
-
-    def edit_an_order(self) -> str:
-        order = next(iter(self.store.orders.list()))
-        self.store.orders.update_shipping_address(order.ref, ADDRESS)
-        return order.ref
+def counted_world() -> SandboxWorld:
+    """A SHOPLINE sandbox store whose transport counts the requests that reach it."""
+    return SandboxWorld("shopline", wrap=Counted)
 
 
 NOT_AN_OVERLAP: list[Any] = [
@@ -80,7 +61,7 @@ NOT_AN_OVERLAP: list[Any] = [
 
 @pytest.mark.parametrize("overlap", NOT_AN_OVERLAP, ids=repr)
 def test_an_overlap_that_is_not_a_timedelta_of_zero_or_more_is_refused(overlap: Any) -> None:
-    w = World()
+    w = counted_world()
     for since in (None, w.clock.utcnow(), _a_checkpoint(w)):
         before = w.transport.requests
         with pytest.raises(ValidationError, match="overlap") as raised:
@@ -90,18 +71,18 @@ def test_an_overlap_that_is_not_a_timedelta_of_zero_or_more_is_refused(overlap: 
         assert w.transport.requests == before  # refused before any request
 
 
-def _a_checkpoint(w: World) -> Any:
+def _a_checkpoint(w: SandboxWorld) -> Any:
     feed = w.store.changes("orders", now=w.clock.utcnow)
     list(feed)
     return feed.checkpoint
 
 
 def test_the_async_store_refuses_a_negative_overlap_too() -> None:
-    w = World()
+    w = counted_world()
 
     async def check() -> None:
         async with storebridge.connect_async(
-            "shopline", transport=w.transport,  # type: ignore[arg-type]
+            "shopline", transport=w.transport,
             **w.kit.settings("https://sandbox.example"),
         ) as store:  # fmt: skip
             with pytest.raises(ValidationError, match="overlap must not be negative") as raised:
@@ -113,7 +94,7 @@ def test_the_async_store_refuses_a_negative_overlap_too() -> None:
 
 
 def test_the_flow_itself_refuses_a_negative_overlap() -> None:
-    w = World()
+    w = counted_world()
     tracker = Tracker("shopline", "shop", {"orders": Position(watermark=w.clock.utcnow())})
     flow = change_feed(
         w.store.adapter, ("orders",), tracker, overlap=timedelta(minutes=-10),
@@ -125,7 +106,7 @@ def test_the_flow_itself_refuses_a_negative_overlap() -> None:
 
 @pytest.mark.parametrize("overlap", [timedelta(0), timedelta(seconds=1), timedelta(hours=6)])
 def test_a_change_right_after_a_pass_comes_with_any_overlap_allowed(overlap: timedelta) -> None:
-    w = World()
+    w = counted_world()
     now: Callable[[], datetime] = w.clock.utcnow
     feed = w.store.changes("orders", now=now, overlap=overlap)
     assert list(feed) == []
@@ -145,7 +126,7 @@ def test_a_change_right_after_a_pass_comes_with_any_overlap_allowed(overlap: tim
     "interval", [0, -1, float("nan"), float("inf"), "60", None, True], ids=repr
 )
 def test_an_interval_that_is_not_a_positive_finite_number_is_refused(interval: Any) -> None:
-    w = World()
+    w = counted_world()
     with pytest.raises(ValidationError, match="interval must be a positive number") as raised:
         w.store.changes("orders", follow=True, interval=interval, now=w.clock.utcnow)
     assert raised.value.field == "interval"

@@ -184,6 +184,14 @@ class OffsetPages:
             raise self._refused(
                 request, f"its next link jumps to offset {there.offset}, past the page", "next"
             )
+        if len(rows) < min(2, here.limit or 2):
+            # Where the next page starts is checked by the rows it repeats (OVERLAP): a page
+            # of fewer than 2 rows that links onward repeats none, and one of none would let
+            # the link skip rows unseen.
+            raise self._refused(
+                request, f"it links onward but holds {len(rows)} row(s) of {here.limit} asked"
+                " for, too few to check where the next page starts", "next",
+            )  # fmt: skip
         # A page capped below its limit is followed from the rows served, not the link, and
         # the next page starts OVERLAP rows early (see OVERLAP).
         offset = min(there.offset, here.offset + len(rows)) if rows else there.offset

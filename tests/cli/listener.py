@@ -37,10 +37,13 @@ class Listener:
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         self.err: list[str] = []
+        # Daemons: a test that fails with the command still running must not hang the run.
         self._readers = [
-            threading.Thread(target=self._read, args=(self.proc.stdout, self.lines.put)),
-            threading.Thread(target=self._read, args=(self.proc.stderr, self.err.append)),
-        ]
+            threading.Thread(target=self._read, args=(self.proc.stdout, self.lines.put),
+                             daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, self.err.append),
+                             daemon=True),
+        ]  # fmt: skip
         for reader in self._readers:
             reader.start()
 
@@ -53,6 +56,7 @@ class Listener:
         try:
             return [json.loads(self.lines.get(timeout=timeout)) for _ in range(n)]
         except queue.Empty:
+            self.kill()
             raise AssertionError(f"no line in {timeout} s; stderr: {''.join(self.err)}") from None
 
     def quiet_for(self, seconds: float) -> bool:
@@ -70,6 +74,7 @@ class Listener:
                 return found[0]
             assert self.proc.poll() is None, "".join(self.err)
             time.sleep(0.05)
+        self.kill()
         raise AssertionError(f"stderr never said {text!r}: {''.join(self.err)}")
 
     def interrupt(self) -> tuple[int, str]:

@@ -78,22 +78,22 @@ PLAIN = {"join_customers": False, "resolve_skus": False, "page_size": 1}
 # Links ------------------------------------------------------------------------------------
 def test_next_links_are_rebuilt_on_the_configured_host() -> None:
     sent: list[str] = []
-    evil = "http://evil.example/api/v1/orders/1/1/5?access_token=x&callback=f"
+    evil = "http://evil.example/api/v1/orders/2/2/5?access_token=x&callback=f"
     respond = pages(
-        {"data": [row("1")], "paging": {"next": evil}},
-        {"data": [row("2")], "paging": {"prev": "http://evil.example/x"}},
+        {"data": [row("1"), row("2")], "paging": {"next": evil}},
+        # Asked for from offset 1: pages repeat a row of the one before (OVERLAP).
+        {"data": [row("2"), row("3")], "paging": {"prev": "http://evil.example/x"}},
     )
 
     def recording(request: _http.Request) -> _http.Response:
         sent.append(str(request.url))
         return respond(request)
 
-    _, orders = drive(adapter(**PLAIN).list_orders(OrderQuery()), recording)
-    assert [o.ref for o in orders] == ["1", "2"]
-    # The link's numbers, on our host, without its token or callback, in our window
-    # (pages after the second are read-ahead guesses: answered empty).
-    # (Lists are asked for 2 rows a page at least: a page of one has none to repeat.)
-    assert sent[0] == API + "/orders/2/0" and sent[1].startswith(API + "/orders/")
+    _, orders = drive(adapter(**{**PLAIN, "page_size": 2}).list_orders(OrderQuery()), recording,
+                      concurrency=1)  # fmt: skip
+    assert [o.ref for o in orders] == ["1", "2", "3"]
+    # The link's numbers, on our host, without its token or callback, in our window.
+    assert sent == [API + "/orders/2/0", API + "/orders/2/1"]
     assert all(url.startswith(API + "/orders/") for url in sent)
     assert not any("evil" in url or "access_token" in url or "callback" in url for url in sent)
 
@@ -124,20 +124,34 @@ def test_a_first_page_whose_link_cannot_be_followed_is_refused(
 
 
 def test_a_page_of_a_capped_shop_is_followed_from_the_rows_it_served() -> None:
-    # Two rows asked for, one served, and a link that would skip the second row.
-    first = {"data": [row("1")], "paging": {"next": link(2, 2)}}
+    # Four rows asked for, three served, and a link that would skip the fourth row.
+    first = {"data": [row("1"), row("2"), row("3")], "paging": {"next": link(4, 4)}}
     sent: list[int] = []
 
     def respond(request: _http.Request) -> _http.Response:
-        sent.append(offset_of(request))
-        if offset_of(request) == 0:
+        at = offset_of(request)
+        sent.append(at)
+        if at == 0:
             return answer(first)(request)
-        return answer({"data": [row(str(offset_of(request) + 1))], "paging": []})(request)
+        rows = [row(str(n)) for n in range(at + 1, at + 4)]
+        return answer({"data": rows, "paging": []})(request)
 
-    settings = {**PLAIN, "page_size": 2}
+    settings = {**PLAIN, "page_size": 4}
     _, orders = drive(adapter(**settings).list_orders(OrderQuery()), respond, concurrency=1)
-    assert [o.ref for o in orders] == ["1", "2"]
-    assert sent == [0, 1]
+    assert [o.ref for o in orders] == ["1", "2", "3", "4"]
+    assert sent == [0, 1]  # from the 3 rows served, less the 2 repeated
+
+
+@pytest.mark.parametrize("served", [0, 1])
+def test_a_page_too_short_to_check_the_next_one_is_refused(served: int) -> None:
+    """A page that links onward but holds fewer than 2 rows repeats none of them on the
+    next page, so nothing would show rows skipped by its link (an empty first page once
+    let the link skip a whole page): an error, never a short listing."""
+    first = {"data": [row(str(n + 1)) for n in range(served)], "paging": {"next": link(10, 10)}}
+    respond = pages(first)
+    with pytest.raises(PaginationError, match="too few to check where the next page starts"):
+        drive(adapter(**{**PLAIN, "page_size": 10}).list_orders(OrderQuery()), respond,
+              concurrency=1)  # fmt: skip
 
 
 # Faults through the facade ----------------------------------------------------------------
@@ -181,8 +195,8 @@ def test_a_page_that_stays_bad_ends_in_an_error_not_a_short_listing(
 
 
 def test_a_page_of_only_rows_already_read_is_asked_again_then_refused() -> None:
-    first = {"data": [row("1")], "paging": {"next": link(1, 1)}}
-    again = {"data": [row("1")], "paging": {"prev": link(1, 0), "next": link(1, 2)}}
+    first = {"data": [row("1"), row("2")], "paging": {"next": link(2, 2)}}
+    again = {"data": [row("1"), row("2")], "paging": {"prev": link(2, 0), "next": link(2, 3)}}
     calls: Counter[int] = Counter()
 
     def respond(request: _http.Request) -> _http.Response:
@@ -518,3 +532,14 @@ def test_a_lookup_in_flight_for_an_earlier_page_is_not_sent_again() -> None:
     assert asked and set(asked.values()) == {1}, asked
     with_customer = [o for o in orders if o.raw and o.raw.get("customer_id")]
     assert with_customer and all(o.customer is not None for o in with_customer)
+
+
+def test_a_shop_that_serves_one_row_a_page_is_an_error_not_an_unchecked_listing() -> None:
+    """Lists ask for 2 rows a page at least, but a shop capping its pages at 1 row turned
+    the page check off: a record modified mid-listing then slid past unseen."""
+    shop = emulator(orders=12, page_cap=1)
+    with (
+        store_on(shop, in_flight=1, page_size=10) as store,
+        pytest.raises(PaginationError, match="too few to check where the next page starts"),
+    ):
+        list(store.orders.list())

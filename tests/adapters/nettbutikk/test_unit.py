@@ -223,7 +223,9 @@ def test_example_payload_from_the_research_notes_converts() -> None:
         pytest.skip(f"research notes not found at {path} (set {NOTES_ENV})")
     match = re.search(r"```json\n(\{\"data\".*?)\n```", path.read_text("utf-8"), re.DOTALL)
     assert match, f"no JSON example in {path}"
-    body = json.loads(match.group(1))
+    # Its paging (a next link after its one row) is not what this test reads: a page that
+    # short linking onward is refused (test_paging), so the example is served as the last.
+    body = {**json.loads(match.group(1)), "paging": []}
     a = adapter(join_customers=False, resolve_skus=False, page_size=100)
 
     def respond(request: _http.Request) -> _http.Response:

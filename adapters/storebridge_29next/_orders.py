@@ -38,6 +38,7 @@ from storebridge_29next._requests import (
     answer_as,
     body_object,
     get,
+    has_results,
     int_ref,
     is_record,
     patch,
@@ -227,8 +228,9 @@ def _buyer(draft: OrderDraft) -> dict[str, Any]:
 
 
 def _variant_for_sku(adapter: TwentyNineNextAdapter, sku: str, field: str) -> Flow[int]:
-    response = yield get(adapter, "products.find", "products", params=query({"sku": sku}, {}))
-    for row in body_object(response).iter("results"):
+    response = yield get(adapter, "products.find", "products", params=query({"sku": sku}, {}),
+                         check=has_results)  # fmt: skip
+    for row in body_object(response).iter("results", required=True):
         for item in row.iter("variants"):
             if item.opt_string("sku") == sku:
                 return item.integer("id")

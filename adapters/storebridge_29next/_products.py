@@ -26,6 +26,7 @@ from storebridge_29next._requests import (
     answer_as,
     body_object,
     get,
+    has_results,
     post,
     query,
     read_one,
@@ -53,8 +54,8 @@ def get_product(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Product]:
 
 
 def _first_location(adapter: TwentyNineNextAdapter) -> Flow[int]:
-    response = yield get(adapter, "locations.list", "locations")
-    first = next(iter(body_object(response).iter("results")), None)
+    response = yield get(adapter, "locations.list", "locations", check=has_results)
+    first = next(iter(body_object(response).iter("results", required=True)), None)
     if first is None:
         raise ValidationError(
             "variants have stock but the store has no location to hold it; create a location "

@@ -119,10 +119,18 @@ def int_ref(value: Any, field: str) -> int:
     return int(text)
 
 
+def has_results(response: Response) -> None:
+    """An answer check for a lookup in a list: the body holds its ``results`` list. A
+    wrong-shaped answer (``{"ok": true}``, ``null``) is then asked again like any unreadable
+    one, instead of reading as "nothing found" (no such SKU, no location)."""
+    body_object(response).objects("results")
+
+
 __all__ = [
     "answer_as",
     "body_object",
     "get",
+    "has_results",
     "int_ref",
     "is_record",
     "patch",

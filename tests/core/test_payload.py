@@ -301,7 +301,10 @@ def test_mutated_payloads_give_a_model_object_or_a_payload_error(
     if error is not None:
         assert error.path.startswith("$.orders[0]") and len(str(error)) < 500
     else:
-        assert isinstance(order, Order) and order.total.currency == "USD"
+        # A currency mutated into another code that reads as one ("NaN" is "NAN") is the
+        # order's currency; left alone, it is the body's USD.
+        currency = order.currency if any(p == ("currency",) for p, _, _ in changes) else "USD"
+        assert isinstance(order, Order) and order.total.currency == currency
         json.loads(order.to_json().encode("utf-8"))  # what was accepted also serialises
 
 

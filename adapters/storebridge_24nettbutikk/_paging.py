@@ -46,6 +46,7 @@ from storebridge.kit import (
     build_request,
     derive_request,
     relay,
+    repeated_rows,
     walk,
 )
 from storebridge_24nettbutikk._bodies import PLATFORM, body_json, data_payloads, paging_link
@@ -69,11 +70,6 @@ of fewer rows repeats all but one (one move then raises), so lists are asked for
 :data:`MIN_LIMIT` rows a page at least."""
 MIN_LIMIT = 2
 """The fewest rows a list page is asked for: a page of one row has none to repeat."""
-
-
-def repeated_rows(served: int) -> int:
-    """How many rows the page after one of ``served`` rows starts early (see OVERLAP)."""
-    return max(0, min(OVERLAP, served - 1))
 
 
 KEYS: Mapping[str, str] = {"orders": "order_no", "products": "id", "customers": "id"}
@@ -184,18 +180,10 @@ class OffsetPages:
             raise self._refused(
                 request, f"its next link jumps to offset {there.offset}, past the page", "next"
             )
-        if len(rows) < min(2, here.limit or 2):
-            # Where the next page starts is checked by the rows it repeats (OVERLAP): a page
-            # of fewer than 2 rows that links onward repeats none, and one of none would let
-            # the link skip rows unseen.
-            raise self._refused(
-                request, f"it links onward but holds {len(rows)} row(s) of {here.limit} asked"
-                " for, too few to check where the next page starts", "next",
-            )  # fmt: skip
         # A page capped below its limit is followed from the rows served, not the link, and
         # the next page starts OVERLAP rows early (see OVERLAP).
         offset = min(there.offset, here.offset + len(rows)) if rows else there.offset
-        offset = max(here.offset + 1, offset - repeated_rows(len(rows)))
+        offset = max(here.offset + 1, offset - repeated_rows(OVERLAP, len(rows)))
         self._step, self._limit = offset - here.offset, there.limit
         following = PagePath(there.limit, offset, here.since, here.until)
         return Page(
@@ -227,7 +215,7 @@ class OffsetPages:
         """A guess at the request ``k`` pages after ``request``."""
         here = page_path(request.url, self.resource)
         limit = self._limit or min(here.limit or SHOP_PAGE_CAP, SHOP_PAGE_CAP)
-        step = self._step or limit - repeated_rows(limit)
+        step = self._step or limit - repeated_rows(OVERLAP, limit)
         guess = PagePath(limit, here.offset + k * step, here.since, here.until)
         return derive_request(request, page_url(self.api_root, self.resource, guess, self.params))
 

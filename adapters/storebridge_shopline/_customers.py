@@ -17,6 +17,7 @@ from storebridge.kit import (
     ListFlow,
     ListQuery,
     check_query_value,
+    reconciled_write,
     segment,
 )
 from storebridge.model import Customer, CustomerDraft, CustomerUpdate
@@ -24,7 +25,6 @@ from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
 from storebridge_shopline._orders import check_tags
 from storebridge_shopline._paging import CUSTOMERS, list_records, one_record, query_params
-from storebridge_shopline._writes import reconciled
 
 LIMITS: Mapping[str, int] = {"email": 50, "first_name": 128, "last_name": 128, "phone": 20,
                              "note": 1000}  # fmt: skip
@@ -105,7 +105,7 @@ def create_customer(adapter: Api, draft: CustomerDraft) -> Flow[Customer]:
     body = {"customer": wire.customer_body(draft)}
     request = adapter.write("POST", "customers.json", "customers.create", body)
     return (
-        yield from reconciled(
+        yield from reconciled_write(
             request, _parse(adapter), lambda: find_customer_by_email(adapter, draft.email)
         )
     )
@@ -125,7 +125,7 @@ def update_customer(adapter: Api, ref: str, update: CustomerUpdate) -> Flow[Cust
         return None
 
     # Absolute values: a second sending has no second effect (see reconciled_write).
-    return (yield from reconciled(request, _parse(adapter), applied, attempts=2))
+    return (yield from reconciled_write(request, _parse(adapter), applied, attempts=2))
 
 
 def _carries(found: Customer, update: CustomerUpdate) -> bool:

@@ -23,6 +23,7 @@ from storebridge.kit import (
     check_ref,
     order_matches,
     read_json,
+    reconciled_write,
     segment,
 )
 from storebridge.model import Address, FinancialStatus, Order, OrderDraft
@@ -30,7 +31,6 @@ from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
 from storebridge_shopline._paging import ORDERS, PAGE_CAPS, list_records, query_params
 from storebridge_shopline._windows import iso
-from storebridge_shopline._writes import reconciled
 
 ORDER_STATUSES = ("open", "cancelled", "any")
 FINANCIAL_STATUSES = (
@@ -169,7 +169,7 @@ def update_order(adapter: Api, ref: str, fields: Mapping[str, Any]) -> Flow[Orde
         return None
 
     # Absolute values: a second sending has no second effect (see reconciled_write).
-    return (yield from reconciled(request, _parse_order(adapter), applied, attempts=2))
+    return (yield from reconciled_write(request, _parse_order(adapter), applied, attempts=2))
 
 
 def set_order_tags(adapter: Api, ref: str, tags: Sequence[str]) -> Flow[Order]:
@@ -236,7 +236,7 @@ def cancel_order(
             return None
         return found
 
-    return (yield from reconciled(request, _parse_order(adapter), cancelled))
+    return (yield from reconciled_write(request, _parse_order(adapter), cancelled))
 
 
 def create_order(adapter: Api, draft: OrderDraft) -> Flow[Order]:
@@ -269,7 +269,7 @@ def create_order(adapter: Api, draft: OrderDraft) -> Flow[Order]:
                 return found
         return None
 
-    return (yield from reconciled(request, _parse_order(adapter), existing))
+    return (yield from reconciled_write(request, _parse_order(adapter), existing))
 
 
 def _same_order(found: Order, draft: OrderDraft) -> bool:

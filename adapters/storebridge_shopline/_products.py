@@ -12,6 +12,7 @@ from storebridge.kit import (
     ListQuery,
     check_query_value,
     product_matches,
+    reconciled_write,
     segment,
 )
 from storebridge.model import Product, ProductDraft
@@ -20,7 +21,6 @@ from storebridge_shopline._api import Api
 from storebridge_shopline._orders import check_tags
 from storebridge_shopline._paging import PRODUCTS, list_records, one_record, query_params
 from storebridge_shopline._shop import shop_currency
-from storebridge_shopline._writes import reconciled
 
 
 def list_products(adapter: Api, query: ListQuery) -> ListFlow[Product]:
@@ -75,7 +75,7 @@ def create_product(adapter: Api, draft: ProductDraft) -> Flow[Product]:
     def parse(response: Response) -> Product:
         return converter.structure(wire.payload_of(response).obj("product"), Product)
 
-    return (yield from reconciled(request, parse, existing))
+    return (yield from reconciled_write(request, parse, existing))
 
 
 __all__ = ["check_draft", "create_product", "get_product", "list_products"]

@@ -16,12 +16,11 @@ from collections.abc import Iterable, Sequence
 from storebridge import validation
 from storebridge.errors import OutcomeUnknown, ValidationError
 from storebridge.http import Response
-from storebridge.kit import Flow, build_request, read_payload, segment
+from storebridge.kit import Flow, build_request, read_payload, reconciled_write, segment
 from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
 from storebridge_shopline._orders import get_order
-from storebridge_shopline._writes import reconciled
 
 
 def refundable_quantities(order: Order) -> dict[str, int]:
@@ -153,7 +152,7 @@ def create_refund(adapter: Api, quote: RefundQuote, note: str | None, notify: bo
         refunds = yield from list_refunds(adapter, quote.order_ref, order.currency)
         return matching(refunds, quote, before)
 
-    return (yield from reconciled(request, parse, existing))
+    return (yield from reconciled_write(request, parse, existing))
 
 
 def matching(refunds: Iterable[Refund], quote: RefundQuote, before: set[str]) -> Refund | None:

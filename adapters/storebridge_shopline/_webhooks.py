@@ -42,6 +42,7 @@ from storebridge.kit import (
     parse_json,
     read_delivery,
     read_json,
+    reconciled_write,
     segment,
     signature_digest,
     walk,
@@ -55,7 +56,6 @@ from storebridge.model import (
     Refund,
     WebhookSubscription,
 )
-from storebridge_shopline._writes import reconciled
 
 if TYPE_CHECKING:
     from storebridge_shopline._adapter import ShoplineAdapter
@@ -255,7 +255,7 @@ def _subscribe_one(adapter: ShoplineAdapter, topic: str, address: str) -> Flow[W
 
     # A subscription is kept once per topic and address, and deliveries are de-duplicated
     # on arrival, so a second sending after an empty read-back costs nothing lasting.
-    return (yield from reconciled(request, parse, find, attempts=2))
+    return (yield from reconciled_write(request, parse, find, attempts=2))
 
 
 def list_webhooks(adapter: ShoplineAdapter) -> ListFlow[WebhookSubscription]:
@@ -285,7 +285,7 @@ def unsubscribe(adapter: ShoplineAdapter, ref: str) -> Flow[None]:
         return None
 
     # Deleting twice has one effect.
-    yield from reconciled(request, lambda _response: True, gone, attempts=2)
+    yield from reconciled_write(request, lambda _response: True, gone, attempts=2)
     return None
 
 

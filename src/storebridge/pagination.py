@@ -33,14 +33,14 @@ along with every follow-up request.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
 from storebridge._http import URL, Request, Response
 from storebridge._json import read_json
+from storebridge._time_windows import day_windows, time_windows
 from storebridge.errors import NotFound, PaginationError, PayloadError, StorebridgeError
 from storebridge.flow import (
     CONCURRENCY,
@@ -272,7 +272,7 @@ class _Checks(Generic[R]):
 
     def request(self, request: Request) -> Request:
         return _checked(request, self.reader, self.state, self.resource, self.platform,
-                        self.key)  # fmt: skip
+                        self.key, self.overlap)  # fmt: skip
 
     def accept(self, request: Request, page: Page[R]) -> list[R]:
         """Count ``page`` (the answer to ``request``) as read; its rows not seen before."""
@@ -303,9 +303,15 @@ class _Checks(Generic[R]):
                 page=where,
                 platform=self.platform,
             )
-        # A page repeats at most all but one of the rows before it (see walk).
-        repeated = min(self.overlap, len(page.rows) - 1) if page.next is not None else 0
+        repeated = repeated_rows(self.overlap, len(page.rows)) if page.next is not None else 0
         state.tail = tuple(key(row) for row in page.rows[-repeated:]) if repeated > 0 else ()
+
+
+def repeated_rows(overlap: int, served: int) -> int:
+    """How many rows of a page of ``served`` rows the next page repeats under
+    ``walk(overlap=...)``: ``overlap``, or all but one row of a shorter page. A strategy
+    starts the next page that many rows early; the walk checks one of them is there."""
+    return max(0, min(overlap, served - 1))
 
 
 def _following(page: Page[R]) -> Request | None:
@@ -480,9 +486,11 @@ def _checked(
     resource: str,
     platform: str,
     key: Callable[[R], object] | None,
+    overlap: int = 0,
 ) -> Request:
     """``request`` with an answer check that reads the page and refuses one that does not
-    move the listing forward (so the facade asks again, then raises)."""
+    move the listing forward, or (``overlap``) links onward with too few rows to show where
+    the next page starts (so the facade asks again, then raises)."""
 
     def check(response: Response) -> None:
         try:
@@ -497,6 +505,16 @@ def _checked(
         problem = _no_progress(request, page, state, key)
         if problem is not None:
             raise _stale(request, problem, state, resource, platform)
+        if overlap and page.next is not None and repeated_rows(overlap, len(page.rows)) == 0:
+            # The next page would repeat none of its rows: a link that skips rows would
+            # pass every check. (An empty page linking onward once skipped a whole page.)
+            raise PaginationError(
+                f"{resource}: the page {_describe_page(request)} links onward but holds "
+                f"{len(page.rows)} row(s), too few to check where the next page starts",
+                resource=resource,
+                page=_describe_page(request),
+                platform=platform,
+            )
         response.extensions[_PAGE_KEY] = page
 
     return with_check(request, check)
@@ -559,28 +577,6 @@ def paginate(
                     empty_on_404=empty_on_404)  # fmt: skip
 
 
-def time_windows(start: datetime, end: datetime, slices: int) -> list[tuple[datetime, datetime]]:
-    """Split ``[start, end)`` into ``slices`` contiguous windows of equal length."""
-    if slices < 1:
-        raise ValueError("slices must be at least 1")
-    if end <= start:
-        return [(start, end)]
-    step = (end - start) / slices
-    bounds = [start + step * i for i in range(slices)] + [end]
-    return [(bounds[i], bounds[i + 1]) for i in range(slices)]
-
-
-def day_windows(
-    start: datetime, end: datetime, days: int = 1
-) -> Iterable[tuple[datetime, datetime]]:
-    """Windows of ``days`` days covering ``[start, end)``."""
-    cursor = start
-    while cursor < end:
-        nxt = min(cursor + timedelta(days=days), end)
-        yield cursor, nxt
-        cursor = nxt
-
-
 __all__ = [
     "BodyNextUrl",
     "LinkHeader",
@@ -590,6 +586,7 @@ __all__ = [
     "day_windows",
     "paginate",
     "parse_link_header",
+    "repeated_rows",
     "rows_at",
     "same_origin",
     "time_windows",

@@ -157,3 +157,38 @@ def test_a_failing_progress_callback_ends_the_listing() -> None:
     listing = storebridge.fleet(specs, options=FAST).customers.list().on_store_done(broken)
     with pytest.raises(RuntimeError, match="callback bug"):
         list(listing)
+
+
+class _Halt(BaseException):
+    """Not an Exception: what a store's own code may raise past ``except Exception``."""
+
+
+@pytest.mark.parametrize("where", ["callback", "reading"])
+def test_a_base_exception_in_one_store_ends_the_listing_instead_of_hanging(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs, _ = in_process_specs(layout(3))
+    listing = storebridge.fleet(specs, options=FAST).customers.list()
+    if where == "callback":
+
+        def halt(result: object) -> None:
+            raise _Halt("from a callback")
+
+        listing.on_store_done(halt)
+    else:
+        original = type(listing)._records
+
+        def records(self: object, store: object, name: str) -> object:
+            if name == specs[1].name:
+                raise _Halt("from a reading")
+            return original(self, store, name)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(type(listing), "_records", records)
+
+    async def consume() -> None:
+        async for _ in listing:
+            pass
+
+    # A hang (the old behaviour) becomes a TimeoutError, not a stuck test run.
+    with pytest.raises(_Halt, match="from a"):
+        asyncio.run(asyncio.wait_for(consume(), timeout=10))

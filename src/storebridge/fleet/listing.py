@@ -117,15 +117,19 @@ class FleetListing(Generic[T]):
 
         async def read(spec: StoreSpec) -> None:
             # Only cancellation escapes: then nobody waits for this store's end, and a
-            # put into a full queue would never return.
+            # put into a full queue would never return. Anything else raised here (a
+            # callback's error, a BaseException from inside the store's reading) must
+            # reach the consumer as this store's end, or the listing would wait forever.
             error: BaseException | None = None
-            async with limit:
-                result = await self._read_store(spec, queue)
-            results[spec.name] = result
             try:
+                async with limit:
+                    result = await self._read_store(spec, queue)
+                results[spec.name] = result
                 for callback in self._store_done:
                     callback(result)
-            except Exception as exc:
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # handed to the consumer, which raises it
                 error = exc
             await queue.put(_StoreDone(error))
 

@@ -24,7 +24,7 @@ from storebridge.webhooks._receive import (
     endpoint,
     parse,
 )
-from storebridge.webhooks._seen import DeliveryState, MemorySeenStore, SeenStore, claim_state
+from storebridge.webhooks._seen import Claim, DeliveryState, MemorySeenStore, SeenStore
 
 log = logging.getLogger("storebridge.webhooks")
 
@@ -67,7 +67,8 @@ def asgi_app(
             log.warning("webhook for %s rejected: %s", ep.name, exc)
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         key = dedupe_key(change)
-        state = claim_state(memory, key) if key is not None else DeliveryState.NEW
+        claim = Claim.take(memory, key) if key is not None else None
+        state = claim.state if claim is not None else DeliveryState.NEW
         if state is DeliveryState.DONE:
             return JSONResponse({"status": "duplicate"})
         if state is DeliveryState.IN_PROGRESS:
@@ -84,14 +85,14 @@ def asgi_app(
                 await result
         except BaseException as exc:
             # Cancelled, interrupted or failed: nothing was handled, so a re-delivery must be.
-            if key is not None:
-                memory.release(key)
+            if claim is not None:
+                claim.release()  # this request's claim only: another may hold a newer one
             if not isinstance(exc, Exception):
                 raise
             log.exception("webhook handler failed for %s %s", ep.name, change.event_id)
             return JSONResponse({"error": "handler failed"}, status_code=500)
-        if key is not None:
-            memory.done(key)
+        if claim is not None:
+            claim.done()
         return JSONResponse({"status": "accepted"})
 
     return Starlette(routes=[Route(path, deliver, methods=["POST"])])

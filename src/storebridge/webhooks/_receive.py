@@ -11,7 +11,7 @@ from storebridge._http import Headers
 from storebridge.adapter import Adapter
 from storebridge.errors import PayloadError, StorebridgeError, ValidationError
 from storebridge.model.changes import Change, ChangeKind
-from storebridge.webhooks._seen import DeliveryState, SeenStore, claim_state
+from storebridge.webhooks._seen import Claim, DeliveryState, SeenStore
 
 T = TypeVar("T")
 
@@ -208,18 +208,18 @@ def receive(
         if handle is not None:
             handle(change)
         return change
-    state = claim_state(seen, key)
-    if state is DeliveryState.DONE:
+    claim = Claim.take(seen, key)
+    if claim.state is DeliveryState.DONE:
         return None
-    if state is DeliveryState.IN_PROGRESS:
+    if claim.state is DeliveryState.IN_PROGRESS:
         raise DeliveryInProgress(key)
     try:
         if handle is not None:
             handle(change)
     except BaseException:
-        seen.release(key)
+        claim.release()  # this call's claim only: another may hold a newer one
         raise
-    seen.done(key)
+    claim.done()
     return change
 
 

@@ -199,6 +199,13 @@ class WireReader:
         unit_price = self.money(p, "unit_price", currency) or p.money("unit_price", currency)
         total = self.money(p, "total_amount_gross", currency)
         whole = quantity == quantity.to_integral_value()
+        if not whole and total is None:
+            # Read as one unit, the line would be priced at one unit's price.
+            p.fail(
+                f"quantity {quantity} is fractional and the line has no total_amount_gross "
+                "to price it as one unit",
+                "quantity",
+            )
         fulfillment = line_fulfillment(
             p.opt_bool("sent"), quantity, self.decimal(p, "quantity_sent") or _ZERO
         )
@@ -335,7 +342,8 @@ def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
       ``product_id``; ``variant_ref`` = ``unique_product_id``; ``sku`` = ``article_no`` of
       the variant's (or the product's) ``flat=1`` row; ``total`` = ``total_amount_gross``;
       a fractional ``quantity`` (metres, kilos) becomes quantity 1 priced at the line's
-      gross total, so line sums still add up (raw keeps the original).
+      gross total, so line sums still add up (raw keeps the original); without a line
+      total such a line is a PayloadError (no unit price could be right).
     * Customer: ``email`` = ``e_mail``; billing address from ``address_1``... and
       ``company_name``; a delivery address from ``delivery_*`` when ``use_delivery_address``
       is set (``delivery_name`` split at the last space); ``created_at`` =

@@ -312,6 +312,8 @@ class PlainOrders:
             raise NotPlain  # both are required: the careful way names the missing one
         total = _money(get("total_amount_gross"), currency)
         whole = quantity == quantity.to_integral_value()
+        if not whole and total is None:
+            raise NotPlain  # the careful way refuses it, naming the field
         sent = get("sent")
         product_ref = _text(get("product_id"))
         variant_ref = _text(get("unique_product_id"))

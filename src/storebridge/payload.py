@@ -368,8 +368,8 @@ def _quick_decimal(value: Any) -> Decimal | None:
     and the careful path decides."""
     kind = type(value)
     if kind is str:
-        if len(value) > _NUMBER_TEXT_MAX:
-            return None
+        if len(value) > _NUMBER_TEXT_MAX or not value.isascii() or "_" in value:
+            return None  # the careful path refuses "1_000" and non-ASCII digits
         try:
             found = Decimal(value)
         except InvalidOperation:
@@ -381,7 +381,7 @@ def _quick_decimal(value: Any) -> Decimal | None:
     else:
         return None
     if found.is_finite() and AMOUNT_MIN_EXPONENT < found.adjusted() < AMOUNT_DIGITS:
-        return found
+        return found.copy_abs() if not found and found.is_signed() else found
     return None
 
 

@@ -10,11 +10,18 @@ import attrs
 
 from storebridge.errors import ValidationError
 from storebridge.model.base import ModelObject
-from storebridge.validation import AMOUNT_DIGITS, AMOUNT_MIN_EXPONENT, currency, describe
+from storebridge.validation import (
+    AMOUNT_DIGITS,
+    AMOUNT_MIN_EXPONENT,
+    currency,
+    describe,
+    minor_units,
+)
 
 _NUMBER_TEXT_MAX = 40
 # Codes already in canonical form, so the common case is one dict lookup.
 _CODES: dict[str, str] = {}
+_EXPONENTS = {0: "1", 1: "0.1", 2: "0.01", 3: "0.001", 4: "0.0001"}
 
 
 def _fits(value: Decimal) -> bool:
@@ -57,6 +64,10 @@ def to_decimal(value: Any, field: str = "amount") -> Decimal:
                 f"{_NUMBER_TEXT_MAX} characters)",
                 field=field,
             )
+        # Decimal() also reads "1_000" and digits of other scripts ("١٢٣"): no platform
+        # writes amounts so, and such text is more likely a wrong field than a number.
+        if not text.isascii() or "_" in text:
+            raise ValidationError(f"{field} {describe(value)} is not a number", field=field)
         try:
             result = Decimal(text)
         except InvalidOperation:
@@ -74,6 +85,8 @@ def to_decimal(value: Any, field: str = "amount") -> Decimal:
             f"10**{AMOUNT_DIGITS} (and, unless zero, above 10**{AMOUNT_MIN_EXPONENT})",
             field=field,
         )
+    if not result and result.is_signed():
+        result = result.copy_abs()  # -0.00 is 0.00: written as "-0.00" it reads as a refund
     return result
 
 
@@ -106,6 +119,8 @@ class Money(ModelObject):
             and AMOUNT_MIN_EXPONENT < amount.adjusted() < AMOUNT_DIGITS
         ):
             amount = to_decimal(amount)
+        elif not amount and amount.is_signed():
+            amount = amount.copy_abs()  # negative zero (from -x, or given) is plain zero
         code = _CODES.get(currency) if type(currency) is str else None
         object.__setattr__(self, "amount", amount)
         object.__setattr__(self, "currency", code or _code(currency))
@@ -157,7 +172,11 @@ class Money(ModelObject):
     def __ge__(self, other: Money) -> bool:
         return self.amount >= self._same(other, "compare").amount
 
-    def quantize(self, exponent: str = "0.01") -> Money:
+    def quantize(self, exponent: str | None = None) -> Money:
+        """The amount rounded (half to even) to ``exponent`` (``"0.01"``), by default to
+        the decimals its currency has (JPY ``1000``, USD ``59.99``, KWD ``1.235``)."""
+        if exponent is None:
+            exponent = _EXPONENTS[minor_units(self.currency)]
         return Money(self.amount.quantize(Decimal(exponent)), self.currency)
 
     def __str__(self) -> str:

@@ -195,6 +195,11 @@ class Adapter:
     (by id, with one record just edited) would make a resume skip records. None: any order
     the listing is seen to keep; an empty set: never (a resume reads the listing again
     from the start, recognising what the ledger has)."""
+    documented_orders: ClassVar[frozenset[str]] = frozenset()
+    """The orders among ``checkpoint_keys`` that the platform documents its listings to come
+    in. A migration checkpoint relies on ``"updated_asc"`` only once the listing has shown
+    it is not in order of ref (records edited in ref order make a listing by ref look
+    ordered by change), unless it is documented here; every record is still checked."""
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings

@@ -84,6 +84,9 @@ class ToyShopAdapter(Adapter):
     name = "toyshop"
     display_name = "ToyShop"
     Settings = ShopSettings
+    # Its lists come oldest change first (an edit moves a record last), so a migration may
+    # resume after the last record it processed without first seeing a ref out of line.
+    documented_orders = frozenset({"updated_asc"})
     default_rate_limit = RateLimit(per_second=1000, burst=1000)
 
     @property
@@ -270,8 +273,12 @@ class ToyShopEmulator(Emulator):
         row = self.tables["customers"].get(req.params["id"])
         if row is None:
             raise HTTPProblem(404, {"detail": "Not found."})
-        row.update(req.json())
-        row["updated_at"] = self.stamp()
+        with self.lock:
+            row.update(req.json())
+            row["updated_at"] = self.stamp()
+            # Lists come in order of change (as documented below): an edit moves the row last.
+            table = self.tables["customers"]
+            table[req.params["id"]] = table.pop(req.params["id"])
         return json_response(200, row)
 
 

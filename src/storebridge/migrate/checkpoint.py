@@ -16,13 +16,19 @@ Which order a listing has is learned from the listing itself: a key stays a cand
 while every record read so far agrees with it, and a pass continued from a checkpoint keeps
 checking the key it relies on. An adapter can rule keys out (``Adapter.checkpoint_keys``):
 a listing by id looks ordered by update time until its last record read is one just
-edited, and no later record can show otherwise before an interruption. When no key holds
-(parallel reads merging windows, a listing by id with edited records) the checkpoint only
-counts records, and a resume reads the listing again, recognising what the ledger already
-has. Boundaries are inclusive:
+edited, and no later record can show otherwise before an interruption. For the same
+reason ``updated_asc`` is relied on only once the listing has shown it is not in order of
+ref either way (one record whose ref is out of line), unless the platform documents that
+order (``Adapter.documented_orders``): records edited in the order of their
+refs (a bulk edit) would make a listing by ref look ordered by change, and a resume after
+its last processed record would skip the records behind it, edited earlier. When no key
+holds (parallel reads merging windows, a listing by id with edited records, a listing not
+yet shown to differ from ref order) the checkpoint only counts records, and a resume reads
+the listing again, recognising what the ledger already has. Boundaries are inclusive:
 records sharing the boundary time are read again and recognised, never missed.
-Verification lists the source afresh, so a listing that only looked ordered cannot turn a
-resume into a silent loss.
+Verification lists the source afresh, so a record a resume skipped is reported missing;
+an update a resume skipped would not be (verification compares the target with what was
+written), which is why the rules above keep to orders the listing has proven.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ class ListingPosition:
         candidates: Iterable[str] = ORDER_KEYS,
         processed: int = 0,
         start: tuple[str, datetime] | None = None,
+        documented: Iterable[str] = (),
     ) -> None:
         self._valid = set(candidates)
         self._last: dict[str, datetime] = {}
@@ -69,6 +76,11 @@ class ListingPosition:
             self._valid = {key}
             self._last[key] = boundary
             self._boundary[key] = boundary
+        # The ref orders (1 ascending, -1 descending) the records read so far agree with;
+        # a pass continued from a checkpoint relies on a key already proven.
+        self._ref_orders: set[int] = set() if start is not None else {1, -1}
+        self._documented = frozenset(documented)
+        self._last_ref: tuple[int, int, str] | None = None
         self._keys: dict[int, dict[str, datetime | None]] = {}
         self._finished: set[int] = set()
         self._next = 0
@@ -87,6 +99,8 @@ class ListingPosition:
         with self._lock:
             seq = self._next
             self._next += 1
+            if self._ref_orders:
+                self._follow_ref(getattr(record, "ref", None))
             values: dict[str, datetime | None] = {}
             for key in list(self._valid):
                 field, direction, _ = ORDER_KEYS[key]
@@ -100,6 +114,14 @@ class ListingPosition:
                 values[key] = value
             self._keys[seq] = values
             return seq
+
+    def _follow_ref(self, ref: object) -> None:
+        """Drop the ref orders ``ref`` breaks (numeric refs compare as numbers)."""
+        text = str(ref)
+        now = (0, int(text), "") if text.isdigit() and len(text) < 19 else (1, 0, text)
+        last, self._last_ref = self._last_ref, now
+        if last is not None and now != last:
+            self._ref_orders.discard(1 if now < last else -1)
 
     def finish(self, seq: int) -> None:
         """Record ``seq`` is processed (done, skipped, failed or already there)."""
@@ -118,6 +140,8 @@ class ListingPosition:
         """(order key, boundary) of the processed prefix; (None, None) when none holds."""
         with self._lock:
             for key in ORDER_KEYS:
+                if key == "updated_asc" and self._ref_orders and key not in self._documented:
+                    continue  # the listing may be by ref: see the module
                 if key in self._valid and key in self._boundary:
                     return key, self._boundary[key]
             return None, None

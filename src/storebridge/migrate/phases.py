@@ -133,7 +133,11 @@ class Phase:
         if self.since is not None:
             filters["updated_since"] = self.since
         self._resume = resume
-        self._position = self._start(filters) if resume else ListingPosition(self._keys())
+        self._position = (
+            self._start(filters)
+            if resume
+            else ListingPosition(self._keys(), documented=self._documented())
+        )
         self._total = count_of(self.source, resource, **filters)
         self._records = ReadAhead(
             listing(self.source, resource, in_order=True, **filters), READ_AHEAD
@@ -226,12 +230,14 @@ class Phase:
         if state is None:  # a resource the interrupted run did not include
             since_text = self.since.isoformat() if self.since is not None else ""
             self.ledger.start_pass(self.resource, since_text)
-            return ListingPosition()
+            return ListingPosition(self._keys(), documented=self._documented())
         if state.processed:
             self.report.resumed.append(self.resource)
         self.newest = state.newest
         if state.order_key not in self._keys() or state.boundary is None:
-            return ListingPosition(self._keys(), processed=state.processed)
+            return ListingPosition(
+                self._keys(), processed=state.processed, documented=self._documented()
+            )
         extra = resume_filter(state.order_key, state.boundary)
         if "updated_since" in extra and self.since is not None:
             extra["updated_since"] = max(extra["updated_since"], self.since)
@@ -243,6 +249,9 @@ class Phase:
         """The listing orders a checkpoint may rely on (see ``Adapter.checkpoint_keys``)."""
         declared = type(self.source.adapter).checkpoint_keys
         return frozenset(ORDER_KEYS) if declared is None else declared & frozenset(ORDER_KEYS)
+
+    def _documented(self) -> frozenset[str]:
+        return type(self.source.adapter).documented_orders
 
     def _save(self, position: ListingPosition) -> None:
         key, boundary = position.checkpoint()

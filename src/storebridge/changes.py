@@ -2,10 +2,11 @@
 
 ``store.changes(("orders", "customers"), since=checkpoint)`` reads each resource's listing
 filtered by ``updated_since`` and yields a :class:`~storebridge.model.Change` for every
-record *version* (ref, updated_at) it has not delivered before. Each change carries a
-:class:`Checkpoint`; save it anywhere (``checkpoint.to_json()``) and pass it back as
-``since=`` to continue right after that change -- after a crash, nothing is missed and
-nothing already delivered comes again.
+record *version* it has not delivered before: a version is a record's (ref, updated_at)
+and, where a later edit could carry the same updated_at, its content. Each change carries
+a :class:`Checkpoint`; save it anywhere (``checkpoint.to_json()``) and pass it back as
+``since=`` to continue right after that change -- after a crash, nothing is missed and no
+version already delivered comes again.
 
 How it stays exact without trusting listing order:
 
@@ -14,12 +15,19 @@ How it stays exact without trusting listing order:
 * when the pass ends, the watermark moves to when the pass *started*, less ``overlap`` (the
   allowance for the platform's clock differing from ours and for replicas lagging), and the
   remembered versions shrink to those at or after it;
-* a record changed while a pass runs is listed again by the next pass as its new version.
+* a record changed while a pass runs is listed again by the next pass as its new version;
+* platforms stamp whole seconds, so two edits in one second carry one updated_at: a
+  version listed again with a remembered (ref, updated_at) is compared by the digest of
+  its content (:func:`storebridge._digest.digest`), and comes again if that differs. Only
+  versions a later edit could share a time with are digested (:meth:`_Pass.needs_digest`):
+  most of a first pass over old records is not.
 
 So a record modified during a read may appear again with a newer version (that is a new
-change, not a repeat). The cost per pass is one listing per resource; platforms whose
-listings cannot filter by update time (29 Next filters on the day an order was placed)
-read more, as their platform page explains.
+change, not a repeat), and a record whose content changed under one updated_at comes again
+(joined data, such as a 24Nettbutikk order's customer, counts as content). The cost per
+pass is one listing per resource; platforms whose listings cannot filter by update time
+(29 Next filters on the day an order was placed) read more, as their platform page
+explains.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import Any
 
 import attrs
 
+from storebridge._digest import digest
 from storebridge.adapter import Adapter, ListQuery, OrderQuery
 from storebridge.errors import ValidationError
 from storebridge.flow import Emit, ListFlow, Wait, in_turn, relay
@@ -39,7 +48,9 @@ from storebridge.model.changes import Change, ChangeKind
 
 FEED_RESOURCES: tuple[str, ...] = ("orders", "customers", "products")
 DEFAULT_OVERLAP = timedelta(minutes=10)
-_VERSION = 1
+_VERSION = 2
+"""Format 2 adds the content digests; format 1 (versions without digests) is still read."""
+_ONE_SECOND = timedelta(seconds=1)
 
 
 @attrs.frozen
@@ -47,12 +58,14 @@ class Position:
     """How far the feed has got in one resource.
 
     Every version updated before ``watermark`` has been delivered (or predates the feed);
-    ``delivered`` holds the (ref, updated_at) versions at or after it that were. While a pass
-    is under way, ``pass_started`` is when it started.
+    ``delivered`` maps the (ref, updated_at) versions at or after it that were to the
+    digest of the content delivered, or to None where no later edit can share that
+    updated_at (see :meth:`_Pass.needs_digest`). While a pass is under way,
+    ``pass_started`` is when it started.
     """
 
     watermark: datetime | None
-    delivered: frozenset[tuple[str, str]] = frozenset()
+    delivered: Mapping[tuple[str, str], str | None] = attrs.field(factory=dict, hash=False)
     pass_started: datetime | None = None
 
 
@@ -88,7 +101,10 @@ class Checkpoint:
                     resource: {
                         "watermark": _iso(p.watermark),
                         "pass_started": _iso(p.pass_started),
-                        "delivered": sorted([ref, stamp] for ref, stamp in p.delivered),
+                        "delivered": sorted(
+                            [ref, stamp] if content is None else [ref, stamp, content]
+                            for (ref, stamp), content in p.delivered.items()
+                        ),
                     }
                     for resource, p in self.positions.items()
                 },
@@ -101,13 +117,14 @@ class Checkpoint:
         """Read a checkpoint written by :meth:`to_json`; ValidationError if it is not one."""
         try:
             data = json.loads(text)
-            if data.get("version") != _VERSION:
-                raise ValueError(f"unknown checkpoint version {data.get('version')!r}")
+            version = data.get("version")
+            if version not in (1, _VERSION):
+                raise ValueError(f"unknown checkpoint version {version!r}")
             positions = {
                 str(resource): Position(
                     watermark=_parse(p["watermark"]),
                     pass_started=_parse(p["pass_started"]),
-                    delivered=frozenset((str(r), str(s)) for r, s in p["delivered"]),
+                    delivered=_delivered(p["delivered"]) if version == _VERSION else {},
                 )
                 for resource, p in data["positions"].items()
             }
@@ -127,6 +144,22 @@ class Checkpoint:
     def __repr__(self) -> str:
         marks = {r: _iso(p.watermark) for r, p in self.positions.items()}
         return f"Checkpoint({self.platform!r}, {self.store!r}, watermarks={marks})"
+
+
+def _delivered(entries: Any) -> dict[tuple[str, str], str | None]:
+    """Format 2's versions: [ref, updated_at] (no later edit can share it) or with a digest.
+
+    Format 1 listed versions without their content, so one of them listed again cannot be
+    told from a second edit in its second: its checkpoints are read without them, and what
+    the next pass lists again comes again (never a version lost, at worst one repeated).
+    """
+    delivered: dict[tuple[str, str], str | None] = {}
+    for entry in entries:
+        if not isinstance(entry, list) or len(entry) not in (2, 3):
+            raise ValueError(f"a delivered version is {entry!r}, not [ref, time(, digest)]")
+        ref, stamp, *content = entry
+        delivered[str(ref), str(stamp)] = str(content[0]) if content else None
+    return delivered
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -258,23 +291,38 @@ class _Pass:
     resource: str
     start: Position
     started: datetime
-    fresh: list[tuple[str, str]] = attrs.field(factory=list)
+    overlap: timedelta
+    fresh: list[tuple[tuple[str, str], str | None]] = attrs.field(factory=list)
+
+    def needs_digest(self, stamp: datetime | None) -> bool:
+        """Whether a later edit could carry ``stamp`` too, so a digest must tell them apart.
+
+        Such an edit comes after the read, which came after the pass started; the platform
+        stamps it within a second of its own clock (whole seconds), and its clock is within
+        ``overlap`` of ours. A version stamped before that is final: its time tells it apart.
+        """
+        return stamp is None or stamp >= self.started - self.overlap - _ONE_SECOND
 
     def position_after(self, count: int) -> Position:
         """The position right after the ``count``-th change this pass delivered."""
+        delivered = dict(self.start.delivered)
+        delivered.update(self.fresh[:count])
         return Position(
-            watermark=self.start.watermark,
-            delivered=self.start.delivered | frozenset(self.fresh[:count]),
-            pass_started=self.started,
+            watermark=self.start.watermark, delivered=delivered, pass_started=self.started
         )
 
-    def finished(self, overlap: timedelta) -> Position:
-        mark = _whole_second(self.started - overlap)
+    def finished(self) -> Position:
+        mark = _whole_second(self.started - self.overlap)
         if self.start.watermark is not None:
             mark = max(mark, self.start.watermark)
-        seen = self.start.delivered | frozenset(self.fresh)
+        seen = dict(self.start.delivered)
+        seen.update(self.fresh)
         # Versions before the new watermark can never be listed again: forget them.
-        kept = frozenset(v for v in seen if v[1] and datetime.fromisoformat(v[1]) >= mark)
+        kept = {
+            version: content
+            for version, content in seen.items()
+            if version[1] and datetime.fromisoformat(version[1]) >= mark
+        }
         return Position(watermark=mark, delivered=kept)
 
 
@@ -349,10 +397,10 @@ def change_feed(
     while True:
         for resource in resources:
             start = state[resource]
-            current = _Pass(resource, start, start.pass_started or now())
+            current = _Pass(resource, start, start.pass_started or now(), overlap)
             # The other resources' positions stay as they are while this pass runs.
             yield from _one_pass(adapter, current, dict(state), detail)
-            state[resource] = current.finished(overlap)
+            state[resource] = current.finished()
         if not follow:
             return
         yield Wait(interval)
@@ -363,7 +411,7 @@ def _one_pass(
 ) -> ListFlow[Change]:
     """Every version of ``current.resource`` updated since its watermark, not yet delivered."""
     floor = current.start.watermark
-    seen = set(current.start.delivered)
+    seen = dict(current.start.delivered)
 
     def on_emit(page: Emit[Any]) -> Generator[Any, Any, Emit[Any] | None]:
         changes = []
@@ -374,10 +422,22 @@ def _one_pass(
             if floor is not None and stamp is not None and stamp < floor:
                 continue  # the listing widened its window: delivered by an earlier pass
             version = (record.ref, _iso(stamp) or "")
+            content: str | None = None
             if version in seen:
-                continue
-            seen.add(version)
-            current.fresh.append(version)
+                known = seen[version]
+                if known is None:
+                    continue  # final: no later edit shares its time
+                content = digest(record)
+                if content == known:
+                    continue  # the same content listed again (the overlap, a page shift)
+            elif current.needs_digest(stamp):
+                content = digest(record)
+            # A second content under one time replaces the first rather than joining it, so
+            # an edit back to the first content comes too; a replica lagging within the
+            # overlap may then bring the older reading once more, and a later reading the
+            # newer one again.
+            seen[version] = content
+            current.fresh.append((version, content))
             mark = _lazy(before, current, len(current.fresh))
             changes.append(
                 Change(

@@ -24,6 +24,7 @@ from storebridge_29next._requests import (
     answer_as,
     body_object,
     get,
+    has_results,
     is_record,
     patch,
     post,
@@ -63,7 +64,8 @@ def get_customer(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Customer]:
 
 
 def find_by_email(adapter: TwentyNineNextAdapter, email: str) -> Flow[Customer | None]:
-    response = yield get(adapter, "customers.find", "users", params=query({"email": email}, {}))
+    response = yield get(adapter, "customers.find", "users", params=query({"email": email}, {}),
+                         check=has_results)  # fmt: skip
     for row in body_object(response).iter("results", required=True):
         if (row.opt_string("email") or "").lower() == email.lower():
             return structure(row, Customer)

@@ -8,7 +8,7 @@ fulfillment orders): the write counts as done when the fulfillment order shows i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -93,23 +93,45 @@ def _fo(body: Payload) -> FulfillmentOrder:
     return structure(body, FulfillmentOrder)
 
 
-def fulfillment_orders(
-    adapter: TwentyNineNextAdapter, order_ref: str
-) -> Flow[list[FulfillmentOrder]]:
-    response = yield get(
-        adapter, "fulfillment_orders.list", "orders", order_ref, "fulfillment-orders"
-    )
-    body = read_json(response)
+def _fo_rows(body: Any) -> list[Payload]:
     # The spec types this as one object while describing a list; accept every shape.
     if isinstance(body, dict) and "results" in body:
         rows, where = rows_at(body, ("results",), platform=PLATFORM), "$.results"
     elif isinstance(body, dict):
-        return [_fo(Payload(body, "$", PLATFORM))]
+        return [Payload(body, "$", PLATFORM)]
     elif isinstance(body, list):
         rows, where = body, "$"
     else:
         raise PayloadError("expected a list of fulfillment orders", path="$", platform=PLATFORM)
-    return [_fo(Payload(row, f"{where}[{i}]", PLATFORM)) for i, row in enumerate(rows)]
+    return [Payload(row, f"{where}[{i}]", PLATFORM) for i, row in enumerate(rows)]
+
+
+def _holds_fos(including: str | None) -> Callable[[Response], None]:
+    """An answer check: fulfillment orders with ids, among them ``including`` (one the order
+    is known to have). An empty or wrong-shaped answer is then asked again: read before a
+    write as "no fulfillment orders yet", it would let an earlier split or move pass for
+    the one the write makes."""
+
+    def check(response: Response) -> None:
+        ids = {str(row.integer("id")) for row in _fo_rows(read_json(response))}
+        if including is not None and including not in ids:
+            raise PayloadError(
+                f"the order's fulfillment orders leave out {including}, one of them",
+                path="$",
+                platform=PLATFORM,
+            )
+
+    return check
+
+
+def fulfillment_orders(
+    adapter: TwentyNineNextAdapter, order_ref: str, including: str | None = None
+) -> Flow[list[FulfillmentOrder]]:
+    """The order's fulfillment orders; ``including``: one of them, which the answer must
+    hold."""
+    response = yield get(adapter, "fulfillment_orders.list", "orders", order_ref,
+                         "fulfillment-orders", check=_holds_fos(including))  # fmt: skip
+    return [_fo(row) for row in _fo_rows(read_json(response))]
 
 
 def get_fulfillment_order(adapter: TwentyNineNextAdapter, ref: str) -> Flow[FulfillmentOrder]:
@@ -160,7 +182,7 @@ def request_fulfillment(
     before = yield from get_fulfillment_order(adapter, ref)
     # What is there before the request: a split that matches it is this request's only if
     # it is new (an earlier request of the same lines looks the same).
-    existing = {fo.ref for fo in (yield from fulfillment_orders(adapter, before.order_ref))}
+    existing = {fo.ref for fo in (yield from fulfillment_orders(adapter, before.order_ref, ref))}
     request = post(adapter, "fulfillment_orders.request",
                    ("fulfillment-orders", ref, "fulfillment-request"), body)  # fmt: skip
 
@@ -300,7 +322,7 @@ def move_fulfillment_order(
             f"moved{hint}",
             field="fulfillment_order_ref",
         )
-    existing = {fo.ref for fo in (yield from fulfillment_orders(adapter, current.order_ref))}
+    existing = {fo.ref for fo in (yield from fulfillment_orders(adapter, current.order_ref, ref))}
     request = post(adapter, "fulfillment_orders.move", ("fulfillment-orders", ref, "move"), body)
     moving = {line.line_ref for line in current.lines if not line_refs or line.ref in line_refs}
 

@@ -122,9 +122,18 @@ def get_order(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Order]:
     return read_one(adapter, "orders.get", "orders", ref, "number", Order)
 
 
+ORDER_LISTS = ("lines", "refunds", "transactions")
+"""Lists an order always holds (the spec requires them) that the refund rules and the
+read-backs count on: an answer without its ``refunds`` would read as an order never
+refunded (a refund already made looked for in vain and made again), without its
+``transactions`` as one with nothing left to refund."""
+
+
 def order_payload(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Payload]:
-    """The order as the platform sent it (for rules the model does not carry)."""
-    response = yield _get(adapter, ref)
+    """The order as the platform sent it (for rules the model does not carry), with its
+    ``ORDER_LISTS``: an answer without one is asked again."""
+    check = is_record("number", ref, ORDER_LISTS)
+    response = yield get(adapter, "orders.get", "orders", ref, check=check)
     return body_object(response)
 
 
@@ -203,7 +212,8 @@ def create_order(adapter: TwentyNineNextAdapter, draft: OrderDraft) -> Flow[Orde
                 "drafts a tag so storebridge can settle this itself)",
                 operation="orders.create",
             )
-        response = yield get(adapter, "orders.find", "orders", params=[("tags", tags[0])])
+        response = yield get(adapter, "orders.find", "orders", params=[("tags", tags[0])],
+                             check=has_results)  # fmt: skip
         for row in body_object(response).iter("results", required=True):
             found = yield from get_order(adapter, row.ref("number"))
             # An order of a customer (customer_ref) carries the customer's e-mail.
@@ -238,6 +248,7 @@ def _variant_for_sku(adapter: TwentyNineNextAdapter, sku: str, field: str) -> Fl
 
 
 __all__ = [
+    "ORDER_LISTS",
     "cancel_order",
     "create_order",
     "get_order",

@@ -74,7 +74,8 @@ def create_product(adapter: TwentyNineNextAdapter, draft: ProductDraft) -> Flow[
 
     def find() -> Flow[Product | None]:
         params = query({"sku": draft.variants[0].sku}, {})
-        response = yield get(adapter, "products.find", "products", params=params)
+        response = yield get(adapter, "products.find", "products", params=params,
+                             check=has_results)  # fmt: skip
         for row in body_object(response).iter("results", required=True):
             found = structure(row, Product)
             if product_matches(found, draft):

@@ -74,11 +74,13 @@ def body_object(response: Response) -> Payload:
     return Payload(read_json(response), "$", PLATFORM)
 
 
-def is_record(key: str, expected: str) -> Callable[[Response], None]:
-    """An answer check: the object's ``key`` is ``expected`` (else the answer is unusable)."""
+def is_record(key: str, expected: str, lists: Sequence[str] = ()) -> Callable[[Response], None]:
+    """An answer check: the object's ``key`` is ``expected`` and it holds each of ``lists``
+    as a list of objects (else the answer is unusable)."""
 
     def check(response: Response) -> None:
-        found = body_object(response).raw(key)
+        body = body_object(response)
+        found = body.raw(key)
         if type(found) is int and found.bit_length() < 64:
             found = str(found)
         if found != expected:
@@ -87,6 +89,8 @@ def is_record(key: str, expected: str) -> Callable[[Response], None]:
                 path=f"$.{key}",
                 platform=PLATFORM,
             )
+        for name in lists:
+            body.objects(name)
 
     return check
 

@@ -53,7 +53,15 @@ from storebridge.kit import (
 )
 from storebridge.model import Change, ChangeKind, Customer, Order, Product, WebhookSubscription
 from storebridge_29next._converter import structure
-from storebridge_29next._requests import PLATFORM, get, int_ref, post, url
+from storebridge_29next._requests import (
+    PLATFORM,
+    get,
+    has_results,
+    int_ref,
+    is_record,
+    post,
+    url,
+)
 
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter
@@ -264,7 +272,10 @@ def unsubscribe(adapter: TwentyNineNextAdapter, ref: str) -> Flow[None]:
 
     def gone() -> Flow[bool | None]:
         try:
-            yield get(adapter, "webhooks.get", "webhooks", number)
+            # Checked to be the subscription: a wrong-shaped 200 is asked again, not taken
+            # for one still there (and the DELETE sent again, to a 404).
+            yield get(adapter, "webhooks.get", "webhooks", number,
+                      check=is_record("id", str(number)))  # fmt: skip
         except NotFound:
             return True
         return None
@@ -285,8 +296,10 @@ def _row_id(row: Any) -> object:
 
 
 def _all_rows(adapter: TwentyNineNextAdapter) -> Flow[list[dict[str, Any]]]:
-    """Every subscription, following ``next`` links (for reading a write back)."""
-    request: Request | None = get(adapter, "webhooks.list", "webhooks")
+    """Every subscription, following ``next`` links (for reading a write back). Each page
+    must hold its ``results`` list: a wrong-shaped page (``{"ok": true}``) would read as no
+    subscriptions, and a subscription whose answer was lost would be made again."""
+    request: Request | None = get(adapter, "webhooks.list", "webhooks", check=has_results)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     while request is not None and len(seen) < _MAX_PAGES:
@@ -294,7 +307,7 @@ def _all_rows(adapter: TwentyNineNextAdapter) -> Flow[list[dict[str, Any]]]:
         response = yield request
         body = read_json(response)
         page = Payload(body, "$", PLATFORM)
-        rows.extend(row for row in page.raw("results") or () if isinstance(row, dict))
+        rows.extend(dict(row.data) for row in page.objects("results"))
         link = BodyNextUrl().next_url(body)
         if link is None:
             break

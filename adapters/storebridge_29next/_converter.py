@@ -44,8 +44,8 @@ PLATFORM = "29next"
 TAGS_METADATA_KEY = "storebridge_tags"
 """Products have no tags on 29 Next; identity tags live in product metadata under this key."""
 AMOUNTS_METADATA_KEY = "storebridge_amounts"
-"""Orders created by storebridge keep the draft's shipping, tax and discount here (see
-:func:`order_body`)."""
+"""Orders created by storebridge keep the draft's shipping, tax, discount and
+``taxes_included`` here (see :func:`order_body`)."""
 
 ORDER_STATUS_ALIASES = {"canceled": "cancelled", "archived": "closed"}
 FINANCIAL_STATUS_ALIASES = {"expiring": "authorized"}
@@ -70,13 +70,13 @@ def make_converter() -> cattrs.Converter:
     * ``status`` open/archived/canceled -> OPEN/CLOSED/CANCELLED; ``payment_status`` ->
       ``financial_status`` (``expiring`` counts as AUTHORIZED); ``fulfillment_status``
       processing/on_hold count as UNFULFILLED. Raw values are kept in ``*_raw``.
-    * Money is a decimal string; the currency is the order's ``currency`` (or the line's,
-      transaction's). ``total`` = ``total_incl_tax``, ``shipping_total`` =
+    * Money is a decimal string in the order's ``currency`` (a line in another is refused;
+      transactions name theirs). ``total`` = ``total_incl_tax``, ``shipping_total`` =
       ``shipping_incl_tax``, ``tax_total`` = ``total_tax``, ``discount_total`` =
-      ``total_discount``, ``subtotal`` = ``total_excl_tax - shipping_excl_tax``. An order
-      created by storebridge carries the draft's shipping, tax and discount in
-      ``metadata.storebridge_amounts`` (the create API has no tax or discount fields, so
-      they travel in the shipping charge); those amounts are read back from there.
+      ``total_discount``, ``subtotal`` = ``total_excl_tax - shipping_excl_tax``, and
+      ``taxes_included`` is True (``price_incl_tax``). An order storebridge created keeps
+      the draft's shipping, tax, discount (as given) and ``taxes_included`` in
+      ``metadata.storebridge_amounts`` (the create API has no such fields), read back.
     * ``created_at`` is ``date_placed`` (the business date, which historical imports set),
       falling back to ``created_at``.
     * List rows (``OrderList``) have no lines, addresses, tags or transactions: the order is
@@ -97,9 +97,9 @@ def make_converter() -> cattrs.Converter:
       (the response does not carry it). Allocations are the ``transactions`` entries, their
       ``maximum`` the transaction's ``refundable_amount`` when the quote was calculated.
     """
-    # Refund quotes and fulfillment orders are read in the modules of their operations.
+    # Refunds, their quotes and fulfillment orders are read in the modules of their operations.
     from storebridge_29next._fulfillment import fulfillment_order
-    from storebridge_29next._refunds import refund_quote
+    from storebridge_29next._refunds import refund, refund_quote
 
     return make_wire_converter(
         PLATFORM,
@@ -134,7 +134,7 @@ def _tags(p: Payload, key: str = "tags") -> tuple[str, ...]:
 
 def _line(p: Payload, order_currency: str) -> OrderLine:
     if p.has("product") and not p.has("sku"):  # 2023-02-10 OrderLineDetail
-        currency = p.opt_currency("price_currency") or order_currency
+        currency_key = "price_currency"
         stockrecord = p.opt_obj("stockrecord")
         product_obj = p.obj("product")
         title = product_obj.string("title")
@@ -144,7 +144,7 @@ def _line(p: Payload, order_currency: str) -> OrderLine:
         product_ref = str(product_obj.integer("id"))
         variant_ref = None
     else:
-        currency = p.opt_currency("currency") or order_currency
+        currency_key = "currency"
         title = p.string("product_title")
         variant_title = p.opt_string("variant_title")
         if variant_title and variant_title != title:
@@ -155,7 +155,10 @@ def _line(p: Payload, order_currency: str) -> OrderLine:
         quantity_key = "quantity" if current is None else "current_quantity"
         product_ref = str(p.integer("product_id"))
         variant_ref = str(p.integer("variant_id"))
-    unit = p.money("price_incl_tax", currency)
+    # An Order's amounts are summed: a line in another currency than its order's is refused.
+    if (code := p.opt_currency(currency_key)) not in (None, order_currency):
+        p.fail(f"the line is in {code}, not in its order's {order_currency}", currency_key)
+    unit = p.money("price_incl_tax", order_currency)
     fulfillable = p.opt_integer("fulfillable_quantity")
     status = FulfillmentStatus.UNKNOWN
     if fulfillable is not None:
@@ -194,20 +197,28 @@ def _inline_user(user: Payload) -> Customer:
     )
 
 
-def stored_amounts(metadata: Any) -> dict[str, Decimal]:
-    """``shipping``/``tax``/``discount`` an order created by storebridge recorded; {} when
-    absent or unreadable (someone edited the metadata: the platform's own fields stand)."""
+def stored_amounts(metadata: Any) -> tuple[dict[str, Decimal], bool | None]:
+    """``shipping``/``tax``/``discount`` and the draft's ``taxes_included`` of an order made
+    by storebridge; ``({}, None)`` when absent or unreadable (the platform's fields stand)."""
     if not isinstance(metadata, Mapping):
-        return {}
+        return {}, None
     text = metadata.get(AMOUNTS_METADATA_KEY)
     if not isinstance(text, str) or len(text) > 500:
-        return {}
+        return {}, None
     try:
         reader = Payload(parse_json(text))
         found = {key: reader.opt_decimal(key) for key in ("shipping", "tax", "discount")}
+        flag = reader.opt_bool("taxes_included")
     except PayloadError:
-        return {}
-    return {key: amount for key, amount in found.items() if amount is not None}
+        return {}, None
+    return {key: amount for key, amount in found.items() if amount is not None}, flag
+
+
+def subtotal(excl: Decimal | None, shipping_excl: Decimal | None, code: str) -> Money | None:
+    """``total_excl_tax - shipping_excl_tax``, the same digits in both order readers."""
+    if excl is None:
+        return None
+    return Money(excl if shipping_excl is None else excl - shipping_excl, code)
 
 
 def order(p: Payload) -> Order:
@@ -216,11 +227,11 @@ def order(p: Payload) -> Order:
     user = p.opt_obj("user")
     customer_obj = _inline_user(user) if user is not None and user.has("id") else None
     total_excl = p.opt_decimal("total_excl_tax")
-    shipping_excl = p.opt_decimal("shipping_excl_tax") or Decimal("0")
+    shipping_excl = p.opt_decimal("shipping_excl_tax")
     shipping_total = p.opt_money("shipping_incl_tax", currency)
     tax_total = p.opt_money("total_tax", currency)
     discount_total = p.opt_money("total_discount", currency)
-    stored = stored_amounts(p.raw("metadata"))
+    stored, stored_flag = stored_amounts(p.raw("metadata"))
     if stored:
         shipping_total = Money(stored.get("shipping", Decimal(0)), currency)
         tax_total = Money(stored.get("tax", Decimal(0)), currency)
@@ -240,7 +251,7 @@ def order(p: Payload) -> Order:
         fulfillment_status_raw=fulfillment_raw,
         currency=currency,
         total=p.money("total_incl_tax", currency),
-        subtotal=None if total_excl is None else Money(total_excl - shipping_excl, currency),
+        subtotal=subtotal(total_excl, shipping_excl, currency),
         shipping_total=shipping_total,
         tax_total=tax_total,
         discount_total=discount_total,
@@ -250,10 +261,12 @@ def order(p: Payload) -> Order:
         shipping_address=ADDRESS.read_optional(p, "shipping_address"),
         billing_address=ADDRESS.read_optional(p, "billing_address"),
         transactions=p.each("transactions", lambda t: _transaction(t, currency)),
-        refunds=p.each("refunds", lambda r: _refund(r, currency)),
+        refunds=p.each("refunds", lambda r: refund_in(r, currency)),
         tags=_tags(p),
         created_at=p.opt_timestamp("date_placed") or p.opt_timestamp("created_at"),
         updated_at=p.opt_timestamp("updated_at"),
+        # Prices are price_incl_tax, unless storebridge made the order from a draft saying not.
+        taxes_included=stored_flag if stored else True,
         partial="lines" not in p.data,
         raw=p.data,
     )
@@ -372,7 +385,7 @@ def refund_line(line: Payload, key: str, currency: str) -> RefundLine:
     )
 
 
-def _refund(p: Payload, currency: str) -> Refund:
+def refund_in(p: Payload, currency: str) -> Refund:
     return Refund(
         platform=PLATFORM,
         ref=str(p.integer("id")),
@@ -384,20 +397,6 @@ def _refund(p: Payload, currency: str) -> Refund:
         created_at=p.opt_timestamp("created_at"),
         raw=p.data,
     )
-
-
-def refund(p: Payload) -> Refund:
-    currency = None
-    for t in p.iter("transactions"):
-        currency = t.opt_currency("currency")
-        if currency:
-            break
-    report = p.opt_obj("report_values")
-    if currency is None and report is not None:
-        currency = report.opt_currency("currency")
-    if currency is None:
-        p.fail("refund has no currency on its transactions or report values", "transactions")
-    return _refund(p, currency)
 
 
 # Writing ---------------------------------------------------------------------------------
@@ -568,8 +567,10 @@ def order_body(draft: OrderDraft, variant_ids: list[int], *, legacy: bool) -> di
     recorded = {"shipping": shipping, "tax": _amount_or_zero(draft.tax_total),
                 "discount": _amount_or_zero(draft.discount_total)}  # fmt: skip
     if charge != shipping or recorded["tax"] or recorded["discount"]:
+        # Fixed-point text, every digit the draft has, and whether its prices include tax.
+        kept: dict[str, Any] = {key: format(v, "f") for key, v in recorded.items()}
         body["metadata"] = {
-            AMOUNTS_METADATA_KEY: _json_text({k: str(v) for k, v in recorded.items()})
+            AMOUNTS_METADATA_KEY: _json_text({**kept, "taxes_included": draft.taxes_included})
         }
     if draft.created_at is not None:
         body["date_placed"] = draft.created_at.isoformat()
@@ -580,7 +581,7 @@ def order_body(draft: OrderDraft, variant_ids: list[int], *, legacy: bool) -> di
 
 
 def _amount_or_zero(value: Money | None) -> Decimal:
-    return Decimal(0) if value is None else value.amount.quantize(_CENT)
+    return Decimal(0) if value is None else value.amount  # ours: not bound to 2 decimals
 
 
 def _json_text(value: Any) -> str:

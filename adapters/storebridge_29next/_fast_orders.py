@@ -12,12 +12,12 @@ PayloadError with the path of the bad value. A test holds both paths to the same
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from storebridge.kit import (
     NotPlain,
     PlainStatus,
+    plain_amount,
     plain_model,
     plain_money,
     plain_text,
@@ -28,7 +28,6 @@ from storebridge.model import (
     Customer,
     FinancialStatus,
     FulfillmentStatus,
-    Money,
     Order,
     OrderStatus,
 )
@@ -38,6 +37,7 @@ from storebridge_29next._converter import (
     FULFILLMENT_STATUS_ALIASES,
     ORDER_STATUS_ALIASES,
     PLATFORM,
+    subtotal,
 )
 
 _CODE = re.compile(r"[A-Z]{3}").fullmatch
@@ -54,6 +54,7 @@ _Customer = plain_model(Customer)
 _text = plain_text
 _time = plain_time
 _money = plain_money
+_amount = plain_amount
 
 
 def _customer(user: Any) -> Customer | None:
@@ -107,15 +108,8 @@ def _order(row: dict[str, Any]) -> Order:
     total = _money(get("total_incl_tax"), currency)
     if total is None:
         raise NotPlain
-    excl = _money(get("total_excl_tax"), currency)
-    shipping_excl = _money(get("shipping_excl_tax"), currency)
-    subtotal = None
-    if excl is not None:
-        subtotal = (
-            excl
-            if shipping_excl is None
-            else Money(excl.amount - (shipping_excl.amount or Decimal(0)), currency)
-        )
+    excl = _amount(get("total_excl_tax"))
+    shipping_excl = _amount(get("shipping_excl_tax"))
     customer = _customer(get("user"))
     status = _text(get("status"))
     payment = _text(get("payment_status"))
@@ -132,7 +126,7 @@ def _order(row: dict[str, Any]) -> Order:
         fulfillment_status_raw=fulfillment,
         currency=currency,
         total=total,
-        subtotal=subtotal,
+        subtotal=subtotal(excl, shipping_excl, currency),
         shipping_total=_money(get("shipping_incl_tax"), currency),
         tax_total=_money(get("total_tax"), currency),
         discount_total=_money(get("total_discount"), currency),
@@ -140,6 +134,7 @@ def _order(row: dict[str, Any]) -> Order:
         customer=customer,
         created_at=_time(get("date_placed")) or _time(get("created_at")),
         updated_at=_time(get("updated_at")),
+        taxes_included=True,  # as the careful way: prices are price_incl_tax
         partial=True,
         raw=row,
     )

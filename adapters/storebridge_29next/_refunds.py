@@ -35,7 +35,13 @@ from storebridge.model import (
     RestockType,
     TransactionAllocation,
 )
-from storebridge_29next._converter import PLATFORM, refund_line, structure, wire_amount
+from storebridge_29next._converter import (
+    PLATFORM,
+    refund_in,
+    refund_line,
+    structure,
+    wire_amount,
+)
 from storebridge_29next._orders import order_payload
 from storebridge_29next._refund_rules import check_refund, refundable
 from storebridge_29next._requests import body_object, int_ref, post, url
@@ -58,6 +64,22 @@ def refund_quote(p: Payload) -> RefundQuote:
         allocations=p.each("transactions", lambda t: _allocation(t, currency)),
         raw=p.data,
     )
+
+
+def refund(p: Payload) -> Refund:
+    """A refund answered on its own (2024-04-01 create): its currency is its transactions'
+    or its report values'."""
+    currency = None
+    for t in p.iter("transactions"):
+        currency = t.opt_currency("currency")
+        if currency:
+            break
+    report = p.opt_obj("report_values")
+    if currency is None and report is not None:
+        currency = report.opt_currency("currency")
+    if currency is None:
+        p.fail("refund has no currency on its transactions or report values", "transactions")
+    return refund_in(p, currency)
 
 
 def _allocation(t: Payload, currency: str) -> TransactionAllocation:
@@ -123,6 +145,16 @@ def _check_quote_alone(quote: RefundQuote, legacy: bool) -> None:
             f"quote.total must be more than 0, got {quote.total}", field="quote.total"
         )
     if legacy:
+        if quote.lines:
+            # The 2023-02-10 refund body is an amount alone: the lines would be neither
+            # refunded nor restocked, and the refund made could not be told from the quote.
+            raise ValidationError(
+                "quote.lines: 29 Next api_version 2023-02-10 refunds an amount only (its "
+                "refund takes no lines, so none would be refunded or restocked); connect "
+                "with api_version='2024-04-01' to refund lines, or send a quote with "
+                "lines=() to refund the amount alone",
+                field="quote.lines",
+            )
         return
     for index, line in enumerate(quote.lines):
         refund_line_body(line, True, f"quote.lines[{index}]")
@@ -311,4 +343,11 @@ def _returned_since(order: Payload, quote: RefundQuote) -> str:
     return "unknown"
 
 
-__all__ = ["calculate_refund", "create_refund", "find_refund", "refund_quote", "refundable"]
+__all__ = [
+    "calculate_refund",
+    "create_refund",
+    "find_refund",
+    "refund",
+    "refund_quote",
+    "refundable",
+]

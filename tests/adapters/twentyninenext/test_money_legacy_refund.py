@@ -1,0 +1,82 @@
+"""2023-02-10 refunds an amount only (its ``RefundOrder`` body is ``{amount, is_external,
+send_refund_notification}``): a quote with lines is refused before anything is sent, so
+a lost answer and a retry of the same quote never refund twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import storebridge
+from storebridge import Money, OutcomeUnknown, RefundLine, RefundQuote, RestockType
+from storebridge.errors import ValidationError
+from storebridge.idempotency import MemoryIdempotencyStore
+from storebridge.testing import LOST_ANSWER_FAULTS, FaultTransport
+from tests.adapters.twentyninenext.support.sandbox import Sandbox
+
+LEGACY = "2023-02-10"
+FULFILLED_PAID = "100006"  # seed: paid and fulfilled
+
+
+def _lost_once(fault: str, hits: list[str]) -> Any:
+    """Loses the answer of the first refund sent (the platform has processed it)."""
+
+    def script(n: int, request: Any) -> str | None:
+        if request.method == "POST" and request.url.path.endswith("/refund/") and not hits:
+            hits.append(fault)
+            return fault
+        return None
+
+    return script
+
+
+def _connect(sandbox: Sandbox, transport: Any) -> storebridge.Store:
+    options = sandbox.time.options(max_concurrency=2, idempotency_store=MemoryIdempotencyStore())
+    return storebridge.connect("29next", transport=transport, options=options,
+                               api_version=LEGACY, **sandbox.settings)  # fmt: skip
+
+
+def _refunds_on_store(sandbox: Sandbox) -> int:
+    return len(sandbox.emulator.state.orders[FULFILLED_PAID].refunds)
+
+
+@pytest.mark.parametrize("fault", LOST_ANSWER_FAULTS)
+def test_a_quote_with_lines_is_refused_and_its_retry_refunds_nothing(fault: str) -> None:
+    sandbox = Sandbox(orders=25)
+    hits: list[str] = []
+    faulty = FaultTransport(sandbox.emulator.transport(), script=_lost_once(fault, hits))
+    with _connect(sandbox, faulty) as store:
+        line = store.orders.get(FULFILLED_PAID).lines[0]
+        quote = RefundQuote(platform="29next", order_ref=FULFILLED_PAID, total=line.unit_price,
+                            lines=(RefundLine(line_ref=line.ref, quantity=1,
+                                              restock=RestockType.RETURN),))  # fmt: skip
+        for _attempt in range(2):  # the caller retries the same quote
+            with pytest.raises(ValidationError) as caught:
+                store.refunds.create(quote)
+            assert caught.value.field == "quote.lines"
+            assert "api_version" in str(caught.value) and "2024-04-01" in str(caught.value)
+            assert "lines=()" in str(caught.value)
+    assert sandbox.writes() == [] and hits == []
+    assert _refunds_on_store(sandbox) == 0
+
+
+@pytest.mark.parametrize("fault", LOST_ANSWER_FAULTS)
+def test_an_amount_quote_with_a_lost_answer_and_a_retry_refunds_once(fault: str) -> None:
+    sandbox = Sandbox(orders=25)
+    hits: list[str] = []
+    faulty = FaultTransport(sandbox.emulator.transport(), script=_lost_once(fault, hits))
+    with _connect(sandbox, faulty) as store:
+        quote = RefundQuote(platform="29next", order_ref=FULFILLED_PAID, lines=(),
+                            total=Money("5.00", "USD"))  # fmt: skip
+        results: list[Any] = []
+        for _attempt in range(2):
+            try:
+                results.append(store.refunds.create(quote))
+            except OutcomeUnknown as exc:
+                results.append(exc)
+    assert hits == [fault]
+    assert _refunds_on_store(sandbox) == 1
+    made = [r for r in results if not isinstance(r, OutcomeUnknown)]
+    assert all(r.amount == Money("5.00", "USD") and r.lines == () for r in made)
+    assert len({r.ref for r in made}) <= 1

@@ -243,9 +243,15 @@ class ShoplineAdapter(Adapter):
         return _transactions.list_transactions(self, order_ref)
 
     # The store -------------------------------------------------------------------------
+    @platform_operation()
     def shop_currency(self) -> Flow[str]:
-        """The store's settlement currency (``merchants/shop.json``), fetched once."""
+        """The store's settlement currency (``merchants/shop.json``), fetched once; read it
+        before serving webhooks (products and some refunds are priced in it)."""
         return _shop.shop_currency(self)
+
+    def webhook_setup(self) -> Flow[None]:
+        # Products (and refunds that name none) are priced in the store's currency.
+        yield from self.shop_currency()
 
     def store_currencies(self) -> Flow[frozenset[str] | None]:
         return _shop.store_currencies(self)

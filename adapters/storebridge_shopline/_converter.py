@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import cattrs
@@ -42,10 +41,16 @@ from storebridge.model import (
     Variant,
 )  # fmt: skip
 from storebridge_shopline._fast_orders import fast_order
+from storebridge_shopline._money import money, money_text, order_discount, shop_money
 from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, join_tags, split_tags
 
 RESTOCK_ALIASES = {"no_restock": "no_restock", "returned": "return"}
 TRANSACTION_STATUS_ALIASES = {"fail": "failure", "error": "failure"}
+MOVED_MONEY = frozenset({TransactionStatus.SUCCESS, TransactionStatus.PENDING})
+"""Refund transactions a refund's amount counts: pending ones too, as SHOPLINE answers a
+refund it accepted with them (the money is on its way, and a second refund for it would
+be one too many); failed ones (``failure``, ``error``) returned nothing."""
+NO_MONEY = frozenset({TransactionStatus.FAILURE})
 
 ADDRESS = AddressFields(line1="address1", line2="address2", region=("province", "province_code"),
                         postal_code="zip", country=("country_code", "country"))  # fmt: skip
@@ -61,16 +66,6 @@ calculated, so the refund the quote produced can be told apart when it is read b
 def payload_of(response: Response) -> Payload:
     """The answer's JSON body, for reading with JSON paths from ``$``."""
     return Payload(read_json(response), "$", PLATFORM)
-
-
-def money(p: Payload, key: str, currency: str) -> Money | None:
-    """``key`` as a string or number, else ``key_set.shop_money.amount`` (string or number)."""
-    value = p.opt_decimal(key)
-    if value is None:
-        money_set = p.opt_obj(f"{key}_set")
-        shop = money_set.opt_obj("shop_money") if money_set is not None else None
-        value = shop.opt_decimal("amount") if shop is not None else None
-    return None if value is None else Money(value, currency)
 
 
 def epoch_ms(value: str) -> datetime:
@@ -112,7 +107,9 @@ def customer(p: Payload) -> Customer:
 
 
 def order_line(p: Payload, currency: str) -> OrderLine:
-    unit = money(p, "price", currency) or Money.zero(currency)
+    unit = money(p, "price", currency)
+    if unit is None:  # read as 0.00, the line would be a free one
+        p.fail("required field is missing (the line's unit price)", "price")
     quantity = p.integer("quantity")
     raw_status = p.opt_string("fulfillment_status")
     return OrderLine(
@@ -170,10 +167,18 @@ def refund_line(p: Payload, currency: str) -> RefundLine:
 def refund(p: Payload, currency: str) -> Refund:
     """A refund object (order ``refunds[]``, refund GET) or refund-create's ``data``."""
     order_ref = p.ref("order_id")
-    transactions = tuple(transaction(t, currency, order_ref) for t in p.iter("transactions"))
+    rows = list(p.iter("transactions"))
+    transactions = tuple(transaction(t, currency, order_ref) for t in rows)
     # Refund transactions carry their own currency; it wins over the caller's guess.
     currency = next((t.amount.currency for t in transactions), currency)
-    refunded = [t.amount for t in transactions if t.kind is TransactionKind.REFUND]
+    refunded = []
+    for row, done in zip(rows, transactions, strict=True):
+        if done.kind is not TransactionKind.REFUND or done.status in NO_MONEY:
+            continue
+        if done.status not in MOVED_MONEY:
+            row.fail("not a refund status SHOPLINE documents (pending, success, failure, "
+                     "error): whether it returned money is unknown", "status")  # fmt: skip
+        refunded.append(done.amount)
     if any(m.currency != currency for m in refunded):
         p.fail("refund transactions are in more than one currency", "transactions")
     created = p.opt_timestamp("created_at")
@@ -200,13 +205,12 @@ def order(p: Payload) -> Order:
         status = OrderStatus.CANCELLED
     total = money(p, "current_total_price", currency)
     if total is None:
-        total = money(p, "total_outstanding", currency)
-    if total is None:
-        p.fail("required field is missing", "current_total_price")
+        # Orders have no total_price, and total_outstanding is what is left to pay (0.00
+        # once paid): no other field is the order's total.
+        p.fail("required field is missing (an order's total)", "current_total_price")
     fulfillment_raw = p.opt_string("fulfillment_status")
     financial_raw = p.opt_string("financial_status")
-    shipping = p.opt_obj("total_shipping_price_set")
-    shop_money = shipping.opt_obj("shop_money") if shipping is not None else None
+    shipping = shop_money(p, "total_shipping_price_set", currency)
     buyer = p.opt_obj("customer")
     return Order(
         platform=PLATFORM,
@@ -222,7 +226,7 @@ def order(p: Payload) -> Order:
         currency=currency,
         total=total,
         subtotal=money(p, "subtotal_price", currency),
-        shipping_total=shop_money.opt_money("amount", currency) if shop_money else None,
+        shipping_total=shipping.opt_money("amount", currency) if shipping else None,
         tax_total=money(p, "total_tax", currency),
         discount_total=money(p, "total_discounts", currency),
         taxes_included=p.opt_bool("taxes_included"),
@@ -338,9 +342,11 @@ def make_converter(store_currency: str) -> cattrs.Converter:
       (the custom order number), or the id when the order has none.
     * money is a string (sometimes a number) with a ``*_set`` twin
       ``{shop_money: {amount, currency_code}}``; the plain field wins, the set is the
-      fallback, and either form of ``amount`` is read as a Decimal, never a float.
+      fallback, and either form of ``amount`` is read as a Decimal, never a float. A set
+      whose ``currency_code`` is not the record's currency is a PayloadError.
     * orders have no ``total_price``: ``Order.total`` is ``current_total_price`` (the total
-      after edits and refunds), ``subtotal`` ``subtotal_price``, ``tax_total``
+      after edits and refunds; without it the order is a PayloadError, never its
+      ``total_outstanding``), ``subtotal`` ``subtotal_price``, ``tax_total``
       ``total_tax``, ``discount_total`` ``total_discounts``, ``shipping_total`` the shop
       money of ``total_shipping_price_set``.
     * ``fulfillment_status`` ``null`` means unfulfilled, ``partial`` partially fulfilled;
@@ -353,7 +359,9 @@ def make_converter(store_currency: str) -> cattrs.Converter:
       ``inventory_tracker`` is false, which means stock is not tracked (``None``).
     * times are ISO 8601 with an offset; empty strings are absent; refund-create's
       ``create_at`` is epoch milliseconds.
-    * a refund's amount is the sum of its ``refund`` transactions (all in one currency); a
+    * a refund's amount is the sum of its ``refund`` transactions (all in one currency)
+      that are ``success`` or ``pending`` (:data:`MOVED_MONEY`); ``failure`` and ``error``
+      ones count nothing, and any other status is a PayloadError; a
       refund quote's total is the sum of the calculate answer's ``transactons`` (sic)
       suggestions, which must be in the order's currency.
     * well-formed order rows take a fast path (:mod:`._fast_orders`) with the same result;
@@ -383,11 +391,6 @@ hold no state of their own."""
 
 
 # Writing -----------------------------------------------------------------------------------
-def money_text(value: Money) -> str:
-    """SHOPLINE amounts are strings with the currency's decimals (2 for most)."""
-    return str(value.quantize().amount)
-
-
 def iso(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
 
@@ -420,10 +423,10 @@ def customer_body(given: CustomerDraft | CustomerUpdate, ref: str | None = None)
 def product_body(draft: ProductDraft) -> dict[str, Any]:
     """``POST products/products.json``'s ``product``: one ``Title`` option over variants."""
     variants = []
-    for item in draft.variants:
+    for index, item in enumerate(draft.variants):
         variant_body: dict[str, Any] = {
             "sku": item.sku,
-            "price": money_text(item.price),
+            "price": money_text(item.price, f"variants[{index}].price"),
             "title": item.title or item.sku,
             "option1": item.title or item.sku,
         }
@@ -446,14 +449,16 @@ def order_body(draft: OrderDraft) -> dict[str, Any]:
     """``POST orders.json``'s ``order``: a historical order recorded as paid outside SHOPLINE.
 
     Orders have no total field: the total follows from lines, shipping, tax and discounts,
-    so a source total below that sum is sent as a discount.
+    so a source total below that sum is sent as a discount, and one above it is refused
+    (:func:`._money.order_discount`).
     """
+    discount = order_discount(draft)
     lines = []
-    for line in draft.lines:
+    for index, line in enumerate(draft.lines):
         item: dict[str, Any] = {
             "title": line.title,
             "quantity": line.quantity,
-            "price": money_text(line.unit_price),
+            "price": money_text(line.unit_price, f"lines[{index}].unit_price"),
         }
         for key, value in (("sku", line.sku), ("variant_id", line.variant_ref),
                            ("product_id", line.product_ref)):  # fmt: skip
@@ -480,22 +485,18 @@ def order_body(draft: OrderDraft) -> dict[str, Any]:
     order_.update({k: v for k, v in (("email", draft.email), ("note", draft.note)) if v})
     if draft.customer_ref:
         order_["customer"] = {"id": draft.customer_ref}
-    for key, amount in (("subtotal_price", draft.subtotal), ("total_tax", draft.tax_total)):
+    for key, field, amount in (("subtotal_price", "subtotal", draft.subtotal),
+                               ("total_tax", "tax_total", draft.tax_total)):  # fmt: skip
         if amount is not None:
-            order_[key] = money_text(amount)
+            order_[key] = money_text(amount, field)
     if draft.taxes_included is not None:
         order_["taxes_included"] = draft.taxes_included
     if draft.shipping_total is not None:
         order_["shipping_lines"] = [
-            {"title": "Shipping", "price": money_text(draft.shipping_total)}
+            {"title": "Shipping", "price": money_text(draft.shipping_total, "shipping_total")}
         ]
-    lines_total = sum((line.unit_price.amount * line.quantity for line in draft.lines), Decimal(0))
-    # Gross prices (taxes_included) already contain the tax, so it is not added on top.
-    added_tax = None if draft.taxes_included else draft.tax_total
-    extras = sum((m.amount for m in (draft.shipping_total, added_tax) if m is not None), Decimal(0))
-    discount = lines_total + extras - draft.total.amount
-    if discount > 0:
-        order_["total_discounts"] = money_text(Money(discount, draft.currency))
+    if discount is not None:
+        order_["total_discounts"] = money_text(discount, "total")
     for key, address in (("shipping_address", draft.shipping_address),
                          ("billing_address", draft.billing_address)):  # fmt: skip
         if address is not None:
@@ -503,7 +504,7 @@ def order_body(draft: OrderDraft) -> dict[str, Any]:
     if draft.financial_status is FinancialStatus.PAID:
         order_["transactions"] = [
             {"kind": "sale", "status": "success", "gateway": "manual",
-             "amount": money_text(draft.total)}
+             "amount": money_text(draft.total, "total")}
         ]  # fmt: skip
     return order_
 
@@ -525,7 +526,7 @@ def calculate_body(
         ],
     }
     if shipping is not None:
-        body["shipping"] = {"amount": money_text(shipping)}
+        body["shipping"] = {"amount": money_text(shipping, "shipping")}
     return body
 
 
@@ -543,15 +544,16 @@ def refund_body(quote: RefundQuote, note: str | None, notify: bool) -> dict[str,
         # type True: back to the original payment method.
         "transactions": [
             {"id": a.transaction_ref, "gateway": a.gateway, "kind": "refund", "type": True,
-             "amount": money_text(a.amount), "currency": a.amount.currency}
-            for a in quote.allocations
+             "amount": money_text(a.amount, f"quote.allocations[{index}].amount"),
+             "currency": a.amount.currency}
+            for index, a in enumerate(quote.allocations)
             if a.amount.amount > 0
         ],
     }  # fmt: skip
     if note:
         body["note"] = note
     if quote.shipping is not None:
-        body["shipping"] = {"amount": money_text(quote.shipping)}
+        body["shipping"] = {"amount": money_text(quote.shipping, "quote.shipping")}
     return body
 
 

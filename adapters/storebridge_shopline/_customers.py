@@ -24,7 +24,13 @@ from storebridge.model import Customer, CustomerDraft, CustomerUpdate
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
 from storebridge_shopline._orders import check_tags
-from storebridge_shopline._paging import CUSTOMERS, list_records, one_record, query_params
+from storebridge_shopline._paging import (
+    CUSTOMERS,
+    holds_rows,
+    list_records,
+    one_record,
+    query_params,
+)
 
 LIMITS: Mapping[str, int] = {"email": 50, "first_name": 128, "last_name": 128, "phone": 20,
                              "note": 1000}  # fmt: skip
@@ -46,7 +52,8 @@ def find_customer_by_email(adapter: Api, email: str) -> Flow[Customer | None]:
     """``customers/v2/search.json?query=email:...``: the customer with that e-mail, if any."""
     validation.email(email, "email")
     query = check_query_value(f"email:{email}", "email")
-    response = yield adapter.get("customers/v2/search.json", "customers.search", {"query": query})
+    response = yield adapter.get("customers/v2/search.json", "customers.search", {"query": query},
+                                 check=holds_rows("customers"))  # fmt: skip
     converter = adapter.converter()
     wanted = email.strip().lower()
     for row in wire.payload_of(response).objects("customers"):

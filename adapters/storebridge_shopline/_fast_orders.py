@@ -10,7 +10,6 @@ objects for every row the fast way accepts (a test compares them on mutated payl
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from storebridge.kit import (
@@ -60,17 +59,24 @@ def fast_order(data: Any) -> Order | None:
 
 
 def _money(row: dict[str, Any], key: str, currency: str) -> Money | None:
-    """A plain amount field; its ``*_set`` twin only matters when the field is absent."""
+    """A plain amount field; its ``*_set`` twin, in the record's currency, is read only when
+    the field is absent (the careful way does that)."""
     found = plain_money(row.get(key), currency)
-    if found is None:
-        _no_set(row, key)
+    money_set = row.get(f"{key}_set")
+    if money_set is not None:
+        _shop_money(money_set, currency)
+        if found is None:
+            raise _Unusual  # the careful way reads the twin
     return found
 
 
-def _no_set(row: dict[str, Any], key: str) -> None:
-    """An absent amount is absent only when its ``*_set`` twin is too."""
-    if row.get(f"{key}_set") is not None:
-        raise _Unusual  # the careful way reads the twin
+def _shop_money(value: Any, currency: str) -> dict[str, Any] | None:
+    """A ``*_set``'s ``shop_money`` when it is in ``currency`` or names none."""
+    money_set = _object(value)
+    shop = _object(money_set.get("shop_money")) if money_set is not None else None
+    if shop is not None and shop.get("currency_code") not in (None, currency):
+        raise _Unusual  # another currency (or an odd code): the careful way says which
+    return shop
 
 
 def _object(value: Any) -> dict[str, Any] | None:
@@ -175,7 +181,9 @@ def _line(row: Any, currency: str) -> OrderLine:
     quantity = get("quantity")
     if type(quantity) is not int or not -(10**40) < quantity < 10**40:
         raise _Unusual
-    unit = _money(row, "price", currency) or Money(Decimal(0), currency)
+    unit = _money(row, "price", currency)
+    if unit is None:
+        raise _Unusual  # the careful way says the price is missing
     try:
         total = unit if quantity == 1 else _times(unit, quantity, get("price"))
     except ValueError:  # beyond any amount: the careful way says so at its path
@@ -209,14 +217,13 @@ def _order(row: dict[str, Any]) -> Order:
         raise _Unusual
     total = _money(row, "current_total_price", currency)
     if total is None:
-        raise _Unusual  # the careful way falls back to total_outstanding
+        raise _Unusual  # the careful way says the total is missing
     ref = _ref(get("id"))
     status_raw = _text(get("status"))
     status = OrderStatus.CANCELLED if _text(get("cancelled_at")) else _ORDER_STATUS(status_raw)
     financial_raw = _text(get("financial_status"))
     fulfillment_raw = _text(get("fulfillment_status"))
-    shipping = _object(get("total_shipping_price_set"))
-    shop_money = _object(shipping.get("shop_money")) if shipping is not None else None
+    shop_money = _shop_money(get("total_shipping_price_set"), currency)
     shipping_amount = _amount(shop_money.get("amount")) if shop_money is not None else None
     lines = get("line_items")
     if lines is not None and type(lines) is not list:

@@ -29,7 +29,7 @@ from storebridge.kit import (
 from storebridge.model import Address, FinancialStatus, Order, OrderDraft
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
-from storebridge_shopline._paging import ORDERS, PAGE_CAPS, list_records, query_params
+from storebridge_shopline._paging import ORDERS, PAGE_CAPS, holds_rows, list_records, query_params
 from storebridge_shopline._windows import iso
 
 ORDER_STATUSES = ("open", "cancelled", "any")
@@ -81,30 +81,33 @@ def list_orders(adapter: Api, query: OrderQuery) -> ListFlow[Order]:
     return list_records(adapter, ORDERS, order_params(query), query, Order)
 
 
-def _only(ref: str) -> Any:
+def _only(ref: str, lists: Sequence[str]) -> Any:
     def check(response: Response) -> None:
         for row in Payload(read_json(response), "$", wire.PLATFORM).objects("orders"):
             if row.ref("id") != ref:
                 row.fail(f"asked for order {ref}, the answer holds another order", "id")
+            for key in lists:
+                row.objects(key)
 
     return check
 
 
-def find_order(adapter: Api, ref: str) -> Flow[Order | None]:
-    """The order ``ref`` (``orders.json?ids=``), or None when SHOPLINE has none."""
+def find_order(adapter: Api, ref: str, lists: Sequence[str] = ()) -> Flow[Order | None]:
+    """The order ``ref`` (``orders.json?ids=``), or None when SHOPLINE has none; an answer
+    whose order lacks one of ``lists`` (``refunds``...) is asked again."""
     check_ref(ref)
     if "," in ref:
         raise ValidationError(f"ref {ref!r} is not a SHOPLINE id: ids have no commas", field="ref")
     response = yield adapter.get(
-        "orders.json", "orders.get", {"ids": ref, "status": "any"}, check=_only(ref)
+        "orders.json", "orders.get", {"ids": ref, "status": "any"}, check=_only(ref, lists)
     )
     rows = wire.payload_of(response).objects("orders")
     converter = adapter.converter()
     return converter.structure(rows[0], Order) if rows else None
 
 
-def get_order(adapter: Api, ref: str) -> Flow[Order]:
-    found = yield from find_order(adapter, ref)
+def get_order(adapter: Api, ref: str, lists: Sequence[str] = ()) -> Flow[Order]:
+    found = yield from find_order(adapter, ref, lists)
     if found is None:
         raise NotFound(f"order {ref} does not exist", status=404, platform=adapter.display_name)
     return found
@@ -219,7 +222,7 @@ def cancel_order(
         returns_money = current.total.amount > 0 and current.financial_status in _PAID
         if returns_money:
             body.update(
-                amount=wire.money_text(current.total),
+                amount=wire.money_text(current.total, "total"),
                 currency=current.currency,
                 refund_type="OriginalPayment Refund",
             )
@@ -262,7 +265,8 @@ def create_order(adapter: Api, draft: OrderDraft) -> Flow[Order]:
     converter = adapter.converter()
 
     def existing() -> Flow[Order | None]:
-        response = yield adapter.get("orders.json", "orders.find", params)
+        response = yield adapter.get("orders.json", "orders.find", params,
+                                     check=holds_rows("orders"))  # fmt: skip
         for row in wire.payload_of(response).objects("orders"):
             found = converter.structure(row, Order)
             if _same_order(found, draft):

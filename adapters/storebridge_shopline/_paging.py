@@ -198,6 +198,17 @@ def one_record(key: str, ref: str) -> Callable[[Response], None]:
     return check
 
 
+def holds_rows(key: str) -> Callable[[Response], None]:
+    """An answer check for a lookup in a list: the body holds ``key`` as a list of objects.
+    A wrong-shaped answer (``{"ok": true}``, ``{key: null}``) is then asked again like any
+    unreadable one, instead of reading as "nothing found" (no such record, no currency)."""
+
+    def check(response: Response) -> None:
+        Payload(read_json(response), "$", PLATFORM).objects(key)
+
+    return check
+
+
 def query_params(resource: str, query: ListQuery) -> dict[str, Any]:
     """``limit`` (capped per endpoint), the time bounds and the caller's own filters."""
     cap = PAGE_CAPS[resource]
@@ -530,6 +541,7 @@ __all__ = [
     "Answers",
     "Listing",
     "Resource",
+    "holds_rows",
     "list_records",
     "one_record",
     "page_reader",

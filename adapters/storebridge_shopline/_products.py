@@ -19,7 +19,13 @@ from storebridge.model import Product, ProductDraft
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
 from storebridge_shopline._orders import check_tags
-from storebridge_shopline._paging import PRODUCTS, list_records, one_record, query_params
+from storebridge_shopline._paging import (
+    PRODUCTS,
+    holds_rows,
+    list_records,
+    one_record,
+    query_params,
+)
 from storebridge_shopline._shop import shop_currency
 
 
@@ -65,7 +71,8 @@ def create_product(adapter: Api, draft: ProductDraft) -> Flow[Product]:
     params = {"title": check_query_value(draft.title, "title"), "limit": 250}
 
     def existing() -> Flow[Product | None]:
-        response = yield adapter.get("products/products.json", "products.find", params)
+        response = yield adapter.get("products/products.json", "products.find", params,
+                                     check=holds_rows("products"))  # fmt: skip
         for row in wire.payload_of(response).objects("products"):
             found = converter.structure(row, Product)
             if product_matches(found, draft):

@@ -21,6 +21,12 @@ from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
 from storebridge_shopline._orders import get_order
+from storebridge_shopline._paging import holds_rows
+
+ORDER_LISTS = ("line_items", "refunds")
+"""Lists the order read for a refund must hold: without its ``refunds`` it would read as an
+order never refunded, and an earlier refund of the same amount and lines could pass for
+the one a lost answer made (or a quote's own refund be taken as an earlier one's)."""
 
 
 def refundable_quantities(order: Order) -> dict[str, int]:
@@ -60,7 +66,7 @@ def calculate_refund(
     """``POST orders/{id}/refunds/calculate.json`` after checking the request against the
     order; the quote remembers the order's refunds so far (see :func:`find_refund`)."""
     path = f"orders/{segment(order_ref, 'order_ref')}/refunds/calculate.json"
-    order = yield from get_order(adapter, order_ref)
+    order = yield from get_order(adapter, order_ref, ORDER_LISTS)
     check_lines(order, lines)
     check_shipping(order, shipping)
     body = wire.calculate_body(order.currency, lines, shipping)
@@ -137,7 +143,7 @@ def create_refund(adapter: Api, quote: RefundQuote, note: str | None, notify: bo
     check_quote(quote)
     if note is not None:
         validation.text(note, "note", multiline=True)
-    order = yield from get_order(adapter, quote.order_ref)
+    order = yield from get_order(adapter, quote.order_ref, ORDER_LISTS)
     check_against(order, quote)
     before = {done.ref for done in order.refunds}
     check_current(quote, before)
@@ -194,17 +200,14 @@ def find_refund(adapter: Api, quote: RefundQuote) -> Flow[Refund | None]:
 def list_refunds(adapter: Api, order_ref: str, currency: str | None = None) -> Flow[list[Refund]]:
     """Every refund of an order (``GET orders/{id}/refunds.json``)."""
     path = f"orders/{segment(order_ref, 'order_ref')}/refunds.json"
-    response = yield adapter.get(path, "refunds.list", check=_refund_rows)
+    response = yield adapter.get(path, "refunds.list", check=holds_rows("refunds"))
     fallback = currency or adapter.currency or "USD"
     return [read_payload(row, wire.refund, fallback, what="refund")
             for row in wire.payload_of(response).objects("refunds")]  # fmt: skip
 
 
-def _refund_rows(response: Response) -> None:
-    wire.payload_of(response).objects("refunds")
-
-
 __all__ = [
+    "ORDER_LISTS",
     "calculate_refund",
     "check_current",
     "check_lines",

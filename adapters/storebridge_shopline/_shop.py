@@ -5,6 +5,7 @@ from __future__ import annotations
 from storebridge.kit import Flow
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
+from storebridge_shopline._paging import holds_rows
 
 
 def shop_currency(adapter: Api) -> Flow[str]:
@@ -19,12 +20,15 @@ def store_currencies(adapter: Api) -> Flow[frozenset[str] | None]:
     """The settlement currency plus every enabled one (``currency/currencies.json``).
 
     Orders may be placed in any of them; products are priced in the settlement currency.
+    The answer must hold its ``currencies`` list: read as none, a wrong-shaped answer
+    would have a migration refuse every order in another enabled currency.
     """
     settlement = yield from shop_currency(adapter)
-    response = yield adapter.get("currency/currencies.json", "shop.currencies")
+    response = yield adapter.get("currency/currencies.json", "shop.currencies",
+                                 check=holds_rows("currencies"))  # fmt: skip
     enabled = {
         row.currency("currency")
-        for row in wire.payload_of(response).iter("currencies")
+        for row in wire.payload_of(response).objects("currencies")
         if row.opt_bool("enabled") is not False
     }
     return frozenset({settlement, *enabled})

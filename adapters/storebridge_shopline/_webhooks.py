@@ -8,8 +8,11 @@ you received, before parsing: re-serialised JSON will not match.
 **Reading.** SHOPLINE posts the record itself as the body, and says what happened in
 headers: ``X-Shopline-Topic`` (``orders/updated``...) and ``X-Shopline-Webhook-Id`` (the same
 on every re-push of one message: what de-duplication keys on). The body is read by the same
-converter as API answers. Products carry no currency: their prices are read in the store's
-currency once the adapter has read it (any product or shop request), else USD. Topics about
+converter as API answers. Products carry no currency, and a refund names its own only in its
+transactions (or ``currency``): their amounts are read in the store's settlement currency
+once this connection has read it (``store.extra.shop_currency()``, any product request),
+and never in a guessed one: until then such a delivery is refused with status 503, so that
+SHOPLINE delivers it again (see :func:`priced_in`). Topics about
 records storebridge does not model (``fulfillments/create``...) still become a Change,
 without a model object: answering them 400 would only make SHOPLINE retry.
 
@@ -56,6 +59,7 @@ from storebridge.model import (
     Refund,
     WebhookSubscription,
 )
+from storebridge_shopline._paging import holds_rows, one_record
 
 if TYPE_CHECKING:
     from storebridge_shopline._adapter import ShoplineAdapter
@@ -184,11 +188,37 @@ def _change(adapter: ShoplineAdapter, headers: Headers, body: bytes) -> Change:
         ref = record.ref("id")
     elif model is not None and kind is not ChangeKind.DELETED:
         ref = record.ref("id")
-        obj = adapter.converter().structure(record, model)
+        obj = adapter.converter(priced_in(adapter, record, model)).structure(record, model)
     return delivered_change(
         adapter, resource=resource, kind=kind, ref=ref, record=obj, event_id=event_id,
         topic=topic, raw=record.data,
     )  # fmt: skip
+
+
+def priced_in(adapter: ShoplineAdapter, record: Payload, model: type[Any]) -> str | None:
+    """The currency a delivered product or refund is priced in, known for sure: the refund's
+    own (its first transaction's ``currency``, else its ``currency``), else the store's
+    settlement currency once read. None for orders (they carry theirs) and customers.
+
+    Unknown, the delivery is refused with 503 (try again later), not 400 (never readable):
+    once the store's currency is read, SHOPLINE's next delivery of it is read.
+    """
+    if model is not Product and model is not Refund:
+        return None
+    if model is Refund:
+        for row in record.iter("transactions"):
+            if named := row.opt_currency("currency"):
+                return named
+        if named := record.opt_currency("currency"):
+            return named
+    if adapter.currency is None:
+        raise WebhookRejected(
+            f"this SHOPLINE {model.__name__.lower()} names no currency, and this connection "
+            "has not read the store's yet: read it once before serving webhooks "
+            "(store.extra.shop_currency()); answer 503 so SHOPLINE delivers it again",
+            status=503,
+        )
+    return adapter.currency
 
 
 # Subscriptions ---------------------------------------------------------------------------
@@ -242,15 +272,14 @@ def _subscribe_one(adapter: ShoplineAdapter, topic: str, address: str) -> Flow[W
                             "$.webhook")  # fmt: skip
 
     def find() -> Flow[WebhookSubscription | None]:
-        response = yield adapter.get("webhooks.json", "webhooks.list")
-        rows = Payload(read_json(response), "$", PLATFORM).raw("webhooks") or ()
+        # The list must be there: a wrong-shaped answer read as "none" would send the
+        # subscription again, and SHOPLINE refuses a second one (422) for the one made.
+        response = yield adapter.get("webhooks.json", "webhooks.list",
+                                     check=holds_rows("webhooks"))  # fmt: skip
+        rows = Payload(read_json(response), "$", PLATFORM).objects("webhooks")
         for index, row in enumerate(rows):
-            if (
-                isinstance(row, dict)
-                and row.get("address") == address
-                and (row.get("topic") == topic)
-            ):
-                return subscription(row, f"$.webhooks[{index}]")
+            if row.raw("address") == address and row.raw("topic") == topic:
+                return subscription(row.data, f"$.webhooks[{index}]")
         return None
 
     # A subscription is kept once per topic and address, and deliveries are de-duplicated
@@ -279,7 +308,9 @@ def unsubscribe(adapter: ShoplineAdapter, ref: str) -> Flow[None]:
 
     def gone() -> Flow[bool | None]:
         try:
-            yield adapter.get(path, "webhooks.get")
+            # Checked to be the subscription: a wrong-shaped 200 is asked again, not taken
+            # for one still there (and the DELETE sent again, to a 404).
+            yield adapter.get(path, "webhooks.get", check=one_record("webhook", ref))
         except NotFound:
             return True
         return None
@@ -297,6 +328,7 @@ __all__ = [
     "WEBHOOK_ID_HEADER",
     "list_webhooks",
     "parse_webhook",
+    "priced_in",
     "sign_webhook",
     "subscribe",
     "subscription",

@@ -354,6 +354,14 @@ class Adapter:
         """The secret deliveries are signed with, when the settings hold it."""
         return None
 
+    def webhook_setup(self) -> Flow[None]:
+        """What this adapter must read before it can read deliveries (nothing by default;
+        SHOPLINE reads the store's currency, which product deliveries do not carry).
+        ``webhooks.asgi_app`` and ``webhooks.receive`` run it, once it is done and needed,
+        for stores they are given; a delivery that needs what it reads is refused with 503
+        until then, so the platform delivers it again."""
+        return just(None)
+
     def change_time(self, record: Any) -> datetime | None:
         """The latest instant ``record``'s current version may have been written at: what
         the change feed compares with its watermark and tells versions apart by.

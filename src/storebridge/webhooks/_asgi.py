@@ -10,12 +10,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from storebridge.model.changes import Change
+from storebridge.store import AsyncStore, Store
 from storebridge.webhooks._receive import (
     RETRY_AFTER,
     WebhookEndpoint,
@@ -23,6 +25,8 @@ from storebridge.webhooks._receive import (
     dedupe_key,
     endpoint,
     parse,
+    set_up,
+    set_up_async,
 )
 from storebridge.webhooks._seen import Claim, DeliveryState, MemorySeenStore, SeenStore
 
@@ -50,17 +54,34 @@ def asgi_app(
     handling the same delivery (it may yet fail: the platform must deliver again).
     """
     named: dict[str, WebhookEndpoint] = {}
+    # Stores whose adapters have yet to read what deliveries need (Adapter.webhook_setup):
+    # done at the first delivery, on the serving loop, and again until it succeeds.
+    pending: dict[str, Store | AsyncStore] = {}
     items = stores.items() if isinstance(stores, Mapping) else ((None, s) for s in stores)
     for name, store in items:
         ep = endpoint(store, name=name)
         named[ep.name] = ep
+        if isinstance(store, Store | AsyncStore):
+            pending[ep.name] = store
     memory = seen if seen is not None else MemorySeenStore()
+
+    async def set_up_once(name: str) -> None:
+        store = pending.get(name)
+        if store is None:
+            return
+        if isinstance(store, AsyncStore):
+            ready = await set_up_async(store)
+        else:
+            ready = await anyio.to_thread.run_sync(set_up, store)
+        if ready:
+            pending.pop(name, None)
 
     async def deliver(request: Request) -> JSONResponse:
         ep = named.get(request.path_params["store"])
         if ep is None:
             return JSONResponse({"error": "unknown store"}, status_code=404)
         body = await request.body()
+        await set_up_once(ep.name)
         try:
             change = parse(ep, request.headers, body)
         except WebhookRejected as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -11,9 +12,11 @@ from storebridge._http import Headers
 from storebridge.adapter import Adapter
 from storebridge.errors import PayloadError, StorebridgeError, ValidationError
 from storebridge.model.changes import Change, ChangeKind
+from storebridge.store import AsyncStore, Store
 from storebridge.webhooks._seen import Claim, DeliveryState, SeenStore
 
 T = TypeVar("T")
+_log = logging.getLogger("storebridge.webhooks")
 
 
 class WebhookRejected(StorebridgeError):
@@ -143,6 +146,37 @@ def endpoint(store: Any, *, name: str | None = None, secret: str | None = None) 
     return WebhookEndpoint(name or adapter.store_id, adapter, chosen)
 
 
+def set_up(store: Store) -> bool:
+    """Run ``store``'s :meth:`~storebridge.adapter.Adapter.webhook_setup` (what its adapter
+    must read before it can read deliveries); False, logged, when that failed: deliveries
+    that need it are then refused with 503 until a later attempt succeeds."""
+    try:
+        store.run(store.adapter.webhook_setup())
+    except StorebridgeError as exc:
+        _setup_failed(store.adapter, exc)
+        return False
+    return True
+
+
+def _setup_failed(adapter: Adapter, exc: StorebridgeError) -> None:
+    _log.warning(
+        "webhooks for %s: could not read what deliveries need (%s); those that need it "
+        "are answered 503 until it can be read",
+        adapter.store_id,
+        exc,
+    )
+
+
+async def set_up_async(store: AsyncStore) -> bool:
+    """:func:`set_up` for an AsyncStore."""
+    try:
+        await store.run(store.adapter.webhook_setup())
+    except StorebridgeError as exc:
+        _setup_failed(store.adapter, exc)
+        return False
+    return True
+
+
 def _headers(given: Mapping[str, Any] | Any) -> Headers:
     """Headers as sent, whatever their bytes: a signature header in the wrong encoding must
     fail verification, not raise while being read."""
@@ -202,6 +236,8 @@ def receive(
             "handle=your_function (or leave seen out and de-duplicate yourself)",
             field="handle",
         )
+    if isinstance(target, Store):
+        set_up(target)
     change = parse(target, headers, body)
     key = dedupe_key(change) if seen is not None else None
     if key is None or seen is None:

@@ -1,0 +1,94 @@
+"""SHOPLINE amounts both ways: read with their ``*_set`` twins, written exactly or refused.
+
+Reading: an amount is a string (sometimes a number) with a ``*_set`` twin
+``{shop_money: {amount, currency_code}, presentment_money: {...}}``. The plain field wins
+and the shop money is the fallback; a shop money that names another currency than the
+record's is refused, never read as if it were the record's.
+
+Writing: SHOPLINE's docs say of every amount it takes (line, shipping and variant prices,
+discounts, transaction and refund amounts) that "the value is rounded to two decimal
+places", whatever the currency. An amount is written with its currency's decimals (JPY
+``1000``, USD ``59.99``); one that two decimals cannot hold (KWD ``1.125``) is refused
+before sending, since SHOPLINE would keep a different amount than the one asked for.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from storebridge import validation
+from storebridge.errors import ValidationError
+from storebridge.kit import Payload
+from storebridge.model import Money, OrderDraft
+
+PLACES = 2
+"""Decimals SHOPLINE keeps of any amount (its docs: "rounded to two decimal places")."""
+
+
+# Reading -----------------------------------------------------------------------------------
+def shop_money(p: Payload, key: str, currency: str) -> Payload | None:
+    """``key``'s ``shop_money`` object (``key`` names the set itself), refused when its
+    ``currency_code`` is not ``currency``."""
+    money_set = p.opt_obj(key)
+    shop = money_set.opt_obj("shop_money") if money_set is not None else None
+    named = shop.opt_currency("currency_code") if shop is not None else None
+    if shop is not None and named is not None and named != currency:
+        shop.fail(f"the amount is in {named} but the record is in {currency}", "currency_code")
+    return shop
+
+
+def money(p: Payload, key: str, currency: str) -> Money | None:
+    """``key`` as a string or number, else ``key_set.shop_money.amount`` (string or number);
+    a ``key_set`` in another currency than ``currency`` is a PayloadError either way."""
+    shop = shop_money(p, f"{key}_set", currency)
+    value = p.opt_decimal(key)
+    if value is None and shop is not None:
+        value = shop.opt_decimal("amount")
+    return None if value is None else Money(value, currency)
+
+
+# Writing -----------------------------------------------------------------------------------
+def money_text(value: Money, field: str) -> str:
+    """``value`` as SHOPLINE's amount text, with its currency's decimals (JPY ``1000``, USD
+    ``59.99``, KWD ``1.120``); ValidationError naming ``field`` when it is negative, has
+    more decimals than its currency, or more than SHOPLINE keeps (:data:`PLACES`)."""
+    validation.money(value, field)
+    amount = value.amount
+    if amount != round(amount, PLACES):
+        raise ValidationError(
+            f"{field} {value} needs more than {PLACES} decimals, and SHOPLINE rounds every "
+            f"amount to {PLACES} decimal places (it would record another amount); give one in "
+            "whole hundredths",
+            field=field,
+        )
+    return str(amount.quantize(Decimal(1).scaleb(-validation.minor_units(value.currency))))
+
+
+def order_discount(draft: OrderDraft) -> Money | None:
+    """The ``total_discounts`` that makes a created order's total the draft's, if any.
+
+    A SHOPLINE order has no total field: its total is lines + shipping + tax (unless the
+    prices include it) - discounts. A draft total below that sum is the discount; a total
+    above it (a payment fee, a tip, tax inside the total without ``tax_total``) has no field
+    to go in, so it is refused rather than recorded as a smaller order.
+    """
+    currency = draft.currency
+    lines = Money.sum((line.unit_price * line.quantity for line in draft.lines), currency)
+    shipping = draft.shipping_total or Money.zero(currency)
+    # Gross prices (taxes_included) already contain the tax, so it is not added on top.
+    tax = None if draft.taxes_included else draft.tax_total
+    charged = lines + shipping + (Money.zero(currency) if tax is None else tax)
+    if draft.total > charged:
+        added = "in the prices" if draft.taxes_included else tax or "not given"
+        raise ValidationError(
+            f"total {draft.total} is {draft.total - charged} above what SHOPLINE would record: "
+            f"lines {lines} + shipping {shipping} + tax ({added}) = {charged}, and "
+            "its orders have no field for other charges (a payment fee, a tip). Give the tax "
+            "as tax_total (taxes_included=False when it comes on top of the prices), or add "
+            "the charge as a line of its own",
+            field="total",
+        )
+    return charged - draft.total if charged > draft.total else None
+
+
+__all__ = ["PLACES", "money", "money_text", "order_discount", "shop_money"]

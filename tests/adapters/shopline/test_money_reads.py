@@ -1,0 +1,140 @@
+"""Amounts read from SHOPLINE: the right amount in the right currency, or a PayloadError with
+its JSON path, and the same answer on the fast and the careful way of reading orders."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from storebridge import Money, OutcomeUnknown, PayloadError, RefundLine
+from storebridge.http import Request
+from storebridge.kit import Payload, platform_data, read_payload
+from storebridge.model import Order, Refund
+from storebridge.testing import FaultTransport
+from storebridge_shopline._converter import make_converter, order, refund
+from storebridge_shopline._fast_orders import fast_order
+from tests.adapters.shopline.support import paid_order, world
+
+ROW: dict[str, Any] = {
+    "id": "21050000000000000000000009", "currency": "EUR", "financial_status": "paid",
+    "current_total_price": "22.00", "total_tax": "2.00", "total_outstanding": "0.00",
+    "total_tax_set": {"shop_money": {"amount": "2.00", "currency_code": "EUR"}},
+    "total_shipping_price_set": {"shop_money": {"amount": "0.00", "currency_code": "EUR"}},
+    "line_items": [{"id": "11", "quantity": 2, "price": "10.00",
+                    "price_set": {"shop_money": {"amount": "10.00", "currency_code": "EUR"}}}],
+}  # fmt: skip
+
+
+def _both(row: dict[str, Any]) -> tuple[Order | None, Order | PayloadError]:
+    """The fast reading (None: it leaves the row to the careful one) and the careful one."""
+    careful: Order | PayloadError
+    try:
+        with platform_data():
+            careful = order(Payload(row, "$", "shopline"))
+    except PayloadError as exc:
+        careful = exc
+    return fast_order(row), careful
+
+
+def test_the_base_row_reads_alike_both_ways() -> None:
+    fast, careful = _both(ROW)
+    assert fast is not None and fast == careful
+    assert careful.total == Money("22.00", "EUR") and careful.tax_total == Money("2.00", "EUR")
+
+
+def test_an_order_without_its_total_is_a_payload_error_not_its_outstanding_amount() -> None:
+    row = {k: v for k, v in ROW.items() if k != "current_total_price"}
+    fast, careful = _both(row)
+    assert fast is None
+    assert isinstance(careful, PayloadError) and careful.path == "$.current_total_price"
+    with pytest.raises(PayloadError):
+        make_converter("EUR").structure(Payload(row, "$", "shopline"), Order)
+    row["current_total_price_set"] = {"shop_money": {"amount": "22.00", "currency_code": "EUR"}}
+    careful = _both(row)[1]  # the set is the total's other form
+    assert isinstance(careful, Order) and careful.total == Money("22.00", "EUR")
+
+
+@pytest.mark.parametrize(
+    ("where", "path"),
+    [(("total_tax_set",), "$.total_tax_set.shop_money.currency_code"),
+     (("total_shipping_price_set",), "$.total_shipping_price_set.shop_money.currency_code"),
+     (("line_items", 0, "price_set"), "$.line_items[0].price_set.shop_money.currency_code")],
+)  # fmt: skip
+def test_a_set_in_another_currency_is_refused_both_ways(where: tuple[Any, ...], path: str) -> None:
+    row = copy.deepcopy(ROW)
+    node: Any = row
+    for key in where:
+        node = node[key]
+    node["shop_money"]["currency_code"] = "SEK"
+    fast, careful = _both(row)
+    assert fast is None
+    assert isinstance(careful, PayloadError) and careful.path == path
+    assert "SEK" in str(careful) and "EUR" in str(careful)
+
+
+def test_a_line_without_its_price_is_a_payload_error_both_ways() -> None:
+    row = copy.deepcopy(ROW)
+    for key in ("price", "price_set"):
+        del row["line_items"][0][key]
+    fast, careful = _both(row)
+    assert fast is None
+    assert isinstance(careful, PayloadError) and careful.path == "$.line_items[0].price"
+
+
+def _refund(*statuses: str | None) -> Refund:
+    body = {"id": "r1", "order_id": "1", "transactions": [
+        {"id": f"t{i}", "kind": "refund", "status": status, "amount": "30.00", "currency": "USD"}
+        for i, status in enumerate(statuses)]}  # fmt: skip
+    return read_payload(Payload(body, "$", "shopline"), refund, "USD")
+
+
+@pytest.mark.parametrize(
+    ("statuses", "amount"),
+    [(("failure", "success"), "30.00"), (("error", "success"), "30.00"),
+     (("fail",), "0.00"), (("pending",), "30.00"), (("success", "pending"), "60.00")],
+)  # fmt: skip
+def test_a_refund_counts_the_transactions_that_return_money(
+    statuses: tuple[str, ...], amount: str
+) -> None:
+    assert _refund(*statuses).amount == Money(amount, "USD")
+
+
+@pytest.mark.parametrize("status", ["settled", None])
+def test_a_refund_transaction_of_unknown_status_is_a_payload_error(status: str | None) -> None:
+    with pytest.raises(PayloadError) as err:
+        _refund("success", status)
+    assert err.value.path == "$.transactions[1].status"
+
+
+def test_a_lost_refund_whose_store_record_has_a_failed_attempt_is_found_once() -> None:
+    """The read-back compares the refund's amount with the quote's: a failed attempt next to
+    the pending refund must not make the refund the lost answer made look like another."""
+    w = world(orders=3, rate_limit=False)
+    ref = paid_order(w)
+    line = w.emulator.orders[ref]["line_items"][0]
+    state = {"sent": False}
+
+    def script(_n: int, request: Request) -> str | None:
+        if request.url.path.endswith("/order/refund.json"):
+            state["sent"] = True
+            return "reset_after"  # the store refunds, the answer is lost
+        if state["sent"] and request.url.path.endswith("/refunds.json"):
+            made = w.emulator.orders[ref]["refunds"][-1]["transactions"]
+            if len(made) == 1:  # as the gateway left it: one failed try, then pending
+                made.insert(0, {**made[0], "id": "23000000000000000000009999",
+                                "status": "failure"})  # fmt: skip
+                made[1]["status"] = "pending"
+        return None
+
+    with w.connect(transport=FaultTransport(w.emulator.transport(), script=script)) as store:
+        quote = store.refunds.calculate(ref, lines=[RefundLine(line_ref=line["id"], quantity=1)])
+        try:
+            found: Refund | OutcomeUnknown = store.refunds.create(quote)
+        except OutcomeUnknown as exc:
+            found = exc
+    assert isinstance(found, Refund), found
+    assert found.amount == quote.total and len(found.transactions) == 2
+    assert len(w.emulator.orders[ref]["refunds"]) == 1
+    assert sum(r.path.endswith("/order/refund.json") for r in w.emulator.requests) == 1

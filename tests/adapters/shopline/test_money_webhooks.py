@@ -1,0 +1,105 @@
+"""Delivered products and refunds are priced in a currency known for sure, or the delivery
+is refused with 503 so that SHOPLINE delivers it again once the currency is known.
+
+Product deliveries carry no currency: a Store given to ``receive()`` or ``asgi_app`` reads
+the store's currency first (``Adapter.webhook_setup``); a bare adapter that has not read it,
+or a store whose currency cannot be read right now, answers 503."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from storebridge import Money, _http, webhooks
+from storebridge.model import Product, Refund
+from storebridge.testing import FaultTransport
+from storebridge.webhooks import WebhookRejected
+from storebridge_shopline import ShoplineAdapter, sign_webhook
+from tests.adapters.shopline.support import World, world
+
+PRODUCT = {"id": "7001", "title": "Mug",
+           "variants": [{"id": "8001", "sku": "MUG", "price": "199.00"}]}  # fmt: skip
+REFUND = {"id": "SL201", "order_id": "2105", "transactions": [
+    {"id": "t1", "kind": "refund", "status": "success", "amount": "30.00", "currency": "SEK"},
+]}  # fmt: skip
+NO_CURRENCY = [("products/update", PRODUCT), ("refunds/create", {**REFUND, "transactions": []})]
+
+
+def _signed(w: World, topic: str, record: Any, event: str) -> tuple[dict[str, str], bytes]:
+    body = json.dumps(record).encode()
+    headers = {"X-Shopline-Topic": topic, "X-Shopline-Webhook-Id": event,
+               "X-Shopline-Hmac-Sha256": sign_webhook(w.settings["app_secret"], body)}  # fmt: skip
+    return headers, body
+
+
+def _deliver(w: World, target: Any, topic: str, record: Any, event: str) -> Any:
+    headers, body = _signed(w, topic, record, event)
+    return webhooks.receive(target, headers, body)
+
+
+def _priced_in_nok(topic: str, change: Any) -> None:
+    if topic == "products/update":
+        assert isinstance(change.object, Product)
+        assert change.object.variants[0].price == Money("199.00", "NOK")
+    else:
+        assert isinstance(change.object, Refund) and change.object.amount == Money("0", "NOK")
+
+
+@pytest.mark.parametrize(("topic", "record"), NO_CURRENCY)
+def test_an_adapter_that_has_not_read_the_currency_asks_for_the_delivery_again(
+    topic: str, record: Any
+) -> None:
+    w = world(orders=2, currency="NOK", rate_limit=False)
+    with w.connect() as store:
+        with pytest.raises(WebhookRejected) as err:
+            _deliver(w, store.adapter, topic, record, "w1")  # a bare adapter sends nothing
+        assert err.value.status == 503 and "shop_currency()" in str(err.value)
+        assert store.extra.shop_currency() == "NOK"
+        _priced_in_nok(topic, _deliver(w, store.adapter, topic, record, "w1"))
+
+
+@pytest.mark.parametrize(("topic", "record"), NO_CURRENCY)
+def test_a_store_reads_its_currency_before_the_first_delivery(topic: str, record: Any) -> None:
+    w = world(orders=2, currency="NOK", rate_limit=False)
+    with w.connect() as store:
+        _priced_in_nok(topic, _deliver(w, store, topic, record, "w1"))
+
+
+def test_a_store_whose_currency_cannot_be_read_yet_answers_503_then_reads_it() -> None:
+    w = world(orders=2, currency="NOK", rate_limit=False)
+    down = {"on": True}
+
+    def shop_down(number: int, request: Any) -> str | None:
+        return "server_error" if down["on"] and "merchants/shop" in str(request.url) else None
+
+    faulty = FaultTransport(w.emulator.transport(), script=shop_down)
+    with w.connect(transport=faulty) as store:
+        with pytest.raises(WebhookRejected) as err:
+            _deliver(w, store, "products/update", PRODUCT, "w1")
+        assert err.value.status == 503
+        down["on"] = False
+        _priced_in_nok("products/update", _deliver(w, store, "products/update", PRODUCT, "w1"))
+
+
+def test_the_asgi_app_reads_the_currency_at_the_first_delivery() -> None:
+    w = world(orders=2, currency="NOK", rate_limit=False)
+    events: list[Any] = []
+    with w.connect() as store:
+        app = webhooks.asgi_app(events.append, {"acme": store})
+        headers, body = _signed(w, "products/update", PRODUCT, "w1")
+        with webhooks.serve(app) as url, _http.Client() as client:
+            assert url.startswith("http://127.0.0.1:")
+            answer = client.post(f"{url}/acme", headers=headers, content=body)
+    assert answer.status_code == 200, answer.text
+    _priced_in_nok("products/update", events[0])
+
+
+def test_a_refund_naming_its_currency_needs_no_store_currency() -> None:
+    w = world(orders=2, currency="NOK", rate_limit=False)
+    with w.connect() as store:
+        change = _deliver(w, store.adapter, "refunds/create", REFUND, "w2")
+        adapter = store.adapter
+        assert isinstance(adapter, ShoplineAdapter) and adapter.currency is None  # none read
+    assert isinstance(change.object, Refund) and change.object.amount == Money("30.00", "SEK")

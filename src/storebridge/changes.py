@@ -217,13 +217,13 @@ def check_overlap(overlap: object, now: datetime | None = None) -> timedelta:
     if not isinstance(overlap, timedelta):
         raise ValidationError(
             f"overlap must be a datetime.timedelta, got {type(overlap).__name__} {overlap!r}: "
-            "write e.g. overlap=timedelta(minutes=10) (the default)",
+            "write e.g. overlap=timedelta(minutes=10)",
             field="overlap",
         )
     if overlap < timedelta(0):
         raise ValidationError(
             f"overlap must not be negative, got {overlap.total_seconds():g} s: it is how far "
-            "each pass reaches back in time, so give a positive timedelta (the default is "
+            "each pass reaches back in time, so give a positive timedelta (e.g. "
             "timedelta(minutes=10); timedelta(0) only if the platform's clock agrees with yours)",
             field="overlap",
         )
@@ -233,7 +233,7 @@ def check_overlap(overlap: object, now: datetime | None = None) -> timedelta:
         except OverflowError:
             raise ValidationError(
                 f"overlap {overlap} reaches back before the year 1: give a timedelta of minutes "
-                "or hours, e.g. timedelta(minutes=10) (the default)",
+                "or hours, e.g. timedelta(minutes=10)",
                 field="overlap",
             ) from None
     return overlap

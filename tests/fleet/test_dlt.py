@@ -85,7 +85,7 @@ def _changed(before: dict[Any, Any], after: dict[Any, Any]) -> set[Any]:
     (An order embedding a customer who changed is not itself changed: its copy of the
     customer is as of the order's own last change, as on the platform's order page.)
     """
-    from storebridge.dlt.cursor import digest
+    from storebridge._digest import digest
 
     return {
         key for key in after

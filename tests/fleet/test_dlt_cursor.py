@@ -68,3 +68,23 @@ def test_records_older_than_the_window_were_loaded_already() -> None:
 def test_a_state_of_another_kind_starts_over() -> None:
     admitted, state = run({"kind": "checkpoint", "position": "abc"}, [customer("1", T0)])
     assert admitted == ["1"] and state["kind"] == "updated_at"
+
+
+def test_the_mark_stops_at_the_run_start_less_the_overlap() -> None:
+    """What was edited while the run read on, or stamped ahead of our clock, lies past the
+    saved mark: the next run reads it again and loads only what changed."""
+    overlap = timedelta(minutes=5)
+    records = [
+        customer("1", T0 - timedelta(hours=1)),
+        customer("2", T0 + timedelta(minutes=2)),  # edited while the run read on
+        customer("3", T0 + timedelta(hours=1)),  # a platform clock an hour ahead
+    ]
+    cursor = cursor_class().from_state(None, overlap, started=T0)
+    assert [r.ref for r in records if cursor.admit(r.ref, r.updated_at, r)] == ["1", "2", "3"]
+    state = json.loads(json.dumps(cursor.to_state()))
+    assert state["mark"] == (T0 - overlap).isoformat()
+    assert set(state["window"]) == {"2", "3"}
+    again = cursor_class().from_state(state, overlap, started=T0 + timedelta(minutes=10))
+    assert again.since() == T0 - 2 * overlap
+    records[1] = customer("2", T0 + timedelta(minutes=2), name="B")
+    assert [r.ref for r in records if again.admit(r.ref, r.updated_at, r)] == ["2"]

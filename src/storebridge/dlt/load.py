@@ -13,9 +13,10 @@ import attrs
 import dlt
 
 from storebridge._engine import StoreOptions
+from storebridge.changes import check_overlap
 from storebridge.dlt.cursor import DEFAULT_OVERLAP
 from storebridge.dlt.rows import AMOUNT_SCALE
-from storebridge.dlt.source import RESOURCES, as_fleet, merge_reports, source
+from storebridge.dlt.source import RESOURCES, Clock, as_fleet, merge_reports, source
 from storebridge.fleet import Fleet, FleetReport, Job, JobResult, StoreSpec
 from storebridge.fleet.jobs import file_name
 
@@ -84,14 +85,18 @@ def load(
     options: StoreOptions | None = None,
     overlap: timedelta = DEFAULT_OVERLAP,
     errors: Literal["warn", "raise"] = "warn",
+    now: Clock | None = None,
 ) -> LoadResult:
     """Load ``stores`` into ``to`` (DuckDB by default) with one dlt pipeline; incremental:
-    run it again and only what changed is loaded. Returns per-store counts and errors."""
+    run it again and only what changed is loaded. Returns per-store counts and errors.
+    ``overlap`` and ``now`` (the wall clock unless given) are the source's (:func:`source`).
+    """
+    check_overlap(overlap)
     reports: list[FleetReport] = []
     scale = _amount_scale(to, database, dataset)
     data = source(
         as_fleet(stores, config, options), resources=resources, overlap=overlap, errors=errors,
-        collect=lambda _resource, report: reports.append(report), amount_scale=scale,
+        collect=lambda _resource, report: reports.append(report), amount_scale=scale, now=now,
     )  # fmt: skip
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
@@ -110,7 +115,8 @@ class LoadJob(Job):
 
     With DuckDB each store gets its own file, ``directory/<store>.duckdb`` (one DuckDB file
     takes one writer at a time); other destinations receive every store in ``dataset``.
-    On Dask, ``directory`` must be storage every worker reaches.
+    On Dask, ``directory`` must be storage every worker reaches. ``overlap`` and ``now``
+    are :func:`load`'s.
     """
 
     directory: Path = attrs.field(converter=Path)
@@ -118,7 +124,8 @@ class LoadJob(Job):
     dataset: str = DEFAULT_DATASET
     pipeline_prefix: str = "storebridge"
     resources: tuple[str, ...] = attrs.field(default=RESOURCES, converter=tuple)
-    overlap: timedelta = DEFAULT_OVERLAP
+    overlap: timedelta = attrs.field(default=DEFAULT_OVERLAP, converter=check_overlap)
+    now: Clock | None = attrs.field(default=None, eq=False)
 
     @property
     def name(self) -> str:
@@ -130,6 +137,6 @@ class LoadJob(Job):
             [spec], to=self.to, database=self.directory / f"{name}.duckdb",
             dataset=self.dataset, pipeline_name=f"{self.pipeline_prefix}_{name}",
             pipelines_dir=self.directory / "pipelines", resources=self.resources,
-            overlap=self.overlap, errors="raise",
+            overlap=self.overlap, errors="raise", now=self.now,
         )  # fmt: skip
         return JobResult(counts=dict(result.report[spec.name].counts))

@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import dlt
 from dlt.extract.source import DltSource
 
 from storebridge._engine import StoreOptions
+from storebridge.adapter import Adapter
+from storebridge.changes import check_overlap, utc_now
 from storebridge.dlt.cursor import DEFAULT_OVERLAP, UpdatedAtCursor
 from storebridge.dlt.hints import table_hints
 from storebridge.dlt.rows import AMOUNT_SCALE, row
-from storebridge.errors import ConfigurationError
+from storebridge.errors import ConfigurationError, ValidationError
 from storebridge.fleet import Fleet, FleetError, FleetReport, StoreResult, StoreSpec, fleet
+from storebridge.fleet.listing import FleetListing, queries
 from storebridge.model import Customer, Order, Product
+from storebridge.store import AsyncStore
 
 __all__ = ["RESOURCES", "as_fleet", "merge_reports", "source"]
 
@@ -39,6 +43,8 @@ log = logging.getLogger("storebridge.dlt")
 
 Collect = Callable[[str, FleetReport], None]
 """Receives each resource's per-store outcome (``load()`` builds its report from these)."""
+Clock = Callable[[], datetime]
+"""The caller's wall clock: now, timezone-aware."""
 
 
 def as_fleet(
@@ -68,6 +74,7 @@ def source(
     errors: Literal["warn", "raise"] = "warn",
     collect: Collect | None = None,
     amount_scale: int = AMOUNT_SCALE,
+    now: Clock | None = None,
 ) -> DltSource:
     """A dlt source over ``stores`` (profile names, a :class:`~storebridge.fleet.Fleet`, or
     StoreSpecs) with the resources ``orders``, ``customers`` and ``products``.
@@ -80,7 +87,11 @@ def source(
     run fails with :class:`~storebridge.fleet.FleetError` (and loads nothing).
     ``amount_scale``: the decimals the destination's amount columns keep (fewer in tables
     an earlier version created); a finer amount stops the run rather than be rounded.
+    ``now`` replaces the wall clock (tests, sandboxes on fake time): a run's position is
+    never later than when it began less ``overlap``, so each run reads again up to twice
+    ``overlap`` plus the length of the run before it (see :mod:`storebridge.dlt.cursor`).
     """
+    check_overlap(overlap)
     unknown = [name for name in resources if name not in RESOURCES]
     if unknown or not resources:
         raise ConfigurationError(
@@ -91,11 +102,13 @@ def source(
         raise ConfigurationError(
             f'errors must be "warn" or "raise", got {errors!r}', setting="errors"
         )
+    clock = now or utc_now
+    _started(clock)  # a clock that cannot serve fails here, not inside the pipeline's extract
     group = as_fleet(stores, config, options)
 
     def make(name: str) -> Any:
         def records() -> Iterator[list[dict[str, Any]]]:
-            yield from _records(group, name, overlap, detail, errors, collect, amount_scale)
+            yield from _records(group, name, overlap, detail, errors, collect, amount_scale, clock)
 
         columns, nested = table_hints(MODELS[name], name)
         hints: dict[str, Any] = {"columns": columns, "nested_hints": nested}
@@ -111,6 +124,36 @@ def source(
     return built
 
 
+class _TimedListing(FleetListing[Any]):
+    """A fleet listing whose records come as ``(record, change time)``: the change time is
+    the store's own adapter's reading (:meth:`Adapter.change_time`), taken where the
+    adapter is at hand."""
+
+    async def _records(self, store: AsyncStore, name: str) -> AsyncIterator[Any]:
+        async for record in super()._records(store, name):
+            yield record, _change_time(store.adapter, record)
+
+
+def _change_time(adapter: Adapter, record: Any) -> datetime | None:
+    """What the cursor compares: the latest instant ``record``'s ``updated_at`` may mean.
+    None without ``updated_at``: such a record is compared by content, since the
+    ``created_at`` the adapter would fall back on does not move when it is edited."""
+    if getattr(record, "updated_at", None) is None:
+        return None
+    return adapter.change_time(record)
+
+
+def _started(now: Clock) -> datetime:
+    moment = now()
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise ValidationError(
+            f"now must return a timezone-aware datetime, got {moment!r}: "
+            "e.g. lambda: datetime.now(UTC)",
+            field="now",
+        )
+    return moment
+
+
 def _records(
     group: Fleet,
     resource: str,
@@ -119,17 +162,26 @@ def _records(
     errors: str,
     collect: Collect | None,
     amount_scale: int = AMOUNT_SCALE,
+    now: Clock = utc_now,
 ) -> Iterator[list[dict[str, Any]]]:
     state = dlt.current.resource_state().setdefault("stores", {})
-    cursors = {name: UpdatedAtCursor.from_state(state.get(name), overlap) for name in group.names}
+    # Taken before the first request: an edit made after the listing read its record
+    # is stamped later than this (within the overlap, on a platform clock behind ours).
+    started = _started(now)
+    cursors = {
+        name: UpdatedAtCursor.from_state(state.get(name), overlap, started) for name in group.names
+    }
     query: dict[str, Any] = {"updated_since": {n: c.since() for n, c in cursors.items()}}
     if resource == "orders":
         query["detail"] = detail
-    listing = getattr(group, resource).list(errors="report", **query)
+    listing = _TimedListing(
+        group.specs, resource, queries(query), stores_at_once=group.stores_at_once,
+        errors="report",
+    )  # fmt: skip
     loaded = dict.fromkeys(group.names, 0)
     batch: list[dict[str, Any]] = []
-    for store, record in listing:
-        if cursors[store].admit(record.ref, record.updated_at, record):
+    for store, (record, changed_at) in listing:
+        if cursors[store].admit(record.ref, changed_at, record):
             batch.append(row(store, record, amount_scale))
             loaded[store] += 1
             if len(batch) >= _BATCH:

@@ -31,7 +31,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from storebridge.errors import NotFound, ValidationError
+from storebridge.errors import NotFound, PaginationError, ValidationError
 from storebridge.http import Headers, Request, Response
 from storebridge.kit import (
     BodyNextUrl,
@@ -299,10 +299,10 @@ def _all_rows(adapter: TwentyNineNextAdapter) -> Flow[list[dict[str, Any]]]:
     """Every subscription, following ``next`` links (for reading a write back). Each page
     must hold its ``results`` list: a wrong-shaped page (``{"ok": true}``) would read as no
     subscriptions, and a subscription whose answer was lost would be made again."""
-    request: Request | None = get(adapter, "webhooks.list", "webhooks", check=has_results)
+    request: Request = get(adapter, "webhooks.list", "webhooks", check=has_results)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    while request is not None and len(seen) < _MAX_PAGES:
+    while True:
         seen.add(str(request.url))
         response = yield request
         body = read_json(response)
@@ -310,10 +310,16 @@ def _all_rows(adapter: TwentyNineNextAdapter) -> Flow[list[dict[str, Any]]]:
         rows.extend(dict(row.data) for row in page.objects("results"))
         link = BodyNextUrl().next_url(body)
         if link is None:
-            break
+            return rows
         target = same_origin(request, request.url.join(link), "$.next")
-        request = None if str(target) in seen else derive_request(request, str(target))
-    return rows
+        # Stopping short would read as "not subscribed" and subscribe a second time.
+        if str(target) in seen or len(seen) >= _MAX_PAGES:
+            why = "repeats a page" if str(target) in seen else f"goes past {_MAX_PAGES} pages"
+            raise PaginationError(
+                f"the subscriptions' next link {why}: they could not all be read back",
+                resource="webhooks", page=str(target), path="$.next", platform=PLATFORM,
+            )  # fmt: skip
+        request = derive_request(request, str(target))
 
 
 __all__ = [

@@ -375,3 +375,36 @@ def test_an_adapter_without_a_secret_needs_one_to_receive() -> None:
     with pytest.raises(WebhookRejected) as caught:
         receive(endpoint(adapter, secret="another-secret"), headers, body)
     assert caught.value.status == 401
+
+
+class _LoopingList(_http.BaseTransport):
+    """Loses the first POST's answer, then answers every webhook list with no rows and a
+    next link back to itself (a proxy or a buggy page serving the same page forever)."""
+
+    def __init__(self, inner: _http.BaseTransport) -> None:
+        self.inner = inner
+        self.posts = 0
+
+    def handle_request(self, request: _http.Request) -> _http.Response:
+        if request.method == "POST":
+            self.posts += 1
+            response = self.inner.handle_request(request)
+            response.read()
+            if self.posts == 1:
+                raise _http.ReadTimeout("answer lost", request=request)
+            return response
+        if request.method == "GET" and request.url.path.rstrip("/").endswith("/webhooks"):
+            body = {"count": 0, "next": str(request.url), "previous": None, "results": []}
+            return _http.Response(200, json=body, request=request)
+        return self.inner.handle_request(request)
+
+
+def test_a_read_back_whose_pages_loop_is_not_taken_for_no_subscription() -> None:
+    harness = Harness(orders=3)
+    looping = _LoopingList(harness.emulator.transport())
+    with storebridge.connect("29next", transport=looping, options=harness.options,
+                             **harness.settings()) as store:  # fmt: skip
+        with pytest.raises(storebridge.OutcomeUnknown):
+            store.webhooks.subscribe(["orders.updated"], HOOK)
+    assert looping.posts == 1  # not subscribed a second time on a read-back that proved nothing
+    assert len(harness.emulator.subscriptions.subscriptions) == 1

@@ -176,6 +176,17 @@ def _check_quote(order: Payload, quote: RefundQuote, legacy: bool) -> None:
                 f"{quote.order_ref} can still refund",
                 field="quote.total",
             )
+        chosen = {a.transaction_ref for a in quote.allocations}
+        if chosen and (len(left) > 1 or not chosen <= left.keys()):
+            # The 2023-02-10 body names no payment: 29 Next picks one, maybe not this one.
+            raise ValidationError(
+                f"quote.allocations: 29 Next api_version 2023-02-10 refunds an amount without "
+                f"naming the payment it comes from, and order {quote.order_ref} has "
+                f"{len(left)} payments it could come from; connect with "
+                "api_version='2024-04-01' to choose, or send a quote without allocations to "
+                "let 29 Next choose",
+                field="quote.allocations",
+            )
         return
     check_refund(order, quote.lines, quote.shipping, require_restock=True)
     if not quote.allocations:

@@ -4,12 +4,21 @@ a lost answer and a retry of the same quote never refund twice."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
 import storebridge
-from storebridge import Money, OutcomeUnknown, RefundLine, RefundQuote, RestockType
+from storebridge import (
+    Money,
+    OutcomeUnknown,
+    RefundLine,
+    RefundQuote,
+    RestockType,
+    TransactionAllocation,
+)
 from storebridge.errors import ValidationError
 from storebridge.idempotency import MemoryIdempotencyStore
 from storebridge.testing import LOST_ANSWER_FAULTS, FaultTransport
@@ -80,3 +89,42 @@ def test_an_amount_quote_with_a_lost_answer_and_a_retry_refunds_once(fault: str)
     made = [r for r in results if not isinstance(r, OutcomeUnknown)]
     assert all(r.amount == Money("5.00", "USD") and r.lines == () for r in made)
     assert len({r.ref for r in made}) <= 1
+
+
+def _split_payment(sandbox: Sandbox, number: str) -> tuple[str, str]:
+    """Pay ``number`` with two card payments instead of one: the refs of both."""
+    state = sandbox.emulator.state
+    first = next(t for t in state.transactions.values() if t.order == number and t.type == "debit")
+    half = (first.available_for_refund / 2).quantize(Decimal("0.01"))
+    first.amount -= half
+    first.available_for_refund -= half
+    second = attrs.evolve(first, id=max(state.transactions) + 1, amount=half,
+                          available_for_refund=half)  # fmt: skip
+    state.add_transaction(second)
+    return str(first.id), str(second.id)
+
+
+@pytest.mark.parametrize("payments", [1, 2])
+def test_allocations_are_refused_when_2023_02_10_could_refund_another_payment(
+    payments: int,
+) -> None:
+    sandbox = Sandbox(orders=25)
+    refs = _split_payment(sandbox, FULFILLED_PAID) if payments == 2 else None
+    with _connect(sandbox, sandbox.emulator.transport()) as store:
+        only = (
+            refs[1]
+            if refs
+            else next(iter(store.orders.get(FULFILLED_PAID).raw["transactions"]))["id"]
+        )
+        allocation = TransactionAllocation(transaction_ref=str(only), amount=Money("5.00", "USD"))
+        quote = RefundQuote(platform="29next", order_ref=FULFILLED_PAID, lines=(),
+                            total=Money("5.00", "USD"), allocations=(allocation,))  # fmt: skip
+        if payments == 2:  # 29 Next would pick the payment itself, maybe not the one chosen
+            with pytest.raises(ValidationError) as caught:
+                store.refunds.create(quote)
+            assert caught.value.field == "quote.allocations"
+            assert "2024-04-01" in str(caught.value)
+            assert _refunds_on_store(sandbox) == 0
+        else:  # the order's only payment: the one 29 Next refunds from anyway
+            assert store.refunds.create(quote).amount == Money("5.00", "USD")
+            assert _refunds_on_store(sandbox) == 1

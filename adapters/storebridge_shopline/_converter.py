@@ -41,7 +41,7 @@ from storebridge.model import (
     Variant,
 )  # fmt: skip
 from storebridge_shopline._fast_orders import fast_order
-from storebridge_shopline._money import money, money_text, order_discount, shop_money
+from storebridge_shopline._money import money, money_side, money_text, order_discount
 from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, join_tags, split_tags
 
 RESTOCK_ALIASES = {"no_restock": "no_restock", "returned": "return"}
@@ -210,7 +210,7 @@ def order(p: Payload) -> Order:
         p.fail("required field is missing (an order's total)", "current_total_price")
     fulfillment_raw = p.opt_string("fulfillment_status")
     financial_raw = p.opt_string("financial_status")
-    shipping = shop_money(p, "total_shipping_price_set", currency)
+    shipping = money_side(p, "total_shipping_price_set", currency)
     buyer = p.opt_obj("customer")
     return Order(
         platform=PLATFORM,
@@ -341,9 +341,10 @@ def make_converter(store_currency: str) -> cattrs.Converter:
     * ids are numeric strings and become ``ref`` as given; ``Order.number`` is ``name``
       (the custom order number), or the id when the order has none.
     * money is a string (sometimes a number) with a ``*_set`` twin
-      ``{shop_money: {amount, currency_code}}``; the plain field wins, the set is the
-      fallback, and either form of ``amount`` is read as a Decimal, never a float. A set
-      whose ``currency_code`` is not the record's currency is a PayloadError.
+      ``{shop_money, presentment_money: {amount, currency_code}}``; the plain field (in the
+      record's currency) wins, the set's side in the record's currency is the fallback, and
+      either form of ``amount`` is read as a Decimal, never a float. A set read with no side
+      in the record's currency is a PayloadError.
     * orders have no ``total_price``: ``Order.total`` is ``current_total_price`` (the total
       after edits and refunds; without it the order is a PayloadError, never its
       ``total_outstanding``), ``subtotal`` ``subtotal_price``, ``tax_total``

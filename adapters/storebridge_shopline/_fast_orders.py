@@ -59,23 +59,21 @@ def fast_order(data: Any) -> Order | None:
 
 
 def _money(row: dict[str, Any], key: str, currency: str) -> Money | None:
-    """A plain amount field; its ``*_set`` twin, in the record's currency, is read only when
-    the field is absent (the careful way does that)."""
+    """A plain amount field, which wins; without it, its ``*_set`` twin is read the careful
+    way (which side, and a PayloadError when none is in the record's currency)."""
     found = plain_money(row.get(key), currency)
-    money_set = row.get(f"{key}_set")
-    if money_set is not None:
-        _shop_money(money_set, currency)
-        if found is None:
-            raise _Unusual  # the careful way reads the twin
+    if found is None and row.get(f"{key}_set") is not None:
+        raise _Unusual
     return found
 
 
-def _shop_money(value: Any, currency: str) -> dict[str, Any] | None:
-    """A ``*_set``'s ``shop_money`` when it is in ``currency`` or names none."""
+def _money_side(value: Any, currency: str) -> dict[str, Any] | None:
+    """The ``shop_money`` side of a set when it is in ``currency`` (as in most stores);
+    anything else is left to the careful way (:func:`_money.money_side`)."""
     money_set = _object(value)
     shop = _object(money_set.get("shop_money")) if money_set is not None else None
-    if shop is not None and shop.get("currency_code") not in (None, currency):
-        raise _Unusual  # another currency (or an odd code): the careful way says which
+    if money_set is not None and (shop is None or shop.get("currency_code") != currency):
+        raise _Unusual
     return shop
 
 
@@ -223,8 +221,8 @@ def _order(row: dict[str, Any]) -> Order:
     status = OrderStatus.CANCELLED if _text(get("cancelled_at")) else _ORDER_STATUS(status_raw)
     financial_raw = _text(get("financial_status"))
     fulfillment_raw = _text(get("fulfillment_status"))
-    shop_money = _shop_money(get("total_shipping_price_set"), currency)
-    shipping_amount = _amount(shop_money.get("amount")) if shop_money is not None else None
+    side = _money_side(get("total_shipping_price_set"), currency)
+    shipping_amount = _amount(side.get("amount")) if side is not None else None
     lines = get("line_items")
     if lines is not None and type(lines) is not list:
         raise _Unusual

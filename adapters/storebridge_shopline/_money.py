@@ -1,9 +1,10 @@
 """SHOPLINE amounts both ways: read with their ``*_set`` twins, written exactly or refused.
 
 Reading: an amount is a string (sometimes a number) with a ``*_set`` twin
-``{shop_money: {amount, currency_code}, presentment_money: {...}}``. The plain field wins
-and the shop money is the fallback; a shop money that names another currency than the
-record's is refused, never read as if it were the record's.
+``{shop_money: {amount, currency_code}, presentment_money: {...}}``. The plain field (in the
+record's currency) wins; the fallback is the set's side in the record's currency (the
+store's and the buyer's currencies may differ), and a set with no side in it is refused,
+never read as if it were the record's.
 
 Writing: SHOPLINE's docs say of every amount it takes (line, shipping and variant prices,
 discounts, transaction and refund amounts) that "the value is rounded to two decimal
@@ -26,24 +27,44 @@ PLACES = 2
 
 
 # Reading -----------------------------------------------------------------------------------
-def shop_money(p: Payload, key: str, currency: str) -> Payload | None:
-    """``key``'s ``shop_money`` object (``key`` names the set itself), refused when its
-    ``currency_code`` is not ``currency``."""
+_SIDES = ("shop_money", "presentment_money")
+"""A set's sides: the store's currency and the buyer's, either of which may be the record's
+(an order placed in another enabled currency than the store's)."""
+
+
+def money_side(p: Payload, key: str, currency: str) -> Payload | None:
+    """The side of the set ``key`` whose ``currency_code`` is ``currency`` (the shop's side
+    first, and the other only when that one is not; a side naming no currency is taken as
+    the record's); PayloadError when the set has sides but none in ``currency``, rather
+    than an amount of another currency read as the record's."""
     money_set = p.opt_obj(key)
-    shop = money_set.opt_obj("shop_money") if money_set is not None else None
-    named = shop.opt_currency("currency_code") if shop is not None else None
-    if shop is not None and named is not None and named != currency:
-        shop.fail(f"the amount is in {named} but the record is in {currency}", "currency_code")
-    return shop
+    if money_set is None:
+        return None
+    named: list[tuple[Payload, str | None]] = []
+    for name in _SIDES:
+        side = money_set.opt_obj(name)
+        if side is not None:
+            code = side.opt_currency("currency_code")
+            if code == currency:
+                return side
+            named.append((side, code))
+    for side, code in named:
+        if code is None:
+            return side
+    if named:
+        side, code = named[0]
+        side.fail(f"the amount is in {code}, and no side of it is in the record's {currency}",
+                  "currency_code")  # fmt: skip
+    return None
 
 
 def money(p: Payload, key: str, currency: str) -> Money | None:
-    """``key`` as a string or number, else ``key_set.shop_money.amount`` (string or number);
-    a ``key_set`` in another currency than ``currency`` is a PayloadError either way."""
-    shop = shop_money(p, f"{key}_set", currency)
+    """``key`` as a string or number, else the side of ``key_set`` in ``currency`` (see
+    :func:`money_side`); the plain field is in the record's currency and wins."""
     value = p.opt_decimal(key)
-    if value is None and shop is not None:
-        value = shop.opt_decimal("amount")
+    if value is None:
+        side = money_side(p, f"{key}_set", currency)
+        value = side.opt_decimal("amount") if side is not None else None
     return None if value is None else Money(value, currency)
 
 
@@ -91,4 +112,4 @@ def order_discount(draft: OrderDraft) -> Money | None:
     return charged - draft.total if charged > draft.total else None
 
 
-__all__ = ["PLACES", "money", "money_text", "order_discount", "shop_money"]
+__all__ = ["PLACES", "money", "money_side", "money_text", "order_discount"]

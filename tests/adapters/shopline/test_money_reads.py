@@ -57,21 +57,53 @@ def test_an_order_without_its_total_is_a_payload_error_not_its_outstanding_amoun
 
 
 @pytest.mark.parametrize(
-    ("where", "path"),
-    [(("total_tax_set",), "$.total_tax_set.shop_money.currency_code"),
-     (("total_shipping_price_set",), "$.total_shipping_price_set.shop_money.currency_code"),
-     (("line_items", 0, "price_set"), "$.line_items[0].price_set.shop_money.currency_code")],
+    ("where", "plain", "path"),
+    [(("total_tax_set",), "total_tax", "$.total_tax_set"),
+     (("total_shipping_price_set",), None, "$.total_shipping_price_set"),
+     (("line_items", 0, "price_set"), "price", "$.line_items[0].price_set")],
 )  # fmt: skip
-def test_a_set_in_another_currency_is_refused_both_ways(where: tuple[Any, ...], path: str) -> None:
+def test_a_set_with_no_side_in_the_records_currency_is_refused_both_ways(
+    where: tuple[Any, ...], plain: str | None, path: str
+) -> None:
     row = copy.deepcopy(ROW)
     node: Any = row
-    for key in where:
+    for key in where[:-1]:
         node = node[key]
-    node["shop_money"]["currency_code"] = "SEK"
+    node[where[-1]]["shop_money"]["currency_code"] = "SEK"
+    if plain is not None:  # with its plain field, the set is not read: the field wins
+        fast, careful = _both(row)
+        assert fast is not None and fast == careful
+        del node[plain]
     fast, careful = _both(row)
     assert fast is None
-    assert isinstance(careful, PayloadError) and careful.path == path
+    assert isinstance(careful, PayloadError)
+    assert careful.path == f"{path}.shop_money.currency_code"
     assert "SEK" in str(careful) and "EUR" in str(careful)
+
+
+def test_an_order_in_another_currency_than_the_store_reads_the_buyers_side() -> None:
+    """An EUR order in a USD store: the sets' shop money is in USD, their presentment money
+    in EUR, the order's own currency."""
+    row = copy.deepcopy(ROW)
+
+    def both_sides(eur: str, usd: str) -> dict[str, Any]:
+        return {"shop_money": {"amount": usd, "currency_code": "USD"},
+                "presentment_money": {"amount": eur, "currency_code": "EUR"}}  # fmt: skip
+
+    row["total_tax_set"] = both_sides("2.00", "2.20")
+    row["total_shipping_price_set"] = both_sides("5.00", "5.50")
+    row["line_items"][0]["price_set"] = both_sides("10.00", "11.00")
+    fast, careful = _both(row)
+    assert isinstance(careful, Order)
+    assert fast is None or fast == careful
+    assert careful.tax_total == Money("2.00", "EUR")
+    assert careful.shipping_total == Money("5.00", "EUR")
+    del row["total_tax"]
+    del row["line_items"][0]["price"]
+    careful = _both(row)[1]
+    assert isinstance(careful, Order)
+    assert careful.tax_total == Money("2.00", "EUR")
+    assert careful.lines[0].unit_price == Money("10.00", "EUR")
 
 
 def test_a_line_without_its_price_is_a_payload_error_both_ways() -> None:

@@ -222,8 +222,11 @@ def _check_quote(order: Payload, quote: RefundQuote, legacy: bool) -> None:
 def _refund_body(quote: RefundQuote, note: str | None, notify: bool, currency: str) -> Any:
     body: dict[str, Any] = {
         "transactions": [
-            {"id": int(a.transaction_ref), "amount": str(a.amount.quantize().amount)}
-            for a in quote.allocations
+            {
+                "id": int(a.transaction_ref),
+                "amount": wire_amount(a.amount, f"quote.allocations[{i}].amount", digits=7),
+            }
+            for i, a in enumerate(quote.allocations)
         ],
         "refund_lines": [
             refund_line_body(line, True, f"quote.lines[{i}]") for i, line in enumerate(quote.lines)

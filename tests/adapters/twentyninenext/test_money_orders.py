@@ -15,9 +15,10 @@ from storebridge import Money, OrderDraft, OrderLineDraft
 from storebridge.errors import PayloadError
 from storebridge.kit import Payload
 from storebridge.migrate.mapping import order_draft
-from storebridge.model import Order
+from storebridge.model import Order, RefundQuote, TransactionAllocation
 from storebridge_29next._converter import AMOUNTS_METADATA_KEY, order_body, structure
 from storebridge_29next._fast_orders import order_row
+from storebridge_29next._refunds import _refund_body
 from tests.adapters.shopline.support import world
 from tests.adapters.twentyninenext.support.sandbox import Rewriting, Sandbox
 from tests.adapters.twentyninenext.test_payload_mutation import ANSWERS
@@ -168,3 +169,17 @@ def test_fast_and_careful_subtotals_print_alike(excl: Any, shipping: Any) -> Non
     assert repr(fast.subtotal) == repr(careful.subtotal)
     expected = Decimal(str(excl)) - Decimal(shipping or 0)
     assert careful.subtotal.amount == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "sent"),
+    [("1.23", "KWD", "1.23"), ("1000", "JPY", "1000.00"), ("5.5", "USD", "5.50")],
+)
+def test_refund_allocations_are_sent_with_the_two_decimals_29next_takes(
+    amount: str, currency: str, sent: str
+) -> None:
+    allocation = TransactionAllocation(transaction_ref="7", amount=Money(amount, currency))
+    quote = RefundQuote(platform="29next", order_ref="100301", lines=(),
+                        total=Money(amount, currency), allocations=(allocation,))  # fmt: skip
+    body = _refund_body(quote, None, False, currency)
+    assert body["transactions"] == [{"id": 7, "amount": sent}]

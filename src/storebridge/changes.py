@@ -58,14 +58,16 @@ class Position:
     """How far the feed has got in one resource.
 
     Every version updated before ``watermark`` has been delivered (or predates the feed);
-    ``delivered`` maps the (ref, updated_at) versions at or after it that were to the
-    digest of the content delivered, or to None where no later edit can share that
-    updated_at (see :meth:`_Pass.needs_digest`). While a pass is under way,
-    ``pass_started`` is when it started.
+    ``delivered`` maps each ref whose last delivered version is at or after it to that
+    version's (updated_at, digest of its content), the digest None where no later edit can
+    share that updated_at (see :meth:`_Pass.needs_digest`). Only the last version of a ref
+    counts: a record listed as any other version (an edit back to an earlier content and
+    time, on a platform whose clocks differ by a second) is a change. While a pass is under
+    way, ``pass_started`` is when it started.
     """
 
     watermark: datetime | None
-    delivered: Mapping[tuple[str, str], str | None] = attrs.field(factory=dict, hash=False)
+    delivered: Mapping[str, tuple[str, str | None]] = attrs.field(factory=dict, hash=False)
     pass_started: datetime | None = None
 
 
@@ -103,7 +105,7 @@ class Checkpoint:
                         "pass_started": _iso(p.pass_started),
                         "delivered": sorted(
                             [ref, stamp] if content is None else [ref, stamp, content]
-                            for (ref, stamp), content in p.delivered.items()
+                            for ref, (stamp, content) in p.delivered.items()
                         ),
                     }
                     for resource, p in self.positions.items()
@@ -146,20 +148,27 @@ class Checkpoint:
         return f"Checkpoint({self.platform!r}, {self.store!r}, watermarks={marks})"
 
 
-def _delivered(entries: Any) -> dict[tuple[str, str], str | None]:
+def _delivered(entries: Any) -> dict[str, tuple[str, str | None]]:
     """Format 2's versions: [ref, updated_at] (no later edit can share it) or with a digest.
 
     Format 1 listed versions without their content, so one of them listed again cannot be
     told from a second edit in its second: its checkpoints are read without them, and what
     the next pass lists again comes again (never a version lost, at worst one repeated).
     """
-    delivered: dict[tuple[str, str], str | None] = {}
+    delivered: dict[str, tuple[str, str | None]] = {}
     for entry in entries:
         if not isinstance(entry, list) or len(entry) not in (2, 3):
             raise ValueError(f"a delivered version is {entry!r}, not [ref, time(, digest)]")
         ref, stamp, *content = entry
-        delivered[str(ref), str(stamp)] = str(content[0]) if content else None
+        known = delivered.get(str(ref))
+        if known is None or _instant(str(stamp)) >= _instant(known[0]):  # the last one
+            delivered[str(ref)] = (str(stamp), str(content[0]) if content else None)
     return delivered
+
+
+def _instant(stamp: str) -> datetime:
+    """A delivered version's time ("" for a record without one: before any other)."""
+    return datetime.fromisoformat(stamp) if stamp else datetime.min.replace(tzinfo=UTC)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -292,7 +301,8 @@ class _Pass:
     start: Position
     started: datetime
     overlap: timedelta
-    fresh: list[tuple[tuple[str, str], str | None]] = attrs.field(factory=list)
+    fresh: list[tuple[str, tuple[str, str | None]]] = attrs.field(factory=list)
+    """(ref, (updated_at, digest)) of each change delivered, in order."""
 
     def needs_digest(self, stamp: datetime | None) -> bool:
         """Whether a later edit could carry ``stamp`` too, so a digest must tell them apart.
@@ -319,9 +329,9 @@ class _Pass:
         seen.update(self.fresh)
         # Versions before the new watermark can never be listed again: forget them.
         kept = {
-            version: content
-            for version, content in seen.items()
-            if version[1] and datetime.fromisoformat(version[1]) >= mark
+            ref: version
+            for ref, version in seen.items()
+            if version[0] and datetime.fromisoformat(version[0]) >= mark
         }
         return Position(watermark=mark, delivered=kept)
 
@@ -421,23 +431,23 @@ def _one_pass(
             stamp = adapter.change_time(record)
             if floor is not None and stamp is not None and stamp < floor:
                 continue  # the listing widened its window: delivered by an earlier pass
-            version = (record.ref, _iso(stamp) or "")
+            when = _iso(stamp) or ""
             content: str | None = None
-            if version in seen:
-                known = seen[version]
-                if known is None:
+            known = seen.get(record.ref)
+            if known is not None and known[0] == when:
+                if known[1] is None:
                     continue  # final: no later edit shares its time
                 content = digest(record)
-                if content == known:
+                if content == known[1]:
                     continue  # the same content listed again (the overlap, a page shift)
             elif current.needs_digest(stamp):
                 content = digest(record)
-            # A second content under one time replaces the first rather than joining it, so
-            # an edit back to the first content comes too; a replica lagging within the
-            # overlap may then bring the older reading once more, and a later reading the
-            # newer one again.
-            seen[version] = content
-            current.fresh.append((version, content))
+            # Any version but the ref's last delivered one is a change, an earlier time
+            # included (an edit back to an earlier content, stamped by a clock behind): a
+            # replica lagging within the overlap may then bring an older reading once
+            # more, and a later reading the newer one again; nothing is skipped.
+            seen[record.ref] = (when, content)
+            current.fresh.append((record.ref, (when, content)))
             mark = _lazy(before, current, len(current.fresh))
             changes.append(
                 Change(

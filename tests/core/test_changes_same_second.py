@@ -244,3 +244,50 @@ def test_a_checkpoint_with_unreadable_versions_is_refused(delivered: Any) -> Non
     )  # fmt: skip
     with pytest.raises(ValidationError, match="not a storebridge change-feed checkpoint"):
         Checkpoint.from_json(text)
+
+
+def test_an_edit_back_to_an_earlier_time_and_content_comes() -> None:
+    """SHOPLINE nodes whose clocks differ by 2 s: A stamped T, B stamped T+2, then A again
+    stamped T by the node behind. The last version is (T, A) again, which the feed had
+    delivered before B: only the ref's last delivered version counts, so A comes again."""
+    w = World("shopline")
+    ref = next(iter(w.store.customers.list())).ref
+    saved = settled(w, "customers")
+    w.clock.advance(30)
+    start = w.clock.utcnow().replace(microsecond=300_000)
+    got: list[str | None] = []
+    for step, (shift, name) in enumerate(((0, "A"), (2, "B"), (0, "A"))):
+        w.clock.set(start + timedelta(seconds=shift))
+        w.store.customers.update(ref, CustomerUpdate(first_name=name))
+        w.clock.set(start + timedelta(seconds=5 + step * 5))
+        changes, saved = run(w, "customers", saved)
+        got += [c.object.first_name for c in changes]
+    w.clock.advance(120)
+    changes, saved = run(w, "customers", saved)
+    got += [c.object.first_name for c in changes]
+    assert got == ["A", "B", "A"]
+    assert w.store.customers.get(ref).first_name == "A"
+
+
+def test_an_edit_back_in_the_repeated_dst_hour_comes() -> None:
+    # Oslo, 26 October 2025: status 3 at 02:20 CEST, 4 at 02:40 CEST, then 3 again at 02:20
+    # CET (the repeated hour): the last version has the first one's time and content.
+    w = World("24nettbutikk", start=datetime(2025, 10, 26, 0, 19, 30, tzinfo=UTC))
+    ed = Editor(w)
+    saved = settled(w, "orders")
+    got: list[Any] = []
+
+    def follow(until: datetime) -> None:
+        nonlocal saved
+        while w.clock.utcnow() < until:
+            w.clock.advance(300)
+            changes, saved = run(w, "orders", saved)
+            got.extend(Editor.value(c) for c in changes if c.ref == ed.ref)
+
+    for minute_utc, status in ((20, 3), (40, 4), (80, 3)):
+        hour, minute = divmod(minute_utc, 60)
+        w.clock.set(datetime(2025, 10, 26, hour, minute, 0, 300_000, tzinfo=UTC))
+        ed.edit(status)
+        follow(datetime(2025, 10, 26, hour, minute, tzinfo=UTC) + timedelta(minutes=19))
+    follow(datetime(2025, 10, 26, 2, 30, tzinfo=UTC))
+    assert got == ["3", "4", "3"]

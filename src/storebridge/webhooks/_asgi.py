@@ -7,10 +7,9 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -25,10 +24,9 @@ from storebridge.webhooks._receive import (
     dedupe_key,
     endpoint,
     parse,
-    set_up,
-    set_up_async,
 )
 from storebridge.webhooks._seen import Claim, DeliveryState, MemorySeenStore, SeenStore
+from storebridge.webhooks._setup import Setups
 
 log = logging.getLogger("storebridge.webhooks")
 
@@ -54,36 +52,29 @@ def asgi_app(
     handling the same delivery (it may yet fail: the platform must deliver again).
     """
     named: dict[str, WebhookEndpoint] = {}
-    # Stores whose adapters have yet to read what deliveries need (Adapter.webhook_setup):
-    # done at the first delivery, on the serving loop, and again until it succeeds.
-    pending: dict[str, Store | AsyncStore] = {}
+    stores_of: dict[str, Store | AsyncStore] = {}
     items = stores.items() if isinstance(stores, Mapping) else ((None, s) for s in stores)
     for name, store in items:
         ep = endpoint(store, name=name)
         named[ep.name] = ep
         if isinstance(store, Store | AsyncStore):
-            pending[ep.name] = store
+            stores_of[ep.name] = store
+    # What the stores' adapters must read before some deliveries can be (webhook_setup).
+    setups = Setups(stores_of)
     memory = seen if seen is not None else MemorySeenStore()
-
-    async def set_up_once(name: str) -> None:
-        store = pending.get(name)
-        if store is None:
-            return
-        if isinstance(store, AsyncStore):
-            ready = await set_up_async(store)
-        else:
-            ready = await anyio.to_thread.run_sync(set_up, store)
-        if ready:
-            pending.pop(name, None)
 
     async def deliver(request: Request) -> JSONResponse:
         ep = named.get(request.path_params["store"])
         if ep is None:
             return JSONResponse({"error": "unknown store"}, status_code=404)
         body = await request.body()
-        await set_up_once(ep.name)
         try:
-            change = parse(ep, request.headers, body)
+            try:
+                change = parse(ep, request.headers, body)
+            except WebhookRejected as exc:
+                if exc.status != 503 or not await setups.ready(ep.name):
+                    raise
+                change = parse(ep, request.headers, body)  # what it needed is read now
         except WebhookRejected as exc:
             log.warning("webhook for %s rejected: %s", ep.name, exc)
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
@@ -116,7 +107,12 @@ def asgi_app(
             claim.done()
         return JSONResponse({"status": "accepted"})
 
-    return Starlette(routes=[Route(path, deliver, methods=["POST"])])
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        setups.start_all()  # so the first delivery that needs them seldom waits
+        yield
+
+    return Starlette(routes=[Route(path, deliver, methods=["POST"])], lifespan=lifespan)
 
 
 @contextlib.contextmanager

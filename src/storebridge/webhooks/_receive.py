@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -12,11 +11,11 @@ from storebridge._http import Headers
 from storebridge.adapter import Adapter
 from storebridge.errors import PayloadError, StorebridgeError, ValidationError
 from storebridge.model.changes import Change, ChangeKind
-from storebridge.store import AsyncStore, Store
+from storebridge.store import Store
 from storebridge.webhooks._seen import Claim, DeliveryState, SeenStore
+from storebridge.webhooks._setup import set_up
 
 T = TypeVar("T")
-_log = logging.getLogger("storebridge.webhooks")
 
 
 class WebhookRejected(StorebridgeError):
@@ -146,37 +145,6 @@ def endpoint(store: Any, *, name: str | None = None, secret: str | None = None) 
     return WebhookEndpoint(name or adapter.store_id, adapter, chosen)
 
 
-def set_up(store: Store) -> bool:
-    """Run ``store``'s :meth:`~storebridge.adapter.Adapter.webhook_setup` (what its adapter
-    must read before it can read deliveries); False, logged, when that failed: deliveries
-    that need it are then refused with 503 until a later attempt succeeds."""
-    try:
-        store.run(store.adapter.webhook_setup())
-    except StorebridgeError as exc:
-        _setup_failed(store.adapter, exc)
-        return False
-    return True
-
-
-def _setup_failed(adapter: Adapter, exc: StorebridgeError) -> None:
-    _log.warning(
-        "webhooks for %s: could not read what deliveries need (%s); those that need it "
-        "are answered 503 until it can be read",
-        adapter.store_id,
-        exc,
-    )
-
-
-async def set_up_async(store: AsyncStore) -> bool:
-    """:func:`set_up` for an AsyncStore."""
-    try:
-        await store.run(store.adapter.webhook_setup())
-    except StorebridgeError as exc:
-        _setup_failed(store.adapter, exc)
-        return False
-    return True
-
-
 def _headers(given: Mapping[str, Any] | Any) -> Headers:
     """Headers as sent, whatever their bytes: a signature header in the wrong encoding must
     fail verification, not raise while being read."""
@@ -236,9 +204,13 @@ def receive(
             "handle=your_function (or leave seen out and de-duplicate yourself)",
             field="handle",
         )
-    if isinstance(target, Store):
-        set_up(target)
-    change = parse(target, headers, body)
+    try:
+        change = parse(target, headers, body)
+    except WebhookRejected as exc:
+        # What the delivery needs may be readable now (SHOPLINE: the store's currency).
+        if exc.status != 503 or not isinstance(target, Store) or not set_up(target):
+            raise
+        change = parse(target, headers, body)
     key = dedupe_key(change) if seen is not None else None
     if key is None or seen is None:
         if handle is not None:

@@ -103,3 +103,37 @@ def test_a_refund_naming_its_currency_needs_no_store_currency() -> None:
         adapter = store.adapter
         assert isinstance(adapter, ShoplineAdapter) and adapter.currency is None  # none read
     assert isinstance(change.object, Refund) and change.object.amount == Money("30.00", "SEK")
+
+
+def test_the_asgi_app_never_holds_deliveries_that_need_no_currency() -> None:
+    """While the store's currency cannot be read, order deliveries are accepted without
+    waiting for it (and without reading it); product deliveries are asked again (503) until
+    it can be read, then accepted."""
+    w = world(orders=2, currency="NOK", rate_limit=False)
+    down = {"on": True}
+    shop_reads: list[str] = []
+
+    def shop_down(number: int, request: Any) -> str | None:
+        if "merchants/shop" not in str(request.url):
+            return None
+        shop_reads.append(str(request.url))
+        return "server_error" if down["on"] else None
+
+    faulty = FaultTransport(w.emulator.transport(), script=shop_down)
+    events: list[Any] = []
+    with w.connect(transport=faulty) as store:
+        order = next(iter(store.orders.list()))
+        app = webhooks.asgi_app(events.append, {"acme": store})
+        with webhooks.serve(app) as url, _http.Client() as client:
+
+            def post(topic: str, record: Any, event: str) -> int:
+                headers, body = _signed(w, topic, record, event)
+                return client.post(f"{url}/acme", headers=headers, content=body).status_code
+
+            assert post("orders/update", order.raw, "o1") == 200
+            assert shop_reads == []  # an order names its currency: nothing was read for it
+            assert post("products/update", PRODUCT, "p1") == 503
+            down["on"] = False
+            assert post("products/update", PRODUCT, "p1") == 200
+    assert [type(e.object).__name__ for e in events] == ["Order", "Product"]
+    _priced_in_nok("products/update", events[1])

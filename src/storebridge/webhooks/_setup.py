@@ -1,0 +1,103 @@
+"""What an adapter must read before it can read deliveries (``Adapter.webhook_setup``).
+
+SHOPLINE's product deliveries carry no currency: the store's is read once, with the Store
+the receiver was given. Deliveries never wait for it unless they need it (their parse asked
+for a retry with 503), and then for at most :data:`WAIT` seconds; the reading runs once at
+a time per store, and again after a failure, so a store that cannot be reached now costs
+its product deliveries a 503 (the platform delivers them again), never the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+
+import anyio.to_thread
+
+from storebridge.adapter import Adapter
+from storebridge.store import AsyncStore, Store
+
+log = logging.getLogger("storebridge.webhooks")
+
+WAIT = 10.0
+"""Seconds a delivery that needs the setup waits for it before being answered 503."""
+
+
+def set_up(store: Store) -> bool:
+    """Run ``store``'s :meth:`~storebridge.adapter.Adapter.webhook_setup`; False, logged,
+    when it failed (whatever the reason: deliveries that need it are answered 503)."""
+    try:
+        store.run(store.adapter.webhook_setup())
+    except Exception as exc:  # any failure leaves the deliveries that need it retried
+        _failed(store.adapter, exc)
+        return False
+    return True
+
+
+async def set_up_async(store: AsyncStore) -> bool:
+    """:func:`set_up` for an AsyncStore (on the loop it was made on, or it fails: logged)."""
+    try:
+        await store.run(store.adapter.webhook_setup())
+    except Exception as exc:  # as in set_up
+        _failed(store.adapter, exc)
+        return False
+    return True
+
+
+def _failed(adapter: Adapter, exc: Exception) -> None:
+    log.warning(
+        "webhooks for %s: could not read what deliveries need (%s: %s); those that need it "
+        "are answered 503 until it can be read",
+        adapter.store_id,
+        type(exc).__name__,
+        exc,
+    )
+
+
+class Setups:
+    """The stores of an ASGI app whose setup is still to succeed, by URL name."""
+
+    def __init__(self, stores: Mapping[str, Store | AsyncStore]) -> None:
+        self._pending = dict(stores)
+        self._running: dict[str, asyncio.Future[bool]] = {}
+
+    def pending(self, name: str) -> bool:
+        return name in self._pending
+
+    def start_all(self) -> None:
+        """Start every pending setup in the background (when the app starts serving)."""
+        for name in list(self._pending):
+            self._start(name)
+
+    async def ready(self, name: str) -> bool:
+        """Whether ``name``'s setup is done, waiting for it at most :data:`WAIT` seconds
+        (it goes on in the background after that)."""
+        if name not in self._pending:
+            return True
+        running = self._start(name)
+        with contextlib.suppress(TimeoutError):
+            return await asyncio.wait_for(asyncio.shield(running), WAIT)
+        return False
+
+    def _start(self, name: str) -> asyncio.Future[bool]:
+        running = self._running.get(name)
+        if running is None or running.done():
+            running = self._running[name] = asyncio.ensure_future(self._run(name))
+        return running
+
+    async def _run(self, name: str) -> bool:
+        store = self._pending.get(name)
+        if store is None:
+            return True
+        if isinstance(store, AsyncStore):
+            done = await set_up_async(store)
+        else:
+            done = await anyio.to_thread.run_sync(set_up, store, abandon_on_cancel=True)
+        if done:
+            self._pending.pop(name, None)
+        return done
+
+
+__all__ = ["WAIT", "Setups", "set_up", "set_up_async"]

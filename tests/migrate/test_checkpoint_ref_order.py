@@ -86,3 +86,17 @@ def test_change_order_is_relied_on_once_a_ref_is_out_of_line() -> None:
     assert in_ref_order.checkpoint() == (None, None)
     assert out_of_line.checkpoint() == ("updated_asc", datetime(2026, 3, 2, 9, 2, tzinfo=UTC))
     assert documented.checkpoint() == ("updated_asc", datetime(2026, 3, 2, 9, 2, tzinfo=UTC))
+
+
+def test_long_numeric_refs_compare_as_numbers() -> None:
+    class Row:
+        def __init__(self, ref: str, minute: int) -> None:
+            self.ref = ref
+            self.updated_at = datetime(2026, 3, 2, 9, minute, tzinfo=UTC)
+            self.created_at = None
+
+    # In numeric order (as a listing by id would be): never proof of change order.
+    position = ListingPosition(["updated_asc"])
+    for minute, ref in enumerate(["9" * 19, "1" + "0" * 19, "1" + "0" * 18 + "1"]):
+        position.finish(position.admit(Row(ref, minute)))
+    assert position.checkpoint() == (None, None)

@@ -118,7 +118,8 @@ class ListingPosition:
     def _follow_ref(self, ref: object) -> None:
         """Drop the ref orders ``ref`` breaks (numeric refs compare as numbers)."""
         text = str(ref)
-        now = (0, int(text), "") if text.isdigit() and len(text) < 19 else (1, 0, text)
+        # Digit refs in numeric order, whatever their length: shorter is smaller.
+        now = (0, len(text.lstrip("0")), text.lstrip("0")) if text.isdigit() else (1, 0, text)
         last, self._last_ref = self._last_ref, now
         if last is not None and now != last:
             self._ref_orders.discard(1 if now < last else -1)

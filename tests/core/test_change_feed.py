@@ -147,7 +147,7 @@ def test_the_checkpoint_after_a_pass_moves_the_watermark_and_forgets_old_version
         position = feed.checkpoint.positions["customers"]
     assert position.watermark == world.now() - timedelta(minutes=10)
     assert position.pass_started is None
-    assert all(stamp >= position.watermark.isoformat() for _, stamp in position.delivered)
+    assert all(stamp >= position.watermark.isoformat() for stamp, _ in position.delivered.values())
 
 
 def test_follow_polls_on_the_interval() -> None:

@@ -86,13 +86,19 @@ def settled(w: World, resource: str) -> Checkpoint:
     return saved
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_two_edits_in_one_second_with_a_pass_between_both_come(platform: str) -> None:
+def edited_once(platform: str) -> tuple[World, Editor, Checkpoint]:
+    """A settled feed, then one edit (content 3) half a minute later."""
     w = World(platform)
     ed = Editor(w)
     saved = settled(w, ed.resource)
     w.clock.advance(30)
     ed.edit(3)
+    return w, ed, saved
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_two_edits_in_one_second_with_a_pass_between_both_come(platform: str) -> None:
+    w, ed, saved = edited_once(platform)
     first, saved = run(w, ed.resource, saved)
     assert [(c.ref, ed.value(c)) for c in first] == [(ed.ref, ed.expected(3))]
     w.clock.advance(0.4)  # the same second: the platform stamps both edits alike
@@ -109,11 +115,7 @@ def test_two_edits_in_one_second_with_a_pass_between_both_come(platform: str) ->
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_resuming_from_the_change_of_the_first_edit_gets_the_second(platform: str) -> None:
     # The checkpoint of the change itself (mid-pass), not the one after the pass.
-    w = World(platform)
-    ed = Editor(w)
-    saved = settled(w, ed.resource)
-    w.clock.advance(30)
-    ed.edit(3)
+    w, ed, saved = edited_once(platform)
     feed = w.store.changes(ed.resource, since=saved, now=w.clock.utcnow)
     change = next(iter(feed))
     w.clock.advance(0.4)
@@ -159,11 +161,7 @@ def _old_format(checkpoint: Checkpoint) -> str:
 def test_a_checkpoint_of_the_old_format_loses_no_same_second_edit(
     platform: str, where: str
 ) -> None:
-    w = World(platform)
-    ed = Editor(w)
-    saved = settled(w, ed.resource)
-    w.clock.advance(30)
-    ed.edit(3)
+    w, ed, saved = edited_once(platform)
     feed = w.store.changes(ed.resource, since=saved, now=w.clock.utcnow)
     changes = list(feed)
     old = _old_format(feed.checkpoint if where == "after the pass" else changes[-1].checkpoint)
@@ -179,11 +177,7 @@ def test_a_checkpoint_of_the_old_format_loses_no_same_second_edit(
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_an_old_checkpoint_may_deliver_again_but_misses_nothing(platform: str) -> None:
     # Nothing changed since the old checkpoint: what comes again is what it had delivered.
-    w = World(platform)
-    ed = Editor(w)
-    saved = settled(w, ed.resource)
-    w.clock.advance(30)
-    ed.edit(3)
+    w, ed, saved = edited_once(platform)
     feed = w.store.changes(ed.resource, since=saved, now=w.clock.utcnow)
     list(feed)
     w.clock.advance(60)

@@ -59,11 +59,15 @@ def fast_order(data: Any) -> Order | None:
 
 
 def _money(row: dict[str, Any], key: str, currency: str) -> Money | None:
-    """A plain amount field, which wins; without it, its ``*_set`` twin is read the careful
-    way (which side, and a PayloadError when none is in the record's currency)."""
+    """A plain amount field that agrees with its ``*_set`` twin's ``shop_money`` in the
+    record's currency; anything else (no plain field, another side, a disagreement) is read
+    the careful way, which says what is wrong."""
     found = plain_money(row.get(key), currency)
-    if found is None and row.get(f"{key}_set") is not None:
-        raise _Unusual
+    money_set = row.get(f"{key}_set")
+    if money_set is not None:
+        side = _money_side(money_set, currency)
+        if found is None or side is None or _amount(side.get("amount")) != found.amount:
+            raise _Unusual
     return found
 
 

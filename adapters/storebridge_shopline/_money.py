@@ -1,10 +1,10 @@
 """SHOPLINE amounts both ways: read with their ``*_set`` twins, written exactly or refused.
 
 Reading: an amount is a string (sometimes a number) with a ``*_set`` twin
-``{shop_money: {amount, currency_code}, presentment_money: {...}}``. The plain field (in the
-record's currency) wins; the fallback is the set's side in the record's currency (the
-store's and the buyer's currencies may differ), and a set with no side in it is refused,
-never read as if it were the record's.
+``{shop_money: {amount, currency_code}, presentment_money: {...}}``. The amount is the set's
+side in the record's currency (the store's and the buyer's currencies may differ), and the
+plain field must agree with it; without a set, the plain field. A set with no side in the
+record's currency is refused, never read as if it were the record's.
 
 Writing: SHOPLINE's docs say of every amount it takes (line, shipping and variant prices,
 discounts, transaction and refund amounts) that "the value is rounded to two decimal
@@ -60,11 +60,17 @@ def money_side(p: Payload, key: str, currency: str) -> Payload | None:
 
 def money(p: Payload, key: str, currency: str) -> Money | None:
     """``key`` as a string or number, else the side of ``key_set`` in ``currency`` (see
-    :func:`money_side`); the plain field is in the record's currency and wins."""
+    :func:`money_side`). With both, they must agree: a plain field is not known to be in
+    the record's currency (some are documented in the store's), so one that differs from
+    the set's side in the record's currency is a PayloadError, not a guess."""
     value = p.opt_decimal(key)
+    side = money_side(p, f"{key}_set", currency)
+    in_set = side.opt_decimal("amount") if side is not None else None
     if value is None:
-        side = money_side(p, f"{key}_set", currency)
-        value = side.opt_decimal("amount") if side is not None else None
+        value = in_set
+    elif in_set is not None and in_set != value and side is not None:
+        side.fail(f"{key} is {value} but its {currency} side is {in_set}: the plain field "
+                  "may be in another currency", "amount")  # fmt: skip
     return None if value is None else Money(value, currency)
 
 

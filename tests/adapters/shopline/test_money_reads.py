@@ -70,15 +70,14 @@ def test_a_set_with_no_side_in_the_records_currency_is_refused_both_ways(
     for key in where[:-1]:
         node = node[key]
     node[where[-1]]["shop_money"]["currency_code"] = "SEK"
-    if plain is not None:  # with its plain field, the set is not read: the field wins
+    for _ in range(2 if plain else 1):  # with its plain field, then without it
         fast, careful = _both(row)
-        assert fast is not None and fast == careful
-        del node[plain]
-    fast, careful = _both(row)
-    assert fast is None
-    assert isinstance(careful, PayloadError)
-    assert careful.path == f"{path}.shop_money.currency_code"
-    assert "SEK" in str(careful) and "EUR" in str(careful)
+        assert fast is None
+        assert isinstance(careful, PayloadError)
+        assert careful.path == f"{path}.shop_money.currency_code"
+        assert "SEK" in str(careful) and "EUR" in str(careful)
+        if plain is not None:
+            node.pop(plain, None)
 
 
 def test_an_order_in_another_currency_than_the_store_reads_the_buyers_side() -> None:
@@ -104,6 +103,34 @@ def test_an_order_in_another_currency_than_the_store_reads_the_buyers_side() -> 
     assert isinstance(careful, Order)
     assert careful.tax_total == Money("2.00", "EUR")
     assert careful.lines[0].unit_price == Money("10.00", "EUR")
+
+
+@pytest.mark.parametrize(("key", "path"), [
+    ("total_tax", "$.total_tax_set.presentment_money.amount"),
+    ("price", "$.line_items[0].price_set.presentment_money.amount"),
+])  # fmt: skip
+def test_a_plain_field_that_disagrees_with_its_set_is_refused_both_ways(
+    key: str, path: str
+) -> None:
+    """An EUR order in a USD store whose plain fields hold the store's (USD) amounts: which
+    currency a plain field is in cannot be told, so a disagreement is an error, not EUR
+    2.20 for EUR 2.00."""
+    row = copy.deepcopy(ROW)
+    sides = {"shop_money": {"amount": "2.20", "currency_code": "USD"},
+             "presentment_money": {"amount": "2.00", "currency_code": "EUR"}}  # fmt: skip
+    line_sides = {"shop_money": {"amount": "11.00", "currency_code": "USD"},
+                  "presentment_money": {"amount": "10.00", "currency_code": "EUR"}}  # fmt: skip
+    row["total_tax_set"], row["line_items"][0]["price_set"] = sides, line_sides
+    fast, careful = _both(row)
+    assert fast is None or fast == careful
+    assert isinstance(careful, Order)  # plain fields in the order's currency: they agree
+    if key == "total_tax":
+        row["total_tax"] = "2.20"
+    else:
+        row["line_items"][0]["price"] = "11.00"
+    fast, careful = _both(row)
+    assert fast is None
+    assert isinstance(careful, PayloadError) and careful.path == path
 
 
 def test_a_line_without_its_price_is_a_payload_error_both_ways() -> None:

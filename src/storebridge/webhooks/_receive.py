@@ -13,7 +13,7 @@ from storebridge.errors import PayloadError, StorebridgeError, ValidationError
 from storebridge.model.changes import Change, ChangeKind
 from storebridge.store import Store
 from storebridge.webhooks._seen import Claim, DeliveryState, SeenStore
-from storebridge.webhooks._setup import set_up
+from storebridge.webhooks._setup import set_up_within
 
 T = TypeVar("T")
 
@@ -208,7 +208,7 @@ def receive(
         change = parse(target, headers, body)
     except WebhookRejected as exc:
         # What the delivery needs may be readable now (SHOPLINE: the store's currency).
-        if exc.status != 503 or not isinstance(target, Store) or not set_up(target):
+        if exc.status != 503 or not isinstance(target, Store) or not set_up_within(target):
             raise
         change = parse(target, headers, body)
     key = dedupe_key(change) if seen is not None else None

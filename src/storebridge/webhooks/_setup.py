@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+import weakref
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import anyio.to_thread
 
@@ -34,6 +37,27 @@ def set_up(store: Store) -> bool:
         _failed(store.adapter, exc)
         return False
     return True
+
+
+_RUNNING: weakref.WeakKeyDictionary[Store, Future[bool]] = weakref.WeakKeyDictionary()
+_RUNNING_LOCK = threading.Lock()
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def set_up_within(store: Store) -> bool:
+    """:func:`set_up` for ``receive()``: one reading at a time per store however many
+    deliveries ask, waited for at most :data:`WAIT` seconds (it goes on in the background
+    and serves a later delivery)."""
+    with _RUNNING_LOCK:
+        running = _RUNNING.get(store)
+        if running is None or running.done():
+            if not _POOL:
+                _POOL.append(ThreadPoolExecutor(4, thread_name_prefix="storebridge-setup"))
+            running = _RUNNING[store] = _POOL[0].submit(set_up, store)
+    try:
+        return running.result(timeout=WAIT)
+    except TimeoutError:
+        return False
 
 
 async def set_up_async(store: AsyncStore) -> bool:
@@ -100,4 +124,4 @@ class Setups:
         return done
 
 
-__all__ = ["WAIT", "Setups", "set_up", "set_up_async"]
+__all__ = ["WAIT", "Setups", "set_up", "set_up_async", "set_up_within"]

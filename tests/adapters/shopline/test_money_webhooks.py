@@ -8,6 +8,8 @@ or a store whose currency cannot be read right now, answers 503."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ import pytest
 from storebridge import Money, _http, webhooks
 from storebridge.model import Product, Refund
 from storebridge.testing import FaultTransport
-from storebridge.webhooks import WebhookRejected
+from storebridge.webhooks import WebhookRejected, _setup
 from storebridge_shopline import ShoplineAdapter, sign_webhook
 from tests.adapters.shopline.support import World, world
 
@@ -137,3 +139,48 @@ def test_the_asgi_app_never_holds_deliveries_that_need_no_currency() -> None:
             assert post("products/update", PRODUCT, "p1") == 200
     assert [type(e.object).__name__ for e in events] == ["Order", "Product"]
     _priced_in_nok("products/update", events[1])
+
+
+class _SlowShop(_http.BaseTransport):
+    """The emulator, with ``merchants/shop.json`` held until ``opened`` is set."""
+
+    def __init__(self, inner: _http.BaseTransport) -> None:
+        self.inner = inner
+        self.opened = threading.Event()
+        self.reads = 0
+
+    def handle_request(self, request: _http.Request) -> _http.Response:
+        if "merchants/shop" in str(request.url):
+            self.reads += 1
+            self.opened.wait(30)
+        return self.inner.handle_request(request)
+
+
+def test_receive_reads_the_currency_once_and_waits_for_it_a_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_setup, "WAIT", 0.3)
+    w = world(orders=2, currency="NOK", rate_limit=False)
+    slow = _SlowShop(w.emulator.transport())
+    with w.connect(transport=slow) as store:
+        outcomes: list[object] = []
+
+        def deliver(event: str) -> None:
+            try:
+                outcomes.append(_deliver(w, store, "products/update", PRODUCT, event))
+            except WebhookRejected as exc:
+                outcomes.append(exc.status)
+
+        threads = [threading.Thread(target=deliver, args=(f"p{i}",)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        assert outcomes == [503] * 4  # each waited its bounded time, none forever
+        assert slow.reads == 1  # one reading for all of them
+        slow.opened.set()
+        deadline = time.monotonic() + 10
+        while store.adapter.currency is None and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.01)
+        _priced_in_nok("products/update", _deliver(w, store, "products/update", PRODUCT, "p9"))
+    assert slow.reads == 1

@@ -177,12 +177,13 @@ def _check_quote(order: Payload, quote: RefundQuote, legacy: bool) -> None:
                 field="quote.total",
             )
         chosen = {a.transaction_ref for a in quote.allocations}
-        if chosen and (len(left) > 1 or not chosen <= left.keys()):
+        paying = {ref for ref, amount in left.items() if amount > 0}  # money to return
+        if chosen and (len(paying) > 1 or not chosen <= paying):
             # The 2023-02-10 body names no payment: 29 Next picks one, maybe not this one.
             raise ValidationError(
                 f"quote.allocations: 29 Next api_version 2023-02-10 refunds an amount without "
                 f"naming the payment it comes from, and order {quote.order_ref} has "
-                f"{len(left)} payments it could come from; connect with "
+                f"{len(paying)} payments it could come from; connect with "
                 "api_version='2024-04-01' to choose, or send a quote without allocations to "
                 "let 29 Next choose",
                 field="quote.allocations",

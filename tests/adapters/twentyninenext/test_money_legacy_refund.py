@@ -101,6 +101,7 @@ def _split_payment(sandbox: Sandbox, number: str) -> tuple[str, str]:
     second = attrs.evolve(first, id=max(state.transactions) + 1, amount=half,
                           available_for_refund=half)  # fmt: skip
     state.add_transaction(second)
+    state.orders[number].transaction_ids.append(second.id)
     return str(first.id), str(second.id)
 
 
@@ -123,8 +124,26 @@ def test_allocations_are_refused_when_2023_02_10_could_refund_another_payment(
             with pytest.raises(ValidationError) as caught:
                 store.refunds.create(quote)
             assert caught.value.field == "quote.allocations"
-            assert "2024-04-01" in str(caught.value)
+            assert "has 2 payments" in str(caught.value) and "2024-04-01" in str(caught.value)
             assert _refunds_on_store(sandbox) == 0
         else:  # the order's only payment: the one 29 Next refunds from anyway
             assert store.refunds.create(quote).amount == Money("5.00", "USD")
             assert _refunds_on_store(sandbox) == 1
+
+
+def test_an_allocation_to_the_only_payment_with_money_left_is_sent() -> None:
+    sandbox = Sandbox(orders=25)
+    first, second = _split_payment(sandbox, FULFILLED_PAID)
+    state = sandbox.emulator.state
+    paid = state.transactions[int(first)]  # refunded in full already: nothing left to return
+    returned = attrs.evolve(paid, id=max(state.transactions) + 1, type="refund",
+                            parent_id=paid.id, available_for_refund=Decimal(0))  # fmt: skip
+    paid.available_for_refund = Decimal(0)
+    state.add_transaction(returned)
+    state.orders[FULFILLED_PAID].transaction_ids.append(returned.id)
+    with _connect(sandbox, sandbox.emulator.transport()) as store:
+        allocation = TransactionAllocation(transaction_ref=second, amount=Money("5.00", "USD"))
+        quote = RefundQuote(platform="29next", order_ref=FULFILLED_PAID, lines=(),
+                            total=Money("5.00", "USD"), allocations=(allocation,))  # fmt: skip
+        assert store.refunds.create(quote).amount == Money("5.00", "USD")
+    assert _refunds_on_store(sandbox) == 1

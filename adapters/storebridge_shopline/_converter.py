@@ -341,10 +341,11 @@ def make_converter(store_currency: str) -> cattrs.Converter:
     * ids are numeric strings and become ``ref`` as given; ``Order.number`` is ``name``
       (the custom order number), or the id when the order has none.
     * money is a string (sometimes a number) with a ``*_set`` twin
-      ``{shop_money, presentment_money: {amount, currency_code}}``; the plain field (in the
-      record's currency) wins, the set's side in the record's currency is the fallback, and
-      either form of ``amount`` is read as a Decimal, never a float. A set read with no side
-      in the record's currency is a PayloadError.
+      ``{shop_money, presentment_money: {amount, currency_code}}``; the set's side in the
+      record's currency is read (the plain field, which may be in the store's currency,
+      must equal one of the sides), else the plain field; either form of ``amount`` is a
+      Decimal, never a float. A set with no side in the record's currency is a
+      PayloadError.
     * orders have no ``total_price``: ``Order.total`` is ``current_total_price`` (the total
       after edits and refunds; without it the order is a PayloadError, never its
       ``total_outstanding``), ``subtotal`` ``subtotal_price``, ``tax_total``

@@ -2,9 +2,10 @@
 
 Reading: an amount is a string (sometimes a number) with a ``*_set`` twin
 ``{shop_money: {amount, currency_code}, presentment_money: {...}}``. The amount is the set's
-side in the record's currency (the store's and the buyer's currencies may differ), and the
-plain field must agree with it; without a set, the plain field. A set with no side in the
-record's currency is refused, never read as if it were the record's.
+side in the record's currency (the store's and the buyer's currencies may differ); the
+plain field, which may be in either, must equal one of the sides; without a set, the plain
+field. A set with no side in the record's currency is refused, never read as if it were
+the record's.
 
 Writing: SHOPLINE's docs say of every amount it takes (line, shipping and variant prices,
 discounts, transaction and refund amounts) that "the value is rounded to two decimal
@@ -28,50 +29,65 @@ PLACES = 2
 
 # Reading -----------------------------------------------------------------------------------
 _SIDES = ("shop_money", "presentment_money")
+Sided = tuple[Payload, str | None]
+"""A side of a set and the currency code it names."""
 """A set's sides: the store's currency and the buyer's, either of which may be the record's
 (an order placed in another enabled currency than the store's)."""
 
 
-def money_side(p: Payload, key: str, currency: str) -> Payload | None:
-    """The side of the set ``key`` whose ``currency_code`` is ``currency`` (the shop's side
-    first, and the other only when that one is not; a side naming no currency is taken as
-    the record's); PayloadError when the set has sides but none in ``currency``, rather
-    than an amount of another currency read as the record's."""
-    money_set = p.opt_obj(key)
-    if money_set is None:
-        return None
-    named: list[tuple[Payload, str | None]] = []
+def _side_in(money_set: Payload, currency: str) -> tuple[Payload | None, list[Sided]]:
+    """The side of ``money_set`` in ``currency`` (else one naming no currency, taken as the
+    record's), and the sides looked at. The shop's side comes first and, when it is in
+    ``currency``, the other is not read at all (the fast reader reads no more)."""
+    looked: list[Sided] = []
     for name in _SIDES:
         side = money_set.opt_obj(name)
         if side is not None:
             code = side.opt_currency("currency_code")
+            looked.append((side, code))
             if code == currency:
-                return side
-            named.append((side, code))
-    for side, code in named:
-        if code is None:
-            return side
-    if named:
-        side, code = named[0]
-        side.fail(f"the amount is in {code}, and no side of it is in the record's {currency}",
-                  "currency_code")  # fmt: skip
-    return None
+                return side, looked
+    return next((side for side, code in looked if code is None), None), looked
+
+
+def _side_or_fail(money_set: Payload, currency: str) -> Payload | None:
+    side, looked = _side_in(money_set, currency)
+    if side is None and looked:
+        first, code = looked[0]
+        first.fail(f"the amount is in {code}, and no side of it is in the record's {currency}",
+                   "currency_code")  # fmt: skip
+    return side
+
+
+def money_side(p: Payload, key: str, currency: str) -> Payload | None:
+    """The side of the set ``key`` in ``currency`` (see :func:`_side_in`); PayloadError
+    when the set has sides but none in ``currency``, rather than an amount of another
+    currency read as the record's."""
+    money_set = p.opt_obj(key)
+    return _side_or_fail(money_set, currency) if money_set is not None else None
 
 
 def money(p: Payload, key: str, currency: str) -> Money | None:
-    """``key`` as a string or number, else the side of ``key_set`` in ``currency`` (see
-    :func:`money_side`). With both, they must agree: a plain field is not known to be in
-    the record's currency (some are documented in the store's), so one that differs from
-    the set's side in the record's currency is a PayloadError, not a guess."""
+    """``key`` in ``currency``: its set's side in ``currency`` when there is a set (see
+    :func:`money_side`), else the plain field. The plain field may be in the store's
+    currency instead (some are documented so): beside a set it must equal one of the set's
+    sides, and one that equals neither is a PayloadError, not a guess."""
     value = p.opt_decimal(key)
-    side = money_side(p, f"{key}_set", currency)
-    in_set = side.opt_decimal("amount") if side is not None else None
-    if value is None:
-        value = in_set
-    elif in_set is not None and in_set != value and side is not None:
-        side.fail(f"{key} is {value} but its {currency} side is {in_set}: the plain field "
-                  "may be in another currency", "amount")  # fmt: skip
-    return None if value is None else Money(value, currency)
+    money_set = p.opt_obj(f"{key}_set")
+    side = _side_or_fail(money_set, currency) if money_set is not None else None
+    if side is None or money_set is None:
+        return None if value is None else Money(value, currency)
+    amount = side.opt_decimal("amount")
+    if value is not None and (amount is None or value == amount):
+        amount = value  # the same amount: as the plain field spells it (the fast way's)
+    elif value is not None:
+        sides = [s for name in _SIDES if (s := money_set.opt_obj(name)) is not None]
+        others = [s.opt_decimal("amount") for s in sides
+                  if s.opt_currency("currency_code") not in (None, currency)]  # fmt: skip
+        if value not in others:
+            side.fail(f"{key} is {value} but its {currency} side is {amount}, and no side of "
+                      "it is that amount", "amount")  # fmt: skip
+    return None if amount is None else Money(amount, currency)
 
 
 # Writing -----------------------------------------------------------------------------------

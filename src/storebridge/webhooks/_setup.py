@@ -15,7 +15,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import anyio.to_thread
 
@@ -41,23 +41,31 @@ def set_up(store: Store) -> bool:
 
 _RUNNING: weakref.WeakKeyDictionary[Store, Future[bool]] = weakref.WeakKeyDictionary()
 _RUNNING_LOCK = threading.Lock()
-_POOL: list[ThreadPoolExecutor] = []
 
 
 def set_up_within(store: Store) -> bool:
     """:func:`set_up` for ``receive()``: one reading at a time per store however many
-    deliveries ask, waited for at most :data:`WAIT` seconds (it goes on in the background
-    and serves a later delivery)."""
+    deliveries ask, waited for at most :data:`WAIT` seconds. It goes on in a thread of its
+    own (so a store that hangs holds up no other store) that never keeps the program from
+    exiting, and serves a later delivery."""
     with _RUNNING_LOCK:
         running = _RUNNING.get(store)
         if running is None or running.done():
-            if not _POOL:
-                _POOL.append(ThreadPoolExecutor(4, thread_name_prefix="storebridge-setup"))
-            running = _RUNNING[store] = _POOL[0].submit(set_up, store)
+            running = _RUNNING[store] = Future()
+            threading.Thread(target=_run_into, args=(store, running), daemon=True,
+                             name="storebridge-webhook-setup").start()  # fmt: skip
     try:
         return running.result(timeout=WAIT)
     except TimeoutError:
         return False
+
+
+def _run_into(store: Store, result: Future[bool]) -> None:
+    done = False
+    try:
+        done = set_up(store)
+    finally:  # whatever ends it, the next delivery may start another
+        result.set_result(done)
 
 
 async def set_up_async(store: AsyncStore) -> bool:

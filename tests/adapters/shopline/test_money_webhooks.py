@@ -184,3 +184,25 @@ def test_receive_reads_the_currency_once_and_waits_for_it_a_bounded_time(
             time.sleep(0.01)
         _priced_in_nok("products/update", _deliver(w, store, "products/update", PRODUCT, "p9"))
     assert slow.reads == 1
+
+
+def test_stores_whose_currency_read_hangs_hold_up_no_other_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_setup, "WAIT", 0.3)
+    hanging = [world(orders=1, currency="NOK", rate_limit=False) for _ in range(5)]
+    healthy = world(orders=1, currency="NOK", rate_limit=False)
+    slows = [_SlowShop(w.emulator.transport()) for w in hanging]
+    stores = [w.connect(transport=slow) for w, slow in zip(hanging, slows, strict=True)]
+    try:
+        for w, store in zip(hanging, stores, strict=True):
+            with pytest.raises(WebhookRejected):
+                _deliver(w, store, "products/update", PRODUCT, "h1")
+        with healthy.connect() as store:
+            _priced_in_nok("products/update", _deliver(healthy, store, "products/update",
+                                                       PRODUCT, "ok"))  # fmt: skip
+    finally:
+        for slow in slows:
+            slow.opened.set()
+        for store in stores:
+            store.close()

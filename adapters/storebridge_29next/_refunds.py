@@ -178,7 +178,14 @@ def _check_quote(order: Payload, quote: RefundQuote, legacy: bool) -> None:
             )
         chosen = {a.transaction_ref for a in quote.allocations}
         paying = {ref for ref, amount in left.items() if amount > 0}  # money to return
-        if chosen and (len(paying) > 1 or not chosen <= paying):
+        _check_allocations_add_up(quote, currency)
+        if chosen - paying:
+            raise ValidationError(
+                f"quote.allocations: payment(s) {', '.join(sorted(chosen - paying))} of order "
+                f"{quote.order_ref} have nothing left to return",
+                field="quote.allocations",
+            )
+        if chosen and len(paying) > 1:
             # The 2023-02-10 body names no payment: 29 Next picks one, maybe not this one.
             raise ValidationError(
                 f"quote.allocations: 29 Next api_version 2023-02-10 refunds an amount without "
@@ -196,12 +203,7 @@ def _check_quote(order: Payload, quote: RefundQuote, legacy: bool) -> None:
             "quote from refunds.calculate()",
             field="quote.allocations",
         )
-    allocated = Money.sum((a.amount for a in quote.allocations), currency)
-    if allocated != quote.total:
-        raise ValidationError(
-            f"quote.allocations add up to {allocated}, not the quote total {quote.total}",
-            field="quote.allocations",
-        )
+    _check_allocations_add_up(quote, currency)
     for index, allocation in enumerate(quote.allocations):
         field = f"quote.allocations[{index}]"
         ref = str(int_ref(allocation.transaction_ref, f"{field}.transaction_ref"))
@@ -218,6 +220,17 @@ def _check_quote(order: Payload, quote: RefundQuote, legacy: bool) -> None:
                 f"{most} {currency} transaction {ref} can still return",
                 field=f"{field}.amount",
             )
+
+
+def _check_allocations_add_up(quote: RefundQuote, currency: str) -> None:
+    if not quote.allocations:
+        return
+    allocated = Money.sum((a.amount for a in quote.allocations), currency)
+    if allocated != quote.total:
+        raise ValidationError(
+            f"quote.allocations add up to {allocated}, not the quote total {quote.total}",
+            field="quote.allocations",
+        )
 
 
 def _refund_body(quote: RefundQuote, note: str | None, notify: bool, currency: str) -> Any:

@@ -147,3 +147,20 @@ def test_an_allocation_to_the_only_payment_with_money_left_is_sent() -> None:
                             total=Money("5.00", "USD"), allocations=(allocation,))  # fmt: skip
         assert store.refunds.create(quote).amount == Money("5.00", "USD")
     assert _refunds_on_store(sandbox) == 1
+
+
+def test_allocations_that_cannot_be_the_refund_made_are_refused_with_their_reason() -> None:
+    sandbox = Sandbox(orders=25)
+    with _connect(sandbox, sandbox.emulator.transport()) as store:
+        paid = str(store.orders.get(FULFILLED_PAID).raw["transactions"][0]["id"])
+
+        def quote(allocated: str, ref: str = paid) -> RefundQuote:
+            allocation = TransactionAllocation(transaction_ref=ref, amount=Money(allocated, "USD"))
+            return RefundQuote(platform="29next", order_ref=FULFILLED_PAID, lines=(),
+                               total=Money("5.00", "USD"), allocations=(allocation,))  # fmt: skip
+
+        with pytest.raises(ValidationError, match=r"add up to 3\.00 USD, not the quote total"):
+            store.refunds.create(quote("3.00"))  # 2023-02-10 would refund the whole 5.00
+        with pytest.raises(ValidationError, match="have nothing left to return"):
+            store.refunds.create(quote("5.00", ref="999999"))
+    assert _refunds_on_store(sandbox) == 0

@@ -78,13 +78,20 @@ def money(p: Payload, key: str, currency: str) -> Money | None:
     if side is None or money_set is None:
         return None if value is None else Money(value, currency)
     amount = side.opt_decimal("amount")
-    if value is not None and (amount is None or value == amount):
-        amount = value  # the same amount: as the plain field spells it (the fast way's)
-    elif value is not None:
+    if value is None or value == amount:
+        amount = amount if value is None else value  # as the plain field spells it (fast's)
+    else:
         sides = [s for name in _SIDES if (s := money_set.opt_obj(name)) is not None]
         others = [s.opt_decimal("amount") for s in sides
                   if s.opt_currency("currency_code") not in (None, currency)]  # fmt: skip
-        if value not in others:
+        # Beside a side without its amount, the plain field is the amount only when no side
+        # is in another currency it could be in.
+        if amount is None and not others:
+            amount = value
+        elif amount is None:
+            side.fail(f"{key} is {value} but its {currency} side has no amount, and the set "
+                      "has a side in another currency it may be in", "amount")  # fmt: skip
+        elif value not in others:
             side.fail(f"{key} is {value} but its {currency} side is {amount}, and no side of "
                       "it is that amount", "amount")  # fmt: skip
     return None if amount is None else Money(amount, currency)

@@ -51,9 +51,15 @@ def set_up_within(store: Store) -> bool:
     with _RUNNING_LOCK:
         running = _RUNNING.get(store)
         if running is None or running.done():
-            running = _RUNNING[store] = Future()
-            threading.Thread(target=_run_into, args=(store, running), daemon=True,
-                             name="storebridge-webhook-setup").start()  # fmt: skip
+            running = Future()
+            thread = threading.Thread(target=_run_into, args=(store, running), daemon=True,
+                                      name="storebridge-webhook-setup")  # fmt: skip
+            try:
+                thread.start()
+            except RuntimeError as exc:  # no thread to be had: this delivery is retried
+                _failed(store.adapter, exc)
+                return False
+            _RUNNING[store] = running
     try:
         return running.result(timeout=WAIT)
     except TimeoutError:

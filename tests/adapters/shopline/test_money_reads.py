@@ -190,3 +190,18 @@ def test_a_lost_refund_whose_store_record_has_a_failed_attempt_is_found_once() -
     assert found.amount == quote.total and len(found.transactions) == 2
     assert len(w.emulator.orders[ref]["refunds"]) == 1
     assert sum(r.path.endswith("/order/refund.json") for r in w.emulator.requests) == 1
+
+
+def test_a_side_without_its_amount_leaves_the_plain_field_when_no_currency_is_in_doubt() -> None:
+    row = copy.deepcopy(ROW)
+    usd = {"amount": "2.00", "currency_code": "USD"}
+    eur = {"amount": None, "currency_code": "EUR"}
+    row["total_tax_set"] = {"shop_money": usd, "presentment_money": eur}
+    fast, careful = _both(row)  # "2.00" may be the USD amount: unknown in EUR
+    assert fast is None
+    assert isinstance(careful, PayloadError)
+    assert careful.path == "$.total_tax_set.presentment_money.amount"
+    row["total_tax_set"] = {"shop_money": {"amount": None, "currency_code": "EUR"}}
+    fast, careful = _both(row)  # no other currency in sight: the plain field is the amount
+    assert isinstance(careful, Order) and careful.tax_total == Money("2.00", "EUR")
+    assert fast is None or fast == careful

@@ -206,3 +206,21 @@ def test_stores_whose_currency_read_hangs_hold_up_no_other_store(
             slow.opened.set()
         for store in stores:
             store.close()
+
+
+def test_a_setup_thread_that_cannot_start_leaves_the_next_delivery_to_try_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    w = world(orders=1, currency="NOK", rate_limit=False)
+    with w.connect() as store:
+        start = threading.Thread.start
+
+        def refuse(self: threading.Thread) -> None:
+            raise RuntimeError("can't start new thread")
+
+        monkeypatch.setattr(threading.Thread, "start", refuse)
+        with pytest.raises(WebhookRejected) as err:
+            _deliver(w, store, "products/update", PRODUCT, "p1")
+        assert err.value.status == 503
+        monkeypatch.setattr(threading.Thread, "start", start)
+        _priced_in_nok("products/update", _deliver(w, store, "products/update", PRODUCT, "p1"))

@@ -17,8 +17,6 @@ import weakref
 from collections.abc import Mapping
 from concurrent.futures import Future
 
-import anyio.to_thread
-
 from storebridge.adapter import Adapter
 from storebridge.store import AsyncStore, Store
 
@@ -43,11 +41,10 @@ _RUNNING: weakref.WeakKeyDictionary[Store, Future[bool]] = weakref.WeakKeyDictio
 _RUNNING_LOCK = threading.Lock()
 
 
-def set_up_within(store: Store) -> bool:
-    """:func:`set_up` for ``receive()``: one reading at a time per store however many
-    deliveries ask, waited for at most :data:`WAIT` seconds. It goes on in a thread of its
-    own (so a store that hangs holds up no other store) that never keeps the program from
-    exiting, and serves a later delivery."""
+def _started(store: Store) -> Future[bool] | None:
+    """``store``'s reading under way, or a new one: one at a time per store however many
+    deliveries ask, in a daemon thread of its own (so a store that hangs holds up no other
+    store and never keeps the program from exiting). None when no thread could start."""
     with _RUNNING_LOCK:
         running = _RUNNING.get(store)
         if running is None or running.done():
@@ -58,8 +55,17 @@ def set_up_within(store: Store) -> bool:
                 thread.start()
             except RuntimeError as exc:  # no thread to be had: this delivery is retried
                 _failed(store.adapter, exc)
-                return False
+                return None
             _RUNNING[store] = running
+    return running
+
+
+def set_up_within(store: Store) -> bool:
+    """Whether ``store``'s reading succeeded, waiting for it at most :data:`WAIT` seconds
+    (for ``receive()``; it goes on in the background and serves a later delivery)."""
+    running = _started(store)
+    if running is None:
+        return False
     try:
         return running.result(timeout=WAIT)
     except TimeoutError:
@@ -101,9 +107,6 @@ class Setups:
         self._pending = dict(stores)
         self._running: dict[str, asyncio.Future[bool]] = {}
 
-    def pending(self, name: str) -> bool:
-        return name in self._pending
-
     def start_all(self) -> None:
         """Start every pending setup in the background (when the app starts serving)."""
         for name in list(self._pending):
@@ -131,8 +134,9 @@ class Setups:
             return True
         if isinstance(store, AsyncStore):
             done = await set_up_async(store)
-        else:
-            done = await anyio.to_thread.run_sync(set_up, store, abandon_on_cancel=True)
+        else:  # the same reading receive() waits for, if one is under way
+            running = _started(store)
+            done = running is not None and await asyncio.wrap_future(running)
         if done:
             self._pending.pop(name, None)
         return done

@@ -16,8 +16,6 @@ before sending, since SHOPLINE would keep a different amount than the one asked 
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from storebridge import validation
 from storebridge.errors import ValidationError
 from storebridge.kit import Payload
@@ -111,7 +109,7 @@ def money_text(value: Money, field: str) -> str:
             "whole hundredths",
             field=field,
         )
-    return str(amount.quantize(Decimal(1).scaleb(-validation.minor_units(value.currency))))
+    return str(value.quantize().amount)  # the currency's decimals, checked above
 
 
 def order_discount(draft: OrderDraft) -> Money | None:

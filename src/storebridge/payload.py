@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn, TypeVar
 
 from storebridge.errors import PayloadError
-from storebridge.model.money import Money, to_decimal
+from storebridge.model.money import Money, to_decimal, unsigned_zero
 from storebridge.refs import MAX_REF_LENGTH, is_usual_ref
 from storebridge.validation import AMOUNT_DIGITS, AMOUNT_MIN_EXPONENT, currency, describe
 
@@ -381,7 +381,7 @@ def _quick_decimal(value: Any) -> Decimal | None:
     else:
         return None
     if found.is_finite() and AMOUNT_MIN_EXPONENT < found.adjusted() < AMOUNT_DIGITS:
-        return found.copy_abs() if not found and found.is_signed() else found
+        return unsigned_zero(found)
     return None
 
 

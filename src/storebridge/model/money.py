@@ -21,7 +21,7 @@ from storebridge.validation import (
 _NUMBER_TEXT_MAX = 40
 # Codes already in canonical form, so the common case is one dict lookup.
 _CODES: dict[str, str] = {}
-_EXPONENTS = {0: "1", 1: "0.1", 2: "0.01", 3: "0.001", 4: "0.0001"}
+_ONE = Decimal(1)
 
 
 def _fits(value: Decimal) -> bool:
@@ -85,9 +85,13 @@ def to_decimal(value: Any, field: str = "amount") -> Decimal:
             f"10**{AMOUNT_DIGITS} (and, unless zero, above 10**{AMOUNT_MIN_EXPONENT})",
             field=field,
         )
-    if not result and result.is_signed():
-        result = result.copy_abs()  # -0.00 is 0.00: written as "-0.00" it reads as a refund
-    return result
+    return unsigned_zero(result)
+
+
+def unsigned_zero(value: Decimal) -> Decimal:
+    """``value``, with negative zero as plain zero: -0.00 is 0.00, and written as "-0.00"
+    it would read as a refund."""
+    return value.copy_abs() if not value and value.is_signed() else value
 
 
 def _code(value: Any) -> str:
@@ -119,8 +123,8 @@ class Money(ModelObject):
             and AMOUNT_MIN_EXPONENT < amount.adjusted() < AMOUNT_DIGITS
         ):
             amount = to_decimal(amount)
-        elif not amount and amount.is_signed():
-            amount = amount.copy_abs()  # negative zero (from -x, or given) is plain zero
+        else:
+            amount = unsigned_zero(amount)  # negative zero (from -x, or given) too
         code = _CODES.get(currency) if type(currency) is str else None
         object.__setattr__(self, "amount", amount)
         object.__setattr__(self, "currency", code or _code(currency))
@@ -175,9 +179,10 @@ class Money(ModelObject):
     def quantize(self, exponent: str | None = None) -> Money:
         """The amount rounded (half to even) to ``exponent`` (``"0.01"``), by default to
         the decimals its currency has (JPY ``1000``, USD ``59.99``, KWD ``1.235``)."""
-        if exponent is None:
-            exponent = _EXPONENTS[minor_units(self.currency)]
-        return Money(self.amount.quantize(Decimal(exponent)), self.currency)
+        step = (
+            Decimal(exponent) if exponent is not None else _ONE.scaleb(-minor_units(self.currency))
+        )
+        return Money(self.amount.quantize(step), self.currency)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
@@ -189,4 +194,5 @@ class Money(ModelObject):
 __all__ = [
     "Money",
     "to_decimal",
+    "unsigned_zero",
 ]

@@ -133,11 +133,7 @@ class Phase:
         if self.since is not None:
             filters["updated_since"] = self.since
         self._resume = resume
-        self._position = (
-            self._start(filters)
-            if resume
-            else ListingPosition(self._keys(), documented=self._documented())
-        )
+        self._position = self._start(filters) if resume else self._fresh_position()
         self._total = count_of(self.source, resource, **filters)
         self._records = ReadAhead(
             listing(self.source, resource, in_order=True, **filters), READ_AHEAD
@@ -230,14 +226,12 @@ class Phase:
         if state is None:  # a resource the interrupted run did not include
             since_text = self.since.isoformat() if self.since is not None else ""
             self.ledger.start_pass(self.resource, since_text)
-            return ListingPosition(self._keys(), documented=self._documented())
+            return self._fresh_position()
         if state.processed:
             self.report.resumed.append(self.resource)
         self.newest = state.newest
         if state.order_key not in self._keys() or state.boundary is None:
-            return ListingPosition(
-                self._keys(), processed=state.processed, documented=self._documented()
-            )
+            return self._fresh_position(state.processed)
         extra = resume_filter(state.order_key, state.boundary)
         if "updated_since" in extra and self.since is not None:
             extra["updated_since"] = max(extra["updated_since"], self.since)
@@ -250,8 +244,10 @@ class Phase:
         declared = type(self.source.adapter).checkpoint_keys
         return frozenset(ORDER_KEYS) if declared is None else declared & frozenset(ORDER_KEYS)
 
-    def _documented(self) -> frozenset[str]:
-        return type(self.source.adapter).documented_orders
+    def _fresh_position(self, processed: int = 0) -> ListingPosition:
+        """A pass that learns its listing's order from the records (none relied on yet)."""
+        documented = type(self.source.adapter).documented_orders
+        return ListingPosition(self._keys(), processed=processed, documented=documented)
 
     def _save(self, position: ListingPosition) -> None:
         key, boundary = position.checkpoint()

@@ -176,7 +176,10 @@ def _check_quote(order: Payload, quote: RefundQuote, legacy: bool) -> None:
                 f"{quote.order_ref} can still refund",
                 field="quote.total",
             )
-        chosen = {a.transaction_ref for a in quote.allocations}
+        chosen = {
+            str(int_ref(a.transaction_ref, f"quote.allocations[{i}].transaction_ref"))
+            for i, a in enumerate(quote.allocations)
+        }
         paying = {ref for ref, amount in left.items() if amount > 0}  # money to return
         _check_allocations_add_up(quote, currency)
         if chosen - paying:

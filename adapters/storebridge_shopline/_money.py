@@ -27,10 +27,10 @@ PLACES = 2
 
 # Reading -----------------------------------------------------------------------------------
 _SIDES = ("shop_money", "presentment_money")
-Sided = tuple[Payload, str | None]
-"""A side of a set and the currency code it names."""
 """A set's sides: the store's currency and the buyer's, either of which may be the record's
 (an order placed in another enabled currency than the store's)."""
+Sided = tuple[Payload, str | None]
+"""A side of a set and the currency code it names."""
 
 
 def _side_in(money_set: Payload, currency: str) -> tuple[Payload | None, list[Sided]]:

@@ -164,3 +164,14 @@ def test_allocations_that_cannot_be_the_refund_made_are_refused_with_their_reaso
         with pytest.raises(ValidationError, match="have nothing left to return"):
             store.refunds.create(quote("5.00", ref="999999"))
     assert _refunds_on_store(sandbox) == 0
+
+
+def test_an_allocation_names_its_payment_as_a_number_however_it_is_spelled() -> None:
+    sandbox = Sandbox(orders=25)
+    with _connect(sandbox, sandbox.emulator.transport()) as store:
+        paid = str(store.orders.get(FULFILLED_PAID).raw["transactions"][0]["id"])
+        allocation = TransactionAllocation(transaction_ref=f"0{paid}", amount=Money("5.00", "USD"))
+        quote = RefundQuote(platform="29next", order_ref=FULFILLED_PAID, lines=(),
+                            total=Money("5.00", "USD"), allocations=(allocation,))  # fmt: skip
+        assert store.refunds.create(quote).amount == Money("5.00", "USD")
+    assert _refunds_on_store(sandbox) == 1

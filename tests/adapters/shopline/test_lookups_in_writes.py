@@ -59,10 +59,15 @@ def test_a_wrong_shaped_currency_list_is_asked_again(shape: Any) -> None:
     assert not cue.armed
 
 
-def test_a_quote_calculated_on_an_order_without_refunds_is_not_an_earlier_refund() -> None:
+def _one_line_to_refund() -> tuple[World, str, list[RefundLine]]:
+    """A sandbox, a paid order of it and one unit of its first line, to refund."""
     w = world(orders=3, rate_limit=False)
     ref = paid_order(w)
-    lines = [RefundLine(line_ref=w.emulator.orders[ref]["line_items"][0]["id"], quantity=1)]
+    return w, ref, [RefundLine(line_ref=w.emulator.orders[ref]["line_items"][0]["id"], quantity=1)]
+
+
+def test_a_quote_calculated_on_an_order_without_refunds_is_not_an_earlier_refund() -> None:
+    w, ref, lines = _one_line_to_refund()
     store, cue, _ = _shop(w, "/orders.json")
     with store:
         earlier = store.refunds.create(store.refunds.calculate(ref, lines=lines))
@@ -75,9 +80,7 @@ def test_a_quote_calculated_on_an_order_without_refunds_is_not_an_earlier_refund
 
 
 def test_an_earlier_refund_does_not_pass_for_one_read_on_an_order_without_refunds() -> None:
-    w = world(orders=3, rate_limit=False)
-    ref = paid_order(w)
-    lines = [RefundLine(line_ref=w.emulator.orders[ref]["line_items"][0]["id"], quantity=1)]
+    w, ref, lines = _one_line_to_refund()
     store, cue, fail = _shop(w, "/orders.json")
     with store:
         store.refunds.create(store.refunds.calculate(ref, lines=lines))

@@ -51,6 +51,7 @@ MOVED_MONEY = frozenset({TransactionStatus.SUCCESS, TransactionStatus.PENDING})
 refund it accepted with them (the money is on its way, and a second refund for it would
 be one too many); failed ones (``failure``, ``error``) returned nothing."""
 NO_MONEY = frozenset({TransactionStatus.FAILURE})
+"""Refund transactions that returned nothing (``failure``, and ``error`` read as it)."""
 
 ADDRESS = AddressFields(line1="address1", line2="address2", region=("province", "province_code"),
                         postal_code="zip", country=("country_code", "country"))  # fmt: skip
@@ -349,8 +350,8 @@ def make_converter(store_currency: str) -> cattrs.Converter:
     * orders have no ``total_price``: ``Order.total`` is ``current_total_price`` (the total
       after edits and refunds; without it the order is a PayloadError, never its
       ``total_outstanding``), ``subtotal`` ``subtotal_price``, ``tax_total``
-      ``total_tax``, ``discount_total`` ``total_discounts``, ``shipping_total`` the shop
-      money of ``total_shipping_price_set``.
+      ``total_tax``, ``discount_total`` ``total_discounts``, ``shipping_total`` the side
+      of ``total_shipping_price_set`` in the order's currency.
     * ``fulfillment_status`` ``null`` means unfulfilled, ``partial`` partially fulfilled;
       an order with ``cancelled_at`` is cancelled whatever its ``status``.
     * ``tags`` is one comma-separated string, split and stripped into a tuple.

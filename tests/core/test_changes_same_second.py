@@ -21,7 +21,7 @@ from storebridge.changes import Checkpoint
 from storebridge.model import Change
 from storebridge.registry import adapter_class
 from storebridge.sandbox import FakeClock
-from storebridge.testing import FakeTime
+from storebridge.testing import FakeTime, FaultTransport
 from tests.core.test_change_feed_edges import ADDRESS
 
 PLATFORMS = ["shopline", "24nettbutikk"]
@@ -285,3 +285,34 @@ def test_an_edit_back_in_the_repeated_dst_hour_comes() -> None:
         follow(datetime(2025, 10, 26, hour, minute, tzinfo=UTC) + timedelta(minutes=19))
     follow(datetime(2025, 10, 26, 2, 30, tzinfo=UTC))
     assert got == ["3", "4", "3"]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_two_edits_in_one_second_come_through_a_faulty_network(platform: str) -> None:
+    """The feed's reads go through the fault layer (5xx, 429, resets, truncated and
+    malformed bodies, stale pages): both versions still come, once each. Its retries sleep
+    on a clock of their own, so the edits stay within one platform second."""
+    w, ed, saved = edited_once(platform)
+    faulty = FaultTransport(w.kit.emulator.transport(), seed=7, rate=0.3)
+    options = FakeTime().options(rate_limit=RateLimit(10_000, 10_000))
+    with storebridge.connect(platform, transport=faulty, options=options,
+                             **w.kit.settings("https://sandbox.example")) as reader:  # fmt: skip
+
+        def read(since: Any) -> tuple[list[Change], Checkpoint]:
+            feed = reader.changes(ed.resource, since=since, now=w.clock.utcnow)
+            return list(feed), Checkpoint.from_json(feed.checkpoint.to_json())
+
+        first, saved = read(saved)
+        w.clock.advance(0.4)
+        ed.edit(4)  # through the fault-free store, in the same second
+        second, saved = read(saved)
+        later: list[Change] = []
+        for _ in range(3):
+            w.clock.advance(120)
+            again, saved = read(saved)
+            later += again
+    assert [(c.ref, ed.value(c)) for c in first + second] == [
+        (ed.ref, ed.expected(3)), (ed.ref, ed.expected(4))
+    ]  # fmt: skip
+    assert later == []
+    assert sum(faulty.injected.values()) > 0

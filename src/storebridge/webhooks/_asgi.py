@@ -123,7 +123,9 @@ def serve(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    # Lifespan on: an app from asgi_app starts its stores' setups (what deliveries need,
+    # such as SHOPLINE's currency) when serving starts, so its first delivery seldom waits.
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="auto")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="storebridge-webhooks", daemon=True)
     thread.start()

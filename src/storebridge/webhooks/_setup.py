@@ -77,7 +77,8 @@ def _run_into(store: Store, result: Future[bool]) -> None:
     try:
         done = set_up(store)
     finally:  # whatever ends it, the next delivery may start another
-        result.set_result(done)
+        if not result.done():  # nothing cancels it (see Setups._run); never raise here
+            result.set_result(done)
 
 
 async def set_up_async(store: AsyncStore) -> bool:
@@ -136,7 +137,9 @@ class Setups:
             done = await set_up_async(store)
         else:  # the same reading receive() waits for, if one is under way
             running = _started(store)
-            done = running is not None and await asyncio.wrap_future(running)
+            # Shielded: an app shutting down cancels this wait, never the reading that
+            # receive() calls in other threads may be waiting for too.
+            done = running is not None and await asyncio.shield(asyncio.wrap_future(running))
         if done:
             self._pending.pop(name, None)
         return done

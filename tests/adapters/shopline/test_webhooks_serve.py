@@ -7,22 +7,29 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import storebridge
 from storebridge import _http, webhooks
 from storebridge.webhooks import _setup
+from storebridge_shopline import ShoplineAdapter
 from tests.adapters.shopline.support import world
 from tests.adapters.shopline.test_money_webhooks import _SlowShop
+
+
+def _adapter(store: storebridge.Store) -> ShoplineAdapter:
+    assert isinstance(store.adapter, ShoplineAdapter)
+    return store.adapter
 
 
 def test_serving_reads_the_store_currency_before_any_delivery() -> None:
     w = world(orders=2, currency="NOK", rate_limit=False)
     with w.connect() as store:
-        assert store.adapter.currency is None
+        assert _adapter(store).currency is None
         app = webhooks.asgi_app(lambda change: None, {"acme": store})
         with webhooks.serve(app):
             deadline = time.monotonic() + 30  # a bound on a background read, not a timing
-            while store.adapter.currency is None and time.monotonic() < deadline:
+            while _adapter(store).currency is None and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert store.adapter.currency == "NOK"
+            assert _adapter(store).currency == "NOK"
 
 
 def test_an_app_without_lifespan_is_still_served() -> None:
@@ -51,4 +58,4 @@ def test_stopping_the_server_leaves_the_reading_to_those_still_waiting() -> None
         assert not running.cancelled()
         slow.opened.set()
         assert running.result(timeout=30) is True
-        assert store.adapter.currency == "NOK"
+        assert _adapter(store).currency == "NOK"

@@ -29,6 +29,11 @@ records sharing the boundary time are read again and recognised, never missed.
 Verification lists the source afresh, so a record a resume skipped is reported missing;
 an update a resume skipped would not be (verification compares the target with what was
 written), which is why the rules above keep to orders the listing has proven.
+
+Each checkpoint is saved with its grounds (:data:`PROOFS`). Ledgers of releases that
+relied on ``updated_asc`` as soon as a listing looked ordered hold checkpoints without
+them; :func:`may_resume` sets those aside (a resume reads the listing again) unless the
+adapter documents the order. ``created_desc`` needs no proof: creation times never change.
 """
 
 from __future__ import annotations
@@ -44,6 +49,26 @@ ORDER_KEYS: dict[str, tuple[str, int, str]] = {
 }
 """key -> (record field, direction, listing filter a resume uses)."""
 _ZERO = timedelta(0)
+
+SHOWN = "ref-out-of-line"
+"""Grounds of an ``updated_asc`` checkpoint: the listing showed a ref out of line."""
+DOCUMENTED = "documented"
+"""Grounds of an ``updated_asc`` checkpoint: the adapter documents the order."""
+CREATION = "creation-time"
+"""Grounds of a ``created_desc`` checkpoint: creation times never change."""
+PROOFS = frozenset({SHOWN, DOCUMENTED, CREATION})
+
+
+def may_resume(order_key: str, proof: str | None, documented: Iterable[str] = ()) -> bool:
+    """Whether a resume may continue from a saved checkpoint of ``order_key``.
+
+    ``proof``: the grounds saved with it (None in ledgers of releases that saved none);
+    ``documented``: the orders the adapter documents (``Adapter.documented_orders``).
+    """
+    if order_key != "updated_asc":
+        return True
+    # "documented" counts only while the adapter still documents the order.
+    return proof == SHOWN or order_key in frozenset(documented)
 
 
 def resume_filter(order_key: str, boundary: datetime) -> dict[str, datetime]:
@@ -65,7 +90,9 @@ class ListingPosition:
         processed: int = 0,
         start: tuple[str, datetime] | None = None,
         documented: Iterable[str] = (),
+        proof: str | None = None,
     ) -> None:
+        """``start``: the checkpoint a continued pass relies on, saved on ``proof``."""
         self._valid = set(candidates)
         self._last: dict[str, datetime] = {}
         self._boundary: dict[str, datetime] = {}
@@ -79,6 +106,8 @@ class ListingPosition:
         # The ref orders (1 ascending, -1 descending) the records read so far agree with;
         # a pass continued from a checkpoint relies on a key already proven.
         self._ref_orders: set[int] = set() if start is not None else {1, -1}
+        # A continued pass keeps the grounds of its start; a new one earns its own.
+        self._proof = proof if start is not None else SHOWN
         self._documented = frozenset(documented)
         self._last_ref: tuple[int, int, str] | None = None
         self._keys: dict[int, dict[str, datetime | None]] = {}
@@ -139,13 +168,34 @@ class ListingPosition:
 
     def checkpoint(self) -> tuple[str | None, datetime | None]:
         """(order key, boundary) of the processed prefix; (None, None) when none holds."""
+        key, boundary, _proof = self.grounded()
+        return key, boundary
+
+    def grounded(self) -> tuple[str | None, datetime | None, str | None]:
+        """:meth:`checkpoint` with the grounds it is saved on (see :data:`PROOFS`)."""
         with self._lock:
             for key in ORDER_KEYS:
-                if key == "updated_asc" and self._ref_orders and key not in self._documented:
+                if key not in self._valid or key not in self._boundary:
+                    continue
+                if key == "created_desc":
+                    proof: str | None = CREATION
+                elif key in self._documented:
+                    proof = DOCUMENTED
+                elif self._ref_orders:
                     continue  # the listing may be by ref: see the module
-                if key in self._valid and key in self._boundary:
-                    return key, self._boundary[key]
-            return None, None
+                else:
+                    proof = self._proof
+                return key, self._boundary[key], proof
+            return None, None, None
 
 
-__all__ = ["ORDER_KEYS", "ListingPosition", "resume_filter"]
+__all__ = [
+    "CREATION",
+    "DOCUMENTED",
+    "ORDER_KEYS",
+    "PROOFS",
+    "SHOWN",
+    "ListingPosition",
+    "may_resume",
+    "resume_filter",
+]

@@ -9,7 +9,8 @@ Besides the items, the ledger keeps what later phases and later runs need, so no
 lives in Python lists and memory does not grow with the store:
 
 * ``passes``: per resource, how far the current read of the source has got (the
-  checkpoint a resume continues from, see :mod:`storebridge.migrate.checkpoint`);
+  checkpoint a resume continues from, see :mod:`storebridge.migrate.checkpoint`), and in
+  ``checkpoint_proofs`` the grounds it was saved on;
 * ``target_index``: the target's e-mails, SKUs and identity tags, and which source record
   claimed an e-mail or a SKU in this migration;
 * ``watermarks``: where the last complete run stopped, for catch-up runs.
@@ -80,6 +81,15 @@ CREATE TABLE IF NOT EXISTS pass_starts (
     started   TEXT NOT NULL,
     PRIMARY KEY (route, resource)
 );
+CREATE TABLE IF NOT EXISTS checkpoint_proofs (
+    route     INTEGER NOT NULL,
+    resource  TEXT NOT NULL,
+    order_key TEXT NOT NULL,
+    boundary  TEXT NOT NULL,
+    processed INTEGER NOT NULL,
+    proof     TEXT NOT NULL,
+    PRIMARY KEY (route, resource)
+);
 CREATE TABLE IF NOT EXISTS target_index (
     route      INTEGER NOT NULL,
     resource   TEXT NOT NULL,
@@ -144,6 +154,9 @@ class PassState:
     """The latest ``updated_at`` the pass has read."""
     started: datetime | None = None
     """When the pass began (its first run, for a resumed pass); None in older ledgers."""
+    proof: str | None = None
+    """The grounds the checkpoint was saved on (:data:`storebridge.migrate.checkpoint.PROOFS`);
+    None for a checkpoint saved without them (by a release that kept none)."""
 
 
 @attrs.frozen
@@ -376,16 +389,21 @@ class Ledger:
             row = self._db.execute(
                 "SELECT since, complete, order_key, boundary, processed, newest, "
                 "(SELECT started FROM pass_starts s WHERE s.route=p.route AND "
-                "s.resource=p.resource) FROM passes p WHERE route=? AND resource=?",
+                "s.resource=p.resource), "
+                # A proof vouches only for the checkpoint saved with it: one a release
+                # without proofs saved over it differs (its boundary or count moved on).
+                "(SELECT proof FROM checkpoint_proofs c WHERE c.route=p.route AND "
+                "c.resource=p.resource AND c.order_key=p.order_key AND c.boundary=p.boundary "
+                "AND c.processed=p.processed) FROM passes p WHERE route=? AND resource=?",
                 (self._route_id, resource),
             ).fetchone()
         if row is None:
             return None
-        since, complete, key, boundary, processed, newest, started = row
+        since, complete, key, boundary, processed, newest, started, proof = row
         when = datetime.fromisoformat(boundary) if boundary else None
         latest = datetime.fromisoformat(newest) if newest else None
         began = datetime.fromisoformat(started) if started else None
-        return PassState(since, bool(complete), key, when, int(processed), latest, began)
+        return PassState(since, bool(complete), key, when, int(processed), latest, began, proof)
 
     def start_pass(self, resource: str, since: str) -> None:
         started = datetime.now(UTC).isoformat()
@@ -402,6 +420,10 @@ class Ledger:
                 "started=excluded.started",
                 (self._route_id, resource, started),
             )
+            self._db.execute(
+                "DELETE FROM checkpoint_proofs WHERE route=? AND resource=?",
+                (self._route_id, resource),
+            )
 
     def save_checkpoint(
         self,
@@ -410,26 +432,43 @@ class Ledger:
         boundary: datetime | None,
         processed: int,
         newest: datetime | None = None,
+        proof: str | None = None,
     ) -> None:
+        """``proof``: the grounds the checkpoint is saved on (see :class:`PassState`)."""
+        key = order_key if boundary is not None else None
+        when = boundary.isoformat() if boundary is not None else None
+        latest = newest.isoformat() if newest is not None else None
+        where = (self._route_id, resource)
         with self._lock:
-            self._db.execute(
-                "UPDATE passes SET order_key=?, boundary=?, processed=?, newest=? "
-                "WHERE route=? AND resource=?",
-                (
-                    order_key if boundary is not None else None,
-                    boundary.isoformat() if boundary is not None else None,
-                    processed,
-                    newest.isoformat() if newest is not None else None,
-                    self._route_id,
-                    resource,
-                ),
-            )
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(
+                    "UPDATE passes SET order_key=?, boundary=?, processed=?, newest=? "
+                    "WHERE route=? AND resource=?",
+                    (key, when, processed, latest, *where),
+                )
+                self._db.execute(
+                    "DELETE FROM checkpoint_proofs WHERE route=? AND resource=?", where
+                )
+                if key is not None and proof is not None:
+                    self._db.execute(
+                        "INSERT INTO checkpoint_proofs VALUES (?,?,?,?,?,?)",
+                        (*where, key, when, processed, proof),
+                    )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def complete_pass(self, resource: str, processed: int) -> None:
+        where = (processed, self._route_id, resource)
         with self._lock:
             self._db.execute(
-                "UPDATE passes SET complete=1, processed=? WHERE route=? AND resource=?",
-                (processed, self._route_id, resource),
+                "UPDATE passes SET complete=1, processed=? WHERE route=? AND resource=?", where
+            )
+            # The count is part of what a proof vouches for: it moves with the checkpoint.
+            self._db.execute(
+                "UPDATE checkpoint_proofs SET processed=? WHERE route=? AND resource=?", where
             )
 
     # Target index ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from storebridge.errors import OutcomeUnknown, StorebridgeError
-from storebridge.migrate.checkpoint import ORDER_KEYS, ListingPosition, resume_filter
+from storebridge.migrate.checkpoint import ORDER_KEYS, ListingPosition, may_resume, resume_filter
 from storebridge.migrate.ledger import Ledger
 from storebridge.migrate.plan import Planner, Work, index_rows
 from storebridge.migrate.progress import Reporter
@@ -232,12 +232,28 @@ class Phase:
         self.newest = state.newest
         if state.order_key not in self._keys() or state.boundary is None:
             return self._fresh_position(state.processed)
+        documented = type(self.source.adapter).documented_orders
+        if not may_resume(state.order_key, state.proof, documented):
+            log.warning(
+                "%s: the ledger's checkpoint (updated_since=%s) was saved by an earlier "
+                "release without proof that the listing comes in order of change (records "
+                "edited in order of ref would be skipped after it); reading the listing "
+                "again from the start, recognising what the ledger already has",
+                self.resource,
+                state.boundary.isoformat(),
+            )
+            return self._fresh_position(state.processed)
         extra = resume_filter(state.order_key, state.boundary)
         if "updated_since" in extra and self.since is not None:
             extra["updated_since"] = max(extra["updated_since"], self.since)
         filters.update(extra)
         self.result.earlier = state.processed
-        return ListingPosition(processed=state.processed, start=(state.order_key, state.boundary))
+        return ListingPosition(
+            processed=state.processed,
+            start=(state.order_key, state.boundary),
+            documented=documented,
+            proof=state.proof,
+        )
 
     def _keys(self) -> frozenset[str]:
         """The listing orders a checkpoint may rely on (see ``Adapter.checkpoint_keys``)."""
@@ -250,8 +266,10 @@ class Phase:
         return ListingPosition(self._keys(), processed=processed, documented=documented)
 
     def _save(self, position: ListingPosition) -> None:
-        key, boundary = position.checkpoint()
-        self.ledger.save_checkpoint(self.resource, key, boundary, position.processed, self.newest)
+        key, boundary, proof = position.grounded()
+        self.ledger.save_checkpoint(
+            self.resource, key, boundary, position.processed, self.newest, proof
+        )
 
     def _write_limit(self) -> int:
         return self.concurrency or self.target.concurrency

@@ -29,7 +29,9 @@ from storebridge_24nettbutikk._fast_orders import (
     COUNTRIES,
     PlainOrders,
     SkuMap,
+    extras_left_out,
     line_fulfillment,
+    order_parts,
     split_name,
 )
 from storebridge_24nettbutikk._local_time import order_placed, parse_local, wall_time
@@ -155,7 +157,12 @@ class WireReader:
             status = self._statuses.setdefault(status_raw or "", OrderStatus.parse(status_raw))
         paid = p.opt_bool("paid")
         total = self.money(p, "total_amount_gross", code) or p.money("total_amount_gross", code)
-        shipping = (self.decimal(p, "shipping_costs"), self.decimal(p, "shipping_svalbard"))
+        costs = (self.decimal(p, "shipping_costs"), self.decimal(p, "shipping_svalbard"))
+        shipping = [a for a in costs if a is not None]
+        addition = self.decimal(p, "payment_addition")
+        extras = [self.decimal(lp, "extra_price") or _ZERO for lp in line_rows]
+        if any(extras):
+            lines = self.with_extras(line_rows, lines, extras, total, shipping, addition, skus)
         return self._plain.assemble(
             Order,
             data,
@@ -164,7 +171,7 @@ class WireReader:
             lines=lines,
             total=total,
             tax=self.money(p, "total_vat", code),
-            shipping=[a for a in shipping if a is not None],
+            shipping=shipping,
             discounts=[d for lp in line_rows if (d := self.decimal(lp, "discount")) is not None],
             status=status,
             status_raw=status_raw,
@@ -175,6 +182,48 @@ class WireReader:
             note=p.opt_string("customer_comment"),
             created_at=self.placed(p),
             updated_at=self.local(p, "modified_on"),
+        )
+
+    def with_extras(
+        self,
+        rows: Sequence[Payload],
+        lines: tuple[OrderLine, ...],
+        extras: list[Decimal],
+        total: Money,
+        shipping: list[Decimal],
+        addition: Decimal | None,
+        skus: Mapping[str, SkuMap | None] | None,
+    ) -> tuple[OrderLine, ...]:
+        """``lines`` with each ``extra_price`` in its total when the order's total says the
+        line totals leave it out; a PayloadError at the first extra when it cannot tell."""
+        parts = order_parts(lines, shipping, addition)
+        left_out = extras_left_out(total, parts, extras)
+        if left_out is False:
+            return lines
+        if left_out:
+            code = total.currency
+            return tuple([self.line(row, code, skus, extra)
+                          for row, extra in zip(rows, extras, strict=True)])  # fmt: skip
+        index = next(i for i, extra in enumerate(extras) if extra)
+        extra = extras[index]
+        if lines[index].total is None:
+            rows[index].fail(
+                f"extra_price {extra} is set but the line has no total_amount_gross, so what "
+                "the line charged is unknown; give the line's total_amount_gross",
+                "extra_price",
+            )
+        if parts is None:
+            why = "another line has no total_amount_gross"
+        else:
+            why = (
+                f"the order's total_amount_gross {total.amount} is neither the lines' totals + "
+                f"shipping + payment_addition ({parts}) nor that plus the lines' extra_price "
+                f"({parts + sum(extras, _ZERO)})"
+            )
+        rows[index].fail(
+            f"extra_price {extra}: cannot tell whether the line's total_amount_gross includes "
+            f"it: {why}; correct the order's amounts in the shop",
+            "extra_price",
         )
 
     def placed(self, p: Payload) -> datetime | None:
@@ -191,13 +240,20 @@ class WireReader:
         return p.opt_timestamp("order_date", lambda text: order_placed(text, time_text, zone))
 
     def line(
-        self, p: Payload, currency: str, skus: Mapping[str, SkuMap | None] | None
+        self,
+        p: Payload,
+        currency: str,
+        skus: Mapping[str, SkuMap | None] | None,
+        extra: Decimal = _ZERO,
     ) -> OrderLine:
+        """The line row in ``p``; ``extra`` is added to its total (see :meth:`with_extras`)."""
         quantity = self.decimal(p, "quantity")
         if quantity is None:
             quantity = p.decimal("quantity")  # raises: the quantity is required
         unit_price = self.money(p, "unit_price", currency) or p.money("unit_price", currency)
         total = self.money(p, "total_amount_gross", currency)
+        if extra and total is not None:
+            total = self.amount(total.amount + extra, currency)
         whole = quantity == quantity.to_integral_value()
         if not whole and total is None:
             # Read as one unit, the line would be priced at one unit's price.
@@ -331,6 +387,12 @@ def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
       ``tax_total`` = ``total_vat``; ``shipping_total`` = ``shipping_costs`` +
       ``shipping_svalbard``; ``subtotal`` = sum of line totals; ``discount_total`` = sum of
       line discounts; ``taxes_included`` is always true (amounts are gross);
+      ``payment_addition`` (the payment method's surcharge) has no field in the model: it is
+      read (a malformed value is a PayloadError) and stays in ``raw``, and ``total`` holds
+      it, so ``subtotal + shipping_total - discount_total`` falls short of ``total`` by it.
+      Migrations therefore refuse such an order on SHOPLINE ("above what SHOPLINE would
+      record") and carry it inside 29 Next's shipping charge, whose create API takes all
+      of the total beyond the lines there; neither writes it short;
       ``currency`` = ``currency`` or ``currency`` (setting) when blank;
       ``note`` = ``customer_comment``; ``status`` is ``cancelled`` when ``deleted`` is set,
       else the shop's status code (values undocumented) kept in ``status_raw`` as UNKNOWN;
@@ -340,10 +402,16 @@ def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
       customer's; ``billing_address`` = its first address, ``shipping_address`` its last).
     * Order line: ``ref`` = ``id``; ``title`` = ``product_name``; ``product_ref`` =
       ``product_id``; ``variant_ref`` = ``unique_product_id``; ``sku`` = ``article_no`` of
-      the variant's (or the product's) ``flat=1`` row; ``total`` = ``total_amount_gross``;
-      a fractional ``quantity`` (metres, kilos) becomes quantity 1 priced at the line's
-      gross total, so line sums still add up (raw keeps the original); without a line
-      total such a line is a PayloadError (no unit price could be right).
+      the variant's (or the product's) ``flat=1`` row; ``total`` = ``total_amount_gross``,
+      plus ``extra_price`` (the line's extra cost) when the line totals leave it out. The
+      notes do not say whether they do, so the order's ``total_amount_gross`` decides: equal
+      to the line totals + shipping + ``payment_addition``, they hold it; equal to that plus
+      the extras, they do not. Any other sum, or an extra on a line without a total, is a
+      PayloadError at ``extra_price`` (a guess would price the line wrong). ``unit_price``
+      stays the listed price, as with discounts. A fractional ``quantity`` (metres, kilos)
+      becomes quantity 1 priced at the line's gross total, so line sums still add up (raw
+      keeps the original); without a line total such a line is a PayloadError (no unit
+      price could be right).
     * Customer: ``email`` = ``e_mail``; billing address from ``address_1``... and
       ``company_name``; a delivery address from ``delivery_*`` when ``use_delivery_address``
       is set (``delivery_name`` split at the last space); ``created_at`` =

@@ -106,6 +106,34 @@ def line_fulfillment(sent: bool | None, quantity: Decimal, sent_qty: Decimal) ->
     return _UNFULFILLED
 
 
+def order_parts(
+    lines: tuple[OrderLine, ...], shipping: list[Decimal], addition: Decimal | None
+) -> Decimal | None:
+    """The lines' totals + shipping + ``payment_addition``: what ``total_amount_gross``
+    holds besides the lines' ``extra_price`` (None when a line has no total)."""
+    totals = [line.total.amount for line in lines if line.total is not None]
+    if len(totals) != len(lines):
+        return None
+    return sum(totals, _ZERO) + sum(shipping, _ZERO) + (addition or _ZERO)
+
+
+def extras_left_out(total: Money, parts: Decimal | None, extras: list[Decimal]) -> bool | None:
+    """Whether the lines' totals leave out their (not all zero) ``extra_price``.
+
+    Which way the shop sends it is not documented, so the order's own total decides: equal
+    to :func:`order_parts`, the line totals already hold the extras (False); equal to that
+    plus the extras, they leave them out (True). Anything else (None) cannot be told, and a
+    guess would price the lines wrong without a sign.
+    """
+    if parts is None:
+        return None
+    if parts == total.amount:
+        return False
+    if parts + sum(extras, _ZERO) == total.amount:
+        return True
+    return None
+
+
 def order_fulfillment(lines: tuple[OrderLine, ...], sent_date: str | None) -> FulfillmentStatus:
     """An order's state from its lines' (or, without lines, from ``sent_date``)."""
     if not lines:
@@ -188,6 +216,16 @@ class PlainOrders:
         if total is None:
             raise NotPlain  # the careful way names the missing amount
         costs, svalbard = _amount(get("shipping_costs")), _amount(get("shipping_svalbard"))
+        addition = _amount(get("payment_addition"))
+        extras = [_amount(line.get("extra_price")) or _ZERO for line in line_rows]
+        if any(extras):
+            parts = order_parts(lines, [a for a in (costs, svalbard) if a is not None], addition)
+            left_out = extras_left_out(total, parts, extras)
+            if left_out is None:
+                raise NotPlain  # the careful way refuses it, naming the field
+            if left_out:
+                lines = tuple([self.line(line, code, skus, extra)
+                               for line, extra in zip(line_rows, extras, strict=True)])  # fmt: skip
         return self.assemble(
             _Order,
             row,
@@ -302,7 +340,14 @@ class PlainOrders:
             raw=row,
         )
 
-    def line(self, row: Any, currency: str, skus: Mapping[str, SkuMap | None] | None) -> OrderLine:
+    def line(
+        self,
+        row: Any,
+        currency: str,
+        skus: Mapping[str, SkuMap | None] | None,
+        extra: Decimal = _ZERO,
+    ) -> OrderLine:
+        """A plain line row; ``extra`` is added to its total (see :func:`extras_left_out`)."""
         if type(row) is not dict:
             raise NotPlain
         get = row.get
@@ -311,6 +356,8 @@ class PlainOrders:
         if quantity is None or unit_price is None:
             raise NotPlain  # both are required: the careful way names the missing one
         total = _money(get("total_amount_gross"), currency)
+        if extra and total is not None:
+            total = self.amount(total.amount + extra, currency)
         whole = quantity == quantity.to_integral_value()
         if not whole and total is None:
             raise NotPlain  # the careful way refuses it, naming the field
@@ -343,7 +390,9 @@ __all__ = [
     "COUNTRIES",
     "PlainOrders",
     "SkuMap",
+    "extras_left_out",
     "line_fulfillment",
     "order_fulfillment",
+    "order_parts",
     "split_name",
 ]

@@ -7,12 +7,13 @@ it did not happen (and the platform never answered 2xx).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from storebridge import validation
 from storebridge.errors import OutcomeUnknown, ValidationError
+from storebridge.http import Response
 from storebridge.kit import (
     Batch,
     Flow,
@@ -24,6 +25,7 @@ from storebridge.kit import (
     within,
 )
 from storebridge.model import Address, Order, OrderDraft
+from storebridge.validation import describe
 from storebridge_29next._converter import address_to_wire, order_body, structure
 from storebridge_29next._fast_orders import order_row
 from storebridge_29next._listings import read_listing
@@ -31,6 +33,7 @@ from storebridge_29next._paging import (
     ORDERS_BY_PLACED,
     Days,
     Listing,
+    search_pages,
     store_days,
 )
 from storebridge_29next._refund_rules import refundable
@@ -38,13 +41,13 @@ from storebridge_29next._requests import (
     answer_as,
     body_object,
     get,
-    has_results,
     int_ref,
     is_record,
     patch,
     post,
     query,
     read_one,
+    results_holding,
 )
 
 if TYPE_CHECKING:
@@ -212,11 +215,18 @@ def create_order(adapter: TwentyNineNextAdapter, draft: OrderDraft) -> Flow[Orde
                 "drafts a tag so storebridge can settle this itself)",
                 operation="orders.create",
             )
-        response = yield get(adapter, "orders.find", "orders", params=[("tags", tags[0])],
-                             check=has_results)  # fmt: skip
-        for row in body_object(response).iter("results", required=True):
+        # Every page of the tag: a store's orders of one tag (a migration's, say) fill
+        # many, and the order made may be on any of them.
+        first = get(adapter, "orders.find", "orders", params=[("tags", tags[0])],
+                    check=_tagged(tags[0]))  # fmt: skip
+        return (yield from search_pages(first, "orders", made))
+
+    def made(rows: list[Payload]) -> Flow[Order | None]:
+        for row in rows:
             found = yield from get_order(adapter, row.ref("number"))
-            # An order of a customer (customer_ref) carries the customer's e-mail.
+            # An order of a customer (customer_ref) carries the customer's e-mail. The
+            # draft's tags are compared too: a row the listing should not have held (2024
+            # rows carry no tags to check) is never taken for the order made.
             own_email = draft.customer_ref is None
             if order_matches(found, draft, prices=False, numbers=False, emails=own_email):
                 return found
@@ -237,9 +247,28 @@ def _buyer(draft: OrderDraft) -> dict[str, Any]:
     return {"user": user} if user else {}
 
 
+def _tagged(tag: str) -> Callable[[Response], None]:
+    """An answer check for the orders of ``tag``: ``has_results``, and each row that carries
+    its ``tags`` (2023-02-10 rows do) holds ``tag``. A page of another listing (a cache's) is
+    asked again instead of hiding the order made."""
+
+    def check(response: Response) -> None:
+        for row in body_object(response).objects("results"):
+            held = row.raw("tags")
+            if held is not None and (not isinstance(held, list) or tag not in held):
+                row.fail(
+                    f"the orders asked for carry the tag {tag!r}, this one has "
+                    f"{describe(held)}: the answer belongs to another listing",
+                    "tags",
+                )
+
+    return check
+
+
 def _variant_for_sku(adapter: TwentyNineNextAdapter, sku: str, field: str) -> Flow[int]:
+    # Each product row must hold its variants: one without reads as "no such SKU" otherwise.
     response = yield get(adapter, "products.find", "products", params=query({"sku": sku}, {}),
-                         check=has_results)  # fmt: skip
+                         check=results_holding("variants"))  # fmt: skip
     for row in body_object(response).iter("results", required=True):
         for item in row.iter("variants"):
             if item.opt_string("sku") == sku:

@@ -27,9 +27,10 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import attrs
 
-from storebridge.errors import PayloadError
+from storebridge.errors import PaginationError, PayloadError
 from storebridge.http import Request, Response, read_json
 from storebridge.kit import (
+    BodyNextUrl,
     Emit,
     Flow,
     ListFlow,
@@ -39,6 +40,7 @@ from storebridge.kit import (
     parse_iso_datetime,
     relay,
     rows_at,
+    same_origin,
     walk,
 )
 from storebridge_29next._requests import PLATFORM, get
@@ -288,6 +290,55 @@ def walk_days(
     return flow, reader
 
 
+READ_BACK_PAGES = 100
+"""Pages a read-back follows before it gives up with PaginationError."""
+
+
+def search_pages(
+    first: Request, resource: str, visit: Callable[[list[Payload]], Flow[T | None]]
+) -> Flow[T | None]:
+    """Reads a write back: ``first`` and the pages its ``next`` links lead to, one at a time,
+    until ``visit`` finds the write's effect among a page's rows (each a Payload at
+    ``$.results[i]``); None once every page is read without it.
+
+    ``first`` carries the answer check (``has_results`` or a stricter one) and each page
+    after it keeps it, so a wrong-shaped page is asked again, never read as empty. Stopping
+    short would read as "not there" (and a write the read-back may repeat would happen
+    twice), so a next link that repeats a page, or one past ``READ_BACK_PAGES``, raises
+    PaginationError; one without the request's filters is a PayloadError.
+    """
+    request = first
+    seen: set[str] = set()
+    while True:
+        seen.add(str(request.url))
+        response = yield request
+        body = read_json(response)
+        found = yield from visit(Payload(body, "$", PLATFORM).objects("results"))
+        if found is not None:
+            return found
+        link = BodyNextUrl().next_url(body)
+        if link is None:
+            return None
+        target = same_origin(request, request.url.join(link), "$.next")
+        if _filters(target.query.decode()) != _filters(request.url.query.decode()):
+            # A page of another listing (a cache that ignored the filter): following it
+            # would look up, page after page, orders the filter should have left out.
+            raise PayloadError(
+                "next link carries other filters than the request: the answer belongs to "
+                "another listing",
+                path="$.next",
+                platform=PLATFORM,
+            )
+        if str(target) in seen or len(seen) >= READ_BACK_PAGES:
+            why = "repeats a page" if str(target) in seen else f"goes past {READ_BACK_PAGES} pages"
+            raise PaginationError(
+                f"reading the {resource} back, their next link {why}: they could not all "
+                "be read",
+                resource=resource, page=str(target), path="$.next", platform=PLATFORM,
+            )  # fmt: skip
+        request = derive_request(request, str(target))
+
+
 def expanding(flow: ListFlow[Payload], claims: Claims, expand: Expand[T]) -> ListFlow[T]:
     def on_emit(page: Emit[Payload]) -> Generator[Any, Any, Emit[T] | None]:
         fresh = claims.take(page.items)
@@ -298,6 +349,7 @@ def expanding(flow: ListFlow[Payload], claims: Claims, expand: Expand[T]) -> Lis
 
 __all__ = [
     "ORDERS_BY_PLACED",
+    "READ_BACK_PAGES",
     "TRANSACTIONS_BY_CREATED",
     "USERS_BY_JOINED",
     "Claims",
@@ -312,6 +364,7 @@ __all__ = [
     "row_day",
     "row_key",
     "row_time",
+    "search_pages",
     "store_days",
     "walk_days",
 ]

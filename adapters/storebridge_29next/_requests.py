@@ -130,6 +130,18 @@ def has_results(response: Response) -> None:
     body_object(response).objects("results")
 
 
+def results_holding(*lists: str) -> Callable[[Response], None]:
+    """``has_results``, and every row holds each of ``lists`` as a list of objects: a
+    product row without its ``variants`` would otherwise read as "no such SKU"."""
+
+    def check(response: Response) -> None:
+        for row in body_object(response).objects("results"):
+            for name in lists:
+                row.objects(name)
+
+    return check
+
+
 __all__ = [
     "answer_as",
     "body_object",
@@ -141,5 +153,6 @@ __all__ = [
     "post",
     "query",
     "read_one",
+    "results_holding",
     "url",
 ]

@@ -31,7 +31,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from storebridge.errors import NotFound, PaginationError, ValidationError
+from storebridge.errors import NotFound, ValidationError
 from storebridge.http import Headers, Request, Response
 from storebridge.kit import (
     BodyNextUrl,
@@ -41,18 +41,17 @@ from storebridge.kit import (
     WebhookRejected,
     build_request,
     delivered_change,
-    derive_request,
     expand_pages,
     parse_json,
     read_delivery,
     read_json,
     reconciled_write,
-    same_origin,
     signature_digest,
     walk,
 )
 from storebridge.model import Change, ChangeKind, Customer, Order, Product, WebhookSubscription
 from storebridge_29next._converter import structure
+from storebridge_29next._paging import search_pages
 from storebridge_29next._requests import (
     PLATFORM,
     get,
@@ -190,10 +189,6 @@ def _change(adapter: TwentyNineNextAdapter, envelope: Payload) -> Change:
 
 
 # Subscriptions ---------------------------------------------------------------------------
-_MAX_PAGES = 100
-"""Pages of subscriptions read back after a lost answer (a store has a handful)."""
-
-
 def subscription(row: Any, path: str = "$") -> WebhookSubscription:
     """A ``Webhook`` object as a WebhookSubscription, its ``secret_key`` left out."""
     p = Payload(row, path, PLATFORM)
@@ -243,11 +238,17 @@ def subscribe(
     def parse(response: Response) -> WebhookSubscription:
         return subscription(read_json(response))
 
-    def find() -> Flow[WebhookSubscription | None]:
-        for row in (yield from _all_rows(adapter)):
-            if row.get("target") == target and set(row.get("events") or ()) == set(events):
-                return subscription(row)
+    def same(rows: list[Payload]) -> Flow[WebhookSubscription | None]:
+        for row in rows:
+            if row.raw("target") == target and set(row.raw("events") or ()) == set(events):
+                return subscription(row.data, row.path)
         return None
+        yield  # pragma: no cover - makes this a generator
+
+    def find() -> Flow[WebhookSubscription | None]:
+        # Every page: a subscription beyond the first would be made a second time.
+        first = get(adapter, "webhooks.list", "webhooks", check=has_results)
+        return (yield from search_pages(first, "webhooks", same))
 
     # A subscription is kept once per target and events, and deliveries are de-duplicated
     # on arrival, so a second sending after an empty read-back costs nothing lasting.
@@ -293,33 +294,6 @@ def _delete(adapter: TwentyNineNextAdapter, number: int) -> Request:
 
 def _row_id(row: Any) -> object:
     return row.get("id") if isinstance(row, dict) else None
-
-
-def _all_rows(adapter: TwentyNineNextAdapter) -> Flow[list[dict[str, Any]]]:
-    """Every subscription, following ``next`` links (for reading a write back). Each page
-    must hold its ``results`` list: a wrong-shaped page (``{"ok": true}``) would read as no
-    subscriptions, and a subscription whose answer was lost would be made again."""
-    request: Request = get(adapter, "webhooks.list", "webhooks", check=has_results)
-    rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    while True:
-        seen.add(str(request.url))
-        response = yield request
-        body = read_json(response)
-        page = Payload(body, "$", PLATFORM)
-        rows.extend(dict(row.data) for row in page.objects("results"))
-        link = BodyNextUrl().next_url(body)
-        if link is None:
-            return rows
-        target = same_origin(request, request.url.join(link), "$.next")
-        # Stopping short would read as "not subscribed" and subscribe a second time.
-        if str(target) in seen or len(seen) >= _MAX_PAGES:
-            why = "repeats a page" if str(target) in seen else f"goes past {_MAX_PAGES} pages"
-            raise PaginationError(
-                f"the subscriptions' next link {why}: they could not all be read back",
-                resource="webhooks", page=str(target), path="$.next", platform=PLATFORM,
-            )  # fmt: skip
-        request = derive_request(request, str(target))
 
 
 __all__ = [

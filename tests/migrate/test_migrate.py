@@ -398,3 +398,28 @@ def test_original_total_tells_kept_lines_from_cancelled_units() -> None:
     assert original_total(order(3, "25.00")) == storebridge.Money("35.00", "EUR")
     # One unit cancelled by the refund: lines and total already agree at 25.00.
     assert original_total(order(2, "25.00")) == storebridge.Money("25.00", "EUR")
+
+
+def test_a_line_charged_above_its_price_leaves_another_line_s_discount_on_that_line() -> None:
+    from storebridge.migrate.mapping import order_level_discount
+    from storebridge.model import Order, OrderLine, OrderStatus
+
+    m = storebridge.Money
+
+    def line(ref: str, total: str) -> OrderLine:
+        return OrderLine(platform="x", ref=ref, sku=ref, title="t", quantity=1,
+                         unit_price=m("100.00", "EUR"), total=m(total, "EUR"))  # fmt: skip
+
+    def order(discount: str, *lines: OrderLine) -> Order:
+        return Order(platform="x", ref="o", number="1", status=OrderStatus.OPEN, currency="EUR",
+                     total=m("200.00", "EUR"), discount_total=m(discount, "EUR"),
+                     lines=lines)  # fmt: skip
+
+    # 10.00 extra cost on one line, 10.00 off the other: the discount is on its line.
+    assert order_level_discount(order("10.00", line("a", "110.00"), line("b", "90.00"))) == m(
+        "0.00", "EUR"
+    )
+    # A discount taken off no line stays at the order's level.
+    assert order_level_discount(order("15.00", line("a", "110.00"), line("b", "90.00"))) == m(
+        "5.00", "EUR"
+    )

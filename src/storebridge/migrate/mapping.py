@@ -197,15 +197,18 @@ def order_level_discount(order: Order) -> Money | None:
     """The part of ``discount_total`` not already taken off the lines (None: unknown)."""
     if order.discount_total is None:
         return None
+    # Line by line: a line charged above its unit prices (an extra cost) has no discount,
+    # and must not cancel another line's discount out of the sum, which would send that
+    # discount again at the order's level.
     on_lines = sum(
         (
-            ln.unit_price.amount * ln.quantity - ln.total.amount
+            max(ln.unit_price.amount * ln.quantity - ln.total.amount, Decimal(0))
             for ln in order.lines
             if ln.total is not None
         ),
         Decimal(0),
     )
-    rest = order.discount_total.amount - max(on_lines, Decimal(0))
+    rest = order.discount_total.amount - on_lines
     return Money(max(rest, Decimal(0)), order.currency)
 
 

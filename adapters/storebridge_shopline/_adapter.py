@@ -161,8 +161,9 @@ class ShoplineAdapter(Adapter):
 
     def converter(self, currency: str | None = None) -> cattrs.Converter:
         """The wire converter; ``currency`` prices products (default: the store's, once
-        known; orders, customers and refunds carry their own)."""
-        return converter_for(currency or self.currency or "USD")
+        read; before that a product is a PayloadError, never priced in a guessed currency).
+        Orders carry their own currency, customers none."""
+        return converter_for(currency or self.currency)
 
     # Orders ----------------------------------------------------------------------------
     def list_orders(self, query: OrderQuery) -> ListFlow[Order]:

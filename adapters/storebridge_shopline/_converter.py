@@ -41,7 +41,13 @@ from storebridge.model import (
     Variant,
 )  # fmt: skip
 from storebridge_shopline._fast_orders import fast_order
-from storebridge_shopline._money import money, money_side, money_text, order_discount
+from storebridge_shopline._money import (
+    money,
+    money_side,
+    money_text,
+    order_discount,
+    refund_currency,
+)
 from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, join_tags, split_tags
 
 RESTOCK_ALIASES = {"no_restock": "no_restock", "returned": "return"}
@@ -334,8 +340,10 @@ def _allocation(p: Payload, currency: str) -> TransactionAllocation:
     )
 
 
-def make_converter(store_currency: str) -> cattrs.Converter:
+def make_converter(store_currency: str | None) -> cattrs.Converter:
     """The SHOPLINE wire converter; ``store_currency`` prices products (they carry none).
+    None (not read yet): a record that needs it is a PayloadError at ``currency``, never
+    read in a guessed one.
 
     Mapping rules:
 
@@ -375,20 +383,26 @@ def make_converter(store_currency: str) -> cattrs.Converter:
         found = fast_order(p.data)
         return found if found is not None else order(p)
 
+    def store(p: Payload) -> str:
+        if store_currency is None:
+            p.fail("this record names no currency, and the store's has not been read: read it "
+                   "first (store.extra.shop_currency())", "currency")  # fmt: skip
+        return store_currency
+
     return make_wire_converter(
         PLATFORM,
         {
             Order: read_order,
             Customer: customer,
-            Product: lambda p: product(p, store_currency),
-            Variant: lambda p: variant(p, store_currency),
-            Transaction: lambda p: transaction(p, store_currency),
-            Refund: lambda p: refund(p, p.opt_currency("currency") or store_currency),
+            Product: lambda p: product(p, store(p)),
+            Variant: lambda p: variant(p, store(p)),
+            Transaction: lambda p: transaction(p, p.opt_currency("currency") or store(p)),
+            Refund: lambda p: refund(p, refund_currency(p) or store(p)),
         },
     )
 
 
-converter_for: Callable[[str], cattrs.Converter] = functools.cache(make_converter)
+converter_for: Callable[[str | None], cattrs.Converter] = functools.cache(make_converter)
 """The wire converter for a store currency, built once per currency and shared: converters
 hold no state of their own."""
 

@@ -95,6 +95,17 @@ def money(p: Payload, key: str, currency: str) -> Money | None:
     return None if amount is None else Money(amount, currency)
 
 
+def refund_currency(p: Payload) -> str | None:
+    """The currency a refund names itself: its first transaction's ``currency`` that is
+    given, else its own ``currency``. None when it names none (a refund without
+    transactions, such as one that only restocks): it is in its order's currency, which
+    only the order says (the store's settlement currency may be another one)."""
+    for row in p.iter("transactions"):
+        if named := row.opt_currency("currency"):
+            return named
+    return p.opt_currency("currency")
+
+
 # Writing -----------------------------------------------------------------------------------
 def money_text(value: Money, field: str) -> str:
     """``value`` as SHOPLINE's amount text, with its currency's decimals (JPY ``1000``, USD
@@ -139,4 +150,4 @@ def order_discount(draft: OrderDraft) -> Money | None:
     return charged - draft.total if charged > draft.total else None
 
 
-__all__ = ["PLACES", "money", "money_side", "money_text", "order_discount"]
+__all__ = ["PLACES", "money", "money_side", "money_text", "order_discount", "refund_currency"]

@@ -20,6 +20,7 @@ from storebridge.kit import Flow, build_request, read_payload, reconciled_write,
 from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
+from storebridge_shopline._money import refund_currency
 from storebridge_shopline._orders import get_order
 from storebridge_shopline._paging import holds_rows
 
@@ -198,12 +199,18 @@ def find_refund(adapter: Api, quote: RefundQuote) -> Flow[Refund | None]:
 
 
 def list_refunds(adapter: Api, order_ref: str, currency: str | None = None) -> Flow[list[Refund]]:
-    """Every refund of an order (``GET orders/{id}/refunds.json``)."""
+    """Every refund of an order (``GET orders/{id}/refunds.json``). A refund naming no
+    currency is in the order's: ``currency`` when the caller has the order, else the order
+    is read for it (not the store's settlement currency: an order may be in another)."""
     path = f"orders/{segment(order_ref, 'order_ref')}/refunds.json"
     response = yield adapter.get(path, "refunds.list", check=holds_rows("refunds"))
-    fallback = currency or adapter.currency or "USD"
-    return [read_payload(row, wire.refund, fallback, what="refund")
-            for row in wire.payload_of(response).objects("refunds")]  # fmt: skip
+    refunds = []
+    for row in wire.payload_of(response).objects("refunds"):
+        priced = refund_currency(row) or currency
+        if priced is None:
+            currency = priced = (yield from get_order(adapter, order_ref)).currency
+        refunds.append(read_payload(row, wire.refund, priced, what="refund"))
+    return refunds
 
 
 __all__ = [

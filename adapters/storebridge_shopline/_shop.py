@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from storebridge.http import Response
 from storebridge.kit import Flow
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
 from storebridge_shopline._paging import holds_rows
 
 
+def _settlement(response: Response) -> str:
+    return wire.payload_of(response).obj("data").currency("currency")
+
+
+def _names_settlement(response: Response) -> None:
+    _settlement(response)
+
+
 def shop_currency(adapter: Api) -> Flow[str]:
-    """The store's settlement currency (``merchants/shop.json``), fetched once."""
+    """The store's settlement currency (``merchants/shop.json``), fetched once. An answer
+    without it (a wrong-shaped 200) is asked again like any unreadable one: what would
+    price every product of the connection is never a default."""
     if adapter.currency is None:
-        response = yield adapter.get("merchants/shop.json", "shop.get")
-        adapter.currency = wire.payload_of(response).obj("data").currency("currency")
+        response = yield adapter.get("merchants/shop.json", "shop.get", check=_names_settlement)
+        adapter.currency = _settlement(response)
     return adapter.currency
 
 

@@ -18,10 +18,10 @@ without a model object: answering them 400 would only make SHOPLINE retry.
 
 **Subscriptions** (the REST subscription API, v20240601 and later). SHOPLINE takes one topic
 per subscription, so ``subscribe`` makes one per topic, each a write settled by reading the
-subscriptions back when its answer is lost (the one with the same address and topic is the
-write's effect): a retry never subscribes twice. Get, update and delete put the id before
-``webhooks.json`` (``{id}/webhooks.json``), as the docs and the Go SDK do. Deliveries are
-signed with the app secret; there is no secret to choose.
+subscriptions back, every page of them, when its answer is lost (the one with the same
+address and topic is the write's effect): a retry never subscribes twice. Get, update and
+delete put the id before ``webhooks.json`` (``{id}/webhooks.json``), as the docs and the Go
+SDK do. Deliveries are signed with the app secret; there is no secret to choose.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from storebridge.kit import (
     delivered_change,
     expand_pages,
     parse_json,
+    read_back_rows,
     read_delivery,
     read_json,
     reconciled_write,
@@ -59,7 +60,8 @@ from storebridge.model import (
     Refund,
     WebhookSubscription,
 )
-from storebridge_shopline._paging import holds_rows, one_record
+from storebridge_shopline._money import refund_currency
+from storebridge_shopline._paging import one_record
 
 if TYPE_CHECKING:
     from storebridge_shopline._adapter import ShoplineAdapter
@@ -205,12 +207,8 @@ def priced_in(adapter: ShoplineAdapter, record: Payload, model: type[Any]) -> st
     """
     if model is not Product and model is not Refund:
         return None
-    if model is Refund:
-        for row in record.iter("transactions"):
-            if named := row.opt_currency("currency"):
-                return named
-        if named := record.opt_currency("currency"):
-            return named
+    if model is Refund and (named := refund_currency(record)):
+        return named
     if adapter.currency is None:
         raise WebhookRejected(
             f"this SHOPLINE {model.__name__.lower()} names no currency, and this connection "
@@ -272,14 +270,14 @@ def _subscribe_one(adapter: ShoplineAdapter, topic: str, address: str) -> Flow[W
                             "$.webhook")  # fmt: skip
 
     def find() -> Flow[WebhookSubscription | None]:
-        # The list must be there: a wrong-shaped answer read as "none" would send the
-        # subscription again, and SHOPLINE refuses a second one (422) for the one made.
-        response = yield adapter.get("webhooks.json", "webhooks.list",
-                                     check=holds_rows("webhooks"))  # fmt: skip
-        rows = Payload(read_json(response), "$", PLATFORM).objects("webhooks")
-        for index, row in enumerate(rows):
-            if row.raw("address") == address and row.raw("topic") == topic:
-                return subscription(row.data, f"$.webhooks[{index}]")
+        # Every page, each holding its list: a subscription missed (on a later page, or in
+        # a wrong-shaped answer read as "none") would be sent again, and SHOPLINE refuses a
+        # second one (422) for the one made, leaving the outcome unknown.
+        rows = yield from read_back_rows(_subscription_rows(adapter), resource="webhooks",
+                                         platform=PLATFORM)  # fmt: skip
+        for row in rows:
+            if row.get("address") == address and row.get("topic") == topic:
+                return subscription(row, "$.webhooks[*]")
         return None
 
     # A subscription is kept once per topic and address, and deliveries are de-duplicated
@@ -287,19 +285,24 @@ def _subscribe_one(adapter: ShoplineAdapter, topic: str, address: str) -> Flow[W
     return (yield from reconciled_write(request, parse, find, attempts=2))
 
 
-def list_webhooks(adapter: ShoplineAdapter) -> ListFlow[WebhookSubscription]:
-    first = adapter.get("webhooks.json", "webhooks.list")
-
-    def expand(rows: Sequence[Any]) -> Flow[list[WebhookSubscription]]:
-        return [subscription(row, f"$.webhooks[{i}]") for i, row in enumerate(rows)]
-        yield  # pragma: no cover - makes this a generator
+def _subscription_rows(adapter: ShoplineAdapter) -> ListFlow[dict[str, Any]]:
+    """Every row of ``webhooks.json``, page by page (``page_info`` cursors in the ``link``
+    header); a page without its ``webhooks`` list is asked again."""
 
     def key(row: Any) -> object:
         return row.get("id") if isinstance(row, dict) else None
 
-    rows = walk(first, LinkHeader(rows=("webhooks",)), resource="webhooks", platform=PLATFORM,
+    first = adapter.get("webhooks.json", "webhooks.list")
+    return walk(first, LinkHeader(rows=("webhooks",)), resource="webhooks", platform=PLATFORM,
                 key=key)  # fmt: skip
-    return expand_pages(rows, expand)
+
+
+def list_webhooks(adapter: ShoplineAdapter) -> ListFlow[WebhookSubscription]:
+    def expand(rows: Sequence[Any]) -> Flow[list[WebhookSubscription]]:
+        return [subscription(row, f"$.webhooks[{i}]") for i, row in enumerate(rows)]
+        yield  # pragma: no cover - makes this a generator
+
+    return expand_pages(_subscription_rows(adapter), expand)
 
 
 def unsubscribe(adapter: ShoplineAdapter, ref: str) -> Flow[None]:

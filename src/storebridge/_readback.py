@@ -1,7 +1,11 @@
-"""Telling the record a lost create made from records that only look like it.
+"""Reading a write back: the whole listing it may be in, and telling the record a lost
+create made from records that only look like it.
 
-A platform without idempotency keys settles a lost create by looking the order up (by its
-tags, number or e-mail) and taking a match as the write's result. Tags such as
+A platform without idempotency keys settles a lost write by reading the records back. A
+read-back that stops short reads as "not there", and the write is sent again (a second
+record, or a refusal that leaves its outcome unknown): :func:`read_back_rows` reads a
+listing to its end or raises. A platform settles a lost create by looking the order up (by
+its tags, number or e-mail) and taking a match as the write's result. Tags such as
 ``wholesale`` are shared by many orders: a match on them alone once handed back an older
 order as the one just created (and the new one was never sent again). A match must agree
 with everything the draft fixes that the platform keeps as given.
@@ -11,9 +15,57 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+from storebridge._http import Request
+from storebridge.errors import PaginationError
+from storebridge.flow import Batch, Done, Emit, Flow, FlowStepper, ListFlow, ask, in_turn
 from storebridge.model import Order, OrderDraft, OrderLine, OrderLineDraft, Product, ProductDraft
+
+T = TypeVar("T")
+
+READ_BACK_PAGES = 100
+"""Pages a read-back follows at most. A write's read-back runs while the write waits; a
+listing longer than this is a cursor that never ends (a platform fault), not records."""
+
+
+def read_back_rows(
+    listing: ListFlow[T], *, resource: str, platform: str, max_pages: int = READ_BACK_PAGES
+) -> Flow[list[T]]:
+    """Every row of ``listing`` (a :func:`~storebridge.pagination.walk`), to settle a write.
+
+    The walk refuses a page that does not move on (a next link already followed, a stale
+    page): asked again, then PaginationError. A listing that would need more than
+    ``max_pages`` requests raises PaginationError before sending the one too many.
+    """
+    stepper: FlowStepper[None] = FlowStepper(in_turn(listing))
+    rows: list[T] = []
+    sent = 0
+    step = stepper.advance()
+    try:
+        while not isinstance(step, Done):
+            if isinstance(step, Emit):
+                rows.extend(step.items)
+                step = stepper.advance()
+                continue
+            pages: tuple[Request, ...] = ()
+            if isinstance(step, Request):
+                pages = (step,)
+            elif isinstance(step, Batch):
+                pages = step.requests
+            sent += len(pages)
+            if sent > max_pages:
+                raise PaginationError(
+                    f"{resource}: the listing goes on past {max_pages} pages, so it could "
+                    "not all be read back; the write's outcome is not settled by it",
+                    resource=resource,
+                    page=f"{pages[-1].method} {pages[-1].url}",
+                    platform=platform,
+                )
+            step = stepper.advance(*(yield from ask(step)))
+        return rows
+    finally:
+        stepper.close()
 
 
 def order_matches(
@@ -63,4 +115,4 @@ def product_matches(found: Product, draft: ProductDraft) -> bool:
     return all(v.sku in prices and prices[v.sku] == v.price for v in draft.variants)
 
 
-__all__ = ["order_matches", "product_matches"]
+__all__ = ["READ_BACK_PAGES", "order_matches", "product_matches", "read_back_rows"]

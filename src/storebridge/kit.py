@@ -9,8 +9,8 @@ What they are for:
 
 * the contract: :class:`Adapter`, its queries and :class:`RateLimit`;
 * sans-I/O flows: :func:`build_request`, :class:`Batch`, :class:`Emit`,
-  :func:`reconciled_write` for writes, :func:`expand_pages` / :func:`merge_parallel` to
-  shape listings;
+  :func:`reconciled_write` for writes (:func:`read_back_rows` reads a listing whole to
+  settle one), :func:`expand_pages` / :func:`merge_parallel` to shape listings;
 * the paging walk every listing goes through: :func:`walk` with a :class:`Page` reader or
   :class:`BodyNextUrl` / :class:`LinkHeader`;
 * reading and writing the wire: :class:`Payload` (JSON-path errors), :func:`read_json`,
@@ -46,7 +46,7 @@ from storebridge._fast import (
     read_plain,
 )
 from storebridge._json import parse_json, read_json
-from storebridge._readback import order_matches, product_matches
+from storebridge._readback import order_matches, product_matches, read_back_rows
 from storebridge.adapter import (
     OPERATIONS,
     Adapter,
@@ -196,6 +196,7 @@ __all__ = [
     "platform_data",
     "platform_operation",
     "product_matches",
+    "read_back_rows",
     "read_delivery",
     "read_json",
     "read_payload",

@@ -108,7 +108,7 @@ KIT = {
     "order_matches",
     "parse_iso_datetime", "parse_json", "parse_retry_after", "parse_settings", "platform_data",
     "platform_operation", "product_matches",
-    "read_delivery", "delivered_change", "reconciled_write", "read_json",
+    "read_back_rows", "read_delivery", "delivered_change", "reconciled_write", "read_json",
     "read_payload", "relay", "repeated_rows", "request_meta", "rows_at",
     "same_origin", "secret_field", "segment", "time_windows", "token_problem", "unique_items",
     "walk",

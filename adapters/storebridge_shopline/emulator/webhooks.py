@@ -6,9 +6,11 @@ delete put the id before ``webhooks.json`` (``{id}/webhooks.json``), as SHOPLINE
 Go SDK do. Writes raise the topics the notes list: ``orders/create``, ``orders/updated``
 (an edit, a cancel, a refund; the docs' ``orders/update`` spelling is served too),
 ``orders/cancelled``, ``refunds/create``, ``customers/create``, ``customers/update``,
-``products/create``. A delivery's body is the record itself, signed with the app secret
-(hex HMAC-SHA256 of the raw body in ``X-Shopline-Hmac-Sha256``), with the ``X-Shopline-*``
-headers; ``X-Shopline-Webhook-Id`` is new per message and kept when it is sent again.
+``products/create``. ``webhooks.json`` pages like every list (``limit``, 50 by default,
+``page_info`` cursors in a ``link`` header). A delivery's body is the record itself, signed
+with the app secret (hex HMAC-SHA256 of the raw body in ``X-Shopline-Hmac-Sha256``), with
+the ``X-Shopline-*`` headers; ``X-Shopline-Webhook-Id`` is new per message and kept when it
+is sent again.
 Sending, retries and duplicates are :mod:`storebridge.sandbox.webhooks`.
 """
 
@@ -20,7 +22,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from storebridge.http import Response
-from storebridge.sandbox import EmulatorRequest, Endpoint, HTTPProblem, json_response, read_member
+from storebridge.sandbox import (
+    EmulatorRequest,
+    Endpoint,
+    HTTPProblem,
+    Span,
+    json_response,
+    read_member,
+)
 from storebridge.sandbox.webhooks import (
     Delivery,
     EventRule,
@@ -34,7 +43,7 @@ from storebridge_shopline._versions import KNOWN_VERSIONS
 from storebridge_shopline._webhooks import SIGNATURE_HEADER, WEBHOOK_ID_HEADER, sign_webhook
 from storebridge_shopline.emulator.shop import SHOP_ID
 from storebridge_shopline.emulator.state import StoreState
-from storebridge_shopline.emulator.wire import API, Handler, Record
+from storebridge_shopline.emulator.wire import API, Handler, Record, page_answer
 
 __all__ = ["EVENT_RULES", "FIRST_VERSION", "TOPICS", "Webhooks", "webhook_headers"]
 
@@ -141,8 +150,10 @@ class Webhooks:
 
     # Routes ----------------------------------------------------------------------------
     def list_webhooks(self, req: EmulatorRequest) -> Response:
-        rows = [self.subscriptions[key] for key in sorted(self.subscriptions)]
-        return json_response(200, {"webhooks": rows})
+        return page_answer(req, "webhooks", "webhooks", self._by_id, dict)
+
+    def _by_id(self, _filters: Mapping[str, str]) -> Span[Record]:
+        return Span.of(self.subscriptions.items())
 
     def count_webhooks(self, req: EmulatorRequest) -> Response:
         return json_response(200, {"count": len(self.subscriptions)})

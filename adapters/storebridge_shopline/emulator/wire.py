@@ -52,7 +52,7 @@ ALL_SCOPES = (
     "read_orders,write_orders,read_customers,write_customers,read_products,write_products,"
     "read_store_information"
 )
-PAGE_CAPS = {"orders": 100, "customers": 250, "products": 250}
+PAGE_CAPS = {"orders": 100, "customers": 250, "products": 250, "webhooks": 250}
 FULFILLMENT_FILTERS = {"unshipped", "partial", "shipped", "any"}
 STORE_TZ = timezone(timedelta(hours=8))
 """Stores answer in their own offset; +08:00 matches the docs' examples."""

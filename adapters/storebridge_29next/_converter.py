@@ -37,6 +37,7 @@ from storebridge.model import (
     TransactionStatus,
     Variant,
 )
+from storebridge_29next._settings import variants_key
 
 T = TypeVar("T")
 
@@ -63,8 +64,9 @@ REQUIRED_ADDRESS_FIELDS = (("line1", "line1"), ("city", "line4"), ("country", "c
 """(model field, wire field) the Admin API requires on every address it stores."""
 
 
-def make_converter() -> cattrs.Converter:
-    """The 29 Next wire converter. Mapping rules:
+def make_converter(api_version: str | None = None) -> cattrs.Converter:
+    """The 29 Next wire converter for ``api_version`` (None: the default version). Mapping
+    rules:
 
     * Orders are keyed by ``number`` (``ref`` and ``number`` are both it; there is no id).
     * ``status`` open/archived/canceled -> OPEN/CLOSED/CANCELLED; ``payment_status`` ->
@@ -88,17 +90,21 @@ def make_converter() -> cattrs.Converter:
     * Addresses: ``line4`` is the city, ``state`` the region, ``postcode`` the postal code.
     * Customers are ``/users/``: ``phone_number`` -> ``phone``, ``date_joined`` ->
       ``created_at`` (users have no updated timestamp).
-    * Products: variants' ``prices[0]`` is the price; ``stock`` is the sum over stock
-      records of ``num_in_stock - num_allocated`` when ``track_stock``, else None. Product
-      tags are read from ``metadata.storebridge_tags`` (a JSON list in a string).
+    * Products: variants are listed under ``variants`` (2023-02-10: ``children``), a list
+      every product row must hold; only a ``parent`` product may list none. Variants'
+      ``prices[0]`` is the price; ``stock`` is the sum over stock records of
+      ``num_in_stock - num_allocated`` when ``track_stock``, else None. Product tags are
+      read from ``metadata.storebridge_tags`` (a JSON list in a string).
     * Transactions: ``type`` debit/authorize/capture/refund/void -> SALE/AUTHORIZATION/
       CAPTURE/REFUND/VOID; ``status`` succeeded/failed -> SUCCESS/FAILURE.
     * Refund quotes come from the refund calculation; the adapter adds ``order_number``
       (the response does not carry it). Allocations are the ``transactions`` entries, their
       ``maximum`` the transaction's ``refundable_amount`` when the quote was calculated.
     """
-    # Refunds, their quotes and fulfillment orders are read in the modules of their operations.
+    # Refunds, their quotes, fulfillment orders and products are read in the modules of
+    # their operations.
     from storebridge_29next._fulfillment import fulfillment_order
+    from storebridge_29next._products import product_reader, variant
     from storebridge_29next._refunds import refund, refund_quote
 
     return make_wire_converter(
@@ -106,7 +112,7 @@ def make_converter() -> cattrs.Converter:
         {
             Order: order,
             Customer: customer,
-            Product: product,
+            Product: product_reader(variants_key(api_version)),
             Variant: variant,
             Transaction: transaction,
             RefundQuote: refund_quote,
@@ -288,61 +294,6 @@ def customer(p: Payload) -> Customer:
     )
 
 
-def variant(p: Payload) -> Variant:
-    price = None
-    for entry in p.iter("prices"):
-        code = entry.opt_currency("currency")
-        if code:
-            price = entry.money("price", code)
-            break
-    stock = None
-    if p.opt_bool("track_stock") is not False:
-        levels = [
-            (r.opt_integer("num_in_stock") or 0) - (r.opt_integer("num_allocated") or 0)
-            for r in p.iter("stockrecords")
-        ]
-        stock = sum(levels) if levels else None
-    return Variant(
-        platform=PLATFORM,
-        ref=str(p.integer("id")),
-        sku=p.opt_string("sku"),
-        title=p.opt_string("title"),
-        price=price,
-        stock=stock,
-        product_ref=str(p.integer("product_id")) if p.has("product_id") else None,
-        raw=p.data,
-    )
-
-
-def product_tags(metadata: Any) -> tuple[str, ...]:
-    """Identity tags kept in product metadata (a JSON list in a string); () when absent."""
-    if not isinstance(metadata, Mapping):
-        return ()
-    value = metadata.get(TAGS_METADATA_KEY)
-    if isinstance(value, str):
-        try:
-            value = parse_json(value)
-        except PayloadError:
-            return (value,)
-    if isinstance(value, list):
-        return tuple(v for v in value if isinstance(v, str) and v)
-    return ()
-
-
-def product(p: Payload) -> Product:
-    return Product(
-        platform=PLATFORM,
-        ref=str(p.integer("id")),
-        title=p.string("title"),
-        description=p.opt_string("description"),
-        variants=p.each("variants", variant),
-        tags=product_tags(p.raw("metadata")),
-        created_at=p.opt_timestamp("date_created"),
-        updated_at=p.opt_timestamp("date_updated"),
-        raw=p.data,
-    )
-
-
 def _transaction(p: Payload, default_currency: str | None) -> Transaction:
     currency = p.opt_currency("currency") or default_currency
     if currency is None:
@@ -486,8 +437,11 @@ def customer_update_body(update: CustomerUpdate) -> dict[str, Any]:
     return body
 
 
-def product_body(draft: ProductDraft, location_id: int | None) -> dict[str, Any]:
-    """``POST /products/`` body; stock goes to ``location_id`` (the store's first location)."""
+def product_body(
+    draft: ProductDraft, location_id: int | None, api_version: str | None
+) -> dict[str, Any]:
+    """``POST /products/`` body on ``api_version``, the variants under that version's list
+    (:func:`variants_key`); stock goes to ``location_id`` (the store's first location)."""
     if not draft.variants:
         raise ValidationError(
             "variants is empty: a 29 Next product needs at least one variant", field="variants"
@@ -509,7 +463,7 @@ def product_body(draft: ProductDraft, location_id: int | None) -> dict[str, Any]
         if item.stock is not None and location_id is not None:
             entry["stockrecords"] = [{"location_id": location_id, "num_in_stock": item.stock}]
         variants.append(entry)
-    body: dict[str, Any] = {"title": draft.title, "variants": variants}
+    body: dict[str, Any] = {"title": draft.title, variants_key(api_version): variants}
     if draft.description is not None:
         body["description"] = draft.description
     if draft.tags:
@@ -588,12 +542,16 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-_CONVERTERS: list[cattrs.Converter] = []
+_CONVERTERS: dict[str, cattrs.Converter] = {}
+"""One converter per list of variants (the versions differ in nothing else read here)."""
 
 
-def structure(payload: Payload, cls: type[T]) -> T:
-    """``payload`` as a ``cls`` model object; any bad value is a PayloadError with its path."""
-    # Built on first use: its hooks live in modules that import this one.
-    if not _CONVERTERS:
-        _CONVERTERS.append(make_converter())
-    return _CONVERTERS[0].structure(payload, cls)
+def structure(payload: Payload, cls: type[T], api_version: str | None = None) -> T:
+    """``payload`` as a ``cls`` model object as ``api_version`` (None: the default version)
+    renders it; any bad value is a PayloadError with its path."""
+    key = variants_key(api_version)
+    found = _CONVERTERS.get(key)
+    if found is None:
+        # Built on first use: its hooks live in modules that import this one.
+        found = _CONVERTERS[key] = make_converter(api_version)
+    return found.structure(payload, cls)

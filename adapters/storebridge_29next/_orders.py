@@ -24,7 +24,7 @@ from storebridge.kit import (
     reconciled_write,
     within,
 )
-from storebridge.model import Address, Order, OrderDraft
+from storebridge.model import Address, Order, OrderDraft, Product
 from storebridge.validation import describe
 from storebridge_29next._converter import address_to_wire, order_body, structure
 from storebridge_29next._fast_orders import order_row
@@ -49,6 +49,7 @@ from storebridge_29next._requests import (
     read_one,
     results_holding,
 )
+from storebridge_29next._settings import variants_key
 
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter
@@ -266,13 +267,17 @@ def _tagged(tag: str) -> Callable[[Response], None]:
 
 
 def _variant_for_sku(adapter: TwentyNineNextAdapter, sku: str, field: str) -> Flow[int]:
-    # Each product row must hold its variants: one without reads as "no such SKU" otherwise.
+    # Each product row must hold its variants, in the version's own list (2023-02-10:
+    # children): one without is asked again, as it would read as "no such SKU" otherwise.
+    version = adapter.api_version
     response = yield get(adapter, "products.find", "products", params=query({"sku": sku}, {}),
-                         check=results_holding("variants"))  # fmt: skip
+                         check=results_holding(variants_key(version)))  # fmt: skip
     for row in body_object(response).iter("results", required=True):
-        for item in row.iter("variants"):
-            if item.opt_string("sku") == sku:
-                return item.integer("id")
+        # Read as a product: a standalone one listing none of its variants is a
+        # PayloadError here too, not a SKU taken for missing.
+        for item in structure(row, Product, version).variants:
+            if item.sku == sku:
+                return int(item.ref)  # read from an integer id
     raise ValidationError(f"{field}: no product variant on 29 Next has SKU {sku!r}", field=field)
 
 

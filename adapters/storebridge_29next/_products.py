@@ -1,4 +1,14 @@
-"""Products: list (one cursor: the spec offers no date filter for products), get, create.
+"""Products: list (one cursor: the spec offers no date filter for products), get, create,
+and reading a product with its variants.
+
+2024-04-01 lists a product's variants under ``variants``; 2023-02-10 lists the same
+ProductVariant items under ``children``, in answers and in create bodies alike
+(``_settings.variants_key``). Both specs require the list in every Product and ProductList
+row. A product's own row has no SKU, price or stock on either version: those are its
+variants'. So a row without its list is a PayloadError, and a product listing no variants
+is read as such only when its ``structure`` is ``parent`` (one whose variants are still to
+be made): a standalone or child product listing none would otherwise read as a product
+without its SKU and price, and a migration or an export would lose them.
 
 Stock levels of a new product go to the store's first location. A create whose answer is
 lost is settled by looking the product up by its first variant's SKU and checking title,
@@ -7,19 +17,22 @@ SKUs and identity tags.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from storebridge.errors import ValidationError
+from storebridge.errors import PayloadError, ValidationError
 from storebridge.kit import (
     Flow,
     ListFlow,
     ListQuery,
     Payload,
+    parse_json,
     product_matches,
     reconciled_write,
 )
-from storebridge.model import Product, ProductDraft
-from storebridge_29next._converter import product_body, structure
+from storebridge.model import Product, ProductDraft, Variant
+from storebridge.validation import describe
+from storebridge_29next._converter import PLATFORM, TAGS_METADATA_KEY, product_body, structure
 from storebridge_29next._listings import read_listing
 from storebridge_29next._paging import Listing
 from storebridge_29next._requests import (
@@ -42,7 +55,7 @@ def list_products(adapter: TwentyNineNextAdapter, query_: ListQuery) -> ListFlow
     )
 
     def expand(rows: list[Payload]) -> Flow[list[Product]]:
-        found = (structure(row, Product) for row in rows)
+        found = (structure(row, Product, adapter.api_version) for row in rows)
         return [p for p in found if query_.covers(created_at=p.created_at, updated_at=p.updated_at)]
         yield  # pragma: no cover - makes this a generator
 
@@ -66,23 +79,128 @@ def _first_location(adapter: TwentyNineNextAdapter) -> Flow[int]:
 
 
 def create_product(adapter: TwentyNineNextAdapter, draft: ProductDraft) -> Flow[Product]:
-    product_body(draft, None)  # every check before the first request
+    version = adapter.api_version
+    product_body(draft, None, version)  # every check before the first request
     location_id = None
     if any(v.stock is not None for v in draft.variants):
         location_id = yield from _first_location(adapter)
-    request = post(adapter, "products.create", ("products",), product_body(draft, location_id))
+    body = product_body(draft, location_id, version)
+    request = post(adapter, "products.create", ("products",), body)
 
     def find() -> Flow[Product | None]:
         params = query({"sku": draft.variants[0].sku}, {})
         response = yield get(adapter, "products.find", "products", params=params,
                              check=has_results)  # fmt: skip
         for row in body_object(response).iter("results", required=True):
-            found = structure(row, Product)
+            found = structure(row, Product, version)
             if product_matches(found, draft):
                 return found
         return None
 
-    return (yield from reconciled_write(request, answer_as(Product), find))
+    return (yield from reconciled_write(request, answer_as(Product, version), find))
 
 
-__all__ = ["create_product", "get_product", "list_products"]
+# Reading ---------------------------------------------------------------------------------
+def variant(p: Payload) -> Variant:
+    price = None
+    for entry in p.iter("prices"):
+        code = entry.opt_currency("currency")
+        if code:
+            price = entry.money("price", code)
+            break
+    stock = None
+    if p.opt_bool("track_stock") is not False:
+        levels = [
+            (r.opt_integer("num_in_stock") or 0) - (r.opt_integer("num_allocated") or 0)
+            for r in p.iter("stockrecords")
+        ]
+        stock = sum(levels) if levels else None
+    return Variant(
+        platform=PLATFORM,
+        ref=str(p.integer("id")),
+        sku=p.opt_string("sku"),
+        title=p.opt_string("title"),
+        price=price,
+        stock=stock,
+        product_ref=str(p.integer("product_id")) if p.has("product_id") else None,
+        raw=p.data,
+    )
+
+
+def product_tags(metadata: Any) -> tuple[str, ...]:
+    """Identity tags kept in product metadata (a JSON list in a string); () when absent."""
+    if not isinstance(metadata, Mapping):
+        return ()
+    value = metadata.get(TAGS_METADATA_KEY)
+    if isinstance(value, str):
+        try:
+            value = parse_json(value)
+        except PayloadError:
+            return (value,)
+    if isinstance(value, list):
+        return tuple(v for v in value if isinstance(v, str) and v)
+    return ()
+
+
+def variant_rows(p: Payload, key: str) -> list[Payload]:
+    """The product's variants, listed under ``key`` (``_settings.variants_key``), or a
+    PayloadError naming ``key`` when the row does not list them or a product that is not
+    a parent lists none."""
+    if p.raw(key) is None:
+        other = "children" if key == "variants" else "variants"
+        if p.raw(other) is not None:
+            # The answer is another version's: reading it as this one's would be guessing.
+            p.fail(
+                f"the product lists its variants under {other!r}, as another API version "
+                f"than the connected one does (which lists them under {key!r}); connect "
+                "with the api_version the store answers in",
+                key,
+            )
+        p.fail(f"the product does not list its variants ({key!r}, required by 29 Next)", key)
+    rows = p.objects(key)
+    kind = p.raw("structure")
+    if not rows and kind != "parent":
+        fix = (
+            "connect with api_version='2024-04-01', whose products list their variants "
+            "under 'variants'"
+            if key == "children"
+            else "check the product in the 29 Next dashboard: only a parent product may "
+            "have no variants yet"
+        )
+        p.fail(
+            f"the product (structure {describe(kind)}) lists no {key}: a 29 Next "
+            f"product's SKU, price and stock are only in its {key}, so it cannot be read "
+            f"without them; {fix}",
+            key,
+        )
+    return rows
+
+
+def product_reader(key: str) -> Callable[[Payload], Product]:
+    """Reads a product whose variants are listed under ``key``."""
+
+    def product(p: Payload) -> Product:
+        return Product(
+            platform=PLATFORM,
+            ref=str(p.integer("id")),
+            title=p.string("title"),
+            description=p.opt_string("description"),
+            variants=tuple(variant(item) for item in variant_rows(p, key)),
+            tags=product_tags(p.raw("metadata")),
+            created_at=p.opt_timestamp("date_created"),
+            updated_at=p.opt_timestamp("date_updated"),
+            raw=p.data,
+        )
+
+    return product
+
+
+__all__ = [
+    "create_product",
+    "get_product",
+    "list_products",
+    "product_reader",
+    "product_tags",
+    "variant",
+    "variant_rows",
+]

@@ -100,14 +100,15 @@ def read_one(
 ) -> Flow[T]:
     """The record ``ref`` at ``{path}/{ref}/`` as a ``cls``, checked to be that record."""
     response = yield get(adapter, operation, path, ref, check=is_record(key, ref))
-    return structure(body_object(response), cls)
+    return structure(body_object(response), cls, adapter.api_version)
 
 
-def answer_as(cls: type[T]) -> Callable[[Response], T]:
-    """Reads a write's answer as a ``cls`` (what ``kit.reconciled_write`` calls ``parse``)."""
+def answer_as(cls: type[T], api_version: str | None = None) -> Callable[[Response], T]:
+    """Reads a write's answer as a ``cls`` as ``api_version`` renders it (None: the default
+    version; what ``kit.reconciled_write`` calls ``parse``)."""
 
     def parse(response: Response) -> T:
-        return structure(body_object(response), cls)
+        return structure(body_object(response), cls, api_version)
 
     return parse
 
@@ -132,7 +133,8 @@ def has_results(response: Response) -> None:
 
 def results_holding(*lists: str) -> Callable[[Response], None]:
     """``has_results``, and every row holds each of ``lists`` as a list of objects: a
-    product row without its ``variants`` would otherwise read as "no such SKU"."""
+    product row without its variants (``variants``; 2023-02-10: ``children``) would
+    otherwise read as "no such SKU"."""
 
     def check(response: Response) -> None:
         for row in body_object(response).objects("results"):

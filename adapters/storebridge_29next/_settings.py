@@ -12,7 +12,16 @@ from storebridge.kit import Secret, SettingError, check_base_url, secret_field
 DEFAULT_API_VERSION = "2024-04-01"
 LEGACY_API_VERSION = "2023-02-10"
 API_VERSIONS = (DEFAULT_API_VERSION, LEGACY_API_VERSION)
-"""Versions this adapter speaks; behaviour differs between them for refunds."""
+"""Versions this adapter speaks; behaviour differs between them for refunds, and the list
+that holds a product's variants differs (:func:`variants_key`)."""
+
+
+def variants_key(api_version: str | None) -> str:
+    """The field that lists a product's variants on ``api_version`` (None: the default
+    version), in answers and in create bodies alike: ``children`` on 2023-02-10,
+    ``variants`` from 2024-04-01 on."""
+    return "children" if api_version == LEGACY_API_VERSION else "variants"
+
 
 VERSION_HEADER = "X-29next-API-Version"
 """Sent on every request with the configured ``api_version`` (the spec's spelling)."""

@@ -7,13 +7,14 @@ is not documented, so a delivery is accepted when either matches. Comparisons ar
 constant-time.
 
 **Reading.** A delivery is the envelope ``{object, data, event_id, event_type, webhook,
-api_version}``; ``data`` is the record as the Admin API's ``GET`` renders it, so it is read
-by the same converter as any answer. ``event_type`` maps onto the unified topics
-(``order.updated`` -> ``orders.updated``...); ``event_id`` is the same across the platform's
-retries of one event, so it is what de-duplication keys on. Events about records storebridge
-does not model (``transaction.created``, ``fulfillment.updated``...) still become a Change,
-with no model object and the payload in ``raw``: answering them 400 would only make the
-platform retry.
+api_version}``; ``data`` is the record as the Admin API's ``GET`` renders it on the
+delivery's ``api_version`` (the subscription's own, which may not be the connected one),
+so it is read by the same converter as any answer of that version. ``event_type`` maps
+onto the unified topics (``order.updated`` -> ``orders.updated``...); ``event_id`` is the
+same across the platform's retries of one event, so it is what de-duplication keys on.
+Events about records storebridge does not model (``transaction.created``,
+``fulfillment.updated``...) still become a Change, with no model object and the payload in
+``raw``: answering them 400 would only make the platform retry.
 
 **Subscriptions** (``/webhooks/``). One subscription carries every event asked for, so
 ``subscribe`` is one write; a lost answer is settled by reading the subscriptions back (one
@@ -181,7 +182,8 @@ def _change(adapter: TwentyNineNextAdapter, envelope: Payload) -> Change:
     else:
         resource, cls, key = record
         ref = data.ref(key)
-        obj = None if kind is ChangeKind.DELETED else structure(data, cls)
+        version = envelope.opt_string("api_version") or adapter.api_version
+        obj = None if kind is ChangeKind.DELETED else structure(data, cls, version)
     return delivered_change(
         adapter, resource=resource, kind=kind, ref=ref, record=obj, event_id=event_id,
         topic=event_type, raw=envelope.data,

@@ -1,4 +1,9 @@
-"""Products (catalogue): list, get, create, and how they render."""
+"""Products (catalogue): list, get, create, and how they render on each API version.
+
+2023-02-10 lists a product's variants under ``children`` (in answers and create bodies),
+and its stock records carry the variant's SKU and price; 2024-04-01 and ``unstable`` list
+them under ``variants``. The store keeps them under ``variants`` either way.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 from storebridge.sandbox import EmulatorRequest, Endpoint, HTTPProblem, Span, json_response
 from storebridge_29next.emulator.state import StoreState
 from storebridge_29next.emulator.wire import (
+    LEGACY,
     Handler,
     Response,
     decimal_value,
@@ -23,12 +29,30 @@ from storebridge_29next.emulator.wire import (
     required,
 )
 
-__all__ = ["Products", "render_product"]
+__all__ = ["Products", "render_product", "variants_field"]
 
 _DETAIL_ONLY = ("description", "meta_title", "meta_description", "template")
 
 
-def render_product(record: dict[str, Any], origin: str) -> dict[str, Any]:
+def variants_field(version: str) -> str:
+    """Where ``version`` lists a product's variants (answers and create bodies)."""
+    return "children" if version == LEGACY else "variants"
+
+
+def _stockrecord(stock: dict[str, Any], item: dict[str, Any], version: str) -> dict[str, Any]:
+    if version != LEGACY:
+        return dict(stock)
+    price = (item["prices"] or [{}])[0]
+    return {
+        **stock,
+        "sku": item.get("sku") or "",
+        "price": price.get("price"),
+        "price_currency": price.get("currency"),
+        "price_retail": price.get("retail"),
+    }
+
+
+def render_product(record: dict[str, Any], origin: str, version: str) -> dict[str, Any]:
     variants = []
     for item in record["variants"]:
         variants.append(
@@ -38,13 +62,14 @@ def render_product(record: dict[str, Any], origin: str) -> dict[str, Any]:
                 "images": "",
                 "inventory_availability": "in_stock",
                 "purchase_availability": "available",
-                "stockrecords": [dict(s) for s in item["stockrecords"]],
+                "stockrecords": [_stockrecord(s, item, version) for s in item["stockrecords"]],
             }
         )
+    body = {k: v for k, v in record.items() if k != "variants"}
     return {
-        **record,
+        **body,
         "metadata": record.get("metadata") or {},
-        "variants": variants,
+        variants_field(version): variants,
         "categories": [],
         "images": [],
         "rating": None,
@@ -84,7 +109,7 @@ class Products:
             )
 
         def listed(product: dict[str, Any]) -> dict[str, Any]:
-            item = render_product(product, req.origin)
+            item = render_product(product, req.origin, version)
             for key in _DETAIL_ONLY:
                 item.pop(key, None)
             return item
@@ -95,7 +120,7 @@ class Products:
         found = self.state.products.get(int(req.params["id"]))
         if found is None:
             raise not_found()
-        return json_response(200, render_product(found, req.origin))
+        return json_response(200, render_product(found, req.origin, version))
 
     def create_product(self, req: EmulatorRequest, version: str) -> Response:
         fields = object_body(req)
@@ -107,7 +132,9 @@ class Products:
         pid = self.state.next_id("product", 10)
         variants = []
         errors: list[dict[str, Any]] = []
-        for item in fields.get("variants") or [{}]:
+        field = variants_field(version)
+        # Another version's list is not this version's field: ignored, as DRF ignores it.
+        for item in fields.get(field) or [{}]:
             problems: dict[str, list[str]] = {}
             sku = item.get("sku") if isinstance(item, dict) else None
             if sku and sku in known:
@@ -160,7 +187,7 @@ class Products:
                 }
             )
         if any(errors):
-            raise HTTPProblem(400, {"variants": errors})
+            raise HTTPProblem(400, {field: errors})
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "product"
         record = {
             "id": pid,
@@ -175,4 +202,4 @@ class Products:
             "date_updated": now,
         }
         self.state.add_product(record)
-        return json_response(201, render_product(record, req.origin))
+        return json_response(201, render_product(record, req.origin, version))

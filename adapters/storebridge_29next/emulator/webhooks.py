@@ -248,7 +248,9 @@ class Webhooks:
             return None if user is None else render_user(self.state, user)
         if kind == "product":
             product = self.state.products.get(key)
-            return None if product is None else render_product(product, raised.origin)
+            if product is None:
+                return None
+            return render_product(product, raised.origin, version)
         return None
 
     def _disable(self, webhook_id: int) -> Callable[[], None]:

@@ -22,6 +22,7 @@ from storebridge._inflight import (
     Forgotten,
     Gate,
     Result,
+    Running,
     SentTask,
     SentThread,
     find,
@@ -64,6 +65,7 @@ class SyncEngine:
         self.policy = Policy(adapter, options, redactor)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._running = Running()
 
     def send(
         self, request: _http.Request, unwanted: threading.Event | None = None
@@ -107,6 +109,14 @@ class SyncEngine:
                 )
             return self._pool
 
+    def _submit(
+        self, request: _http.Request, unwanted: threading.Event | None = None
+    ) -> Future[_http.Response]:
+        """``request`` sent on a thread of the pool, counted until it ends (see close)."""
+        future = self._executor().submit(self.send, request, unwanted)
+        self._running.add(future)
+        return future
+
     def _send_batch(
         self, requests: Sequence[_http.Request], *, tolerant: bool = False
     ) -> list[Any]:
@@ -116,7 +126,6 @@ class SyncEngine:
         """
         if len(requests) == 1 and not tolerant:
             return [self.send(requests[0])]
-        pool = self._executor()
         results: list[Any] = [None] * len(requests)
         pending: dict[Future[_http.Response], int] = {}
         upcoming = iter(enumerate(requests))
@@ -126,7 +135,7 @@ class SyncEngine:
                 nxt = next(upcoming, None)
                 if nxt is None:
                     break
-                pending[pool.submit(self.send, nxt[1])] = nxt[0]
+                pending[self._submit(nxt[1])] = nxt[0]
             if not pending:
                 break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -146,11 +155,10 @@ class SyncEngine:
     def _start(
         self, requests: Sequence[_http.Request], started: dict[Ticket, SentThread]
     ) -> list[Ticket]:
-        pool = self._executor()
         tickets = [Ticket(request) for request in requests]
         for ticket in tickets:
             unwanted = threading.Event()
-            started[ticket] = SentThread(pool.submit(self.send, ticket.request, unwanted), unwanted)
+            started[ticket] = SentThread(self._submit(ticket.request, unwanted), unwanted)
         return tickets
 
     @staticmethod
@@ -304,12 +312,15 @@ class SyncEngine:
     def close(self, *, close_client: bool = True) -> None:
         if self._pool is not None:
             # What still runs now was started and forgotten (read ahead past a listing's
-            # end): those waiting for the rate limit stop at once; those on the wire are
-            # let finish, since closing the client under them would leak their sockets.
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # end): those not picked up are never sent, those waiting for the rate limit
+            # stop at once, and those on the wire are not waited for, since nobody wants
+            # their answers.
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
         if close_client:
-            self.client.close()
+            # The client closes when the last of them has ended (at once if none runs):
+            # closed under them, it would not stop them (see Running).
+            self._running.then(self.client.close)
 
 
 class AsyncEngine:
@@ -324,7 +335,7 @@ class AsyncEngine:
         self.client = client
         self.options = options
         self.policy = Policy(adapter, options, redactor)
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background: dict[asyncio.Task[Any], SentTask] = {}
 
     async def send(self, request: _http.Request, sent: SentTask | None = None) -> _http.Response:
         """Send ``request`` as the policy says; a started request (``sent``) stops
@@ -393,10 +404,13 @@ class AsyncEngine:
             sent = SentTask()
             sent.task = asyncio.ensure_future(self.send(ticket.request, sent))
             sent.task.add_done_callback(retrieve)
-            self._background.add(sent.task)
-            sent.task.add_done_callback(self._background.discard)
+            self._background[sent.task] = sent
+            sent.task.add_done_callback(self._finished)
             started[ticket] = sent
         return tickets
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._background.pop(task, None)
 
     @staticmethod
     async def _collect(task: asyncio.Task[_http.Response]) -> Any:
@@ -533,8 +547,13 @@ class AsyncEngine:
     async def aclose(self, *, close_client: bool = True) -> None:
         if self._background:
             # Started and forgotten (read ahead past a listing's end): those waiting for
-            # the rate limit were cancelled; those on the wire end before the client closes
-            # under them, which would leak their sockets.
+            # the rate limit were cancelled; those on the wire are cancelled now rather
+            # than waited for, since nobody wants their answers (the HTTP library closes
+            # the connection of a request cancelled before its answer is read). Each has
+            # ended before the client closes.
+            for sent in self._background.values():
+                if sent.unwanted:
+                    sent.task.cancel()
             await asyncio.wait(set(self._background), timeout=self.options.timeout)
         if close_client:
             await self.client.aclose()

@@ -56,6 +56,44 @@ class SentThread:
         self.future.cancel()
 
 
+class Running:
+    """The requests an engine has handed to its threads, and what waits for the last one.
+
+    A closing store does not wait for answers nobody wants (guesses read ahead past a
+    listing's end are on the wire for one more latency): it gives the client's close to
+    whichever of them ends last, so the client closes after its last request. Closing it
+    under them would not stop them: a thread blocked reading a socket is not woken when
+    the socket is closed, it waits for the answer all the same and then fails."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: set[Future[Any]] = set()
+        self._then: list[Callable[[], None]] = []
+
+    def add(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._futures.add(future)
+        # Outside the lock: a future already done runs the callback here, at once.
+        future.add_done_callback(self._ended)
+
+    def then(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once no request runs any more: now, if none does."""
+        with self._lock:
+            if self._futures:
+                self._then.append(action)
+                return
+        action()
+
+    def _ended(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+            if self._futures:
+                return
+            due, self._then = self._then, []
+        for action in due:  # outside the lock: an action may take a while (closing sockets)
+            action()
+
+
 T = TypeVar("T")
 
 
@@ -125,6 +163,7 @@ __all__ = [
     "Forgotten",
     "Gate",
     "Result",
+    "Running",
     "SentTask",
     "SentThread",
     "find",

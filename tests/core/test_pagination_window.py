@@ -36,6 +36,7 @@ from storebridge.flow import (
 from storebridge.http import MockTransport, Request, Response
 from storebridge.pagination import BodyNextUrl, walk
 from storebridge.testing import FakeTime
+from tests.support.stuck import StuckPastTheEnd
 from tests.support.toy import ToyAdapter
 
 BASE = "https://x.example/r"
@@ -308,31 +309,69 @@ def test_guesses_still_waiting_for_the_rate_limit_when_the_listing_ends_are_neve
     assert sum(shop.asked.values()) < 6
 
 
-def test_an_async_store_closes_only_after_its_forgotten_requests_end() -> None:
-    # Guesses past the listing's end are still on the wire when the listing ends; closing
-    # the client under them would leak their sockets.
+def test_closing_after_the_listing_does_not_wait_for_a_guess_on_the_wire_sync() -> None:
+    # Two pages (offsets 0 and 3); the guesses at 6 and beyond stay on the wire.
+    stuck = StuckPastTheEnd(MockTransport(_Shop(6)), _offset, end=6, last=3)
+    options = attrs.evolve(FakeTime().options(), max_concurrency=4)
+    ids: list[int] = []
+
+    def read() -> None:
+        with Store(_adapter(), options=options, transport=stuck) as store:
+            ids.extend(row["id"] for row in store.iterate(_walk()))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        reader.join(timeout=30)
+        assert not reader.is_alive(), "close() waited for a guess past the listing's end"
+        assert ids == list(range(6))
+        # The guess is still on the wire: the client is not closed under it.
+        assert stuck.on_the_wire > 0
+        assert not stuck.closed.is_set()
+    finally:
+        stuck.release.set()
+        reader.join(timeout=30)
+    # It is closed once the last request has ended, and not before.
+    assert stuck.closed.wait(timeout=30)
+    assert stuck.at_close == [0]
+
+
+def test_closing_after_the_listing_cancels_a_guess_on_the_wire_async() -> None:
     shop = _Shop(3)
     on_the_wire: list[int] = [0]
+    cut: list[int] = []
     at_close: list[int] = []
 
-    async def slow(request: Request) -> Response:
-        on_the_wire[0] += 1
-        try:
-            await asyncio.sleep(0.02 if _offset(request) < 3 else 0.2)
-            return shop(request)
-        finally:
-            on_the_wire[0] -= 1
-
-    class Watched(MockTransport):
-        async def aclose(self) -> None:
-            at_close.append(on_the_wire[0])
-
-    options = StoreOptions(max_concurrency=6)
-
     async def main() -> list[int]:
-        async with AsyncStore(_adapter(), options=options, transport=Watched(slow)) as store:
+        entered, never = asyncio.Event(), asyncio.Event()
+
+        async def stuck(request: Request) -> Response:
+            if _offset(request) < 3:
+                await entered.wait()  # a guess is on the wire when the listing ends
+                return shop(request)
+            on_the_wire[0] += 1
+            entered.set()
+            try:
+                await never.wait()
+                return shop(request)
+            except asyncio.CancelledError:
+                cut.append(_offset(request))
+                raise
+            finally:
+                on_the_wire[0] -= 1
+
+        class Watched(MockTransport):
+            async def aclose(self) -> None:
+                at_close.append(on_the_wire[0])
+
+        # A timeout longer than the bound below: a close that waited would not end in it.
+        options = StoreOptions(max_concurrency=6, timeout=600)
+        async with AsyncStore(_adapter(), options=options, transport=Watched(stuck)) as store:
             return [row["id"] async for row in store.iterate(_walk())]
 
-    assert asyncio.run(main()) == [0, 1, 2]
-    assert sum(shop.asked.values()) > 3  # guesses past the end did go out
-    assert at_close == [0]
+    async def bounded() -> list[int]:
+        return await asyncio.wait_for(main(), timeout=30)
+
+    assert asyncio.run(bounded()) == [0, 1, 2]
+    assert cut  # the guesses past the end went out, and were cut off at close
+    assert at_close == [0]  # every one had ended before the client closed

@@ -62,6 +62,9 @@ ADDRESS = AddressFields(
 _CENT = Decimal("0.01")
 REQUIRED_ADDRESS_FIELDS = (("line1", "line1"), ("city", "line4"), ("country", "country"))
 """(model field, wire field) the Admin API requires on every address it stores."""
+ORDER_LISTS = ("lines", "refunds", "transactions")
+"""Lists every full order holds (both versions' specs require them); an order read without
+one is ``partial``."""
 
 
 def make_converter(api_version: str | None = None) -> cattrs.Converter:
@@ -81,12 +84,14 @@ def make_converter(api_version: str | None = None) -> cattrs.Converter:
       ``metadata.storebridge_amounts`` (the create API has no such fields), read back.
     * ``created_at`` is ``date_placed`` (the business date, which historical imports set),
       falling back to ``created_at``.
-    * List rows (``OrderList``) have no lines, addresses, tags or transactions: the order is
-      returned with ``partial=True``; ``orders.get`` or ``orders.list(detail=True)`` fill it.
+    * List rows (``OrderList``) have no lines, addresses, tags or transactions (2023-02-10
+      rows: no refunds or transactions): the order is returned with ``partial=True``;
+      ``orders.get`` or ``orders.list(detail=True)`` fill it. Transactions embedded in an
+      order carry its number as ``order_ref``.
     * Order lines: 2024-04-01 lines (``sku``, ``product_title``, ``current_quantity``) and
       2023-02-10 lines (``product.title``, ``stockrecord.partner_sku``, ``price_currency``)
-      both map to OrderLine; ``quantity`` is what is still on the order (``current_quantity``),
-      ``unit_price`` is ``price_incl_tax``.
+      both map to OrderLine; ``quantity`` is what is still on the order (``current_quantity``;
+      2023-02-10: ``quantity``), ``unit_price`` is ``price_incl_tax``.
     * Addresses: ``line4`` is the city, ``state`` the region, ``postcode`` the postal code.
     * Customers are ``/users/``: ``phone_number`` -> ``phone``, ``date_joined`` ->
       ``created_at`` (users have no updated timestamp).
@@ -138,32 +143,45 @@ def _tags(p: Payload, key: str = "tags") -> tuple[str, ...]:
     return tuple(item for item in value if item)
 
 
+def is_legacy_line(line: Payload) -> bool:
+    """A 2023-02-10 order line (``OrderLineDetail``, and its list rows' ``OrderLine``): the
+    product as an object, no ``sku`` (2024-04-01 lines require theirs)."""
+    return line.has("product") and not line.has("sku")
+
+
+def line_quantity(line: Payload) -> tuple[int, str]:
+    """Units still on the order and the field they are read from: ``current_quantity``
+    (2024-04-01, whose ``quantity`` also counts units removed since, so it never stands in),
+    2023-02-10's ``quantity``."""
+    key = "quantity" if is_legacy_line(line) else "current_quantity"
+    return line.integer(key), key
+
+
 def _line(p: Payload, order_currency: str) -> OrderLine:
-    if p.has("product") and not p.has("sku"):  # 2023-02-10 OrderLineDetail
-        currency_key = "price_currency"
-        stockrecord = p.opt_obj("stockrecord")
+    legacy = is_legacy_line(p)
+    # An Order's amounts are summed: a line in another currency than its order's is refused.
+    currency_key = "price_currency" if legacy else "currency"
+    if (code := p.opt_currency(currency_key)) not in (None, order_currency):
+        p.fail(f"the line is in {code}, not in its order's {order_currency}", currency_key)
+    quantity, quantity_key = line_quantity(p)
+    if legacy:
         product_obj = p.obj("product")
         title = product_obj.string("title")
-        sku = stockrecord.opt_string("partner_sku") if stockrecord else None
-        quantity = p.integer("quantity")
-        quantity_key = "quantity"
+        # The SKU is the stock record's, required: without it the line would read as one
+        # with no SKU.
+        sku = p.obj("stockrecord").opt_string("partner_sku")
         product_ref = str(product_obj.integer("id"))
         variant_ref = None
     else:
-        currency_key = "currency"
         title = p.string("product_title")
         variant_title = p.opt_string("variant_title")
         if variant_title and variant_title != title:
             title = f"{title} - {variant_title}"
+        if "sku" not in p.data:  # required: left out, it is not a line without a SKU
+            p.fail("required field is missing", "sku")
         sku = p.opt_string("sku")
-        current = p.opt_integer("current_quantity")
-        quantity = current if current is not None else p.integer("quantity")
-        quantity_key = "quantity" if current is None else "current_quantity"
         product_ref = str(p.integer("product_id"))
         variant_ref = str(p.integer("variant_id"))
-    # An Order's amounts are summed: a line in another currency than its order's is refused.
-    if (code := p.opt_currency(currency_key)) not in (None, order_currency):
-        p.fail(f"the line is in {code}, not in its order's {order_currency}", currency_key)
     unit = p.money("price_incl_tax", order_currency)
     fulfillable = p.opt_integer("fulfillable_quantity")
     status = FulfillmentStatus.UNKNOWN
@@ -266,14 +284,16 @@ def order(p: Payload) -> Order:
         lines=p.each("lines", lambda line: _line(line, currency)),
         shipping_address=ADDRESS.read_optional(p, "shipping_address"),
         billing_address=ADDRESS.read_optional(p, "billing_address"),
-        transactions=p.each("transactions", lambda t: _transaction(t, currency)),
+        transactions=p.each("transactions", lambda t: _transaction(t, currency, number)),
         refunds=p.each("refunds", lambda r: refund_in(r, currency)),
         tags=_tags(p),
         created_at=p.opt_timestamp("date_placed") or p.opt_timestamp("created_at"),
         updated_at=p.opt_timestamp("updated_at"),
         # Prices are price_incl_tax, unless storebridge made the order from a draft saying not.
         taxes_included=stored_flag if stored else True,
-        partial="lines" not in p.data,
+        # 2023-02-10 list rows hold lines but no refunds or transactions: without them the
+        # order is incomplete, not one never paid or refunded.
+        partial=any(key not in p.data for key in ORDER_LISTS),
         raw=p.data,
     )
 
@@ -294,7 +314,11 @@ def customer(p: Payload) -> Customer:
     )
 
 
-def _transaction(p: Payload, default_currency: str | None) -> Transaction:
+def _transaction(
+    p: Payload, default_currency: str | None, order_ref: str | None = None
+) -> Transaction:
+    """``order_ref``: the order the transaction is embedded in (``TransactionObject`` has no
+    ``order`` field; the store's listing has)."""
     currency = p.opt_currency("currency") or default_currency
     if currency is None:
         report = p.opt_obj("report_values")
@@ -317,7 +341,7 @@ def _transaction(p: Payload, default_currency: str | None) -> Transaction:
         status_raw=status_raw,
         amount=p.money("amount", currency),
         gateway=gateway or p.opt_string("payment_method"),
-        order_ref=p.opt_string("order"),
+        order_ref=p.opt_string("order") or order_ref,
         created_at=p.opt_timestamp("date_created"),
         raw=p.data,
     )
@@ -337,14 +361,15 @@ def refund_line(line: Payload, key: str, currency: str) -> RefundLine:
 
 
 def refund_in(p: Payload, currency: str) -> Refund:
+    order_ref = p.ref("order_number")
     return Refund(
         platform=PLATFORM,
         ref=str(p.integer("id")),
-        order_ref=p.ref("order_number"),
+        order_ref=order_ref,
         amount=p.money("total_refund_amount", currency),
         lines=p.each("refund_line_items", lambda line: refund_line(line, "line_item_id", currency)),
         note=p.opt_string("note"),
-        transactions=p.each("transactions", lambda t: _transaction(t, currency)),
+        transactions=p.each("transactions", lambda t: _transaction(t, currency, order_ref)),
         created_at=p.opt_timestamp("created_at"),
         raw=p.data,
     )

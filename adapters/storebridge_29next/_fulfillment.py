@@ -84,7 +84,9 @@ def _fulfillment_line(line: Payload) -> FulfillmentOrderLine:
     return FulfillmentOrderLine(
         ref=str(line.integer("id")),
         line_ref=str(line.integer("order_line_id")),
-        quantity=line.opt_integer("quantity") or 0,
+        # Read as required: a line without its quantity, read as 0 units, would hide them
+        # from every move and request.
+        quantity=line.integer("quantity"),
         sku=line.opt_string("sku"),
     )
 

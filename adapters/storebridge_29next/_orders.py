@@ -26,7 +26,7 @@ from storebridge.kit import (
 )
 from storebridge.model import Address, Order, OrderDraft, Product
 from storebridge.validation import describe
-from storebridge_29next._converter import address_to_wire, order_body, structure
+from storebridge_29next._converter import ORDER_LISTS, address_to_wire, order_body, structure
 from storebridge_29next._fast_orders import order_row
 from storebridge_29next._listings import read_listing
 from storebridge_29next._paging import (
@@ -46,7 +46,6 @@ from storebridge_29next._requests import (
     patch,
     post,
     query,
-    read_one,
     results_holding,
 )
 from storebridge_29next._settings import variants_key
@@ -119,26 +118,21 @@ def list_orders(adapter: TwentyNineNextAdapter, query_: OrderQuery) -> ListFlow[
 
 
 def _get(adapter: TwentyNineNextAdapter, ref: str) -> Any:
-    return get(adapter, "orders.get", "orders", ref, check=is_record("number", ref))
+    """``GET /orders/{ref}/``, checked to be that order with its ``ORDER_LISTS``, else asked
+    again: without its ``refunds`` it would read as an order never refunded (a refund
+    already made looked for in vain and made again), without its ``transactions`` as one
+    with nothing left to refund."""
+    return get(adapter, "orders.get", "orders", ref, check=is_record("number", ref, ORDER_LISTS))
 
 
 def get_order(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Order]:
-    return read_one(adapter, "orders.get", "orders", ref, "number", Order)
-
-
-ORDER_LISTS = ("lines", "refunds", "transactions")
-"""Lists an order always holds (the spec requires them) that the refund rules and the
-read-backs count on: an answer without its ``refunds`` would read as an order never
-refunded (a refund already made looked for in vain and made again), without its
-``transactions`` as one with nothing left to refund."""
+    return structure((yield from order_payload(adapter, ref)), Order, adapter.api_version)
 
 
 def order_payload(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Payload]:
     """The order as the platform sent it (for rules the model does not carry), with its
     ``ORDER_LISTS``: an answer without one is asked again."""
-    check = is_record("number", ref, ORDER_LISTS)
-    response = yield get(adapter, "orders.get", "orders", ref, check=check)
-    return body_object(response)
+    return body_object((yield _get(adapter, ref)))
 
 
 _order_of = answer_as(Order)

@@ -29,6 +29,7 @@ from storebridge import validation
 from storebridge.errors import ValidationError
 from storebridge.kit import Payload
 from storebridge.model import Money, RefundLine, RestockType
+from storebridge_29next._converter import line_quantity
 
 UNCAPTURED_PAYMENT_STATUSES = frozenset({"authorized", "expiring"})
 
@@ -44,9 +45,9 @@ def allowed_restock_types(line: Payload) -> frozenset[RestockType]:
 
 
 def units_on_order(line: Payload) -> int:
-    """Units of ``line`` still on the order (``current_quantity``; 2023-02-10: ``quantity``)."""
-    current = line.opt_integer("current_quantity")
-    return current if current is not None else line.opt_integer("quantity") or 0
+    """Units of ``line`` still on the order (``current_quantity``; 2023-02-10: ``quantity``),
+    or PayloadError naming the field the line's version holds them in."""
+    return line_quantity(line)[0]
 
 
 def _lines_by_ref(order: Payload) -> dict[str, Payload]:

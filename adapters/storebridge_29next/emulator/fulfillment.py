@@ -12,6 +12,7 @@ from storebridge_29next._fulfillment import HOLD_REASONS
 from storebridge_29next.emulator.locations import render_location
 from storebridge_29next.emulator.state import FulfillmentOrderRecord, Line, StoreState
 from storebridge_29next.emulator.wire import (
+    LEGACY,
     ZERO,
     Handler,
     Response,
@@ -28,14 +29,21 @@ __all__ = ["Fulfillment", "render_fulfillment_order"]
 
 
 def render_fulfillment_order(
-    state: StoreState, fo: FulfillmentOrderRecord, origin: str
+    state: StoreState, fo: FulfillmentOrderRecord, origin: str, version: str
 ) -> dict[str, Any]:
+    """A ``FulfillmentOrder`` as ``version`` renders it: its lines carry the prices before
+    discounts on 2023-02-10, the discount itself from 2024-04-01 on."""
     record = state.orders[fo.order_number]
     lines = {line.id: line for line in record.lines}
     items = []
     for entry in fo.line_items:
         line = lines[entry["order_line_id"]]
         open_units = 0 if fo.status in ("closed", "canceled") else entry["quantity"]
+        price = money(line.price)
+        discount: dict[str, Any] = {"total_discount": ZERO}
+        if version == LEGACY:
+            discount = {"price_incl_tax_excl_discounts": price,
+                        "price_excl_tax_excl_discounts": price}  # fmt: skip
         items.append(
             {
                 "id": entry["id"],
@@ -48,9 +56,9 @@ def render_fulfillment_order(
                 "quantity": entry["quantity"],
                 "fulfillable_quantity": str(open_units),
                 "stockrecord_id": line.stockrecord_id,
-                "price_incl_tax": money(line.price),
-                "price_excl_tax": money(line.price),
-                "total_discount": ZERO,
+                "price_incl_tax": price,
+                "price_excl_tax": price,
+                **discount,
                 "currency": record.currency,
                 "tax_lines": [],
             }
@@ -115,7 +123,7 @@ class Fulfillment:
     def order_fos(self, req: EmulatorRequest, version: str) -> Response:
         record = self.state.order(req.params["number"])
         rows = [
-            render_fulfillment_order(self.state, fo, req.origin)
+            render_fulfillment_order(self.state, fo, req.origin, version)
             for fo in self.state.fulfillment_orders_of(record.number)
         ]
         # Described as a list by the vendor; answered as a bare array (see the docs page).
@@ -123,7 +131,7 @@ class Fulfillment:
 
     def get_fo(self, req: EmulatorRequest, version: str) -> Response:
         fo = self._fo(req.params["id"])
-        return json_response(200, render_fulfillment_order(self.state, fo, req.origin))
+        return json_response(200, render_fulfillment_order(self.state, fo, req.origin, version))
 
     def _line_of(self, fo: FulfillmentOrderRecord, entry: dict[str, Any]) -> Line:
         record = self.state.orders[fo.order_number]
@@ -239,8 +247,12 @@ class Fulfillment:
         return json_response(
             200,
             {
-                "original_fulfillment_order": render_fulfillment_order(self.state, fo, origin),
-                "moved_fulfillment_order": render_fulfillment_order(self.state, moved, origin),
+                "original_fulfillment_order": render_fulfillment_order(
+                    self.state, fo, origin, version
+                ),
+                "moved_fulfillment_order": render_fulfillment_order(
+                    self.state, moved, origin, version
+                ),
             },
         )
 
@@ -265,7 +277,7 @@ class Fulfillment:
             }
         )
         fo.updated_at = self.now()
-        return json_response(200, render_fulfillment_order(self.state, fo, req.origin))
+        return json_response(200, render_fulfillment_order(self.state, fo, req.origin, version))
 
     def cancel_request(self, req: EmulatorRequest, version: str) -> Response:
         fo = self._fo(req.params["id"])
@@ -286,7 +298,7 @@ class Fulfillment:
             fo.request_status = "cancel_accepted"
             fo.status = "open"
         fo.updated_at = self.now()
-        return json_response(200, render_fulfillment_order(self.state, fo, req.origin))
+        return json_response(200, render_fulfillment_order(self.state, fo, req.origin, version))
 
     def request_fo(self, req: EmulatorRequest, version: str) -> Response:
         fo = self._fo(req.params["id"])
@@ -297,7 +309,7 @@ class Fulfillment:
                 {"detail": f'Fulfillment order status is "{fo.status}"; it cannot be requested.'},
             )
         picked = self._picked(fo, body.get("fulfillment_order_line_items"), with_quantity=True)
-        before = render_fulfillment_order(self.state, fo, req.origin)
+        before = render_fulfillment_order(self.state, fo, req.origin, version)
         if len(picked) == len(fo.line_items) and all(
             picked[e["id"]] in (None, e["quantity"]) for e in fo.line_items
         ):
@@ -319,9 +331,11 @@ class Fulfillment:
             {
                 "original_fulfillment_order": before,
                 "requested_fulfillment_order": render_fulfillment_order(
-                    self.state, requested, origin
+                    self.state, requested, origin, version
                 ),
-                "unrequested_fulfillment_order": render_fulfillment_order(self.state, rest, origin)
+                "unrequested_fulfillment_order": render_fulfillment_order(
+                    self.state, rest, origin, version
+                )
                 if rest is not None
                 else None,
             },

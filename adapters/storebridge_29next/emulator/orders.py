@@ -104,21 +104,23 @@ def _common_order(
 
 
 def order_row(state: StoreState, record: OrderRecord, version: str, origin: str) -> dict[str, Any]:
-    """An ``OrderList`` row. On 2023-02-10 list rows still embed lines, addresses and tags."""
+    """An ``OrderList`` row. On 2023-02-10 list rows still embed lines, addresses and tags
+    (not the transactions, refunds and fulfillments)."""
     body = _common_order(state, record, version, origin)
     if version == LEGACY:
-        body.update(_legacy_extras(state, record, version, origin))
+        body.update(_legacy_extras(state, record, version, origin, detail=False))
     return body
 
 
 def _legacy_extras(
-    state: StoreState, record: OrderRecord, version: str, origin: str
+    state: StoreState, record: OrderRecord, version: str, origin: str, *, detail: bool
 ) -> dict[str, Any]:
+    lines = [line_row(line, record, version, origin, detail=detail) for line in record.lines]
     return {
         "attribution": attribution(),
         "billing_address": record.billing_address,
         "shipping_address": record.shipping_address,
-        "lines": [line_row(line, record, version, origin) for line in record.lines],
+        "lines": lines,
         "offer_discounts": [],
         "voucher_discounts": [],
         "subscription_lifecycle": "non-recurring",
@@ -140,21 +142,26 @@ def line_product(line: Line, origin: str) -> dict[str, Any]:
     }
 
 
-def line_row(line: Line, record: OrderRecord, version: str, origin: str) -> dict[str, Any]:
+def line_row(
+    line: Line, record: OrderRecord, version: str, origin: str, *, detail: bool = True
+) -> dict[str, Any]:
+    """An order line as ``version`` renders it; ``detail``: in a full ``Order`` (2023-02-10
+    list rows' lines, its ``OrderLine``, carry no ``tax_lines``)."""
     price = money(line.price)
-    common = {
+    common: dict[str, Any] = {
         "id": line.id,
         "price_incl_tax": price,
         "price_excl_tax": price,
         "unit_cost": ZERO,
         "total_cost": ZERO,
-        "tax_lines": [],
         "is_upsell": False,
         "is_gift_card": False,
         "metadata": {},
         "created_at": iso(record.created_at),
         "updated_at": iso(record.updated_at),
     }
+    if detail or version != LEGACY:
+        common["tax_lines"] = []
     if version == LEGACY:
         return {
             **common,
@@ -211,7 +218,7 @@ def render_order(
 ) -> dict[str, Any]:
     """A full ``Order``."""
     body = _common_order(state, record, version, origin)
-    body.update(_legacy_extras(state, record, version, origin))
+    body.update(_legacy_extras(state, record, version, origin, detail=True))
     body["voucher_discounts"] = []
     body["tax_lines"] = []
     body["shipping_tax_lines"] = []
@@ -224,9 +231,8 @@ def render_order(
     body["fulfillments"] = []
     report = {k: v for k, v in _money_fields(record, version).items() if k != "total_tax"}
     report.pop("shipping_tax", None)
+    # Report values hold no outstanding amount (and on 2023-02-10 no discounts either).
     report.pop("total_outstanding", None)
-    report.setdefault("total_discount", ZERO)
-    report.setdefault("original_total_discount", ZERO)
     body["report_values"] = {"currency": record.currency, **report}
     return body
 

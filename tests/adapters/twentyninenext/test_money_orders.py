@@ -117,7 +117,8 @@ def test_an_order_storebridge_created_reads_back_the_draft_s_taxes_included(
     [
         ({"currency": "EUR"}, "$.lines[0].currency"),
         ({"sku": None, "product_title": None, "product": {"id": 1, "title": "Mug"},
-          "price_currency": "EUR"}, "$.lines[0].price_currency"),  # 2023-02-10 shape
+          "stockrecord": {"id": 5, "partner_sku": "MUG"}, "price_currency": "EUR"},
+         "$.lines[0].price_currency"),  # 2023-02-10 shape
     ],
 )  # fmt: skip
 def test_a_line_in_another_currency_than_its_order_is_refused(line: Any, path: str) -> None:

@@ -32,7 +32,9 @@ from storebridge_24nettbutikk._fast_orders import (
     extras_left_out,
     line_fulfillment,
     order_parts,
+    rate_unclear,
     split_name,
+    unclear_rate_message,
 )
 from storebridge_24nettbutikk._local_time import order_placed, parse_local, wall_time
 
@@ -146,6 +148,10 @@ class WireReader:
         code = data.get("currency")
         if not (type(code) is str and len(code) == 3 and code.isupper() and code.isalpha()):
             code = p.opt_currency("currency") or self.currency
+        if code != self.currency:
+            rate = self.decimal(p, "exchange_rate")
+            if rate_unclear(code, self.currency, rate):
+                p.fail(unclear_rate_message(code, self.currency, rate), "exchange_rate")
         line_rows = p.objects("order_lines") if data.get("order_lines") else ()
         lines = tuple([self.line(lp, code, skus) for lp in line_rows])
         status_raw = p.opt_string("status")
@@ -393,7 +399,10 @@ def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
       Migrations therefore refuse such an order on SHOPLINE ("above what SHOPLINE would
       record") and carry it inside 29 Next's shipping charge, whose create API takes all
       of the total beyond the lines there; neither writes it short;
-      ``currency`` = ``currency`` or ``currency`` (setting) when blank;
+      ``currency`` = ``currency`` or ``currency`` (setting) when blank; an order in another
+      currency than the setting's at an ``exchange_rate`` (against NOK) other than 1 is a
+      PayloadError at ``exchange_rate``: the notes do not say which of the two currencies
+      its amounts are in, and either reading could be off by the rate;
       ``note`` = ``customer_comment``; ``status`` is ``cancelled`` when ``deleted`` is set,
       else the shop's status code (values undocumented) kept in ``status_raw`` as UNKNOWN;
       ``financial_status`` = ``paid`` ? PAID : PENDING; ``fulfillment_status`` from the lines'

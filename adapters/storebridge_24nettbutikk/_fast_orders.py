@@ -106,6 +106,26 @@ def line_fulfillment(sent: bool | None, quantity: Decimal, sent_qty: Decimal) ->
     return _UNFULFILLED
 
 
+def rate_unclear(code: str, shop: str, rate: Decimal | None) -> bool:
+    """Whether an order's amounts could be in either of two currencies: it is in another
+    currency than the shop's (``code``), at an ``exchange_rate`` (against NOK) other than 1.
+    The notes do not say whether ``total_amount_gross`` and the other amounts are then in the
+    order's currency or the shop's; at a rate of 1 (or in the shop's currency) both read the
+    same."""
+    return code != shop and rate != 1
+
+
+def unclear_rate_message(code: str, shop: str, rate: Decimal | None) -> str:
+    """What a PayloadError at ``exchange_rate`` says (see :func:`rate_unclear`)."""
+    given = "none" if rate is None else str(rate)
+    return (
+        f"the order is in {code} at exchange_rate {given} (against NOK), and the shop's "
+        f"currency is {shop}: 24Nettbutikk does not document whether its amounts "
+        f"(total_amount_gross, unit_price...) are in {code} or {shop}, and read in the wrong "
+        "one every amount is off by that rate; read this order's amounts in the shop's admin"
+    )
+
+
 def order_parts(
     lines: tuple[OrderLine, ...], shipping: list[Decimal], addition: Decimal | None
 ) -> Decimal | None:
@@ -202,6 +222,10 @@ class PlainOrders:
             code = self.currency
         elif not (type(code) is str and len(code) == 3 and code.isupper() and code.isalpha()):
             raise NotPlain
+        if code != self.currency and rate_unclear(
+            code, self.currency, _amount(get("exchange_rate"))
+        ):
+            raise NotPlain  # the careful way refuses it, naming the field
         line_rows = get("order_lines")
         if line_rows:
             if type(line_rows) is not list:
@@ -394,5 +418,7 @@ __all__ = [
     "line_fulfillment",
     "order_fulfillment",
     "order_parts",
+    "rate_unclear",
     "split_name",
+    "unclear_rate_message",
 ]

@@ -40,6 +40,7 @@ from storebridge.model import (
     TransactionStatus,
     Variant,
 )  # fmt: skip
+from storebridge_shopline import _fields, _wire
 from storebridge_shopline._fast_orders import fast_order
 from storebridge_shopline._money import (
     money,
@@ -59,9 +60,9 @@ be one too many); failed ones (``failure``, ``error``) returned nothing."""
 NO_MONEY = frozenset({TransactionStatus.FAILURE})
 """Refund transactions that returned nothing (``failure``, and ``error`` read as it)."""
 
-ADDRESS = AddressFields(line1="address1", line2="address2", region=("province", "province_code"),
-                        postal_code="zip", country=("country_code", "country"))  # fmt: skip
-"""Addresses both ways: ``address1/2``, ``province`` (read: else ``province_code``), ``zip``,
+ADDRESS = AddressFields(line1="address1", line2="address2", region=_wire.REGION, postal_code="zip",
+                        country=("country_code", "country"))  # fmt: skip
+"""Addresses both ways: ``address1/2``, ``province`` (read: else a code, see REGION), ``zip``,
 ``country_code`` (read: else ``country``)."""
 
 REFUNDS_BEFORE = "storebridge_refunds_before"
@@ -89,13 +90,6 @@ def _fulfillment(raw: str | None) -> FulfillmentStatus:
 
 
 def customer(p: Payload) -> Customer:
-    addresses = p.each("addresses", ADDRESS.read)
-    if not addresses and p.opt_obj("default_address") is not None:
-        addresses = (ADDRESS.read(p.obj("default_address")),)
-    consent = p.opt_obj("email_marketing_consent")
-    accepts: bool | None = None
-    if consent is not None and consent.opt_integer("state") is not None:
-        accepts = consent.opt_integer("state") == 1  # 1: subscribed
     return Customer(
         platform=PLATFORM,
         ref=p.ref("id"),
@@ -103,10 +97,10 @@ def customer(p: Payload) -> Customer:
         first_name=p.opt_string("first_name"),
         last_name=p.opt_string("last_name"),
         phone=p.opt_string("phone"),
-        addresses=addresses,
+        addresses=_fields.customer_addresses(p, ADDRESS),
         tags=split_tags(p.opt_string("tags")),
         note=p.opt_string("note"),
-        accepts_marketing=accepts,
+        accepts_marketing=_fields.accepts_marketing(p),
         created_at=p.opt_timestamp("created_at"),
         updated_at=p.opt_timestamp("updated_at"),
         raw=p.data,
@@ -207,7 +201,7 @@ def refund(p: Payload, currency: str) -> Refund:
 def order(p: Payload) -> Order:
     currency = p.currency("currency")
     status_raw = p.opt_string("status")
-    status = OrderStatus.parse(status_raw)
+    status = OrderStatus.parse(status_raw, _wire.ORDER_STATUS_ALIASES)
     if p.opt_string("cancelled_at"):
         status = OrderStatus.CANCELLED
     total = money(p, "current_total_price", currency)
@@ -251,14 +245,13 @@ def order(p: Payload) -> Order:
 
 
 def variant(p: Payload, currency: str) -> Variant:
-    tracked = p.opt_bool("inventory_tracker")
     return Variant(
         platform=PLATFORM,
         ref=p.ref("id"),
         sku=p.opt_string("sku"),
         title=p.opt_string("title"),
         price=money(p, "price", currency),
-        stock=None if tracked is False else p.opt_integer("inventory_quantity"),
+        stock=_fields.variant_stock(p),
         product_ref=p.opt_string("product_id"),
         raw=p.data,
     )
@@ -270,7 +263,7 @@ def product(p: Payload, currency: str) -> Product:
         ref=p.ref("id"),
         title=p.string("title"),
         description=p.opt_string("body_html"),
-        variants=p.each("variants", lambda v: variant(v, currency)),
+        variants=tuple([variant(row, currency) for row in _fields.variant_rows(p)]),
         tags=split_tags(p.opt_string("tags")),
         created_at=p.opt_timestamp("created_at"),
         updated_at=p.opt_timestamp("updated_at"),
@@ -363,11 +356,14 @@ def make_converter(store_currency: str | None) -> cattrs.Converter:
     * ``fulfillment_status`` ``null`` means unfulfilled, ``partial`` partially fulfilled;
       an order with ``cancelled_at`` is cancelled whatever its ``status``.
     * ``tags`` is one comma-separated string, split and stripped into a tuple.
-    * addresses: ``address1/2`` -> ``line1/2``, ``province`` (else ``province_code``) ->
-      ``region``, ``zip`` -> ``postal_code``, ``country_code`` (else ``country``) ->
-      ``country``; written back with the first of each.
-    * variants: ``inventory_quantity`` (int or numeric string) is ``stock`` unless
-      ``inventory_tracker`` is false, which means stock is not tracked (``None``).
+    * addresses: ``address1/2`` -> ``line1/2``, ``province`` (else its code, see
+      ``_wire.REGION``) -> ``region``, ``zip`` -> ``postal_code``, ``country_code`` (else
+      ``country``) -> ``country``; written back with the first of each. An order's
+      ``customer`` holds one address object under ``addresses`` (a customer, a list).
+    * products list their variants under ``variants`` (a row without it is a PayloadError);
+      ``inventory_quantity`` (int or numeric string) is ``stock`` unless
+      ``inventory_tracker`` is false (not tracked: ``None``); missing otherwise, a
+      PayloadError. Order ``status`` ``canceled`` and ``cancelled`` are both CANCELLED.
     * times are ISO 8601 with an offset; empty strings are absent; refund-create's
       ``create_at`` is epoch milliseconds.
     * a refund's amount is the sum of its ``refund`` transactions (all in one currency)

@@ -34,7 +34,13 @@ from storebridge.model import (
     OrderLine,
     OrderStatus,
 )
-from storebridge_shopline._wire import FULFILLMENT_ALIASES, PLATFORM, split_tags
+from storebridge_shopline._wire import (
+    FULFILLMENT_ALIASES,
+    ORDER_STATUS_ALIASES,
+    PLATFORM,
+    REGION,
+    split_tags,
+)
 
 _UNFULFILLED = FulfillmentStatus.UNFULFILLED
 # Every value below comes from a plain reader, so the objects are built without the checks.
@@ -91,9 +97,10 @@ def _object(value: Any) -> dict[str, Any] | None:
 
 
 _ADDRESS_KEYS = (
-    "first_name", "last_name", "company", "address1", "address2", "city",
-    "province", "province_code", "zip", "country_code", "country", "phone",
+    "first_name", "last_name", "company", "address1", "address2", "city", *REGION,
+    "zip", "country_code", "country", "phone",
 )  # fmt: skip
+_REGIONS = slice(6, 6 + len(REGION))
 
 
 def _address(value: Any) -> Address | None:
@@ -109,9 +116,8 @@ def _address(value: Any) -> Address | None:
     if not "".join(filter(None, values)).isascii():
         for item in values:
             _text(item)  # an unpaired surrogate raises: the careful way reports it
-    first, last, company, line1, line2, city, region, region_code, postal, code, country, phone = (
-        values
-    )
+    first, last, company, line1, line2, city = values[: _REGIONS.start]
+    postal, code, country, phone = values[_REGIONS.stop :]
     return _Address(
         first_name=first or None,
         last_name=last or None,
@@ -119,14 +125,14 @@ def _address(value: Any) -> Address | None:
         line1=line1 or None,
         line2=line2 or None,
         city=city or None,
-        region=region or region_code or None,
+        region=next(filter(None, values[_REGIONS]), None),
         postal_code=postal or None,
         country=code or country or None,
         phone=phone or None,
     )
 
 
-_ORDER_STATUS = PlainStatus(OrderStatus)
+_ORDER_STATUS = PlainStatus(OrderStatus, ORDER_STATUS_ALIASES)
 _FINANCIAL = PlainStatus(FinancialStatus)
 _FULFILLMENT = PlainStatus(FulfillmentStatus, FULFILLMENT_ALIASES)
 
@@ -135,9 +141,12 @@ def _buyer(row: dict[str, Any] | None) -> Customer | None:
     if row is None or row.get("id") is None:
         return None
     get = row.get
-    # The order's customer stub carries none of these; the careful way reads them.
-    if get("addresses") not in (None, []):
+    # An order's customer holds one address object, read here; a list (a customer record's
+    # shape), a default address or a consent are left to the careful way.
+    found = get("addresses")
+    if found is not None and found != [] and type(found) is not dict:
         raise _Unusual
+    one = _address(found)
     if _object(get("default_address")) is not None:
         raise _Unusual
     if _object(get("email_marketing_consent")) is not None:
@@ -149,6 +158,7 @@ def _buyer(row: dict[str, Any] | None) -> Customer | None:
         first_name=_text(get("first_name")),
         last_name=_text(get("last_name")),
         phone=_text(get("phone")),
+        addresses=() if one is None else (one,),
         tags=split_tags(_text(get("tags"))),
         note=_text(get("note")),
         created_at=_time(get("created_at")),

@@ -35,9 +35,20 @@ _ORDER = r"orders/(?P<id>\d+)"
 _WANTED_FULFILLMENT = {"unshipped": None, "partial": "partial", "shipped": "fulfilled"}
 
 
+_STUB_KEYS = ("id", "email", "first_name", "last_name", "phone", "area_code", "currency",
+              "created_at", "updated_at")  # fmt: skip
+_NOT_IN_STUB_ADDRESS = ("id", "customer_id", "default")
+
+
 def customer_stub(customer: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("id", "email", "first_name", "last_name", "phone", "created_at", "updated_at")
-    return {k: customer.get(k) for k in keys}
+    """The order's ``customer``: as the orders API documents it, its ``addresses`` is one
+    address object (the customer's default address as the order was placed), not a list."""
+    stub = {k: customer.get(k) for k in _STUB_KEYS}
+    address: Mapping[str, Any] = customer.get("default_address") or next(
+        iter(customer.get("addresses") or []), {}
+    )
+    stub["addresses"] = {k: v for k, v in address.items() if k not in _NOT_IN_STUB_ADDRESS}
+    return stub
 
 
 def build_order(

@@ -21,7 +21,9 @@ from storebridge_shopline import ShoplineAdapter
 from tests.adapters.shopline.support import World, api_requests, paid_order, world
 from tests.support.faults import FailNextPost
 
-MUG = {"id": "7001", "title": "Mug", "variants": [{"id": "8001", "sku": "MUG", "price": "199.00"}]}
+MUG = {"id": "7001", "title": "Mug", "variants": [{"id": "8001", "sku": "MUG", "price": "199.00",
+                                                   "inventory_tracker": True,
+                                                   "inventory_quantity": 12}]}  # fmt: skip
 
 
 def _refunded(w: World, ref: str) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from storebridge_shopline import ShoplineAdapter, sign_webhook
 from tests.adapters.shopline.support import World, world
 
 PRODUCT = {"id": "7001", "title": "Mug",
-           "variants": [{"id": "8001", "sku": "MUG", "price": "199.00"}]}  # fmt: skip
+           "variants": [{"id": "8001", "sku": "MUG", "price": "199.00",
+                         "inventory_tracker": True, "inventory_quantity": 12}]}  # fmt: skip
 REFUND = {"id": "SL201", "order_id": "2105", "transactions": [
     {"id": "t1", "kind": "refund", "status": "success", "amount": "30.00", "currency": "SEK"},
 ]}  # fmt: skip

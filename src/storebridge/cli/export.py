@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
-from storebridge._files import open_part
+from storebridge._files import open_part, replacing
 from storebridge.cli.interrupts import terminate_like_interrupt
 from storebridge.cli.options import (
     STORE_HELP,
@@ -28,7 +28,14 @@ from storebridge.cli.options import (
     since_option,
     writable_file,
 )
-from storebridge.cli.output import EXIT_INTERRUPTED, CliError, note, usage_error, warning
+from storebridge.cli.output import (
+    EXIT_INTERRUPTED,
+    CliError,
+    WriteFailed,
+    note,
+    usage_error,
+    warning,
+)
 from storebridge.cli.progress import ProgressDisplay, terminal_wants_progress
 from storebridge.profiles import PROFILE_ENV
 
@@ -79,20 +86,24 @@ def _metered() -> Iterator[_RequestMeter]:
 @contextmanager
 def _destination(output: Path | None) -> Iterator[TextIO]:
     """stdout, or ``output`` written as a part file beside it (a new name every run, see
-    :func:`storebridge._files.open_part`) and renamed over it only when complete.
+    :func:`storebridge._files.open_part`) and renamed over it only when complete and on
+    disk (:func:`storebridge._files.replacing`); the file replaced keeps its permissions.
 
     Only a regular file (or a new one) is replaced that way: a device, a pipe or a socket
     (``/dev/null``, a FIFO a reader waits on) is written into, since renaming over it would
     replace it with a file; a symlink is followed, so the file it points at is the one
-    replaced and the link stays.
+    replaced and the link stays. A write the system refuses (a full disk) is an error
+    naming the output: WriteFailed from the writer, or an OSError here while the part file
+    is closed, synced or renamed.
     """
     if output is None:
-        yield sys.stdout
+        with _naming("writing to stdout failed"):
+            yield sys.stdout
         return
     if output.exists() and not output.is_file():
         if output.is_dir():
             raise usage_error(f"-o {output} is a folder", hint="give a file path for -o")
-        with _opened(output) as stream:
+        with _naming(f"-o {output}: writing to it failed"), _opened(output) as stream:
             yield stream
         return
     if output.is_symlink():
@@ -101,13 +112,34 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
         handle, part = open_part(output, newline="")
     except OSError as exc:
         raise _unwritable(output, exc) from None
+    failed = f"-o {output}: writing it failed"
+    kept = f"nothing was written to {output}"
+    written = False
     try:
-        with handle:
+        with _naming(failed, kept), replacing(output, handle, part):
             yield handle
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    os.replace(part, output)
+            written = True
+    except OSError as exc:
+        if not written:
+            raise  # not the file's: the records' source, say
+        # Closing, syncing or renaming the part file: the file is the one that failed.
+        raise _write_failed(failed, exc.strerror or str(exc), kept) from None
+
+
+@contextmanager
+def _naming(failed: str, kept: str | None = None) -> Iterator[None]:
+    """WriteFailed from the block as a CliError saying what failed and what was kept."""
+    try:
+        yield
+    except WriteFailed as exc:
+        raise _write_failed(failed, exc.reason, kept) from None
+
+
+def _write_failed(failed: str, reason: str, kept: str | None) -> CliError:
+    return CliError(
+        f"{failed} ({reason})" + (f"; {kept}" if kept else ""),
+        hint="make room there (or fix the device) and run again, or write elsewhere with -o",
+    )
 
 
 def _separate_files(report: Path, output: Path | None, config: Path | None) -> None:
@@ -274,13 +306,13 @@ def _export(
         writer = RecordWriter(out, fmt.value, name)
         try:
             writer.write_all(getattr(opened, name).list(**query), step)
+            writer.flush()
         except KeyboardInterrupt:
             bars.stop()
             where = f"; nothing was written to {output}" if output else ""
             raise CliError(
                 f"interrupted after {writer.count} {name}{where}", code=EXIT_INTERRUPTED
             ) from None
-        out.flush()
     seconds = time.monotonic() - started
     if not quiet:
         _summary(writer, name, output, meter.count, seconds, complete)

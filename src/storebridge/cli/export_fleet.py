@@ -78,7 +78,7 @@ def export_fleet(
             raise CliError(
                 f"interrupted after {writer.count} {resource}{where}", code=EXIT_INTERRUPTED
             ) from None
-        out.flush()
+        writer.flush()
         report = listing.report
         if report is None:  # the loop above read the listing to its end, which sets it
             raise CliError("the listing ended without its report")

@@ -42,6 +42,21 @@ class CliError(Exception):
         self.hint = hint
 
 
+class WriteFailed(Exception):
+    """Writing the command's output failed (a full disk, a device refusing data): raised in
+    place of the ``OSError`` so the command can name its output, which other I/O errors
+    (a profile file, a token cache) must not be taken for. ``error`` is that OSError."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+    @property
+    def reason(self) -> str:
+        """What the system said (``No space left on device``)."""
+        return self.error.strerror or str(self.error)
+
+
 def usage_error(message: str, hint: str | None = None) -> CliError:
     """A bad option or argument (exit 2)."""
     return CliError(message, code=EXIT_USAGE, hint=hint)
@@ -89,6 +104,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "CliError",
+    "WriteFailed",
     "error",
     "note",
     "result",

@@ -12,6 +12,7 @@ object with a ``ref`` becomes ``<name>_ref``; other nested objects and ``raw`` a
 from __future__ import annotations
 
 import csv
+import io
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +23,7 @@ from typing import Any, TextIO
 
 import attrs
 
+from storebridge.cli.output import WriteFailed
 from storebridge.model import Customer, Money, Order, Product
 from storebridge.serialization import json_line, to_dict
 
@@ -126,7 +128,12 @@ def _csv_rows(resource: str) -> Callable[[dict[str, Any]], Iterator[dict[str, An
 
 
 class RecordWriter:
-    """Writes records of one resource to ``out`` as ``jsonl`` or ``csv``."""
+    """Writes records of one resource to ``out`` as ``jsonl`` or ``csv``.
+
+    Each record goes out in one write (all of a product's variant rows too), and a write
+    the system refuses raises :class:`~storebridge.cli.output.WriteFailed`. A closed pipe
+    (``| head``) stays a ``BrokenPipeError``: the reader left, nothing failed.
+    """
 
     def __init__(self, out: TextIO, fmt: str, resource: str, *, store_column: bool = False) -> None:
         self._out = out
@@ -138,19 +145,24 @@ class RecordWriter:
             self._rows = _csv_rows(resource)
             # Several stores in one file: a first "store" column says whose record it is.
             columns = ["store", *csv_columns(resource)] if store_column else csv_columns(resource)
-            self._csv = csv.DictWriter(out, fieldnames=columns)
+            self._text = io.StringIO(newline="")
+            self._csv = csv.DictWriter(self._text, fieldnames=columns)
             self._csv.writeheader()
+            self._send(self._csv_text())
 
     def write(self, record: Any, store: str | None = None) -> None:
         """Write one record; ``store`` (several stores in one file) comes first in it."""
         data = to_dict(record)
         if self._jsonl:
             tagged = data if store is None else {"store": store, **data}
-            self._out.write(json_line(tagged))
-        elif store is None:
-            self._csv.writerows(self._rows(data))
+            text = json_line(tagged)
         else:
-            self._csv.writerows({"store": store, **row} for row in self._rows(data))
+            if store is None:
+                self._csv.writerows(self._rows(data))
+            else:
+                self._csv.writerows({"store": store, **row} for row in self._rows(data))
+            text = self._csv_text()
+        self._send(text)
         self.count += 1
         if getattr(record, "partial", False):
             self.partial += 1
@@ -159,6 +171,27 @@ class RecordWriter:
         for record in records:
             self.write(record)
             step(1)
+
+    def flush(self) -> None:
+        """Push what is buffered to the output (same errors as :meth:`write`)."""
+        self._send(None)
+
+    def _csv_text(self) -> str:
+        text = self._text.getvalue()
+        self._text.seek(0)
+        self._text.truncate()
+        return text
+
+    def _send(self, text: str | None) -> None:
+        try:
+            if text is None:
+                self._out.flush()
+            else:
+                self._out.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise WriteFailed(exc) from exc
 
 
 __all__ = ["MODELS", "RecordWriter", "csv_columns"]

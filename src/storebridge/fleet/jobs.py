@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -27,7 +26,7 @@ from typing import Any
 import attrs
 
 import storebridge
-from storebridge._files import open_part
+from storebridge._files import open_part, replacing
 from storebridge.errors import ConfigurationError
 from storebridge.fleet.report import FleetReport, StoreFailure, StoreResult
 from storebridge.fleet.spec import StoreSpec
@@ -149,9 +148,10 @@ class ExportJob(Job):
     """Write one store's ``resource`` to ``directory/<store>.<resource>.jsonl``.
 
     One JSON object per line, exactly as ``storebridge export`` writes them. The file
-    appears only once complete (written as a ``.part`` file beside it first). ``detail``
-    (orders only) defaults to complete orders with their lines; ``updated_since`` limits the
-    records. On Dask, ``directory`` must be a path every worker can write to (shared storage).
+    appears only once complete and on disk (written as a ``.part`` file beside it first);
+    a file it replaces keeps its permissions. ``detail`` (orders only) defaults to complete
+    orders with their lines; ``updated_since`` limits the records. On Dask, ``directory``
+    must be a path every worker can write to (shared storage).
     """
 
     resource: str
@@ -182,16 +182,11 @@ class ExportJob(Job):
         if self.resource == "orders":
             query["detail"] = self.detail is not False
         count = 0
-        try:
-            with out:
-                async with spec.connect_async() as store:
-                    async for record in getattr(store, self.resource).list(**query):
-                        out.write(json_line(to_dict(record)))
-                        count += 1
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
-        os.replace(part, path)
+        with replacing(path, out, part):
+            async with spec.connect_async() as store:
+                async for record in getattr(store, self.resource).list(**query):
+                    out.write(json_line(to_dict(record)))
+                    count += 1
         return JobResult(counts={self.resource: count}, details={"file": str(path)})
 
 

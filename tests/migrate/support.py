@@ -14,6 +14,8 @@ from storebridge import _http
 from storebridge.migrate import Decision
 from storebridge.registry import adapter_class
 from storebridge.sandbox import Sandbox
+from storebridge.sandbox.clock import FakeClock
+from storebridge_24nettbutikk.emulator import NettbutikkEmulator
 from tests.support.toyshop import ToyShopEmulator
 
 TOKEN = "shop-token-000111"
@@ -139,3 +141,13 @@ def stop_after(count: int, kinds: tuple[str, ...] = ("create",)) -> Callable[...
 
 class Interrupted(Exception):
     """Raised by :func:`stop_after` to cut a run off, as a crash would."""
+
+
+def bulk_edit_with_the_50th_last(emulator: NettbutikkEmulator, clock: FakeClock) -> None:
+    """Edit every customer of a 24Nettbutikk sandbox in key order, one second apart, except
+    that the 50th key is edited last: the first page of a listing by key (keys 1-50) then
+    comes in order of change, and so looks like a listing by change."""
+    keys = sorted((str(c["id"]) for c in emulator.customers), key=int)
+    for key in [k for k in keys if k != keys[49]] + [keys[49]]:
+        clock.advance(1)
+        emulator.touch("customers", key, first_name=f"Bulk{keys.index(key) + 1}")

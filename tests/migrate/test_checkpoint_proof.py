@@ -27,7 +27,7 @@ from storebridge.sandbox.clock import FakeClock
 from storebridge.testing import FaultTransport
 from storebridge_24nettbutikk import NettbutikkAdapter
 from storebridge_24nettbutikk.emulator import NettbutikkEmulator
-from tests.migrate.support import connect, ledger_rows, sandbox
+from tests.migrate.support import bulk_edit_with_the_50th_last, connect, ledger_rows, sandbox
 
 _PAGE = re.compile(r"/customers/(\d+)/(\d+)(/\d+)?")
 """A customers list page: /customers/<limit>/<offset>[/<modified since>...]."""
@@ -73,12 +73,7 @@ def test_a_checkpoint_an_earlier_release_saved_after_a_bulk_edit_is_not_relied_o
     with connect(source_kit, "old", transport=faulty) as source, \
             connect(target_kit, "new") as target:  # fmt: skip
         assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
-        keys = sorted((str(c["id"]) for c in emulator.customers), key=int)
-        # A bulk edit in key order, except that the 50th key is edited last: the first
-        # page of the listing by key (keys 1-50) then comes in order of change.
-        for key in [k for k in keys if k != keys[49]] + [keys[49]]:
-            clock.advance(1)
-            emulator.touch("customers", key, first_name=f"Bulk{keys.index(key) + 1}")
+        bulk_edit_with_the_50th_last(emulator, clock)
         # The earlier release relied on change order whenever the records looked ordered
         # by it: the same as an adapter documenting that order, without a proof saved.
         pages.fail_from = 1

@@ -20,7 +20,7 @@ from storebridge.migrate.checkpoint import ListingPosition
 from storebridge.sandbox.clock import FakeClock
 from storebridge.testing import FaultTransport
 from storebridge_24nettbutikk.emulator import NettbutikkEmulator
-from tests.migrate.support import connect, ledger_rows, sandbox
+from tests.migrate.support import bulk_edit_with_the_50th_last, connect, ledger_rows, sandbox
 
 
 @pytest.mark.parametrize("sort", ["key", "modified"])
@@ -47,12 +47,7 @@ def test_a_resumed_catch_up_updates_every_record_edited_in_key_order(
     with connect(source_kit, "old", transport=faulty) as source, \
             connect(target_kit, "new") as target:  # fmt: skip
         assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
-        keys = sorted((str(c["id"]) for c in emulator.customers), key=int)
-        # A bulk edit in key order, except that the 50th key is edited last: the first
-        # page of a listing by key (keys 1-50) then comes in order of change.
-        for key in [k for k in keys if k != keys[49]] + [keys[49]]:
-            clock.advance(1)
-            emulator.touch("customers", key, first_name=f"Bulk{keys.index(key) + 1}")
+        bulk_edit_with_the_50th_last(emulator, clock)
         armed["on"] = True
         with pytest.raises(storebridge.StorebridgeError):
             storebridge.migrate(source, target, ledger=ledger, since="last-run")

@@ -160,7 +160,8 @@ def refund_line(p: Payload, currency: str) -> RefundLine:
     return RefundLine(
         line_ref=p.ref("line_item_id"),
         quantity=p.integer("quantity"),
-        restock=RestockType.parse(p.opt_string("restock_type") or "no_restock", RESTOCK_ALIASES),
+        # SHOPLINE documents no default: a line that does not say is UNKNOWN, not "kept".
+        restock=RestockType.parse(p.opt_string("restock_type"), RESTOCK_ALIASES),
         amount=money(p, "subtotal", currency),
     )
 

@@ -106,6 +106,45 @@ def refund_currency(p: Payload) -> str | None:
     return p.opt_currency("currency")
 
 
+_REFUND_SETS = (("refund_line_items", ("subtotal_set", "total_tax_set")),
+                ("order_adjustments", ("amount_set", "tax_amount_set")))  # fmt: skip
+"""A refund's amounts that come with a set: its lines' and its adjustments'."""
+
+
+def delivered_refund_currency(p: Payload) -> str:
+    """The currency of a refund read without its order (a webhook delivery, which reads
+    nothing): the one it names (:func:`refund_currency`), else the one currency every side
+    of its amounts' sets names, when at least one set gives both sides.
+
+    Otherwise the order's currency decides, and the delivery does not carry it: a set with
+    sides in two currencies (an order placed in another enabled currency than the store's)
+    has one side in it, but which one only the order says; the store's settlement currency
+    is no answer either. That is a PayloadError naming the order to read the refund from,
+    never a guess.
+    """
+    if named := refund_currency(p):
+        return named
+    codes: set[str] = set()
+    whole = False  # a set whose two sides both name a currency
+    for key, fields in _REFUND_SETS:
+        for row in p.iter(key):
+            for field in fields:
+                money_set = row.opt_obj(field)
+                sides = [money_set.opt_obj(name) for name in _SIDES] if money_set else []
+                named_sides = [c for s in sides if s and (c := s.opt_currency("currency_code"))]
+                codes.update(named_sides)
+                whole = whole or len(named_sides) == len(_SIDES)
+    if len(codes) == 1 and whole:
+        return codes.pop()
+    said = (f"its amounts are in {', '.join(sorted(codes))}" if len(codes) > 1
+            else "its amounts' sets do not name one on both sides")  # fmt: skip
+    order = p.opt_ref("order_id")
+    read = f"store.extra.list_refunds({order!r})" if order else "store.extra.list_refunds()"
+    p.fail(f"this refund names no currency (neither in its transactions nor as currency) and "
+           f"{said}: it is in its order's currency, which a delivery does not say (the "
+           f"store's may be another). Read it with {read}", "currency")  # fmt: skip
+
+
 # Writing -----------------------------------------------------------------------------------
 def money_text(value: Money, field: str) -> str:
     """``value`` as SHOPLINE's amount text, with its currency's decimals (JPY ``1000``, USD
@@ -150,4 +189,12 @@ def order_discount(draft: OrderDraft) -> Money | None:
     return charged - draft.total if charged > draft.total else None
 
 
-__all__ = ["PLACES", "money", "money_side", "money_text", "order_discount", "refund_currency"]
+__all__ = [
+    "PLACES",
+    "delivered_refund_currency",
+    "money",
+    "money_side",
+    "money_text",
+    "order_discount",
+    "refund_currency",
+]

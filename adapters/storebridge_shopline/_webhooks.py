@@ -8,13 +8,18 @@ you received, before parsing: re-serialised JSON will not match.
 **Reading.** SHOPLINE posts the record itself as the body, and says what happened in
 headers: ``X-Shopline-Topic`` (``orders/updated``...) and ``X-Shopline-Webhook-Id`` (the same
 on every re-push of one message: what de-duplication keys on). The body is read by the same
-converter as API answers. Products carry no currency, and a refund names its own only in its
-transactions (or ``currency``): their amounts are read in the store's settlement currency
-once this connection has read it (``store.extra.shop_currency()``, any product request),
-and never in a guessed one: until then such a delivery is refused with status 503, so that
-SHOPLINE delivers it again (see :func:`priced_in`). Topics about
-records storebridge does not model (``fulfillments/create``...) still become a Change,
-without a model object: answering them 400 would only make SHOPLINE retry.
+converter as API answers. Products carry no currency: they are read in the store's
+settlement currency once this connection has read it (``store.extra.shop_currency()``, any
+product request), and until then such a delivery is refused with status 503, so that
+SHOPLINE delivers it again. A refund is in its order's currency, which may be another one:
+it is read in the currency it names (its transactions', its ``currency``, else the one its
+amounts' sets name on every side), and one that leaves it open is refused with 400 naming
+the order to read it from, never read in the store's (see :func:`priced_in`). A few topics
+send a summary instead of the record (``products/status_changed``: ``product_id`` and the
+two statuses; ``customers/redact``: ``customer.id``...): their Change has the ref read where
+the topic puts it and no model object (:data:`SUMMARY_REFS`). Topics about records
+storebridge does not model (``fulfillments/create``...) still become a Change, without a
+model object: answering them 400 would only make SHOPLINE retry.
 
 **Subscriptions** (the REST subscription API, v20240601 and later). SHOPLINE takes one topic
 per subscription, so ``subscribe`` makes one per topic, each a write settled by reading the
@@ -30,6 +35,8 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from storebridge.errors import NotFound, PayloadError, ValidationError
 from storebridge.http import Headers, Response
@@ -60,7 +67,7 @@ from storebridge.model import (
     Refund,
     WebhookSubscription,
 )
-from storebridge_shopline._money import refund_currency
+from storebridge_shopline._money import delivered_refund_currency
 from storebridge_shopline._paging import one_record
 
 if TYPE_CHECKING:
@@ -151,6 +158,14 @@ _MODELS: Mapping[str, type[Any]] = {
     "refunds": Refund,
 }
 
+SUMMARY_REFS: Mapping[str, tuple[str, ...]] = {
+    "products/status_changed": ("product_id",),
+    "customers/redact": ("customer", "id"),
+}
+"""Topics whose body is a summary, not the record, and where in it the record's id is
+(SHOPLINE's event models): read for ``id``, a status change would be refused as a product
+without one, and a redaction accepted as the deletion of no record."""
+
 
 def topics_of(topic: Any) -> tuple[str, ...]:
     """The unified topic of a subscription's SHOPLINE ``topic``, if it has one."""
@@ -182,6 +197,8 @@ def _change(adapter: ShoplineAdapter, headers: Headers, body: bytes) -> Change:
     record = Payload(parse_json(body, platform=PLATFORM), "$", PLATFORM)
     resource, _, action = topic.partition("/")
     kind = _ACTIONS.get(action, ChangeKind.UNKNOWN)
+    if topic in SUMMARY_REFS:
+        return _summary_change(adapter, record, topic, kind, event_id)
     model = _MODELS.get(resource)
     ref = record.opt_ref("id") or ""
     obj = None
@@ -197,23 +214,48 @@ def _change(adapter: ShoplineAdapter, headers: Headers, body: bytes) -> Change:
     )  # fmt: skip
 
 
-def priced_in(adapter: ShoplineAdapter, record: Payload, model: type[Any]) -> str | None:
-    """The currency a delivered product or refund is priced in, known for sure: the refund's
-    own (its first transaction's ``currency``, else its ``currency``), else the store's
-    settlement currency once read. None for orders (they carry theirs) and customers.
+def _summary_change(
+    adapter: ShoplineAdapter, record: Payload, topic: str, kind: ChangeKind, event_id: str
+) -> Change:
+    """The Change of a topic whose body is a summary (:data:`SUMMARY_REFS`): its ref read
+    where the topic puts it, no model object, the summary's own time."""
+    *within, key = SUMMARY_REFS[topic]
+    holder = record
+    for name in within:
+        holder = holder.obj(name)
+    # The id is all such a body says of the record: without it, no handler can act.
+    change = delivered_change(
+        adapter, resource=topic.partition("/")[0], kind=kind, ref=holder.ref(key), record=None,
+        event_id=event_id, topic=topic, raw=record.data,
+    )  # fmt: skip
+    when = record.opt_timestamp("updated_at") or record.opt_timestamp("update_time")
+    return attrs.evolve(change, occurred_at=when)
 
-    Unknown, the delivery is refused with 503 (try again later), not 400 (never readable):
-    once the store's currency is read, SHOPLINE's next delivery of it is read.
+
+def priced_in(adapter: ShoplineAdapter, record: Payload, model: type[Any]) -> str | None:
+    """The currency a delivered product or refund is priced in, known for sure. None for
+    orders (they carry theirs) and customers.
+
+    A refund is in its order's currency, which the delivery may not say and parsing reads
+    nothing to learn (``parse_webhook`` does no I/O): it is the currency the refund names,
+    else the one its sets name (:func:`~storebridge_shopline._money.delivered_refund_currency`),
+    else a PayloadError (400: the same body is never readable, however often it is sent),
+    never the store's settlement currency, which an order placed in another enabled
+    currency is not in.
+
+    A product is in the store's settlement currency; until this connection has read it, the
+    delivery is refused with 503 (try again later), not 400: once the store's currency is
+    read, SHOPLINE's next delivery of it is read.
     """
-    if model is not Product and model is not Refund:
+    if model is Refund:
+        return delivered_refund_currency(record)
+    if model is not Product:
         return None
-    if model is Refund and (named := refund_currency(record)):
-        return named
     if adapter.currency is None:
         raise WebhookRejected(
-            f"this SHOPLINE {model.__name__.lower()} names no currency, and this connection "
-            "has not read the store's yet: read it once before serving webhooks "
-            "(store.extra.shop_currency()); answer 503 so SHOPLINE delivers it again",
+            "this SHOPLINE product names no currency, and this connection has not read the "
+            "store's yet: read it once before serving webhooks (store.extra.shop_currency()); "
+            "answer 503 so SHOPLINE delivers it again",
             status=503,
         )
     return adapter.currency
@@ -326,6 +368,7 @@ def unsubscribe(adapter: ShoplineAdapter, ref: str) -> Flow[None]:
 __all__ = [
     "FIRST_VERSION",
     "SIGNATURE_HEADER",
+    "SUMMARY_REFS",
     "TOPIC_EVENTS",
     "TOPIC_HEADER",
     "WEBHOOK_ID_HEADER",

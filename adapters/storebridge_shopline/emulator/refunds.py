@@ -256,7 +256,9 @@ class Refunds:
                     "quantity": p["quantity"],
                     "restock_type": p.get("restock_type") or "no_restock",
                     "subtotal": money_str(p["subtotal"]),
+                    "subtotal_set": self.state.money(p["subtotal"], order["currency"]),
                     "total_tax": money_str(p["tax"]),
+                    "total_tax_set": self.state.money(p["tax"], order["currency"]),
                 }
             )
         order["_shipping_refunded"] = money_str(

@@ -206,8 +206,9 @@ def test_the_docs_spelling_of_the_update_topic_is_served_and_read() -> None:
          ChangeKind.UPDATED, Product),
         ("products/delete", {"id": "16057"}, "products", ChangeKind.DELETED, type(None)),
         ("customers/delete", {"id": "4201"}, "customers", ChangeKind.DELETED, type(None)),
-        ("refunds/create", {"id": "SL201", "order_id": "2105", "transactions": []}, "refunds",
-         ChangeKind.CREATED, Refund),
+        ("refunds/create", {"id": "SL201", "order_id": "2105", "transactions": [
+            {"id": "t1", "kind": "refund", "status": "success", "amount": "5.00",
+             "currency": "USD"}]}, "refunds", ChangeKind.CREATED, Refund),
         ("fulfillments/create", {"id": "77"}, "fulfillments", ChangeKind.CREATED, type(None)),
     ],
 )  # fmt: skip

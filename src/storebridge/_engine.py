@@ -66,12 +66,17 @@ class SyncEngine:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._running = Running()
+        self._closed = False
 
     def send(
         self, request: _http.Request, unwanted: threading.Event | None = None
     ) -> _http.Response:
         """Send ``request`` as the policy says; a started request stops (``Forgotten``)
         at its next wait or send once ``unwanted`` is set."""
+        if self._closed:
+            # The client may still be open for requests started before the close: this
+            # one is refused now, as the closed client would refuse it.
+            raise RuntimeError("this store is closed: connect again to send requests")
         stepper: FlowStepper[_http.Response] = FlowStepper(attempts(self.policy, request))
         try:
             step = stepper.advance()
@@ -113,9 +118,7 @@ class SyncEngine:
         self, request: _http.Request, unwanted: threading.Event | None = None
     ) -> Future[_http.Response]:
         """``request`` sent on a thread of the pool, counted until it ends (see close)."""
-        future = self._executor().submit(self.send, request, unwanted)
-        self._running.add(future)
-        return future
+        return self._running.start(lambda: self._executor().submit(self.send, request, unwanted))
 
     def _send_batch(
         self, requests: Sequence[_http.Request], *, tolerant: bool = False
@@ -310,6 +313,10 @@ class SyncEngine:
                 return stop.value
 
     def close(self, *, close_client: bool = True) -> None:
+        if close_client:
+            if self._closed:
+                return  # closed once: the client's close is already given to the last request
+            self._closed = True  # first: no request sent from now on opens a new pool
         if self._pool is not None:
             # What still runs now was started and forgotten (read ahead past a listing's
             # end): those not picked up are never sent, those waiting for the rate limit

@@ -56,6 +56,9 @@ class SentThread:
         self.future.cancel()
 
 
+T = TypeVar("T")
+
+
 class Running:
     """The requests an engine has handed to its threads, and what waits for the last one.
 
@@ -68,33 +71,50 @@ class Running:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._futures: set[Future[Any]] = set()
+        self._starting = 0
         self._then: list[Callable[[], None]] = []
 
-    def add(self, future: Future[Any]) -> None:
+    def start(self, submit: Callable[[], Future[T]]) -> Future[T]:
+        """``submit()``'s future, counted from before it is submitted until it ends: a
+        close on another thread in between waits for it too."""
+        with self._lock:
+            self._starting += 1
+        try:
+            future = submit()
+        except BaseException:
+            self._settle(None)
+            raise
         with self._lock:
             self._futures.add(future)
+        self._settle(None)
         # Outside the lock: a future already done runs the callback here, at once.
         future.add_done_callback(self._ended)
+        return future
 
     def then(self, action: Callable[[], None]) -> None:
         """Run ``action`` once no request runs any more: now, if none does."""
         with self._lock:
-            if self._futures:
+            if self._futures or self._starting:
                 self._then.append(action)
                 return
         action()
 
     def _ended(self, future: Future[Any]) -> None:
+        self._settle(future)
+
+    def _settle(self, future: Future[Any] | None) -> None:
+        """One request has ended (``future``), or one has been handed over (None): run
+        what waits once none runs and none is being handed over."""
         with self._lock:
-            self._futures.discard(future)
-            if self._futures:
+            if future is None:
+                self._starting -= 1
+            else:
+                self._futures.discard(future)
+            if self._futures or self._starting:
                 return
             due, self._then = self._then, []
         for action in due:  # outside the lock: an action may take a while (closing sockets)
             action()
-
-
-T = TypeVar("T")
 
 
 def take(started: dict[Ticket, T], ticket: Ticket) -> T:

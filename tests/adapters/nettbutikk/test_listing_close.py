@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from storebridge.http import Request
 from tests.adapters.nettbutikk.shop import emulator, store_on
 from tests.support.stuck import StuckPastTheEnd
@@ -44,3 +46,20 @@ def test_closing_the_store_does_not_wait_for_guesses_past_the_listings_end() -> 
         reader.join(timeout=30)
     assert stuck.closed.wait(timeout=30)
     assert stuck.at_close == [0]  # closed once every request had ended
+
+
+def test_a_closed_store_refuses_requests_while_a_guess_keeps_its_client_open() -> None:
+    shop = emulator(orders=ORDERS, customers=3, products=3)
+    stuck = StuckPastTheEnd(shop.transport(), order_offset, end=ORDERS, last=24)
+    plain = {"join_customers": False, "resolve_skus": False, "page_size": PAGE}
+    try:
+        with store_on(shop, stuck, in_flight=4, **plain) as store:
+            assert len(list(store.orders.list())) == ORDERS
+            store.close()
+            assert stuck.on_the_wire > 0 and not stuck.closed.is_set()  # the client is open
+            with pytest.raises(RuntimeError, match="store is closed"):
+                store.orders.get(str(shop.orders[0]["order_no"]))
+    finally:
+        stuck.release.set()
+    assert stuck.closed.wait(timeout=30)
+    assert stuck.at_close == [0]  # once, after the guess ended

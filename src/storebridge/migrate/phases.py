@@ -335,6 +335,13 @@ class Phase:
             ledger.mark_unknown(resource, ref, detail, updated)
             return Decision(resource, ref, "fail", detail), True
         except StorebridgeError as exc:
+            if work.action == "settle":
+                # An earlier run's write stays unknown whatever stopped this settling (its
+                # read-back answered stale, 5xx, not at all): marked failed, it would be
+                # created again on the next run, next to the copy the read-back missed.
+                detail = f"outcome unknown (run again to settle it): not settled: {exc}"
+                ledger.mark_unknown(resource, ref, detail, None)
+                return Decision(resource, ref, "fail", detail), True
             level = logging.INFO if self.writer.dry_run else logging.WARNING
             log.log(level, "%s %s failed: %s", resource, ref, exc)
             ledger.mark_failed(resource, ref, str(exc))

@@ -55,6 +55,7 @@ _FULFILLED = FulfillmentStatus.FULFILLED
 _PARTIAL = FulfillmentStatus.PARTIALLY_FULFILLED
 _PAID = FinancialStatus.PAID
 _PENDING = FinancialStatus.PENDING
+_UNKNOWN_PAYMENT = FinancialStatus.UNKNOWN
 _CANCELLED = OrderStatus.CANCELLED
 _ZERO = Decimal(0)
 _KNOWN_MAX = 4096
@@ -152,6 +153,14 @@ def extras_left_out(total: Money, parts: Decimal | None, extras: list[Decimal]) 
     if parts + sum(extras, _ZERO) == total.amount:
         return True
     return None
+
+
+def payment_state(paid: bool | None) -> FinancialStatus:
+    """An order's payment state from its ``paid`` flag (fully paid or not). A null flag is
+    a blank field: whether the order was paid is not known, so it is not read as pending."""
+    if paid is None:
+        return _UNKNOWN_PAYMENT
+    return _PAID if paid else _PENDING
 
 
 def order_fulfillment(lines: tuple[OrderLine, ...], sent_date: str | None) -> FulfillmentStatus:
@@ -309,7 +318,7 @@ class PlainOrders:
             status_raw=status_raw,
             currency=code,
             total=total,
-            financial_status=_PAID if paid else _PENDING,
+            financial_status=payment_state(paid),
             financial_status_raw=paid_raw,
             fulfillment_status=order_fulfillment(lines, sent_date),
             subtotal=self.amount(sum(totals, _ZERO), code) if len(totals) == len(lines) else None,
@@ -418,6 +427,7 @@ __all__ = [
     "line_fulfillment",
     "order_fulfillment",
     "order_parts",
+    "payment_state",
     "rate_unclear",
     "split_name",
     "unclear_rate_message",

@@ -252,6 +252,15 @@ def create_order(adapter: Api, draft: OrderDraft) -> Flow[Order]:
     if draft.customer_ref is not None:
         check_ref(draft.customer_ref, "customer_ref")
     check_tags(draft.tags)
+    if draft.financial_status.value not in FINANCIAL_STATUSES:
+        # Sent as it is, SHOPLINE would record a payment state nobody chose (an order read
+        # with its payment state unknown, say, copied as if it were one).
+        raise ValidationError(
+            f"SHOPLINE records an order's financial_status as one of "
+            f"{', '.join(FINANCIAL_STATUSES)}, not {draft.financial_status.value!r}: set the "
+            "draft's financial_status to the order's payment state",
+            field="financial_status",
+        )
     request = adapter.write(
         "POST", "orders.json", "orders.create", {"order": wire.order_body(draft)}
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import attrs
 import pytest
 
 from storebridge import (
@@ -22,7 +23,7 @@ from storebridge import (
     VariantDraft,
 )
 from storebridge.http import Request
-from storebridge.model import RefundQuote, TransactionAllocation
+from storebridge.model import FinancialStatus, RefundQuote, TransactionAllocation
 from storebridge.testing import FaultTransport
 from storebridge_shopline import _converter as wire
 from tests.adapters.shopline.support import World, paid_order, world
@@ -150,3 +151,20 @@ def test_orders_create_refuses_a_total_above_what_shopline_would_record() -> Non
         discounted = store.orders.create(_draft("95.00", shipping_total=shipping))
     assert (taxed.total, discounted.total) == (Money("125.00", "USD"), Money("95.00", "USD"))
     assert discounted.discount_total == Money("10.00", "USD")
+
+
+@pytest.mark.parametrize("status", [FinancialStatus.UNKNOWN, FinancialStatus.VOIDED])
+def test_orders_create_refuses_a_payment_state_shopline_does_not_record(
+    status: FinancialStatus,
+) -> None:
+    w = world(orders=2, rate_limit=False)
+    with w.connect() as store:
+        with pytest.raises(ValidationError) as err:
+            store.orders.create(attrs.evolve(_draft("100.00"), financial_status=status))
+        assert err.value.field == "financial_status" and status.value in str(err.value)
+        made = store.orders.create(
+            attrs.evolve(_draft("100.00"), financial_status=FinancialStatus.PENDING)
+        )
+    assert made.financial_status is FinancialStatus.PENDING
+    assert [o["financial_status"] for o in w.emulator.orders.values() if o["name"] == "M-100.00"] \
+        == ["pending"]  # fmt: skip

@@ -1,8 +1,15 @@
-"""Files written whole or not at all: a part file beside the final path, renamed over it."""
+"""Files written whole or not at all: a part file beside the final path, renamed over it.
+
+A path that is a symlink names the file it points at: that file is the one replaced (the
+part file is made beside it and renamed over it) and the link stays, as a shell's ``>``
+would leave it. Renaming over the link itself would turn it into a file of its own and
+leave the file it pointed at as it was.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -14,8 +21,20 @@ from typing import TextIO
 _TRIES = 8
 
 
+def written_path(path: Path) -> Path:
+    """The file a write to ``path`` replaces: the file a symlink there points at (through
+    every link in between), else ``path`` itself. ``OSError`` for a loop of links."""
+    if not path.is_symlink():
+        return path
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a loop, before Python 3.13
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), str(path)) from None
+
+
 def open_part(path: Path, *, newline: str | None = None) -> tuple[TextIO, Path]:
-    """A new file beside ``path``, open for writing, and its path (``NAME.XXXXXXXX.part``).
+    """A new file beside ``path`` (beside the file it points at, when it is a symlink: see
+    :func:`written_path`), open for writing, and its path (``NAME.XXXXXXXX.part``).
 
     The name is new for every call and the file is created exclusively: two writers of the
     same ``path`` (overlapping scheduled runs) never write into one part file, and a file
@@ -26,6 +45,7 @@ def open_part(path: Path, *, newline: str | None = None) -> tuple[TextIO, Path]:
     the folder cannot hold it.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    path = written_path(path)
     kept = _replaced(path)
     for attempt in range(_TRIES):
         part = path.with_name(f"{path.name}.{secrets.token_hex(4)}.part")
@@ -67,7 +87,8 @@ def _keep(fd: int, old: os.stat_result) -> None:
 @contextmanager
 def replacing(path: Path, handle: TextIO, part: Path) -> Iterator[TextIO]:
     """``handle`` (on ``part``, from :func:`open_part`) for the block; when it ends without
-    an error, the data are synced to disk and ``part`` is renamed over ``path``. Any error
+    an error, the data are synced to disk and ``part`` is renamed over ``path`` (over the
+    file it points at when it is a symlink, as :func:`open_part` placed ``part``). Any error
     or interrupt (closing, syncing or renaming included) removes ``part`` and leaves
     ``path`` as it was.
 
@@ -86,10 +107,10 @@ def replacing(path: Path, handle: TextIO, part: Path) -> Iterator[TextIO]:
         with handle:
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(part, path)
+        os.replace(part, written_path(path))
     except BaseException:
         part.unlink(missing_ok=True)
         raise
 
 
-__all__ = ["open_part", "replacing"]
+__all__ = ["open_part", "replacing", "written_path"]

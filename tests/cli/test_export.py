@@ -66,7 +66,10 @@ def test_no_detail_says_how_many_rows_lack_lines(
     orders = [json.loads(line) for line in out.splitlines()]
     assert all(o["partial"] and not o["lines"] for o in orders)
     assert "exported 7 orders to stdout: 2 requests" in err
-    assert 'warning: 7 of 7 orders are list rows without their lines ("partial": true)' in err
+    assert (
+        "warning: 7 of 7 orders are list rows without all their details (lines, refunds "
+        'or transactions; "partial": true)'
+    ) in err
     code, _, err = _export(capsys, config, "orders", "--no-detail", "--quiet")
     assert code == 0 and err.startswith("warning: 7 of 7 orders are list rows")
 

@@ -3,7 +3,8 @@
 :func:`run` is the whole life of one invocation and never lets an exception out: a
 storebridge error, a bad option or a file problem becomes one ``error:`` line on stderr
 (with a hint where there is a fix) and the documented exit code; anything unexpected
-is reported the same way, with the traceback only under ``--debug``.
+is reported the same way, with the traceback only under ``--debug``. A reader of stdout
+that leaves early (``| head``) ends the run quietly with exit code 141.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from storebridge.cli.load import load_command
 from storebridge.cli.migrate import migrate_command
 from storebridge.cli.options import DebugOption, VerboseOption, apply_verbosity
 from storebridge.cli.output import (
+    EXIT_CLOSED_PIPE,
     EXIT_CODES_HELP,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     CliError,
+    OutputClosed,
     error,
     note,
 )
@@ -129,6 +132,9 @@ def run(argv: Sequence[str] | None = None) -> int:
             value: Any = typer.main.get_command(app).main(
                 args=args, prog_name=PROG, standalone_mode=False
             )
+        except OutputClosed:
+            # The reader left (| head): Unix tools end quietly then, with no message.
+            return EXIT_CLOSED_PIPE
         except CliError as exc:
             error(exc.message, exc.hint)
             return exc.code
@@ -182,8 +188,10 @@ def main() -> NoReturn:
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader left early (| head): point stdout at nothing so the interpreter's
-        # own flush at exit cannot complain.
+        # own flush at exit cannot complain (what the Python docs advise for SIGPIPE), and
+        # a run that had nothing else to report says its output was cut.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = code or EXIT_CLOSED_PIPE
     sys.exit(code)
 
 

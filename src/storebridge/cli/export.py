@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 
 from storebridge._files import open_part, replacing
-from storebridge.cli.interrupts import terminate_like_interrupt
+from storebridge.cli.interrupts import terminate_like_interrupt, whole_writes
 from storebridge.cli.options import (
     STORE_HELP,
     ConfigOption,
@@ -37,7 +37,7 @@ from storebridge.cli.output import (
     warning,
 )
 from storebridge.cli.progress import ProgressDisplay, terminal_wants_progress
-from storebridge.profiles import PROFILE_ENV
+from storebridge.profiles import PROFILE_ENV, config_path
 
 if TYPE_CHECKING:
     # Loaded by an export that runs (it brings the model and its serialization), not by
@@ -91,10 +91,10 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
 
     Only a regular file (or a new one) is replaced that way: a device, a pipe or a socket
     (``/dev/null``, a FIFO a reader waits on) is written into, since renaming over it would
-    replace it with a file; a symlink is followed, so the file it points at is the one
-    replaced and the link stays. A write the system refuses (a full disk) is an error
-    naming the output: WriteFailed from the writer, or an OSError here while the part file
-    is closed, synced or renamed.
+    replace it with a file; a symlink is followed (by ``open_part`` and ``replacing``), so
+    the file it points at is the one replaced and the link stays. A write the system
+    refuses (a full disk) is an error naming the output: WriteFailed from the writer, or
+    an OSError here while the part file is closed, synced or renamed.
     """
     if output is None:
         with _naming("writing to stdout failed"):
@@ -106,9 +106,8 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
         with _naming(f"-o {output}: writing to it failed"), _opened(output) as stream:
             yield stream
         return
-    if output.is_symlink():
-        output = output.resolve()
     try:
+        # A symlink is followed there: the file it points at is replaced, the link stays.
         handle, part = open_part(output, newline="")
     except OSError as exc:
         raise _unwritable(output, exc) from None
@@ -124,6 +123,19 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
             raise  # not the file's: the records' source, say
         # Closing, syncing or renaming the part file: the file is the one that failed.
         raise _write_failed(failed, exc.strerror or str(exc), kept) from None
+
+
+def interrupted(count: int, resource: str, output: Path | None, *, cut: bool) -> CliError:
+    """The error (exit 130) of an export stopped by Ctrl-C or SIGTERM after ``count``
+    records were written whole: they are what stdout (or a FIFO) got; a file's part file
+    is gone and the file as it was. ``cut``: a second interrupt stopped the next record in
+    the middle of its write."""
+    message = f"interrupted after {count} {resource}"
+    if output is not None and (output.is_file() or not output.exists()):
+        message += f"; nothing was written to {output}"
+    elif cut:
+        message += "; the one being written when Ctrl-C came again may be cut off"
+    return CliError(message, code=EXIT_INTERRUPTED)
 
 
 @contextmanager
@@ -142,21 +154,39 @@ def _write_failed(failed: str, reason: str, kept: str | None) -> CliError:
     )
 
 
-def _separate_files(report: Path, output: Path | None, config: Path | None) -> None:
-    """--report must not be -o or the configuration: writing it last would replace them."""
-    for option, other in (("-o", output), ("--config", config)):
-        if other is not None and _same_file(report, other):
+def _separate_files(output: Path | None, report: Path | None, config: Path | None) -> None:
+    """-o and --report must be neither each other nor the profile file the command reads
+    (--config, $STOREBRIDGE_CONFIG or ./storebridge.toml): the profiles are read first and
+    the export would then replace them with records."""
+    profiles = config_path(config)
+    for option, path, other, other_path in (
+        ("-o", output, "--config", profiles),
+        ("--report", report, "--config", profiles),
+        ("--report", report, "-o", output),
+    ):
+        if path is None or other_path is None or not _same_file(path, other_path):
+            continue
+        if other == "--config":
             raise usage_error(
-                f"--report {report} is the same file as {option} {other}",
-                hint="give --report a path of its own",
+                f"{option} {path} is {other_path}, the profile file this command reads "
+                "(--config); writing it would replace the profiles",
+                hint=f"give {option} a path of its own",
             )
+        raise usage_error(
+            f"{option} {path} is the same file as {other} {other_path}",
+            hint=f"give {option} a path of its own",
+        )
 
 
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist yet
+        pass
+    try:
         return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)
+        return False  # it names no file, so no other one; writing it fails clearly later
 
 
 def _opened(path: Path) -> TextIO:
@@ -270,8 +300,7 @@ def _export(
     stores = list(dict.fromkeys(store or []))  # a name given twice is one store
     if (every or tag is not None) and stores == [os.environ.get(PROFILE_ENV)]:
         stores = []  # $STOREBRIDGE_PROFILE is the default store, not a choice of stores
-    if report is not None:
-        _separate_files(report, output, config)
+    _separate_files(output, report, config)
     if every or tag is not None or len(stores) > 1:
         if sum((every, tag is not None, bool(stores))) > 1:
             raise usage_error("name the stores one way: --store (repeated), --tag or --all")
@@ -303,25 +332,24 @@ def _export(
             query["detail"] = complete
         from storebridge.cli.records import RecordWriter
 
-        writer = RecordWriter(out, fmt.value, name)
+        gate = stack.enter_context(whole_writes())
+        writer = RecordWriter(out, fmt.value, name, whole=gate)
         try:
             writer.write_all(getattr(opened, name).list(**query), step)
             writer.flush()
         except KeyboardInterrupt:
             bars.stop()
-            where = f"; nothing was written to {output}" if output else ""
-            raise CliError(
-                f"interrupted after {writer.count} {name}{where}", code=EXIT_INTERRUPTED
-            ) from None
+            raise interrupted(writer.count, name, output, cut=gate.cut) from None
     seconds = time.monotonic() - started
     if not quiet:
         _summary(writer, name, output, meter.count, seconds, complete)
     if writer.partial:
-        # Even with --quiet: rows without lines must never pass silently.
+        # Even with --quiet: incomplete orders must never pass silently.
         warning(
-            f"{writer.partial} of {writer.count} orders are list rows without their lines "
-            '("partial": true); leave out --no-detail to fetch complete orders '
-            "(one more request per order on this platform)"
+            f"{writer.partial} of {writer.count} orders are list rows without all their "
+            'details (lines, refunds or transactions; "partial": true); leave out '
+            "--no-detail to fetch complete orders (one more request per order on this "
+            "platform)"
         )
 
 
@@ -345,4 +373,4 @@ def _summary(
     note(line)
 
 
-__all__ = ["Format", "Resource", "export_command"]
+__all__ = ["Format", "Resource", "export_command", "interrupted"]

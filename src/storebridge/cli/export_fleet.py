@@ -16,8 +16,9 @@ from datetime import datetime
 from pathlib import Path
 
 import storebridge
-from storebridge.cli.export import _destination
-from storebridge.cli.output import EXIT_INTERRUPTED, CliError, error, note, usage_error, warning
+from storebridge.cli.export import _destination, interrupted
+from storebridge.cli.interrupts import whole_writes
+from storebridge.cli.output import CliError, error, note, usage_error, warning
 from storebridge.cli.progress import ProgressDisplay
 from storebridge.cli.records import RecordWriter
 from storebridge.errors import ConfigurationError
@@ -65,7 +66,8 @@ def export_fleet(
         bars = stack.enter_context(ProgressDisplay(enabled=show_progress))
         steps = {spec.name: bars.counter(f"{spec.name} ({spec.platform_label()})")
                  for spec in group.specs}  # fmt: skip
-        writer = RecordWriter(out, fmt, resource, store_column=True)
+        gate = stack.enter_context(whole_writes())
+        writer = RecordWriter(out, fmt, resource, store_column=True, whole=gate)
         written = dict.fromkeys(steps, 0)
         try:
             for store, record in listing:
@@ -74,10 +76,7 @@ def export_fleet(
                 steps[store](1)
         except KeyboardInterrupt:
             bars.stop()
-            where = f"; nothing was written to {output}" if output else ""
-            raise CliError(
-                f"interrupted after {writer.count} {resource}{where}", code=EXIT_INTERRUPTED
-            ) from None
+            raise interrupted(writer.count, resource, output, cut=gate.cut) from None
         writer.flush()
         report = listing.report
         if report is None:  # the loop above read the listing to its end, which sets it
@@ -97,8 +96,9 @@ def export_fleet(
         _summary(report, resource, output)
     if writer.partial:
         warning(
-            f"{writer.partial} of {writer.count} orders are list rows without their lines "
-            '("partial": true); leave out --no-detail to fetch complete orders'
+            f"{writer.partial} of {writer.count} orders are list rows without all their "
+            'details (lines, refunds or transactions; "partial": true); leave out '
+            "--no-detail to fetch complete orders"
         )
     for name, failure in report.failed.items():
         error(f"store {name}: {failure}")

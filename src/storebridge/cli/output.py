@@ -20,6 +20,10 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_MISMATCH = 3
 EXIT_INTERRUPTED = 130
+EXIT_CLOSED_PIPE = 141
+"""The reader of stdout left early (``| head``): the status a shell gives any Unix tool
+that a closed pipe stops (128 + SIGPIPE), so ``set -o pipefail`` sees what it sees for
+``cat`` or ``grep``; 1 would say that the store or the network failed."""
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -29,7 +33,9 @@ Exit codes:
   2    usage error: a bad option or argument (message on stderr names it)
   3    a migration or the demo finished, but records failed or
        verification found mismatches
-  130  interrupted (Ctrl-C); a migration resumes with --resume"""
+  130  interrupted (Ctrl-C); a migration resumes with --resume
+  141  stdout was closed early (| head): the output is cut there,
+       and nothing is printed about it"""
 
 
 class CliError(Exception):
@@ -57,19 +63,30 @@ class WriteFailed(Exception):
         return self.error.strerror or str(self.error)
 
 
+class OutputClosed(Exception):
+    """The reader of the command's output left before the end (``| head``, a FIFO's reader
+    stopping): not a failure to report, so the command ends quietly with
+    :data:`EXIT_CLOSED_PIPE`. Raised in place of the ``BrokenPipeError`` so that no layer
+    between the write and :func:`storebridge.cli.run` takes it for another I/O error (the
+    command-line parser, which would exit 1, or the file errors of a command)."""
+
+
 def usage_error(message: str, hint: str | None = None) -> CliError:
     """A bad option or argument (exit 2)."""
     return CliError(message, code=EXIT_USAGE, hint=hint)
 
 
 def result(text: str) -> None:
-    """One line of the command's result on stdout."""
-    typer.echo(text)
+    """One line of the command's result on stdout (:class:`OutputClosed` if its reader left)."""
+    try:
+        typer.echo(text)
+    except BrokenPipeError:
+        raise OutputClosed from None
 
 
 def result_json(data: Any) -> None:
-    """The command's result as JSON on stdout."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """The command's result as JSON on stdout (:class:`OutputClosed` if its reader left)."""
+    result(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def note(text: str) -> None:
@@ -97,6 +114,7 @@ def warning(message: str) -> None:
 
 
 __all__ = [
+    "EXIT_CLOSED_PIPE",
     "EXIT_CODES_HELP",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
@@ -104,6 +122,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "CliError",
+    "OutputClosed",
     "WriteFailed",
     "error",
     "note",

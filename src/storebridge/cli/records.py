@@ -11,11 +11,13 @@ object with a ``ref`` becomes ``<name>_ref``; other nested objects and ``raw`` a
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -23,7 +25,7 @@ from typing import Any, TextIO
 
 import attrs
 
-from storebridge.cli.output import WriteFailed
+from storebridge.cli.output import OutputClosed, WriteFailed
 from storebridge.model import Customer, Money, Order, Product
 from storebridge.serialization import json_line, to_dict
 
@@ -131,16 +133,29 @@ class RecordWriter:
     """Writes records of one resource to ``out`` as ``jsonl`` or ``csv``.
 
     Each record goes out in one write (all of a product's variant rows too), and a write
-    the system refuses raises :class:`~storebridge.cli.output.WriteFailed`. A closed pipe
-    (``| head``) stays a ``BrokenPipeError``: the reader left, nothing failed.
+    the system refuses raises :class:`~storebridge.cli.output.WriteFailed`; a closed pipe
+    (``| head``) raises :class:`~storebridge.cli.output.OutputClosed`: the reader left,
+    nothing failed.
     """
 
-    def __init__(self, out: TextIO, fmt: str, resource: str, *, store_column: bool = False) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        fmt: str,
+        resource: str,
+        *,
+        store_column: bool = False,
+        whole: AbstractContextManager[Any] | None = None,
+    ) -> None:
         self._out = out
         self._jsonl = fmt == "jsonl"
+        # Each record is written and counted inside it: with a WholeWrites gate, an
+        # interrupt waits for both, so ``count`` is what the output got.
+        self._whole: AbstractContextManager[Any] = whole or contextlib.nullcontext()
         self.count = 0
+        """Records written whole to the output (its buffer included)."""
         self.partial = 0
-        """Orders written without their lines (a platform's slim list rows)."""
+        """Orders written incomplete (``partial``: a platform's slim list rows)."""
         if not self._jsonl:
             self._rows = _csv_rows(resource)
             # Several stores in one file: a first "store" column says whose record it is.
@@ -162,10 +177,11 @@ class RecordWriter:
             else:
                 self._csv.writerows({"store": store, **row} for row in self._rows(data))
             text = self._csv_text()
-        self._send(text)
-        self.count += 1
-        if getattr(record, "partial", False):
-            self.partial += 1
+        with self._whole:
+            self._send(text)
+            self.count += 1
+            if getattr(record, "partial", False):
+                self.partial += 1
 
     def write_all(self, records: Iterable[Any], step: Callable[[int], None]) -> None:
         for record in records:
@@ -189,7 +205,7 @@ class RecordWriter:
             else:
                 self._out.write(text)
         except BrokenPipeError:
-            raise
+            raise OutputClosed from None
         except OSError as exc:
             raise WriteFailed(exc) from exc
 

@@ -149,7 +149,8 @@ class ExportJob(Job):
 
     One JSON object per line, exactly as ``storebridge export`` writes them. The file
     appears only once complete and on disk (written as a ``.part`` file beside it first);
-    a file it replaces keeps its permissions. ``detail`` (orders only) defaults to complete
+    a file it replaces keeps its permissions, and a symlink there keeps pointing at the file
+    it names, which is the one replaced. ``detail`` (orders only) defaults to complete
     orders with their lines; ``updated_since`` limits the records. On Dask, ``directory``
     must be a path every worker can write to (shared storage).
     """

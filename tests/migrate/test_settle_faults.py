@@ -67,6 +67,9 @@ def test_a_pending_order_whose_read_back_fails_is_not_created_twice(
     assert _state(ledger, first) == "done"  # its read-back found the copy
     assert _state(ledger, last) == "pending"  # unknown still, not "failed"
     assert [f.source_ref for f in second.results["orders"].failed] == [last]
+    counts = second.results["orders"]
+    # Every source order read is counted once, settled ones too, and has one outcome.
+    assert counts.total == counts.moved + len(counts.failed) + len(counts.skipped) == 6
 
     with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
         third = storebridge.migrate(source, target, ledger=ledger)

@@ -167,13 +167,15 @@ class Phase:
                 stamp = getattr(record, "updated_at", None)
                 if stamp is not None and (self.newest is None or stamp > self.newest):
                     self.newest = stamp
-                if record.ref in self._settled:  # settled above; counted once
-                    position.finish(seq)
-                    continue
+                # A source record read, even one settled above (its outcome is counted
+                # there, once): else the totals add up to fewer than the outcomes.
                 self.result.total += 1
                 self.reporter.update(
                     read, self.result.total, self._total, earlier=self.result.earlier
                 )
+                if record.ref in self._settled:
+                    position.finish(seq)
+                    continue
                 outcome = self.planner.decide(resource, record)
                 if isinstance(outcome, Decision):
                     self._finish(position, seq, outcome)

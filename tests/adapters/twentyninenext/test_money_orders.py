@@ -68,6 +68,7 @@ def test_metadata_amounts_are_fixed_point_text() -> None:
 GROSS_ROW: dict[str, Any] = {
     "number": "100900", "currency": "USD", "total_incl_tax": "25.00", "total_excl_tax": "20.00",
     "shipping_excl_tax": "0.00", "total_tax": "5.00", "total_discount": "0.00",
+    "payment_status": "paid",
     "lines": [{"id": 1, "product_title": "Mug", "sku": "MUG", "quantity": 2,
                "current_quantity": 2, "price_incl_tax": "12.50", "price_excl_tax": "10.00",
                "currency": "USD", "product_id": 1, "variant_id": 1}],

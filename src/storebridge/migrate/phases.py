@@ -167,15 +167,13 @@ class Phase:
                 stamp = getattr(record, "updated_at", None)
                 if stamp is not None and (self.newest is None or stamp > self.newest):
                     self.newest = stamp
-                # A source record read, even one settled above (its outcome is counted
-                # there, once): else the totals add up to fewer than the outcomes.
+                if record.ref in self._settled:  # settled above; counted once, there
+                    position.finish(seq)
+                    continue
                 self.result.total += 1
                 self.reporter.update(
                     read, self.result.total, self._total, earlier=self.result.earlier
                 )
-                if record.ref in self._settled:
-                    position.finish(seq)
-                    continue
                 outcome = self.planner.decide(resource, record)
                 if isinstance(outcome, Decision):
                     self._finish(position, seq, outcome)
@@ -295,6 +293,9 @@ class Phase:
             outcome = self.planner.decide(self.resource, record)
             if isinstance(outcome, Work):
                 self._settled.add(ref)
+                # Counted here, whether or not the listing comes back to it: the source
+                # total is what this run's outcomes add up to.
+                self.result.total += 1
 
                 def job(work: Work = outcome) -> None:
                     decision, _hold = self.execute(work)

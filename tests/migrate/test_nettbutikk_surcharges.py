@@ -62,34 +62,3 @@ def test_shopline_refuses_the_fee_and_nothing_else(tmp_path: Path) -> None:
     # Only the surcharge is beyond what SHOPLINE records: the line's extra is in the lines.
     assert f"is {FEE} NOK above what SHOPLINE would record" in orders.failed[0].reason
     assert copied == []
-
-
-def _discounted_and_extra() -> tuple[Sandbox, dict[str, Any]]:
-    """A shop of one order whose first line has a 10.00 discount (in its listed total) and
-    an EXTRA cost (left out of it): the order's total is what it was."""
-    kit = sandbox("24nettbutikk", seed=3, orders=1, customers=1, products=3)
-    assert isinstance(kit.emulator, NettbutikkEmulator)
-    record: dict[str, Any] = kit.emulator.state.table("orders").records[0]
-    line = record["lines"][0]
-    line["discount"] = Decimal("10.00")
-    line["total_amount_gross"] -= Decimal("10.00")
-    line["extra_price"] = EXTRA
-    return kit, record
-
-
-def test_a_line_with_a_discount_and_an_extra_cost_is_not_discounted_twice(
-    tmp_path: Path,
-) -> None:
-    for platform, settings in (("29next", {}), ("shopline", {"currency": "NOK"})):
-        source_kit, record = _discounted_and_extra()
-        target_kit = sandbox(platform, empty=True, **settings)
-        with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-            report = storebridge.migrate(source, target, ledger=tmp_path / f"{platform}.sqlite")
-            (copied,) = [target.orders.get(o.ref) for o in target.orders.list()]
-        assert report.status == "PASS", (platform, report.summary())
-        total = Money(record["total_amount_gross"], "NOK")
-        assert copied.total == total, platform
-        # The line's discount is in its amount: nothing is taken off the order again.
-        assert copied.discount_total in (None, Money("0.00", "NOK")), platform
-        shipping = copied.shipping_total or Money("0.00", "NOK")
-        assert _charged(copied) + shipping == total, platform

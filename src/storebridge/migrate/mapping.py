@@ -208,30 +208,8 @@ def order_level_discount(order: Order) -> Money | None:
         ),
         Decimal(0),
     )
-    rest = max(order.discount_total.amount - on_lines, Decimal(0))
-    implied = _implied_discount(order)
-    if implied is not None and implied != rest and Decimal(0) <= implied <= rest + on_lines:
-        # The lines and the total disagree with the estimate: a line both discounted and
-        # charged an extra cost reads as undiscounted, and its discount would be taken a
-        # second time. What the copy must come to decides, within the discount given.
-        return Money(implied, order.currency)
-    return Money(rest, order.currency)
-
-
-def _implied_discount(order: Order) -> Decimal | None:
-    """What lines + shipping (+ tax on net prices) exceed the copy's total by, when every
-    part of that sum is known; None otherwise."""
-    if order.shipping_total is None:
-        return None
-    parts = [order.shipping_total]
-    if order.taxes_included is not True:
-        if order.tax_total is None:
-            return None
-        parts.append(order.tax_total)
-    charged = [ln.total if ln.total is not None else ln.unit_price * ln.quantity
-               for ln in order.lines]  # fmt: skip
-    gross = Money.sum([*charged, *parts], order.currency)
-    return (gross - original_total(order)).amount
+    rest = order.discount_total.amount - on_lines
+    return Money(max(rest, Decimal(0)), order.currency)
 
 
 def order_draft(

@@ -339,35 +339,11 @@ class WireReader:
             ref=p.opt_ref("unique_product_id") or p.ref("id"),
             sku=p.opt_string("article_no"),
             title=p.opt_string("variant"),
-            price=self.charged(p),
+            price=p.opt_money("price", self.currency),
             stock=p.opt_integer("stock"),
             product_ref=p.ref("id"),
             raw=p.data,
         )
-
-    def charged(self, p: Payload) -> Money | None:
-        """What a product row sells for: its ``sales_price`` (the reduced price) when one is
-        set, else its normal ``price``.
-
-        The API sends no sale flag or dates, so a set reduced price is the one signal that a
-        sale is on. ``0.00`` is read as no reduced price (a free item is no sale). A reduced
-        price above the normal one, or without a normal one, could be read either way: a
-        PayloadError at ``sales_price`` rather than a guess.
-        """
-        price = self.money(p, "price", self.currency)
-        sale = self.money(p, "sales_price", self.currency)
-        if sale is None or not sale.amount:
-            return price
-        if sale.amount < 0:
-            p.fail(f"a sale price cannot be negative, got {sale.amount}", "sales_price")
-        if price is None or sale.amount > price.amount:
-            normal = "no price" if price is None else f"price {price.amount}"
-            p.fail(
-                f"sales_price {sale.amount} is not a reduction of {normal}, so which of the "
-                "two the shop charges is unknown; correct the product's prices in the shop",
-                "sales_price",
-            )
-        return sale
 
     def product(self, p: Payload, variant_rows: Sequence[Payload] | None = None) -> Product:
         rows = variant_rows or (p,)
@@ -453,10 +429,8 @@ def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
     * Product: ``ref`` = ``id``; ``title`` = ``name``; ``description`` = ``description`` or
       ``summary``; ``updated_at`` = ``modified_on``; ``variants`` from its ``flat=1`` rows.
       Variant: ``ref`` = ``unique_product_id`` (or ``id`` for a product without variants);
-      ``sku`` = ``article_no``; ``title`` = ``variant``; ``price`` = what the row sells
-      for: ``sales_price`` (the reduced price) when set and not ``0.00``, else ``price``
-      (the normal price, kept in ``raw``); a ``sales_price`` above ``price`` or without
-      one is a PayloadError at ``sales_price``; ``stock`` = ``stock``.
+      ``sku`` = ``article_no``; ``title`` = ``variant``; ``price`` = ``price``; ``stock`` =
+      ``stock``.
     * 24Nettbutikk has no tags, so ``tags`` is always empty.
     * Writes (the other direction): ``{"status": code}`` for an order, ``{"sent": 0|1,
       "sent_date": "YYYY-MM-DD", "extra_field": text}`` for an order line, ``{"stock": n}``

@@ -108,6 +108,9 @@ class SyncEngine:
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:
+            if self._closed:
+                # A closed store starts no threads (its pool would never be shut down).
+                raise RuntimeError("this store is closed: connect again to send requests")
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
                     max_workers=self.policy.cap, thread_name_prefix="storebridge"
@@ -313,17 +316,18 @@ class SyncEngine:
                 return stop.value
 
     def close(self, *, close_client: bool = True) -> None:
-        if close_client:
-            if self._closed:
-                return  # closed once: the client's close is already given to the last request
-            self._closed = True  # first: no request sent from now on opens a new pool
-        if self._pool is not None:
+        with self._pool_lock:
+            if close_client:
+                if self._closed:
+                    return  # closed once: the client's close is given to the last request
+                self._closed = True  # no request from now on opens a new pool
+            pool, self._pool = self._pool, None
+        if pool is not None:
             # What still runs now was started and forgotten (read ahead past a listing's
             # end): those not picked up are never sent, those waiting for the rate limit
             # stop at once, and those on the wire are not waited for, since nobody wants
             # their answers.
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
         if close_client:
             # The client closes when the last of them has ended (at once if none runs):
             # closed under them, it would not stop them (see Running).

@@ -17,7 +17,7 @@ from storebridge import validation
 from storebridge.errors import OutcomeUnknown, ValidationError
 from storebridge.http import Response
 from storebridge.kit import Flow, build_request, read_payload, reconciled_write, segment
-from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote
+from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote, RestockType
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
 from storebridge_shopline._money import refund_currency
@@ -45,6 +45,14 @@ def check_lines(order: Order, lines: Sequence[RefundLine], field: str = "lines")
     units = {line.ref: line for line in order.lines}
     for index, wanted in enumerate(lines):
         where = f"{field}[{index}]"
+        if wanted.restock is RestockType.UNKNOWN:
+            # Sent, it would be a guess (SHOPLINE's body needs a type and a restock type):
+            # a line read back from a refund that did not say is no instruction.
+            raise ValidationError(
+                f"{where}.restock is unknown: say whether the units are restocked "
+                "(RestockType.RETURN) or not (RestockType.NO_RESTOCK)",
+                field=f"{where}.restock",
+            )
         if wanted.amount is not None:
             line = units[wanted.line_ref]
             validation.money(wanted.amount, f"{where}.amount", currency=order.currency,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from storebridge import Money, RefundLine, RestockType, webhooks
+from storebridge import Money, RefundLine, RestockType, ValidationError, webhooks
 from storebridge.model import Refund
 from storebridge.testing import FaultTransport
 from storebridge_shopline import sign_webhook
@@ -93,3 +93,21 @@ def test_an_order_read_through_faults_keeps_an_unknown_restock_unknown() -> None
     assert [line.restock for line in refund.lines] == [RestockType.UNKNOWN]
     assert refund.lines[0].amount is not None and refund.lines[0].amount.currency == "NOK"
     assert refund.amount > Money.zero("NOK")
+
+
+def test_a_refund_line_whose_restock_is_unknown_is_refused_before_sending() -> None:
+    """A line read back from a refund that did not say how its units were restocked is no
+    instruction: sent, its restock type would be a guess."""
+    w = world(orders=2, rate_limit=False)
+    ref = paid_order(w)
+    line = w.emulator.orders[ref]["line_items"][0]
+    unknown = RefundLine(line_ref=line["id"], quantity=1, restock=RestockType.UNKNOWN)
+    before = len(w.emulator.requests)
+    with w.connect() as store:
+        with pytest.raises(ValidationError) as err:
+            store.refunds.calculate(ref, lines=[unknown])
+        assert err.value.field == "lines[0].restock"
+        posts = [r for r in w.emulator.requests[before:] if r.method == "POST"]
+        assert posts == []
+        kept = RefundLine(line_ref=line["id"], quantity=1, restock=RestockType.NO_RESTOCK)
+        assert store.refunds.calculate(ref, lines=[kept]).lines[0].restock is RestockType.NO_RESTOCK

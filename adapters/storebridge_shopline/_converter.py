@@ -169,6 +169,8 @@ def refund_line(p: Payload, currency: str) -> RefundLine:
 def refund(p: Payload, currency: str) -> Refund:
     """A refund object (order ``refunds[]``, refund GET) or refund-create's ``data``."""
     order_ref = p.ref("order_id")
+    if p.raw("transactions") is None:  # the amount is theirs: without them it would read 0
+        p.fail("required field is missing", "transactions")
     rows = list(p.iter("transactions"))
     transactions = tuple(transaction(t, currency, order_ref) for t in rows)
     # Refund transactions carry their own currency; it wins over the caller's guess.

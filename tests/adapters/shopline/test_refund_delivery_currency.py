@@ -16,10 +16,13 @@ from typing import Any
 import pytest
 
 from storebridge import Money, OrderDraft, OrderLineDraft, RefundLine, _http, webhooks
+from storebridge.errors import PayloadError
+from storebridge.kit import Payload, read_payload
 from storebridge.model import Refund
 from storebridge.testing import FaultTransport
 from storebridge.webhooks import WebhookRejected
 from storebridge_shopline import ShoplineAdapter, sign_webhook
+from storebridge_shopline._converter import refund
 from tests.adapters.shopline.support import World, world
 
 
@@ -176,3 +179,16 @@ def test_the_sandbox_sends_refund_lines_with_their_sets() -> None:
                                                                 "presentment_money")}  # fmt: skip
         assert sides == {"EUR"}
     assert line["subtotal_set"]["presentment_money"]["amount"] in ("10.00", 10.0)
+
+
+def test_a_refund_without_its_transactions_list_is_a_payload_error() -> None:
+    """A refund's amount is its transactions': one whose list is missing (not empty: a
+    restock-only refund has an empty one) would read as 0.00."""
+    body = {"id": "SL301", "order_id": "2105", "currency": "USD", "refund_line_items": []}
+    with pytest.raises(PayloadError) as err:
+        read_payload(Payload(body, "$", "shopline"), refund, "USD")
+    assert "$.transactions" in str(err.value)
+    restock_only = read_payload(
+        Payload({**body, "transactions": []}, "$", "shopline"), refund, "USD"
+    )
+    assert restock_only.amount == Money("0.00", "USD")

@@ -77,3 +77,26 @@ def test_a_pending_order_whose_read_back_fails_is_not_created_twice(
     assert third.results["orders"].created == 0
     assert _copies(emulator) == before  # settled by finding the earlier copy: no duplicate
     assert _state(ledger, last) == "done"
+
+
+def test_a_pending_order_the_target_refuses_says_what_to_do(tmp_path: Path) -> None:
+    """Settling a pending order whose copy the target refuses before sending (SHOPLINE does
+    not record a voided payment) keeps it pending, and says that running again alone will
+    not settle it."""
+    source_kit = sandbox("29next", seed=9, orders=4)
+    target_kit = sandbox("shopline", empty=True, currency="USD")
+    state = source_kit.emulator.state  # type: ignore[attr-defined]
+    record = next(iter(state.orders.values()))
+    record.payment_status = "voided"
+    ledger = tmp_path / "l.sqlite"
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        first = storebridge.migrate(source, target, ledger=ledger)
+    assert [f.source_ref for f in first.results["orders"].failed] == [record.number]
+    assert _state(ledger, record.number) == "failed"  # refused: nothing was sent
+    set_item_state(ledger, "orders", record.number, "pending")  # as an older run left it
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        second = storebridge.migrate(source, target, ledger=ledger)
+    (failed,) = second.results["orders"].failed
+    assert _state(ledger, record.number) == "pending"
+    assert "fix the record, then run again" in failed.reason
+    assert "financial_status" in failed.reason

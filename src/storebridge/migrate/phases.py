@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from storebridge.errors import OutcomeUnknown, StorebridgeError
+from storebridge.errors import OutcomeUnknown, StorebridgeError, ValidationError
 from storebridge.migrate.checkpoint import ORDER_KEYS, ListingPosition, may_resume, resume_filter
 from storebridge.migrate.ledger import Ledger
 from storebridge.migrate.plan import Planner, Work, index_rows
@@ -343,6 +343,11 @@ class Phase:
                 # read-back answered stale, 5xx, not at all): marked failed, it would be
                 # created again on the next run, next to the copy the read-back missed.
                 detail = f"outcome unknown (run again to settle it): not settled: {exc}"
+                if isinstance(exc, ValidationError):
+                    # Refused before anything was sent: running again alone will not do.
+                    detail = (f"outcome unknown: not settled, since the record is refused "
+                              f"({exc}); an earlier run may have written it: check the "
+                              "target, fix the record, then run again")  # fmt: skip
                 ledger.mark_unknown(resource, ref, detail, None)
                 return Decision(resource, ref, "fail", detail), True
             level = logging.INFO if self.writer.dry_run else logging.WARNING

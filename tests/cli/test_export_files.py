@@ -36,11 +36,16 @@ from tests.cli.support import profile_for, served
 OLD = "old export\n"
 
 
+_UNPACED = {"per_second": 1000, "burst": 100}
+"""The profile's rate limit: the documented pace (a few requests a second) only slows the
+tests down."""
+
+
 @pytest.fixture
 def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A 29 Next sandbox of 40 orders on loopback; its profile file (store ``shop``)."""
     with served("29next", seed=6, orders=40, rate_limit=None) as (kit, url):
-        profile, env = profile_for("shop", kit, url)
+        profile, env = profile_for("shop", kit, url, rate_limit=_UNPACED)
         config = tmp_path / "storebridge.toml"
         config.write_text(profile)
         for name, value in env.items():

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import storebridge
+from storebridge.cli.output import EXIT_CLOSED_PIPE
 from storebridge.sandbox import Fault
 from tests.cli.conftest import Cli
 from tests.support.toyshop import ToyShopAdapter, ToyShopEmulator
@@ -206,3 +209,23 @@ def test_a_file_that_is_not_a_ledger(
     code, _, err = cli("migrate", "--from", "src", "--to", "dst", "--ledger", str(ledger),
                        "--resume", "--config", str(config), "--quiet")  # fmt: skip
     assert code == 1 and err.startswith(f"error: --ledger {ledger}")
+
+
+class _ClosedPipe(io.StringIO):
+    """stdout whose reader has left: every write fails as a closed pipe's does."""
+
+    def write(self, text: str) -> int:
+        if not text:  # the parser probes the stream with empty writes
+            return 0
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_migrate_json_to_a_closed_pipe_ends_quietly_with_141(
+    cli: Cli, shops: tuple[Path, ToyShopEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, _ = shops
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    code, _, err = cli("migrate", "--from", "src", "--to", "dst", "--ledger",
+                       str(tmp_path / "m.sqlite"), "--config", str(config), "--quiet",
+                       "--dry-run", "--json")  # fmt: skip
+    assert (code, err) == (EXIT_CLOSED_PIPE, "")

@@ -125,7 +125,7 @@ def run_demo(*, orders: int, as_json: bool, quiet: bool, rate_limit: float | Non
     report["status"] = "PASS" if ok else "FAIL"
     report["seconds"] = round(time.monotonic() - started, 1)
     if as_json:
-        typer.echo(json.dumps(report, indent=2, default=str))
+        result(json.dumps(report, indent=2, default=str))
     else:
         result(f"demo {report['status']} in {report['seconds']} s")
     return ok

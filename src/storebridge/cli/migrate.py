@@ -94,7 +94,7 @@ def migrate_command(
             hint="is it a ledger written by storebridge migrate? pick another path for a new one",
         ) from None
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        result(json.dumps(report.to_dict(), indent=2, default=str))
     else:
         result(report.summary())
     if report.blockers:

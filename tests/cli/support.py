@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -79,3 +79,21 @@ def profile_for(
     if rate_limit is not None:
         lines.append(f"rate_limit = {toml_value(rate_limit)}")
     return "\n".join(lines) + "\n", env
+
+
+def profile_file(
+    folder: Path,
+    setenv: Callable[[str, str], None],
+    name: str,
+    kit: Sandbox,
+    url: str,
+    rate_limit: Mapping[str, float] | None = None,
+) -> Path:
+    """``folder/storebridge.toml`` holding :func:`profile_for`'s profile, its secrets set in
+    the environment with ``setenv`` (``monkeypatch.setenv``, so they go with the test)."""
+    profile, env = profile_for(name, kit, url, rate_limit)
+    config = folder / "storebridge.toml"
+    config.write_text(profile)
+    for key, value in env.items():
+        setenv(key, value)
+    return config

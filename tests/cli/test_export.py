@@ -14,7 +14,7 @@ import storebridge
 from storebridge.cli import run
 from storebridge.cli.records import csv_columns
 from storebridge.sandbox import Sandbox
-from tests.cli.support import profile_for, served
+from tests.cli.support import profile_file, served
 
 
 @pytest.fixture
@@ -23,12 +23,7 @@ def next_shop(
 ) -> Iterator[tuple[Sandbox, str, Path]]:
     """A 29 Next sandbox of 7 orders (two list pages of 5) and its profile."""
     with served("29next", seed=4, orders=7, page_size=5, rate_limit=None) as (kit, url):
-        profile, env = profile_for("next", kit, url)
-        config = tmp_path / "storebridge.toml"
-        config.write_text(profile)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        yield kit, url, config
+        yield kit, url, profile_file(tmp_path, monkeypatch.setenv, "next", kit, url)
 
 
 def _export(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> tuple[int, str, str]:

@@ -27,7 +27,7 @@ from storebridge._files import open_part, replacing, written_path
 from storebridge.cli.output import EXIT_CLOSED_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
 from storebridge.profiles import CONFIG_ENV
 from tests.cli.conftest import Cli
-from tests.cli.support import COMMAND, cli_env, profile_for, served
+from tests.cli.support import COMMAND, cli_env, profile_file, profile_for, served
 
 OLD = "old export\n"
 
@@ -36,11 +36,7 @@ OLD = "old export\n"
 def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A 24Nettbutikk sandbox on loopback; its profile file (store ``shop``)."""
     with served("24nettbutikk", seed=5, orders=12, customers=30, rate_limit=None) as (kit, url):
-        profile, env = profile_for("shop", kit, url)
-        config = tmp_path / "storebridge.toml"
-        config.write_text(profile)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
+        config = profile_file(tmp_path, monkeypatch.setenv, "shop", kit, url)
         monkeypatch.delenv(CONFIG_ENV, raising=False)
         yield config
 

@@ -31,7 +31,7 @@ from storebridge.cli.export import _destination
 from storebridge.fleet import ExportJob, StoreSpec
 from storebridge.registry import adapter_class
 from tests.cli.conftest import Cli
-from tests.cli.support import profile_for, served
+from tests.cli.support import profile_file, served
 
 OLD = "old export\n"
 
@@ -45,12 +45,7 @@ tests down."""
 def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A 29 Next sandbox of 40 orders on loopback; its profile file (store ``shop``)."""
     with served("29next", seed=6, orders=40, rate_limit=None) as (kit, url):
-        profile, env = profile_for("shop", kit, url, rate_limit=_UNPACED)
-        config = tmp_path / "storebridge.toml"
-        config.write_text(profile)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        yield config
+        yield profile_file(tmp_path, monkeypatch.setenv, "shop", kit, url, _UNPACED)
 
 
 def _mode(path: Path) -> int:

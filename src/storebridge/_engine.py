@@ -51,6 +51,10 @@ from storebridge.flow import (
 )
 
 
+def _closed_store() -> RuntimeError:
+    return RuntimeError("this store is closed: connect again to send requests")
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -76,7 +80,7 @@ class SyncEngine:
         if self._closed:
             # The client may still be open for requests started before the close: this
             # one is refused now, as the closed client would refuse it.
-            raise RuntimeError("this store is closed: connect again to send requests")
+            raise _closed_store()
         stepper: FlowStepper[_http.Response] = FlowStepper(attempts(self.policy, request))
         try:
             step = stepper.advance()
@@ -110,7 +114,7 @@ class SyncEngine:
         with self._pool_lock:
             if self._closed:
                 # A closed store starts no threads (its pool would never be shut down).
-                raise RuntimeError("this store is closed: connect again to send requests")
+                raise _closed_store()
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
                     max_workers=self.policy.cap, thread_name_prefix="storebridge"

@@ -88,7 +88,7 @@ class Running:
             self._futures.add(future)
         self._settle(None)
         # Outside the lock: a future already done runs the callback here, at once.
-        future.add_done_callback(self._ended)
+        future.add_done_callback(self._settle)
         return future
 
     def then(self, action: Callable[[], None]) -> None:
@@ -98,9 +98,6 @@ class Running:
                 self._then.append(action)
                 return
         action()
-
-    def _ended(self, future: Future[Any]) -> None:
-        self._settle(future)
 
     def _settle(self, future: Future[Any] | None) -> None:
         """One request has ended (``future``), or one has been handed over (None): run

@@ -10,7 +10,6 @@ flows side by side and hands their pages on as they arrive, and the requests of 
 from __future__ import annotations
 
 import asyncio
-import queue
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
@@ -19,8 +18,8 @@ from typing import Any
 
 from storebridge import _http
 from storebridge._inflight import (
+    Cascade,
     Forgotten,
-    Gate,
     Result,
     Running,
     SentTask,
@@ -31,6 +30,7 @@ from storebridge._inflight import (
     retrieve,
     take,
 )
+from storebridge._parts import side_by_side
 from storebridge._policy import Policy, Sleep, StoreOptions, attempts
 from storebridge._redact import Redactor, scrub
 from storebridge.adapter import Adapter
@@ -128,24 +128,32 @@ class SyncEngine:
         return self._running.start(lambda: self._executor().submit(self.send, request, unwanted))
 
     def _send_batch(
-        self, requests: Sequence[_http.Request], *, tolerant: bool = False
+        self,
+        requests: Sequence[_http.Request],
+        *,
+        tolerant: bool = False,
+        unwanted: threading.Event | None = None,
     ) -> list[Any]:
         """Send ``requests`` keeping the pacer's number in flight; answers in order.
 
         ``tolerant``: a failed request's StorebridgeError takes its place in the answers.
+        ``unwanted``: once set, no more of them is sent (the batch raises Forgotten).
         """
         if len(requests) == 1 and not tolerant:
-            return [self.send(requests[0])]
+            return [self.send(requests[0], unwanted)]
         results: list[Any] = [None] * len(requests)
         pending: dict[Future[_http.Response], int] = {}
         upcoming = iter(enumerate(requests))
         failure: BaseException | None = None
         while True:
             while failure is None and len(pending) < self.policy.pacer.in_flight():
+                if unwanted is not None and unwanted.is_set():
+                    failure = Forgotten()
+                    break
                 nxt = next(upcoming, None)
                 if nxt is None:
                     break
-                pending[self._submit(nxt[1])] = nxt[0]
+                pending[self._submit(nxt[1], unwanted)] = nxt[0]
             if not pending:
                 break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -180,76 +188,21 @@ class SyncEngine:
             return exc
         raise exc
 
-    def _parallel(self, flows: Sequence[Any]) -> Iterator[Sequence[Any]]:
-        """Pages of ``flows`` run side by side, as they arrive."""
-        if not flows:  # a Parallel of nothing (say, an empty date range) has no pages
-            return
-        # Unbounded so "done" and "error" always get through; pages are held back by
-        # ``room`` instead, so fast workers wait for a slow reader (memory stays flat). A
-        # worker takes room before it reads its next page, and room follows the requests
-        # in flight, not the number of flows: a listing cut into more windows because the
-        # store is larger holds no more pages (a page of orders with details is megabytes).
-        inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        room = threading.Semaphore(min(len(flows), self.policy.pacer.in_flight()) + 2)
-        stop = threading.Event()
-        gate = Gate(self.policy.pacer.in_flight)
+    def _parallel(
+        self, flows: Sequence[Any], unwanted: Cascade | None = None
+    ) -> Iterator[Sequence[Any]]:
+        """Pages of ``flows`` run side by side on threads, as they arrive."""
+        pacer = self.policy.pacer
+        return side_by_side(flows, self._pages, pacer.in_flight, self.policy.cap, unwanted)
 
-        def reserve() -> bool:
-            while not room.acquire(timeout=0.05):
-                if stop.is_set():
-                    return False
-            return not stop.is_set()
+    def _pages(
+        self, flow: Any, unwanted: Cascade | None = None
+    ) -> Generator[Sequence[Any], None, Any]:
+        """Drive a flow, yielding each emitted page; returns the flow's return value.
 
-        def worker(flow: Any) -> None:
-            try:
-                with gate:
-                    pages = self._pages(flow)
-                    try:
-                        while reserve():
-                            page = next(pages, None)
-                            if page is None:
-                                room.release()
-                                return
-                            inbox.put(("page", page))
-                    except BaseException:
-                        room.release()
-                        raise
-                    finally:
-                        pages.close()
-            except BaseException as exc:  # handed to the reading thread
-                inbox.put(("error", exc))
-            finally:
-                inbox.put(("done", None))
-
-        workers = ThreadPoolExecutor(
-            max_workers=min(len(flows), self.policy.cap), thread_name_prefix="storebridge-part"
-        )
-        try:
-            for flow in flows:
-                workers.submit(worker, flow)
-            finished = 0
-            failure: BaseException | None = None
-            while finished < len(flows):
-                kind, value = inbox.get()
-                if kind == "page":
-                    room.release()
-                    if failure is None:
-                        yield value
-                elif kind == "error":
-                    failure = failure or value
-                    stop.set()
-                else:
-                    finished += 1
-            if failure is not None:
-                raise failure
-        finally:
-            stop.set()
-            workers.shutdown(wait=True, cancel_futures=True)
-            for flow in flows:
-                flow.close()
-
-    def _pages(self, flow: Any) -> Generator[Sequence[Any], None, Any]:
-        """Drive a flow, yielding each emitted page; returns the flow's return value."""
+        ``unwanted``: set once nobody reads the pages (a part of a listing let go); the
+        flow's batches send nothing more from then on.
+        """
         stepper: FlowStepper[Any] = FlowStepper(flow)
         started: dict[Ticket, SentThread] = {}
         step = stepper.advance()
@@ -262,7 +215,7 @@ class SyncEngine:
                     continue
                 try:
                     if isinstance(step, Parallel):
-                        yield from self._parallel(step.flows)
+                        yield from self._parallel(step.flows, unwanted)
                         result: Any = None
                     elif isinstance(step, Concurrency):
                         result = self.policy.pacer.in_flight()
@@ -281,9 +234,11 @@ class SyncEngine:
                         forget(started, step.tickets)
                         result = None
                     elif isinstance(step, Batch):
-                        result = self._send_batch(step.requests, tolerant=step.tolerant)
+                        result = self._send_batch(
+                            step.requests, tolerant=step.tolerant, unwanted=unwanted
+                        )
                     else:
-                        result = self.send(step)
+                        result = self.send(step, unwanted)
                 except StorebridgeError as exc:
                     step = stepper.advance(error=exc)
                     continue

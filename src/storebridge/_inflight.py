@@ -40,6 +40,32 @@ class Result:
     value: Any
 
 
+class Cascade(threading.Event):
+    """An event that is also set when its parent is: the stop of a listing's parts, which
+    reaches the parts of a part (a window cut again) as soon as the listing is let go."""
+
+    def __init__(self, parent: Cascade | None = None) -> None:
+        super().__init__()
+        self._children: list[Cascade] = []
+        self._children_lock = threading.Lock()
+        if parent is not None:
+            parent._adopt(self)
+
+    def _adopt(self, child: Cascade) -> None:
+        with self._children_lock:
+            self._children.append(child)
+            already = self.is_set()
+        if already:
+            child.set()
+
+    def set(self) -> None:
+        super().set()
+        with self._children_lock:
+            children, self._children = self._children, []
+        for child in children:
+            child.set()
+
+
 class Forgotten(Exception):
     """A started request whose answer nobody wants any more: it is not sent (again)."""
 
@@ -177,6 +203,7 @@ def retrieve(task: asyncio.Task[Any]) -> None:
 
 
 __all__ = [
+    "Cascade",
     "Forgotten",
     "Gate",
     "Result",

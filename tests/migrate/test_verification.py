@@ -220,9 +220,9 @@ def test_verification_reads_each_listing_one_window_at_a_time(
     side_by_side: list[str] = []
     read_side_by_side = _engine.SyncEngine._parallel
 
-    def spy(engine: _engine.SyncEngine, flows: Any) -> Any:
+    def spy(engine: _engine.SyncEngine, flows: Any, *rest: Any) -> Any:
         side_by_side.append(phases[-1] if phases else "start")
-        return read_side_by_side(engine, flows)
+        return read_side_by_side(engine, flows, *rest)
 
     monkeypatch.setattr(_engine.SyncEngine, "_parallel", spy)
 

@@ -184,9 +184,16 @@ class RecordWriter:
                 self.partial += 1
 
     def write_all(self, records: Iterable[Any], step: Callable[[int], None]) -> None:
-        for record in records:
-            self.write(record)
-            step(1)
+        try:
+            for record in records:
+                self.write(record)
+                step(1)
+        finally:
+            # A write that fails leaves the listing to this frame's traceback; closed now,
+            # its requests stop here rather than whenever the garbage collector gets to it.
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()
 
     def flush(self) -> None:
         """Push what is buffered to the output (same errors as :meth:`write`)."""

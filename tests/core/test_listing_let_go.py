@@ -1,0 +1,121 @@
+"""Letting go of a listing read side by side never waits for its requests on the wire.
+
+A listing's parts (29 Next's time slices, SHOPLINE's windows) run on threads. Closing the
+listing used to join those threads, which wait for the answers of their requests. The
+close runs wherever the listing is let go: a ``for`` loop left by an exception leaves the
+generator to the garbage collector, which finalizes it on whichever thread allocates next,
+a thread of the store's request pool or of a loopback sandbox server included. There the
+join waited for requests that needed that very thread (a hung worker at exit), or held the
+sandbox's lock while its requests timed out (an export failing with ReadTimeouts).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator
+
+import pytest
+
+import storebridge
+from storebridge import _http
+from storebridge.registry import adapter_class
+
+_SAFETY = 60.0
+"""Seconds a held request waits at most, so a failing test cannot hang the run."""
+
+IN_FLIGHT = 4
+
+
+class HeldOnCue(_http.BaseTransport):
+    """``inner``, except that once ``hold`` is set, a request a part sends on its own
+    thread waits for ``release``, its first excepted (so each part hands the reader a page;
+    the listing's requests off the parts, reading its first page and planning its parts,
+    go through). ``arrived`` counts the requests that reached it."""
+
+    def __init__(self, inner: _http.BaseTransport) -> None:
+        self.inner = inner
+        self.hold = threading.Event()
+        self.release = threading.Event()
+        self.held = 0
+        self.passed: set[int] = set()
+        self.arrived = 0
+        self.lock = threading.Lock()
+
+    def handle_request(self, request: _http.Request) -> _http.Response:
+        with self.lock:
+            self.arrived += 1
+        if self.hold.is_set() and _in_a_part():
+            with self.lock:
+                hold = threading.get_ident() in self.passed
+                self.passed.add(threading.get_ident())
+                self.held += hold
+            if hold:
+                self.release.wait(timeout=_SAFETY)
+        return self.inner.handle_request(request)
+
+
+def _within(seconds: float, condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return condition()
+
+
+def _in_a_part() -> bool:
+    return threading.current_thread().name.startswith("storebridge-part")
+
+
+def _part_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("storebridge-part")]
+
+
+def _connect(platform: str, transport: HeldOnCue) -> storebridge.Store:
+    kit = adapter_class(platform).sandbox(orders=2000, rate_limit=None)
+    transport.inner = kit.emulator.transport()
+    return storebridge.connect(
+        platform,
+        transport=transport,
+        options=storebridge.StoreOptions(
+            rate_limit=storebridge.RateLimit(1000, 1000), max_concurrency=IN_FLIGHT
+        ),
+        **kit.settings("https://shop.example"),
+    )
+
+
+@pytest.fixture
+def held() -> Iterator[HeldOnCue]:
+    transport = HeldOnCue(_http.MockTransport(lambda request: _http.Response(500)))
+    try:
+        yield transport
+    finally:
+        transport.release.set()
+
+
+@pytest.mark.parametrize("platform", ["29next", "shopline"])
+def test_closing_a_listing_read_in_parts_does_not_wait_for_its_requests(
+    platform: str, held: HeldOnCue
+) -> None:
+    with _connect(platform, held) as store:
+        listing = store.orders.list()
+        assert isinstance(listing, Generator)
+        assert next(listing).ref
+        held.hold.set()
+        # Read on while no part's request is held. A part that is not reading waits for
+        # the reader to take the pages read so far, so the next item is there; each page
+        # taken lets a part read its next page, whose requests are held.
+        for _ in range(1000):
+            if _part_threads() and _within(0.05, lambda: held.held > 0):
+                break
+            assert next(listing).ref
+        assert held.held > 0, "no part was still reading: the test proves nothing"
+        closer = threading.Thread(target=listing.close)
+        closer.start()
+        closer.join(timeout=10)
+        assert not closer.is_alive(), "closing the listing waited for requests on the wire"
+        arrived_at_close = held.arrived
+        held.release.set()
+        assert _within(30, lambda: not _part_threads()), _part_threads()
+        # Parts stop sending once the listing is let go: what reached the transport since
+        # was already on its way (at most the requests in flight), not the rest of a page.
+        assert held.arrived - arrived_at_close <= IN_FLIGHT

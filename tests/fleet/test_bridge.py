@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -41,3 +42,47 @@ def test_a_consumer_raising_on_the_last_item_cancels_quietly(attempt: int) -> No
     finally:
         threading.excepthook = previous
     assert failures == []
+
+
+def test_a_stream_let_go_on_its_own_loop_thread_ends_without_waiting_for_itself() -> None:
+    """The garbage collector finalizes an abandoned iterator on whichever thread allocates,
+    the stream's own loop thread included. Closing it there waited for that very thread."""
+    go = threading.Event()
+    closed_there: list[BaseException | None] = []
+    cleaned_up = threading.Event()
+    iterator: list[Iterator[int]] = []
+
+    async def stream() -> AsyncIterator[list[int]]:
+        try:
+            yield [1]
+            while not go.is_set():
+                await asyncio.sleep(0.01)
+            try:
+                iterator[0].close()  # type: ignore[attr-defined]
+                closed_there.append(None)
+            except BaseException as exc:
+                closed_there.append(exc)
+            for n in range(2, 100):  # more than the hand-off holds: nobody takes them
+                yield [n]
+        finally:
+            cleaned_up.set()
+
+    def consume() -> None:
+        iterator.append(iterate_blocking(stream))
+        assert next(iterator[0]) == 1
+        go.set()
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    consumer.join(timeout=10)
+    assert not consumer.is_alive()
+    assert cleaned_up.wait(timeout=10), "the stream was never cancelled"
+    assert closed_there == [None]
+    deadline = time.monotonic() + 10
+    while _loop_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _loop_threads() == []
+
+
+def _loop_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "storebridge-fleet"]

@@ -60,13 +60,25 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
     """Iterate, synchronously, the items of the async stream of batches ``make()``.
 
     Stopping early (``break``, closing the iterator, an exception in the consumer) cancels
-    the stream and waits for its cleanup, so every store it opened is closed.
+    the stream and waits for its cleanup, so every store it opened is closed; let go on one
+    of the stream's own threads (by the garbage collector), it is cancelled without waiting.
     """
     handoff: queue.Queue[list[T] | _End] = queue.Queue(maxsize=_BATCHES_AHEAD)
     loop_ready = threading.Event()
     state: dict[str, Any] = {}
+    stopped = threading.Event()
+    own: set[int] = set()
+    """This stream's threads: its loop's, and those its loop waits for room in."""
+
+    def put(item: list[T] | _End) -> None:
+        own.add(threading.get_ident())
+        while not stopped.is_set():  # a consumer gone takes nothing more
+            with contextlib.suppress(queue.Full):
+                handoff.put(item, timeout=0.05)
+                return
 
     async def pump() -> None:
+        own.add(threading.get_ident())
         state["loop"] = asyncio.get_running_loop()
         state["task"] = asyncio.current_task()
         loop_ready.set()
@@ -77,13 +89,13 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
                     handoff.put_nowait(batch)
                 except queue.Full:
                     # Waiting in a worker thread keeps this loop serving the other stores.
-                    await asyncio.to_thread(handoff.put, batch)
+                    await asyncio.to_thread(put, batch)
         except asyncio.CancelledError:
             return
         except BaseException as exc:  # handed to the consumer
             error = exc
         try:
-            await asyncio.to_thread(handoff.put, _End(error))
+            await asyncio.to_thread(put, _End(error))
         except asyncio.CancelledError:
             return  # the consumer stopped while the end was on its way: nobody needs it
 
@@ -108,18 +120,19 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
             yield from batch
     finally:
         if not finished:
-            _cancel(state, handoff, thread)
-        thread.join()
+            stopped.set()  # a producer waiting for room gives up
+            _cancel(state)
+        # The garbage collector finalizes an abandoned iterator on whichever thread
+        # allocates, this stream's own included: waiting there would wait for itself. The
+        # loop ends on its own then, its cleanup run (every store it opened closed).
+        if threading.get_ident() not in own:
+            thread.join()
 
 
-def _cancel(state: dict[str, Any], handoff: queue.Queue[Any], thread: threading.Thread) -> None:
+def _cancel(state: dict[str, Any]) -> None:
     loop = state.get("loop")
     task = state.get("task")
     if loop is not None and task is not None:
         # RuntimeError: the loop already finished on its own.
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(task.cancel)
-    # Keep taking batches until the loop is gone: a producer may be waiting for room.
-    while thread.is_alive():
-        with contextlib.suppress(queue.Empty):
-            handoff.get(timeout=0.05)

@@ -195,3 +195,7 @@ def test_a_catch_up_never_passes_over_what_an_earlier_run_could_not_migrate(
     assert {item.source_ref for item in carried} == failed
     assert all("(an earlier run)" in item.reason for item in carried)
     assert len(catch_up.results["orders"].skipped) == 14
+    # What the report carries over counts in the source total, as every outcome does.
+    for name, counts in catch_up.results.items():
+        outcomes = counts.moved + len(counts.failed) + len(counts.skipped)
+        assert counts.total == outcomes, (name, catch_up.summary())

@@ -425,6 +425,8 @@ class Phase:
         for entry in self.ledger.entries(self.resource, states, changed_before=started):
             detail = entry.detail or "the write's outcome is unknown (run again to settle it)"
             item = Skip(entry.source_ref, f"{detail} (an earlier run)")
+            # The source total is what the outcomes add up to (see the listing above).
+            self.result.total += 1
             if entry.state == "skipped":
                 self.result.skipped.append(item)
             else:

@@ -24,6 +24,7 @@ from storebridge._inflight import (
     Running,
     SentTask,
     SentThread,
+    Signal,
     find,
     first_done,
     forget,
@@ -72,9 +73,7 @@ class SyncEngine:
         self._running = Running()
         self._closed = False
 
-    def send(
-        self, request: _http.Request, unwanted: threading.Event | None = None
-    ) -> _http.Response:
+    def send(self, request: _http.Request, unwanted: Signal | None = None) -> _http.Response:
         """Send ``request`` as the policy says; a started request stops (``Forgotten``)
         at its next wait or send once ``unwanted`` is set."""
         if self._closed:
@@ -122,7 +121,7 @@ class SyncEngine:
             return self._pool
 
     def _submit(
-        self, request: _http.Request, unwanted: threading.Event | None = None
+        self, request: _http.Request, unwanted: Signal | None = None
     ) -> Future[_http.Response]:
         """``request`` sent on a thread of the pool, counted until it ends (see close)."""
         return self._running.start(lambda: self._executor().submit(self.send, request, unwanted))
@@ -132,7 +131,7 @@ class SyncEngine:
         requests: Sequence[_http.Request],
         *,
         tolerant: bool = False,
-        unwanted: threading.Event | None = None,
+        unwanted: Signal | None = None,
     ) -> list[Any]:
         """Send ``requests`` keeping the pacer's number in flight; answers in order.
 
@@ -175,7 +174,7 @@ class SyncEngine:
     ) -> list[Ticket]:
         tickets = [Ticket(request) for request in requests]
         for ticket in tickets:
-            unwanted = threading.Event()
+            unwanted = Signal()
             started[ticket] = SentThread(self._submit(ticket.request, unwanted), unwanted)
         return tickets
 

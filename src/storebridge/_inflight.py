@@ -40,14 +40,45 @@ class Result:
     value: Any
 
 
-class Cascade(threading.Event):
-    """An event that is also set when its parent is: the stop of a listing's parts, which
+class Signal:
+    """A flag request threads wait on (``threading.Event``'s interface), safe to set from
+    a finalizer.
+
+    The garbage collector runs a let-go listing's finalizer, which sets these, on whichever
+    thread allocates: a request thread inside ``wait`` of this very signal included, since
+    ``Condition.wait`` allocates while holding its lock. An Event's lock is not reentrant,
+    so its ``set`` would wait there for its own thread forever; this one's is. A wakeup
+    missed that way costs at most the wait's timeout, which is why one is required.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.RLock())
+        self._flag = False
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        with self._cond:
+            self._flag = True
+            self._cond.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        """Whether the signal is set, waiting up to ``timeout`` seconds for it."""
+        with self._cond:
+            if not self._flag:
+                self._cond.wait(timeout)
+            return self._flag
+
+
+class Cascade(Signal):
+    """A signal that is also set when its parent is: the stop of a listing's parts, which
     reaches the parts of a part (a window cut again) as soon as the listing is let go."""
 
     def __init__(self, parent: Cascade | None = None) -> None:
         super().__init__()
         self._children: list[Cascade] = []
-        self._children_lock = threading.Lock()
+        self._children_lock = threading.RLock()  # reentrant for the same reason
         if parent is not None:
             parent._adopt(self)
 
@@ -75,7 +106,7 @@ class SentThread:
     """A started request on a thread, and how to tell it its answer is not wanted."""
 
     future: Future[_http.Response]
-    unwanted: threading.Event
+    unwanted: Signal
 
     def forget(self) -> None:
         self.unwanted.set()
@@ -210,6 +241,7 @@ __all__ = [
     "Running",
     "SentTask",
     "SentThread",
+    "Signal",
     "find",
     "first_done",
     "forget",

@@ -14,11 +14,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
+from typing import Any
 
 import pytest
 
 import storebridge
 from storebridge import _http
+from storebridge._inflight import Cascade, Signal
 from storebridge.registry import adapter_class
 
 _SAFETY = 60.0
@@ -119,3 +121,31 @@ def test_closing_a_listing_read_in_parts_does_not_wait_for_its_requests(
         # Parts stop sending once the listing is let go: what reached the transport since
         # was already on its way (at most the requests in flight), not the rest of a page.
         assert held.arrived - arrived_at_close <= IN_FLIGHT
+
+
+@pytest.mark.parametrize("kind", [Signal, Cascade])
+def test_a_signal_set_inside_its_own_wait_on_that_thread_does_not_hang(
+    kind: type[Signal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Condition.wait`` allocates its waiter lock while holding the condition's lock: a
+    collection starting at that allocation runs a let-go listing's finalizer there, which
+    sets the signal this thread waits on (a part's stop, a read-ahead's "unwanted")."""
+    signal = kind()
+    real_allocate = threading._allocate_lock  # type: ignore[attr-defined]
+
+    def allocate() -> Any:
+        monkeypatch.setattr(threading, "_allocate_lock", real_allocate)
+        signal.set()  # what the finalizer does, on this thread, at this allocation
+        return real_allocate()
+
+    outcome: list[bool] = []
+
+    def waiter() -> None:
+        monkeypatch.setattr(threading, "_allocate_lock", allocate)
+        outcome.append(signal.wait(0.2))
+
+    thread = threading.Thread(target=waiter, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "setting the signal waited for its own thread"
+    assert outcome == [True] and signal.is_set()

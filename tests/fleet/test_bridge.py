@@ -86,3 +86,53 @@ def test_a_stream_let_go_on_its_own_loop_thread_ends_without_waiting_for_itself(
 
 def _loop_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "storebridge-fleet"]
+
+
+def test_a_stream_closed_off_its_consumers_thread_is_cancelled_without_waiting() -> None:
+    """Finalized by the garbage collector on another thread (one serving the stream's own
+    requests, say), closing waited for the stream's cleanup, which may need that thread."""
+    cleanup_may_end = threading.Event()
+    cleaned_up = threading.Event()
+
+    async def stream() -> AsyncIterator[list[int]]:
+        try:
+            for n in range(100):
+                yield [n]
+                await asyncio.sleep(0.01)
+        finally:
+            # A cleanup that needs the closing thread: it ends only once that thread has.
+            await asyncio.to_thread(cleanup_may_end.wait, 30)
+            cleaned_up.set()
+
+    iterator = iterate_blocking(stream)
+    assert next(iterator) == 0
+    closer = threading.Thread(target=iterator.close)  # type: ignore[attr-defined]
+    closer.start()
+    closer.join(timeout=10)
+    try:
+        assert not closer.is_alive(), "closing on another thread waited for the cleanup"
+    finally:
+        cleanup_may_end.set()
+    assert cleaned_up.wait(timeout=10), "the stream was never cancelled"
+    deadline = time.monotonic() + 10
+    while _loop_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _loop_threads() == []
+
+
+def test_a_stream_closed_by_its_consumer_waits_for_its_cleanup() -> None:
+    cleaned_up = threading.Event()
+
+    async def stream() -> AsyncIterator[list[int]]:
+        try:
+            for n in range(100):
+                yield [n]
+                await asyncio.sleep(0.01)
+        finally:
+            await asyncio.sleep(0.2)
+            cleaned_up.set()
+
+    iterator = iterate_blocking(stream)
+    assert next(iterator) == 0
+    iterator.close()  # type: ignore[attr-defined]
+    assert cleaned_up.is_set()

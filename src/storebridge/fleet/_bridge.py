@@ -60,25 +60,22 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
     """Iterate, synchronously, the items of the async stream of batches ``make()``.
 
     Stopping early (``break``, closing the iterator, an exception in the consumer) cancels
-    the stream and waits for its cleanup, so every store it opened is closed; let go on one
-    of the stream's own threads (by the garbage collector), it is cancelled without waiting.
+    the stream and waits for its cleanup, so every store it opened is closed; closed on any
+    other thread than the consumer's (by the garbage collector), it is cancelled without
+    waiting.
     """
     handoff: queue.Queue[list[T] | _End] = queue.Queue(maxsize=_BATCHES_AHEAD)
     loop_ready = threading.Event()
     state: dict[str, Any] = {}
     stopped = threading.Event()
-    own: set[int] = set()
-    """This stream's threads: its loop's, and those its loop waits for room in."""
 
     def put(item: list[T] | _End) -> None:
-        own.add(threading.get_ident())
         while not stopped.is_set():  # a consumer gone takes nothing more
             with contextlib.suppress(queue.Full):
                 handoff.put(item, timeout=0.05)
                 return
 
     async def pump() -> None:
-        own.add(threading.get_ident())
         state["loop"] = asyncio.get_running_loop()
         state["task"] = asyncio.current_task()
         loop_ready.set()
@@ -105,6 +102,7 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
         finally:
             loop_ready.set()
 
+    consumer = threading.get_ident()  # the thread that asked for the first item
     thread = threading.Thread(target=main, name="storebridge-fleet", daemon=True)
     thread.start()
     loop_ready.wait()
@@ -122,10 +120,13 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
         if not finished:
             stopped.set()  # a producer waiting for room gives up
             _cancel(state)
-        # The garbage collector finalizes an abandoned iterator on whichever thread
-        # allocates, this stream's own included: waiting there would wait for itself. The
-        # loop ends on its own then, its cleanup run (every store it opened closed).
-        if threading.get_ident() not in own:
+        # Waiting for the cleanup is for the consumer, who may go on to use what it
+        # closes. The garbage collector finalizes an abandoned iterator on whichever thread
+        # allocates: the stream's own loop (waiting there would wait for itself), a thread
+        # its loop waits for (a host name lookup), or one that serves its stores' requests
+        # (a loopback sandbox's, holding its lock). There the stream is only cancelled; its
+        # loop ends on its own, every store it opened closed.
+        if threading.get_ident() == consumer:
             thread.join()
 
 

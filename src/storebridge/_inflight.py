@@ -126,7 +126,9 @@ class Running:
     the socket is closed, it waits for the answer all the same and then fails."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Reentrant: a let-go listing's finalizer, run by the garbage collector on a thread
+        # that holds this lock, cancels queued requests whose ends are counted under it.
+        self._lock = threading.RLock()
         self._futures: set[Future[Any]] = set()
         self._starting = 0
         self._then: list[Callable[[], None]] = []

@@ -4,6 +4,7 @@ lives in the ledger, and writes in flight follow the target's pacer."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import storebridge
 from storebridge import _http
 from storebridge._ratelimit import CLIENT_SHARE
-from storebridge.migrate.streaming import READ_AHEAD, WriteBudget, WritePool
+from storebridge.migrate.streaming import READ_AHEAD, ReadAhead, WriteBudget, WritePool
 from storebridge.store import Store
 from storebridge.testing import FakeTime
 from tests.migrate.support import TOKEN, InFlight, ledger_rows, shop
@@ -142,3 +143,39 @@ def test_a_migration_paces_its_writes_with_the_targets_sleep(tmp_path: Path) -> 
     assert starts and all(seconds > 0 for seconds in starts)
     # 12 writes at 2/s, 1 at once: the pacing took its time on the fake clock, not the wall.
     assert time_.now - started >= (12 - 1) / (2 * CLIENT_SHARE) - 1e-6
+
+
+def test_a_read_ahead_closed_off_its_owners_thread_does_not_wait_for_its_reader() -> None:
+    """Finalized by the garbage collector on a source store's request thread, closing
+    joined the reader, which may wait for an answer that needs that very thread."""
+    source_answers = threading.Event()
+
+    def records() -> Iterator[int]:
+        yield 1
+        source_answers.wait(30)  # the next page, which needs the closing thread
+        yield 2
+
+    listing = iter(ReadAhead(records(), size=1))
+    assert next(listing) == 1
+    closer = threading.Thread(target=listing.close, daemon=True)  # type: ignore[attr-defined]
+    closer.start()
+    closer.join(timeout=10)
+    source_answers.set()
+    assert not closer.is_alive(), "closing on another thread waited for the reader"
+
+
+def test_a_read_ahead_closed_by_its_owner_waits_for_its_reader() -> None:
+    reader_done = threading.Event()
+
+    def records() -> Iterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            reader_done.set()
+
+    ahead = ReadAhead(records(), size=1)
+    listing = iter(ahead)
+    assert next(listing) == 1
+    ahead.close()
+    assert reader_done.is_set()

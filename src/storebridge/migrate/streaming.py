@@ -111,6 +111,7 @@ class ReadAhead:
         self._records = records
         self._buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=size)
         self._stop = threading.Event()
+        self._owner = threading.get_ident()
         self._thread = threading.Thread(target=self._produce, name="storebridge-read", daemon=True)
         self._thread.start()
 
@@ -152,7 +153,12 @@ class ReadAhead:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join()
+        # The migration waits for the reader to let go of the source store before it goes
+        # on. Closed elsewhere (the garbage collector finalizes an abandoned iterator on
+        # whichever thread allocates, one of the source store's request threads included,
+        # which the reader may be waiting for), it only tells the reader to stop.
+        if threading.get_ident() == self._owner:
+            self._thread.join()
 
 
 class WriteBudget:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,7 +102,6 @@ def test_a_record_edited_while_the_run_read_on_is_carried_by_the_next_catch_up(
 def test_an_update_with_an_unknown_outcome_is_sent_again(tmp_path: Path) -> None:
     """A pending update was once "settled" by the create read-back, which finds the record
     (it exists) and cannot tell whether the update reached it: PASS with the old name."""
-    from typing import Any
 
     from storebridge.testing import FaultTransport
     from tests.migrate.support import connect, sandbox
@@ -142,7 +142,6 @@ def test_a_customer_change_an_update_cannot_carry_is_reported(
     """A customers.update sends names, phone, note and marketing consent: a change of tags
     or addresses, or a field cleared on the source, was once counted as updated and
     forgotten (its new fingerprint stored) while the target kept the old values."""
-    from typing import Any
 
     from tests.migrate.support import connect, sandbox
 
@@ -195,7 +194,44 @@ def test_a_catch_up_never_passes_over_what_an_earlier_run_could_not_migrate(
     assert {item.source_ref for item in carried} == failed
     assert all("(an earlier run)" in item.reason for item in carried)
     assert len(catch_up.results["orders"].skipped) == 14
-    # What the report carries over counts in the source total, as every outcome does.
+    # The source total is what this run read; what it carries over is counted apart.
     for name, counts in catch_up.results.items():
         outcomes = counts.moved + len(counts.failed) + len(counts.skipped)
-        assert counts.total == outcomes, (name, catch_up.summary())
+        assert counts.total == outcomes - counts.carried, (name, catch_up.summary())
+        listed = [item for item in (*counts.failed, *counts.skipped)
+                  if item.reason.endswith("(an earlier run)")]  # fmt: skip
+        assert counts.carried == len(listed), (name, catch_up.summary())
+    assert catch_up.results["products"].carried == len(failed)
+    assert f"failed {len(failed)} ({len(failed)} of them from earlier runs)" in catch_up.summary()
+
+
+def test_a_pending_record_refused_when_read_again_is_listed_and_counted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pending record whose draft is refused when read again keeps its ledger entry as
+    it was (its write may be on the target), so the report also carried it over from the
+    earlier run: listed as failed twice."""
+    from storebridge.migrate import mapping
+    from tests.migrate.support import connect, sandbox, set_item_state
+
+    ledger = tmp_path / "l.sqlite"
+    source_kit = sandbox("24nettbutikk", seed=3, orders=0)
+    target_kit = sandbox("shopline", empty=True, seed=4, currency="NOK")
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        storebridge.migrate(source, target, ledger=ledger, resources=["products"], verify=False)
+        refs = sorted(product.ref for product in source.products.list())
+        set_item_state(ledger, "products", refs[0], "pending")  # an outcome left unknown
+        drafted = mapping.product_draft
+
+        def refused(product: Any, tag: str) -> Any:  # its title was blanked since
+            if product.ref == refs[0]:
+                return storebridge.model.ProductDraft(title="", variants=())
+            return drafted(product, tag)
+
+        monkeypatch.setattr(mapping, "product_draft", refused)
+        second = storebridge.migrate(source, target, ledger=ledger, resources=["products"],
+                                     verify=False)  # fmt: skip
+    counts = second.results["products"]
+    assert [item.source_ref for item in counts.failed] == [refs[0]]
+    assert counts.carried == 0
+    assert counts.total == len(refs) == counts.moved + len(counts.failed)

@@ -422,11 +422,15 @@ class Phase:
         """List what earlier runs skipped, failed or left with an unknown outcome and this
         run did not read or settle again, so the report still covers the
         whole migration (a pending write counts as failed until a run settles it)."""
+        # A record this run read and listed already (a pending one whose draft is refused
+        # keeps its ledger entry as it was) is not listed a second time.
+        listed = {item.source_ref for item in (*self.result.failed, *self.result.skipped)}
         for entry in self.ledger.entries(self.resource, states, changed_before=started):
+            if entry.source_ref in listed:
+                continue
             detail = entry.detail or "the write's outcome is unknown (run again to settle it)"
             item = Skip(entry.source_ref, f"{detail} (an earlier run)")
-            # The source total is what the outcomes add up to (see the listing above).
-            self.result.total += 1
+            self.result.carried += 1  # not read by this run: not in its source total
             if entry.state == "skipped":
                 self.result.skipped.append(item)
             else:

@@ -49,7 +49,12 @@ class ResourceResult:
     """Counts for one resource. ``created`` are new target records; ``reused`` matched an
     existing target record (email or SKU); ``reconciled`` were found on the target by
     identity tag (written by an earlier, interrupted run); ``already`` were done in the ledger;
-    ``earlier`` were processed by earlier runs of an interrupted read and not read again."""
+    ``earlier`` were processed by earlier runs of an interrupted read and not read again.
+
+    ``total`` counts the source records this run read: it is ``moved`` plus the failed and
+    skipped, less ``carried``, the records an earlier run failed or skipped that this one
+    did not read again (listed in ``failed``/``skipped`` too, "(an earlier run)"), so the
+    report still covers the whole migration."""
 
     resource: str
     total: int = 0
@@ -59,6 +64,7 @@ class ResourceResult:
     already: int = 0
     updated: int = 0
     earlier: int = 0
+    carried: int = 0
     skipped: list[Skip] = attrs.field(factory=list)
     failed: list[Skip] = attrs.field(factory=list)
 
@@ -159,10 +165,11 @@ class MigrationReport:
                 continue
             verb = "would create" if self.dry_run else "created"
             earlier = f", earlier runs {r.earlier}" if r.earlier else ""
+            carried = f" ({r.carried} of them from earlier runs)" if r.carried else ""
             lines.append(
                 f"  {name:<9} {r.total:>5} source | {verb} {r.created}, reused {r.reused}, "
                 f"reconciled {r.reconciled}, already {r.already}, updated {r.updated}, "
-                f"skipped {len(r.skipped)}, failed {len(r.failed)}{earlier}"
+                f"skipped {len(r.skipped)}, failed {len(r.failed)}{carried}{earlier}"
             )
             lines += _shown(r.skipped, lambda s: f"      skipped {s.source_ref}: {s.reason}")
             lines += _shown(r.failed, lambda s: f"      FAILED {s.source_ref}: {s.reason}")

@@ -136,3 +136,28 @@ def test_a_stream_closed_by_its_consumer_waits_for_its_cleanup() -> None:
     assert next(iterator) == 0
     iterator.close()  # type: ignore[attr-defined]
     assert cleaned_up.is_set()
+
+
+def test_a_stream_handed_to_another_thread_waits_for_its_cleanup_there() -> None:
+    """Waiting for the cleanup follows the thread that last asked for an item: an iterator
+    started on a worker and then read and closed on another still closes every store."""
+    cleaned_up = threading.Event()
+
+    async def stream() -> AsyncIterator[list[int]]:
+        try:
+            for n in range(100):
+                yield [n]
+                await asyncio.sleep(0.01)
+        finally:
+            await asyncio.sleep(0.2)
+            cleaned_up.set()
+
+    iterator = iterate_blocking(stream)
+    first: list[int] = []
+    starter = threading.Thread(target=lambda: first.append(next(iterator)))
+    starter.start()
+    starter.join(timeout=10)
+    assert first == [0]
+    assert next(iterator) == 1
+    iterator.close()  # type: ignore[attr-defined]
+    assert cleaned_up.is_set()

@@ -69,8 +69,12 @@ def export_fleet(
         gate = stack.enter_context(whole_writes())
         writer = RecordWriter(out, fmt, resource, store_column=True, whole=gate)
         written = dict.fromkeys(steps, 0)
+        records = iter(listing)
+        # Closed here however the block ends (a write that fails included): the stores'
+        # requests stop now, not whenever the garbage collector gets to the iterator.
+        stack.callback(getattr(records, "close", lambda: None))
         try:
-            for store, record in listing:
+            for store, record in records:
                 writer.write(record, store)
                 written[store] += 1
                 steps[store](1)

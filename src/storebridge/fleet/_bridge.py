@@ -102,7 +102,7 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
         finally:
             loop_ready.set()
 
-    consumer = threading.get_ident()  # the thread that asked for the first item
+    consumer = threading.get_ident()  # the thread that last asked for an item
     thread = threading.Thread(target=main, name="storebridge-fleet", daemon=True)
     thread.start()
     loop_ready.wait()
@@ -115,7 +115,9 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
                 if batch.error is not None:
                     raise batch.error
                 return
-            yield from batch
+            for item in batch:
+                yield item
+                consumer = threading.get_ident()  # an iterator may be handed on
     finally:
         if not finished:
             stopped.set()  # a producer waiting for room gives up

@@ -75,7 +75,14 @@ class SyncEngine:
 
     def send(self, request: _http.Request, unwanted: Signal | None = None) -> _http.Response:
         """Send ``request`` as the policy says; a started request stops (``Forgotten``)
-        at its next wait or send once ``unwanted`` is set."""
+        at its next wait or send once ``unwanted`` is set.
+
+        Counted while it runs, on whichever thread (a listing's part sends on its own): a
+        store closed meanwhile closes its client after it, not under it."""
+        with self._running.holding():
+            return self._send(request, unwanted)
+
+    def _send(self, request: _http.Request, unwanted: Signal | None) -> _http.Response:
         if self._closed:
             # The client may still be open for requests started before the close: this
             # one is refused now, as the closed client would refuse it.

@@ -4,8 +4,9 @@ request nobody wants any more is told so."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
@@ -149,6 +150,16 @@ class Running:
         # Outside the lock: a future already done runs the callback here, at once.
         future.add_done_callback(self._settle)
         return future
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """A request sent on this very thread (a part's), counted while it runs."""
+        with self._lock:
+            self._starting += 1
+        try:
+            yield
+        finally:
+            self._settle(None)
 
     def then(self, action: Callable[[], None]) -> None:
         """Run ``action`` once no request runs any more: now, if none does."""

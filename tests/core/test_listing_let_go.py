@@ -41,12 +41,27 @@ class HeldOnCue(_http.BaseTransport):
         self.release = threading.Event()
         self.held = 0
         self.passed: set[int] = set()
+        self.in_flight = 0
+        self.closed_with: int | None = None
+        """Requests on the wire when the client closed it (None: not closed yet)."""
         self.arrived = 0
         self.lock = threading.Lock()
 
     def handle_request(self, request: _http.Request) -> _http.Response:
         with self.lock:
             self.arrived += 1
+            self.in_flight += 1
+        try:
+            return self._handle(request)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed_with = self.in_flight
+
+    def _handle(self, request: _http.Request) -> _http.Response:
         if self.hold.is_set() and _in_a_part():
             with self.lock:
                 hold = threading.get_ident() in self.passed
@@ -55,6 +70,18 @@ class HeldOnCue(_http.BaseTransport):
             if hold:
                 self.release.wait(timeout=_SAFETY)
         return self.inner.handle_request(request)
+
+
+def _read_until_a_part_is_held(listing: Iterator[Any], held: HeldOnCue) -> None:
+    held.hold.set()
+    # Read on while no part's request is held. A part that is not reading waits for the
+    # reader to take the pages read so far, so the next item is there; each page taken
+    # lets a part read its next page, whose requests are held.
+    for _ in range(1000):
+        if _part_threads() and _within(0.05, lambda: held.held > 0):
+            break
+        assert next(listing).ref
+    assert held.held > 0, "no part was still reading: the test proves nothing"
 
 
 def _within(seconds: float, condition: Callable[[], bool]) -> bool:
@@ -102,15 +129,7 @@ def test_closing_a_listing_read_in_parts_does_not_wait_for_its_requests(
         listing = store.orders.list()
         assert isinstance(listing, Generator)
         assert next(listing).ref
-        held.hold.set()
-        # Read on while no part's request is held. A part that is not reading waits for
-        # the reader to take the pages read so far, so the next item is there; each page
-        # taken lets a part read its next page, whose requests are held.
-        for _ in range(1000):
-            if _part_threads() and _within(0.05, lambda: held.held > 0):
-                break
-            assert next(listing).ref
-        assert held.held > 0, "no part was still reading: the test proves nothing"
+        _read_until_a_part_is_held(listing, held)
         closer = threading.Thread(target=listing.close)
         closer.start()
         closer.join(timeout=10)
@@ -121,6 +140,24 @@ def test_closing_a_listing_read_in_parts_does_not_wait_for_its_requests(
         # Parts stop sending once the listing is let go: what reached the transport since
         # was already on its way (at most the requests in flight), not the rest of a page.
         assert held.arrived - arrived_at_close <= IN_FLIGHT
+
+
+@pytest.mark.parametrize("platform", ["29next", "shopline"])
+def test_a_store_closed_after_a_listing_let_go_closes_its_client_after_the_parts(
+    platform: str, held: HeldOnCue
+) -> None:
+    """A part sends on its own thread: the store's close hands the client's close to the
+    last request running, the parts' included, instead of closing it under them."""
+    store = _connect(platform, held)
+    listing = store.orders.list()
+    assert next(listing).ref
+    _read_until_a_part_is_held(listing, held)
+    listing.close()  # type: ignore[attr-defined]
+    store.close()
+    assert held.closed_with is None, "the client closed under a part's request"
+    held.release.set()
+    assert _within(30, lambda: held.closed_with is not None), "the client never closed"
+    assert held.closed_with == 0
 
 
 @pytest.mark.parametrize("kind", [Signal, Cascade])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 
@@ -78,21 +78,24 @@ def test_a_stream_let_go_on_its_own_loop_thread_ends_without_waiting_for_itself(
     assert not consumer.is_alive()
     assert cleaned_up.wait(timeout=10), "the stream was never cancelled"
     assert closed_there == [None]
+    assert _loop_threads_end()
+
+
+def _loop_threads_end() -> bool:
+    """Whether the bridge's loop threads are all gone within 10 s."""
     deadline = time.monotonic() + 10
-    while _loop_threads() and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        if not [t for t in threading.enumerate() if t.name == "storebridge-fleet"]:
+            return True
         time.sleep(0.01)
-    assert _loop_threads() == []
+    return False
 
 
-def _loop_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "storebridge-fleet"]
-
-
-def test_a_stream_closed_off_its_consumers_thread_is_cancelled_without_waiting() -> None:
-    """Finalized by the garbage collector on another thread (one serving the stream's own
-    requests, say), closing waited for the stream's cleanup, which may need that thread."""
-    cleanup_may_end = threading.Event()
-    cleaned_up = threading.Event()
+def _counting(
+    cleanup: Callable[[], Awaitable[object]], cleaned_up: threading.Event
+) -> Callable[[], AsyncIterator[list[int]]]:
+    """A stream of [0], [1], ... whose cleanup (run when it is cancelled) awaits
+    ``cleanup()`` and then sets ``cleaned_up``."""
 
     async def stream() -> AsyncIterator[list[int]]:
         try:
@@ -100,10 +103,19 @@ def test_a_stream_closed_off_its_consumers_thread_is_cancelled_without_waiting()
                 yield [n]
                 await asyncio.sleep(0.01)
         finally:
-            # A cleanup that needs the closing thread: it ends only once that thread has.
-            await asyncio.to_thread(cleanup_may_end.wait, 30)
+            await cleanup()
             cleaned_up.set()
 
+    return stream
+
+
+def test_a_stream_closed_off_its_consumers_thread_is_cancelled_without_waiting() -> None:
+    """Finalized by the garbage collector on another thread (one serving the stream's own
+    requests, say), closing waited for the stream's cleanup, which may need that thread."""
+    cleanup_may_end = threading.Event()
+    cleaned_up = threading.Event()
+    # A cleanup that needs the closing thread: it ends only once that thread has.
+    stream = _counting(lambda: asyncio.to_thread(cleanup_may_end.wait, 30), cleaned_up)
     iterator = iterate_blocking(stream)
     assert next(iterator) == 0
     closer = threading.Thread(target=iterator.close)  # type: ignore[attr-defined]
@@ -114,25 +126,12 @@ def test_a_stream_closed_off_its_consumers_thread_is_cancelled_without_waiting()
     finally:
         cleanup_may_end.set()
     assert cleaned_up.wait(timeout=10), "the stream was never cancelled"
-    deadline = time.monotonic() + 10
-    while _loop_threads() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert _loop_threads() == []
+    assert _loop_threads_end()
 
 
 def test_a_stream_closed_by_its_consumer_waits_for_its_cleanup() -> None:
     cleaned_up = threading.Event()
-
-    async def stream() -> AsyncIterator[list[int]]:
-        try:
-            for n in range(100):
-                yield [n]
-                await asyncio.sleep(0.01)
-        finally:
-            await asyncio.sleep(0.2)
-            cleaned_up.set()
-
-    iterator = iterate_blocking(stream)
+    iterator = iterate_blocking(_counting(lambda: asyncio.sleep(0.2), cleaned_up))
     assert next(iterator) == 0
     iterator.close()  # type: ignore[attr-defined]
     assert cleaned_up.is_set()
@@ -142,17 +141,7 @@ def test_a_stream_handed_to_another_thread_waits_for_its_cleanup_there() -> None
     """Waiting for the cleanup follows the thread that last asked for an item: an iterator
     started on a worker and then read and closed on another still closes every store."""
     cleaned_up = threading.Event()
-
-    async def stream() -> AsyncIterator[list[int]]:
-        try:
-            for n in range(100):
-                yield [n]
-                await asyncio.sleep(0.01)
-        finally:
-            await asyncio.sleep(0.2)
-            cleaned_up.set()
-
-    iterator = iterate_blocking(stream)
+    iterator = iterate_blocking(_counting(lambda: asyncio.sleep(0.2), cleaned_up))
     first: list[int] = []
     starter = threading.Thread(target=lambda: first.append(next(iterator)))
     starter.start()

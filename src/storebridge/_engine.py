@@ -131,7 +131,7 @@ class SyncEngine:
         self, request: _http.Request, unwanted: Signal | None = None
     ) -> Future[_http.Response]:
         """``request`` sent on a thread of the pool, counted until it ends (see close)."""
-        return self._running.start(lambda: self._executor().submit(self.send, request, unwanted))
+        return self._running.start(lambda: self._executor().submit(self._send, request, unwanted))
 
     def _send_batch(
         self,

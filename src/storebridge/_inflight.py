@@ -153,7 +153,7 @@ class Running:
 
     @contextlib.contextmanager
     def holding(self) -> Iterator[None]:
-        """A request sent on this very thread (a part's), counted while it runs."""
+        """A request sent on this very thread, counted while it runs."""
         with self._lock:
             self._starting += 1
         try:

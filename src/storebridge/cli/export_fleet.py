@@ -20,7 +20,7 @@ from storebridge.cli.export import _destination, interrupted
 from storebridge.cli.interrupts import whole_writes
 from storebridge.cli.output import CliError, error, note, usage_error, warning
 from storebridge.cli.progress import ProgressDisplay
-from storebridge.cli.records import RecordWriter
+from storebridge.cli.records import RecordWriter, close_listing
 from storebridge.errors import ConfigurationError
 from storebridge.fleet import Fleet, FleetReport
 
@@ -70,9 +70,7 @@ def export_fleet(
         writer = RecordWriter(out, fmt, resource, store_column=True, whole=gate)
         written = dict.fromkeys(steps, 0)
         records = iter(listing)
-        # Closed here however the block ends (a write that fails included): the stores'
-        # requests stop now, not whenever the garbage collector gets to the iterator.
-        stack.callback(getattr(records, "close", lambda: None))
+        stack.callback(close_listing, records)  # however the block ends
         try:
             for store, record in records:
                 writer.write(record, store)

@@ -189,11 +189,7 @@ class RecordWriter:
                 self.write(record)
                 step(1)
         finally:
-            # A write that fails leaves the listing to this frame's traceback; closed now,
-            # its requests stop here rather than whenever the garbage collector gets to it.
-            close = getattr(records, "close", None)
-            if close is not None:
-                close()
+            close_listing(records)
 
     def flush(self) -> None:
         """Push what is buffered to the output (same errors as :meth:`write`)."""
@@ -217,4 +213,13 @@ class RecordWriter:
             raise WriteFailed(exc) from exc
 
 
-__all__ = ["MODELS", "RecordWriter", "csv_columns"]
+def close_listing(records: Iterable[Any]) -> None:
+    """Close ``records`` (a listing) if it can be. A write that fails leaves the listing to
+    the traceback: closed now, its requests stop here, not whenever the garbage collector
+    gets to it."""
+    close = getattr(records, "close", None)
+    if close is not None:
+        close()
+
+
+__all__ = ["MODELS", "RecordWriter", "close_listing", "csv_columns"]

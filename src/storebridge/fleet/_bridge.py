@@ -15,6 +15,8 @@ import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
+from storebridge._handoff import put_unless_stopped
+
 T = TypeVar("T")
 
 _BATCHES_AHEAD = 8
@@ -70,10 +72,7 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
     stopped = threading.Event()
 
     def put(item: list[T] | _End) -> None:
-        while not stopped.is_set():  # a consumer gone takes nothing more
-            with contextlib.suppress(queue.Full):
-                handoff.put(item, timeout=0.05)
-                return
+        put_unless_stopped(handoff, item, stopped)  # a consumer gone takes nothing more
 
     async def pump() -> None:
         state["loop"] = asyncio.get_running_loop()

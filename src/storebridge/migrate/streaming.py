@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from storebridge._handoff import put_unless_stopped
 from storebridge._ratelimit import BURST_MARGIN, CLIENT_SHARE, TokenBucket, client_limit
 from storebridge.adapter import RateLimit
 from storebridge.errors import PaginationError, StorebridgeError
@@ -116,13 +117,7 @@ class ReadAhead:
         self._thread.start()
 
     def _put(self, item: tuple[str, Any]) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._buffer.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return put_unless_stopped(self._buffer, item, self._stop)
 
     def _produce(self) -> None:
         try:

@@ -36,6 +36,7 @@ from storebridge.kit import (
     ListFlow,
     Page,
     Payload,
+    SeenKeys,
     derive_request,
     parse_iso_datetime,
     relay,
@@ -252,14 +253,12 @@ class Claims:
 
     def __init__(self, key: str) -> None:
         self.key = key
-        self._seen: set[Any] = set()
+        self._seen = SeenKeys()
         self._lock = threading.Lock()
 
     def take(self, rows: Sequence[Payload]) -> list[Payload]:
         with self._lock:
-            fresh = [row for row in rows if row_key(row, self.key) not in self._seen]
-            self._seen.update(row_key(row, self.key) for row in fresh)
-        return fresh
+            return [row for row in rows if self._seen.add_new(row_key(row, self.key))]
 
 
 def row_key(row: Payload, key: str) -> Any:

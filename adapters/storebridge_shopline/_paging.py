@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Collection, Generator, Mapping, Sequence
+from collections.abc import Callable, Container, Generator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -56,6 +56,7 @@ from storebridge.kit import (
     Page,
     Parallel,
     Payload,
+    SeenKeys,
     ask,
     build_request,
     check_query_value,
@@ -327,12 +328,13 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
 
         yield from _answered(_walk(listing, answers, None, count), first, page)
         return
-    seen: set[str] = set()
+    seen = SeenKeys()
     lock = threading.Lock()
     head, opening = _first_page(listing, answers, first, page)
     hints = [] if opening is None else [opening.before, opening.latest]
     if head:
-        seen.update(item.ref for item in head)
+        for item in head:
+            seen.add_new(item.ref)
         yield Emit(head)
     if ladder:
         probes = _counted(ladder, probed)
@@ -349,8 +351,7 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
     def fresh(flow: ListFlow[Any]) -> ListFlow[Any]:
         def on_emit(page: Emit[Any]) -> Generator[Any, Any, Emit[Any]]:
             with lock:
-                items = [item for item in page.items if item.ref not in seen]
-                seen.update(item.ref for item in items)
+                items = [item for item in page.items if seen.add_new(item.ref)]
             return Emit(items)
             yield  # pragma: no cover - makes this a generator
 
@@ -446,7 +447,7 @@ def _walk(
     answers: Answers,
     window: Window | None,
     count: Callable[[], Flow[int | None]] | None,
-    known: Collection[str] = frozenset(),
+    known: Container[str] = frozenset(),
 ) -> ListFlow[Any]:
     """``window`` 's records, converted but for those whose keys are ``known`` (yielded by
     the listing already: the first page, a record on two windows' boundary), which the
@@ -489,7 +490,7 @@ def _stretch(
     stretch: Stretch,
     hints: Sequence[datetime],
     rounds: int,
-    known: Collection[str],
+    known: Container[str],
 ) -> ListFlow[Any]:
     """The segments of ``stretch``, planned from counts inside it (and at ``hints`` there,
     counted once: parts of it probed again have them already)."""
@@ -504,7 +505,7 @@ def _segment(
     segment: Segment,
     hints: Sequence[datetime],
     rounds: int,
-    known: Collection[str],
+    known: Container[str],
 ) -> ListFlow[Any]:
     if isinstance(segment, Stretch):
         return _stretch(listing, answers, segment, hints, rounds, known)

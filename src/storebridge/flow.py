@@ -44,6 +44,7 @@ import attrs
 
 from storebridge._http import Request, Response
 from storebridge._json import read_json
+from storebridge._seen import SeenKeys
 from storebridge.errors import (
     APIError,
     PayloadError,
@@ -355,13 +356,12 @@ def expand_pages(
 
 def unique_items(flow: ListFlow[T], key: Callable[[T], object]) -> ListFlow[T]:
     """``flow`` without repeats (by ``key``): a record that moves mid-listing comes once."""
-    seen: set[object] = set()
+    seen = SeenKeys()
     lock = threading.Lock()  # pages of parallel flows inside ``flow`` arrive on threads
 
     def on_emit(page: Emit[T]) -> Generator[Any, Any, Emit[T] | None]:
         with lock:
-            fresh = [item for item in page.items if key(item) not in seen]
-            seen.update(key(item) for item in fresh)
+            fresh = [item for item in page.items if seen.add_new(key(item))]
         return Emit(fresh)
         yield  # pragma: no cover - makes this a generator
 
@@ -380,14 +380,13 @@ def merge_parallel(
     if key is None:
         yield Parallel(tuple(flows))
         return
-    seen: set[object] = set()
+    seen = SeenKeys()
     lock = threading.Lock()
 
     def fresh_only(flow: ListFlow[T]) -> ListFlow[T]:
         def on_emit(page: Emit[T]) -> Generator[Any, Any, Emit[T] | None]:
             with lock:
-                fresh = [item for item in page.items if key(item) not in seen]
-                seen.update(key(item) for item in fresh)
+                fresh = [item for item in page.items if seen.add_new(key(item))]
             return Emit(fresh)
             yield  # pragma: no cover - makes this a generator
 

@@ -16,7 +16,8 @@ What they are for:
 * reading and writing the wire: :class:`Payload` (JSON-path errors), :func:`read_json`,
   :func:`read_payload` and :func:`platform_data` (what a platform sends is read leniently,
   and any bad value becomes a PayloadError with its path), :class:`AddressFields`,
-  :func:`segment` for refs in URL paths; input checks live in :mod:`storebridge.validation`;
+  :func:`segment` for refs in URL paths; :class:`SeenKeys` for the records a listing has
+  yielded (exact, and small for numeric ids); input checks live in :mod:`storebridge.validation`;
 * fast paths for well-formed rows: :func:`read_plain` with :func:`plain_text`,
   :func:`plain_money`, :func:`plain_time`... (each the Payload accessor's result for plain
   values, :class:`NotPlain` for anything else, which sends the row the careful way) and
@@ -47,6 +48,7 @@ from storebridge._fast import (
 )
 from storebridge._json import parse_json, read_json
 from storebridge._readback import order_matches, product_matches, read_back_rows
+from storebridge._seen import SeenKeys
 from storebridge.adapter import (
     OPERATIONS,
     Adapter,
@@ -156,6 +158,7 @@ __all__ = [
     "Sandbox",
     "SandboxSize",
     "Secret",
+    "SeenKeys",
     "SettingError",
     "Start",
     "Ticket",

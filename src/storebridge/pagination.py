@@ -40,6 +40,7 @@ import attrs
 
 from storebridge._http import URL, Request, Response
 from storebridge._json import read_json
+from storebridge._seen import SeenKeys
 from storebridge._time_windows import day_windows, time_windows
 from storebridge.errors import NotFound, PaginationError, PayloadError, StorebridgeError
 from storebridge.flow import (
@@ -192,7 +193,7 @@ def _describe_page(request: Request) -> str:
 @attrs.define
 class _WalkState:
     urls: set[str] = attrs.field(factory=set)
-    keys: set[object] = attrs.field(factory=set)
+    keys: SeenKeys = attrs.field(factory=SeenKeys)
     tail: tuple[object, ...] = ()
     """Keys of the last records of the page before, which the next page must repeat."""
     pages: int = 0
@@ -540,14 +541,7 @@ def _key_of(row: Any, key: Callable[[Any], object], index: int) -> object:
 def _fresh_rows(rows: Sequence[R], state: _WalkState, key: Callable[[R], object] | None) -> list[R]:
     if key is None:
         return list(rows)
-    fresh = []
-    for row in rows:
-        k = key(row)
-        if k in state.keys:
-            continue
-        state.keys.add(k)
-        fresh.append(row)
-    return fresh
+    return [row for row in rows if state.keys.add_new(key(row))]
 
 
 def paginate(

@@ -100,6 +100,7 @@ KIT = {
     "BodyNextUrl", "Emit", "FileTokenStore", "Flow", "LinkHeader", "ListFlow", "ListQuery",
     "MemoryTokenStore", "OrderQuery", "Page", "PageReader", "Parallel", "Payload",
     "QueryTokenAuth", "RateLimit", "RefreshingTokenAuth", "Sandbox", "SandboxSize", "Secret",
+    "SeenKeys",
     "SettingError", "Token", "TokenAsBasicAuth", "TokenRefresher", "TokenStore",
     "WebhookRejected",
     "build_request", "check_base_url", "check_query_value", "check_ref", "day_windows",

@@ -24,6 +24,7 @@ from storebridge._engine import AsyncEngine, StoreOptions, SyncEngine
 from storebridge._operations import Async, Sync
 from storebridge._redact import Redactor, install_log_filter, registry
 from storebridge._resources import Customers, Orders, Products, Refunds, Transactions, Webhooks
+from storebridge._to_the_end import to_the_end
 from storebridge.adapter import Adapter
 from storebridge.changes import (
     DEFAULT_OVERLAP,
@@ -344,8 +345,12 @@ class AsyncStore(_StoreBase):
         return AsyncStore(self.adapter, options=options, _client=self._engine.client)
 
     async def aclose(self) -> None:
-        await self._engine.aclose(close_client=self._owns_client)
-        registry.unregister(self._redactor)
+        """Wait for the store's last requests, then close its client. A cancellation that
+        comes meanwhile is raised once the store is closed, not halfway."""
+        try:
+            await to_the_end(self._engine.aclose(close_client=self._owns_client))
+        finally:
+            registry.unregister(self._redactor)
 
     async def __aenter__(self) -> Self:
         return self

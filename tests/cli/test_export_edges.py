@@ -10,6 +10,7 @@ storebridge.toml`` read the profiles from that file, then replaced them with rec
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -18,6 +19,7 @@ import stat
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,9 +36,12 @@ OLD = "old export\n"
 
 @pytest.fixture
 def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A 24Nettbutikk sandbox on loopback; its profile file (store ``shop``)."""
+    """A 24Nettbutikk sandbox on loopback; its profile file (store ``shop``), the client
+    paced at 100 requests a second rather than the documented 2: an export of orders joins
+    customers and SKUs (a dozen requests) before its first row."""
     with served("24nettbutikk", seed=5, orders=12, customers=30, rate_limit=None) as (kit, url):
-        config = profile_file(tmp_path, monkeypatch.setenv, "shop", kit, url)
+        pace = {"per_second": 100.0, "burst": 10}
+        config = profile_file(tmp_path, monkeypatch.setenv, "shop", kit, url, pace)
         monkeypatch.delenv(CONFIG_ENV, raising=False)
         yield config
 
@@ -85,6 +90,23 @@ def test_a_closed_pipe_ends_quietly_with_141(
     assert code == EXIT_CLOSED_PIPE, err
     assert err == ""  # no error, no summary: the reader asked for no more
     assert pipe.getvalue()  # what went out before the reader left
+
+
+def test_a_fleet_export_whose_reader_leaves_closes_every_connection(
+    cli: Cli, shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader leaves while the store's reader is closing the store (waiting for the
+    read-ahead requests it let go): the fleet cancels it there, and the store's client used
+    to stay open, its connections left to the process's exit (ResourceWarning)."""
+    monkeypatch.chdir(shop.parent)
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe(keep=1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        code, _, err = cli("export", "customers", "--all")
+        gc.collect()  # what was left unclosed says so when it is collected
+    assert code == EXIT_CLOSED_PIPE, err
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert unclosed == []
 
 
 def test_export_piped_to_head_exits_141_without_a_word(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 
 import pytest
 
@@ -25,7 +25,7 @@ def test_a_consumer_raising_on_the_last_item_cancels_quietly(attempt: int) -> No
     def record(args: threading.ExceptHookArgs) -> None:
         failures.append(args.exc_value)
 
-    async def stream() -> AsyncIterator[list[int]]:
+    async def stream() -> AsyncGenerator[list[int], None]:
         yield [1, 2]
         await asyncio.sleep(0)
         yield [3]
@@ -52,7 +52,7 @@ def test_a_stream_let_go_on_its_own_loop_thread_ends_without_waiting_for_itself(
     cleaned_up = threading.Event()
     iterator: list[Iterator[int]] = []
 
-    async def stream() -> AsyncIterator[list[int]]:
+    async def stream() -> AsyncGenerator[list[int], None]:
         try:
             yield [1]
             while not go.is_set():
@@ -93,11 +93,11 @@ def _loop_threads_end() -> bool:
 
 def _counting(
     cleanup: Callable[[], Awaitable[object]], cleaned_up: threading.Event
-) -> Callable[[], AsyncIterator[list[int]]]:
+) -> Callable[[], AsyncGenerator[list[int], None]]:
     """A stream of [0], [1], ... whose cleanup (run when it is cancelled) awaits
     ``cleanup()`` and then sets ``cleaned_up``."""
 
-    async def stream() -> AsyncIterator[list[int]]:
+    async def stream() -> AsyncGenerator[list[int], None]:
         try:
             for n in range(100):
                 yield [n]

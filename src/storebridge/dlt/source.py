@@ -10,9 +10,10 @@ where it was, so the next run picks up whatever it missed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -129,9 +130,10 @@ class _TimedListing(FleetListing[Any]):
     the store's own adapter's reading (:meth:`Adapter.change_time`), taken where the
     adapter is at hand."""
 
-    async def _records(self, store: AsyncStore, name: str) -> AsyncIterator[Any]:
-        async for record in super()._records(store, name):
-            yield record, _change_time(store.adapter, record)
+    async def _records(self, store: AsyncStore, name: str) -> AsyncGenerator[Any, None]:
+        async with contextlib.aclosing(super()._records(store, name)) as records:
+            async for record in records:
+                yield record, _change_time(store.adapter, record)
 
 
 def _change_time(adapter: Adapter, record: Any) -> datetime | None:

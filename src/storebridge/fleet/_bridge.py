@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 from storebridge._handoff import put_unless_stopped
@@ -58,7 +58,7 @@ class _End:
         self.error = error
 
 
-def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
+def iterate_blocking(make: Callable[[], AsyncGenerator[list[T], None]]) -> Iterator[T]:
     """Iterate, synchronously, the items of the async stream of batches ``make()``.
 
     Stopping early (``break``, closing the iterator, an exception in the consumer) cancels
@@ -80,12 +80,15 @@ def iterate_blocking(make: Callable[[], AsyncIterator[list[T]]]) -> Iterator[T]:
         loop_ready.set()
         error: BaseException | None = None
         try:
-            async for batch in make():
-                try:
-                    handoff.put_nowait(batch)
-                except queue.Full:
-                    # Waiting in a worker thread keeps this loop serving the other stores.
-                    await asyncio.to_thread(put, batch)
+            # Closed however the loop ends: ``async for`` alone would leave the stream,
+            # and the stores it reads, to the loop's shutdown.
+            async with contextlib.aclosing(make()) as batches:
+                async for batch in batches:
+                    try:
+                        handoff.put_nowait(batch)
+                    except queue.Full:
+                        # Waiting in a worker thread keeps this loop serving the other stores.
+                        await asyncio.to_thread(put, batch)
         except asyncio.CancelledError:
             return
         except BaseException as exc:  # handed to the consumer

@@ -12,8 +12,9 @@ are read to the end, and then :class:`~storebridge.fleet.FleetError` reports the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
@@ -108,7 +109,7 @@ class FleetListing(Generic[T]):
             for item in batch:
                 yield item
 
-    async def batches(self) -> AsyncIterator[list[Tagged[T]]]:
+    async def batches(self) -> AsyncGenerator[list[Tagged[T]], None]:
         """The records in lists of whatever has arrived (the cheapest way to consume them)."""
         started = time.monotonic()
         queue: asyncio.Queue[Tagged[T] | _StoreDone] = asyncio.Queue(maxsize=_BUFFER)
@@ -173,8 +174,10 @@ class FleetListing(Generic[T]):
         try:
             store = spec.connect_async()
             platform = store.platform
-            async with store:
-                async for record in self._records(store, spec.name):
+            # ``async for`` leaves a listing it stops in (cancelled while waiting for room)
+            # to the garbage collector; closed here, its requests end before the store does.
+            async with store, contextlib.aclosing(self._records(store, spec.name)) as records:
+                async for record in records:
                     await queue.put(Tagged(spec.name, record))
                     count += 1
         except Exception as exc:  # one store's failure, whatever it is, stops only that store
@@ -188,9 +191,9 @@ class FleetListing(Generic[T]):
             error=error,
         )
 
-    def _records(self, store: AsyncStore, name: str) -> AsyncIterator[T]:
+    def _records(self, store: AsyncStore, name: str) -> AsyncGenerator[T, None]:
         resource = getattr(store, self._resource)
-        records: AsyncIterator[T] = resource.list(**self._query_for(name))
+        records: AsyncGenerator[T, None] = resource.list(**self._query_for(name))
         return records
 
 

@@ -1,0 +1,40 @@
+"""Cleanup that a cancellation cannot cut short.
+
+Closing an async store waits for its last requests, then closes its HTTP client. If the
+task closing it is cancelled meanwhile (a fleet stopping its readers when the consumer
+leaves, an ``asyncio.timeout`` around ``async with``, Ctrl-C), an ordinary ``await`` stops
+halfway: the client is never closed and its connections stay open until the process exits
+(``ResourceWarning: unclosed transport``). Here the cleanup runs to its end in a task of
+its own, and the cancellation is raised once it has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+async def to_the_end(work: Coroutine[Any, Any, T]) -> T:
+    """Await ``work`` to its end even if this task is cancelled meanwhile, then raise the
+    cancellation (the caller was stopped; what ``work`` returned or raised goes with it).
+    ``work`` itself cancelled (the loop shutting down) ends the wait at once."""
+    task = asyncio.ensure_future(work)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError as exc:
+            if task.cancelled():
+                raise
+            cancelled = exc  # this task was cancelled, not the work: wait on
+    if cancelled is not None:
+        if not task.cancelled():
+            task.exception()  # looked at, so asyncio does not log it as never retrieved
+        raise cancelled
+    return task.result()
+
+
+__all__ = ["to_the_end"]

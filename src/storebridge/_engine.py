@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -493,13 +493,17 @@ class AsyncEngine:
             for sent in started.values():
                 sent.forget()
             # Requests on the wire finish (a cancelled one would leave its connection
-            # unclosed); the others were cancelled or stop before they are sent.
-            await asyncio.gather(*(s.task for s in started.values()), return_exceptions=True)
+            # unclosed); the others were cancelled or stop before they are sent. With none
+            # left running, nothing is awaited: a listing left open is closed at the loop's
+            # shutdown alongside this generator, which must not be found mid-await then.
+            running = [s.task for s in started.values() if not s.task.done()]
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
             stepper.close()
         # An async generator cannot return a value: hand it over as a last, marked page.
         yield Result(step.value)
 
-    async def iterate(self, flow: Any) -> AsyncIterator[Any]:
+    async def iterate(self, flow: Any) -> AsyncGenerator[Any, None]:
         pages = self._pages(flow)
         try:
             async for page in pages:
@@ -519,6 +523,12 @@ class AsyncEngine:
         finally:
             await pages.aclose()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def hurry(self) -> None:
+        """Cancel every request started in the background (all of them reads ahead), so
+        that a close cancelled while it waits for them ends in moments, not a timeout."""
+        for sent in self._background.values():
+            sent.task.cancel()
 
     async def aclose(self, *, close_client: bool = True) -> None:
         if self._background:

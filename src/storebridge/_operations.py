@@ -10,7 +10,7 @@ async facades cannot drift.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from storebridge.adapter import Adapter
@@ -92,7 +92,7 @@ class listing(Generic[P, T]):
     def __get__(self, obj: Resource[Sync], owner: Any) -> Callable[P, Iterator[T]]: ...
 
     @overload
-    def __get__(self, obj: Resource[Async], owner: Any) -> Callable[P, AsyncIterator[T]]: ...
+    def __get__(self, obj: Resource[Async], owner: Any) -> Callable[P, AsyncGenerator[T, None]]: ...
 
     def __get__(self, obj: Resource[Any] | None, owner: Any) -> Any:
         if obj is None:

@@ -21,8 +21,11 @@ _DIGITS = 18
 
 
 def _number(key: object) -> int | None:
-    """``key`` as a number when it is a canonical decimal text (no sign, no leading zero)."""
-    if type(key) is not str or not 0 < len(key) <= _DIGITS:
+    """``key`` as a number when it is a canonical decimal text (no sign, no leading zero).
+
+    Any ``str`` counts, subclasses included: a set holds ``"123"`` and a ``str`` subclass
+    equal to it as one key, and so must this."""
+    if not isinstance(key, str) or not 0 < len(key) <= _DIGITS:
         return None
     if not (key.isascii() and key.isdigit()) or (key[0] == "0" and len(key) > 1):
         return None

@@ -11,16 +11,22 @@ its own, and the cancellation is raised once it has.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 
-async def to_the_end(work: Coroutine[Any, Any, T]) -> T:
+async def to_the_end(work: Coroutine[Any, Any, T], *, hurry: Callable[[], None] | None = None) -> T:
     """Await ``work`` to its end even if this task is cancelled meanwhile, then raise the
-    cancellation (the caller was stopped; what ``work`` returned or raised goes with it).
-    ``work`` itself cancelled (the loop shutting down) ends the wait at once."""
+    cancellation: the caller was stopped, so what ``work`` returned or raised after that is
+    dropped (looked at, so asyncio logs nothing). ``work`` itself cancelled (the loop
+    shutting down) ends the wait at once.
+
+    A cancellation is a request to stop soon: ``hurry()``, called at the first one, makes
+    ``work`` finish quickly (a store cancels the requests it was waiting for), so a timeout
+    around the close still bounds it.
+    """
     task = asyncio.ensure_future(work)
     cancelled: asyncio.CancelledError | None = None
     while not task.done():
@@ -29,10 +35,15 @@ async def to_the_end(work: Coroutine[Any, Any, T]) -> T:
         except asyncio.CancelledError as exc:
             if task.cancelled():
                 raise
+            if cancelled is None and hurry is not None:
+                hurry()
             cancelled = exc  # this task was cancelled, not the work: wait on
+        except BaseException:
+            if cancelled is None:
+                raise  # the work's own error, with nobody cancelling: the caller's to see
     if cancelled is not None:
         if not task.cancelled():
-            task.exception()  # looked at, so asyncio does not log it as never retrieved
+            task.exception()
         raise cancelled
     return task.result()
 

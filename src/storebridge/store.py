@@ -12,7 +12,7 @@ synchronously, ``AsyncStore`` returns awaitables and async iterators of the same
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
@@ -320,7 +320,7 @@ class AsyncStore(_StoreBase):
         result: Awaitable[T] = self._engine.run(flow)
         return result
 
-    def iterate(self, flow: ListFlow[T]) -> AsyncIterator[T]:
+    def iterate(self, flow: ListFlow[T]) -> AsyncGenerator[T, None]:
         """Run a list flow lazily."""
         return self._engine.iterate(flow)
 
@@ -346,9 +346,11 @@ class AsyncStore(_StoreBase):
 
     async def aclose(self) -> None:
         """Wait for the store's last requests, then close its client. A cancellation that
-        comes meanwhile is raised once the store is closed, not halfway."""
+        comes meanwhile cancels the requests still waited for and is raised once the store
+        is closed, not halfway."""
         try:
-            await to_the_end(self._engine.aclose(close_client=self._owns_client))
+            engine = self._engine
+            await to_the_end(engine.aclose(close_client=self._owns_client), hurry=engine.hurry)
         finally:
             registry.unregister(self._redactor)
 

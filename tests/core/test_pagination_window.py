@@ -291,7 +291,7 @@ def test_stopping_early_leaves_no_request_behind_sync_and_async() -> None:
                               transport=MockTransport(shop)) as store:  # fmt: skip
             rows = store.iterate(_walk())
             assert [(await anext(rows))["id"] for _ in range(4)] == [0, 1, 2, 3]
-            await rows.aclose()  # type: ignore[attr-defined]
+            await rows.aclose()
 
     asyncio.run(main())
     # Pages taken and the window of 4 after them were asked for, not the listing's 100.

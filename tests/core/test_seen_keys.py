@@ -38,6 +38,19 @@ def test_it_answers_as_a_set_would(keys: list[Hashable], fold_at: int) -> None:
         assert (probe in seen) == (probe in reference), probe
 
 
+class _Text(str):
+    """A str subclass, as a key function might return (an enum's str mix-in, say)."""
+
+
+def test_a_str_subclass_is_the_same_key_as_the_plain_text() -> None:
+    for fold_at in (1, 1024):
+        seen = SeenKeys(fold_at=fold_at)
+        assert seen.add_new(_Text("123"))
+        assert "123" in seen and not seen.add_new("123")
+        assert seen.add_new("124") and _Text("124") in seen
+        assert not seen.add_new(_Text("124"))
+
+
 def test_numbers_next_to_a_run_are_not_in_it() -> None:
     seen = SeenKeys(fold_at=1)
     for number in [*range(10, 20), *range(30, 40)]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 import storebridge
 from storebridge._to_the_end import to_the_end
+from storebridge.http import MockTransport, Request, Response
 from storebridge.registry import adapter_class
 
 
@@ -85,3 +87,59 @@ def test_a_store_whose_close_is_cancelled_still_closes_its_client() -> None:
     closed, cancelled = asyncio.run(main())
     assert closed, "the client was left open"
     assert cancelled
+
+
+def test_a_failure_after_the_cancellation_still_raises_the_cancellation() -> None:
+    """A close that fails once its caller was cancelled: the caller gets the cancellation
+    (a fleet waits for its cancelled readers; an ordinary error there read as a store's
+    failure, and the reader then waited forever for room in a queue nobody reads)."""
+
+    async def fails_late() -> None:
+        await asyncio.sleep(0.05)
+        raise OSError("the connection broke while closing")
+
+    async def main() -> int:
+        task = asyncio.ensure_future(to_the_end(fails_late()))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return task.cancelling()
+
+    assert asyncio.run(main()) == 1
+
+
+def test_a_timeout_around_a_store_close_cuts_its_wait_for_requests_read_ahead() -> None:
+    """A store waits, as it closes, for the requests it started reading ahead. Cancelled
+    meanwhile (here by ``asyncio.timeout``), it cancels them and closes at once, rather
+    than holding the timeout up for as long as they take."""
+    kit = adapter_class("24nettbutikk").sandbox(seed=1, customers=300)
+    inner = kit.emulator.transport()
+    answered: list[str] = []
+
+    async def slow_after_the_first(request: Request) -> Response:
+        if answered:
+            await asyncio.sleep(60)  # a read-ahead page the server is slow to answer
+        answered.append(str(request.url))
+        return await inner.handle_async_request(request)
+
+    async def main() -> tuple[float, bool]:
+        store = storebridge.connect_async(
+            "24nettbutikk",
+            transport=MockTransport(slow_after_the_first),
+            options=storebridge.StoreOptions(timeout=20.0),
+            **kit.settings("https://shop.example"),
+        )
+        listing = store.customers.list()
+        await anext(listing)  # the first page is in; pages after it are on the wire
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await store.aclose()
+        elapsed = time.monotonic() - started
+        await listing.aclose()
+        return elapsed, store._engine.client.is_closed
+
+    elapsed, closed = asyncio.run(main())
+    assert closed
+    assert elapsed < 5, f"the close held a 0.3 s timeout up for {elapsed:.1f} s"

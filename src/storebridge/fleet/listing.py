@@ -132,6 +132,11 @@ class FleetListing(Generic[T]):
                 raise
             except BaseException as exc:  # handed to the consumer, which raises it
                 error = exc
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Stopped while its store was closing: nobody reads this store's end now,
+                # and a put into a full queue would never return.
+                raise asyncio.CancelledError
             await queue.put(_StoreDone(error))
 
         tasks = [asyncio.create_task(read(spec)) for spec in self._specs]

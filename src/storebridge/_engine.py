@@ -10,6 +10,7 @@ flows side by side and hands their pages on as they arrive, and the requests of 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import AsyncGenerator, Generator, Iterator, Sequence
@@ -412,10 +413,13 @@ class AsyncEngine:
                     await changed.wait_for(lambda: active < self.policy.pacer.in_flight())
                     active += 1
                 try:
-                    async for page in self._pages(flow):
-                        if isinstance(page, Result):
-                            break
-                        await pages.put(("page", page))
+                    # Closed when this worker is cancelled, so the flow's own requests stop
+                    # before the listing's close returns (``async for`` alone leaves it).
+                    async with contextlib.aclosing(self._pages(flow)) as flow_pages:
+                        async for page in flow_pages:
+                            if isinstance(page, Result):
+                                break
+                            await pages.put(("page", page))
                 finally:
                     async with changed:
                         active -= 1
@@ -459,8 +463,9 @@ class AsyncEngine:
                     continue
                 try:
                     if isinstance(step, Parallel):
-                        async for page in self._parallel(step.flows):
-                            yield page
+                        async with contextlib.aclosing(self._parallel(step.flows)) as parts:
+                            async for page in parts:
+                                yield page
                         result: Any = None
                     elif isinstance(step, Concurrency):
                         result = self.policy.pacer.in_flight()

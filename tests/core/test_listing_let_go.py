@@ -11,6 +11,7 @@ sandbox's lock while its requests timed out (an export failing with ReadTimeouts
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -186,3 +187,39 @@ def test_a_signal_set_inside_its_own_wait_on_that_thread_does_not_hang(
     thread.join(timeout=10)
     assert not thread.is_alive(), "setting the signal waited for its own thread"
     assert outcome == [True] and signal.is_set()
+
+
+@pytest.mark.parametrize("platform", ["29next", "shopline"])
+def test_an_async_listing_read_in_parts_sends_nothing_once_closed(platform: str) -> None:
+    """Closing an async listing closes its parts before the close returns: ``async for``
+    over them alone left them to the event loop's finalizer, a few turns later, and they
+    went on sending meanwhile."""
+    kit = adapter_class(platform).sandbox(orders=2000, rate_limit=None)
+    inner = kit.emulator.transport()
+    sent: list[str] = []
+
+    async def answer(request: _http.Request) -> _http.Response:
+        sent.append(str(request.url))
+        await asyncio.sleep(0.001)  # parts interleave, as over a network
+        return await inner.handle_async_request(request)
+
+    async def main() -> tuple[int, int]:
+        async with storebridge.connect_async(
+            platform,
+            transport=_http.MockTransport(answer),
+            options=storebridge.StoreOptions(
+                rate_limit=storebridge.RateLimit(1000, 1000), max_concurrency=IN_FLIGHT
+            ),
+            **kit.settings("https://shop.example"),
+        ) as store:
+            listing = store.orders.list()
+            for _ in range(120):  # into the parts: past the first page
+                await anext(listing)
+            await listing.aclose()
+            at_close = len(sent)
+            for _ in range(50):
+                await asyncio.sleep(0.002)
+            return at_close, len(sent)
+
+    at_close, later = asyncio.run(main())
+    assert later == at_close, f"{later - at_close} requests sent after the listing closed"

@@ -15,6 +15,7 @@ Built in: :class:`ExportJob` (a resource to one JSON-lines file per store) and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 import time
@@ -185,9 +186,13 @@ class ExportJob(Job):
         count = 0
         with replacing(path, out, part):
             async with spec.connect_async() as store:
-                async for record in getattr(store, self.resource).list(**query):
-                    out.write(json_line(to_dict(record)))
-                    count += 1
+                # A write that fails (a full disk) closes the listing here, so its requests
+                # stop before the store closes rather than being waited for.
+                records = getattr(store, self.resource).list(**query)
+                async with contextlib.aclosing(records):
+                    async for record in records:
+                        out.write(json_line(to_dict(record)))
+                        count += 1
         return JobResult(counts={self.resource: count}, details={"file": str(path)})
 
 

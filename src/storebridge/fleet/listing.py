@@ -105,9 +105,10 @@ class FleetListing(Generic[T]):
         return iterate_blocking(self.batches)
 
     async def __aiter__(self) -> AsyncIterator[Tagged[T]]:
-        async for batch in self.batches():
-            for item in batch:
-                yield item
+        async with contextlib.aclosing(self.batches()) as batches:
+            async for batch in batches:
+                for item in batch:
+                    yield item
 
     async def batches(self) -> AsyncGenerator[list[Tagged[T]], None]:
         """The records in lists of whatever has arrived (the cheapest way to consume them)."""

@@ -36,7 +36,7 @@ from storebridge._parts import side_by_side
 from storebridge._policy import Policy, Sleep, StoreOptions, attempts
 from storebridge._redact import Redactor, scrub
 from storebridge.adapter import Adapter
-from storebridge.errors import StorebridgeError
+from storebridge.errors import StorebridgeError, TransportError
 from storebridge.flow import (
     Batch,
     Collect,
@@ -395,6 +395,17 @@ class AsyncEngine:
             return await task
         except StorebridgeError as exc:
             return exc
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not task.cancelled() or (current is not None and current.cancelling()):
+                raise  # this listing's own task was cancelled: that goes on up
+            # The request was cancelled by someone else: the store closing, hurried, while
+            # this listing (in another task) still reads. A cancellation escaping into a
+            # task nobody cancelled reads as a clean end in a TaskGroup: raise instead.
+            return TransportError(
+                "the store was closed while this listing was still reading: a request it "
+                "read ahead was cancelled (close the store after its listings, not during)"
+            )
 
     async def _parallel(self, flows: Sequence[Any]) -> AsyncGenerator[Sequence[Any], None]:
         if not flows:
@@ -427,6 +438,10 @@ class AsyncEngine:
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # handed to the reading task
+                if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                    # The listing closed, then this part's own close failed: nobody reads
+                    # the queue now, and a put into a full one would never return.
+                    raise asyncio.CancelledError from exc
                 await pages.put(("error", exc))
             finally:
                 if not asyncio.current_task().cancelling():  # type: ignore[union-attr]

@@ -223,3 +223,38 @@ def test_an_async_listing_read_in_parts_sends_nothing_once_closed(platform: str)
 
     at_close, later = asyncio.run(main())
     assert later == at_close, f"{later - at_close} requests sent after the listing closed"
+
+
+def test_a_part_whose_close_fails_does_not_hang_the_listing_close() -> None:
+    """A part's flow that raises as it is closed: its worker, cancelled, used to hand the
+    error to a queue nobody read any more, and the listing's close waited forever."""
+    from storebridge._engine import AsyncEngine
+    from storebridge.flow import Emit
+
+    def part(number: int) -> Any:
+        try:
+            for page in range(100):
+                yield Emit([f"{number}-{page}"])
+        finally:
+            raise RuntimeError(f"part {number} failed to clean up")
+
+    async def main() -> list[str]:
+        engine = AsyncEngine.__new__(AsyncEngine)
+        engine.policy = _OnePacer()  # type: ignore[assignment]
+        got: list[str] = []
+        pages = engine._parallel([part(n) for n in range(3)])
+        async for page in pages:
+            got.extend(page)
+            if len(got) >= 5:
+                break
+        await asyncio.wait_for(pages.aclose(), timeout=10)
+        return got
+
+    assert len(asyncio.run(main())) >= 5
+
+
+class _OnePacer:
+    class pacer:
+        @staticmethod
+        def in_flight() -> int:
+            return 3

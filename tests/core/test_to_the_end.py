@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
 
 import storebridge
 from storebridge._to_the_end import to_the_end
+from storebridge.errors import TransportError
 from storebridge.http import MockTransport, Request, Response
 from storebridge.registry import adapter_class
 
@@ -143,3 +145,50 @@ def test_a_timeout_around_a_store_close_cuts_its_wait_for_requests_read_ahead() 
     elapsed, closed = asyncio.run(main())
     assert closed
     assert elapsed < 5, f"the close held a 0.3 s timeout up for {elapsed:.1f} s"
+
+
+def test_a_listing_in_another_task_raises_when_the_store_closes_under_it() -> None:
+    """The close hurries by cancelling the requests read ahead, and a listing another task
+    still reads waits for some of them: it must fail with an error, not end as cancelled
+    (nobody cancelled its task; in a TaskGroup that read as a clean end, records lost)."""
+    kit = adapter_class("24nettbutikk").sandbox(seed=1, orders=400)
+    inner = kit.emulator.transport()
+
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(0.2)
+        return await inner.handle_async_request(request)
+
+    async def main() -> list[BaseException]:
+        store = storebridge.connect_async(
+            "24nettbutikk",
+            transport=MockTransport(slow),
+            options=storebridge.StoreOptions(timeout=20.0),
+            **kit.settings("https://shop.example"),
+        )
+        read: list[str] = []
+
+        async def reader() -> None:
+            async for order in store.orders.list():
+                read.append(order.ref)
+
+        async def close_while_it_reads() -> None:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(reader())
+                while not store._engine._background:  # its read-ahead is on the wire
+                    await asyncio.sleep(0.01)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.05):
+                        await store.aclose()
+
+        try:
+            await close_while_it_reads()
+        except ExceptionGroup as failed:
+            errors = list(failed.exceptions)
+        else:
+            errors = []  # the listing ended as if complete: the loss this test is about
+        assert len(read) < 400
+        return errors
+
+    errors = asyncio.run(main())
+    assert [type(error) for error in errors] == [TransportError], errors
+    assert "closed while this listing was still reading" in str(errors[0])

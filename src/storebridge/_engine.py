@@ -35,6 +35,7 @@ from storebridge._inflight import (
 from storebridge._parts import side_by_side
 from storebridge._policy import Policy, Sleep, StoreOptions, attempts
 from storebridge._redact import Redactor, scrub
+from storebridge._to_the_end import stop_if_cancelling
 from storebridge.adapter import Adapter
 from storebridge.errors import StorebridgeError, TransportError
 from storebridge.flow import (
@@ -438,10 +439,7 @@ class AsyncEngine:
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # handed to the reading task
-                if asyncio.current_task().cancelling():  # type: ignore[union-attr]
-                    # The listing closed, then this part's own close failed: nobody reads
-                    # the queue now, and a put into a full one would never return.
-                    raise asyncio.CancelledError from exc
+                stop_if_cancelling(exc)  # the listing closed, then this part's close failed
                 await pages.put(("error", exc))
             finally:
                 if not asyncio.current_task().cancelling():  # type: ignore[union-attr]

@@ -2,11 +2,11 @@
 
 A listing remembers every record key it has handed out, so a record that moves between
 pages mid-listing is yielded once (see :mod:`storebridge.pagination`). A plain ``set`` of
-the keys costs about 110 bytes per record: a million-order export would hold 100 MB for
+the keys costs about 100 bytes per record: a million-order export would hold 100 MB for
 it alone. Platforms key records by decimal numbers sent as text ("100123"), most of them
 consecutive, so those keys are folded into sorted runs of consecutive numbers: a store
 whose ids count up holds a handful of runs whatever its size, and one with scattered ids
-16 bytes per key. Anything else (an id with a leading zero, a tuple, an int) stays in a
+about 20 bytes per key. Anything else (an id with a leading zero, a tuple, an int) stays in a
 plain set. Nothing is hashed down or forgotten: membership is exact, as a set's.
 """
 

@@ -1,4 +1,4 @@
-"""Cleanup that a cancellation cannot cut short.
+"""Cleanup that a cancellation cannot cut short, and producers that stop when cancelled.
 
 Closing an async store waits for its last requests, then closes its HTTP client. If the
 task closing it is cancelled meanwhile (a fleet stopping its readers when the consumer
@@ -48,4 +48,15 @@ async def to_the_end(work: Coroutine[Any, Any, T], *, hurry: Callable[[], None] 
     return task.result()
 
 
-__all__ = ["to_the_end"]
+def stop_if_cancelling(cause: BaseException | None = None) -> None:
+    """Raise ``CancelledError`` (from ``cause``) if this task has been asked to stop.
+
+    For a producer about to hand its reader a result (an error, its end): once cancelled,
+    its reader is gone, and a put into a full queue nobody reads would never return.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from cause
+
+
+__all__ = ["stop_if_cancelling", "to_the_end"]

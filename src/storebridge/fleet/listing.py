@@ -18,6 +18,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, M
 from datetime import datetime
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
+from storebridge._to_the_end import stop_if_cancelling
 from storebridge.errors import ValidationError
 from storebridge.fleet._bridge import iterate_blocking
 from storebridge.fleet.report import FleetError, FleetReport, StoreFailure, StoreResult
@@ -133,11 +134,7 @@ class FleetListing(Generic[T]):
                 raise
             except BaseException as exc:  # handed to the consumer, which raises it
                 error = exc
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # Stopped while its store was closing: nobody reads this store's end now,
-                # and a put into a full queue would never return.
-                raise asyncio.CancelledError
+            stop_if_cancelling(error)  # stopped while its store was closing
             await queue.put(_StoreDone(error))
 
         tasks = [asyncio.create_task(read(spec)) for spec in self._specs]

@@ -172,7 +172,7 @@ class OffsetPages:
             raise self._refused(request, "its prev link does not point behind it", "prev")
         link = paging_link(body, "next")
         if link is None:
-            return Page(rows, None)
+            return Page(rows, None, here.offset)
         there = link_path(link, self.resource, "$.paging.next")
         if there.offset <= here.offset:
             raise self._refused(request, "its next link does not move forward", "next")
@@ -189,6 +189,7 @@ class OffsetPages:
         return Page(
             rows,
             derive_request(request, page_url(self.api_root, self.resource, following, self.params)),
+            here.offset,
         )
 
     def _refused(self, request: Request, problem: str, link: str | None = None) -> PayloadError:

@@ -40,6 +40,7 @@ import attrs
 
 from storebridge._http import URL, Request, Response
 from storebridge._json import read_json
+from storebridge._overlap import Tail, continuity, tail_of, whole_row
 from storebridge._seen import SeenKeys
 from storebridge._time_windows import day_windows, time_windows
 from storebridge.errors import NotFound, PaginationError, PayloadError, StorebridgeError
@@ -69,6 +70,9 @@ class Page(Generic[R]):
 
     rows: Sequence[R]
     next: Request | None
+    offset: int | None = None
+    """Where the first row stands in the listing, for offset paging (checks the overlap
+    more closely: see ``walk(overlap=...)``); None when the platform does not say."""
 
 
 class PageReader(Protocol[R]):
@@ -194,8 +198,8 @@ def _describe_page(request: Request) -> str:
 class _WalkState:
     urls: set[str] = attrs.field(factory=set)
     keys: SeenKeys = attrs.field(factory=SeenKeys)
-    tail: tuple[object, ...] = ()
-    """Keys of the last records of the page before, which the next page must repeat."""
+    tail: Tail | None = None
+    """The last records of the page before, which the next page must repeat."""
     pages: int = 0
     yielded: int = 0
     asked_again: int = 0
@@ -216,6 +220,7 @@ def walk(
     count: Callable[[], Flow[int | None]] | None = None,
     ahead: Callable[[Request, int], Request] | None = None,
     overlap: int = 0,
+    version: Callable[[R], object] = whole_row,
 ) -> ListFlow[R]:
     """Every row of a listing exactly once, or a storebridge error: see the module docstring.
 
@@ -235,14 +240,18 @@ def walk(
       come in listing order.
     * ``overlap``: for offset paging whose next requests start this many rows before the
       page ended, or all but one row of a shorter page (``read`` builds them so): each
-      page that follows must hold one of those rows, or the walk raises PaginationError.
+      page that follows must hold one of those rows unchanged (``version``: what a row
+      holds, compared between two reads; a Payload's data by default) and no further back
+      than it stood, or the walk raises PaginationError; a page read ahead must hold it
+      exactly where it stood, or it is asked for again on its own (``storebridge._overlap``
+      says why each rule is needed).
     """
     reader: PageReader[R] = read.read if hasattr(read, "read") else read
     state = _WalkState()
     expected: int | None = None
     if count is not None:
         expected = yield from count()
-    checks = _Checks(reader, state, resource, platform, key, overlap if key else 0)
+    checks = _Checks(reader, state, resource, platform, key, overlap if key else 0, version)
     if ahead is None:
         yield from _page_by_page(first, checks, empty_on_404)
     else:
@@ -270,6 +279,7 @@ class _Checks(Generic[R]):
     platform: str
     key: Callable[[R], object] | None
     overlap: int = 0
+    version: Callable[[R], object] = whole_row
 
     def request(self, request: Request) -> Request:
         return _checked(request, self.reader, self.state, self.resource, self.platform,
@@ -287,25 +297,32 @@ class _Checks(Generic[R]):
         state.yielded += len(fresh)
         return fresh
 
+    def gap(self, page: Page[R]) -> str | None:
+        """Why ``page`` may not continue the page before it (None: it does)."""
+        tail = self.state.tail
+        if not self.overlap or self.key is None or tail is None:
+            return None
+        return continuity(tail, page.rows, page.offset, self.key, self.version)
+
     def _continues(self, request: Request, page: Page[R]) -> None:
-        """Check that ``page`` repeats one of the last records of the page before it, and
-        note its own last records for the next page."""
-        key, state = self.key, self.state
+        """Check that ``page`` continues the page before it (see ``walk(overlap=...)``),
+        and note its own last records for the next page."""
+        key = self.key
         if key is None:  # not set with overlap (see walk)
             return
-        if state.tail and not any(key(row) in state.tail for row in page.rows):
+        problem = self.gap(page)
+        if problem is not None:
             where = _describe_page(request)
             raise PaginationError(
-                f"{self.resource}: page {state.pages + 1} ({where}) does not continue the "
-                f"page before it: none of that page's last {len(state.tail)} records is on "
-                "it, so records ahead of it moved (were modified or deleted) while the "
+                f"{self.resource}: page {self.state.pages + 1} ({where}) does not continue "
+                f"the page before it: {problem}, so records changed places while the "
                 "listing was read and one may have slid past unseen; read the listing again",
                 resource=self.resource,
                 page=where,
                 platform=self.platform,
             )
         repeated = repeated_rows(self.overlap, len(page.rows)) if page.next is not None else 0
-        state.tail = tuple(key(row) for row in page.rows[-repeated:]) if repeated > 0 else ()
+        self.state.tail = tail_of(page.rows, repeated, page.offset, key, self.version)
 
 
 def repeated_rows(overlap: int, served: int) -> int:
@@ -417,6 +434,15 @@ def _read_ahead(
                 if state.asked_again > _MAX_ASKED_AGAIN:
                     raise _stale(slot.request, problem, state, checks.resource, checks.platform)
                 continue
+            if checks.gap(page) is not None:
+                # Asked for before the page ahead of it was answered, it may have been
+                # answered first, and records that moved in between would be on neither:
+                # asked for again now, it is answered after that page. The pages behind it
+                # stay in flight; each is checked against its own page before it.
+                again = _Slot(checks.request(_again(slot.request)), own=True)
+                (again.answer,) = yield Start((again.request,))
+                window.appendleft(again)
+                continue
         try:
             rows = checks.accept(slot.request, page)
         except PaginationError:
@@ -429,6 +455,11 @@ def _read_ahead(
     yield from _forget(window)
     if rows:
         yield Emit(rows)
+
+
+def _again(request: Request) -> Request:
+    """A fresh request for the same page (its own answer check and extensions)."""
+    return derive_request(request, str(request.url))
 
 
 def _answered(slot: _Slot) -> bool:

@@ -426,12 +426,37 @@ class Adapter:
         """A stable, short name of the store (for ledgers, reports and identity tags).
 
         The API host (``acme.29next.store``): tags on the target stay short and readable,
-        and one store keeps one name whatever API version or path prefix is used.
+        and one store keeps one name whatever API version or path prefix is used. Spelled
+        one way for one store: the host in lower case, its port only when it is not the
+        scheme's default, no credentials. ``https://ACME.29next.store:443`` is the same
+        store as ``https://acme.29next.store``, and a migration run again with it must
+        find the copies it already made.
         """
-        return urlsplit(self.base_url).netloc or self.base_url
+        return canonical_host(self.base_url)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base_url}>"
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def canonical_host(url: str) -> str:
+    """``url``'s host in lower case, with its port unless it is the scheme's default
+    (``url`` itself when it has no host)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return parts.netloc or url
+    if ":" in host:  # an IPv6 address keeps its brackets, as in a URL
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: keep the spelling it came with
+        return parts.netloc.lower()
+    if port is None or port == _DEFAULT_PORTS.get(parts.scheme.lower()):
+        return host
+    return f"{host}:{port}"
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -34,13 +34,22 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
-from storebridge._http import URL, Request, Response
-from storebridge._json import read_json
+from storebridge._http import Request, Response
 from storebridge._overlap import Tail, continuity, tail_of, whole_row
+from storebridge._page_strategies import (
+    BodyNextUrl,
+    LinkHeader,
+    Page,
+    PageReader,
+    PageStrategy,
+    parse_link_header,
+    rows_at,
+    same_origin,
+)
 from storebridge._seen import SeenKeys
 from storebridge._time_windows import day_windows, time_windows
 from storebridge.errors import NotFound, PaginationError, PayloadError, StorebridgeError
@@ -62,132 +71,6 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 _PAGE_KEY = "storebridge.page"
-
-
-@attrs.frozen
-class Page(Generic[R]):
-    """One page of a listing: its rows and the request for the next page (None: the end)."""
-
-    rows: Sequence[R]
-    next: Request | None
-    offset: int | None = None
-    """Where the first row stands in the listing, for offset paging (checks the overlap
-    more closely: see ``walk(overlap=...)``); None when the platform does not say."""
-
-
-class PageReader(Protocol[R]):
-    def __call__(self, request: Request, response: Response, /) -> Page[R]: ...
-
-
-class PageStrategy(Protocol):
-    """How a platform pages: read one answer into its rows and the next request."""
-
-    def read(self, request: Request, response: Response) -> Page[Any]: ...
-
-    def next_request(self, request: Request, response: Response) -> Request | None: ...
-
-
-def same_origin(request: Request, url: URL, where: str) -> URL:
-    """``url`` if it has the request's scheme, host and port; else PayloadError.
-
-    Auth rides along with every follow-up request, so a next-page link pointing at another
-    host (or downgrading to plain http) is refused rather than followed.
-    """
-    origin = (request.url.scheme, request.url.host, request.url.port)
-    if (url.scheme, url.host, url.port) != origin:
-        raise PayloadError(
-            f"next-page link {url.scheme}://{url.host} leaves the store's origin "
-            f"{request.url.scheme}://{request.url.host}; refusing to send credentials there",
-            path=where,
-        )
-    return url
-
-
-def rows_at(body: Any, path: Sequence[str | int], *, platform: str | None = None) -> list[Any]:
-    """The list at ``path`` in ``body`` (``()`` for a top-level list), else PayloadError."""
-    node = body
-    where = "$"
-    for key in path:
-        where += f"[{key}]" if isinstance(key, int) else f".{key}"
-        if isinstance(key, int):
-            ok = isinstance(node, list) and -len(node) <= key < len(node)
-            node = node[key] if ok else None
-        else:
-            node = node.get(key) if isinstance(node, dict) else None
-        if node is None:
-            raise PayloadError("expected a list of rows here, found nothing", path=where,
-                               platform=platform)  # fmt: skip
-    if not isinstance(node, list):
-        raise PayloadError(
-            f"expected a list of rows, got {type(node).__name__}", path=where, platform=platform
-        )
-    return node
-
-
-@attrs.frozen
-class BodyNextUrl:
-    """Rows at ``rows`` and the next page URL at ``next`` in the JSON body."""
-
-    rows: tuple[str | int, ...] = ("results",)
-    next: tuple[str, ...] = ("next",)
-
-    def next_url(self, body: Any) -> str | None:
-        node = body
-        for key in self.next:
-            if not isinstance(node, dict):
-                return None
-            node = node.get(key)
-        if node is None or node == "" or node == []:
-            return None
-        if not isinstance(node, str):
-            raise PayloadError(
-                f"next-page link must be a URL string, got {type(node).__name__}",
-                path="$." + ".".join(self.next),
-            )
-        return node
-
-    def next_request(self, request: Request, response: Response) -> Request | None:
-        url = self.next_url(read_json(response))
-        if url is None:
-            return None
-        target = same_origin(request, request.url.join(url), "$." + ".".join(self.next))
-        return derive_request(request, str(target))
-
-    def read(self, request: Request, response: Response) -> Page[Any]:
-        return Page(rows_at(read_json(response), self.rows), self.next_request(request, response))
-
-
-@attrs.frozen
-class LinkHeader:
-    """Rows at ``rows`` in the body; follow ``rel="next"`` in the Link header.
-
-    Only ``keep_params`` of the next link's query are kept (None keeps them all). Header
-    names are case-insensitive, so ``link`` and ``Link`` both work.
-    """
-
-    rows: tuple[str | int, ...] = ()
-    keep_params: tuple[str, ...] | None = None
-
-    def next_request(self, request: Request, response: Response) -> Request | None:
-        url = response.links.get("next", {}).get("url")
-        if not url:
-            return None
-        target = same_origin(request, request.url.join(url), "Link header")
-        if self.keep_params is not None:
-            params: list[tuple[str, str | int | float | bool | None]] = [
-                (k, v) for k, v in target.params.multi_items() if k in self.keep_params
-            ]
-            target = target.copy_with(query=None).copy_merge_params(params)
-        return derive_request(request, str(target))
-
-    def read(self, request: Request, response: Response) -> Page[Any]:
-        return Page(rows_at(read_json(response), self.rows), self.next_request(request, response))
-
-
-def parse_link_header(value: str) -> dict[str, str]:
-    """``rel -> url`` from an RFC 8288 Link header value (see ``Response.links``)."""
-    response = Response(200, headers={"link": value})
-    return {str(rel): link["url"] for rel, link in response.links.items() if rel and "url" in link}
 
 
 def _describe_page(request: Request) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from storebridge.sandbox import EmulatorRequest, Endpoint
 from storebridge_29next.emulator.state import StoreState
-from storebridge_29next.emulator.wire import Handler, Response, page_answer
+from storebridge_29next.emulator.wire import OLDEST_ID_FIRST, Handler, Response, page_answer
 
 __all__ = ["Locations", "render_location"]
 
@@ -27,4 +27,4 @@ class Locations:
 
     def list_locations(self, req: EmulatorRequest, version: str) -> Response:
         rows = [loc for _, loc in sorted(self.state.locations.items())]
-        return page_answer(req, rows, self.page_size, render_location)
+        return page_answer(req, rows, self.page_size, render_location, OLDEST_ID_FIRST)

@@ -28,6 +28,7 @@ from storebridge_29next.emulator.wire import (
     LEGACY,
     ZERO,
     Handler,
+    Ordering,
     Response,
     date_param,
     decimal_value,
@@ -237,6 +238,29 @@ def render_order(
     return body
 
 
+def _placement(order: OrderRecord) -> tuple[datetime, str]:
+    return (order.date_placed, order.number)
+
+
+def _dump_placement(position: tuple[datetime, str]) -> str:
+    return f"{position[0].isoformat()} {position[1]}"
+
+
+def _load_placement(text: str) -> tuple[datetime, str]:
+    stamp, space, number = text.partition(" ")
+    placed = datetime.fromisoformat(stamp)
+    if not space or not number or placed.utcoffset() is None:
+        # Placements are aware: a naive one could not even be compared with them.
+        raise ValueError("not a placement")
+    return (placed, number)
+
+
+NEWEST_PLACED_FIRST = Ordering(_placement, _dump_placement, _load_placement, descending=True)
+"""Orders are listed by placement; placement times may repeat, so the number breaks ties
+and is part of the position (an offset among equal times would shift when one of them is
+deleted)."""
+
+
 class Orders:
     """``/orders/``: newest placed first; filters by status, date, tag, SKU and number."""
 
@@ -269,7 +293,11 @@ class Orders:
         rows = self._listing(req)
         origin = req.origin
         return page_answer(
-            req, rows, self.page_size, lambda o: order_row(self.state, o, version, origin)
+            req,
+            rows,
+            self.page_size,
+            lambda o: order_row(self.state, o, version, origin),
+            NEWEST_PLACED_FIRST,
         )
 
     def _listing(self, req: EmulatorRequest) -> Span[OrderRecord]:

@@ -17,6 +17,7 @@ from storebridge.sandbox import EmulatorRequest, Endpoint, HTTPProblem, Span, js
 from storebridge_29next.emulator.state import StoreState
 from storebridge_29next.emulator.wire import (
     LEGACY,
+    NEWEST_ID_FIRST,
     Handler,
     Response,
     decimal_value,
@@ -114,7 +115,7 @@ class Products:
                 item.pop(key, None)
             return item
 
-        return page_answer(req, rows, self.page_size, listed)
+        return page_answer(req, rows, self.page_size, listed, NEWEST_ID_FIRST)
 
     def get_product(self, req: EmulatorRequest, version: str) -> Response:
         found = self.state.products.get(int(req.params["id"]))

@@ -10,6 +10,7 @@ from storebridge_29next.emulator.state import StoreState, TransactionRecord
 from storebridge_29next.emulator.users import user_inline
 from storebridge_29next.emulator.wire import (
     Handler,
+    Ordering,
     Response,
     date_param,
     iso,
@@ -80,6 +81,9 @@ def render_transaction(state: StoreState, txn: TransactionRecord, shape: str) ->
     return rendered
 
 
+NEWEST_TRANSACTION_FIRST = Ordering(lambda t: t.id, descending=True)
+
+
 class Transactions:
     """``/transactions/``: newest first, filtered by ``type``."""
 
@@ -118,7 +122,11 @@ class Transactions:
                 lambda: newest_first.where(keep),
             )
         return page_answer(
-            req, rows, self.page_size, lambda t: render_transaction(self.state, t, "list")
+            req,
+            rows,
+            self.page_size,
+            lambda t: render_transaction(self.state, t, "list"),
+            NEWEST_TRANSACTION_FIRST,
         )
 
     def get_transaction(self, req: EmulatorRequest, version: str) -> Response:

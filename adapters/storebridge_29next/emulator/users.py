@@ -11,6 +11,7 @@ from typing import Any
 from storebridge.sandbox import EmulatorRequest, Endpoint, HTTPProblem, Span, json_response
 from storebridge_29next.emulator.state import StoreState
 from storebridge_29next.emulator.wire import (
+    NEWEST_ID_FIRST,
     Handler,
     Response,
     date_param,
@@ -101,7 +102,9 @@ class Users:
                 self.state.revision(),
                 lambda: newest_first.where(keep),
             )
-        return page_answer(req, rows, self.page_size, lambda u: render_user(self.state, u))
+        return page_answer(
+            req, rows, self.page_size, lambda u: render_user(self.state, u), NEWEST_ID_FIRST
+        )
 
     def _user(self, ref: str) -> dict[str, Any]:
         found = self.state.users.get(int(ref))

@@ -36,6 +36,7 @@ from storebridge_29next.emulator.products import render_product
 from storebridge_29next.emulator.state import StoreState
 from storebridge_29next.emulator.users import render_user
 from storebridge_29next.emulator.wire import (
+    OLDEST_ID_FIRST,
     ROOT,
     VERSIONS,
     Handler,
@@ -110,7 +111,7 @@ class Webhooks:
         active = req.query.get("active")
         if active in ("true", "false"):
             rows = [row for row in rows if row["active"] == (active == "true")]
-        return page_answer(req, rows, 20, dict)
+        return page_answer(req, rows, 20, dict, OLDEST_ID_FIRST)
 
     def get_webhook(self, req: EmulatorRequest, version: str) -> Response:
         return json_response(200, self._one(req))

@@ -1,17 +1,20 @@
 """29 Next's wire conventions: paths, versions, DRF-style errors, money, cursors and pages.
 
 Lists answer ``{"next", "previous", "results"}`` with absolute links whose opaque ``cursor``
-encodes an offset; errors follow Django REST Framework (``{"field": ["message"]}``, or
-``{"detail": ...}``).
+encodes a position in the list, as DRF's CursorPagination does; errors follow Django REST
+Framework (``{"field": ["message"]}``, or ``{"detail": ...}``).
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import attrs
 
 from storebridge import http
 from storebridge.sandbox import (
@@ -19,7 +22,6 @@ from storebridge.sandbox import (
     EmulatorRequest,
     HTTPProblem,
     json_response,
-    offset_page,
     read_object,
 )
 
@@ -27,11 +29,14 @@ __all__ = [
     "CENT",
     "DEFAULT_TOKEN",
     "LEGACY",
+    "NEWEST_ID_FIRST",
+    "OLDEST_ID_FIRST",
     "ROOT",
     "VERSIONS",
     "VERSION_HEADER",
     "ZERO",
     "Handler",
+    "Ordering",
     "Response",
     "date_param",
     "decimal_value",
@@ -132,30 +137,216 @@ def object_body(req: EmulatorRequest) -> dict[str, Any]:
 
 
 # Pages -----------------------------------------------------------------------------------
+@attrs.frozen
+class Ordering:
+    """The order a list's rows come in, by each row's position value.
+
+    A cursor names its place by the position of a row, not by a count of rows, as DRF's
+    CursorPagination does: ``key`` must therefore follow the rows' order and be unique in
+    the list, so that deleting or adding another row never moves a later row across a
+    cursor. ``dump`` and ``load`` turn a position into cursor text and back (``load``
+    raises ValueError on text it cannot read).
+    """
+
+    key: Callable[[Any], Any]
+    dump: Callable[[Any], str] = str
+    load: Callable[[str], Any] = int
+    descending: bool = False
+
+
+def _record_id(row: Any) -> int:
+    return int(row["id"])
+
+
+OLDEST_ID_FIRST = Ordering(_record_id)
+NEWEST_ID_FIRST = Ordering(_record_id, descending=True)
+
+
+@attrs.frozen
+class _Cursor:
+    offset: int = 0
+    """Rows to skip past ``position``: rows that share one position cannot be told apart."""
+    reverse: bool = False
+    position: Any = None
+    """A position value (``Ordering.key``); None: the start of the list (or its end)."""
+
+
+def _read_cursor(text: str, ordering: Ordering) -> _Cursor:
+    """The cursor DRF encodes (base64 of ``o=&r=1&p=``, any of them left out), or the 404
+    DRF answers. URL-safe base64 is read as well: the emulator's own earlier cursors."""
+    try:
+        query = base64.b64decode(text.encode("ascii"), altchars=b"-_").decode("ascii")
+        tokens = parse_qs(query, keep_blank_values=True, strict_parsing=True)
+        offset = int(tokens.get("o", ["0"])[0])
+        if offset < 0:
+            raise ValueError("a negative offset")
+        reverse = bool(int(tokens.get("r", ["0"])[0]))
+        found = tokens.get("p")
+        position = ordering.load(found[0]) if found else None
+    except (TypeError, ValueError):
+        raise HTTPProblem(404, {"detail": "Invalid cursor"}) from None
+    return _Cursor(offset, reverse, position)
+
+
+def _write_cursor(cursor: _Cursor, ordering: Ordering) -> str:
+    tokens: dict[str, str] = {}
+    if cursor.offset:
+        tokens["o"] = str(cursor.offset)
+    if cursor.reverse:
+        tokens["r"] = "1"
+    if cursor.position is not None:
+        tokens["p"] = ordering.dump(cursor.position)
+    return base64.b64encode(urlencode(tokens).encode("ascii")).decode("ascii")
+
+
+def _leading(rows: Sequence[Any], ordering: Ordering, position: Any, *, through: bool) -> int:
+    """How many rows come before ``position`` in the list (``through``: or at it).
+
+    A bisect over the rows in their listed order, so a page costs its own size, not the
+    store's.
+    """
+    low, high = 0, len(rows)
+    while low < high:
+        middle = (low + high) // 2
+        key = ordering.key(rows[middle])
+        if ordering.descending:
+            ahead = key >= position if through else key > position
+        else:
+            ahead = key <= position if through else key < position
+        if ahead:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+@attrs.frozen
+class _Window:
+    """One page cut out of a list, with what DRF knows about its two sides."""
+
+    items: list[Any]
+    has_next: bool
+    has_previous: bool
+    next_position: Any
+    previous_position: Any
+
+
+def _cut(rows: Sequence[Any], cursor: _Cursor | None, size: int, ordering: Ordering) -> _Window:
+    """The page at ``cursor`` (None: the first), as DRF's ``paginate_queryset`` cuts it."""
+    at = cursor or _Cursor()
+    if not at.reverse:
+        start = at.offset
+        if at.position is not None:
+            start += _leading(rows, ordering, at.position, through=True)
+        stop = start + size
+        following = stop < len(rows)
+        return _Window(
+            items=list(rows[start:stop]),
+            has_next=following,
+            has_previous=at.position is not None or at.offset > 0,
+            next_position=ordering.key(rows[stop]) if following else None,
+            previous_position=at.position,
+        )
+    stop = len(rows)
+    if at.position is not None:
+        stop = _leading(rows, ordering, at.position, through=False)
+    stop = max(0, stop - at.offset)
+    start = max(0, stop - size)
+    following = start > 0
+    return _Window(
+        items=list(rows[start:stop]),
+        has_next=at.position is not None or at.offset > 0,
+        has_previous=following,
+        next_position=at.position,
+        previous_position=ordering.key(rows[start - 1]) if following else None,
+    )
+
+
+def _marker(keys: Iterable[Any], compare: Any) -> tuple[int, Any] | None:
+    """How many of ``keys`` equal ``compare`` before the first that does not, and that one
+    (None: all of them do). Rows sharing a position cannot mark a place by it alone."""
+    for offset, key in enumerate(keys):
+        if key != compare:
+            return offset, key
+    return None
+
+
+def _next_cursor(
+    window: _Window, cursor: _Cursor | None, size: int, ordering: Ordering
+) -> _Cursor | None:
+    """DRF's ``get_next_link``: the position of the last row served that differs from the
+    next page's first, and an offset past the rows of the page that share that one's."""
+    if not window.has_next:
+        return None
+    page = window.items
+    if page and cursor and cursor.reverse and cursor.offset:
+        compare = ordering.key(page[-1])
+    else:
+        compare = window.next_position
+    found = _marker((ordering.key(row) for row in reversed(page)), compare)
+    if found is not None:
+        offset, position = found
+    elif not page:
+        offset, position = 0, window.next_position
+    elif not window.has_previous:
+        offset, position = size, None
+    elif cursor and cursor.reverse:
+        # Turning back around a page of one position skips ahead, as DRF does.
+        offset, position = 0, window.previous_position
+    else:
+        offset, position = (cursor.offset if cursor else 0) + size, window.previous_position
+    return _Cursor(offset, False, position)
+
+
+def _previous_cursor(
+    window: _Window, cursor: _Cursor | None, size: int, ordering: Ordering
+) -> _Cursor | None:
+    """DRF's ``get_previous_link``: a reverse cursor from the first row served that differs
+    from the previous page's last."""
+    if not window.has_previous:
+        return None
+    page = window.items
+    if page and cursor and not cursor.reverse and cursor.offset:
+        compare = ordering.key(page[0])
+    else:
+        compare = window.previous_position
+    found = _marker((ordering.key(row) for row in page), compare)
+    if found is not None:
+        offset, position = found
+    elif not page:
+        offset, position = 0, window.previous_position
+    elif not window.has_next:
+        offset, position = size, None
+    elif cursor and cursor.reverse:
+        offset, position = cursor.offset + size, window.next_position
+    else:
+        # Turning back around a page of one position skips back, as DRF does.
+        offset, position = 0, window.next_position
+    return _Cursor(offset, True, position)
+
+
 def page_answer(
     req: EmulatorRequest,
     rows: Sequence[Any],
     page_size: int,
     render: Callable[[Any], Any],
+    ordering: Ordering,
 ) -> Response:
-    """One page of ``rows`` at the request's ``cursor``, rendered, with absolute links."""
-    cursor = req.query.get("cursor")
-    offset = 0
-    if cursor:
-        try:
-            decoded = base64.urlsafe_b64decode(cursor.encode()).decode()
-            offset = int(decoded.removeprefix("o="))
-        except ValueError:
-            raise HTTPProblem(404, {"detail": "Invalid cursor"}) from None
-    page = offset_page(rows, offset, page_size)
+    """One page of ``rows`` (listed in ``ordering``) at the request's ``cursor``, rendered,
+    with absolute links."""
+    text = req.query.get("cursor")
+    cursor = _read_cursor(text, ordering) if text else None
+    window = _cut(rows, cursor, page_size, ordering)
 
-    def link(position: int) -> str:
-        token = base64.urlsafe_b64encode(f"o={position}".encode()).decode()
+    def link(to: _Cursor | None) -> str | None:
+        if to is None:
+            return None
+        token = _write_cursor(to, ordering)
         params = [(k, v) for k, v in req.url.params.multi_items() if k != "cursor"]
         url = req.url.copy_with(query=None).copy_merge_params([*params, ("cursor", token)])
         return f"{req.origin}{url.raw_path.decode()}"
 
-    nxt = link(offset + page_size) if page.has_next else None
-    prev = link(max(0, offset - page_size)) if offset > 0 else None
-    results = [render(row) for row in page.items]
+    nxt = link(_next_cursor(window, cursor, page_size, ordering))
+    prev = link(_previous_cursor(window, cursor, page_size, ordering))
+    results = [render(row) for row in window.items]
     return json_response(200, {"next": nxt, "previous": prev, "results": results})

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -32,6 +33,30 @@ log = logging.getLogger("storebridge.webhooks")
 
 Handler = Callable[[Change], Any | Awaitable[Any]]
 
+MAX_BODY = 10 * 1024 * 1024
+"""Bytes of a delivery's body ``asgi_app`` reads at most by default (larger: 413). Webhook
+bodies are single records, far below it; the body is read before its signature can be
+checked, so without a bound anyone could make the receiver hold any amount."""
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request's body, or _TooLarge as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
 
 def asgi_app(
     on_event: Handler,
@@ -39,6 +64,7 @@ def asgi_app(
     *,
     seen: SeenStore | None = None,
     path: str = "/{store}",
+    max_body: int = MAX_BODY,
 ) -> Starlette:
     """An ASGI app: ``POST {path}`` with ``{store}`` naming one of ``stores``.
 
@@ -49,7 +75,12 @@ def asgi_app(
     Answers: 200 accepted or duplicate (handled before), 401 bad signature, 400 unreadable
     body, 404 unknown store, 500 when ``on_event`` raised (the platform will deliver again;
     nothing was marked seen), 503 with ``Retry-After`` while another request is still
-    handling the same delivery (it may yet fail: the platform must deliver again).
+    handling the same delivery (it may yet fail: the platform must deliver again), 413 for a
+    body over ``max_body`` bytes.
+
+    Checking a signature and parsing a body (work on what anyone can send) run in a worker
+    thread, as does an ``on_event`` that is a plain function: a large or slow one then holds
+    up neither the other deliveries nor the event loop.
     """
     named: dict[str, WebhookEndpoint] = {}
     stores_of: dict[str, Store | AsyncStore] = {}
@@ -67,14 +98,19 @@ def asgi_app(
         ep = named.get(request.path_params["store"])
         if ep is None:
             return JSONResponse({"error": "unknown store"}, status_code=404)
-        body = await request.body()
+        try:
+            body = await _body(request, max_body)
+        except _TooLarge:
+            log.warning("webhook for %s refused: its body is over %d bytes", ep.name, max_body)
+            return JSONResponse({"error": f"body over {max_body} bytes"}, status_code=413)
         try:
             try:
-                change = parse(ep, request.headers, body)
+                change = await run_in_threadpool(parse, ep, request.headers, body)
             except WebhookRejected as exc:
                 if exc.status != 503 or not await setups.ready(ep.name):
                     raise
-                change = parse(ep, request.headers, body)  # what it needed is read now
+                # What it needed is read now.
+                change = await run_in_threadpool(parse, ep, request.headers, body)
         except WebhookRejected as exc:
             log.warning("webhook for %s rejected: %s", ep.name, exc)
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
@@ -92,9 +128,12 @@ def asgi_app(
                 headers={"Retry-After": str(RETRY_AFTER)},
             )
         try:
-            result = on_event(change)
-            if inspect.isawaitable(result):
-                await result
+            if inspect.iscoroutinefunction(on_event):
+                await on_event(change)
+            else:
+                result = await run_in_threadpool(on_event, change)
+                if inspect.isawaitable(result):  # an object whose __call__ is async
+                    await result
         except BaseException as exc:
             # Cancelled, interrupted or failed: nothing was handled, so a re-delivery must be.
             if claim is not None:

@@ -70,7 +70,10 @@ class Migration:
         self.on_decision = on_decision
         self.ledger_path = str(ledger)
         self.ledger_existed = self.ledger_path != ":memory:" and Path(ledger).exists()
-        self.rebuild = rebuild_ledger or not self.ledger_existed
+        self.rebuild_ledger = rebuild_ledger
+        self.rebuilding: set[str] = set()
+        """The resources whose mapping this run rebuilds from the target's identity tags:
+        the ledger says so (see :mod:`~storebridge.migrate.schema`), not the file's existence."""
         self._since_arg = since
         declared = target.options.rate_limit or target.adapter.rate_limit
         self.budget = WriteBudget(
@@ -132,10 +135,13 @@ class Migration:
     def _run(self, ledger: Ledger) -> None:
         started = datetime.now(UTC)
         since = self._resolve_since(ledger)
-        if self.rebuild:
-            for resource in RESOURCES:
-                ledger.reset_index(resource, "keys")
-                ledger.reset_index(resource, "tags")
+        if self.rebuild_ledger:
+            # Committed before anything is read: a rebuild cut short resumes as a rebuild.
+            ledger.start_rebuild(RESOURCES)
+        self.rebuilding = ledger.rebuilding()
+        for resource in self.rebuilding:
+            ledger.reset_index(resource, "keys")
+            ledger.reset_index(resource, "tags")
         writer = Writer(self.target, dry_run=self.dry_run)
         currencies = None
         if "orders" in self.resources:
@@ -201,7 +207,7 @@ class Migration:
             resource, source=self.source, target=self.target, ledger=ledger, planner=planner,
             writer=writer, report=self.report, reporter=self.reporter, since=since,
             concurrency=self.concurrency, tag=self.tag, tag_prefix=self.tag_prefix,
-            on_decision=self.on_decision, index_tags=self.rebuild,
+            on_decision=self.on_decision, index_tags=resource in self.rebuilding,
             budget=None if self.dry_run else self.budget,
         )  # fmt: skip
 
@@ -214,7 +220,9 @@ class Migration:
             for r, state in states.items()
             if state is not None and not state.complete and state.since == texts[r]
         ]
-        if interrupted and not (self.rebuild and self.ledger_existed):
+        # A rebuild asked for distrusts the checkpoints too; one the ledger marks as
+        # unfinished continues from its own.
+        if interrupted and not self.rebuild_ledger:
             return True
         for resource in self.resources:
             ledger.start_pass(resource, texts[resource])
@@ -305,8 +313,10 @@ def migrate(
     * ``concurrency``: writes in flight; by default it follows the target
       (``target.concurrency``: its rate limit x the observed latency), which reaches the
       target's limit without provoking 429s.
-    * ``rebuild_ledger``: rebuild the mapping from the identity tags on the target (done
-      automatically when the ledger file does not exist).
+    * ``rebuild_ledger``: rebuild the mapping from the identity tags on the target. Done
+      without asking for a route the ledger has not seen (a new file, or one of another
+      migration) and continued by every run until a full read of each resource completes,
+      so an interrupted rebuild resumes as one.
     * ``progress``: ``progress(event)`` with a
       :class:`~storebridge.migrate.progress.ProgressEvent`, or ``progress(phase, done, total)``.
     * ``on_decision``: called with every record's

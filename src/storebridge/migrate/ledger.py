@@ -13,7 +13,9 @@ lives in Python lists and memory does not grow with the store:
   ``checkpoint_proofs`` the grounds it was saved on;
 * ``target_index``: the target's e-mails, SKUs and identity tags, and which source record
   claimed an e-mail or a SKU in this migration;
-* ``watermarks``: where the last complete run stopped, for catch-up runs.
+* ``watermarks``: where the last complete run stopped, for catch-up runs;
+* ``rebuilds``: whether the state of a route's resource can be trusted, or is being
+  rebuilt from the target's identity tags (see :mod:`storebridge.migrate.schema`).
 """
 
 from __future__ import annotations
@@ -28,85 +30,10 @@ from pathlib import Path
 
 import attrs
 
-STATES = ("pending", "done", "skipped", "failed")
+from storebridge.migrate import schema
+from storebridge.migrate.report import RESOURCES
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-    source_platform TEXT NOT NULL,
-    source_store    TEXT NOT NULL,
-    resource        TEXT NOT NULL,
-    source_ref      TEXT NOT NULL,
-    target_platform TEXT NOT NULL,
-    target_store    TEXT NOT NULL,
-    target_ref      TEXT,
-    state           TEXT NOT NULL,
-    how             TEXT,
-    fingerprint     TEXT,
-    detail          TEXT,
-    updated_at      TEXT NOT NULL,
-    PRIMARY KEY (source_platform, source_store, resource, source_ref,
-                 target_platform, target_store)
-);
-CREATE TABLE IF NOT EXISTS watermarks (
-    source_platform TEXT NOT NULL,
-    source_store    TEXT NOT NULL,
-    target_platform TEXT NOT NULL,
-    target_store    TEXT NOT NULL,
-    resource        TEXT NOT NULL,
-    watermark       TEXT NOT NULL,
-    PRIMARY KEY (source_platform, source_store, target_platform, target_store, resource)
-);
-CREATE TABLE IF NOT EXISTS routes (
-    id              INTEGER PRIMARY KEY,
-    source_platform TEXT NOT NULL,
-    source_store    TEXT NOT NULL,
-    target_platform TEXT NOT NULL,
-    target_store    TEXT NOT NULL,
-    UNIQUE (source_platform, source_store, target_platform, target_store)
-);
-CREATE TABLE IF NOT EXISTS passes (
-    route     INTEGER NOT NULL,
-    resource  TEXT NOT NULL,
-    since     TEXT NOT NULL,
-    complete  INTEGER NOT NULL,
-    order_key TEXT,
-    boundary  TEXT,
-    processed INTEGER NOT NULL,
-    newest    TEXT,
-    PRIMARY KEY (route, resource)
-);
-CREATE TABLE IF NOT EXISTS pass_starts (
-    route     INTEGER NOT NULL,
-    resource  TEXT NOT NULL,
-    started   TEXT NOT NULL,
-    PRIMARY KEY (route, resource)
-);
-CREATE TABLE IF NOT EXISTS checkpoint_proofs (
-    route     INTEGER NOT NULL,
-    resource  TEXT NOT NULL,
-    order_key TEXT NOT NULL,
-    boundary  TEXT NOT NULL,
-    processed INTEGER NOT NULL,
-    proof     TEXT NOT NULL,
-    PRIMARY KEY (route, resource)
-);
-CREATE TABLE IF NOT EXISTS target_index (
-    route      INTEGER NOT NULL,
-    resource   TEXT NOT NULL,
-    kind       TEXT NOT NULL,
-    key        TEXT NOT NULL,
-    target_ref TEXT NOT NULL,
-    sub_ref    TEXT,
-    tagged     INTEGER NOT NULL,
-    PRIMARY KEY (route, resource, kind, key, target_ref)
-);
-CREATE TABLE IF NOT EXISTS indexed (
-    route    INTEGER NOT NULL,
-    resource TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    PRIMARY KEY (route, resource, kind)
-);
-"""
+STATES = ("pending", "done", "skipped", "failed")
 
 _INSERT_INDEX = "INSERT OR REPLACE INTO target_index VALUES (?,?,?,?,?,?,?)"
 _SELECT_ITEMS = "SELECT source_ref, target_ref, state, how, fingerprint, detail, expect FROM items "
@@ -185,25 +112,8 @@ class Ledger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._durable = True
-        self._db.executescript(SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
-        if "expect" not in columns:  # a ledger written before verification kept expectations
-            self._db.execute("ALTER TABLE items ADD COLUMN expect TEXT")
-        self._db.execute(
-            "CREATE INDEX IF NOT EXISTS items_by_state ON items (source_platform, source_store, "
-            "target_platform, target_store, resource, state)"
-        )
-        r = route
-        self._db.execute(
-            "INSERT OR IGNORE INTO routes (source_platform, source_store, target_platform, "
-            "target_store) VALUES (?,?,?,?)",
-            (r.source_platform, r.source_store, r.target_platform, r.target_store),
-        )
-        self._route_id: int = self._db.execute(
-            "SELECT id FROM routes WHERE source_platform=? AND source_store=? AND "
-            "target_platform=? AND target_store=?",
-            (r.source_platform, r.source_store, r.target_platform, r.target_store),
-        ).fetchone()[0]
+        schema.prepare(self._db)
+        self._route_id = schema.open_route(self._db, route, RESOURCES)
 
     @classmethod
     def snapshot(cls, path: str | Path, route: Route) -> Ledger:
@@ -461,15 +371,52 @@ class Ledger:
             self._db.execute("COMMIT")
 
     def complete_pass(self, resource: str, processed: int) -> None:
+        """The pass read the listing to its end. A full read (no ``since``) of a resource
+        being rebuilt has now decided every source record against the target's tags: the
+        rebuild is done, in the same commit, so no kill separates the two."""
         where = (processed, self._route_id, resource)
         with self._lock:
-            self._db.execute(
-                "UPDATE passes SET complete=1, processed=? WHERE route=? AND resource=?", where
-            )
-            # The count is part of what a proof vouches for: it moves with the checkpoint.
-            self._db.execute(
-                "UPDATE checkpoint_proofs SET processed=? WHERE route=? AND resource=?", where
-            )
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(
+                    "UPDATE passes SET complete=1, processed=? WHERE route=? AND resource=?",
+                    where,
+                )
+                # The count is part of what a proof vouches for: it moves with the checkpoint.
+                self._db.execute(
+                    "UPDATE checkpoint_proofs SET processed=? WHERE route=? AND resource=?",
+                    where,
+                )
+                self._db.execute(
+                    "UPDATE rebuilds SET done=1 WHERE route=? AND resource=? AND EXISTS "
+                    "(SELECT 1 FROM passes WHERE route=? AND resource=? AND since='')",
+                    (*where[1:], *where[1:]),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # Rebuilds ----------------------------------------------------------------------------
+    def rebuilding(self) -> set[str]:
+        """The resources whose mapping is being rebuilt from the target's identity tags."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT resource FROM rebuilds WHERE route=? AND done=0", (self._route_id,)
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def start_rebuild(self, resources: Iterable[str]) -> None:
+        """Distrust what the ledger holds for ``resources`` until a full read completes."""
+        rows = [(self._route_id, resource) for resource in resources]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO rebuilds VALUES (?,?,0)", rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # Target index ------------------------------------------------------------------------
     def is_indexed(self, resource: str, kind: str) -> bool:

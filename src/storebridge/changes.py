@@ -131,7 +131,7 @@ class Checkpoint:
                 for resource, p in data["positions"].items()
             }
             return cls(str(data["platform"]), str(data["store"]), positions)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise ValidationError(
                 f"not a storebridge change-feed checkpoint ({exc})", field="since"
             ) from None
@@ -160,6 +160,8 @@ def _delivered(entries: Any) -> dict[str, tuple[str, str | None]]:
         if not isinstance(entry, list) or len(entry) not in (2, 3):
             raise ValueError(f"a delivered version is {entry!r}, not [ref, time(, digest)]")
         ref, stamp, *content = entry
+        if stamp:  # "" is a record without a time; anything else must be one, with an offset
+            _parse(stamp)
         known = delivered.get(str(ref))
         if known is None or _instant(str(stamp)) >= _instant(known[0]):  # the last one
             delivered[str(ref)] = (str(stamp), str(content[0]) if content else None)
@@ -181,7 +183,13 @@ def _parse(value: Any) -> datetime | None:
     parsed = datetime.fromisoformat(str(value))
     if parsed.tzinfo is None:
         raise ValueError(f"checkpoint time {value!r} has no UTC offset")
+    if not _EARLIEST <= parsed <= _LATEST:  # a feed subtracts its overlap, adds a day...
+        raise ValueError(f"checkpoint time {value!r} is outside 1970..9000")
     return parsed
+
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def start_positions(

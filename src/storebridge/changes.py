@@ -24,7 +24,9 @@ How it stays exact without trusting listing order:
 
 So a record modified during a read may appear again with a newer version (that is a new
 change, not a repeat), and a record whose content changed under one updated_at comes again
-(joined data, such as a 24Nettbutikk order's customer, counts as content). The cost per
+(joined data, such as a 24Nettbutikk order's customer, counts as content when the record is
+listed again; an edit to the joined record alone comes as that record's change, not as a
+new version of every record that shows it: docs/sync.md). The cost per
 pass is one listing per resource; platforms whose listings cannot filter by update time
 (29 Next filters on the day an order was placed) read more, as their platform page
 explains.

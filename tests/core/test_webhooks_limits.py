@@ -7,9 +7,12 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from storebridge import _http
+from storebridge.errors import ValidationError
 from storebridge.model import Change
-from storebridge.webhooks import asgi_app, serve
+from storebridge.webhooks import asgi_app, receive, serve
 from tests.core.test_webhooks import _adapter, _delivery
 
 
@@ -55,3 +58,11 @@ def test_a_plain_handler_taking_its_time_holds_up_no_other_delivery() -> None:
         release.set()
         assert quick.status_code == 200 and still_handling
         assert slow.result(10).status_code == 200
+
+
+@pytest.mark.parametrize("headers", [None, ["abc"], 5], ids=["none", "strings", "number"])
+def test_headers_that_are_not_headers_are_a_validation_error(headers: object) -> None:
+    _, body = _delivery("e1")
+    with pytest.raises(ValidationError, match="headers must be the request's headers") as info:
+        receive(_adapter(), headers, body)
+    assert info.value.field == "headers"

@@ -149,7 +149,14 @@ def _headers(given: Mapping[str, Any] | Any) -> Headers:
     """Headers as sent, whatever their bytes: a signature header in the wrong encoding must
     fail verification, not raise while being read."""
     source: Any = given.items() if hasattr(given, "items") else given
-    items: list[tuple[Any, Any]] = list(source)
+    try:
+        items: list[tuple[Any, Any]] = [(name, value) for name, value in source]
+    except (TypeError, ValueError):
+        raise ValidationError(
+            "headers must be the request's headers as received: a mapping of name to value "
+            f"or (name, value) pairs, got {type(given).__name__}",
+            field="headers",
+        ) from None
     clean: list[tuple[bytes, bytes]] = []
     for name, value in items:
         raw_name = name if isinstance(name, bytes) else str(name).encode("utf-8", "replace")

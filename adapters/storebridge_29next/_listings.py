@@ -22,7 +22,20 @@ read side by side:
   raises PaginationError. This holds whatever the platform does with a bound it treats
   as exclusive.
 
-Rows in no date order (the sandbox lists users newest id first) are read by one cursor.
+**No date order.** The platform does not document its order (the sandbox lists users
+newest id first), and windows hold only for rows newest first. A first page in no date
+order is read by one cursor. Otherwise order is checked on every page read: when the
+cursor's pages read while planning, or a window's page, show a record later than one
+before it (within the days asked for), the windows stop at their next page and the whole
+listing is read by one cursor from its start, handing on only records not handed on
+before (:class:`Claims`): every record once. A window's page is never half taken: nothing of the
+page that shows the disorder is handed on, and a page already being handed on is finished.
+A row outside the days asked for is a wrong answer, not a disorder (the page check refuses
+it), and a repeated, stale or foreign page is the walk's to refuse: those stay errors.
+Order is judged from the pages read only: a record out of order where no page read shows
+it (past a window's first record under its bottom, or later than the first page's last
+day past the cursor's pages read while planning) is in no window, and would be missed.
+
 Results arrive window by window as pages complete: newest first within a window, no order
 across windows. ``slices=1`` reads one cursor in the platform's order; ``slices=N`` cuts
 the user's own ``created_since``..``created_until`` into N windows instead of planning.
@@ -32,6 +45,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections.abc import Generator, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -131,8 +145,28 @@ def read_listing(
     # The first page's rows are handed on (with their details, when expanding sends
     # requests) while the windows are planned: planning waits on round trips of its own,
     # and the first page's requests would otherwise wait for all of them.
-    planned = _planned(adapter, listing, dates, rows, order, width, claims, expand, flow)
+    unordered = _Unordered()
+    planned = _planned(adapter, listing, dates, rows, order, width, claims, expand, flow, unordered)
     yield from merge_parallel([_rows(rows, claims, expand), planned])
+    if unordered.is_set():
+        # What was handed on so far came from pages that passed the walk's checks; the one
+        # cursor reads the whole listing, and the claims drop those records.
+        yield from _one_cursor(adapter, listing, claims, expand)
+
+
+class _Unordered(threading.Event):
+    """Set once the listing's rows showed no date order: the windows stop at their next
+    page (a window reads only its days' records newest first, and would pass over any that
+    come after the first one under its bottom), and the listing is read by one cursor."""
+
+
+def _one_cursor(
+    adapter: TwentyNineNextAdapter, listing: Listing, claims: Claims, expand: Expand[T]
+) -> ListFlow[T]:
+    """The whole listing by one cursor, in the platform's order, with the walk's checks;
+    only records no window has handed on."""
+    flow, _ = walk_days(adapter, listing, listing.days)
+    yield from expanding(flow, claims, expand)
 
 
 def _planned(
@@ -145,10 +179,12 @@ def _planned(
     claims: Claims,
     expand: Expand[T],
     cursor: ListFlow[Payload],
+    unordered: _Unordered,
 ) -> ListFlow[T]:
     """The windows below the first page: planned (or cut from ``slices``), then read. The
     first page's cursor is read on while planning: a listing it finishes meanwhile (two or
-    three pages) is done there, with no windows."""
+    three pages) is done there, with no windows; pages of it that run out of date order
+    set ``unordered`` instead of reading windows."""
     seen_day, witness = order
     ahead: list[Payload] = []
     if listing.slices is not None and listing.days.first is not None:
@@ -165,10 +201,14 @@ def _planned(
         if following.ended:
             yield from _rows(ahead, claims, expand)
             return
+        if not _in_order([*rows, *ahead], dates.field):
+            unordered.set()
+            yield from _rows(ahead, claims, expand)
+            return
     # Each window reaches down to the day after the next window's top; the last to the end.
     bottoms = [top + _DAY for top in tops[1:]]
     windows = [Window(top, bottom) for top, bottom in zip(tops, [*bottoms, None], strict=True)]
-    reads = _read_windows(adapter, listing, dates, windows, witness, claims, expand)
+    reads = _read_windows(adapter, listing, dates, windows, witness, claims, expand, unordered)
     if ahead:
         # Records the windows read again are dropped there (claims): these come sooner.
         yield from merge_parallel([_rows(ahead, claims, expand), reads])
@@ -188,8 +228,9 @@ class Window:
     below: Any = None
 
 
-class _Below(Exception):
-    """A window's walk reached a record under its bottom day."""
+class _Stop(Exception):
+    """A window's walk ends: it reached a record under its bottom day, or the listing's
+    rows showed no date order."""
 
 
 def _window(
@@ -199,13 +240,18 @@ def _window(
     window: Window,
     claims: Claims,
     expand: Expand[T],
+    unordered: _Unordered,
 ) -> ListFlow[T]:
-    flow, _ = walk_days(adapter, listing, Days(listing.days.first, window.top))
     window.first = window.below = None
+    if unordered.is_set():
+        return  # a window started after another found no date order
+    flow, _ = walk_days(adapter, listing, Days(listing.days.first, window.top))
     started, last = False, window.top
 
     def on_emit(page: Emit[Payload]) -> Generator[Any, Any, Emit[T] | None]:
         nonlocal started, last
+        if unordered.is_set():
+            raise _Stop  # this page's records are left to the one cursor
         rows = list(page.items)
         if not started and rows:
             window.first = row_key(rows[0], listing.key)
@@ -216,8 +262,13 @@ def _window(
             if day is None:
                 continue
             if day > last:
-                row.fail(f"{dates.field} {day} comes after a record of {last}: the pages "
-                         "are not newest first", dates.field)  # fmt: skip
+                # Within the window's days (the page check refused any later day), after
+                # an older record: the listing is in no date order, and a window cannot
+                # tell which of its records lie beyond the first one under its bottom.
+                # Not a wrong page: the walk's own checks refuse those. Nothing of this
+                # page is claimed; the one cursor reads it.
+                unordered.set()
+                raise _Stop
             last = day
             if below is None and window.bottom is not None and day < window.bottom:
                 keep, below = rows[:index], index
@@ -229,12 +280,12 @@ def _window(
             if items:
                 yield Emit(items)
         if below is not None:
-            raise _Below
+            raise _Stop
         return None
 
     try:
         yield from relay(flow, on_emit)
-    except _Below:
+    except _Stop:
         return
 
 
@@ -250,16 +301,22 @@ def _read_windows(
     witness: Any,
     claims: Claims,
     expand: Expand[T],
+    unordered: _Unordered,
 ) -> ListFlow[T]:
     """Read ``windows`` side by side, then check they join up: each window must start with
     the record the window above found under its bottom (the first one with the first
     page's witness), and the last must reach the end. Windows read wrongly (an empty or
     foreign answer that no page check could tell) are read again, up to _READS rounds in
-    all; then an error."""
+    all; then an error. Windows that found no date order stop (``unordered``): the chain
+    means nothing then, and the caller reads the listing by one cursor."""
     todo = list(windows)
     for _ in range(_READS):
-        reads = [_window(adapter, listing, dates, window, claims, expand) for window in todo]
+        reads = [
+            _window(adapter, listing, dates, window, claims, expand, unordered) for window in todo
+        ]
         yield from merge_parallel(reads)
+        if unordered.is_set():
+            return
         todo = _unjoined(windows, witness)
         if not todo:
             return
@@ -299,6 +356,12 @@ def _newest_first(rows: list[Payload], field: str, key: str) -> tuple[date, Any]
         return None
     last = known[-1]
     return last, row_key(rows[days.index(last)], key)
+
+
+def _in_order(rows: list[Payload], field: str) -> bool:
+    """Whether ``rows`` run newest first by ``field`` (rows without a readable date aside)."""
+    days = [day for day in (row_day(row, field) for row in rows) if day is not None]
+    return all(a >= b for a, b in itertools.pairwise(days))
 
 
 @attrs.frozen

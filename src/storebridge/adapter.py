@@ -212,7 +212,9 @@ class Adapter:
     # Transport-level declarations --------------------------------------------------
     @property
     def base_url(self) -> str:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must define the base_url property (where its API is)"
+        )
 
     @property
     def auth(self) -> Auth | None:

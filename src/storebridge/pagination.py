@@ -409,7 +409,7 @@ def _checked(
 
     def check(response: Response) -> None:
         try:
-            page = reader(request, response)
+            page = _read(reader, request, response)
             if key is not None:
                 for index, row in enumerate(page.rows):
                     _key_of(row, key, index)
@@ -433,6 +433,35 @@ def _checked(
         response.extensions[_PAGE_KEY] = page
 
     return with_check(request, check)
+
+
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+"""What a page reader written for the expected shape raises on another one."""
+
+
+def _read(reader: PageReader[R], request: Request, response: Response) -> Page[R]:
+    """``reader``'s page, checked: an answer it could not read is a PayloadError (asked
+    again like any unreadable answer), and what is not a Page says what it must be."""
+    try:
+        page = reader(request, response)
+    except PayloadError:
+        raise
+    except _SHAPE_ERRORS as exc:
+        raise PayloadError(
+            f"the page could not be read ({type(exc).__name__}: {exc} in the page reader)",
+            path="$",
+        ) from exc
+    if not isinstance(page, Page):
+        raise TypeError(
+            f"a page reader must return Page(rows, next), got {type(page).__name__} "
+            f"(see storebridge.kit.Page)"
+        )
+    if page.next is not None and not isinstance(page.next, Request):
+        raise TypeError(
+            "Page.next must be the next page's Request (storebridge.kit.derive_request) or "
+            f"None, got {type(page.next).__name__}"
+        )
+    return page
 
 
 def _bare(exc: PayloadError) -> str:

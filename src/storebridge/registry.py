@@ -29,8 +29,27 @@ def register_adapter(adapter: type[Adapter]) -> None:
     """Make an adapter class available without an entry point (scripts, tests)."""
     if not (isinstance(adapter, type) and issubclass(adapter, Adapter)):
         raise TypeError("register_adapter() takes an Adapter subclass")
+    problem = _incomplete(adapter)
+    if problem is not None:
+        raise TypeError(f"register_adapter({adapter.__name__}): {problem}")
     with _lock:
         _registered[adapter.name] = adapter
+
+
+def _incomplete(adapter: type[Adapter]) -> str | None:
+    """What an adapter class lacks that every store opened with it would fail on."""
+    name = getattr(adapter, "name", None)
+    if not isinstance(name, str) or not name:
+        return "its class attribute name must be the platform's name, a non-empty str"
+    settings = getattr(adapter, "Settings", None)
+    if not (isinstance(settings, type) and attrs.has(settings)):
+        return (
+            f"{adapter.__name__}.Settings must be an @attrs.frozen class of the platform's "
+            f"settings, got {settings!r}"
+        )
+    if adapter.base_url is Adapter.base_url:
+        return f"{adapter.__name__} must define the base_url property (where its API is)"
+    return None
 
 
 def unregister_adapter(name: str) -> None:
@@ -62,11 +81,25 @@ def adapter_class(name: str) -> type[Adapter]:
             f"no adapter named {name!r} is installed; installed: {', '.join(platforms())}",
             setting="platform",
         )
-    cls = found.load()
+    try:
+        cls = found.load()
+    except Exception as exc:  # any error of a third-party module's import
+        raise ConfigurationError(
+            f"the adapter {name!r} ({found.value}) cannot be loaded: "
+            f"{type(exc).__name__}: {exc}",
+            setting="platform",
+        ) from exc
     if not (isinstance(cls, type) and issubclass(cls, Adapter)):
         raise ConfigurationError(
             f"entry point {name!r} ({found.value}) is not a storebridge Adapter subclass",
             setting="platform",
+        )
+    problem = _incomplete(cls)
+    if problem is None and cls.name != name:
+        problem = f"its name is {cls.name!r}, not the entry point's {name!r}"
+    if problem is not None:
+        raise ConfigurationError(
+            f"the adapter {name!r} ({found.value}) is incomplete: {problem}", setting="platform"
         )
     with _lock:
         _installed[name] = cls

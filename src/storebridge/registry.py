@@ -85,8 +85,7 @@ def adapter_class(name: str) -> type[Adapter]:
         cls = found.load()
     except Exception as exc:  # any error of a third-party module's import
         raise ConfigurationError(
-            f"the adapter {name!r} ({found.value}) cannot be loaded: "
-            f"{type(exc).__name__}: {exc}",
+            f"the adapter {name!r} ({found.value}) cannot be loaded: {type(exc).__name__}: {exc}",
             setting="platform",
         ) from exc
     if not (isinstance(cls, type) and issubclass(cls, Adapter)):

@@ -131,6 +131,7 @@ class PlainToyShop(ToyShopAdapter):
         body = {
             "number": draft.number, "currency": draft.currency, "total": str(draft.total.amount),
             "tags": list(draft.tags), "financial_status": draft.financial_status.value,
+            "customer_id": draft.customer_ref,
             "lines": [{"sku": ln.sku, "title": ln.title, "quantity": ln.quantity,
                        "price": str(ln.unit_price.amount)} for ln in draft.lines],
         }  # fmt: skip

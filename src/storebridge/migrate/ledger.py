@@ -21,10 +21,12 @@ lives in Python lists and memory does not grow with the store:
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -99,14 +101,18 @@ class IndexRow:
 class Ledger:
     """A SQLite ledger for one route. Thread-safe; each change is committed on its own."""
 
-    def __init__(self, path: str | Path, route: Route, *, _temporary: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, route: Route, *, _image: sqlite3.Connection | None = None
+    ) -> None:
+        """``_image``: a database whose content the ledger starts from (a snapshot)."""
         self.path = str(path)
         self.route = route
         self.wrote = False
         """Whether this session marked anything pending (a write may have reached the target)."""
-        self._temporary = _temporary
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        if _image is not None:
+            _image.backup(self._db)
         # WAL: each committed change survives a kill -9; pending marks are also synced to
         # the disk (synchronous=FULL), so they survive a power cut.
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -117,23 +123,15 @@ class Ledger:
 
     @classmethod
     def snapshot(cls, path: str | Path, route: Route) -> Ledger:
-        """A private copy of the ledger at ``path`` (empty if there is none), in a temporary
-        file that :meth:`close` deletes.
+        """A private copy of the ledger at ``path`` (empty if there is none).
 
-        Dry runs plan against it: they see what earlier runs did, and write nothing. It is a
-        file rather than memory so a dry run of a large store stays small too.
+        Dry runs plan against it: they see what earlier runs did, and write nothing. The
+        copy is SQLite's temporary database (``""``): its file is deleted as soon as it is
+        opened, so it never outlives the process, and it spills to that file rather than
+        memory, so a dry run of a large store stays small too.
         """
-        handle, name = tempfile.mkstemp(prefix="storebridge-plan-", suffix=".sqlite")
-        os.close(handle)
-        if Path(path).exists():
-            source = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
-            copy = sqlite3.connect(name)
-            try:
-                source.backup(copy)
-            finally:
-                copy.close()
-                source.close()
-        return cls(name, route, _temporary=True)
+        with _ledger_image(Path(path)) as image:
+            return cls("", route, _image=image)
 
     # Items -----------------------------------------------------------------------------
     def _key(self, resource: str, source_ref: str) -> tuple[str, ...]:
@@ -527,8 +525,58 @@ class Ledger:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-        if self._temporary:
-            remove_ledger_files(self.path)
+
+
+_COMPANIONS = ("", "-wal", "-journal")
+"""A ledger's file and those that hold committed changes not yet in it (``-shm`` is only
+an index of the WAL, rebuilt from it)."""
+
+
+@contextmanager
+def _ledger_image(path: Path) -> Iterator[sqlite3.Connection | None]:
+    """A connection to what the ledger at ``path`` holds, leaving no file next to it.
+
+    Opening the ledger itself, even read-only, creates its ``-wal`` and ``-shm`` files;
+    ``immutable=1`` would not, but it ignores changes still in a WAL left by a killed run.
+    So its files are copied, byte for byte, into a private directory and opened there
+    (SQLite replays the WAL of the copy). A copy during which they changed (a run writing
+    at the same moment) is taken again; if they keep changing, the ledger is read through
+    SQLite's locks, which give a consistent view: a live run has those files already.
+    """
+    if not path.exists():
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="storebridge-plan-") as folder:
+        copy = Path(folder) / "ledger.sqlite"
+        for _attempt in range(5):
+            before = _stat(path)
+            for suffix in _COMPANIONS:
+                if before[suffix] is not None:
+                    shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
+            if _stat(path) == before:
+                target = copy.as_uri()
+                break
+            for suffix in _COMPANIONS:
+                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        else:
+            target = f"{path.resolve().as_uri()}?mode=ro"
+        image = sqlite3.connect(target, uri=True)
+        try:
+            yield image
+        finally:
+            image.close()
+
+
+def _stat(path: Path) -> dict[str, tuple[int, int] | None]:
+    found: dict[str, tuple[int, int] | None] = {}
+    for suffix in _COMPANIONS:
+        try:
+            info = os.stat(f"{path}{suffix}")
+        except FileNotFoundError:
+            found[suffix] = None
+        else:
+            found[suffix] = (info.st_size, info.st_mtime_ns)
+    return found
 
 
 def remove_ledger_files(path: str | Path) -> None:

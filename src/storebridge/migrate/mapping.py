@@ -10,8 +10,9 @@ Rules (each route's table in docs/migration.md follows from them):
   after the line discounts. Refunds are not carried (issuing them would move real money):
   the copy is created at the amount its lines were charged (:func:`original_total`).
 * What verification checks per order: currency, total, tax, shipping, the order-level
-  discount and the amount charged per SKU; per product: each variant's price; per customer:
-  the e-mail.
+  discount, the amount charged per SKU and, when the source order has a customer, the
+  target customer it is linked to; per product: each variant's price; per customer: the
+  e-mail.
 """
 
 from __future__ import annotations
@@ -246,9 +247,11 @@ def order_draft(
     )  # fmt: skip
 
 
-def order_expectation(o: Order) -> dict[str, Any]:
+def order_expectation(o: Order, customer_ref: str | None = None) -> dict[str, Any]:
+    """``customer_ref``: the target customer the copy is linked to (None: not checked)."""
     discount = order_level_discount(o)
     return {
+        "customer": customer_ref,
         "currency": o.currency,
         "total": str(original_total(o).amount),
         "tax": _amount(o.tax_total),
@@ -260,6 +263,7 @@ def order_expectation(o: Order) -> dict[str, Any]:
 
 def order_observed(o: Order) -> dict[str, Any]:
     return {
+        "customer": o.customer.ref if o.customer is not None else None,
         "currency": o.currency,
         "total": str(o.total.amount),
         "tax": _amount(o.tax_total),
@@ -287,6 +291,14 @@ def differences(
         currency = expected["currency"]
         if currency != observed["currency"]:
             return [f"currency {currency} != {observed['currency']}"]
+        customer = expected.get("customer")
+        if customer is not None and customer != observed.get("customer"):
+            have = observed.get("customer")
+            problems.append(
+                f"customer {customer} != {have}"
+                if have is not None
+                else f"no customer on the target (expected customer {customer})"
+            )
         if Decimal(expected["total"]) != Decimal(observed["total"]):
             problems.append(f"total {expected['total']} {currency} != {observed['total']}")
         for name in ("tax", "shipping", "discount"):

@@ -23,7 +23,17 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from storebridge.errors import OutcomeUnknown, StorebridgeError, ValidationError
+from storebridge.errors import (
+    APIError,
+    AuthenticationError,
+    NotFound,
+    OutcomeUnknown,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    StorebridgeError,
+    ValidationError,
+)
 from storebridge.migrate.checkpoint import ORDER_KEYS, ListingPosition, may_resume, resume_filter
 from storebridge.migrate.ledger import Ledger
 from storebridge.migrate.plan import Planner, Work, index_rows
@@ -96,6 +106,7 @@ class Phase:
         self._position: ListingPosition | None = None
         self._resume = False
         self._tags_fresh = False
+        self._keys_fresh = False
         self.newest: datetime | None = None
         """The latest ``updated_at`` read in this pass: where a catch-up starts."""
 
@@ -103,19 +114,34 @@ class Phase:
     def build_index(self, resource: str, kind: str) -> None:
         """Index the target's e-mails/SKUs (``keys``) or identity tags (``tags``) once."""
         with self._index_lock:
-            if self.ledger.is_indexed(resource, kind):
+            self._build_index(resource, kind)
+
+    def _build_index(self, resource: str, kind: str) -> None:
+        if self.ledger.is_indexed(resource, kind):
+            return
+        self.ledger.reset_index(resource, kind)
+        rows: list[tuple[str, str, str, str | None, bool]] = []
+        for row in index_rows(resource, listing(self.target, resource), self.tag_prefix):
+            if kind == "tags" and row[0] != "tag":
+                continue
+            rows.append(row)
+            if len(rows) >= _INDEX_CHUNK:
+                self.ledger.add_index(resource, rows)
+                rows = []
+        self.ledger.add_index(resource, rows)
+        self.ledger.mark_indexed(resource, kind)
+
+    def _refresh_keys(self) -> None:
+        """Read the target's e-mails/SKUs (and identity tags) into the index again, at most
+        once per run. The index is kept across runs and only this brings it up to date
+        with records made on the target since; rows are replaced, never dropped, so
+        what writers are adding meanwhile stays."""
+        with self._index_lock:
+            if self._keys_fresh:
                 return
-            self.ledger.reset_index(resource, kind)
-            rows: list[tuple[str, str, str, str | None, bool]] = []
-            for row in index_rows(resource, listing(self.target, resource), self.tag_prefix):
-                if kind == "tags" and row[0] != "tag":
-                    continue
-                rows.append(row)
-                if len(rows) >= _INDEX_CHUNK:
-                    self.ledger.add_index(resource, rows)
-                    rows = []
-            self.ledger.add_index(resource, rows)
-            self.ledger.mark_indexed(resource, kind)
+            self._keys_fresh = True
+            self.ledger.reset_index(self.resource, "keys")
+            self._build_index(self.resource, "keys")
 
     # The pass -------------------------------------------------------------------------------
     def prepare(self, resume: bool) -> tuple[ListingPosition, ReadAhead]:
@@ -338,6 +364,9 @@ class Phase:
             ledger.mark_unknown(resource, ref, detail, updated)
             return Decision(resource, ref, "fail", detail), True
         except StorebridgeError as exc:
+            adopted = self._adopt(work, exc)
+            if adopted is not None:
+                return adopted, False
             if work.action == "settle":
                 # An earlier run's write stays unknown whatever stopped this settling (its
                 # read-back answered stale, 5xx, not at all): marked failed, it would be
@@ -354,6 +383,19 @@ class Phase:
             log.log(level, "%s %s failed: %s", resource, ref, exc)
             ledger.mark_failed(resource, ref, str(exc))
             return Decision(resource, ref, "fail", str(exc)), False
+
+    def _adopt(self, work: Work, exc: StorebridgeError) -> Decision | None:
+        """The target refused to create the record: it may hold one in its place already
+        (a customer with the same e-mail, say, made there after the target was indexed).
+        Looked up only after a refusal, so a run that is not refused reads nothing more."""
+        if work.action not in ("create", "settle") or not work.keys or not _refused(exc):
+            return None
+        try:
+            self._refresh_keys()
+        except StorebridgeError as err:
+            log.info("%s: the target could not be indexed again: %s", self.resource, err)
+            return None
+        return self.planner.adopt(work)
 
     def _settle(self, work: Work) -> tuple[Any, bool]:
         tag = self.tag(work.resource, work.source_ref)
@@ -435,6 +477,13 @@ class Phase:
                 self.result.skipped.append(item)
             else:
                 self.result.failed.append(item)
+
+
+def _refused(exc: StorebridgeError) -> bool:
+    """Whether the target turned the record down (400, 409, 422...), rather than failing,
+    throttling or not letting us in."""
+    unrelated = (AuthenticationError, PermissionDenied, NotFound, RateLimited, ServerError)
+    return isinstance(exc, APIError) and not isinstance(exc, unrelated) and exc.status < 500
 
 
 class _Found:

@@ -9,11 +9,13 @@ by its identity tag), skipped (with the reason), or must be written (:class:`Wor
 out by :mod:`storebridge.migrate.phases` with the run's writer).
 
 Orders whose products failed or were skipped are skipped too, with the product's reason:
-an order is never created without the products it sold (see docs/migration.md).
+an order is never created without the products it sold, nor before its customer (see
+docs/migration.md).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -86,6 +88,9 @@ class Work:
     """What the written record makes known (its e-mail, its SKUs), for the target index."""
     notes: tuple[str, ...] = ()
     """Report lines to add once the record is on the target (refunds not carried...)."""
+    keys: tuple[str, ...] = ()
+    """The e-mail (customers) or SKUs (products) the target may hold already: a create it
+    refuses is looked up by them (:meth:`Planner.adopt`)."""
 
 
 class Planner:
@@ -99,8 +104,11 @@ class Planner:
         target_name: str,
         can_update: Callable[[str], bool],
         currencies: frozenset[str] | None,
+        reads_customers: bool = True,
     ) -> None:
         self.ledger = ledger
+        self.reads_customers = reads_customers
+        """Whether this run reads the source's customers (before its orders)."""
         self.tag = tag
         self.target_name = target_name
         self.can_update = can_update
@@ -178,6 +186,36 @@ class Planner:
         self.ledger.mark_done(resource, ref, target_ref, "reused", print_)
         return Decision(resource, ref, "reuse", why, target_ref)
 
+    def adopt(self, work: Work) -> Decision | None:
+        """The decision for a record whose create the target refused, taken from a target
+        index read again since: the target holds the record already (a copy with its
+        identity tag, or a customer with its e-mail, a product with its SKUs, made there
+        after the index was first read), or None (the refusal stands)."""
+        resource, ref, print_ = work.resource, work.source_ref, work.fingerprint
+        tagged = self.ledger.lookup(resource, "tag", self.tag(resource, ref))
+        if tagged:
+            target_ref = tagged[0].target_ref
+            self.ledger.mark_done(resource, ref, target_ref, "created", print_, work.expect)
+            return Decision(resource, ref, "reconcile", target_ref=target_ref)
+        kind = "email" if resource == "customers" else "sku"
+        found = {
+            key: rows[0]
+            for key in work.keys
+            if (rows := [r for r in self.ledger.lookup(resource, kind, key) if not r.tagged])
+        }
+        if not found:
+            return None
+        if len(found) < len(work.keys):
+            return self._skip(
+                resource, ref, "some of its SKUs already exist on the target, some do not"
+            )
+        why = (
+            f"the target already has a customer with e-mail {work.keys[0]}"
+            if resource == "customers"
+            else "the target already has its SKUs"
+        )
+        return self._reuse(resource, ref, next(iter(found.values())).target_ref, print_, why)
+
     # Customers -------------------------------------------------------------------------
     def _customer(self, c: Customer) -> Decision | Work:
         print_ = mapping.customer_fingerprint(c)
@@ -193,6 +231,7 @@ class Planner:
                 "customers", c.ref, action, draft, print_,
                 mapping.dumps(mapping.customer_expectation(c)),
                 remember=lambda made: self._remember_customer(made, email),
+                keys=(email,) if email else (),
             )  # fmt: skip
 
         known = self._known("customers", c, print_, work)
@@ -267,7 +306,7 @@ class Planner:
             return Work(
                 "products", p.ref, action, draft, print_,
                 mapping.dumps(mapping.product_expectation(p)),
-                remember=self._remember_product,
+                remember=self._remember_product, keys=tuple(skus),
             )  # fmt: skip
 
         known = self._known("products", p, print_, work)
@@ -322,27 +361,60 @@ class Planner:
                 "money)"
                 for refund in o.refunds
             )
+            # Only a link the source has is checked: one made by e-mail alone is a bonus.
+            linked = customer_ref if o.customer is not None else None
             return Work(
                 "orders", o.ref, action, draft, print_,
-                mapping.dumps(mapping.order_expectation(o)), notes=notes,
+                mapping.dumps(mapping.order_expectation(o, linked)), notes=notes,
             )  # fmt: skip
 
         variants: dict[str, tuple[str | None, str | None]] = {}
         gap = self._order_gap(o, variants)
         known = self._known("orders", o, print_, work)
+        if isinstance(known, Decision) and known.action == "already":
+            self._expect_customer(o)
         if known is not None:
             return known
         if gap is not None:
             return self._skip("orders", o.ref, gap)
         return work("create")
 
+    def _expect_customer(self, o: Order) -> None:
+        """Add the customer link to what verification expects of an order written without
+        it known (by a release that did not check it, or before its customer was on the
+        target), so an order that lost its customer is found."""
+        entry = self.ledger.get("orders", o.ref)
+        if o.customer is None or entry is None or entry.how != "created" or not entry.expect:
+            return
+        expect = json.loads(entry.expect)
+        if expect.get("customer") is not None:
+            return
+        customer_ref = self.customer_ref(o)
+        if customer_ref is not None:
+            expect["customer"] = customer_ref
+            self.ledger.set_expect("orders", o.ref, mapping.dumps(expect))
+
     def _customer_gap(self, o: Order) -> str | None:
         """Why ``o`` must wait for its customer: one that failed or whose write has an
-        unknown outcome may yet be written, and an order created now would lose the link
+        unknown outcome may yet be written, and one this run does not read (customers left
+        out of ``resources``) may yet be migrated; an order created now would lose the link
         for good. (A customer skipped for good, say for having no e-mail, holds nothing;
-        nor does an update in doubt: the customer itself is on the target.)"""
+        nor does an update in doubt: the customer itself is on the target; nor one the
+        target has already, found by the order's e-mail.)"""
         found = self._customer_entry(o)
         if found is None:
+            ref = o.customer.ref if o.customer is not None else None
+            if (
+                ref is not None
+                and not self.reads_customers
+                and self.ledger.get("customers", ref) is None
+                and self.customer_ref(o) is None
+            ):
+                return (
+                    f"customer {ref} is not migrated yet: migrate customers first (include "
+                    '"customers" in resources); an order created before its customer would '
+                    "lose the link for good"
+                )
             return None
         ref, entry = found
         if entry.state == "failed" or (entry.state == "pending" and not entry.target_ref):

@@ -2,11 +2,13 @@
 
 It does not trust the migration's own read of the source: a listing that came back short
 during the run cannot pass. For each resource, the source's refs and the target's records
-(with their identity tags) are listed again, the two stores side by side, into a temporary
-SQLite file. Each listing is read in the platform's order, its windows one after the
-other, as the migration reads the source: windows read side by side would each hold a page
-of parsed records at once, several times the memory of the migration itself. Then the
-records are compared one by one:
+(with their identity tags) are listed again, the two stores side by side, into SQLite's
+temporary database (``""``: held in memory up to its page cache, then in a file that is
+deleted as soon as it is opened, so even a killed run leaves nothing behind). Each
+listing is read in the platform's order, its windows one after the other, as the migration
+reads the source: windows read side by side would each hold a page of parsed records at
+once, several times the memory of the migration itself. Then the records are compared one
+by one:
 
 * *not migrated*: a source record the ledger has never heard of (the migration's read
   missed it);
@@ -17,7 +19,8 @@ records are compared one by one:
 * *extra*: a target record carries this route's identity tag for a record the source does
   not have;
 * values: what the migration expected when it wrote the record (order currency, total,
-  tax, shipping, order discount and amounts per SKU; product prices; customer e-mails)
+  tax, shipping, order discount, amounts per SKU and customer; product prices; customer
+  e-mails)
   against what the target now says, plus per-currency sums of order totals.
 
 Skipped and failed records are reported by the run itself, not here. PASS requires no
@@ -27,9 +30,7 @@ mismatch at all.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -82,9 +83,7 @@ class Verifier:
 
     def run(self) -> Verification:
         v = Verification()
-        handle, path = tempfile.mkstemp(prefix="storebridge-verify-", suffix=".sqlite")
-        os.close(handle)
-        db = sqlite3.connect(path, check_same_thread=False)
+        db = sqlite3.connect("", check_same_thread=False)
         try:
             db.executescript(_SCHEMA)
             self.reporter.start("verify")
@@ -99,7 +98,6 @@ class Verifier:
             return v
         finally:
             db.close()
-            os.unlink(path)
 
     # Reading ------------------------------------------------------------------------------
     def _read(self, resource: str, db: sqlite3.Connection) -> str | None:

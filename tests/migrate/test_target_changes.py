@@ -1,0 +1,75 @@
+"""Records made on the target between runs, after its index was read: a create the target
+refuses because it has the record already is looked up there and reused, not failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import storebridge
+from storebridge.migrate.report import Decision
+from storebridge.model import CustomerDraft, OrderDraft, OrderLineDraft, ProductDraft, VariantDraft
+from tests.migrate.support import connect, sandbox
+
+ROUTES = [("shopline", "29next"), ("29next", "shopline")]
+
+
+def _kits(route: tuple[str, str]) -> tuple[storebridge.sandbox.Sandbox, ...]:
+    source, target = route
+    return sandbox(source, seed=3, orders=4), sandbox(target, empty=True, seed=4)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=["->".join(r) for r in ROUTES])
+def test_a_customer_made_on_the_target_between_runs_is_reused(
+    route: tuple[str, str], tmp_path: Path
+) -> None:
+    sk, tk = _kits(route)
+    ledger = tmp_path / "l.sqlite"
+    with connect(sk, "src") as s, connect(tk, "dst") as t:
+        assert storebridge.migrate(s, t, ledger=ledger).status == "PASS"
+        # A new source customer with an order, and a customer with the same e-mail made
+        # on the target by someone else (the target's index was read by the first run).
+        product = next(iter(s.products.list()))
+        variant = product.variants[0]
+        price = variant.price
+        assert price is not None
+        late = s.customers.create(
+            CustomerDraft(email="late@example.com", first_name="Late", last_name="Comer")
+        )
+        line = OrderLineDraft(title=product.title, quantity=1, unit_price=price,
+                              sku=variant.sku, variant_ref=variant.ref)  # fmt: skip
+        s.orders.create(OrderDraft(currency=price.currency, lines=(line,), total=price,
+                                   email=late.email, customer_ref=late.ref))  # fmt: skip
+        theirs = t.customers.create(
+            CustomerDraft(email="late@example.com", first_name="Hand", last_name="Made")
+        )
+        decisions: list[Decision] = []
+        report = storebridge.migrate(s, t, ledger=ledger, on_decision=decisions.append)
+        again = storebridge.migrate(s, t, ledger=ledger)
+        emails = [c.email for c in t.customers.list()]
+        linked = [o for o in t.orders.list(detail=True) if o.email == "late@example.com"]
+    assert report.status == "PASS", report.summary()
+    mine = [d for d in decisions if d.resource == "customers" and d.action != "already"]
+    assert [(d.action, d.target_ref) for d in mine] == [("reuse", theirs.ref)]
+    assert report.results["customers"].reused == 1
+    assert emails.count("late@example.com") == 1
+    assert [o.customer.ref if o.customer else None for o in linked] == [theirs.ref]
+    assert again.status == "PASS", again.summary()
+
+
+def test_a_product_made_on_the_target_between_runs_is_reused(tmp_path: Path) -> None:
+    sk, tk = _kits(("shopline", "29next"))
+    ledger = tmp_path / "l.sqlite"
+    with connect(sk, "src") as s, connect(tk, "dst") as t:
+        assert storebridge.migrate(s, t, ledger=ledger).status == "PASS"
+        price = next(iter(s.products.list())).variants[0].price
+        assert price is not None
+        variant = VariantDraft(sku="LATE-1", price=price, title="Default")
+        s.products.create(ProductDraft(title="Late", variants=(variant,)))
+        theirs = t.products.create(ProductDraft(title="Theirs", variants=(variant,)))
+        decisions: list[Decision] = []
+        report = storebridge.migrate(s, t, ledger=ledger, on_decision=decisions.append)
+    assert report.status == "PASS", report.summary()
+    made = [(d.action, d.target_ref) for d in decisions if d.action != "already"]
+    assert made == [("reuse", theirs.ref)]

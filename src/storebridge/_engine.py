@@ -352,24 +352,33 @@ class AsyncEngine:
         pending: dict[asyncio.Task[_http.Response], int] = {}
         upcoming = iter(enumerate(requests))
         failure: BaseException | None = None
-        while True:
-            while failure is None and len(pending) < self.policy.pacer.in_flight():
-                nxt = next(upcoming, None)
-                if nxt is None:
+        try:
+            while True:
+                while failure is None and len(pending) < self.policy.pacer.in_flight():
+                    nxt = next(upcoming, None)
+                    if nxt is None:
+                        break
+                    pending[asyncio.ensure_future(self.send(nxt[1]))] = nxt[0]
+                if not pending:
                     break
-                pending[asyncio.ensure_future(self.send(nxt[1]))] = nxt[0]
-            if not pending:
-                break
-            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                index = pending.pop(task)
-                exc = task.exception()
-                if exc is None:
-                    results[index] = task.result()
-                elif tolerant and isinstance(exc, StorebridgeError):
-                    results[index] = exc
-                else:
-                    failure = failure or exc
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    index = pending.pop(task)
+                    exc = task.exception()
+                    if exc is None:
+                        results[index] = task.result()
+                    elif tolerant and isinstance(exc, StorebridgeError):
+                        results[index] = exc
+                    else:
+                        failure = failure or exc
+        finally:
+            if pending:
+                # Cancelled while waiting (a listing closed mid-batch): its requests stop
+                # with it, before the store can close under them, and none is left for
+                # the loop to report as an exception never retrieved.
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
         if failure is not None:
             raise failure
         return results

@@ -78,7 +78,7 @@ class NettbutikkSettings:
     """
 
     base_url: str = attrs.field(converter=_shop_url)
-    token: Secret = secret_field()
+    token: Secret = secret_field(header_safe=True)  # pasted with a space, it is still the token
     auth_style: str = attrs.field(default="basic", validator=_auth_style)
     """``basic``: token as user, password ``x-oauth-basic``; ``basic_blank``: blank password;
     ``query``: ``?access_token=`` (kept out of logs, errors and cassettes)."""

@@ -11,6 +11,7 @@ import pytest
 
 import storebridge
 from storebridge._concurrency import forget_pacers
+from storebridge.auth import PROCESS_TOKENS
 from tests.support.toy import ToyAdapter
 
 # Compiled bytecode is kept (in the usual, git-ignored __pycache__ folders) even where the
@@ -64,6 +65,14 @@ def _fresh_pacers() -> None:
     stalled sandbox) would otherwise decide how widely this one reads, and how many requests
     it sends."""
     forget_pacers()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tokens() -> None:
+    """Each test starts with no token kept for the process: sandboxes of many tests share
+    one shop address and app key, which is one credential to the process's token store, and
+    a token an earlier test's sandbox issued would otherwise be taken up by this one."""
+    PROCESS_TOKENS.clear()
 
 
 @pytest.fixture

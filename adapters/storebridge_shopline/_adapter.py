@@ -15,11 +15,11 @@ import cattrs
 from storebridge.errors import APIError
 from storebridge.http import Auth, Headers, Request, Response
 from storebridge.kit import (
+    PROCESS_TOKENS,
     Adapter,
     Flow,
     ListFlow,
     ListQuery,
-    MemoryTokenStore,
     OrderQuery,
     RateLimit,
     RefreshingTokenAuth,
@@ -84,7 +84,9 @@ class ShoplineAdapter(Adapter):
     def __init__(self, settings: ShoplineSettings) -> None:
         super().__init__(settings)
         self.settings: ShoplineSettings = settings
-        self.token_store: TokenStore = settings.token_store or MemoryTokenStore()
+        # Without a store of its own, the process's: stores on one credential in one
+        # process then share a token instead of ending each other's with every refresh.
+        self.token_store: TokenStore = settings.token_store or PROCESS_TOKENS
         # One auth object for the adapter's life: it holds the current token and the lock
         # that makes concurrent requests share one refresh.
         self._auth = make_auth(settings, self.token_store)

@@ -170,6 +170,12 @@ class MemoryTokenStore:
             self._tokens[key] = token
             self.saved.append((key, token))
 
+    def clear(self) -> None:
+        """Forget every token (tests that reuse one shop's address for new sandboxes)."""
+        with self._lock:
+            self._tokens.clear()
+            self.saved.clear()
+
     def __repr__(self) -> str:
         return f"MemoryTokenStore({len(self._tokens)} tokens)"
 

@@ -139,6 +139,13 @@ class _Pause:
 _Plan = Generator[Request | _Step | _Pause, Any, None]
 
 
+PROCESS_TOKENS = MemoryTokenStore()
+"""Where stores without a ``token_store`` of their own keep refreshed tokens: one for the
+process, keyed by credential. Two stores on one credential (two ``connect`` calls, a Store
+and an AsyncStore, two profiles of one shop) then use one token: each refresh would
+otherwise end the other's token, whose 401 made it refresh in turn, and so on."""
+
+
 class RefreshingTokenAuth(Auth):
     """A token refreshed ``leeway`` seconds before it expires, and once after a 401.
 
@@ -182,7 +189,7 @@ class RefreshingTokenAuth(Auth):
         lock_timeout: float = 300.0,
     ) -> None:
         self._refresher = refresher
-        self._store = store if store is not None else MemoryTokenStore()
+        self._store = store if store is not None else PROCESS_TOKENS
         self._key = store_key
         self._leeway = leeway
         self._clock = clock

@@ -61,6 +61,7 @@ from storebridge.adapter import (
     within,
 )
 from storebridge.auth import (
+    PROCESS_TOKENS,
     BearerAuth,
     FileTokenStore,
     MemoryTokenStore,
@@ -130,6 +131,7 @@ from storebridge.webhooks._signature import signature_digest
 __all__ = [
     "CONCURRENCY",
     "OPERATIONS",
+    "PROCESS_TOKENS",
     "Adapter",
     "AddressFields",
     "Batch",

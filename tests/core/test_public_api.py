@@ -98,7 +98,8 @@ def test_an_adapter_is_looked_up_among_the_entry_points_once(
 KIT = {
     "CONCURRENCY", "OPERATIONS", "Adapter", "AddressFields", "Batch", "BearerAuth",
     "BodyNextUrl", "Emit", "FileTokenStore", "Flow", "LinkHeader", "ListFlow", "ListQuery",
-    "MemoryTokenStore", "OrderQuery", "Page", "PageReader", "Parallel", "Payload",
+    "MemoryTokenStore", "OrderQuery", "PROCESS_TOKENS", "Page", "PageReader", "Parallel",
+    "Payload",
     "QueryTokenAuth", "RateLimit", "RefreshingTokenAuth", "Sandbox", "SandboxSize", "Secret",
     "SeenKeys",
     "SettingError", "Token", "TokenAsBasicAuth", "TokenRefresher", "TokenStore",

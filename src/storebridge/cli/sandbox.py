@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from storebridge.cli.options import DebugOption, VerboseOption, apply_verbosity, finite
-from storebridge.cli.output import note, usage_error
+from storebridge.cli.output import CliError, note, usage_error
 from storebridge.cli.profile_toml import profile_lines, secret_settings, toml_value
 from storebridge.cli.raised_limits import RateLimitOption, limit_to_keep, sandbox_options
 from storebridge.errors import ConfigurationError
@@ -131,31 +131,16 @@ def serve_command(
         raise usage_error(f"{platform} ships no sandbox") from None
     except ConfigurationError as exc:
         # Built-in sandboxes name the option they do not take or refused.
-        if exc.setting == "webhooks":
-            raise usage_error(
-                f"the {platform} sandbox sends no webhooks",
-                hint="leave out --webhook-attempts/--webhook-duplicates",
-            ) from None
-        if exc.setting == "rate_limit":
-            raise usage_error(
-                f"the {platform} sandbox has no --rate-limit option",
-                hint="leave out --rate-limit",
-            ) from None
-        if exc.setting == "currency":
-            raise usage_error(
-                f"the {platform} sandbox has no --currency option: its store uses one "
-                "fixed currency",
-                hint="leave out --currency",
-            ) from None
+        if exc.setting is not None and exc.setting in _OPTION_FLAGS:
+            raise _option_refused(platform, exc.setting) from None
         raise usage_error(f"the {platform} sandbox refused an option: {exc}") from None
     except TypeError as exc:
-        if "currency" in str(exc):
-            raise usage_error(
-                f"the {platform} sandbox has no --currency option: its store uses one "
-                "fixed currency",
-                hint="leave out --currency",
-            ) from None
-        raise
+        # A plugin's build_sandbox or emulator without an option the CLI passes fails with
+        # Python's own message, which names the keyword: say which option to leave out.
+        refused = _refused_keyword(exc, options)
+        if refused is None:
+            raise
+        raise _option_refused(platform, refused) from None
     except ValueError as exc:
         raise usage_error(f"the {platform} sandbox refused an option: {exc}") from None
     profile = name or f"sandbox-{platform}"
@@ -188,6 +173,35 @@ def serve_command(
             threading.Event().wait()
         except KeyboardInterrupt:
             note("stopped")
+
+
+_OPTION_FLAGS = {
+    "rate_limit": "--rate-limit",
+    "currency": "--currency",
+    "webhooks": "--webhook-attempts/--webhook-duplicates",
+}
+"""The options ``serve`` may pass to a platform's ``build_sandbox``, and their flags."""
+
+_UNEXPECTED = re.compile(r"unexpected keyword argument '(?P<name>\w+)'")
+
+
+def _refused_keyword(exc: TypeError, options: dict[str, Any]) -> str | None:
+    """The option of ``options`` that ``exc`` says a function does not take, if any."""
+    found = _UNEXPECTED.search(str(exc))
+    name = found.group("name") if found else None
+    return name if name in options and name in _OPTION_FLAGS else None
+
+
+def _option_refused(platform: str, option: str) -> CliError:
+    flags = _OPTION_FLAGS[option]
+    if option == "webhooks":
+        return usage_error(f"the {platform} sandbox sends no webhooks", hint=f"leave out {flags}")
+    if option == "currency":
+        return usage_error(
+            f"the {platform} sandbox has no --currency option: its store uses one fixed currency",
+            hint="leave out --currency",
+        )
+    return usage_error(f"the {platform} sandbox has no {flags} option", hint=f"leave out {flags}")
 
 
 def _counts(orders: int | None, customers: int | None, products: int | None) -> dict[str, int]:

@@ -57,12 +57,16 @@ from storebridge.errors import (
 from storebridge.flow import request_meta
 from storebridge.model import (
     Address,
+    Customer,
     CustomerDraft,
     CustomerUpdate,
     Money,
+    Order,
     OrderDraft,
     OrderLineDraft,
+    Product,
     ProductDraft,
+    Refund,
     RefundLine,
     RefundQuote,
     VariantDraft,
@@ -78,6 +82,18 @@ SANDBOX_URL = "https://sandbox.invalid"
 
 _GETTERS = {"orders": "orders.get", "customers": "customers.get", "products": "products.get"}
 _LISTINGS = ("orders", "customers", "products")
+_MODELS: Mapping[str, type] = {"orders": Order, "customers": Customer, "products": Product}
+"""The model class each resource's listing and ``get`` return."""
+_WRITE_RESULTS: Mapping[str, type] = {
+    "orders.create": Order,
+    "orders.cancel": Order,
+    "orders.update_shipping_address": Order,
+    "customers.create": Customer,
+    "customers.update": Customer,
+    "products.create": Product,
+    "refunds.create": Refund,
+}
+"""The model class each write returns."""
 
 
 def _check_value(value: Any, where: str) -> None:
@@ -107,8 +123,27 @@ def _require(condition: object, message: str) -> None:
         raise AssertionError(message)
 
 
+def _require_model(
+    value: Any, expected: type, operation: str, *, verb: str = "returned", where: str = ""
+) -> None:
+    # Checked before any attribute is read: an adapter that hands back the platform's
+    # row (a dict) would otherwise fail with an AttributeError that names neither the
+    # operation nor what it should have returned.
+    if not isinstance(value, expected):
+        at = f" ({where})" if where else ""
+        raise AssertionError(
+            f"{operation} {verb} a {type(value).__name__}{at}, not a "
+            f"storebridge.model.{expected.__name__}: convert what the platform sends "
+            "(read_payload with a converter) before returning or emitting it"
+        )
+
+
 def check_record(record: Any, platform: str, where: str) -> None:
     """One object read from a platform follows the model conventions."""
+    if not attrs.has(type(record)) or not hasattr(record, "platform"):
+        raise AssertionError(
+            f"{where} is a {type(record).__name__}, not a storebridge model object"
+        )
     _require(record.platform == platform, f"{where}.platform is {record.platform!r}")
     _require(isinstance(record.ref, str) and record.ref, f"{where}.ref must be a non-empty str")
     _require(record.raw, f"{where}.raw must keep the platform payload")
@@ -136,15 +171,21 @@ def check_adapter(adapter_cls: type[Adapter], *, orders: int = 6) -> dict[str, i
         for resource, op in _GETTERS.items():
             if f"{resource}.list" not in store.capabilities:
                 continue
+            model = _MODELS[resource]
             records = list(getattr(store, resource).list())
             _require(records, f"{adapter_cls.name} sandbox has no {resource}")
+            for i, record in enumerate(records):
+                _require_model(
+                    record, model, f"{resource}.list", verb="emitted", where=f"{resource}[{i}]"
+                )
             refs = [r.ref for r in records]
             _require(len(refs) == len(set(refs)), f"{resource} listing repeats records")
             for i, record in enumerate(records):
                 check_record(record, adapter_cls.name, f"{resource}[{i}]")
             if op in store.capabilities:
                 one = getattr(store, resource).get(records[0].ref)
-                check_record(one, adapter_cls.name, f"{resource}.get")
+                _require_model(one, model, op)
+                check_record(one, adapter_cls.name, op)
                 _require(one.ref == records[0].ref, f"{op} returned another record")
             counts[resource] = len(records)
         _refuse_unsupported(store, kit)
@@ -331,10 +372,14 @@ def _read_listing(
     store, transport, _ = _faulty_store(adapter_cls, sizes, faulty)
     with store:
         try:
-            refs = [item.ref for item in getattr(store, resource).list(page_size=page_size)]
+            items = list(getattr(store, resource).list(page_size=page_size))
         except Exception as exc:  # judged by the caller: a bare exception is a finding
             return exc, transport.injected
-    return refs, transport.injected
+    for i, item in enumerate(items):
+        _require_model(
+            item, _MODELS[resource], f"{resource}.list", verb="emitted", where=f"{resource}[{i}]"
+        )
+    return [item.ref for item in items], transport.injected
 
 
 def check_listings_under_faults(
@@ -503,6 +548,9 @@ def _lose_one_answer(
         except Exception as exc:
             raise AssertionError(f"{where} raised {type(exc).__name__}: {exc}") from exc
     _require(fired, f"{op} sent no write request the fault layer could fault")
+    expected = _WRITE_RESULTS.get(op)
+    if expected is not None:
+        _require_model(record, expected, where)
     check_record(record, adapter_cls.name, where)
     done = accepted[0].writes
     _require(len(done) == 1, f"{where}: the platform accepted the write {len(done)} times {done}")

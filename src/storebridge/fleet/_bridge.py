@@ -34,16 +34,39 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except RuntimeError:
         return asyncio.run(make())
     outcome: list[tuple[bool, Any]] = []
+    state: dict[str, Any] = {}
+    loop_ready = threading.Event()
+
+    async def run() -> T:
+        state["loop"] = asyncio.get_running_loop()
+        state["task"] = asyncio.current_task()
+        loop_ready.set()
+        return await make()
+
+    ended = threading.Event()
 
     def main() -> None:
         try:
-            outcome.append((True, asyncio.run(make())))
+            outcome.append((True, asyncio.run(run())))
         except BaseException as exc:  # handed to the caller's thread below
             outcome.append((False, exc))
+        finally:
+            loop_ready.set()
+            ended.set()
 
     thread = threading.Thread(target=main, name="storebridge-fleet", daemon=True)
     thread.start()
-    thread.join()
+    try:
+        ended.wait()
+    except BaseException:
+        # Ctrl-C (or any exception) in the caller's thread: the work on the helper loop
+        # stops too, and its cleanup (stores closed, files not left claiming completeness)
+        # is waited for, rather than going on behind the caller's back. (An Event, not
+        # Thread.join: a join that Ctrl-C interrupted may take the thread as ended.)
+        loop_ready.wait()
+        _cancel(state)
+        ended.wait()
+        raise
     ok, value = outcome[0]
     if not ok:
         raise value

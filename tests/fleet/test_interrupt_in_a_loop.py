@@ -1,0 +1,62 @@
+"""Ctrl-C stops ``fleet.run`` and ``fleet.map`` called from a thread that runs an event loop
+(a notebook, an ASGI app), where the fleet's work runs on a loop in a helper thread. The
+interrupt reached the caller while the job went on in that thread: 88 more requests, and
+export files appeared afterwards. Each case runs in a process of its own, which the test
+interrupts with a real SIGINT."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.support.paths import REPO_ROOT
+
+SCRIPT = textwrap.dedent(
+    """
+    import asyncio, os, pathlib, signal, sys, tempfile, threading, time
+    import storebridge
+    from storebridge.fleet import ExportJob, StoreSpec
+    from storebridge.registry import adapter_class
+
+    kit = adapter_class("29next").sandbox(seed=1, orders=40, rate_limit=None, latency=0.05)
+    specs = [StoreSpec(f"s{i}", platform="29next", settings=kit.settings("https://x.example"),
+                       transport=kit.emulator.transport()) for i in range(2)]
+    fast = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(1000, 1000))
+    fleet = storebridge.fleet(specs, options=fast)
+    out = pathlib.Path(tempfile.mkdtemp())
+
+    async def tick(store):
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+
+    async def main():
+        threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            if sys.argv[1] == "run":
+                fleet.run(ExportJob("orders", out))
+            else:
+                fleet.map(tick)
+        except KeyboardInterrupt:
+            before = len(kit.emulator.requests)
+            alive = [t.name for t in threading.enumerate() if t.name == "storebridge-fleet"]
+            time.sleep(1.0)
+            print("after", len(kit.emulator.requests) - before, "alive", len(alive),
+                  "files", len(list(out.iterdir())))
+            return
+        print("not interrupted")
+
+    asyncio.new_event_loop().run_until_complete(main())
+    """
+)
+
+
+@pytest.mark.parametrize("call", ["run", "map"])
+def test_ctrl_c_in_a_thread_running_a_loop_stops_the_fleet_work(call: str) -> None:
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-c", SCRIPT, call], cwd=REPO_ROOT, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.stdout.strip() == "after 0 alive 0 files 0", (done.stdout, done.stderr)

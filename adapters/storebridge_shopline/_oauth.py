@@ -198,6 +198,10 @@ def parse_token_response(response: Response, *, now: float, platform: str = "SHO
         raise refused("the token-endpoint answer is not a JSON object")
     code = body.get("code")
     data = body.get("data")
+    if response.status_code == 200 and code is None:
+        # A refusal says why in its code; an object without one is not a token answer at
+        # all (mangled on the way): blaming the app's keys would send the user astray.
+        raise refused("the token-endpoint answer is not a token answer (it has no code)")
     if response.status_code != 200 or str(code) != "200" or not isinstance(data, dict):
         kept = _refusal_body(body)
         reason = kept.get("message") or kept.get("i18nCode") or "failed"
@@ -246,6 +250,18 @@ class ShoplineRefresher:
     def parse_refresh(self, response: Response) -> Token:
         # RefreshingTokenAuth asks for the body up front (sync or async), so it is read.
         return parse_token_response(response, now=self._clock())
+
+    def garbled(self, response: Response) -> bool:
+        """A 200 that is not a token answer, nor a refusal (which names its code): mangled
+        on the way, so the refresh is asked again (the token it made, if any, is replaced
+        by the next, as with any refresh)."""
+        if response.status_code != 200:
+            return False
+        try:
+            body = read_json(response)
+        except PayloadError:
+            return True
+        return not isinstance(body, dict) or body.get("code") is None
 
     def authorize(self, request: Request, token: Token) -> None:
         request.headers["Authorization"] = f"Bearer {token.access_token.reveal()}"

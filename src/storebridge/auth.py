@@ -117,6 +117,10 @@ class TokenRefresher(Protocol):
         """Put the token on an API request."""
         ...
 
+    # Optional: ``garbled(response) -> bool``, whether a success answer was mangled on the
+    # way (then asked again, like a 5xx) rather than a refusal. Without it, every answer
+    # the refresher cannot read is a refusal.
+
 
 class TokenEndpointUnreachable(_http.ConnectError):
     """The token endpoint gave no answer, so the API request waiting for the token was not sent.
@@ -293,7 +297,9 @@ class RefreshingTokenAuth(Auth):
             self._token = stored
 
     def _retry_delay(self, response: Response, attempt: int) -> float | None:
-        if response.status_code not in RETRYABLE_STATUSES:
+        garbled = getattr(self._refresher, "garbled", None)
+        mangled = garbled is not None and garbled(response)
+        if response.status_code not in RETRYABLE_STATUSES and not mangled:
             return None
         if attempt >= self._retry.max_attempts:
             return None

@@ -180,3 +180,16 @@ def test_migrate_job_keeps_one_ledger_per_migration(tmp_path: Path) -> None:
         assert len(list(dst.orders.list())) == 5
     orphan = storebridge.fleet([StoreSpec("other", platform="29next")]).run(job)
     assert orphan["other"].error is not None and "no target" in orphan["other"].error.message
+
+
+def test_two_migrations_whose_names_join_alike_keep_two_ledgers(tmp_path: Path) -> None:
+    """ "a-to-b" into "c" and "a" into "b-to-c" were both ledgers/a-to-b-to-c.sqlite."""
+    settings = {"base_url": "https://x.example", "token": "t" * 20}
+    spec = {name: StoreSpec(name, platform="24nettbutikk", settings=settings)
+            for name in ("a-to-b", "c", "a", "b-to-c", "d", "e")}  # fmt: skip
+    first = MigrateJob({"a-to-b": spec["c"]}, tmp_path).ledger(spec["a-to-b"])
+    second = MigrateJob({"a": spec["b-to-c"]}, tmp_path).ledger(spec["a"])
+    assert first != second
+    assert first.name.startswith("a-to-b-to-c-") and second.name.startswith("a-to-b-to-c-")
+    plain = MigrateJob({"d": spec["e"]}, tmp_path).ledger(spec["d"])
+    assert plain == tmp_path / "d-to-e.sqlite"  # the usual names keep their ledgers

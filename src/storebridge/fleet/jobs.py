@@ -135,6 +135,10 @@ def _result(spec: StoreSpec, outcome: JobResult, elapsed: float) -> StoreResult:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
+_JOINER = "-to-"
+"""What joins a source's and a target's names in a ledger's file name."""
+
+
 def file_name(store: str) -> str:
     """A file name for ``store``: the name itself when it is safe, else a safe form plus a
     short hash (so two names never share a file)."""
@@ -233,7 +237,12 @@ class MigrateJob(Job):
     def ledger(self, source: StoreSpec) -> Path:
         """The ledger file of ``source``'s migration."""
         target = self.target_spec(source)
-        return self.ledgers / f"{file_name(source.name)}-to-{file_name(target.name)}.sqlite"
+        name = f"{file_name(source.name)}-to-{file_name(target.name)}"
+        if _JOINER in source.name or _JOINER in target.name:
+            # "a-to-b" into "c" and "a" into "b-to-c" would share a name: the pair decides.
+            pair = f"{source.name}\0{target.name}".encode()
+            name += f"-{hashlib.sha256(pair).hexdigest()[:8]}"
+        return self.ledgers / f"{name}.sqlite"
 
     def run(self, spec: StoreSpec) -> JobResult:
         target_spec = self.target_spec(spec)

@@ -22,6 +22,7 @@ register it in your package's ``pyproject.toml``::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -450,6 +451,11 @@ def canonical_host(url: str) -> str:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         return parts.netloc or url
+    if not host.isascii():
+        # bücher.example and xn--bcher-kva.example are one host: name it as DNS does
+        # (a name IDNA cannot spell is kept as given).
+        with contextlib.suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii")
     if ":" in host:  # an IPv6 address keeps its brackets, as in a URL
         host = f"[{host}]"
     try:

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.usefixtures("toyshop")
         ("https://user:secret@Shop.Example/", "shop.example"),
         ("https://shop.example./", "shop.example"),
         ("https://[::1]:443/", "[::1]"),
+        ("https://Bücher.example", "xn--bcher-kva.example"),
+        ("https://xn--bcher-kva.example", "xn--bcher-kva.example"),
     ],
 )
 def test_a_store_is_named_by_its_host_spelled_one_way(url: str, name: str) -> None:

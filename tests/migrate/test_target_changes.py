@@ -73,3 +73,27 @@ def test_a_product_made_on_the_target_between_runs_is_reused(tmp_path: Path) -> 
     assert report.status == "PASS", report.summary()
     made = [(d.action, d.target_ref) for d in decisions if d.action != "already"]
     assert made == [("reuse", theirs.ref)]
+
+
+@pytest.mark.parametrize("route", [("29next", "shopline"), ("shopline", "29next")],
+                         ids=["29next->shopline", "shopline->29next"])  # fmt: skip
+def test_a_product_whose_skus_are_on_two_target_products_is_skipped_not_taken_as_one(
+    route: tuple[str, str], tmp_path: Path
+) -> None:
+    """Adopted as the first of them, its other SKUs mapped nowhere, and the run said PASS."""
+    sk, tk = _kits(route)
+    ledger = tmp_path / "l.sqlite"
+    with connect(sk, "src") as s, connect(tk, "dst") as t:
+        assert storebridge.migrate(s, t, ledger=ledger).status == "PASS"
+        price = next(iter(s.products.list())).variants[0].price
+        assert price is not None
+        a = VariantDraft(sku="SPLIT-A", price=price, title="A")
+        b = VariantDraft(sku="SPLIT-B", price=price, title="B")
+        s.products.create(ProductDraft(title="Both", variants=(a, b)))
+        t.products.create(ProductDraft(title="X", variants=(a,)))
+        t.products.create(ProductDraft(title="Y", variants=(b,)))
+        decisions: list[Decision] = []
+        storebridge.migrate(s, t, ledger=ledger, on_decision=decisions.append)
+    made = [(d.action, d.reason) for d in decisions if d.action != "already"]
+    assert len(made) == 1 and made[0][0] == "skip", made
+    assert "its SKUs are on 2 products of the target" in (made[0][1] or "")

@@ -16,7 +16,7 @@ docs/migration.md).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -209,6 +209,9 @@ class Planner:
             return self._skip(
                 resource, ref, "some of its SKUs already exist on the target, some do not"
             )
+        split = _split_over(found)
+        if split is not None:
+            return self._skip(resource, ref, split)
         why = (
             f"the target already has a customer with e-mail {work.keys[0]}"
             if resource == "customers"
@@ -333,6 +336,9 @@ class Planner:
             for sku in skus
             if (rows := [r for r in self.ledger.lookup("products", "sku", sku) if not r.tagged])
         }
+        split = _split_over(found) if found and len(found) == len(skus) else None
+        if split is not None:
+            return self._skip("products", p.ref, split)
         if found and len(found) == len(skus):
             return self._reuse(
                 "products", p.ref, next(iter(found.values())).target_ref, print_,
@@ -489,5 +495,18 @@ def index_rows(resource: str, records: Iterable[Any], prefix: str) -> Iterable[I
                 if variant.sku:
                     yield ("sku", variant.sku, record.ref, variant.ref, ours)
 
+
+
+def _split_over(found: Mapping[str, Any]) -> str | None:
+    """Why a source product whose SKUs the target has cannot be reused: they sit on more
+    than one target product (reusing one would leave the others' SKUs unmapped for good);
+    None when one product holds them all."""
+    holders = sorted({row.target_ref for row in found.values()})
+    if len(holders) < 2:
+        return None
+    return (
+        f"its SKUs are on {len(holders)} products of the target ({', '.join(holders[:3])}): "
+        "merge them there, or leave the SKUs on one"
+    )
 
 __all__ = ["WRITES", "Planner", "Work", "blockers", "check_route", "index_rows"]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from storebridge.errors import AuthenticationError, ConfigurationError
 from storebridge.http import Auth, Request, Response
-from storebridge.kit import RefreshingTokenAuth, Secret, Token, TokenStore
+from storebridge.kit import RefreshingTokenAuth, Secret, Token, TokenStore, canonical_host
 from storebridge_shopline._errors import PRIVATE_APP_RENEWAL
 from storebridge_shopline._oauth import ShoplineRefresher
 from storebridge_shopline._settings import ShoplineSettings
@@ -48,7 +49,10 @@ class PrivateAppAuth(Auth):
 
 
 def token_store_key(settings: ShoplineSettings) -> str:
-    return f"shopline:{settings.root_url}:{settings.app_key or 'private'}"
+    """The credential a token belongs to: the shop, however its address is spelled (two
+    spellings sharing no token would end each other's), and the app."""
+    shop = f"{urlsplit(settings.root_url).scheme}://{canonical_host(settings.root_url)}"
+    return f"shopline:{shop}:{settings.app_key or 'private'}"
 
 
 def make_auth(settings: ShoplineSettings, store: TokenStore | None) -> Auth:

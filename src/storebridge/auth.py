@@ -144,10 +144,11 @@ _Plan = Generator[Request | _Step | _Pause, Any, None]
 
 
 PROCESS_TOKENS = MemoryTokenStore()
-"""Where stores without a ``token_store`` of their own keep refreshed tokens: one for the
-process, keyed by credential. Two stores on one credential (two ``connect`` calls, a Store
-and an AsyncStore, two profiles of one shop) then use one token: each refresh would
-otherwise end the other's token, whose 401 made it refresh in turn, and so on."""
+"""A token store for the whole process, for adapters to use when the user gives none, with
+a ``store_key`` naming the credential (app and shop): two stores on one credential (two
+``connect`` calls, a Store and an AsyncStore, two profiles of one shop) then use one token,
+where each refresh would otherwise end the other's token, whose 401 made it refresh in
+turn. Never with a key that two credentials could share."""
 
 
 class RefreshingTokenAuth(Auth):
@@ -193,7 +194,9 @@ class RefreshingTokenAuth(Auth):
         lock_timeout: float = 300.0,
     ) -> None:
         self._refresher = refresher
-        self._store = store if store is not None else PROCESS_TOKENS
+        # A store of its own by default: the key says which credential only where the
+        # caller chose it (SHOPLINE passes PROCESS_TOKENS with its app and shop as the key).
+        self._store = store if store is not None else MemoryTokenStore()
         self._key = store_key
         self._leeway = leeway
         self._clock = clock

@@ -54,3 +54,18 @@ def test_a_store_and_an_async_store_on_the_same_credential_share_their_token() -
         w.clock.advance(600)
         store.orders.get(ref)
     assert w.emulator.refreshes == 1
+
+
+def test_one_shop_spelled_two_ways_is_one_credential() -> None:
+    """Two spellings of one shop's address sharing no token would end each other's."""
+    w = world(orders=3)
+    options = w.options(rate_limit=storebridge.RateLimit(10_000, 10_000))
+    spelled = "https://ACME.myshopline.com:443"  # the sandbox's https://acme.myshopline.com
+    with w.connect(options=options) as one, w.connect(options=options, base_url=spelled) as other:
+        ref = next(iter(one.orders.list())).ref
+        w.clock.advance(10 * HOUR - 300)
+        for _ in range(30):
+            one.orders.get(ref)
+            other.orders.get(ref)
+            w.clock.advance(60)
+    assert w.emulator.refreshes == 1

@@ -496,7 +496,6 @@ def index_rows(resource: str, records: Iterable[Any], prefix: str) -> Iterable[I
                     yield ("sku", variant.sku, record.ref, variant.ref, ours)
 
 
-
 def _split_over(found: Mapping[str, Any]) -> str | None:
     """Why a source product whose SKUs the target has cannot be reused: they sit on more
     than one target product (reusing one would leave the others' SKUs unmapped for good);
@@ -508,5 +507,6 @@ def _split_over(found: Mapping[str, Any]) -> str | None:
         f"its SKUs are on {len(holders)} products of the target ({', '.join(holders[:3])}): "
         "merge them there, or leave the SKUs on one"
     )
+
 
 __all__ = ["WRITES", "Planner", "Work", "blockers", "check_route", "index_rows"]

@@ -21,6 +21,8 @@ T = TypeVar("T")
 
 _BATCHES_AHEAD = 8
 """Batches the loop may run ahead of a synchronous consumer."""
+_CHECK_CANCEL_EVERY = 0.1
+"""Seconds between looks at whether the caller's task was cancelled meanwhile."""
 
 
 def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -56,8 +58,13 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
     thread = threading.Thread(target=main, name="storebridge-fleet", daemon=True)
     thread.start()
+    caller = asyncio.current_task()
     try:
-        ended.wait()
+        # Woken now and then: under asyncio.run, Ctrl-C does not raise here but cancels
+        # the caller's task, which only shows in its cancelling().
+        while not ended.wait(_CHECK_CANCEL_EVERY):
+            if caller is not None and caller.cancelling():
+                raise asyncio.CancelledError
     except BaseException:
         # Ctrl-C (or any exception) in the caller's thread: the work on the helper loop
         # stops too, and its cleanup (stores closed, files not left claiming completeness)

@@ -26,6 +26,11 @@ A repeated row ``x`` proves the boundary when both of these hold:
   Where ``x`` stands further forward, or where it stood, the boundary holds for pages read
   ahead too: its place only goes down, so the new page was answered after the page before
   it, or nothing ahead of ``x`` moved between the two answers.
+
+This holds for a list kept oldest change first, and for one kept by key (a modified record
+keeps its place; only deletions move the rest). A list kept newest first breaks the
+premise: a change joins the front. The rules catch such a jump when it alone moves ``x``,
+not when a deletion ahead of ``x`` offsets it, which leaves ``x`` where it stood.
 """
 
 from __future__ import annotations

@@ -125,9 +125,9 @@ def walk(
       page ended, or all but one row of a shorter page (``read`` builds them so): each
       page that follows must hold one of those rows unchanged (``version``: what a row
       holds, compared between two reads; a Payload's data by default) and no further back
-      than it stood, or the walk raises PaginationError; a page read ahead must hold it
-      exactly where it stood, or it is asked for again on its own (``storebridge._overlap``
-      says why each rule is needed).
+      than it stood, or the walk raises PaginationError; a page read ahead that holds it
+      further back is asked for again on its own (``storebridge._overlap`` says why each
+      rule is needed, and for which orders of a list they hold).
     """
     reader: PageReader[R] = read.read if hasattr(read, "read") else read
     state = _WalkState()

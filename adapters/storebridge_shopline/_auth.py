@@ -51,7 +51,9 @@ class PrivateAppAuth(Auth):
 def token_store_key(settings: ShoplineSettings) -> str:
     """The credential a token belongs to: the shop, however its address is spelled (two
     spellings sharing no token would end each other's), and the app."""
-    shop = f"{urlsplit(settings.root_url).scheme}://{canonical_host(settings.root_url)}"
+    root = urlsplit(settings.root_url)
+    # The path stays: shops behind one gateway differ by it alone.
+    shop = f"{root.scheme}://{canonical_host(settings.root_url)}{root.path.rstrip('/')}"
     return f"shopline:{shop}:{settings.app_key or 'private'}"
 
 

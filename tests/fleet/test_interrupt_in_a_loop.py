@@ -7,6 +7,8 @@ Ctrl-C into a cancellation of its main task, which the fleet call did not notice
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import subprocess
 import sys
 import textwrap
@@ -70,3 +72,33 @@ def test_ctrl_c_in_a_thread_running_a_loop_stops_the_fleet_work(call: str, runne
         timeout=120, check=False,
     )  # fmt: skip
     assert done.stdout.strip() == "after 0 alive 0 files 0 whole False", (done.stdout, done.stderr)
+
+
+def test_a_cancellation_already_handled_does_not_cut_a_later_fleet_call_short() -> None:
+    """A task that caught a cancellation (or cleans up after one) still counts it in
+    ``cancelling()``: a fleet call it makes afterwards must run to its end, as an ``await``
+    there does, not stop after its first look at the task."""
+    from storebridge.fleet._bridge import run_blocking
+
+    ticks: list[int] = []
+
+    async def work() -> str:
+        for _ in range(10):
+            await asyncio.sleep(0.02)
+            ticks.append(1)
+        return "complete"
+
+    async def caller() -> str:
+        # Handled here, and not uncancelled: cancelling() stays 1.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(10)
+        return run_blocking(work)
+
+    async def main() -> str:
+        task = asyncio.create_task(caller())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        return await task
+
+    assert asyncio.run(main()) == "complete"
+    assert len(ticks) == 10

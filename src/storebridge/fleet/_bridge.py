@@ -59,11 +59,14 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     thread = threading.Thread(target=main, name="storebridge-fleet", daemon=True)
     thread.start()
     caller = asyncio.current_task()
+    # Cancellations delivered before this call (caught, or being cleaned up after) are
+    # not this call's to act on: only a new one is.
+    already = caller.cancelling() if caller is not None else 0
     try:
         # Woken now and then: under asyncio.run, Ctrl-C does not raise here but cancels
         # the caller's task, which only shows in its cancelling().
         while not ended.wait(_CHECK_CANCEL_EVERY):
-            if caller is not None and caller.cancelling():
+            if caller is not None and caller.cancelling() > already:
                 raise asyncio.CancelledError
     except BaseException:
         # Ctrl-C (or any exception) in the caller's thread: the work on the helper loop

@@ -9,6 +9,8 @@ import asyncio
 
 import storebridge
 from storebridge.http import Request, Response
+from storebridge_shopline import ShoplineAdapter
+from storebridge_shopline._auth import token_store_key
 from tests.adapters.shopline.support import world
 
 HOUR = 3600
@@ -69,3 +71,18 @@ def test_one_shop_spelled_two_ways_is_one_credential() -> None:
             other.orders.get(ref)
             w.clock.advance(60)
     assert w.emulator.refreshes == 1
+
+
+def test_shops_behind_one_gateway_keep_their_own_tokens() -> None:
+    """The path is part of the shop reached: two shops behind one host must not share."""
+    w = world(orders=1)
+
+    def key(url: str) -> str:
+        return token_store_key(
+            ShoplineAdapter.from_settings(**{**w.settings, "base_url": url}).settings
+        )
+
+    urls = ("https://gw.example/shopA", "https://gw.example/shopB", "https://GW.example:443/shopA/")
+    keys = {url: key(url) for url in urls}
+    assert keys["https://gw.example/shopA"] != keys["https://gw.example/shopB"]
+    assert keys["https://gw.example/shopA"] == keys["https://GW.example:443/shopA/"]

@@ -22,6 +22,7 @@ BasicAuth = httpx.BasicAuth
 Client = httpx.Client
 Headers = httpx.Headers
 HTTPError = httpx.HTTPError
+InvalidURL = httpx.InvalidURL
 Limits = httpx.Limits
 MockTransport = httpx.MockTransport
 QueryParams = httpx.QueryParams
@@ -76,6 +77,7 @@ __all__ = [
     "HTTPError",
     "HTTPTransport",
     "Headers",
+    "InvalidURL",
     "Limits",
     "MockTransport",
     "PoolTimeout",

@@ -12,7 +12,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
-from storebridge._http import URL, Request, Response
+from storebridge._http import URL, InvalidURL, Request, Response
 from storebridge._json import read_json
 from storebridge.errors import PayloadError
 from storebridge.flow import derive_request
@@ -57,6 +57,16 @@ def same_origin(request: Request, url: URL, where: str) -> URL:
             path=where,
         )
     return url
+
+
+def _joined(request: Request, link: str, where: str) -> URL:
+    """``link`` resolved against the request's URL; PayloadError at ``where`` when it is no
+    URL at all (a port that is not a number, a bracket left open): the answer is unreadable,
+    not the listing's code broken."""
+    try:
+        return request.url.join(link)
+    except (InvalidURL, ValueError, TypeError) as exc:
+        raise PayloadError(f"next-page link is not a URL ({exc})", path=where) from None
 
 
 def rows_at(body: Any, path: Sequence[str | int], *, platform: str | None = None) -> list[Any]:
@@ -106,7 +116,8 @@ class BodyNextUrl:
         url = self.next_url(read_json(response))
         if url is None:
             return None
-        target = same_origin(request, request.url.join(url), "$." + ".".join(self.next))
+        where = "$." + ".".join(self.next)
+        target = same_origin(request, _joined(request, url, where), where)
         return derive_request(request, str(target))
 
     def read(self, request: Request, response: Response) -> Page[Any]:
@@ -128,7 +139,7 @@ class LinkHeader:
         url = response.links.get("next", {}).get("url")
         if not url:
             return None
-        target = same_origin(request, request.url.join(url), "Link header")
+        target = same_origin(request, _joined(request, url, "Link header"), "Link header")
         if self.keep_params is not None:
             params: list[tuple[str, str | int | float | bool | None]] = [
                 (k, v) for k, v in target.params.multi_items() if k in self.keep_params

@@ -409,7 +409,7 @@ def _checked(
 
     def check(response: Response) -> None:
         try:
-            page = _read(reader, request, response)
+            page = _read(reader, request, response, platform)
             if key is not None:
                 for index, row in enumerate(page.rows):
                     _key_of(row, key, index)
@@ -439,17 +439,19 @@ _SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 """What a page reader written for the expected shape raises on another one."""
 
 
-def _read(reader: PageReader[R], request: Request, response: Response) -> Page[R]:
+def _read(reader: PageReader[R], request: Request, response: Response, platform: str) -> Page[R]:
     """``reader``'s page, checked: an answer it could not read is a PayloadError (asked
-    again like any unreadable answer), and what is not a Page says what it must be."""
+    again like any unreadable answer; the reader's own exception stays its cause, so a
+    traceback still leads to the line), and what is not a Page says what it must be."""
     try:
         page = reader(request, response)
-    except PayloadError:
-        raise
+    except StorebridgeError:
+        raise  # already says what went wrong (a ValidationError is a ValueError too)
     except _SHAPE_ERRORS as exc:
         raise PayloadError(
             f"the page could not be read ({type(exc).__name__}: {exc} in the page reader)",
             path="$",
+            platform=platform,
         ) from exc
     if not isinstance(page, Page):
         raise TypeError(

@@ -42,7 +42,10 @@ def _incomplete(adapter: type[Adapter]) -> str | None:
     if not isinstance(name, str) or not name:
         return "its class attribute name must be the platform's name, a non-empty str"
     settings = getattr(adapter, "Settings", None)
-    if not (isinstance(settings, type) and attrs.has(settings)):
+    own_reading = adapter.from_settings.__func__ is not Adapter.from_settings.__func__  # type: ignore[attr-defined]
+    # An adapter that reads its settings itself (its own from_settings) may keep them in
+    # any class; the others are read by parse_settings, which needs attrs.
+    if not own_reading and not (isinstance(settings, type) and attrs.has(settings)):
         return (
             f"{adapter.__name__}.Settings must be an @attrs.frozen class of the platform's "
             f"settings, got {settings!r}"

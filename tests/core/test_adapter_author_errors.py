@@ -12,10 +12,10 @@ import pytest
 import storebridge
 from storebridge import registry
 from storebridge.adapter import Adapter
-from storebridge.errors import ConfigurationError, PayloadError
+from storebridge.errors import ConfigurationError, PayloadError, ValidationError
 from storebridge.flow import build_request, expand_pages, just
 from storebridge.http import Request, Response, read_json
-from storebridge.pagination import Page, walk
+from storebridge.pagination import LinkHeader, Page, walk
 from storebridge.payload import Payload
 from tests.support.fakes import FakeTime
 from tests.support.toy import ToyAdapter, ToyEmulator, _order
@@ -118,3 +118,42 @@ def test_an_entry_point_that_cannot_give_its_adapter_is_a_configuration_error(
     with pytest.raises(ConfigurationError, match=problem) as info:
         storebridge.connect("broken")
     assert info.value.setting == "platform"
+
+
+def _refusing(request: Request, response: Response) -> Page[Any]:
+    raise ValidationError("limit must be at most 100", field="limit")
+
+
+def test_a_storebridge_error_from_a_page_reader_goes_up_as_it_is() -> None:
+    """A ValidationError is a ValueError too: it was taken for an unreadable answer."""
+    with pytest.raises(ValidationError, match="limit must be at most 100"):
+        _list(_with_reader(_refusing))
+
+
+def test_the_reader_s_own_exception_stays_the_cause() -> None:
+    with pytest.raises(PayloadError) as info:
+        _list(_with_reader(_wrong_key))
+    assert isinstance(info.value.__cause__, KeyError)  # the traceback leads to the reader
+
+
+def _bad_link(request: Request, response: Response) -> Page[Any]:
+    response.headers["link"] = '<https://toy.example:abc/orders>; rel="next"'
+    return LinkHeader(rows=("results",)).read(request, response)
+
+
+def test_a_next_link_that_is_no_url_is_a_payload_error() -> None:
+    with pytest.raises(PayloadError, match="next-page link is not a URL"):
+        _list(_with_reader(_bad_link))
+
+
+def test_an_adapter_reading_its_own_settings_may_keep_them_in_any_class() -> None:
+    class OwnReading(ToyAdapter):
+        name = "toyown"
+        Settings = dict  # type: ignore[assignment]
+
+        @classmethod
+        def from_settings(cls, **given: Any) -> OwnReading:
+            return cls(given)
+
+    storebridge.register_adapter(OwnReading)
+    storebridge.unregister_adapter("toyown")

@@ -197,15 +197,23 @@ class Planner:
             target_ref = tagged[0].target_ref
             self.ledger.mark_done(resource, ref, target_ref, "created", print_, work.expect)
             return Decision(resource, ref, "reconcile", target_ref=target_ref)
+        return self._on_target(resource, ref, work.keys, print_)
+
+    def _on_target(
+        self, resource: str, ref: str, keys: Sequence[str], print_: str
+    ) -> Decision | None:
+        """A record the target holds by ``keys`` (a customer's e-mail, a product's SKUs),
+        not made by a migration: reused when one target record holds every key, skipped
+        when only some are there or they are spread over several; None when none is."""
         kind = "email" if resource == "customers" else "sku"
         found = {
             key: rows[0]
-            for key in work.keys
+            for key in keys
             if (rows := [r for r in self.ledger.lookup(resource, kind, key) if not r.tagged])
         }
         if not found:
             return None
-        if len(found) < len(work.keys):
+        if len(found) < len(keys):
             return self._skip(
                 resource, ref, "some of its SKUs already exist on the target, some do not"
             )
@@ -213,7 +221,7 @@ class Planner:
         if split is not None:
             return self._skip(resource, ref, split)
         why = (
-            f"the target already has a customer with e-mail {work.keys[0]}"
+            f"the target already has a customer with e-mail {keys[0]}"
             if resource == "customers"
             else "the target already has its SKUs"
         )
@@ -331,24 +339,8 @@ class Planner:
                 f"SKU {sku} is also on source product {holder} (SKUs must be unique on the "
                 "target)",
             )  # fmt: skip
-        found = {
-            sku: rows[0]
-            for sku in skus
-            if (rows := [r for r in self.ledger.lookup("products", "sku", sku) if not r.tagged])
-        }
-        split = _split_over(found) if found and len(found) == len(skus) else None
-        if split is not None:
-            return self._skip("products", p.ref, split)
-        if found and len(found) == len(skus):
-            return self._reuse(
-                "products", p.ref, next(iter(found.values())).target_ref, print_,
-                "the target already has its SKUs",
-            )  # fmt: skip
-        if found:
-            return self._skip(
-                "products", p.ref, "some of its SKUs already exist on the target, some do not"
-            )
-        return work("create")
+        existing = self._on_target("products", p.ref, skus, print_)
+        return existing if existing is not None else work("create")
 
     @staticmethod
     def _remember_product(made: Product) -> list[IndexRow]:

@@ -13,9 +13,9 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncGenerator, Generator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import Any, Protocol
 
 from storebridge import _http
 from storebridge._inflight import (
@@ -52,6 +52,32 @@ from storebridge.flow import (
     Ticket,
     Wait,
 )
+
+
+class _Finished(Protocol):
+    """A request of a batch that has ended: a thread's Future or an asyncio Task."""
+
+    def exception(self) -> BaseException | None: ...
+
+    def result(self) -> Any: ...
+
+
+def _settle(
+    done: Iterable[_Finished], pending: dict[Any, int], results: list[Any], tolerant: bool
+) -> BaseException | None:
+    """Put the answers of a batch's ``done`` requests in their places (taking them out of
+    ``pending``); the first failure the batch does not tolerate, if any."""
+    failure: BaseException | None = None
+    for sent in done:
+        index = pending.pop(sent)
+        exc = sent.exception()
+        if exc is None:
+            results[index] = sent.result()
+        elif tolerant and isinstance(exc, StorebridgeError):
+            results[index] = exc
+        elif failure is None:
+            failure = exc
+    return failure
 
 
 def _closed_store() -> RuntimeError:
@@ -165,15 +191,8 @@ class SyncEngine:
             if not pending:
                 break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = pending.pop(future)
-                exc = future.exception()
-                if exc is None:
-                    results[index] = future.result()
-                elif tolerant and isinstance(exc, StorebridgeError):
-                    results[index] = exc
-                else:
-                    failure = failure or exc
+            settled = _settle(done, pending, results, tolerant)  # always: empties `done`
+            failure = failure or settled
         if failure is not None:
             raise failure
         return results
@@ -362,15 +381,8 @@ class AsyncEngine:
                 if not pending:
                     break
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    index = pending.pop(task)
-                    exc = task.exception()
-                    if exc is None:
-                        results[index] = task.result()
-                    elif tolerant and isinstance(exc, StorebridgeError):
-                        results[index] = exc
-                    else:
-                        failure = failure or exc
+                settled = _settle(done, pending, results, tolerant)  # always: empties `done`
+                failure = failure or settled
         finally:
             if pending:
                 # Cancelled while waiting (a listing closed mid-batch): its requests stop

@@ -501,3 +501,41 @@ def test_customer_create_reconciles_a_dropped_answer_through_the_toy_emulator() 
         created = store.customers.create(CustomerDraft(email="a@example.com"))
     assert created.email == "a@example.com"
     assert len(emulator.customers) == 1  # read back, not sent twice
+
+
+def _batch_of(n: int) -> Flow[list[Any]]:
+    requests = tuple(build_request("GET", f"https://toy.example/x/{i}", operation="x")
+                     for i in range(n))  # fmt: skip
+    return (yield Batch(requests))  # type: ignore[no-any-return]
+
+
+def test_a_batch_raises_a_failure_that_came_before_the_rest_sync() -> None:
+    """The failure of the first request to end is the batch's, however many end after it
+    (answers missing from their places would read as a batch that went well)."""
+
+    def handler(request: Request) -> Response:
+        if request.url.path.endswith("/0"):
+            return Response(404, json={})
+        time.sleep(0.01)
+        return _echo(request)
+
+    with _store(handler) as store, pytest.raises(APIError) as caught:
+        store.run(_batch_of(8))
+    assert caught.value.status == 404
+
+
+def test_a_batch_raises_a_failure_that_came_before_the_rest_async() -> None:
+    async def handler(request: Request) -> Response:
+        if request.url.path.endswith("/0"):
+            return Response(404, json={})
+        await asyncio.sleep(0.01 * int(request.url.path.rsplit("/", 1)[1]))
+        return _echo(request)
+
+    async def main() -> None:
+        async with AsyncStore(_adapter(), options=FakeTime().options(),
+                              transport=MockTransport(handler)) as store:  # fmt: skip
+            await store.run(_batch_of(8))
+
+    with pytest.raises(APIError) as caught:
+        asyncio.run(main())
+    assert caught.value.status == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 from collections.abc import Iterator
 
@@ -31,6 +32,14 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 # exception (an unclosed socket's ResourceWarning) then. The processes tests start keep the
 # defaults.
 gc.set_threshold(10_000, 20, 10)
+
+# A shell starting the suite in the background (``pytest ... &`` in a script, some CI
+# runners) ignores SIGINT, and every process the suite starts inherits that: the tests of
+# Ctrl-C would then see commands that cannot be interrupted, and wait out their timeouts.
+# A handler set here is reset to the default in processes started from this one, where
+# Python turns SIGINT into KeyboardInterrupt again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Applies the xdist_group marks under --dist loadgroup (see the module for why).
 pytest_plugins = ["tests.support.loadgroup"]

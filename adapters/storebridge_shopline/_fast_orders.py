@@ -64,15 +64,20 @@ def fast_order(data: Any) -> Order | None:
     return read_plain(_order, data)
 
 
-def _money(row: dict[str, Any], key: str, currency: str) -> Money | None:
-    """A plain amount field that agrees with its ``*_set`` twin's ``shop_money`` in the
-    record's currency; anything else (no plain field, another side, a disagreement) is read
-    the careful way, which says what is wrong."""
-    found = plain_money(row.get(key), currency)
-    money_set = row.get(f"{key}_set")
+def _money(row: dict[str, Any], key: str, set_key: str, currency: str) -> Money | None:
+    """A plain amount field ``key`` that agrees with its twin ``set_key``'s ``shop_money``
+    in the record's currency; anything else (no plain field, another side, a disagreement)
+    is read the careful way, which says what is wrong."""
+    value = row.get(key)
+    found = plain_money(value, currency)
+    money_set = row.get(set_key)
     if money_set is not None:
-        side = _money_side(money_set, currency)
-        if found is None or side is None or _amount(side.get("amount")) != found.amount:
+        shop = money_set.get("shop_money") if type(money_set) is dict else None
+        if found is None or type(shop) is not dict or shop.get("currency_code") != currency:
+            raise _Unusual
+        amount = shop.get("amount")
+        # The same text is the same amount: only differently spelled twins are parsed.
+        if amount != value and _amount(amount) != found.amount:
             raise _Unusual
     return found
 
@@ -103,11 +108,23 @@ _ADDRESS_KEYS = (
 _REGIONS = slice(6, 6 + len(REGION))
 
 
-def _address(value: Any) -> Address | None:
+Addresses = dict[tuple[Any, ...], "Address | None"]
+"""The addresses one order has read, by their fields' values: an order's shipping address,
+billing address and customer's address are most often the same one, read once."""
+
+
+def _address(value: Any, read: Addresses) -> Address | None:
     row = _object(value)
     if row is None:
         return None
-    values = list(map(row.get, _ADDRESS_KEYS))
+    values = tuple(map(row.get, _ADDRESS_KEYS))
+    if values in read:  # unhashable values raise TypeError: the careful way reads them
+        return read[values]
+    found = read[values] = _new_address(values)
+    return found
+
+
+def _new_address(values: tuple[Any, ...]) -> Address | None:
     for item in values:  # one pass instead of a call per field
         if item is not None and type(item) is not str:
             raise _Unusual
@@ -137,7 +154,7 @@ _FINANCIAL = PlainStatus(FinancialStatus)
 _FULFILLMENT = PlainStatus(FulfillmentStatus, FULFILLMENT_ALIASES)
 
 
-def _buyer(row: dict[str, Any] | None) -> Customer | None:
+def _buyer(row: dict[str, Any] | None, addresses: Addresses) -> Customer | None:
     if row is None or row.get("id") is None:
         return None
     get = row.get
@@ -146,7 +163,7 @@ def _buyer(row: dict[str, Any] | None) -> Customer | None:
     found = get("addresses")
     if found is not None and found != [] and type(found) is not dict:
         raise _Unusual
-    one = _address(found)
+    one = _address(found, addresses)
     if _object(get("default_address")) is not None:
         raise _Unusual
     if _object(get("email_marketing_consent")) is not None:
@@ -193,7 +210,7 @@ def _line(row: Any, currency: str) -> OrderLine:
     quantity = get("quantity")
     if type(quantity) is not int or not -(10**40) < quantity < 10**40:
         raise _Unusual
-    unit = _money(row, "price", currency)
+    unit = _money(row, "price", "price_set", currency)
     if unit is None:
         raise _Unusual  # the careful way says the price is missing
     try:
@@ -227,7 +244,7 @@ def _order(row: dict[str, Any]) -> Order:
         raise _Unusual
     if get("refunds") not in (None, []):  # refunds: the careful way checks their currency
         raise _Unusual
-    total = _money(row, "current_total_price", currency)
+    total = _money(row, "current_total_price", "current_total_price_set", currency)
     if total is None:
         raise _Unusual  # the careful way says the total is missing
     ref = _ref(get("id"))
@@ -241,7 +258,8 @@ def _order(row: dict[str, Any]) -> Order:
     if lines is not None and type(lines) is not list:
         raise _Unusual
     buyer_row = _object(get("customer"))
-    buyer = _buyer(buyer_row)
+    addresses: Addresses = {}
+    buyer = _buyer(buyer_row, addresses)
     email = _text(get("email"))
     if email is None and buyer_row is not None:
         email = _text(buyer_row.get("email"))
@@ -258,15 +276,15 @@ def _order(row: dict[str, Any]) -> Order:
         email=email,
         currency=currency,
         total=total,
-        subtotal=_money(row, "subtotal_price", currency),
+        subtotal=_money(row, "subtotal_price", "subtotal_price_set", currency),
         shipping_total=None if shipping_amount is None else Money(shipping_amount, currency),
-        tax_total=_money(row, "total_tax", currency),
-        discount_total=_money(row, "total_discounts", currency),
+        tax_total=_money(row, "total_tax", "total_tax_set", currency),
+        discount_total=_money(row, "total_discounts", "total_discounts_set", currency),
         taxes_included=_flag(get("taxes_included")),
         lines=tuple([_line(line, currency) for line in lines or ()]),
         customer=buyer,
-        shipping_address=_address(get("shipping_address")),
-        billing_address=_address(get("billing_address")),
+        shipping_address=_address(get("shipping_address"), addresses),
+        billing_address=_address(get("billing_address"), addresses),
         tags=split_tags(_text(get("tags"))),
         note=_text(get("note")) or _text(get("buyer_note")),
         created_at=_time(get("created_at")),

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 import storebridge
+from storebridge import _ratelimit
 from storebridge._concurrency import forget_pacers
 from storebridge.auth import PROCESS_TOKENS
 from tests.support.toy import ToyAdapter
@@ -82,6 +83,19 @@ def _fresh_tokens() -> None:
     one shop address and app key, which is one credential to the process's token store, and
     a token an earlier test's sandbox issued would otherwise be taken up by this one."""
     PROCESS_TOKENS.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Each test starts with full client buckets, as a new process does: a bucket is shared
+    by credential (and clock), sandboxes of many tests share one token, and the requests of
+    an earlier test on the same worker would otherwise have emptied this one's. It then
+    waited at the platform's documented rate for tokens it never spent (5 s of one dlt
+    test's 6, behind another reading the same SHOPLINE sandbox). Stores built earlier keep
+    the buckets they hold."""
+    with _ratelimit._buckets_lock:
+        _ratelimit._buckets.clear()
+        _ratelimit._guards.clear()
 
 
 @pytest.fixture

@@ -67,15 +67,20 @@ class Listener:
         raise AssertionError(f"printed {line!r}")
 
     def stderr_line(self, text: str, timeout: float = 30) -> str:
+        """The first stderr line saying ``text``, once there is one."""
+        return self.stderr_lines(text, 1, timeout)[0]
+
+    def stderr_lines(self, text: str, count: int, timeout: float = 30) -> list[str]:
+        """The stderr lines saying ``text``, once there are ``count`` of them."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [line for line in list(self.err) if text in line]
-            if found:
-                return found[0]
+            if len(found) >= count:
+                return found
             assert self.proc.poll() is None, "".join(self.err)
             time.sleep(0.05)
         self.kill()
-        raise AssertionError(f"stderr never said {text!r}: {''.join(self.err)}")
+        raise AssertionError(f"stderr never said {text!r} {count} times: {''.join(self.err)}")
 
     def interrupt(self) -> tuple[int, str]:
         self.proc.send_signal(signal.SIGINT)

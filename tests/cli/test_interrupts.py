@@ -17,8 +17,11 @@ from tests.cli.support import COMMAND, cli_env, profile_for, run_storebridge, se
 
 def test_ctrl_c_then_resume(tmp_path: Path) -> None:
     with (
-        # A source at a raised limit: reading it is not what this test is about.
-        served("24nettbutikk", seed=3, orders=30, rate_limit=200.0) as (source, source_url),
+        # A source at a raised limit: reading it is not what this test is about. Its few
+        # customers and products (15 and 10 by default) are copied before the orders, at
+        # the slow target's pace, before the interrupt can come.
+        served("24nettbutikk", seed=3, orders=30, customers=3, products=3,
+               rate_limit=200.0) as (source, source_url),
         # A slow target, so the run is still writing when Ctrl-C comes: its 30 orders take
         # three seconds at the client's 10 writes/s. Its server-side rate limit is off: the
         # resumed run's limiter would start with a full bucket while the server's still held

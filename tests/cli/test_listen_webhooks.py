@@ -39,7 +39,9 @@ def test_listen_prints_a_sandbox_delivery_once(
                 assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
                 found = re.search(r"receiving shop webhooks at (\S+)", proc.stderr.readline())
                 receiver = found.group(1) if found else None
-            with storebridge.connect(platform, **kit.settings(url)) as store:
+            # The sandbox sets no limit: neither does the store making the change.
+            unpaced = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(1000, 1000))
+            with storebridge.connect(platform, options=unpaced, **kit.settings(url)) as store:
                 store.webhooks.subscribe(["orders.updated"], receiver)
                 order = next(o for o in store.orders.list() if o.status.value != "cancelled")
                 store.orders.cancel(order.ref, reason="customer")

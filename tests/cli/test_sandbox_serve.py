@@ -188,7 +188,10 @@ def counting_receiver() -> Iterator[tuple[str, list[dict[str, str]]]]:
 def test_webhook_duplicates_deliver_each_event_twice(
     platform: str, event_header: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    args = [platform, "--orders", "3", "--webhook-duplicates", "--webhook-attempts", "2"]
+    # A raised limit (the profile printed says so): 29 Next's documented 4 requests a second,
+    # one at a time, would only make the store's three requests wait.
+    args = [platform, "--orders", "3", "--rate-limit", "100",
+            "--webhook-duplicates", "--webhook-attempts", "2"]  # fmt: skip
     with serving(args, tmp_path) as (profile, env, _), counting_receiver() as (url, received):
         config = tmp_path / "storebridge.toml"
         config.write_text(profile)

@@ -58,7 +58,8 @@ def test_verbose_shows_the_retry_without_the_debug_lines(
 def test_debug_after_the_command_name_or_before_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
-    with served("29next", orders=1) as (kit, url):
+    raise_declared_limits(monkeypatch)  # the debug lines are the subject, not the pacing
+    with served("29next", orders=1, rate_limit=4.0 * PACE) as (kit, url):
         profile, env = profile_for("shop", kit, url)
         (tmp_path / "storebridge.toml").write_text(profile)
         monkeypatch.chdir(tmp_path)
@@ -78,7 +79,8 @@ def test_verbose_logs_finished_phases_when_no_bars_show(
 ) -> None:
     raise_declared_limits(monkeypatch)  # the log lines are the subject, not the pacing
     with (
-        served("24nettbutikk", seed=2, orders=2) as (source, source_url),
+        served("24nettbutikk", seed=2, orders=2, rate_limit=20.0 * PACE)
+        as (source, source_url),
         served("shopline", seed=2, orders=0, currency="NOK", rate_limit=4.0 * PACE)
         as (target, target_url),
     ):  # fmt: skip

@@ -42,13 +42,20 @@ from storebridge.webhooks import (
 PLATFORMS = {"29next": "https://acme.29next.store", "shopline": "https://acme.myshopline.com"}
 LIMITS: dict[str, dict[str, Any]] = {"29next": {"rate_limit": None},
                                      "shopline": {"rate_limit": False}}  # fmt: skip
+FAST = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(1000, 1000))
+"""The stores' own pace, matching their sandboxes' (no limit): at 29 Next's documented 4
+requests a second, one at a time, each test waited a quarter of a second a request to set up
+a delivery, and these tests are about deliveries."""
 
 
 @contextmanager
 def served_sandbox(platform: str, **options: Any) -> Iterator[tuple[storebridge.Store, Emulator]]:
     """A store on a sandbox served on its own loopback port, sending real webhooks."""
     kit = adapter_class(platform).sandbox(orders=3, **LIMITS[platform], **options)
-    with kit.emulator.serve() as url, storebridge.connect(platform, **kit.settings(url)) as store:
+    with (
+        kit.emulator.serve() as url,
+        storebridge.connect(platform, options=FAST, **kit.settings(url)) as store,
+    ):
         try:
             yield store, kit.emulator
         finally:
@@ -148,7 +155,7 @@ def test_the_in_progress_answer_is_a_retryable_503_with_retry_after() -> None:
         orders=3, rate_limit=None, webhooks=WebhookOptions(transport=_http.MockTransport(keep))
     )
     base = PLATFORMS["29next"]
-    with storebridge.connect("29next", transport=kit.emulator.transport(),
+    with storebridge.connect("29next", transport=kit.emulator.transport(), options=FAST,
                              **kit.settings(base)) as store:  # fmt: skip
         store.webhooks.subscribe(["customers.updated"], "https://hooks.example/acme")
         _update_a_customer(store, kit.emulator)
@@ -194,7 +201,7 @@ def _captured_delivery(platform: str) -> tuple[storebridge.Store, dict[str, str]
     kit = adapter_class(platform).sandbox(
         orders=3, **LIMITS[platform], webhooks=WebhookOptions(transport=_http.MockTransport(keep))
     )
-    store = storebridge.connect(platform, transport=kit.emulator.transport(),
+    store = storebridge.connect(platform, transport=kit.emulator.transport(), options=FAST,
                                 **kit.settings(PLATFORMS[platform]))  # fmt: skip
     store.webhooks.subscribe(["customers.updated"], "https://hooks.example/acme")
     _update_a_customer(store, kit.emulator)

@@ -24,7 +24,9 @@ SCRIPT = textwrap.dedent(
     from storebridge.fleet import ExportJob, StoreSpec
     from storebridge.registry import adapter_class
 
-    kit = adapter_class("29next").sandbox(seed=1, orders=40, rate_limit=None, latency=0.05)
+    # 96 requests of 20 ms: 2 s of work when not stopped. (The in-process sandbox answers on
+    # the fleet's loop: the requests queued when Ctrl-C comes still run before it stops.)
+    kit = adapter_class("29next").sandbox(seed=1, orders=40, rate_limit=None, latency=0.02)
     specs = [StoreSpec(f"s{i}", platform="29next", settings=kit.settings("https://x.example"),
                        transport=kit.emulator.transport()) for i in range(2)]
     fast = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(1000, 1000))
@@ -52,8 +54,10 @@ SCRIPT = textwrap.dedent(
             asyncio.new_event_loop().run_until_complete(main())
     except KeyboardInterrupt:
         sent, ticked = len(kit.emulator.requests), len(ticks)
-        alive = [t.name for t in threading.enumerate() if t.name == "storebridge-fleet"]
-        time.sleep(1.0)  # what still ran would have sent or ticked by now
+        helpers = [t for t in threading.enumerate() if t.name == "storebridge-fleet"]
+        time.sleep(0.5)  # what still ran would have sent or ticked by now (every 20 ms)
+        # Alive after that: a helper that ended its work may take a moment more to exit.
+        alive = [t.name for t in helpers if t.is_alive()]
         print("after", len(kit.emulator.requests) - sent + len(ticks) - ticked,
               "alive", len(alive), "files", len(list(out.iterdir())),
               "whole", len(ticks) == 400)  # every store's work done: not stopped at all

@@ -63,9 +63,12 @@ def test_a_record_edited_while_the_run_read_on_is_carried_by_the_next_catch_up(
 
     from storebridge import _http
     from storebridge.model import CustomerUpdate
+    from storebridge.sandbox.clock import FakeClock
     from tests.migrate.support import connect, sandbox
 
-    src_kit = sandbox("shopline", orders=0, customers=300, products=0)
+    # The platform's clock keeps real time, and is moved on by hand where the test waits.
+    clock = FakeClock(start=time.time(), speed=1.0)
+    src_kit = sandbox("shopline", orders=0, customers=300, products=0, clock=clock)
     dst_kit = sandbox("29next", empty=True)
     side = connect(src_kit, "src")
     everyone = sorted(side.customers.list(), key=lambda c: int(c.ref))
@@ -81,7 +84,7 @@ def test_a_record_edited_while_the_run_read_on_is_carried_by_the_next_catch_up(
                 self.lists += 1
                 if self.lists == 2:  # the first page (with X) is read; Y comes later
                     side.customers.update(x.ref, CustomerUpdate(first_name="EditedX"))
-                    time.sleep(1.1)  # the platform stamps whole seconds
+                    clock.advance(1.1)  # the platform stamps whole seconds
                     side.customers.update(y.ref, CustomerUpdate(first_name="EditedY"))
             return self.inner.handle_request(request)
 

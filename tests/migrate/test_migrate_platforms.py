@@ -17,16 +17,20 @@ from tests.migrate.support import FAST, UNLIMITED
 
 
 def test_long_migration_crosses_shopline_token_refreshes(tmp_path: Path) -> None:
-    source_kit = adapter_class("24nettbutikk").sandbox(seed=5, orders=20)
     # Tokens of a fraction of a second and a slow network: the run outlives several tokens
-    # (no rate limits: waiting for them would only make the run longer, not different).
+    # (no rate limits, on either side: waiting for them would only make the run longer, not
+    # different). The target's latency alone keeps it writing for three of them or more.
+    source_kit = adapter_class("24nettbutikk").sandbox(
+        seed=5, orders=20, **UNLIMITED["24nettbutikk"]
+    )
     target_kit = adapter_class("shopline").sandbox(
         seed=5, orders=0, customers=0, products=0, currency="NOK", token_lifetime=0.3,
-        latency=0.05, clock=Clock(), **UNLIMITED["shopline"],
+        latency=0.07, clock=Clock(), **UNLIMITED["shopline"],
     )  # fmt: skip
     with source_kit.emulator.serve() as src_url, target_kit.emulator.serve() as dst_url:
         settings = {**target_kit.settings(dst_url), "refresh_leeway": 0.1}
-        with storebridge.connect("24nettbutikk", **source_kit.settings(src_url)) as source, \
+        with storebridge.connect("24nettbutikk", options=FAST,
+                                 **source_kit.settings(src_url)) as source, \
              storebridge.connect("shopline", options=FAST, **settings) as target:  # fmt: skip
             report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
             refreshes = target.adapter.refresh_count  # type: ignore[attr-defined]

@@ -76,8 +76,9 @@ def _money(row: dict[str, Any], key: str, set_key: str, currency: str) -> Money 
         if found is None or type(shop) is not dict or shop.get("currency_code") != currency:
             raise _Unusual
         amount = shop.get("amount")
-        # The same text is the same amount: only differently spelled twins are parsed.
-        if amount != value and _amount(amount) != found.amount:
+        # The same text is the same amount: only differently spelled twins are parsed. (Text
+        # only: ``True == 1``, and a boolean is no amount.)
+        if (type(amount) is not str or amount != value) and _amount(amount) != found.amount:
             raise _Unusual
     return found
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 import storebridge
-from storebridge import _ratelimit
 from storebridge._concurrency import forget_pacers
+from storebridge._ratelimit import forget_buckets
 from storebridge.auth import PROCESS_TOKENS
 from tests.support.toy import ToyAdapter
 
@@ -93,9 +93,7 @@ def _fresh_rate_limits() -> None:
     waited at the platform's documented rate for tokens it never spent (5 s of one dlt
     test's 6, behind another reading the same SHOPLINE sandbox). Stores built earlier keep
     the buckets they hold."""
-    with _ratelimit._buckets_lock:
-        _ratelimit._buckets.clear()
-        _ratelimit._guards.clear()
+    forget_buckets()
 
 
 @pytest.fixture

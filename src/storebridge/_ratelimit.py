@@ -193,3 +193,11 @@ def shared_send_guard(
         if guard is None:
             guard = _guards[(key, limit, clock)] = SendGuard(send_limit(limit), clock)
         return guard
+
+
+def forget_buckets() -> None:
+    """Drop every shared bucket and send guard, so the next store starts with a full bucket
+    (what a new process does); stores already built keep theirs."""
+    with _buckets_lock:
+        _buckets.clear()
+        _guards.clear()

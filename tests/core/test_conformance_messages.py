@@ -3,7 +3,7 @@ returned, when it hands back the platform's rows (dicts) instead of model object
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -41,26 +41,29 @@ class CreateReturnsADict(TwentyNineNextAdapter):
         return dict(customer.raw)
 
 
-def test_a_get_returning_a_dict_names_the_operation_and_the_model() -> None:
+def _refusal(check: Callable[[], object]) -> str:
+    """The message of the AssertionError ``check`` raises."""
     with pytest.raises(AssertionError) as raised:
-        check_adapter(GetReturnsADict)
-    message = str(raised.value)
+        check()
+    return str(raised.value)
+
+
+def test_a_get_returning_a_dict_names_the_operation_and_the_model() -> None:
+    message = _refusal(lambda: check_adapter(GetReturnsADict))
     assert message.startswith("orders.get returned a dict"), message
     assert "storebridge.model.Order" in message
 
 
 def test_a_listing_emitting_dicts_names_the_operation_and_the_model() -> None:
-    with pytest.raises(AssertionError) as raised:
-        check_adapter(ListingEmitsDicts)
-    message = str(raised.value)
+    message = _refusal(lambda: check_adapter(ListingEmitsDicts))
     assert message.startswith("orders.list emitted a dict (orders[0])"), message
     assert "storebridge.model.Order" in message
 
 
 def test_a_listing_emitting_dicts_fails_the_fault_check_with_the_same_message() -> None:
-    with pytest.raises(AssertionError) as raised:
-        check_listings_under_faults(ListingEmitsDicts, orders=4, seeds=(1,), rates=(0.1,))
-    message = str(raised.value)
+    message = _refusal(
+        lambda: check_listings_under_faults(ListingEmitsDicts, orders=4, seeds=(1,), rates=(0.1,))
+    )
     assert message.startswith("orders.list emitted a dict (orders[0])"), message
     assert "storebridge.model.Order" in message
 

@@ -3,6 +3,8 @@ refuses because it has the record already is looked up there and reused, not fai
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,19 +17,25 @@ from tests.migrate.support import connect, sandbox
 ROUTES = [("shopline", "29next"), ("29next", "shopline")]
 
 
-def _kits(route: tuple[str, str]) -> tuple[storebridge.sandbox.Sandbox, ...]:
+@contextmanager
+def _migrated_once(
+    route: tuple[str, str], ledger: Path
+) -> Iterator[tuple[storebridge.Store, storebridge.Store]]:
+    """Source and target stores of ``route`` after a first migration that passed: the
+    target's index is read, and a test changes the stores before the next run."""
     source, target = route
-    return sandbox(source, seed=3, orders=4), sandbox(target, empty=True, seed=4)
+    sk, tk = sandbox(source, seed=3, orders=4), sandbox(target, empty=True, seed=4)
+    with connect(sk, "src") as s, connect(tk, "dst") as t:
+        assert storebridge.migrate(s, t, ledger=ledger).status == "PASS"
+        yield s, t
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=["->".join(r) for r in ROUTES])
 def test_a_customer_made_on_the_target_between_runs_is_reused(
     route: tuple[str, str], tmp_path: Path
 ) -> None:
-    sk, tk = _kits(route)
     ledger = tmp_path / "l.sqlite"
-    with connect(sk, "src") as s, connect(tk, "dst") as t:
-        assert storebridge.migrate(s, t, ledger=ledger).status == "PASS"
+    with _migrated_once(route, ledger) as (s, t):
         # A new source customer with an order, and a customer with the same e-mail made
         # on the target by someone else (the target's index was read by the first run).
         product = next(iter(s.products.list()))
@@ -59,10 +67,8 @@ def test_a_customer_made_on_the_target_between_runs_is_reused(
 
 
 def test_a_product_made_on_the_target_between_runs_is_reused(tmp_path: Path) -> None:
-    sk, tk = _kits(("shopline", "29next"))
     ledger = tmp_path / "l.sqlite"
-    with connect(sk, "src") as s, connect(tk, "dst") as t:
-        assert storebridge.migrate(s, t, ledger=ledger).status == "PASS"
+    with _migrated_once(("shopline", "29next"), ledger) as (s, t):
         price = next(iter(s.products.list())).variants[0].price
         assert price is not None
         variant = VariantDraft(sku="LATE-1", price=price, title="Default")
@@ -81,10 +87,8 @@ def test_a_product_whose_skus_are_on_two_target_products_is_skipped_not_taken_as
     route: tuple[str, str], tmp_path: Path
 ) -> None:
     """Adopted as the first of them, its other SKUs mapped nowhere, and the run said PASS."""
-    sk, tk = _kits(route)
     ledger = tmp_path / "l.sqlite"
-    with connect(sk, "src") as s, connect(tk, "dst") as t:
-        assert storebridge.migrate(s, t, ledger=ledger).status == "PASS"
+    with _migrated_once(route, ledger) as (s, t):
         price = next(iter(s.products.list())).variants[0].price
         assert price is not None
         a = VariantDraft(sku="SPLIT-A", price=price, title="A")

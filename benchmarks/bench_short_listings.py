@@ -11,11 +11,9 @@ one run:
   (``WHOLE_STORE_SPLIT_FROM_PAGES``; ``planned`` puts the threshold back at 8 pages, where
   listings with time filters still split).
 
-Every store is its own sandbox, served on loopback by a child process with ``--latency``
-seconds on every answer and its documented limit scaled x``--scale``; the client reads
-``store.orders.list()`` with every default but the rate limit. Printed: each run's seconds
-and requests (counted where the sandbox answers them), and per case the medians of both
-variants and their ratio. No figure is asserted anywhere.
+The runs alternate on the same sandboxes (``benchmarks/harness/alternate.py`` says how).
+Printed: each run's seconds and requests (counted where the sandbox answers them), and per
+case the medians of both variants and their ratio. No figure is asserted anywhere.
 
     .venv/bin/python benchmarks/bench_short_listings.py                # 3 rounds
     .venv/bin/python benchmarks/bench_short_listings.py --rounds 5 --json short.json
@@ -25,11 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -37,13 +33,10 @@ from unittest import mock
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness.config import DOCUMENTED, Case, emulator_limit
-from benchmarks.harness.host import SandboxHost, SandboxSpec
-from benchmarks.harness.readers import storebridge_export
+from benchmarks.harness.alternate import Variant, alternate, print_medians
 
 import storebridge_29next._listings as twentynine_listings
 import storebridge_shopline._paging as shopline_paging
-from storebridge._concurrency import forget_pacers
 
 SIZES: dict[str, tuple[int, ...]] = {"29next": (40, 60, 200), "shopline": (300, 500, 700)}
 """Orders per store: 29 Next pages hold 20 (two, three and ten pages), SHOPLINE's 100."""
@@ -80,58 +73,15 @@ def _planned(platform: str) -> Iterator[None]:
             yield
 
 
+def _shipped(platform: str) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
 def measure(
     sizes: dict[str, tuple[int, ...]], rounds: int, latency: float, scale: float
 ) -> dict[str, Any]:
-    specs = {
-        f"{platform}-{orders}": SandboxSpec(
-            platform,
-            orders,
-            seed=3,
-            latency=latency,
-            options=emulator_limit(platform, DOCUMENTED[platform].scaled(scale)),
-        )
-        for platform, counts in sizes.items()
-        for orders in counts
-    }
-    runs: list[dict[str, Any]] = []
-    with SandboxHost(specs) as host:
-        for round_ in range(rounds):
-            for name, spec in specs.items():
-                limit = DOCUMENTED[spec.platform].scaled(scale)
-                case = Case(spec.platform, spec.orders)
-                for variant in VARIANTS:
-                    # The sandbox's bucket full again and no latency learned from the last
-                    # run: each run starts as a new process would.
-                    time.sleep(limit.refill_seconds() + 0.2)
-                    forget_pacers()
-                    host.take(name)
-                    with _planned(spec.platform) if variant == "planned" else nullcontext():
-                        began = time.perf_counter()
-                        read = storebridge_export(case, host.served[name], limit)
-                        seconds = time.perf_counter() - began
-                    answers = host.take(name)
-                    if read != spec.orders:
-                        raise RuntimeError(f"{name} {variant}: read {read} of {spec.orders}")
-                    runs.append({"round": round_ + 1, "case": name, "variant": variant,
-                                 "seconds": round(seconds, 3), "requests": answers.served,
-                                 "too_many": answers.too_many})  # fmt: skip
-                    print(f"  round {round_ + 1} {name:<14} {variant:<8}: {seconds:5.2f} s, "
-                          f"{answers.served} requests, {answers.too_many} x 429",
-                          flush=True)  # fmt: skip
-    cases: dict[str, dict[str, Any]] = {}
-    for name in specs:
-        medians: dict[str, Any] = {}
-        for variant in VARIANTS:
-            mine = [r for r in runs if r["case"] == name and r["variant"] == variant]
-            medians[variant] = {
-                "seconds": statistics.median(r["seconds"] for r in mine),
-                "requests": statistics.median(r["requests"] for r in mine),
-            }
-        ratio = medians["planned"]["seconds"] / medians["shipped"]["seconds"]
-        medians["planned_over_shipped"] = round(ratio, 2)
-        cases[name] = medians
-    return {"latency": latency, "scale": scale, "rounds": rounds, "runs": runs, "cases": cases}
+    variants: dict[str, Variant] = {"shipped": _shipped, "planned": _planned}
+    return alternate(sizes, variants, rounds, latency, scale)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,13 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     result = measure(SIZES, args.rounds, args.latency, args.scale)
-    print(f"medians of {args.rounds} rounds, {args.latency * 1000:.0f} ms, limits x{args.scale:g}")
-    print(f"{'case':<14} {'shipped':>16} {'planned':>16}  planned/shipped")
-    for name, medians in result["cases"].items():
-        shipped, planned = medians["shipped"], medians["planned"]
-        print(f"{name:<14} {shipped['seconds']:6.2f} s {shipped['requests']:4g} req "
-              f"{planned['seconds']:6.2f} s {planned['requests']:4g} req  "
-              f"{medians['planned_over_shipped']:.2f}")  # fmt: skip
+    print_medians(result, list(VARIANTS))
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0

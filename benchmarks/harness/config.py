@@ -6,7 +6,16 @@ from typing import Any
 
 import attrs
 
-__all__ = ["DOCUMENTED", "Case", "Config", "Limit", "emulator_limit", "full", "quick"]
+__all__ = [
+    "DOCUMENTED",
+    "Case",
+    "Config",
+    "Limit",
+    "documented",
+    "emulator_limit",
+    "full",
+    "quick",
+]
 
 
 @attrs.frozen
@@ -125,5 +134,22 @@ def full(**overrides: Any) -> Config:
         mode="full", cases=_cases(5000, 5000, 500, 500), repeat=3, baseline_repeat=1,
         conversion_orders=2000, conversion_repeat=5, memory_orders=5000, stores=20,
         store_orders=1000, migration_orders=300,
+    )  # fmt: skip
+    return Config(**{**given, **overrides})
+
+
+def documented(**overrides: Any) -> Config:
+    """The documented limits themselves (x1), at sizes where each export takes seconds.
+
+    At these limits the rate allows one request per latency (4/s at 250 ms) or less, so a
+    sequential loop is already close to the bound and what is measured is whether
+    storebridge's extra requests (SHOPLINE's counts and probes, 24Nettbutikk's look-ahead)
+    cost it that. SHOPLINE's bucket of 40 is ten seconds of its rate: its listing is sized
+    to need several times that, or the burst alone would beat the bound.
+    """
+    given: dict[str, Any] = dict(
+        mode="documented", scale=1.0, cases=_cases(20000, 1000, 20, 40), repeat=3,
+        baseline_repeat=1, conversion_orders=2000, conversion_repeat=5, memory_orders=5000,
+        stores=20, store_orders=1000, migration_orders=40,
     )  # fmt: skip
     return Config(**{**given, **overrides})

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from benchmarks.harness.config import Case, Config
+from benchmarks.harness.config import DOCUMENTED, Case, Config, documented
 from benchmarks.run import SECTIONS, main, run
 
 TOY = Config(
@@ -103,6 +103,22 @@ def test_only_takes_known_sections(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--only", "export,speed"])
     assert exit_.value.code == 2
     assert "--only takes a comma-separated list of export" in capsys.readouterr().err
+
+
+def test_documented_runs_at_the_limits_themselves(capsys: pytest.CaptureFixture[str]) -> None:
+    config = documented()
+    assert config.mode == "documented"
+    for platform, limit in DOCUMENTED.items():
+        assert config.limit(platform) == limit
+    # SHOPLINE's bucket is ten seconds of its rate: its export must need far more requests
+    # than the bucket holds (100 orders a page), or the burst alone would beat the bound.
+    shopline = next(case for case in config.cases if case.platform == "shopline")
+    assert shopline.orders / 100 >= 4 * DOCUMENTED["shopline"].burst
+    assert documented(latency=0.1).latency == 0.1
+    with pytest.raises(SystemExit) as exit_:
+        main(["--quick", "--documented"])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def _loaded(names: tuple[str, ...]) -> dict[str, int | bool]:

@@ -127,7 +127,7 @@ def measure(
             for engine, variant in itertools.product(ENGINES, VARIANTS):
                 # Both buckets (the sandbox's and the client's) full again before each run,
                 # and no latency learned (nor a cut after 429s) carried over from the last.
-                time.sleep(limit.refill_seconds() + 0.2)
+                time.sleep(limit.rest_seconds())
                 forget_pacers()
                 host.take("shop")
                 with (

@@ -61,7 +61,7 @@ def alternate(
                 limit = DOCUMENTED[spec.platform].scaled(scale)
                 case = Case(spec.platform, spec.orders)
                 for variant in names:
-                    time.sleep(limit.refill_seconds() + 0.2)
+                    time.sleep(limit.rest_seconds())
                     forget_pacers()
                     host.take(name)
                     with variants[variant](spec.platform):

@@ -33,6 +33,13 @@ class Limit:
         """How long an emptied bucket takes to be full again."""
         return self.burst / self.per_second
 
+    def rest_seconds(self) -> float:
+        """How long to wait between runs so both buckets (the emulator's and the client's)
+        are full again: the refill, and as much again up to 0.2 s for the two clocks to
+        agree (a fixed 0.2 s was most of a toy-sized run's time)."""
+        refill = self.refill_seconds()
+        return refill + min(refill, 0.2)
+
 
 DOCUMENTED: dict[str, Limit] = {
     # 4 requests/second per token; the emulator's bucket of 4 (the notes leave it open).

@@ -125,7 +125,7 @@ def _measure_case(
         repeat = repeats[reader]
         for attempt in range(repeat):
             # Both buckets (the emulator's and the client's) full again before each run.
-            time.sleep(limit.refill_seconds() + 0.2)
+            time.sleep(limit.rest_seconds())
             host.take(key)
             count, elapsed = (
                 pools[reader].submit(timed_export, reader, case, served, limit).result()

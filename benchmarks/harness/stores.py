@@ -107,7 +107,7 @@ def measure_many_stores(config: Config) -> dict[str, Any]:
         answers = [host.take(name) for name in specs]
         # The same again with the collector tuned as docs/fleet.md suggests: an
         # application's choice (the library never changes it), measured side by side.
-        time.sleep(limit.refill_seconds() + 0.2)
+        time.sleep(limit.rest_seconds())
         with tuned_collector():
             tuned_cpu, started = time.process_time(), time.perf_counter()
             tuned_counts = asyncio.run(export_concurrently(stores, options))

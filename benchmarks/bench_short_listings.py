@@ -34,6 +34,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.harness.alternate import Variant, alternate, print_medians
+from benchmarks.harness.config import Case
 
 import storebridge_29next._listings as twentynine_listings
 import storebridge_shopline._paging as shopline_paging
@@ -81,7 +82,13 @@ def measure(
     sizes: dict[str, tuple[int, ...]], rounds: int, latency: float, scale: float
 ) -> dict[str, Any]:
     variants: dict[str, Variant] = {"shipped": _shipped, "planned": _planned}
-    return alternate(sizes, variants, rounds, latency, scale)
+    return alternate(sizes, variants, rounds, latency, scale, _windowed)
+
+
+def _windowed(platform: str, orders: int) -> Case:
+    """29 Next stores with day windows on (the store setting): what is measured is how
+    they are planned."""
+    return Case(platform, orders, day_windows=platform == "29next")
 
 
 def main(argv: list[str] | None = None) -> int:

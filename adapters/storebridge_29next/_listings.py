@@ -3,8 +3,9 @@ listing reaches the rate limit instead of one page per round trip.
 
 **Windows.** One cursor is strictly sequential. The Admin API filters orders, users and
 transactions by day-granular dates (``date_placed_from/to``, ``date_joined_from/to``,
-``date_created_from/to``). When the facade would keep at least :data:`WIDE` requests in
-flight (rate x latency: a far-away store or a raised limit), the first page has a next
+``date_created_from/to``). When the store's settings turn windows on (``day_windows``; off
+by default, see **No date order**), the facade would keep at least :data:`WIDE` requests
+in flight (rate x latency: a far-away store or a raised limit), the first page has a next
 link and its rows run newest first, the rest of the listing is cut into windows of days
 read side by side:
 
@@ -34,7 +35,9 @@ A row outside the days asked for is a wrong answer, not a disorder (the page che
 it), and a repeated, stale or foreign page is the walk's to refuse: those stay errors.
 Order is judged from the pages read only: a record out of order where no page read shows
 it (past a window's first record under its bottom, or later than the first page's last
-day past the cursor's pages read while planning) is in no window, and would be missed.
+day past the cursor's pages read while planning) is in no window, and would be missed. A
+block of back-dated records that the pages read show in order does just that, to every
+window below it; hence windows only on a store's say-so (``day_windows``).
 
 Results arrive window by window as pages complete: newest first within a window, no order
 across windows. ``slices=1`` reads one cursor in the platform's order; ``slices=N`` cuts
@@ -135,7 +138,8 @@ def read_listing(
     width = 0
     if order is not None and reader.last_next is not None and slices != 1:
         width = int((yield CONCURRENCY))
-    if dates is None or order is None or not width or (slices is None and width < WIDE):
+    windowed = adapter.settings.day_windows and width >= WIDE
+    if dates is None or order is None or not width or (slices is None and not windowed):
         yield from _rows(rows, claims, expand)  # one cursor, in the platform's order
         yield from expanding(flow, claims, expand)
         return

@@ -53,11 +53,23 @@ def _optional_base_url(value: str | None) -> str | None:
     return None if value is None else check_base_url(value)
 
 
+def _check_day_windows(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise SettingError(
+            "day_windows",
+            f"day_windows must be true or false, got {value!r}",
+        )
+    return value
+
+
 @attrs.frozen
 class TwentyNineNextSettings:
     """``store`` (subdomain) or ``base_url``; an OAuth app ``access_token``; ``api_version``;
     ``webhook_secret``: the ``secret_key`` webhook subscriptions are created with and
-    deliveries are verified against (optional).
+    deliveries are verified against (optional); ``day_windows``: read whole listings in day
+    windows side by side when enough requests are in flight (off by default: windows are
+    exact only for lists kept in date order, and a store with back-dated orders is not;
+    see the 29 Next platform page).
 
     ``base_url`` is the Admin API root, e.g. ``https://acme.29next.store/api/admin`` (a
     sandbox or proxy may use ``http://127.0.0.1:PORT/api/admin``).
@@ -68,6 +80,7 @@ class TwentyNineNextSettings:
     base_url: str | None = attrs.field(default=None, converter=_optional_base_url)
     api_version: str = attrs.field(default=DEFAULT_API_VERSION, converter=_check_version)
     webhook_secret: Secret | None = secret_field(default=None)
+    day_windows: bool = attrs.field(default=False, converter=_check_day_windows)
 
     def __attrs_post_init__(self) -> None:
         if self.store is None and self.base_url is None:

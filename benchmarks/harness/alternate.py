@@ -38,10 +38,12 @@ def alternate(
     rounds: int,
     latency: float,
     scale: float,
+    case: Callable[[str, int], Case] = Case,
 ) -> dict[str, Any]:
     """Every variant on every store, ``rounds`` times, alternately; each run's seconds and
     requests (counted where the sandbox answers them) and per store the medians of each
-    variant and each one's ratio to the first. Raises if any run reads a wrong count."""
+    variant and each one's ratio to the first. Raises if any run reads a wrong count.
+    ``case`` makes the export case of a platform and size (its variant of the listing)."""
     names = list(variants)
     specs = {
         f"{platform}-{orders}": SandboxSpec(
@@ -59,14 +61,14 @@ def alternate(
         for round_ in range(rounds):
             for name, spec in specs.items():
                 limit = DOCUMENTED[spec.platform].scaled(scale)
-                case = Case(spec.platform, spec.orders)
+                export = case(spec.platform, spec.orders)
                 for variant in names:
                     time.sleep(limit.rest_seconds())
                     forget_pacers()
                     host.take(name)
                     with variants[variant](spec.platform):
                         began = time.perf_counter()
-                        read = storebridge_export(case, host.served[name], limit)
+                        read = storebridge_export(export, host.served[name], limit)
                         seconds = time.perf_counter() - began
                     answers = host.take(name)
                     if read != spec.orders:

@@ -77,13 +77,17 @@ class Case:
     """24Nettbutikk: fill customers and SKUs (one request per customer and product)."""
     detail: bool = False
     """29 Next: complete orders (one request per order after each list page)."""
+    day_windows: bool = False
+    """29 Next: the store setting that reads listings in day windows (off by default)."""
 
     @property
     def name(self) -> str:
         if self.platform == "24nettbutikk":
             return f"24nettbutikk ({'joins' if self.joins else 'no joins'})"
-        if self.platform == "29next" and self.detail:
-            return "29next (full orders)"
+        if self.platform == "29next":
+            parts = [*(["full orders"] if self.detail else []),
+                     *(["day windows"] if self.day_windows else [])]  # fmt: skip
+            return f"29next ({', '.join(parts)})" if parts else "29next"
         return self.platform
 
 
@@ -122,6 +126,7 @@ def _cases(shopline: int, nettbutikk: int, joined: int, twentynine: int) -> tupl
         Case("24nettbutikk", nettbutikk, joins=False),
         Case("24nettbutikk", joined, joins=True),
         Case("29next", twentynine, detail=True),
+        Case("29next", twentynine, detail=True, day_windows=True),
     )
 
 

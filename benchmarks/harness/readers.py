@@ -44,6 +44,8 @@ def connect_settings(case: Case, served: Served, limit: Limit) -> dict[str, Any]
         settings.update(requests_per_second=limit.per_second, burst=limit.burst)
         if not case.joins:
             settings.update(join_customers=False, resolve_skus=False)
+    if case.day_windows:
+        settings.update(day_windows=True)
     return settings
 
 

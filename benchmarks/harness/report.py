@@ -29,13 +29,13 @@ def exports(rows: list[dict[str, Any]]) -> str:
     lines = [
         "1. Export: seconds to read every order (ratios above 1: storebridge is faster; "
         "bound/sb 1.00: at the rate limit)",
-        f"{'case':<22} {'orders':>6} {'reqs':>5} {'bound':>6} {'sb':>7} {'naive':>7} "
+        f"{'case':<33} {'orders':>6} {'reqs':>5} {'bound':>6} {'sb':>7} {'naive':>7} "
         f"{'dlt':>7} | {'bound/sb':>8} {'naive/sb':>8} {'dlt/sb':>6} | 429s sb/naive/dlt",
     ]
     for r in rows:
         t = r["too_many"]
         lines.append(
-            f"{r['case']:<22} {r['orders']:>6} {r['requests_needed']:>5} {r['bound_s']:>6.2f} "
+            f"{r['case']:<33} {r['orders']:>6} {r['requests_needed']:>5} {r['bound_s']:>6.2f} "
             f"{r['storebridge_s']:>7.2f} {r['naive_s']:>7.2f} {r['dlt_s']:>7.2f} | "
             f"{r['bound_over_storebridge']:>8.2f} {r['naive_over_storebridge']:>8.2f} "
             f"{r['dlt_over_storebridge']:>6.2f} | {t['storebridge']}/{t['naive']}/{t['dlt']}"

@@ -23,6 +23,7 @@ TOY = Config(
         Case("24nettbutikk", 30, joins=False),
         Case("24nettbutikk", 6, joins=True),
         Case("29next", 5, detail=True),
+        Case("29next", 5, detail=True, day_windows=True),
     ),
     repeat=1,
     baseline_repeat=1,
@@ -50,6 +51,10 @@ def test_export_counts_the_requests_a_listing_needs(figures: dict[str, Any]) -> 
     assert rows["shopline"]["requests_needed"] == 1
     assert rows["24nettbutikk (no joins)"]["requests_needed"] == 1
     assert rows["29next (full orders)"]["requests_needed"] == 1 + 5
+    # The day-windows case shares the naive loop's and dlt's runs (the same requests).
+    windowed = rows["29next (full orders, day windows)"]
+    assert windowed["runs_s"]["naive"] == rows["29next (full orders)"]["runs_s"]["naive"]
+    assert windowed["runs_s"]["dlt"] == rows["29next (full orders)"]["runs_s"]["dlt"]
     # Joins add one request per customer and product the page names.
     assert rows["24nettbutikk (joins)"]["requests_needed"] > 2
     for row in rows.values():

@@ -109,7 +109,9 @@ def _connect(platform: str, transport: HeldOnCue) -> storebridge.Store:
         options=storebridge.StoreOptions(
             rate_limit=storebridge.RateLimit(1000, 1000), max_concurrency=IN_FLIGHT
         ),
+        # 29 Next reads in parts only with day windows on (the store's setting).
         **kit.settings("https://shop.example"),
+        **({"day_windows": True} if platform == "29next" else {}),
     )
 
 

@@ -68,8 +68,16 @@ def sandbox(platform: str, *, empty: bool = False, **options: Any) -> Sandbox:
     return adapter_class(platform).sandbox(**{**UNLIMITED[platform], **size, **options})
 
 
-def connect(kit: Sandbox, name: str, transport: Any = None, **options: Any) -> storebridge.Store:
-    """A store on ``kit``'s emulator, in-process, at a host named after ``name``."""
+def connect(
+    kit: Sandbox,
+    name: str,
+    transport: Any = None,
+    *,
+    settings: dict[str, Any] | None = None,
+    **options: Any,
+) -> storebridge.Store:
+    """A store on ``kit``'s emulator, in-process, at a host named after ``name``; ``settings``
+    are added to the sandbox's own."""
     platform = kit.platform
     return storebridge.connect(
         platform,
@@ -77,7 +85,7 @@ def connect(kit: Sandbox, name: str, transport: Any = None, **options: Any) -> s
         options=storebridge.StoreOptions(
             **{"rate_limit": FAST.rate_limit, "retry": FAST.retry, **options}
         ),
-        **kit.settings(HOSTS[platform].format(name)),
+        **{**kit.settings(HOSTS[platform].format(name)), **(settings or {})},
     )
 
 

@@ -233,7 +233,7 @@ def test_verification_reads_each_listing_one_window_at_a_time(
     target_kit = sandbox("shopline", empty=True, seed=6, currency="USD")
     wide = {"max_concurrency": 8}  # enough requests in flight for 29 Next's day windows
     with (
-        connect(source_kit, "src", **wide) as source,
+        connect(source_kit, "src", settings={"day_windows": True}, **wide) as source,
         connect(target_kit, "dst", **wide) as target,
     ):
         report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite",

@@ -87,7 +87,7 @@ def test_a_full_session_has_zero_violations() -> None:
 def test_day_windows_and_every_write_keep_to_the_spec() -> None:
     harness = fixtures.Harness(orders=130)
     harness.options = fixtures.options_for(harness.clock, max_concurrency=8)  # day windows
-    with harness.connect() as store:
+    with harness.connect(day_windows=True) as store:
         assert len(list(store.orders.list(detail=True))) == 130
         list(store.transactions.list())
         unfulfilled = store.orders.get("100001")

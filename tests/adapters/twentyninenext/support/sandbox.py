@@ -32,12 +32,15 @@ class Sandbox:
         emulator = kit.emulator
         assert isinstance(emulator, TwentyNineNextEmulator)
         self.emulator = emulator
-        self.settings = kit.settings(BASE)
+        # Day windows on: these tests read them (the sandbox lists orders in date order);
+        # stores leave them off unless told (see test_back_dated_orders).
+        self.settings = {**kit.settings(BASE), "day_windows": True}
 
     def connect(
         self, transport: Any = None, *, in_flight: int = 2, **settings: Any
     ) -> storebridge.Store:
-        """A store; ``in_flight`` fixes the requests in flight (4 and more read day windows)."""
+        """A store; ``in_flight`` fixes the requests in flight (4 and more read day windows,
+        which ``day_windows=False`` turns off)."""
         return storebridge.connect(
             "29next",
             transport=transport if transport is not None else self.emulator.transport(),

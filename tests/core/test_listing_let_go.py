@@ -110,9 +110,12 @@ def _connect(platform: str, transport: HeldOnCue) -> storebridge.Store:
             rate_limit=storebridge.RateLimit(1000, 1000), max_concurrency=IN_FLIGHT
         ),
         # 29 Next reads in parts only with day windows on (the store's setting).
-        **kit.settings("https://shop.example"),
-        **({"day_windows": True} if platform == "29next" else {}),
+        **{**kit.settings("https://shop.example"), **_windows_on(platform)},
     )
+
+
+def _windows_on(platform: str) -> dict[str, Any]:
+    return {"day_windows": True} if platform == "29next" else {}
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def connect(
     name: str,
     transport: Any = None,
     *,
-    settings: dict[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> storebridge.Store:
     """A store on ``kit``'s emulator, in-process, at a host named after ``name``; ``settings``

@@ -121,7 +121,7 @@ def faulty_source_run(
     error: StorebridgeError | None = None
     # Two requests in flight: 29 Next then reads each listing by one cursor (more would cut
     # it into day windows of one page each, with no follow-up page to answer stale).
-    one_cursor = {"max_concurrency": 2}
+    one_cursor: dict[str, Any] = {"max_concurrency": 2}
     with (
         connect(source_kit, "src", faulty if side == "source" else None, **one_cursor) as source,
         connect(target_kit, "dst", faulty if side == "target" else None, **one_cursor) as target,
@@ -231,7 +231,8 @@ def test_verification_reads_each_listing_one_window_at_a_time(
 
     source_kit = sandbox("29next", seed=5, orders=120, page_size=5)
     target_kit = sandbox("shopline", empty=True, seed=6, currency="USD")
-    wide = {"max_concurrency": 8}  # enough requests in flight for 29 Next's day windows
+    # Enough requests in flight for 29 Next's day windows (on in the source's settings).
+    wide: dict[str, Any] = {"max_concurrency": 8}
     with (
         connect(source_kit, "src", settings={"day_windows": True}, **wide) as source,
         connect(target_kit, "dst", **wide) as target,

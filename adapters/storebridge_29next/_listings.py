@@ -70,6 +70,7 @@ from storebridge.kit import (
     relay,
     with_check,
 )
+from storebridge_29next._expanding import expanding
 from storebridge_29next._paging import (
     Claims,
     DateFilter,
@@ -78,7 +79,6 @@ from storebridge_29next._paging import (
     Listing,
     PageReader,
     cut,
-    expanding,
     first_request,
     row_day,
     row_key,
@@ -112,6 +112,15 @@ def _rows(rows: list[Payload], claims: Claims, expand: Expand[T]) -> ListFlow[T]
             yield Emit(items)
 
 
+def _after(rows: list[Payload], flow: ListFlow[Payload]) -> ListFlow[Payload]:
+    """``flow``, read on after its first page, with that page (``rows``) in front again."""
+    try:
+        yield Emit(rows)
+        yield from flow
+    finally:
+        flow.close()  # also when closed before reading on
+
+
 def _first_page(flow: ListFlow[Payload]) -> Generator[Any, Any, list[Payload] | None]:
     """Relay ``flow`` until its first page of rows (None: it ended without any); ``flow``
     stays open for the caller to read on."""
@@ -140,8 +149,9 @@ def read_listing(
         width = int((yield CONCURRENCY))
     windowed = adapter.settings.day_windows and width >= WIDE
     if dates is None or order is None or not width or (slices is None and not windowed):
-        yield from _rows(rows, claims, expand)  # one cursor, in the platform's order
-        yield from expanding(flow, claims, expand)
+        # One cursor, in the platform's order; the first page expands with the rest, so the
+        # second is asked for while its details are out.
+        yield from expanding(_after(rows, flow), claims.take, expand)
         return
     if slices is not None and listing.days.first is None:
         flow.close()
@@ -170,7 +180,7 @@ def _one_cursor(
     """The whole listing by one cursor, in the platform's order, with the walk's checks;
     only records no window has handed on."""
     flow, _ = walk_days(adapter, listing, listing.days)
-    yield from expanding(flow, claims, expand)
+    yield from expanding(flow, claims.take, expand)
 
 
 def _planned(

@@ -20,7 +20,7 @@ asked again, then PaginationError; a record is yielded once).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
@@ -31,7 +31,6 @@ from storebridge.errors import PaginationError, PayloadError
 from storebridge.http import Request, Response, read_json
 from storebridge.kit import (
     BodyNextUrl,
-    Emit,
     Flow,
     ListFlow,
     Page,
@@ -39,7 +38,6 @@ from storebridge.kit import (
     SeenKeys,
     derive_request,
     parse_iso_datetime,
-    relay,
     rows_at,
     same_origin,
     walk,
@@ -338,14 +336,6 @@ def search_pages(
         request = derive_request(request, str(target))
 
 
-def expanding(flow: ListFlow[Payload], claims: Claims, expand: Expand[T]) -> ListFlow[T]:
-    def on_emit(page: Emit[Payload]) -> Generator[Any, Any, Emit[T] | None]:
-        fresh = claims.take(page.items)
-        return Emit((yield from expand(fresh))) if fresh else None
-
-    yield from relay(flow, on_emit)
-
-
 __all__ = [
     "ORDERS_BY_PLACED",
     "READ_BACK_PAGES",
@@ -358,7 +348,6 @@ __all__ = [
     "Listing",
     "PageReader",
     "cut",
-    "expanding",
     "first_request",
     "row_day",
     "row_key",

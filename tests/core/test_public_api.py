@@ -97,7 +97,7 @@ def test_an_adapter_is_looked_up_among_the_entry_points_once(
 
 KIT = {
     "CONCURRENCY", "OPERATIONS", "Adapter", "AddressFields", "Batch", "BearerAuth",
-    "BodyNextUrl", "Emit", "FileTokenStore", "Flow", "LinkHeader", "ListFlow", "ListQuery",
+    "BodyNextUrl", "Emit", "FileTokenStore", "First", "Flow", "LinkHeader", "ListFlow", "ListQuery",
     "MemoryTokenStore", "OrderQuery", "PROCESS_TOKENS", "Page", "PageReader", "Parallel",
     "Payload",
     "QueryTokenAuth", "RateLimit", "RefreshingTokenAuth", "Sandbox", "SandboxSize", "Secret",

@@ -12,9 +12,15 @@ back, and no more than the facade's number in flight are out at once (what a bat
 to). At most :data:`PAGES_AHEAD` pages are expanding at a time, so memory stays a few pages.
 
 The cursor walk gets the same answers in the same order, only asked for sooner, so every
-check it makes still holds; each page's expansion gets its batch's answers as the batch
-would give them (the first failure thrown in, unless the batch is tolerant). Results come
-in the cursor's order. A listing left early drops what it asked for ahead.
+check it makes still holds; a page that fails reaches it only after the pages before it
+are handed on, as read in turn. Each page's expansion gets its batch's answers as the
+batch would give them (the first failure by position thrown in, unless the batch is
+tolerant; the rest of the batch is still sent, where a batch would stop). Results come in
+the cursor's order. A listing left early drops what it asked for ahead.
+
+The window holds what goes through it: an expansion's first plain batch and the walk's
+page requests. Any other step (an expansion's second batch, a walk's own batch) is asked
+at once, beside the window; the 29 Next expansions and walk have none.
 """
 
 from __future__ import annotations
@@ -114,12 +120,13 @@ def expanding(
                     yield Emit(items)
                 continue
             if page is not None and page.answered:
-                answer, page = page.answer, None
-                if isinstance(answer, StorebridgeError):
-                    step = walk.advance(error=answer)
-                else:
-                    step = walk.advance(answer)
-                continue
+                failed = isinstance(page.answer, StorebridgeError)
+                if not (failed and under_way):
+                    answer, page = page.answer, None
+                    step = walk.advance(error=answer) if failed else walk.advance(answer)
+                    continue
+                # A page that failed reaches the walk once the pages before it are handed
+                # on, as read in turn: what was read comes first, and so does its error.
             if isinstance(step, Done) and not under_way:
                 return
             room = int((yield CONCURRENCY)) - len(flying)

@@ -133,3 +133,28 @@ async def test_the_async_facade_reads_full_orders_the_same_way() -> None:
     ) as store:
         refs = [o.ref async for o in store.orders.list(detail=True)]
     assert Counter(refs) == Counter(TRUTH)
+
+
+class FailingPages(http.BaseTransport):
+    """``inner``, with every page after the first answered 500 (after the retries too)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: http.Request) -> http.Response:
+        if "cursor" in request.url.params:
+            return http.Response(500, json={"detail": "injected"}, request=request)
+        response: http.Response = self.inner.handle_request(request)
+        return response
+
+
+@pytest.mark.parametrize("in_flight", [1, 8])
+def test_a_page_that_fails_comes_after_the_pages_before_it(in_flight: int) -> None:
+    # As read in turn: the first page's orders are handed on, then page 2's error.
+    sandbox = Sandbox(orders=ORDERS)
+    handed: list[str] = []
+    with _connect(sandbox, FailingPages(sandbox.emulator.transport()), in_flight) as store:
+        with pytest.raises(StorebridgeError) as raised:
+            handed.extend(order.ref for order in store.orders.list(detail=True))
+    assert len(handed) == 20
+    assert type(raised.value).__name__ == "ServerError"

@@ -7,10 +7,11 @@ Run it as a command::
     python -m storebridge.testing.soak --long                # the long soak (minutes)
     python -m storebridge.testing.soak --in-flight 16        # only the parallel readers
 
-Each run lists orders, customers and products of a seeded sandbox in-process, on fake time
-(nothing sleeps), once per ``--in-flight`` setting (default: one request at a time, which
-reads page by page, and 8, which runs the platform's parallel readers: windows, pages read
-ahead), with a share of requests faulted (see
+Each run lists orders (as list rows and complete), customers and products of a seeded
+sandbox in-process, on fake time (nothing sleeps), once per ``--in-flight`` setting
+(default: one request at a time, which reads page by page, and 8, which runs the
+platform's parallel readers: windows, pages read ahead, details beside the pages), with a
+share of requests faulted (see
 :class:`~storebridge.testing.FaultTransport`). The summary counts faults injected by kind and
 the outcome of every listing: exact, a storebridge error (a fault outlasted the retry
 budget), or a failure of the promise -- records lost, records doubled, or a bare Python
@@ -37,7 +38,15 @@ from storebridge.store import Store
 from storebridge.testing.fake_time import FakeTime
 from storebridge.testing.faults import FaultTransport
 
-RESOURCES = ("orders", "customers", "products")
+RESOURCES = ("orders", "full orders", "customers", "products")
+"""The listings soaked; ``full orders`` is ``orders.list(detail=True)`` (complete orders,
+which on some platforms costs a request per order beside the pages)."""
+_LISTINGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "orders": ("orders", {}),
+    "full orders": ("orders", {"detail": True}),
+    "customers": ("customers", {}),
+    "products": ("products", {}),
+}
 IN_FLIGHT = (1, 8)
 """Requests kept in flight, one soak each: page by page, and the parallel readers."""
 
@@ -92,9 +101,11 @@ def _list(
     faulty = FaultTransport(sandbox.emulator.transport(), seed=seed, rate=rate)
     adapter = adapter_class(platform).from_settings(**sandbox.settings("https://sandbox.test"))
     options = time.options(max_concurrency=in_flight)
+    name, query = _LISTINGS[resource]
     with Store(adapter, options=options, transport=faulty) as store:
         try:
-            refs: list[str] | BaseException = [item.ref for item in getattr(store, resource).list()]
+            listing = getattr(store, name).list(**query)
+            refs: list[str] | BaseException = [item.ref for item in listing]
         except Exception as exc:  # counted: bare exceptions are what this hunts for
             refs = exc
     return refs, faulty

@@ -36,8 +36,11 @@ it), and a repeated, stale or foreign page is the walk's to refuse: those stay e
 Order is judged from the pages read only: a record out of order where no page read shows
 it (past a window's first record under its bottom, or later than the first page's last
 day past the cursor's pages read while planning) is in no window, and would be missed. A
-block of back-dated records that the pages read show in order does just that, to every
-window below it; hence windows only on a store's say-so (``day_windows``).
+block of back-dated records that the pages read show in order does that to every window
+below it: each stops at its very first record. Such windows have one page of their days
+read with both bounds once the chain joins, and records there mean no date order (one
+cursor reads the listing). A back-dated record ending a page of a window with records of
+its own is still missed; hence windows only on a store's say-so (``day_windows``).
 
 Results arrive window by window as pages complete: newest first within a window, no order
 across windows. ``slices=1`` reads one cursor in the platform's order; ``slices=N`` cuts
@@ -46,7 +49,6 @@ the user's own ``created_since``..``created_until`` into N windows instead of pl
 
 from __future__ import annotations
 
-import itertools
 import math
 import threading
 from collections.abc import Generator, Sequence
@@ -65,7 +67,6 @@ from storebridge.kit import (
     FlowStepper,
     ListFlow,
     Payload,
-    ask,
     merge_parallel,
     relay,
     with_check,
@@ -79,7 +80,10 @@ from storebridge_29next._paging import (
     Listing,
     PageReader,
     cut,
+    first_page,
     first_request,
+    in_date_order,
+    newest_first,
     row_day,
     row_key,
     row_time,
@@ -121,29 +125,17 @@ def _after(rows: list[Payload], flow: ListFlow[Payload]) -> ListFlow[Payload]:
         flow.close()  # also when closed before reading on
 
 
-def _first_page(flow: ListFlow[Payload]) -> Generator[Any, Any, list[Payload] | None]:
-    """Relay ``flow`` until its first page of rows (None: it ended without any); ``flow``
-    stays open for the caller to read on."""
-    stepper: FlowStepper[None] = FlowStepper(flow)
-    step = stepper.advance()
-    while not isinstance(step, Done):
-        if isinstance(step, Emit):
-            return list(step.items)
-        step = stepper.advance(*(yield from ask(step)))
-    return None
-
-
 def read_listing(
     adapter: TwentyNineNextAdapter, listing: Listing, expand: Expand[T]
 ) -> ListFlow[T]:
     """Every record of ``listing`` once, converted by ``expand`` (see the module docstring)."""
     claims = Claims(listing.key)
     flow, reader = walk_days(adapter, listing, listing.days)
-    rows = yield from _first_page(flow)
+    rows = yield from first_page(flow)
     if rows is None:
         return
     dates, slices = listing.dates, listing.slices
-    order = _newest_first(rows, dates.field, listing.key) if dates is not None else None
+    order = newest_first(rows, dates.field, listing.key) if dates is not None else None
     width = 0
     if order is not None and reader.last_next is not None and slices != 1:
         width = int((yield CONCURRENCY))
@@ -215,7 +207,7 @@ def _planned(
         if following.ended:
             yield from _rows(ahead, claims, expand)
             return
-        if not _in_order([*rows, *ahead], dates.field):
+        if not in_date_order([*rows, *ahead], dates.field):
             unordered.set()
             yield from _rows(ahead, claims, expand)
             return
@@ -333,6 +325,8 @@ def _read_windows(
             return
         todo = _unjoined(windows, witness)
         if not todo:
+            if (yield from _empty_days_hold_records(adapter, listing, windows)):
+                unordered.set()  # records beyond where windows stopped: the one cursor reads
             return
     first = todo[0]
     raise PaginationError(
@@ -342,6 +336,30 @@ def _read_windows(
         resource=listing.resource,
         platform=PLATFORM,
     )
+
+
+def _empty_days_hold_records(
+    adapter: TwentyNineNextAdapter, listing: Listing, windows: list[Window]
+) -> Generator[Any, Any, bool]:
+    """Whether a window that stopped at its very first record (none of its own days) has
+    records in its days after all. In date order it cannot; a block of back-dated records
+    ends every window below it so, with the records listed after the block in no window
+    (the chain joins all the same). One page of each such window's days, read with both
+    bounds, says."""
+    empty = [w for w in windows if w.bottom and w.below is not None and w.first == w.below]
+    found: list[Window] = []
+
+    def holds(window: Window) -> ListFlow[Any]:
+        flow, _ = walk_days(adapter, listing, Days(window.bottom, window.top))
+        try:
+            if (yield from first_page(flow)):
+                found.append(window)
+        finally:
+            flow.close()
+
+    if empty:
+        yield from merge_parallel([holds(window) for window in empty])
+    return bool(found)
 
 
 def _unjoined(windows: list[Window], witness: Any) -> list[Window]:
@@ -357,25 +375,6 @@ def _unjoined(windows: list[Window], witness: Any) -> list[Window]:
     if windows and windows[-1].below is not None and windows[-1] not in broken:
         broken.append(windows[-1])
     return broken
-
-
-def _newest_first(rows: list[Payload], field: str, key: str) -> tuple[date, Any] | None:
-    """(the first page's last day, the key of its first record on that day) when its rows
-    run newest first; None otherwise (the listing is then read by one cursor)."""
-    days = [row_day(row, field) for row in rows]
-    known = [day for day in days if day is not None]
-    if len(known) < 2 or len(known) < len(rows):
-        return None
-    if any(a < b for a, b in itertools.pairwise(known)):
-        return None
-    last = known[-1]
-    return last, row_key(rows[days.index(last)], key)
-
-
-def _in_order(rows: list[Payload], field: str) -> bool:
-    """Whether ``rows`` run newest first by ``field`` (rows without a readable date aside)."""
-    days = [day for day in (row_day(row, field) for row in rows) if day is not None]
-    return all(a >= b for a, b in itertools.pairwise(days))
 
 
 @attrs.frozen

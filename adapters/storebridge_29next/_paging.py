@@ -19,8 +19,9 @@ asked again, then PaginationError; a record is yielded once).
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
@@ -31,11 +32,15 @@ from storebridge.errors import PaginationError, PayloadError
 from storebridge.http import Request, Response, read_json
 from storebridge.kit import (
     BodyNextUrl,
+    Done,
+    Emit,
     Flow,
+    FlowStepper,
     ListFlow,
     Page,
     Payload,
     SeenKeys,
+    ask,
     derive_request,
     parse_iso_datetime,
     rows_at,
@@ -336,6 +341,37 @@ def search_pages(
         request = derive_request(request, str(target))
 
 
+def newest_first(rows: list[Payload], field: str, key: str) -> tuple[date, Any] | None:
+    """(the first page's last day, the key of its first record on that day) when its rows
+    run newest first; None otherwise (the listing is then read by one cursor)."""
+    days = [row_day(row, field) for row in rows]
+    known = [day for day in days if day is not None]
+    if len(known) < 2 or len(known) < len(rows):
+        return None
+    if any(a < b for a, b in itertools.pairwise(known)):
+        return None
+    last = known[-1]
+    return last, row_key(rows[days.index(last)], key)
+
+
+def in_date_order(rows: list[Payload], field: str) -> bool:
+    """Whether ``rows`` run newest first by ``field`` (rows without a readable date aside)."""
+    days = [day for day in (row_day(row, field) for row in rows) if day is not None]
+    return all(a >= b for a, b in itertools.pairwise(days))
+
+
+def first_page(flow: ListFlow[Payload]) -> Generator[Any, Any, list[Payload] | None]:
+    """Relay ``flow`` until its first page of rows (None: it ended without any); ``flow``
+    stays open for the caller to read on."""
+    stepper: FlowStepper[None] = FlowStepper(flow)
+    step = stepper.advance()
+    while not isinstance(step, Done):
+        if isinstance(step, Emit):
+            return list(step.items)
+        step = stepper.advance(*(yield from ask(step)))
+    return None
+
+
 __all__ = [
     "ORDERS_BY_PLACED",
     "READ_BACK_PAGES",
@@ -348,7 +384,10 @@ __all__ = [
     "Listing",
     "PageReader",
     "cut",
+    "first_page",
     "first_request",
+    "in_date_order",
+    "newest_first",
     "row_day",
     "row_key",
     "row_time",

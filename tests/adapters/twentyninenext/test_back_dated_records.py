@@ -121,3 +121,21 @@ def test_day_windows_must_be_a_boolean(value: Any) -> None:
     sandbox = Sandbox(orders=1)
     with pytest.raises(ConfigurationError, match="day_windows must be true or false"):
         sandbox.connect(day_windows=value)
+
+
+def test_with_windows_on_a_block_of_back_dated_customers_is_caught_and_read_again() -> None:
+    # Every window below the block stops at its first record; one page of each such
+    # window's days, read with both bounds, holds customers: the listing is read again by
+    # one cursor, and each customer comes once.
+    sandbox, truth = _back_dated()
+    since = len(sandbox.emulator.requests)
+    with sandbox.connect(in_flight=8, day_windows=True) as store:
+        refs = [customer.ref for customer in store.customers.list()]
+    assert Counter(refs) == Counter(truth)
+    assert _windowed(sandbox, since), "the windows were not read"
+    closed = [
+        r
+        for r in sandbox.emulator.requests[since:]
+        if "date_joined_from" in r.query and "date_joined_to" in r.query
+    ]
+    assert closed, "no window's days were read with both bounds"

@@ -20,8 +20,8 @@ from storebridge.errors import PaginationError, ServerError
 from storebridge.flow import drive
 from storebridge.kit import Payload
 from storebridge.testing import FaultTransport
-from storebridge_29next._listings import PROBES, Window, _count, _newest_first, _tops, _unjoined
-from storebridge_29next._paging import Days, cut
+from storebridge_29next._listings import PROBES, Window, _count, _tops, _unjoined
+from storebridge_29next._paging import Days, cut, newest_first
 from tests.adapters.twentyninenext.support.sandbox import Rewriting, Sandbox
 
 
@@ -551,10 +551,10 @@ def test_only_pages_newest_first_are_cut_into_windows() -> None:
             for i, d in enumerate(days)
         ]
 
-    assert _newest_first(page(9, 7, 7, 3, 3), "date_placed", "id") == (date(2025, 1, 3), "3")
-    assert _newest_first(page(3, 7, 9), "date_placed", "id") is None
-    assert _newest_first(page(9, 3, 7), "date_placed", "id") is None
-    assert _newest_first(page(9), "date_placed", "id") is None
+    assert newest_first(page(9, 7, 7, 3, 3), "date_placed", "id") == (date(2025, 1, 3), "3")
+    assert newest_first(page(3, 7, 9), "date_placed", "id") is None
+    assert newest_first(page(9, 3, 7), "date_placed", "id") is None
+    assert newest_first(page(9), "date_placed", "id") is None
 
 
 def test_a_platform_that_excludes_a_bound_fails_the_listing_instead_of_missing_days() -> None:

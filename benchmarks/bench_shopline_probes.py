@@ -17,8 +17,6 @@ store the medians of both variants and their ratio. No figure is asserted anywhe
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -28,7 +26,7 @@ from unittest import mock
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness.alternate import Variant, alternate, print_medians
+from benchmarks.harness.alternate import Variant, alternate, command
 
 import storebridge_shopline._paging as shopline_paging
 
@@ -55,17 +53,8 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--latency", type=float, default=0.25)
-    parser.add_argument("--scale", type=float, default=10.0)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
-    result = measure(SIZES, args.rounds, args.latency, args.scale)
-    print_medians(result, list(VARIANTS))
-    if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    return 0
+    doc = __doc__.splitlines()[0] if __doc__ else ""
+    return command(argv, doc, measure, SIZES, list(VARIANTS), rounds=8)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ case the medians of both variants and their ratio. No figure is asserted anywher
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -33,7 +31,7 @@ from unittest import mock
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness.alternate import Variant, alternate, print_medians
+from benchmarks.harness.alternate import Variant, alternate, command
 from benchmarks.harness.config import Case
 
 import storebridge_29next._listings as twentynine_listings
@@ -92,17 +90,8 @@ def _windowed(platform: str, orders: int) -> Case:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--latency", type=float, default=0.25)
-    parser.add_argument("--scale", type=float, default=10.0)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
-    result = measure(SIZES, args.rounds, args.latency, args.scale)
-    print_medians(result, list(VARIANTS))
-    if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    return 0
+    doc = __doc__.splitlines()[0] if __doc__ else ""
+    return command(argv, doc, measure, SIZES, list(VARIANTS), rounds=3)
 
 
 if __name__ == "__main__":

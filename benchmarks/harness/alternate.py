@@ -14,10 +14,13 @@ process would: the sandbox's bucket full again and no latency learned from the l
 
 from __future__ import annotations
 
+import argparse
+import json
 import statistics
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 from benchmarks.harness.config import DOCUMENTED, Case, emulator_limit
@@ -26,7 +29,7 @@ from benchmarks.harness.readers import storebridge_export
 
 from storebridge._concurrency import forget_pacers
 
-__all__ = ["Variant", "alternate", "print_medians"]
+__all__ = ["Variant", "alternate", "command", "print_medians"]
 
 Variant = Callable[[str], AbstractContextManager[object]]
 """Given the store's platform, what puts the variant's choice in place for one run."""
@@ -110,3 +113,30 @@ def print_medians(result: Mapping[str, Any], names: list[str]) -> None:
         )
         shown = "  ".join(f"{medians[f'{v}_over_{names[0]}']:.2f}" for v in names[1:])
         print(f"{case:<14} {cells}  {shown}")
+
+
+Measure = Callable[[dict[str, tuple[int, ...]], int, float, float], dict[str, Any]]
+"""``(sizes, rounds, latency, scale) -> figures``: one script's :func:`alternate` run."""
+
+
+def command(
+    argv: list[str] | None,
+    description: str,
+    measure: Measure,
+    sizes: dict[str, tuple[int, ...]],
+    names: list[str],
+    rounds: int,
+) -> int:
+    """A script's command line: ``--rounds`` (default ``rounds``), ``--latency``,
+    ``--scale`` and ``--json FILE``; runs ``measure`` and prints the medians."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--latency", type=float, default=0.25)
+    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    result = measure(sizes, args.rounds, args.latency, args.scale)
+    print_medians(result, names)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0

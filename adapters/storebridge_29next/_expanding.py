@@ -3,7 +3,8 @@
 Expanding a page may send requests of its own (the full orders of ``detail=True``, one per
 row). Read in turn, each page costs its own round trip, then its details', then the tail
 of that batch with fewer and fewer requests in flight, before the next page is even asked
-for: 500 full orders at 40 requests/second and 250 ms took 24 s for a bound of 13.4 s.
+for: 500 full orders at 40 requests/second and 250 ms took 24.3 s for a bound of 13.4 s,
+and 14.0 s read this way (``benchmarks/bench_29next_details.py``).
 
 Here one window of requests serves the cursor and the details together: the next page is
 asked for as soon as the page before it is in (ahead of any detail waiting to be sent), a

@@ -42,6 +42,7 @@ from storebridge.kit import (
     ListQuery,
     Page,
     Payload,
+    SeenKeys,
     ask,
     build_request,
     derive_request,
@@ -52,6 +53,7 @@ from storebridge.kit import (
 from storebridge_24nettbutikk._bodies import PLATFORM, body_json, data_payloads, paging_link
 from storebridge_24nettbutikk._changes import changed_since
 from storebridge_24nettbutikk._local_time import readings, unix_ceil, unix_floor
+from storebridge_24nettbutikk._newest_first import ListOrder, read_head_again
 
 if TYPE_CHECKING:
     from storebridge_24nettbutikk._adapter import NettbutikkAdapter
@@ -272,19 +274,22 @@ def listing(
     until = None if window.until is None else unix_ceil(window.until) + overlap
     pages = OffsetPages(adapter.api_root, resource, params)
     first = PagePath(max(MIN_LIMIT, query.page_size or settings.page_size), 0, since, until)
+    zone = settings.zone
+    order, seen = ListOrder(zone), SeenKeys()
     rows = walk(
         pages.request(first),
-        pages.read,
+        order.reading(pages.read),
         resource=resource,
         platform=PLATFORM,
         key=pages.key,
         empty_on_404=True,
         ahead=pages.ahead,
         overlap=OVERLAP,
+        seen=seen,
     )
     if not window.open:
         rows = widening(rows)
-    zone = settings.zone
+    rows = _then_the_head(relay(rows, order.note), pages, first, order, seen)
 
     def inside(page: Emit[Payload]) -> Generator[Any, Any, Emit[Payload] | None]:
         if window.open:
@@ -317,6 +322,28 @@ def listing(
             empty_on_404=True,
         )
         yield from relay(bare, inside)
+
+
+def _then_the_head(
+    rows: ListFlow[Payload],
+    pages: OffsetPages,
+    first: PagePath,
+    order: ListOrder,
+    seen: SeenKeys,
+) -> ListFlow[Payload]:
+    """``rows``, then, if they showed a list kept newest first, what reading its head again
+    finds that they did not (:mod:`storebridge_24nettbutikk._newest_first`)."""
+    yield from rows
+    if not order.newest_first:
+        return
+
+    def at(limit: int, offset: int) -> str:
+        return page_url(pages.api_root, pages.resource, attrs.evolve(first, limit=limit,
+                        offset=offset), pages.params)  # fmt: skip
+
+    yield from read_head_again(
+        order, pages.request(first), pages.read, pages.key, at, seen, pages.resource, OVERLAP
+    )
 
 
 FIRST_WIDTH = 2

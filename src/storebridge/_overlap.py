@@ -30,7 +30,10 @@ A repeated row ``x`` proves the boundary when both of these hold:
 This holds for a list kept oldest change first, and for one kept by key (a modified record
 keeps its place; only deletions move the rest). A list kept newest first breaks the
 premise: a change joins the front. The rules catch such a jump when it alone moves ``x``,
-not when a deletion ahead of ``x`` offsets it, which leaves ``x`` where it stood.
+not when a deletion ahead of ``x`` offsets it, which leaves ``x`` where it stood; an adapter
+whose platform may keep lists so reads the head of the list again after the walk (see
+24Nettbutikk's ``_newest_first``), with ``walk(seen=...)`` so that only what the walk did
+not yield is yielded.
 """
 
 from __future__ import annotations

@@ -104,6 +104,7 @@ def walk(
     ahead: Callable[[Request, int], Request] | None = None,
     overlap: int = 0,
     version: Callable[[R], object] = whole_row,
+    seen: SeenKeys | None = None,
 ) -> ListFlow[R]:
     """Every row of a listing exactly once, or a storebridge error: see the module docstring.
 
@@ -128,9 +129,12 @@ def walk(
       than it stood, or the walk raises PaginationError; a page read ahead that holds it
       further back is asked for again on its own (``storebridge._overlap`` says why each
       rule is needed, and for which orders of a list they hold).
+    * ``seen``: where the walk remembers the keys it yielded (a new :class:`SeenKeys` by
+      default); pass one to read the same listing again later (another walk over part of
+      it) and yield only what the first walk did not.
     """
     reader: PageReader[R] = read.read if hasattr(read, "read") else read
-    state = _WalkState()
+    state = _WalkState() if seen is None else _WalkState(keys=seen)
     expected: int | None = None
     if count is not None:
         expected = yield from count()

@@ -55,7 +55,14 @@ EXTRAS = {
         "_windows",
         "_wire",
     },
-    "storebridge_24nettbutikk": {"_bodies", "_changes", "_joins", "_local_time", "_records"},
+    "storebridge_24nettbutikk": {
+        "_bodies",
+        "_changes",
+        "_joins",
+        "_local_time",
+        "_newest_first",
+        "_records",
+    },
 }
 """Platform extras: what only one platform needs (named in docs/architecture.md)."""
 

@@ -126,6 +126,15 @@ class NettbutikkEmulator(Emulator):
             self.changed()
             return dict(record)
 
+    def delete(self, resource: str, key: int | str) -> None:
+        """Delete a record as the shop's own admin would (the API has no delete)."""
+        with self.lock:
+            record = self.find(resource, str(key))
+            if record is None:
+                raise KeyError(f"no {resource} record {key}")
+            self.state.table(resource).remove(record)
+            self.changed()
+
     # Guard -----------------------------------------------------------------------------
     def _api(self, method: str, path: str, handler: Handler) -> None:
         def guarded(req: EmulatorRequest) -> Response:

@@ -73,6 +73,16 @@ class Table:
         elif before >= self._newest:
             self._newest = None  # the newest went back in time: find it again on demand
 
+    def remove(self, record: Record) -> None:
+        """Delete ``record`` from the shop (every list closes up behind it)."""
+        self.records.remove(record)
+        del self.by_key[str(record[self.field])]
+        self.by_modified.discard(record)
+        if self._by_key is not None:
+            self._by_key.discard(record)
+        if record["modified"] == self._newest:
+            self._newest = None
+
     def newest(self) -> float | None:
         if self._newest is None and self.records:
             self._newest = max(r["modified"] for r in self.records)

@@ -1,0 +1,236 @@
+"""Lists a shop keeps newest first: the head read again after the listing.
+
+The walk's overlap proofs (:mod:`storebridge._overlap`) hold for a list kept oldest change
+first or by key. A shop that keeps its list newest first puts every change at the front,
+on a page already read. Alone, such a jump pushes the repeated rows one place back and
+the walk raises; with a deletion ahead of the boundary at the same time, the repeated rows
+stand where they stood, the walk goes on, and the record that jumped is on no page read.
+
+What rescues it: every record modified since the first page was answered stands in front
+of every record older than that page's newest change. So when a listing of more than one
+page came back newest first, its head is read again, from offset 0 to the first row older
+than that, and whatever was not handed on yet is handed on:
+
+* when that row is on the first page, the one answer is one snapshot of the head, and
+  nothing can be missing from it;
+* otherwise (many changes, or many records changed in one second) the head is read once
+  more **backwards**, from the page where that row stood down to offset 0. Read in that
+  direction a record that jumps lands ahead of the reading (it is read at the end) and a
+  deletion only moves rows towards the pages still to read; a page proves it reaches the
+  page after it by holding one of that page's first rows unchanged. A page that does not
+  is asked for again, then the listing raises PaginationError.
+
+"Older" keeps a margin of :data:`MARGIN`: ``modified_on`` is local wall time in whole
+seconds, and in the hour a DST change repeats a later change can read earlier.
+
+Whether a list is kept newest first is read from the listing itself: its ``modified_on``
+never went up and went down at least once. A list kept by key or oldest change first
+costs nothing; a listing of one page is one answer and needs no second look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from storebridge.errors import PaginationError
+from storebridge.http import Request, Response
+from storebridge.kit import (
+    Emit,
+    ListFlow,
+    Page,
+    Payload,
+    SeenKeys,
+    derive_request,
+    relay,
+    repeated_rows,
+    walk,
+)
+from storebridge_24nettbutikk._bodies import PLATFORM
+from storebridge_24nettbutikk._local_time import readings
+
+__all__ = ["MARGIN", "ListOrder", "read_head_again"]
+
+MARGIN = timedelta(hours=1, seconds=1)
+"""How much older than the first page's newest change a row must read to end the head:
+one repeated DST hour, and the second ``modified_on`` rounds to."""
+
+Reader = Callable[[Request, Response], Page[Payload]]
+
+
+def _instants(row: Payload, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    text = row.data.get("modified_on")
+    if type(text) is not str:
+        return None
+    try:
+        return readings(text, zone)
+    except (ValueError, OverflowError):
+        return None
+
+
+@attrs.define
+class ListOrder:
+    """What a listing's rows showed of the shop's order: its first page's newest change,
+    whether that page linked onward, and whether ``modified_on`` ever went up or down."""
+
+    zone: ZoneInfo
+    newest: datetime | None = None
+    """The earliest instant the first page's newest ``modified_on`` can mean."""
+    more_pages: bool = False
+    rose: bool = False
+    fell: bool = False
+    _last: str | None = None
+
+    def reading(self, read: Reader) -> Reader:
+        """``read`` noting the first page (offset 0): the last answer read for it is the one
+        the walk accepted, since a page answered again is read again."""
+
+        def noted(request: Request, response: Response) -> Page[Payload]:
+            page = read(request, response)
+            if page.offset == 0:
+                found = [i[0] for row in page.rows if (i := _instants(row, self.zone))]
+                self.newest = max(found, default=None)
+                self.more_pages = page.next is not None
+            return page
+
+        return noted
+
+    def note(self, page: Emit[Payload]) -> Generator[Any, Any, Emit[Payload]]:
+        """Relay step: the rows handed on, in listing order, noted for the order they show."""
+        if not self.rose:
+            for row in page.items:
+                text = row.data.get("modified_on")
+                if type(text) is not str:
+                    continue
+                last, self._last = self._last, text
+                if last is None or text == last:
+                    continue
+                if text < last:
+                    self.fell = True
+                elif self._later(text, last):
+                    self.rose = True
+                    break
+        return page
+        yield  # pragma: no cover - makes this a generator
+
+    def _later(self, text: str, before: str) -> bool:
+        """Whether ``text`` is certainly later than ``before`` (in a repeated DST hour a
+        wall time that reads later can be the earlier instant)."""
+        try:
+            return readings(text, self.zone)[0] > readings(before, self.zone)[1]
+        except (ValueError, OverflowError):
+            return True  # not a wall time: whatever order this is, it is not newest first
+
+    @property
+    def newest_first(self) -> bool:
+        return self.more_pages and self.fell and not self.rose and self.newest is not None
+
+
+@attrs.define
+class _Head:
+    """Where the head of the list ended when read forwards, and the page size it showed."""
+
+    offset: int | None = None
+    served: int | None = None
+
+
+def read_head_again(
+    order: ListOrder,
+    first: Request,
+    read: Reader,
+    key: Callable[[Payload], object],
+    at: Callable[[int, int], str],
+    seen: SeenKeys,
+    resource: str,
+    overlap: int,
+) -> ListFlow[Payload]:
+    """The rows of the list's head not handed on yet (see the module docstring).
+
+    ``first`` is the listing's first request (offset 0), ``read`` its page reader,
+    ``at(limit, offset)`` the URL of another page of it, ``seen`` the keys the listing
+    handed on (new ones are added)."""
+    if order.newest is None:
+        return
+    older_than = order.newest - MARGIN
+    zone = order.zone
+    head = _Head()
+
+    def older(row: Payload) -> bool:
+        instants = _instants(row, zone)
+        return instants is not None and instants[1] < older_than
+
+    def forwards(request: Request, response: Response) -> Page[Payload]:
+        page = read(request, response)
+        if page.offset == 0:
+            head.served = len(page.rows)
+        if page.next is not None and not any(older(row) for row in page.rows):
+            return page
+        head.offset = page.offset
+        return Page(page.rows, None, page.offset)
+
+    def unseen(page: Emit[Payload]) -> Generator[Any, Any, Emit[Payload] | None]:
+        fresh = [row for row in page.items if seen.add_new(key(row))]
+        return Emit(fresh) if fresh else None
+        yield  # pragma: no cover - makes this a generator
+
+    # No overlap proofs forwards: a head of one page is one answer, and a longer one is
+    # read again backwards, which is where the proof is.
+    walked = walk(first, forwards, resource=resource, platform=PLATFORM, key=key,
+                  empty_on_404=True)  # fmt: skip
+    yield from relay(walked, unseen)
+    if not head.offset:  # None (404: an empty list now) or 0: one answer, one snapshot
+        return
+    size = head.served or 1
+    backwards = _Backwards(read, key, at, size, repeated_rows(overlap, size), older, resource)
+    start = derive_request(first, at(size, head.offset))
+    yield from relay(walk(start, backwards.read_page, resource=resource, platform=PLATFORM), unseen)
+
+
+@attrs.define
+class _Backwards:
+    """The reader of the backward pass: each page must hold one of the first rows of the
+    page after it, unchanged; the first must hold a row older than the head (or end the
+    list). Its ``next`` is the page before it, down to offset 0."""
+
+    read: Reader
+    key: Callable[[Payload], object]
+    at: Callable[[int, int], str]
+    size: int
+    repeated: int
+    older: Callable[[Payload], bool]
+    resource: str
+    anchors: dict[int, dict[object, object]] = attrs.field(factory=dict)
+    """By offset: the first rows of the page after it, which that page must hold."""
+
+    def read_page(self, request: Request, response: Response) -> Page[Payload]:
+        page = self.read(request, response)
+        offset = page.offset or 0
+        anchor = self.anchors.get(offset)
+        if anchor is None:
+            if page.next is not None and not any(self.older(row) for row in page.rows):
+                raise self._refused(request, "the head of the list grew past it")
+        elif not any(anchor.get(self.key(row), _NONE) == row.data for row in page.rows):
+            raise self._refused(request, "it holds none of the first rows of the page after it")
+        if offset == 0:
+            return Page(page.rows, None, 0)
+        below = max(0, offset - (self.size - self.repeated))
+        self.anchors[below] = {self.key(row): row.data for row in page.rows[: self.repeated]}
+        return Page(page.rows, derive_request(request, self.at(self.size, below)), offset)
+
+    def _refused(self, request: Request, problem: str) -> PaginationError:
+        return PaginationError(
+            f"{self.resource}: reading the head of the list again (it is kept newest first), "
+            f"the page {request.method} {request.url} does not reach the page after it: "
+            f"{problem}; records changed faster than they could be read, read the listing "
+            "again",
+            resource=self.resource,
+            page=f"{request.method} {request.url}",
+            platform=PLATFORM,
+        )
+
+
+_NONE = object()

@@ -20,12 +20,17 @@ than that, and whatever was not handed on yet is handed on:
   page after it by holding one of that page's first rows unchanged. A page that does not
   is asked for again, then the listing raises PaginationError.
 
-"Older" keeps a margin of :data:`MARGIN`: ``modified_on`` is local wall time in whole
-seconds, and in the hour a DST change repeats a later change can read earlier.
+"Older" keeps a margin of a second (:data:`MARGIN`: ``modified_on`` has whole seconds),
+an hour more near a change of the zone's offset (:data:`DST_MARGIN`). In the hour a DST
+change repeats the shop sorts wall times by their first pass, so a change made in the
+second pass can sort behind rows already read: a backward pass that meets such times
+raises PaginationError instead of trusting its proof (read the listing again later).
 
-Whether a list is kept newest first is read from the listing itself: its ``modified_on``
-never went up and went down at least once. A list kept by key or oldest change first
-costs nothing; a listing of one page is one answer and needs no second look.
+Whether a list may be kept newest first is read from the listing itself: its
+``modified_on`` never went up (rows that never went down either cannot tell, and count). A
+list kept by key or oldest change first costs nothing; a listing of one page is one answer
+and needs no second look. A page answered 404 while the head is read forwards (the list
+shrank) raises PaginationError.
 """
 
 from __future__ import annotations
@@ -55,9 +60,12 @@ from storebridge_24nettbutikk._local_time import readings
 
 __all__ = ["MARGIN", "ListOrder", "read_head_again"]
 
-MARGIN = timedelta(hours=1, seconds=1)
+MARGIN = timedelta(seconds=1)
 """How much older than the first page's newest change a row must read to end the head:
-one repeated DST hour, and the second ``modified_on`` rounds to."""
+``modified_on`` has whole seconds, and a change in the same second may sort behind."""
+DST_MARGIN = timedelta(hours=1, seconds=1)
+"""The margin within two hours of a change of the zone's offset: in the hour a DST change
+repeats, a later change can read (and sort) an hour earlier."""
 
 Reader = Callable[[Request, Response], Page[Payload]]
 
@@ -70,6 +78,11 @@ def _instants(row: Payload, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
         return readings(text, zone)
     except (ValueError, OverflowError):
         return None
+
+
+def _repeated_hour(row: Payload, zone: ZoneInfo) -> bool:
+    instants = _instants(row, zone)
+    return instants is not None and instants[0] != instants[1]
 
 
 @attrs.define
@@ -127,7 +140,19 @@ class ListOrder:
 
     @property
     def newest_first(self) -> bool:
-        return self.more_pages and self.fell and not self.rose and self.newest is not None
+        """Whether the listing may be kept newest first: more than one page, and its
+        ``modified_on`` never went up. Rows that never went down either (one second's
+        bulk edit, or a list whose only older row was the one that jumped) cannot tell,
+        so they count."""
+        return self.more_pages and not self.rose and self.newest is not None
+
+
+def margin(newest: datetime, zone: ZoneInfo) -> timedelta:
+    """:data:`MARGIN`, or :data:`DST_MARGIN` when the zone's offset changes within two
+    hours of ``newest``."""
+    window = timedelta(hours=2)
+    before, after = (newest - window).astimezone(zone), (newest + window).astimezone(zone)
+    return DST_MARGIN if before.utcoffset() != after.utcoffset() else MARGIN
 
 
 @attrs.define
@@ -136,6 +161,8 @@ class _Head:
 
     offset: int | None = None
     served: int | None = None
+    last: int | None = None
+    """The offset of the last page read forwards."""
 
 
 def read_head_again(
@@ -155,7 +182,10 @@ def read_head_again(
     handed on (new ones are added)."""
     if order.newest is None:
         return
-    older_than = order.newest - MARGIN
+    try:
+        older_than = order.newest - margin(order.newest, order.zone)
+    except OverflowError:  # a newest change at the very start of time: nothing is older
+        older_than = order.newest.min.replace(tzinfo=order.newest.tzinfo)
     zone = order.zone
     head = _Head()
 
@@ -165,6 +195,7 @@ def read_head_again(
 
     def forwards(request: Request, response: Response) -> Page[Payload]:
         page = read(request, response)
+        head.last = page.offset
         if page.offset == 0:
             head.served = len(page.rows)
         if page.next is not None and not any(older(row) for row in page.rows):
@@ -182,10 +213,21 @@ def read_head_again(
     walked = walk(first, forwards, resource=resource, platform=PLATFORM, key=key,
                   empty_on_404=True)  # fmt: skip
     yield from relay(walked, unseen)
-    if not head.offset:  # None (404: an empty list now) or 0: one answer, one snapshot
+    if head.offset is None and head.last is not None:
+        # A 404 after the first page: the list shrank while its head was read, with no
+        # page of it holding the end of the head.
+        raise PaginationError(
+            f"{resource}: reading the head of the list again (it is kept newest first), a "
+            "page was answered 404 before the head ended: records were deleted meanwhile; "
+            "read the listing again",
+            resource=resource,
+            platform=PLATFORM,
+        )
+    if not head.offset:  # None (a 404 at once: the list is empty now) or 0: one snapshot
         return
     size = head.served or 1
-    backwards = _Backwards(read, key, at, size, repeated_rows(overlap, size), older, resource)
+    repeated = repeated_rows(overlap, size)
+    backwards = _Backwards(read, key, at, size, repeated, older, resource, zone)
     start = derive_request(first, at(size, head.offset))
     yield from relay(walk(start, backwards.read_page, resource=resource, platform=PLATFORM), unseen)
 
@@ -203,18 +245,31 @@ class _Backwards:
     repeated: int
     older: Callable[[Payload], bool]
     resource: str
+    zone: ZoneInfo
     anchors: dict[int, dict[object, object]] = attrs.field(factory=dict)
     """By offset: the first rows of the page after it, which that page must hold."""
 
     def read_page(self, request: Request, response: Response) -> Page[Payload]:
         page = self.read(request, response)
         offset = page.offset or 0
+        if any(_repeated_hour(row, self.zone) for row in page.rows):
+            # The shop sorts the repeated hour's wall times as their first pass: a change
+            # made in its second pass can sort behind rows read, not ahead of the reading.
+            raise self._refused(
+                request,
+                "holds wall times of the hour a DST change repeats, where the shop's order "
+                "proves nothing",
+            )
         anchor = self.anchors.get(offset)
         if anchor is None:
             if page.next is not None and not any(self.older(row) for row in page.rows):
-                raise self._refused(request, "the head of the list grew past it")
+                raise self._refused(request, "does not hold the end of the head (it grew past it)")
         elif not any(anchor.get(self.key(row), _NONE) == row.data for row in page.rows):
-            raise self._refused(request, "it holds none of the first rows of the page after it")
+            raise self._refused(
+                request,
+                "holds none of the first rows of the page after it unchanged (records changed "
+                "faster than they could be read)",
+            )
         if offset == 0:
             return Page(page.rows, None, 0)
         below = max(0, offset - (self.size - self.repeated))
@@ -223,10 +278,9 @@ class _Backwards:
 
     def _refused(self, request: Request, problem: str) -> PaginationError:
         return PaginationError(
-            f"{self.resource}: reading the head of the list again (it is kept newest first), "
-            f"the page {request.method} {request.url} does not reach the page after it: "
-            f"{problem}; records changed faster than they could be read, read the listing "
-            "again",
+            f"{self.resource}: reading the head of the list again backwards (it is kept "
+            f"newest first), the page {request.method} {request.url} {problem}; read the "
+            "listing again",
             resource=self.resource,
             page=f"{request.method} {request.url}",
             platform=PLATFORM,

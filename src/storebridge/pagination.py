@@ -184,6 +184,23 @@ class _Checks(Generic[R]):
         state.yielded += len(fresh)
         return fresh
 
+    def ended_by_404(self, request: Request) -> None:
+        """A 404 where a page was expected ends the listing (``empty_on_404``) only where no
+        rows had to be repeated: one that should have repeated the last page's rows means
+        the list shrank past them, and rows behind may have slid onto pages already read."""
+        if self.state.tail is None:
+            return
+        where = _describe_page(request)
+        raise PaginationError(
+            f"{self.resource}: page {self.state.pages + 1} ({where}) was answered 404 where "
+            "it had to repeat the last rows of the page before it: records were deleted "
+            "while the listing was read and one may have slid past unseen; read the "
+            "listing again",
+            resource=self.resource,
+            page=where,
+            platform=self.platform,
+        )
+
     def gap(self, page: Page[R]) -> str | None:
         """Why ``page`` may not continue the page before it (None: it does)."""
         tail = self.state.tail
@@ -232,6 +249,7 @@ def _page_by_page(first: Request, checks: _Checks[R], empty_on_404: bool) -> Lis
             response = yield sent
         except NotFound:
             if empty_on_404:
+                checks.ended_by_404(sent)
                 return
             raise
         page: Page[R] = response.extensions[_PAGE_KEY]
@@ -305,6 +323,7 @@ def _read_ahead(
             if slot.own:
                 yield from _forget(window)
                 if isinstance(slot.answer, NotFound) and empty_on_404:
+                    checks.ended_by_404(slot.request)
                     return
                 raise slot.answer
             # A guess the links confirmed, but it failed: ask for it on its own.

@@ -22,7 +22,7 @@ from storebridge import _http
 from storebridge.errors import PaginationError, StorebridgeError
 from storebridge.kit import Emit, Payload
 from storebridge.testing import FaultTransport
-from storebridge_24nettbutikk._newest_first import ListOrder
+from storebridge_24nettbutikk._newest_first import DST_MARGIN, MARGIN, ListOrder, margin
 from tests.adapters.nettbutikk.test_moving_records_ahead import Shop
 
 
@@ -230,3 +230,114 @@ def test_a_rise_outside_the_repeated_hour_ends_newest_first() -> None:
     order = ListOrder(ZoneInfo("Europe/Oslo"))
     _noted(order, _rows("2026-05-02 10:00:00", "2026-05-01 10:00:00", "2026-05-03 10:00:00"))
     assert order.fell and order.rose
+
+
+@pytest.mark.parametrize("edited", [59, 60])
+def test_rows_that_never_fall_are_read_from_the_head_too(edited: int) -> None:
+    """After a bulk edit of (nearly) every order in one second the rows handed on never go
+    down: with 59 the one older order is the one that jumps, so it is never handed on.
+    Both listings came back one order short before."""
+    shop = Scripted()
+    shop.bulk_edit(edited)
+    shop.events[1] = lambda: _jump_and_delete(shop)
+    shop.check(shop.listing(in_flight=1))
+
+
+class Fold(Scripted):
+    """Europe/Oslo's clocks go back at 2026-10-25 01:00 UTC. The head is 20 orders edited
+    at 02:30 CEST; a change at 02:10 CET (after the fold) reads as the first pass and sorts
+    behind them, so it can move onto a page the backward pass has read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock.set(datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+        for key in self.in_order()[-20:]:
+            self.emulator.touch("orders", key)
+        self.initial = set(self.in_order())
+        self.first_pages = 0
+        self.phase = "walk"
+        self.six: list[str] = []
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "page_size": 5}
+
+    def before(self, offset: int) -> None:
+        if offset == 0:
+            self.first_pages += 1
+            if self.first_pages == 2:  # the head's forward pass begins: 6 changes ahead
+                self.phase = "forward"
+                self.clock.set(datetime(2026, 10, 25, 0, 58, tzinfo=UTC))
+                self.six = [k for k in self.newest_first() if k not in self.touched][:6]
+                for key in self.six:
+                    self.emulator.touch("orders", key)
+
+    def after(self, offset: int) -> None:
+        previous = self.served[-1] if self.served else None
+        self.served.append(offset)
+        if len(self.served) == 1:  # the walk misses the oldest order (jump and deletion)
+            self.clock.set(datetime(2026, 10, 25, 0, 55, tzinfo=UTC))
+            self.touched.append(self.newest_first()[-1])
+            self.emulator.touch("orders", self.touched[0])
+            self.delete(1)
+        elif self.phase == "forward" and offset == 0:
+            for key in self.six[:4]:  # it slides behind the forward reading
+                self.emulator.delete("orders", key)
+                self.deleted.add(key)
+        elif self.phase == "forward" and previous is not None and offset <= previous:
+            self.phase = "backward"  # and in the second pass of the hour it changes again
+            self.clock.set(datetime(2026, 10, 25, 1, 10, tzinfo=UTC))
+            self.emulator.touch("orders", self.touched[0])
+
+
+def test_a_backward_read_in_the_repeated_dst_hour_raises() -> None:
+    """Before, the order changed in the second pass was on no page: one short, no error."""
+    shop = Fold()
+    with pytest.raises(PaginationError, match="hour a DST change repeats"):
+        shop.listing(in_flight=1)
+    assert shop.phase == "backward"
+
+
+def test_the_margin_is_an_hour_more_only_near_a_change_of_offset() -> None:
+    oslo = ZoneInfo("Europe/Oslo")
+    assert margin(datetime(2026, 10, 25, 0, 30, tzinfo=UTC), oslo) == DST_MARGIN
+    assert margin(datetime(2026, 10, 24, 12, 0, tzinfo=UTC), oslo) == MARGIN
+
+
+def _shrink_after(shop: Scripted, served: int, count: int) -> None:
+    def delete() -> None:
+        for key in shop.newest_first()[:count]:
+            shop.emulator.delete("orders", key)
+            shop.deleted.add(key)
+
+    shop.events[served] = delete
+
+
+@pytest.mark.parametrize("sort", ["modified", "key", "newest"])
+def test_a_404_where_a_page_had_to_repeat_rows_is_an_error(sort: str) -> None:
+    """Pages of 5 from a shop that answers an empty page 404. After the 19th page (offset
+    54) 7 orders are deleted: the next page (57) is past the end, and the last order slid
+    onto a page already read. That 404 ended the listing one order short before."""
+    shop = Scripted(sort=sort, empty_list="404")
+    shop.settings = lambda: {**Scripted.settings(shop), "page_size": 5}  # type: ignore[method-assign]
+    order = shop.in_order() if sort == "modified" else sorted(shop.in_order(), key=int)
+    first = order if sort != "newest" else order[::-1]
+
+    def delete() -> None:
+        for key in first[:7]:
+            shop.emulator.delete("orders", key)
+            shop.deleted.add(key)
+
+    shop.events[19] = delete
+    with pytest.raises(PaginationError, match="answered 404 where it had to repeat"):
+        shop.listing(in_flight=1)
+
+
+def test_a_404_while_the_head_is_read_forwards_is_an_error() -> None:
+    shop = Scripted(empty_list="404")
+    shop.settings = lambda: {**Scripted.settings(shop), "page_size": 5}  # type: ignore[method-assign]
+    shop.bulk_edit(59)  # the head is the whole list
+    walk_pages = 20  # offsets 0, 3, ... 57
+    _shrink_after(shop, walk_pages + 2, 56)  # after the second page forwards: 4 left
+    with pytest.raises(PaginationError, match="answered 404 before the head ended"):
+        shop.listing(in_flight=1)
+    assert shop.served[walk_pages:] == [0, 3, 6]

@@ -36,10 +36,14 @@ API = SHOP + "/api/v1"
 
 
 def row(order_no: str, **changes: Any) -> dict[str, Any]:
+    # Changed in the order of their numbers: lists kept oldest change first, as the API's
+    # clients document (rows that never rise may be kept newest first: the head is then
+    # read again, see test_newest_first.py).
+    minute = int(order_no) % 60 if order_no.isdigit() else 0
     body: dict[str, Any] = {
         "order_no": order_no, "customer_id": None, "status": "1", "paid": "0",
-        "currency": "NOK", "total_amount_gross": "100.00", "modified_on": "2026-01-01 10:00:00",
-        "order_lines": [],
+        "currency": "NOK", "total_amount_gross": "100.00",
+        "modified_on": f"2026-01-01 10:{minute:02d}:00", "order_lines": [],
     }  # fmt: skip
     body.update(changes)
     return body

@@ -224,6 +224,52 @@ def test_404_means_empty_only_when_asked() -> None:
         drive(walk(_first(), BodyNextUrl(), resource="r", platform="x"), respond)
 
 
+def _overlapping(
+    rows: int, gone_from: int
+) -> tuple[Callable[[Request, Response], Page[Any]], Callable[[Request], Response]]:
+    """Offset pages of 3 that start a row before the page before them ended (overlap 1) over
+    ``rows`` rows, and a server that answers 404 from offset ``gone_from`` on."""
+
+    def read(request: Request, response: Response) -> Page[Any]:
+        offset = int(request.url.params["offset"])
+        found = response.json()["rows"]
+        following = offset + len(found) - 1
+        more = offset + 3 < rows and len(found) == 3
+        nxt = _first(f"https://x.example/r?offset={following}") if more else None
+        return Page(found, nxt, offset)
+
+    def respond(request: Request) -> Response:
+        offset = int(request.url.params["offset"])
+        if offset >= gone_from:
+            return Response(404, json={})
+        return Response(
+            200, json={"rows": [{"id": i} for i in range(offset, min(offset + 3, rows))]}
+        )
+
+    return read, respond
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_404_where_a_page_had_to_repeat_rows_is_an_error_not_the_end(concurrency: int) -> None:
+    """With overlap, a page starts inside the page before it, so it can only be past the end
+    when the list shrank meanwhile, and rows behind may have slid onto pages read."""
+    read, respond = _overlapping(rows=12, gone_from=4)
+
+    def ahead(request: Request, k: int) -> Request:
+        return _first(f"https://x.example/r?offset={int(request.url.params['offset']) + 2 * k}")
+
+    rows = walk(_first("https://x.example/r?offset=0"), read, resource="r", platform="x",
+                key=_row_id, empty_on_404=True, overlap=1,
+                ahead=ahead if concurrency > 1 else None)  # fmt: skip
+    with pytest.raises(PaginationError, match="answered 404 where it had to repeat"):
+        drive(rows, respond, concurrency=concurrency)
+    # A 404 at once is still an empty list.
+    read, respond = _overlapping(rows=12, gone_from=0)
+    first = walk(_first("https://x.example/r?offset=0"), read, resource="r", platform="x",
+                 key=_row_id, empty_on_404=True, overlap=1)  # fmt: skip
+    assert drive(first, respond)[1] == []
+
+
 def _not_found_is_empty(inner: ListFlow[Any]) -> ListFlow[Any]:
     try:
         yield from inner

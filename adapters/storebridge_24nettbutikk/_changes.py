@@ -41,7 +41,7 @@ def last_modified(adapter: NettbutikkAdapter, resource: str) -> Flow[datetime | 
         raise
     if _from_cache(response.headers.get("age")):
         return None
-    return _http_date(response.headers.get("last-modified"))
+    return http_date(response.headers.get("last-modified"))
 
 
 def changed_since(adapter: NettbutikkAdapter, resource: str, since: datetime) -> Flow[bool]:
@@ -59,7 +59,7 @@ def _from_cache(age: str | None) -> bool:
     return not (text.isascii() and text.isdigit()) or int(text) > 0
 
 
-def _http_date(value: str | None) -> datetime | None:
+def http_date(value: str | None) -> datetime | None:
     if not value or len(value) > 64:
         return None
     try:
@@ -69,4 +69,4 @@ def _http_date(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-__all__ = ["RESOURCES", "changed_since", "last_modified"]
+__all__ = ["RESOURCES", "changed_since", "http_date", "last_modified"]

@@ -20,11 +20,14 @@ than that, and whatever was not handed on yet is handed on:
   page after it by holding one of that page's first rows unchanged. A page that does not
   is asked for again, then the listing raises PaginationError.
 
-"Older" keeps a margin of a second (:data:`MARGIN`: ``modified_on`` has whole seconds),
-an hour more near a change of the zone's offset (:data:`DST_MARGIN`). In the hour a DST
-change repeats the shop sorts wall times by their first pass, so a change made in the
-second pass can sort behind rows already read: a backward pass that meets such times
-raises PaginationError instead of trusting its proof (read the listing again later).
+"Older" keeps a margin of a second (:data:`MARGIN`: ``modified_on`` has whole seconds).
+In the hour a DST change repeats the shop sorts wall times by their first pass, so a
+change made in the second pass reads (and sorts) up to an hour early. While the listing
+runs within two hours of a change of the zone's offset (by the ``Date`` of the shop's
+answers; without one, by the newest change seen), the margin is an hour more
+(:data:`DST_MARGIN`), and a backward pass that meets wall times of a repeated hour raises
+PaginationError instead of trusting its proof. Like the overlap proofs, this assumes the
+shop's clock does not step back.
 
 Whether a list may be kept newest first is read from the listing itself: its
 ``modified_on`` never went up (rows that never went down either cannot tell, and count). A
@@ -56,16 +59,17 @@ from storebridge.kit import (
     walk,
 )
 from storebridge_24nettbutikk._bodies import PLATFORM
+from storebridge_24nettbutikk._changes import http_date
 from storebridge_24nettbutikk._local_time import readings
 
-__all__ = ["MARGIN", "ListOrder", "read_head_again"]
+__all__ = ["DST_MARGIN", "MARGIN", "ListOrder", "ServerClock", "read_head_again"]
 
 MARGIN = timedelta(seconds=1)
 """How much older than the first page's newest change a row must read to end the head:
 ``modified_on`` has whole seconds, and a change in the same second may sort behind."""
 DST_MARGIN = timedelta(hours=1, seconds=1)
-"""The margin within two hours of a change of the zone's offset: in the hour a DST change
-repeats, a later change can read (and sort) an hour earlier."""
+"""The margin while the listing runs within two hours of a change of the zone's offset: in
+the hour a DST change repeats, a later change can read (and sort) an hour earlier."""
 
 Reader = Callable[[Request, Response], Page[Payload]]
 
@@ -86,6 +90,38 @@ def _repeated_hour(row: Payload, zone: ZoneInfo) -> bool:
 
 
 @attrs.define
+class ServerClock:
+    """The shop's own clock while the listing ran, from its answers' ``Date`` headers."""
+
+    first: datetime | None = None
+    last: datetime | None = None
+    unknown: bool = False
+    """An answer without a readable ``Date``: the clock cannot say when it was."""
+
+    def saw(self, response: Response) -> None:
+        when = http_date(response.headers.get("date"))
+        if when is None:
+            self.unknown = True
+            return
+        self.first = when if self.first is None else min(self.first, when)
+        self.last = when if self.last is None else max(self.last, when)
+
+    def near_dst(self, zone: ZoneInfo, newest: datetime) -> bool:
+        """Whether a change made while the listing ran may read as a wall time of an hour
+        a DST change repeats: the zone's offset changes within two hours of the span the
+        answers' clock showed. Without that clock, within two hours of ``newest`` (the
+        latest change the listing saw is the best guess at when it ran)."""
+        slack = timedelta(hours=2)
+        early, late = (newest, newest) if self.unknown or self.first is None else (
+            self.first, self.last or self.first)  # fmt: skip
+        try:
+            before = (early - slack).astimezone(zone).utcoffset()
+            return before != (late + slack).astimezone(zone).utcoffset()
+        except OverflowError:
+            return True
+
+
+@attrs.define
 class ListOrder:
     """What a listing's rows showed of the shop's order: its first page's newest change,
     whether that page linked onward, and whether ``modified_on`` ever went up or down."""
@@ -96,6 +132,7 @@ class ListOrder:
     more_pages: bool = False
     rose: bool = False
     fell: bool = False
+    clock: ServerClock = attrs.field(factory=ServerClock)
     _last: str | None = None
 
     def reading(self, read: Reader) -> Reader:
@@ -104,6 +141,7 @@ class ListOrder:
 
         def noted(request: Request, response: Response) -> Page[Payload]:
             page = read(request, response)
+            self.clock.saw(response)
             if page.offset == 0:
                 found = [i[0] for row in page.rows if (i := _instants(row, self.zone))]
                 self.newest = max(found, default=None)
@@ -130,6 +168,9 @@ class ListOrder:
         return page
         yield  # pragma: no cover - makes this a generator
 
+    def near_dst(self) -> bool:
+        return self.newest is not None and self.clock.near_dst(self.zone, self.newest)
+
     def _later(self, text: str, before: str) -> bool:
         """Whether ``text`` is certainly later than ``before`` (in a repeated DST hour a
         wall time that reads later can be the earlier instant)."""
@@ -145,14 +186,6 @@ class ListOrder:
         bulk edit, or a list whose only older row was the one that jumped) cannot tell,
         so they count."""
         return self.more_pages and not self.rose and self.newest is not None
-
-
-def margin(newest: datetime, zone: ZoneInfo) -> timedelta:
-    """:data:`MARGIN`, or :data:`DST_MARGIN` when the zone's offset changes within two
-    hours of ``newest``."""
-    window = timedelta(hours=2)
-    before, after = (newest - window).astimezone(zone), (newest + window).astimezone(zone)
-    return DST_MARGIN if before.utcoffset() != after.utcoffset() else MARGIN
 
 
 @attrs.define
@@ -180,21 +213,25 @@ def read_head_again(
     ``first`` is the listing's first request (offset 0), ``read`` its page reader,
     ``at(limit, offset)`` the URL of another page of it, ``seen`` the keys the listing
     handed on (new ones are added)."""
-    if order.newest is None:
+    newest = order.newest
+    if newest is None:
         return
-    try:
-        older_than = order.newest - margin(order.newest, order.zone)
-    except OverflowError:  # a newest change at the very start of time: nothing is older
-        older_than = order.newest.min.replace(tzinfo=order.newest.tzinfo)
     zone = order.zone
     head = _Head()
 
     def older(row: Payload) -> bool:
         instants = _instants(row, zone)
-        return instants is not None and instants[1] < older_than
+        if instants is None:
+            return False
+        gap = DST_MARGIN if order.near_dst() else MARGIN
+        try:
+            return instants[1] < newest - gap
+        except OverflowError:  # a newest change at the very start of time: none is older
+            return False
 
     def forwards(request: Request, response: Response) -> Page[Payload]:
         page = read(request, response)
+        order.clock.saw(response)
         head.last = page.offset
         if page.offset == 0:
             head.served = len(page.rows)
@@ -227,9 +264,32 @@ def read_head_again(
         return
     size = head.served or 1
     repeated = repeated_rows(overlap, size)
-    backwards = _Backwards(read, key, at, size, repeated, older, resource, zone)
+
+    def timed(request: Request, response: Response) -> Page[Payload]:
+        order.clock.saw(response)
+        return read(request, response)
+
+    def trusted(page: Emit[Payload]) -> Generator[Any, Any, Emit[Payload] | None]:
+        # The shop sorts the repeated hour's wall times as their first pass: while the
+        # listing runs near that hour, a change made in its second pass can sort behind
+        # rows already read instead of ahead of the reading. Raised here, not in the answer
+        # check, because asking for the page again cannot change it.
+        if order.near_dst() and any(_repeated_hour(row, zone) for row in page.items):
+            raise PaginationError(
+                f"{resource}: reading the head of the list again backwards (it is kept newest "
+                "first), a page holds wall times of the hour a DST change repeats while the "
+                "listing ran near it: the shop's order proves nothing there; read the "
+                "listing again after that hour",
+                resource=resource,
+                platform=PLATFORM,
+            )
+        return (yield from unseen(page))
+
+    backwards = _Backwards(timed, key, at, size, repeated, older, resource)
     start = derive_request(first, at(size, head.offset))
-    yield from relay(walk(start, backwards.read_page, resource=resource, platform=PLATFORM), unseen)
+    yield from relay(
+        walk(start, backwards.read_page, resource=resource, platform=PLATFORM), trusted
+    )
 
 
 @attrs.define
@@ -245,21 +305,12 @@ class _Backwards:
     repeated: int
     older: Callable[[Payload], bool]
     resource: str
-    zone: ZoneInfo
     anchors: dict[int, dict[object, object]] = attrs.field(factory=dict)
     """By offset: the first rows of the page after it, which that page must hold."""
 
     def read_page(self, request: Request, response: Response) -> Page[Payload]:
         page = self.read(request, response)
         offset = page.offset or 0
-        if any(_repeated_hour(row, self.zone) for row in page.rows):
-            # The shop sorts the repeated hour's wall times as their first pass: a change
-            # made in its second pass can sort behind rows read, not ahead of the reading.
-            raise self._refused(
-                request,
-                "holds wall times of the hour a DST change repeats, where the shop's order "
-                "proves nothing",
-            )
         anchor = self.anchors.get(offset)
         if anchor is None:
             if page.next is not None and not any(self.older(row) for row in page.rows):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any, Protocol
 
 from storebridge.http import URL
@@ -125,6 +127,12 @@ class NettbutikkEmulator(Emulator):
             self.state.modify(resource, record, self.now())
             self.changed()
             return dict(record)
+
+    def decorate(self, request: EmulatorRequest, response: Response) -> Response:
+        """Every answer carries ``Date``, the shop's clock, as an HTTP server's does."""
+        now = datetime.fromtimestamp(self.now(), UTC)
+        response.headers["Date"] = format_datetime(now, usegmt=True)
+        return response
 
     def delete(self, resource: str, key: int | str) -> None:
         """Delete a record as the shop's own admin would (the API has no delete)."""

@@ -22,7 +22,7 @@ from storebridge import _http
 from storebridge.errors import PaginationError, StorebridgeError
 from storebridge.kit import Emit, Payload
 from storebridge.testing import FaultTransport
-from storebridge_24nettbutikk._newest_first import DST_MARGIN, MARGIN, ListOrder, margin
+from storebridge_24nettbutikk._newest_first import ListOrder, ServerClock
 from tests.adapters.nettbutikk.test_moving_records_ahead import Shop
 
 
@@ -297,10 +297,48 @@ def test_a_backward_read_in_the_repeated_dst_hour_raises() -> None:
     assert shop.phase == "backward"
 
 
-def test_the_margin_is_an_hour_more_only_near_a_change_of_offset() -> None:
+class QuietSinceTheFold(Scripted):
+    """20 orders edited at 02:30 CEST on 2026-10-25 (the first pass of the repeated hour),
+    nothing changed since, and the listing runs two days later."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock.set(datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+        for key in self.in_order()[-20:]:
+            self.emulator.touch("orders", key)
+        self.clock.set(datetime(2026, 10, 27, 9, 0, tzinfo=UTC))
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "page_size": 5}
+
+
+def test_wall_times_of_the_repeated_hour_do_not_refuse_a_listing_run_days_later() -> None:
+    """The shop's Date header shows the listing runs far from the change of offset, so a
+    change made meanwhile cannot read as that hour: the head is the 20 orders of one second,
+    read backwards without refusing them (it raised until an order changed again)."""
+    shop = QuietSinceTheFold()
+    shop.events[2] = lambda: _jump_and_delete(shop)
+    shop.check(shop.listing(in_flight=1))
+    head = shop.served[shop.served.index(0, 1) :]
+    assert head == [0, 3, 6, 9, 12, 15, 18, 18, 15, 12, 9, 6, 3, 0]
+
+
+def _answer(date: str | None) -> _http.Response:
+    return _http.Response(200, headers={"Date": date} if date else {})
+
+
+def test_near_dst_reads_the_shop_clock_and_else_the_newest_change() -> None:
     oslo = ZoneInfo("Europe/Oslo")
-    assert margin(datetime(2026, 10, 25, 0, 30, tzinfo=UTC), oslo) == DST_MARGIN
-    assert margin(datetime(2026, 10, 24, 12, 0, tzinfo=UTC), oslo) == MARGIN
+    at_the_fold = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    days_later = datetime(2026, 10, 27, 9, 0, tzinfo=UTC)
+    clock = ServerClock()
+    clock.saw(_answer("Tue, 27 Oct 2026 09:00:00 GMT"))
+    assert not clock.near_dst(oslo, at_the_fold)  # the clock, not the newest change
+    clock.saw(_answer("Sun, 25 Oct 2026 01:30:00 GMT"))
+    assert clock.near_dst(oslo, days_later)  # the span reaches the repeated hour
+    blind = ServerClock()
+    blind.saw(_answer(None))
+    assert blind.near_dst(oslo, at_the_fold) and not blind.near_dst(oslo, days_later)
 
 
 def _shrink_after(shop: Scripted, served: int, count: int) -> None:

@@ -62,7 +62,14 @@ from storebridge_24nettbutikk._bodies import PLATFORM
 from storebridge_24nettbutikk._changes import http_date
 from storebridge_24nettbutikk._local_time import readings
 
-__all__ = ["DST_MARGIN", "MARGIN", "ListOrder", "ServerClock", "read_head_again"]
+__all__ = [
+    "DST_MARGIN",
+    "MARGIN",
+    "ListOrder",
+    "ServerClock",
+    "check_stood_back",
+    "read_head_again",
+]
 
 MARGIN = timedelta(seconds=1)
 """How much older than the first page's newest change a row must read to end the head:
@@ -133,6 +140,9 @@ class ListOrder:
     rose: bool = False
     fell: bool = False
     clock: ServerClock = attrs.field(factory=ServerClock)
+    stood_back: bool = False
+    """The walk accepted a page whose repeated rows stood further back (see
+    :meth:`stand_back`)."""
     _last: str | None = None
 
     def reading(self, read: Reader) -> Reader:
@@ -168,6 +178,17 @@ class ListOrder:
         return page
         yield  # pragma: no cover - makes this a generator
 
+    def stand_back(self) -> bool:
+        """``walk(stand_back=...)``: records joined the list ahead of the page's repeated
+        rows. In a list kept newest first those are changes, read with the head after the
+        walk, so the page is accepted while the rows so far may be newest first; the
+        listing raises at its end if they turn out not to be (see :func:`check_stood_back`).
+        """
+        if self.rose or self.newest is None:
+            return False
+        self.stood_back = True
+        return True
+
     def near_dst(self) -> bool:
         return self.newest is not None and self.clock.near_dst(self.zone, self.newest)
 
@@ -186,6 +207,21 @@ class ListOrder:
         bulk edit, or a list whose only older row was the one that jumped) cannot tell,
         so they count."""
         return self.more_pages and not self.rose and self.newest is not None
+
+
+def check_stood_back(order: ListOrder, resource: str) -> None:
+    """After the walk: a page accepted standing further back is proof only for a list kept
+    newest first (whose head is then read again); for any other order, an error."""
+    if order.stood_back and not order.newest_first:
+        raise PaginationError(
+            f"{resource}: a page did not continue the page before it (its repeated records "
+            "stood further back: records joined the list ahead of them), and the list "
+            "turned out not to be kept newest first, where the head read again would have "
+            "found them; records changed places while the listing was read and one may "
+            "have slid past unseen; read the listing again",
+            resource=resource,
+            platform=PLATFORM,
+        )
 
 
 @attrs.define

@@ -53,7 +53,7 @@ from storebridge.kit import (
 from storebridge_24nettbutikk._bodies import PLATFORM, body_json, data_payloads, paging_link
 from storebridge_24nettbutikk._changes import changed_since
 from storebridge_24nettbutikk._local_time import readings, unix_ceil, unix_floor
-from storebridge_24nettbutikk._newest_first import ListOrder, read_head_again
+from storebridge_24nettbutikk._newest_first import ListOrder, check_stood_back, read_head_again
 
 if TYPE_CHECKING:
     from storebridge_24nettbutikk._adapter import NettbutikkAdapter
@@ -286,6 +286,7 @@ def listing(
         ahead=pages.ahead,
         overlap=OVERLAP,
         seen=seen,
+        stand_back=order.stand_back,
     )
     if not window.open:
         rows = widening(rows)
@@ -334,6 +335,7 @@ def _then_the_head(
     """``rows``, then, if they showed a list kept newest first, what reading its head again
     finds that they did not (:mod:`storebridge_24nettbutikk._newest_first`)."""
     yield from rows
+    check_stood_back(order, pages.resource)
     if not order.newest_first:
         return
 

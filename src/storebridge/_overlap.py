@@ -33,7 +33,9 @@ premise: a change joins the front. The rules catch such a jump when it alone mov
 not when a deletion ahead of ``x`` offsets it, which leaves ``x`` where it stood; an adapter
 whose platform may keep lists so reads the head of the list again after the walk (see
 24Nettbutikk's ``_newest_first``), with ``walk(seen=...)`` so that only what the walk did
-not yield is yielded.
+not yield is yielded. With that read to rely on, ``walk(stand_back=...)`` lets it accept a
+page whose ``x`` stands further back (what joined ahead is in the head) while the list
+still looks newest first.
 """
 
 from __future__ import annotations
@@ -45,7 +47,11 @@ import attrs
 
 from storebridge.payload import Payload
 
-__all__ = ["Tail", "continuity", "tail_of", "whole_row"]
+__all__ = ["STANDS_BACK", "Tail", "continuity", "tail_of", "whole_row"]
+
+STANDS_BACK = "the last records of that page stand further back on it than they did"
+"""What :func:`continuity` says when the repeated rows are there, unchanged, but further
+back: records joined ahead of them (see ``walk(stand_back=...)``)."""
 
 
 def whole_row(row: Any) -> object:
@@ -112,4 +118,4 @@ def continuity(
         return f"none of that page's last {len(tail.keys)} records is on it"
     if modified == found:
         return "the last records of that page that it repeats were modified in between"
-    return "the last records of that page stand further back on it than they did"
+    return STANDS_BACK

@@ -39,7 +39,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from storebridge._http import Request, Response
-from storebridge._overlap import Tail, continuity, tail_of, whole_row
+from storebridge._overlap import STANDS_BACK, Tail, continuity, tail_of, whole_row
 from storebridge._page_strategies import (
     BodyNextUrl,
     LinkHeader,
@@ -105,6 +105,7 @@ def walk(
     overlap: int = 0,
     version: Callable[[R], object] = whole_row,
     seen: SeenKeys | None = None,
+    stand_back: Callable[[], bool] | None = None,
 ) -> ListFlow[R]:
     """Every row of a listing exactly once, or a storebridge error: see the module docstring.
 
@@ -132,13 +133,20 @@ def walk(
     * ``seen``: where the walk remembers the keys it yielded (a new :class:`SeenKeys` by
       default); pass one to read the same listing again later (another walk over part of
       it) and yield only what the first walk did not.
+    * ``stand_back``: asked when a page's repeated rows are there, unchanged, but further
+      back than they stood (records joined the list ahead of them), which otherwise raises;
+      True accepts the page. Rows only moved away from the pages read, so none slid past;
+      what joined ahead is the caller's to read (a list kept newest first puts changes at
+      its front: the caller reads the front again, and raises if the list turns out to be
+      kept otherwise).
     """
     reader: PageReader[R] = read.read if hasattr(read, "read") else read
     state = _WalkState() if seen is None else _WalkState(keys=seen)
     expected: int | None = None
     if count is not None:
         expected = yield from count()
-    checks = _Checks(reader, state, resource, platform, key, overlap if key else 0, version)
+    checks = _Checks(reader, state, resource, platform, key, overlap if key else 0, version,
+                     stand_back)  # fmt: skip
     if ahead is None:
         yield from _page_by_page(first, checks, empty_on_404)
     else:
@@ -167,6 +175,7 @@ class _Checks(Generic[R]):
     key: Callable[[R], object] | None
     overlap: int = 0
     version: Callable[[R], object] = whole_row
+    stand_back: Callable[[], bool] | None = None
 
     def request(self, request: Request) -> Request:
         return _checked(request, self.reader, self.state, self.resource, self.platform,
@@ -215,6 +224,8 @@ class _Checks(Generic[R]):
         if key is None:  # not set with overlap (see walk)
             return
         problem = self.gap(page)
+        if problem == STANDS_BACK and self.stand_back is not None and self.stand_back():
+            problem = None
         if problem is not None:
             where = _describe_page(request)
             raise PaginationError(

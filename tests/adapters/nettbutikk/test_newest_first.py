@@ -379,3 +379,41 @@ def test_a_404_while_the_head_is_read_forwards_is_an_error() -> None:
     with pytest.raises(PaginationError, match="answered 404 before the head ended"):
         shop.listing(in_flight=1)
     assert shop.served[walk_pages:] == [0, 3, 6]
+
+
+ROW = {"currency": "NOK", "status": "1", "paid": "0", "total_amount_gross": "100.00"}
+
+
+def _crafted(*pages: dict[int, list[tuple[str, str]]]) -> Callable[[_http.Request], _http.Response]:
+    """A shop answering pages of 4 by offset with rows (order_no, modified_on)."""
+    answers = {offset: rows for page in pages for offset, rows in page.items()}
+
+    def respond(request: _http.Request) -> _http.Response:
+        offset = int(request.url.path.split("/")[5])
+        data = [{**ROW, "order_no": n, "modified_on": m} for n, m in answers.get(offset, [])]
+        onward = f"https://shop.example/api/v1/orders/4/{offset + 4}"
+        paging: Any = {"next": onward} if offset == 0 else []
+        return _http.Response(200, json={"data": data, "paging": paging}, request=request)
+
+    return respond
+
+
+def test_a_page_standing_back_in_a_list_that_then_rises_is_an_error() -> None:
+    """The first page came newest first, so the second page is accepted with its repeated
+    rows one place back (a record joined ahead of them); then the rows rise: the list is not
+    kept newest first, the head holds no proof, and the listing raises at its end."""
+    first = [("4", "2026-01-01 10:05:00"), ("3", "2026-01-01 10:04:00"),
+             ("2", "2026-01-01 10:03:00"), ("1", "2026-01-01 10:02:00")]  # fmt: skip
+    second = [("9", "2026-01-01 10:01:00"), ("2", "2026-01-01 10:03:00"),
+              ("1", "2026-01-01 10:02:00"), ("5", "2026-01-01 10:30:00")]  # fmt: skip
+    shop = Scripted()
+    with (
+        storebridge.connect(
+            "24nettbutikk",
+            transport=_http.MockTransport(_crafted({0: first}, {2: second})),
+            options=shop.options(1),
+            **{**shop.settings(), "page_size": 4},
+        ) as store,
+        pytest.raises(PaginationError, match="turned out not to be kept newest first"),
+    ):
+        list(store.orders.list())

@@ -29,16 +29,18 @@ answers; without one, by the newest change seen), the margin is an hour more
 PaginationError instead of trusting its proof. Like the overlap proofs, this assumes the
 shop's clock does not step back.
 
-Whether a list may be kept newest first is read from the listing itself: its
-``modified_on`` never went up (rows that never went down either cannot tell, and count). A
-list kept by key or oldest change first costs nothing; a listing of one page is one answer
-and needs no second look. A page answered 404 while the head is read forwards (the list
-shrank) raises PaginationError.
+Whether a list may be kept newest first is read from the listing's answers: each is one
+snapshot of the list, and in none did ``modified_on`` go up (answers whose rows never went
+down either cannot tell, and count). Across pages it proves nothing: a record changed
+meanwhile can show up on a later page, newer than the rows before it. A list kept by key
+or oldest change first costs nothing once an answer rises; a listing of one page is one
+answer and needs no second look. A page answered 404 while the head is read forwards (the
+list shrank) raises PaginationError.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -128,30 +130,51 @@ class ServerClock:
             return True
 
 
+def rises(rows: Sequence[Payload], zone: ZoneInfo) -> bool:
+    """Whether ``modified_on`` certainly goes up somewhere along one answer's rows (one
+    snapshot of the list: kept newest first, it never does). In a repeated DST hour a wall
+    time that reads later can be the earlier instant, so such a step is not counted; nor is
+    a row without a readable time."""
+    last: str | None = None
+    for row in rows:
+        text = row.data.get("modified_on")
+        if type(text) is not str:
+            continue
+        if last is not None and text > last:
+            try:
+                if readings(text, zone)[0] > readings(last, zone)[1]:
+                    return True
+            except (ValueError, OverflowError):
+                return True  # not a wall time: whatever order this is, not newest first
+        last = text
+    return False
+
+
 @attrs.define
 class ListOrder:
-    """What a listing's rows showed of the shop's order: its first page's newest change,
-    whether that page linked onward, and whether ``modified_on`` ever went up or down."""
+    """What a listing's answers showed of the shop's order: its first page's newest change,
+    whether that page linked onward, and whether any answer's rows went up in time."""
 
     zone: ZoneInfo
     newest: datetime | None = None
     """The earliest instant the first page's newest ``modified_on`` can mean."""
     more_pages: bool = False
     rose: bool = False
-    fell: bool = False
+    """An answer's rows went up in time: the list is not kept newest first. Each answer is
+    judged on its own: across pages, a record changed meanwhile can show up newer."""
     clock: ServerClock = attrs.field(factory=ServerClock)
     stood_back: bool = False
     """The walk accepted a page whose repeated rows stood further back (see
     :meth:`stand_back`)."""
-    _last: str | None = None
 
     def reading(self, read: Reader) -> Reader:
-        """``read`` noting the first page (offset 0): the last answer read for it is the one
-        the walk accepted, since a page answered again is read again."""
+        """``read`` noting every answer's order and the first page (offset 0): the last
+        answer read for it is the one the walk accepted, since a page answered again is
+        read again."""
 
         def noted(request: Request, response: Response) -> Page[Payload]:
             page = read(request, response)
-            self.clock.saw(response)
+            self.saw(response, page)
             if page.offset == 0:
                 found = [i[0] for row in page.rows if (i := _instants(row, self.zone))]
                 self.newest = max(found, default=None)
@@ -160,23 +183,11 @@ class ListOrder:
 
         return noted
 
-    def note(self, page: Emit[Payload]) -> Generator[Any, Any, Emit[Payload]]:
-        """Relay step: the rows handed on, in listing order, noted for the order they show."""
-        if not self.rose:
-            for row in page.items:
-                text = row.data.get("modified_on")
-                if type(text) is not str:
-                    continue
-                last, self._last = self._last, text
-                if last is None or text == last:
-                    continue
-                if text < last:
-                    self.fell = True
-                elif self._later(text, last):
-                    self.rose = True
-                    break
-        return page
-        yield  # pragma: no cover - makes this a generator
+    def saw(self, response: Response, page: Page[Payload]) -> None:
+        """Note an answer: the shop's clock, and whether its rows go up in time."""
+        self.clock.saw(response)
+        if not self.rose and rises(page.rows, self.zone):
+            self.rose = True
 
     def stand_back(self) -> bool:
         """``walk(stand_back=...)``: records joined the list ahead of the page's repeated
@@ -192,20 +203,11 @@ class ListOrder:
     def near_dst(self) -> bool:
         return self.newest is not None and self.clock.near_dst(self.zone, self.newest)
 
-    def _later(self, text: str, before: str) -> bool:
-        """Whether ``text`` is certainly later than ``before`` (in a repeated DST hour a
-        wall time that reads later can be the earlier instant)."""
-        try:
-            return readings(text, self.zone)[0] > readings(before, self.zone)[1]
-        except (ValueError, OverflowError):
-            return True  # not a wall time: whatever order this is, it is not newest first
-
     @property
     def newest_first(self) -> bool:
-        """Whether the listing may be kept newest first: more than one page, and its
-        ``modified_on`` never went up. Rows that never went down either (one second's
-        bulk edit, or a list whose only older row was the one that jumped) cannot tell,
-        so they count."""
+        """Whether the listing may be kept newest first: more than one page, and no answer's
+        ``modified_on`` went up. Answers whose rows never went down either (one second's
+        bulk edit) cannot tell, so they count."""
         return self.more_pages and not self.rose and self.newest is not None
 
 
@@ -267,10 +269,12 @@ def read_head_again(
 
     def forwards(request: Request, response: Response) -> Page[Payload]:
         page = read(request, response)
-        order.clock.saw(response)
+        order.saw(response, page)
         head.last = page.offset
         if page.offset == 0:
             head.served = len(page.rows)
+        if order.rose:  # not kept newest first after all: no head to read
+            return Page(page.rows, None, page.offset)
         if page.next is not None and not any(older(row) for row in page.rows):
             return page
         head.offset = page.offset
@@ -286,6 +290,9 @@ def read_head_again(
     walked = walk(first, forwards, resource=resource, platform=PLATFORM, key=key,
                   empty_on_404=True)  # fmt: skip
     yield from relay(walked, unseen)
+    if order.rose:
+        check_stood_back(order, resource)
+        return
     if head.offset is None and head.last is not None:
         # A 404 after the first page: the list shrank while its head was read, with no
         # page of it holding the end of the head.
@@ -302,8 +309,9 @@ def read_head_again(
     repeated = repeated_rows(overlap, size)
 
     def timed(request: Request, response: Response) -> Page[Payload]:
-        order.clock.saw(response)
-        return read(request, response)
+        page = read(request, response)
+        order.saw(response, page)
+        return page
 
     def trusted(page: Emit[Payload]) -> Generator[Any, Any, Emit[Payload] | None]:
         # The shop sorts the repeated hour's wall times as their first pass: while the
@@ -321,11 +329,12 @@ def read_head_again(
             )
         return (yield from unseen(page))
 
-    backwards = _Backwards(timed, key, at, size, repeated, older, resource)
+    backwards = _Backwards(timed, key, at, size, repeated, older, resource, lambda: order.rose)
     start = derive_request(first, at(size, head.offset))
     yield from relay(
         walk(start, backwards.read_page, resource=resource, platform=PLATFORM), trusted
     )
+    check_stood_back(order, resource)
 
 
 @attrs.define
@@ -341,12 +350,16 @@ class _Backwards:
     repeated: int
     older: Callable[[Payload], bool]
     resource: str
+    rose: Callable[[], bool]
+    """Whether an answer showed the list is not kept newest first: the pass then ends."""
     anchors: dict[int, dict[object, object]] = attrs.field(factory=dict)
     """By offset: the first rows of the page after it, which that page must hold."""
 
     def read_page(self, request: Request, response: Response) -> Page[Payload]:
         page = self.read(request, response)
         offset = page.offset or 0
+        if self.rose():
+            return Page(page.rows, None, offset)
         anchor = self.anchors.get(offset)
         if anchor is None:
             if page.next is not None and not any(self.older(row) for row in page.rows):

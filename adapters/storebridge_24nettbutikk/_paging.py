@@ -290,7 +290,7 @@ def listing(
     )
     if not window.open:
         rows = widening(rows)
-    rows = _then_the_head(relay(rows, order.note), pages, first, order, seen)
+    rows = _then_the_head(rows, pages, first, order, seen)
 
     def inside(page: Emit[Payload]) -> Generator[Any, Any, Emit[Payload] | None]:
         if window.open:

@@ -20,9 +20,9 @@ import pytest
 import storebridge
 from storebridge import _http
 from storebridge.errors import PaginationError, StorebridgeError
-from storebridge.kit import Emit, Payload
+from storebridge.kit import Payload
 from storebridge.testing import FaultTransport
-from storebridge_24nettbutikk._newest_first import ListOrder, ServerClock
+from storebridge_24nettbutikk._newest_first import ServerClock, rises
 from tests.adapters.nettbutikk.test_moving_records_ahead import Shop
 
 
@@ -207,29 +207,46 @@ def test_under_faults_it_is_every_order_or_an_error(rate: float) -> None:
     assert outcomes["exact"] >= 4, outcomes
 
 
-def _rows(*stamps: str) -> Emit[Payload]:
-    return Emit([Payload({"order_no": str(i), "modified_on": s}) for i, s in enumerate(stamps)])
+def _rows(*stamps: str) -> list[Payload]:
+    return [Payload({"order_no": str(i), "modified_on": s}) for i, s in enumerate(stamps)]
 
 
-def _noted(order: ListOrder, page: Emit[Payload]) -> None:
-    flow = order.note(page)
-    with pytest.raises(StopIteration):
-        next(flow)
+OSLO = ZoneInfo("Europe/Oslo")
 
 
-def test_a_list_newest_first_across_the_repeated_dst_hour_is_still_newest_first() -> None:
+def test_an_answer_newest_first_across_the_repeated_dst_hour_does_not_rise() -> None:
     """02:10 after the clocks went back (01:10 UTC) is newer than 02:50 before (00:50 UTC):
     listed newest first the wall time rises, and that is not proof of another order."""
-    order = ListOrder(ZoneInfo("Europe/Oslo"))
-    _noted(order, _rows("2026-10-25 03:30:00", "2026-10-25 02:10:00", "2026-10-25 02:50:00"))
-    _noted(order, _rows("2026-10-25 01:59:00"))
-    assert order.fell and not order.rose
+    assert not rises(_rows("2026-10-25 03:30:00", "2026-10-25 02:10:00", "2026-10-25 02:50:00",
+                           "2026-10-25 01:59:00"), OSLO)  # fmt: skip
 
 
-def test_a_rise_outside_the_repeated_hour_ends_newest_first() -> None:
-    order = ListOrder(ZoneInfo("Europe/Oslo"))
-    _noted(order, _rows("2026-05-02 10:00:00", "2026-05-01 10:00:00", "2026-05-03 10:00:00"))
-    assert order.fell and order.rose
+def test_a_rise_outside_the_repeated_hour_is_one() -> None:
+    assert rises(_rows("2026-05-02 10:00:00", "2026-05-01 10:00:00", "2026-05-03 10:00:00"), OSLO)
+    assert not rises(_rows("2026-05-02 10:00:00", "2026-05-02 10:00:00", ""), OSLO)
+    # Not a wall time at all: whatever this order is, it is not provably newest first.
+    assert rises(_rows("2026-05-02 10:00:00", "yesterday"), OSLO)
+
+
+def test_a_jumped_order_on_a_later_page_is_not_taken_for_another_order() -> None:
+    """Pages of 5: after the first, the four orders ahead of the boundary are deleted and
+    four old orders jump to the front. The repeated row stands where it stood, and the first
+    jumped order shows up on the next page, newer than the rows handed on before it. Judged
+    across pages that rise read as "not kept newest first", the head was not read again, and
+    three orders were missing; each answer on its own still runs newest first."""
+    shop = Scripted()
+    shop.settings = lambda: {**Scripted.settings(shop), "page_size": 5}  # type: ignore[method-assign]
+
+    def delete_then_jump() -> None:
+        for _ in range(4):
+            shop.delete(0)
+        for _ in range(4):
+            shop.jump(len(shop.newest_first()) - 1)
+
+    shop.events[1] = delete_then_jump
+    listed = shop.listing(in_flight=1)
+    shop.check(listed)
+    assert set(shop.touched) <= set(listed)
 
 
 @pytest.mark.parametrize("edited", [59, 60])
@@ -392,25 +409,27 @@ def _crafted(*pages: dict[int, list[tuple[str, str]]]) -> Callable[[_http.Reques
         offset = int(request.url.path.split("/")[5])
         data = [{**ROW, "order_no": n, "modified_on": m} for n, m in answers.get(offset, [])]
         onward = f"https://shop.example/api/v1/orders/4/{offset + 4}"
-        paging: Any = {"next": onward} if offset == 0 else []
+        paging: Any = {"next": onward} if offset < 4 else []
         return _http.Response(200, json={"data": data, "paging": paging}, request=request)
 
     return respond
 
 
 def test_a_page_standing_back_in_a_list_that_then_rises_is_an_error() -> None:
-    """The first page came newest first, so the second page is accepted with its repeated
-    rows one place back (a record joined ahead of them); then the rows rise: the list is not
-    kept newest first, the head holds no proof, and the listing raises at its end."""
+    """The first two answers run newest first, so the second is accepted with its repeated
+    rows one place back (a record joined ahead of them); the third rises: the list is not
+    kept newest first, what joined ahead is in no head, and the listing raises at its end."""
     first = [("4", "2026-01-01 10:05:00"), ("3", "2026-01-01 10:04:00"),
              ("2", "2026-01-01 10:03:00"), ("1", "2026-01-01 10:02:00")]  # fmt: skip
-    second = [("9", "2026-01-01 10:01:00"), ("2", "2026-01-01 10:03:00"),
-              ("1", "2026-01-01 10:02:00"), ("5", "2026-01-01 10:30:00")]  # fmt: skip
+    second = [("9", "2026-01-01 10:10:00"), ("2", "2026-01-01 10:03:00"),
+              ("1", "2026-01-01 10:02:00"), ("5", "2026-01-01 10:01:00")]  # fmt: skip
+    third = [("1", "2026-01-01 10:02:00"), ("5", "2026-01-01 10:01:00"),
+             ("6", "2026-01-01 10:20:00"), ("7", "2026-01-01 10:30:00")]  # fmt: skip
     shop = Scripted()
     with (
         storebridge.connect(
             "24nettbutikk",
-            transport=_http.MockTransport(_crafted({0: first}, {2: second})),
+            transport=_http.MockTransport(_crafted({0: first}, {2: second}, {4: third})),
             options=shop.options(1),
             **{**shop.settings(), "page_size": 4},
         ) as store,

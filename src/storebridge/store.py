@@ -20,6 +20,7 @@ from typing import Any, NoReturn, Self, TypeVar
 import attrs
 
 from storebridge import _http
+from storebridge._base_url import within_base_url
 from storebridge._engine import AsyncEngine, StoreOptions, SyncEngine
 from storebridge._operations import Async, Sync
 from storebridge._redact import Redactor, install_log_filter, registry
@@ -134,9 +135,12 @@ class _StoreBase:
         idempotent: bool | None,
     ) -> _http.Request:
         url = path if "://" in path else f"{self.adapter.base_url}/{path.lstrip('/')}"
-        if not url.startswith(self.adapter.base_url):
+        if not within_base_url(url, self.adapter.base_url):
             raise ValidationError(
-                "raw requests may only target this store's base URL", field="path"
+                "raw requests may only target this store's base URL "
+                "(same host, a path under it, no user info or dot segments); the "
+                "credentials go with them",
+                field="path",
             )
         return build_request(
             method, url, operation=f"raw {method.upper()}", idempotent=idempotent,

@@ -5,7 +5,8 @@ shipping fields, a stock level). A PATCH whose answer is lost, late, unreadable 
 has an unknown outcome: the record is read back, and if the values are there that is the
 result; if not, the PATCH is sent again (setting a value twice has the effect of once).
 The PATCH answer's body is never relied on (its shape is undocumented): after a 2xx the
-record is read back and returned as the shop now shows it.
+record is read back and returned as the shop now shows it; when that read fails, the
+write is reported as applied (``OutcomeUnknown`` with ``processed=True``), not as failed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from storebridge.errors import OutcomeUnknown
+from storebridge.errors import OutcomeUnknown, StorebridgeError
 from storebridge.kit import Flow, build_request, reconciled_write
 
 if TYPE_CHECKING:
@@ -71,7 +72,17 @@ def patch(
     found = yield from reconciled_write(request, lambda _answer: None, written, attempts=2)
     if found is not None:
         return found
-    return (yield from reread())
+    # The PATCH was answered 2xx: it happened. A re-read that fails now must not read as a
+    # write that failed, or a caller would send it again.
+    try:
+        return (yield from reread())
+    except StorebridgeError as error:
+        raise OutcomeUnknown(
+            f"the write {operation} was applied (the shop answered 2xx), but reading the "
+            f"record back failed: {error}; read it again before writing again",
+            operation=operation,
+            processed=True,
+        ) from error
 
 
 __all__ = ["patch"]

@@ -11,7 +11,7 @@ import pytest
 
 import storebridge
 from storebridge import _http
-from storebridge.errors import APIError, NotFound, ValidationError
+from storebridge.errors import APIError, NotFound, OutcomeUnknown, ValidationError
 from storebridge.testing import LOST_ANSWER_FAULTS, FaultTransport
 from storebridge_24nettbutikk import NettbutikkEmulator
 from tests.adapters.nettbutikk.shop import emulator, store_on
@@ -108,6 +108,31 @@ def test_a_write_whose_answer_is_lost_has_one_effect_and_returns_its_result(
     # Processed once: a lost answer is settled by reading back, never by sending again;
     # a write that never reached the shop is sent once more.
     assert patches(shop) == 1
+
+
+@pytest.mark.parametrize("kind", ["server_error", "wrong_shape", "reset_after", "truncated"])
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_a_write_answered_2xx_whose_read_back_fails_is_reported_as_applied(
+    write: str, kind: str
+) -> None:
+    """The PATCH is answered 2xx and every read after it fails: the write happened, so the
+    caller gets OutcomeUnknown with ``processed=True``, never an error that reads as failed."""
+    act, effect = WRITES[write]
+    shop = emulator()
+    patched: list[bool] = []
+
+    def script(_n: int, request: _http.Request) -> str | None:
+        if request.method == "PATCH":
+            patched.append(True)
+            return None
+        return kind if patched else None
+
+    with store_on(shop, FaultTransport(shop.transport(), script=script)) as store:
+        with pytest.raises(OutcomeUnknown) as info:
+            act(store, shop)
+    assert info.value.processed is True
+    assert "applied" in str(info.value)
+    assert effect(shop) and patches(shop) == 1
 
 
 # Bad input: refused before any request -------------------------------------------------

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from storebridge import validation
 from storebridge.errors import OutcomeUnknown, PayloadError, ValidationError
 from storebridge.http import Response
-from storebridge.kit import Flow, Payload, build_request, reconciled_write
+from storebridge.kit import Flow, Payload, build_request, reconciled_write, the_new_refund
 from storebridge.model import (
     Money,
     Order,
@@ -290,9 +290,9 @@ def create_refund(
         body = _refund_body(quote, note, notify, currency)
     request = post(adapter, "refunds.create", ("orders", quote.order_ref, "refund"), body)
 
-    def new_refund(current: Payload) -> Refund | None:
+    def new_refund(current: Payload, processed: bool | None = None) -> Refund | None:
         fresh = [r for r in _refunds(current) if r.ref not in known and _matches(r, quote)]
-        return fresh[-1] if fresh else None
+        return the_new_refund(fresh, quote.order_ref, processed=processed)
 
     def parse(response: Response) -> Refund:
         data = body_object(response)
@@ -302,7 +302,7 @@ def create_refund(
                 data.fail(f"the refund is for order {made.order_ref}", "order_number")
             return made
         # 2023-02-10 answers with the whole order; the refund is the one that is new.
-        found = new_refund(data)
+        found = new_refund(data, processed=True)
         if found is None:
             raise PayloadError(
                 f"the order returned by the refund has no new refund of {quote.total}",

@@ -16,7 +16,14 @@ from collections.abc import Iterable, Sequence
 from storebridge import validation
 from storebridge.errors import OutcomeUnknown, ValidationError
 from storebridge.http import Response
-from storebridge.kit import Flow, build_request, read_payload, reconciled_write, segment
+from storebridge.kit import (
+    Flow,
+    build_request,
+    read_payload,
+    reconciled_write,
+    segment,
+    the_new_refund,
+)
 from storebridge.model import Money, Order, Refund, RefundLine, RefundQuote, RestockType
 from storebridge_shopline import _converter as wire
 from storebridge_shopline._api import Api
@@ -171,17 +178,22 @@ def create_refund(adapter: Api, quote: RefundQuote, note: str | None, notify: bo
 
 
 def matching(refunds: Iterable[Refund], quote: RefundQuote, before: set[str]) -> Refund | None:
-    """The refund ``quote`` made: not among ``before``, with its amount and lines."""
+    """The refund ``quote`` made: not among ``before``, with its amount and lines.
+
+    Two such refunds (another call refunded the same meanwhile) are OutcomeUnknown
+    (:func:`kit.the_new_refund`): either may be this quote's.
+    """
     wanted = Counter({line.line_ref: line.quantity for line in quote.lines})
-    for found in refunds:
-        if found.ref in before or found.amount != quote.total:
+    found: list[Refund] = []
+    for refund in refunds:
+        if refund.ref in before or refund.amount != quote.total:
             continue
         lines: Counter[str] = Counter()
-        for line in found.lines:
+        for line in refund.lines:
             lines[line.line_ref] += line.quantity
         if lines == wanted:
-            return found
-    return None
+            found.append(refund)
+    return the_new_refund(found, quote.order_ref)
 
 
 def find_refund(adapter: Api, quote: RefundQuote) -> Flow[Refund | None]:

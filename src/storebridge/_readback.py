@@ -18,9 +18,17 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from storebridge._http import Request
-from storebridge.errors import PaginationError
+from storebridge.errors import OutcomeUnknown, PaginationError
 from storebridge.flow import Batch, Done, Emit, Flow, FlowStepper, ListFlow, ask, in_turn
-from storebridge.model import Order, OrderDraft, OrderLine, OrderLineDraft, Product, ProductDraft
+from storebridge.model import (
+    Order,
+    OrderDraft,
+    OrderLine,
+    OrderLineDraft,
+    Product,
+    ProductDraft,
+    Refund,
+)
 
 T = TypeVar("T")
 
@@ -115,4 +123,35 @@ def product_matches(found: Product, draft: ProductDraft) -> bool:
     return all(v.sku in prices and prices[v.sku] == v.price for v in draft.variants)
 
 
-__all__ = ["READ_BACK_PAGES", "order_matches", "product_matches", "read_back_rows"]
+def the_new_refund(
+    candidates: Sequence[Refund], order_ref: str, *, processed: bool | None = None
+) -> Refund | None:
+    """The one refund a lost refund POST made, from the order's refunds that are new since
+    the POST and match its amount and lines; None when there is none.
+
+    Two or more such refunds mean another call refunded the same amount and lines of the
+    order meanwhile: which one this call made cannot be told, and taking the other's would
+    report it as this call's (and leave this call's refund unreported). That is
+    OutcomeUnknown, never a guess. ``processed`` is passed on to it (True when the POST was
+    answered 2xx).
+    """
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    refs = ", ".join(refund.ref for refund in candidates)
+    raise OutcomeUnknown(
+        f"refunds.create may have refunded order {order_ref}: it has {len(candidates)} new "
+        f"refunds of {candidates[0].amount} with these lines ({refs}), so another call "
+        "refunded the same meanwhile, and which one is this call's cannot be told; check "
+        "the order's refunds before refunding again",
+        operation="refunds.create",
+        processed=processed,
+    )
+
+
+__all__ = [
+    "READ_BACK_PAGES",
+    "order_matches",
+    "product_matches",
+    "read_back_rows",
+    "the_new_refund",
+]

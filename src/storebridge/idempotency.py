@@ -88,6 +88,25 @@ class RefundOwners(Protocol):
         ...
 
 
+@runtime_checkable
+class RecentRefundOwners(Protocol):
+    """An :class:`IdempotencyStore` that can say which other key produced a refund while a
+    key's claim was held.
+
+    A lost answer settled within the same call is read back the same way: another quote's
+    refund that landed while this call was under way (after its order read, before its
+    POST) looks like this one's. Asked after every refund this call makes; only refunds
+    completed during the claim count, since refund refs of a store are not reused (a store
+    shared across sandboxes that start again from the same refs would otherwise match a
+    refund of an earlier sandbox). Both stores here have it.
+    """
+
+    def owner_during_claim(self, scope: str, refund_ref: str, key: str) -> str | None:
+        """The key under ``scope``, other than ``key``, whose refund is ``refund_ref`` and
+        was completed since ``key``'s current claim began; None if there is none."""
+        ...
+
+
 @attrs.define
 class _Entry:
     state: Literal["pending", "unsettled", "done"]
@@ -127,6 +146,18 @@ class MemoryIdempotencyStore:
     def unsettle(self, key: str) -> None:
         with self._lock:
             self._entries[key] = _Entry("unsettled", time.monotonic())
+
+    def owner_during_claim(self, scope: str, refund_ref: str, key: str) -> str | None:
+        with self._lock:
+            held = self._entries.get(key)
+            if held is None:
+                return None
+            for other, entry in self._entries.items():
+                if (other != key and other.startswith(scope) and entry.refund is not None
+                        and entry.refund.ref == refund_ref
+                        and entry.since >= held.since):  # fmt: skip
+                    return other
+        return None
 
     def owner(self, scope: str, refund_ref: str) -> str | None:
         with self._lock:
@@ -209,18 +240,27 @@ class SQLiteIdempotencyStore:
         with self._lock:
             self._put(key, "unsettled", time.time())
 
+    def owner_during_claim(self, scope: str, refund_ref: str, key: str) -> str | None:
+        # Asked after every refund: rows are narrowed in SQL (by the ref as json.dumps writes
+        # it), then confirmed on the parsed text.
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, refund FROM refund_keys WHERE state = 'done' AND key != ? "
+                "AND substr(key, 1, ?) = ? AND instr(refund, ?) > 0 "
+                "AND since >= (SELECT since FROM refund_keys WHERE key = ?)",
+                (key, len(scope), scope, '"ref": ' + json.dumps(refund_ref), key),
+            ).fetchall()
+        return _owning(rows, refund_ref)
+
     def owner(self, scope: str, refund_ref: str) -> str | None:
-        # Only a lost answer being settled asks, so reading the store's refunds is fine.
+        # Only a lost answer being settled in a later call asks.
         with self._lock:
             rows = self._db.execute(
                 "SELECT key, refund FROM refund_keys WHERE state = 'done' "
-                "AND substr(key, 1, ?) = ?",
-                (len(scope), scope),
+                "AND substr(key, 1, ?) = ? AND instr(refund, ?) > 0",
+                (len(scope), scope, '"ref": ' + json.dumps(refund_ref)),
             ).fetchall()
-        for key, text in rows:
-            if text is not None and json.loads(text).get("ref") == refund_ref:
-                return str(key)
-        return None
+        return _owning(rows, refund_ref)
 
     def close(self) -> None:
         with self._lock:
@@ -228,6 +268,13 @@ class SQLiteIdempotencyStore:
 
     def __repr__(self) -> str:
         return f"SQLiteIdempotencyStore({str(self.path)!r})"
+
+
+def _owning(rows: list[tuple[str, str | None]], refund_ref: str) -> str | None:
+    for key, text in rows:
+        if text is not None and json.loads(text).get("ref") == refund_ref:
+            return str(key)
+    return None
 
 
 def single_use_refund(
@@ -260,20 +307,24 @@ def single_use_refund(
             )
         try:
             found = yield from adapter.find_refund(quote)
+        except OutcomeUnknown:
+            keys.unsettle(key)
+            raise
+        except StorebridgeError as error:
+            # Still unsettled: an ordinary error here would read as "nothing happened".
+            keys.unsettle(key)
+            raise OutcomeUnknown(
+                f"an earlier refunds.create with this quote did not learn its outcome, and "
+                f"looking for its refund on order {quote.order_ref} failed ({error}); "
+                "nothing was sent, call again to look again",
+                operation="refunds.create",
+            ) from error
         except BaseException:
             keys.unsettle(key)
             raise
         if found is not None:
             other = keys.owner(scope, found.ref) if isinstance(keys, RefundOwners) else None
-            if other is not None and other != key:
-                keys.unsettle(key)
-                raise OutcomeUnknown(
-                    f"an earlier refunds.create with this quote did not learn its outcome, "
-                    f"and the refund on order {quote.order_ref} that matches it "
-                    f"({found.ref}, {found.amount}) was made by another quote; check the "
-                    "order's refunds before refunding again",
-                    operation="refunds.create",
-                )
+            _not_anothers(keys, key, found, quote, other)
             keys.complete(key, found)
             return found
     try:
@@ -287,8 +338,28 @@ def single_use_refund(
     except BaseException:
         keys.unsettle(key)
         raise
+    # A lost answer is settled by reading the order's refunds back; a refund found there
+    # that another quote completed while this call ran is that quote's, not this one's.
+    if isinstance(keys, RecentRefundOwners):
+        _not_anothers(keys, key, refund, quote, keys.owner_during_claim(scope, refund.ref, key))
     keys.complete(key, refund)
     return refund
+
+
+def _not_anothers(
+    keys: IdempotencyStore, key: str, refund: Refund, quote: RefundQuote, other: str | None
+) -> None:
+    """OutcomeUnknown (the key left unsettled) when ``other``, another quote's key, has
+    ``refund``."""
+    if other is not None and other != key:
+        keys.unsettle(key)
+        raise OutcomeUnknown(
+            f"refunds.create with this quote may have refunded order {quote.order_ref}: its "
+            f"answer was lost, and the refund that matches it ({refund.ref}, "
+            f"{refund.amount}) was made by another quote; check the order's refunds before "
+            "refunding again",
+            operation="refunds.create",
+        )
 
 
 _default = MemoryIdempotencyStore()
@@ -304,6 +375,7 @@ __all__ = [
     "Claim",
     "IdempotencyStore",
     "MemoryIdempotencyStore",
+    "RecentRefundOwners",
     "RefundOwners",
     "SQLiteIdempotencyStore",
     "default_store",

@@ -47,7 +47,7 @@ from storebridge._fast import (
     read_plain,
 )
 from storebridge._json import parse_json, read_json
-from storebridge._readback import order_matches, product_matches, read_back_rows
+from storebridge._readback import order_matches, product_matches, read_back_rows, the_new_refund
 from storebridge._seen import SeenKeys
 from storebridge.adapter import (
     OPERATIONS,
@@ -219,6 +219,7 @@ __all__ = [
     "secret_field",
     "segment",
     "signature_digest",
+    "the_new_refund",
     "time_windows",
     "token_problem",
     "unique_items",

@@ -113,7 +113,8 @@ KIT = {
     "platform_operation", "product_matches",
     "read_back_rows", "read_delivery", "delivered_change", "reconciled_write", "read_json",
     "read_payload", "relay", "repeated_rows", "request_meta", "rows_at",
-    "same_origin", "secret_field", "segment", "time_windows", "token_problem", "unique_items",
+    "same_origin", "secret_field", "segment", "the_new_refund", "time_windows", "token_problem",
+    "unique_items",
     "walk",
     "with_check",
     # fast paths for well-formed rows

@@ -163,3 +163,104 @@ def test_a_hand_built_shopline_quote_is_not_settled_with_an_older_refund(keys: A
         with pytest.raises(OutcomeUnknown, match="built by hand"):
             store.refunds.create(by_hand)
         assert [r.ref for r in store.orders.get(order.ref).refunds] == [made.ref]
+
+
+class RefundMeanwhile:
+    """A fault script: just before the first refund POST reaches the store, ``meanwhile``
+    runs (another call's refund lands), then the POST is processed and its answer lost."""
+
+    def __init__(self, platform: str, meanwhile: Any) -> None:
+        self.suffix = REFUND_PATH[platform]
+        self.meanwhile = meanwhile
+        self.done = False
+
+    def __call__(self, number: int, request: Any) -> str | None:
+        posted = request.method == "POST" and request.url.path.rstrip("/").endswith(self.suffix)
+        if posted and not self.done:
+            self.done = True
+            self.meanwhile()
+            return "lost_502"
+        return None
+
+
+def _race(platform: str, keys: Any, units: int) -> tuple[list[str], Any, pytest.ExceptionInfo[Any]]:
+    """Quotes A and B for one unit of a line of ``units``, both calculated first; A's refund
+    lands after B has read the order but before B's POST, whose answer is then lost."""
+    kit = sandbox(platform, orders=25)
+    made: dict[str, Any] = {}
+    with connect(kit, "shop", idempotency_store=keys) as plain:
+        order = next(
+            o for o in plain.orders.list(detail=True)
+            if o.lines and o.lines[0].quantity == units and not o.refunds
+            and o.financial_status.value == "paid"
+            # 29 Next refunds only fulfilled lines (an unfulfilled one is cancelled)
+            and (platform != "29next" or o.lines[0].fulfillment_status.value == "fulfilled")
+        )  # fmt: skip
+        a, b = _one_unit(plain, order), _one_unit(plain, order)
+
+        def a_lands() -> None:
+            made["a"] = plain.refunds.create(a)
+
+        faulty = FaultTransport(kit.emulator.transport(), script=RefundMeanwhile(platform, a_lands))
+        with connect(kit, "shop", transport=faulty, idempotency_store=keys) as store:
+            with pytest.raises(OutcomeUnknown) as caught:
+                store.refunds.create(b)
+            refunds = [r.ref for r in plain.orders.get(order.ref).refunds]
+            # Still unsettled: calling again never returns A's refund as B's.
+            with pytest.raises(OutcomeUnknown):
+                store.refunds.create(b)
+        assert plain.refunds.create(a).ref == made["a"].ref
+    return refunds, made["a"], caught
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_lost_refund_refused_by_the_store_is_not_settled_with_the_one_that_beat_it(
+    platform: str, keys: Any
+) -> None:
+    """One unit: B's POST is refused by the store (A refunded it), its answer lost. The only
+    new refund is A's; it once came back as B's refund."""
+    refunds, a, caught = _race(platform, keys, units=1)
+    assert refunds == [a.ref]
+    assert "made by another quote" in str(caught.value)
+
+
+def test_two_new_refunds_alike_are_not_told_apart_by_guessing(keys: Any) -> None:
+    """Three units: both refunds are made. The read-back sees two new refunds of the same
+    amount and lines; SHOPLINE once took the first (A's) as B's, and B's own went
+    unreported."""
+    refunds, a, caught = _race("shopline", keys, units=3)
+    assert len(refunds) == 2 and a.ref in refunds
+    assert "cannot be told" in str(caught.value)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("read_fault", ["server_error", "wrong_shape", "reset_after"])
+def test_a_failed_look_up_for_an_unsettled_quote_stays_outcome_unknown(
+    platform: str, read_fault: str, keys: Any
+) -> None:
+    """Calling again after OutcomeUnknown looks for the earlier refund first; when that read
+    fails, the caller is told the outcome is still unknown (an ordinary ServerError there
+    once read as "nothing happened"), and a later call settles it with the one refund."""
+    kit = sandbox(platform, orders=20)
+    state = {"lose": 0, "reads": 0, "posted": 0}
+
+    def script(number: int, request: Any) -> str | None:
+        if request.method == "POST" and state["lose"]:
+            state.update(lose=state["lose"] - 1, posted=1)
+            return "reset_after"
+        if request.method == "GET" and state["reads"] and state["posted"]:
+            return read_fault  # every read after the POST
+        return None
+
+    faulty = FaultTransport(kit.emulator.transport(), script=script)
+    with connect(kit, "shop", transport=faulty, idempotency_store=keys) as store:
+        order = _paid_order_with_two_units(store)
+        quote = _one_unit(store, order)
+        state.update(lose=1, reads=1)
+        with pytest.raises(OutcomeUnknown):
+            store.refunds.create(quote)
+        with pytest.raises(OutcomeUnknown, match="looking for its refund"):
+            store.refunds.create(quote)
+        state["reads"] = 0
+        settled = store.refunds.create(quote)
+        assert [r.ref for r in store.orders.get(order.ref).refunds] == [settled.ref]

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from storebridge.errors import OutcomeUnknown, StorebridgeError
-from storebridge.kit import Flow, build_request, reconciled_write
+from storebridge.http import Response
+from storebridge.kit import Flow, build_request, reconciled_update
 
 if TYPE_CHECKING:
     from storebridge_24nettbutikk._adapter import NettbutikkAdapter
@@ -53,23 +54,15 @@ def patch(
         expect_json=False,
     )
 
-    before = yield from reread()
+    def no_body(_answer: Response) -> T | None:
+        return None  # the answer's shape is undocumented: the record is read back below
 
-    def written() -> Flow[T | None]:
-        record = yield from reread()
-        if applied(record):
-            return record
-        if shown(record) != shown(before):
-            raise OutcomeUnknown(
-                f"the write {operation} may have happened: its answer was lost, and the "
-                "record has changed since, though not to what was sent (someone else wrote "
-                "it meanwhile); read it and decide before writing again",
-                operation=operation,
-            )
-        return None  # as it was: the write did not happen, and is sent again
+    def as_read(record: T) -> T | None:
+        return record
 
-    # Absolute values: a second sending has no second effect (see reconciled_write).
-    found = yield from reconciled_write(request, lambda _answer: None, written, attempts=2)
+    found = yield from reconciled_update(
+        request, no_body, reread, applied=applied, shown=shown, result=as_read
+    )
     if found is not None:
         return found
     # The PATCH was answered 2xx: it happened. A re-read that fails now must not read as a

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from storebridge.kit import Flow, ListFlow, ListQuery, Payload, reconciled_write, within
+from storebridge.kit import (
+    Flow,
+    ListFlow,
+    ListQuery,
+    Payload,
+    reconciled_update,
+    reconciled_write,
+    within,
+)
 from storebridge.model import Customer, CustomerDraft, CustomerUpdate
 from storebridge_29next._converter import customer_body, customer_update_body, structure
 from storebridge_29next._listings import read_listing
@@ -87,15 +95,19 @@ def update_customer(
     sent = customer_update_body(update)
     request = patch(adapter, "customers.update", ("users", ref), sent)
 
-    def find() -> Flow[Customer | None]:
+    def read() -> Flow[Payload]:
         response = yield get(adapter, "customers.get", "users", ref, check=is_record("id", ref))
-        current = body_object(response)
-        if all(_same(current.raw(key), value) for key, value in sent.items()):
-            return structure(current, Customer)
-        return None  # not applied: the same PATCH may be sent again
+        return body_object(response)
 
-    # Absolute values: a second sending has no second effect (see reconciled_write).
-    return (yield from reconciled_write(request, answer_as(Customer), find, attempts=2))
+    # Absolute values: sent again after a lost answer unless someone else wrote them.
+    return (
+        yield from reconciled_update(
+            request, answer_as(Customer), read,
+            applied=lambda now: all(_same(now.raw(key), value) for key, value in sent.items()),
+            shown=lambda now: [now.raw(key) for key in sent],
+            result=lambda now: structure(now, Customer),
+        )
+    )  # fmt: skip
 
 
 def _same(stored: object, sent: object) -> bool:

@@ -21,6 +21,7 @@ from storebridge.kit import (
     OrderQuery,
     Payload,
     order_matches,
+    reconciled_update,
     reconciled_write,
     within,
 )
@@ -172,15 +173,19 @@ def update_shipping_address(
     request = patch(adapter, "orders.update_shipping_address", ("orders", ref),
                     {"shipping_address": sent})  # fmt: skip
 
-    def find() -> Flow[Order | None]:
-        current = yield from order_payload(adapter, ref)
-        stored = current.raw("shipping_address")
-        if isinstance(stored, dict) and all(stored.get(k) == v for k, v in sent.items()):
-            return structure(current, Order)
-        return None  # not applied: the same PATCH may be sent again
+    def stored(current: Payload) -> dict[str, Any]:
+        found = current.raw("shipping_address")
+        return found if isinstance(found, dict) else {}
 
-    # Absolute values: a second sending has no second effect (see reconciled_write).
-    return (yield from reconciled_write(request, _order_of, find, attempts=2))
+    # Absolute values: sent again after a lost answer unless someone else wrote them.
+    return (
+        yield from reconciled_update(
+            request, _order_of, lambda: order_payload(adapter, ref),
+            applied=lambda now: all(stored(now).get(k) == v for k, v in sent.items()),
+            shown=lambda now: [stored(now).get(k) for k in sent],
+            result=lambda now: structure(now, Order),
+        )
+    )  # fmt: skip
 
 
 def create_order(adapter: TwentyNineNextAdapter, draft: OrderDraft) -> Flow[Order]:

@@ -17,6 +17,7 @@ from storebridge.kit import (
     ListFlow,
     ListQuery,
     check_query_value,
+    reconciled_update,
     reconciled_write,
     segment,
 )
@@ -119,29 +120,30 @@ def create_customer(adapter: Api, draft: CustomerDraft) -> Flow[Customer]:
 
 
 def update_customer(adapter: Api, ref: str, update: CustomerUpdate) -> Flow[Customer]:
-    """``PUT customers/{id}.json``; a lost answer is settled by reading the customer back."""
+    """``PUT customers/{id}.json``; a lost answer is settled by reading the customer back
+    (read first too: see :func:`kit.reconciled_update`)."""
     path = f"customers/{segment(ref)}.json"
     check_fields(_fields(update))
     body = wire.customer_body(update, ref)
     request = adapter.write("PUT", path, "customers.update", {"customer": body})
 
-    def applied() -> Flow[Customer | None]:
-        found = yield from get_customer(adapter, ref)
-        if _carries(found, update):
-            return found
-        return None
+    written = [name for name in _UPDATABLE if getattr(update, name) is not None]
 
-    # Absolute values: a second sending has no second effect (see reconciled_write).
-    return (yield from reconciled_write(request, _parse(adapter), applied, attempts=2))
+    def read() -> Flow[Customer]:
+        return (yield from get_customer(adapter, ref))
+
+    # Absolute values: sent again after a lost answer unless someone else wrote them.
+    return (
+        yield from reconciled_update(
+            request, _parse(adapter), read,
+            applied=lambda found: all(getattr(found, n) == getattr(update, n) for n in written),
+            shown=lambda found: [getattr(found, n) for n in written],
+            result=lambda found: found,
+        )
+    )  # fmt: skip
 
 
-def _carries(found: Customer, update: CustomerUpdate) -> bool:
-    for name in ("email", "first_name", "last_name", "phone", "note", "tags",
-                 "accepts_marketing"):  # fmt: skip
-        wanted = getattr(update, name)
-        if wanted is not None and getattr(found, name) != wanted:
-            return False
-    return True
+_UPDATABLE = ("email", "first_name", "last_name", "phone", "note", "tags", "accepts_marketing")
 
 
 __all__ = [

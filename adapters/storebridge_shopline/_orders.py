@@ -23,6 +23,7 @@ from storebridge.kit import (
     check_ref,
     order_matches,
     read_json,
+    reconciled_update,
     reconciled_write,
     segment,
 )
@@ -160,19 +161,24 @@ def _holds(found: Any, sent: Any) -> bool:
 
 
 def update_order(adapter: Api, ref: str, fields: Mapping[str, Any]) -> Flow[Order]:
-    """``PUT orders/{id}.json``; a lost answer is settled by reading the order back."""
+    """``PUT orders/{id}.json``; a lost answer is settled by reading the order back (read
+    first too: see :func:`kit.reconciled_update`)."""
     path = f"orders/{segment(ref)}.json"
     body = _update_fields(fields)
     request = adapter.write("PUT", path, "orders.update", {"order": {"id": ref, **body}})
 
-    def applied() -> Flow[Order | None]:
-        found = yield from find_order(adapter, ref)
-        if found is not None and all(_holds(found.raw.get(k), v) for k, v in body.items()):
-            return found
-        return None
+    def read() -> Flow[Order]:
+        return (yield from get_order(adapter, ref))
 
-    # Absolute values: a second sending has no second effect (see reconciled_write).
-    return (yield from reconciled_write(request, _parse_order(adapter), applied, attempts=2))
+    # Absolute values: sent again after a lost answer unless someone else wrote them.
+    return (
+        yield from reconciled_update(
+            request, _parse_order(adapter), read,
+            applied=lambda found: all(_holds(found.raw.get(k), v) for k, v in body.items()),
+            shown=lambda found: [found.raw.get(k) for k in body],
+            result=lambda found: found,
+        )
+    )  # fmt: skip
 
 
 def set_order_tags(adapter: Api, ref: str, tags: Sequence[str]) -> Flow[Order]:

@@ -96,3 +96,46 @@ def reconciled_write(
 
 
 __all__ = ["reconciled_write"]
+
+
+R = TypeVar("R")
+
+
+def reconciled_update(
+    request: Request,
+    parse: Callable[[Response], T],
+    read: Callable[[], Flow[R]],
+    *,
+    applied: Callable[[R], bool],
+    shown: Callable[[R], object],
+    result: Callable[[R], T],
+) -> Flow[T]:
+    """Send a write of absolute values (``attempts=2`` in :func:`reconciled_write`), sent
+    again after a lost answer only when nobody else wrote the same fields meanwhile.
+
+    ``read`` reads the record (before the write, and back after a lost answer);
+    ``applied(record)`` says whether it holds the values sent; ``shown(record)`` gives its
+    values of the fields written; ``result(record)`` is what to return for a record read
+    back. After a lost answer, a record that holds the values sent is the result. One whose
+    fields are as they were before the write did not get it, and it is sent again. One
+    whose fields changed to something else was written by someone else meanwhile (or ours
+    landed and theirs after it): sending again would undo their write, so that is
+    OutcomeUnknown. Costs one read before every such write.
+    """
+    operation = request_meta(request).operation
+    before = shown((yield from read()))
+
+    def written() -> Flow[T | None]:
+        record = yield from read()
+        if applied(record):
+            return result(record)
+        if shown(record) != before:
+            raise OutcomeUnknown(
+                f"the write {operation} may have happened: its answer was lost, and the "
+                "record has changed since, though not to what was sent (someone else wrote "
+                "it meanwhile); read it and decide before writing again",
+                operation=operation,
+            )
+        return None  # as it was: the write did not happen, and is sent again
+
+    return (yield from reconciled_write(request, parse, written, attempts=2))

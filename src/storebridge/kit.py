@@ -10,7 +10,8 @@ What they are for:
 * the contract: :class:`Adapter`, its queries and :class:`RateLimit`;
 * sans-I/O flows: :func:`build_request`, :class:`Batch`, :class:`Emit`,
   :func:`reconciled_write` for writes (:func:`read_back_rows` reads a listing whole to
-  settle one), :func:`expand_pages` / :func:`merge_parallel` to shape listings;
+  settle one; :func:`reconciled_update` for writes of absolute values),
+  :func:`expand_pages` / :func:`merge_parallel` to shape listings;
 * the paging walk every listing goes through: :func:`walk` with a :class:`Page` reader or
   :class:`BodyNextUrl` / :class:`LinkHeader`;
 * reading and writing the wire: :class:`Payload` (JSON-path errors), :func:`read_json`,
@@ -48,6 +49,7 @@ from storebridge._fast import (
 )
 from storebridge._json import parse_json, read_json
 from storebridge._readback import order_matches, product_matches, read_back_rows, the_new_refund
+from storebridge._reconcile import reconciled_update
 from storebridge._seen import SeenKeys
 from storebridge.adapter import (
     OPERATIONS,
@@ -210,6 +212,7 @@ __all__ = [
     "read_json",
     "read_payload",
     "read_plain",
+    "reconciled_update",
     "reconciled_write",
     "relay",
     "repeated_rows",

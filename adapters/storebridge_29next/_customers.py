@@ -15,6 +15,7 @@ from storebridge.kit import (
     ListFlow,
     ListQuery,
     Payload,
+    customer_matches,
     reconciled_update,
     reconciled_write,
     within,
@@ -82,11 +83,12 @@ def find_by_email(adapter: TwentyNineNextAdapter, email: str) -> Flow[Customer |
 
 def create_customer(adapter: TwentyNineNextAdapter, draft: CustomerDraft) -> Flow[Customer]:
     request = post(adapter, "customers.create", ("users",), customer_body(draft))
-    return (
-        yield from reconciled_write(
-            request, answer_as(Customer), lambda: find_by_email(adapter, draft.email)
-        )
-    )
+
+    def existing() -> Flow[Customer | None]:
+        found = yield from find_by_email(adapter, draft.email)
+        return None if found is None else customer_matches(found, draft)
+
+    return (yield from reconciled_write(request, answer_as(Customer), existing))
 
 
 def update_customer(

@@ -17,6 +17,7 @@ from storebridge.kit import (
     ListFlow,
     ListQuery,
     check_query_value,
+    customer_matches,
     reconciled_update,
     reconciled_write,
     segment,
@@ -112,11 +113,12 @@ def create_customer(adapter: Api, draft: CustomerDraft) -> Flow[Customer]:
     check_fields(_fields(draft))
     body = {"customer": wire.customer_body(draft)}
     request = adapter.write("POST", "customers.json", "customers.create", body)
-    return (
-        yield from reconciled_write(
-            request, _parse(adapter), lambda: find_customer_by_email(adapter, draft.email)
-        )
-    )
+
+    def existing() -> Flow[Customer | None]:
+        found = yield from find_customer_by_email(adapter, draft.email)
+        return None if found is None else customer_matches(found, draft)
+
+    return (yield from reconciled_write(request, _parse(adapter), existing))
 
 
 def update_customer(adapter: Api, ref: str, update: CustomerUpdate) -> Flow[Customer]:

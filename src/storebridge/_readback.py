@@ -21,6 +21,8 @@ from storebridge._http import Request
 from storebridge.errors import OutcomeUnknown, PaginationError
 from storebridge.flow import Batch, Done, Emit, Flow, FlowStepper, ListFlow, ask, in_turn
 from storebridge.model import (
+    Customer,
+    CustomerDraft,
     Order,
     OrderDraft,
     OrderLine,
@@ -123,6 +125,28 @@ def product_matches(found: Product, draft: ProductDraft) -> bool:
     return all(v.sku in prices and prices[v.sku] == v.price for v in draft.variants)
 
 
+def customer_matches(found: Customer, draft: CustomerDraft) -> Customer:
+    """``found`` (the store's customer with the draft's e-mail) as what a lost create made,
+    when it holds the draft's names; OutcomeUnknown naming it when it does not.
+
+    E-mails are unique in a store, so the customer is there whatever happened to the
+    create; names are kept as given. A customer with other names had the e-mail before the
+    create: it is not this create's (which the store refused, or never got), and returning
+    it would report the draft as created with none of its fields.
+    """
+    for name in ("first_name", "last_name"):
+        wanted = getattr(draft, name)
+        if wanted is not None and getattr(found, name) != wanted:
+            raise OutcomeUnknown(
+                f"customers.create may not have created anything: its answer was lost, and "
+                f"the customer with e-mail {draft.email!r} ({found.ref}) has another "
+                f"{name} than the draft, so it was there before (the e-mail is taken, and "
+                "the store refuses a second customer with it); check it before creating again",
+                operation="customers.create",
+            )
+    return found
+
+
 def the_new_refund(
     candidates: Sequence[Refund], order_ref: str, *, processed: bool | None = None
 ) -> Refund | None:
@@ -150,6 +174,7 @@ def the_new_refund(
 
 __all__ = [
     "READ_BACK_PAGES",
+    "customer_matches",
     "order_matches",
     "product_matches",
     "read_back_rows",

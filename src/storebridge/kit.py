@@ -48,7 +48,13 @@ from storebridge._fast import (
     read_plain,
 )
 from storebridge._json import parse_json, read_json
-from storebridge._readback import order_matches, product_matches, read_back_rows, the_new_refund
+from storebridge._readback import (
+    customer_matches,
+    order_matches,
+    product_matches,
+    read_back_rows,
+    the_new_refund,
+)
 from storebridge._reconcile import reconciled_update
 from storebridge._seen import SeenKeys
 from storebridge.adapter import (
@@ -180,6 +186,7 @@ __all__ = [
     "check_base_url",
     "check_query_value",
     "check_ref",
+    "customer_matches",
     "day_windows",
     "delivered_change",
     "derive_request",

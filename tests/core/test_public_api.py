@@ -105,6 +105,7 @@ KIT = {
     "SettingError", "Token", "TokenAsBasicAuth", "TokenRefresher", "TokenStore",
     "WebhookRejected",
     "build_request", "canonical_host", "check_base_url", "check_query_value", "check_ref",
+    "customer_matches",
     "day_windows",
     "derive_request", "drive", "error_from_response", "expand_pages", "expiry_in",
     "is_loopback_host", "just", "make_wire_converter", "map_flow", "merge_parallel",

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from storebridge.errors import NotFound, PayloadError, ValidationError
+from storebridge.errors import NotFound, PayloadError, StorebridgeError, ValidationError
 from storebridge.http import Headers, Response
 from storebridge.kit import (
     Flow,
@@ -297,9 +297,27 @@ def subscribe(
             "receiver verifies with app_secret)",
             field="secret",
         )
+    wanted = list(dict.fromkeys(TOPIC_EVENTS[t] for t in topics))
+    # One subscription per topic and address: those already there (an earlier call that
+    # failed part way) are kept, not sent again (SHOPLINE refuses a second one with a 422).
+    rows = yield from read_back_rows(_subscription_rows(adapter), resource="webhooks",
+                                     platform=PLATFORM)  # fmt: skip
+    there = {row.get("topic"): row for row in rows if row.get("address") == address}
     made: list[WebhookSubscription] = []
-    for topic in dict.fromkeys(TOPIC_EVENTS[t] for t in topics):
-        made.append((yield from _subscribe_one(adapter, topic, address)))
+    for index, topic in enumerate(wanted):
+        if topic in there:
+            made.append(subscription(there[topic], "$.webhooks[*]"))
+            continue
+        try:
+            made.append((yield from _subscribe_one(adapter, topic, address)))
+        except StorebridgeError as error:
+            if made:
+                error.add_note(
+                    f"webhooks.subscribe: {len(made)} of {len(wanted)} topics are subscribed "
+                    f"({', '.join(wanted[:index])}); {topic} failed. Calling again keeps "
+                    "those and subscribes the rest."
+                )
+            raise
     return made
 
 

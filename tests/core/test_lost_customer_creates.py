@@ -9,6 +9,7 @@ fields.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from tests.adapters.twentyninenext.support.sandbox import Sandbox
 PATH = {"shopline": "/customers.json", "29next": "/users"}
 
 
-def _shop(platform: str) -> tuple[Any, list[dict[str, Any]], Any]:
+def _shop(platform: str) -> tuple[Any, Mapping[Any, dict[str, Any]], Any]:
     """(connect(transport), the customers' table, the emulator's transport)."""
     if platform == "shopline":
         w = world(orders=3, rate_limit=False)

@@ -69,8 +69,38 @@ def test_the_same_topic_to_the_same_address_twice_is_refused_by_the_platform() -
     w = world(orders=3)
     with w.connect() as store:
         store.webhooks.subscribe(["customers.updated"], HOOK)
+    # The platform itself refuses a second subscription ...
+    body = {"webhook": {"address": HOOK, "topic": "customers/update"}}
+    with w.connect() as store:
         with pytest.raises(Conflict, match="already been taken"):
-            store.webhooks.subscribe(["customers.updated"], HOOK)
+            store.request("POST", "webhooks.json", json=body)
+
+
+def test_subscribing_again_keeps_what_is_there_and_makes_the_rest() -> None:
+    """... so the facade keeps a subscription already there: a call that failed part way
+    (here the second POST is refused on every try) is completed by calling again, once it
+    said which topics were made. Before, the error did not say, and calling again ended in
+    422 for the topic made."""
+    w = world(orders=3)
+    posts: list[int] = []
+
+    def script(_n: int, request: Any) -> str | None:
+        if request.method == "POST" and request.url.path.endswith("/webhooks.json"):
+            posts.append(1)
+            return "refused" if len(posts) >= 2 else None
+        return None
+
+    topics = ["orders.created", "orders.updated", "customers.updated"]
+    with w.connect(transport=FaultTransport(w.emulator.transport(), script=script)) as store:
+        with pytest.raises(storebridge.TransportError) as caught:
+            store.webhooks.subscribe(topics, HOOK)
+    assert "1 of 3 topics are subscribed (orders/create)" in "".join(caught.value.__notes__)
+    with w.connect() as store:
+        first = [s.ref for s in store.webhooks.list()]
+        made = store.webhooks.subscribe(topics, HOOK)
+        assert [s.topics for s in made] == [(t,) for t in topics]
+        assert made[0].ref == first[0]
+        assert sorted(s.ref for s in store.webhooks.list()) == sorted(s.ref for s in made)
 
 
 def test_the_subscription_api_needs_v20240601_or_later() -> None:

@@ -163,6 +163,39 @@ def test_a_failing_store_is_skipped_and_picked_up_later(tmp_path: Path) -> None:
         storebridge_dlt.source([good], resources=["refunds"])
 
 
+def test_a_load_after_an_interrupted_one_reads_the_stores_too(tmp_path: Path) -> None:
+    """An interrupted load can leave a dlt package pending (extracted and normalized, not
+    loaded). dlt's run() then loads only that package: the next load read no store, said
+    "0 of 0 stores" and exited 0, and the changes since were not loaded."""
+    import dlt
+
+    import storebridge.dlt as storebridge_dlt
+    from storebridge.dlt.load import destination
+
+    specs, _ = in_process_specs(STORES[:2])
+    fast = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(10_000, 10_000))
+    specs = [spec.with_options(fast) for spec in specs]
+    db, pipelines = tmp_path / "s.duckdb", tmp_path / "p"
+    run: dict[str, Any] = {"database": db, "pipelines_dir": pipelines, "resources": ["customers"]}
+    assert storebridge_dlt.load(specs, **run).ok
+
+    with specs[0].connect() as store:  # left pending by the interrupted load
+        store.customers.create(CustomerDraft(email="pending@example.com", first_name="P"))
+    stopped = dlt.pipeline("storebridge", destination=destination("duckdb", db),
+                           dataset_name="stores", pipelines_dir=str(pipelines))  # fmt: skip
+    stopped.extract(storebridge_dlt.source(specs, resources=["customers"]))
+    stopped.normalize()
+    assert stopped.has_pending_data
+
+    with specs[1].connect() as store:  # made after the interruption
+        store.customers.create(CustomerDraft(email="later@example.com", first_name="L"))
+    again = storebridge_dlt.load(specs, **run)
+    assert again.ok and sorted(again.report.results) == ["line", "next"]
+    assert again.report["line"].counts == {"customers": 1}
+    emails = {row[0] for row in _table(db, "select email from stores.customers")}
+    assert {"pending@example.com", "later@example.com"} <= emails
+
+
 def test_amounts_load_exactly_and_text_the_warehouse_would_alter_stops_the_load(
     tmp_path: Path,
 ) -> None:

@@ -105,6 +105,10 @@ def load(
         # dlt's own default (under ~/.dlt) unless a folder is given.
         pipelines_dir=None if pipelines_dir is None else str(pipelines_dir),  # type: ignore[arg-type]
     )
+    if pipeline.has_pending_data:
+        # An interrupted run left packages: dlt's run() would load only those and read no
+        # store at all (a report of nothing, read as success). They go first, on their own.
+        pipeline.run()
     info = pipeline.run(data)
     return LoadResult(report=merge_reports(reports, f"load to {to}"), info=info)
 

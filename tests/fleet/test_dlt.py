@@ -213,9 +213,11 @@ def test_amounts_load_exactly_and_text_the_warehouse_would_alter_stops_the_load(
     assert any(str(price).rstrip("0") == "0.1234567891234" for (price,) in prices), prices
     order["note"] = "A\x00B"
     order["updated_at"] = "2030-01-01T00:00:00+00:00"
-    with pytest.raises(Exception, match="NUL character"):
+    with pytest.raises(Exception, match="NUL character") as caught:
         sbd.load(storebridge.fleet(specs), database=tmp_path / "x.duckdb",
                  pipelines_dir=tmp_path / "p")  # fmt: skip
+    # The message names the store and the record to fix.
+    assert f"store a, orders {order['id']}" in str(caught.value)
 
 
 @pytest.mark.parametrize("dataset", ["stores", "MyData"])  # dlt renames the second my_data

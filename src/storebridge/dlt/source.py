@@ -25,7 +25,7 @@ from storebridge.adapter import Adapter
 from storebridge.changes import check_overlap, utc_now
 from storebridge.dlt.cursor import DEFAULT_OVERLAP, UpdatedAtCursor
 from storebridge.dlt.hints import table_hints
-from storebridge.dlt.rows import AMOUNT_SCALE, row
+from storebridge.dlt.rows import AMOUNT_SCALE, UnloadableValue, row
 from storebridge.errors import ConfigurationError, ValidationError
 from storebridge.fleet import Fleet, FleetError, FleetReport, StoreResult, StoreSpec, fleet
 from storebridge.fleet.listing import FleetListing, queries
@@ -184,7 +184,10 @@ def _records(
     batch: list[dict[str, Any]] = []
     for store, (record, changed_at) in listing:
         if cursors[store].admit(record.ref, changed_at, record):
-            batch.append(row(store, record, amount_scale))
+            try:
+                batch.append(row(store, record, amount_scale))
+            except UnloadableValue as error:
+                raise UnloadableValue(f"store {store}, {resource} {record.ref}: {error}") from None
             loaded[store] += 1
             if len(batch) >= _BATCH:
                 yield batch

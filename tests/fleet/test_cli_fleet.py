@@ -202,3 +202,68 @@ def test_export_keeps_earlier_files_when_it_cannot_write_the_new_ones(
     data = json.loads(report.read_text("utf-8"))
     assert data["ok"] is False and "note" not in data
     assert not list(tmp_path.glob("x.jsonl.*.part"))
+
+
+@DLT
+def test_load_names_the_rows_a_failing_store_gave(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store that fails part way has what it gave loaded: the summary's total counts
+    them, so the error says how many (it once said only that the store failed)."""
+    from typing import Any
+
+    import storebridge
+    from storebridge import _http
+    from storebridge.testing import FaultTransport
+
+    pytest.importorskip("duckdb", reason="the dlt extra (in .[dev]) is not installed")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    stores = [("29next-0", "29next", {"seed": 1, "orders": 30, "page_size": 5}),
+              ("shopline-1", "shopline", {"seed": 2, "orders": 10})]  # fmt: skip
+    with served_fleet(tmp_path, monkeypatch, stores) as sandboxes:
+        real = storebridge.connect_async
+
+        def failing_part_way(platform: Any = None, **kw: Any) -> Any:
+            if kw.get("profile") == "29next-0":
+                kw["transport"] = FaultTransport(
+                    _http.AsyncHTTPTransport(),
+                    script=lambda n, _r: "server_error" if n > 9 else None,
+                )
+                kw["options"] = storebridge.StoreOptions(
+                    retry=storebridge.RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
+                )
+            return real(platform, **kw)
+
+        monkeypatch.setattr(storebridge, "connect_async", failing_part_way)
+        code, _, err = _cli(
+            capsys, "load", "--all", "--resources", "orders", "--database",
+            str(tmp_path / "x.duckdb"), "--pipeline", "partial", "--config", str(sandboxes.config),
+        )  # fmt: skip
+    assert code == 1
+    given = [line for line in err.splitlines() if line.startswith("error: store 29next-0")]
+    assert len(given) == 1 and given[0].endswith("orders of it loaded before it failed)")
+    loaded = int(given[0].rsplit("(", 1)[1].split()[0])
+    assert f"loaded {10 + loaded} orders from 1 of 2 stores" in err
+    assert "was skipped" not in err
+
+
+def test_a_ctrl_c_wrapped_by_dlt_is_an_interrupt() -> None:
+    """dlt reports Ctrl-C as its step's failure: it must end as an interrupt (exit 130),
+    not as a failed load (exit 1)."""
+    from storebridge.cli.load import _interrupted
+
+    class StepFailed(Exception):
+        def __init__(self, exception: BaseException) -> None:
+            super().__init__("Pipeline execution failed at step=extract")
+            self.exception = exception
+
+    class SignalReceivedException(Exception):
+        pass
+
+    chained = RuntimeError("step failed")
+    chained.__cause__ = KeyboardInterrupt()
+    assert _interrupted(chained)
+    assert _interrupted(StepFailed(KeyboardInterrupt()))
+    assert _interrupted(StepFailed(SignalReceivedException()))
+    assert not _interrupted(StepFailed(ValueError("a real failure")))
+    assert not _interrupted(RuntimeError("no cause"))

@@ -99,6 +99,8 @@ def load_command(
             resources=chosen,
         )  # fmt: skip
     except Exception as exc:
+        if _interrupted(exc):
+            raise KeyboardInterrupt from None  # dlt wraps Ctrl-C in its step's failure
         # dlt reports a failed step as its own exception; say which step, not a traceback.
         raise CliError(f"the load into {to} failed: {exc}") from None
     report = outcome.report
@@ -113,9 +115,26 @@ def load_command(
         totals = ", ".join(f"{n} {what}" for what, n in report.totals.items())
         note(f"loaded {totals} from {len(report.succeeded)} of {len(report)} stores into {where}")
     for name, failure in report.failed.items():
-        error(f"store {name}: {failure}")
+        given = ", ".join(f"{n} {what}" for what, n in report[name].counts.items() if n)
+        kept = f" ({given} of it loaded before it failed)" if given else ""
+        error(f"store {name}: {failure}{kept}")
     if not report.ok:
         raise CliError(
             f"{len(report.failed)} of {len(report)} stores failed; the others were loaded",
             hint="run again once they are fixed: each store resumes where it left off",
         )
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is dlt's wrapping of Ctrl-C or SIGTERM (its step failed on a
+    KeyboardInterrupt, or on its own signal exception)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt) or type(current).__name__ == (
+            "SignalReceivedException"
+        ):
+            return True
+        current = current.__cause__ or current.__context__ or getattr(current, "exception", None)
+    return False

@@ -201,7 +201,10 @@ def _records(
         if result.ok:
             state[name] = cursors[name].to_state()
         else:
-            log.warning("%s: store %s failed and was skipped: %s", resource, name, result.error)
+            log.warning(
+                "%s: store %s failed; what it gave is loaded, its position is kept for the "
+                "next run: %s", resource, name, result.error,
+            )  # fmt: skip
     outcome = FleetReport(
         {
             name: StoreResult(

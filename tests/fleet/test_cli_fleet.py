@@ -267,3 +267,56 @@ def test_a_ctrl_c_wrapped_by_dlt_is_an_interrupt() -> None:
     assert _interrupted(StepFailed(SignalReceivedException()))
     assert not _interrupted(StepFailed(ValueError("a real failure")))
     assert not _interrupted(RuntimeError("no cause"))
+
+
+def test_every_store_failing_part_way_into_a_pipe_names_what_the_reader_got(
+    tmp_path: Path,
+) -> None:
+    """A pipe is written as records come (no part file to drop): with every store failing
+    part way, the error once said nothing was written and it was as it was."""
+    import os
+    import threading
+    from typing import Any
+
+    import storebridge
+    from storebridge.cli.export_fleet import export_fleet
+    from storebridge.cli.output import CliError
+    from storebridge.fleet import StoreSpec
+    from storebridge.testing import FaultTransport
+    from tests.fleet.support import build
+
+    options = storebridge.StoreOptions(
+        rate_limit=storebridge.RateLimit(10_000, 10_000),
+        retry=storebridge.RetryPolicy(base_delay=0.001, max_delay=0.01),
+    )
+
+    def late_failure(number: int, request: Any) -> str | None:
+        return "server_error" if number > 9 else None
+
+    specs = []
+    for name, seed in (("p", 1), ("q", 2)):
+        kit = build("29next", {"seed": seed, "orders": 12, "page_size": 5})
+        faulty = FaultTransport(kit.emulator.transport(), rate=0, script=late_failure)
+        specs.append(StoreSpec(name, platform="29next", transport=faulty,
+                               settings=kit.settings(f"https://{name}.example")))  # fmt: skip
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    got: list[str] = []
+
+    def read() -> None:
+        with open(pipe, encoding="utf-8") as stream:
+            got.extend(stream.read().splitlines())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    with pytest.raises(CliError) as caught:
+        export_fleet(storebridge.fleet(specs, options=options), "orders", updated_since=None,
+                     fmt="jsonl", output=pipe, detail=True, quiet=True,
+                     show_progress=False, report_file=None)  # fmt: skip
+    reader.join(timeout=30)
+    given = Counter(json.loads(line)["store"] for line in got)
+    assert set(given) == {"p", "q"}
+    message = caught.value.message
+    assert "nothing was written" not in message and "as it was" not in message
+    for name, count in given.items():
+        assert f"{count} of {name}'s, read before it failed" in message

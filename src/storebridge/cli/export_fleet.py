@@ -83,8 +83,10 @@ def export_fleet(
         report = listing.report
         if report is None:  # the loop above read the listing to its end, which sets it
             raise CliError("the listing ended without its report")
-        if output is not None and len(report.failed) == len(report):
-            # Leaving the block with an error keeps -o as it was, instead of an empty file.
+        replaced = output is not None and (output.is_file() or not output.exists())
+        if replaced and len(report.failed) == len(report):
+            # Leaving the block with an error keeps -o as it was, instead of an empty file
+            # (a file written through its part file; a pipe or device got what was sent).
             _write_report(report_file, report)
             for name, failure in report.failed.items():
                 error(f"store {name}: {failure}")
@@ -109,9 +111,11 @@ def export_fleet(
         # Records stream out as they come: a store that failed part way left some.
         partly = {name: written[name] for name in report.failed if written.get(name)}
         also = "; ".join(f"{n} of {name}'s, read before it failed" for name, n in partly.items())
+        held = [f"the other stores' {resource}"] if report.succeeded else []
+        held += [also] if also else []
         raise CliError(
-            f"{len(report.failed)} of {len(report)} stores failed; {kept} the other stores' "
-            f"{resource}" + (f", and {also}" if also else ""),
+            f"{len(report.failed)} of {len(report)} stores failed; "
+            + (f"{kept} {', and '.join(held)}" if held else "nothing was written"),
             hint="fix those stores and run again with --store NAME for each"
             + (" (drop the failed stores' rows, by the store column, before adding the new"
                " ones)" if partly else ""),

@@ -8,7 +8,7 @@ cache in front of the shop must ask the shop), and an answer a cache served anyw
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
@@ -45,10 +45,17 @@ def last_modified(adapter: NettbutikkAdapter, resource: str) -> Flow[datetime | 
 
 
 def changed_since(adapter: NettbutikkAdapter, resource: str, since: datetime) -> Flow[bool]:
-    """False only when ``Last-Modified`` proves nothing in ``resource`` changed after ``since``."""
+    """False only when ``Last-Modified`` proves nothing in ``resource`` changed after ``since``.
+
+    A second of slack: the header and the rows' ``modified_on`` are both whole seconds, and
+    a server that cuts one and rounds the other shows the header a second behind a row.
+    """
     since = validation.aware(since, "since")
     modified = yield from last_modified(adapter, resource)
-    return modified is None or modified >= since.replace(microsecond=0)
+    return modified is None or modified >= since.replace(microsecond=0) - _SLACK
+
+
+_SLACK = timedelta(seconds=1)
 
 
 def _from_cache(age: str | None) -> bool:

@@ -111,9 +111,7 @@ class ShopState:
     def reading(self, instant: float) -> tuple[int, str]:
         """What the server compares with since/until (its local wall time read back, the
         first reading in a repeated DST hour, as a database would), and that wall time."""
-        seconds = math.floor(instant)
-        if round((instant - seconds) * 1e6) >= 1_000_000:
-            seconds += 1  # the wall clock shows microseconds rounded, then cut to seconds
+        seconds = _whole_seconds(instant)
         bucket = seconds // _QUARTER
         if bucket not in self._offsets:
             self._offsets[bucket] = self._steady(bucket * _QUARTER)
@@ -149,7 +147,9 @@ class ShopState:
         newest = self.tables[resource].newest()
         if newest is None:
             return None
-        return format_datetime(datetime.fromtimestamp(math.floor(newest), UTC), usegmt=True)
+        # The same second the rows' modified_on show: flooring the raw instant put the
+        # header a second behind a row changed 0.3 us before a whole second.
+        return format_datetime(datetime.fromtimestamp(_whole_seconds(newest), UTC), usegmt=True)
 
     def listing(self, resource: str, since: int | None, until: int | None) -> Span[Record]:
         """The records a list shows, in the configured order, within since/until.
@@ -202,3 +202,12 @@ def _exact_reading(seconds: int, zone: ZoneInfo) -> tuple[int, str]:
     # The second pass through a repeated hour reads back as the first.
     first_pass = wall.replace(fold=0)
     return int(first_pass.timestamp()), wall.strftime(LOCAL_FORMAT)
+
+
+def _whole_seconds(instant: float) -> int:
+    """The second the server's wall clock shows for ``instant``: microseconds rounded, then
+    cut to seconds (so 0.9999998 past a second reads as the next one)."""
+    seconds = math.floor(instant)
+    if round((instant - seconds) * 1e6) >= 1_000_000:
+        seconds += 1
+    return seconds

@@ -78,17 +78,20 @@ def test_the_read_back_pages_meet_faults_and_still_find_it() -> None:
 
 
 class Endless(http.BaseTransport):
-    """``webhooks.json`` pages that never end: each links on to a new cursor (``endless``),
-    or back to the first page (``loop``), holding no subscription."""
+    """``webhooks.json`` pages that never end once a subscription was sent (the reading
+    before it is the shop's own): each links on to a new cursor (``endless``), or back to
+    the first page (``loop``), holding no subscription."""
 
     def __init__(self, w: World, kind: str) -> None:
         self.inner = w.emulator.transport()
         self.kind = kind
         self.cursors = itertools.count(1)
         self.pages = 0
+        self.posted = False
 
     def handle_request(self, request: Any) -> Any:
-        if not _listed(request):
+        self.posted = self.posted or request.method == "POST"
+        if not _listed(request) or not self.posted:
             return self.inner.handle_request(request)
         self.pages += 1
         base = f"{request.url.scheme}://{request.url.host}{request.url.path}"
@@ -116,3 +119,17 @@ def test_a_read_back_that_cannot_end_is_a_pagination_error_not_a_second_subscrip
     assert pages.pages <= READ_BACK_PAGES
     if kind == "endless":
         assert pages.pages == READ_BACK_PAGES and f"past {READ_BACK_PAGES} pages" in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["endless", "loop"])
+def test_a_reading_before_subscribing_that_cannot_end_sends_nothing(kind: str) -> None:
+    """``subscribe`` reads the subscriptions first (to keep those already there): pages
+    that never end there are a PaginationError before anything is sent."""
+    w = world(orders=1, rate_limit=False)
+    pages = Endless(w, kind)
+    pages.posted = True  # endless from the first reading on
+    with w.connect(transport=pages) as store:
+        with pytest.raises(PaginationError, match="webhooks"):
+            store.webhooks.subscribe(["orders.updated"], HOOK)
+    assert len(w.emulator.subscriptions.subscriptions) == 0
+    assert pages.pages <= READ_BACK_PAGES

@@ -245,3 +245,20 @@ def test_a_database_whose_amount_columns_keep_fewer_decimals_refuses_finer_amoun
     with pytest.raises(Exception, match="earlier version with 9 decimals"):
         sbd.load(storebridge.fleet(specs), database=database, pipelines_dir=pipelines,
                  dataset=dataset)  # fmt: skip
+
+
+def test_a_load_job_reports_the_stores_own_error(tmp_path: Path) -> None:
+    """dlt wraps a store's error in its step's failure: a LoadJob's report once gave only
+    dlt's long text (kind PipelineStepFailed), where an ExportJob gives the store's."""
+    from storebridge.dlt.load import LoadJob
+
+    specs, _ = in_process_specs(STORES[1:])
+    fast = storebridge.StoreOptions(rate_limit=storebridge.RateLimit(10_000, 10_000))
+    bad = StoreSpec(specs[1].name, platform=specs[1].platform,
+                    settings={**specs[1].settings, "token": "wrong-token-123"},
+                    transport=specs[1].transport)  # fmt: skip
+    report = storebridge.fleet([specs[0], bad], options=fast).run(LoadJob(tmp_path))
+    assert report[specs[0].name].ok and report[specs[0].name].counts["orders"] == 15
+    failure = report[bad.name].error
+    assert failure is not None and failure.kind != "PipelineStepFailed"
+    assert "AuthenticationError" in failure.message and "401" in failure.message

@@ -17,6 +17,7 @@ from storebridge.changes import check_overlap
 from storebridge.dlt.cursor import DEFAULT_OVERLAP
 from storebridge.dlt.rows import AMOUNT_SCALE
 from storebridge.dlt.source import RESOURCES, Clock, as_fleet, merge_reports, source
+from storebridge.errors import StorebridgeError
 from storebridge.fleet import Fleet, FleetReport, Job, JobResult, StoreSpec
 from storebridge.fleet.jobs import file_name
 
@@ -137,10 +138,31 @@ class LoadJob(Job):
 
     def run(self, spec: StoreSpec) -> JobResult:
         name = file_name(spec.name)
-        result = load(
-            [spec], to=self.to, database=self.directory / f"{name}.duckdb",
-            dataset=self.dataset, pipeline_name=f"{self.pipeline_prefix}_{name}",
-            pipelines_dir=self.directory / "pipelines", resources=self.resources,
-            overlap=self.overlap, errors="raise", now=self.now,
-        )  # fmt: skip
+        try:
+            result = load(
+                [spec], to=self.to, database=self.directory / f"{name}.duckdb",
+                dataset=self.dataset, pipeline_name=f"{self.pipeline_prefix}_{name}",
+                pipelines_dir=self.directory / "pipelines", resources=self.resources,
+                overlap=self.overlap, errors="raise", now=self.now,
+            )  # fmt: skip
+        except Exception as exc:
+            # dlt wraps the store's own error in its step's failure: the report carries the
+            # store's (AuthenticationError, 401...), as an export's does.
+            cause = store_error(exc)
+            if cause is None:
+                raise
+            raise cause from None
         return JobResult(counts=dict(result.report[spec.name].counts))
+
+
+def store_error(exc: BaseException) -> StorebridgeError | None:
+    """The StorebridgeError inside ``exc`` (dlt's step failure keeps it as ``exception``,
+    or as the cause), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StorebridgeError):
+            return current
+        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
+    return None

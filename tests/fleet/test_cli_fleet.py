@@ -320,3 +320,25 @@ def test_every_store_failing_part_way_into_a_pipe_names_what_the_reader_got(
     assert "nothing was written" not in message and "as it was" not in message
     for name, count in given.items():
         assert f"{count} of {name}'s, read before it failed" in message
+
+
+def test_ctrl_c_while_choosing_the_stores_says_so_and_leaves_no_old_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C before the records (reading the profiles) ended with exit 130 and nothing on
+    stderr, and the report of an earlier run stayed, looking current."""
+    import storebridge.cli.export_fleet as export_fleet_module
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export_fleet_module, "choose_fleet", interrupted)
+    report = tmp_path / "report.json"
+    report.write_text('{"ok": true}', "utf-8")
+    code, _, err = _cli(
+        capsys, "export", "orders", "--all", "-o", str(tmp_path / "x.jsonl"), "--report",
+        str(report), "--config", str(tmp_path / "storebridge.toml"),
+    )  # fmt: skip
+    assert code == 130
+    assert err.strip() == "interrupted"
+    assert not report.exists()

@@ -153,6 +153,10 @@ def run(argv: Sequence[str] | None = None) -> int:
                 error(message, f"`{path or PROG} --help` shows the options")
                 return code
             return _unexpected(exc)
+    if value == EXIT_INTERRUPTED:
+        # Ctrl-C outside a command's own handling (choosing the stores, say): typer turns
+        # it into this exit code, silently. Commands report their own interrupts as errors.
+        note("interrupted")
     return value if isinstance(value, int) else 0
 
 

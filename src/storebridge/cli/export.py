@@ -308,6 +308,9 @@ def _export(
 
         if report is not None:
             writable_file("--report", report)
+            # From here the run has begun: ended early or failed while choosing the stores,
+            # it must not leave an earlier run's report looking current.
+            report.unlink(missing_ok=True)
         export_fleet(
             choose_fleet(stores, tag, every, config), name, updated_since=updated_since,
             fmt=fmt.value, output=output, detail=complete, quiet=quiet,

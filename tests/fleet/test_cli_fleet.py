@@ -108,6 +108,13 @@ def test_load_to_duckdb_then_again_loads_nothing_new(
         code, out, err = _cli(capsys, *args, "--json")
         assert code == 0, err
         second = json.loads(out)
+        # A store named twice is one store, as with export (it was a usage error here).
+        name = stores[0][0]
+        twice = ["--store", name, "--store", name]
+        code, out, err = _cli(capsys, "load", *twice, "--resources", "customers",
+                              "--config", config, "--json")  # fmt: skip
+        assert code == 0, err
+        assert list(json.loads(out)["stores"]) == [name]
     assert first["ok"] and first["totals"]["customers"] > 0 and first["totals"]["products"] > 0
     assert second["totals"] == {"customers": 0, "products": 0}
     with duckdb.connect(str(tmp_path / "storebridge.duckdb"), read_only=True) as con:

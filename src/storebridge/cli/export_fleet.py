@@ -34,7 +34,8 @@ def choose_fleet(stores: Sequence[str], tag: str | None, every: bool, config: Pa
             return storebridge.fleet(all_profiles=True, config=config)
         if tag is not None:
             return storebridge.fleet(tag=tag, config=config)
-        return storebridge.fleet(list(stores), config=config)
+        # A name given twice is one store (export and load alike).
+        return storebridge.fleet(list(dict.fromkeys(stores)), config=config)
     except ConfigurationError as exc:
         if exc.setting in ("profile", "tag"):
             raise usage_error(str(exc), hint="`storebridge stores` lists the profiles") from None

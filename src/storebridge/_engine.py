@@ -14,7 +14,7 @@ import contextlib
 import threading
 import time
 from collections.abc import AsyncGenerator, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from storebridge import _http
@@ -26,18 +26,21 @@ from storebridge._inflight import (
     SentTask,
     SentThread,
     Signal,
+    closed_while_reading,
+    failure_of,
     find,
     first_done,
     forget,
     retrieve,
     take,
+    wait_first,
 )
 from storebridge._parts import side_by_side
 from storebridge._policy import Policy, Sleep, StoreOptions, attempts
 from storebridge._redact import Redactor, scrub
 from storebridge._to_the_end import stop_if_cancelling
 from storebridge.adapter import Adapter
-from storebridge.errors import StorebridgeError, TransportError
+from storebridge.errors import StorebridgeError
 from storebridge.flow import (
     Batch,
     Collect,
@@ -70,7 +73,8 @@ def _settle(
     failure: BaseException | None = None
     for sent in done:
         index = pending.pop(sent)
-        exc = sent.exception()
+        # A thread's request cancelled by the store's closing: an error, not CancelledError.
+        exc = failure_of(sent) if isinstance(sent, Future) else sent.exception()
         if exc is None:
             results[index] = sent.result()
         elif tolerant and isinstance(exc, StorebridgeError):
@@ -190,7 +194,7 @@ class SyncEngine:
                 pending[self._submit(nxt[1], unwanted)] = nxt[0]
             if not pending:
                 break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done = wait_first(pending)
             settled = _settle(done, pending, results, tolerant)  # always: empties `done`
             failure = failure or settled
         if failure is not None:
@@ -208,7 +212,7 @@ class SyncEngine:
 
     @staticmethod
     def _collect(future: Future[_http.Response]) -> Any:
-        exc = future.exception()
+        exc = failure_of(future)
         if exc is None:
             return future.result()
         if isinstance(exc, StorebridgeError):
@@ -255,7 +259,7 @@ class SyncEngine:
                         result = self._collect(take(started, step.ticket).future)
                     elif isinstance(step, First):
                         futures = [find(started, ticket).future for ticket in step.tickets]
-                        wait(futures, return_when=FIRST_COMPLETED)
+                        wait_first(futures)
                         result = first_done(step.tickets, futures)
                     elif isinstance(step, Forget):
                         forget(started, step.tickets)
@@ -424,10 +428,7 @@ class AsyncEngine:
             # The request was cancelled by someone else: the store closing, hurried, while
             # this listing (in another task) still reads. A cancellation escaping into a
             # task nobody cancelled reads as a clean end in a TaskGroup: raise instead.
-            return TransportError(
-                "the store was closed while this listing was still reading: a request it "
-                "read ahead was cancelled (close the store after its listings, not during)"
-            )
+            return closed_while_reading()
 
     async def _parallel(self, flows: Sequence[Any]) -> AsyncGenerator[Sequence[Any], None]:
         if not flows:

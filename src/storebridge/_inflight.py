@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Protocol, TypeVar
 
 import attrs
 
 from storebridge import _http
+from storebridge.errors import TransportError
 from storebridge.flow import Ticket, request_meta
 
 
@@ -234,6 +235,43 @@ class SentTask:
             self.task.cancel()
 
 
+_POLL = 0.25
+"""Seconds between looks for a future the pool cancelled (see :func:`wait_first`)."""
+
+
+def wait_first(futures: Iterable[Future[Any]]) -> set[Future[Any]]:
+    """Those of ``futures`` that are done, once one is.
+
+    A future cancelled by the pool's shutdown (the store closed while another thread still
+    reads) counts as done, though ``concurrent.futures.wait`` never wakes for one: a
+    reader waiting on it would wait forever.
+    """
+    pending = list(futures)
+    while True:
+        done, _ = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
+        if done:
+            return done
+        cancelled = {future for future in pending if future.cancelled()}
+        if cancelled:
+            return cancelled
+
+
+def closed_while_reading() -> TransportError:
+    """What a reader gets for a request the store's closing cancelled."""
+    return TransportError(
+        "the store was closed while this listing was still reading: a request it read "
+        "ahead was cancelled (close the store after its listings, not during)"
+    )
+
+
+def failure_of(future: Future[Any]) -> BaseException | None:
+    """``future.exception()``; for a future the store's closing cancelled, the
+    TransportError of :func:`closed_while_reading` (never a bare CancelledError)."""
+    if future.cancelled():
+        return closed_while_reading()
+    return future.exception()
+
+
 def first_done(
     tickets: Sequence[Ticket], waits: Sequence[Future[Any] | asyncio.Task[Any]]
 ) -> Ticket:
@@ -255,9 +293,12 @@ __all__ = [
     "SentTask",
     "SentThread",
     "Signal",
+    "closed_while_reading",
+    "failure_of",
     "find",
     "first_done",
     "forget",
     "retrieve",
     "take",
+    "wait_first",
 ]

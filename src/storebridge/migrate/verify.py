@@ -59,6 +59,14 @@ _OBSERVE: dict[str, Callable[[Any], dict[str, Any]]] = {
 _CHUNK = 500
 
 
+_LET_GO = 5.0
+"""Seconds the verification waits, when it ends early, for its source side to stop."""
+
+
+class _Stopped(Exception):
+    """The verification ended: the source side's rows are not wanted any more."""
+
+
 class Verifier:
     """Reads ``source`` and ``target`` afresh and compares them through the ledger."""
 
@@ -80,10 +88,12 @@ class Verifier:
         self.tag_prefix = tag_prefix
         self.reporter = reporter
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
 
     def run(self) -> Verification:
         v = Verification()
         db = sqlite3.connect("", check_same_thread=False)
+        self._stopped.clear()
         try:
             db.executescript(_SCHEMA)
             self.reporter.start("verify")
@@ -97,20 +107,32 @@ class Verifier:
             self.reporter.update("verify", len(self.resources), len(self.resources), finished=True)
             return v
         finally:
-            db.close()
+            with self._lock:  # a source side still running never writes into it after
+                self._stopped.set()
+                db.close()
 
     # Reading ------------------------------------------------------------------------------
     def _read(self, resource: str, db: sqlite3.Connection) -> str | None:
         """Both listings side by side (different stores, different rate limits)."""
         errors: list[str] = []
 
+        failed: list[BaseException] = []
+
         def source_side() -> None:
             try:
                 records = listing(self.source, resource, slim=True, in_order=True)
-                rows = ((resource, r.ref, self.tag(resource, r.ref)) for r in records)
+                rows = (
+                    (resource, r.ref, self.tag(resource, r.ref))
+                    for r in records
+                    if not self._stopped.is_set()
+                )
                 self._insert(db, "INSERT OR IGNORE INTO src VALUES (?,?,?)", rows)
             except StorebridgeError as exc:
                 errors.append(f"could not read the source's {resource} again: {exc}")
+            except _Stopped:
+                pass
+            except BaseException as exc:  # raised again by the verifying thread
+                failed.append(exc)
 
         def target_side() -> None:
             observe = _OBSERVE[resource]
@@ -132,13 +154,24 @@ class Verifier:
 
         other = threading.Thread(target=source_side, name="storebridge-verify-source")
         other.start()
-        target_side()
+        try:
+            target_side()
+        except BaseException:
+            # Ctrl-C, a closed store...: the source side stops at its next record, and
+            # never writes into the database once it is closed (see run).
+            self._stopped.set()
+            other.join(_LET_GO)
+            raise
         other.join()
+        if failed:
+            raise failed[0]
         return "; ".join(errors) or None
 
     def _insert(self, db: sqlite3.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
         for chunk in _chunks(rows):
             with self._lock:
+                if self._stopped.is_set():
+                    raise _Stopped
                 db.executemany(sql, chunk)
                 db.commit()
 

@@ -25,17 +25,20 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
 from storebridge.adapter import Adapter
 from storebridge.errors import OutcomeUnknown, StorebridgeError
-from storebridge.flow import Flow
+from storebridge.flow import Flow, request_meta
+from storebridge.http import Request
 from storebridge.model import Refund, RefundQuote
 from storebridge.serialization import from_dict, to_dict
 
 ClaimState = Literal["new", "done", "busy", "unsettled"]
+
+T = TypeVar("T")
 
 DEFAULT_LEASE = 600.0
 """Seconds after which a claim nobody completed is treated as abandoned (a crashed process)."""
@@ -89,21 +92,21 @@ class RefundOwners(Protocol):
 
 
 @runtime_checkable
-class RecentRefundOwners(Protocol):
-    """An :class:`IdempotencyStore` that can say which other key produced a refund while a
-    key's claim was held.
+class RefundRivals(Protocol):
+    """An :class:`IdempotencyStore` that can say whether another key of the store was in
+    use while a key's claim was held.
 
-    A lost answer settled within the same call is read back the same way: another quote's
-    refund that landed while this call was under way (after its order read, before its
-    POST) looks like this one's. Asked after every refund this call makes; only refunds
-    completed during the claim count, since refund refs of a store are not reused (a store
-    shared across sandboxes that start again from the same refs would otherwise match a
-    refund of an earlier sandbox). Both stores here have it.
+    A lost answer settled within the same call is read back: a refund that another call
+    made while this one was under way (after this call's order read, before its POST)
+    looks like this call's, and that call may not have recorded it yet. So a refund read
+    back is taken only when no other ``refunds.create`` of the store was claimed, settled
+    or in progress during this claim. Asked only after a read-back. Both stores here have
+    it; a store of your own without it skips that check.
     """
 
-    def owner_during_claim(self, scope: str, refund_ref: str, key: str) -> str | None:
-        """The key under ``scope``, other than ``key``, whose refund is ``refund_ref`` and
-        was completed since ``key``'s current claim began; None if there is none."""
+    def rival_during_claim(self, scope: str, key: str) -> str | None:
+        """A key under ``scope``, other than ``key``, claimed, completed or left unsettled
+        since ``key``'s current claim began, or in progress now; None if there is none."""
         ...
 
 
@@ -147,15 +150,17 @@ class MemoryIdempotencyStore:
         with self._lock:
             self._entries[key] = _Entry("unsettled", time.monotonic())
 
-    def owner_during_claim(self, scope: str, refund_ref: str, key: str) -> str | None:
+    def rival_during_claim(self, scope: str, key: str) -> str | None:
+        now = time.monotonic()
         with self._lock:
             held = self._entries.get(key)
             if held is None:
                 return None
             for other, entry in self._entries.items():
-                if (other != key and other.startswith(scope) and entry.refund is not None
-                        and entry.refund.ref == refund_ref
-                        and entry.since >= held.since):  # fmt: skip
+                if other == key or not other.startswith(scope):
+                    continue
+                running = entry.state == "pending" and now - entry.since < DEFAULT_LEASE
+                if running or entry.since >= held.since:
                     return other
         return None
 
@@ -240,20 +245,18 @@ class SQLiteIdempotencyStore:
         with self._lock:
             self._put(key, "unsettled", time.time())
 
-    def owner_during_claim(self, scope: str, refund_ref: str, key: str) -> str | None:
-        # Asked after every refund: rows are narrowed in SQL (by the ref as json.dumps writes
-        # it), then confirmed on the parsed text.
+    def rival_during_claim(self, scope: str, key: str) -> str | None:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT key, refund FROM refund_keys WHERE state = 'done' AND key != ? "
-                "AND substr(key, 1, ?) = ? AND instr(refund, ?) > 0 "
-                "AND since >= (SELECT since FROM refund_keys WHERE key = ?)",
-                (key, len(scope), scope, '"ref": ' + json.dumps(refund_ref), key),
-            ).fetchall()
-        return _owning(rows, refund_ref)
+            row = self._db.execute(
+                "SELECT key FROM refund_keys WHERE key != ? AND substr(key, 1, ?) = ? "
+                "AND (since >= (SELECT since FROM refund_keys WHERE key = ?) "
+                "OR (state = 'pending' AND since > ?)) LIMIT 1",
+                (key, len(scope), scope, key, time.time() - DEFAULT_LEASE),
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def owner(self, scope: str, refund_ref: str) -> str | None:
-        # Only a lost answer being settled in a later call asks.
+        # Only a refund found by reading back asks.
         with self._lock:
             rows = self._db.execute(
                 "SELECT key, refund FROM refund_keys WHERE state = 'done' "
@@ -327,8 +330,11 @@ def single_use_refund(
             _not_anothers(keys, key, found, quote, other)
             keys.complete(key, found)
             return found
+    read_back = [False]
     try:
-        refund = yield from adapter.create_refund(quote, note=note, notify=notify)
+        refund = yield from _noting_read_backs(
+            adapter.create_refund(quote, note=note, notify=notify), read_back
+        )
     except OutcomeUnknown:
         keys.unsettle(key)
         raise
@@ -338,12 +344,50 @@ def single_use_refund(
     except BaseException:
         keys.unsettle(key)
         raise
-    # A lost answer is settled by reading the order's refunds back; a refund found there
-    # that another quote completed while this call ran is that quote's, not this one's.
-    if isinstance(keys, RecentRefundOwners):
-        _not_anothers(keys, key, refund, quote, keys.owner_during_claim(scope, refund.ref, key))
+    if read_back[0]:
+        # A lost answer settled by reading the order's refunds back: a refund found there
+        # that another quote has is that quote's, and one that another call running at the
+        # same time may have made (not recorded yet) cannot be told from this one's.
+        other = keys.owner(scope, refund.ref) if isinstance(keys, RefundOwners) else None
+        _not_anothers(keys, key, refund, quote, other)
+        rival = keys.rival_during_claim(scope, key) if isinstance(keys, RefundRivals) else None
+        if rival is not None:
+            keys.unsettle(key)
+            raise OutcomeUnknown(
+                f"refunds.create with this quote may have refunded order {quote.order_ref}: "
+                f"its answer was lost, and the refund read back ({refund.ref}, "
+                f"{refund.amount}) may be another refunds.create's of this store, which ran "
+                "at the same time; check the order's refunds before refunding again",
+                operation="refunds.create",
+            )
     keys.complete(key, refund)
     return refund
+
+
+def _noting_read_backs(flow: Flow[T], read_back: list[bool]) -> Flow[T]:
+    """``flow`` passed through, with ``read_back[0]`` set once it sends anything after a
+    write (a request not idempotent): its result then came from reading the store back,
+    not from the write's answer."""
+    wrote = False
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            step = flow.throw(error) if error is not None else flow.send(value)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        if wrote:
+            read_back[0] = True
+        if isinstance(step, Request) and not request_meta(step).idempotent:
+            wrote = True
+        try:
+            value, error = (yield step), None
+        except GeneratorExit:
+            flow.close()
+            raise
+        except BaseException as exc:  # the engine's, for the flow to handle
+            value, error = None, exc
 
 
 def _not_anothers(
@@ -375,8 +419,8 @@ __all__ = [
     "Claim",
     "IdempotencyStore",
     "MemoryIdempotencyStore",
-    "RecentRefundOwners",
     "RefundOwners",
+    "RefundRivals",
     "SQLiteIdempotencyStore",
     "default_store",
     "single_use_refund",

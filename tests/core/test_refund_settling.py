@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 import storebridge
-from storebridge import OutcomeUnknown, RefundLine, RefundQuote, ValidationError
+from storebridge import OutcomeUnknown, RefundLine, RefundQuote, ValidationError, _http
 from storebridge.idempotency import MemoryIdempotencyStore, SQLiteIdempotencyStore
-from storebridge.model import Order
+from storebridge.model import Order, Refund
 from storebridge.testing import FaultTransport
 from tests.migrate.support import connect, sandbox
 
@@ -264,3 +264,91 @@ def test_a_failed_look_up_for_an_unsettled_quote_stays_outcome_unknown(
         state["reads"] = 0
         settled = store.refunds.create(quote)
         assert [r.ref for r in store.orders.get(order.ref).refunds] == [settled.ref]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_refund_read_back_while_another_call_runs_is_not_taken(platform: str, keys: Any) -> None:
+    """K1's POST never reaches the store; K2's is processed, its answer still on its way.
+    K1's read-back finds K2's refund, which K2 has not recorded yet: K1 once reported it
+    as its own. K1 now gets OutcomeUnknown, and K2 (answered 2xx) its refund."""
+    import threading
+
+    kit = sandbox(platform, orders=25)
+    inner = kit.emulator.transport()
+    processed, release = threading.Event(), threading.Event()
+
+    def refund_post(request: _http.Request) -> bool:
+        return request.method == "POST" and request.url.path.rstrip("/").endswith(
+            REFUND_PATH[platform]
+        )
+
+    class HeldAnswer(_http.BaseTransport):
+        def handle_request(self, request: Any) -> Any:
+            response = inner.handle_request(request)
+            if refund_post(request):
+                response.read()
+                processed.set()
+                release.wait(30)
+            return response
+
+    with connect(kit, "shop", idempotency_store=keys) as plain:
+        order = next(
+            o for o in plain.orders.list(detail=True)
+            if o.lines and o.lines[0].quantity >= 2 and not o.refunds
+            and o.financial_status.value == "paid"
+            and (platform != "29next" or o.lines[0].fulfillment_status.value == "fulfilled")
+        )  # fmt: skip
+        q1, q2 = _one_unit(plain, order), _one_unit(plain, order)
+        out: dict[str, Any] = {}
+        other = connect(kit, "shop", transport=HeldAnswer(), idempotency_store=keys)
+
+        def k2() -> None:
+            try:
+                out["k2"] = other.refunds.create(q2)
+            except Exception as exc:  # the assertion below says which
+                out["k2"] = exc
+
+        thread = threading.Thread(target=k2)
+
+        def script(_n: int, request: Any) -> str | None:
+            if refund_post(request) and not thread.is_alive() and "k2" not in out:
+                thread.start()
+                processed.wait(30)
+                return "reset_before"  # K1's own POST never reaches the store
+            return None
+
+        with connect(kit, "shop", transport=FaultTransport(inner, script=script),
+                     idempotency_store=keys) as store:  # fmt: skip
+            with pytest.raises(OutcomeUnknown, match="ran at the same time"):
+                store.refunds.create(q1)
+        release.set()
+        thread.join(30)
+        other.close()
+        made = out["k2"]
+        assert isinstance(made, Refund), made
+        assert [r.ref for r in plain.orders.get(order.ref).refunds] == [made.ref]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_refund_answered_on_a_second_sandbox_is_its_own(platform: str, keys: Any) -> None:
+    """Two sandboxes of one platform share a store id and refund numbers. A refund on the
+    first completes while one on the second runs; the second, answered 2xx, once came back
+    OutcomeUnknown ("made by another quote") because the number was the first's."""
+    first, second = sandbox(platform, orders=20), sandbox(platform, orders=20)
+    with connect(first, "shop", idempotency_store=keys) as one:
+        order = _paid_order_with_two_units(one)
+        quote = _one_unit(one, order)
+        made: dict[str, Refund] = {}
+
+        def meanwhile(_n: int, request: Any) -> str | None:
+            path = request.url.path.rstrip("/")
+            if request.method == "POST" and path.endswith(REFUND_PATH[platform]) and not made:
+                made["a"] = one.refunds.create(quote)
+            return None
+
+        faulty = FaultTransport(second.emulator.transport(), script=meanwhile)
+        with connect(second, "shop", transport=faulty, idempotency_store=keys) as two:
+            theirs = _paid_order_with_two_units(two)
+            refund = two.refunds.create(_one_unit(two, theirs))
+            assert [r.ref for r in two.orders.get(theirs.ref).refunds] == [refund.ref]
+    assert refund.ref == made["a"].ref  # the same number, on another sandbox

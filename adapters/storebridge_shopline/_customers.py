@@ -138,7 +138,9 @@ def update_customer(adapter: Api, ref: str, update: CustomerUpdate) -> Flow[Cust
     return (
         yield from reconciled_update(
             request, _parse(adapter), read,
-            applied=lambda found: all(getattr(found, n) == getattr(update, n) for n in written),
+            applied=lambda found: all(
+                _as_read(getattr(found, n)) == _as_read(getattr(update, n)) for n in written
+            ),
             shown=lambda found: [getattr(found, n) for n in written],
             result=lambda found: found,
         )
@@ -146,6 +148,17 @@ def update_customer(adapter: Api, ref: str, update: CustomerUpdate) -> Flow[Cust
 
 
 _UPDATABLE = ("email", "first_name", "last_name", "phone", "note", "tags", "accepts_marketing")
+
+
+def _as_read(value: object) -> object:
+    """``value`` as the store gives it back: text stripped, blank text as None (``""``
+    clears a field), tags stripped and without blanks, e-mails without case."""
+    if isinstance(value, str):
+        text = value.strip()
+        return (text.lower() if "@" in text else text) or None
+    if isinstance(value, tuple):
+        return tuple(t for t in (str(tag).strip() for tag in value) if t)
+    return value
 
 
 __all__ = [

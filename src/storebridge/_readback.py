@@ -135,8 +135,9 @@ def customer_matches(found: Customer, draft: CustomerDraft) -> Customer:
     it would report the draft as created with none of its fields.
     """
     for name in ("first_name", "last_name"):
-        wanted = getattr(draft, name)
-        if wanted is not None and getattr(found, name) != wanted:
+        wanted = (getattr(draft, name) or "").strip()
+        # Compared as a store keeps them: blank is none, spaces around are dropped.
+        if wanted and (getattr(found, name) or "").strip() != wanted:
             raise OutcomeUnknown(
                 f"customers.create may not have created anything: its answer was lost, and "
                 f"the customer with e-mail {draft.email!r} ({found.ref}) has another "

@@ -55,14 +55,22 @@ def test_a_taken_e_mail_is_not_reported_as_created(platform: str, kind: str) -> 
     assert existing["first_name"] != "Brand"
 
 
+@pytest.mark.parametrize("first", ["Fresh", "", " Fresh "])
 @pytest.mark.parametrize("kind", ["lost_502", "reset_after", "timeout_after"])
 @pytest.mark.parametrize("platform", ["shopline", "29next"])
-def test_a_lost_create_that_happened_returns_the_new_customer(platform: str, kind: str) -> None:
+def test_a_lost_create_that_happened_returns_the_new_customer(
+    platform: str, kind: str, first: str
+) -> None:
+    """Including names a store gives back otherwise: blank as none, spaces dropped."""
     connect, customers, inner = _shop(platform)
     before = len(customers)
-    draft = CustomerDraft(email="fresh.one@example.com", first_name="Fresh", last_name="One")
+    draft = CustomerDraft(email="fresh.one@example.com", first_name=first, last_name="One")
     store: storebridge.Store
     with connect(_faulty(platform, inner, kind)) as store:
         made = store.customers.create(draft)
-    assert (made.email, made.first_name, made.last_name) == (draft.email, "Fresh", "One")
+    assert (made.email, (made.first_name or "").strip(), made.last_name) == (
+        draft.email,
+        first.strip(),
+        "One",
+    )
     assert len(customers) == before + 1

@@ -10,6 +10,7 @@ segments are resolved.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote
 
 from storebridge import _http
@@ -29,13 +30,21 @@ def within_base_url(url: str, base_url: str) -> bool:
         return False
     if (target.scheme, target.host, _port(target)) != (base.scheme, base.host, _port(base)):
         return False
-    # Segments as written (the parser has already resolved plain dot segments; escaped ones
-    # like %2e%2e survive it and a server may resolve them after all).
-    path = target.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
-    if any(unquote(part) in (".", "..") for part in path.split("/")):
+    # The path decoded, as a server may read it: the parser has resolved plain dot
+    # segments, but escaped ones (%2e%2e, ..%2f) survive it, and some servers also take
+    # "\\" for a separator and drop ";" parameters before resolving them.
+    path = unquote(_raw(target))
+    if any(part.split(";", 1)[0] in (".", "..") for part in _SEPARATORS.split(path)):
         return False
-    root = base.path.rstrip("/")
+    root = unquote(_raw(base)).rstrip("/")
     return path == root or path.startswith(root + "/")
+
+
+_SEPARATORS = re.compile(r"[/\\]")
+
+
+def _raw(url: _http.URL) -> str:
+    return url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
 
 
 def _port(url: _http.URL) -> int | None:

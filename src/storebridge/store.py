@@ -12,6 +12,7 @@ synchronously, ``AsyncStore`` returns awaitables and async iterators of the same
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -134,7 +135,8 @@ class _StoreBase:
         headers: Any,
         idempotent: bool | None,
     ) -> _http.Request:
-        url = path if "://" in path else f"{self.adapter.base_url}/{path.lstrip('/')}"
+        # Absolute only when it starts with a scheme: "://" in a query value is a value.
+        url = path if _ABSOLUTE.match(path) else f"{self.adapter.base_url}/{path.lstrip('/')}"
         if not within_base_url(url, self.adapter.base_url):
             raise ValidationError(
                 "raw requests may only target this store's base URL "
@@ -149,6 +151,9 @@ class _StoreBase:
 
     def __repr__(self) -> str:
         return self._redactor(f"<{type(self).__name__} {self.platform} {self.adapter.base_url}>")
+
+
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _client_kwargs(options: StoreOptions) -> dict[str, Any]:

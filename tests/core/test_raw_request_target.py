@@ -56,6 +56,11 @@ def test_another_host_is_refused_before_anything_is_sent(path: str) -> None:
         "%2e%2e/admin",
         "a/%2E/b",
         "https://toy.example/apix",
+        "..%2fadmin",
+        "%2e%2e%2fadmin",
+        "..%5cadmin",
+        "..\\admin",
+        "..;/admin",
     ],
 )
 def test_a_path_leaving_the_api_root_is_refused(path: str) -> None:
@@ -73,6 +78,17 @@ def test_a_path_leaving_the_api_root_is_refused(path: str) -> None:
         ("https://toy.example", "https://TOY.example:443/orders", "https://toy.example/orders"),
         ("https://toy.example/api", "/orders?x=1", "https://toy.example/api/orders?x=1"),
         ("https://toy.example/api", "https://toy.example/api/v2/x", "https://toy.example/api/v2/x"),
+        # An escaped base path, and "://" inside a query value of a relative path.
+        (
+            "https://toy.example/shops/my%20shop",
+            "orders",
+            "https://toy.example/shops/my%20shop/orders",
+        ),
+        (
+            "https://toy.example/api",
+            "webhooks?address=https://hooks.example/in",
+            "https://toy.example/api/webhooks?address=https://hooks.example/in",
+        ),
     ],
 )
 def test_the_store_itself_is_reached(base: str, path: str, expected: str) -> None:

@@ -103,6 +103,15 @@ def test_subscribing_again_keeps_what_is_there_and_makes_the_rest() -> None:
         assert sorted(s.ref for s in store.webhooks.list()) == sorted(s.ref for s in made)
 
 
+def test_a_subscription_of_another_api_version_is_not_taken_for_this_one() -> None:
+    w = world(orders=3)
+    with w.connect(api_version="v20240601") as store:
+        store.webhooks.subscribe(["orders.updated"], HOOK)
+    with w.connect() as store:
+        with pytest.raises(Conflict, match="already been taken"):
+            store.webhooks.subscribe(["orders.created", "orders.updated"], HOOK)
+
+
 def test_the_subscription_api_needs_v20240601_or_later() -> None:
     w = world(orders=3)
     with w.connect(api_version="v20240301") as store:

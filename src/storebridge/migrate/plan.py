@@ -270,7 +270,28 @@ class Planner:
             # Same e-mail as another source customer: one target customer stands for both.
             self.ledger.mark_alias("customers", c.ref, holder, print_)
             return Decision("customers", c.ref, "reuse", f"same e-mail as source customer {holder}")
+        made = self._made_for_another("customers", "email", (email,))
+        if made is not None:
+            # The same, found through the copy an earlier run made (its ledger was lost, so
+            # nothing recorded who claimed the e-mail): the target would refuse a second.
+            return self._reuse(
+                "customers", c.ref, made[1], print_,
+                f"same e-mail as customer {made[1]}, which this migration made for another "
+                "source customer",
+            )  # fmt: skip
         return work("create")
+
+    def _made_for_another(
+        self, resource: str, kind: str, keys: Sequence[str]
+    ) -> tuple[str, str] | None:
+        """(key, target ref) of a target record a migration made that holds one of ``keys``
+        (an e-mail, a SKU). Asked for a record whose own identity tag is on no target
+        record, so the one found is another source record's copy."""
+        for key in keys:
+            rows = [row for row in self.ledger.lookup(resource, kind, key) if row.tagged]
+            if rows:
+                return key, rows[0].target_ref
+        return None
 
     @staticmethod
     def _remember_customer(made: Customer, email: str | None) -> list[IndexRow]:
@@ -338,6 +359,13 @@ class Planner:
                 "products", p.ref,
                 f"SKU {sku} is also on source product {holder} (SKUs must be unique on the "
                 "target)",
+            )  # fmt: skip
+        made = self._made_for_another("products", "sku", skus)
+        if made is not None:
+            return self._skip(
+                "products", p.ref,
+                f"SKU {made[0]} is also on target product {made[1]}, which this migration "
+                "made for another source product (SKUs must be unique on the target)",
             )  # fmt: skip
         existing = self._on_target("products", p.ref, skus, print_)
         return existing if existing is not None else work("create")

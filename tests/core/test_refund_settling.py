@@ -221,7 +221,7 @@ def test_a_lost_refund_refused_by_the_store_is_not_settled_with_the_one_that_bea
     new refund is A's; it once came back as B's refund."""
     refunds, a, caught = _race(platform, keys, units=1)
     assert refunds == [a.ref]
-    assert "made by another quote" in str(caught.value)
+    assert "ran at the same time" in str(caught.value)
 
 
 def test_two_new_refunds_alike_are_not_told_apart_by_guessing(keys: Any) -> None:

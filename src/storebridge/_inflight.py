@@ -247,6 +247,8 @@ def wait_first(futures: Iterable[Future[Any]]) -> set[Future[Any]]:
     reader waiting on it would wait forever.
     """
     pending = list(futures)
+    if not pending:
+        return set()
     while True:
         done, _ = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
         if done:

@@ -31,7 +31,7 @@ import attrs
 
 from storebridge.adapter import Adapter
 from storebridge.errors import OutcomeUnknown, StorebridgeError
-from storebridge.flow import Flow, request_meta
+from storebridge.flow import Batch, Flow, Start, request_meta
 from storebridge.http import Request
 from storebridge.model import Refund, RefundQuote
 from storebridge.serialization import from_dict, to_dict
@@ -364,10 +364,19 @@ def single_use_refund(
     return refund
 
 
+def _requests(step: object) -> tuple[Request, ...]:
+    """The requests a flow step sends (a request, a batch, requests started)."""
+    if isinstance(step, Request):
+        return (step,)
+    sent = getattr(step, "requests", None) if isinstance(step, Batch | Start) else None
+    return tuple(sent) if sent else ()
+
+
 def _noting_read_backs(flow: Flow[T], read_back: list[bool]) -> Flow[T]:
-    """``flow`` passed through, with ``read_back[0]`` set once it sends anything after a
-    write (a request not idempotent): its result then came from reading the store back,
-    not from the write's answer."""
+    """``flow`` passed through, with ``read_back[0]`` set once it sends a request after a
+    write (a request not idempotent, alone, in a batch or started): its result then came
+    from reading the store back, not from the write's answer. (A refund flow returns the
+    refund once its write is answered; see the adapter guide.)"""
     wrote = False
     value: Any = None
     error: BaseException | None = None
@@ -377,9 +386,10 @@ def _noting_read_backs(flow: Flow[T], read_back: list[bool]) -> Flow[T]:
         except StopIteration as stop:
             result: T = stop.value
             return result
-        if wrote:
+        sent = _requests(step)
+        if wrote and sent:
             read_back[0] = True
-        if isinstance(step, Request) and not request_meta(step).idempotent:
+        if any(not request_meta(request).idempotent for request in sent):
             wrote = True
         try:
             value, error = (yield step), None

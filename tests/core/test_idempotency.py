@@ -245,3 +245,45 @@ def test_the_owner_of_a_refund_is_looked_up_within_its_store_only(
     assert keys.owner("toy:shop:", "8") is None
     if kind == "sqlite":
         keys.close()
+
+
+def test_a_write_sent_in_a_batch_or_started_is_a_write_for_the_read_back_check() -> None:
+    """What is sent after a refund's write means its result was read back, whatever step
+    sent the write: a plain request, a batch, or requests started in the background. A
+    write in a batch once went unnoticed, and its read-back skipped the check for other
+    calls of the store running meanwhile."""
+    from storebridge.flow import Batch, Start, build_request
+    from storebridge.idempotency import _noting_read_backs
+
+    post = build_request("POST", "https://shop.example/refunds", operation="refunds.create")
+    get = build_request("GET", "https://shop.example/refunds", operation="refunds.list")
+
+    def flow(first: object, then: object | None) -> Any:
+        yield first
+        if then is not None:
+            yield then
+        return "refund"
+
+    cases = [
+        (post, get, True), (Batch((post,)), get, True), (Start((post,)), Batch((get,)), True),
+        (post, None, False), (get, get, False),
+    ]  # fmt: skip
+    for first, then, expected in cases:
+        noted = [False]
+        steps = _noting_read_backs(flow(first, then), noted)
+        sent: list[object] = []
+        result: object = None
+        try:
+            while True:
+                sent.append(steps.send(None))
+        except StopIteration as done:
+            result = done.value
+        assert result == "refund"
+        assert sent == [s for s in (first, then) if s is not None]
+        assert noted[0] is expected, (first, then)
+
+
+def test_waiting_for_the_first_of_no_requests_returns_at_once() -> None:
+    from storebridge._inflight import wait_first
+
+    assert wait_first([]) == set()

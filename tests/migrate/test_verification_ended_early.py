@@ -8,6 +8,7 @@ thread, or a segfault inside SQLite).
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from pathlib import Path
@@ -61,6 +62,9 @@ def test_ctrl_c_during_verification_stops_its_source_side(
         if event.phase == "verify":
             slow.slow = ctrl_c.armed = True
 
+    # A short wait for the source side: it must stop at its next record by itself, not be
+    # left reading once the wait is over.
+    monkeypatch.setattr(importlib.import_module("storebridge.migrate.verify"), "_LET_GO", 0.2)
     errors: list[str] = []
     monkeypatch.setattr(
         threading, "excepthook", lambda a: errors.append(f"{a.thread.name}: {a.exc_value!r}")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -121,12 +121,9 @@ class Verifier:
         def source_side() -> None:
             try:
                 records = listing(self.source, resource, slim=True, in_order=True)
-                rows = (
-                    (resource, r.ref, self.tag(resource, r.ref))
-                    for r in records
-                    if not self._stopped.is_set()
-                )
-                self._insert(db, "INSERT OR IGNORE INTO src VALUES (?,?,?)", rows)
+                self._insert(db, "INSERT OR IGNORE INTO src VALUES (?,?,?)", self._until_stopped(
+                    (resource, r.ref, self.tag(resource, r.ref)) for r in records
+                ))  # fmt: skip
             except StorebridgeError as exc:
                 errors.append(f"could not read the source's {resource} again: {exc}")
             except _Stopped:
@@ -166,6 +163,14 @@ class Verifier:
         if failed:
             raise failed[0]
         return "; ".join(errors) or None
+
+    def _until_stopped(self, rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """``rows`` until the verification ends early: then _Stopped, which closes the
+        listing at once (no more requests), not at the next chunk."""
+        for row in rows:
+            if self._stopped.is_set():
+                raise _Stopped
+            yield row
 
     def _insert(self, db: sqlite3.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
         for chunk in _chunks(rows):

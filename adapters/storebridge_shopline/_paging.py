@@ -28,7 +28,8 @@ Planning costs one round trip before the pages, never one per window:
 Every page is checked before it is accepted: SHOPLINE gives each answer its own
 ``traceId``, so an answer seen before is a stale replay and is asked for again, and a
 window's rows must lie in the window. A full listing finally checks the number of distinct
-records it yielded against the count (a recount settles records deleted meanwhile).
+records it yielded against the count (a recount settles records deleted meanwhile, and
+records created meanwhile are set apart: ``_count_check``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ from storebridge.kit import (
     walk,
 )
 from storebridge_shopline._api import Api
+from storebridge_shopline._count_check import MARGIN, Tally, check_count
 from storebridge_shopline._windows import (
     STRETCH_ROUNDS,
     FirstPage,
@@ -303,6 +305,15 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
     if not listing.countable:
         yield from _walk(listing, answers, None, None)
         return
+    tally = Tally(datetime.fromtimestamp(listing.clock(), UTC) - MARGIN)
+    total = yield from relay(_read_counted(listing, answers), tally.note)
+    lower = _bound(listing.params.get("created_at_min"))
+    yield from check_count(listing, answers, tally, total, read_count=read_count,
+                           lower=lower, display=DISPLAY)  # fmt: skip
+
+
+def _read_counted(listing: Listing, answers: Answers) -> Generator[Any, Any, int]:
+    """The records of a counted listing; returns the count it began with."""
     # The count and the first page side by side: a short listing (most are) goes on from
     # that page, a long one keeps its rows and plans windows from the count. A whole
     # store's listing (the long kind: an export) sends its probes along too.
@@ -323,17 +334,8 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
     windows = window_count(total, limit, width)
     split_from = WHOLE_STORE_SPLIT_FROM_PAGES if ladder else SPLIT_FROM_PAGES
     if width < 2 or windows < 2 or math.ceil(total / limit) < split_from:
-        known = iter([total])
-
-        def count() -> Flow[int | None]:
-            # The count read above, then a fresh one if the walk comes up short.
-            number = next(known, None)
-            if number is not None:
-                return number
-            return read_count((yield listing.count_request(answers)))
-
-        yield from _answered(_walk(listing, answers, None, count), first, page)
-        return
+        yield from _answered(_walk(listing, answers, None, None), first, page)
+        return total
     seen = SeenKeys()
     lock = threading.Lock()
     head, opening = _first_page(listing, answers, first, page)
@@ -365,17 +367,7 @@ def read_listing(listing: Listing) -> ListFlow[Any]:
 
     segments = (_segment(listing, answers, s, hints, STRETCH_ROUNDS, seen) for s in plan)
     yield Parallel(tuple(fresh(segment) for segment in segments))
-    if len(seen) < total:
-        recount = read_count((yield listing.count_request(answers)))
-        floor = min(total, recount)
-        if len(seen) < floor:
-            raise PaginationError(
-                f"{listing.resource.name}: {len(seen)} records came back from its "
-                f"windows but SHOPLINE counts {floor}; pages were lost on the way (read "
-                "the listing again)",
-                resource=listing.resource.name,
-                platform=DISPLAY,
-            )
+    return total
 
 
 def _whole_store_probes(listing: Listing, room: int) -> list[datetime]:

@@ -46,6 +46,7 @@ EXTRAS = {
     "storebridge_29next": {"_expanding", "_fulfillment", "_listings", "_refund_rules", "_requests"},
     "storebridge_shopline": {
         "_api",
+        "_count_check",
         "_fields",
         "_money",
         "_oauth",

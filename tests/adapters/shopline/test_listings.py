@@ -129,12 +129,54 @@ def _with_count(extra: int) -> Tamper:
     return change
 
 
+def _with_older(extra: int) -> Tamper:
+    """Counts of the records created before a time (every count but the one of records
+    created since the listing began) show ``extra`` more: pages lost on the way."""
+    whole = _with_count(extra)
+
+    def change(request: Request, response: Response) -> Response:
+        if "created_at_min" in request.url.params:
+            return response
+        return whole(request, response)
+
+    return change
+
+
 @pytest.mark.parametrize("orders", [10, 90])  # page by page, and in windows
 def test_fewer_records_than_the_count_is_an_error_not_a_short_listing(orders: int) -> None:
     w = world(orders=orders, rate_limit=False)
     with pytest.raises(PaginationError) as err:
-        listing(w, tampered(w, _with_count(3)), page_size=3)
+        listing(w, tampered(w, _with_older(3)), page_size=3)
     assert "counts" in str(err.value)
+    # Asked how many were created since the listing began (none), to tell them apart.
+    assert any("created_at_min" in r.query for r in w.emulator.requests
+               if r.path.endswith("count.json"))  # fmt: skip
+
+
+def test_a_record_deleted_and_one_created_during_a_listing_do_not_make_it_short() -> None:
+    """The record on page 2 is deleted before page 2 is read, and one is created after the
+    cursor passed (its answers say so): the recount equals the first count, and the exact
+    listing once raised ("pages were lost"). Records created since the listing began are
+    counted apart, and every record created before it that is still there came back."""
+    w = world(orders=10, rate_limit=False)
+    hidden: list[str] = []
+
+    def change(request: Request, response: Response) -> Response:
+        path = request.url.path
+        if path.endswith("count.json") and "created_at_min" in request.url.params:
+            return Response(200, json={"count": 1}, headers=response.headers)  # one created
+        if path.endswith("/orders.json") and "page_info" in request.url.params and not hidden:
+            body = json.loads(response.content)
+            hidden.append(str(body["orders"].pop(0)["id"]))  # deleted before it was read
+            w.emulator.orders.pop(hidden[0])  # so the recount no longer holds it ...
+            return Response(200, json=body, headers=response.headers)
+        if path.endswith("count.json") and hidden:
+            body = json.loads(response.content)  # ... but holds the one created
+            return Response(200, json={"count": body["count"] + 1}, headers=response.headers)
+        return response
+
+    got = listing(w, tampered(w, change), page_size=3)
+    assert hidden and sorted(got) == sorted(w.emulator.orders)
 
 
 def _script(plan: dict[int, str]) -> Callable[[int, Request], str | None]:

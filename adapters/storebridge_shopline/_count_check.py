@@ -19,11 +19,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storebridge.errors import PaginationError
 from storebridge.kit import Emit, Flow
 from storebridge_shopline._windows import iso
+
+if TYPE_CHECKING:
+    from storebridge.http import Response
+    from storebridge_shopline._paging import Answers, Listing
 
 MARGIN = timedelta(minutes=1)
 """How long before the listing began a record counts as created during it."""
@@ -49,18 +53,18 @@ class Tally:
 
 
 def check_count(
-    listing: Any,
-    answers: Any,
+    listing: Listing,
+    answers: Answers,
     tally: Tally,
     total: int,
     *,
-    read_count: Callable[[Any], int],
+    read_count: Callable[[Response], int],
     lower: datetime | None,
     display: str,
 ) -> Flow[None]:
     """PaginationError when the listing handed on fewer records than the store holds (see
-    the module docstring). ``listing``, ``answers`` and ``read_count`` are the paging
-    module's; ``lower`` is the listing's own ``created_at_min``, if any."""
+    the module docstring). ``read_count`` is the paging module's (passed in: that module
+    imports this one); ``lower`` is the listing's own ``created_at_min``, if any."""
     if tally.handed_on >= total:
         return
     recount = read_count((yield listing.count_request(answers)))

@@ -21,6 +21,7 @@ from storebridge.kit import (
     reconciled_update,
     reconciled_write,
     segment,
+    stored_form,
 )
 from storebridge.model import Customer, CustomerDraft, CustomerUpdate
 from storebridge_shopline import _converter as wire
@@ -139,7 +140,7 @@ def update_customer(adapter: Api, ref: str, update: CustomerUpdate) -> Flow[Cust
         yield from reconciled_update(
             request, _parse(adapter), read,
             applied=lambda found: all(
-                _as_read(getattr(found, n)) == _as_read(getattr(update, n)) for n in written
+                stored_form(getattr(found, n)) == stored_form(getattr(update, n)) for n in written
             ),
             shown=lambda found: [getattr(found, n) for n in written],
             result=lambda found: found,
@@ -148,17 +149,6 @@ def update_customer(adapter: Api, ref: str, update: CustomerUpdate) -> Flow[Cust
 
 
 _UPDATABLE = ("email", "first_name", "last_name", "phone", "note", "tags", "accepts_marketing")
-
-
-def _as_read(value: object) -> object:
-    """``value`` as the store gives it back: text stripped, blank text as None (``""``
-    clears a field), tags stripped and without blanks, e-mails without case."""
-    if isinstance(value, str):
-        text = value.strip()
-        return (text.lower() if "@" in text else text) or None
-    if isinstance(value, tuple):
-        return tuple(t for t in (str(tag).strip() for tag in value) if t)
-    return value
 
 
 __all__ = [

@@ -125,6 +125,18 @@ def product_matches(found: Product, draft: ProductDraft) -> bool:
     return all(v.sku in prices and prices[v.sku] == v.price for v in draft.variants)
 
 
+def stored_form(value: object) -> object:
+    """``value`` as a store gives it back, for telling whether a write landed: text
+    stripped, blank text as None (``""`` clears a field), e-mails without case, and a
+    tuple of words (tags) stripped and without blanks; anything else as it is."""
+    if isinstance(value, str):
+        text = value.strip()
+        return (text.lower() if "@" in text else text) or None
+    if isinstance(value, tuple):
+        return tuple(word for word in (str(item).strip() for item in value) if word)
+    return value
+
+
 def customer_matches(found: Customer, draft: CustomerDraft) -> Customer:
     """``found`` (the store's customer with the draft's e-mail) as what a lost create made,
     when it holds the draft's names; OutcomeUnknown naming it when it does not.
@@ -135,9 +147,8 @@ def customer_matches(found: Customer, draft: CustomerDraft) -> Customer:
     it would report the draft as created with none of its fields.
     """
     for name in ("first_name", "last_name"):
-        wanted = (getattr(draft, name) or "").strip()
-        # Compared as a store keeps them: blank is none, spaces around are dropped.
-        if wanted and (getattr(found, name) or "").strip() != wanted:
+        wanted = stored_form(getattr(draft, name))
+        if wanted is not None and stored_form(getattr(found, name)) != wanted:
             raise OutcomeUnknown(
                 f"customers.create may not have created anything: its answer was lost, and "
                 f"the customer with e-mail {draft.email!r} ({found.ref}) has another "
@@ -179,5 +190,6 @@ __all__ = [
     "order_matches",
     "product_matches",
     "read_back_rows",
+    "stored_form",
     "the_new_refund",
 ]

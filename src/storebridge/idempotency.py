@@ -25,13 +25,13 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
 from storebridge.adapter import Adapter
 from storebridge.errors import OutcomeUnknown, StorebridgeError
-from storebridge.flow import Batch, Flow, Start, request_meta
+from storebridge.flow import Batch, Done, Flow, FlowStepper, Start, ask, request_meta
 from storebridge.http import Request
 from storebridge.model import Refund, RefundQuote
 from storebridge.serialization import from_dict, to_dict
@@ -378,26 +378,20 @@ def _noting_read_backs(flow: Flow[T], read_back: list[bool]) -> Flow[T]:
     from reading the store back, not from the write's answer. (A refund flow returns the
     refund once its write is answered; see the adapter guide.)"""
     wrote = False
-    value: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = flow.throw(error) if error is not None else flow.send(value)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
-        sent = _requests(step)
-        if wrote and sent:
-            read_back[0] = True
-        if any(not request_meta(request).idempotent for request in sent):
-            wrote = True
-        try:
-            value, error = (yield step), None
-        except GeneratorExit:
-            flow.close()
-            raise
-        except BaseException as exc:  # the engine's, for the flow to handle
-            value, error = None, exc
+    stepper: FlowStepper[T] = FlowStepper(flow)
+    step = stepper.advance()
+    try:
+        while not isinstance(step, Done):
+            sent = _requests(step)
+            if wrote and sent:
+                read_back[0] = True
+            if any(not request_meta(request).idempotent for request in sent):
+                wrote = True
+            step = stepper.advance(*(yield from ask(step)))
+        result: T = step.value
+        return result
+    finally:
+        stepper.close()
 
 
 def _not_anothers(

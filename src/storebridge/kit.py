@@ -53,6 +53,7 @@ from storebridge._readback import (
     order_matches,
     product_matches,
     read_back_rows,
+    stored_form,
     the_new_refund,
 )
 from storebridge._reconcile import reconciled_update
@@ -229,6 +230,7 @@ __all__ = [
     "secret_field",
     "segment",
     "signature_digest",
+    "stored_form",
     "the_new_refund",
     "time_windows",
     "token_problem",

@@ -8,7 +8,7 @@ quote's refund as this one's, telling the caller a refund was made that never wa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +25,21 @@ REFUND_PATH = {"shopline": "/order/refund.json", "29next": "/refund"}
 PLATFORMS = ["shopline", "29next"]
 
 
+def _refund_post(platform: str, request: Any) -> bool:
+    """Whether ``request`` is ``platform``'s refund write."""
+    path: str = request.url.path.rstrip("/")
+    return request.method == "POST" and path.endswith(REFUND_PATH[platform])
+
+
 class LoseRefunds:
     """A fault script: the next ``n`` refund POSTs are reset before the server sees them."""
 
     def __init__(self, platform: str) -> None:
-        self.suffix = REFUND_PATH[platform]
+        self.platform = platform
         self.n = 0
 
     def __call__(self, number: int, request: Any) -> str | None:
-        posted = request.method == "POST" and request.url.path.rstrip("/").endswith(self.suffix)
-        if posted and self.n > 0:
+        if _refund_post(self.platform, request) and self.n > 0:
             self.n -= 1
             return "reset_before"
         return None
@@ -63,6 +68,17 @@ def _paid_order_with_two_units(store: storebridge.Store) -> Order:
         o for o in store.orders.list(detail=True)
         if o.lines and o.lines[0].quantity >= 2 and not o.refunds
         and o.financial_status.value == "paid"
+    )  # fmt: skip
+
+
+def _refundable(store: storebridge.Store, platform: str, units: Callable[[int], bool]) -> Order:
+    """A paid order with no refund whose first line's quantity passes ``units``; on 29 Next
+    a fulfilled one (an unfulfilled line is cancelled there, not refunded)."""
+    return next(
+        o for o in store.orders.list(detail=True)
+        if o.lines and units(o.lines[0].quantity) and not o.refunds
+        and o.financial_status.value == "paid"
+        and (platform != "29next" or o.lines[0].fulfillment_status.value == "fulfilled")
     )  # fmt: skip
 
 
@@ -119,9 +135,7 @@ def test_a_lost_quote_that_was_made_is_settled_with_its_own_refund(
     script_state = {"n": 0}
 
     def lose_answer(number: int, request: Any) -> str | None:
-        if request.method == "POST" and request.url.path.rstrip("/").endswith(
-            REFUND_PATH[platform]
-        ) and script_state["n"] > 0:  # fmt: skip
+        if _refund_post(platform, request) and script_state["n"] > 0:
             script_state["n"] -= 1
             return "reset_after"  # processed, answer lost
         if request.method == "GET" and script_state["n"] == 0 and script_state.get("reads"):
@@ -170,13 +184,12 @@ class RefundMeanwhile:
     runs (another call's refund lands), then the POST is processed and its answer lost."""
 
     def __init__(self, platform: str, meanwhile: Any) -> None:
-        self.suffix = REFUND_PATH[platform]
+        self.platform = platform
         self.meanwhile = meanwhile
         self.done = False
 
     def __call__(self, number: int, request: Any) -> str | None:
-        posted = request.method == "POST" and request.url.path.rstrip("/").endswith(self.suffix)
-        if posted and not self.done:
+        if _refund_post(self.platform, request) and not self.done:
             self.done = True
             self.meanwhile()
             return "lost_502"
@@ -189,13 +202,7 @@ def _race(platform: str, keys: Any, units: int) -> tuple[list[str], Any, pytest.
     kit = sandbox(platform, orders=25)
     made: dict[str, Any] = {}
     with connect(kit, "shop", idempotency_store=keys) as plain:
-        order = next(
-            o for o in plain.orders.list(detail=True)
-            if o.lines and o.lines[0].quantity == units and not o.refunds
-            and o.financial_status.value == "paid"
-            # 29 Next refunds only fulfilled lines (an unfulfilled one is cancelled)
-            and (platform != "29next" or o.lines[0].fulfillment_status.value == "fulfilled")
-        )  # fmt: skip
+        order = _refundable(plain, platform, lambda units_now: units_now == units)
         a, b = _one_unit(plain, order), _one_unit(plain, order)
 
         def a_lands() -> None:
@@ -277,27 +284,17 @@ def test_a_refund_read_back_while_another_call_runs_is_not_taken(platform: str, 
     inner = kit.emulator.transport()
     processed, release = threading.Event(), threading.Event()
 
-    def refund_post(request: _http.Request) -> bool:
-        return request.method == "POST" and request.url.path.rstrip("/").endswith(
-            REFUND_PATH[platform]
-        )
-
     class HeldAnswer(_http.BaseTransport):
         def handle_request(self, request: Any) -> Any:
             response = inner.handle_request(request)
-            if refund_post(request):
+            if _refund_post(platform, request):
                 response.read()
                 processed.set()
                 release.wait(30)
             return response
 
     with connect(kit, "shop", idempotency_store=keys) as plain:
-        order = next(
-            o for o in plain.orders.list(detail=True)
-            if o.lines and o.lines[0].quantity >= 2 and not o.refunds
-            and o.financial_status.value == "paid"
-            and (platform != "29next" or o.lines[0].fulfillment_status.value == "fulfilled")
-        )  # fmt: skip
+        order = _refundable(plain, platform, lambda units_now: units_now >= 2)
         q1, q2 = _one_unit(plain, order), _one_unit(plain, order)
         out: dict[str, Any] = {}
         other = connect(kit, "shop", transport=HeldAnswer(), idempotency_store=keys)
@@ -311,7 +308,7 @@ def test_a_refund_read_back_while_another_call_runs_is_not_taken(platform: str, 
         thread = threading.Thread(target=k2)
 
         def script(_n: int, request: Any) -> str | None:
-            if refund_post(request) and not thread.is_alive() and "k2" not in out:
+            if _refund_post(platform, request) and not thread.is_alive() and "k2" not in out:
                 thread.start()
                 processed.wait(30)
                 return "reset_before"  # K1's own POST never reaches the store
@@ -341,8 +338,7 @@ def test_a_refund_answered_on_a_second_sandbox_is_its_own(platform: str, keys: A
         made: dict[str, Refund] = {}
 
         def meanwhile(_n: int, request: Any) -> str | None:
-            path = request.url.path.rstrip("/")
-            if request.method == "POST" and path.endswith(REFUND_PATH[platform]) and not made:
+            if _refund_post(platform, request) and not made:
                 made["a"] = one.refunds.create(quote)
             return None
 

@@ -7,10 +7,12 @@ import io
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from storebridge.cli import run
+from storebridge.cli.output import CliError
 from storebridge.profiles import env_name
 from tests.fleet.extras import DLT
 from tests.fleet.support import layout, served_fleet
@@ -122,14 +124,16 @@ def test_load_to_duckdb_then_again_loads_nothing_new(
     assert count == first["totals"]["customers"]
 
 
-def test_a_store_failing_part_way_is_named_with_the_records_it_left(tmp_path: Path) -> None:
-    """Records stream out as they come, so a store that fails part way leaves some in the
-    output: the error once said the file held only the other stores' records."""
-    from typing import Any
+def _late_failure(number: int, request: object) -> str | None:
+    """A fault script: every request after the ninth is a 5xx (a store failing part way)."""
+    return "server_error" if number > 9 else None
 
+
+def _export_failing(stores: list[tuple[str, str, dict[str, int], bool]], output: Path) -> CliError:
+    """``export_fleet`` of orders into ``output`` from sandboxes (name, platform, size, fails
+    part way); the CliError it must raise."""
     import storebridge
     from storebridge.cli.export_fleet import export_fleet
-    from storebridge.cli.output import CliError
     from storebridge.fleet import StoreSpec
     from storebridge.testing import FaultTransport
     from tests.fleet.support import build
@@ -138,28 +142,33 @@ def test_a_store_failing_part_way_is_named_with_the_records_it_left(tmp_path: Pa
         rate_limit=storebridge.RateLimit(10_000, 10_000),
         retry=storebridge.RetryPolicy(base_delay=0.001, max_delay=0.01),
     )
-
-    def late_failure(number: int, request: Any) -> str | None:
-        return "server_error" if number > 9 else None
-
     specs = []
-    for name, platform, size, script in [
-        ("good", "shopline", {"seed": 2, "orders": 8}, None),
-        ("bad", "29next", {"seed": 1, "orders": 12, "page_size": 5}, late_failure),
-    ]:
+    for name, platform, size, fails in stores:
         kit = build(platform, size)
+        script = _late_failure if fails else None
         faulty = FaultTransport(kit.emulator.transport(), rate=0, script=script)
         specs.append(StoreSpec(name, platform=platform, transport=faulty,
                                settings=kit.settings(f"https://{name}.example")))  # fmt: skip
-    output = tmp_path / "orders.jsonl"
     with pytest.raises(CliError) as caught:
         export_fleet(storebridge.fleet(specs, options=options), "orders", updated_since=None,
                      fmt="jsonl", output=output, detail=True, quiet=True,
                      show_progress=False, report_file=None)  # fmt: skip
+    return caught.value
+
+
+def test_a_store_failing_part_way_is_named_with_the_records_it_left(tmp_path: Path) -> None:
+    """Records stream out as they come, so a store that fails part way leaves some in the
+    output: the error once said the file held only the other stores' records."""
+    output = tmp_path / "orders.jsonl"
+    failure = _export_failing(
+        [("good", "shopline", {"seed": 2, "orders": 8}, False),
+         ("bad", "29next", {"seed": 1, "orders": 12, "page_size": 5}, True)],
+        output,
+    )  # fmt: skip
     left = Counter(json.loads(line)["store"] for line in output.read_text().splitlines())
     assert left["good"] == 8 and 0 < left["bad"] < 12
-    assert f"and {left['bad']} of bad's, read before it failed" in caught.value.message
-    assert caught.value.hint is not None and "store column" in caught.value.hint
+    assert f"and {left['bad']} of bad's, read before it failed" in failure.message
+    assert failure.hint is not None and "store column" in failure.hint
 
 
 def test_export_keeps_earlier_files_when_it_cannot_write_the_new_ones(
@@ -217,7 +226,6 @@ def test_load_names_the_rows_a_failing_store_gave(
 ) -> None:
     """A store that fails part way has what it gave loaded: the summary's total counts
     them, so the error says how many (it once said only that the store failed)."""
-    from typing import Any
 
     import storebridge
     from storebridge import _http
@@ -283,29 +291,7 @@ def test_every_store_failing_part_way_into_a_pipe_names_what_the_reader_got(
     part way, the error once said nothing was written and it was as it was."""
     import os
     import threading
-    from typing import Any
 
-    import storebridge
-    from storebridge.cli.export_fleet import export_fleet
-    from storebridge.cli.output import CliError
-    from storebridge.fleet import StoreSpec
-    from storebridge.testing import FaultTransport
-    from tests.fleet.support import build
-
-    options = storebridge.StoreOptions(
-        rate_limit=storebridge.RateLimit(10_000, 10_000),
-        retry=storebridge.RetryPolicy(base_delay=0.001, max_delay=0.01),
-    )
-
-    def late_failure(number: int, request: Any) -> str | None:
-        return "server_error" if number > 9 else None
-
-    specs = []
-    for name, seed in (("p", 1), ("q", 2)):
-        kit = build("29next", {"seed": seed, "orders": 12, "page_size": 5})
-        faulty = FaultTransport(kit.emulator.transport(), rate=0, script=late_failure)
-        specs.append(StoreSpec(name, platform="29next", transport=faulty,
-                               settings=kit.settings(f"https://{name}.example")))  # fmt: skip
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
     got: list[str] = []
@@ -316,14 +302,15 @@ def test_every_store_failing_part_way_into_a_pipe_names_what_the_reader_got(
 
     reader = threading.Thread(target=read)
     reader.start()
-    with pytest.raises(CliError) as caught:
-        export_fleet(storebridge.fleet(specs, options=options), "orders", updated_since=None,
-                     fmt="jsonl", output=pipe, detail=True, quiet=True,
-                     show_progress=False, report_file=None)  # fmt: skip
+    size = {"orders": 12, "page_size": 5}
+    failure = _export_failing(
+        [("p", "29next", {"seed": 1, **size}, True), ("q", "29next", {"seed": 2, **size}, True)],
+        pipe,
+    )
     reader.join(timeout=30)
     given = Counter(json.loads(line)["store"] for line in got)
     assert set(given) == {"p", "q"}
-    message = caught.value.message
+    message = failure.message
     assert "nothing was written" not in message and "as it was" not in message
     for name, count in given.items():
         assert f"{count} of {name}'s, read before it failed" in message

@@ -13,7 +13,7 @@ import cattrs
 
 from storebridge import validation
 from storebridge.errors import ValidationError
-from storebridge.kit import AddressFields, Payload, make_wire_converter, read_plain
+from storebridge.kit import AddressFields, Payload, exact_sum, make_wire_converter, read_plain
 from storebridge.model import (
     Address,
     Customer,
@@ -224,7 +224,7 @@ class WireReader:
             why = (
                 f"the order's total_amount_gross {total.amount} is neither the lines' totals + "
                 f"shipping + payment_addition ({parts}) nor that plus the lines' extra_price "
-                f"({parts + sum(extras, _ZERO)})"
+                f"({exact_sum((parts, *extras))})"
             )
         rows[index].fail(
             f"extra_price {extra}: cannot tell whether the line's total_amount_gross includes "
@@ -259,7 +259,7 @@ class WireReader:
         unit_price = self.money(p, "unit_price", currency) or p.money("unit_price", currency)
         total = self.money(p, "total_amount_gross", currency)
         if extra and total is not None:
-            total = self.amount(total.amount + extra, currency)
+            total = self.amount(exact_sum((total.amount, extra)), currency)
         whole = quantity == quantity.to_integral_value()
         if not whole and total is None:
             # Read as one unit, the line would be priced at one unit's price.

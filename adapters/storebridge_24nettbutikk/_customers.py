@@ -13,9 +13,9 @@ from storebridge.kit import (
     expand_pages,
     just,
     read_payload,
-    within,
 )
 from storebridge.model import Customer
+from storebridge_24nettbutikk._local_time import created_within
 from storebridge_24nettbutikk._paging import listing
 from storebridge_24nettbutikk._records import record_request, record_rows, require_rows
 
@@ -27,11 +27,15 @@ def list_customers(adapter: NettbutikkAdapter, query: ListQuery) -> ListFlow[Cus
     """Every customer in the window, in the shop's order."""
     reader = adapter.reader
     since, until = query.created_since, query.created_until
+    zone = adapter.settings.zone
 
     def convert(rows: Sequence[Payload]) -> Flow[Sequence[Customer]]:
         found = (read_payload(row, reader.customer, what="Customer") for row in rows)
         # The API cannot filter by registration date: the window is applied here.
-        return just([c for c in found if within(c.created_at, since, until)])
+        return just([
+            c for c in found
+            if created_within(c.raw.get("registration_date"), c.created_at, since, until, zone)
+        ])  # fmt: skip
 
     return expand_pages(listing(adapter, "customers", query), convert)
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from storebridge.kit import (
     NotPlain,
     PlainStatus,
+    exact_sum,
     plain_amount,
     plain_flag,
     plain_model,
@@ -135,7 +136,7 @@ def order_parts(
     totals = [line.total.amount for line in lines if line.total is not None]
     if len(totals) != len(lines):
         return None
-    return sum(totals, _ZERO) + sum(shipping, _ZERO) + (addition or _ZERO)
+    return exact_sum((*totals, *shipping, addition or _ZERO))
 
 
 def extras_left_out(total: Money, parts: Decimal | None, extras: list[Decimal]) -> bool | None:
@@ -150,7 +151,7 @@ def extras_left_out(total: Money, parts: Decimal | None, extras: list[Decimal]) 
         return None
     if parts == total.amount:
         return False
-    if parts + sum(extras, _ZERO) == total.amount:
+    if exact_sum((parts, *extras)) == total.amount:
         return True
     return None
 
@@ -321,10 +322,10 @@ class PlainOrders:
             financial_status=payment_state(paid),
             financial_status_raw=paid_raw,
             fulfillment_status=order_fulfillment(lines, sent_date),
-            subtotal=self.amount(sum(totals, _ZERO), code) if len(totals) == len(lines) else None,
-            shipping_total=self.amount(sum(shipping, _ZERO), code) if shipping else None,
+            subtotal=self.amount(exact_sum(totals), code) if len(totals) == len(lines) else None,
+            shipping_total=self.amount(exact_sum(shipping), code) if shipping else None,
             tax_total=tax,
-            discount_total=self.amount(sum(discounts, _ZERO), code) if discounts else None,
+            discount_total=self.amount(exact_sum(discounts), code) if discounts else None,
             # Amounts on this platform are gross (``total_amount_gross``): VAT is inside.
             taxes_included=True,
             lines=lines,
@@ -390,7 +391,7 @@ class PlainOrders:
             raise NotPlain  # both are required: the careful way names the missing one
         total = _money(get("total_amount_gross"), currency)
         if extra and total is not None:
-            total = self.amount(total.amount + extra, currency)
+            total = self.amount(exact_sum((total.amount, extra)), currency)
         whole = quantity == quantity.to_integral_value()
         if not whole and total is None:
             raise NotPlain  # the careful way refuses it, naming the field

@@ -13,6 +13,8 @@ import math
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from storebridge.kit import within
+
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 _BLANK = ("", "0000-00-00", "0000-00-00 00:00:00")
 _FIXED: dict[timedelta, timezone] = {}
@@ -76,6 +78,55 @@ def order_placed(day: str, clock: str | None, zone: ZoneInfo) -> datetime:
     placed_on = date.fromisoformat(day.strip())
     at = time.fromisoformat(clock.strip()) if clock and clock.strip() else time(0, 0)
     return fixed_offset(datetime.combine(placed_on, at, tzinfo=zone))
+
+
+def shown_span(text: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants a local time the shop shows may stand for: from the earlier reading of
+    its wall time up to (not including) the end of what it shows, after the later reading
+    in a repeated hour. The shop shows whole seconds, minutes or a date alone, so ``12:00:00``
+    stands for any instant of that second and ``2025-10-26`` for any of that day.
+    ValueError for a text that is not a local time."""
+    value = text.strip()
+    if not value or value in _BLANK:
+        raise ValueError("blank date")
+    naive = datetime.fromisoformat(value)
+    if naive.tzinfo is not None:
+        return naive, naive + timedelta(seconds=1)
+    clock = value[10:].strip()
+    if not clock:
+        start = naive.replace(tzinfo=zone)
+        end = (naive + timedelta(days=1)).replace(tzinfo=zone, fold=1)
+        return start.astimezone(UTC), end.astimezone(UTC)
+    step = timedelta(minutes=1) if clock.count(":") < 2 else timedelta(seconds=1)
+    earliest, latest = readings(value, zone)
+    return earliest, latest + step
+
+
+def span_within(span: tuple[datetime, datetime], since: datetime | None,
+                until: datetime | None) -> bool:  # fmt: skip
+    """Whether an instant of ``span`` may lie from ``since`` to ``until`` (both included):
+    a record the shop shows only to the second (or the day) is kept when any instant it can
+    stand for is in the window, so a filter never leaves out one that is."""
+    start, end = span
+    return not ((since is not None and end <= since) or (until is not None and start > until))
+
+
+def created_within(
+    shown: object, moment: datetime | None, since: datetime | None, until: datetime | None,
+    zone: ZoneInfo,
+) -> bool:  # fmt: skip
+    """The ``created_*`` filter on a record the shop dates with the local time ``shown``
+    (read into the model as ``moment``): by every instant the text may stand for, as the
+    ``updated_*`` window does, so an order of the repeated hour or of a bound's second is
+    never left out. A text that is not a local time is judged by ``moment``."""
+    if since is None and until is None:
+        return True
+    if isinstance(shown, str):
+        try:
+            return span_within(shown_span(shown, zone), since, until)
+        except (ValueError, OverflowError):
+            pass
+    return within(moment, since, until)
 
 
 def format_local(instant: datetime, zone: ZoneInfo) -> str:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from storebridge.errors import PayloadError
 from storebridge.http import Request, Response
-from storebridge.kit import Flow, ListFlow, OrderQuery, Payload, read_payload, segment, within
+from storebridge.kit import Flow, ListFlow, OrderQuery, Payload, read_payload, segment
 from storebridge.model import Customer, Order, OrderLine
 from storebridge_24nettbutikk._bodies import PLATFORM
 from storebridge_24nettbutikk._converter import SkuMap, line_body, sku_map, status_body
 from storebridge_24nettbutikk._joins import JoinPlan, Lookup, joined, resolve
+from storebridge_24nettbutikk._local_time import created_within
 from storebridge_24nettbutikk._paging import listing
 from storebridge_24nettbutikk._records import join_ref, record_request, record_rows, require_rows
 from storebridge_24nettbutikk._writes import patch
@@ -55,7 +57,7 @@ def order_plan(adapter: NettbutikkAdapter, query: OrderQuery | None) -> JoinPlan
         order: Order | None = None
         if wanted is not None:
             order = read_payload(row, reader.order, what="Order")
-            if not _matches(order, wanted):
+            if not _matches(order, wanted, settings.zone):
                 left_out.add(id(row))
                 return
         customer = join_ref(row, "customer_id") if settings.join_customers else None
@@ -199,9 +201,12 @@ def _filters(query: OrderQuery) -> bool:
     )
 
 
-def _matches(order: Order, query: OrderQuery) -> bool:
+def _matches(order: Order, query: OrderQuery, zone: ZoneInfo) -> bool:
     """Filters the API cannot apply server-side, checked on each order."""
-    if not within(order.created_at, query.created_since, query.created_until):
+    day, clock = order.raw.get("order_date"), order.raw.get("order_time")
+    if isinstance(day, str) and isinstance(clock, str) and clock.strip():
+        day = f"{day.strip()} {clock.strip()}"
+    if not created_within(day, order.created_at, query.created_since, query.created_until, zone):
         return False
     for wanted, value, raw in (
         (query.status, order.status, order.status_raw),

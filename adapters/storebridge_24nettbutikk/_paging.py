@@ -239,8 +239,12 @@ class Window:
             return True  # a row that does not say when it changed cannot be proved outside
         try:
             earliest, latest = readings(modified_on, zone)
-        except (ValueError, OverflowError):
+        except ValueError:
             return True
+        except OverflowError:  # within a day of year 1 or 9999: outside any later window
+            first_year = datetime.fromisoformat(modified_on.strip()).year <= 1
+            bound = self.since if first_year else self.until
+            return bound is None or bound.year in (1, 9999)
         # modified_on has whole seconds, so a since with microseconds starts at its second.
         if self.since is not None and latest < self.since.replace(microsecond=0):
             return False

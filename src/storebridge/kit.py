@@ -111,6 +111,7 @@ from storebridge.flow import (
     unique_items,
     with_check,
 )
+from storebridge.model.money import exact_sum
 from storebridge.pagination import (
     BodyNextUrl,
     LinkHeader,
@@ -193,6 +194,7 @@ __all__ = [
     "derive_request",
     "drive",
     "error_from_response",
+    "exact_sum",
     "expand_pages",
     "expiry_in",
     "is_loopback_host",

@@ -29,7 +29,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn, TypeVar
 
 from storebridge.errors import PayloadError
-from storebridge.model.money import Money, to_decimal, unsigned_zero
+from storebridge.model.money import (
+    FLOAT_EXACT_BELOW,
+    Money,
+    positional,
+    to_decimal,
+    unsigned_zero,
+)
 from storebridge.refs import MAX_REF_LENGTH, is_usual_ref
 from storebridge.validation import AMOUNT_DIGITS, AMOUNT_MIN_EXPONENT, currency, describe
 
@@ -375,13 +381,15 @@ def _quick_decimal(value: Any) -> Decimal | None:
         except InvalidOperation:
             return None
     elif kind is float:
+        if not -FLOAT_EXACT_BELOW < value < FLOAT_EXACT_BELOW:
+            return None  # the careful path refuses what the double may have cut
         found = Decimal(repr(value))  # repr: 0.1 stays 0.1, not its binary expansion
     elif kind is int and -_AMOUNT_LIMIT < value < _AMOUNT_LIMIT:
         return Decimal(value)
     else:
         return None
     if found.is_finite() and AMOUNT_MIN_EXPONENT < found.adjusted() < AMOUNT_DIGITS:
-        return unsigned_zero(found)
+        return unsigned_zero(positional(found))
     return None
 
 

@@ -35,18 +35,24 @@ T = TypeVar("T")
 _BAD_DATA = (ValueError, TypeError, LookupError, ArithmeticError, AttributeError, RecursionError)
 
 
+def _plain_decimal(value: Decimal) -> str:
+    """Decimal as positional text: ``7000``, never ``7E+3`` (which JSON readers and
+    spreadsheets take for a float or text)."""
+    return format(value, "f")
+
+
 def _money(value: Any, _cls: type) -> Money:
     return Money(value["amount"], value["currency"])
 
 
 def _make_model_converter(*, include_raw: bool) -> cattrs.Converter:
     conv = cattrs.Converter()
-    conv.register_unstructure_hook(Decimal, str)
+    conv.register_unstructure_hook(Decimal, _plain_decimal)
     conv.register_structure_hook(Decimal, lambda v, _: Decimal(str(v)))
     conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
     conv.register_structure_hook(datetime, lambda v, _: parse_iso_datetime(v))
     conv.register_unstructure_hook(
-        Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
+        Money, lambda m: {"amount": _plain_decimal(m.amount), "currency": m.currency}
     )
     conv.register_structure_hook(Money, _money)
     # ``raw`` is the platform's JSON as parsed: passed through as is, or not walked at all.

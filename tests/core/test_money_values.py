@@ -42,7 +42,7 @@ def test_negative_zero_is_zero_however_it_arrives(value: object) -> None:
         found = plain_amount(value)
         assert found is not None and not found.is_signed()
         money = plain_money(value, "USD")
-        assert money is not None and str(money) == f"{Decimal(value).copy_abs()} USD"
+        assert money is not None and str(money) == f"{Decimal(value).copy_abs():f} USD"
 
 
 def test_arithmetic_never_gives_negative_zero() -> None:

@@ -99,7 +99,7 @@ KIT = {
     "CONCURRENCY", "OPERATIONS", "Adapter", "AddressFields", "Batch", "BearerAuth",
     "BodyNextUrl", "Emit", "FileTokenStore", "First", "Flow", "LinkHeader", "ListFlow", "ListQuery",
     "MemoryTokenStore", "OrderQuery", "PROCESS_TOKENS", "Page", "PageReader", "Parallel",
-    "Payload",
+    "Payload", "exact_sum",
     "QueryTokenAuth", "RateLimit", "RefreshingTokenAuth", "Sandbox", "SandboxSize", "Secret",
     "SeenKeys",
     "SettingError", "Token", "TokenAsBasicAuth", "TokenRefresher", "TokenStore",

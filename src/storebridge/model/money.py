@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 from typing import Any
 
 import attrs
@@ -22,6 +22,14 @@ _NUMBER_TEXT_MAX = 40
 # Codes already in canonical form, so the common case is one dict lookup.
 _CODES: dict[str, str] = {}
 _ONE = Decimal(1)
+_DOUBLE_DIGITS = 15
+FLOAT_EXACT_BELOW = 1e13
+"""Amounts sent as JSON numbers (doubles) from this size on are refused when they show more
+than 15 significant digits: the text may have held digits the double lost, and at this size
+even cents need 16. Below it, a number is read as the double the platform sent."""
+_EXACT = Context(prec=100, traps=[InvalidOperation, Inexact, DivisionByZero, Overflow])
+"""Money's arithmetic: exact for any two amounts Money holds (the default context keeps 28
+digits and would round the 42 an amount may have); anything inexact raises instead."""
 
 
 def _fits(value: Decimal) -> bool:
@@ -56,6 +64,13 @@ def to_decimal(value: Any, field: str = "amount") -> Decimal:
         result = Decimal(value)
     elif isinstance(value, float):
         result = Decimal(repr(value))
+        if abs(value) >= FLOAT_EXACT_BELOW and _significant(result) > _DOUBLE_DIGITS:
+            raise ValidationError(
+                f"{field} {describe(value)} came as a number too long for JSON to carry "
+                f"exactly (a double keeps {_DOUBLE_DIGITS} digits, so digits the platform "
+                "sent may be lost); it must be sent as text",
+                field=field,
+            )
     elif isinstance(value, str):
         text = value.strip()
         if len(text) > _NUMBER_TEXT_MAX:
@@ -85,7 +100,31 @@ def to_decimal(value: Any, field: str = "amount") -> Decimal:
             f"10**{AMOUNT_DIGITS} (and, unless zero, above 10**{AMOUNT_MIN_EXPONENT})",
             field=field,
         )
-    return unsigned_zero(result)
+    return unsigned_zero(positional(result))
+
+
+def _significant(value: Decimal) -> int:
+    """How many significant digits ``value`` shows (trailing zeros are not)."""
+    digits = "".join(map(str, value.as_tuple().digits)).rstrip("0")
+    return len(digits.lstrip("0"))
+
+
+def positional(value: Decimal) -> Decimal:
+    """A finite ``value`` without a positive exponent: ``"7e3"`` reads as 7000, which every
+    export then writes as such, not as ``7E+3``."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return value.quantize(_ONE)
+    return value
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The sum of ``values`` with every digit kept: ``sum()`` works in the thread's decimal
+    context, 28 digits by default, and would round amounts Money holds (up to 42)."""
+    total = Decimal(0)
+    for value in values:
+        total = _EXACT.add(total, value)
+    return total
 
 
 def unsigned_zero(value: Decimal) -> Decimal:
@@ -149,10 +188,11 @@ class Money(ModelObject):
         return other
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.amount + self._same(other, "add").amount, self.currency)
+        return Money(_EXACT.add(self.amount, self._same(other, "add").amount), self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.amount - self._same(other, "subtract").amount, self.currency)
+        amount = _EXACT.subtract(self.amount, self._same(other, "subtract").amount)
+        return Money(amount, self.currency)
 
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
@@ -160,7 +200,7 @@ class Money(ModelObject):
     def __mul__(self, factor: int | Decimal) -> Money:
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
             raise TypeError("Money can only be multiplied by an int or a Decimal")
-        return Money(self.amount * factor, self.currency)
+        return Money(_EXACT.multiply(self.amount, Decimal(factor)), self.currency)
 
     __rmul__ = __mul__
 
@@ -185,14 +225,16 @@ class Money(ModelObject):
         return Money(self.amount.quantize(step), self.currency)
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
+        return f"{self.amount:f} {self.currency}"
 
     def __repr__(self) -> str:
-        return f"Money({str(self.amount)!r}, {self.currency!r})"
+        return f"Money({format(self.amount, 'f')!r}, {self.currency!r})"
 
 
 __all__ = [
     "Money",
+    "exact_sum",
+    "positional",
     "to_decimal",
     "unsigned_zero",
 ]

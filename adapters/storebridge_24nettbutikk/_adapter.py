@@ -50,6 +50,7 @@ class NettbutikkAdapter(Adapter):
     display_name = "24Nettbutikk"
     Settings: ClassVar[type[Any]] = NettbutikkSettings
     default_rate_limit = RateLimit(per_second=2.0, burst=2)
+    list_filters: ClassVar[Mapping[str, frozenset[str]]] = {}  # the API filters by time only
     settings: NettbutikkSettings
 
     # Transport -------------------------------------------------------------------------

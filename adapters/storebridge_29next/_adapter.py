@@ -5,7 +5,7 @@ the module of its resource (``_orders``, ``_customers``, ``_products``, ``_trans
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from storebridge.errors import APIError
 from storebridge.http import Auth, Headers, Response
@@ -82,6 +82,24 @@ class TwentyNineNextAdapter(Adapter):
     Settings = TwentyNineNextSettings
     default_rate_limit = RateLimit(per_second=4, burst=1)
     sensitive_headers = (SIGNATURE_HEADER.lower(),)
+    # The list endpoints' query parameters in the Admin API reference, less the cursor the
+    # walk owns; ``slices`` is this adapter's own (how many day windows to read).
+    list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
+        "orders": frozenset({
+            "search_text", "address", "order_number", "name", "product", "location_id", "sku",
+            "payment_method", "currency", "delivery_status", "payment_status",
+            "subscription_lifecycle", "date_placed_from", "date_placed_to", "coupon_code",
+            "tags", "offers", "countries", "funnels", "sources", "agents", "utm_source",
+            "utm_campaign", "utm_term", "utm_content", "affiliate", "subaffiliate1",
+            "subaffiliate2", "subaffiliate3", "subaffiliate4", "subaffiliate5", "is_disputed",
+            "has_outstanding_balance", "has_split_fulfillment", "is_test", "slices",
+        }),
+        "customers": frozenset({
+            "email", "name", "phone_number", "language", "user_type", "date_joined_from",
+            "date_joined_to", "is_blocked", "accepts_marketing",
+        }),
+        "products": frozenset({"title", "category", "range", "is_public", "is_gift_card", "sku"}),
+    }  # fmt: skip
 
     settings: TwentyNineNextSettings
 

@@ -8,7 +8,7 @@ Declarations live here; each operation is one line handing over to its resource 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import cattrs
 
@@ -77,6 +77,19 @@ class ShoplineAdapter(Adapter):
     # never provokes a 429.
     default_rate_limit = RateLimit(per_second=4, burst=32)
     sensitive_headers = ("appkey", "sign", "x-shopline-hmac-sha256")
+    # The list endpoints' filters in the Admin API reference; ``limit``, ``since_id``,
+    # ``page_info``, ``fields`` and the sort orders are the walk's own, and the time bounds
+    # are the facade's ``updated_*``/``created_*``.
+    list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
+        "orders": frozenset({
+            "ids", "name", "email", "buyer_id", "hidden_order", "location", "contract_ids",
+            "search_content",
+        }),
+        "customers": frozenset({"ids"}),
+        "products": frozenset({
+            "ids", "handle", "title", "vendor", "status", "collection_id", "product_category",
+        }),
+    }  # fmt: skip
     # Customers and products come by id (``since_id``), orders in merged time windows: an
     # order of update or creation times is only ever a coincidence.
     checkpoint_keys = frozenset[str]()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from difflib import get_close_matches
 from typing import Any
 
 import attrs
@@ -48,6 +49,43 @@ def _check_type(value: object, cls: type, what: str) -> None:
         )
 
 
+_CORE_FILTERS = {
+    "orders": (
+        "updated_since", "updated_until", "created_since", "created_until", "status",
+        "financial_status", "fulfillment_status", "page_size", "detail",
+    ),
+    "customers": ("updated_since", "updated_until", "created_since", "created_until", "page_size"),
+    "products": ("updated_since", "updated_until", "created_since", "created_until", "page_size"),
+}  # fmt: skip
+
+
+def _platform_filters(adapter: Adapter, resource: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` once every name in it is a filter the platform's listing takes (when the
+    adapter declares them: see :attr:`Adapter.list_filters`); else a ValidationError naming
+    the filter, the likely one meant and the ones there are."""
+    declared = type(adapter).list_filters
+    if declared is None or not extra:
+        return extra
+    known = declared.get(resource, frozenset())
+    for name in extra:
+        if name in known:
+            continue
+        meant = get_close_matches(name, [*_CORE_FILTERS[resource], *known], n=1, cutoff=0.6)
+        hint = f" (did you mean {meant[0]}?)" if meant else ""
+        takes = (
+            f"its platform filters are {', '.join(sorted(known))}"
+            if known
+            else "it takes no platform filters"
+        )
+        raise ValidationError(
+            f"{adapter.display_name} {resource}.list has no filter {name!r}{hint}; the "
+            f"filters every platform has are {', '.join(_CORE_FILTERS[resource])}, and "
+            f"{takes}",
+            field=name,
+        )
+    return extra
+
+
 class Orders(Resource[M]):
     """``store.orders``: read, create, cancel and re-address orders."""
 
@@ -79,7 +117,8 @@ class Orders(Resource[M]):
             updated_since=updated_since, updated_until=updated_until,
             created_since=created_since, created_until=created_until, status=status,
             financial_status=financial_status, fulfillment_status=fulfillment_status,
-            page_size=page_size, detail=detail, extra=dict(extra),
+            page_size=page_size, detail=detail,
+            extra=_platform_filters(self._adapter, "orders", dict(extra)),
         )  # fmt: skip
         return self._adapter.list_orders(query)
 
@@ -151,7 +190,7 @@ class Customers(Resource[M]):
         query = ListQuery(
             updated_since=updated_since, updated_until=updated_until,
             created_since=created_since, created_until=created_until, page_size=page_size,
-            extra=dict(extra),
+            extra=_platform_filters(self._adapter, "customers", dict(extra)),
         )  # fmt: skip
         return self._adapter.list_customers(query)
 
@@ -202,7 +241,7 @@ class Products(Resource[M]):
         query = ListQuery(
             updated_since=updated_since, updated_until=updated_until,
             created_since=created_since, created_until=created_until, page_size=page_size,
-            extra=dict(extra),
+            extra=_platform_filters(self._adapter, "products", dict(extra)),
         )  # fmt: skip
         return self._adapter.list_products(query)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +29,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from storebridge._file_lock import FileLock
 from storebridge.errors import ConfigurationError, StorebridgeError
 from storebridge.settings import Secret
 
@@ -180,72 +180,8 @@ class MemoryTokenStore:
         return f"MemoryTokenStore({len(self._tokens)} tokens)"
 
 
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-
-    def _lock_file(fd: int) -> bool:
-        return True
-
-    def _unlock_file(fd: int) -> None:
-        return None
-
-else:
-    import fcntl
-
-    def _lock_file(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock_file(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-class _FileLock:
-    """An exclusive lock on a side file: excludes other processes and other threads.
-
-    Re-entrant for the thread that holds it, so ``save`` can run inside a refresh. The side
-    file is never deleted: deleting a lock file lets two processes lock different files.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._guard = threading.RLock()
-        self._depth = 0
-        self._fd: int | None = None
-
-    def try_acquire(self) -> bool:
-        if not self._guard.acquire(blocking=False):
-            return False
-        try:
-            if self._depth == 0:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-                try:
-                    locked = _lock_file(fd)
-                except BaseException:
-                    os.close(fd)
-                    raise
-                if not locked:
-                    os.close(fd)
-                    self._guard.release()
-                    return False
-                self._fd = fd
-        except BaseException:
-            self._guard.release()
-            raise
-        self._depth += 1
-        return True
-
-    def release(self) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._fd is not None:
-            fd, self._fd = self._fd, None
-            try:
-                _unlock_file(fd)
-            finally:
-                os.close(fd)
-        self._guard.release()
+class _FileLock(FileLock):
+    """The tokens file's lock, waited for with a time limit."""
 
     @contextlib.contextmanager
     def held(self, timeout: float) -> Iterator[None]:

@@ -188,6 +188,14 @@ class Adapter:
     sensitive_headers: ClassVar[tuple[str, ...]] = ()
     """Header names that carry credentials or signatures on this platform (beyond
     ``Authorization`` and cookies): cassettes drop them, and logs never show them."""
+    list_filters: ClassVar[Mapping[str, frozenset[str]] | None] = None
+    """The platform filters each listing takes as extra keyword arguments, by resource
+    (``"orders"``, ``"customers"``, ``"products"``): the facade refuses any other name
+    before a request, since a platform ignores a parameter it does not know and a misspelt
+    filter would list the records the caller meant to leave out. A resource missing from
+    the mapping takes none. None (the default, for adapters written before this existed):
+    ``query.extra`` is handed on unchecked, and the adapter must refuse what it cannot
+    apply."""
     checkpoint_keys: ClassVar[frozenset[str] | None] = None
     """The orders a migration checkpoint may take this platform's listings to come in:
     ``"updated_asc"`` (oldest change first) and ``"created_desc"`` (newest first). A

@@ -20,6 +20,7 @@ processes or restarts, pass a persistent store to the store's options::
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -57,6 +58,9 @@ class Claim:
 
     state: ClaimState
     refund: Refund | None = None
+    free_in: float | None = None
+    """For ``busy``: seconds until the holder's lease runs out, after which a call looks the
+    refund up on the platform (a holder that crashed never settles the key)."""
 
 
 @runtime_checkable
@@ -134,7 +138,7 @@ class MemoryIdempotencyStore:
             if entry.state == "done":
                 return Claim("done", entry.refund)
             if entry.state == "pending" and now - entry.since < lease:
-                return Claim("busy")
+                return Claim("busy", free_in=lease - (now - entry.since))
             self._entries[key] = _Entry("pending", now)
             return Claim("unsettled")
 
@@ -216,7 +220,7 @@ class SQLiteIdempotencyStore:
                 elif row[0] == "done":
                     claim = Claim("done", from_dict(json.loads(row[2]), Refund))
                 elif row[0] == "pending" and now - row[1] < lease:
-                    claim = Claim("busy")
+                    claim = Claim("busy", free_in=lease - (now - row[1]))
                 else:
                     self._put(key, "pending", now)
                     claim = Claim("unsettled")
@@ -294,9 +298,12 @@ def single_use_refund(
     if claim.state == "done" and claim.refund is not None:
         return claim.refund
     if claim.state == "busy":
+        wait = "" if claim.free_in is None else f" in {math.ceil(claim.free_in)} s"
         raise OutcomeUnknown(
             "refunds.create with this quote is in progress in another call; once it has "
-            "finished, calling again returns its refund",
+            "finished, calling again returns its refund. If no other call is running (one "
+            f"was killed or crashed), calling again{wait} looks the refund up on "
+            f"{adapter.display_name} instead of sending it again",
             operation="refunds.create",
         )
     if claim.state == "unsettled":

@@ -144,6 +144,26 @@ def test_an_unsettled_quote_is_looked_up_before_it_is_sent_again() -> None:
     assert len(emulator.refunds) == 1
 
 
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_quote_held_by_a_killed_call_says_when_it_will_be_looked_up(
+    kind: str, tmp_path: Path
+) -> None:
+    # A call killed after claiming the quote never settles it: until its lease runs out the
+    # next call cannot tell it from one still running, and says when it will look it up.
+    emulator = RefundingEmulator()
+    keys = (
+        MemoryIdempotencyStore()
+        if kind == "memory"
+        else SQLiteIdempotencyStore(tmp_path / "keys.sqlite")
+    )
+    with _store(emulator, idempotency_store=keys) as store:
+        quote = store.refunds.calculate("1", lines=LINE)
+        assert keys.claim(f"toy:toy.example:{quote.idempotency_key}").state == "new"
+        with pytest.raises(OutcomeUnknown, match=r"killed or crashed\), calling again in \d+ s"):
+            store.refunds.create(quote)
+    assert emulator.refunds == []
+
+
 def test_an_unsettled_quote_is_never_resent_by_an_adapter_that_cannot_look_refunds_up() -> None:
     emulator = RefundingEmulator()
     keys = MemoryIdempotencyStore()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,9 @@ from storebridge.cli.options import (
     writable_file,
 )
 from storebridge.cli.output import EXIT_FAILED, EXIT_MISMATCH, CliError, result, usage_error
+
+if TYPE_CHECKING:
+    import sqlite3
 from storebridge.cli.progress import ProgressDisplay, terminal_wants_progress
 
 
@@ -89,10 +92,7 @@ def migrate_command(
                 src, dst, ledger=ledger, dry_run=dry_run, since=when, progress=bars.phase
             )
     except sqlite3.Error as exc:
-        raise CliError(
-            f"--ledger {ledger}: {exc}",
-            hint="is it a ledger written by storebridge migrate? pick another path for a new one",
-        ) from None
+        raise CliError(f"--ledger {ledger}: {exc}", hint=_ledger_hint(exc)) from None
     if as_json:
         result(json.dumps(report.to_dict(), indent=2, default=str))
     else:
@@ -115,6 +115,22 @@ def _check_ledger(ledger: Path, *, resume: bool, dry_run: bool) -> None:
             hint="pass --resume to continue that migration, or pick a new --ledger path",
         )
     writable_file("--ledger", ledger)
+
+
+def _ledger_hint(exc: sqlite3.Error) -> str:
+    """What to do about a ledger SQLite could not use: a file that is no ledger wants
+    another path, but a full or failing disk wants space and a resume (a new ledger would
+    have to be rebuilt from what the target holds)."""
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text:
+        return "is it a ledger written by storebridge migrate? pick another path for a new one"
+    if "full" in text or "i/o" in text or "readonly" in text or "read-only" in text:
+        return (
+            "the disk holding the ledger is full or failing (or the file is read-only): make "
+            "room or fix it, then run the same command again with --resume; the ledger keeps "
+            "every write committed before the error"
+        )
+    return "run the same command again with --resume once the cause is fixed"
 
 
 __all__ = ["migrate_command"]

@@ -12,6 +12,7 @@ Modules: :mod:`~storebridge.migrate.engine` (the run), :mod:`~storebridge.migrat
 
 from storebridge.migrate.engine import Migration, fingerprint, migrate
 from storebridge.migrate.ledger import Ledger, Route
+from storebridge.migrate.ledger_owner import LedgerInUse
 from storebridge.migrate.progress import Progress, ProgressEvent
 from storebridge.migrate.report import (
     Decision,
@@ -25,6 +26,7 @@ from storebridge.migrate.report import (
 __all__ = [
     "Decision",
     "Ledger",
+    "LedgerInUse",
     "Migration",
     "MigrationReport",
     "Mismatch",

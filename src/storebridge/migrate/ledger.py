@@ -32,7 +32,9 @@ from pathlib import Path
 
 import attrs
 
+from storebridge._file_lock import let_go
 from storebridge.migrate import schema
+from storebridge.migrate.ledger_owner import own
 from storebridge.migrate.report import RESOURCES
 
 STATES = ("pending", "done", "skipped", "failed")
@@ -110,7 +112,13 @@ class Ledger:
         self.wrote = False
         """Whether this session marked anything pending (a write may have reached the target)."""
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # One run per ledger ("" is a snapshot's private copy, which nobody else can open).
+        self._owner = own(Path(self.path)) if self.path else None
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except BaseException:
+            self._let_go()
+            raise
         if _image is not None:
             _image.backup(self._db)
         # WAL: each committed change survives a kill -9; pending marks are also synced to
@@ -524,7 +532,15 @@ class Ledger:
     # Lifetime --------------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            try:
+                self._db.close()
+            finally:
+                self._let_go()
+
+    def _let_go(self) -> None:
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            let_go(owner)
 
 
 _COMPANIONS = ("", "-wal", "-journal")

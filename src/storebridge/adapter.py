@@ -115,6 +115,12 @@ class ListQuery:
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
+        size = self.page_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int)):
+            raise ValidationError(
+                f"page_size must be a whole number, got {type(size).__name__} {size!r}",
+                field="page_size",
+            )
         if self.page_size is not None and self.page_size < 1:
             raise ValidationError("page_size must be at least 1", field="page_size")
         for lo, hi in (("updated_since", "updated_until"), ("created_since", "created_until")):

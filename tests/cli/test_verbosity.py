@@ -113,3 +113,16 @@ def test_log_lines_of_any_storebridge_logger_are_redacted(
     assert "debug: storebridge.some.plugin: sent *** to" in err
     assert "info: storebridge.other: hidden below DEBUG? no: ***" in err
     assert secret not in err
+
+
+@pytest.mark.parametrize(
+    "command", ["platforms", "stores", "init", "export", "load", "migrate", "demo", "listen"]
+)
+@pytest.mark.parametrize("flag", ["-v", "--debug"])
+def test_every_command_takes_the_verbosity_flags_after_its_name(
+    command: str, flag: str, cli: Cli
+) -> None:
+    # The top-level help says they work before or after a command's name.
+    code, out, err = cli(command, flag, "--help")
+    assert code == 0, err
+    assert "--debug" in out and "--verbose" in out

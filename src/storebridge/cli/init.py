@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import attrs
 import typer
 
-from storebridge.cli.options import ConfigOption, writable_file
+from storebridge.cli.options import (
+    ConfigOption,
+    DebugOption,
+    VerboseOption,
+    apply_verbosity,
+    writable_file,
+)
 from storebridge.cli.output import note, usage_error
 from storebridge.cli.profile_toml import secret_settings, table_name
 from storebridge.profiles import config_path, env_name
@@ -84,12 +90,15 @@ def init_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     config: ConfigOption = None,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
 ) -> None:
     """Write a starter storebridge.toml.
 
     One profile per platform, secrets as ${ENV} references; refuses to overwrite an
     existing file without --force.
     """
+    apply_verbosity(verbose, debug)
     file: Path = config_path(config)
     if file.exists() and not force:
         raise usage_error(

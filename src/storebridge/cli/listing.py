@@ -9,7 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from storebridge.cli.options import ConfigOption, JsonOption
+from storebridge.cli.options import (
+    ConfigOption,
+    DebugOption,
+    JsonOption,
+    VerboseOption,
+    apply_verbosity,
+)
 from storebridge.cli.output import CliError, note, result, result_json
 from storebridge.cli.profile_toml import secret_settings, toml_value
 from storebridge.errors import ConfigurationError
@@ -32,11 +38,14 @@ def _describe(name: str) -> dict[str, Any]:
     return {"name": name, "display_name": cls.display_name, "sandbox": has_sandbox}
 
 
-def platforms_command(as_json: JsonOption = False) -> None:
+def platforms_command(
+    as_json: JsonOption = False, verbose: VerboseOption = False, debug: DebugOption = False
+) -> None:
     """List the installed platform adapters.
 
     One per line: name, display name, whether it ships a sandbox (tab-separated).
     """
+    apply_verbosity(verbose, debug)
     from storebridge.registry import platforms
 
     described = [_describe(name) for name in platforms()]
@@ -51,12 +60,18 @@ def platforms_command(as_json: JsonOption = False) -> None:
             result(f"{item['name']}\t{item['display_name']}\t{sandbox}")
 
 
-def stores_command(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+def stores_command(
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+    debug: DebugOption = False,
+) -> None:
     """List the store profiles.
 
     One per line: name, platform, settings (tab-separated); secrets show as the ${ENV}
     references they are, never their values.
     """
+    apply_verbosity(verbose, debug)
     try:
         profiles = load_profiles(config)
     except ConfigurationError as exc:

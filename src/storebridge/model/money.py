@@ -184,7 +184,10 @@ class Money(ModelObject):
         if not isinstance(other, Money):
             raise TypeError(f"cannot {op} Money and {type(other).__name__}")
         if other.currency != self.currency:
-            raise ValueError(f"cannot {op} {self.currency} and {other.currency}")
+            raise ValidationError(  # a ValueError too, as documented
+                f"cannot {op} {self.currency} and {other.currency}: convert one first",
+                field="currency",
+            )
         return other
 
     def __add__(self, other: Money) -> Money:

@@ -24,8 +24,10 @@ Subscriptions are managed through the store: ``store.webhooks.subscribe(topics, 
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
+from storebridge.errors import ConfigurationError
 from storebridge.webhooks._receive import (
     DeliveryInProgress,
     WebhookEndpoint,
@@ -46,17 +48,26 @@ def asgi_app(*args: object, **kwargs: object) -> object:
 
     See :func:`storebridge.webhooks._asgi.asgi_app` for the arguments.
     """
-    from storebridge.webhooks._asgi import asgi_app as build
-
-    return build(*args, **kwargs)  # type: ignore[arg-type]
+    build = _asgi_module().asgi_app
+    return build(*args, **kwargs)
 
 
 def serve(app: object, *, host: str = "127.0.0.1", port: int = 0) -> Any:
     """Run an ASGI app with uvicorn in a background thread (a context manager yielding its
     URL); needs ``storebridge[webhooks]``."""
-    from storebridge.webhooks._asgi import serve as run
+    return _asgi_module().serve(app, host=host, port=port)
 
-    return run(app, host=host, port=port)
+
+def _asgi_module() -> Any:
+    """The ASGI module, or a ConfigurationError saying which extra it needs."""
+    try:
+        return importlib.import_module("storebridge.webhooks._asgi")
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"serving webhooks needs the webhooks extra ({exc.name or exc} is missing): "
+            "pip install 'storebridge[webhooks]'",
+            setting="webhooks",
+        ) from None
 
 
 __all__ = [

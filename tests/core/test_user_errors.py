@@ -1,0 +1,42 @@
+"""Mistakes a user makes in Python get a StorebridgeError naming what to fix, not a bare
+TypeError from deep inside or a ModuleNotFoundError for a package they never heard of."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import storebridge
+from storebridge.errors import ConfigurationError, StorebridgeError, ValidationError
+from storebridge.model import Money
+from storebridge.registry import adapter_class
+
+
+@pytest.mark.parametrize("size", ["10", 2.5, True])
+def test_a_page_size_that_is_not_a_whole_number_names_the_argument(size: object) -> None:
+    kit = adapter_class("29next").sandbox(orders=2)
+    settings = kit.settings("https://shop.example")
+    with storebridge.connect("29next", transport=kit.emulator.transport(), **settings) as store:
+        with pytest.raises(ValidationError, match="page_size must be a whole number") as caught:
+            list(store.orders.list(page_size=size))  # type: ignore[arg-type]
+    assert caught.value.field == "page_size"
+
+
+def test_money_of_two_currencies_is_a_storebridge_error_and_a_value_error() -> None:
+    with pytest.raises(ValidationError, match="cannot add USD and EUR") as caught:
+        Money("1", "USD") + Money("1", "EUR")
+    assert isinstance(caught.value, ValueError)  # as Money's docstring has always said
+
+
+def test_serving_webhooks_without_the_extra_says_which_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from storebridge import webhooks
+
+    monkeypatch.delitem(sys.modules, "storebridge.webhooks._asgi", raising=False)
+    monkeypatch.setitem(sys.modules, "starlette", None)  # as if it were not installed
+    with pytest.raises(ConfigurationError, match=r"pip install 'storebridge\[webhooks\]'"):
+        webhooks.asgi_app({})
+    with pytest.raises(StorebridgeError, match=r"\(starlette[.a-z]* is missing\)"):
+        webhooks.serve(object())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import io
 import logging
 import os
 import sys
@@ -37,9 +39,12 @@ from storebridge.cli.output import (
     warning,
 )
 from storebridge.cli.progress import ProgressDisplay, terminal_wants_progress
+from storebridge.errors import StorebridgeError
 from storebridge.profiles import PROFILE_ENV, config_path
 
 if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
     # Loaded by an export that runs (it brings the model and its serialization), not by
     # every command line that defines this command.
     from storebridge.cli.records import RecordWriter
@@ -97,8 +102,8 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
     an OSError here while the part file is closed, synced or renamed.
     """
     if output is None:
-        with _naming("writing to stdout failed"):
-            yield sys.stdout
+        with _naming("writing to stdout failed"), _utf8_stdout() as stream:
+            yield stream
         return
     if output.exists() and not output.is_file():
         if output.is_dir():
@@ -125,13 +130,113 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
         raise _write_failed(failed, exc.strerror or str(exc), kept) from None
 
 
+class _Lent(io.BufferedIOBase):
+    """stdout's byte stream, lent to a text wrapper: writes and flushes go through until
+    :meth:`give_back`, and closing the wrapper (or the garbage collector doing so) never
+    closes stdout itself, which the interpreter and ``main()`` still flush at exit."""
+
+    def __init__(self, target: Any) -> None:
+        super().__init__()
+        self._target: Any = target
+
+    @property
+    def name(self) -> Any:
+        return getattr(self._target, "name", "<stdout>")
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        if self._target is None:
+            return super().fileno()  # raises, as a stream without a file does
+        fileno: int = self._target.fileno()
+        return fileno
+
+    def isatty(self) -> bool:
+        return self._target is not None and bool(self._target.isatty())
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        if self._target is None:
+            raise ValueError("stdout was given back: write to sys.stdout")
+        written: int = self._target.write(data)
+        return written
+
+    def flush(self) -> None:
+        if self._target is not None:
+            self._target.flush()
+
+    def give_back(self) -> None:
+        """From now on writes fail and flushes do nothing: stdout is its owner's again."""
+        self._target = None
+
+
+@contextmanager
+def _utf8_stdout() -> Iterator[TextIO]:
+    """stdout as UTF-8 text, whatever the locale says (``PYTHONIOENCODING``, a Latin-1
+    terminal, Windows' code page when redirected): an export is UTF-8 as an ``-o`` file
+    is, rather than bytes in another encoding or a UnicodeEncodeError mid-way. Newlines are
+    written as given (``newline=""``), so CSV rows end in ``\r\n`` on every system and JSON
+    lines in ``\n``, again as in an ``-o`` file.
+
+    The records written (and counted) stay in stdout's buffer when the block ends, however
+    it ends, for ``main()`` to flush at exit as it always did: so a closed pipe (``| head``)
+    still ends the run quietly with 141, and an interrupted export's count is what stdout
+    got. A write that fails raises from the writer, which names it.
+    """
+    target = getattr(sys.stdout, "buffer", None)
+    if target is None:
+        # Not a real stdout (an application embedding the command put a text stream
+        # there): it takes text, in whatever encoding it has.
+        yield sys.stdout
+        return
+    sys.stdout.flush()  # anything printed to it already goes first
+    lent = _Lent(target)
+    stream = io.TextIOWrapper(
+        lent, encoding="utf-8", newline="",
+        # A terminal sees each record as it comes, as through sys.stdout itself.
+        line_buffering=bool(sys.stdout.line_buffering),
+        write_through=getattr(sys.stdout, "write_through", False),
+    )  # fmt: skip
+    try:
+        yield stream
+    finally:
+        try:
+            # Into stdout's buffer, and on to the output when it can. A success has
+            # flushed already (the writer's flush, its errors named), so a failure here
+            # is the one already on its way out (a closed pipe, a full disk): main()
+            # meets it again at exit and handles it there.
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        finally:
+            lent.give_back()
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()  # the wrapper and `lent` only: stdout stays open
+
+
+def _replaced(output: Path | None) -> bool:
+    """Whether ``output`` is written through a part file (and so is left as it was when the
+    export fails) rather than written into as it goes (stdout, a FIFO, a device)."""
+    return output is not None and (output.is_file() or not output.exists())
+
+
+def incomplete(exc: StorebridgeError, count: int, resource: str, output: Path | None) -> CliError:
+    """The error of an export to a stream that failed after ``count`` records went out."""
+    where = "stdout" if output is None else str(output)
+    return CliError(
+        f"{exc}; the output is incomplete: {count} {resource} were written to {where} "
+        "before the failure",
+        hint="discard that output and run the export again once the store answers (with -o "
+        "FILE, a file appears only when the export is complete)",
+    )
+
+
 def interrupted(count: int, resource: str, output: Path | None, *, cut: bool) -> CliError:
     """The error (exit 130) of an export stopped by Ctrl-C or SIGTERM after ``count``
     records were written whole: they are what stdout (or a FIFO) got; a file's part file
     is gone and the file as it was. ``cut``: a second interrupt stopped the next record in
     the middle of its write."""
     message = f"interrupted after {count} {resource}"
-    if output is not None and (output.is_file() or not output.exists()):
+    if _replaced(output):
         message += f"; nothing was written to {output}"
     elif cut:
         message += "; the one being written when Ctrl-C came again may be cut off"
@@ -343,6 +448,13 @@ def _export(
         except KeyboardInterrupt:
             bars.stop()
             raise interrupted(writer.count, name, output, cut=gate.cut) from None
+        except StorebridgeError as exc:
+            # The store failed part way (a 500, the network): what stdout (or a FIFO) got
+            # is cut short, and must not pass for a whole export. A file is left as it was.
+            bars.stop()
+            if writer.count and not _replaced(output):
+                raise incomplete(exc, writer.count, name, output) from None
+            raise
     seconds = time.monotonic() - started
     if not quiet:
         _summary(writer, name, output, meter.count, seconds, complete)

@@ -382,7 +382,9 @@ def listen_command(
                 from storebridge import webhooks
 
                 app = webhooks.asgi_app(emit, hooked)
-            except ImportError:
+            except (ImportError, ConfigurationError) as exc:
+                if isinstance(exc, ConfigurationError) and exc.setting != "webhooks":
+                    raise
                 raise CliError(
                     "receiving webhooks needs the webhooks extra",
                     hint="pip install 'storebridge[webhooks]', or poll every store with --feed",
@@ -390,6 +392,13 @@ def listen_command(
             with webhooks.serve(app, host=host, port=port) as url:
                 for name in hooked:
                     note(f"receiving {name} webhooks at {url}/{name}")
+                # The platform sends nothing until it is told where: subscribing is left to
+                # the user, since the address must be one the platform can reach.
+                note(
+                    "the platform delivers here only once subscribed: "
+                    "store.webhooks.subscribe(TOPICS, URL) with each address above (or one "
+                    "a tunnel forwards to it); stores already subscribed need nothing"
+                )
                 _wait_forever(stop, pollers)
         else:
             _wait_forever(stop, pollers)

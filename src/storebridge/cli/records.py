@@ -3,7 +3,8 @@
 CSV columns come from the model class, not from the first record, so the header is the
 same for every run of a resource and no later record can lose a value to a missing
 column. Flattening rules: money is two columns (``total``, ``total_currency``); lists of
-words are joined with ``", "``; lists of objects become a count (``lines_count``); a nested
+words are joined with ``", "``, or written as a JSON array when that join could not be split
+back (see :func:`_words`); lists of objects become a count (``lines_count``); a nested
 object with a ``ref`` becomes ``<name>_ref``; other nested objects and ``raw`` are left out
 (JSON lines keep everything). Products get one row per variant with flat variant columns
 ``variant_ref, sku, variant_title, price, currency, stock``.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -84,7 +86,7 @@ def _plan(cls: type, leave_out: tuple[str, ...] = ("raw",)) -> tuple[list[str], 
                 row[name] = value["amount"] if value else None
                 row[f"{name}_currency"] = value["currency"] if value else None
             elif kind == "words":
-                row[name] = ", ".join(value or ())
+                row[name] = _words(value or ())
             elif kind == "count":
                 row[f"{name}_count"] = len(value or ())
             elif kind == "ref":
@@ -94,6 +96,22 @@ def _plan(cls: type, leave_out: tuple[str, ...] = ("raw",)) -> tuple[list[str], 
         return row
 
     return columns, flatten
+
+
+def _words(words: Iterable[str]) -> str:
+    """A list of words (tags) as one CSV cell that reads back as the same list.
+
+    Joined with ``", "`` (readable, and what nearly every store's tags give) unless that
+    join could be read back otherwise: a word holding a comma (``("wholesale, EU", "vip")``
+    would read as three tags), an empty word (``("",)`` would read as no tags) or a first
+    word starting with ``[`` (the cell would look like the JSON array below). Then the
+    cell is the words as a JSON array, ``["wholesale, EU", "vip"]``. A reader splits a cell
+    on ``", "`` unless it starts with ``[``, in which case it parses it as JSON.
+    """
+    items = list(words)
+    if any("," in word or not word for word in items) or (items and items[0][:1] == "["):
+        return json.dumps(items, ensure_ascii=False)
+    return ", ".join(items)
 
 
 def csv_columns(resource: str) -> list[str]:

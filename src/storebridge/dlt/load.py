@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +22,15 @@ from storebridge.errors import StorebridgeError
 from storebridge.fleet import Fleet, FleetReport, Job, JobResult, StoreSpec
 from storebridge.fleet.jobs import file_name
 
-__all__ = ["DEFAULT_DATABASE", "DEFAULT_DATASET", "LoadJob", "LoadResult", "destination", "load"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_DATASET",
+    "LoadJob",
+    "LoadResult",
+    "PendingLoadFailed",
+    "destination",
+    "load",
+]
 
 DEFAULT_DATABASE = "storebridge.duckdb"
 """The DuckDB file ``load()`` and ``storebridge load --to duckdb`` write by default."""
@@ -109,9 +118,67 @@ def load(
     if pipeline.has_pending_data:
         # An interrupted run left packages: dlt's run() would load only those and read no
         # store at all (a report of nothing, read as success). They go first, on their own.
-        pipeline.run()
+        try:
+            pipeline.run()
+        except Exception as exc:
+            if _interrupted(exc):
+                raise
+            # dlt tries the package first on every run: one its destination refuses stops
+            # every later load, with a failure that names none of this.
+            raise PendingLoadFailed(_pending_failed(pipeline_name, pipelines_dir, exc)) from exc
     info = pipeline.run(data)
     return LoadResult(report=merge_reports(reports, f"load to {to}"), info=info)
+
+
+class PendingLoadFailed(StorebridgeError):
+    """A load package an earlier run left (extracted, not loaded) failed to load: dlt loads
+    it before anything else on every run, so no store is read until it loads or is dropped."""
+
+
+def _pending_failed(
+    pipeline_name: str, pipelines_dir: str | os.PathLike[str] | None, exc: BaseException
+) -> str:
+    command = ["dlt", "pipeline"]
+    if pipelines_dir is not None:
+        # dlt's command looks in its default folder unless told; the pipeline is not there.
+        command += ["--pipelines-dir", str(Path(pipelines_dir).resolve())]
+    command += [pipeline_name, "drop-pending-packages"]
+    return (
+        f"a load package from an earlier run of pipeline {pipeline_name!r} could not be "
+        f"loaded ({_cause(exc)}); dlt loads it before anything else, so every run fails "
+        f"here until it is dropped: run `{shlex.join(command)}`, then load again (if the "
+        "destination was only out of reach, just run again)"
+    )
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost error of dlt's step failure, on one line: dlt's own text around it
+    (the step, the package, advice for its own API) runs to many lines."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    innermost = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        innermost = current
+        current = getattr(current, "exception", None) or current.__cause__
+    lines = str(innermost).strip().splitlines()
+    text = f"{type(innermost).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is dlt's wrapping of Ctrl-C or SIGTERM: an interrupt, not a package
+    to drop."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt) or type(current).__name__ == (
+            "SignalReceivedException"
+        ):
+            return True
+        current = current.__cause__ or current.__context__ or getattr(current, "exception", None)
+    return False
 
 
 @attrs.frozen

@@ -5,11 +5,14 @@ A row is the object's fields with ``raw`` left out: money as ``{"amount": Decima
 timezone-aware datetimes, enums as their value, nested objects as dicts (flattened into
 columns) and lists (``lines``, ``addresses``, ``variants``, ``tags``...) as lists, which
 dlt loads as child tables (``orders__lines``, ``customers__addresses``...) linked to their
-parent row by ``_dlt_parent_id``.
+parent row by ``_dlt_parent_id``. A nested object that is None is left out of the row; its
+columns, declared from the model (:mod:`storebridge.dlt.hints`), load as NULL.
 """
 
 from __future__ import annotations
 
+import types
+import typing
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -19,22 +22,37 @@ import attrs
 from storebridge.errors import StorebridgeError
 from storebridge.model import Money
 
-__all__ = ["AMOUNT_SCALE", "LEFT_OUT", "UnloadableValue", "row"]
+__all__ = ["AMOUNT_SCALE", "INT_MAX", "INT_MIN", "LEFT_OUT", "UnloadableValue", "row"]
 
 LEFT_OUT = frozenset({"raw"})
 """Fields never loaded: the platform's raw payload stays in the platform."""
 
-_fields: dict[type, tuple[str, ...]] = {}
+_fields: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 
-def _names(cls: type) -> tuple[str, ...]:
+def _names(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(name, whether it holds a nested object) of each field of ``cls`` that is loaded."""
     names = _fields.get(cls)
     if names is None:
+        hints = typing.get_type_hints(cls)
         names = _fields[cls] = tuple(
-            field.name for field in attrs.fields(cls) if field.name not in LEFT_OUT
+            (field.name, _is_object(hints[field.name]))
+            for field in attrs.fields(cls)
+            if field.name not in LEFT_OUT
         )
     return names
 
+
+def _is_object(hint: Any) -> bool:
+    """Whether ``hint`` is a nested object (an attrs class, Money included), optional or not."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
+        hint = args[0]
+    return isinstance(hint, type) and attrs.has(hint)
+
+
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+"""The whole numbers a bigint column (64 bits, what dlt makes of an int) holds."""
 
 AMOUNT_SCALE = 20
 """Decimals the warehouse keeps of an amount: its columns are DECIMAL(38, 20), which holds
@@ -54,6 +72,14 @@ def _value(value: Any, scale: int = AMOUNT_SCALE) -> Any:
                 "fix it on the platform (or export with `storebridge export`, which keeps it)"
             )
         return value
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:  # a bool is in range
+        # dlt types it bigint and extracts it; the load then fails, and leaves a package
+        # every later run tries first and fails on again. Refused here, nothing is queued.
+        raise UnloadableValue(
+            f"the whole number {value} is outside the range a warehouse bigint column holds "
+            f"({INT_MIN} to {INT_MAX}); fix it on the platform (or export with "
+            "`storebridge export`, which keeps it)"
+        )
     if value is None or isinstance(value, int | float):
         return value
     if isinstance(value, Money):
@@ -74,7 +100,14 @@ def _value(value: Any, scale: int = AMOUNT_SCALE) -> Any:
     if isinstance(value, tuple | list):
         return [_value(item, scale) for item in value]
     if attrs.has(type(value)):
-        return {name: _value(getattr(value, name), scale) for name in _names(type(value))}
+        # A nested object that is None is left out: its flattened columns (declared by
+        # the table hints) load as NULL all the same, whereas a None under its own name
+        # makes dlt warn, on every such load, of a column that "did not receive any data".
+        return {
+            name: _value(item, scale)
+            for name, is_object in _names(type(value))
+            if (item := getattr(value, name)) is not None or not is_object
+        }
     return value  # Decimal, datetime, date, bool: dlt types them as they are
 
 

@@ -336,3 +336,30 @@ def test_ctrl_c_while_choosing_the_stores_says_so_and_leaves_no_old_report(
     assert code == 130
     assert err.strip() == "interrupted"
     assert not report.exists()
+
+
+def test_a_value_no_warehouse_holds_is_named_in_one_line_not_in_dlts_step_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("duckdb", reason="the dlt extra (in .[dev]) is not installed")
+    import storebridge.dlt as sbd
+    from storebridge.dlt.rows import UnloadableValue
+
+    class StepFailed(Exception):  # how dlt reports a failed step: ours as `exception`
+        def __init__(self, inner: BaseException) -> None:
+            super().__init__("Pipeline execution failed at `step=extract` when processing "
+                             "package 1234 with exception:\n\n<class ...>\nlong text")  # fmt: skip
+            self.exception = inner
+
+    refused = UnloadableValue("store a, orders 7: the note holds a NUL character")
+
+    def load(*_a: Any, **_k: Any) -> Any:
+        raise StepFailed(refused)
+
+    monkeypatch.setattr(sbd, "load", load)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with served_fleet(tmp_path, monkeypatch, layout(1, orders=1)) as sandboxes:
+        code, _, err = _cli(capsys, "load", "--all", "--config", str(sandboxes.config))
+    assert code == 1
+    assert "error: the load into duckdb failed: store a, orders 7: the note holds a NUL" in err
+    assert "step=extract" not in err

@@ -92,7 +92,9 @@ def load_command(
     try:
         from storebridge import dlt as sb_dlt
     except Exception as exc:  # the extra is missing: a ConfigurationError naming the fix
-        raise CliError(str(exc), hint="pip install 'storebridge[dlt]'") from None
+        # Its message says what to install; a hint saying it again adds nothing.
+        hint = None if "storebridge[dlt]" in str(exc) else "pip install 'storebridge[dlt]'"
+        raise CliError(str(exc), hint=hint) from None
     try:
         outcome = sb_dlt.load(
             group, to=to, database=database, dataset=dataset, pipeline_name=pipeline,
@@ -101,8 +103,12 @@ def load_command(
     except Exception as exc:
         if _interrupted(exc):
             raise KeyboardInterrupt from None  # dlt wraps Ctrl-C in its step's failure
-        # dlt reports a failed step as its own exception; say which step, not a traceback.
-        raise CliError(f"the load into {to} failed: {exc}") from None
+        # dlt reports a failed step as its own exception, several lines long, around ours
+        # (a value no warehouse holds, a pending package that cannot load): ours says it.
+        from storebridge.dlt.load import store_error
+
+        found = store_error(exc)
+        raise CliError(f"the load into {to} failed: {found or exc}") from None
     report = outcome.report
     if as_json:
         result_json(report.to_dict())

@@ -8,6 +8,7 @@ kept apart by the caller's thread lock.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -82,26 +83,51 @@ class FileLock:
         self._guard.release()
 
 
-def hold_exclusively(path: Path) -> int | None:
-    """Lock ``path`` (created if missing) for as long as the returned descriptor is open,
-    whichever thread closes it; None when another holder has it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+class Held:
+    """An exclusive hold on a lock file for as long as one job runs (a migration run on its
+    ledger), released from any thread; the file is removed on release, so a finished job
+    leaves nothing next to its data. A holder checks, once locked, that the file it locked
+    is still the one at the path: one removed meanwhile (its holder finishing) is let go of
+    and the path's new file tried, so two holders never lock different files."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    @classmethod
+    def take(cls, path: Path) -> Held | None:
+        """The hold on ``path`` (created if missing), or None when another holder has it."""
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                if not _lock_file(fd):
+                    os.close(fd)
+                    return None
+                if _same_file(path, fd):
+                    return cls(path, fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)  # removed by a holder that finished: try the path's new file
+
+    def release(self) -> None:
+        """Remove the file and let go (again: nothing)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            with contextlib.suppress(OSError):  # Windows keeps an open file: it stays
+                os.unlink(self.path)
+            _unlock_file(fd)
+        finally:
+            os.close(fd)
+
+
+def _same_file(path: Path, fd: int) -> bool:
     try:
-        if _lock_file(fd):
-            return fd
-    except BaseException:
-        os.close(fd)
-        raise
-    os.close(fd)
-    return None
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
 
 
-def let_go(fd: int) -> None:
-    """Release a lock taken by :func:`hold_exclusively`."""
-    try:
-        _unlock_file(fd)
-    finally:
-        os.close(fd)
-
-
-__all__ = ["FileLock", "hold_exclusively", "let_go"]
+__all__ = ["FileLock", "Held"]

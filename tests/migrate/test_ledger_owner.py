@@ -116,6 +116,17 @@ def test_a_closed_ledger_is_free_and_a_dry_run_snapshot_takes_no_lock(tmp_path: 
         Ledger(path, ROUTE)
     first.close()
     Ledger(path, ROUTE).close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite"]  # no lock left
+
+
+def test_a_lock_file_left_by_a_killed_run_is_taken_by_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    (tmp_path / "ledger.sqlite.lock").write_text("")  # its process died holding it
+    ledger = Ledger(path, ROUTE)
+    with pytest.raises(LedgerInUse):
+        Ledger(path, ROUTE)
+    ledger.close()
+    assert not (tmp_path / "ledger.sqlite.lock").exists()
 
 
 @pytest.mark.parametrize(

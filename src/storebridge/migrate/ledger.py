@@ -32,7 +32,6 @@ from pathlib import Path
 
 import attrs
 
-from storebridge._file_lock import let_go
 from storebridge.migrate import schema
 from storebridge.migrate.ledger_owner import own
 from storebridge.migrate.report import RESOURCES
@@ -112,8 +111,7 @@ class Ledger:
         self.wrote = False
         """Whether this session marked anything pending (a write may have reached the target)."""
         self._lock = threading.RLock()
-        # One run per ledger ("" is a snapshot's private copy, which nobody else can open).
-        self._owner = own(Path(self.path)) if self.path else None
+        self._let_go = own(self.path)  # one run per ledger
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         except BaseException:
@@ -536,11 +534,6 @@ class Ledger:
                 self._db.close()
             finally:
                 self._let_go()
-
-    def _let_go(self) -> None:
-        owner, self._owner = self._owner, None
-        if owner is not None:
-            let_go(owner)
 
 
 _COMPANIONS = ("", "-wal", "-journal")

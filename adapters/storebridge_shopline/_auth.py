@@ -33,14 +33,19 @@ class PrivateAppAuth(Auth):
 
     def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
         if self._expires_at is not None and self._expires_at.timestamp() <= self._clock():
-            raise AuthenticationError(
-                f"the private app's access token expired at {self._expires_at.isoformat()}. "
-                + PRIVATE_APP_RENEWAL,
-                status=401,
-                platform="SHOPLINE",
-                method=request.method,
-                url=str(request.url),
+            # Refused here, before sending: SHOPLINE said nothing, so the text must not read
+            # "SHOPLINE answered 401" as an APIError's does. The status stays 401, what the
+            # platform would answer, for code that handles an expired token by its status.
+            message = (
+                f"the private app's access token expired at {self._expires_at.isoformat()}, "
+                f"so {request.method} {request.url} was not sent. {PRIVATE_APP_RENEWAL}"
             )
+            error = AuthenticationError(
+                message, status=401, platform="SHOPLINE", method=request.method,
+                url=str(request.url),
+            )  # fmt: skip
+            error.args = (f"SHOPLINE: {message}",)
+            raise error
         request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
         yield request
 

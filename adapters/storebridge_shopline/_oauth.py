@@ -177,6 +177,23 @@ def _refusal_body(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: body[k] for k in keep if isinstance(body.get(k), str | int | float)}
 
 
+_TIMESTAMP_HINT = (
+    "The platform refused the request's signing time: this machine's clock is off by more "
+    "than 10 minutes. Set the clock right (enable NTP time sync) and try again; the app's "
+    "keys are not the problem."
+)
+_KEYS_HINT = (
+    "Check app_key/app_secret and that the app is still installed; otherwise re-authorize the app."
+)
+
+
+def _refusal_hint(i18n_code: object) -> str:
+    """What to do about a refused token request. A signing time outside the platform's
+    window is this machine's clock, not the keys: sent to check the keys, the user would
+    find them right and be stuck."""
+    return _TIMESTAMP_HINT if i18n_code == "TIMESTAMP_EXPIRED" else _KEYS_HINT
+
+
 def parse_token_response(response: Response, *, now: float, platform: str = "SHOPLINE") -> Token:
     """The token in a create/refresh answer, checked; TokenRefreshError for anything else."""
     trace = response.headers.get("traceid")
@@ -207,8 +224,7 @@ def parse_token_response(response: Response, *, now: float, platform: str = "SHO
         reason = kept.get("message") or kept.get("i18nCode") or "failed"
         raise refused(
             f"token-endpoint request refused: {reason} (code {kept.get('code')!r}, i18nCode "
-            f"{kept.get('i18nCode')!r}). Check app_key/app_secret and that the app is still "
-            "installed; otherwise re-authorize the app.",
+            f"{kept.get('i18nCode')!r}). {_refusal_hint(kept.get('i18nCode'))}",
             kept,
         )
     access = data.get("accessToken")

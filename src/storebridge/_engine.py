@@ -37,7 +37,7 @@ from storebridge._inflight import (
 )
 from storebridge._parts import side_by_side
 from storebridge._policy import Policy, Sleep, StoreOptions, attempts
-from storebridge._redact import Redactor, scrub
+from storebridge._redact import Redactor, detach, scrub
 from storebridge._to_the_end import stop_if_cancelling
 from storebridge.adapter import Adapter
 from storebridge.errors import StorebridgeError
@@ -134,15 +134,21 @@ class SyncEngine:
                     continue
                 if unwanted is not None and unwanted.is_set():
                     raise Forgotten
+                lost: _http.TransportError | None = None
                 try:
                     answer = self.client.send(step.request, auth=self.adapter.auth)
                 except _http.TransportError as exc:
                     if unwanted is not None and unwanted.is_set():
                         raise Forgotten from None  # not asked again: nobody is waiting
-                    step = stepper.advance(error=exc)
+                    lost = exc
+                if lost is not None:  # thrown in past the except block: see attempts()
+                    step = stepper.advance(error=lost)
                     continue
                 step = stepper.advance(answer)
             return step.value  # type: ignore[no-any-return]
+        except StorebridgeError as exc:
+            detach(exc)  # whoever raised it: no credentials reachable through its chain
+            raise
         finally:
             # Its place in the send guard's line, if it waited there, is given up now,
             # not whenever the collector gets to a generator kept alive by a traceback.
@@ -351,18 +357,24 @@ class AsyncEngine:
                     continue
                 if sent is not None and sent.unwanted:
                     raise Forgotten
+                lost: _http.TransportError | None = None
                 try:
                     if sent is not None:
                         sent.on_the_wire = True
                     answer = await self.client.send(step.request, auth=self.adapter.auth)
                 except _http.TransportError as exc:
-                    step = stepper.advance(error=exc)
-                    continue
+                    lost = exc
                 finally:
                     if sent is not None:
                         sent.on_the_wire = False
+                if lost is not None:  # past the except block, as in the sync engine
+                    step = stepper.advance(error=lost)
+                    continue
                 step = stepper.advance(answer)
             return step.value  # type: ignore[no-any-return]
+        except StorebridgeError as exc:
+            detach(exc)  # as in the sync engine: no credentials reachable through its chain
+            raise
         finally:
             stepper.close()  # as in the sync engine: a place in the guard's line is given up
 

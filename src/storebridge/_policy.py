@@ -21,7 +21,7 @@ import attrs
 from storebridge import _http
 from storebridge._concurrency import DEFAULT_CAP, Pacer, shared_pacer
 from storebridge._ratelimit import SendGuard, TokenBucket, shared_bucket, shared_send_guard
-from storebridge._redact import Redactor, scrub
+from storebridge._redact import Redactor, detach, scrub
 from storebridge._retry import RETRYABLE_STATUSES, RetryPolicy
 from storebridge.adapter import Adapter, RateLimit, error_from_response
 from storebridge.auth import TokenEndpointUnreachable
@@ -137,13 +137,15 @@ class Policy:
         text = self.redact(f"{self.where(request)}: {type(exc).__name__}: {exc}")
         error: StorebridgeError
         if isinstance(exc, TokenEndpointUnreachable):
-            # The API request waited for a token that never came: nothing was sent.
-            error = TokenRefreshError(
-                f"the access token could not be renewed: its endpoint gave no answer "
-                f"({type(exc).__name__}); {meta.operation} was not sent",
-                status=0,
-                platform=self.adapter.name,
+            # The API request waited for a token that never came: nothing was sent, and no
+            # answer came from anywhere, so the message must not read "answered <status>".
+            reason = self.redact(exc.reason or type(exc).__name__)
+            message = (
+                f"the access token could not be renewed: the request to the token endpoint "
+                f"got no answer ({reason}); {meta.operation} was not sent"
             )
+            error = TokenRefreshError(message, status=0, platform=self.adapter.display_name)
+            error.args = (f"{self.adapter.display_name}: {message}",)
         elif meta.idempotent or not_sent:
             error = TransportError(f"{self.adapter.display_name}: {text}")
         else:
@@ -270,13 +272,20 @@ def attempts(
             if ticket is not None:
                 policy.send_guard.leave(ticket)
         started = time.monotonic()
+        failed: tuple[float | None, StorebridgeError, str] | None = None
         try:
             response: _http.Response = yield Transmit(request)
         except _http.TransportError as exc:
             delay, error = policy.on_transport_error(request, exc, attempt)
+            failed = (delay, error, type(exc).__name__)
+        if failed is not None:
+            # Raised past the except block: raised inside it, the error would keep the HTTP
+            # library's exception as its __context__, and with it the request carrying the
+            # credentials (Authorization header, token in the URL, a refresh's signature).
+            delay, error, kind = failed
             if delay is None:
-                raise error from None
-            log.info("%s: %s, retrying", policy.where(request), type(exc).__name__)
+                raise detach(error)
+            log.info("%s: %s, retrying", policy.where(request), kind)
             yield Sleep(delay)
             continue
         policy.observe(started)

@@ -8,7 +8,7 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 REDACTED = "***"
@@ -18,7 +18,42 @@ REDACTED = "***"
 _SENSITIVE_QUERY = re.compile(
     r"(?i)([?&](?:access_token|token|api_key|apikey|key|sign|signature|code|client_secret)=)[^&#\s'\"]+"
 )
-_AUTH_HEADER = re.compile(r"(?i)\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{4,}")
+# Credentials in the shape of an HTTP header, nothing looser: a pattern taking any word after
+# "token" or "bearer" garbles ordinary prose ("the access token *** not be renewed").
+# * the value of an Authorization header, wherever it is written ("Authorization: x",
+#   "'authorization': 'Bearer x'"), scheme kept, credential masked;
+_AUTH_VALUE = re.compile(
+    r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
+    r"(?:(?:Bearer|Basic|Token|Digest|OAuth|ApiKey)\s+)?)[^\s\"',;]+"
+)
+# * "Bearer <value>" where the value looks like a credential (has a digit, or is long), so
+#   "a bearer credential" stays as it is;
+_BEARER = re.compile(
+    r"(?i)\b(Bearer\s+)(?=[A-Za-z0-9._~+/=-]*[0-9]|[A-Za-z0-9._~+/=-]{20})"
+    r"[A-Za-z0-9._~+/=-]{8,}"
+)
+# * "Basic <base64>" where the value is base64 of "user:password" (see _is_basic_value).
+_BASIC = re.compile(r"(?i)\b(Basic\s+)([A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])")
+
+
+def _is_basic_value(value: str) -> bool:
+    """Whether ``value`` is an HTTP Basic credential: base64 of ``user:password``, or a run
+    only an encoding would produce (digits, ``+``, ``/``, ``=``); "basic plan" is neither."""
+    if any(c.isdigit() or c in "+/=" for c in value):
+        return True
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except ValueError:
+        return False
+    return b":" in decoded
+
+
+def _mask_header_shapes(text: str) -> str:
+    text = _AUTH_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    return _BASIC.sub(
+        lambda m: m.group(1) + REDACTED if _is_basic_value(m.group(2)) else m.group(0), text
+    )
 
 
 class Redactor:
@@ -63,12 +98,57 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         text = _SENSITIVE_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
-        return _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+        return _mask_header_shapes(text)
+
+
+def _holds_http_exchange(exc: BaseException) -> bool:
+    """Whether ``exc`` is the HTTP library's or carries one of its requests or answers: those
+    hold the credentials as sent (Authorization header, token in the URL, signatures)."""
+    # Imported here: the CLI loads this module for its log filter, and its --help must not
+    # pay for the HTTP library (tests/cli/test_startup.py). An error means it is loaded.
+    from storebridge import _http
+
+    if isinstance(exc, _http.HTTPError):
+        return True
+    attributes = getattr(exc, "__dict__", {}).values()
+    return any(isinstance(value, _http.Request | _http.Response) for value in attributes)
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def detach(error: E) -> E:
+    """Cut from ``error``'s chain (``__cause__`` / ``__context__``, all the way down) every
+    exception of the HTTP library or holding one of its requests or answers. Returns
+    ``error`` itself.
+
+    Our errors already say in their message (redacted) what such an exception said; kept
+    linked, it would hand the credentials it carries to whoever walks the chain (a
+    traceback printer, an error tracker).
+    """
+    seen: set[int] = set()
+
+    def walk(exc: BaseException) -> None:
+        if id(exc) in seen:
+            return
+        seen.add(id(exc))
+        if exc.__cause__ is not None and _holds_http_exchange(exc.__cause__):
+            exc.__cause__ = None
+        if exc.__context__ is not None and _holds_http_exchange(exc.__context__):
+            exc.__context__ = None
+        for linked in (exc.__cause__, exc.__context__):
+            if linked is not None:
+                walk(linked)
+
+    walk(error)
+    return error
 
 
 def scrub(error: BaseException, redact: Callable[[str], str]) -> BaseException:
     """Redact every string ``error`` carries: its args, its attributes (an API error's body,
-    field errors, URL...) and the errors it was raised from. Returns ``error`` itself."""
+    field errors, URL...) and the errors it was raised from, and cut the HTTP library's
+    exceptions from its chain (see :func:`detach`). Returns ``error`` itself."""
+    detach(error)
     seen: set[int] = set()
 
     def clean(value: Any, depth: int = 0) -> Any:

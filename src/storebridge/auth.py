@@ -127,7 +127,15 @@ class TokenEndpointUnreachable(_http.ConnectError):
 
     A connection error on purpose: the request never left, so the facade may re-send it,
     write or not, with its usual backoff instead of calling the write's outcome unknown.
+
+    ``reason`` is what the lost token request failed with (``"ReadError: ..."``). That
+    exception is not linked as the cause: it holds the token request, and with it the
+    credentials the request was signed or authorized with.
     """
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class _Step(enum.Enum):
@@ -354,12 +362,16 @@ class RefreshingTokenAuth(Auth):
         cause = closing.__context__
         if not isinstance(cause, _http.TransportError):
             return
+        reason = f"{type(cause).__name__}: {cause}"
         text = (
-            f"the token-refresh endpoint could not be reached ({type(cause).__name__}: {cause}); "
+            f"the token-refresh endpoint could not be reached ({reason}); "
             "the request waiting for a fresh token was not sent"
         )
-        self._record(lambda: TokenEndpointUnreachable(text))
-        raise TokenEndpointUnreachable(text) from cause
+        self._record(lambda: TokenEndpointUnreachable(text, reason=reason))
+        # Neither the cause nor, through the GeneratorExit we raise from, the context: the
+        # lost exception holds the token request (its signature, app key, refresh token).
+        closing.__context__ = None
+        raise TokenEndpointUnreachable(text, reason=reason) from None
 
     # Locks ---------------------------------------------------------------------------
     def _shared_store(self) -> SharedTokenStore | None:

@@ -16,7 +16,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
@@ -108,11 +108,27 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def _without_userinfo(url: str) -> str:
+    """``url`` with whatever stands before the last ``@`` of its authority shown as ``***``."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"***@{host}"))
+
+
 def check_base_url(value: str, *, setting: str = "base_url") -> str:
     """An absolute https URL, or plain http only for a loopback host (sandboxes, tests)."""
     if not isinstance(value, str):
         raise ConfigurationError(f"{setting} must be a URL string", setting=setting)
     parts = urlsplit(value)
+    if "@" in parts.netloc:
+        # User info would be sent as Basic auth by the HTTP client and shown wherever the
+        # URL is (reprs, logs, error messages): refused, and not echoed, password and all.
+        raise ConfigurationError(
+            f"{setting} must not contain a user name or password (user:password@ before "
+            f"the host), got {_without_userinfo(value)!r}; give the credentials in the "
+            "platform's own settings (token, access_token...) instead",
+            setting=setting,
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
             f"{setting} must be an absolute URL like https://shop.example, got {value!r}",

@@ -96,8 +96,9 @@ def test_the_walks_own_parameters_are_not_filters() -> None:
     # ``limit``/``page_info``/``fields`` steer SHOPLINE's pages and ``cursor`` 29 Next's:
     # passed on, they would break the listing's guarantees.
     for platform, name in (("shopline", "page_info"), ("shopline", "fields"), ("29next", "cursor")):
+        given: dict[str, Any] = {name: "x"}
         with _store(platform) as (store, _), pytest.raises(ValidationError, match=repr(name)):
-            list(store.orders.list(**{name: "x"}))
+            list(store.orders.list(**given))
 
 
 def test_an_adapter_that_declares_no_filters_gets_extra_unchecked() -> None:

@@ -35,7 +35,9 @@ def test_serving_webhooks_without_the_extra_says_which_extra(
     from storebridge import webhooks
 
     monkeypatch.delitem(sys.modules, "storebridge.webhooks._asgi", raising=False)
-    monkeypatch.setitem(sys.modules, "starlette", None)  # as if it were not installed
+    for name in [m for m in sys.modules if m.split(".")[0] in ("starlette", "uvicorn")]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if they were not installed
+    monkeypatch.setitem(sys.modules, "starlette", None)
     with pytest.raises(ConfigurationError, match=r"pip install 'storebridge\[webhooks\]'"):
         webhooks.asgi_app({})
     with pytest.raises(StorebridgeError, match=r"\(starlette[.a-z]* is missing\)"):

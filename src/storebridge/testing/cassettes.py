@@ -4,9 +4,9 @@ vcrpy patches the ``httpx`` package, and storebridge speaks the httpx API throug
 so instead of patching we plug vcrpy's :class:`~vcr.cassette.Cassette` in as a transport:
 same cassette format, same filters, same record modes, no monkeypatching.
 
-Secrets never reach disk: auth headers are dropped, credential query parameters and token
-fields in JSON bodies are replaced by ``***``, and any value passed in ``secrets`` is
-masked wherever it appears.
+Secrets never reach disk: auth headers and every installed adapter's sensitive headers are
+dropped, credential query parameters and token fields in JSON bodies are replaced by
+``***``, and any value passed in ``secrets`` is masked wherever it appears.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from vcr.request import Request as VcrRequest
 from vcr.serializers import yamlserializer
 
 from storebridge import _http
+from storebridge.errors import StorebridgeError
 
 # Short and non-alphanumeric, so no credential scanner mistakes the placeholder for a token.
 FILTERED = "***"
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
-"""Dropped from every cassette; adapters add their own (see ``Adapter.sensitive_headers``)."""
+"""Dropped from every cassette, with every installed adapter's ``Adapter.sensitive_headers``."""
 SENSITIVE_PARAMS = frozenset({"access_token", "token", "sign", "code", "api_key", "client_secret"})
 SENSITIVE_JSON_KEYS = frozenset(
     {"accessToken", "access_token", "token", "refresh_token", "appSecret", "app_secret",
@@ -45,6 +46,25 @@ MATCH_ON = (
     matchers.query,
     matchers.body,
 )
+
+
+def adapters_sensitive_headers() -> frozenset[str]:
+    """Every installed or registered adapter's ``sensitive_headers``, lower-cased.
+
+    Dropped by default, so a recording made the way the core's docs show (``secrets`` only)
+    keeps SHOPLINE's ``sign`` / ``appkey`` and the like off disk too. An adapter that
+    cannot be loaded is skipped: it sends nothing, so it has nothing to record.
+    """
+    from storebridge import registry  # here: the registry imports the whole facade
+
+    names: set[str] = set()
+    for platform in registry.platforms():
+        try:
+            adapter = registry.adapter_class(platform)
+        except StorebridgeError:
+            continue
+        names.update(str(header).lower() for header in adapter.sensitive_headers)
+    return frozenset(names)
 
 
 class CassetteMiss(RuntimeError):
@@ -67,8 +87,9 @@ class CassetteTransport(_http.BaseTransport, _http.AsyncBaseTransport):
 
     ``record_mode`` is vcrpy's: ``"none"`` (CI: replay only, a miss raises CassetteMiss),
     ``"once"``, ``"new_episodes"`` or ``"all"``. Call :meth:`save` after recording.
-    ``sensitive_headers`` (the adapter's ``sensitive_headers``) are dropped on top of the
-    generic ones.
+    Dropped headers: the generic ones (:data:`SENSITIVE_HEADERS`), every installed
+    adapter's ``sensitive_headers`` (SHOPLINE's ``sign`` and ``appkey``...) and any given
+    in ``sensitive_headers``.
     """
 
     def __init__(
@@ -82,7 +103,11 @@ class CassetteTransport(_http.BaseTransport, _http.AsyncBaseTransport):
     ) -> None:
         self.path = Path(path)
         self.inner = inner
-        self._headers = SENSITIVE_HEADERS | {h.lower() for h in sensitive_headers}
+        self._headers = (
+            SENSITIVE_HEADERS
+            | adapters_sensitive_headers()
+            | {h.lower() for h in sensitive_headers}
+        )
         self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
         self.cassette = Cassette.load(
             path=str(self.path),
@@ -223,5 +248,6 @@ __all__ = [
     "SENSITIVE_PARAMS",
     "CassetteMiss",
     "CassetteTransport",
+    "adapters_sensitive_headers",
     "find_credentials",
 ]

@@ -40,7 +40,7 @@ from storebridge._policy import Policy, Sleep, StoreOptions, attempts
 from storebridge._redact import Redactor, detach, scrub
 from storebridge._to_the_end import stop_if_cancelling
 from storebridge.adapter import Adapter
-from storebridge.errors import StorebridgeError
+from storebridge.errors import StorebridgeError, StoreClosed
 from storebridge.flow import (
     Batch,
     Collect,
@@ -84,8 +84,8 @@ def _settle(
     return failure
 
 
-def _closed_store() -> RuntimeError:
-    return RuntimeError("this store is closed: connect again to send requests")
+def _closed_store() -> StoreClosed:
+    return StoreClosed("this store is closed: connect again to send requests")
 
 
 class SyncEngine:
@@ -115,9 +115,7 @@ class SyncEngine:
             return self._send(request, unwanted)
 
     def _send(self, request: _http.Request, unwanted: Signal | None) -> _http.Response:
-        if self._closed:
-            # The client may still be open for requests started before the close: this
-            # one is refused now, as the closed client would refuse it.
+        if self._closed:  # refused now: the client may still serve those sent before
             raise _closed_store()
         stepper: FlowStepper[_http.Response] = FlowStepper(attempts(self.policy, request))
         try:
@@ -347,6 +345,8 @@ class AsyncEngine:
     async def send(self, request: _http.Request, sent: SentTask | None = None) -> _http.Response:
         """Send ``request`` as the policy says; a started request (``sent``) stops
         (``Forgotten``) before its next send once it is unwanted."""
+        if self.client.is_closed:  # the same error as a closed sync store's
+            raise _closed_store()
         stepper: FlowStepper[_http.Response] = FlowStepper(attempts(self.policy, request))
         try:
             step = stepper.advance()

@@ -20,6 +20,7 @@ import attrs
 
 from storebridge import _http
 from storebridge._concurrency import DEFAULT_CAP, Pacer, shared_pacer
+from storebridge._option_checks import instance, seconds, whole
 from storebridge._ratelimit import SendGuard, TokenBucket, shared_bucket, shared_send_guard
 from storebridge._redact import Redactor, detach, scrub
 from storebridge._retry import RETRYABLE_STATUSES, RetryPolicy
@@ -48,9 +49,9 @@ that returns at once): the request then goes without."""
 _NOT_SENT = (_http.ConnectError, _http.ConnectTimeout, _http.PoolTimeout)
 
 
-def _positive_or_none(_i: object, a: attrs.Attribute[Any], value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"{a.name} must be a whole number >= 1 or None, got {value!r}")
+def _positive_or_none(owner: object, a: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None:
+        whole(1)(owner, a, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -64,13 +65,15 @@ class StoreOptions:
     pacing of a migration's writes into it.
     """
 
-    timeout: float = 30.0
-    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    timeout: float = attrs.field(default=30.0, validator=seconds())
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy, validator=instance(RetryPolicy))
     max_concurrency: int | None = attrs.field(default=None, validator=_positive_or_none)
     """Requests in flight per credential. None (the default) derives it from the rate limit
     and the observed latency (about rate x latency), which reaches the rate-limit bound
     without tuning; a number fixes it."""
-    rate_limit: RateLimit | None = None
+    rate_limit: RateLimit | None = attrs.field(
+        default=None, validator=instance(RateLimit, optional=True)
+    )
     """Override the adapter's declared rate limit (e.g. a plan with a higher allowance)."""
     user_agent: str = "storebridge"
     idempotency_store: Any = None

@@ -6,6 +6,8 @@ import random
 
 import attrs
 
+from storebridge._option_checks import fraction, seconds, whole
+
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -18,11 +20,11 @@ class RetryPolicy:
     reach the platform (connection refused, 429).
     """
 
-    max_attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    max_retry_after: float = 120.0
-    jitter: float = 0.5
+    max_attempts: int = attrs.field(default=4, validator=whole(1))
+    base_delay: float = attrs.field(default=0.5, validator=seconds(zero=True))
+    max_delay: float = attrs.field(default=30.0, validator=seconds(zero=True))
+    max_retry_after: float = attrs.field(default=120.0, validator=seconds(zero=True))
+    jitter: float = attrs.field(default=0.5, validator=fraction)
     """Fraction of each delay that is randomised (0: none, 1: full jitter)."""
 
     def backoff(self, attempt: int, rng: random.Random) -> float:

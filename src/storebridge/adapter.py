@@ -73,8 +73,15 @@ class RateLimit:
     burst: int = 1
 
     def __attrs_post_init__(self) -> None:
-        if self.per_second <= 0 or self.burst < 1:
-            raise ValueError("rate limit needs per_second > 0 and burst >= 1")
+        per_second = self.per_second
+        if not isinstance(per_second, int | float) or isinstance(per_second, bool):
+            per_second = -1.0  # refused below, naming what was given
+        if not (0 < per_second < float("inf")) or type(self.burst) is not int or self.burst < 1:
+            raise ValidationError(
+                "a rate limit needs per_second a number > 0 and burst a whole number >= 1, "
+                f"got RateLimit({self.per_second!r}, {self.burst!r})",
+                field="rate_limit",
+            )
 
 
 def _aware_or_none(_i: object, a: attrs.Attribute[Any], v: datetime | None) -> None:

@@ -6,6 +6,7 @@ Every exception derives from :class:`StorebridgeError`, so one ``except`` catche
     ├── ConfigurationError          a setting is missing or malformed (raised by connect())
     ├── ValidationError             bad user input, raised before any request is sent
     ├── UnsupportedOperation        this platform cannot do that operation
+    ├── StoreClosed                 the store was closed (also a RuntimeError)
     ├── TransportError              no HTTP response (connection refused, timeout, DNS...)
     │   └── OutcomeUnknown          a write was sent but its result is unknown
     ├── PayloadError                the platform sent something we cannot read; has a JSON path
@@ -33,6 +34,11 @@ from typing import Any
 
 class StorebridgeError(Exception):
     """Base class of every storebridge exception."""
+
+
+class StoreClosed(StorebridgeError, RuntimeError):
+    """The store was closed: connect again to send requests (also a RuntimeError, as using
+    a closed client is in httpx and the standard library)."""
 
 
 class ConfigurationError(StorebridgeError):
@@ -238,6 +244,7 @@ __all__ = [
     "PermissionDenied",
     "RateLimited",
     "ServerError",
+    "StoreClosed",
     "StorebridgeError",
     "TokenRefreshError",
     "TransportError",

@@ -17,12 +17,12 @@ EXPECTED = {
     "NotFound", "Order", "OrderDraft", "OrderLine", "OrderLineDraft", "OrderQuery",
     "OrderStatus", "OutcomeUnknown", "PayloadError", "PermissionDenied", "Product",
     "ProductDraft", "RateLimit", "RateLimited", "Refund", "RefundLine", "RefundQuote",
-    "RestockType", "RetryPolicy", "ServerError", "Store", "StoreOptions", "StorebridgeError",
-    "Token", "TokenRefreshError", "TokenStore", "Transaction", "TransactionAllocation",
-    "TransactionKind", "TransactionStatus", "TransportError", "UnsupportedOperation",
-    "ValidationError", "Variant", "VariantDraft", "__version__", "connect", "connect_async",
-    "platform_operation", "platforms", "register_adapter", "unregister_adapter",
-    "migrate", "MigrationReport", "fleet",
+    "RestockType", "RetryPolicy", "ServerError", "Store", "StoreClosed", "StoreOptions",
+    "StorebridgeError", "Token", "TokenRefreshError", "TokenStore", "Transaction",
+    "TransactionAllocation", "TransactionKind", "TransactionStatus", "TransportError",
+    "UnsupportedOperation", "ValidationError", "Variant", "VariantDraft", "__version__",
+    "connect", "connect_async", "platform_operation", "platforms", "register_adapter",
+    "unregister_adapter", "migrate", "MigrationReport", "fleet",
 }  # fmt: skip
 
 

@@ -3,12 +3,19 @@ TypeError from deep inside or a ModuleNotFoundError for a package they never hea
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from typing import Any
 
 import pytest
 
 import storebridge
-from storebridge.errors import ConfigurationError, StorebridgeError, ValidationError
+from storebridge.errors import (
+    ConfigurationError,
+    StorebridgeError,
+    StoreClosed,
+    ValidationError,
+)
 from storebridge.model import Money
 from storebridge.registry import adapter_class
 
@@ -42,3 +49,47 @@ def test_serving_webhooks_without_the_extra_says_which_extra(
         webhooks.asgi_app({})
     with pytest.raises(StorebridgeError, match=r"\(starlette[.a-z]* is missing\)"):
         webhooks.serve(object())
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: storebridge.StoreOptions(timeout="10"), "timeout"),  # type: ignore[arg-type]
+        (lambda: storebridge.StoreOptions(timeout=-1), "timeout"),
+        (lambda: storebridge.StoreOptions(rate_limit=(5, 5)), "rate_limit"),  # type: ignore[arg-type]
+        (lambda: storebridge.StoreOptions(retry=3), "retry"),  # type: ignore[arg-type]
+        (lambda: storebridge.StoreOptions(max_concurrency=0), "max_concurrency"),
+        (lambda: storebridge.RetryPolicy(max_attempts=0), "max_attempts"),
+        (lambda: storebridge.RetryPolicy(jitter=2), "jitter"),
+        (lambda: storebridge.RetryPolicy(base_delay=float("nan")), "base_delay"),
+        (lambda: storebridge.RateLimit(per_second=0), "rate_limit"),
+        (lambda: storebridge.RateLimit(per_second="5"), "rate_limit"),  # type: ignore[arg-type]
+        (lambda: storebridge.RateLimit(per_second=5, burst=0), "rate_limit"),
+    ],
+)
+def test_a_bad_option_is_refused_when_made_naming_it(make: Any, field: str) -> None:
+    # They failed at the first request, as a TypeError about the HTTP client's Timeout or
+    # an AttributeError on a tuple, or never (max_attempts=0 sent nothing and said so late).
+    with pytest.raises(ValidationError, match=field.replace("_", "[ _]")) as caught:
+        make()
+    assert caught.value.field == field
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_closed_store_says_so_sync_and_async() -> None:
+    kit = adapter_class("29next").sandbox(orders=2)
+    settings = kit.settings("https://shop.example")
+    store = storebridge.connect("29next", transport=kit.emulator.transport(), **settings)
+    store.close()
+    with pytest.raises(StoreClosed, match="connect again") as caught:
+        store.orders.get("100001")
+    assert isinstance(caught.value, RuntimeError)
+
+    async def closed_async() -> None:
+        store = storebridge.connect_async("29next", **settings)
+        async with store:
+            pass
+        with pytest.raises(StoreClosed, match="connect again"):
+            await store.orders.get("100001")
+
+    asyncio.run(closed_async())

@@ -128,7 +128,8 @@ class ShoplineSettings:
                 if not getattr(self, name):
                     raise ConfigurationError(
                         f"shopline needs {name!r} to refresh the 10-hour OAuth access token; "
-                        "for a private app's admin token pass private_app=True instead",
+                        "for a private app's admin token pass private_app=True instead "
+                        "(private_app = true in a profile)",
                         setting=name,
                     )
 

@@ -21,6 +21,8 @@ _PORTS = {"http": 80, "https": 443}
 def within_base_url(url: str, base_url: str) -> bool:
     """True when ``url`` addresses the store of ``base_url``: same origin, no user info,
     a path at or under the base path, and no ``.``/``..`` segment (plain or escaped)."""
+    if _has_dot_segment(url.split("?", 1)[0].split("#", 1)[0]):
+        return False  # as given: the parser resolves "../x" away before the checks below
     try:
         target = _http.URL(url)
         base = _http.URL(base_url)
@@ -34,13 +36,17 @@ def within_base_url(url: str, base_url: str) -> bool:
     # segments, but escaped ones (%2e%2e, ..%2f) survive it, and some servers also take
     # "\\" for a separator and drop ";" parameters before resolving them.
     path = unquote(_raw(target))
-    if any(part.split(";", 1)[0] in (".", "..") for part in _SEPARATORS.split(path)):
+    if _has_dot_segment(path):
         return False
     root = unquote(_raw(base)).rstrip("/")
     return path == root or path.startswith(root + "/")
 
 
 _SEPARATORS = re.compile(r"[/\\]")
+
+
+def _has_dot_segment(path: str) -> bool:
+    return any(part.split(";", 1)[0] in (".", "..") for part in _SEPARATORS.split(unquote(path)))
 
 
 def _raw(url: _http.URL) -> str:

@@ -115,7 +115,7 @@ class SyncEngine:
             return self._send(request, unwanted)
 
     def _send(self, request: _http.Request, unwanted: Signal | None) -> _http.Response:
-        if self._closed:  # refused now: the client may still serve those sent before
+        if self._closed or self.client.is_closed:  # refused now, as the client would
             raise _closed_store()
         stepper: FlowStepper[_http.Response] = FlowStepper(attempts(self.policy, request))
         try:

@@ -67,8 +67,15 @@ def _platform_filters(adapter: Adapter, resource: str, extra: dict[str, Any]) ->
     if declared is None or not extra:
         return extra
     known = declared.get(resource, frozenset())
-    for name in extra:
+    for name, value in extra.items():
         if name in known:
+            if value is None or (isinstance(value, list | tuple | set | frozenset) and not value):
+                # Sent as nothing, it would list every record: the caller meant some.
+                raise ValidationError(
+                    f"filter {name!r} is {value!r}: give it a value, or leave it out to list "
+                    f"every {resource[:-1]}",
+                    field=name,
+                )
             continue
         meant = get_close_matches(name, [*_CORE_FILTERS[resource], *known], n=1, cutoff=0.6)
         hint = f" (did you mean {meant[0]}?)" if meant else ""

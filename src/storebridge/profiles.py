@@ -39,6 +39,7 @@ import os
 import re
 import tomllib
 from collections.abc import Collection, Mapping
+from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -223,8 +224,10 @@ def load_profiles(path: str | os.PathLike[str] | None = None) -> dict[str, Profi
             )
         platform = table.get("platform")
         if not isinstance(platform, str) or not platform.strip():
+            near = get_close_matches("platform", [str(k) for k in table], n=1, cutoff=0.7)
+            typo = f" ({near[0]!r} looks like a misspelling of it)" if near else ""
             raise ConfigurationError(
-                f'{file}: [stores.{name}] needs a platform = "..." entry naming its platform',
+                f'{file}: [stores.{name}] needs a platform = "..." entry naming its platform{typo}',
                 setting="platform",
             )
         tags = table.get("tags", [])

@@ -116,8 +116,18 @@ class _Opening:
     platform: str
     settings: dict[str, Any]
     rate_limit: profiles.ProfileRateLimit | None = None
+    where: str | None = None
+    """``profile 'x' in FILE`` for a store opened from a profile: its errors say so."""
 
     def adapter(self) -> Adapter:
+        try:
+            return self._adapter()
+        except ConfigurationError as exc:
+            if self.where is None or str(exc).startswith(self.where):
+                raise
+            raise ConfigurationError(f"{self.where}: {exc}", setting=exc.setting) from None
+
+    def _adapter(self) -> Adapter:
         cls = adapter_class(self.platform)
         if profiles.RATE_LIMIT_KEY in self.settings and not _has_setting(
             cls, profiles.RATE_LIMIT_KEY
@@ -177,7 +187,8 @@ def _opening(
             setting="platform",
         )
     _check_profile(found)
-    return _Opening(found.platform, {**found.resolved(), **settings}, found.rate_limit)
+    where = f"profile {found.name!r} in {found.source}"
+    return _Opening(found.platform, {**found.resolved(), **settings}, found.rate_limit, where)
 
 
 def _check_profile(found: profiles.Profile) -> None:

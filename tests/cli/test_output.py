@@ -150,3 +150,16 @@ def test_help_shows_choices_output_option_and_exit_codes() -> None:
     root = run_storebridge(["--help"], Path.cwd())
     assert "[stores.NAME]" in root.stdout and "Exit codes:" in root.stdout
     assert run_storebridge([], Path.cwd()).stdout == root.stdout
+
+
+def test_a_stdout_the_shell_closed_is_a_failed_write_not_a_bug(tmp_path: Path) -> None:
+    # `storebridge platforms >&-`: Python leaves sys.stdout None, and the command reported
+    # "unexpected AttributeError ... a bug in storebridge" (an export the same).
+    proc = subprocess.run(  # noqa: S603 - our own CLI
+        [*COMMAND, "platforms"], cwd=tmp_path, env=cli_env(None), capture_output=False,
+        stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+        preexec_fn=lambda: os.close(1),  # the child starts with its stdout closed
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: writing to stdout failed (stdout is closed)")
+    assert "bug" not in proc.stderr

@@ -216,3 +216,31 @@ def test_a_profile_error_names_the_profile_and_comes_before_its_variables(
         storebridge.connect(profile="b", config=config)
     assert misspelled.value.setting == "access_tokn"
     assert "profile 'b'" in str(misspelled.value) and "access_token" in str(misspelled.value)
+
+
+@pytest.mark.parametrize(
+    ("table", "says", "setting"),
+    [
+        ('platform = "24nettbutikk"\nbase_url = "https://x.example"\ntoken = "t"\n'
+         'requests_per_second = "ten"\n', "requests_per_second", "requests_per_second"),
+        ('platform = "29next"\nstore = "x"\nbase_url = "https://x.example/api/admin"\n'
+         'access_token = "t"\n', "either 'store' or 'base_url'", None),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_value_names_the_profile_and_its_file(
+    tmp_path: Path, table: str, says: str, setting: str | None
+) -> None:
+    config = tmp_path / "storebridge.toml"
+    config.write_text("[stores.a]\n" + table)
+    with pytest.raises(ConfigurationError, match=says) as caught:
+        storebridge.connect(profile="a", config=config)
+    assert str(caught.value).startswith(f"profile 'a' in {config}: ")
+    if setting is not None:
+        assert caught.value.setting == setting
+
+
+def test_a_misspelt_platform_key_is_pointed_at(tmp_path: Path) -> None:
+    config = tmp_path / "storebridge.toml"
+    config.write_text('[stores.a]\nplatfrom = "29next"\n')
+    with pytest.raises(ConfigurationError, match="'platfrom' looks like a misspelling of it"):
+        load_profiles(config)

@@ -126,3 +126,10 @@ def test_every_command_takes_the_verbosity_flags_after_its_name(
     code, out, err = cli(command, flag, "--help")
     assert code == 0, err
     assert "--debug" in out and "--verbose" in out
+
+
+@pytest.mark.parametrize("flag", ["-v", "--debug"])
+def test_the_sandbox_group_takes_them_too(flag: str, cli: Cli) -> None:
+    code, out, err = cli("sandbox", flag, "serve", "--help")
+    assert "--port" in out, out
+    assert code == 0, err

@@ -112,3 +112,14 @@ def test_an_adapter_that_declares_no_filters_gets_extra_unchecked() -> None:
     assert Plain.list_filters is None
     given = {"anything": "goes"}
     assert _platform_filters(Plain(None), "orders", given) == given
+
+
+@pytest.mark.parametrize("platform", ["29next", "shopline"])
+@pytest.mark.parametrize("value", [None, [], ()])
+def test_a_platform_filter_given_nothing_is_refused(platform: str, value: object) -> None:
+    # 29 Next sent nothing for it, and the listing held every customer.
+    given: dict[str, Any] = {"email" if platform == "29next" else "ids": value}
+    with _store(platform) as (store, counting):
+        with pytest.raises(ValidationError, match="give it a value, or leave it out"):
+            list(store.customers.list(**given))
+    assert counting.sent == 0

@@ -72,6 +72,19 @@ def test_a_path_leaving_the_api_root_is_refused(path: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "path", ["../../x", "api/../../x", "orders/./1", "https://toy.example/a/../x"]
+)
+def test_a_dot_segment_is_refused_on_a_base_url_without_a_path(path: str) -> None:
+    # With no base path (24Nettbutikk's), the URL parser resolved "../x" to "/x" before
+    # the check saw it, and the request went out.
+    sent: list[Request] = []
+    with _store("https://toy.example", sent) as store:
+        with pytest.raises(storebridge.ValidationError, match="base URL"):
+            store.request("GET", path)
+    assert sent == []
+
+
+@pytest.mark.parametrize(
     ("base", "path", "expected"),
     [
         ("https://toy.example", "orders/1", "https://toy.example/orders/1"),

@@ -93,3 +93,17 @@ def test_a_closed_store_says_so_sync_and_async() -> None:
             await store.orders.get("100001")
 
     asyncio.run(closed_async())
+
+
+def test_a_store_made_with_options_of_a_closed_one_says_it_is_closed() -> None:
+    # It shares its parent's client: closed under it, the sync one raised the HTTP
+    # client's own RuntimeError where the async one raised StoreClosed.
+    kit = adapter_class("29next").sandbox(orders=2)
+    settings = kit.settings("https://shop.example")
+    parent = storebridge.connect("29next", transport=kit.emulator.transport(), **settings)
+    derived = parent.with_options(timeout=5)
+    parent.close()
+    with pytest.raises(StoreClosed):
+        derived.orders.get("100001")
+    with pytest.raises(StoreClosed):
+        list(derived.orders.list())

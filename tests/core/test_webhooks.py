@@ -152,3 +152,24 @@ def test_the_asgi_app_on_a_real_server_answers_what_platforms_expect() -> None:
         assert post("/acme", _delivery("e-fail")) == 200
     assert [e.event_id for e in events] == ["e1", "e-fail"]
     assert url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize("with_seen", [True, False])
+def test_an_async_handler_is_refused_not_marked_handled_unrun(with_seen: bool) -> None:
+    # receive() calls handle without awaiting: an async def's coroutine never ran, yet the
+    # delivery was answered (2xx) and marked handled, and its re-delivery dropped as seen.
+    ran: list[str] = []
+
+    async def handle(change: Change) -> None:
+        ran.append(change.ref)
+
+    seen = MemorySeenStore() if with_seen else None
+    headers, body = _delivery()
+    for _ in range(2):  # the platform's re-delivery meets the same refusal, never "seen"
+        with pytest.raises(ValidationError, match="handle is an async function") as caught:
+            receive(_adapter(), headers, body, handle=handle, seen=seen)
+        assert caught.value.field == "handle"
+    assert ran == []
+    if seen is not None:  # the claim was given back: a plain handler takes the delivery
+        assert receive(_adapter(), headers, body, handle=lambda c: ran.append(c.ref), seen=seen)
+        assert ran == ["7"]

@@ -9,6 +9,8 @@ that leaves early (``| head``) ends the run quietly with exit code 141.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 import traceback
@@ -87,8 +89,11 @@ def _root(
 
 
 @sandbox_app.callback(invoke_without_command=True)
-def _sandbox(ctx: typer.Context) -> None:
+def _sandbox(
+    ctx: typer.Context, verbose: VerboseOption = False, debug: DebugOption = False
+) -> None:
     """Sandbox commands."""
+    apply_verbosity(verbose, debug)  # `sandbox -v serve`, as after any command's name
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
@@ -185,8 +190,22 @@ def _unexpected(exc: Exception) -> int:
     return EXIT_FAILED
 
 
+class _ClosedStdout(io.TextIOBase):
+    """What ``sys.stdout`` is when the shell closed it (``>&-``): Python leaves None there,
+    and writing would be an AttributeError. Here it is an OSError saying stdout is closed,
+    which the commands report as a failed write (an export never passes for done)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "stdout is closed")
+
+
 def main() -> NoReturn:
     """The ``storebridge`` console script."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
     code = run()
     try:
         sys.stdout.flush()

@@ -403,8 +403,7 @@ def listen_command(
         else:
             _wait_forever(stop, pollers)
     except KeyboardInterrupt:
-        note("stopped")
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED  # said once, by the command line: "interrupted"
     finally:
         stop.set()
         for thread in pollers:

@@ -82,6 +82,8 @@ def result(text: str) -> None:
         typer.echo(text)
     except BrokenPipeError:
         raise OutputClosed from None
+    except OSError as exc:  # a full disk, stdout closed by the shell (>&-)
+        raise CliError(f"writing to stdout failed ({exc.strerror or exc})") from None
 
 
 def result_json(data: Any) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from storebridge.changes import DEFAULT_OVERLAP
 from storebridge.errors import ValidationError
-from storebridge.migrate.ledger import Ledger, Route, remove_ledger_files
+from storebridge.migrate.ledger import Ledger, Route
 from storebridge.migrate.mapping import KINDS, fingerprint, original_total
 from storebridge.migrate.phases import Phase
 from storebridge.migrate.plan import Planner, blockers, check_route
@@ -127,10 +127,9 @@ class Migration:
             finished = True
             return self.report
         finally:
-            ledger.close()
-            if not self.dry_run and not self.ledger_existed and not ledger.wrote and not finished:
-                # Nothing reached the target: leave no ledger that asks for a resume.
-                remove_ledger_files(self.ledger_path)
+            # Nothing reached the target: leave no ledger that asks for a resume.
+            fresh = not self.dry_run and not self.ledger_existed
+            ledger.close(discard=fresh and not ledger.wrote and not finished)
 
     def _run(self, ledger: Ledger) -> None:
         started = datetime.now(UTC)

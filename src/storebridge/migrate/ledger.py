@@ -20,19 +20,16 @@ lives in Python lists and memory does not grow with the store:
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
 
 from storebridge.migrate import schema
+from storebridge.migrate.ledger_files import ledger_image, remove_ledger_files
 from storebridge.migrate.ledger_owner import own
 from storebridge.migrate.report import RESOURCES
 
@@ -117,15 +114,19 @@ class Ledger:
         except BaseException:
             self._let_go()
             raise
-        if _image is not None:
-            _image.backup(self._db)
-        # WAL: each committed change survives a kill -9; pending marks are also synced to
-        # the disk (synchronous=FULL), so they survive a power cut.
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._durable = True
-        schema.prepare(self._db)
-        self._route_id = schema.open_route(self._db, route, RESOURCES)
+        try:
+            if _image is not None:
+                _image.backup(self._db)
+            # WAL: each committed change survives a kill -9; pending marks are also synced
+            # to the disk (synchronous=FULL), so they survive a power cut.
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._durable = True
+            schema.prepare(self._db)
+            self._route_id = schema.open_route(self._db, route, RESOURCES)
+        except BaseException:  # not a ledger, a disk error: the next run may open it
+            self.close()
+            raise
 
     @classmethod
     def snapshot(cls, path: str | Path, route: Route) -> Ledger:
@@ -136,7 +137,7 @@ class Ledger:
         opened, so it never outlives the process, and it spills to that file rather than
         memory, so a dry run of a large store stays small too.
         """
-        with _ledger_image(Path(path)) as image:
+        with ledger_image(Path(path)) as image:
             return cls("", route, _image=image)
 
     # Items -----------------------------------------------------------------------------
@@ -528,72 +529,16 @@ class Ledger:
             )
 
     # Lifetime --------------------------------------------------------------------------
-    def close(self) -> None:
+    def close(self, *, discard: bool = False) -> None:
+        """Close; ``discard``: also delete the ledger's files, before another run can open
+        them (it may, once this one lets go)."""
         with self._lock:
             try:
                 self._db.close()
+                if discard:
+                    remove_ledger_files(self.path)
             finally:
                 self._let_go()
-
-
-_COMPANIONS = ("", "-wal", "-journal")
-"""A ledger's file and those that hold committed changes not yet in it (``-shm`` is only
-an index of the WAL, rebuilt from it)."""
-
-
-@contextmanager
-def _ledger_image(path: Path) -> Iterator[sqlite3.Connection | None]:
-    """A connection to what the ledger at ``path`` holds, leaving no file next to it.
-
-    Opening the ledger itself, even read-only, creates its ``-wal`` and ``-shm`` files;
-    ``immutable=1`` would not, but it ignores changes still in a WAL left by a killed run.
-    So its files are copied, byte for byte, into a private directory and opened there
-    (SQLite replays the WAL of the copy). A copy during which they changed (a run writing
-    at the same moment) is taken again; if they keep changing, the ledger is read through
-    SQLite's locks, which give a consistent view: a live run has those files already.
-    """
-    if not path.exists():
-        yield None
-        return
-    with tempfile.TemporaryDirectory(prefix="storebridge-plan-") as folder:
-        copy = Path(folder) / "ledger.sqlite"
-        for _attempt in range(5):
-            before = _stat(path)
-            for suffix in _COMPANIONS:
-                if before[suffix] is not None:
-                    shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
-            if _stat(path) == before:
-                target = copy.as_uri()
-                break
-            for suffix in _COMPANIONS:
-                Path(f"{copy}{suffix}").unlink(missing_ok=True)
-        else:
-            target = f"{path.resolve().as_uri()}?mode=ro"
-        image = sqlite3.connect(target, uri=True)
-        try:
-            yield image
-        finally:
-            image.close()
-
-
-def _stat(path: Path) -> dict[str, tuple[int, int] | None]:
-    found: dict[str, tuple[int, int] | None] = {}
-    for suffix in _COMPANIONS:
-        try:
-            info = os.stat(f"{path}{suffix}")
-        except FileNotFoundError:
-            found[suffix] = None
-        else:
-            found[suffix] = (info.st_size, info.st_mtime_ns)
-    return found
-
-
-def remove_ledger_files(path: str | Path) -> None:
-    """Delete a ledger file with its WAL and shared-memory companions."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        candidate = Path(f"{path}{suffix}")
-        if candidate.exists():
-            candidate.unlink()
 
 
 __all__ = ["STATES", "Entry", "IndexRow", "Ledger", "PassState", "Route", "remove_ledger_files"]

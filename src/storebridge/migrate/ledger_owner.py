@@ -22,11 +22,13 @@ class LedgerInUse(StorebridgeError):
 
 def own(path: str) -> Callable[[], None]:
     """Hold ``<ledger>.lock`` until the run ends (the function returned lets go), or raise
-    :class:`LedgerInUse`. A snapshot's private copy (``""``) takes no hold."""
-    if not path:
+    :class:`LedgerInUse`. A snapshot's private copy (``""``) and an in-memory ledger
+    take no hold: nobody else can open them."""
+    if not path or path == ":memory:":
         return lambda: None
     ledger = Path(path)
-    lock = ledger.with_name(ledger.name + ".lock")
+    # The file, not the spelling: a symlink or another relative path to it is the same.
+    lock = ledger.resolve().with_name(ledger.resolve().name + ".lock")
     held = Held.take(lock)
     if held is None:
         raise LedgerInUse(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from typing import Any
 
 import attrs
@@ -27,9 +27,10 @@ FLOAT_EXACT_BELOW = 1e13
 """Amounts sent as JSON numbers (doubles) from this size on are refused when they show more
 than 15 significant digits: the text may have held digits the double lost, and at this size
 even cents need 16. Below it, a number is read as the double the platform sent."""
-_EXACT = Context(prec=100, traps=[InvalidOperation, Inexact, DivisionByZero, Overflow])
-"""Money's arithmetic: exact for any two amounts Money holds (the default context keeps 28
-digits and would round the 42 an amount may have); anything inexact raises instead."""
+_EXACT = Context(prec=100, traps=[InvalidOperation, DivisionByZero, Overflow])
+"""Money's arithmetic, whatever the thread's decimal context: exact for amounts as
+platforms send them (up to 42 digits; the default context keeps 28 and rounded them).
+Only a result of more than 100 digits (a product by ``1/3``) is rounded, at the 100th."""
 
 
 def _fits(value: Decimal) -> bool:
@@ -114,7 +115,7 @@ def positional(value: Decimal) -> Decimal:
     export then writes as such, not as ``7E+3``."""
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0:
-        return value.quantize(_ONE)
+        return _EXACT.quantize(value, _ONE)
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -221,7 +222,7 @@ def receive(
     key = dedupe_key(change) if seen is not None else None
     if key is None or seen is None:
         if handle is not None:
-            handle(change)
+            _ran(handle(change))
         return change
     claim = Claim.take(seen, key)
     if claim.state is DeliveryState.DONE:
@@ -230,12 +231,26 @@ def receive(
         raise DeliveryInProgress(key)
     try:
         if handle is not None:
-            handle(change)
+            _ran(handle(change))
     except BaseException:
         claim.release()  # this call's claim only: another may hold a newer one
         raise
     claim.done()
     return change
+
+
+def _ran(outcome: object) -> None:
+    """Refuse what an ``async def`` handler returns: a coroutine nobody awaits never runs,
+    and the delivery would be answered 2xx and marked handled all the same."""
+    if inspect.isawaitable(outcome):
+        if inspect.iscoroutine(outcome):
+            outcome.close()  # never started: nothing of it ran
+        raise ValidationError(
+            "handle is an async function: receive() calls it without awaiting, so it would "
+            "never run; pass a plain function, or serve deliveries with asgi_app(), which "
+            "awaits async handlers",
+            field="handle",
+        )
 
 
 __all__ = [

@@ -82,3 +82,21 @@ def test_a_modification_time_at_the_far_past_is_outside_a_later_window() -> None
     assert not Window(datetime(2025, 1, 1, tzinfo=UTC)).contains(far, oslo)
     assert Window(None, datetime(2025, 1, 1, tzinfo=UTC)).contains(far, oslo)
     assert Window().contains(far, oslo)
+
+
+def test_a_product_by_a_long_factor_keeps_a_hundred_digits_and_never_raises() -> None:
+    price = Money("19.99", "EUR")
+    twice = price * Decimal(0.9) * Decimal(0.9)  # factors from floats: 50-odd digits each
+    assert len(twice.amount.as_tuple().digits) == 100
+    assert twice.quantize().amount == Decimal("16.19")
+    thirds = Money.sum([Money("1", "EUR") * (Decimal(1) / 3) for _ in range(3)], "EUR")
+    assert thirds.quantize().amount == Decimal("1.00")
+
+
+def test_reading_an_exponent_does_not_depend_on_the_threads_decimal_context() -> None:
+    from decimal import localcontext
+
+    with localcontext() as context:
+        context.prec = 6
+        assert Money("7e8", "USD").amount == Decimal("700000000")
+        assert str(Money("12345678.91", "USD") + Money("0.01", "USD")) == "12345678.92 USD"

@@ -142,3 +142,40 @@ def test_the_ledger_error_hint_fits_the_cause(error: sqlite3.Error, says: str) -
     assert says in hint
     if says == "--resume":
         assert "another path" not in hint  # a new ledger would have to be rebuilt
+
+
+def test_a_ledger_that_fails_to_open_lets_go_of_its_lock(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    path.write_bytes(b"not a database, but long enough to be read as one" * 40)
+    for _ in range(2):  # the same error again, not "in use by another migration run"
+        with pytest.raises(sqlite3.DatabaseError):
+            Ledger(path, ROUTE)
+    path.unlink()
+    Ledger(path, ROUTE).close()
+
+
+def test_in_memory_ledgers_take_no_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    first, second = Ledger(":memory:", ROUTE), Ledger(":memory:", ROUTE)  # unrelated runs
+    first.close()
+    second.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_lock_follows_the_file_not_the_path_spelling(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    alias = tmp_path / "alias.sqlite"
+    held = Ledger(path, ROUTE)
+    alias.symlink_to(path)
+    try:
+        with pytest.raises(LedgerInUse):
+            Ledger(alias, ROUTE)
+    finally:
+        held.close()
+
+
+def test_a_discarded_ledger_is_gone_before_another_run_can_take_it(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    ledger = Ledger(path, ROUTE)
+    ledger.close(discard=True)
+    assert list(tmp_path.iterdir()) == []

@@ -86,7 +86,8 @@ def test_a_modification_time_at_the_far_past_is_outside_a_later_window() -> None
 
 def test_a_product_by_a_long_factor_keeps_a_hundred_digits_and_never_raises() -> None:
     price = Money("19.99", "EUR")
-    twice = price * Decimal(0.9) * Decimal(0.9)  # factors from floats: 50-odd digits each
+    rate = 0.9  # a factor from a float: Decimal(rate) has 50-odd digits
+    twice = price * Decimal(rate) * Decimal(rate)
     assert len(twice.amount.as_tuple().digits) == 100
     assert twice.quantize().amount == Decimal("16.19")
     thirds = Money.sum([Money("1", "EUR") * (Decimal(1) / 3) for _ in range(3)], "EUR")

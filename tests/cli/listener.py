@@ -82,8 +82,8 @@ class Listener:
         self.kill()
         raise AssertionError(f"stderr never said {text!r} {count} times: {''.join(self.err)}")
 
-    def interrupt(self) -> tuple[int, str]:
-        self.proc.send_signal(signal.SIGINT)
+    def interrupt(self, signum: int = signal.SIGINT) -> tuple[int, str]:
+        self.proc.send_signal(signum)
         code = self.proc.wait(timeout=30)
         self._close()
         return code, "".join(self.err)

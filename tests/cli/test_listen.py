@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from pathlib import Path
 
@@ -88,3 +89,19 @@ def test_a_pass_cut_short_by_stopping_ends_quietly_and_a_real_failure_does_not()
     assert stop.is_set()
     with pytest.raises(RuntimeError):  # not stopping: a bug, not to be hidden
         _poll(_ClosedUnderAPass(None), None, 0.01, threading.Event(), None)
+
+
+def test_sigterm_stops_it_as_ctrl_c_does(tmp_path: Path) -> None:
+    # A service manager stops it with SIGTERM: it died at once with -15; now it ends as on
+    # Ctrl-C (exit 130, "interrupted"), its checkpoint saved for the next start.
+    with served("24nettbutikk", seed=4, **SIZES) as (kit, url):
+        profile, env = profile_for("shop", kit, url)
+        (tmp_path / "storebridge.toml").write_text(profile)
+        args = ["--store", "shop", "--poll", "0.2", "--since", "2000-01-01T00:00:00+00:00",
+                "--state", "state"]  # fmt: skip
+        listener = Listener(args, tmp_path, env)
+        listener.take(sum(SIZES.values()))
+        code, err = listener.interrupt(signal.SIGTERM)
+    assert code == 130, err
+    assert err.rstrip().endswith("interrupted") and "Traceback" not in err
+    assert (tmp_path / "state" / "shop.checkpoint.json").is_file()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from storebridge.cli import logs
+from storebridge.cli.interrupts import terminate_like_interrupt
 from storebridge.cli.options import (
     ConfigOption,
     DebugOption,
@@ -374,6 +375,22 @@ def listen_command(
         file = state / f"{n}.checkpoint.json" if state else None
         args = (failures, stop, n, s, file, poll, start, emit)
         pollers.append(threading.Thread(target=_follow, args=args, name=f"poll-{n}", daemon=True))
+    # SIGTERM (a service manager stopping it) ends it as Ctrl-C does: pollers stopped, the
+    # checkpoints as saved, exit 130; it used to die at once with -15.
+    with terminate_like_interrupt():
+        return _listen(pollers, stop, stores, hooked, emit, failures, host, port)
+
+
+def _listen(
+    pollers: list[threading.Thread],
+    stop: threading.Event,
+    stores: dict[str, Any],
+    hooked: dict[str, Any],
+    emit: Callable[..., None],
+    failures: list[CliError],
+    host: str,
+    port: int,
+) -> int:
     try:
         for thread in pollers:
             thread.start()

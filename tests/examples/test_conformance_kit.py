@@ -21,6 +21,7 @@ from storebridge.testing import conformance
 from storebridge.testing.conformance import (
     check_error_parsing,
     check_listings_under_faults,
+    check_listings_whole,
     check_lost_answer_writes,
 )
 
@@ -115,8 +116,62 @@ def test_a_listing_that_stops_at_a_bad_page_is_caught(example: ModuleType) -> No
         check_listings_under_faults(broken, seeds=range(1, 9))
 
 
+def _customers_of_one_page(example: ModuleType, keep_last: bool = True) -> Any:
+    """A customers listing that reads only its first page (``keep_last=False``: reads every
+    page but drops the last one): the same records every time, so it agrees with itself."""
+
+    def list_customers(self: Any, query: Any) -> ListFlow[Customer]:
+        size = query.page_size or 50
+        url: str | None = f"{self.base_url}/customers?limit={size}"
+        while url:
+            response = yield build_request("GET", url, operation="customers.list")
+            body = read_json(response)
+            to_customer = example.converters.to_customer
+            rows = [read_payload(Payload(row), to_customer) for row in body["customers"]]
+            url = body["next"]
+            if keep_last or url:
+                yield Emit(rows)
+            if keep_last:
+                return
+
+    return list_customers
+
+
+@pytest.mark.parametrize("keep_last", [True, False], ids=["first page only", "last page lost"])
+def test_a_listing_short_the_same_way_every_time_is_caught(
+    example: ModuleType, keep_last: bool
+) -> None:
+    # The fault check compares faulty reads with the adapter's own read, which this one
+    # agrees with. The whole-listing check holds it to what the sandbox was seeded with.
+    broken = _broken(example, list_customers=_customers_of_one_page(example, keep_last))
+    with pytest.raises(AssertionError, match=r"customers.list with .* of the 11 its sandbox"):
+        check_listings_whole(broken)
+
+
+def test_a_listing_that_skips_a_row_it_cannot_read_is_caught(example: ModuleType) -> None:
+    def list_customers(self: Any, query: Any) -> ListFlow[Customer]:
+        # The converter's PayloadError swallowed: the row is left out, nothing said.
+        url: str | None = f"{self.base_url}/customers?limit={query.page_size or 50}"
+        while url:
+            response = yield build_request("GET", url, operation="customers.list")
+            body = read_json(response)
+            kept = []
+            for row in body["customers"]:
+                try:
+                    kept.append(read_payload(Payload(row), example.converters.to_customer))
+                except PayloadError:
+                    continue
+            yield Emit(kept)
+            url = body["next"]
+
+    broken = _broken(example, list_customers=list_customers)
+    with pytest.raises(AssertionError, match=r"row that cannot be read must raise a PayloadErr"):
+        check_listings_whole(broken)
+
+
 def test_the_example_itself_passes_each_of_these_checks(example: ModuleType) -> None:
     adapter = example.ExampleAdapter
+    assert check_listings_whole(adapter) == {"orders": 23, "customers": 11}
     assert check_error_parsing(adapter) > 0
     assert check_listings_under_faults(adapter)["customers"]["exact"] > 0
     assert check_lost_answer_writes(adapter, kinds=["reset_after"])

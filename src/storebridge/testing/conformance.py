@@ -22,6 +22,10 @@ facade, raises AssertionError saying what is wrong, and returns what it counted:
   (:class:`~storebridge.testing.FaultTransport`: 5xx, 429, resets, timeouts, truncated,
   malformed and stale pages...) on fake time yields exactly the sandbox's records or raises
   a storebridge error; never a record lost or doubled, never a bare exception.
+* :func:`check_listings_whole`: every listing returns exactly the records its sandbox was
+  seeded with (it must seed the sizes asked for), without repeats, at several page sizes,
+  and a page with a row that is not a record (the ``bad_row`` fault) makes it raise, never
+  come back shorter (see :mod:`storebridge.testing.conformance_whole`).
 * :func:`check_lost_answer_writes`: a write whose answer is lost (reset after processing,
   late, unreadable, a gateway's 502) is settled by reading the platform back: the call
   returns the record, and the platform accepted the write exactly once.
@@ -74,6 +78,7 @@ from storebridge.model import (
 from storebridge.sandbox.clock import FakeClock
 from storebridge.sandbox.kit import Sandbox
 from storebridge.store import AsyncStore, Store
+from storebridge.testing.conformance_whole import check_listings_whole
 from storebridge.testing.fake_time import FakeTime
 from storebridge.testing.faults import FAULT_KINDS, LOST_ANSWER_FAULTS, FaultTransport
 
@@ -564,6 +569,7 @@ def check_all(adapter_cls: type[Adapter]) -> dict[str, Any]:
         "check_unsupported": check_unsupported(adapter_cls),
         "check_error_parsing": check_error_parsing(adapter_cls),
         "check_listings_under_faults": check_listings_under_faults(adapter_cls),
+        "check_listings_whole": check_listings_whole(adapter_cls),
         "check_lost_answer_writes": check_lost_answer_writes(adapter_cls),
     }
 
@@ -578,6 +584,7 @@ __all__ = [
     "check_all",
     "check_error_parsing",
     "check_listings_under_faults",
+    "check_listings_whole",
     "check_lost_answer_writes",
     "check_record",
     "check_unsupported",

@@ -26,6 +26,13 @@ Kinds of fault (``FAULT_KINDS``), each as it happens on real networks:
 * ``stale_page``    a page of a listing answered with an earlier page of the same listing
   (a stale cache or a replica behind); only for GETs of a listing that has an earlier page
 
+Not among them, so asked for by name (``kinds=`` or a ``script``), since it is bad data,
+not a bad network, and a listing meeting it can only fail:
+
+* ``bad_row``       one record of the answer's first list of records with every value but
+  its ids made an object (a platform's bug, a half-migrated row): an adapter must raise,
+  never skip it
+
 ``only`` restricts faults to requests it accepts (e.g. writes only); ``script`` replaces the
 random draw with a choice of your own (``script(n, request)`` for the n-th request, 1-based,
 returns a kind or None). Every injected fault is counted in :attr:`FaultTransport.injected`
@@ -34,6 +41,7 @@ and logged in :attr:`FaultTransport.log`.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import threading
@@ -58,6 +66,9 @@ FAULT_KINDS: tuple[str, ...] = (
     "wrong_shape",
     "stale_page",
 )
+DATA_FAULTS: tuple[str, ...] = ("bad_row",)
+"""Faults in the data itself, injected only when named."""
+_KNOWN = (*FAULT_KINDS, *DATA_FAULTS)
 READ_FAULTS = FAULT_KINDS
 """Faults worth injecting into reads (all of them)."""
 LOST_ANSWER_FAULTS: tuple[str, ...] = (
@@ -99,9 +110,9 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
         only: Callable[[_http.Request], bool] | None = None,
         script: Callable[[int, _http.Request], str | None] | None = None,
     ) -> None:
-        unknown = set(kinds) - set(FAULT_KINDS)
+        unknown = set(kinds) - set(_KNOWN)
         if unknown:
-            raise ValueError(f"unknown fault kinds {sorted(unknown)}; choose from {FAULT_KINDS}")
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; choose from {_KNOWN}")
         if not 0 <= rate <= 1:
             raise ValueError("rate is a share of requests, between 0 and 1")
         weights = dict(kinds) if isinstance(kinds, Mapping) else dict.fromkeys(kinds, 1.0)
@@ -130,7 +141,7 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
                 chosen = self.script(self.requests, request)
                 if chosen is None:
                     return None
-                if chosen not in FAULT_KINDS:
+                if chosen not in _KNOWN:
                     raise ValueError(f"script chose unknown fault kind {chosen!r}")
                 kind = chosen
             elif self._rng.random() >= self.rate:
@@ -198,6 +209,8 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
             return _copy(response, request, page, {"Content-Type": "text/html"})
         if kind == "wrong_shape":
             return _copy(response, request, self._rng.choice((b"[]", b'{"ok": true}', b"null")))
+        if kind == "bad_row":
+            return _copy(response, request, _with_a_bad_row(content))
         return response
 
     # Transports -----------------------------------------------------------------------------
@@ -237,6 +250,41 @@ _BEFORE = frozenset(
 )
 
 
+def _with_a_bad_row(content: bytes) -> bytes:
+    """``content`` with the middle record of its first list of records (a JSON array of
+    objects, at most three levels down) made unreadable; as it was when it holds none."""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return content
+    rows = _first_rows(body, 0)
+    if rows is None:
+        return content
+    row = rows[len(rows) // 2]
+    # Its values, not its ids: the row still looks like a record to a page check and to a
+    # walk keying rows by id, so only its converter can tell (and must raise).
+    for key, value in row.items():
+        if isinstance(value, str | int | float) and not _is_id(key):
+            row[key] = {"not": "a value"}
+    return json.dumps(body).encode()
+
+
+def _is_id(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in ("id", "uuid", "ref", "key") or lowered.endswith(("_id", "id", "_no"))
+
+
+def _first_rows(value: Any, depth: int) -> list[Any] | None:
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        return value
+    if isinstance(value, dict) and depth < 3:
+        for item in value.values():
+            found = _first_rows(item, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
 def _answer(
     status: int, content: bytes, request: _http.Request, headers: Mapping[str, str] | None = None
 ) -> _http.Response:
@@ -261,4 +309,4 @@ def _copy(
     return _http.Response(response.status_code, headers=merged, content=content, request=request)
 
 
-__all__ = ["FAULT_KINDS", "LOST_ANSWER_FAULTS", "READ_FAULTS", "FaultTransport"]
+__all__ = ["DATA_FAULTS", "FAULT_KINDS", "LOST_ANSWER_FAULTS", "READ_FAULTS", "FaultTransport"]

@@ -60,7 +60,7 @@ from storebridge.model.changes import Change, WebhookSubscription
 from storebridge.model.money import Money
 from storebridge.sandbox.clock import Clock
 from storebridge.sandbox.kit import Sandbox, SandboxSize
-from storebridge.settings import parse_settings
+from storebridge.settings import Secret, parse_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -253,8 +253,13 @@ class Adapter:
 
     @property
     def secrets(self) -> Sequence[str]:
-        """Values that must never appear in logs, reprs or error messages."""
-        return ()
+        """Values that must never appear in logs, reprs or error messages: by default every
+        :class:`~storebridge.settings.Secret` among the settings (override to add others)."""
+        settings = self.settings
+        if not attrs.has(type(settings)):
+            return ()
+        values = (getattr(settings, field.name, None) for field in attrs.fields(type(settings)))
+        return tuple(value.reveal() for value in values if isinstance(value, Secret))
 
     @property
     def default_headers(self) -> Mapping[str, str]:

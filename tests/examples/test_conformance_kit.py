@@ -169,6 +169,38 @@ def test_a_listing_that_skips_a_row_it_cannot_read_is_caught(example: ModuleType
         check_listings_whole(broken)
 
 
+def test_a_refund_read_back_that_takes_any_refund_of_the_order_is_caught(
+    example: ModuleType,
+) -> None:
+    # After a lost answer it returns the order's first refund, made before this call: the
+    # caller is told of a refund that is not the one it asked for.
+    def find_refund(self: Any, quote: RefundQuote) -> Flow[Refund | None]:
+        found = yield from self._refunds(quote.order_ref)
+        return found[0] if found else None
+
+    broken = _broken(example, find_refund=find_refund)
+    writes = {"refunds.create": conformance.refund_one_unit}
+    with pytest.raises(AssertionError, match=r"returned refund \w+, made before this call"):
+        check_lost_answer_writes(broken, writes, kinds=["reset_after"])
+
+
+def test_a_credential_not_declared_secret_is_caught(example: ModuleType) -> None:
+    # The token goes out in the Authorization header, so it is a credential whatever the
+    # adapter declares; undeclared, logs, errors and cassettes would show it.
+    broken = _broken(example, secrets=property(lambda self: ()))
+    with pytest.raises(AssertionError, match=r"setting 'token' is sent with requests"):
+        conformance.check_adapter(broken)
+
+
+def test_a_credential_shown_by_a_repr_is_caught(example: ModuleType) -> None:
+    def __repr__(self: Any) -> str:
+        return f"ExampleAdapter(token={self.settings.token.reveal()!r})"
+
+    broken = _broken(example, __repr__=__repr__)
+    with pytest.raises(AssertionError, match=r"repr\(\) of the adapter shows setting 'token'"):
+        conformance.check_adapter(broken)
+
+
 def test_the_example_itself_passes_each_of_these_checks(example: ModuleType) -> None:
     adapter = example.ExampleAdapter
     assert check_listings_whole(adapter) == {"orders": 23, "customers": 11}

@@ -7,7 +7,9 @@
 Each check builds ``MyAdapter.sandbox(...)`` in-process (no sockets), goes through the public
 facade, raises AssertionError saying what is wrong, and returns what it counted:
 
-* :func:`check_adapter`: refs are non-empty strings, money is Decimal + ISO currency,
+* :func:`check_adapter`: every setting sent with requests is among the adapter's secrets
+  and shows in no repr (see :mod:`storebridge.testing.conformance_secrets`), refs are
+  non-empty strings, money is Decimal + ISO currency,
   datetimes are aware, every object carries its platform and raw payload, listings end
   without repeats, ``get`` agrees with ``list``, sync and async listings agree, and every
   unsupported operation is refused (see :func:`check_unsupported`).
@@ -38,12 +40,11 @@ The checks that retry run on :class:`~storebridge.testing.FakeTime` with the san
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any
 
 import attrs
 
@@ -55,7 +56,6 @@ from storebridge.errors import (
     RateLimited,
     StorebridgeError,
     UnsupportedOperation,
-    ValidationError,
     error_class_for_status,
 )
 from storebridge.flow import request_meta
@@ -78,7 +78,9 @@ from storebridge.model import (
 from storebridge.sandbox.clock import FakeClock
 from storebridge.sandbox.kit import Sandbox
 from storebridge.store import AsyncStore, Store
+from storebridge.testing.conformance_secrets import check_credentials
 from storebridge.testing.conformance_whole import check_listings_whole
+from storebridge.testing.conformance_writes import PrepareWrite, create_customer, refund_one_unit
 from storebridge.testing.fake_time import FakeTime
 from storebridge.testing.faults import FAULT_KINDS, LOST_ANSWER_FAULTS, FaultTransport
 
@@ -171,6 +173,7 @@ def check_adapter(adapter_cls: type[Adapter], *, orders: int = 6) -> dict[str, i
     """Run the basic checks; returns how many records of each kind were checked."""
     kit = adapter_cls.sandbox(seed=3, orders=orders)
     adapter, connection = _connected(adapter_cls, kit)
+    check_credentials(adapter_cls, kit, SANDBOX_URL)
     counts: dict[str, int] = {}
     with connection as store:
         for resource, op in _GETTERS.items():
@@ -438,34 +441,6 @@ def check_listings_under_faults(
 
 
 # Writes whose answer is lost ---------------------------------------------------------------
-
-PrepareWrite: TypeAlias = Callable[[Store], Callable[[], Any]]
-"""Sets up a write on a connected store (no faults yet) and returns the write to perform,
-which returns the record it created."""
-
-
-def create_customer(store: Store) -> Callable[[], Any]:
-    """``customers.create`` of a new customer (an e-mail address no one has)."""
-    email = f"conformance-{uuid.uuid4().hex[:12]}@example.com"
-    draft = CustomerDraft(email=email, first_name="Kit", last_name="Conformance")
-    return lambda: store.customers.create(draft)
-
-
-def refund_one_unit(store: Store) -> Callable[[], Any]:
-    """``refunds.create`` of one unit of the first order line the platform will quote."""
-    for order in store.orders.list():
-        if order.partial and "orders.get" in store.capabilities:
-            order = store.orders.get(order.ref)
-        for line in order.lines:
-            try:
-                quote = store.refunds.calculate(
-                    order.ref, lines=[RefundLine(line_ref=line.ref, quantity=1)]
-                )
-            except (APIError, ValidationError):  # not refundable (unpaid...): try the next
-                continue
-            return lambda: store.refunds.create(quote)
-    raise AssertionError("no order line of the sandbox can be refunded; pass a write of yours")
-
 
 WRITES: Mapping[str, PrepareWrite] = {
     "customers.create": create_customer,

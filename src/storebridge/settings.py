@@ -16,7 +16,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import attrs
 
@@ -141,7 +141,27 @@ def check_base_url(value: str, *, setting: str = "base_url") -> str:
             "for a local sandbox.",
             setting=setting,
         )
-    return value.rstrip("/")
+    return _canonical(parts, setting).rstrip("/")
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _canonical(parts: SplitResult, setting: str) -> str:
+    """The URL as one spelling of its store: scheme and host in lower case, no default port
+    (the rate limit is shared by credential and address, so two spellings of one store
+    would each get the whole limit)."""
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError(
+            f"{setting} has a port that is not a number from 0 to 65535", setting=setting
+        ) from None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    netloc = host if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def parse_settings(cls: type[S], given: Mapping[str, Any], *, platform: str) -> S:

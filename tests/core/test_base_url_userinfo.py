@@ -63,3 +63,17 @@ def test_connect_refuses_a_base_url_with_a_password(platform: str) -> None:
     assert err.value.setting == "base_url" and "user name or password" in str(err.value)
     shown = "".join(traceback.format_exception(err.value)) + repr(err.value)
     assert PASSWORD not in shown
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("HTTPS://ACME.myshopline.com:443/", "https://acme.myshopline.com"),
+        ("https://Shop.Example:8443/Api/V1/", "https://shop.example:8443/Api/V1"),
+        ("http://LOCALHOST:80/api", "http://localhost/api"),
+    ],
+)
+def test_a_base_url_is_one_spelling_of_its_store(given: str, canonical: str) -> None:
+    # The rate limit is shared by credential and address: two spellings of one store (a
+    # host in capitals, the default port written out) each got the whole limit.
+    assert check_base_url(given) == canonical

@@ -129,7 +129,11 @@ def _late_failure(number: int, request: object) -> str | None:
     return "server_error" if number > 9 else None
 
 
-def _export_failing(stores: list[tuple[str, str, dict[str, int], bool]], output: Path) -> CliError:
+def _export_failing(
+    stores: list[tuple[str, str, dict[str, int], bool]],
+    output: Path,
+    report_file: Path | None = None,
+) -> CliError:
     """``export_fleet`` of orders into ``output`` from sandboxes (name, platform, size, fails
     part way); the CliError it must raise."""
     import storebridge
@@ -152,7 +156,7 @@ def _export_failing(stores: list[tuple[str, str, dict[str, int], bool]], output:
     with pytest.raises(CliError) as caught:
         export_fleet(storebridge.fleet(specs, options=options), "orders", updated_since=None,
                      fmt="jsonl", output=output, detail=True, quiet=True,
-                     show_progress=False, report_file=None)  # fmt: skip
+                     show_progress=False, report_file=report_file)  # fmt: skip
     return caught.value
 
 
@@ -169,6 +173,26 @@ def test_a_store_failing_part_way_is_named_with_the_records_it_left(tmp_path: Pa
     assert left["good"] == 8 and 0 < left["bad"] < 12
     assert f"and {left['bad']} of bad's, read before it failed" in failure.message
     assert failure.hint is not None and "store column" in failure.hint
+
+
+def test_every_store_failing_part_way_into_a_file_reports_nothing_written(
+    tmp_path: Path,
+) -> None:
+    # The file is left as it was; the report counted what each store gave before failing.
+    output, report = tmp_path / "orders.jsonl", tmp_path / "report.json"
+    output.write_text("earlier\n", "utf-8")
+    failure = _export_failing(
+        [("a", "29next", {"seed": 1, "orders": 12, "page_size": 5}, True),
+         ("b", "29next", {"seed": 2, "orders": 12, "page_size": 5}, True)],
+        output, report,
+    )  # fmt: skip
+    assert "nothing was written" in failure.message
+    assert output.read_text("utf-8") == "earlier\n"
+    stores = json.loads(report.read_text("utf-8"))["stores"]
+    assert {name: s["counts"] for name, s in stores.items()} == {
+        "a": {"orders": 0},
+        "b": {"orders": 0},
+    }
 
 
 def test_export_keeps_earlier_files_when_it_cannot_write_the_new_ones(
@@ -203,6 +227,11 @@ def test_export_keeps_earlier_files_when_it_cannot_write_the_new_ones(
             "29next-0",
             "shopline-1",
         }
+        # Named on the command line too, it is a choice: two ways of naming stores (it was
+        # dropped in silence when it matched the variable's value).
+        code, _, err = _cli(capsys, "export", "customers", "-s", "29next-0", "--all",
+                            "--config", config)  # fmt: skip
+        assert code == 2 and "name the stores one way" in err
         monkeypatch.delenv(PROFILE_ENV)
 
         output.write_text("earlier export\n", "utf-8")
@@ -217,6 +246,8 @@ def test_export_keeps_earlier_files_when_it_cannot_write_the_new_ones(
     assert output.read_text("utf-8") == "earlier export\n"
     data = json.loads(report.read_text("utf-8"))
     assert data["ok"] is False and "note" not in data
+    # It counts what the file got from each store: nothing (it counted what was read).
+    assert all(n == 0 for s in data["stores"].values() for n in s["counts"].values()), data
     assert not list(tmp_path.glob("x.jsonl.*.part"))
 
 

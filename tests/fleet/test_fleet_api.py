@@ -193,3 +193,26 @@ def test_two_migrations_whose_names_join_alike_keep_two_ledgers(tmp_path: Path) 
     assert first.name.startswith("a-to-b-to-c-") and second.name.startswith("a-to-b-to-c-")
     plain = MigrateJob({"d": spec["e"]}, tmp_path).ledger(spec["d"])
     assert plain == tmp_path / "d-to-e.sqlite"  # the usual names keep their ledgers
+
+
+def test_a_migration_job_resuming_an_interrupted_run_counts_the_whole_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A retried task (a lost Dask worker) resumes the killed run: the records that run read
+    # are "earlier" in this run's report, and the job counted "0 customers" for a store
+    # whose 20 were all on the target.
+    from storebridge.migrate.report import MigrationReport, ResourceResult
+
+    def migrate(*_a: object, **_k: object) -> MigrationReport:
+        report = MigrationReport(source="src", target="dst", dry_run=False)
+        report.results["customers"] = ResourceResult("customers", earlier=20)
+        report.results["orders"] = ResourceResult("orders", created=3, already=2, earlier=35)
+        return report
+
+    monkeypatch.setattr(storebridge, "migrate", migrate)
+    source = adapter_class("29next").sandbox(seed=4, orders=1, rate_limit=None)
+    spec = StoreSpec("src", platform="29next", settings=source.settings("https://src.example"),
+                     transport=source.emulator.transport())  # fmt: skip
+    job = MigrateJob({"src": spec}, tmp_path / "ledgers")
+    report = storebridge.fleet([spec], options=FAST).run(job)
+    assert report["src"].counts == {"customers": 20, "orders": 40}, report.summary()

@@ -309,7 +309,15 @@ def _unwritable(output: Path, exc: OSError) -> CliError:
     )
 
 
+def _from_environment(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` took its value from its environment variable (a store named
+    on the command line as well as in ``$STOREBRIDGE_PROFILE`` is still a choice)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "ENVIRONMENT"
+
+
 def export_command(
+    ctx: typer.Context,
     resource: Annotated[Resource, typer.Argument(help="What to export.", show_default=False)],
     store: Annotated[
         list[str] | None,
@@ -370,6 +378,8 @@ def export_command(
     --all) are read concurrently into one output, each record carrying its store.
     """
     apply_verbosity(verbose, debug)
+    if (every or tag is not None) and _from_environment(ctx, "store"):
+        store = None  # $STOREBRIDGE_PROFILE is the default store, not a choice of stores
     with terminate_like_interrupt():
         _export(resource, store, output, fmt, since, detail, every, tag, report, config,
                 quiet)  # fmt: skip
@@ -403,8 +413,6 @@ def _export(
         )
     )
     stores = list(dict.fromkeys(store or []))  # a name given twice is one store
-    if (every or tag is not None) and stores == [os.environ.get(PROFILE_ENV)]:
-        stores = []  # $STOREBRIDGE_PROFILE is the default store, not a choice of stores
     _separate_files(output, report, config)
     if every or tag is not None or len(stores) > 1:
         if sum((every, tag is not None, bool(stores))) > 1:

@@ -15,6 +15,8 @@ from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
+import attrs
+
 import storebridge
 from storebridge.cli.export import _destination, interrupted
 from storebridge.cli.interrupts import whole_writes
@@ -88,7 +90,8 @@ def export_fleet(
         if replaced and len(report.failed) == len(report):
             # Leaving the block with an error keeps -o as it was, instead of an empty file
             # (a file written through its part file; a pipe or device got what was sent).
-            _write_report(report_file, report)
+            # The report then counts what the file got from each store: nothing.
+            _write_report(report_file, _nothing_written(report))
             for name, failure in report.failed.items():
                 error(f"store {name}: {failure}")
             raise CliError(
@@ -121,6 +124,12 @@ def export_fleet(
             + (" (drop the failed stores' rows, by the store column, before adding the new"
                " ones)" if partly else ""),
         )  # fmt: skip
+
+
+def _nothing_written(report: FleetReport) -> FleetReport:
+    results = report.results.items()
+    nothing = {n: attrs.evolve(r, counts=dict.fromkeys(r.counts, 0)) for n, r in results}
+    return attrs.evolve(report, results=nothing)
 
 
 def _write_report(path: Path | None, report: FleetReport) -> None:

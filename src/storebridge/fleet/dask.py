@@ -102,6 +102,6 @@ def _gathered(future: Any, spec: StoreSpec) -> StoreResult:
     except Exception as exc:
         # The task itself never raises: this is the cluster failing it (a worker lost...).
         return StoreResult(
-            store=spec.name, platform=spec.platform or "", error=StoreFailure.of(exc)
+            store=spec.name, platform=spec.platform_label(), error=StoreFailure.of(exc)
         )
     return result

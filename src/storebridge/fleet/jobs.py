@@ -208,7 +208,8 @@ class MigrateJob(Job):
     Each migration keeps its own ledger, ``ledgers/<source>-to-<target>.sqlite``, so
     re-running resumes it (with ``since="last-run"`` it catches up). On Dask, ``ledgers``
     must be storage every worker reaches, and one migration must never run twice at once.
-    Counts are the records moved per resource; a migration that ends with failures or
+    Counts are the records migrated per resource, earlier runs' included (the counts of a
+    resumed run are those of the whole migration); a migration that ends with failures or
     verification mismatches is the store's error, with its status.
     """
 
@@ -253,7 +254,9 @@ class MigrateJob(Job):
                 source, target, ledger=ledger, dry_run=self.dry_run, since=self.since,
                 verify=self.verify,
             )  # fmt: skip
-        counts = {resource: result.moved for resource, result in report.results.items()}
+        # What is on the target for this migration, earlier runs' part included: a run
+        # that resumes an interrupted one (a retried task) counted only its own part.
+        counts = {r: result.moved + result.earlier for r, result in report.results.items()}
         details = {"target": target_spec.name, "ledger": str(ledger), "status": report.status}
         problem = None
         if not report.ok:

@@ -22,12 +22,10 @@ register it in your package's ``pyproject.toml``::
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Literal, Self, TypeVar
-from urllib.parse import urlsplit
 
 import attrs
 
@@ -60,7 +58,7 @@ from storebridge.model.changes import Change, WebhookSubscription
 from storebridge.model.money import Money
 from storebridge.sandbox.clock import Clock
 from storebridge.sandbox.kit import Sandbox, SandboxSize
-from storebridge.settings import Secret, parse_settings
+from storebridge.settings import Secret, canonical_host, parse_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -465,32 +463,6 @@ class Adapter:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base_url}>"
-
-
-_DEFAULT_PORTS = {"https": 443, "http": 80}
-
-
-def canonical_host(url: str) -> str:
-    """``url``'s host in lower case, with its port unless it is the scheme's default
-    (``url`` itself when it has no host)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        return parts.netloc or url
-    if not host.isascii():
-        # bücher.example and xn--bcher-kva.example are one host: name it as DNS does
-        # (a name IDNA cannot spell is kept as given).
-        with contextlib.suppress(UnicodeError):
-            host = host.encode("idna").decode("ascii")
-    if ":" in host:  # an IPv6 address keeps its brackets, as in a URL
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:  # a port that is not a number: keep the spelling it came with
-        return parts.netloc.lower()
-    if port is None or port == _DEFAULT_PORTS.get(parts.scheme.lower()):
-        return host
-    return f"{host}:{port}"
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -64,7 +64,6 @@ from storebridge.adapter import (
     ListQuery,
     OrderQuery,
     RateLimit,
-    canonical_host,
     error_from_response,
     parse_retry_after,
     platform_operation,
@@ -131,6 +130,7 @@ from storebridge.serialization import make_wire_converter, read_payload
 from storebridge.settings import (
     Secret,
     SettingError,
+    canonical_host,
     check_base_url,
     is_loopback_host,
     parse_settings,

@@ -144,24 +144,45 @@ def check_base_url(value: str, *, setting: str = "base_url") -> str:
     return _canonical(parts, setting).rstrip("/")
 
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 def _canonical(parts: SplitResult, setting: str) -> str:
-    """The URL as one spelling of its store: scheme and host in lower case, no default port
-    (the rate limit is shared by credential and address, so two spellings of one store
-    would each get the whole limit)."""
+    """The URL as one spelling of its store: scheme and host as :func:`canonical_host`
+    gives them (lower case, IDNA, no trailing dot, no default port); the rate limit is
+    shared by credential and address, so two spellings of one store would each get the
+    whole limit."""
     try:
-        port = parts.port
+        _ = parts.port  # a port that is not a number raises here
     except ValueError:
         raise ConfigurationError(
             f"{setting} has a port that is not a number from 0 to 65535", setting=setting
         ) from None
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"  # IPv6
-    netloc = host if port in (None, _DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
+    netloc = canonical_host(urlunsplit(parts))
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def canonical_host(url: str) -> str:
+    """``url``'s host in lower case, with its port unless it is the scheme's default
+    (``url`` itself when it has no host)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return parts.netloc or url
+    if not host.isascii():
+        # bücher.example and xn--bcher-kva.example are one host: name it as DNS does
+        # (a name IDNA cannot spell is kept as given).
+        with contextlib.suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii")
+    if ":" in host:  # an IPv6 address keeps its brackets, as in a URL
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: keep the spelling it came with
+        return parts.netloc.lower()
+    if port is None or port == _DEFAULT_PORTS.get(parts.scheme.lower()):
+        return host
+    return f"{host}:{port}"
 
 
 def parse_settings(cls: type[S], given: Mapping[str, Any], *, platform: str) -> S:
@@ -284,6 +305,7 @@ class SettingError(ValueError):
 __all__ = [
     "Secret",
     "SettingError",
+    "canonical_host",
     "check_base_url",
     "is_loopback_host",
     "looks_like_token",

@@ -71,6 +71,8 @@ def test_connect_refuses_a_base_url_with_a_password(platform: str) -> None:
         ("HTTPS://ACME.myshopline.com:443/", "https://acme.myshopline.com"),
         ("https://Shop.Example:8443/Api/V1/", "https://shop.example:8443/Api/V1"),
         ("http://LOCALHOST:80/api", "http://localhost/api"),
+        ("https://BÜCHER.example/x", "https://xn--bcher-kva.example/x"),
+        ("https://shop.example./", "https://shop.example"),
     ],
 )
 def test_a_base_url_is_one_spelling_of_its_store(given: str, canonical: str) -> None:

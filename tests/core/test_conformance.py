@@ -37,3 +37,20 @@ def test_kit_catches_a_broken_adapter() -> None:
 
     with pytest.raises(AssertionError, match="platform"):
         check_adapter(Broken)
+
+
+def test_a_setting_sent_in_a_non_credential_header_is_not_taken_for_a_credential() -> None:
+    # 29 Next sends api_version as X-29next-API-Version: a setting, not a secret.
+    from storebridge.sandbox.kit import Sandbox
+    from storebridge.testing.conformance_secrets import check_credentials
+    from storebridge_29next import TwentyNineNextAdapter
+
+    kit = TwentyNineNextAdapter.sandbox(seed=3, orders=2)
+    pinned = Sandbox(
+        platform=kit.platform,
+        emulator=kit.emulator,
+        settings=lambda url: {**kit.settings(url), "api_version": "2024-04-01"},
+    )
+    assert check_credentials(TwentyNineNextAdapter, pinned, "https://sandbox.invalid") == [
+        "access_token"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import storebridge
+from storebridge import _http
 from storebridge.errors import ConfigurationError
 from storebridge.fleet import ExportJob, MigrateJob, StoreFailure, StoreSpec
 from storebridge.profiles import env_name
@@ -195,24 +197,45 @@ def test_two_migrations_whose_names_join_alike_keep_two_ledgers(tmp_path: Path) 
     assert plain == tmp_path / "d-to-e.sqlite"  # the usual names keep their ledgers
 
 
-def test_a_migration_job_resuming_an_interrupted_run_counts_the_whole_migration(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+class _CutAfter(_http.BaseTransport):
+    """The target's transport: refuses its 2nd and 3rd order writes (422), and stops the
+    run (as a killed worker) at its ``cut``-th."""
+
+    def __init__(self, inner: _http.BaseTransport, cut: int) -> None:
+        self.inner, self.cut, self.writes, self.armed = inner, cut, 0, True
+
+    def handle_request(self, request: _http.Request) -> _http.Response:
+        if self.armed and request.method in ("POST", "PUT") and "order" in request.url.path:
+            self.writes += 1
+            if self.writes > self.cut:
+                raise KeyboardInterrupt
+            if self.writes in (2, 3):
+                return _http.Response(422, json={"message": "refused"}, request=request)
+        return self.inner.handle_request(request)
+
+
+@pytest.mark.parametrize("cut", [5, 9])
+def test_a_migration_job_resuming_an_interrupted_run_counts_what_the_target_holds(
+    tmp_path: Path, cut: int
 ) -> None:
-    # A retried task (a lost Dask worker) resumes the killed run: the records that run read
-    # are "earlier" in this run's report, and the job counted "0 customers" for a store
-    # whose 20 were all on the target.
-    from storebridge.migrate.report import MigrationReport, ResourceResult
-
-    def migrate(*_a: object, **_k: object) -> MigrationReport:
-        report = MigrationReport(source="src", target="dst", dry_run=False)
-        report.results["customers"] = ResourceResult("customers", earlier=20)
-        report.results["orders"] = ResourceResult("orders", created=3, already=2, earlier=35)
-        return report
-
-    monkeypatch.setattr(storebridge, "migrate", migrate)
-    source = adapter_class("29next").sandbox(seed=4, orders=1, rate_limit=None)
-    spec = StoreSpec("src", platform="29next", settings=source.settings("https://src.example"),
-                     transport=source.emulator.transport())  # fmt: skip
-    job = MigrateJob({"src": spec}, tmp_path / "ledgers")
-    report = storebridge.fleet([spec], options=FAST).run(job)
-    assert report["src"].counts == {"customers": 20, "orders": 40}, report.summary()
+    # A retried task (a lost Dask worker) resumes the killed run: the job counted only what
+    # it did itself ("0 customers"), then, counting the report's "earlier", the records the
+    # first run failed and the one at the resume boundary twice.
+    source = adapter_class("29next").sandbox(seed=4, orders=12, rate_limit=None)
+    target = adapter_class("shopline").sandbox(
+        seed=5, orders=0, customers=0, products=0, currency="USD", rate_limit=False
+    )
+    cutting = _CutAfter(target.emulator.transport(), cut)
+    src = StoreSpec("src", platform="29next", settings=source.settings("https://src.example"),
+                    transport=source.emulator.transport(), options=FAST)  # fmt: skip
+    dst = StoreSpec("dst", platform="shopline", settings=target.settings("https://dst.example"),
+                    transport=cutting, options=FAST)  # fmt: skip
+    job = MigrateJob({"src": dst}, tmp_path)
+    with src.connect() as s, dst.connect() as t, contextlib.suppress(KeyboardInterrupt):
+        storebridge.migrate(s, t, ledger=job.ledger(src))
+    cutting.armed = False
+    result = job.run(src)
+    with dst.connect() as t:
+        holds = {r: len(list(getattr(t, r).list())) for r in ("customers", "products", "orders")}
+    assert result.counts == holds
+    assert holds["orders"] == 10  # the two refused are counted nowhere

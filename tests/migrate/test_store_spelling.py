@@ -10,7 +10,7 @@ import pytest
 
 import storebridge
 from storebridge import Store
-from storebridge.adapter import canonical_host
+from storebridge.settings import canonical_host
 from tests.migrate.test_migrate import TOKEN, tag_counts
 from tests.support.toyshop import ToyShopEmulator
 

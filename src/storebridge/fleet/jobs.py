@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -32,6 +32,10 @@ from storebridge.errors import ConfigurationError
 from storebridge.fleet.report import FleetReport, StoreFailure, StoreResult
 from storebridge.fleet.spec import StoreSpec
 from storebridge.serialization import json_line, to_dict
+
+if TYPE_CHECKING:
+    from storebridge.migrate.ledger import Route
+    from storebridge.migrate.report import MigrationReport
 
 __all__ = [
     "EXPORTABLE",
@@ -254,11 +258,30 @@ class MigrateJob(Job):
                 source, target, ledger=ledger, dry_run=self.dry_run, since=self.since,
                 verify=self.verify,
             )  # fmt: skip
-        # What is on the target for this migration, earlier runs' part included: a run
-        # that resumes an interrupted one (a retried task) counted only its own part.
-        counts = {r: result.moved + result.earlier for r, result in report.results.items()}
+            from storebridge.migrate.plan import check_route  # loaded with migrations
+
+            route = check_route(source, target)  # the ledger's key for this migration
+        # What is on the target for this migration, earlier runs' part included, as the
+        # ledger has it: a run resuming an interrupted one (a retried task) counted only its
+        # own part, and its report's "earlier" also holds what failed before.
+        counts = (
+            {resource: result.moved for resource, result in report.results.items()}
+            if self.dry_run
+            else _migrated(ledger, route, report)
+        )
         details = {"target": target_spec.name, "ledger": str(ledger), "status": report.status}
         problem = None
         if not report.ok:
             problem = f"the migration to {target_spec.name} ended {report.status}"
         return JobResult(counts=counts, details=details, problem=problem)
+
+
+def _migrated(path: Path, route: Route, report: MigrationReport) -> dict[str, int]:
+    """Per resource of ``report``, the records the ledger holds as copied for ``route``."""
+    from storebridge.migrate.ledger import Ledger
+
+    ledger = Ledger(path, route)
+    try:
+        return {resource: ledger.count(resource, ("done",)) for resource in report.results}
+    finally:
+        ledger.close()

@@ -1,8 +1,10 @@
 """Conformance: every credential the adapter sends is declared secret and never shown.
 
 A credential is found by what the adapter does, not by what it declares: a sandbox setting
-whose value goes out in a request's headers (Basic auth's base64 decoded) or query string
-is one; the host and path are where a request goes, not credentials.
+whose value goes out in a request header or query parameter named like a credential
+(``Authorization``, Basic auth's base64 decoded, ``X-Shop-Token``, ``access_token=``,
+``api_key``...) is one. Other headers and parameters (an API version, a locale, a shop
+id) and the host and path carry settings that are not secret.
 It must be among ``adapter.secrets`` (which logs, errors and cassettes mask), and neither
 ``repr()`` of the adapter nor of its settings may show it.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from storebridge import _http
@@ -18,6 +21,11 @@ from storebridge.adapter import Adapter
 from storebridge.sandbox.kit import Sandbox
 from storebridge.store import Store
 
+_CREDENTIAL_NAME = re.compile(
+    r"(?i)auth|token|key|secret|sign|session|cookie|password|credential|bearer"
+)
+"""Header and query parameter names that carry credentials; other names (an API version,
+a locale, a shop id) carry settings that are not secret."""
 _SHORTEST = 8
 """Shorter setting values (a currency, a flag) are not taken for credentials."""
 
@@ -28,10 +36,14 @@ class _Seen(_http.BaseTransport):
         self.sent: list[str] = []
 
     def handle_request(self, request: _http.Request) -> _http.Response:
-        self.sent.append(request.url.query.decode("ascii", "replace"))  # not host or path
+        for name, value in request.url.params.multi_items():
+            if _CREDENTIAL_NAME.search(name):
+                self.sent.append(value)
         for name, value in request.headers.items():
+            if not _CREDENTIAL_NAME.search(name):
+                continue  # an API version, a locale, a shop id: not credentials
             self.sent.append(value)
-            if name.lower() in ("authorization", "proxy-authorization") and " " in value:
+            if " " in value:
                 self.sent.append(_decoded(value.split(" ", 1)[1]))
         response: _http.Response = self.inner.handle_request(request)
         return response

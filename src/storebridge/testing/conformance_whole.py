@@ -7,9 +7,9 @@ with itself. These checks hold each listing to what its sandbox was seeded with 
 * every listing returns exactly as many records as the sandbox was asked for, without
   repeats, at several page sizes: a walk that stops after its first page, drops its last
   one, or ends at a short page is caught wherever its pages happen to end;
-* a page with one row that is not a record (the ``bad_row`` fault) makes the listing
-  raise a storebridge error, or read the page again and come back whole: never shorter
-  by that row, as a converter that skips what it cannot read would make it.
+* with a row that is not a record on every page (the ``bad_row`` fault on every answer
+  holding records), the listing raises a PayloadError: it can never come back whole, and
+  coming back shorter is what a converter that skips what it cannot read does.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from storebridge import _http
 from storebridge.adapter import Adapter
-from storebridge.errors import StorebridgeError
+from storebridge.errors import PayloadError
 from storebridge.sandbox.clock import FakeClock
 from storebridge.store import Store
 from storebridge.testing.fake_time import FakeTime
@@ -29,32 +29,27 @@ SIZES = {"orders": 23, "customers": 11, "products": 7}
 """What the sandbox is seeded with: odd sizes, so pages of most sizes end short."""
 PAGE_SIZES: tuple[int | None, ...] = (None, 1, 3, 10)
 """The default, and sizes that make several pages of every listing."""
-_BAD_PAGES = 3
-"""The listing's first GETs answered with a bad row (a retry meets it again)."""
 
 
 def _read(adapter_cls: type[Adapter], resource: str, page_size: int | None,
-          bad_rows: bool = False) -> list[str]:  # fmt: skip
+          faults: FaultTransport | None = None) -> list[str]:  # fmt: skip
     """The refs ``resource``'s listing returns from a freshly seeded sandbox."""
     clock = FakeClock()
     sandbox = adapter_cls.sandbox(seed=3, clock=clock, **SIZES)
     transport: Any = sandbox.emulator.transport()
-    if bad_rows:
-        gets = Counter[str]()
-
-        def first_gets(_n: int, request: _http.Request) -> str | None:
-            if request.method != "GET":
-                return None
-            gets["seen"] += 1
-            return "bad_row" if gets["seen"] <= _BAD_PAGES else None
-
-        transport = FaultTransport(transport, script=first_gets)
+    if faults is not None:
+        faults.inner = transport
+        transport = faults
     adapter = adapter_cls.from_settings(**sandbox.settings("https://sandbox.invalid"))
     options = FakeTime(emulator_clock=clock).options()
     with Store(adapter, options=options, transport=transport) as store:
         listing = getattr(store, resource).list
         items = list(listing() if page_size is None else listing(page_size=page_size))
     return [str(item.ref) for item in items]
+
+
+def _every_get(_n: int, request: _http.Request) -> str | None:
+    return "bad_row" if request.method == "GET" else None
 
 
 def check_listings_whole(adapter_cls: type[Adapter]) -> dict[str, int]:
@@ -79,15 +74,22 @@ def check_listings_whole(adapter_cls: type[Adapter]) -> dict[str, int]:
                     "that page kept? (a sandbox must seed exactly the sizes it is asked for)"
                 )
         whole = set(refs)
+        faults = FaultTransport(None, script=_every_get)
         try:
-            got = _read(adapter_cls, resource, 3, bad_rows=True)
-        except StorebridgeError:
-            got = None  # the row was refused: the outcome wanted
-        if got is not None and (set(got) != whole or len(got) != len(whole)):
+            got = _read(adapter_cls, resource, 3, faults)
+        except PayloadError:
+            got = None  # the rows were refused: the outcome wanted
+        if faults.bad_rows == 0:
+            raise AssertionError(
+                f"{resource}.list: no answer held a list of records the kit could make "
+                "unreadable (a JSON array of objects, at most three levels down)"
+            )
+        if got is not None:
             raise AssertionError(
                 f"{resource}.list came back with {len(set(got))} of its {seeded} {resource} "
-                f"when a page held a row that is not a record (lost {sorted(whole - set(got))}):"
-                " a row that cannot be read must raise a PayloadError, never be skipped"
+                f"when every page held a row that is not a record (lost "
+                f"{sorted(whole - set(got))}): a row that cannot be read must raise a "
+                "PayloadError, never be skipped"
             )
         counts[resource] = seeded
     return counts

@@ -129,6 +129,8 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
         self.log: list[tuple[str, str, str]] = []
         """(method, path, kind) of every injected fault, in order."""
         self.requests = 0
+        self.bad_rows = 0
+        """Answers a ``bad_row`` fault found a record in and altered."""
         self.enabled = True
 
     # Deciding -------------------------------------------------------------------------
@@ -210,7 +212,11 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
         if kind == "wrong_shape":
             return _copy(response, request, self._rng.choice((b"[]", b'{"ok": true}', b"null")))
         if kind == "bad_row":
-            return _copy(response, request, _with_a_bad_row(content))
+            altered = _with_a_bad_row(content)
+            if altered != content:
+                with self._lock:
+                    self.bad_rows += 1
+            return _copy(response, request, altered)
         return response
 
     # Transports -----------------------------------------------------------------------------

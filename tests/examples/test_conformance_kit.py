@@ -6,9 +6,11 @@ often is; the kit must name what is wrong.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
+import attrs
 import pytest
 
 from storebridge.adapter import OPERATIONS, Adapter
@@ -20,6 +22,7 @@ from storebridge.model import Customer, CustomerDraft, Refund, RefundQuote
 from storebridge.testing import conformance
 from storebridge.testing.conformance import (
     check_error_parsing,
+    check_filters,
     check_listings_under_faults,
     check_listings_whole,
     check_lost_answer_writes,
@@ -201,9 +204,40 @@ def test_a_credential_shown_by_a_repr_is_caught(example: ModuleType) -> None:
         conformance.check_adapter(broken)
 
 
+@pytest.mark.parametrize("dropped", ["updated_since", "updated_until", "status"])
+def test_a_filter_the_listing_ignores_is_caught(example: ModuleType, dropped: str) -> None:
+    # Ignored, a filter lists every record: the caller gets those it meant to leave out.
+    def list_orders(self: Any, query: Any) -> ListFlow[Any]:
+        flow: ListFlow[Any] = example.ExampleAdapter.list_orders(
+            self, attrs.evolve(query, **{dropped: None})
+        )
+        return flow
+
+    broken = _broken(example, list_orders=list_orders)
+    with pytest.raises(AssertionError, match=rf"orders.list\({dropped}=.*(applied|outside)"):
+        check_filters(broken)
+
+
+def test_an_exclusive_lower_bound_is_caught(example: ModuleType) -> None:
+    # updated_since taken as "after" (a platform comparing whole seconds with ">"): the
+    # order changed at the bound itself is lost.
+    def list_orders(self: Any, query: Any) -> ListFlow[Any]:
+        since = query.updated_since
+        later = None if since is None else since + timedelta(seconds=1)
+        flow: ListFlow[Any] = example.ExampleAdapter.list_orders(
+            self, attrs.evolve(query, updated_since=later)
+        )
+        return flow
+
+    broken = _broken(example, list_orders=list_orders)
+    with pytest.raises(AssertionError, match=r"updated_since=.* left out .* in the window"):
+        check_filters(broken)
+
+
 def test_the_example_itself_passes_each_of_these_checks(example: ModuleType) -> None:
     adapter = example.ExampleAdapter
     assert check_listings_whole(adapter) == {"orders": 23, "customers": 11}
+    assert check_filters(adapter)["orders"] > 0
     assert check_error_parsing(adapter) > 0
     assert check_listings_under_faults(adapter)["customers"]["exact"] > 0
     assert check_lost_answer_writes(adapter, kinds=["reset_after"])

@@ -28,6 +28,9 @@ facade, raises AssertionError saying what is wrong, and returns what it counted:
   seeded with (it must seed the sizes asked for), without repeats, at several page sizes,
   and a page with a row that is not a record (the ``bad_row`` fault) makes it raise, never
   come back shorter (see :mod:`storebridge.testing.conformance_whole`).
+* :func:`check_filters`: ``updated_*``/``created_*`` windows and the orders' status filter
+  keep exactly the records they name, bounds included, or are refused before any request
+  (see :mod:`storebridge.testing.conformance_filters`).
 * :func:`check_lost_answer_writes`: a write whose answer is lost (reset after processing,
   late, unreadable, a gateway's 502) is settled by reading the platform back: the call
   returns the record, and the platform accepted the write exactly once.
@@ -78,6 +81,7 @@ from storebridge.model import (
 from storebridge.sandbox.clock import FakeClock
 from storebridge.sandbox.kit import Sandbox
 from storebridge.store import AsyncStore, Store
+from storebridge.testing.conformance_filters import check_filters
 from storebridge.testing.conformance_secrets import check_credentials
 from storebridge.testing.conformance_whole import check_listings_whole
 from storebridge.testing.conformance_writes import PrepareWrite, create_customer, refund_one_unit
@@ -545,6 +549,7 @@ def check_all(adapter_cls: type[Adapter]) -> dict[str, Any]:
         "check_error_parsing": check_error_parsing(adapter_cls),
         "check_listings_under_faults": check_listings_under_faults(adapter_cls),
         "check_listings_whole": check_listings_whole(adapter_cls),
+        "check_filters": check_filters(adapter_cls),
         "check_lost_answer_writes": check_lost_answer_writes(adapter_cls),
     }
 
@@ -558,6 +563,7 @@ __all__ = [
     "check_adapter",
     "check_all",
     "check_error_parsing",
+    "check_filters",
     "check_listings_under_faults",
     "check_listings_whole",
     "check_lost_answer_writes",

@@ -42,7 +42,20 @@ def test_a_body_without_rows_is_left_as_it_was() -> None:
 
 
 def test_it_is_never_drawn_at_random_only_named() -> None:
-    assert "bad_row" not in FAULT_KINDS and DATA_FAULTS == ("bad_row",)
+    assert "bad_row" not in FAULT_KINDS and "bad_row" in DATA_FAULTS
     FaultTransport(MockTransport(lambda r: Response(200)), kinds=["bad_row"])  # accepted
     with pytest.raises(ValueError, match="unknown fault kinds"):
         FaultTransport(MockTransport(lambda r: Response(200)), kinds=["bad_rows"])
+
+
+def test_foreign_next_points_the_stores_own_links_elsewhere() -> None:
+    body = {"orders": [{"id": 1}], "next": "https://shop.example/orders?page=2"}
+    inner = MockTransport(
+        lambda request: Response(
+            200, json=body, headers={"Link": '<https://shop.example/orders?page=2>; rel="next"'}
+        )
+    )
+    faulty = FaultTransport(inner, script=lambda _n, _r: "foreign_next")
+    answer = faulty.handle_request(Request("GET", "https://shop.example/orders"))
+    assert json.loads(answer.read())["next"] == "https://elsewhere.invalid/orders?page=2"
+    assert answer.headers["link"] == '<https://elsewhere.invalid/orders?page=2>; rel="next"'

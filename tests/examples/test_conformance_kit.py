@@ -151,6 +151,23 @@ def test_a_listing_short_the_same_way_every_time_is_caught(
         check_listings_whole(broken)
 
 
+def test_a_listing_that_follows_a_next_link_anywhere_is_caught(example: ModuleType) -> None:
+    # A hand-written walk following "next" wherever it points: a poisoned answer sends the
+    # store's token to another host.
+    def list_customers(self: Any, query: Any) -> ListFlow[Customer]:
+        url: str | None = f"{self.base_url}/customers?limit={query.page_size or 50}"
+        while url:
+            response = yield build_request("GET", url, operation="customers.list")
+            body = Payload(read_json(response))
+            to_customer = example.converters.to_customer
+            yield Emit([read_payload(row, to_customer) for row in body.objects("customers")])
+            url = body.opt_string("next")
+
+    broken = _broken(example, list_customers=list_customers)
+    with pytest.raises(AssertionError, match=r"followed a next link to https://elsewhere"):
+        check_listings_whole(broken)
+
+
 def test_a_listing_that_skips_a_row_it_cannot_read_is_caught(example: ModuleType) -> None:
     def list_customers(self: Any, query: Any) -> ListFlow[Customer]:
         # The converter's PayloadError swallowed: the row is left out, nothing said.

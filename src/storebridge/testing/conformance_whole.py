@@ -9,7 +9,10 @@ with itself. These checks hold each listing to what its sandbox was seeded with 
   one, or ends at a short page is caught wherever its pages happen to end;
 * with a row that is not a record on every page (the ``bad_row`` fault on every answer
   holding records), the listing raises a PayloadError: it can never come back whole, and
-  coming back shorter is what a converter that skips what it cannot read does.
+  coming back shorter is what a converter that skips what it cannot read does;
+* with every link to the store pointed at another origin (``foreign_next``), the listing
+  sends nothing there (its credentials would go along) and comes back whole (an adapter
+  building its own page URLs) or raises: never shorter.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ from typing import Any
 
 from storebridge import _http
 from storebridge.adapter import Adapter
-from storebridge.errors import PayloadError
+from storebridge.errors import PayloadError, StorebridgeError
 from storebridge.sandbox.clock import FakeClock
 from storebridge.store import Store
 from storebridge.testing.fake_time import FakeTime
-from storebridge.testing.faults import FaultTransport
+from storebridge.testing.faults import ELSEWHERE, FaultTransport
 
 SIZES = {"orders": 23, "customers": 11, "products": 7}
 """What the sandbox is seeded with: odd sizes, so pages of most sizes end short."""
@@ -32,13 +35,17 @@ PAGE_SIZES: tuple[int | None, ...] = (None, 1, 3, 10)
 
 
 def _read(adapter_cls: type[Adapter], resource: str, page_size: int | None,
-          faults: FaultTransport | None = None) -> list[str]:  # fmt: skip
-    """The refs ``resource``'s listing returns from a freshly seeded sandbox."""
+          faults: FaultTransport | None = None, inner: Any = None) -> list[str]:  # fmt: skip
+    """The refs ``resource``'s listing returns from a freshly seeded sandbox (through
+    ``faults``, whose inner transport is ``inner``, itself on the sandbox, when given)."""
     clock = FakeClock()
     sandbox = adapter_cls.sandbox(seed=3, clock=clock, **SIZES)
     transport: Any = sandbox.emulator.transport()
     if faults is not None:
-        faults.inner = transport
+        if inner is not None:
+            inner.inner = transport
+        else:
+            faults.inner = transport
         transport = faults
     adapter = adapter_cls.from_settings(**sandbox.settings("https://sandbox.invalid"))
     options = FakeTime(emulator_clock=clock).options()
@@ -91,8 +98,47 @@ def check_listings_whole(adapter_cls: type[Adapter]) -> dict[str, int]:
                 f"{sorted(whole - set(got))}): a row that cannot be read must raise a "
                 "PayloadError, never be skipped"
             )
+        _check_foreign_links(adapter_cls, resource, whole)
         counts[resource] = seeded
     return counts
+
+
+class _Origins(_http.BaseTransport):
+    """``inner``, noting every origin a request goes to."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.origins: set[str] = set()
+
+    def handle_request(self, request: _http.Request) -> _http.Response:
+        self.origins.add(f"{request.url.scheme}://{request.url.netloc.decode('ascii')}")
+        response: _http.Response = self.inner.handle_request(request)
+        return response
+
+
+def _check_foreign_links(adapter_cls: type[Adapter], resource: str, whole: set[str]) -> None:
+    seen = _Origins(None)
+    faults = FaultTransport(seen, script=_every_get_foreign)
+    try:
+        got: list[str] | None = _read(adapter_cls, resource, 3, faults, inner=seen)
+    except StorebridgeError:
+        got = None  # refused: fine, as long as nothing went elsewhere
+    if ELSEWHERE in seen.origins:
+        raise AssertionError(
+            f"{resource}.list followed a next link to {ELSEWHERE}, another origin than the "
+            "store's, with its credentials: check every link stays on the store's origin "
+            "(kit.same_origin, or walk() with a PageReader, does)"
+        )
+    if got is not None and set(got) != whole:
+        raise AssertionError(
+            f"{resource}.list came back with {len(set(got))} of its {len(whole)} {resource} "
+            "when its next links pointed at another origin: a link it cannot follow must "
+            "raise, never end the listing"
+        )
+
+
+def _every_get_foreign(_n: int, request: _http.Request) -> str | None:
+    return "foreign_next" if request.method == "GET" else None
 
 
 __all__ = ["PAGE_SIZES", "SIZES", "check_listings_whole"]

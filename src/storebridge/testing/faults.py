@@ -32,6 +32,9 @@ not a bad network, and a listing meeting it can only fail:
 * ``bad_row``       one record of the answer's first list of records with every value but
   its ids made an object (a platform's bug, a half-migrated row): an adapter must raise,
   never skip it
+* ``foreign_next``  every link to the store's own origin in the answer (body and ``Link``
+  header) pointed at ``https://elsewhere.invalid`` instead (a poisoned cache, a hostile
+  proxy): an adapter must not follow it there with its credentials, nor end the listing
 
 ``only`` restricts faults to requests it accepts (e.g. writes only); ``script`` replaces the
 random draw with a choice of your own (``script(n, request)`` for the n-th request, 1-based,
@@ -66,7 +69,9 @@ FAULT_KINDS: tuple[str, ...] = (
     "wrong_shape",
     "stale_page",
 )
-DATA_FAULTS: tuple[str, ...] = ("bad_row",)
+DATA_FAULTS: tuple[str, ...] = ("bad_row", "foreign_next")
+ELSEWHERE = "https://elsewhere.invalid"
+"""Where a ``foreign_next`` fault points the store's own links."""
 """Faults in the data itself, injected only when named."""
 _KNOWN = (*FAULT_KINDS, *DATA_FAULTS)
 READ_FAULTS = FAULT_KINDS
@@ -211,6 +216,11 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
             return _copy(response, request, page, {"Content-Type": "text/html"})
         if kind == "wrong_shape":
             return _copy(response, request, self._rng.choice((b"[]", b'{"ok": true}', b"null")))
+        if kind == "foreign_next":
+            origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}".encode()
+            link = response.headers.get("link")
+            headers = {"Link": link.replace(origin.decode(), ELSEWHERE)} if link else None
+            return _copy(response, request, content.replace(origin, ELSEWHERE.encode()), headers)
         if kind == "bad_row":
             altered = _with_a_bad_row(content)
             if altered != content:
@@ -315,4 +325,11 @@ def _copy(
     return _http.Response(response.status_code, headers=merged, content=content, request=request)
 
 
-__all__ = ["DATA_FAULTS", "FAULT_KINDS", "LOST_ANSWER_FAULTS", "READ_FAULTS", "FaultTransport"]
+__all__ = [
+    "DATA_FAULTS",
+    "ELSEWHERE",
+    "FAULT_KINDS",
+    "LOST_ANSWER_FAULTS",
+    "READ_FAULTS",
+    "FaultTransport",
+]

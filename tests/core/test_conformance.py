@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import storebridge
@@ -54,3 +56,41 @@ def test_a_setting_sent_in_a_non_credential_header_is_not_taken_for_a_credential
     assert check_credentials(TwentyNineNextAdapter, pinned, "https://sandbox.invalid") == [
         "access_token"
     ]
+
+
+def _cancelling_the_next(report: str) -> type:
+    """A 29 Next adapter whose cancel cancels the order below the one asked for; it reports
+    that one (``report="cancelled"``) or the one asked for (``"asked"``)."""
+    from storebridge.flow import Flow
+    from storebridge.model import Order
+    from storebridge_29next import TwentyNineNextAdapter
+
+    class OffByOne(TwentyNineNextAdapter):
+        def cancel_order(self, ref: str, **kw: Any) -> Flow[Order]:
+            other = str(int(ref) - 1)
+            cancelled = yield from super().cancel_order(other, **kw)
+            if report == "cancelled":
+                return cancelled
+            asked: Order = yield from super().get_order(ref)
+            return asked
+
+    return OffByOne
+
+
+@pytest.mark.parametrize(
+    ("report", "says"),
+    [("cancelled", r"returned order \d+"), ("asked", r"reads open afterwards")],
+)
+def test_a_cancel_of_the_wrong_order_is_caught(report: str, says: str) -> None:
+    from storebridge.testing.conformance_cancel import check_cancel
+
+    with pytest.raises(AssertionError, match=says):
+        check_cancel(_cancelling_the_next(report))
+
+
+def test_the_built_in_cancels_pass() -> None:
+    from storebridge.testing.conformance_cancel import check_cancel
+
+    assert check_cancel(adapter_class("29next")) is not None
+    assert check_cancel(adapter_class("shopline")) is not None
+    assert check_cancel(adapter_class("24nettbutikk")) is None  # it cannot cancel

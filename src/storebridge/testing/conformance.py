@@ -31,6 +31,8 @@ facade, raises AssertionError saying what is wrong, and returns what it counted:
 * :func:`check_filters`: ``updated_*``/``created_*`` windows and the orders' status filter
   keep exactly the records they name, bounds included, or are refused before any request
   (see :mod:`storebridge.testing.conformance_filters`).
+* :func:`check_cancel`: ``orders.cancel`` cancels and returns the order asked for, and
+  changes no other order's status.
 * :func:`check_lost_answer_writes`: a write whose answer is lost (reset after processing,
   late, unreadable, a gateway's 502) is settled by reading the platform back: the call
   returns the record, and the platform accepted the write exactly once.
@@ -81,6 +83,7 @@ from storebridge.model import (
 from storebridge.sandbox.clock import FakeClock
 from storebridge.sandbox.kit import Sandbox
 from storebridge.store import AsyncStore, Store
+from storebridge.testing.conformance_cancel import check_cancel
 from storebridge.testing.conformance_filters import check_filters
 from storebridge.testing.conformance_secrets import check_credentials
 from storebridge.testing.conformance_whole import check_listings_whole
@@ -550,6 +553,7 @@ def check_all(adapter_cls: type[Adapter]) -> dict[str, Any]:
         "check_listings_under_faults": check_listings_under_faults(adapter_cls),
         "check_listings_whole": check_listings_whole(adapter_cls),
         "check_filters": check_filters(adapter_cls),
+        "check_cancel": check_cancel(adapter_cls),
         "check_lost_answer_writes": check_lost_answer_writes(adapter_cls),
     }
 
@@ -562,6 +566,7 @@ __all__ = [
     "PrepareWrite",
     "check_adapter",
     "check_all",
+    "check_cancel",
     "check_error_parsing",
     "check_filters",
     "check_listings_under_faults",

@@ -1,0 +1,60 @@
+"""Conformance: ``orders.cancel`` cancels the order asked for, and only that one.
+
+A cancel that reports one order while cancelling another (an index off by one, a ref read
+from the wrong field) leaves a merchant's order cancelled that nobody asked to cancel, and
+the one asked about still open, with the call reporting success. The check cancels an
+order of the sandbox the platform lets be cancelled, then reads every order again: the
+one asked for is cancelled, the call returned it, and no other order's status changed.
+"""
+
+from __future__ import annotations
+
+from storebridge.adapter import Adapter
+from storebridge.errors import APIError, ValidationError
+from storebridge.model import OrderStatus
+from storebridge.sandbox.clock import FakeClock
+from storebridge.store import Store
+from storebridge.testing.fake_time import FakeTime
+
+ORDERS = 8
+
+
+def check_cancel(adapter_cls: type[Adapter]) -> str | None:
+    """The ref of the order cancelled (None when the adapter cannot cancel orders)."""
+    clock = FakeClock()
+    sandbox = adapter_cls.sandbox(seed=3, clock=clock, orders=ORDERS)
+    adapter = adapter_cls.from_settings(**sandbox.settings("https://sandbox.invalid"))
+    options = FakeTime(emulator_clock=clock).options()
+    with Store(adapter, options=options, transport=sandbox.emulator.transport()) as store:
+        if "orders.cancel" not in store.capabilities:
+            return None
+        before = {str(o.ref): o.status for o in store.orders.list()}
+        for ref, status in before.items():
+            if status is OrderStatus.CANCELLED:
+                continue
+            try:
+                returned = store.orders.cancel(ref, reason="conformance check")
+            except (APIError, ValidationError):
+                continue  # the platform refuses this one (fulfilled, paid...): the next
+            after = {str(o.ref): o.status for o in store.orders.list()}
+            if str(returned.ref) != ref:
+                raise AssertionError(
+                    f"orders.cancel({ref!r}) returned order {returned.ref}: it must return "
+                    "the order it cancelled, the one asked for"
+                )
+            if after.get(ref) is not OrderStatus.CANCELLED:
+                raise AssertionError(
+                    f"orders.cancel({ref!r}) returned, but the order reads {after.get(ref)} "
+                    "afterwards: was another order cancelled?"
+                )
+            changed = sorted(r for r, s in after.items() if r != ref and s != before.get(r))
+            if changed:
+                raise AssertionError(
+                    f"orders.cancel({ref!r}) also changed the status of {changed}: only the "
+                    "order asked for may change"
+                )
+            return ref
+    raise AssertionError("orders.cancel refused every order of the sandbox; seed one it can cancel")
+
+
+__all__ = ["check_cancel"]

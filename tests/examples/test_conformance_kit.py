@@ -14,7 +14,7 @@ import attrs
 import pytest
 
 from storebridge.adapter import OPERATIONS, Adapter
-from storebridge.errors import APIError, PayloadError
+from storebridge.errors import APIError, OutcomeUnknown, PayloadError
 from storebridge.flow import Emit, Flow, ListFlow, build_request, reconciled_write
 from storebridge.http import Response, read_json
 from storebridge.kit import Payload, error_from_response, read_payload
@@ -249,6 +249,22 @@ def test_an_exclusive_lower_bound_is_caught(example: ModuleType) -> None:
     broken = _broken(example, list_orders=list_orders)
     with pytest.raises(AssertionError, match=r"updated_since=.* left out .* in the window"):
         check_filters(broken)
+
+
+def test_a_write_that_fakes_success_on_a_5xx_is_caught(example: ModuleType) -> None:
+    # The platform did nothing; the caller is told the customer exists.
+    def create_customer(self: Any, draft: CustomerDraft) -> Flow[Customer]:
+        try:
+            made: Customer = yield from example.ExampleAdapter.create_customer(self, draft)
+        except (OutcomeUnknown, APIError):
+            raw = {"id": "made-up", "email": draft.email}
+            made = Customer(platform=self.name, ref="made-up", email=draft.email, raw=raw)
+        return made
+
+    broken = _broken(example, create_customer=create_customer)
+    writes = {"customers.create": conformance.create_customer}
+    with pytest.raises(AssertionError, match=r"a record the platform does not hold"):
+        check_lost_answer_writes(broken, writes, kinds=conformance.UNPROCESSED)
 
 
 def test_the_example_itself_passes_each_of_these_checks(example: ModuleType) -> None:

@@ -35,7 +35,8 @@ facade, raises AssertionError saying what is wrong, and returns what it counted:
   changes no other order's status.
 * :func:`check_lost_answer_writes`: a write whose answer is lost (reset after processing,
   late, unreadable, a gateway's 502) is settled by reading the platform back: the call
-  returns the record, and the platform accepted the write exactly once.
+  returns the record, and the platform accepted the write exactly once;
+  :func:`check_unanswered_writes`: one the platform never saw is never made up.
 
 The checks that retry run on :class:`~storebridge.testing.FakeTime` with the sandbox on a
 :class:`~storebridge.sandbox.FakeClock`, so the adapter's ``build_sandbox`` must pass
@@ -470,6 +471,10 @@ class _AcceptedWrites(_http.BaseTransport):
         return response
 
 
+UNPROCESSED = ("server_error", "reset_before")
+"""Faults before the platform did anything (an adapter may fake success on them)."""
+
+
 def check_lost_answer_writes(
     adapter_cls: type[Adapter],
     writes: Mapping[str, PrepareWrite] | None = None,
@@ -477,7 +482,8 @@ def check_lost_answer_writes(
     kinds: Iterable[str] = LOST_ANSWER_FAULTS,
     orders: int = 6,
 ) -> dict[str, dict[str, str]]:
-    """A write whose answer is lost returns its record, having happened exactly once.
+    """A write whose answer is lost returns its record, having happened exactly once (with
+    ``kinds=UNPROCESSED``: the record of a second sending, or OutcomeUnknown).
 
     ``writes`` maps an operation to a :data:`PrepareWrite`; by default the adapter's
     capabilities among :data:`WRITES` (writes without a default, such as
@@ -528,6 +534,8 @@ def _lose_one_answer(
         try:
             record = perform()
         except OutcomeUnknown as exc:
+            if kind in UNPROCESSED and not accepted[0].writes:
+                return "OutcomeUnknown"  # honest: nothing was written, nothing claimed
             raise AssertionError(
                 f"{where} raised OutcomeUnknown: read the platform back (reconciled_write "
                 f"with a find_existing; find_refund for refunds) so the result is found: {exc}"
@@ -540,8 +548,18 @@ def _lose_one_answer(
         _require_model(record, expected, where)
     check_record(record, adapter_cls.name, where)
     done = accepted[0].writes
+    _require(
+        done or kind not in UNPROCESSED,
+        f"{op} after {kind} (the platform did nothing) returned {record.ref}, a record the "
+        "platform does not hold: raise OutcomeUnknown, or send again when it is safe",
+    )
     _require(len(done) == 1, f"{where}: the platform accepted the write {len(done)} times {done}")
     return str(record.ref)
+
+
+def check_unanswered_writes(adapter_cls: type[Adapter]) -> dict[str, dict[str, str]]:
+    """:func:`check_lost_answer_writes` with the faults of :data:`UNPROCESSED`."""
+    return check_lost_answer_writes(adapter_cls, kinds=UNPROCESSED)
 
 
 def check_all(adapter_cls: type[Adapter]) -> dict[str, Any]:
@@ -555,6 +573,7 @@ def check_all(adapter_cls: type[Adapter]) -> dict[str, Any]:
         "check_filters": check_filters(adapter_cls),
         "check_cancel": check_cancel(adapter_cls),
         "check_lost_answer_writes": check_lost_answer_writes(adapter_cls),
+        "check_unanswered_writes": check_unanswered_writes(adapter_cls),
     }
 
 
@@ -562,6 +581,7 @@ __all__ = [
     "ERROR_STATUSES",
     "ODD_ERROR_BODIES",
     "SANDBOX_URL",
+    "UNPROCESSED",
     "WRITES",
     "PrepareWrite",
     "check_adapter",
@@ -573,6 +593,7 @@ __all__ = [
     "check_listings_whole",
     "check_lost_answer_writes",
     "check_record",
+    "check_unanswered_writes",
     "check_unsupported",
     "create_customer",
     "refund_one_unit",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,12 +16,19 @@ from tests.cli.support import profile_for, served
 SIZES = {"orders": 6, "customers": 3, "products": 2}
 
 
+def _polling_shop(tmp_path: Path, kit: Any, url: str) -> tuple[list[str], dict[str, str]]:
+    """Profile "shop" for the sandbox at ``url`` written in ``tmp_path``; the arguments of a
+    listen polling it from the start, with its state in ``state/``, and the environment."""
+    profile, env = profile_for("shop", kit, url)
+    (tmp_path / "storebridge.toml").write_text(profile)
+    args = ["--store", "shop", "--poll", "0.2", "--since", "2000-01-01T00:00:00+00:00",
+            "--state", "state"]  # fmt: skip
+    return args, env
+
+
 def test_listen_polls_prints_json_lines_and_resumes_from_its_state(tmp_path: Path) -> None:
     with served("24nettbutikk", seed=4, **SIZES) as (kit, url):
-        profile, env = profile_for("shop", kit, url)
-        (tmp_path / "storebridge.toml").write_text(profile)
-        args = ["--store", "shop", "--poll", "0.2", "--since", "2000-01-01T00:00:00+00:00",
-                "--state", "state"]  # fmt: skip
+        args, env = _polling_shop(tmp_path, kit, url)
 
         first = Listener(args, tmp_path, env)
         lines = first.take(sum(SIZES.values()))
@@ -95,10 +103,7 @@ def test_sigterm_stops_it_as_ctrl_c_does(tmp_path: Path) -> None:
     # A service manager stops it with SIGTERM: it died at once with -15; now it ends as on
     # Ctrl-C (exit 130, "interrupted"), its checkpoint saved for the next start.
     with served("24nettbutikk", seed=4, **SIZES) as (kit, url):
-        profile, env = profile_for("shop", kit, url)
-        (tmp_path / "storebridge.toml").write_text(profile)
-        args = ["--store", "shop", "--poll", "0.2", "--since", "2000-01-01T00:00:00+00:00",
-                "--state", "state"]  # fmt: skip
+        args, env = _polling_shop(tmp_path, kit, url)
         listener = Listener(args, tmp_path, env)
         listener.take(sum(SIZES.values()))
         code, err = listener.interrupt(signal.SIGTERM)

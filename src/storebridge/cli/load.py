@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from storebridge._chain import interrupted as _interrupted
 from storebridge.cli.options import (
     ConfigOption,
     DebugOption,
@@ -129,18 +130,3 @@ def load_command(
             f"{len(report.failed)} of {len(report)} stores failed; the others were loaded",
             hint="run again once they are fixed: each store resumes where it left off",
         )
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """Whether ``exc`` is dlt's wrapping of Ctrl-C or SIGTERM (its step failed on a
-    KeyboardInterrupt, or on its own signal exception)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, KeyboardInterrupt) or type(current).__name__ == (
-            "SignalReceivedException"
-        ):
-            return True
-        current = current.__cause__ or current.__context__ or getattr(current, "exception", None)
-    return False

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import attrs
 import dlt
 
+from storebridge._chain import interrupted, wrapped
 from storebridge._engine import StoreOptions
 from storebridge.changes import check_overlap
 from storebridge.dlt.cursor import DEFAULT_OVERLAP
@@ -121,7 +122,7 @@ def load(
         try:
             pipeline.run()
         except Exception as exc:
-            if _interrupted(exc):
+            if interrupted(exc):
                 raise
             # dlt tries the package first on every run: one its destination refuses stops
             # every later load, with a failure that names none of this.
@@ -154,31 +155,10 @@ def _pending_failed(
 def _cause(exc: BaseException) -> str:
     """The innermost error of dlt's step failure, on one line: dlt's own text around it
     (the step, the package, advice for its own API) runs to many lines."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    innermost = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        innermost = current
-        current = getattr(current, "exception", None) or current.__cause__
+    *_, innermost = wrapped(exc)
     lines = str(innermost).strip().splitlines()
     text = f"{type(innermost).__name__}: {lines[0] if lines else ''}".rstrip(": ")
     return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _interrupted(exc: BaseException) -> bool:
-    """Whether ``exc`` is dlt's wrapping of Ctrl-C or SIGTERM: an interrupt, not a package
-    to drop."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, KeyboardInterrupt) or type(current).__name__ == (
-            "SignalReceivedException"
-        ):
-            return True
-        current = current.__cause__ or current.__context__ or getattr(current, "exception", None)
-    return False
 
 
 @attrs.frozen
@@ -225,11 +205,4 @@ class LoadJob(Job):
 def store_error(exc: BaseException) -> StorebridgeError | None:
     """The StorebridgeError inside ``exc`` (dlt's step failure keeps it as ``exception``,
     or as the cause), if any."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, StorebridgeError):
-            return current
-        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
-    return None
+    return next((e for e in wrapped(exc) if isinstance(e, StorebridgeError)), None)

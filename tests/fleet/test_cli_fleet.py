@@ -296,7 +296,7 @@ def test_load_names_the_rows_a_failing_store_gave(
 def test_a_ctrl_c_wrapped_by_dlt_is_an_interrupt() -> None:
     """dlt reports Ctrl-C as its step's failure: it must end as an interrupt (exit 130),
     not as a failed load (exit 1)."""
-    from storebridge.cli.load import _interrupted
+    from storebridge._chain import interrupted as _interrupted
 
     class StepFailed(Exception):
         def __init__(self, exception: BaseException) -> None:

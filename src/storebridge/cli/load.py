@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from storebridge._chain import interrupted as _interrupted
+from storebridge._chain import interrupted
 from storebridge.cli.options import (
     ConfigOption,
     DebugOption,
@@ -102,7 +102,7 @@ def load_command(
             resources=chosen,
         )  # fmt: skip
     except Exception as exc:
-        if _interrupted(exc):
+        if interrupted(exc):
             raise KeyboardInterrupt from None  # dlt wraps Ctrl-C in its step's failure
         # dlt reports a failed step as its own exception, several lines long, around ours
         # (a value no warehouse holds, a pending package that cannot load): ours says it.

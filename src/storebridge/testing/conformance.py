@@ -81,19 +81,15 @@ from storebridge.model import (
     RefundQuote,
     VariantDraft,
 )
-from storebridge.sandbox.clock import FakeClock
 from storebridge.sandbox.kit import Sandbox
 from storebridge.store import AsyncStore, Store
 from storebridge.testing.conformance_cancel import check_cancel
 from storebridge.testing.conformance_filters import check_filters
 from storebridge.testing.conformance_secrets import check_credentials
+from storebridge.testing.conformance_support import SANDBOX_URL, sandbox_store
 from storebridge.testing.conformance_whole import check_listings_whole
 from storebridge.testing.conformance_writes import PrepareWrite, create_customer, refund_one_unit
-from storebridge.testing.fake_time import FakeTime
 from storebridge.testing.faults import FAULT_KINDS, LOST_ANSWER_FAULTS, FaultTransport
-
-SANDBOX_URL = "https://sandbox.invalid"
-"""The address the kit's in-process sandboxes answer at (nothing is sent there)."""
 
 _GETTERS = {"orders": "orders.get", "customers": "customers.get", "products": "products.get"}
 _LISTINGS = ("orders", "customers", "products")
@@ -370,12 +366,7 @@ def _faulty_store(
     adapter_cls: type[Adapter], sizes: Mapping[str, int], transport: Callable[[Any], Any]
 ) -> tuple[Store, Any, Sandbox]:
     """A store on fake time whose requests go through ``transport(emulator transport)``."""
-    clock = FakeClock()
-    time = FakeTime(emulator_clock=clock)
-    sandbox = adapter_cls.sandbox(seed=3, clock=clock, **sizes)
-    wrapped = transport(sandbox.emulator.transport())
-    _, store = _connected(adapter_cls, sandbox, options=time.options(), transport=wrapped)
-    return store, wrapped, sandbox
+    return sandbox_store(adapter_cls, sizes, transport)
 
 
 def _read_listing(

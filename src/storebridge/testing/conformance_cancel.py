@@ -12,20 +12,15 @@ from __future__ import annotations
 from storebridge.adapter import Adapter
 from storebridge.errors import APIError, ValidationError
 from storebridge.model import OrderStatus
-from storebridge.sandbox.clock import FakeClock
-from storebridge.store import Store
-from storebridge.testing.fake_time import FakeTime
+from storebridge.testing.conformance_support import sandbox_store
 
 ORDERS = 8
 
 
 def check_cancel(adapter_cls: type[Adapter]) -> str | None:
     """The ref of the order cancelled (None when the adapter cannot cancel orders)."""
-    clock = FakeClock()
-    sandbox = adapter_cls.sandbox(seed=3, clock=clock, orders=ORDERS)
-    adapter = adapter_cls.from_settings(**sandbox.settings("https://sandbox.invalid"))
-    options = FakeTime(emulator_clock=clock).options()
-    with Store(adapter, options=options, transport=sandbox.emulator.transport()) as store:
+    connected, _, _ = sandbox_store(adapter_cls, {"orders": ORDERS})
+    with connected as store:
         if "orders.cancel" not in store.capabilities:
             return None
         before = {str(o.ref): o.status for o in store.orders.list()}

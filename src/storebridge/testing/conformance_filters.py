@@ -16,23 +16,13 @@ from typing import Any
 
 from storebridge.adapter import Adapter
 from storebridge.errors import UnsupportedOperation, ValidationError
-from storebridge.sandbox.clock import FakeClock
 from storebridge.store import Store
-from storebridge.testing.fake_time import FakeTime
+from storebridge.testing.conformance_support import SIZES, sandbox_store
 
-SIZES = {"orders": 23, "customers": 11, "products": 7}
 SLACK = timedelta(hours=1, seconds=1)
 """A record this close outside a bound may come back: platforms that keep local wall time
 read a time of the repeated autumn hour both ways, and most keep whole seconds."""
 _TIMES = (("updated_at", "updated"), ("created_at", "created"))
-
-
-def _connected(adapter_cls: type[Adapter]) -> Store:
-    clock = FakeClock()
-    sandbox = adapter_cls.sandbox(seed=3, clock=clock, **SIZES)
-    adapter = adapter_cls.from_settings(**sandbox.settings("https://sandbox.invalid"))
-    options = FakeTime(emulator_clock=clock).options()
-    return Store(adapter, options=options, transport=sandbox.emulator.transport())
 
 
 def _refs(store: Store, resource: str, **query: Any) -> set[str] | None:
@@ -107,7 +97,8 @@ def check_filters(adapter_cls: type[Adapter]) -> dict[str, int]:
     """Each listing's time windows and the orders' status filter keep exactly their records
     (or are refused); returns how many filters were checked per resource."""
     counts: dict[str, int] = {}
-    with _connected(adapter_cls) as store:
+    connected, _, _ = sandbox_store(adapter_cls, SIZES)
+    with connected as store:
         for resource in SIZES:
             if f"{resource}.list" not in store.capabilities:
                 continue

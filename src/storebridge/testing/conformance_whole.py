@@ -18,38 +18,29 @@ with itself. These checks hold each listing to what its sandbox was seeded with 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from storebridge import _http
 from storebridge.adapter import Adapter
 from storebridge.errors import PayloadError, StorebridgeError
-from storebridge.sandbox.clock import FakeClock
-from storebridge.store import Store
-from storebridge.testing.fake_time import FakeTime
+from storebridge.testing.conformance_support import SANDBOX_URL, SIZES, sandbox_store
 from storebridge.testing.faults import ELSEWHERE, FaultTransport
 
-SIZES = {"orders": 23, "customers": 11, "products": 7}
-"""What the sandbox is seeded with: odd sizes, so pages of most sizes end short."""
 PAGE_SIZES: tuple[int | None, ...] = (None, 1, 3, 10)
 """The default, and sizes that make several pages of every listing."""
 
 
-def _read(adapter_cls: type[Adapter], resource: str, page_size: int | None,
-          faults: FaultTransport | None = None, inner: Any = None) -> list[str]:  # fmt: skip
-    """The refs ``resource``'s listing returns from a freshly seeded sandbox (through
-    ``faults``, whose inner transport is ``inner``, itself on the sandbox, when given)."""
-    clock = FakeClock()
-    sandbox = adapter_cls.sandbox(seed=3, clock=clock, **SIZES)
-    transport: Any = sandbox.emulator.transport()
-    if faults is not None:
-        if inner is not None:
-            inner.inner = transport
-        else:
-            faults.inner = transport
-        transport = faults
-    adapter = adapter_cls.from_settings(**sandbox.settings("https://sandbox.invalid"))
-    options = FakeTime(emulator_clock=clock).options()
-    with Store(adapter, options=options, transport=transport) as store:
+def _read(
+    adapter_cls: type[Adapter],
+    resource: str,
+    page_size: int | None,
+    wrap: Callable[[Any], Any] | None = None,
+) -> list[str]:
+    """The refs ``resource``'s listing returns from a freshly seeded sandbox, its requests
+    going through ``wrap(the sandbox's transport)`` when given."""
+    connected, _, _ = sandbox_store(adapter_cls, SIZES, wrap)
+    with connected as store:
         listing = getattr(store, resource).list
         items = list(listing() if page_size is None else listing(page_size=page_size))
     return [str(item.ref) for item in items]
@@ -62,9 +53,8 @@ def _every_get(_n: int, request: _http.Request) -> str | None:
 def check_listings_whole(adapter_cls: type[Adapter]) -> dict[str, int]:
     """Every listing returns all its sandbox's records at every page size, and a bad row is
     an error; returns how many records each listing returned."""
-    capabilities = adapter_cls.from_settings(
-        **adapter_cls.sandbox(orders=0).settings("https://sandbox.invalid")
-    ).capabilities
+    settings = adapter_cls.sandbox(orders=0).settings(SANDBOX_URL)
+    capabilities = adapter_cls.from_settings(**settings).capabilities
     counts: dict[str, int] = {}
     for resource, seeded in SIZES.items():
         if f"{resource}.list" not in capabilities:
@@ -81,26 +71,35 @@ def check_listings_whole(adapter_cls: type[Adapter]) -> dict[str, int]:
                     "that page kept? (a sandbox must seed exactly the sizes it is asked for)"
                 )
         whole = set(refs)
-        faults = FaultTransport(None, script=_every_get)
-        try:
-            got = _read(adapter_cls, resource, 3, faults)
-        except PayloadError:
-            got = None  # the rows were refused: the outcome wanted
-        if faults.bad_rows == 0:
-            raise AssertionError(
-                f"{resource}.list: no answer held a list of records the kit could make "
-                "unreadable (a JSON array of objects, at most three levels down)"
-            )
-        if got is not None:
-            raise AssertionError(
-                f"{resource}.list came back with {len(set(got))} of its {seeded} {resource} "
-                f"when every page held a row that is not a record (lost "
-                f"{sorted(whole - set(got))}): a row that cannot be read must raise a "
-                "PayloadError, never be skipped"
-            )
+        _check_bad_rows(adapter_cls, resource, whole)
         _check_foreign_links(adapter_cls, resource, whole)
         counts[resource] = seeded
     return counts
+
+
+def _check_bad_rows(adapter_cls: type[Adapter], resource: str, whole: set[str]) -> None:
+    faults: list[FaultTransport] = []
+
+    def bad_rows(inner: Any) -> FaultTransport:
+        faults.append(FaultTransport(inner, script=_every_get))
+        return faults[0]
+
+    try:
+        got: list[str] | None = _read(adapter_cls, resource, 3, bad_rows)
+    except PayloadError:
+        got = None  # the rows were refused: the outcome wanted
+    if faults[0].bad_rows == 0:
+        raise AssertionError(
+            f"{resource}.list: no answer held a list of records the kit could make "
+            "unreadable (a JSON array of objects, at most three levels down)"
+        )
+    if got is not None:
+        raise AssertionError(
+            f"{resource}.list came back with {len(set(got))} of its {len(whole)} {resource} "
+            f"when every page held a row that is not a record (lost "
+            f"{sorted(whole - set(got))}): a row that cannot be read must raise a "
+            "PayloadError, never be skipped"
+        )
 
 
 class _Origins(_http.BaseTransport):
@@ -117,13 +116,17 @@ class _Origins(_http.BaseTransport):
 
 
 def _check_foreign_links(adapter_cls: type[Adapter], resource: str, whole: set[str]) -> None:
-    seen = _Origins(None)
-    faults = FaultTransport(seen, script=_every_get_foreign)
+    seen: list[_Origins] = []
+
+    def foreign_links(inner: Any) -> FaultTransport:
+        seen.append(_Origins(inner))
+        return FaultTransport(seen[0], script=_every_get_foreign)
+
     try:
-        got: list[str] | None = _read(adapter_cls, resource, 3, faults, inner=seen)
+        got: list[str] | None = _read(adapter_cls, resource, 3, foreign_links)
     except StorebridgeError:
         got = None  # refused: fine, as long as nothing went elsewhere
-    if ELSEWHERE in seen.origins:
+    if ELSEWHERE in seen[0].origins:
         raise AssertionError(
             f"{resource}.list followed a next link to {ELSEWHERE}, another origin than the "
             "store's, with its credentials: check every link stays on the store's origin "

@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from storebridge import validation
 from storebridge.errors import PayloadError
 from storebridge.http import Request, Response
 from storebridge.kit import Flow, ListFlow, OrderQuery, Payload, read_payload, segment
@@ -28,6 +29,7 @@ SKUS = "skus"
 
 def list_orders(adapter: NettbutikkAdapter, query: OrderQuery) -> ListFlow[Order]:
     """Every order in the window, in the shop's order, with its customer and SKUs."""
+    check_status_filters(query)
     return joined(listing(adapter, "orders", query), order_plan(adapter, query))
 
 
@@ -199,6 +201,34 @@ def _filters(query: OrderQuery) -> bool:
             query.fulfillment_status,
         )
     )
+
+
+_UNIFIED_FILTERS = {
+    "status": ("cancelled", "unknown"),
+    "financial_status": ("paid", "pending", "unknown"),
+    "fulfillment_status": ("unfulfilled", "partially_fulfilled", "fulfilled"),
+}
+"""The unified values this adapter's orders can show, by filter: any other would match no
+order. Order statuses are the shop's own numeric codes, which the library cannot map
+(``status`` shows ``cancelled`` for a deleted order, else ``unknown``)."""
+
+_RAW_FILTERS = {"status": "the shop's status code (status_raw)", "financial_status": "paid flag"}
+"""Filters that also take the platform's value as sent, a number written as text."""
+
+
+def check_status_filters(query: OrderQuery) -> None:
+    """Refuse a status filter value no order can match (``status="opn"``, ``"open"``), before
+    any request: the filters are applied here, so a value matching nothing would list
+    nothing in silence."""
+    for name, unified in _UNIFIED_FILTERS.items():
+        value = getattr(query, name)
+        if value is None or (isinstance(value, str) and value in unified):
+            continue
+        raw = _RAW_FILTERS.get(name)
+        if raw is not None and isinstance(value, str) and value.isascii() and value.isdigit():
+            continue
+        also = f", or {raw} as text ('1')" if raw else ""
+        validation.choice(value, name, unified, what="24Nettbutikk's", also=also)
 
 
 def _matches(order: Order, query: OrderQuery, zone: ZoneInfo) -> bool:

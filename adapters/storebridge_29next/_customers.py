@@ -22,6 +22,7 @@ from storebridge.kit import (
 )
 from storebridge.model import Customer, CustomerDraft, CustomerUpdate
 from storebridge_29next._converter import customer_body, customer_update_body, structure
+from storebridge_29next._list_filters import check_filters
 from storebridge_29next._listings import read_listing
 from storebridge_29next._paging import (
     USERS_BY_JOINED,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 def list_customers(adapter: TwentyNineNextAdapter, query_: ListQuery) -> ListFlow[Customer]:
     since, until = query_.created_since, query_.created_until
     extra = dict(query_.extra)
+    check_filters("customers", extra)
     dates = USERS_BY_JOINED
     own_dates = {dates.since, dates.until, "cursor"} & set(extra)
     days = store_days(since, until)

@@ -29,6 +29,7 @@ from storebridge.model import Address, Order, OrderDraft, Product
 from storebridge.validation import describe
 from storebridge_29next._converter import ORDER_LISTS, address_to_wire, order_body, structure
 from storebridge_29next._fast_orders import order_row
+from storebridge_29next._list_filters import check_filters, status_params
 from storebridge_29next._listings import read_listing
 from storebridge_29next._paging import (
     ORDERS_BY_PLACED,
@@ -54,9 +55,6 @@ from storebridge_29next._settings import variants_key
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter
 
-_STATUS_FILTER = {"closed": "archived", "cancelled": "canceled"}
-"""Unified status -> the platform's ``status`` filter value."""
-
 
 def slices_of(
     extra: Mapping[str, Any], since: datetime | None, until: datetime | None
@@ -80,13 +78,14 @@ def list_orders(adapter: TwentyNineNextAdapter, query_: OrderQuery) -> ListFlow[
     since, until = query_.created_since, query_.created_until
     slices = slices_of(query_.extra, since, until)
     extra = {k: v for k, v in query_.extra.items() if k != "slices"}
-    base: dict[str, Any] = {}
-    if query_.status:
-        base["status"] = _STATUS_FILTER.get(query_.status, query_.status)
-    if query_.financial_status:
-        base["payment_status"] = query_.financial_status
-    if query_.fulfillment_status:
-        base["fulfillment_status"] = query_.fulfillment_status
+    check_filters("orders", extra)
+    if query_.financial_status is not None and "payment_status" in extra:
+        raise ValidationError(
+            "give financial_status or payment_status, not both: payment_status is 29 Next's "
+            "name for it, and one would replace the other",
+            field="payment_status",
+        )
+    base: dict[str, Any] = dict(status_params(query_))
     # An order cannot be updated before it is placed, so updated_until bounds placement too.
     last = min((d for d in (until, query_.updated_until) if d is not None), default=None)
     days = store_days(since, last)

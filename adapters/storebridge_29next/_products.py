@@ -33,6 +33,7 @@ from storebridge.kit import (
 from storebridge.model import Product, ProductDraft, Variant
 from storebridge.validation import describe
 from storebridge_29next._converter import PLATFORM, TAGS_METADATA_KEY, product_body, structure
+from storebridge_29next._list_filters import check_filters
 from storebridge_29next._listings import read_listing
 from storebridge_29next._paging import Listing
 from storebridge_29next._requests import (
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 
 def list_products(adapter: TwentyNineNextAdapter, query_: ListQuery) -> ListFlow[Product]:
+    check_filters("products", query_.extra)
     listing = Listing(
         resource="products", path="products", key="id", params=tuple(query({}, query_.extra))
     )

@@ -57,11 +57,7 @@ UPDATABLE = ("email", "phone", "area_code", "customer_id", "tags", "note", "note
 
 
 def _choice(value: str, allowed: Sequence[str], name: str) -> str:
-    if value not in allowed:
-        raise ValidationError(
-            f"{name} must be one of {', '.join(allowed)}; got {value!r}", field=name
-        )
-    return value
+    return validation.choice(value, name, allowed, what="SHOPLINE's")
 
 
 def order_params(query: OrderQuery) -> dict[str, Any]:

@@ -28,8 +28,13 @@ from storebridge_shopline._paging import (
 )
 from storebridge_shopline._shop import shop_currency
 
+PRODUCT_STATUSES = ("active", "draft", "archived")
+"""The products listing's ``status`` filter: any other value matches no product."""
+
 
 def list_products(adapter: Api, query: ListQuery) -> ListFlow[Product]:
+    if "status" in query.extra:
+        validation.choice(query.extra["status"], "status", PRODUCT_STATUSES, what="SHOPLINE's")
     currency = yield from shop_currency(adapter)
     params = query_params("products", query)
     yield from list_records(adapter, PRODUCTS, params, query, Product, currency)

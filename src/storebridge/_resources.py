@@ -59,6 +59,14 @@ _CORE_FILTERS = {
 }  # fmt: skip
 
 
+def _blank(value: Any) -> bool:
+    """None, an empty or blank string, or a collection empty or holding one: a platform
+    reads each as no filter (``email=""`` lists every customer) or matches nothing."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return not value or any(_blank(item) for item in value)
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _platform_filters(adapter: Adapter, resource: str, extra: dict[str, Any]) -> dict[str, Any]:
     """``extra`` once every name in it is a filter the platform's listing takes (when the
     adapter declares them: see :attr:`Adapter.list_filters`); else a ValidationError naming
@@ -69,7 +77,7 @@ def _platform_filters(adapter: Adapter, resource: str, extra: dict[str, Any]) ->
     known = declared.get(resource, frozenset())
     for name, value in extra.items():
         if name in known:
-            if value is None or (isinstance(value, list | tuple | set | frozenset) and not value):
+            if _blank(value):
                 # Sent as nothing, it would list every record: the caller meant some.
                 raise ValidationError(
                     f"filter {name!r} is {value!r}: give it a value, or leave it out to list "
@@ -120,6 +128,11 @@ class Orders(Resource[M]):
         for again and then raises :class:`~storebridge.errors.PaginationError`.
         """
         self._require("orders.list")
+        if not isinstance(detail, bool):  # "no" would read as True
+            raise ValidationError(
+                f"detail must be True or False, got {type(detail).__name__} {detail!r}",
+                field="detail",
+            )
         query = OrderQuery(
             updated_since=updated_since, updated_until=updated_until,
             created_since=created_since, created_until=created_until, status=status,
@@ -281,7 +294,7 @@ class Refunds(Resource[M]):
     ) -> Flow[RefundQuote]:
         """Ask the platform what refunding ``lines`` (and ``shipping``) would return, and how."""
         self._require("refunds.calculate")
-        check_ref(order_ref, "order_ref")
+        order_ref = check_ref(order_ref, "order_ref")  # an int ref as its digits
         for index, line in enumerate(lines):
             _check_type(line, RefundLine, f"lines[{index}]")
             if line.quantity < 1:
@@ -326,7 +339,7 @@ class Transactions(Resource[M]):
         """Transactions, of one order when ``order_ref`` is given."""
         self._require("transactions.list")
         if order_ref is not None:
-            check_ref(order_ref, "order_ref")
+            order_ref = check_ref(order_ref, "order_ref")  # an int ref as its digits
         return self._adapter.list_transactions(order_ref)
 
 

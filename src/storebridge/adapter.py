@@ -108,6 +108,10 @@ def within(moment: datetime | None, since: datetime | None, until: datetime | No
     return (since is None or moment >= since) and (until is None or moment <= until)
 
 
+FIRST_YEAR, LAST_YEAR = 1000, 9000
+"""The years a listing's time filters may fall in."""
+
+
 @attrs.frozen(kw_only=True)
 class ListQuery:
     """Filters every listing understands; ``extra`` carries platform-specific ones."""
@@ -130,6 +134,15 @@ class ListQuery:
             raise ValidationError("page_size must be at least 1", field="page_size")
         for lo, hi in (("updated_since", "updated_until"), ("created_since", "created_until")):
             a, b = getattr(self, lo), getattr(self, hi)
+            for name, bound in ((lo, a), (hi, b)):
+                if bound is not None and not FIRST_YEAR <= bound.year <= LAST_YEAR:
+                    # Adapters widen bounds (a day, a sync overlap): near year 1 or 9999
+                    # that overflows, and no store holds records there.
+                    raise ValidationError(
+                        f"{name} is {bound.isoformat()}: a time filter must fall in the years "
+                        f"{FIRST_YEAR} to {LAST_YEAR}; leave it out for no bound",
+                        field=name,
+                    )
             if a is not None and b is not None and a > b:
                 raise ValidationError(f"{lo} is after {hi}", field=lo)
 

@@ -44,10 +44,11 @@ them, because they are about to be sent.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
+from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -390,6 +391,29 @@ def member(value: Any, field: str, kind: type) -> Any:
     return value
 
 
+def choice(
+    value: Any, field: str, allowed: Iterable[str], *, what: str = "", also: str = ""
+) -> str:
+    """``value`` when it is one of ``allowed``; else a ValidationError listing them and
+    naming the closest (a misspelt filter value would otherwise match nothing, in silence).
+    ``what`` says whose values they are ("29 Next's"), ``also`` what else is taken."""
+    options = list(allowed)
+    if isinstance(value, str) and value in options:
+        return value
+    shown = describe(value)
+    meant = (
+        get_close_matches(value.strip().lower(), options, n=1, cutoff=0.6)
+        if isinstance(value, str)
+        else []
+    )
+    hint = f" (did you mean {meant[0]}?)" if meant else ""
+    whose = f"{what}: " if what else ""
+    raise ValidationError(
+        f"{field} must be one of {whose}{', '.join(options)}{also}; got {shown}{hint}",
+        field=field,
+    )
+
+
 def items(value: Any, field: str, kind: type) -> tuple[Any, ...]:
     """A tuple or list whose every element is a ``kind`` (a str is not a list of tags)."""
     if not isinstance(value, tuple | list):
@@ -431,6 +455,7 @@ __all__ = [
     "address",
     "aware",
     "checking_input",
+    "choice",
     "currency",
     "describe",
     "email",

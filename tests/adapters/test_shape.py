@@ -43,7 +43,14 @@ OPTIONAL_ROLES = {
 """Roles an adapter has when its platform has them; when present, under these names."""
 
 EXTRAS = {
-    "storebridge_29next": {"_expanding", "_fulfillment", "_listings", "_refund_rules", "_requests"},
+    "storebridge_29next": {
+        "_expanding",
+        "_fulfillment",
+        "_listings",
+        "_list_filters",
+        "_refund_rules",
+        "_requests",
+    },
     "storebridge_shopline": {
         "_api",
         "_count_check",

@@ -39,6 +39,7 @@ from storebridge_29next.emulator.wire import (
     money,
     object_body,
     page_answer,
+    refuse_unemulated,
     required,
 )
 
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["Orders", "line_product", "line_row", "order_row", "render_order"]
 
 _NUMBER = r"/orders/(?P<number>[^/]+)"
-_SET_FILTERS = ("status", "payment_status", "fulfillment_status")
+_SET_FILTERS = ("status", "payment_status", "fulfillment_status", "currency")
 
 
 def _money_fields(record: OrderRecord, version: str) -> dict[str, Any]:
@@ -301,11 +302,18 @@ class Orders:
         )
 
     def _listing(self, req: EmulatorRequest) -> Span[OrderRecord]:
+        refuse_unemulated(req, "orders")
         low = req.query.get("date_placed_from")
         high = req.query.get("date_placed_to")
         low_day = date_param(low, "date_placed_from") if low else None
         high_day = date_param(high, "date_placed_to") if high else None
         sets = {name: frozenset(list_param(req, name)) for name in _SET_FILTERS}
+        sets["source"] = frozenset(list_param(req, "sources"))
+        test_flag = req.query.get("is_test")
+        if test_flag is not None and test_flag not in ("true", "false", "True", "False"):
+            raise invalid("is_test", "Must be a valid boolean.")
+        # Every emulated order is a test order: is_test=false keeps none of them.
+        no_order = test_flag in ("false", "False")
         tags = frozenset(list_param(req, "tags"))
         skus = frozenset(list_param(req, "sku"))
         number = req.query.get("order_number")
@@ -316,12 +324,14 @@ class Orders:
             start = datetime.combine(low_day, time(0), UTC) if low_day else None
             end = datetime.combine(high_day + timedelta(days=1), time(0), UTC) if high_day else None
             window = by_placed.span(start, end, by=_placed_at, include_high=False, descending=True)
-            if not any(sets.values()) and not tags and not skus and not number:
+            if not any(sets.values()) and not tags and not skus and not number and not no_order:
                 return window
         else:
             window = by_placed.span(descending=True)
 
         def keep(order: OrderRecord) -> bool:
+            if no_order:
+                return False
             if any(wanted and getattr(order, name) not in wanted for name, wanted in sets.items()):
                 return False
             if not exact_days:
@@ -334,7 +344,7 @@ class Orders:
                 return False
             return not number or order.number == number
 
-        query = ("orders", low_day, high_day, tuple(sets.items()), tags, skus, number)
+        query = ("orders", low_day, high_day, tuple(sets.items()), tags, skus, number, no_order)
         return self.state.listings.get(query, self.state.revision(), lambda: window.where(keep))
 
     # Single orders ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ from storebridge_29next.emulator.wire import (
     not_found,
     object_body,
     page_answer,
+    refuse_unemulated,
     required,
 )
 
@@ -94,6 +95,7 @@ class Products:
         ]
 
     def list_products(self, req: EmulatorRequest, version: str) -> Response:
+        refuse_unemulated(req, "products")
         skus = frozenset(list_param(req, "sku"))
         needle = req.query.get("title", "").lower()
         newest_first = self.state.products_by_id.span(descending=True)

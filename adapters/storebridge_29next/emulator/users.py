@@ -21,6 +21,7 @@ from storebridge_29next.emulator.wire import (
     not_found,
     object_body,
     page_answer,
+    refuse_unemulated,
     required,
 )
 
@@ -80,6 +81,7 @@ class Users:
         ]
 
     def list_users(self, req: EmulatorRequest, version: str) -> Response:
+        refuse_unemulated(req, "users")
         email = req.query.get("email", "").lower()
         low = req.query.get("date_joined_from")
         high = req.query.get("date_joined_to")

@@ -48,6 +48,7 @@ __all__ = [
     "not_found",
     "object_body",
     "page_answer",
+    "refuse_unemulated",
     "required",
 ]
 
@@ -120,6 +121,37 @@ def date_param(value: str, field: str) -> date:
 def list_param(req: EmulatorRequest, name: str) -> list[str]:
     """A repeatable query parameter's non-empty values (``status=a&status=b``)."""
     return [v for v in req.url.params.get_list(name) if v != ""]
+
+
+NOT_EMULATED = {
+    "orders": frozenset({
+        "search_text", "address", "name", "product", "location_id", "payment_method",
+        "delivery_status", "subscription_lifecycle", "coupon_code", "offers", "countries",
+        "funnels", "agents", "utm_source", "utm_campaign", "utm_term", "utm_content",
+        "affiliate", "subaffiliate1", "subaffiliate2", "subaffiliate3", "subaffiliate4",
+        "subaffiliate5", "is_disputed", "has_outstanding_balance", "has_split_fulfillment",
+    }),
+    "users": frozenset({
+        "name", "phone_number", "language", "user_type", "is_blocked", "accepts_marketing",
+    }),
+    "products": frozenset({"category", "range", "is_public", "is_gift_card"}),
+}  # fmt: skip
+"""Filters the platform applies and this emulator does not. Ignored, they would answer
+every record as if it matched: a test on the sandbox would pass with a filter that is
+wrong, so the emulator refuses them instead."""
+
+
+def refuse_unemulated(req: EmulatorRequest, listing: str) -> None:
+    """A 400 naming the filters of ``req`` the emulator cannot apply, if any."""
+    given = sorted(NOT_EMULATED[listing] & set(req.url.params.keys()))
+    if given:
+        raise HTTPProblem(
+            400,
+            {
+                "detail": f"the storebridge sandbox does not apply the filter(s) "
+                f"{', '.join(given)} (the platform does); test them on a real store"
+            },
+        )
 
 
 REFUSALS = BodyRefusals(

@@ -86,3 +86,50 @@ def test_filters_that_take_several_values_still_do() -> None:
     assert {every[0].number, every[3].number} <= {o.number for o in listed}
     assert all({ln.sku for ln in o.lines} & skus for o in listed)
     assert len(same_day) == len(every)
+
+
+def _sandbox_store(orders: int = 12) -> Any:
+    clock = FakeClock()
+    kit = adapter_class("29next").sandbox(orders=orders, customers=4, products=4, clock=clock)
+    options = FakeTime(emulator_clock=clock).options()
+    settings = kit.settings("https://shop.example")
+    return storebridge.connect(
+        "29next", transport=kit.emulator.transport(), options=options, **settings
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ({"currency": "EUR"}, False),  # every seeded order is in USD
+        ({"currency": "USD"}, True),
+        ({"is_test": True}, True),  # every sandbox order is a test order
+        ({"is_test": False}, False),
+        ({"sources": ["checkout"]}, True),
+        ({"sources": "admin_api"}, False),
+    ],
+)
+def test_the_sandbox_applies_the_filters_it_takes(given: dict[str, Any], kept: bool) -> None:
+    with _sandbox_store() as store:
+        every = [o.ref for o in store.orders.list()]
+        listed = [o.ref for o in store.orders.list(**given)]
+    assert listed == (every if kept else [])
+    assert every
+
+
+@pytest.mark.parametrize(
+    ("resource", "given"),
+    [
+        ("orders", {"countries": ["NO"]}),
+        ("orders", {"payment_method": "card"}),
+        ("customers", {"accepts_marketing": True}),
+        ("products", {"is_public": False}),
+    ],
+)
+def test_the_sandbox_refuses_a_filter_it_cannot_apply(resource: str, given: dict[str, Any]) -> None:
+    # Ignored, it would answer every record as matching, and a test would pass.
+    with _sandbox_store() as store:
+        with pytest.raises(storebridge.APIError, match="sandbox does not apply") as caught:
+            list(getattr(store, resource).list(**given))
+    assert caught.value.status == 400
+    assert next(iter(given)) in str(caught.value)

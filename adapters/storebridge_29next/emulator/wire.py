@@ -23,6 +23,7 @@ from storebridge.sandbox import (
     HTTPProblem,
     json_response,
     read_object,
+    unemulated,
 )
 
 __all__ = [
@@ -143,15 +144,9 @@ wrong, so the emulator refuses them instead."""
 
 def refuse_unemulated(req: EmulatorRequest, listing: str) -> None:
     """A 400 naming the filters of ``req`` the emulator cannot apply, if any."""
-    given = sorted(NOT_EMULATED[listing] & set(req.url.params.keys()))
-    if given:
-        raise HTTPProblem(
-            400,
-            {
-                "detail": f"the storebridge sandbox does not apply the filter(s) "
-                f"{', '.join(given)} (the platform does); test them on a real store"
-            },
-        )
+    message = unemulated(req.url.params.keys(), NOT_EMULATED[listing])
+    if message is not None:
+        raise HTTPProblem(400, {"detail": message})
 
 
 REFUSALS = BodyRefusals(

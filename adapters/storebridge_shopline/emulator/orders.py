@@ -26,6 +26,7 @@ from storebridge_shopline.emulator.wire import (
     page_answer,
     parse_amount,
     parse_when,
+    refuse_unemulated,
     text_set,
 )
 
@@ -256,9 +257,11 @@ class Orders:
         return keep, status
 
     def list_orders(self, req: EmulatorRequest) -> Response:
+        refuse_unemulated(req, "orders")
         return page_answer(req, "orders", "orders", self._rows, self.render_order)
 
     def count_orders(self, req: EmulatorRequest) -> Response:
+        refuse_unemulated(req, "orders")
         keep, status = self._filter(req.query)
         return json_response(200, {"count": self.state.count(self.state.orders, req.query, keep,
                                                              status)})  # fmt: skip

@@ -15,7 +15,14 @@ from storebridge.sandbox import (
     read_member,
 )
 from storebridge_shopline.emulator.state import StoreState
-from storebridge_shopline.emulator.wire import Handler, Record, money_str, page_answer, parse_amount
+from storebridge_shopline.emulator.wire import (
+    Handler,
+    Record,
+    money_str,
+    page_answer,
+    parse_amount,
+    refuse_unemulated,
+)
 
 __all__ = ["Products"]
 
@@ -59,9 +66,11 @@ class Products:
         return self.state.select(self.state.products, filters, _keep(filters))
 
     def list_products(self, req: EmulatorRequest) -> Response:
+        refuse_unemulated(req, "products")
         return page_answer(req, "products", "products", self._rows, dict)
 
     def count_products(self, req: EmulatorRequest) -> Response:
+        refuse_unemulated(req, "products")
         count = self.state.count(self.state.products, req.query, _keep(req.query))
         return json_response(200, {"count": count})
 

@@ -24,6 +24,7 @@ from storebridge.sandbox import (
     HTTPProblem,
     Span,
     keyset_page,
+    unemulated,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "page_answer",
     "parse_amount",
     "parse_when",
+    "refuse_unemulated",
     "text_set",
 ]
 
@@ -187,3 +189,18 @@ def page_answer(
         headers["link"] = ", ".join(links)
     # orjson: a page of orders is hundreds of kilobytes, encoded while the store is locked.
     return Response(200, content=orjson.dumps({key: items}), headers=headers)
+
+
+NOT_EMULATED = {
+    "orders": frozenset({"buyer_id", "hidden_order", "location", "contract_ids",
+                         "search_content"}),
+    "products": frozenset({"collection_id", "product_category"}),
+}  # fmt: skip
+"""Filters SHOPLINE applies and this emulator does not (refused, not ignored)."""
+
+
+def refuse_unemulated(req: EmulatorRequest, listing: str) -> None:
+    """A 400 naming the filters of ``req`` the emulator cannot apply, if any."""
+    message = unemulated(req.query.keys(), NOT_EMULATED[listing])
+    if message is not None:
+        raise HTTPProblem(400, {"errors": message})

@@ -35,6 +35,7 @@ from storebridge.sandbox.paging import (
     keyset_page,
     offset_page,
 )
+from storebridge.sandbox.problems import unemulated
 from storebridge.sandbox.server import LoopbackServer
 
 __all__ = [
@@ -65,4 +66,5 @@ __all__ = [
     "read_member",
     "read_object",
     "retry_after_seconds",
+    "unemulated",
 ]

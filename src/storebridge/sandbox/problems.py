@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-__all__ = ["DropConnection", "HTTPProblem"]
+__all__ = ["DropConnection", "HTTPProblem", "unemulated"]
 
 
 class HTTPProblem(Exception):
@@ -28,3 +28,19 @@ class HTTPProblem(Exception):
 
 class DropConnection(Exception):
     """Raise to close the connection with no response (simulates a lost answer)."""
+
+
+def unemulated(given: Iterable[str], not_emulated: Collection[str]) -> str | None:
+    """What to answer (with a 400, in the platform's error shape) when a request names
+    filters the platform applies and the emulator does not; None when it names none.
+
+    Ignored, such a filter would answer every record as if it matched, and a test of a
+    wrong filter on the sandbox would pass.
+    """
+    names = sorted(set(given) & set(not_emulated))
+    if not names:
+        return None
+    return (
+        f"the storebridge sandbox does not apply the filter(s) {', '.join(names)} (the "
+        "platform does); test them on a real store"
+    )

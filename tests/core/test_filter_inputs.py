@@ -19,21 +19,17 @@ import pytest
 
 import storebridge
 from storebridge.errors import ValidationError
-from storebridge.registry import adapter_class
-from storebridge.sandbox import FakeClock
-from storebridge.testing import FakeTime, FaultTransport
+from storebridge.testing import FaultTransport
+from tests.support.fake_time_store import kit as sandbox_kit
 
 
 @contextmanager
 def _store(platform: str, *, faults: int | None = None) -> Iterator[storebridge.Store]:
-    clock = FakeClock()
-    kit = adapter_class(platform).sandbox(orders=8, customers=4, products=4, clock=clock)
-    transport: Any = kit.emulator.transport()
-    if faults is not None:
-        transport = FaultTransport(transport, seed=faults, rate=0.3)
-    options = FakeTime(emulator_clock=clock).options()
-    settings = kit.settings("https://shop.example")
-    with storebridge.connect(platform, transport=transport, options=options, **settings) as store:
+    shop = sandbox_kit(platform, orders=8)
+    faulty = (
+        None if faults is None else FaultTransport(shop.emulator.transport(), seed=faults, rate=0.3)
+    )
+    with shop.store(faulty) as store:
         yield store
 
 

@@ -9,39 +9,21 @@ it filters itself, matches none), so ``status="opn"`` would list nothing in sile
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-import storebridge
-from storebridge import _http
 from storebridge.errors import StorebridgeError, ValidationError
-from storebridge.registry import adapter_class
-from storebridge.sandbox import FakeClock
-from storebridge.testing import FakeTime, FaultTransport
+from storebridge.testing import FaultTransport
 from tests.support.counting import Counting
+from tests.support.fake_time_store import Kit
+from tests.support.fake_time_store import kit as sandbox_kit
 
 PLATFORMS = ("29next", "shopline", "24nettbutikk")
 
 
-def _kit(platform: str, orders: int = 30) -> Any:
-    return adapter_class(platform).sandbox(
-        orders=orders, customers=5, products=5, seed=3, clock=FakeClock()
-    )
-
-
-@contextmanager
-def _store(kit: Any, transport: _http.BaseTransport) -> Iterator[storebridge.Store]:
-    """A store on ``kit`` on fake time: the sandbox's rate limit and the retries' waits
-    play out on its clock, without sleeping."""
-    settings = kit.settings("https://shop.example")
-    options = FakeTime(emulator_clock=kit.emulator.clock).options()
-    with storebridge.connect(
-        kit.platform, transport=transport, options=options, **settings
-    ) as store:
-        yield store
+def _kit(platform: str, orders: int = 30) -> Kit:
+    return sandbox_kit(platform, orders=orders, customers=5, products=5)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +47,7 @@ def test_a_misspelt_status_value_is_refused_before_any_request(
 ) -> None:
     kit = _kit(platform)
     counting = Counting(kit.emulator.transport())
-    with _store(kit, counting) as store:
+    with kit.store(counting) as store:
         with pytest.raises(ValidationError, match=f"did you mean {meant}") as caught:
             list(store.orders.list(**given))
     assert caught.value.field == next(iter(given))
@@ -87,7 +69,7 @@ def test_a_misspelt_status_value_is_refused_before_any_request(
 def test_a_value_no_order_can_show_is_refused(platform: str, given: dict[str, Any]) -> None:
     kit = _kit(platform)
     counting = Counting(kit.emulator.transport())
-    with _store(kit, counting) as store:
+    with kit.store(counting) as store:
         with pytest.raises(ValidationError) as caught:
             list(store.orders.list(**given))
     assert caught.value.field == next(iter(given))
@@ -118,7 +100,7 @@ def test_a_unified_value_keeps_exactly_the_orders_showing_it(platform: str, fiel
     kit = _kit(platform, orders=36)
     if platform == "29next":
         _vary_29next(kit)
-    with _store(kit, kit.emulator.transport()) as store:
+    with kit.store(kit.emulator.transport()) as store:
         every = list(store.orders.list())
         checked = 0
         for value in UNIFIED[field]:
@@ -135,7 +117,7 @@ def test_a_unified_value_keeps_exactly_the_orders_showing_it(platform: str, fiel
 def test_a_platform_value_keeps_only_its_own_orders_on_29next() -> None:
     kit = _kit("29next", orders=36)
     _vary_29next(kit)
-    with _store(kit, kit.emulator.transport()) as store:
+    with kit.store(kit.emulator.transport()) as store:
         every = list(store.orders.list())
         expiring = [o.ref for o in store.orders.list(financial_status="expiring")]
         both = [o.ref for o in store.orders.list(payment_status=["expiring", "expired"])]
@@ -148,10 +130,10 @@ def test_a_platform_value_keeps_only_its_own_orders_on_29next() -> None:
 def test_a_widened_filter_under_faults_is_exact_or_an_error(seed: int) -> None:
     kit = _kit("29next", orders=120)
     _vary_29next(kit)
-    with _store(kit, kit.emulator.transport()) as store:
+    with kit.store(kit.emulator.transport()) as store:
         wanted = [o.ref for o in store.orders.list() if str(o.fulfillment_status) == "unfulfilled"]
     faulty = FaultTransport(kit.emulator.transport(), seed=seed, rate=0.3)
-    with _store(kit, faulty) as store:
+    with kit.store(faulty) as store:
         try:
             listed = [o.ref for o in store.orders.list(fulfillment_status="unfulfilled")]
         except StorebridgeError:

@@ -9,19 +9,11 @@ from typing import Any
 import pytest
 
 import storebridge
-from storebridge.registry import adapter_class
-from storebridge.sandbox import FakeClock
-from storebridge.testing import FakeTime
+from tests.support.fake_time_store import kit as sandbox_kit
 
 
 def _store() -> Any:
-    clock = FakeClock()
-    kit = adapter_class("shopline").sandbox(orders=10, customers=4, products=4, clock=clock)
-    options = FakeTime(emulator_clock=clock).options()
-    settings = kit.settings("https://shop.example")
-    return storebridge.connect(
-        "shopline", transport=kit.emulator.transport(), options=options, **settings
-    )
+    return sandbox_kit("shopline", orders=10).store()
 
 
 @pytest.mark.parametrize(

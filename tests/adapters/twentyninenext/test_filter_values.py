@@ -13,19 +13,14 @@ import pytest
 
 import storebridge
 from storebridge.errors import ValidationError
-from storebridge.registry import adapter_class
-from storebridge.sandbox import FakeClock
-from storebridge.testing import FakeTime
 from tests.support.counting import Counting
+from tests.support.fake_time_store import kit as sandbox_kit
 
 
 def _refused(resource: str, given: dict[str, Any], match: str) -> ValidationError:
-    clock = FakeClock()
-    kit = adapter_class("29next").sandbox(orders=6, customers=3, products=3, clock=clock)
-    counting = Counting(kit.emulator.transport())
-    options = FakeTime(emulator_clock=clock).options()
-    settings = kit.settings("https://shop.example")
-    with storebridge.connect("29next", transport=counting, options=options, **settings) as store:
+    shop = sandbox_kit("29next", orders=6, customers=3, products=3)
+    counting = Counting(shop.emulator.transport())
+    with shop.store(counting) as store:
         with pytest.raises(ValidationError, match=match) as caught:
             list(getattr(store, resource).list(**given))
     assert counting.sent == 0
@@ -71,12 +66,7 @@ def test_a_value_of_an_enum_filter_is_checked_inside_a_list() -> None:
 
 
 def test_filters_that_take_several_values_still_do() -> None:
-    clock = FakeClock()
-    kit = adapter_class("29next").sandbox(orders=30, customers=5, products=5, clock=clock)
-    options = FakeTime(emulator_clock=clock).options()
-    settings = kit.settings("https://shop.example")
-    with storebridge.connect("29next", options=options, transport=kit.emulator.transport(),
-                             **settings) as store:  # fmt: skip
+    with sandbox_kit("29next", orders=30, customers=5, products=5).store() as store:
         every = list(store.orders.list(detail=True))
         skus = {every[0].lines[0].sku, every[3].lines[0].sku}
         listed = list(store.orders.list(sku=sorted(s for s in skus if s), detail=True))
@@ -88,14 +78,8 @@ def test_filters_that_take_several_values_still_do() -> None:
     assert len(same_day) == len(every)
 
 
-def _sandbox_store(orders: int = 12) -> Any:
-    clock = FakeClock()
-    kit = adapter_class("29next").sandbox(orders=orders, customers=4, products=4, clock=clock)
-    options = FakeTime(emulator_clock=clock).options()
-    settings = kit.settings("https://shop.example")
-    return storebridge.connect(
-        "29next", transport=kit.emulator.transport(), options=options, **settings
-    )
+def _sandbox_store() -> Any:
+    return sandbox_kit("29next").store()
 
 
 @pytest.mark.parametrize(

@@ -21,12 +21,14 @@ from storebridge.kit import Payload, error_from_response, read_payload
 from storebridge.model import Customer, CustomerDraft, Refund, RefundQuote
 from storebridge.testing import conformance
 from storebridge.testing.conformance import (
+    check_all,
     check_error_parsing,
     check_filters,
     check_listings_under_faults,
     check_listings_whole,
     check_lost_answer_writes,
 )
+from storebridge.testing.conformance_round_trip import check_round_trip
 
 
 def _broken(example: ModuleType, **methods: Any) -> type[Adapter]:
@@ -274,3 +276,26 @@ def test_the_example_itself_passes_each_of_these_checks(example: ModuleType) -> 
     assert check_error_parsing(adapter) > 0
     assert check_listings_under_faults(adapter)["customers"]["exact"] > 0
     assert check_lost_answer_writes(adapter, kinds=["reset_after"])
+
+
+def test_it_is_part_of_check_all(example: ModuleType) -> None:
+    result = check_all(example.ExampleAdapter)
+    assert set(result["check_round_trip"]) == {"times_checked", "customer"}
+
+
+def _swap_names(customer: Any) -> Any:
+    return attrs.evolve(customer, first_name=customer.last_name, last_name=customer.first_name)
+
+
+def test_the_example_with_its_names_swapped_is_caught(example: ModuleType) -> None:
+    base = example.ExampleAdapter
+
+    def to_customer(self: Any, draft: Any) -> Any:
+        return _swap_names((yield from base.create_customer(self, draft)))
+
+    def get_customer(self: Any, ref: str) -> Any:
+        return _swap_names((yield from base.get_customer(self, ref)))
+
+    broken = type("Broken", (base,), {"create_customer": to_customer, "get_customer": get_customer})
+    with pytest.raises(AssertionError, match="first_name, last_name"):
+        check_round_trip(broken)

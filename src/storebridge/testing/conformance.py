@@ -33,6 +33,10 @@ facade, raises AssertionError saying what is wrong, and returns what it counted:
   (see :mod:`storebridge.testing.conformance_filters`).
 * :func:`check_cancel`: ``orders.cancel`` cancels and returns the order asked for, and
   changes no other order's status.
+* :func:`check_round_trip`: a customer, a product and an order the check creates read
+  back, by ``get`` and in the listing, with the values it wrote (names, SKUs, prices,
+  lines, currency), and no listed record is updated before it was created (see
+  :mod:`storebridge.testing.conformance_round_trip`).
 * :func:`check_lost_answer_writes`: a write whose answer is lost (reset after processing,
   late, unreadable, a gateway's 502) is settled by reading the platform back: the call
   returns the record, and the platform accepted the write exactly once;
@@ -85,6 +89,7 @@ from storebridge.sandbox.kit import Sandbox
 from storebridge.store import AsyncStore, Store
 from storebridge.testing.conformance_cancel import check_cancel
 from storebridge.testing.conformance_filters import check_filters
+from storebridge.testing.conformance_round_trip import check_round_trip
 from storebridge.testing.conformance_secrets import check_credentials
 from storebridge.testing.conformance_support import SANDBOX_URL, sandbox_store
 from storebridge.testing.conformance_whole import check_listings_whole
@@ -563,6 +568,7 @@ def check_all(adapter_cls: type[Adapter]) -> dict[str, Any]:
         "check_listings_whole": check_listings_whole(adapter_cls),
         "check_filters": check_filters(adapter_cls),
         "check_cancel": check_cancel(adapter_cls),
+        "check_round_trip": check_round_trip(adapter_cls),
         "check_lost_answer_writes": check_lost_answer_writes(adapter_cls),
         "check_unanswered_writes": check_unanswered_writes(adapter_cls),
     }
@@ -584,6 +590,7 @@ __all__ = [
     "check_listings_whole",
     "check_lost_answer_writes",
     "check_record",
+    "check_round_trip",
     "check_unanswered_writes",
     "check_unsupported",
     "create_customer",

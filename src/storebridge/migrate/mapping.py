@@ -9,10 +9,11 @@ Rules (each route's table in docs/migration.md follows from them):
   can record them per line); an order-level discount is what remains of ``discount_total``
   after the line discounts. Refunds are not carried (issuing them would move real money):
   the copy is created at the amount its lines were charged (:func:`original_total`).
+* A cancelled order is copied, then cancelled on the target (no refund, no notice).
 * What verification checks per order: currency, total, tax, shipping, the order-level
-  discount, the amount charged per SKU and, when the source order has a customer, the
-  target customer it is linked to; per product: each variant's price; per customer: the
-  e-mail.
+  discount, the amount charged per SKU, whether it is cancelled and, when the source order
+  has a customer, the target customer it is linked to; per product: each variant's price;
+  per customer: the e-mail.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from storebridge.model import (
     OrderDraft,
     OrderLine,
     OrderLineDraft,
+    OrderStatus,
     Product,
     ProductDraft,
     VariantDraft,
@@ -258,7 +260,14 @@ def order_expectation(o: Order, customer_ref: str | None = None) -> dict[str, An
         "shipping": _amount(o.shipping_total),
         "discount": _amount(discount),
         "lines": {key: _money(m) for key, m in sorted(line_totals(o).items())},
+        "cancelled": o.status is OrderStatus.CANCELLED,
     }
+
+
+def cancelled_on_source(expect: str | None) -> bool:
+    """Whether a work's expectation says the source order is cancelled (its copy is then
+    cancelled on the target too)."""
+    return expect is not None and bool(json.loads(expect).get("cancelled"))
 
 
 def order_observed(o: Order) -> dict[str, Any]:
@@ -270,6 +279,7 @@ def order_observed(o: Order) -> dict[str, Any]:
         "shipping": _amount(o.shipping_total),
         "discount": _amount(o.discount_total),
         "lines": {key: _money(m) for key, m in sorted(line_totals(o).items())},
+        "cancelled": o.status is OrderStatus.CANCELLED,
     }
 
 
@@ -308,6 +318,13 @@ def differences(
             have = observed.get(name) or "0"
             if Decimal(want) != Decimal(have):
                 problems.append(f"{name} {want} {currency} != {have}")
+        cancelled = expected.get("cancelled")  # absent from ledgers of earlier releases
+        if cancelled is not None and cancelled != observed.get("cancelled"):
+            problems.append(
+                "cancelled on the source, not on the target (cancel the copy there)"
+                if cancelled
+                else "cancelled on the target, not on the source"
+            )
         src, tgt = expected.get("lines", {}), observed.get("lines", {})
         for key in sorted(set(src) | set(tgt)):
             if not _same_money(src.get(key), tgt.get(key)):
@@ -337,6 +354,7 @@ def dumps(data: Mapping[str, Any]) -> str:
 
 __all__ = [
     "KINDS",
+    "cancelled_on_source",
     "charged_parts",
     "customer_draft",
     "differences",

@@ -34,6 +34,7 @@ from storebridge.errors import (
     StorebridgeError,
     ValidationError,
 )
+from storebridge.migrate import mapping
 from storebridge.migrate.checkpoint import ORDER_KEYS, ListingPosition, may_resume, resume_filter
 from storebridge.migrate.ledger import Ledger
 from storebridge.migrate.plan import Planner, Work, index_rows
@@ -48,6 +49,7 @@ from storebridge.migrate.streaming import (
     listing,
 )
 from storebridge.migrate.writers import Unsettled, Writer
+from storebridge.model import OrderStatus
 from storebridge.store import Store
 
 log = logging.getLogger("storebridge.migrate")
@@ -352,6 +354,14 @@ class Phase:
             else:
                 ledger.mark_pending(resource, ref, work.fingerprint)
                 record, found = self.writer.create(resource, work.draft), False
+            if resource == "orders" and mapping.cancelled_on_source(work.expect):
+                problem = self._cancel_copy(record)
+                if problem is not None:
+                    # Left pending, the next run settles it: finds this copy, cancels it.
+                    detail = (f"copied as {record.ref} but not cancelled yet (run again to "
+                              f"cancel it): {problem}")  # fmt: skip
+                    ledger.mark_unknown(resource, ref, detail, None)
+                    return Decision(resource, ref, "fail", detail), True
             index = work.remember(record) if work.remember is not None else []
             ledger.mark_done(
                 resource, ref, record.ref, "created", work.fingerprint, work.expect, index
@@ -383,6 +393,17 @@ class Phase:
             log.log(level, "%s %s failed: %s", resource, ref, exc)
             ledger.mark_failed(resource, ref, str(exc))
             return Decision(resource, ref, "fail", str(exc)), False
+
+    def _cancel_copy(self, record: Any) -> StorebridgeError | None:
+        """Cancel the copy of a cancelled source order (a settled copy may be cancelled
+        already); the error when the target did not cancel it."""
+        if getattr(record, "status", None) is OrderStatus.CANCELLED:
+            return None
+        try:
+            self.writer.cancel_order(record.ref)
+        except StorebridgeError as exc:
+            return exc
+        return None
 
     def _adopt(self, work: Work, exc: StorebridgeError) -> Decision | None:
         """The target refused to create the record: it may hold one in its place already

@@ -178,6 +178,16 @@ class Writer:
         except WouldWrite:
             return
 
+    def cancel_order(self, ref: str) -> Any:
+        """Cancel the target's copy of an order cancelled on the source: no refund (the copy
+        was recorded as paid outside the platform) and no notice to the buyer. The order
+        as cancelled; None in a dry run, which sends nothing."""
+        if self.dry_run:
+            return None
+        return self.target.orders.cancel(
+            ref, reason="cancelled on the source store", refund=False, notify=False
+        )
+
     def can_update(self, resource: str) -> bool:
         """Whether the target store updates ``resource`` (e.g. ``products.update``)."""
         resource_api = getattr(self.target, resource)

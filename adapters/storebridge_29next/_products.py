@@ -20,8 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from storebridge.errors import PayloadError, ValidationError
 from storebridge.kit import (
+    Batch,
     Flow,
     ListFlow,
     ListQuery,
@@ -41,6 +44,7 @@ from storebridge_29next._requests import (
     body_object,
     get,
     has_results,
+    is_record,
     post,
     query,
     read_one,
@@ -58,14 +62,25 @@ def list_products(adapter: TwentyNineNextAdapter, query_: ListQuery) -> ListFlow
 
     def expand(rows: list[Payload]) -> Flow[list[Product]]:
         found = (structure(row, Product, adapter.api_version) for row in rows)
-        return [p for p in found if query_.covers(created_at=p.created_at, updated_at=p.updated_at)]
-        yield  # pragma: no cover - makes this a generator
+        kept = [p for p in found if query_.covers(created_at=p.created_at, updated_at=p.updated_at)]
+        if not kept:
+            return kept
+        if not query_.detail:
+            # List rows leave out the description (ProductList): not the whole product.
+            return [attrs.evolve(p, partial=True) for p in kept]
+        responses = yield Batch(tuple(_get(adapter, p.ref) for p in kept))
+        return [structure(body_object(r), Product, adapter.api_version) for r in responses]
 
     return read_listing(adapter, listing, expand)
 
 
 def get_product(adapter: TwentyNineNextAdapter, ref: str) -> Flow[Product]:
     return read_one(adapter, "products.get", "products", ref, "id", Product)
+
+
+def _get(adapter: TwentyNineNextAdapter, ref: str) -> Any:
+    """``GET /products/{id}/``, checked to be that product."""
+    return get(adapter, "products.get", "products", ref, check=is_record("id", ref))
 
 
 def _first_location(adapter: TwentyNineNextAdapter) -> Flow[int]:

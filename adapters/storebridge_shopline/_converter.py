@@ -448,6 +448,10 @@ def product_body(draft: ProductDraft) -> dict[str, Any]:
         }
         if item.stock is not None:
             variant_body.update(inventory_quantity=item.stock, inventory_tracker=True)
+        else:
+            # Said outright: a store may default to tracking, and a variant tracked with no
+            # quantity given shows as sold out.
+            variant_body["inventory_tracker"] = False
         variants.append(variant_body)
     body: dict[str, Any] = {
         "title": draft.title,

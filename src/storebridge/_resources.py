@@ -55,8 +55,18 @@ _CORE_FILTERS = {
         "financial_status", "fulfillment_status", "page_size", "detail",
     ),
     "customers": ("updated_since", "updated_until", "created_since", "created_until", "page_size"),
-    "products": ("updated_since", "updated_until", "created_since", "created_until", "page_size"),
+    "products": (
+        "updated_since", "updated_until", "created_since", "created_until", "page_size", "detail",
+    ),
 }  # fmt: skip
+
+
+def _check_detail(detail: object) -> None:
+    if not isinstance(detail, bool):  # "no" would read as True
+        raise ValidationError(
+            f"detail must be True or False, got {type(detail).__name__} {detail!r}",
+            field="detail",
+        )
 
 
 def _blank(value: Any) -> bool:
@@ -128,11 +138,7 @@ class Orders(Resource[M]):
         for again and then raises :class:`~storebridge.errors.PaginationError`.
         """
         self._require("orders.list")
-        if not isinstance(detail, bool):  # "no" would read as True
-            raise ValidationError(
-                f"detail must be True or False, got {type(detail).__name__} {detail!r}",
-                field="detail",
-            )
+        _check_detail(detail)
         query = OrderQuery(
             updated_since=updated_since, updated_until=updated_until,
             created_since=created_since, created_until=created_until, status=status,
@@ -250,18 +256,24 @@ class Products(Resource[M]):
         created_since: datetime | None = None,
         created_until: datetime | None = None,
         page_size: int | None = None,
+        detail: bool = False,
         **extra: Any,
     ) -> ListFlow[Product]:
         """Every matching product exactly once, fetched page by page as you iterate.
+
+        ``detail=True`` returns complete products on platforms whose list rows are slim
+        (29 Next leaves out the description; such products read ``partial=True``), at the
+        cost of one extra request per product.
 
         ``created_since``/``created_until`` filter by creation time (bounds included); a
         platform that keeps no creation time for products refuses them with a ValidationError.
         """
         self._require("products.list")
+        _check_detail(detail)
         query = ListQuery(
             updated_since=updated_since, updated_until=updated_until,
             created_since=created_since, created_until=created_until, page_size=page_size,
-            extra=_platform_filters(self._adapter, "products", dict(extra)),
+            detail=detail, extra=_platform_filters(self._adapter, "products", dict(extra)),
         )  # fmt: skip
         return self._adapter.list_products(query)
 

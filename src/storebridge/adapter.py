@@ -121,6 +121,9 @@ class ListQuery:
     created_since: datetime | None = attrs.field(default=None, validator=_aware_or_none)
     created_until: datetime | None = attrs.field(default=None, validator=_aware_or_none)
     page_size: int | None = None
+    detail: bool = False
+    """Return complete records (orders with lines, products with their description) even
+    where list rows are slim; costs requests."""
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
@@ -164,8 +167,6 @@ class OrderQuery(ListQuery):
     status: str | None = None
     financial_status: str | None = None
     fulfillment_status: str | None = None
-    detail: bool = False
-    """Return complete orders (with lines) even where list rows are slim; costs requests."""
 
 
 OPERATIONS: Mapping[str, str] = {

@@ -12,8 +12,8 @@ Rules (each route's table in docs/migration.md follows from them):
 * A cancelled order is copied, then cancelled on the target (no refund, no notice).
 * What verification checks per order: currency, total, tax, shipping, the order-level
   discount, the amount charged per SKU, whether it is cancelled and, when the source order
-  has a customer, the target customer it is linked to; per product: each variant's price;
-  per customer: the e-mail.
+  has a customer, the target customer it is linked to; per product: its title and each
+  variant's price; per customer: the e-mail and the first and last name.
 """
 
 from __future__ import annotations
@@ -105,11 +105,11 @@ def uncarried_changed(before: str | None, now: str) -> bool:
 
 
 def customer_expectation(c: Customer) -> dict[str, Any]:
-    return {"email": (c.email or "").lower()}
+    return {"email": (c.email or "").lower(), "name": [c.first_name, c.last_name]}
 
 
 def customer_observed(c: Customer) -> dict[str, Any]:
-    return {"email": (c.email or "").lower()}
+    return {"email": (c.email or "").lower(), "name": [c.first_name, c.last_name]}
 
 
 # Products --------------------------------------------------------------------------------
@@ -124,16 +124,33 @@ def product_draft(p: Product, tag: str) -> ProductDraft:
     )
 
 
+def variants_left_out(p: Product) -> tuple[str, ...]:
+    """Report lines for the variants :func:`product_draft` leaves out: without a SKU no
+    order could point at the copy, and without a price the target cannot sell it."""
+    return tuple(
+        f"variant {v.title or v.ref} of product {p.ref} ({p.title}): "
+        f"{'no SKU' if not v.sku else 'no price'}, so it is not copied"
+        for v in p.variants
+        if not v.sku or v.price is None
+    )
+
+
 def product_skus(p: Product) -> list[str]:
     return [v.sku for v in p.variants if v.sku]
 
 
 def product_expectation(p: Product) -> dict[str, Any]:
-    return {"prices": {v.sku: _money(v.price) for v in p.variants if v.sku and v.price}}
+    return {
+        "title": p.title,
+        "prices": {v.sku: _money(v.price) for v in p.variants if v.sku and v.price},
+    }
 
 
 def product_observed(p: Product) -> dict[str, Any]:
-    return {"prices": {v.sku: _money(v.price) for v in p.variants if v.sku and v.price}}
+    return {
+        "title": p.title,
+        "prices": {v.sku: _money(v.price) for v in p.variants if v.sku and v.price},
+    }
 
 
 # Orders ----------------------------------------------------------------------------------
@@ -292,7 +309,13 @@ def differences(
     if resource == "customers":
         if expected.get("email") != observed.get("email"):
             problems.append(f"e-mail {expected.get('email')} != {observed.get('email')}")
+        name = expected.get("name")  # absent from ledgers of earlier releases
+        if name is not None and _blank_none(name) != _blank_none(observed.get("name")):
+            problems.append(f"name {name} != {observed.get('name')}")
     elif resource == "products":
+        title = expected.get("title")
+        if title is not None and title != observed.get("title"):
+            problems.append(f"title {title!r} != {observed.get('title')!r}")
         got = observed.get("prices", {})
         for sku, price in sorted(expected.get("prices", {}).items()):
             if not _same_money(price, got.get(sku)):
@@ -330,6 +353,11 @@ def differences(
             if not _same_money(src.get(key), tgt.get(key)):
                 problems.append(f"line {key}: {src.get(key)} != {tgt.get(key)}")
     return problems
+
+
+def _blank_none(values: Any) -> list[Any]:
+    """Names with "" read as None: a platform may answer a name it was not given either way."""
+    return [value or None for value in values or ()]
 
 
 def _money(m: Money | None) -> str | None:

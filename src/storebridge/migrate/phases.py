@@ -474,7 +474,10 @@ class Phase:
                          "already": "already", "update": "updated"}[action]  # fmt: skip
                 setattr(r, field, getattr(r, field) + 1)
                 if work is not None and action in ("create", "reconcile"):
-                    self.report.refunds_not_carried.extend(work.notes)
+                    notes = self.report.refunds_not_carried
+                    if work.resource != "orders":
+                        notes = self.report.not_carried
+                    notes.extend(work.notes)
             self._done += 1
             done = self._done
         if self.on_decision is not None:

@@ -339,6 +339,7 @@ class Planner:
                 "products", p.ref, action, draft, print_,
                 mapping.dumps(mapping.product_expectation(p)),
                 remember=self._remember_product, keys=tuple(skus),
+                notes=mapping.variants_left_out(p),
             )  # fmt: skip
 
         known = self._known("products", p, print_, work)

@@ -113,6 +113,8 @@ class MigrationReport:
     """Reasons records cannot be mapped (missing SKU, unaccepted currency...), with counts."""
     results: dict[str, ResourceResult] = attrs.field(factory=dict)
     refunds_not_carried: list[str] = attrs.field(factory=list)
+    not_carried: list[str] = attrs.field(factory=list)
+    """Parts of records the copy leaves out (a variant without a SKU...), one line each."""
     verification: Verification | None = None
 
     changed_not_updated: list[str] = attrs.field(factory=list)
@@ -175,6 +177,7 @@ class MigrationReport:
             lines += _shown(r.failed, lambda s: f"      FAILED {s.source_ref}: {s.reason}")
         lines += _shown(self.gaps, lambda g: f"  gap: {g}", "  ")
         lines += _shown(self.refunds_not_carried, lambda x: f"  not carried: {x}", "  ")
+        lines += _shown(self.not_carried, lambda x: f"  not carried: {x}", "  ")
         lines += _shown(self.changed_not_updated, lambda x: f"  changed, not updated: {x}", "  ")
         v = self.verification
         if v is not None:

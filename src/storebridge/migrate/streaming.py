@@ -64,7 +64,8 @@ def listing(
     store: Store, resource: str, *, slim: bool = False, in_order: bool = False, **filters: Any
 ) -> Iterator[Any]:
     """Every ``resource`` record of ``store`` matching ``filters``: complete (orders with
-    lines), or as the listing gives them with ``slim`` (enough for refs).
+    lines, products with their description), or as the listing gives them with ``slim``
+    (enough for refs).
 
     ``in_order`` reads windows a listing would read side by side one after the other, so
     records come in the platform's order and a checkpoint can say where the read got to
@@ -79,7 +80,9 @@ def listing(
     if in_order:
         kinds = {"customers": Customers, "products": Products, "orders": Orders}
         api = kinds[resource](store.adapter, _InTurn(store))
-    detail = {"detail": True} if resource == "orders" and not slim else {}
+    # Complete records: orders with lines, products with their description (29 Next's
+    # list rows leave both out).
+    detail = {"detail": True} if resource in ("orders", "products") and not slim else {}
     records = api.list(**detail, **filters)
     recent: deque[str] = deque()
     seen: set[str] = set()

@@ -245,6 +245,8 @@ class Product(ModelObject):
     tags: tuple[str, ...] = ()
     created_at: datetime | None = attrs.field(default=None, validator=_aware)
     updated_at: datetime | None = attrs.field(default=None, validator=_aware)
+    partial: bool = False
+    """True when list rows omit detail (29 Next: the description); ``detail=True`` fills it."""
     raw: Mapping[str, Any] = _raw()
 
     def __repr__(self) -> str:

@@ -43,6 +43,7 @@ from typing import Any
 import attrs
 
 from storebridge._digest import digest
+from storebridge._fresh import fresh_answers
 from storebridge.adapter import Adapter, ListQuery, OrderQuery
 from storebridge.errors import ValidationError
 from storebridge.flow import Emit, ListFlow, Wait, in_turn, relay
@@ -477,7 +478,11 @@ def _one_pass(
 
     # In turn: each change's checkpoint counts the changes handed out before it, so pages
     # must reach ``on_emit`` in the order the caller gets them (one thread, no windows).
-    yield from relay(in_turn(_listing(adapter, current.resource, floor, detail)), on_emit)
+    # Fresh: an answer made before the pass (a cache, a replica far behind) would hide what
+    # changed since, and the watermark moved past it would hide it for good.
+    listing = in_turn(_listing(adapter, current.resource, floor, detail))
+    not_before = current.started - current.overlap - _ONE_SECOND
+    yield from relay(fresh_answers(listing, not_before, what=current.resource), on_emit)
 
 
 def _lazy(

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl
 
@@ -184,7 +185,14 @@ class Emulator:
         return response
 
     def handle(self, request: _http.Request) -> _http.Response:
-        """Answer one request, as the platform would."""
+        """Answer one request, as the platform would: dated by the emulator's clock, as an
+        HTTP server dates its answers (``Date``), so a client can tell a stale one."""
+        response = self._handle(request)
+        if "date" not in response.headers:
+            response.headers["Date"] = format_datetime(self.clock.utcnow(), usegmt=True)
+        return response
+
+    def _handle(self, request: _http.Request) -> _http.Response:
         if self.latency:
             time.sleep(self.latency)
         req = EmulatorRequest(

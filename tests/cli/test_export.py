@@ -88,6 +88,24 @@ def test_products_csv_has_flat_variant_columns(
         )  # fmt: skip
 
 
+def test_products_come_whole_unless_no_detail(
+    next_shop: tuple[Sandbox, str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 29 Next's product list rows leave the description out: read whole by default.
+    code, out, err = _export(capsys, config := next_shop[2], "products")
+    assert code == 0, err
+    products = [json.loads(line) for line in out.splitlines()]
+    assert products and not any(p["partial"] for p in products)
+    assert any(p["description"] for p in products)
+    code, out, err = _export(capsys, config, "products", "--no-detail")
+    assert code == 0, err
+    assert all(json.loads(line)["partial"] for line in out.splitlines())
+    assert (
+        f"warning: {len(products)} of {len(products)} products are list rows without all "
+        'their details (the description; "partial": true)'
+    ) in err
+
+
 def test_csv_columns_come_from_the_model() -> None:
     orders = csv_columns("orders")
     assert orders[:2] == ["platform", "ref"]

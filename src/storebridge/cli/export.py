@@ -361,8 +361,9 @@ def export_command(
         bool | None,
         typer.Option(
             "--detail/--no-detail",
-            help="Orders only (default on): complete orders with their lines. Platforms "
-            "whose order lists carry no lines need one more request per order for it.",
+            help="Orders and products (default on): complete records, orders with their "
+            "lines, products with their description. Platforms whose lists leave those "
+            "out need one more request per record for it.",
             show_default=False,
         ),
     ] = None,
@@ -385,6 +386,19 @@ def export_command(
                 quiet)  # fmt: skip
 
 
+_DETAILED = (Resource.orders, Resource.products)
+"""What ``--detail`` reads whole: orders with their lines, products with their description."""
+
+
+def partial_warning(partial: int, count: int, name: str) -> str:
+    """What to say when ``partial`` of ``count`` records are slim list rows."""
+    missing = "lines, refunds or transactions" if name == "orders" else "the description"
+    return (
+        f"{partial} of {count} {name} are list rows without all their details ({missing}; "
+        f'"partial": true); leave out --no-detail to fetch complete {name}'
+    )
+
+
 def _export(
     resource: Resource,
     store: list[str] | None,
@@ -399,12 +413,12 @@ def _export(
     quiet: bool,
 ) -> None:
     name = resource.value
-    if detail is not None and resource is not Resource.orders:
-        raise usage_error("--detail/--no-detail applies to orders only")
+    if detail is not None and resource not in _DETAILED:
+        raise usage_error("--detail/--no-detail applies to orders and products only")
     updated_since = since_option(since, allow_last_run=False)
     if output is not None:
         writable_file("-o", output)
-    complete = detail is not False and resource is Resource.orders
+    complete = detail is not False and resource in _DETAILED
     show_progress = (
         not quiet
         and terminal_wants_progress()
@@ -444,7 +458,7 @@ def _export(
         bars = stack.enter_context(ProgressDisplay(enabled=show_progress))
         step = bars.counter(f"{name} ({opened.platform})")
         query: dict[str, Any] = {"updated_since": updated_since}
-        if resource is Resource.orders:
+        if resource in _DETAILED:
             query["detail"] = complete
         from storebridge.cli.records import RecordWriter
 
@@ -467,13 +481,9 @@ def _export(
     if not quiet:
         _summary(writer, name, output, meter.count, seconds, complete)
     if writer.partial:
-        # Even with --quiet: incomplete orders must never pass silently.
-        warning(
-            f"{writer.partial} of {writer.count} orders are list rows without all their "
-            'details (lines, refunds or transactions; "partial": true); leave out '
-            "--no-detail to fetch complete orders (one more request per order on this "
-            "platform)"
-        )
+        # Even with --quiet: incomplete records must never pass silently.
+        warning(partial_warning(writer.partial, writer.count, name) + " (one more request "
+                "per record on this platform)")  # fmt: skip
 
 
 def _summary(
@@ -489,11 +499,12 @@ def _summary(
     line = f"exported {writer.count} {name} to {where}: {requests} {plural} in {seconds:.1f} s"
     if complete and writer.count:
         extra = requests / writer.count
+        what = "orders with lines" if name == "orders" else f"{name}"
         line += (
-            f" (complete orders with lines; {extra:.2f} requests per order"
+            f" (complete {what}; {extra:.2f} requests per {name[:-1]}"
             "; --no-detail reads list rows only)"
         )
     note(line)
 
 
-__all__ = ["Format", "Resource", "export_command", "interrupted"]
+__all__ = ["Format", "Resource", "export_command", "interrupted", "partial_warning"]

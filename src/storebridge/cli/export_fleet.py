@@ -18,7 +18,7 @@ from pathlib import Path
 import attrs
 
 import storebridge
-from storebridge.cli.export import _destination, interrupted
+from storebridge.cli.export import _destination, interrupted, partial_warning
 from storebridge.cli.interrupts import whole_writes
 from storebridge.cli.output import CliError, error, note, usage_error, warning
 from storebridge.cli.progress import ProgressDisplay
@@ -58,7 +58,7 @@ def export_fleet(
 ) -> None:
     """Export ``resource`` of every store of ``group`` into one stream (see the module)."""
     query: dict[str, object] = {"updated_since": updated_since}
-    if resource == "orders":
+    if resource in ("orders", "products"):
         query["detail"] = detail
     listing = getattr(group, resource).list(errors="report", **query)
     if report_file is not None:
@@ -103,11 +103,7 @@ def export_fleet(
     if not quiet:
         _summary(report, resource, output)
     if writer.partial:
-        warning(
-            f"{writer.partial} of {writer.count} orders are list rows without all their "
-            'details (lines, refunds or transactions; "partial": true); leave out '
-            "--no-detail to fetch complete orders"
-        )
+        warning(partial_warning(writer.partial, writer.count, resource))
     for name, failure in report.failed.items():
         error(f"store {name}: {failure}")
     if not report.ok:

@@ -173,7 +173,7 @@ class RecordWriter:
         self.count = 0
         """Records written whole to the output (its buffer included)."""
         self.partial = 0
-        """Orders written incomplete (``partial``: a platform's slim list rows)."""
+        """Records written incomplete (``partial``: a platform's slim list rows)."""
         if not self._jsonl:
             self._rows = _csv_rows(resource)
             # Several stores in one file: a first "store" column says whose record it is.

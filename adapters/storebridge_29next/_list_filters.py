@@ -75,27 +75,35 @@ _STANDS_FOR = {
 
 def status_params(query: OrderQuery) -> dict[str, list[str]]:
     """The platform filters for the query's ``status``, ``financial_status`` and
-    ``fulfillment_status``: unified values widened to the platform values behind them,
-    platform values as given; anything else is a ValidationError naming the choices."""
+    ``fulfillment_status`` (one value or several): unified values widened to the platform
+    values behind them, platform values as given; anything else is a ValidationError
+    naming the choices."""
     params: dict[str, list[str]] = {}
     for keyword, (param, stands_for) in _STANDS_FOR.items():
-        value = getattr(query, keyword)
-        if value is None:
+        given = getattr(query, keyword)
+        if given is None:
             continue
-        if isinstance(value, str) and value in stands_for:
-            raws = stands_for[value]
-            if not raws:
-                raise ValidationError(
-                    f"29 Next has no order whose {keyword} is {value!r}: its {param} values "
-                    f"are {', '.join(CHOICES[param])}",
-                    field=keyword,
-                )
-            params[param] = raws
-            continue
-        allowed = [*(v for v, raws in stands_for.items() if raws), *CHOICES[param]]
-        unique = list(dict.fromkeys(allowed))
-        params[param] = [validation.choice(value, keyword, unique, what="29 Next's")]
+        values = given if isinstance(given, list | tuple | set | frozenset) else [given]
+        raws: list[str] = []
+        for value in values:
+            raws.extend(_raws(keyword, param, stands_for, value))
+        params[param] = list(dict.fromkeys(raws))
     return params
+
+
+def _raws(keyword: str, param: str, stands_for: Mapping[str, list[str]], value: Any) -> list[str]:
+    if isinstance(value, str) and value in stands_for:
+        raws = stands_for[value]
+        if not raws:
+            raise ValidationError(
+                f"29 Next has no order whose {keyword} is {value!r}: its {param} values "
+                f"are {', '.join(CHOICES[param])}",
+                field=keyword,
+            )
+        return raws
+    allowed = [*(v for v, raws in stands_for.items() if raws), *CHOICES[param]]
+    unique = list(dict.fromkeys(allowed))
+    return [validation.choice(value, keyword, unique, what="29 Next's")]
 
 
 MANY: Mapping[str, frozenset[str]] = {

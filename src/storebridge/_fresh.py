@@ -22,7 +22,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-from storebridge._http import Response
+from storebridge._http import Request, Response
 from storebridge.errors import PaginationError
 from storebridge.flow import Batch, Collect, Done, Emit, First, FlowStepper, Start, ask
 
@@ -40,7 +40,7 @@ def answered_at(response: Response) -> datetime | None:
         return None
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return when if when.tzinfo is not None else None
 
@@ -60,6 +60,16 @@ def _oldest(answer: Any) -> datetime | None:
     answers = answer if isinstance(answer, list | tuple) else (answer,)
     dates = [answered_at(a) for a in answers if _listed(a)]
     return min((d for d in dates if d is not None), default=None)
+
+
+def _uncached(step: Any) -> Any:
+    """``step`` asked again past caches: ``Cache-Control: no-cache`` on its requests (a
+    cache that honours it asks the platform; one that does not is caught again)."""
+    requests = [step] if isinstance(step, Request) else list(getattr(step, "requests", ()))
+    for request in requests:
+        if isinstance(request, Request):
+            request.headers["Cache-Control"] = "no-cache"
+    return step
 
 
 def fresh_answers(
@@ -88,7 +98,7 @@ def fresh_answers(
                 made = _oldest(answer) if error is None else None
                 if made is None or made >= not_before:
                     break
-                answer, error = yield from ask(sent)
+                answer, error = yield from ask(_uncached(sent))
             else:
                 made = _oldest(answer) if error is None else None
                 if made is not None and made < not_before:

@@ -168,9 +168,17 @@ class TwentyNineNextAdapter(Adapter):
         return _orders.create_order(self, draft)
 
     def cancel_order(
-        self, ref: str, *, reason: str | None, refund: bool, notify: bool
+        self,
+        ref: str,
+        *,
+        reason: str | None,
+        refund: bool,
+        notify: bool,
+        restock: bool | None = None,
     ) -> Flow[Order]:
-        return _orders.cancel_order(self, ref, reason=reason, refund=refund, notify=notify)
+        return _orders.cancel_order(
+            self, ref, reason=reason, refund=refund, notify=notify, restock=restock
+        )
 
     def update_shipping_address(self, ref: str, address: Address) -> Flow[Order]:
         return _orders.update_shipping_address(self, ref, address)

@@ -139,8 +139,19 @@ _order_of = answer_as(Order)
 
 
 def cancel_order(
-    adapter: TwentyNineNextAdapter, ref: str, *, reason: str | None, refund: bool, notify: bool
+    adapter: TwentyNineNextAdapter,
+    ref: str,
+    *,
+    reason: str | None,
+    refund: bool,
+    notify: bool,
+    restock: bool | None = None,
 ) -> Flow[Order]:
+    if restock is not None:
+        raise ValidationError(
+            "29 Next's cancel has no restock choice (the platform decides): leave restock out",
+            field="restock",
+        )
     if reason is None or not reason.strip():
         raise ValidationError(
             "29 Next requires a cancel reason: pass reason='...' (it is kept on the order)",

@@ -205,13 +205,20 @@ _RETURNED = (FinancialStatus.REFUNDED, FinancialStatus.VOIDED)
 
 
 def cancel_order(
-    adapter: Api, ref: str, *, reason: str | None, refund: bool, notify: bool
+    adapter: Api,
+    ref: str,
+    *,
+    reason: str | None,
+    refund: bool,
+    notify: bool,
+    restock: bool | None = None,
 ) -> Flow[Order]:
-    """``POST orders/{id}/cancel.json``; settled by reading back ``cancelled_at``."""
+    """``POST orders/{id}/cancel.json``; settled by reading back ``cancelled_at``. Units go
+    back in stock unless ``restock=False`` (an order created without taking stock)."""
     path = f"orders/{segment(ref)}/cancel.json"
     if reason is not None:
         validation.text(reason, "reason")
-    body: dict[str, Any] = {"email": notify, "restock": True}
+    body: dict[str, Any] = {"email": notify, "restock": restock is not False}
     if reason:
         body["cancel_reason"] = reason
     earlier: str | None = None

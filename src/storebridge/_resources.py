@@ -163,9 +163,21 @@ class Orders(Resource[M]):
 
     @operation
     def cancel(
-        self, ref: str, *, reason: str | None = None, refund: bool = False, notify: bool = False
+        self,
+        ref: str,
+        *,
+        reason: str | None = None,
+        refund: bool = False,
+        notify: bool = False,
+        restock: bool | None = None,
     ) -> Flow[Order]:
-        """Cancel the order; ``refund=True`` also refunds what was paid, where the platform can."""
+        """Cancel the order; ``refund=True`` also refunds what was paid, where the platform can.
+
+        ``restock=False`` leaves the order's units out of stock (an order that never took
+        stock, such as a migrated copy), ``True`` puts them back; None (the default) leaves
+        it to the platform. A platform with no such choice refuses either with a
+        ValidationError.
+        """
         self._require("orders.cancel")
         # Strictly booleans: ``refund="no"`` is truthy, and refunding is not undone.
         for name, value in (("refund", refund), ("notify", notify)):
@@ -173,8 +185,14 @@ class Orders(Resource[M]):
                 raise ValidationError(
                     f"{name} must be True or False, got {describe(value)}", field=name
                 )
+        if restock is not None and not isinstance(restock, bool):
+            raise ValidationError(
+                f"restock must be True, False or None, got {describe(restock)}", field="restock"
+            )
+        # Passed on only when chosen: adapters written before it keep working.
+        chosen = {} if restock is None else {"restock": restock}
         return self._adapter.cancel_order(
-            check_ref(ref), reason=reason, refund=refund, notify=notify
+            check_ref(ref), reason=reason, refund=refund, notify=notify, **chosen
         )
 
     @operation

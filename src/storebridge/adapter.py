@@ -330,8 +330,18 @@ class Adapter:
         raise self.unsupported("orders.create")
 
     def cancel_order(
-        self, ref: str, *, reason: str | None, refund: bool, notify: bool
+        self,
+        ref: str,
+        *,
+        reason: str | None,
+        refund: bool,
+        notify: bool,
+        restock: bool | None = None,
     ) -> Flow[Order]:
+        """``restock``: put the order's units back in stock (True) or not (False); None
+        leaves it to the platform. Given only when the caller chose, so an adapter whose
+        platform has no such choice may leave the keyword out; one that takes it and cannot
+        honour a choice raises ValidationError(field="restock")."""
         raise self.unsupported("orders.cancel")
 
     def update_shipping_address(self, ref: str, address: Address) -> Flow[Order]:

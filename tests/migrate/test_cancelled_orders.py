@@ -7,16 +7,19 @@ platform) and without a notice to the buyer.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import storebridge
 from storebridge.model import OrderStatus
 from storebridge.testing import FaultTransport
-from storebridge_29next import TwentyNineNextEmulator
-from tests.migrate.support import connect, ledger_rows, sandbox
+from storebridge_29next import TwentyNineNextAdapter, TwentyNineNextEmulator
+from tests.migrate.support import FAST, connect, ledger_rows, sandbox
 from tests.migrate.test_routes import ROUTES, route_stores
 
 
@@ -96,3 +99,108 @@ def test_under_faults_a_pass_means_every_cancelled_copy_is_cancelled(
         pytest.fail(f"no run passed: {outcomes}")
     assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled
     assert set(tags.values()) == {1}  # no order copied twice
+
+
+def _edit_ledger(ledger: Path, sql: str, *params: Any) -> None:
+    db = sqlite3.connect(ledger)
+    try:
+        db.execute(sql, params)
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_cancelling_a_copy_on_shopline_leaves_its_stock_as_the_source_has_it(
+    tmp_path: Path,
+) -> None:
+    # The copy takes no stock (SHOPLINE's inventory_behaviour "bypass"): restocked when
+    # cancelled, it raised the target's stock by the order's quantities.
+    source_kit = sandbox("29next", seed=3, orders=12)
+    target_kit = sandbox("shopline", empty=True, seed=4)
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        _cancel_some(source)
+        report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
+        stock = {v.sku: v.stock for p in source.products.list() for v in p.variants}
+        copied = {v.sku: v.stock for p in target.products.list() for v in p.variants}
+    assert report.status == "PASS", report.summary()
+    assert copied == stock
+
+
+def test_a_copy_an_earlier_release_left_open_is_cancelled(tmp_path: Path) -> None:
+    ledger = tmp_path / "l.sqlite"
+    source_kit = sandbox("shopline", seed=3, orders=8)
+    target_kit = sandbox("29next", empty=True, seed=4)
+    emulator = target_kit.emulator
+    assert isinstance(emulator, TwentyNineNextEmulator)
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        _cancel_some(source)
+        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
+        # As an earlier release left it: the copy open, the expectation silent about it.
+        for record in emulator.state.orders.values():
+            record.status = "open"
+        for ref, expect in ledger_rows(
+            ledger, "SELECT source_ref, expect FROM items WHERE resource='orders'"
+        ):
+            old = {k: v for k, v in json.loads(expect).items() if k != "cancelled"}
+            _edit_ledger(ledger, "UPDATE items SET expect=? WHERE resource='orders' AND "
+                         "source_ref=?", json.dumps(old), ref)  # fmt: skip
+        cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+        again = storebridge.migrate(source, target, ledger=ledger)
+        copies = _copies(ledger)
+        status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
+    assert again.status == "PASS", again.summary()
+    assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled
+
+
+def test_a_copy_found_by_its_tag_after_the_ledger_is_lost_is_cancelled(tmp_path: Path) -> None:
+    ledger = tmp_path / "l.sqlite"
+    source_kit = sandbox("shopline", seed=3, orders=8)
+    target_kit = sandbox("shopline", empty=True, seed=4)
+
+    def refuse_cancels(_n: int, request: Any) -> str | None:
+        return "server_error" if request.url.path.endswith("/cancel.json") else None
+
+    refusing = FaultTransport(target_kit.emulator.transport(), script=refuse_cancels)
+    with connect(source_kit, "src") as source:
+        _cancel_some(source)
+        cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+        with connect(target_kit, "dst", transport=refusing) as target:
+            first = storebridge.migrate(source, target, ledger=ledger)
+        assert first.status == "FAIL"
+        assert "not cancelled yet" in first.summary()
+        ledger.unlink()  # lost: the next run finds the copies by their identity tags
+        with connect(target_kit, "dst") as target:
+            second = storebridge.migrate(source, target, ledger=ledger)
+            copies = _copies(ledger)
+            status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
+            tags = Counter(t for o in target.orders.list() for t in o.tags if t.startswith("sb:"))
+    assert second.status == "PASS", second.summary()
+    assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled
+    assert set(tags.values()) == {1}
+
+
+class _NoCancel(TwentyNineNextAdapter):
+    """29 Next as a target whose API cannot cancel orders (as some platforms')."""
+
+    def unsupported_reason(self, operation: str) -> str | None:
+        if operation == "orders.cancel":
+            return "this store's API cannot cancel orders"
+        return super().unsupported_reason(operation)
+
+
+def test_a_target_that_cannot_cancel_says_the_copy_is_open(tmp_path: Path) -> None:
+    source_kit = sandbox("shopline", seed=3, orders=8)
+    target_kit = sandbox("29next", empty=True, seed=4)
+    adapter = _NoCancel.from_settings(**target_kit.settings("https://dst.29next.store"))
+    options = storebridge.StoreOptions(rate_limit=FAST.rate_limit, retry=FAST.retry)
+    transport = target_kit.emulator.transport()
+    with (
+        connect(source_kit, "src") as source,
+        storebridge.Store(adapter, transport=transport, options=options) as target,
+    ):
+        _cancel_some(source)
+        report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
+        again = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
+    assert report.status == again.status == "PASS", report.summary()
+    assert len(report.not_carried) == 2
+    assert all("cannot cancel orders" in line for line in report.not_carried)

@@ -149,6 +149,7 @@ class Migration:
             ledger, self.tag, target_name=self.target.adapter.display_name,
             can_update=writer.can_update, currencies=currencies,
             reads_customers="customers" in self.resources,
+            can_cancel="orders.cancel" in self.target.capabilities,
         )  # fmt: skip
         resume = self._starts(ledger, since)
         needs_keys = set(self.resources)

@@ -349,6 +349,8 @@ class Phase:
                 ledger.mark_done(resource, ref, work.target_ref, "created", work.fingerprint,
                                  work.expect)  # fmt: skip
                 return Decision(resource, ref, "update", target_ref=work.target_ref), False
+            if work.action == "cancel" and work.target_ref is not None:
+                return self._cancel_found(work, work.target_ref)
             if work.action == "settle":
                 record, found = self._settle(work)
             else:
@@ -358,10 +360,7 @@ class Phase:
                 problem = self._cancel_copy(record)
                 if problem is not None:
                     # Left pending, the next run settles it: finds this copy, cancels it.
-                    detail = (f"copied as {record.ref} but not cancelled yet (run again to "
-                              f"cancel it): {problem}")  # fmt: skip
-                    ledger.mark_unknown(resource, ref, detail, None)
-                    return Decision(resource, ref, "fail", detail), True
+                    return self._not_cancelled(ref, record.ref, problem)
             index = work.remember(record) if work.remember is not None else []
             ledger.mark_done(
                 resource, ref, record.ref, "created", work.fingerprint, work.expect, index
@@ -394,6 +393,29 @@ class Phase:
             ledger.mark_failed(resource, ref, str(exc))
             return Decision(resource, ref, "fail", str(exc)), False
 
+    def _cancel_found(self, work: Work, target_ref: str) -> tuple[Decision, bool]:
+        """Cancel the copy ``target_ref`` made earlier (by a run that stopped before
+        cancelling it, or a release that did not), then record it done."""
+        resource, ref = work.resource, work.source_ref
+        try:
+            record = self.target.orders.get(target_ref)
+        except StorebridgeError as exc:
+            return self._not_cancelled(ref, target_ref, exc)
+        problem = self._cancel_copy(record)
+        if problem is not None:
+            return self._not_cancelled(ref, target_ref, problem)
+        self.ledger.mark_done(resource, ref, target_ref, "created", work.fingerprint, work.expect)
+        return Decision(resource, ref, "reconcile", target_ref=target_ref), False
+
+    def _not_cancelled(
+        self, ref: str, target_ref: str, problem: StorebridgeError
+    ) -> tuple[Decision, bool]:
+        """Left pending with its copy: the next run cancels that copy (it makes no other)."""
+        detail = (f"copied as {target_ref} but not cancelled yet (run again to cancel "
+                  f"it): {problem}")  # fmt: skip
+        self.ledger.mark_unknown("orders", ref, detail, target_ref)
+        return Decision("orders", ref, "fail", detail), True
+
     def _cancel_copy(self, record: Any) -> StorebridgeError | None:
         """Cancel the copy of a cancelled source order (a settled copy may be cancelled
         already); the error when the target did not cancel it."""
@@ -416,7 +438,16 @@ class Phase:
         except StorebridgeError as err:
             log.info("%s: the target could not be indexed again: %s", self.resource, err)
             return None
-        return self.planner.adopt(work)
+        decision = self.planner.adopt(work)
+        if (
+            decision is not None
+            and decision.action == "reconcile"
+            and decision.target_ref is not None
+            and work.resource == "orders"
+            and mapping.cancelled_on_source(work.expect)
+        ):
+            return self._cancel_found(work, decision.target_ref)[0]
+        return decision
 
     def _settle(self, work: Work) -> tuple[Any, bool]:
         tag = self.tag(work.resource, work.source_ref)
@@ -474,10 +505,8 @@ class Phase:
                          "already": "already", "update": "updated"}[action]  # fmt: skip
                 setattr(r, field, getattr(r, field) + 1)
                 if work is not None and action in ("create", "reconcile"):
-                    notes = self.report.refunds_not_carried
-                    if work.resource != "orders":
-                        notes = self.report.not_carried
-                    notes.extend(work.notes)
+                    self.report.refunds_not_carried.extend(work.notes)
+                    self.report.not_carried.extend(work.left_out)
             self._done += 1
             done = self._done
         if self.on_decision is not None:

@@ -23,7 +23,7 @@ from collections.abc import Generator
 from typing import Any
 
 from storebridge import _http
-from storebridge.errors import OutcomeUnknown, StorebridgeError
+from storebridge.errors import OutcomeUnknown, StorebridgeError, ValidationError
 from storebridge.flow import Batch, Concurrency, Done, FlowStepper, request_meta
 from storebridge.model import (
     Customer,
@@ -180,13 +180,20 @@ class Writer:
 
     def cancel_order(self, ref: str) -> Any:
         """Cancel the target's copy of an order cancelled on the source: no refund (the copy
-        was recorded as paid outside the platform) and no notice to the buyer. The order
-        as cancelled; None in a dry run, which sends nothing."""
+        was recorded as paid outside the platform), no notice to the buyer, and no units put
+        back in stock where the platform lets that be chosen (a copy takes no stock, so
+        restocking would raise the target's stock above the source's). The order as
+        cancelled; None in a dry run, which sends nothing."""
         if self.dry_run:
             return None
-        return self.target.orders.cancel(
-            ref, reason="cancelled on the source store", refund=False, notify=False
-        )
+        orders = self.target.orders
+        reason = "cancelled on the source store"
+        try:
+            return orders.cancel(ref, reason=reason, refund=False, notify=False, restock=False)
+        except ValidationError as exc:
+            if exc.field != "restock":
+                raise
+        return orders.cancel(ref, reason=reason, refund=False, notify=False)
 
     def can_update(self, resource: str) -> bool:
         """Whether the target store updates ``resource`` (e.g. ``products.update``)."""

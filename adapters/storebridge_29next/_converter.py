@@ -56,9 +56,15 @@ TRANSACTION_KIND_ALIASES = {"debit": "sale", "authorize": "authorization"}
 TRANSACTION_STATUS_ALIASES = {"succeeded": "success", "failed": "failure"}
 
 ADDRESS = AddressFields(
-    company=None, city="line4", region="state", postal_code="postcode", phone="phone_number"
+    company=None,
+    city="line4",
+    region="state",
+    postal_code="postcode",
+    phone="phone_number",
+    more_lines=("line3",),
 )
-"""Admin API addresses: ``line4`` is the city, ``state`` the region; there is no company."""
+"""Admin API addresses: ``line4`` is the city, ``state`` the region, ``line3`` is read onto
+``line2``; there is no company."""
 _CENT = Decimal("0.01")
 REQUIRED_ADDRESS_FIELDS = (("line1", "line1"), ("city", "line4"), ("country", "country"))
 """(model field, wire field) the Admin API requires on every address it stores."""
@@ -92,7 +98,8 @@ def make_converter(api_version: str | None = None) -> cattrs.Converter:
       2023-02-10 lines (``product.title``, ``stockrecord.partner_sku``, ``price_currency``)
       both map to OrderLine; ``quantity`` is what is still on the order (``current_quantity``;
       2023-02-10: ``quantity``), ``unit_price`` is ``price_incl_tax``.
-    * Addresses: ``line4`` is the city, ``state`` the region, ``postcode`` the postal code.
+    * Addresses: ``line4`` is the city, ``state`` the region, ``postcode`` the postal code;
+      ``line3`` is read after ``line2`` on ``line2`` (the model has two lines).
     * Customers are ``/users/``: ``phone_number`` -> ``phone``, ``date_joined`` ->
       ``created_at`` (users have no updated timestamp).
     * Products: variants are listed under ``variants`` (2023-02-10: ``children``), a list
@@ -185,7 +192,9 @@ def _line(p: Payload, order_currency: str) -> OrderLine:
     unit = p.money("price_incl_tax", order_currency)
     fulfillable = p.opt_integer("fulfillable_quantity")
     status = FulfillmentStatus.UNKNOWN
-    if fulfillable is not None:
+    # A line whose units were all removed has nothing to fulfil and nothing shipped: not
+    # "fulfilled" (it stays UNKNOWN, with the numbers in ``raw``).
+    if fulfillable is not None and quantity > 0:
         if fulfillable == 0:
             status = FulfillmentStatus.FULFILLED
         elif fulfillable < quantity:
@@ -320,9 +329,14 @@ def _transaction(
     """``order_ref``: the order the transaction is embedded in (``TransactionObject`` has no
     ``order`` field; the store's listing has)."""
     currency = p.opt_currency("currency") or default_currency
+    amount_at = p
     if currency is None:
+        # ``report_values`` is the transaction in the store's reporting currency: its amount
+        # goes with its currency, never the transaction's own amount with it.
         report = p.opt_obj("report_values")
         currency = report.opt_currency("currency") if report else None
+        if report is not None and currency is not None:
+            amount_at = report
     if currency is None:
         p.fail("transaction has no currency", "currency")
     kind_raw = p.opt_string("type")
@@ -339,7 +353,7 @@ def _transaction(
         kind_raw=kind_raw,
         status=TransactionStatus.parse(status_raw, TRANSACTION_STATUS_ALIASES),
         status_raw=status_raw,
-        amount=p.money("amount", currency),
+        amount=amount_at.money("amount", currency),
         gateway=gateway or p.opt_string("payment_method"),
         order_ref=p.opt_string("order") or order_ref,
         created_at=p.opt_timestamp("date_created"),

@@ -121,10 +121,13 @@ def create_product(adapter: TwentyNineNextAdapter, draft: ProductDraft) -> Flow[
 def variant(p: Payload) -> Variant:
     price = None
     for entry in p.iter("prices"):
+        # The first price is the variant's; one that names no currency cannot be read (the
+        # spec lets ``currency`` out, and a later price in another currency is not it).
         code = entry.opt_currency("currency")
-        if code:
-            price = entry.money("price", code)
-            break
+        if code is None:
+            entry.fail("the variant's price names no currency", "currency")
+        price = entry.money("price", code)
+        break
     stock = None
     if p.opt_bool("track_stock") is not False:
         levels = [

@@ -49,6 +49,9 @@ class AddressFields:
     postal_code: WireNames = "postal_code"
     country: WireNames = "country"
     phone: WireNames = "phone"
+    more_lines: tuple[str, ...] = ()
+    """Further address lines the platform has and the model does not (``line3``): read
+    onto ``line2``, after it, so an apartment or a floor is not lost."""
 
     def read(self, payload: Payload) -> Address:
         """The address in ``payload`` (blank strings read as None)."""
@@ -60,6 +63,9 @@ class AddressFields:
                 if found is not None:
                     break
             values[field] = found
+        extra = [line for name in self.more_lines if (line := payload.opt_string(name))]
+        if extra:
+            values["line2"] = ", ".join(filter(None, [values["line2"], *extra]))
         return Address(**values)
 
     def read_optional(self, payload: Payload, key: str) -> Address | None:

@@ -8,13 +8,16 @@ reading the order back instead of sending again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
+
+import attrs
 
 from storebridge import validation
 from storebridge.errors import NotFound, ValidationError
 from storebridge.http import Response
 from storebridge.kit import (
+    Emit,
     Flow,
     ListFlow,
     OrderQuery,
@@ -25,6 +28,7 @@ from storebridge.kit import (
     read_json,
     reconciled_update,
     reconciled_write,
+    relay,
     segment,
 )
 from storebridge.model import Address, FinancialStatus, Order, OrderDraft
@@ -75,7 +79,41 @@ def order_params(query: OrderQuery) -> dict[str, Any]:
 
 
 def list_orders(adapter: Api, query: OrderQuery) -> ListFlow[Order]:
-    return list_records(adapter, ORDERS, order_params(query), query, Order)
+    """Every order of the query, archived ones included.
+
+    SHOPLINE's ``hidden_order`` filter defaults to false, and whether a listing without it
+    holds archived orders is not documented. So when the caller did not choose, the
+    listing is read as is, and unless it held an archived order (rows say
+    ``hidden_order``), the archived ones are read after it (``hidden_order=true``), each
+    kept only if it says it is archived: exactly once whichever the platform does.
+    """
+    if "hidden_order" in query.extra:
+        return (yield from list_records(adapter, ORDERS, order_params(query), query, Order))
+    held_archived = False
+
+    def note(page: Emit[Order]) -> Generator[Any, Any, Emit[Order]]:
+        nonlocal held_archived
+        held_archived = held_archived or any(_archived(o) for o in page.items)
+        return page
+        yield  # pragma: no cover - makes this a generator
+
+    yield from relay(list_records(adapter, ORDERS, order_params(query), query, Order), note)
+    if held_archived:
+        return None
+    # Not counted: whether the count takes ``hidden_order`` is not documented either.
+    archived = attrs.evolve(query, extra={"hidden_order": "true"})
+
+    def only_archived(page: Emit[Order]) -> Generator[Any, Any, Emit[Order]]:
+        return Emit([o for o in page.items if _archived(o)])
+        yield  # pragma: no cover - makes this a generator
+
+    yield from relay(list_records(adapter, ORDERS, order_params(archived), archived, Order),
+                     only_archived)  # fmt: skip
+    return None
+
+
+def _archived(order: Order) -> bool:
+    return isinstance(order.raw, Mapping) and order.raw.get("hidden_order") is True
 
 
 def _only(ref: str, lists: Sequence[str]) -> Any:
@@ -95,10 +133,14 @@ def find_order(adapter: Api, ref: str, lists: Sequence[str] = ()) -> Flow[Order 
     check_ref(ref)
     if "," in ref:
         raise ValidationError(f"ref {ref!r} is not a SHOPLINE id: ids have no commas", field="ref")
-    response = yield adapter.get(
-        "orders.json", "orders.get", {"ids": ref, "status": "any"}, check=_only(ref, lists)
-    )
-    rows = wire.payload_of(response).objects("orders")
+    rows: list[Any] = []
+    # An archived order is listed only when asked for (``hidden_order`` defaults to false).
+    for archived in ({}, {"hidden_order": "true"}):
+        params = {"ids": ref, "status": "any", **archived}
+        response = yield adapter.get("orders.json", "orders.get", params, check=_only(ref, lists))
+        rows = wire.payload_of(response).objects("orders")
+        if rows:
+            break
     converter = adapter.converter()
     return converter.structure(rows[0], Order) if rows else None
 

@@ -25,6 +25,9 @@ class ShoplineOptions:
       ``retry_after_header`` (inferred; SHOPLINE documents no rate-limit headers) adds
       ``Retry-After`` to 429s.
     * ``default_order_status`` for lists that send no ``status`` (inferred: ``open``).
+    * ``archived_in_plain_lists``: order lists without ``hidden_order`` hold archived orders
+      too, and ``hidden_order=true`` lists every order (undocumented either way; default
+      False: archived orders only with ``hidden_order=true``, those alone).
     * ``currency`` is the settlement currency (products are priced in it);
       ``enabled_currencies`` are the others orders may be placed in.
     * ``numeric_set_amounts``: amounts inside ``*_set`` objects as numbers (documented
@@ -54,6 +57,7 @@ class ShoplineOptions:
     bucket_size: int = 40
     retry_after_header: bool = False
     default_order_status: str = "open"
+    archived_in_plain_lists: bool = False
     numeric_set_amounts: bool = False
     token_error_status: int = 200
     tolerate_brace_refresh_body: bool = True

@@ -179,6 +179,8 @@ class Orders:
     def __init__(self, state: StoreState, refunds: Refunds) -> None:
         self.state = state
         self.refunds = refunds
+        self.hidden: set[str] = set()
+        """Ids of archived orders (``hide_mark``)."""
 
     def endpoints(self) -> list[Endpoint[Handler]]:
         return [
@@ -187,6 +189,8 @@ class Orders:
             Endpoint("GET", r"orders/count\.json", self.count_orders, "read_orders"),
             Endpoint("PUT", rf"{_ORDER}\.json", self.update_order, "write_orders"),
             Endpoint("POST", rf"{_ORDER}/cancel\.json", self.cancel_order, "write_orders"),
+            Endpoint("PUT", rf"{_ORDER}/hide_mark\.json", self.hide_order, "write_orders"),
+            Endpoint("PUT", rf"{_ORDER}/cancel_hide_mark\.json", self.unhide_order, "write_orders"),
             Endpoint(
                 "GET", rf"{_ORDER}/transactions\.json", self.order_transactions, "read_orders"
             ),
@@ -242,12 +246,21 @@ class Orders:
         shipped = _WANTED_FULFILLMENT[fulfillment] if fulfillment and fulfillment != "any" else ""
         name = filters.get("name")
         email = (filters.get("email") or "").lower()
-        if status == "any" and not financial and shipped == "" and not name and not email:
+        hidden = filters.get("hidden_order")
+        if hidden not in (None, "true", "false"):
+            raise HTTPProblem(400, {"errors": "hidden_order value is illegal"})
+        # Archived orders: only with hidden_order=true (those alone), unless the option
+        # says plain lists hold them (and hidden_order=true lists every order).
+        every = self.state.options.archived_in_plain_lists and hidden != "false"
+        archived = hidden == "true"
+        plain = not financial and shipped == "" and not name and not email
+        if status == "any" and plain and (every or (not archived and not self.hidden)):
             return None, status
 
         def keep(order: Record) -> bool:
             return (
-                (status == "any" or order["status"] == status)
+                (every or bool(order.get("hidden_order")) == archived)
+                and (status == "any" or order["status"] == status)
                 and (not financial or order["financial_status"] == financial)
                 and (shipped == "" or order["fulfillment_status"] == shipped)
                 and (not name or order["name"] == name)
@@ -361,6 +374,20 @@ class Orders:
                 **(order.get("shipping_address") or {}),
                 **body["shipping_address"],
             }
+        self._updated(order)
+        return json_response(200, {"order": self.render_order(order)})
+
+    def hide_order(self, req: EmulatorRequest) -> Response:
+        """``PUT orders/:id/hide_mark.json``: archive the order (listed only when asked)."""
+        return self._mark_hidden(req.params["id"], True)
+
+    def unhide_order(self, req: EmulatorRequest) -> Response:
+        return self._mark_hidden(req.params["id"], False)
+
+    def _mark_hidden(self, order_id: str, hidden: bool) -> Response:
+        order = self.state.order(order_id)
+        order["hidden_order"] = hidden
+        (self.hidden.add if hidden else self.hidden.discard)(order_id)
         self._updated(order)
         return json_response(200, {"order": self.render_order(order)})
 

@@ -192,8 +192,7 @@ def page_answer(
 
 
 NOT_EMULATED = {
-    "orders": frozenset({"buyer_id", "hidden_order", "location", "contract_ids",
-                         "search_content"}),
+    "orders": frozenset({"buyer_id", "location", "contract_ids", "search_content"}),
     "products": frozenset({"collection_id", "product_category"}),
 }  # fmt: skip
 """Filters SHOPLINE applies and this emulator does not (refused, not ignored)."""

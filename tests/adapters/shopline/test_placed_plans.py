@@ -181,7 +181,8 @@ def test_a_small_store_pays_its_pages_and_the_first_batch_only(orders: int) -> N
     probes = [q for q in _counts(w) if "created_at_max" in q]
     assert 1 <= len(probes) <= 14 and len(_counts(w)) == 1 + len(probes)
     listed = [r for r in w.emulator.requests if r.path.endswith("/orders.json")]
-    assert len(listed) == pages
+    archived = [r for r in listed if "hidden_order" in r.query]
+    assert len(listed) == pages + 1 and len(archived) == 1  # and the archived orders' page
 
 
 @pytest.mark.parametrize("orders", [250, 700])

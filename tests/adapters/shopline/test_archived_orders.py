@@ -1,0 +1,70 @@
+"""Archived ("hidden") SHOPLINE orders are listed and read like the others.
+
+SHOPLINE's ``hidden_order`` filter defaults to false, and whether a listing without it
+holds archived orders is not documented. A whole-store export or migration left them out
+in silence if it does not. The listing is read as is, and unless it held an archived
+order, the archived ones are read after it, each kept only if it says it is archived:
+exactly once whichever the platform does (both are emulated here).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from storebridge.errors import StorebridgeError
+from storebridge.testing import FaultTransport
+from tests.adapters.shopline.support import World, world
+
+ARCHIVED = 3
+
+
+def _archive(w: World, count: int = ARCHIVED) -> list[str]:
+    ids = sorted(w.emulator.orders)[1 : 1 + count * 2 : 2]
+    with w.connect() as store:
+        for order_id in ids:
+            store.request("PUT", f"orders/{order_id}/hide_mark.json", json={})
+    return ids
+
+
+@pytest.mark.parametrize("in_plain_lists", [False, True])
+def test_a_whole_listing_holds_archived_orders_exactly_once(in_plain_lists: bool) -> None:
+    w = world(orders=40, rate_limit=False, archived_in_plain_lists=in_plain_lists)
+    archived = _archive(w)
+    with w.connect() as store:
+        refs = [o.ref for o in store.orders.list(page_size=7)]
+    assert Counter(refs) == Counter(list(w.emulator.orders))
+    assert set(archived) <= set(refs)
+    asked = [r.query for r in w.emulator.requests if r.path.endswith("/orders.json")]
+    # Read after the listing only when the listing did not hold them.
+    assert any("hidden_order" in q for q in asked) is not in_plain_lists
+
+
+def test_an_archived_order_can_be_read_by_its_ref() -> None:
+    w = world(orders=8, rate_limit=False)
+    (order_id,) = _archive(w, 1)
+    with w.connect() as store:
+        assert store.orders.get(order_id).ref == order_id
+
+
+def test_asking_for_archived_orders_lists_what_the_platform_gives() -> None:
+    w = world(orders=20, rate_limit=False)
+    archived = _archive(w)
+    with w.connect() as store:
+        refs = [o.ref for o in store.orders.list(hidden_order="true")]
+    assert sorted(refs) == archived
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_under_faults_the_listing_is_whole_or_an_error(seed: int) -> None:
+    w = world(orders=40, rate_limit=False)
+    _archive(w)
+    faulty = FaultTransport(w.emulator.transport(), seed=seed, rate=0.2)
+    with w.connect(transport=faulty) as store:
+        try:
+            refs = [o.ref for o in store.orders.list(page_size=7)]
+        except StorebridgeError:
+            return  # a clear error is the other outcome
+    assert Counter(refs) == Counter(list(w.emulator.orders))
+    assert faulty.injected

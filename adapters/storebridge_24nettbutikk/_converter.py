@@ -316,7 +316,9 @@ class WireReader:
                 country=billing.country,
                 phone=billing.phone,
             )
-            if delivery != billing:
+            # A delivery flag over blank delivery fields is no address: appended, it would
+            # be the orders' shipping address, with no street.
+            if delivery != billing and _has_address(delivery):
                 addresses.append(delivery)
         return Customer(
             platform=PLATFORM,
@@ -487,7 +489,8 @@ def _with_country(address: Address) -> Address:
 
 
 def _has_address(address: Address) -> bool:
-    return any((address.line1, address.city, address.postal_code))
+    """Whether ``address`` says where: a street, a city or a postcode that is not blank."""
+    return any(v and v.strip() for v in (address.line1, address.city, address.postal_code))
 
 
 __all__ = [

@@ -87,6 +87,11 @@ def split_name(name: str | None) -> tuple[str | None, str | None]:
     return (first or None, last or None) if first else (last or None, None)
 
 
+def _says_where(*values: str | None) -> bool:
+    """A street, a city or a postcode that is not blank (the careful reader's rule)."""
+    return any(value and value.strip() for value in values)
+
+
 def _texts(row: dict[str, Any], keys: tuple[str, ...]) -> list[str | None]:
     """``plain_text`` of each key, with one type check per value and one text check."""
     values = list(map(row.get, keys))
@@ -351,14 +356,14 @@ class PlainOrders:
         billing = _Address(first_name=first, last_name=last, company=company, line1=line1,
                            line2=line2, city=city, postal_code=postal, country=country,
                            phone=phone)  # fmt: skip
-        addresses = [billing] if line1 or city or postal else []
+        addresses = [billing] if _says_where(line1, city, postal) else []
         if _flag(get("use_delivery_address")):
             name, d_line1, d_line2, d_city, d_postal = _texts(row, _DELIVERY_KEYS)
             d_first, d_last = split_name(name)
             delivery = _Address(first_name=d_first or first, last_name=d_last or last,
                                 line1=d_line1, line2=d_line2, city=d_city,
                                 postal_code=d_postal, country=country, phone=phone)  # fmt: skip
-            if delivery != billing:
+            if delivery != billing and _says_where(d_line1, d_city, d_postal):
                 addresses.append(delivery)
         return _Customer(
             platform=PLATFORM,

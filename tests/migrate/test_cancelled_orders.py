@@ -204,3 +204,22 @@ def test_a_target_that_cannot_cancel_says_the_copy_is_open(tmp_path: Path) -> No
     assert report.status == again.status == "PASS", report.summary()
     assert len(report.not_carried) == 2
     assert all("cannot cancel orders" in line for line in report.not_carried)
+
+
+@pytest.mark.parametrize("target_platform", ["shopline", "29next"])
+def test_an_order_cancelled_after_it_was_copied_is_cancelled_by_the_next_run(
+    target_platform: str, tmp_path: Path
+) -> None:
+    # It failed verification ("changed on the source") on every later run, the copy open.
+    ledger = tmp_path / "l.sqlite"
+    source_kit = sandbox("shopline", seed=3, orders=8)
+    target_kit = sandbox(target_platform, empty=True, seed=4)
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
+        _cancel_some(source)
+        cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+        again = storebridge.migrate(source, target, ledger=ledger)
+        copies = _copies(ledger)
+        status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
+    assert again.status == "PASS", again.summary()
+    assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled

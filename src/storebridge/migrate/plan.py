@@ -153,6 +153,10 @@ class Planner:
                 self.ledger.mark_done(resource, record.ref, entry.target_ref,
                                       entry.how or "created", print_, entry.expect)  # fmt: skip
                 changed = False
+            if self._copy_to_cancel(resource, entry, work):
+                # Cancelled on the source since it was copied (or copied by a release that
+                # left cancelled orders open): cancel the copy now.
+                return attrs.evolve(work("create"), action="cancel", target_ref=entry.target_ref)
             if changed and entry.how == "created" and entry.target_ref:
                 if self.can_update(resource):
                     return attrs.evolve(
@@ -165,9 +169,6 @@ class Planner:
                     f"since it was migrated; {self.target_name} {resource} are not updated "
                     "by migrations"
                 )
-            elif self._copy_to_cancel(resource, entry, work):
-                # Copied by a release that left cancelled orders open: cancel the copy now.
-                return attrs.evolve(work("create"), action="cancel", target_ref=entry.target_ref)
             elif entry.expect is None and entry.how == "created" and entry.target_ref:
                 # Written by a version that kept no expectations: without one, verification
                 # could only check that the record is there. It is what the source says now
@@ -202,11 +203,15 @@ class Planner:
         return None
 
     def _copy_to_cancel(self, resource: str, entry: Any, work: Callable[[str], Work]) -> bool:
-        """Whether a done order's copy, made by an earlier release (its expectation does not
-        say whether it is cancelled), is of an order cancelled on the source."""
+        """Whether a done order's copy is of an order cancelled on the source that the copy
+        was not made to be: cancelled there since, or copied by a release that left
+        cancelled orders open (its expectation does not say)."""
         if resource != "orders" or entry.how != "created" or not entry.target_ref:
             return False
-        if entry.expect is None or "cancelled" in json.loads(entry.expect):
+        if not self.can_cancel:
+            return False
+        stored = json.loads(entry.expect) if entry.expect else {}
+        if stored.get("cancelled") is True:
             return False
         try:
             return mapping.cancelled_on_source(work("create").expect)

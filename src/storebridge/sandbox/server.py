@@ -73,6 +73,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client went away mid-body: a server never hands a half request on (a
+            # killed client's cut write must not happen).
+            self.close_connection = True
+            return
         host = self.headers.get("Host") or f"{LOOPBACK}:{self.server.server_address[1]}"
         request = _http.Request(
             self.command,

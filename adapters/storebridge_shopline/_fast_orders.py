@@ -167,7 +167,7 @@ def _buyer(row: dict[str, Any] | None, addresses: Addresses) -> Customer | None:
     one = _address(found, addresses)
     if _object(get("default_address")) is not None:
         raise _Unusual
-    if _object(get("email_marketing_consent")) is not None:
+    if _object(get("email_marketing_consent")) is not None or get("accepts_marketing") is not None:
         raise _Unusual
     return _Customer(
         platform=PLATFORM,

@@ -35,8 +35,11 @@ def accepts_marketing(p: Payload) -> bool | None:
     """The customer's e-mail consent (None when it gives no state); a state SHOPLINE does
     not document is a PayloadError, not a customer read as unsubscribed."""
     consent = p.opt_obj("email_marketing_consent")
-    state = consent.opt_integer("state") if consent is not None else None
-    if consent is None or state is None:
+    if consent is None:
+        # API versions before v20250601 also answer the older flag alone.
+        return p.opt_bool("accepts_marketing")
+    state = consent.opt_integer("state")
+    if state is None:
         return None
     if state not in CONSENT_STATES:
         consent.fail(

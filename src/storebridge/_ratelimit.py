@@ -29,18 +29,6 @@ class _Tokens:
         self._stamp = clock()
         self._lock = threading.Lock()
 
-    def tighten(self, limit: RateLimit) -> None:
-        """Keep to ``limit`` too: the lower rate and the smaller burst of the two."""
-        from storebridge.adapter import RateLimit
-
-        with self._lock:
-            self._refill()
-            self.limit = RateLimit(
-                per_second=min(self.limit.per_second, limit.per_second),
-                burst=min(self.limit.burst, limit.burst),
-            )
-            self._tokens = min(self._tokens, float(self.limit.burst))
-
     def _refill(self) -> float:
         now = self._clock()
         gained = (now - self._stamp) * self.limit.per_second
@@ -173,7 +161,7 @@ class SendGuard(_Tokens):
                 self._line.remove(ticket)
 
 
-_buckets: dict[tuple[str, Callable[[], float]], TokenBucket] = {}
+_buckets: dict[tuple[str, RateLimit, Callable[[], float]], TokenBucket] = {}
 _buckets_lock = threading.Lock()
 
 
@@ -182,35 +170,28 @@ def shared_bucket(
 ) -> TokenBucket:
     """The bucket for ``key``: every Store using the same credential shares it.
 
-    The platform counts a credential's requests together, whatever each store was told its
-    limit is: stores of one credential given different limits (two profiles, a custom
-    ``rate_limit``) share one bucket at the strictest of them, rather than each pacing to
-    its own and together going over. The clock is part of the key so a test's fake clock
-    never shares state with real time. The bucket keeps to :func:`client_limit` of ``limit``.
+    The clock is part of the key so a test's fake clock never shares state with real time.
+    The bucket keeps to :func:`client_limit` of ``limit``.
     """
     with _buckets_lock:
-        bucket = _buckets.get((key, clock))
+        bucket = _buckets.get((key, limit, clock))
         if bucket is None:
-            bucket = _buckets[(key, clock)] = TokenBucket(client_limit(limit), clock)
-        else:
-            bucket.tighten(client_limit(limit))
+            bucket = _buckets[(key, limit, clock)] = TokenBucket(client_limit(limit), clock)
         return bucket
 
 
-_guards: dict[tuple[str, Callable[[], float]], SendGuard] = {}
+_guards: dict[tuple[str, RateLimit, Callable[[], float]], SendGuard] = {}
 
 
 def shared_send_guard(
     key: str, limit: RateLimit, clock: Callable[[], float] = time.monotonic
 ) -> SendGuard:
     """The guard each request of ``key`` passes as it goes (:func:`send_limit`), shared
-    like :func:`shared_bucket` (at the strictest limit given for ``key``)."""
+    like :func:`shared_bucket`."""
     with _buckets_lock:
-        guard = _guards.get((key, clock))
+        guard = _guards.get((key, limit, clock))
         if guard is None:
-            guard = _guards[(key, clock)] = SendGuard(send_limit(limit), clock)
-        else:
-            guard.tighten(send_limit(limit))
+            guard = _guards[(key, limit, clock)] = SendGuard(send_limit(limit), clock)
         return guard
 
 

@@ -91,7 +91,7 @@ def list_orders(adapter: Api, query: OrderQuery) -> ListFlow[Order]:
     if "hidden_order" in query.extra:
         return (yield from list_records(adapter, ORDERS, order_params(query), query, Order))
     # Not counted: whether the count takes ``hidden_order`` is not documented either.
-    archived = attrs.evolve(query, extra={"hidden_order": "true"})
+    archived = attrs.evolve(query, extra={**query.extra, "hidden_order": "true"})
     plain = list_records(adapter, ORDERS, order_params(query), query, Order)
     hidden = list_records(adapter, ORDERS, order_params(archived), archived, Order)
     yield Parallel((relay(plain, _keeping(False)), relay(hidden, _keeping(True))))

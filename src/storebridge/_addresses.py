@@ -51,7 +51,8 @@ class AddressFields:
     phone: WireNames = "phone"
     more_lines: tuple[str, ...] = ()
     """Further address lines the platform has and the model does not (``line3``): read
-    onto ``line2``, after it, so an apartment or a floor is not lost."""
+    onto ``line2``, after it, so an apartment or a floor is not lost, and written as blank
+    whenever ``line2`` is written (it holds them)."""
 
     def read(self, payload: Payload) -> Address:
         """The address in ``payload`` (blank strings read as None)."""
@@ -84,6 +85,10 @@ class AddressFields:
             value = getattr(address, field)
             if names and (value is not None or keep_empty):
                 body[names[0]] = value
+        if "line2" in body:
+            # ``line2`` holds what was read from them: sent again there, they are cleared
+            # (kept, the next read would add them once more).
+            body.update(dict.fromkeys(self.more_lines, ""))
         return body
 
 

@@ -223,3 +223,31 @@ def test_an_order_cancelled_after_it_was_copied_is_cancelled_by_the_next_run(
         status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
     assert again.status == "PASS", again.summary()
     assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled
+
+
+class _BeforeRestock(TwentyNineNextAdapter):
+    """An adapter written before ``restock`` existed: its cancel takes no such keyword."""
+
+    def cancel_order(  # type: ignore[override]
+        self, ref: str, *, reason: str | None, refund: bool, notify: bool
+    ) -> Any:
+        return super().cancel_order(ref, reason=reason, refund=refund, notify=notify)
+
+
+def test_a_target_adapter_written_before_restock_still_cancels_copies(tmp_path: Path) -> None:
+    source_kit = sandbox("shopline", seed=3, orders=8)
+    target_kit = sandbox("29next", empty=True, seed=4)
+    adapter = _BeforeRestock.from_settings(**target_kit.settings("https://dst.29next.store"))
+    options = storebridge.StoreOptions(rate_limit=FAST.rate_limit, retry=FAST.retry)
+    transport = target_kit.emulator.transport()
+    with (
+        connect(source_kit, "src") as source,
+        storebridge.Store(adapter, transport=transport, options=options) as target,
+    ):
+        _cancel_some(source)
+        cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+        report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
+        copies = _copies(tmp_path / "l.sqlite")
+        status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
+    assert report.status == "PASS", report.summary()
+    assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled

@@ -24,8 +24,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
 from storebridge.model import (
     Customer,
     CustomerDraft,
@@ -45,14 +43,6 @@ from storebridge.validation import minor_units
 
 KINDS = {"customers": "c", "products": "p", "orders": "o"}
 """The letter that tells apart a customer, a product and an order in identity tags."""
-
-
-def read_slim_before(stored: str | None, record: Any) -> bool:
-    """Whether ``stored`` is ``record``'s fingerprint as read from a list row that left
-    out its description (29 Next products, before migrations read products whole)."""
-    if not isinstance(record, Product) or not record.description or stored is None:
-        return False
-    return same_fingerprint(stored, fingerprint(attrs.evolve(record, description=None)))
 
 
 def fingerprint(record: Any) -> str:

@@ -147,12 +147,6 @@ class Planner:
         entry = self.ledger.get(resource, record.ref)
         if entry is not None and entry.state == "done":
             changed = not mapping.same_fingerprint(entry.fingerprint, print_)
-            if changed and entry.target_ref and mapping.read_slim_before(entry.fingerprint, record):
-                # Read from a list row without its description by an earlier release: the
-                # same record. Its fingerprint is brought up to date, not reported changed.
-                self.ledger.mark_done(resource, record.ref, entry.target_ref,
-                                      entry.how or "created", print_, entry.expect)  # fmt: skip
-                changed = False
             if self._copy_to_cancel(resource, entry, work):
                 # Cancelled on the source since it was copied (or copied by a release that
                 # left cancelled orders open): cancel the copy now.

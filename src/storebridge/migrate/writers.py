@@ -17,6 +17,7 @@ recorded).
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import threading
 from collections.abc import Generator
@@ -41,6 +42,18 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STAND_IN_BASE = 987_654_321_000_000_000
 """Stand-in refs count up from here: digits, within a signed 64-bit id, far above the ids
 stores hand out in sequence."""
+
+
+def _takes_restock(adapter: Any) -> bool:
+    """Whether the adapter's ``cancel_order`` takes ``restock`` (one written before it may
+    leave the keyword out, as the adapter contract allows)."""
+    try:
+        parameters = inspect.signature(adapter.cancel_order).parameters
+    except (TypeError, ValueError):
+        return False
+    return "restock" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
 
 
 class WouldWrite(Exception):
@@ -188,11 +201,12 @@ class Writer:
             return None
         orders = self.target.orders
         reason = "cancelled on the source store"
-        try:
-            return orders.cancel(ref, reason=reason, refund=False, notify=False, restock=False)
-        except ValidationError as exc:
-            if exc.field != "restock":
-                raise
+        if _takes_restock(self.target.adapter):
+            try:
+                return orders.cancel(ref, reason=reason, refund=False, notify=False, restock=False)
+            except ValidationError as exc:
+                if exc.field != "restock":
+                    raise
         return orders.cancel(ref, reason=reason, refund=False, notify=False)
 
     def can_update(self, resource: str) -> bool:

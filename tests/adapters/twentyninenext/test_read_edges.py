@@ -92,3 +92,21 @@ def test_a_line_with_every_unit_removed_is_not_fulfilled(shop_rows: dict[str, An
     line = _read(order, Order).lines[0]
     assert line.quantity == 0
     assert line.fulfillment_status is FulfillmentStatus.UNKNOWN
+
+
+def test_line3_is_not_doubled_by_writing_the_address_back() -> None:
+    # line2 holds line3 once read: written back, line3 is cleared, not added again.
+    shop = kit("29next", orders=3)
+    number = next(iter(shop.emulator.state.orders))
+    record = shop.emulator.state.orders[number]
+    record.shipping_address = {
+        "first_name": "A", "last_name": "B", "line1": "Storgata 1", "line2": "Apt 4",
+        "line3": "Floor 2", "line4": "Oslo", "postcode": "0150", "country": "NO",
+    }  # fmt: skip
+    with shop.store() as store:
+        for _ in range(3):
+            address = store.orders.get(number).shipping_address
+            assert address is not None
+            store.orders.update_shipping_address(number, address)
+        final = store.orders.get(number).shipping_address
+    assert final is not None and final.line2 == "Apt 4, Floor 2"

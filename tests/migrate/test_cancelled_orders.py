@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +181,23 @@ def test_a_copy_found_by_its_tag_after_the_ledger_is_lost_is_cancelled(tmp_path:
     assert set(tags.values()) == {1}
 
 
+@contextmanager
+def _into_29next_as(
+    adapter_cls: type[TwentyNineNextAdapter],
+) -> Iterator[tuple[storebridge.Store, storebridge.Store]]:
+    """A SHOPLINE source and an empty 29 Next target served through ``adapter_cls``."""
+    source_kit = sandbox("shopline", seed=3, orders=8)
+    target_kit = sandbox("29next", empty=True, seed=4)
+    adapter = adapter_cls.from_settings(**target_kit.settings("https://dst.29next.store"))
+    options = storebridge.StoreOptions(rate_limit=FAST.rate_limit, retry=FAST.retry)
+    transport = target_kit.emulator.transport()
+    with (
+        connect(source_kit, "src") as source,
+        storebridge.Store(adapter, transport=transport, options=options) as target,
+    ):
+        yield source, target
+
+
 class _NoCancel(TwentyNineNextAdapter):
     """29 Next as a target whose API cannot cancel orders (as some platforms')."""
 
@@ -189,15 +208,7 @@ class _NoCancel(TwentyNineNextAdapter):
 
 
 def test_a_target_that_cannot_cancel_says_the_copy_is_open(tmp_path: Path) -> None:
-    source_kit = sandbox("shopline", seed=3, orders=8)
-    target_kit = sandbox("29next", empty=True, seed=4)
-    adapter = _NoCancel.from_settings(**target_kit.settings("https://dst.29next.store"))
-    options = storebridge.StoreOptions(rate_limit=FAST.rate_limit, retry=FAST.retry)
-    transport = target_kit.emulator.transport()
-    with (
-        connect(source_kit, "src") as source,
-        storebridge.Store(adapter, transport=transport, options=options) as target,
-    ):
+    with _into_29next_as(_NoCancel) as (source, target):
         _cancel_some(source)
         report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
         again = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
@@ -235,15 +246,7 @@ class _BeforeRestock(TwentyNineNextAdapter):
 
 
 def test_a_target_adapter_written_before_restock_still_cancels_copies(tmp_path: Path) -> None:
-    source_kit = sandbox("shopline", seed=3, orders=8)
-    target_kit = sandbox("29next", empty=True, seed=4)
-    adapter = _BeforeRestock.from_settings(**target_kit.settings("https://dst.29next.store"))
-    options = storebridge.StoreOptions(rate_limit=FAST.rate_limit, retry=FAST.retry)
-    transport = target_kit.emulator.transport()
-    with (
-        connect(source_kit, "src") as source,
-        storebridge.Store(adapter, transport=transport, options=options) as target,
-    ):
+    with _into_29next_as(_BeforeRestock) as (source, target):
         _cancel_some(source)
         cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
         report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")

@@ -30,7 +30,8 @@ from storebridge.cli.output import EXIT_INTERRUPTED
 def stop_at_once_on_interrupt(
     message: Callable[[], str], cleanup: Callable[[], None] | None = None
 ) -> Iterator[None]:
-    """While active, Ctrl-C runs ``cleanup``, prints ``message()`` and exits 130 at once."""
+    """While active, Ctrl-C (or SIGTERM: a scheduler or ``kill`` stopping the job) runs
+    ``cleanup``, prints ``message()`` and exits 130 at once."""
     if threading.current_thread() is not threading.main_thread():
         # Signal handlers can only be set from the main thread; elsewhere keep Python's.
         yield
@@ -46,11 +47,12 @@ def stop_at_once_on_interrupt(
         finally:
             os._exit(EXIT_INTERRUPTED)
 
-    previous = signal.signal(signal.SIGINT, stop)
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextmanager

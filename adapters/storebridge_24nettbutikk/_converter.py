@@ -13,7 +13,14 @@ import cattrs
 
 from storebridge import validation
 from storebridge.errors import ValidationError
-from storebridge.kit import AddressFields, Payload, exact_sum, make_wire_converter, read_plain
+from storebridge.kit import (
+    AddressFields,
+    Payload,
+    exact_sum,
+    make_wire_converter,
+    read_plain,
+    split_name,
+)
 from storebridge.model import (
     Address,
     Customer,
@@ -33,7 +40,6 @@ from storebridge_24nettbutikk._fast_orders import (
     line_fulfillment,
     order_parts,
     rate_unclear,
-    split_name,
     unclear_rate_message,
 )
 from storebridge_24nettbutikk._local_time import order_placed, parse_local, wall_time

@@ -27,6 +27,7 @@ from storebridge.kit import (
     plain_money,
     plain_ref,
     plain_text,
+    split_name,
 )
 from storebridge.model import (
     Address,
@@ -77,14 +78,6 @@ _text = plain_text
 _flag = plain_flag
 _amount = plain_amount
 _money = plain_money
-
-
-def split_name(name: str | None) -> tuple[str | None, str | None]:
-    """``delivery_name`` as first and last name, split at the last space."""
-    if not name:
-        return None, None
-    first, _, last = name.strip().rpartition(" ")
-    return (first or None, last or None) if first else (last or None, None)
 
 
 def _says_where(*values: str | None) -> bool:
@@ -435,6 +428,5 @@ __all__ = [
     "order_parts",
     "payment_state",
     "rate_unclear",
-    "split_name",
     "unclear_rate_message",
 ]

@@ -61,9 +61,11 @@ NO_MONEY = frozenset({TransactionStatus.FAILURE})
 """Refund transactions that returned nothing (``failure``, and ``error`` read as it)."""
 
 ADDRESS = AddressFields(line1="address1", line2="address2", region=_wire.REGION, postal_code="zip",
-                        country=("country_code", "country"))  # fmt: skip
+                        country=("country_code", "country"), full_name="name",
+                        more_lines=("district",))  # fmt: skip
 """Addresses both ways: ``address1/2``, ``province`` (read: else a code, see REGION), ``zip``,
-``country_code`` (read: else ``country``)."""
+``country_code`` (read: else ``country``); read, ``name`` when there is no first and last
+name, and ``district`` onto ``address2`` (written blank when ``address2`` is written)."""
 
 REFUNDS_BEFORE = "storebridge_refunds_before"
 """Key added to a refund quote's ``raw``: the ids of the order's refunds when the quote was

@@ -118,6 +118,10 @@ def _address(value: Any, read: Addresses) -> Address | None:
     row = _object(value)
     if row is None:
         return None
+    if row.get("district") or (
+        row.get("name") and not (row.get("first_name") or row.get("last_name"))
+    ):
+        raise _Unusual  # a district, a name in one field: the careful way reads them
     values = tuple(map(row.get, _ADDRESS_KEYS))
     if values in read:  # unhashable values raise TypeError: the careful way reads them
         return read[values]

@@ -49,6 +49,9 @@ class AddressFields:
     postal_code: WireNames = "postal_code"
     country: WireNames = "country"
     phone: WireNames = "phone"
+    full_name: str | None = None
+    """A wire field holding the whole name, split at its last space when the address has
+    no first and last name of its own (so the person to deliver to is not lost)."""
     more_lines: tuple[str, ...] = ()
     """Further address lines the platform has and the model does not (``line3``): read
     onto ``line2``, after it, so an apartment or a floor is not lost, and written as blank
@@ -64,6 +67,10 @@ class AddressFields:
                 if found is not None:
                     break
             values[field] = found
+        if self.full_name and values["first_name"] is None and values["last_name"] is None:
+            values["first_name"], values["last_name"] = split_name(
+                payload.opt_string(self.full_name)
+            )
         extra = [line for name in self.more_lines if (line := payload.opt_string(name))]
         if extra:
             values["line2"] = ", ".join(filter(None, [values["line2"], *extra]))
@@ -85,11 +92,21 @@ class AddressFields:
             value = getattr(address, field)
             if names and (value is not None or keep_empty):
                 body[names[0]] = value
-        if "line2" in body:
+        line2 = _names(self.line2)
+        if line2 and line2[0] in body:
             # ``line2`` holds what was read from them: sent again there, they are cleared
             # (kept, the next read would add them once more).
             body.update(dict.fromkeys(self.more_lines, ""))
         return body
 
 
-__all__ = ["AddressFields", "WireNames"]
+def split_name(name: str | None) -> tuple[str | None, str | None]:
+    """A whole name as (first name, last name), split at the last space; a name of one
+    word is a first name."""
+    if not name:
+        return None, None
+    first, _, last = name.strip().rpartition(" ")
+    return (first or None, last or None) if first else (last or None, None)
+
+
+__all__ = ["AddressFields", "WireNames", "split_name"]

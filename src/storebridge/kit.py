@@ -34,7 +34,7 @@ What they are for:
 
 from __future__ import annotations
 
-from storebridge._addresses import AddressFields
+from storebridge._addresses import AddressFields, split_name
 from storebridge._fast import (
     NotPlain,
     PlainStatus,
@@ -232,6 +232,7 @@ __all__ = [
     "secret_field",
     "segment",
     "signature_digest",
+    "split_name",
     "stored_form",
     "the_new_refund",
     "time_windows",

@@ -115,7 +115,7 @@ KIT = {
     "read_back_rows", "read_delivery", "delivered_change", "reconciled_update",
     "reconciled_write", "read_json",
     "read_payload", "relay", "repeated_rows", "request_meta", "rows_at",
-    "same_origin", "secret_field", "segment", "stored_form", "the_new_refund", "time_windows",
+    "same_origin", "secret_field", "segment", "split_name", "stored_form", "the_new_refund", "time_windows",
     "token_problem",
     "unique_items",
     "walk",

@@ -21,7 +21,6 @@ from storebridge.kit import (
     Flow,
     ListFlow,
     OrderQuery,
-    Parallel,
     Payload,
     check_query_value,
     check_ref,
@@ -83,27 +82,38 @@ def list_orders(adapter: Api, query: OrderQuery) -> ListFlow[Order]:
     """Every order of the query, archived ones included.
 
     SHOPLINE's ``hidden_order`` filter defaults to false, and whether a listing without it
-    holds archived orders (or one with it, the others) is not documented. So when the
-    caller did not choose, both are read side by side, and each row is kept from one of
-    them only, by what it says (``hidden_order``): the archived ones from the second,
-    the rest from the first. Every order exactly once, whichever the platform does.
+    holds archived orders is not documented. So when the caller did not choose, the
+    listing is read as is, and unless it held an archived order (rows say
+    ``hidden_order``), the archived ones are read after it (``hidden_order=true``), each
+    kept only if it says it is archived: exactly once whichever the platform does.
+
+    After, not beside: read side by side, each row would have to be kept from one of the
+    two by its flag, and an order unarchived meanwhile on a platform whose plain listing
+    holds archived orders would be dropped by both.
     """
     if "hidden_order" in query.extra:
         return (yield from list_records(adapter, ORDERS, order_params(query), query, Order))
-    # Not counted: whether the count takes ``hidden_order`` is not documented either.
-    archived = attrs.evolve(query, extra={**query.extra, "hidden_order": "true"})
-    plain = list_records(adapter, ORDERS, order_params(query), query, Order)
-    hidden = list_records(adapter, ORDERS, order_params(archived), archived, Order)
-    yield Parallel((relay(plain, _keeping(False)), relay(hidden, _keeping(True))))
-    return None
+    held_archived = False
 
-
-def _keeping(archived: bool) -> Callable[[Emit[Order]], Generator[Any, Any, Emit[Order]]]:
-    def keep(page: Emit[Order]) -> Generator[Any, Any, Emit[Order]]:
-        return Emit([o for o in page.items if _archived(o) is archived])
+    def note(page: Emit[Order]) -> Generator[Any, Any, Emit[Order]]:
+        nonlocal held_archived
+        held_archived = held_archived or any(_archived(o) for o in page.items)
+        return page
         yield  # pragma: no cover - makes this a generator
 
-    return keep
+    yield from relay(list_records(adapter, ORDERS, order_params(query), query, Order), note)
+    if held_archived:
+        return None
+    # Not counted: whether the count takes ``hidden_order`` is not documented either.
+    archived = attrs.evolve(query, extra={**query.extra, "hidden_order": "true"})
+
+    def only_archived(page: Emit[Order]) -> Generator[Any, Any, Emit[Order]]:
+        return Emit([o for o in page.items if _archived(o)])
+        yield  # pragma: no cover - makes this a generator
+
+    yield from relay(list_records(adapter, ORDERS, order_params(archived), archived, Order),
+                     only_archived)  # fmt: skip
+    return None
 
 
 def _archived(order: Order) -> bool:

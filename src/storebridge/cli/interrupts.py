@@ -47,7 +47,11 @@ def stop_at_once_on_interrupt(
         finally:
             os._exit(EXIT_INTERRUPTED)
 
-    previous = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    # A signal set to be ignored stays ignored; a handler installed outside Python (None
+    # here) cannot be put back, so it is left alone.
+    chosen = [n for n in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(n) is not None
+              and signal.getsignal(n) != signal.SIG_IGN]  # fmt: skip
+    previous = {number: signal.signal(number, stop) for number in chosen}
     try:
         yield
     finally:

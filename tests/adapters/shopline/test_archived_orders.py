@@ -2,8 +2,9 @@
 
 SHOPLINE's ``hidden_order`` filter defaults to false, and whether a listing without it
 holds archived orders is not documented. A whole-store export or migration left them out
-in silence if it does not. Both listings are read side by side, each row kept from one of
-them only by its own flag: exactly once whichever the platform does (both are emulated).
+in silence if it does not. The listing is read as is, and unless it held an archived
+order, the archived ones are read after it, each kept only if it says it is archived:
+exactly once whichever the platform does (both are emulated here).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter
 import pytest
 
 from storebridge.errors import StorebridgeError
+from storebridge.http import MockTransport, Request, Response
 from storebridge.testing import FaultTransport
 from tests.adapters.shopline.support import World, world
 
@@ -36,7 +38,8 @@ def test_a_whole_listing_holds_archived_orders_exactly_once(in_plain_lists: bool
     assert Counter(refs) == Counter(list(w.emulator.orders))
     assert set(archived) <= set(refs)
     asked = [r.query for r in w.emulator.requests if r.path.endswith("/orders.json")]
-    assert any(q.get("hidden_order") == "true" for q in asked)  # read beside the listing
+    # Read after the listing only when the listing did not hold them.
+    assert any("hidden_order" in q for q in asked) is not in_plain_lists
 
 
 def test_an_archived_order_can_be_read_by_its_ref() -> None:
@@ -78,3 +81,25 @@ def test_the_caller_s_filters_hold_for_the_archived_orders_too() -> None:
         by_plain_name = [o.ref for o in store.orders.list(name=w.emulator.orders[plain_id]["name"])]
     assert by_archived_name == [archived[0]]
     assert by_plain_name == [plain_id]
+
+
+def test_an_order_unarchived_during_the_listing_is_not_lost() -> None:
+    # Read side by side, each row kept from one listing by its flag, an order unarchived
+    # meanwhile on a platform whose plain listing holds archived orders was kept by none.
+    w = world(orders=30, rate_limit=False, archived_in_plain_lists=True)
+    archived = _archive(w)
+    last = archived[-1]
+    seen = {"done": False}
+    inner = w.emulator.transport()
+
+    def handle(request: Request) -> Response:
+        response: Response = inner.handle_request(request)
+        if not seen["done"] and request.url.path.endswith("/orders.json"):
+            seen["done"] = True  # unarchived once the first page is answered
+            w.emulator.orders[last]["hidden_order"] = False
+            w.emulator.changed()
+        return response
+
+    with w.connect(transport=MockTransport(handle)) as store:
+        refs = [o.ref for o in store.orders.list(page_size=7)]
+    assert Counter(refs) == Counter(list(w.emulator.orders))

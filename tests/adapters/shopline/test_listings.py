@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from storebridge import OrderQuery, StorebridgeError
 from storebridge.errors import PaginationError
-from storebridge.flow import CONCURRENCY, Batch, Parallel, drive
+from storebridge.flow import CONCURRENCY, Batch, drive
 from storebridge.http import Headers, MockTransport, Request, Response
 from storebridge.testing import FaultTransport
 from storebridge_shopline import ShoplineAdapter
@@ -91,10 +91,7 @@ def test_short_listing_walks_pages_in_id_order_and_checks_the_count() -> None:
 def test_a_whole_store_listing_sends_count_first_page_and_probes_in_one_batch() -> None:
     w = world(orders=20, rate_limit=False)
     with w.connect() as store:
-        both = store.adapter.list_orders(OrderQuery(page_size=5))
-        step = next(both)  # the listing and the archived orders' listing, side by side
-        assert isinstance(step, Parallel) and len(step.flows) == 2
-        flow = step.flows[0]
+        flow = store.adapter.list_orders(OrderQuery(page_size=5))
         assert next(flow) is CONCURRENCY
         batch = flow.send(6)
     assert isinstance(batch, Batch)

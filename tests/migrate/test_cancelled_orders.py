@@ -30,6 +30,20 @@ def _copies(ledger: Path) -> dict[str, str]:
     return {str(source): str(target) for source, target in rows if target is not None}
 
 
+def _cancelled_on(source: storebridge.Store) -> set[str]:
+    """The source orders that are cancelled."""
+    return {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+
+
+def _cancelled_copies(ledger: Path, target: storebridge.Store) -> set[str]:
+    """The source orders whose copy the target holds as cancelled."""
+    return {
+        ref
+        for ref, copy in _copies(ledger).items()
+        if target.orders.get(copy).status is OrderStatus.CANCELLED
+    }
+
+
 def _cancel_some(source: storebridge.Store) -> None:
     """Cancel two open source orders (24Nettbutikk's sandbox seeds deleted ones itself)."""
     if source.platform == "24nettbutikk":
@@ -44,13 +58,12 @@ def test_a_cancelled_order_is_cancelled_on_every_target(name: str, tmp_path: Pat
     ledger = tmp_path / "l.sqlite"
     with route_stores(name, orders=40) as (source, target):
         _cancel_some(source)
-        cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+        cancelled = _cancelled_on(source)
         report = storebridge.migrate(source, target, ledger=ledger)
-        copies = _copies(ledger)
-        status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
+        copied_cancelled = _cancelled_copies(ledger, target)
     assert report.status == "PASS", report.summary()
-    assert cancelled and len(copies) == 40
-    assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled
+    assert cancelled and len(_copies(ledger)) == 40
+    assert copied_cancelled == cancelled
 
 
 def test_a_copy_left_open_fails_verification(tmp_path: Path) -> None:
@@ -81,7 +94,7 @@ def test_under_faults_a_pass_means_every_cancelled_copy_is_cancelled(
     faulty = FaultTransport(target_kit.emulator.transport(), seed=seed, rate=0.2)
     with connect(source_kit, "src") as source:
         _cancel_some(source)
-        cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+        cancelled = _cancelled_on(source)
         outcomes = []
         for transport in (faulty, None):  # a run under faults, then one to finish it
             with connect(target_kit, "dst", transport=transport) as target:
@@ -90,8 +103,7 @@ def test_under_faults_a_pass_means_every_cancelled_copy_is_cancelled(
                 except storebridge.StorebridgeError as exc:  # a clear error, not a PASS
                     outcomes.append(type(exc).__name__)
         with connect(target_kit, "dst") as target:
-            copies = _copies(ledger)
-            status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
+            copied_cancelled = _cancelled_copies(ledger, target)
             tags = Counter(t for o in target.orders.list() for t in o.tags if t.startswith("sb:"))
     assert faulty.injected
     for outcome in outcomes:
@@ -99,7 +111,7 @@ def test_under_faults_a_pass_means_every_cancelled_copy_is_cancelled(
             break
     else:
         pytest.fail(f"no run passed: {outcomes}")
-    assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled
+    assert copied_cancelled == cancelled
     assert set(tags.values()) == {1}  # no order copied twice
 
 
@@ -146,12 +158,11 @@ def test_a_copy_an_earlier_release_left_open_is_cancelled(tmp_path: Path) -> Non
             old = {k: v for k, v in json.loads(expect).items() if k != "cancelled"}
             _edit_ledger(ledger, "UPDATE items SET expect=? WHERE resource='orders' AND "
                          "source_ref=?", json.dumps(old), ref)  # fmt: skip
-        cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+        cancelled = _cancelled_on(source)
         again = storebridge.migrate(source, target, ledger=ledger)
-        copies = _copies(ledger)
-        status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
+        copied_cancelled = _cancelled_copies(ledger, target)
     assert again.status == "PASS", again.summary()
-    assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled
+    assert copied_cancelled == cancelled
 
 
 def test_a_copy_found_by_its_tag_after_the_ledger_is_lost_is_cancelled(tmp_path: Path) -> None:
@@ -165,7 +176,7 @@ def test_a_copy_found_by_its_tag_after_the_ledger_is_lost_is_cancelled(tmp_path:
     refusing = FaultTransport(target_kit.emulator.transport(), script=refuse_cancels)
     with connect(source_kit, "src") as source:
         _cancel_some(source)
-        cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+        cancelled = _cancelled_on(source)
         with connect(target_kit, "dst", transport=refusing) as target:
             first = storebridge.migrate(source, target, ledger=ledger)
         assert first.status == "FAIL"
@@ -173,11 +184,10 @@ def test_a_copy_found_by_its_tag_after_the_ledger_is_lost_is_cancelled(tmp_path:
         ledger.unlink()  # lost: the next run finds the copies by their identity tags
         with connect(target_kit, "dst") as target:
             second = storebridge.migrate(source, target, ledger=ledger)
-            copies = _copies(ledger)
-            status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
+            copied_cancelled = _cancelled_copies(ledger, target)
             tags = Counter(t for o in target.orders.list() for t in o.tags if t.startswith("sb:"))
     assert second.status == "PASS", second.summary()
-    assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled
+    assert copied_cancelled == cancelled
     assert set(tags.values()) == {1}
 
 
@@ -228,12 +238,11 @@ def test_an_order_cancelled_after_it_was_copied_is_cancelled_by_the_next_run(
     with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
         assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
         _cancel_some(source)
-        cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+        cancelled = _cancelled_on(source)
         again = storebridge.migrate(source, target, ledger=ledger)
-        copies = _copies(ledger)
-        status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
+        copied_cancelled = _cancelled_copies(ledger, target)
     assert again.status == "PASS", again.summary()
-    assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled
+    assert copied_cancelled == cancelled
 
 
 class _BeforeRestock(TwentyNineNextAdapter):
@@ -248,9 +257,8 @@ class _BeforeRestock(TwentyNineNextAdapter):
 def test_a_target_adapter_written_before_restock_still_cancels_copies(tmp_path: Path) -> None:
     with _into_29next_as(_BeforeRestock) as (source, target):
         _cancel_some(source)
-        cancelled = {o.ref for o in source.orders.list() if o.status is OrderStatus.CANCELLED}
+        cancelled = _cancelled_on(source)
         report = storebridge.migrate(source, target, ledger=tmp_path / "l.sqlite")
-        copies = _copies(tmp_path / "l.sqlite")
-        status = {ref: target.orders.get(copy).status for ref, copy in copies.items()}
+        copied_cancelled = _cancelled_copies(tmp_path / "l.sqlite", target)
     assert report.status == "PASS", report.summary()
-    assert {ref for ref, s in status.items() if s is OrderStatus.CANCELLED} == cancelled
+    assert copied_cancelled == cancelled

@@ -56,6 +56,18 @@ def _listed(records: Iterable[Any], ref: str, what: str) -> Any:
     raise AssertionError(f"the {what} created as {ref} is not in the listing")
 
 
+def _read_back(store: Store, resource: str, ref: str, **listing: Any) -> list[tuple[str, Any]]:
+    """The record ``ref`` of ``resource`` as ``get`` and as the listing (``listing``: its
+    arguments) read it, each where the adapter can."""
+    api = getattr(store, resource)
+    found: list[tuple[str, Any]] = []
+    if f"{resource}.get" in store.capabilities:
+        found.append(("get", api.get(ref)))
+    if f"{resource}.list" in store.capabilities:
+        found.append(("the listing", _listed(api.list(**listing), ref, resource[:-1])))
+    return found
+
+
 def _times_in_order(records: Iterable[Any], what: str) -> int:
     seen = 0
     for record in records:
@@ -87,11 +99,7 @@ def _customer(store: Store) -> str:
     )
     created = store.customers.create(draft)
     ref = str(created.ref)
-    shown: list[tuple[str, Customer]] = [("create", created)]
-    if "customers.get" in store.capabilities:
-        shown.append(("get", store.customers.get(ref)))
-    if "customers.list" in store.capabilities:
-        shown.append(("the listing", _listed(store.customers.list(), ref, "customer")))
+    shown: list[tuple[str, Customer]] = [("create", created), *_read_back(store, "customers", ref)]
     for how, customer in shown:
         got = ((customer.email or "").casefold(), customer.first_name, customer.last_name)
         wanted = (draft.email.casefold(), draft.first_name, draft.last_name)
@@ -115,11 +123,7 @@ def _product(store: Store, currency: str) -> Product:
     draft = ProductDraft(title="Kit round-trip mug", variants=variants)
     created = store.products.create(draft)
     ref = str(created.ref)
-    shown: list[tuple[str, Product]] = [("create", created)]
-    if "products.get" in store.capabilities:
-        shown.append(("get", store.products.get(ref)))
-    if "products.list" in store.capabilities:
-        shown.append(("the listing", _listed(store.products.list(), ref, "product")))
+    shown: list[tuple[str, Product]] = [("create", created), *_read_back(store, "products", ref)]
     wanted = {v.sku: v.price for v in variants}
     for how, product in shown:
         if product.title != draft.title:
@@ -150,11 +154,7 @@ def _order(store: Store, product: Product) -> str:
     draft = OrderDraft(currency=currency, lines=lines, total=total, email="kit.buyer@example.com")
     created = store.orders.create(draft)
     ref = str(created.ref)
-    shown: list[tuple[str, Order]] = []
-    if "orders.get" in store.capabilities:
-        shown.append(("get", store.orders.get(ref)))
-    if "orders.list" in store.capabilities:
-        shown.append(("the listing", _listed(store.orders.list(detail=True), ref, "order")))
+    shown: list[tuple[str, Order]] = _read_back(store, "orders", ref, detail=True)
     wanted = Counter((line.sku, line.quantity, line.unit_price) for line in lines)
     for how, order in shown:
         got = Counter((line.sku, line.quantity, line.unit_price) for line in order.lines)

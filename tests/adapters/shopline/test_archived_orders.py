@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from storebridge.errors import StorebridgeError
+from storebridge.errors import NotFound, StorebridgeError
 from storebridge.http import MockTransport, Request, Response
 from storebridge.testing import FaultTransport
 from tests.adapters.shopline.support import World, world
@@ -103,3 +103,33 @@ def test_an_order_unarchived_during_the_listing_is_not_lost() -> None:
     with w.connect(transport=MockTransport(handle)) as store:
         refs = [o.ref for o in store.orders.list(page_size=7)]
     assert Counter(refs) == Counter(list(w.emulator.orders))
+
+
+@pytest.mark.parametrize(
+    "kind", ["truncated", "malformed", "html_200", "server_error", "reset_after", "timeout_after"]
+)
+@pytest.mark.parametrize("hit", [1, 2])  # the plain look-up, or the archived one
+def test_reading_an_archived_order_under_faults_is_right_or_an_error(kind: str, hit: int) -> None:
+    w = world(orders=8, rate_limit=False)
+    (order_id,) = _archive(w, 1)
+    with w.connect() as store:
+        wanted = store.orders.get(order_id)
+    faulty = FaultTransport(
+        w.emulator.transport(), script=lambda n, _request: kind if n == hit else None
+    )
+    with w.connect(transport=faulty) as store:
+        try:
+            got = store.orders.get(order_id)
+        except StorebridgeError:
+            return  # a clear error is the other outcome
+    assert got == wanted  # never "not found" for an order that is there
+    assert faulty.injected[kind] == 1
+
+
+def test_an_order_that_is_nowhere_is_not_found() -> None:
+    w = world(orders=4, rate_limit=False)
+    with w.connect() as store:
+        with pytest.raises(NotFound):
+            store.orders.get("99999999999999999999999999")
+    asked = [r.query for r in w.emulator.requests if r.path.endswith("/orders.json")]
+    assert [q.get("hidden_order") for q in asked] == [None, "true"]  # both kinds looked at

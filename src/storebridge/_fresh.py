@@ -22,9 +22,9 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-from storebridge._http import Request, Response
+from storebridge._http import Response
 from storebridge.errors import PaginationError
-from storebridge.flow import Batch, Collect, Done, Emit, First, FlowStepper, Start, ask
+from storebridge.flow import Batch, Collect, Done, Emit, First, FlowStepper, Start, ask, no_cache
 
 T = TypeVar("T")
 
@@ -62,16 +62,6 @@ def _oldest(answer: Any) -> datetime | None:
     return min((d for d in dates if d is not None), default=None)
 
 
-def _uncached(step: Any) -> Any:
-    """``step`` asked again past caches: ``Cache-Control: no-cache`` on its requests (a
-    cache that honours it asks the platform; one that does not is caught again)."""
-    requests = [step] if isinstance(step, Request) else list(getattr(step, "requests", ()))
-    for request in requests:
-        if isinstance(request, Request):
-            request.headers["Cache-Control"] = "no-cache"
-    return step
-
-
 def fresh_answers(
     flow: Generator[Any, Any, T], not_before: datetime, *, what: str
 ) -> Generator[Any, Any, T]:
@@ -98,7 +88,7 @@ def fresh_answers(
                 made = _oldest(answer) if error is None else None
                 if made is None or made >= not_before:
                     break
-                answer, error = yield from ask(_uncached(sent))
+                answer, error = yield from ask(no_cache(sent))
             else:
                 made = _oldest(answer) if error is None else None
                 if made is not None and made < not_before:

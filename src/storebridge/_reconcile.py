@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from storebridge._http import Request, Response
 from storebridge.errors import OutcomeUnknown, PayloadError, ServerError, StorebridgeError
-from storebridge.flow import Flow, request_meta
+from storebridge.flow import Flow, past_caches, request_meta
 
 T = TypeVar("T")
 
@@ -38,6 +38,8 @@ def reconciled_write(
     sending may still have happened.
 
     ``parse`` failing with PayloadError on a 2xx answer counts as an unreadable answer too.
+    ``find_existing``'s requests ask past caches (``Cache-Control: no-cache``): a cached
+    answer from before the write would read as "not there".
     """
     operation = request_meta(request).operation
     for attempt in range(1, attempts + 1):
@@ -55,7 +57,7 @@ def reconciled_write(
                 ) from None
         except (OutcomeUnknown, ServerError) as exc:
             try:
-                existing = yield from find_existing()
+                existing = yield from past_caches(find_existing())
             except OutcomeUnknown:
                 raise  # the read-back's own finding (say, someone else changed the record)
             except StorebridgeError as lookup:
@@ -123,7 +125,7 @@ def reconciled_update(
     OutcomeUnknown. Costs one read before every such write.
     """
     operation = request_meta(request).operation
-    before = shown((yield from read()))
+    before = shown((yield from past_caches(read())))
 
     def written() -> Flow[T | None]:
         record = yield from read()

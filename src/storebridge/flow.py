@@ -504,6 +504,44 @@ def drive(
     return step.value, items
 
 
+# Reads that decide whether a write is sent (a write's read-back, a look-up after an outcome
+# left unknown) must not be answered by a cache that stores API answers (a CDN told to cache
+# everything): the store as it was before the write reads as "the write did not land", and
+# it is sent again.
+
+
+def no_cache(step: Any) -> Any:
+    """``step`` asked again past caches: ``Cache-Control: no-cache`` on its requests (a
+    cache that honours it asks the platform; one that does not is caught again)."""
+    requests = [step] if isinstance(step, Request) else list(getattr(step, "requests", ()))
+    for request in requests:
+        if isinstance(request, Request):
+            request.headers["Cache-Control"] = "no-cache"
+    return step
+
+
+def past_caches(flow: Generator[Any, Any, T]) -> Generator[Any, Any, T]:
+    """``flow`` with ``Cache-Control: no-cache`` on every request it sends.
+
+    For reads that decide whether a write is sent (a write's read-back, a look-up after an
+    outcome left unknown): a cache that stores API answers would answer with the record as
+    it was before the write, and the write that landed would read as lost and be sent
+    again. A cache that ignores ``no-cache`` too is not caught by this.
+    """
+    stepper: FlowStepper[T] = FlowStepper(flow)
+    step = stepper.advance()
+    try:
+        while not isinstance(step, Done):
+            if isinstance(step, Parallel):
+                step = Parallel(tuple(past_caches(part) for part in step.flows))
+            else:
+                no_cache(step)
+            step = stepper.advance(*(yield from ask(step)))
+        return step.value  # type: ignore[no-any-return]
+    finally:
+        stepper.close()
+
+
 # Defined apart (it is long) and part of this module's interface; imported last because it
 # builds on the definitions above.
 from storebridge._reconcile import reconciled_write  # noqa: E402

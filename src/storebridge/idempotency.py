@@ -32,7 +32,7 @@ import attrs
 
 from storebridge.adapter import Adapter
 from storebridge.errors import OutcomeUnknown, StorebridgeError
-from storebridge.flow import Batch, Done, Flow, FlowStepper, Start, ask, request_meta
+from storebridge.flow import Batch, Done, Flow, FlowStepper, Start, ask, past_caches, request_meta
 from storebridge.http import Request
 from storebridge.model import Refund, RefundQuote
 from storebridge.serialization import from_dict, to_dict
@@ -316,7 +316,8 @@ def single_use_refund(
                 operation="refunds.create",
             )
         try:
-            found = yield from adapter.find_refund(quote)
+            # Past caches: a cached answer from before the lost write shows no refund.
+            found = yield from past_caches(adapter.find_refund(quote))
         except OutcomeUnknown:
             keys.unsettle(key)
             raise

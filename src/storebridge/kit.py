@@ -10,7 +10,8 @@ What they are for:
 * the contract: :class:`Adapter`, its queries and :class:`RateLimit`;
 * sans-I/O flows: :func:`build_request`, :class:`Batch`, :class:`Emit`,
   :func:`reconciled_write` for writes (:func:`read_back_rows` reads a listing whole to
-  settle one; :func:`reconciled_update` for writes of absolute values),
+  settle one; :func:`reconciled_update` for writes of absolute values; both ask past
+  caches, as :func:`past_caches` makes a hand-written read-back do),
   :func:`expand_pages` / :func:`merge_parallel` to shape listings;
 * the paging walk every listing goes through: :func:`walk` with a :class:`Page` reader or
   :class:`BodyNextUrl` / :class:`LinkHeader`;
@@ -104,6 +105,7 @@ from storebridge.flow import (
     just,
     map_flow,
     merge_parallel,
+    past_caches,
     reconciled_write,
     relay,
     request_meta,
@@ -207,6 +209,7 @@ __all__ = [
     "parse_json",
     "parse_retry_after",
     "parse_settings",
+    "past_caches",
     "plain_amount",
     "plain_flag",
     "plain_model",

@@ -109,7 +109,7 @@ KIT = {
     "day_windows",
     "derive_request", "drive", "error_from_response", "expand_pages", "expiry_in",
     "is_loopback_host", "just", "make_wire_converter", "map_flow", "merge_parallel",
-    "order_matches",
+    "order_matches", "past_caches",
     "parse_iso_datetime", "parse_json", "parse_retry_after", "parse_settings", "platform_data",
     "platform_operation", "product_matches",
     "read_back_rows", "read_delivery", "delivered_change", "reconciled_update",

@@ -36,6 +36,13 @@ not a bad network, and a listing meeting it can only fail:
   header) pointed at ``https://elsewhere.invalid`` instead (a poisoned cache, a hostile
   proxy): an adapter must not follow it there with its credentials, nor end the listing
 
+Asked for by name too, since for most reads an earlier answer is as good as any:
+
+* ``cached_answer`` a GET answered with the first answer its exact URL got (a cache that
+  stores answers it should not, a CDN told to cache an API, which still honours a
+  request's ``Cache-Control: no-cache``): a read that decides whether to send a write (a
+  write's read-back) must ask past caches, or a write that landed reads as one lost
+
 ``only`` restricts faults to requests it accepts (e.g. writes only); ``script`` replaces the
 random draw with a choice of your own (``script(n, request)`` for the n-th request, 1-based,
 returns a kind or None). Every injected fault is counted in :attr:`FaultTransport.injected`
@@ -73,7 +80,10 @@ DATA_FAULTS: tuple[str, ...] = ("bad_row", "foreign_next")
 ELSEWHERE = "https://elsewhere.invalid"
 """Where a ``foreign_next`` fault points the store's own links."""
 """Faults in the data itself, injected only when named."""
-_KNOWN = (*FAULT_KINDS, *DATA_FAULTS)
+CACHE_FAULTS: tuple[str, ...] = ("cached_answer",)
+"""A cache answering for the platform, injected only when named: for most reads an earlier
+answer is as good as any (the store as it was a moment ago)."""
+_KNOWN = (*FAULT_KINDS, *DATA_FAULTS, *CACHE_FAULTS)
 READ_FAULTS = FAULT_KINDS
 """Faults worth injecting into reads (all of them)."""
 LOST_ANSWER_FAULTS: tuple[str, ...] = (
@@ -130,6 +140,7 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._pages: dict[tuple[str, str, tuple[str, ...]], tuple[str, _http.Response]] = {}
+        self._answers: dict[str, _http.Response] = {}  # the first 2xx of each GET URL
         self.injected: Counter[str] = Counter()
         self.log: list[tuple[str, str, str]] = []
         """(method, path, kind) of every injected fault, in order."""
@@ -157,6 +168,8 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
                 kind = self._rng.choices(self._kinds, self._weights)[0]
             if kind == "stale_page" and self._replay(request) is None:
                 return None
+            if kind == "cached_answer" and self._cached(request) is None:
+                return None
             self.injected[kind] += 1
             self.log.append((request.method, request.url.path, kind))
             return kind
@@ -169,10 +182,16 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
             return None
         return earlier[1]
 
+    def _cached(self, request: _http.Request) -> _http.Response | None:
+        if request.method != "GET" or "no-cache" in request.headers.get("cache-control", ""):
+            return None
+        return self._answers.get(str(request.url))
+
     def _remember(self, request: _http.Request, response: _http.Response) -> None:
         if request.method == "GET" and 200 <= response.status_code < 300:
             with self._lock:
                 self._pages[_listing_key(request)] = (str(request.url), response)
+                self._answers.setdefault(str(request.url), response)
 
     # Faults before the server -----------------------------------------------------------
     def _before(self, kind: str, request: _http.Request) -> _http.Response | None:
@@ -191,6 +210,10 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
             earlier = self._replay(request)
             if earlier is not None:
                 return _copy(earlier, request, earlier.content)
+        if kind == "cached_answer":
+            stored = self._cached(request)
+            if stored is not None:
+                return _copy(stored, request, stored.content)
         return None
 
     # Faults after the server processed the request ----------------------------------------
@@ -262,7 +285,15 @@ class FaultTransport(_http.BaseTransport, _http.AsyncBaseTransport):
 
 
 _BEFORE = frozenset(
-    {"server_error", "rate_limited", "rate_limited_bare", "refused", "reset_before", "stale_page"}
+    {
+        "server_error",
+        "rate_limited",
+        "rate_limited_bare",
+        "refused",
+        "reset_before",
+        "stale_page",
+        "cached_answer",
+    }
 )
 
 
@@ -326,6 +357,7 @@ def _copy(
 
 
 __all__ = [
+    "CACHE_FAULTS",
     "DATA_FAULTS",
     "ELSEWHERE",
     "FAULT_KINDS",

@@ -170,7 +170,9 @@ class OffsetPages:
             row.ref(self.field)  # every row has a usable key, or the page is unreadable
         if here.limit is not None and len(rows) > here.limit:
             raise self._refused(request, f"it holds {len(rows)} rows; {here.limit} were asked for")
-        if self._behind(body) >= max(here.offset, 1):
+        # Nothing is behind offset 0: a first page's answer with a prev link is another
+        # page's (a stale cache answering with a page read ahead, past the end).
+        if self._behind(body) >= here.offset:
             raise self._refused(request, "its prev link does not point behind it", "prev")
         link = paging_link(body, "next")
         if link is None:

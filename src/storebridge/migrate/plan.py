@@ -473,17 +473,24 @@ class Planner:
         if found is None:
             ref = o.customer.ref if o.customer is not None else None
             if (
-                ref is not None
-                and not self.reads_customers
-                and self.ledger.get("customers", ref) is None
-                and self.customer_ref(o) is None
+                ref is None
+                or self.ledger.get("customers", ref) is not None
+                or self.customer_ref(o) is not None
             ):
+                return None
+            if not self.reads_customers:
                 return (
                     f"customer {ref} is not migrated yet: migrate customers first (include "
                     '"customers" in resources); an order created before its customer would '
                     "lose the link for good"
                 )
-            return None
+            # Read customers, and this one was not among them: it signed up on the source
+            # after the customers were read (a store trading during the run).
+            return (
+                f"customer {ref} was not among the customers this run read (new on the "
+                "source since?): run again to copy the customer, then this order; an order "
+                "created before its customer would lose the link for good"
+            )
         ref, entry = found
         if entry.state == "failed" or (entry.state == "pending" and not entry.target_ref):
             how = "has an unknown outcome" if entry.state == "pending" else "failed"

@@ -6,7 +6,9 @@ and the adapter's flow gets the same parsed value from the cache instead of pars
 
 orjson refuses what the standard library would turn into surprises later: nesting deeper
 than 1,024 levels, ``NaN``/``Infinity``, numbers that overflow a double, invalid UTF-8 and
-lone surrogates. Each becomes a :class:`~storebridge.errors.PayloadError` at ``$``.
+lone surrogates. Each becomes a :class:`~storebridge.errors.PayloadError` at ``$``. An
+integer past 64 bits is parsed as a double and loses its last digits: :class:`Payload`
+refuses it wherever an id, a text or an integer is read from it, naming the field.
 
 A large body is parsed with Python's cyclic garbage collector paused (see
 :func:`parse_json`): a document being parsed holds no cycles and none of it can be garbage

@@ -398,6 +398,13 @@ def _is_small_digits(text: str) -> bool:
     return len(text) <= _INTEGER_DIGITS and text.isascii() and text.isdigit()
 
 
+_EXACT_FLOAT = 2.0**53
+"""From here on a JSON number read as a double has lost digits: an id of 26 digits (beyond
+what a 64-bit integer holds, so the parser reads it as a double) would become another id,
+and two ids could become one."""
+_INEXACT = "a number too large to be exact (its last digits are lost); it must be sent as text"
+
+
 def _to_str(value: Any) -> str:
     if isinstance(value, str):
         if not value.isascii():
@@ -414,6 +421,8 @@ def _to_str(value: Any) -> str:
         return str(value)
     if not (math.isfinite(value) if isinstance(value, float) else value.is_finite()):
         raise ValueError("not a finite number")
+    if isinstance(value, float) and abs(value) >= _EXACT_FLOAT:
+        raise ValueError(_INEXACT)
     return str(value)
 
 
@@ -426,6 +435,8 @@ def _to_int(value: Any) -> int:
     elif isinstance(value, float):
         if not value.is_integer():
             raise ValueError("not a whole number")
+        if abs(value) >= _EXACT_FLOAT:
+            raise ValueError(_INEXACT)
         number = int(value)
     elif isinstance(value, str | Decimal):
         number = _int_from_text(value)

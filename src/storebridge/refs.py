@@ -16,7 +16,7 @@ from storebridge.errors import ValidationError
 
 MAX_REF_LENGTH = 256
 MAX_QUERY_VALUE_LENGTH = 2048
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def is_usual_ref(value: object) -> TypeGuard[str]:

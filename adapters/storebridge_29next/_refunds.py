@@ -2,8 +2,11 @@
 
 The vendor's flow is retrieve the order, calculate, create. The order is read first so
 every rule is checked before anything is sent (restock types, quantities, uncaptured
-payments, currency, what each transaction can still return). The platform takes no
-idempotency key (the spec has no such header), so a refund is recognised by what it is:
+payments, currency, what each transaction can still return). A refund line is a line id,
+a quantity and a restock type, never an amount (the spec's refund line requests have no
+such field): a line asked for with an amount is refused before anything is sent. The
+platform takes no idempotency key (the spec has no such header), so a refund is recognised
+by what it is:
 
 * right after sending (``create_refund``): a refund on the order that was not there
   before the request, of the quoted amount and lines;
@@ -114,6 +117,7 @@ def calculate_refund(
     shipping: Money | None,
 ) -> Flow[RefundQuote]:
     # What needs no order is checked before reading it.
+    validation.whole_units(lines, "29 Next")
     body: dict[str, Any] = {
         "refund_lines": [
             refund_line_body(line, False, f"lines[{i}]") for i, line in enumerate(lines)
@@ -200,6 +204,10 @@ def _check_quote(order: Payload, quote: RefundQuote, legacy: bool) -> None:
             )
         return
     check_refund(order, quote.lines, quote.shipping, require_restock=True)
+    for index, line in enumerate(quote.lines):
+        if line.amount is not None:
+            # Not sent, but a line priced in another currency is no quote for this order.
+            validation.money(line.amount, f"quote.lines[{index}].amount", currency=currency)
     if not quote.allocations:
         raise ValidationError(
             "quote.allocations is empty: 29 Next needs the transactions to refund; use the "

@@ -126,3 +126,23 @@ def test_orders_csv_has_one_row_per_order_with_a_line_count(
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(rows) == 7
     assert all(int(r["lines_count"]) > 0 and r["partial"] == "False" for r in rows)
+
+
+def test_orders_csv_keeps_the_addresses_in_columns_of_their_own(
+    next_shop: tuple[Sandbox, str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    kit, url, config = next_shop
+    target = tmp_path / "orders.csv"
+    code, _, err = _export(capsys, config, "orders", "-f", "csv", "-o", str(target))
+    assert code == 0, err
+    rows = {r["ref"]: r for r in csv.DictReader(io.StringIO(target.read_text(encoding="utf-8")))}
+    with storebridge.connect("29next", **kit.settings(url)) as store:
+        orders = list(store.orders.list(detail=True))  # as the export reads them
+    addressed = [o for o in orders if o.shipping_address is not None]
+    assert addressed
+    for order in addressed:
+        for which in ("shipping_address", "billing_address"):
+            address = getattr(order, which)
+            for name in ("line1", "city", "postal_code", "country"):
+                expected = getattr(address, name) if address is not None else None
+                assert rows[order.ref][f"{which}_{name}"] == (expected or "")

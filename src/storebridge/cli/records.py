@@ -5,8 +5,9 @@ same for every run of a resource and no later record can lose a value to a missi
 column. Flattening rules: money is two columns (``total``, ``total_currency``); lists of
 words are joined with ``", "``, or written as a JSON array when that join could not be split
 back (see :func:`_words`); lists of objects become a count (``lines_count``); a nested
-object with a ``ref`` becomes ``<name>_ref``; other nested objects and ``raw`` are left out
-(JSON lines keep everything). Products get one row per variant with flat variant columns
+object with a ``ref`` becomes ``<name>_ref``; another nested object (an address) becomes its
+own columns, prefixed with its name (``shipping_address_city``); ``raw`` is left out (JSON
+lines keep everything). Products get one row per variant with flat variant columns
 ``variant_ref, sku, variant_title, price, currency, stock``.
 """
 
@@ -53,7 +54,7 @@ def _kind(hint: Any) -> tuple[str, type | None]:
         return ("words", None) if item is str else ("count", None)
     if isinstance(hint, type) and attrs.has(hint):
         has_ref = "ref" in attrs.fields_dict(hint)
-        return ("ref" if has_ref else "skip"), hint
+        return ("ref" if has_ref else "nested"), hint
     if isinstance(hint, type) and issubclass(hint, _SCALARS):
         return "scalar", None
     return "skip", None
@@ -64,11 +65,17 @@ def _plan(cls: type, leave_out: tuple[str, ...] = ("raw",)) -> tuple[list[str], 
     hints = typing.get_type_hints(cls)
     steps: list[tuple[str, str]] = []
     columns: list[str] = []
+    inner: dict[str, tuple[list[str], Flatten]] = {}
     for field in attrs.fields(cls):
         if field.name in leave_out:
             continue
-        kind, _ = _kind(hints[field.name])
+        kind, nested = _kind(hints[field.name])
         steps.append((field.name, kind))
+        if kind == "nested" and nested is not None:
+            # An address: its own columns, prefixed (``shipping_address_city``).
+            inner[field.name] = _plan(nested, leave_out)
+            columns += [f"{field.name}_{column}" for column in inner[field.name][0]]
+            continue
         columns += {
             "money": [field.name, f"{field.name}_currency"],
             "words": [field.name],
@@ -82,7 +89,11 @@ def _plan(cls: type, leave_out: tuple[str, ...] = ("raw",)) -> tuple[list[str], 
         row: dict[str, Any] = {}
         for name, kind in steps:
             value = data.get(name)
-            if kind == "money":
+            if kind == "nested":
+                sub_columns, sub_flatten = inner[name]
+                sub = sub_flatten(value) if isinstance(value, dict) else {}
+                row.update({f"{name}_{c}": sub.get(c) for c in sub_columns})
+            elif kind == "money":
                 row[name] = value["amount"] if value else None
                 row[f"{name}_currency"] = value["currency"] if value else None
             elif kind == "words":

@@ -27,7 +27,13 @@ from storebridge.kit import (
 )
 from storebridge.model import Address, Order, OrderDraft, Product
 from storebridge.validation import describe
-from storebridge_29next._converter import ORDER_LISTS, address_to_wire, order_body, structure
+from storebridge_29next._converter import (
+    ADDRESS,
+    ORDER_LISTS,
+    address_to_wire,
+    order_body,
+    structure,
+)
 from storebridge_29next._fast_orders import order_row
 from storebridge_29next._list_filters import check_filters, status_params
 from storebridge_29next._listings import read_listing
@@ -179,7 +185,10 @@ def update_shipping_address(
     adapter: TwentyNineNextAdapter, ref: str, address: Address
 ) -> Flow[Order]:
     validation.address(address, "address")
-    sent = address_to_wire(address, "address")  # a partial update: names only if given
+    # The new address replaces the old one: a PATCH changes only the fields it names, so
+    # every field is sent, a None one as "" (the spec types them strings, not nullable: ""
+    # is how one is cleared). Names too: an order address has no other.
+    sent = {**ADDRESS.replacement(address), **address_to_wire(address, "address")}
     request = patch(adapter, "orders.update_shipping_address", ("orders", ref),
                     {"shipping_address": sent})  # fmt: skip
 
@@ -187,11 +196,17 @@ def update_shipping_address(
         found = current.raw("shipping_address")
         return found if isinstance(found, dict) else {}
 
-    # Absolute values: sent again after a lost answer unless someone else wrote them.
+    def answered(response: Response) -> Order:
+        order: Order = _order_of(response)
+        ADDRESS.check_answer(order.raw.get("shipping_address"), sent, platform=adapter.name)
+        return order
+
+    # Absolute values: sent again after a lost answer unless someone else wrote them. The
+    # whole address is compared: one still holding an old field is not the one sent.
     return (
         yield from reconciled_update(
-            request, _order_of, lambda: order_payload(adapter, ref),
-            applied=lambda now: all(stored(now).get(k) == v for k, v in sent.items()),
+            request, answered, lambda: order_payload(adapter, ref),
+            applied=lambda now: ADDRESS.holds(stored(now), sent),
             shown=lambda now: [stored(now).get(k) for k in sent],
             result=lambda now: structure(now, Order),
         )

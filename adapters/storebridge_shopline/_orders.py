@@ -185,7 +185,7 @@ def _update_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
         validation.text(fields["tags"], "tags")
     address = fields.get("shipping_address")
     if isinstance(address, Address):
-        body["shipping_address"] = wire.address_body(validation.address(address, "address"))
+        body["shipping_address"] = _replacement(validation.address(address, "address"))
     elif address is not None:
         if not isinstance(address, Mapping):
             raise ValidationError("shipping_address must be an Address", field="shipping_address")
@@ -195,6 +195,19 @@ def _update_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+SHIPPING_CLEARED = ("province_code", "country")
+"""Other spellings of an order address's region and country that its update takes: sent
+blank beside the name and the code written, as the old address's would still be read."""
+
+
+def _replacement(address: Address) -> dict[str, Any]:
+    """``address`` replacing an order's: SHOPLINE updates only the address fields it is
+    sent, so every field goes, a None one as "" (SHOPLINE types them strings and documents
+    no other way to clear one). ``name`` is not an input: SHOPLINE shows the first and last
+    name joined."""
+    return wire.ADDRESS.replacement(address, clear=SHIPPING_CLEARED)
+
+
 def _holds(found: Any, sent: Any) -> bool:
     """True when what was read back carries every value that was sent."""
     if isinstance(sent, Mapping):
@@ -202,21 +215,43 @@ def _holds(found: Any, sent: Any) -> bool:
     return bool(found == sent)
 
 
+def _applied(found: Order, body: Mapping[str, Any], replaced: bool) -> bool:
+    """True when ``found`` carries ``body``; a replaced address is compared whole, so one
+    still holding a field of the old address is not taken for the one sent."""
+    return all(
+        wire.ADDRESS.holds(found.raw.get(k), v)
+        if k == "shipping_address" and replaced
+        else _holds(found.raw.get(k), v)
+        for k, v in body.items()
+    )
+
+
 def update_order(adapter: Api, ref: str, fields: Mapping[str, Any]) -> Flow[Order]:
     """``PUT orders/{id}.json``; a lost answer is settled by reading the order back (read
     first too: see :func:`kit.reconciled_update`)."""
     path = f"orders/{segment(ref)}.json"
     body = _update_fields(fields)
+    replaced = isinstance(fields.get("shipping_address"), Address)
     request = adapter.write("PUT", path, "orders.update", {"order": {"id": ref, **body}})
 
     def read() -> Flow[Order]:
         return (yield from get_order(adapter, ref))
 
     # Absolute values: sent again after a lost answer unless someone else wrote them.
+    parse = _parse_order(adapter)
+
+    def answered(response: Response) -> Order:
+        order = parse(response)
+        if replaced:
+            wire.ADDRESS.check_answer(
+                order.raw.get("shipping_address"), body["shipping_address"], platform=wire.PLATFORM
+            )
+        return order
+
     return (
         yield from reconciled_update(
-            request, _parse_order(adapter), read,
-            applied=lambda found: all(_holds(found.raw.get(k), v) for k, v in body.items()),
+            request, answered, read,
+            applied=lambda found: _applied(found, body, replaced),
             shown=lambda found: [found.raw.get(k) for k in body],
             result=lambda found: found,
         )

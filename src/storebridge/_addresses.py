@@ -9,14 +9,17 @@ both directions from it, with the JSON path kept in every error::
                             "country"))
     ADDRESS.read(payload)          # -> Address
     ADDRESS.write(address)         # -> {"address1": ..., "zip": ...}
+    ADDRESS.replacement(address)   # -> every field, a None one as "" (replaces the old)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from storebridge.errors import PayloadError
 from storebridge.model import Address
 from storebridge.payload import Payload
 
@@ -98,6 +101,58 @@ class AddressFields:
             # (kept, the next read would add them once more).
             body.update(dict.fromkeys(self.more_lines, ""))
         return body
+
+    def replacement(
+        self, address: Address, *, empty: str | None = "", clear: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """``address`` as a whole new address: every field the platform has is sent, those
+        left None as ``empty`` (the platform's own value for "none"), and ``more_lines``
+        and ``clear`` (other spellings the write takes, a region's code beside its name)
+        as ``empty`` too.
+
+        Platforms update only the fields they are sent: a field left out keeps the old
+        address's value, and the order ends up at a mixture of the two addresses.
+        """
+        body = self.write(address)
+        for field in _FIELDS:
+            names = _names(getattr(self, field))
+            if names:
+                body.setdefault(names[0], empty)
+        body.update(dict.fromkeys((*self.more_lines, *clear), empty))
+        return body
+
+    def holds(self, stored: Any, sent: Mapping[str, Any]) -> bool:
+        """True when ``stored`` (an address object read back) is the address ``sent`` (a
+        :meth:`replacement`): every field sent is there as sent, a cleared one blank (empty,
+        null or missing), and it reads as the address sent, so no other spelling of a
+        field (a full name, a region's code) still holds the old address's value."""
+        if not isinstance(stored, Mapping):
+            return False
+        if any(_blank(stored.get(key)) != _blank(value) for key, value in sent.items()):
+            return False
+        return self.read(Payload(stored)) == self.read(Payload(sent))
+
+    def check_answer(self, stored: Any, sent: Mapping[str, Any], *, platform: str) -> None:
+        """PayloadError unless ``stored``, the address in a write's 2xx answer, is the
+        :meth:`replacement` ``sent``: a platform that ignores a blank field keeps the old
+        address's value there, and the order would ship to a mixture of the two."""
+        if not self.holds(stored, sent):
+            kept = sorted(
+                key
+                for key, value in sent.items()
+                if isinstance(stored, Mapping) and _blank(stored.get(key)) != _blank(value)
+            )
+            raise PayloadError(
+                "the address in the answer is not the one sent (fields "
+                f"{', '.join(kept) or 'read differently'}): the platform kept part of the "
+                "old address; read the order and send the whole address again",
+                path="$.shipping_address",
+                platform=platform,
+            )
+
+
+def _blank(value: Any) -> Any:
+    return None if value == "" else value
 
 
 def split_name(name: str | None) -> tuple[str | None, str | None]:

@@ -58,8 +58,16 @@ def reconciled_write(
         except (OutcomeUnknown, ServerError) as exc:
             try:
                 existing = yield from past_caches(find_existing())
-            except OutcomeUnknown:
-                raise  # the read-back's own finding (say, someone else changed the record)
+            except OutcomeUnknown as finding:
+                if not (isinstance(exc, OutcomeUnknown) and exc.processed is True):
+                    raise  # the read-back's own finding (say, someone else changed the record)
+                # It landed (a 2xx): what its answer showed and what the read-back found.
+                raise OutcomeUnknown(
+                    f"{exc}; reading the record back: {finding}",
+                    operation=operation,
+                    processed=True,
+                    status=exc.status,
+                ) from finding
             except StorebridgeError as lookup:
                 # The write may have happened: a failed read-back must stay "in doubt", never
                 # turn into an ordinary error a caller (or an idempotency key) would retry.

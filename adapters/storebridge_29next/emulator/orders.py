@@ -50,6 +50,9 @@ __all__ = ["Orders", "line_product", "line_row", "order_row", "render_order"]
 
 _NUMBER = r"/orders/(?P<number>[^/]+)"
 _SET_FILTERS = ("status", "payment_status", "fulfillment_status", "currency")
+_ADDRESS_TEXT = ("first_name", "last_name", "line1", "line2", "line3", "line4", "state",
+                 "postcode", "country", "phone_number", "notes")  # fmt: skip
+"""Order address fields the spec types as strings, not nullable: null is refused, "" clears."""
 
 
 def _money_fields(record: OrderRecord, version: str) -> dict[str, Any]:
@@ -355,6 +358,9 @@ class Orders:
     def _address(self, value: Any, field: str, current: dict[str, Any] | None) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise invalid(field, "Invalid data. Expected a dictionary.")
+        nulls = [k for k in _ADDRESS_TEXT if k in value and value[k] is None]
+        if nulls:
+            raise HTTPProblem(400, {field: {k: ["This field may not be null."] for k in nulls}})
         merged = {**(current or {}), **value}
         missing = [k for k in ("line1", "line4", "country") if not merged.get(k)]
         if missing:

@@ -370,10 +370,9 @@ class Orders:
             if key in body:
                 order[key] = body[key]
         if isinstance(body.get("shipping_address"), dict):
-            order["shipping_address"] = {
-                **(order.get("shipping_address") or {}),
-                **body["shipping_address"],
-            }
+            order["shipping_address"] = _readdressed(
+                order.get("shipping_address"), body["shipping_address"]
+            )
         self._updated(order)
         return json_response(200, {"order": self.render_order(order)})
 
@@ -415,3 +414,14 @@ class Orders:
             for t in self.state.transactions[order["id"]]
         ]
         return json_response(200, {"transactions": rows})
+
+
+def _readdressed(current: dict[str, Any] | None, given: dict[str, Any]) -> dict[str, Any]:
+    """An order address updated with ``given``: the fields given replace the stored ones
+    ("" and null clear one), the others stay. ``name`` is no input: it is the first and
+    last name joined (inferred from the documented examples), so it follows them."""
+    address = {**(current or {}), **given}
+    if "first_name" in given or "last_name" in given:
+        parts = (address.get("first_name"), address.get("last_name"))
+        address["name"] = " ".join(p for p in parts if p) or None
+    return address

@@ -87,11 +87,18 @@ def _plan(adapter: NettbutikkAdapter) -> JoinPlan[Product]:
             yield VARIANTS, path_ref(row, "id")
 
     def read(lookup: Lookup, response: Response) -> Any:
-        return record_rows(response, "id", lookup[1]) or None
+        return record_rows(response, "id", lookup[1])
 
-    def build(row: Payload, values: Mapping[Lookup, Any]) -> Product:
-        found = values.get((VARIANTS, row.ref("id"))) if has_variants(row) else None
-        return read_payload(row, reader.product, found, what="Product")
+    def build(row: Payload, values: Mapping[Lookup, Any]) -> Product | None:
+        if not has_variants(row):
+            return read_payload(row, reader.product, None, what="Product")
+        found = values.get((VARIANTS, row.ref("id")))
+        if found is None:
+            # Its variant rows answered 404: deleted since it was listed. Read from its row
+            # alone it would be one variant with the product's SKU and price, which the
+            # shop never sold.
+            return None
+        return read_payload(row, reader.product, found or None, what="Product")
 
     # Each product is listed once, so its variant rows need not be remembered.
     return JoinPlan(

@@ -342,12 +342,18 @@ class WireReader:
 
     # Products ------------------------------------------------------------------------
     def variant(self, p: Payload) -> Variant:
+        price = p.opt_money("price", self.currency)
+        sale = p.opt_money("sales_price", self.currency)
+        # A reduced price is one below the normal price; blank, 0.00 or not below it, the
+        # row has no sale on (the notes give no sale dates, only the two prices).
+        on_sale = price is not None and sale is not None and 0 < sale.amount < price.amount
         return Variant(
             platform=PLATFORM,
             ref=p.opt_ref("unique_product_id") or p.ref("id"),
             sku=p.opt_string("article_no"),
             title=p.opt_string("variant"),
-            price=p.opt_money("price", self.currency),
+            price=sale if on_sale else price,
+            compare_at_price=price if on_sale else None,
             stock=p.opt_integer("stock"),
             product_ref=p.ref("id"),
             raw=p.data,
@@ -362,6 +368,7 @@ class WireReader:
             description=p.opt_string("description") or p.opt_string("summary"),
             variants=tuple([self.variant(row) for row in rows]),
             updated_at=self.local(p, "modified_on"),
+            active=p.opt_bool("active"),
             raw=p.data,
         )
 
@@ -437,8 +444,9 @@ def make_converter(zone: ZoneInfo, currency: str) -> cattrs.Converter:
     * Product: ``ref`` = ``id``; ``title`` = ``name``; ``description`` = ``description`` or
       ``summary``; ``updated_at`` = ``modified_on``; ``variants`` from its ``flat=1`` rows.
       Variant: ``ref`` = ``unique_product_id`` (or ``id`` for a product without variants);
-      ``sku`` = ``article_no``; ``title`` = ``variant``; ``price`` = ``price``; ``stock`` =
-      ``stock``.
+      ``sku`` = ``article_no``; ``title`` = ``variant``; ``price`` = ``price``, or
+      ``sales_price`` (the reduced price) when it is above 0 and below ``price``, which then
+      is ``compare_at_price``; ``stock`` = ``stock``; ``active`` = ``active``.
     * 24Nettbutikk has no tags, so ``tags`` is always empty.
     * Writes (the other direction): ``{"status": code}`` for an order, ``{"sent": 0|1,
       "sent_date": "YYYY-MM-DD", "extra_field": text}`` for an order line, ``{"stock": n}``

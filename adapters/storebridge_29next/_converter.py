@@ -27,7 +27,6 @@ from storebridge.model import (
     OrderLine,
     OrderStatus,
     Product,
-    ProductDraft,
     Refund,
     RefundLine,
     RefundQuote,
@@ -104,9 +103,10 @@ def make_converter(api_version: str | None = None) -> cattrs.Converter:
       ``created_at`` (users have no updated timestamp).
     * Products: variants are listed under ``variants`` (2023-02-10: ``children``), a list
       every product row must hold; only a ``parent`` product may list none. Variants'
-      ``prices[0]`` is the price; ``stock`` is the sum over stock records of
-      ``num_in_stock - num_allocated`` when ``track_stock``, else None. Product tags are
-      read from ``metadata.storebridge_tags`` (a JSON list in a string).
+      ``prices[0]`` is the price, its ``retail`` the ``compare_at_price``; ``stock`` is the
+      sum over stock records of ``num_in_stock - num_allocated`` when ``track_stock``, else
+      None. ``is_public`` is ``active``. Product tags are read from
+      ``metadata.storebridge_tags`` (a JSON list in a string).
     * Transactions: ``type`` debit/authorize/capture/refund/void -> SALE/AUTHORIZATION/
       CAPTURE/REFUND/VOID; ``status`` succeeded/failed -> SUCCESS/FAILURE.
     * Refund quotes come from the refund calculation; the adapter adds ``order_number``
@@ -473,40 +473,6 @@ def customer_update_body(update: CustomerUpdate) -> dict[str, Any]:
             "the update changes nothing 29 Next stores (note is not sent); set a field",
             field="update",
         )
-    return body
-
-
-def product_body(
-    draft: ProductDraft, location_id: int | None, api_version: str | None
-) -> dict[str, Any]:
-    """``POST /products/`` body on ``api_version``, the variants under that version's list
-    (:func:`variants_key`); stock goes to ``location_id`` (the store's first location)."""
-    if not draft.variants:
-        raise ValidationError(
-            "variants is empty: a 29 Next product needs at least one variant", field="variants"
-        )
-    variants = []
-    for index, item in enumerate(draft.variants):
-        entry: dict[str, Any] = {
-            "sku": item.sku,
-            "prices": [
-                {
-                    "currency": item.price.currency,
-                    "price": wire_amount(item.price, f"variants[{index}].price"),
-                }
-            ],
-            "track_stock": item.stock is not None,
-        }
-        if item.title is not None:
-            entry["title"] = item.title
-        if item.stock is not None and location_id is not None:
-            entry["stockrecords"] = [{"location_id": location_id, "num_in_stock": item.stock}]
-        variants.append(entry)
-    body: dict[str, Any] = {"title": draft.title, variants_key(api_version): variants}
-    if draft.description is not None:
-        body["description"] = draft.description
-    if draft.tags:
-        body["metadata"] = {TAGS_METADATA_KEY: _json_text(list(draft.tags))}
     return body
 
 

@@ -17,6 +17,7 @@ SKUs and identity tags.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,7 @@ from storebridge.kit import (
 )
 from storebridge.model import Product, ProductDraft, Variant
 from storebridge.validation import describe
-from storebridge_29next._converter import PLATFORM, TAGS_METADATA_KEY, product_body, structure
+from storebridge_29next._converter import PLATFORM, TAGS_METADATA_KEY, structure, wire_amount
 from storebridge_29next._list_filters import check_filters
 from storebridge_29next._listings import read_listing
 from storebridge_29next._paging import Listing
@@ -49,6 +50,7 @@ from storebridge_29next._requests import (
     query,
     read_one,
 )
+from storebridge_29next._settings import variants_key
 
 if TYPE_CHECKING:
     from storebridge_29next._adapter import TwentyNineNextAdapter
@@ -117,9 +119,53 @@ def create_product(adapter: TwentyNineNextAdapter, draft: ProductDraft) -> Flow[
     return (yield from reconciled_write(request, answer_as(Product, version), find))
 
 
+def product_body(
+    draft: ProductDraft, location_id: int | None, api_version: str | None
+) -> dict[str, Any]:
+    """``POST /products/`` body on ``api_version``, the variants under that version's list
+    (:func:`variants_key`); stock goes to ``location_id`` (the store's first location).
+    ``is_public`` is the draft's ``active``; a variant's ``compare_at_price`` is its
+    ``retail`` price."""
+    if not draft.variants:
+        raise ValidationError(
+            "variants is empty: a 29 Next product needs at least one variant", field="variants"
+        )
+    variants = []
+    for index, item in enumerate(draft.variants):
+        price: dict[str, Any] = {
+            "currency": item.price.currency,
+            "price": wire_amount(item.price, f"variants[{index}].price"),
+        }
+        if item.compare_at_price is not None:
+            field = f"variants[{index}].compare_at_price"
+            price["retail"] = wire_amount(item.compare_at_price, field)
+        entry: dict[str, Any] = {
+            "sku": item.sku,
+            "prices": [price],
+            "track_stock": item.stock is not None,
+        }
+        if item.title is not None:
+            entry["title"] = item.title
+        if item.stock is not None and location_id is not None:
+            entry["stockrecords"] = [{"location_id": location_id, "num_in_stock": item.stock}]
+        variants.append(entry)
+    body: dict[str, Any] = {
+        "title": draft.title,
+        # Said outright either way: a product the store made public by default would sell
+        # a hidden one.
+        "is_public": draft.active,
+        variants_key(api_version): variants,
+    }
+    if draft.description is not None:
+        body["description"] = draft.description
+    if draft.tags:
+        body["metadata"] = {TAGS_METADATA_KEY: json.dumps(list(draft.tags), separators=(",", ":"))}
+    return body
+
+
 # Reading ---------------------------------------------------------------------------------
 def variant(p: Payload) -> Variant:
-    price = None
+    price = retail = None
     for entry in p.iter("prices"):
         # The first price is the variant's; one that names no currency cannot be read (the
         # spec lets ``currency`` out, and a later price in another currency is not it).
@@ -127,6 +173,7 @@ def variant(p: Payload) -> Variant:
         if code is None:
             entry.fail("the variant's price names no currency", "currency")
         price = entry.money("price", code)
+        retail = entry.opt_money("retail", code)
         break
     stock = None
     if p.opt_bool("track_stock") is not False:
@@ -141,6 +188,7 @@ def variant(p: Payload) -> Variant:
         sku=p.opt_string("sku"),
         title=p.opt_string("title"),
         price=price,
+        compare_at_price=retail,
         stock=stock,
         product_ref=str(p.integer("product_id")) if p.has("product_id") else None,
         raw=p.data,
@@ -209,6 +257,7 @@ def product_reader(key: str) -> Callable[[Payload], Product]:
             tags=product_tags(p.raw("metadata")),
             created_at=p.opt_timestamp("date_created"),
             updated_at=p.opt_timestamp("date_updated"),
+            active=p.opt_bool("is_public"),
             raw=p.data,
         )
 
@@ -219,6 +268,7 @@ __all__ = [
     "create_product",
     "get_product",
     "list_products",
+    "product_body",
     "product_reader",
     "product_tags",
     "variant",

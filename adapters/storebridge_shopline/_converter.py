@@ -42,6 +42,7 @@ from storebridge.model import (
 )  # fmt: skip
 from storebridge_shopline import _fields, _wire
 from storebridge_shopline._fast_orders import fast_order
+from storebridge_shopline._fields import product, variant
 from storebridge_shopline._money import (
     money,
     money_side,
@@ -249,33 +250,6 @@ def order(p: Payload) -> Order:
     )
 
 
-def variant(p: Payload, currency: str) -> Variant:
-    return Variant(
-        platform=PLATFORM,
-        ref=p.ref("id"),
-        sku=p.opt_string("sku"),
-        title=p.opt_string("title"),
-        price=money(p, "price", currency),
-        stock=_fields.variant_stock(p),
-        product_ref=p.opt_string("product_id"),
-        raw=p.data,
-    )
-
-
-def product(p: Payload, currency: str) -> Product:
-    return Product(
-        platform=PLATFORM,
-        ref=p.ref("id"),
-        title=p.string("title"),
-        description=p.opt_string("body_html"),
-        variants=tuple([variant(row, currency) for row in _fields.variant_rows(p)]),
-        tags=split_tags(p.opt_string("tags")),
-        created_at=p.opt_timestamp("created_at"),
-        updated_at=p.opt_timestamp("updated_at"),
-        raw=p.data,
-    )
-
-
 def refund_quote(
     p: Payload,
     order_ref: str,
@@ -368,7 +342,9 @@ def make_converter(store_currency: str | None) -> cattrs.Converter:
     * products list their variants under ``variants`` (a row without it is a PayloadError);
       ``inventory_quantity`` (int or numeric string) is ``stock`` unless
       ``inventory_tracker`` is false (not tracked: ``None``); missing otherwise, a
-      PayloadError. Order ``status`` ``canceled`` and ``cancelled`` are both CANCELLED.
+      PayloadError; ``compare_at_price`` is the variant's; a product is ``active`` when its
+      ``status`` is ``active`` (``draft``, ``archived``: hidden; none: None). Order
+      ``status`` ``canceled`` and ``cancelled`` are both CANCELLED.
     * times are ISO 8601 with an offset; empty strings are absent; refund-create's
       ``create_at`` is epoch milliseconds.
     * a refund's amount is the sum of its ``refund`` transactions (all in one currency)
@@ -448,6 +424,9 @@ def product_body(draft: ProductDraft) -> dict[str, Any]:
             "title": item.title or item.sku,
             "option1": item.title or item.sku,
         }
+        if item.compare_at_price is not None:
+            field = f"variants[{index}].compare_at_price"
+            variant_body["compare_at_price"] = money_text(item.compare_at_price, field)
         if item.stock is not None:
             variant_body.update(inventory_quantity=item.stock, inventory_tracker=True)
         else:
@@ -458,7 +437,7 @@ def product_body(draft: ProductDraft) -> dict[str, Any]:
     body: dict[str, Any] = {
         "title": draft.title,
         "tags": join_tags(draft.tags),
-        "status": "active",
+        "status": "active" if draft.active else "draft",
         "variants": variants,
         "options": [{"name": "Title", "values": [v["option1"] for v in variants]}],
     }
@@ -592,7 +571,9 @@ __all__ = [
     "money_text",
     "order_body",
     "payload_of",
+    "product",
     "product_body",
     "refund_body",
     "split_tags",
+    "variant",
 ]

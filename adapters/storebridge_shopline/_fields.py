@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from storebridge.kit import AddressFields, Payload
-from storebridge.model import Address
+from storebridge.model import Address, Product, Variant
+from storebridge_shopline._money import money
+from storebridge_shopline._wire import PLATFORM, split_tags
 
 CONSENT_STATES: Mapping[int, bool] = {0: False, 1: True, 2: False, 3: False}
 """``email_marketing_consent.state`` as ``accepts_marketing``: 0 unsubscribed, 1 subscribed,
@@ -79,10 +81,44 @@ def variant_stock(p: Payload) -> int | None:
     return quantity
 
 
+def variant(p: Payload, currency: str) -> Variant:
+    return Variant(
+        platform=PLATFORM,
+        ref=p.ref("id"),
+        sku=p.opt_string("sku"),
+        title=p.opt_string("title"),
+        price=money(p, "price", currency),
+        compare_at_price=money(p, "compare_at_price", currency),
+        stock=variant_stock(p),
+        product_ref=p.opt_string("product_id"),
+        raw=p.data,
+    )
+
+
+def product(p: Payload, currency: str) -> Product:
+    status = p.opt_string("status")
+    return Product(
+        platform=PLATFORM,
+        ref=p.ref("id"),
+        title=p.string("title"),
+        description=p.opt_string("body_html"),
+        variants=tuple([variant(row, currency) for row in variant_rows(p)]),
+        tags=split_tags(p.opt_string("tags")),
+        created_at=p.opt_timestamp("created_at"),
+        updated_at=p.opt_timestamp("updated_at"),
+        # Only ``active`` is sold: ``draft`` and ``archived`` (and a status SHOPLINE may add)
+        # keep the product from buyers.
+        active=None if status is None else status == "active",
+        raw=p.data,
+    )
+
+
 __all__ = [
     "CONSENT_STATES",
     "accepts_marketing",
     "customer_addresses",
+    "product",
+    "variant",
     "variant_rows",
     "variant_stock",
 ]

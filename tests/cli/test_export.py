@@ -111,8 +111,8 @@ def test_csv_columns_come_from_the_model() -> None:
     assert orders[:2] == ["platform", "ref"]
     assert {"total", "total_currency", "lines_count", "customer_ref", "partial"} <= set(orders)
     assert "raw" not in orders and "lines" not in orders
-    assert csv_columns("products")[-6:] == [
-        "variant_ref", "sku", "variant_title", "price", "currency", "stock",
+    assert csv_columns("products")[-7:] == [
+        "variant_ref", "sku", "variant_title", "price", "currency", "stock", "compare_at_price",
     ]  # fmt: skip
 
 

@@ -450,7 +450,20 @@ def test_pacer_halves_once_for_the_429s_of_one_burst() -> None:
 
 
 @pytest.mark.parametrize(
-    "ref", ["", "   ", "a/b", "A/../B", ".", "..", "x\r\nHost: evil", "nul\x00", "nel\x85", "x" * 257, 3.5]
+    "ref",
+    [
+        "",
+        "   ",
+        "a/b",
+        "A/../B",
+        ".",
+        "..",
+        "x\r\nHost: evil",
+        "nul\x00",
+        "nel\x85",
+        "x" * 257,
+        3.5,
+    ],
 )
 def test_refs_that_cannot_be_platform_keys_never_reach_the_transport(ref: Any) -> None:
     sent: list[Request] = []

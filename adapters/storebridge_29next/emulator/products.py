@@ -145,6 +145,8 @@ class Products:
             prices = item.get("prices") or [] if isinstance(item, dict) else []
             for price in prices:
                 decimal_value(price.get("price"), "price")
+                if price.get("retail") is not None:
+                    decimal_value(price.get("retail"), "retail")
             stockrecords = []
             for entry in item.get("stockrecords") or () if isinstance(item, dict) else ():
                 loc = entry.get("location_id")
@@ -175,7 +177,9 @@ class Products:
                         {
                             "currency": p.get("currency", "USD"),
                             "price": money(Decimal(str(p["price"]))),
-                            "retail": None,
+                            "retail": None
+                            if p.get("retail") is None
+                            else money(Decimal(str(p["retail"]))),
                         }
                         for p in prices
                     ],

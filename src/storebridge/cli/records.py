@@ -8,7 +8,7 @@ back (see :func:`_words`); lists of objects become a count (``lines_count``); a 
 object with a ``ref`` becomes ``<name>_ref``; another nested object (an address) becomes its
 own columns, prefixed with its name (``shipping_address_city``); ``raw`` is left out (JSON
 lines keep everything). Products get one row per variant with flat variant columns
-``variant_ref, sku, variant_title, price, currency, stock``.
+``variant_ref, sku, variant_title, price, currency, stock, compare_at_price``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ MODELS: dict[str, type] = {"orders": Order, "customers": Customer, "products": P
 """What ``export`` can write: resource name -> model class."""
 
 _SCALARS = (str, int, float, bool, Decimal, datetime, Enum)
-_VARIANT_COLUMNS = ["variant_ref", "sku", "variant_title", "price", "currency", "stock"]
+_VARIANT_COLUMNS = [
+    "variant_ref", "sku", "variant_title", "price", "currency", "stock", "compare_at_price",
+]  # fmt: skip
 
 Flatten = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -153,6 +155,8 @@ def _csv_rows(resource: str) -> Callable[[dict[str, Any]], Iterator[dict[str, An
                 "price": price.get("amount"),
                 "currency": price.get("currency"),
                 "stock": variant.get("stock"),
+                # In ``currency`` too: a draft's compare-at price is in its price's currency.
+                "compare_at_price": (variant.get("compare_at_price") or {}).get("amount"),
             }
 
     return rows

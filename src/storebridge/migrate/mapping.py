@@ -10,10 +10,15 @@ Rules (each route's table in docs/migration.md follows from them):
   after the line discounts. Refunds are not carried (issuing them would move real money):
   the copy is created at the amount its lines were charged (:func:`original_total`).
 * A cancelled order is copied, then cancelled on the target (no refund, no notice).
+* A product hidden from buyers on the source (``Product.active`` False) is created hidden;
+  one whose source does not say is created active. A variant on sale keeps its sale price
+  as ``price`` and its regular price as ``compare_at_price``. An archived product arrives
+  hidden, not archived, and the report says so.
 * What verification checks per order: currency, total, tax, shipping, the order-level
   discount, the amount charged per SKU, whether it is cancelled and, when the source order
-  has a customer, the target customer it is linked to; per product: its title and each
-  variant's price; per customer: the e-mail and the first and last name.
+  has a customer, the target customer it is linked to; per product: its title, whether it
+  is active (when the source says) and each variant's price and compare-at price; per
+  customer: the e-mail and the first and last name.
 """
 
 from __future__ import annotations
@@ -50,6 +55,14 @@ def fingerprint(record: Any) -> str:
     data = to_dict(record)
     for key in ("ref", "updated_at", "platform", "partial"):
         data.pop(key, None)
+    if isinstance(record, Product):
+        # Left out at their defaults, a product's print is the one earlier releases took
+        # (before these fields), so only a product hidden or on sale reads as changed.
+        if data.get("active") in (True, None):
+            data.pop("active", None)
+        for variant in data.get("variants", ()):
+            if variant.get("compare_at_price") is None:
+                variant.pop("compare_at_price", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -115,24 +128,38 @@ def customer_observed(c: Customer) -> dict[str, Any]:
 # Products --------------------------------------------------------------------------------
 def product_draft(p: Product, tag: str) -> ProductDraft:
     variants = tuple(
-        VariantDraft(sku=v.sku, price=v.price, title=v.title, stock=v.stock)
+        VariantDraft(
+            sku=v.sku,
+            price=v.price,
+            title=v.title,
+            stock=v.stock,
+            compare_at_price=v.compare_at_price,
+        )
         for v in p.variants
         if v.sku and v.price is not None
     )
     return ProductDraft(
-        title=p.title, variants=variants, description=p.description, tags=(tag, *p.tags)
-    )
+        title=p.title, variants=variants, description=p.description, tags=(tag, *p.tags),
+        active=p.active is not False,
+    )  # fmt: skip
 
 
 def variants_left_out(p: Product) -> tuple[str, ...]:
-    """Report lines for the variants :func:`product_draft` leaves out: without a SKU no
-    order could point at the copy, and without a price the target cannot sell it."""
-    return tuple(
+    """Report lines for what :func:`product_draft` leaves out: variants without a SKU (no
+    order could point at the copy) or a price (the target cannot sell it), and the
+    archived state of an archived product (its copy is hidden, as a draft would be)."""
+    lines = tuple(
         f"variant {v.title or v.ref} of product {p.ref} ({p.title}): "
         f"{'no SKU' if not v.sku else 'no price'}, so it is not copied"
         for v in p.variants
         if not v.sku or v.price is None
     )
+    if p.active is False and p.raw.get("status") == "archived":
+        lines += (
+            f"product {p.ref} ({p.title}) is archived on the source: its copy is created "
+            "hidden from buyers, not archived (archive it on the target by hand)",
+        )
+    return lines
 
 
 def product_skus(p: Product) -> list[str]:
@@ -140,16 +167,16 @@ def product_skus(p: Product) -> list[str]:
 
 
 def product_expectation(p: Product) -> dict[str, Any]:
-    return {
-        "title": p.title,
-        "prices": {v.sku: _money(v.price) for v in p.variants if v.sku and v.price},
-    }
+    """``active`` is None when the source does not say (the copy is active, unchecked)."""
+    return product_observed(p)
 
 
 def product_observed(p: Product) -> dict[str, Any]:
     return {
         "title": p.title,
+        "active": p.active,
         "prices": {v.sku: _money(v.price) for v in p.variants if v.sku and v.price},
+        "compare_at": {v.sku: _money(v.compare_at_price) for v in p.variants if v.sku and v.price},
     }
 
 
@@ -316,10 +343,23 @@ def differences(
         title = expected.get("title")
         if title is not None and title != observed.get("title"):
             problems.append(f"title {title!r} != {observed.get('title')!r}")
+        active = expected.get("active")  # absent from ledgers of earlier releases
+        if active is not None and active != observed.get("active"):
+            problems.append(
+                "hidden on the source, active (buyable) on the target"
+                if not active
+                else f"active on the source, {_shown_active(observed.get('active'))} on the target"
+            )
         got = observed.get("prices", {})
         for sku, price in sorted(expected.get("prices", {}).items()):
             if not _same_money(price, got.get(sku)):
                 problems.append(f"variant {sku} price {price} != {got.get(sku)}")
+        compare_at = expected.get("compare_at")  # absent from ledgers of earlier releases
+        if compare_at is not None:
+            got = observed.get("compare_at", {})
+            for sku, price in sorted(compare_at.items()):
+                if not _same_money(price, got.get(sku)):
+                    problems.append(f"variant {sku} compare-at price {price} != {got.get(sku)}")
     elif resource == "orders":
         currency = expected["currency"]
         if currency != observed["currency"]:
@@ -353,6 +393,10 @@ def differences(
             if not _same_money(src.get(key), tgt.get(key)):
                 problems.append(f"line {key}: {src.get(key)} != {tgt.get(key)}")
     return problems
+
+
+def _shown_active(active: Any) -> str:
+    return "hidden" if active is False else "not said to be active"
 
 
 def _blank_none(values: Any) -> list[Any]:

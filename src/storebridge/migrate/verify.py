@@ -19,8 +19,8 @@ by one:
 * *extra*: a target record carries this route's identity tag for a record the source does
   not have;
 * values: what the migration expected when it wrote the record (order currency, total,
-  tax, shipping, order discount, amounts per SKU and customer; product prices; customer
-  e-mails)
+  tax, shipping, order discount, amounts per SKU and customer; product visibility, prices
+  and compare-at prices; customer e-mails)
   against what the target now says, plus per-currency sums of order totals.
 
 Skipped and failed records are reported by the run itself, not here. PASS requires no

@@ -25,17 +25,16 @@ again).
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
 from storebridge import validation as check
 from storebridge.errors import ValidationError
+from storebridge.model._field_rules import _aware, _input, _opt_text, _raw, _short_repr, _tags
 from storebridge.model.base import ModelObject
 from storebridge.model.money import Money
 from storebridge.model.status import (
@@ -47,75 +46,6 @@ from storebridge.model.status import (
     TransactionKind,
     TransactionStatus,
 )
-
-C = TypeVar("C", bound=type)
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[Any], value: datetime | None) -> None:
-    if value is not None:
-        check.aware(value, attribute.name)
-
-
-def _raw() -> Any:
-    return attrs.field(factory=dict, eq=False, repr=False)
-
-
-def _input(cls: C) -> C:
-    """Report a missing or unknown keyword as a ValidationError naming it, not a TypeError."""
-    init: Callable[..., None] = cls.__dict__["__init__"]
-    fields = attrs.fields(cls)
-    known = {a.alias for a in fields}
-    required = [a.alias for a in fields if a.default is attrs.NOTHING]
-
-    @functools.wraps(init)
-    def __init__(self: object, *args: Any, **kwargs: Any) -> None:
-        try:
-            init(self, *args, **kwargs)
-        except TypeError:
-            name = cls.__name__
-            if args:
-                raise ValidationError(
-                    f"{name} takes keyword arguments only: {name}({required[0]}=...)",
-                    field=None,
-                ) from None
-            unknown = sorted(kwargs.keys() - known)
-            if unknown:
-                raise ValidationError(
-                    f"{name} has no field {unknown[0]!r}; its fields are "
-                    f"{', '.join(sorted(known))}",
-                    field=unknown[0],
-                ) from None
-            missing = [n for n in required if n not in kwargs]
-            if missing:
-                raise ValidationError(f"{name} needs {missing[0]}=...", field=missing[0]) from None
-            raise
-
-    cls.__init__ = __init__  # type: ignore[misc]
-    return cls
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, Money):
-        return str(value)
-    if isinstance(value, Enum):
-        return repr(value.value)
-    return repr(value)
-
-
-def _short_repr(obj: object, **fields: Any) -> str:
-    """``Name(key=value, ...)`` with Money as ``59.99 USD`` and enums as their value."""
-    inner = ", ".join(f"{key}={_show(value)}" for key, value in fields.items())
-    return f"{type(obj).__name__}({inner})"
-
-
-def _opt_text(value: str | None, field: str, *, multiline: bool = False) -> None:
-    if value is not None:
-        check.text(value, field, multiline=multiline)
-
-
-def _tags(value: Any, field: str = "tags") -> None:
-    for index, tag in enumerate(check.items(value, field, str)):
-        check.text(tag, f"{field}[{index}]", required=True)
 
 
 @_input
@@ -223,9 +153,14 @@ class Variant(ModelObject):
     sku: str | None = None
     title: str | None = None
     price: Money | None = None
+    """What a buyer pays for it now (its sale price while it is on sale)."""
     stock: int | None = None
     """Units available; ``None`` when the platform does not track stock for it."""
     product_ref: str | None = None
+    compare_at_price: Money | None = None
+    """The regular price a sale price is compared with: SHOPLINE's ``compare_at_price``, 29
+    Next's ``retail`` price, 24Nettbutikk's ``price`` while a lower ``sales_price`` is what
+    the variant sells at. None: no such price (not on sale, or the platform has none)."""
     raw: Mapping[str, Any] = _raw()
 
     def __repr__(self) -> str:
@@ -247,6 +182,10 @@ class Product(ModelObject):
     updated_at: datetime | None = attrs.field(default=None, validator=_aware)
     partial: bool = False
     """True when list rows omit detail (29 Next: the description); ``detail=True`` fills it."""
+    active: bool | None = None
+    """Whether buyers see it and can buy it: 24Nettbutikk's ``active`` flag, SHOPLINE's
+    ``status`` (``active``; ``draft`` and ``archived`` are hidden, the value itself stays in
+    ``raw``), 29 Next's ``is_public``. None: the platform does not say."""
     raw: Mapping[str, Any] = _raw()
 
     def __repr__(self) -> str:
@@ -260,16 +199,21 @@ class VariantDraft(ModelObject):
     """A variant to create: a non-blank SKU, a price that is not negative and has no more
     decimals than its currency, and a stock level within
     :data:`~storebridge.validation.STOCK_MIN`..:data:`~storebridge.validation.STOCK_MAX`
-    (``None``: not tracked)."""
+    (``None``: not tracked). ``price`` is what a buyer pays; ``compare_at_price``, when the
+    variant is on sale, its regular price in the same currency (see
+    :attr:`Variant.compare_at_price`)."""
 
     sku: str
     price: Money
     title: str | None = None
     stock: int | None = None
+    compare_at_price: Money | None = None
 
     def __attrs_post_init__(self) -> None:
         check.text(self.sku, "sku", required=True)
         check.money(self.price, "price")
+        if self.compare_at_price is not None:
+            check.money(self.compare_at_price, "compare_at_price", currency=self.price.currency)
         _opt_text(self.title, "title")
         if self.stock is not None:
             check.stock(self.stock, "stock")
@@ -279,15 +223,19 @@ class VariantDraft(ModelObject):
 @attrs.frozen(kw_only=True)
 class ProductDraft(ModelObject):
     """A product to create: a non-blank title and its variants. ``description`` may span
-    lines (HTML on most platforms)."""
+    lines (HTML on most platforms). ``active=False`` creates it hidden from buyers (a
+    SHOPLINE draft, a 29 Next product that is not public; see :attr:`Product.active`)."""
 
     title: str
     variants: tuple[VariantDraft, ...]
     description: str | None = None
     tags: tuple[str, ...] = ()
+    active: bool = True
 
     def __attrs_post_init__(self) -> None:
         check.text(self.title, "title", required=True)
+        if check.flag(self.active, "active") is None:
+            raise ValidationError("active must be True or False, not None", field="active")
         check.items(self.variants, "variants", VariantDraft)
         _opt_text(self.description, "description", multiline=True)
         _tags(self.tags)

@@ -1,8 +1,8 @@
 """24Nettbutikk prices and payment states as the notes define them.
 
-* A product's ``sales_price`` (a reduced price) is not read: the API says neither when it
-  applies nor what it holds when no sale is on, so ``Variant.price`` is the normal price
-  and the reduced one stays in ``raw``.
+* A product's ``sales_price`` (a reduced price) below its ``price`` is what buyers pay:
+  ``Variant.price``, with the normal price as ``compare_at_price``; blank, 0.00 or not
+  below the normal price, there is no sale and ``Variant.price`` is the normal price.
 * An order's ``paid`` is a "fully paid" flag; null is a blank field, so whether the order
   was paid is unknown: UNKNOWN, not PENDING, on the fast and the careful way alike.
 """
@@ -18,7 +18,7 @@ import pytest
 
 from storebridge.errors import StorebridgeError
 from storebridge.kit import Payload, read_payload, read_plain
-from storebridge.model import FinancialStatus, Order, Product
+from storebridge.model import FinancialStatus, Money, Order, Product
 from storebridge.testing import FaultTransport
 from storebridge_24nettbutikk import NettbutikkEmulator
 from storebridge_24nettbutikk._converter import WireReader
@@ -46,12 +46,17 @@ def read_product(row: dict[str, Any]) -> Product:
 
 
 # Sale prices ------------------------------------------------------------------------------
-@pytest.mark.parametrize("sale", [None, "", "0.00", "199.00", 199])
-def test_the_variant_price_is_the_normal_price_with_or_without_a_reduced_one(sale: Any) -> None:
+@pytest.mark.parametrize(
+    ("sale", "price"),
+    [(None, "249.00"), ("", "249.00"), ("0.00", "249.00"), ("199.00", "199.00"), (199, "199.00")],
+)
+def test_the_variant_price_is_the_reduced_one_when_there_is_one(sale: Any, price: str) -> None:
     product = read_product(product_row(sales_price=sale))
     (variant,) = product.variants
     assert variant.price is not None
-    assert (variant.price.amount, variant.price.currency) == (Decimal("249.00"), "NOK")
+    assert (variant.price.amount, variant.price.currency) == (Decimal(price), "NOK")
+    on_sale = price != "249.00"
+    assert variant.compare_at_price == (Money("249.00", "NOK") if on_sale else None)
     assert product.raw["sales_price"] == sale  # the reduced price is kept as sent
 
 

@@ -18,7 +18,6 @@ def parse_error(adapter: Adapter, response: Response) -> APIError:
     status = response.status_code
     text = decode_text(response.content[:2000]).strip()
     method = _method(response)
-    kind: type[APIError] | None = AuthenticationError if status == 401 else None
     if status == 401:
         # Worded so no credential-looking "token <word>" pair appears for redaction to mask.
         message = (
@@ -32,26 +31,12 @@ def parse_error(adapter: Adapter, response: Response) -> APIError:
         )
     elif status == 400 and not text:
         message = "the shop rejected the request's path arguments (400, empty body)"
-    elif status == 404 and _web_page(text, response):
-        # The shop's API answers 404 ("no such record", on some shops "an empty list") with
-        # no page to show: a web page is a proxy's, a gateway's or a maintenance page, and
-        # taken as "none" it would empty a listing, drop an order's customer or end a
-        # change feed's pass.
-        message = (
-            "a 404 answered with a web page, not by the shop's API: a proxy, gateway or "
-            "maintenance page is in the way; nothing was taken as missing"
-        )
-        kind = APIError  # not NotFound: nothing may read it as "none"
     elif status == 404:
         message = "no such record (or an empty list)"
     else:
         message = text[:200] or response.reason_phrase or "error"
+    kind = AuthenticationError if status == 401 else None
     return error_from_response(adapter, response, message=message, cls=kind)
-
-
-def _web_page(text: str, response: Response) -> bool:
-    kind = response.headers.get("content-type", "").lower()
-    return "html" in kind or text.startswith("<")
 
 
 def _method(response: Response) -> str | None:

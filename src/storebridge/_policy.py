@@ -28,6 +28,7 @@ from storebridge.adapter import Adapter, RateLimit, error_from_response
 from storebridge.auth import TokenEndpointUnreachable
 from storebridge.errors import (
     APIError,
+    NotFound,
     OutcomeUnknown,
     PayloadError,
     RateLimited,
@@ -211,7 +212,8 @@ class Policy:
             f"{response.status_code}) but its answer could not be read ({exc}); it was not "
             "re-sent",
             operation=meta.operation,
-            processed=True,
+            # A redirect is not the platform's answer to the write: it may not have run.
+            processed=True if response.status_code < 300 else None,
             status=response.status_code,
         )
         scrub(unknown, self.redact)
@@ -227,6 +229,18 @@ class Policy:
         if not isinstance(error, APIError):
             error = error_from_response(
                 self.adapter, response, message=response.reason_phrase or "error"
+            )
+        if isinstance(error, NotFound) and _web_page(response):
+            # A platform's API says "no such record" in its own terms, never with a web
+            # page: that is a proxy's, a gateway's or a maintenance page. Taken as "none",
+            # it would empty a listing, unlink an order, end a feed's pass or settle a
+            # write's read-back as "gone".
+            error = error_from_response(
+                self.adapter,
+                response,
+                message="a 404 answered with a web page, not by the platform's API: a proxy, "
+                "gateway or maintenance page is in the way; nothing was taken as missing",
+                cls=APIError,
             )
         if isinstance(error, RateLimited) and error.retry_after is None:
             error.retry_after = self.adapter.retry_after(response)
@@ -302,3 +316,8 @@ def attempts(
 
 
 __all__ = ["GUARD_CHECKS", "Policy", "Sleep", "StoreOptions", "Transmit", "attempts"]
+
+
+def _web_page(response: _http.Response) -> bool:
+    kind = response.headers.get("content-type", "").lower()
+    return "html" in kind or response.content[:512].lstrip()[:1] == b"<"

@@ -48,11 +48,13 @@ def reconciled_write(
             try:
                 return parse(response)
             except PayloadError as exc:
+                accepted = 200 <= response.status_code < 300  # a redirect may not have run
                 raise OutcomeUnknown(
-                    f"the write {operation} was accepted (HTTP "
+                    f"the write {operation} was "
+                    f"{'accepted' if accepted else 'answered'} (HTTP "
                     f"{response.status_code}) but its answer could not be read: {exc}",
                     operation=operation,
-                    processed=True,
+                    processed=True if accepted else None,
                     status=response.status_code,
                 ) from None
         except (OutcomeUnknown, ServerError) as exc:

@@ -254,9 +254,16 @@ def validate_answer(request: Request, response: Response) -> None:
     :func:`storebridge.http.read_json`) and its ``check``. The facade calls this for every
     answer; :func:`drive` does too, so unit tests see what the facade sees.
     """
-    if response.status_code >= 300 or response.status_code == 204:
-        return
     meta = request_meta(request)
+    if response.status_code >= 300 or response.status_code == 204:
+        if meta.check is not None and response.status_code < 400:
+            # A request whose answer must pass a check (a listing's page) got a redirect
+            # (never followed: it could lead to another host) or no content: no page.
+            raise PayloadError(
+                f"answered {response.status_code} where a page of records was expected",
+                path="$",
+            )
+        return
     if meta.expect_json:
         read_json(response)
     if meta.check is not None:

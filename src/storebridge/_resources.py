@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from storebridge._answer_checks import holding, new_customer, new_order, new_product, ref_of
 from storebridge._operations import M, Resource, Runner, listing, operation
 from storebridge._policy import StoreOptions
 from storebridge.adapter import Adapter, ListQuery, OrderQuery
@@ -159,7 +160,7 @@ class Orders(Resource[M]):
         """Create an order (usually a historical one, e.g. during a migration)."""
         self._require("orders.create")
         _check_type(draft, OrderDraft, "draft")
-        return self._adapter.create_order(draft)
+        return holding(self._adapter.create_order(draft), "orders.create", new_order(draft))
 
     @operation
     def cancel(
@@ -191,9 +192,11 @@ class Orders(Resource[M]):
             )
         # Passed on only when chosen: adapters written before it keep working.
         chosen = {} if restock is None else {"restock": restock}
-        return self._adapter.cancel_order(
-            check_ref(ref), reason=reason, refund=refund, notify=notify, **chosen
+        ref = check_ref(ref)
+        flow = self._adapter.cancel_order(
+            ref, reason=reason, refund=refund, notify=notify, **chosen
         )
+        return holding(flow, "orders.cancel", ref_of(ref))
 
     @operation
     def update_shipping_address(self, ref: str, address: Address) -> Flow[Order]:
@@ -207,7 +210,9 @@ class Orders(Resource[M]):
                 "fields given)",
                 field="address",
             )
-        return self._adapter.update_shipping_address(check_ref(ref), address)
+        ref = check_ref(ref)
+        flow = self._adapter.update_shipping_address(ref, address)
+        return holding(flow, "orders.update_shipping_address", ref_of(ref))
 
 
 class Customers(Resource[M]):
@@ -251,14 +256,17 @@ class Customers(Resource[M]):
         _check_type(draft, CustomerDraft, "draft")
         if "@" not in draft.email:
             raise ValidationError(f"email {draft.email!r} is not an e-mail address", field="email")
-        return self._adapter.create_customer(draft)
+        return holding(
+            self._adapter.create_customer(draft), "customers.create", new_customer(draft)
+        )
 
     @operation
     def update(self, ref: str, update: CustomerUpdate) -> Flow[Customer]:
         """Change the fields of ``update`` that are not None."""
         self._require("customers.update")
         _check_type(update, CustomerUpdate, "update")
-        return self._adapter.update_customer(check_ref(ref), update)
+        ref = check_ref(ref)
+        return holding(self._adapter.update_customer(ref, update), "customers.update", ref_of(ref))
 
 
 class Products(Resource[M]):
@@ -308,7 +316,7 @@ class Products(Resource[M]):
         _check_type(draft, ProductDraft, "draft")
         if not draft.variants:
             raise ValidationError("a product needs at least one variant", field="variants")
-        return self._adapter.create_product(draft)
+        return holding(self._adapter.create_product(draft), "products.create", new_product(draft))
 
 
 class Refunds(Resource[M]):

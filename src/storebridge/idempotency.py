@@ -30,6 +30,7 @@ from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from storebridge._answer_checks import another_record, refund_of
 from storebridge.adapter import Adapter
 from storebridge.errors import OutcomeUnknown, StorebridgeError
 from storebridge.flow import Batch, Done, Flow, FlowStepper, Start, ask, past_caches, request_meta
@@ -340,8 +341,11 @@ def single_use_refund(
             return found
     read_back = [False]
     try:
+        # Past caches, its reads before the write too: the order read to check the quote
+        # is current, and the refunds it already has, decide whether the refund is sent and
+        # which refund is this one's.
         refund = yield from _noting_read_backs(
-            adapter.create_refund(quote, note=note, notify=notify), read_back
+            past_caches(adapter.create_refund(quote, note=note, notify=notify)), read_back
         )
     except OutcomeUnknown:
         keys.unsettle(key)
@@ -352,6 +356,11 @@ def single_use_refund(
     except BaseException:
         keys.unsettle(key)
         raise
+    problem = refund_of(quote)(refund)
+    if problem is not None:
+        # Recorded, another order's refund would answer this quote from now on.
+        keys.unsettle(key)
+        raise another_record("refunds.create", problem)
     if read_back[0]:
         # A lost answer settled by reading the order's refunds back. A refund another call
         # made while this one ran (recorded by now, or not yet) cannot be told from this

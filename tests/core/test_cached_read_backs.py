@@ -17,6 +17,7 @@ import pytest
 import storebridge
 from storebridge import OutcomeUnknown, RefundLine
 from storebridge.flow import past_caches
+from storebridge.idempotency import MemoryIdempotencyStore
 from storebridge.model import Order
 from storebridge.testing import FaultTransport
 from tests.migrate.support import connect, sandbox
@@ -168,3 +169,26 @@ def test_the_cached_answer_fault_replays_a_urls_first_answer_unless_asked_past()
 
 def _get_past_caches(store: storebridge.Store, ref: str) -> Any:
     return past_caches(store.adapter.get_customer(ref))
+
+
+@pytest.mark.parametrize("platform", ["shopline", "29next"])
+def test_a_quote_used_by_a_second_process_behind_a_cache_is_refused(platform: str) -> None:
+    """Two processes with their own key stores, one caching proxy: the second's check that
+    the quote is current read the order as the cache held it, and refunded again."""
+    kit = sandbox(platform, orders=20)
+    proxy = FaultTransport(
+        kit.emulator.transport(), script=lambda n, r: "cached_answer" if r.method == "GET" else None
+    )
+    with connect(kit, "a", transport=proxy, idempotency_store=MemoryIdempotencyStore()) as first:
+        order = _refundable(first, platform)
+        first.orders.get(order.ref)  # the cache holds the order without refunds
+        quote = first.refunds.calculate(
+            order.ref, lines=[RefundLine(line_ref=order.lines[0].ref, quantity=1)]
+        )
+        made = first.refunds.create(quote)
+    with connect(kit, "a", transport=proxy, idempotency_store=MemoryIdempotencyStore()) as second:
+        assert not second.orders.get(order.ref).refunds  # what a read through it shows
+        with pytest.raises(storebridge.ValidationError, match="calculate"):
+            second.refunds.create(quote)
+    with connect(kit, "a") as plain:
+        assert [r.ref for r in plain.orders.get(order.ref).refunds] == [made.ref]

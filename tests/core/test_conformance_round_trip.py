@@ -85,7 +85,7 @@ def _currency_ignored(order: Any) -> Any:
         ("shopline", "customers", _names_swapped, r"\(email, first_name, last_name\)"),
         ("29next", "orders", _times_swapped, r"are the two fields swapped"),
         ("24nettbutikk", "customers", _times_swapped, r"are the two fields swapped"),
-        ("29next", "orders", _currency_ignored, r"it was created in"),
+        ("29next", "orders", _currency_ignored, r"not created as.*in USD, not EUR"),
     ],
 )
 def test_a_converter_bent_the_same_way_on_every_read_is_caught(

@@ -20,6 +20,7 @@ from storebridge import Address, OutcomeUnknown, _http
 from storebridge.http import BaseTransport, Request, Response
 from storebridge.sandbox import Sandbox
 from storebridge.testing import FaultTransport
+from storebridge_shopline.emulator import orders as shopline_orders
 from tests.migrate.support import connect, sandbox
 
 PLATFORMS = ["shopline", "29next"]
@@ -154,3 +155,24 @@ def test_a_merged_address_in_a_2xx_answer_is_an_error_naming_the_fields(platform
             store.orders.update_shipping_address(ref, NEW)
     assert caught.value.processed is True
     assert "phone" in str(caught.value)
+
+
+def test_a_shopline_country_filled_in_from_its_code_is_the_address_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SHOPLINE's records carry ``country`` beside ``country_code``: a platform filling the
+    one sent blank from the code holds the address sent, not a mixture."""
+    original = shopline_orders._readdressed
+
+    def filled(current: dict[str, Any] | None, given: dict[str, Any]) -> dict[str, Any]:
+        address = original(current, given)
+        if address.get("country_code") and not address.get("country"):
+            address["country"] = address["country_code"]
+        return address
+
+    monkeypatch.setattr(shopline_orders, "_readdressed", filled)
+    kit = sandbox("shopline", orders=5)
+    ref = readdressed("shopline", kit)
+    with connect(kit, "shop") as store:
+        assert store.orders.update_shipping_address(ref, NEW).shipping_address == NEW
+        assert store.orders.get(ref).raw["shipping_address"]["country"] == "NO"

@@ -4,7 +4,8 @@ The vendor's flow is retrieve the order, calculate, create. The order is read fi
 every rule is checked before anything is sent (restock types, quantities, uncaptured
 payments, currency, what each transaction can still return). A refund line is a line id,
 a quantity and a restock type, never an amount (the spec's refund line requests have no
-such field): a line asked for with an amount is refused before anything is sent. The
+such field): a line asked for with an amount the quote does not return is refused by the
+facade (``refunds.calculate``), never refunded at the units' whole value. The
 platform takes no idempotency key (the spec has no such header), so a refund is recognised
 by what it is:
 
@@ -117,7 +118,6 @@ def calculate_refund(
     shipping: Money | None,
 ) -> Flow[RefundQuote]:
     # What needs no order is checked before reading it.
-    validation.whole_units(lines, "29 Next")
     body: dict[str, Any] = {
         "refund_lines": [
             refund_line_body(line, False, f"lines[{i}]") for i, line in enumerate(lines)

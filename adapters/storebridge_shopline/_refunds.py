@@ -4,8 +4,9 @@ SHOPLINE checks a refund only when it is sent, so the order is read first and ev
 allows checking is applied here, before the calculate or create POST: lines must be lines
 of the order, at most their refundable quantity, and amounts in the order's currency, not
 negative and not above what is left. A refund line takes a quantity and never an amount
-(neither body has a field for one), so a line asked for with an amount is refused before
-anything is sent. SHOPLINE takes no idempotency key; a refund whose answer was lost is
+(neither body has a field for one): a line asked for with an amount the quote does not
+return is refused by the facade (``refunds.calculate``), never refunded at the units' whole
+value. SHOPLINE takes no idempotency key; a refund whose answer was lost is
 found again among the order's refunds that were not there before and that match the
 quote's amount and lines.
 """
@@ -84,7 +85,6 @@ def calculate_refund(
     """``POST orders/{id}/refunds/calculate.json`` after checking the request against the
     order; the quote remembers the order's refunds so far (see :func:`find_refund`)."""
     path = f"orders/{segment(order_ref, 'order_ref')}/refunds/calculate.json"
-    validation.whole_units(lines, "SHOPLINE")
     order = yield from get_order(adapter, order_ref, ORDER_LISTS)
     check_lines(order, lines)
     check_shipping(order, shipping)

@@ -12,11 +12,11 @@ write ran is not known either), never a result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from storebridge._readback import stored_form
-from storebridge.errors import OutcomeUnknown
+from storebridge.errors import OutcomeUnknown, ValidationError
 from storebridge.flow import Flow
 from storebridge.model import (
     Customer,
@@ -26,10 +26,35 @@ from storebridge.model import (
     Product,
     ProductDraft,
     Refund,
+    RefundLine,
     RefundQuote,
 )
 
 T = TypeVar("T")
+
+
+def as_asked(
+    flow: Flow[RefundQuote], asked: Sequence[RefundLine], platform: str
+) -> Flow[RefundQuote]:
+    """``flow``'s quote, or ValidationError naming a line asked for with an ``amount`` the
+    quote does not return for it. Platforms that refund whole units at their own price
+    (SHOPLINE, 29 Next) take no amount per line: sent without it, the units' whole value
+    would be refunded in its place. A quote's own lines (their amounts as quoted) pass, so
+    a quote can be calculated again from them."""
+    quote = yield from flow
+    quoted = {line.line_ref: line.amount for line in quote.lines}
+    for index, line in enumerate(asked):
+        if line.amount is None or quoted.get(line.line_ref) == line.amount:
+            continue
+        where = f"lines[{index}].amount"
+        raise ValidationError(
+            f"{where}: {platform} would refund {quoted.get(line.line_ref)} for "
+            f"{line.quantity} unit(s) of line {line.line_ref}, not {line.amount}: it refunds "
+            "whole units at its own price. Leave amount unset (the quote says what the units "
+            "return), or ask for the units that return what you want",
+            field=where,
+        )
+    return quote
 
 
 def holding(flow: Flow[T], operation: str, other: Callable[[T], str | None]) -> Flow[T]:
@@ -104,6 +129,7 @@ def refund_of(quote: RefundQuote) -> Callable[[Refund], str | None]:
 
 __all__ = [
     "another_record",
+    "as_asked",
     "holding",
     "new_customer",
     "new_order",

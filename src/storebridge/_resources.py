@@ -15,7 +15,14 @@ from typing import Any
 
 import attrs
 
-from storebridge._answer_checks import holding, new_customer, new_order, new_product, ref_of
+from storebridge._answer_checks import (
+    as_asked,
+    holding,
+    new_customer,
+    new_order,
+    new_product,
+    ref_of,
+)
 from storebridge._operations import M, Resource, Runner, listing, operation
 from storebridge._policy import StoreOptions
 from storebridge.adapter import Adapter, ListQuery, OrderQuery
@@ -345,7 +352,8 @@ class Refunds(Resource[M]):
                 raise ValidationError("shipping must not be negative", field="shipping")
         if not lines and shipping is None:
             raise ValidationError("a refund needs lines, shipping, or both", field="lines")
-        return self._adapter.calculate_refund(order_ref, lines=tuple(lines), shipping=shipping)
+        quoted = self._adapter.calculate_refund(order_ref, lines=tuple(lines), shipping=shipping)
+        return as_asked(quoted, lines, self._adapter.display_name)
 
     @operation
     def create(

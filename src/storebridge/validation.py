@@ -220,23 +220,6 @@ def refund_lines(
             )
 
 
-def whole_units(lines: Sequence[RefundLine], platform: str, field: str = "lines") -> None:
-    """A refund line asked for with an ``amount`` is a ValidationError naming it, for a
-    platform whose refund lines are units only (it prices them itself): the amount could
-    not be sent, and the refund would return the whole units' value instead."""
-    for index, line in enumerate(lines):
-        if line.amount is None:
-            continue
-        where = f"{field}[{index}].amount"
-        raise ValidationError(
-            f"{where}: {platform} refunds whole units, priced by {platform} (a refund line "
-            f"takes a quantity, not an amount), so {line.amount} of line {line.line_ref} "
-            "cannot be refunded; leave amount unset and give the units to refund as quantity "
-            "(the quote says what they return)",
-            field=where,
-        )
-
-
 def stock(value: Any, field: str, *, minimum: int = STOCK_MIN, maximum: int = STOCK_MAX) -> int:
     """A stock level: an ``int`` from ``minimum`` to ``maximum`` (see :data:`STOCK_MAX`)."""
     number = _whole(value, field, "a stock level")
@@ -486,5 +469,4 @@ __all__ = [
     "refund_lines",
     "stock",
     "text",
-    "whole_units",
 ]

@@ -488,8 +488,9 @@ class Planner:
             # after the customers were read (a store trading during the run).
             return (
                 f"customer {ref} was not among the customers this run read (new on the "
-                "source since?): run again to copy the customer, then this order; an order "
-                "created before its customer would lose the link for good"
+                "source since?): run again, reading every customer (without since=), to "
+                "copy the customer, then this order (a customer deleted on the source keeps "
+                "it here); an order created before its customer would lose the link for good"
             )
         ref, entry = found
         if entry.state == "failed" or (entry.state == "pending" and not entry.target_ref):

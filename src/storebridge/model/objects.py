@@ -293,8 +293,9 @@ class RefundLine(ModelObject):
     Built by you: ``line_ref`` non-blank, ``quantity`` an int of at least 1, ``restock`` a
     :class:`RestockType`, ``amount`` (when given) Money that is not negative. Adapters
     also check the quantity against what is refundable. ``amount`` is what a quote's lines
-    carry; asked for in ``refunds.calculate``, it is refused (``ValidationError``) by
-    platforms that refund whole units only (SHOPLINE, 29 Next), never dropped.
+    carry; asked for in ``refunds.calculate``, an amount the quote does not return for
+    the line's units is refused (``ValidationError``), never dropped: SHOPLINE and 29 Next
+    refund whole units at their own price.
     """
 
     line_ref: str

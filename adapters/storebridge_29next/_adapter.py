@@ -82,6 +82,12 @@ class TwentyNineNextAdapter(Adapter):
     Settings = TwentyNineNextSettings
     default_rate_limit = RateLimit(per_second=4, burst=1)
     sensitive_headers = (SIGNATURE_HEADER.lower(),)
+    not_kept: ClassVar[Mapping[str, str]] = {
+        "CustomerDraft.note": "a user's notes are a resource of their own",
+        "CustomerUpdate.note": "a user's notes are a resource of their own",
+        "OrderDraft.note": "the order create takes no note",
+        "Address.company": "its addresses have no company field",
+    }
     # The list endpoints' query parameters in the Admin API reference, less the cursor the
     # walk owns; ``slices`` is this adapter's own (how many day windows to read).
     list_filters: ClassVar[Mapping[str, frozenset[str]]] = {

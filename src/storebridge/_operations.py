@@ -13,6 +13,7 @@ import functools
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
 
+from storebridge._not_kept import refuse
 from storebridge.adapter import Adapter
 from storebridge.flow import Flow, ListFlow
 
@@ -48,6 +49,10 @@ class Resource(Generic[M]):
 
     def _require(self, operation: str) -> None:
         self._adapter.require(operation)
+
+    def _kept(self, value: object, path: str = "") -> None:
+        """ValidationError naming a field of ``value`` the platform has no place for."""
+        refuse(self._adapter.not_kept, value, path, self._adapter.display_name)
 
 
 class operation(Generic[P, T]):

@@ -167,6 +167,7 @@ class Orders(Resource[M]):
         """Create an order (usually a historical one, e.g. during a migration)."""
         self._require("orders.create")
         _check_type(draft, OrderDraft, "draft")
+        self._kept(draft)
         return holding(self._adapter.create_order(draft), "orders.create", new_order(draft))
 
     @operation
@@ -217,6 +218,7 @@ class Orders(Resource[M]):
                 "fields given)",
                 field="address",
             )
+        self._kept(address, "address")
         ref = check_ref(ref)
         flow = self._adapter.update_shipping_address(ref, address)
         return holding(flow, "orders.update_shipping_address", ref_of(ref))
@@ -263,6 +265,7 @@ class Customers(Resource[M]):
         _check_type(draft, CustomerDraft, "draft")
         if "@" not in draft.email:
             raise ValidationError(f"email {draft.email!r} is not an e-mail address", field="email")
+        self._kept(draft)
         return holding(
             self._adapter.create_customer(draft), "customers.create", new_customer(draft)
         )
@@ -272,6 +275,7 @@ class Customers(Resource[M]):
         """Change the fields of ``update`` that are not None."""
         self._require("customers.update")
         _check_type(update, CustomerUpdate, "update")
+        self._kept(update)
         ref = check_ref(ref)
         return holding(self._adapter.update_customer(ref, update), "customers.update", ref_of(ref))
 
@@ -323,6 +327,7 @@ class Products(Resource[M]):
         _check_type(draft, ProductDraft, "draft")
         if not draft.variants:
             raise ValidationError("a product needs at least one variant", field="variants")
+        self._kept(draft)
         return holding(self._adapter.create_product(draft), "products.create", new_product(draft))
 
 

@@ -229,6 +229,12 @@ class Adapter:
     (by id, with one record just edited) would make a resume skip records. None: any order
     the listing is seen to keep; an empty set: never (a resume reads the listing again
     from the start, recognising what the ledger has)."""
+    not_kept: ClassVar[Mapping[str, str]] = {}
+    """Fields of a write this platform has no place for, as ``"Class.field"`` (a model
+    class: ``"CustomerDraft.note"``, ``"Address.company"``) with why. The facade refuses a
+    write that sets one (a ValidationError naming it), and a migration leaves them out of
+    its copies and names each in ``MigrationReport.not_carried``: nothing sent is dropped
+    in silence."""
     documented_orders: ClassVar[frozenset[str]] = frozenset()
     """The orders among ``checkpoint_keys`` that the platform documents its listings to come
     in. A migration checkpoint relies on ``"updated_asc"`` only once the listing has shown

@@ -37,7 +37,8 @@ NAMELESS = Address(line1="Storgata 1", city="Oslo", postal_code="0155", country=
 
 
 def kept(platform: str, address: Address) -> Address:
-    """``address`` as ``platform`` keeps it (29 Next addresses have no company)."""
+    """``address`` as ``platform`` keeps it (29 Next addresses have no company, and it
+    refuses one)."""
     return attrs.evolve(address, company=None) if platform == "29next" else address
 
 
@@ -49,7 +50,7 @@ def readdressed(platform: str, kit: Sandbox) -> str:
     """An open order of ``kit`` whose shipping address is ``FULL``."""
     with connect(kit, "shop") as store:
         ref = open_order(store)
-        done = store.orders.update_shipping_address(ref, FULL)
+        done = store.orders.update_shipping_address(ref, kept(platform, FULL))
         assert done.shipping_address == kept(platform, FULL)
     return ref
 

@@ -150,6 +150,7 @@ class Migration:
             can_update=writer.can_update, currencies=currencies,
             reads_customers="customers" in self.resources,
             can_cancel="orders.cancel" in self.target.capabilities,
+            not_kept=type(self.target.adapter).not_kept,
         )  # fmt: skip
         resume = self._starts(ledger, since)
         needs_keys = set(self.resources)

@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from storebridge import _not_kept as not_kept
 from storebridge.errors import ConfigurationError, ValidationError
 from storebridge.migrate import mapping
 from storebridge.migrate.ledger import Entry, Ledger, Route
@@ -109,8 +110,11 @@ class Planner:
         currencies: frozenset[str] | None,
         reads_customers: bool = True,
         can_cancel: bool = True,
+        not_kept: Mapping[str, str] | None = None,
     ) -> None:
         self.ledger = ledger
+        self.not_kept = not_kept or {}
+        """The target's fields with no place (``Adapter.not_kept``): left out, reported."""
         self.can_cancel = can_cancel
         """Whether the target cancels orders (the copy of a cancelled order is cancelled)."""
         self.reads_customers = reads_customers
@@ -120,6 +124,15 @@ class Planner:
         self.can_update = can_update
         self.currencies = currencies
         self.changed_not_updated: list[str] = []
+
+    def _kept(self, draft: Any, what: str) -> tuple[Any, tuple[str, ...]]:
+        """``draft`` without the fields the target has no place for, and a report line for
+        each one the source had."""
+        lines = tuple(
+            f"{what}: {path} ({self.target_name} has no place for it: {why})"
+            for path, why in not_kept.found(self.not_kept, draft, "")
+        )
+        return not_kept.without(self.not_kept, draft), lines
 
     def decide(self, resource: str, record: Any) -> Decision | Work:
         try:
@@ -272,11 +285,12 @@ class Planner:
                 draft: Any = mapping.customer_update(c)
             else:
                 draft = mapping.customer_draft(c, tag)
+            draft, left_out = self._kept(draft, f"customer {c.ref}")
             return Work(
                 "customers", c.ref, action, draft, print_,
                 mapping.dumps(mapping.customer_expectation(c)),
                 remember=lambda made: self._remember_customer(made, email),
-                keys=(email,) if email else (),
+                keys=(email,) if email else (), left_out=left_out,
             )  # fmt: skip
 
         known = self._known("customers", c, print_, work)
@@ -369,11 +383,12 @@ class Planner:
                 draft: Any = product_update(p)
             else:
                 draft = mapping.product_draft(p, self.tag("products", p.ref))
+            draft, left_out = self._kept(draft, f"product {p.ref}")
             return Work(
                 "products", p.ref, action, draft, print_,
                 mapping.dumps(mapping.product_expectation(p)),
                 remember=self._remember_product, keys=tuple(skus),
-                left_out=mapping.variants_left_out(p),
+                left_out=mapping.variants_left_out(p) + left_out,
             )  # fmt: skip
 
         known = self._known("products", p, print_, work)
@@ -416,6 +431,7 @@ class Planner:
         def work(action: str) -> Work:
             customer_ref = self.customer_ref(o)
             draft = mapping.order_draft(o, self.tag("orders", o.ref), customer_ref, variants)
+            draft, dropped = self._kept(draft, f"order {o.number or o.ref}")
             notes = tuple(
                 f"refund {refund.ref} of {refund.amount} on order {o.number} (the target "
                 "records historical orders as paid; issuing a refund there would move real "
@@ -433,7 +449,7 @@ class Planner:
                             "its copy is open",)  # fmt: skip
             return Work(
                 "orders", o.ref, action, draft, print_, mapping.dumps(expect), notes=notes,
-                left_out=left_out,
+                left_out=left_out + dropped,
             )  # fmt: skip
 
         variants: dict[str, tuple[str | None, str | None]] = {}

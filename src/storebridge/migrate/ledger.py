@@ -278,10 +278,31 @@ class Ledger:
         )
 
     def mark_alias(
-        self, resource: str, source_ref: str, holder: str, fingerprint: str | None
+        self,
+        resource: str,
+        source_ref: str,
+        holder: str,
+        fingerprint: str | None,
+        expect: str | None = None,
     ) -> None:
-        """``source_ref`` is represented on the target by what ``holder`` became."""
-        self._put(resource, source_ref, "done", None, "same-as", fingerprint, detail=holder)
+        """``source_ref`` is represented on the target by what ``holder`` became;
+        ``expect``: what that record must still hold for it (its e-mail)."""
+        self._put(
+            resource, source_ref, "done", None, "same-as", fingerprint, detail=holder,
+            expect=expect,
+        )  # fmt: skip
+
+    def reclaim(self, resource: str, kind: str, source_ref: str, key: str) -> str:
+        """Give up the keys ``source_ref`` claimed other than ``key`` (its e-mail changed on
+        the source: the old one may now be another record's), and claim ``key``."""
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM target_index WHERE route=? AND resource=? AND kind=? AND "
+                "target_ref=? AND key<>?",
+                (self._route_id, resource, f"claim-{kind}", source_ref, key),
+            )
+            self._db.commit()
+        return self.claim(resource, kind, key, source_ref)
 
     def set_expect(self, resource: str, source_ref: str, expect: str | None) -> None:
         """Replace what verification expects on the target for a record."""

@@ -113,8 +113,7 @@ class Planner:
         not_kept: Mapping[str, str] | None = None,
     ) -> None:
         self.ledger = ledger
-        self.not_kept = not_kept or {}
-        """The target's fields with no place (``Adapter.not_kept``): left out, reported."""
+        self.not_kept = not_kept or {}  # left out of copies, and reported
         self.can_cancel = can_cancel
         """Whether the target cancels orders (the copy of a cancelled order is cancelled)."""
         self.reads_customers = reads_customers
@@ -126,12 +125,10 @@ class Planner:
         self.changed_not_updated: list[str] = []
 
     def _kept(self, draft: Any, what: str) -> tuple[Any, tuple[str, ...]]:
-        """``draft`` without the fields the target has no place for, and a report line for
-        each one the source had."""
-        lines = tuple(
-            f"{what}: {path} ({self.target_name} has no place for it: {why})"
-            for path, why in not_kept.found(self.not_kept, draft, "")
-        )
+        """``draft`` less the fields the target has no place for; a report line for each."""
+        found = not_kept.found(self.not_kept, draft, "")
+        lines = tuple(f"{what}: {path} ({self.target_name} has no place for it: {why})"
+                      for path, why in found)  # fmt: skip
         return not_kept.without(self.not_kept, draft), lines
 
     def decide(self, resource: str, record: Any) -> Decision | Work:
@@ -229,8 +226,11 @@ class Planner:
         self.ledger.mark_skipped(resource, ref, reason)
         return Decision(resource, ref, "skip", reason)
 
-    def _reuse(self, resource: str, ref: str, target_ref: str, print_: str, why: str) -> Decision:
-        self.ledger.mark_done(resource, ref, target_ref, "reused", print_)
+    def _reuse(
+        self, resource: str, ref: str, target_ref: str, print_: str, why: str, email: str = ""
+    ) -> Decision:
+        expect = mapping.dumps({"email": email}) if email else None  # the record must keep it
+        self.ledger.mark_done(resource, ref, target_ref, "reused", print_, expect)
         return Decision(resource, ref, "reuse", why, target_ref)
 
     def adopt(self, work: Work) -> Decision | None:
@@ -289,12 +289,14 @@ class Planner:
             return Work(
                 "customers", c.ref, action, draft, print_,
                 mapping.dumps(mapping.customer_expectation(c)),
-                remember=lambda made: self._remember_customer(made, email),
+                remember=lambda made: [("email", email, made.ref, None, True)] if email else [],
                 keys=(email,) if email else (), left_out=left_out,
             )  # fmt: skip
 
         known = self._known("customers", c, print_, work)
         if isinstance(known, Work) and known.action == "update":
+            if email:  # an old e-mail of its is no longer its to hold for others
+                self.ledger.reclaim("customers", "email", c.ref, email)
             before = self.ledger.get("customers", c.ref)
             if mapping.uncarried_changed(before.fingerprint if before else None, print_):
                 self.changed_not_updated.append(
@@ -311,12 +313,13 @@ class Planner:
         if existing:
             return self._reuse(
                 "customers", c.ref, existing[0].target_ref, print_,
-                f"the target already has a customer with e-mail {email}",
+                f"the target already has a customer with e-mail {email}", email,
             )  # fmt: skip
         holder = self.ledger.claim("customers", "email", email, c.ref)
         if holder != c.ref:
             # Same e-mail as another source customer: one target customer stands for both.
-            self.ledger.mark_alias("customers", c.ref, holder, print_)
+            expect = mapping.dumps({"email": email})  # the holder's copy must keep it
+            self.ledger.mark_alias("customers", c.ref, holder, print_, expect)
             return Decision("customers", c.ref, "reuse", f"same e-mail as source customer {holder}")
         made = self._made_for_another("customers", "email", (email,))
         if made is not None:
@@ -325,7 +328,7 @@ class Planner:
             return self._reuse(
                 "customers", c.ref, made[1], print_,
                 f"same e-mail as customer {made[1]}, which this migration made for another "
-                "source customer",
+                "source customer", email,
             )  # fmt: skip
         return work("create")
 
@@ -340,10 +343,6 @@ class Planner:
             if rows:
                 return key, rows[0].target_ref
         return None
-
-    @staticmethod
-    def _remember_customer(made: Customer, email: str | None) -> list[IndexRow]:
-        return [("email", email, made.ref, None, True)] if email else []
 
     def customer_ref(self, order: Order) -> str | None:
         """The target customer an order belongs to, if it is known."""

@@ -109,6 +109,22 @@ def same_fingerprint(stored: str | None, now: str) -> bool:
     return stored == now
 
 
+def as_updated(before: str | None, now: str) -> str:
+    """The fingerprint of a customer copy once an update is sent: what it carries is
+    ``now``'s, what it cannot carry still ``before``'s (what the copy holds), so every
+    later run lists the difference again instead of forgetting it."""
+    if before is None or ":" not in before or ":" not in now:
+        return now
+    return f"{now.partition(':')[0]}:{before.partition(':')[2]}"
+
+
+def only_uncarried_changed(before: str | None, now: str) -> bool:
+    """Whether two customer fingerprints differ only in what an update cannot carry."""
+    if before is None or ":" not in before or ":" not in now:
+        return False
+    return before.partition(":")[0] == now.partition(":")[0] and uncarried_changed(before, now)
+
+
 def uncarried_changed(before: str | None, now: str) -> bool:
     """Whether what an update cannot carry changed between two customer fingerprints (False
     when the earlier one predates them: nothing to tell)."""

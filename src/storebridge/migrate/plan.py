@@ -114,10 +114,8 @@ class Planner:
     ) -> None:
         self.ledger = ledger
         self.not_kept = not_kept or {}  # left out of copies, and reported
-        self.can_cancel = can_cancel
-        """Whether the target cancels orders (the copy of a cancelled order is cancelled)."""
-        self.reads_customers = reads_customers
-        """Whether this run reads the source's customers (before its orders)."""
+        self.can_cancel = can_cancel  # the copy of a cancelled order is cancelled
+        self.reads_customers = reads_customers  # this run reads them, before the orders
         self.tag = tag
         self.target_name = target_name
         self.can_update = can_update
@@ -162,17 +160,22 @@ class Planner:
                 # left cancelled orders open): cancel the copy now.
                 return attrs.evolve(work("create"), action="cancel", target_ref=entry.target_ref)
             if changed and entry.how == "created" and entry.target_ref:
-                if self.can_update(resource):
-                    return attrs.evolve(
-                        work("update"), action="update", target_ref=entry.target_ref
+                # Only what an update cannot carry changed: nothing to send (the caller lists
+                # it); else the print keeps that part as it was, to be listed again.
+                uncarried = mapping.only_uncarried_changed(entry.fingerprint, print_)
+                if self.can_update(resource) and not uncarried:
+                    update = work("update")
+                    print_ = mapping.as_updated(entry.fingerprint, print_)
+                    return attrs.evolve(update, action="update", target_ref=entry.target_ref,
+                                        fingerprint=print_)  # fmt: skip
+                if not self.can_update(resource):
+                    # Verification then compares the target with the source as it is now.
+                    self.ledger.set_expect(resource, record.ref, work("create").expect)
+                    self.changed_not_updated.append(
+                        f"{resource} {record.ref} -> {entry.target_ref}: changed on the source "
+                        f"since it was migrated; {self.target_name} {resource} are not "
+                        "updated by migrations"
                     )
-                # Verification then compares the target with the source as it is now.
-                self.ledger.set_expect(resource, record.ref, work("create").expect)
-                self.changed_not_updated.append(
-                    f"{resource} {record.ref} -> {entry.target_ref}: changed on the source "
-                    f"since it was migrated; {self.target_name} {resource} are not updated "
-                    "by migrations"
-                )
             elif entry.expect is None and entry.how == "created" and entry.target_ref:
                 # Written by a version that kept no expectations: without one, verification
                 # could only check that the record is there. It is what the source says now
@@ -294,16 +297,16 @@ class Planner:
             )  # fmt: skip
 
         known = self._known("customers", c, print_, work)
-        if isinstance(known, Work) and known.action == "update":
-            if email:  # an old e-mail of its is no longer its to hold for others
-                self.ledger.reclaim("customers", "email", c.ref, email)
-            before = self.ledger.get("customers", c.ref)
-            if mapping.uncarried_changed(before.fingerprint if before else None, print_):
-                self.changed_not_updated.append(
-                    f"customers {c.ref} -> {known.target_ref}: changed in what an update on "
-                    f"{self.target_name} does not carry (tags, addresses, or a field cleared "
-                    "on the source); its names, phone, note and marketing consent are updated"
-                )
+        if isinstance(known, Work) and known.action == "update" and email:
+            self.ledger.reclaim("customers", "email", c.ref, email)  # an old one is not its
+        was = self.ledger.get("customers", c.ref)
+        listed = was and was.how == "created" and known and known.action in ("update", "already")
+        if listed and was and mapping.uncarried_changed(was.fingerprint, print_):  # every run
+            self.changed_not_updated.append(
+                f"customers {c.ref} -> {was.target_ref}: changed in what an update on "
+                f"{self.target_name} does not carry (tags, addresses, or a field cleared on "
+                "the source); the copy keeps them as they were"
+            )
         if known is not None:
             return known
         if not email:

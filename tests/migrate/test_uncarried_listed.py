@@ -1,0 +1,53 @@
+"""A customer change an update cannot carry is listed on every run, not only the first.
+
+After an update, the ledger kept the customer's new fingerprint, so a change of tags or
+an address (which an update does not carry) was listed once in ``changed_not_updated``, then every
+later run passed in silence with the copy still at the old address. The part an update
+cannot carry now stays as the copy has it, so each run lists it again; a run with nothing
+new to send sends nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import storebridge
+from storebridge import CustomerUpdate, _http
+from tests.migrate.support import connect, sandbox
+
+
+class Writes(_http.BaseTransport):
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.writes = 0
+
+    def handle_request(self, request: _http.Request) -> _http.Response:
+        if request.method not in ("GET", "HEAD"):
+            self.writes += 1
+        response: _http.Response = self.inner.handle_request(request)
+        return response
+
+
+def test_an_address_change_is_listed_on_every_run(tmp_path: Path) -> None:
+    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
+    target_kit = sandbox("shopline", empty=True, currency="USD")
+    ledger = tmp_path / "l.sqlite"
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
+    with connect(source_kit, "src") as shop:
+        moved = next(iter(shop.customers.list()))
+        shop.customers.update(moved.ref, CustomerUpdate(first_name="Moved", tags=("vip",)))
+    counted = Writes(target_kit.emulator.transport())
+    runs, writes = [], []
+    for _ in range(3):
+        with connect(source_kit, "src") as source, \
+                connect(target_kit, "dst", transport=counted) as target:  # fmt: skip
+            runs.append(storebridge.migrate(source, target, ledger=ledger))
+        writes.append(counted.writes)
+        counted.writes = 0
+    for report in runs:
+        listed = [line for line in report.changed_not_updated if f"customers {moved.ref}" in line]
+        assert listed and "does not carry" in listed[0]
+    assert runs[0].results["customers"].updated == 1  # the name went
+    assert writes[1:] == [0, 0]

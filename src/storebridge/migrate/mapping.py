@@ -125,6 +125,26 @@ def only_uncarried_changed(before: str | None, now: str) -> bool:
     return before.partition(":")[0] == now.partition(":")[0] and uncarried_changed(before, now)
 
 
+def left_behind(before: str | None, expect: str | None, c: Customer, now: str) -> str:
+    """What a customer's copy keeps from before, that no update of a migration changes
+    (tags, addresses, a field cleared on the source, the e-mail), said for the report; ""
+    when nothing."""
+    parts = []
+    if uncarried_changed(before, now):
+        parts.append("tags, addresses, or a field cleared on the source: no update carries them")
+    was = json.loads(expect).get("email") if expect else None
+    if was and c.email and was != c.email.lower():
+        parts.append(
+            f"e-mail {was} -> {c.email}: migrations do not change a copy's e-mail (it is what "
+            "matches customers), so change it on the target"
+        )
+    return (
+        f"changed on the source in what the copy keeps as it was ({'; '.join(parts)})"
+        if (parts)
+        else ""
+    )
+
+
 def uncarried_changed(before: str | None, now: str) -> bool:
     """Whether what an update cannot carry changed between two customer fingerprints (False
     when the earlier one predates them: nothing to tell)."""
@@ -351,7 +371,10 @@ def differences(
     problems: list[str] = []
     if resource == "customers":
         if expected.get("email") != observed.get("email"):
-            problems.append(f"e-mail {expected.get('email')} != {observed.get('email')}")
+            problems.append(
+                f"e-mail {expected.get('email')} != {observed.get('email')} (migrations do not "
+                "change a copy's e-mail: change it on the target)"
+            )
         name = expected.get("name")  # absent from ledgers of earlier releases
         if name is not None and _blank_none(name) != _blank_none(observed.get("name")):
             problems.append(f"name {name} != {observed.get('name')}")

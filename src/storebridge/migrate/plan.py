@@ -301,12 +301,9 @@ class Planner:
             self.ledger.reclaim("customers", "email", c.ref, email)  # an old one is not its
         was = self.ledger.get("customers", c.ref)
         listed = was and was.how == "created" and known and known.action in ("update", "already")
-        if listed and was and mapping.uncarried_changed(was.fingerprint, print_):  # every run
-            self.changed_not_updated.append(
-                f"customers {c.ref} -> {was.target_ref}: changed in what an update on "
-                f"{self.target_name} does not carry (tags, addresses, or a field cleared on "
-                "the source); the copy keeps them as they were"
-            )
+        left = mapping.left_behind(was.fingerprint, was.expect, c, print_) if listed and was else ""
+        if left and was:  # on every run, until the copy is fixed by hand
+            self.changed_not_updated.append(f"customers {c.ref} -> {was.target_ref}: {left}")
         if known is not None:
             return known
         if not email:

@@ -201,7 +201,8 @@ class Verifier:
                     tag[len(self.tag_prefix) + 1 :],
                     target_ref,
                     f"extra: it carries the identity tag {tag} of a record the source does "
-                    "not have",
+                    "not have (deleted on the source since it was copied?); migrations delete "
+                    "nothing, so delete the copy on the target if it should go",
                 )
             )
         for currency, (src, tgt) in sorted(totals.items()):

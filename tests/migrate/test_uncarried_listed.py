@@ -51,3 +51,21 @@ def test_an_address_change_is_listed_on_every_run(tmp_path: Path) -> None:
         assert listed and "no update carries them" in listed[0]
     assert runs[0].results["customers"].updated == 1  # the name went
     assert writes[1:] == [0, 0]
+
+
+def test_an_email_change_is_listed_with_what_to_do(tmp_path: Path) -> None:
+    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
+    target_kit = sandbox("shopline", empty=True, currency="USD")
+    ledger = tmp_path / "l.sqlite"
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
+    with connect(source_kit, "src") as shop:
+        moved = next(iter(shop.customers.list()))
+        shop.customers.update(moved.ref, CustomerUpdate(email="moved@example.com"))
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        report = storebridge.migrate(source, target, ledger=ledger)
+    listed = [line for line in report.changed_not_updated if f"customers {moved.ref}" in line]
+    assert listed and "do not change a copy's e-mail" in listed[0]
+    assert report.verification is not None
+    problems = [m.problem for m in report.verification.mismatches if m.source_ref == moved.ref]
+    assert problems and "change it on the target" in problems[0]

@@ -168,7 +168,7 @@ def product_draft(p: Product, tag: str) -> ProductDraft:
             sku=v.sku,
             price=v.price,
             title=v.title,
-            stock=v.stock,
+            stock=None if v.stock is None else max(v.stock, 0),  # oversold: none left
             compare_at_price=v.compare_at_price,
         )
         for v in p.variants
@@ -189,6 +189,12 @@ def variants_left_out(p: Product) -> tuple[str, ...]:
         f"{'no SKU' if not v.sku else 'no price'}, so it is not copied"
         for v in p.variants
         if not v.sku or v.price is None
+    )
+    lines += tuple(
+        f"variant {v.sku} of product {p.ref} ({p.title}): stock {v.stock} (sold beyond its "
+        "stock) is written as 0, as no target keeps a negative stock"
+        for v in p.variants
+        if v.sku and v.price is not None and v.stock is not None and v.stock < 0
     )
     if p.active is False and p.raw.get("status") == "archived":
         lines += (
@@ -240,10 +246,27 @@ def charged_parts(line: OrderLine) -> list[tuple[int, Money]]:
     return [(q, price) for q, price in parts if q > 0]
 
 
+def _emptied(line: OrderLine) -> bool:
+    """A line with no units left (all cancelled, as 29 Next keeps them) and nothing charged."""
+    return line.quantity < 1 and (line.total is None or not line.total.amount)
+
+
+def lines_left_out(o: Order) -> tuple[str, ...]:
+    """Report lines for the order lines :func:`order_draft` leaves out."""
+    return tuple(
+        f"line {line.sku or line.title} of order {o.number or o.ref}: no units left (all "
+        "cancelled on the source), so it is not copied"
+        for line in o.lines
+        if _emptied(line)
+    )
+
+
 def line_totals(order: Order) -> dict[str, Money]:
     """Per-SKU amounts charged: the line total where the platform gives one."""
     totals: dict[str, Money] = {}
     for line in order.lines:
+        if _emptied(line):
+            continue
         key = line.sku or line.title
         amount = line.total if line.total is not None else line.unit_price * line.quantity
         totals[key] = totals[key] + amount if key in totals else amount
@@ -304,6 +327,8 @@ def order_draft(
     """The historical copy of ``o``; ``variants`` maps SKU -> (product ref, variant ref)."""
     lines = []
     for line in o.lines:
+        if _emptied(line):
+            continue  # every unit cancelled: nothing of it is the order's (lines_left_out)
         product_ref, variant_ref = variants.get(line.sku or "", (None, None))
         for quantity, unit_price in charged_parts(line):
             lines.append(

@@ -448,7 +448,7 @@ class Planner:
                             "its copy is open",)  # fmt: skip
             return Work(
                 "orders", o.ref, action, draft, print_, mapping.dumps(expect), notes=notes,
-                left_out=left_out + dropped,
+                left_out=left_out + dropped + mapping.lines_left_out(o),
             )  # fmt: skip
 
         variants: dict[str, tuple[str | None, str | None]] = {}

@@ -171,9 +171,14 @@ class Policy:
         can_retry = attempt < self.options.retry.max_attempts
         if status < 400:
             try:
+                if request.method not in ("GET", "HEAD") and _web_page(response):
+                    raise PayloadError(
+                        "answered with a web page (a proxy's page, a login wall), not by the "
+                        "platform's API: the write may never have reached it"
+                    )
                 validate_answer(request, response)
             except PayloadError as exc:
-                if not meta.idempotent:
+                if not meta.idempotent or (not can_retry and request.method not in ("GET", "HEAD")):
                     return None, self._unreadable_write(request, response, exc)
                 # An unreadable answer to a read is a transient fault like a 5xx.
                 log.info("%s: unusable answer, asking again: %s", self.where(request), exc)
@@ -212,8 +217,8 @@ class Policy:
             f"{response.status_code}) but its answer could not be read ({exc}); it was not "
             "re-sent",
             operation=meta.operation,
-            # A redirect is not the platform's answer to the write: it may not have run.
-            processed=True if response.status_code < 300 else None,
+            # A redirect or a web page is not the platform's answer: it may not have run.
+            processed=True if response.status_code < 300 and not _web_page(response) else None,
             status=response.status_code,
         )
         scrub(unknown, self.redact)

@@ -130,3 +130,31 @@ def test_a_write_answered_with_a_redirect_has_an_unknown_outcome(platform: str) 
         with pytest.raises(OutcomeUnknown) as caught:
             store.customers.update(customer.ref, CustomerUpdate(first_name="Ingrid"))
     assert caught.value.processed is not True
+
+
+@pytest.mark.parametrize("platform", ["29next", "shopline"])
+@pytest.mark.parametrize("pages", [1, 99])
+def test_a_write_answered_with_a_web_page_is_not_taken_as_done(platform: str, pages: int) -> None:
+    """A proxy's page with 200 to an unsubscribe (the DELETE never forwarded) returned as
+    if the subscription were gone."""
+    kit = sandbox(platform)
+    left = [pages]
+
+    def answer(request: _http.Request) -> tuple[int, bytes, str] | None:
+        if request.method == "DELETE" and left[0] > 0:
+            left[0] -= 1
+            return (200, b"<html><body>Service temporarily unavailable</body></html>", "")
+        return None
+
+    liar = Scripted(kit.emulator.transport(), answer)
+    with connect(kit, "shop", transport=liar) as store:
+        made = store.webhooks.subscribe(["orders.created"], HOOK)
+        liar.on = True
+        if pages == 1:  # asked again, or read back and sent again: really gone
+            store.webhooks.unsubscribe(made[0].ref)
+        else:
+            with pytest.raises(OutcomeUnknown):
+                store.webhooks.unsubscribe(made[0].ref)
+        liar.on = False
+        still = [w.ref for w in store.webhooks.list()]
+    assert still == ([] if pages == 1 else [made[0].ref])

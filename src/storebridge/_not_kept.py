@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 def _set(value: Any) -> bool:
-    return value not in (None, "", ())
+    return value not in (None, ()) and not (isinstance(value, str) and not value.strip())
 
 
 def found(not_kept: Mapping[str, str], value: Any, path: str) -> Iterator[tuple[str, str]]:

@@ -84,3 +84,21 @@ def test_a_migration_into_29next_reports_what_it_leaves_out(tmp_path: Path) -> N
     with connect(target_kit, "dst") as target:
         copy = next(c for c in target.customers.list() if c.email == "noted@example.com")
     assert copy.note is None
+
+
+def test_a_note_change_into_29next_is_listed_not_failed(tmp_path: Path) -> None:
+    """A change of nothing but a customer's note left an update 29 Next has no field of:
+    the run failed. Nothing is sent now, and the note is named."""
+    source_kit = sandbox("shopline", seed=3, orders=2, currency="USD")
+    with connect(source_kit, "src") as shop:
+        bare = shop.customers.create(CustomerDraft(email="bare@example.com"))
+    target_kit = sandbox("29next", empty=True)
+    ledger = tmp_path / "l.sqlite"
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
+    with connect(source_kit, "src") as shop:
+        shop.customers.update(bare.ref, CustomerUpdate(note="pays late"))
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        report = storebridge.migrate(source, target, ledger=ledger)
+    assert report.status == "PASS", report.summary()
+    assert any(f"customer {bare.ref}: note" in line for line in report.changed_not_updated)

@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from storebridge.model import (
     Customer,
     CustomerDraft,
@@ -109,13 +111,11 @@ def same_fingerprint(stored: str | None, now: str) -> bool:
     return stored == now
 
 
-def as_updated(before: str | None, now: str) -> str:
-    """The fingerprint of a customer copy once an update is sent: what it carries is
-    ``now``'s, what it cannot carry still ``before``'s (what the copy holds), so every
-    later run lists the difference again instead of forgetting it."""
-    if before is None or ":" not in before or ":" not in now:
-        return now
-    return f"{now.partition(':')[0]}:{before.partition(':')[2]}"
+def sets_anything(update: Any) -> bool:
+    """Whether a customer update (or any draft) sets a field at all."""
+    return update is not None and any(
+        getattr(update, field.name) is not None for field in attrs.fields(type(update))
+    )
 
 
 def only_uncarried_changed(before: str | None, now: str) -> bool:
@@ -125,24 +125,24 @@ def only_uncarried_changed(before: str | None, now: str) -> bool:
     return before.partition(":")[0] == now.partition(":")[0] and uncarried_changed(before, now)
 
 
-def left_behind(before: str | None, expect: str | None, c: Customer, now: str) -> str:
-    """What a customer's copy keeps from before, that no update of a migration changes
-    (tags, addresses, a field cleared on the source, the e-mail), said for the report; ""
-    when nothing."""
+def left_behind(was: Any, c: Customer, now: str) -> str:
+    """What a customer's copy keeps from before that no update of a migration changes
+    (tags, addresses, a field cleared on the source, the e-mail), said for the report of
+    the run that reads the change; "" when nothing. A target's own customer (reused) is
+    not the migration's to change: only its e-mail is told."""
+    if was.how not in ("created", "reused"):
+        return ""
     parts = []
-    if uncarried_changed(before, now):
+    if was.how == "created" and uncarried_changed(was.fingerprint, now):
         parts.append("tags, addresses, or a field cleared on the source: no update carries them")
-    was = json.loads(expect).get("email") if expect else None
-    if was and c.email and was != c.email.lower():
+    before = json.loads(was.expect).get("email") if was.expect else None
+    if before and c.email and before != c.email.lower():
         parts.append(
-            f"e-mail {was} -> {c.email}: migrations do not change a copy's e-mail (it is what "
-            "matches customers), so change it on the target"
+            f"e-mail {before} -> {c.email}: migrations do not change a copy's e-mail (it is "
+            "what matches customers), so change it on the target"
         )
-    return (
-        f"changed on the source in what the copy keeps as it was ({'; '.join(parts)})"
-        if (parts)
-        else ""
-    )
+    said = "; ".join(parts)
+    return f"changed on the source in what the copy keeps as it was ({said})" if said else ""
 
 
 def uncarried_changed(before: str | None, now: str) -> bool:

@@ -506,6 +506,7 @@ class Phase:
                 setattr(r, field, getattr(r, field) + 1)
                 if work is not None and action in ("create", "reconcile"):
                     self.report.refunds_not_carried.extend(work.notes)
+                if work is not None and action in ("create", "reconcile", "update"):
                     self.report.not_carried.extend(work.left_out)
             self._done += 1
             done = self._done

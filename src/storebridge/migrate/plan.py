@@ -160,15 +160,16 @@ class Planner:
                 # left cancelled orders open): cancel the copy now.
                 return attrs.evolve(work("create"), action="cancel", target_ref=entry.target_ref)
             if changed and entry.how == "created" and entry.target_ref:
-                # Only what an update cannot carry changed: nothing to send (the caller lists
-                # it); else the print keeps that part as it was, to be listed again.
+                # Nothing to send (no update carries what changed): listed, the print kept.
                 uncarried = mapping.only_uncarried_changed(entry.fingerprint, print_)
-                if self.can_update(resource) and not uncarried:
-                    update = work("update")
-                    print_ = mapping.as_updated(entry.fingerprint, print_)
-                    return attrs.evolve(update, action="update", target_ref=entry.target_ref,
-                                        fingerprint=print_)  # fmt: skip
-                if not self.can_update(resource):
+                update = work("update") if self.can_update(resource) and not uncarried else None
+                if update is not None and update.draft is not None:
+                    return attrs.evolve(update, action="update", target_ref=entry.target_ref)
+                if self.can_update(resource):
+                    self.changed_not_updated.extend(update.left_out if update else ())
+                    self.ledger.mark_done(resource, record.ref, entry.target_ref, entry.how,
+                                          print_, entry.expect)  # fmt: skip
+                else:
                     # Verification then compares the target with the source as it is now.
                     self.ledger.set_expect(resource, record.ref, work("create").expect)
                     self.changed_not_updated.append(
@@ -289,6 +290,8 @@ class Planner:
             else:
                 draft = mapping.customer_draft(c, tag)
             draft, left_out = self._kept(draft, f"customer {c.ref}")
+            if action == "update" and not mapping.sets_anything(draft):
+                draft = None  # all it would carry has no place on the target
             return Work(
                 "customers", c.ref, action, draft, print_,
                 mapping.dumps(mapping.customer_expectation(c)),
@@ -296,13 +299,13 @@ class Planner:
                 keys=(email,) if email else (), left_out=left_out,
             )  # fmt: skip
 
+        was = self.ledger.get("customers", c.ref)  # before this run records anything
         known = self._known("customers", c, print_, work)
         if isinstance(known, Work) and known.action == "update" and email:
             self.ledger.reclaim("customers", "email", c.ref, email)  # an old one is not its
-        was = self.ledger.get("customers", c.ref)
-        listed = was and was.how == "created" and known and known.action in ("update", "already")
-        left = mapping.left_behind(was.fingerprint, was.expect, c, print_) if listed and was else ""
-        if left and was:  # on every run, until the copy is fixed by hand
+        kept = known is not None and known.action in ("update", "already")
+        left = mapping.left_behind(was, c, print_) if kept and was else ""
+        if left and was:
             self.changed_not_updated.append(f"customers {c.ref} -> {was.target_ref}: {left}")
         if known is not None:
             return known

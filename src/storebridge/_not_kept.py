@@ -71,4 +71,15 @@ def without(not_kept: Mapping[str, str], value: T) -> T:
     return attrs.evolve(value, **changes) if changes else value  # type: ignore[misc]
 
 
-__all__ = ["found", "refuse", "without"]
+def left_out(
+    not_kept: Mapping[str, str], draft: T, what: str, platform: str
+) -> tuple[T, tuple[str, ...]]:
+    """``draft`` less the fields ``not_kept`` names, and a report line for each it set."""
+    lines = tuple(
+        f"{what}: {path} ({platform} has no place for it: {why})"
+        for path, why in found(not_kept, draft, "")
+    )
+    return without(not_kept, draft), lines
+
+
+__all__ = ["found", "left_out", "refuse", "without"]

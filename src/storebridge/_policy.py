@@ -178,7 +178,7 @@ class Policy:
                     )
                 validate_answer(request, response)
             except PayloadError as exc:
-                if not meta.idempotent or (not can_retry and request.method not in ("GET", "HEAD")):
+                if not meta.idempotent:
                     return None, self._unreadable_write(request, response, exc)
                 # An unreadable answer to a read is a transient fault like a 5xx.
                 log.info("%s: unusable answer, asking again: %s", self.where(request), exc)

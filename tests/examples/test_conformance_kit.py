@@ -73,6 +73,41 @@ def test_a_write_without_read_back_is_caught(example: ModuleType) -> None:
         check_lost_answer_writes(broken, writes)
 
 
+def test_a_read_back_through_a_cache_is_caught(example: ModuleType) -> None:
+    """A hand-written read-back that asks the URL it asked before the write, without
+    ``Cache-Control: no-cache``: a cache answers with the store as it was."""
+
+    def create_customer(self: Any, draft: CustomerDraft) -> Flow[Customer]:
+        url = f"{self.base_url}/customers"
+        params = {"email": draft.email, "limit": 1}
+
+        def look() -> Flow[Customer | None]:
+            response = yield build_request("GET", url, operation="customers.find", params=params)
+            found = Payload(read_json(response)).objects("customers")
+            return read_payload(found[0], example.converters.to_customer) if found else None
+
+        if (yield from look()) is not None:
+            raise OutcomeUnknown("taken", operation="customers.create")
+        body = {"customer": {"email": draft.email}}
+        request = build_request("POST", url, operation="customers.create", json=body)
+        try:
+            response = yield request
+        except OutcomeUnknown:
+            made = yield from look()  # the same request as before the write
+            if made is None:
+                raise
+            return made
+        customer: Customer = read_payload(
+            Payload(read_json(response)).obj("customer"), example.converters.to_customer
+        )
+        return customer
+
+    broken = _broken(example, create_customer=create_customer)
+    writes = {"customers.create": conformance.create_customer}
+    with pytest.raises(AssertionError, match=r"past caches"):
+        check_lost_answer_writes(broken, writes, kinds=["reset_after"])
+
+
 def test_a_refund_sent_again_after_a_blind_read_back_is_caught(example: ModuleType) -> None:
     def create_refund(
         self: Any, quote: RefundQuote, *, note: str | None, notify: bool

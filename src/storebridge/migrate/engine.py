@@ -186,6 +186,10 @@ class Migration:
             for phase in phases:
                 phase.close()
         self.report.changed_not_updated = planner.changed_not_updated
+        for resource, ref, entry, print_ in [] if self.dry_run else planner.seen:
+            # Reported: the next run need not list them again.
+            ledger.mark_done(resource, ref, entry.target_ref or "", entry.how or "", print_,
+                             entry.expect)  # fmt: skip
         self._summarise_gaps()
         if self.dry_run:
             self._predicted_blockers()

@@ -390,7 +390,11 @@ class Phase:
                 return Decision(resource, ref, "fail", detail), True
             level = logging.INFO if self.writer.dry_run else logging.WARNING
             log.log(level, "%s %s failed: %s", resource, ref, exc)
-            ledger.mark_failed(resource, ref, str(exc))
+            if work.action != "update":
+                # A refused update leaves the copy as the ledger has it (its target and
+                # print kept): the next run sends it again. Marked failed, the copy would
+                # read as the target's own (reused) and never be updated again.
+                ledger.mark_failed(resource, ref, str(exc))
             return Decision(resource, ref, "fail", str(exc)), False
 
     def _cancel_found(self, work: Work, target_ref: str) -> tuple[Decision, bool]:

@@ -15,13 +15,14 @@ docs/migration.md).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from storebridge import _not_kept as not_kept
+from storebridge import _not_kept as not_kept_
 from storebridge.errors import ConfigurationError, ValidationError
 from storebridge.migrate import mapping
 from storebridge.migrate.ledger import Entry, Ledger, Route
@@ -113,7 +114,8 @@ class Planner:
         not_kept: Mapping[str, str] | None = None,
     ) -> None:
         self.ledger = ledger
-        self.not_kept = not_kept or {}  # left out of copies, and reported
+        # Fields the target has no place for: left out of copies, and reported.
+        self.left_out = functools.partial(not_kept_.left_out, not_kept or {}, platform=target_name)
         self.can_cancel = can_cancel  # the copy of a cancelled order is cancelled
         self.reads_customers = reads_customers  # this run reads them, before the orders
         self.tag = tag
@@ -121,13 +123,8 @@ class Planner:
         self.can_update = can_update
         self.currencies = currencies
         self.changed_not_updated: list[str] = []
-
-    def _kept(self, draft: Any, what: str) -> tuple[Any, tuple[str, ...]]:
-        """``draft`` less the fields the target has no place for; a report line for each."""
-        found = not_kept.found(self.not_kept, draft, "")
-        lines = tuple(f"{what}: {path} ({self.target_name} has no place for it: {why})"
-                      for path, why in found)  # fmt: skip
-        return not_kept.without(self.not_kept, draft), lines
+        self.seen: list[tuple[str, str, Entry, str]] = []  # nothing to send: recorded once
+        # the run has reported them (a run failing first leaves them to the next to list)
 
     def decide(self, resource: str, record: Any) -> Decision | Work:
         try:
@@ -167,8 +164,7 @@ class Planner:
                     return attrs.evolve(update, action="update", target_ref=entry.target_ref)
                 if self.can_update(resource):
                     self.changed_not_updated.extend(update.left_out if update else ())
-                    self.ledger.mark_done(resource, record.ref, entry.target_ref, entry.how,
-                                          print_, entry.expect)  # fmt: skip
+                    self.seen.append((resource, record.ref, entry, print_))
                 else:
                     # Verification then compares the target with the source as it is now.
                     self.ledger.set_expect(resource, record.ref, work("create").expect)
@@ -192,7 +188,11 @@ class Planner:
             if entry.target_ref and entry.how == "created" and self.can_update(resource):
                 # An update whose outcome is unknown: the record exists, and sending the
                 # update again sets the same values (a read-back could not tell them apart).
-                return attrs.evolve(work("update"), action="update", target_ref=entry.target_ref)
+                update = work("update")
+                if update.draft is not None:
+                    return attrs.evolve(update, action="update", target_ref=entry.target_ref)
+                self.seen.append((resource, record.ref, entry, print_))  # nothing to send now
+                return Decision(resource, record.ref, "already", target_ref=entry.target_ref)
             if resource == "orders" and entry.target_ref and entry.how == "created":
                 made = work("create")
                 if mapping.cancelled_on_source(made.expect):
@@ -289,7 +289,7 @@ class Planner:
                 draft: Any = mapping.customer_update(c)
             else:
                 draft = mapping.customer_draft(c, tag)
-            draft, left_out = self._kept(draft, f"customer {c.ref}")
+            draft, left_out = self.left_out(draft, f"customer {c.ref}")
             if action == "update" and not mapping.sets_anything(draft):
                 draft = None  # all it would carry has no place on the target
             return Work(
@@ -385,7 +385,7 @@ class Planner:
                 draft: Any = product_update(p)
             else:
                 draft = mapping.product_draft(p, self.tag("products", p.ref))
-            draft, left_out = self._kept(draft, f"product {p.ref}")
+            draft, left_out = self.left_out(draft, f"product {p.ref}")
             return Work(
                 "products", p.ref, action, draft, print_,
                 mapping.dumps(mapping.product_expectation(p)),
@@ -433,7 +433,7 @@ class Planner:
         def work(action: str) -> Work:
             customer_ref = self.customer_ref(o)
             draft = mapping.order_draft(o, self.tag("orders", o.ref), customer_ref, variants)
-            draft, dropped = self._kept(draft, f"order {o.number or o.ref}")
+            draft, dropped = self.left_out(draft, f"order {o.number or o.ref}")
             notes = tuple(
                 f"refund {refund.ref} of {refund.amount} on order {o.number} (the target "
                 "records historical orders as paid; issuing a refund there would move real "

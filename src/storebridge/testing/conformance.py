@@ -507,7 +507,9 @@ def _lose_one_answer(
     kind: str,
 ) -> str:
     def first_write(_n: int, request: _http.Request) -> str | None:
-        # Only the write's first request is faulted: the read-back must see the platform.
+        # The write's first request is faulted; reads meet a cache (read-backs ask past it).
+        if request.method == "GET":
+            return "cached_answer"
         if fired or request_meta(request).idempotent:
             return None
         fired.append(kind)
@@ -533,8 +535,8 @@ def _lose_one_answer(
             if kind in UNPROCESSED and not accepted[0].writes:
                 return "OutcomeUnknown"  # honest: nothing was written, nothing claimed
             raise AssertionError(
-                f"{where} raised OutcomeUnknown: read the platform back (reconciled_write "
-                f"with a find_existing; find_refund for refunds) so the result is found: {exc}"
+                f"{where} raised OutcomeUnknown: read the platform back, past caches "
+                f"(reconciled_write; find_refund for refunds) so the result is found: {exc}"
             ) from exc
         except Exception as exc:
             raise AssertionError(f"{where} raised {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,57 @@
+"""A refused customer update is sent again by the next run.
+
+A target refusing an update once (a 422) marked the record failed, which cleared its
+copy's ref: the next run found the copy by its e-mail and took it for the target's own
+customer ("reused"), so no update was ever sent to it again and every later change of
+the customer was dropped while runs passed. The ledger now keeps the copy as it was, and
+the next run sends the update.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import storebridge
+from storebridge import CustomerUpdate, _http
+from tests.migrate.support import connect, ledger_rows, sandbox
+
+
+class RefuseWrites(_http.BaseTransport):
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: _http.Request) -> _http.Response:
+        if request.method in ("PUT", "PATCH"):
+            body = b'{"errors": "temporarily locked"}'
+            headers = {"Content-Type": "application/json"}
+            return _http.Response(422, headers=headers, content=body, request=request)
+        response: _http.Response = self.inner.handle_request(request)
+        return response
+
+
+def test_a_refused_update_is_sent_again_by_the_next_run(tmp_path: Path) -> None:
+    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
+    target_kit = sandbox("shopline", empty=True, currency="USD")
+    ledger = tmp_path / "l.sqlite"
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
+    with connect(source_kit, "src") as shop:
+        moved = next(iter(shop.customers.list()))
+        shop.customers.update(moved.ref, CustomerUpdate(first_name="Renamed"))
+    refusing = RefuseWrites(target_kit.emulator.transport())
+    with connect(source_kit, "src") as source, \
+            connect(target_kit, "dst", transport=refusing) as target:  # fmt: skip
+        refused = storebridge.migrate(source, target, ledger=ledger)
+    assert [f.source_ref for f in refused.results["customers"].failed] == [moved.ref]
+    rows = ledger_rows(
+        ledger, "SELECT state, how FROM items WHERE resource='customers' AND source_ref=?",
+        moved.ref,
+    )  # fmt: skip
+    assert rows == [("done", "created")]
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        again = storebridge.migrate(source, target, ledger=ledger)
+        assert again.status == "PASS", again.summary()
+        assert again.results["customers"].updated == 1
+        copy = next(c for c in target.customers.list() if c.email == moved.email)
+    assert copy.first_name == "Renamed"

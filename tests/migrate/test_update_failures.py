@@ -4,13 +4,15 @@ A target refusing an update once (a 422) marked the record failed, which cleared
 copy's ref: the next run found the copy by its e-mail and took it for the target's own
 customer ("reused"), so no update was ever sent to it again and every later change of
 the customer was dropped while runs passed. The ledger now keeps the copy as it was, and
-the next run sends the update.
+the next run (a catch-up too) sends the update.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 import storebridge
 from storebridge import CustomerUpdate, _http
@@ -30,7 +32,8 @@ class RefuseWrites(_http.BaseTransport):
         return response
 
 
-def test_a_refused_update_is_sent_again_by_the_next_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("since", [None, "last-run"])
+def test_a_refused_update_is_sent_again_by_the_next_run(tmp_path: Path, since: Any) -> None:
     source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
     target_kit = sandbox("shopline", empty=True, currency="USD")
     ledger = tmp_path / "l.sqlite"
@@ -48,9 +51,9 @@ def test_a_refused_update_is_sent_again_by_the_next_run(tmp_path: Path) -> None:
         ledger, "SELECT state, how FROM items WHERE resource='customers' AND source_ref=?",
         moved.ref,
     )  # fmt: skip
-    assert rows == [("done", "created")]
+    assert rows == [("pending", "created")]  # its copy kept, its update owed
     with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        again = storebridge.migrate(source, target, ledger=ledger)
+        again = storebridge.migrate(source, target, ledger=ledger, since=since)
         assert again.status == "PASS", again.summary()
         assert again.results["customers"].updated == 1
         copy = next(c for c in target.customers.list() if c.email == moved.email)

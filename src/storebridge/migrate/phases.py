@@ -390,11 +390,15 @@ class Phase:
                 return Decision(resource, ref, "fail", detail), True
             level = logging.INFO if self.writer.dry_run else logging.WARNING
             log.log(level, "%s %s failed: %s", resource, ref, exc)
-            if work.action != "update":
-                # A refused update leaves the copy as the ledger has it (its target and
-                # print kept): the next run sends it again. Marked failed, the copy would
-                # read as the target's own (reused) and never be updated again.
-                ledger.mark_failed(resource, ref, str(exc))
+            if work.action == "update":
+                # The copy is there, with older values: pending with its ref, the next run
+                # sends the update again (marked failed, the copy would read as the
+                # target's own customer and never be updated again).
+                detail = (f"its copy {work.target_ref} was not updated (the next run sends "
+                          f"the update again): {exc}")  # fmt: skip
+                ledger.mark_unknown(resource, ref, detail, work.target_ref)
+                return Decision(resource, ref, "fail", detail), False
+            ledger.mark_failed(resource, ref, str(exc))
             return Decision(resource, ref, "fail", str(exc)), False
 
     def _cancel_found(self, work: Work, target_ref: str) -> tuple[Decision, bool]:

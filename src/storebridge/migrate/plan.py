@@ -123,8 +123,7 @@ class Planner:
         self.can_update = can_update
         self.currencies = currencies
         self.changed_not_updated: list[str] = []
-        self.seen: list[tuple[str, str, Entry, str]] = []  # nothing to send: recorded once
-        # the run has reported them (a run failing first leaves them to the next to list)
+        self.seen: list[tuple[str, str, Entry, str]] = []  # recorded once reported
 
     def decide(self, resource: str, record: Any) -> Decision | Work:
         try:
@@ -186,12 +185,13 @@ class Planner:
             return Decision(resource, record.ref, "already", target_ref=entry.target_ref)
         if entry is not None and entry.state == "pending":
             if entry.target_ref and entry.how == "created" and self.can_update(resource):
-                # An update whose outcome is unknown: the record exists, and sending the
-                # update again sets the same values (a read-back could not tell them apart).
+                # An update unknown or refused: the copy exists; sent again (same values).
                 update = work("update")
                 if update.draft is not None:
                     return attrs.evolve(update, action="update", target_ref=entry.target_ref)
-                self.seen.append((resource, record.ref, entry, print_))  # nothing to send now
+                self.changed_not_updated.extend(update.left_out)  # nothing to send now
+                self.ledger.mark_done(resource, record.ref, entry.target_ref, entry.how, print_,
+                                      update.expect)  # fmt: skip
                 return Decision(resource, record.ref, "already", target_ref=entry.target_ref)
             if resource == "orders" and entry.target_ref and entry.how == "created":
                 made = work("create")

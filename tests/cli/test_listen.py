@@ -50,6 +50,7 @@ def test_listen_polls_prints_json_lines_and_resumes_from_its_state(tmp_path: Pat
         (change,) = again.take(1)  # from the saved checkpoint: only what changed since
         code, err = again.interrupt()
         assert code == 130 and "Traceback" not in err, err
+        assert "resuming from its checkpoint" in err and "not from --since" in err  # said
         assert (change["resource"], change["ref"], change["kind"]) == (
             "orders", order_ref, "updated",
         )  # fmt: skip

@@ -373,6 +373,11 @@ def listen_command(
     pollers = []
     for n, s in polled.items():
         file = state / f"{n}.checkpoint.json" if state else None
+        if start is not None and file is not None and file.exists():
+            # The checkpoint wins: resuming from it loses nothing, --since could skip or
+            # repeat changes. Said, since the option given is not the one used.
+            warning(f"{n}: resuming from its checkpoint {file}, not from --since (which is "
+                    "used only when the store has no checkpoint there yet)")  # fmt: skip
         args = (failures, stop, n, s, file, poll, start, emit)
         pollers.append(threading.Thread(target=_follow, args=args, name=f"poll-{n}", daemon=True))
     # SIGTERM (a service manager stopping it) ends it as Ctrl-C does: pollers stopped, the

@@ -58,3 +58,27 @@ def test_a_refused_update_is_sent_again_by_the_next_run(tmp_path: Path, since: A
         assert again.results["customers"].updated == 1
         copy = next(c for c in target.customers.list() if c.email == moved.email)
     assert copy.first_name == "Renamed"
+
+
+def test_a_change_made_while_an_update_is_owed_is_still_told(tmp_path: Path) -> None:
+    """The owed update's entry kept no print, so a tags change made meanwhile (which no
+    update carries) went unreported when the update was finally sent."""
+    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
+    target_kit = sandbox("shopline", empty=True, currency="USD")
+    ledger = tmp_path / "l.sqlite"
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
+    with connect(source_kit, "src") as shop:
+        moved = next(iter(shop.customers.list()))
+        shop.customers.update(moved.ref, CustomerUpdate(first_name="Renamed"))
+    refusing = RefuseWrites(target_kit.emulator.transport())
+    with connect(source_kit, "src") as source, \
+            connect(target_kit, "dst", transport=refusing) as target:  # fmt: skip
+        assert storebridge.migrate(source, target, ledger=ledger).status != "PASS"
+    with connect(source_kit, "src") as shop:
+        shop.customers.update(moved.ref, CustomerUpdate(tags=("vip",)))
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        again = storebridge.migrate(source, target, ledger=ledger)
+    assert again.results["customers"].updated == 1
+    listed = [line for line in again.changed_not_updated if f"customers {moved.ref}" in line]
+    assert listed and "no update carries them" in listed[0]

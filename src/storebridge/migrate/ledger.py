@@ -260,7 +260,11 @@ class Ledger:
         """
         self.wrote = True
         how = "created" if target_ref is not None else None
-        self._put(resource, source_ref, "pending", target_ref, how, detail=detail)
+        # An update owed: the copy holds what the entry's print and expectation say (kept,
+        # so changes since are told and verification still checks the copy).
+        was = self.get(resource, source_ref) if target_ref is not None else None
+        print_, expect = (was.fingerprint, was.expect) if was else (None, None)
+        self._put(resource, source_ref, "pending", target_ref, how, print_, detail, expect)
 
     def mark_done(
         self,

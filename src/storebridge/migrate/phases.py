@@ -394,8 +394,12 @@ class Phase:
                 # The copy is there, with older values: pending with its ref, the next run
                 # sends the update again (marked failed, the copy would read as the
                 # target's own customer and never be updated again).
-                detail = (f"its copy {work.target_ref} was not updated (the next run sends "
-                          f"the update again): {exc}")  # fmt: skip
+                detail = (f"its copy {work.target_ref} was not updated: {exc} (the next run "
+                          "sends the update again; if the target refuses it each time, fix "
+                          "the record on the source, or the copy on the target)")  # fmt: skip
+                if isinstance(exc, NotFound):
+                    detail = (f"its copy {work.target_ref} is not on the target any more "
+                              f"(deleted there?): {exc}")  # fmt: skip
                 ledger.mark_unknown(resource, ref, detail, work.target_ref)
                 return Decision(resource, ref, "fail", detail), False
             ledger.mark_failed(resource, ref, str(exc))

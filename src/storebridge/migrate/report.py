@@ -184,8 +184,9 @@ class MigrationReport:
             checked = ", ".join(f"{k} {n}" for k, n in v.checked.items())
             left = sum(len(r.failed) + len(r.skipped) for r in self.results.values())
             # Verification checks what the ledger says was migrated; the records listed
-            # above as failed or skipped are not on the target, and it does not say so.
-            scope = f"; the {left} failed or skipped above are not on the target" if left else ""
+            # above as failed or skipped are not on the target as the source has them.
+            scope = (f"; the {left} failed or skipped above are not on the target as the "
+                     "source has them" if left else "")  # fmt: skip
             lines.append(
                 f"  verification: {'PASS' if v.passed else 'FAIL'} (checked {checked}{scope})"
             )

@@ -16,6 +16,7 @@ import pytest
 
 import storebridge
 from storebridge import CustomerUpdate, _http
+from storebridge.testing import FaultTransport
 from tests.migrate.support import connect, ledger_rows, sandbox
 
 
@@ -82,3 +83,37 @@ def test_a_change_made_while_an_update_is_owed_is_still_told(tmp_path: Path) -> 
     assert again.results["customers"].updated == 1
     listed = [line for line in again.changed_not_updated if f"customers {moved.ref}" in line]
     assert listed and "no update carries them" in listed[0]
+
+
+def test_an_owed_update_that_landed_is_no_mismatch(tmp_path: Path) -> None:
+    """An update whose answer was lost (and its read-back failed) may have landed: the copy
+    then holds the new values, and verification must not call that a mismatch."""
+    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
+    target_kit = sandbox("shopline", empty=True, currency="USD")
+    ledger = tmp_path / "l.sqlite"
+    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
+        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
+        copy = next(iter(target.customers.list()))
+    with connect(source_kit, "src") as shop:
+        moved = next(c for c in shop.customers.list() if c.email == copy.email)
+        shop.customers.update(moved.ref, CustomerUpdate(first_name="Renamed"))
+    wrote: list[bool] = []
+
+    def lose(_n: int, request: Any) -> str | None:
+        if request.method == "PUT" and not wrote:
+            wrote.append(True)
+            return "timeout_after"  # it landed; the answer did not
+        # ... and reading that customer back fails; the verification's listing does not
+        if wrote and request.method == "GET" and request.url.path.endswith(f"/{copy.ref}.json"):
+            return "server_error"
+        return None
+
+    faulty = FaultTransport(target_kit.emulator.transport(), script=lose)
+    with connect(source_kit, "src") as source, \
+            connect(target_kit, "dst", transport=faulty) as target:  # fmt: skip
+        owed = storebridge.migrate(source, target, ledger=ledger)
+    assert [f.source_ref for f in owed.results["customers"].failed] == [moved.ref]
+    assert owed.verification is not None
+    assert not [m for m in owed.verification.mismatches if m.source_ref == moved.ref]
+    with connect(target_kit, "dst") as target:
+        assert target.customers.get(copy.ref).first_name == "Renamed"

@@ -396,7 +396,7 @@ class Phase:
                 # target's own customer and never be updated again).
                 detail = (f"its copy {work.target_ref} was not updated: {exc} (the next run "
                           "sends the update again; if the target refuses it each time, fix "
-                          "the record on the source, or the copy on the target)")  # fmt: skip
+                          "the record on the source)")  # fmt: skip
                 if isinstance(exc, NotFound):
                     detail = (f"its copy {work.target_ref} is not on the target any more "
                               f"(deleted there?): {exc}")  # fmt: skip

@@ -67,6 +67,22 @@ ADDRESS = AddressFields(
 _CENT = Decimal("0.01")
 REQUIRED_ADDRESS_FIELDS = (("line1", "line1"), ("city", "line4"), ("country", "country"))
 """(model field, wire field) the Admin API requires on every address it stores."""
+ADDRESS_LENGTHS = {
+    "first_name": 255, "last_name": 255, "line1": 255, "line2": 255, "line3": 255,
+    "line4": 255, "state": 255, "postcode": 64, "phone_number": 128,
+}  # fmt: skip
+"""The spec's ``maxLength`` of each address field (wire names): longer is refused."""
+
+
+def too_long_fields(address: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The wire fields of ``address`` longer than the spec allows, with the API's message."""
+    return {
+        key: [f"Ensure this field has no more than {longest} characters."]
+        for key, longest in ADDRESS_LENGTHS.items()
+        if isinstance(address.get(key), str) and len(address[key]) > longest
+    }
+
+
 ORDER_LISTS = ("lines", "refunds", "transactions")
 """Lists every full order holds (both versions' specs require them); an order read without
 one is ``partial``."""
@@ -411,6 +427,13 @@ def wire_amount(value: Money, field: str, *, currency: str | None = None, digits
     return str(amount.quantize(_CENT))
 
 
+_FIELDS_BY_WIRE = {
+    "first_name": "first_name", "last_name": "last_name", "line1": "line1", "line2": "line2",
+    "city": "line4", "region": "state", "postal_code": "postcode", "phone": "phone_number",
+}  # fmt: skip
+"""Model field -> wire field of the address fields with a length limit."""
+
+
 def address_to_wire(
     value: Address, field: str = "address", *, of_order: bool = False
 ) -> dict[str, Any]:
@@ -426,6 +449,14 @@ def address_to_wire(
         if not str(body.get(key) or "").strip():
             raise ValidationError(
                 f"{field}.{name} is required by 29 Next for an address", field=f"{field}.{name}"
+            )
+    for name, key in _FIELDS_BY_WIRE.items():
+        text = body.get(key)
+        if isinstance(text, str) and len(text) > ADDRESS_LENGTHS[key]:
+            raise ValidationError(
+                f"{field}.{name} is {len(text)} characters long; 29 Next takes at most "
+                f"{ADDRESS_LENGTHS[key]}",
+                field=f"{field}.{name}",
             )
     country = str(body["country"]).strip()
     if len(country) != 2 or not country.isascii() or not country.isalpha():

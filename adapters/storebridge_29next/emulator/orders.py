@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from storebridge.sandbox import EmulatorRequest, Endpoint, HTTPProblem, Span, json_response
+from storebridge_29next._converter import too_long_fields
 from storebridge_29next.emulator.state import (
     Line,
     OrderRecord,
@@ -361,6 +362,9 @@ class Orders:
         nulls = [k for k in _ADDRESS_TEXT if k in value and value[k] is None]
         if nulls:
             raise HTTPProblem(400, {field: {k: ["This field may not be null."] for k in nulls}})
+        too_long = too_long_fields(value)
+        if too_long:
+            raise HTTPProblem(400, {field: too_long})
         merged = {**(current or {}), **value}
         missing = [k for k in ("line1", "line4", "country") if not merged.get(k)]
         if missing:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from storebridge.sandbox import EmulatorRequest, Endpoint, HTTPProblem, Span, json_response
+from storebridge_29next._converter import too_long_fields
 from storebridge_29next.emulator.state import StoreState
 from storebridge_29next.emulator.wire import (
     NEWEST_ID_FIRST,
@@ -138,9 +139,10 @@ class Users:
             if not isinstance(item, dict):
                 raise HTTPProblem(400, {"addresses": [{"non_field_errors": ["Invalid data."]}]})
             missing = [k for k in ("line1", "line4", "country") if not item.get(k)]
-            if missing:
+            problems = {k: required() for k in missing} or too_long_fields(item)
+            if problems:
                 errors: list[dict[str, Any]] = [{} for _ in range(index)]
-                errors.append({k: required() for k in missing})
+                errors.append(problems)
                 raise HTTPProblem(400, {"addresses": errors})
             addresses.append(
                 {

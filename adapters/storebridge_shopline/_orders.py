@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from storebridge import validation
-from storebridge.errors import NotFound, ValidationError
+from storebridge.errors import NotFound, PayloadError, ValidationError
 from storebridge.http import Response
 from storebridge.kit import (
     Emit,
@@ -242,6 +242,10 @@ def update_order(adapter: Api, ref: str, fields: Mapping[str, Any]) -> Flow[Orde
 
     def answered(response: Response) -> Order:
         order = parse(response)
+        if order.ref != ref:  # another order's answer (a proxy's, crossed): not this write's
+            raise PayloadError(
+                f"the answer is order {order.ref}, not {ref}", platform=wire.PLATFORM
+            )
         if replaced:
             wire.ADDRESS.check_answer(
                 order.raw.get("shipping_address"), body["shipping_address"], platform=wire.PLATFORM

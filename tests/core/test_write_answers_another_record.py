@@ -126,3 +126,17 @@ def test_a_refund_of_another_order_is_not_recorded_as_the_quotes() -> None:
         again = store.refunds.create(quotes[1])
     assert again.order_ref == paid[1].ref
     assert again.ref != first.ref
+
+
+def test_a_shopline_order_update_answered_with_another_order_returns_its_own() -> None:
+    """``extra.update_order`` and ``extra.set_order_tags`` (platform operations, past the
+    facade's checks) returned the other order; the order written is returned now."""
+    kit = sandbox("shopline", orders=8, currency="USD")
+    liar = ReplayFirstAnswer(kit.emulator.transport(), "PUT")
+    with connect(kit, "shop", transport=liar) as store:
+        first, second = _open_orders(store)
+        liar.on = True
+        store.extra.update_order(first, note="first")
+        # Taken for an unreadable answer: the order is read back, and it is this one.
+        assert store.extra.update_order(second, note="second").ref == second
+        assert store.extra.set_order_tags(second, ["vip"]).ref == second

@@ -27,7 +27,7 @@ from storebridge._operations import M, Resource, Runner, listing, operation
 from storebridge._policy import StoreOptions
 from storebridge.adapter import Adapter, ListQuery, OrderQuery
 from storebridge.errors import ConfigurationError, ValidationError
-from storebridge.flow import Flow, ListFlow
+from storebridge.flow import Flow, ListFlow, past_caches
 from storebridge.idempotency import default_store, single_use_refund
 from storebridge.model import (
     Address,
@@ -357,8 +357,9 @@ class Refunds(Resource[M]):
                 raise ValidationError("shipping must not be negative", field="shipping")
         if not lines and shipping is None:
             raise ValidationError("a refund needs lines, shipping, or both", field="lines")
-        quoted = self._adapter.calculate_refund(order_ref, lines=tuple(lines), shipping=shipping)
-        return as_asked(quoted, lines, self._adapter.display_name)
+        # Past caches: a quote from the order as a cache held it is refused by create.
+        flow = self._adapter.calculate_refund(order_ref, lines=tuple(lines), shipping=shipping)
+        return as_asked(past_caches(flow), lines, self._adapter.display_name)
 
     @operation
     def create(

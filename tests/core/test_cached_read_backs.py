@@ -74,6 +74,7 @@ def test_a_refund_read_back_through_a_cache_is_not_made_twice(platform: str) -> 
     with connect(kit, "shop", transport=faulty) as store:
         order = _refundable(store, platform)
         store.orders.get(order.ref)  # the caller looks at the order first: now cached
+        store.orders.get(order.ref)  # and again: answered by the cache
         quote = store.refunds.calculate(
             order.ref, lines=[RefundLine(line_ref=order.lines[0].ref, quantity=1)]
         )
@@ -192,3 +193,23 @@ def test_a_quote_used_by_a_second_process_behind_a_cache_is_refused(platform: st
             second.refunds.create(quote)
     with connect(kit, "a") as plain:
         assert [r.ref for r in plain.orders.get(order.ref).refunds] == [made.ref]
+
+
+@pytest.mark.parametrize("platform", ["shopline", "29next"])
+def test_a_quote_is_calculated_past_caches(platform: str) -> None:
+    """A quote calculated from the order as a cache held it (before a refund landed) is one
+    ``refunds.create`` refuses: calculated past caches, it goes through."""
+    kit = sandbox(platform, orders=20)
+    proxy = FaultTransport(
+        kit.emulator.transport(), script=lambda n, r: "cached_answer" if r.method == "GET" else None
+    )
+    with connect(kit, "a", transport=proxy) as store:
+        order = _refundable(store, platform)
+        line = RefundLine(line_ref=order.lines[0].ref, quantity=1)
+        store.orders.get(order.ref)  # the cache holds the order without refunds
+        first = store.refunds.create(store.refunds.calculate(order.ref, lines=[line]))
+        second = store.refunds.create(store.refunds.calculate(order.ref, lines=[line]))
+    assert first.ref != second.ref
+    with connect(kit, "a") as plain:
+        refunds = plain.orders.get(order.ref).refunds
+    assert sorted(r.ref for r in refunds) == sorted([first.ref, second.ref])

@@ -11,28 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import storebridge
-from storebridge import Address, CustomerDraft, CustomerUpdate, ValidationError, _http
+from storebridge import Address, CustomerDraft, CustomerUpdate, ValidationError
 from tests.migrate.support import connect, sandbox
-
-
-class Writes(_http.BaseTransport):
-    """``inner``, counting the writes sent."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.writes = 0
-
-    def handle_request(self, request: _http.Request) -> _http.Response:
-        if request.method not in ("GET", "HEAD"):
-            self.writes += 1
-        response: _http.Response = self.inner.handle_request(request)
-        return response
-
+from tests.support.counting import Counting
 
 PLACE = Address(line1="Storgata 1", city="Oslo", country="NO", company="Acme AS")
 
@@ -52,7 +37,7 @@ WRITES: dict[str, tuple[Callable[[storebridge.Store], object], str]] = {
 def test_a_field_29next_has_no_place_for_is_refused_before_sending(case: str) -> None:
     write, field = WRITES[case]
     kit = sandbox("29next")
-    counted = Writes(kit.emulator.transport())
+    counted = Counting(kit.emulator.transport())
     with connect(kit, "shop", transport=counted) as store:
         with pytest.raises(ValidationError, match="no place for it") as caught:
             write(store)

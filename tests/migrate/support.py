@@ -159,3 +159,27 @@ def bulk_edit_with_the_50th_last(emulator: NettbutikkEmulator, clock: FakeClock)
     for key in [k for k in keys if k != keys[49]] + [keys[49]]:
         clock.advance(1)
         emulator.touch("customers", key, first_name=f"Bulk{keys.index(key) + 1}")
+
+
+class Migrated:
+    """A SHOPLINE store copied into an empty one (the first run passed), to be changed and
+    migrated again: :meth:`change` edits a source customer, :meth:`run` runs again."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.source = sandbox("shopline", seed=2, orders=3, currency="USD")
+        self.target = sandbox("shopline", empty=True, currency="USD")
+        self.ledger = tmp_path / "l.sqlite"
+        assert self.run().status == "PASS"
+
+    def change(self, update: storebridge.CustomerUpdate) -> storebridge.Customer:
+        """The source's first customer, as it was before ``update``."""
+        with connect(self.source, "src") as shop:
+            customer = next(iter(shop.customers.list()))
+            shop.customers.update(customer.ref, update)
+        return customer
+
+    def run(self, transport: Any = None, **options: Any) -> storebridge.MigrationReport:
+        """Migrate again; ``transport`` wraps the target's."""
+        with connect(self.source, "src") as source, \
+                connect(self.target, "dst", transport=transport) as target:  # fmt: skip
+            return storebridge.migrate(source, target, ledger=self.ledger, **options)

@@ -44,6 +44,15 @@ def _cancelled_copies(ledger: Path, target: storebridge.Store) -> set[str]:
     }
 
 
+def _kits_into_29next() -> tuple[Any, Any, TwentyNineNextEmulator]:
+    """A SHOPLINE sandbox, an empty 29 Next one, and the latter's emulator."""
+    source_kit = sandbox("shopline", seed=3, orders=8)
+    target_kit = sandbox("29next", empty=True, seed=4)
+    emulator = target_kit.emulator
+    assert isinstance(emulator, TwentyNineNextEmulator)
+    return source_kit, target_kit, emulator
+
+
 def _cancel_some(source: storebridge.Store) -> None:
     """Cancel two open source orders (24Nettbutikk's sandbox seeds deleted ones itself)."""
     if source.platform == "24nettbutikk":
@@ -68,10 +77,7 @@ def test_a_cancelled_order_is_cancelled_on_every_target(name: str, tmp_path: Pat
 
 def test_a_copy_left_open_fails_verification(tmp_path: Path) -> None:
     ledger = tmp_path / "l.sqlite"
-    source_kit = sandbox("shopline", seed=3, orders=8)
-    target_kit = sandbox("29next", empty=True, seed=4)
-    emulator = target_kit.emulator
-    assert isinstance(emulator, TwentyNineNextEmulator)
+    source_kit, target_kit, emulator = _kits_into_29next()
     with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
         _cancel_some(source)
         assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
@@ -142,10 +148,7 @@ def test_cancelling_a_copy_on_shopline_leaves_its_stock_as_the_source_has_it(
 
 def test_a_copy_an_earlier_release_left_open_is_cancelled(tmp_path: Path) -> None:
     ledger = tmp_path / "l.sqlite"
-    source_kit = sandbox("shopline", seed=3, orders=8)
-    target_kit = sandbox("29next", empty=True, seed=4)
-    emulator = target_kit.emulator
-    assert isinstance(emulator, TwentyNineNextEmulator)
+    source_kit, target_kit, emulator = _kits_into_29next()
     with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
         _cancel_some(source)
         assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"

@@ -11,30 +11,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import storebridge
 from storebridge import CustomerDraft, CustomerUpdate
-from tests.migrate.support import connect, sandbox
+from tests.migrate.support import Migrated, connect
 
 
 def test_a_customer_sharing_a_copy_whose_email_moved_on_is_named(tmp_path: Path) -> None:
-    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
-    target_kit = sandbox("shopline", empty=True, currency="USD")
-    ledger = tmp_path / "l.sqlite"
-    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
-    with connect(source_kit, "src") as shop:
-        # A customer's e-mail moves on, and a new customer signs up with the old one.
-        first = next(iter(shop.customers.list()))
-        old = first.email
-        assert old is not None
-        shop.customers.update(first.ref, CustomerUpdate(email="moved@example.com"))
+    stores = Migrated(tmp_path)
+    # A customer's e-mail moves on, and a new customer signs up with the old one.
+    old = stores.change(CustomerUpdate(email="moved@example.com")).email
+    assert old is not None
+    with connect(stores.source, "src") as shop:
         second = shop.customers.create(CustomerDraft(email=old, first_name="New"))
-    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        storebridge.migrate(source, target, ledger=ledger, since="last-run")
+    stores.run(since="last-run")
+    with connect(stores.target, "dst") as target:
         # The merchant makes the first customer's copy match, as a mismatch would ask.
         copy = next(c for c in target.customers.list() if c.email == old)
         target.customers.update(copy.ref, CustomerUpdate(email="moved@example.com"))
-        again = storebridge.migrate(source, target, ledger=ledger)
+    again = stores.run()
+    with connect(stores.target, "dst") as target:
         has_own = [c for c in target.customers.list() if c.email == old]
     assert not has_own
     assert again.status != "PASS"

@@ -10,40 +10,19 @@ verification mismatch says to change it on the target.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import storebridge
-from storebridge import CustomerUpdate, _http
-from tests.migrate.support import connect, sandbox
-
-
-class Writes(_http.BaseTransport):
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.writes = 0
-
-    def handle_request(self, request: _http.Request) -> _http.Response:
-        if request.method not in ("GET", "HEAD"):
-            self.writes += 1
-        response: _http.Response = self.inner.handle_request(request)
-        return response
+from storebridge import CustomerUpdate
+from tests.migrate.support import Migrated
+from tests.support.counting import Counting
 
 
 def test_a_tags_change_is_listed_by_the_run_that_reads_it(tmp_path: Path) -> None:
-    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
-    target_kit = sandbox("shopline", empty=True, currency="USD")
-    ledger = tmp_path / "l.sqlite"
-    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
-    with connect(source_kit, "src") as shop:
-        moved = next(iter(shop.customers.list()))
-        shop.customers.update(moved.ref, CustomerUpdate(first_name="Moved", tags=("vip",)))
-    counted = Writes(target_kit.emulator.transport())
+    stores = Migrated(tmp_path)
+    moved = stores.change(CustomerUpdate(first_name="Moved", tags=("vip",)))
+    counted = Counting(stores.target.emulator.transport())
     runs, writes = [], []
     for _ in range(3):
-        with connect(source_kit, "src") as source, \
-                connect(target_kit, "dst", transport=counted) as target:  # fmt: skip
-            runs.append(storebridge.migrate(source, target, ledger=ledger))
+        runs.append(stores.run(counted))
         writes.append(counted.writes)
         counted.writes = 0
     listed = [
@@ -57,16 +36,9 @@ def test_a_tags_change_is_listed_by_the_run_that_reads_it(tmp_path: Path) -> Non
 
 
 def test_an_email_change_is_listed_with_what_to_do(tmp_path: Path) -> None:
-    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
-    target_kit = sandbox("shopline", empty=True, currency="USD")
-    ledger = tmp_path / "l.sqlite"
-    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
-    with connect(source_kit, "src") as shop:
-        moved = next(iter(shop.customers.list()))
-        shop.customers.update(moved.ref, CustomerUpdate(email="moved@example.com"))
-    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        report = storebridge.migrate(source, target, ledger=ledger)
+    stores = Migrated(tmp_path)
+    moved = stores.change(CustomerUpdate(email="moved@example.com"))
+    report = stores.run()
     listed = [line for line in report.changed_not_updated if f"customers {moved.ref}" in line]
     assert listed and "do not change a copy's e-mail" in listed[0]
     assert report.verification is not None

@@ -17,7 +17,7 @@ import pytest
 import storebridge
 from storebridge import CustomerUpdate, _http
 from storebridge.testing import FaultTransport
-from tests.migrate.support import connect, ledger_rows, sandbox
+from tests.migrate.support import Migrated, connect, ledger_rows
 
 
 class RefuseWrites(_http.BaseTransport):
@@ -33,30 +33,27 @@ class RefuseWrites(_http.BaseTransport):
         return response
 
 
+def _renamed_and_refused(stores: Migrated) -> storebridge.Customer:
+    """A source customer renamed, and a run whose target refuses the update."""
+    moved = stores.change(CustomerUpdate(first_name="Renamed"))
+    refused = stores.run(RefuseWrites(stores.target.emulator.transport()))
+    assert [f.source_ref for f in refused.results["customers"].failed] == [moved.ref]
+    return moved
+
+
 @pytest.mark.parametrize("since", [None, "last-run"])
 def test_a_refused_update_is_sent_again_by_the_next_run(tmp_path: Path, since: Any) -> None:
-    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
-    target_kit = sandbox("shopline", empty=True, currency="USD")
-    ledger = tmp_path / "l.sqlite"
-    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
-    with connect(source_kit, "src") as shop:
-        moved = next(iter(shop.customers.list()))
-        shop.customers.update(moved.ref, CustomerUpdate(first_name="Renamed"))
-    refusing = RefuseWrites(target_kit.emulator.transport())
-    with connect(source_kit, "src") as source, \
-            connect(target_kit, "dst", transport=refusing) as target:  # fmt: skip
-        refused = storebridge.migrate(source, target, ledger=ledger)
-    assert [f.source_ref for f in refused.results["customers"].failed] == [moved.ref]
+    stores = Migrated(tmp_path)
+    moved = _renamed_and_refused(stores)
     rows = ledger_rows(
-        ledger, "SELECT state, how FROM items WHERE resource='customers' AND source_ref=?",
+        stores.ledger, "SELECT state, how FROM items WHERE resource='customers' AND source_ref=?",
         moved.ref,
     )  # fmt: skip
     assert rows == [("pending", "created")]  # its copy kept, its update owed
-    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        again = storebridge.migrate(source, target, ledger=ledger, since=since)
-        assert again.status == "PASS", again.summary()
-        assert again.results["customers"].updated == 1
+    again = stores.run(since=since)
+    assert again.status == "PASS", again.summary()
+    assert again.results["customers"].updated == 1
+    with connect(stores.target, "dst") as target:
         copy = next(c for c in target.customers.list() if c.email == moved.email)
     assert copy.first_name == "Renamed"
 
@@ -64,22 +61,11 @@ def test_a_refused_update_is_sent_again_by_the_next_run(tmp_path: Path, since: A
 def test_a_change_made_while_an_update_is_owed_is_still_told(tmp_path: Path) -> None:
     """The owed update's entry kept no print, so a tags change made meanwhile (which no
     update carries) went unreported when the update was finally sent."""
-    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
-    target_kit = sandbox("shopline", empty=True, currency="USD")
-    ledger = tmp_path / "l.sqlite"
-    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
-    with connect(source_kit, "src") as shop:
-        moved = next(iter(shop.customers.list()))
-        shop.customers.update(moved.ref, CustomerUpdate(first_name="Renamed"))
-    refusing = RefuseWrites(target_kit.emulator.transport())
-    with connect(source_kit, "src") as source, \
-            connect(target_kit, "dst", transport=refusing) as target:  # fmt: skip
-        assert storebridge.migrate(source, target, ledger=ledger).status != "PASS"
-    with connect(source_kit, "src") as shop:
+    stores = Migrated(tmp_path)
+    moved = _renamed_and_refused(stores)
+    with connect(stores.source, "src") as shop:
         shop.customers.update(moved.ref, CustomerUpdate(tags=("vip",)))
-    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        again = storebridge.migrate(source, target, ledger=ledger)
+    again = stores.run()
     assert again.results["customers"].updated == 1
     listed = [line for line in again.changed_not_updated if f"customers {moved.ref}" in line]
     assert listed and "no update carries them" in listed[0]
@@ -88,15 +74,10 @@ def test_a_change_made_while_an_update_is_owed_is_still_told(tmp_path: Path) -> 
 def test_an_owed_update_that_landed_is_no_mismatch(tmp_path: Path) -> None:
     """An update whose answer was lost (and its read-back failed) may have landed: the copy
     then holds the new values, and verification must not call that a mismatch."""
-    source_kit = sandbox("shopline", seed=2, orders=3, currency="USD")
-    target_kit = sandbox("shopline", empty=True, currency="USD")
-    ledger = tmp_path / "l.sqlite"
-    with connect(source_kit, "src") as source, connect(target_kit, "dst") as target:
-        assert storebridge.migrate(source, target, ledger=ledger).status == "PASS"
-        copy = next(iter(target.customers.list()))
-    with connect(source_kit, "src") as shop:
-        moved = next(c for c in shop.customers.list() if c.email == copy.email)
-        shop.customers.update(moved.ref, CustomerUpdate(first_name="Renamed"))
+    stores = Migrated(tmp_path)
+    moved = stores.change(CustomerUpdate(first_name="Renamed"))
+    with connect(stores.target, "dst") as target:
+        copy = next(c for c in target.customers.list() if c.email == moved.email)
     wrote: list[bool] = []
 
     def lose(_n: int, request: Any) -> str | None:
@@ -108,12 +89,9 @@ def test_an_owed_update_that_landed_is_no_mismatch(tmp_path: Path) -> None:
             return "server_error"
         return None
 
-    faulty = FaultTransport(target_kit.emulator.transport(), script=lose)
-    with connect(source_kit, "src") as source, \
-            connect(target_kit, "dst", transport=faulty) as target:  # fmt: skip
-        owed = storebridge.migrate(source, target, ledger=ledger)
+    owed = stores.run(FaultTransport(stores.target.emulator.transport(), script=lose))
     assert [f.source_ref for f in owed.results["customers"].failed] == [moved.ref]
     assert owed.verification is not None
     assert not [m for m in owed.verification.mismatches if m.source_ref == moved.ref]
-    with connect(target_kit, "dst") as target:
+    with connect(stores.target, "dst") as target:
         assert target.customers.get(copy.ref).first_name == "Renamed"
